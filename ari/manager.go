@@ -1,0 +1,620 @@
+package ari
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	ariv6 "github.com/CyCoreSystems/ari/v6"
+	"github.com/google/uuid"
+)
+
+// Attempt describes the store record of one call attempt.
+type Attempt struct {
+	AttemptID string
+	CallID    string
+	AccountID int64
+	Number    int // attempt number, from 1
+	ChannelID string
+	Node      string
+	Inbound   bool
+	CLI       string
+	DNIS      string
+	FlowID    *int64
+	RequestID string
+	StartedAt time.Time
+}
+
+// AttemptEnd is how an attempt finished.
+type AttemptEnd struct {
+	EndedAt      time.Time
+	AnsweredAt   time.Time // zero if never answered
+	Status       string
+	HangupCause  int
+	CauseText    string
+	RemoteHangup bool
+	FinishReason string
+	DTMF         string
+}
+
+// OpenAttempt is a store record not yet finished.
+type OpenAttempt struct {
+	AttemptID string
+	ChannelID string
+}
+
+// Recorder stores call attempts; the store adapter implements it.
+type Recorder interface {
+	AttemptStarted(ctx context.Context, a Attempt) error
+	AttemptFinished(ctx context.Context, attemptID string, end AttemptEnd) error
+	OpenAttempts(ctx context.Context, node string) ([]OpenAttempt, error)
+}
+
+// Handler runs a call. It returns when Switchyard is done with the call;
+// the Manager then hangs the channel up if it is still up, waits for the
+// hangup and records the attempt.
+type Handler func(ctx context.Context, c *Call) error
+
+// Route is the decision for a channel that entered the application on its
+// own (inbound, AMD, AGI-to-Stasis): which handler runs it and which record
+// it gets. A nil Handler hangs the call up; a nil Attempt leaves it
+// unrecorded (no tenant owns it).
+type Route struct {
+	Handler Handler
+	Attempt *Attempt
+}
+
+// ManagerHooks observe the manager; all optional.
+type ManagerHooks struct {
+	LiveCalls func(delta int)
+	Event     func(eventType string)
+	Reconnect func()
+}
+
+// ManagerConfig configures a Manager.
+type ManagerConfig struct {
+	Client   *Client
+	Recorder Recorder
+	// Node names this Switchyard instance in records (for reconciliation
+	// after a restart); default the Asterisk entity ID is not used because
+	// one Switchyard may outlive an Asterisk restart.
+	Node string
+	// Route decides what runs an unsolicited StasisStart. Default: hang up.
+	Route  func(ctx context.Context, ev *ariv6.StasisStart) Route
+	Hooks  ManagerHooks
+	Logger *slog.Logger
+	// HangupGrace bounds the wait for a channel to go after the handler
+	// returned and Switchyard hung it up (default 5s).
+	HangupGrace time.Duration
+}
+
+// Manager owns the ARI connection and every live call: one goroutine per
+// call with its own context, records written at start and finish, and
+// reconciliation with Asterisk's channel list after every (re)connect.
+type Manager struct {
+	cfg    ManagerConfig
+	client *Client
+	router *Router
+	stream *Stream
+	log    *slog.Logger
+
+	ctx    context.Context // parent of call contexts; set by Run
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	calls    map[string]*Call // by channel ID, only while their goroutine runs
+	created  map[string]bool  // channel IDs (calls and legs) known to exist on Asterisk
+	bridges  map[string]bool
+	draining bool
+	ready    chan struct{} // closed once Run has set ctx
+}
+
+// ErrDraining is returned by Originate while shutting down.
+var ErrDraining = errors.New("ari: shutting down, not taking new calls")
+
+// ErrNotConnected is returned by Originate while the events stream is down
+// (the call's events could not be received).
+var ErrNotConnected = errors.New("ari: not connected to Asterisk")
+
+// NewManager builds a manager; Run connects it.
+func NewManager(cfg ManagerConfig) *Manager {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.HangupGrace <= 0 {
+		cfg.HangupGrace = 5 * time.Second
+	}
+	m := &Manager{
+		cfg: cfg, client: cfg.Client, router: NewRouter(), log: cfg.Logger,
+		calls: map[string]*Call{}, created: map[string]bool{}, bridges: map[string]bool{},
+		ready: make(chan struct{}),
+	}
+	m.router.Unrouted = m.unrouted
+	m.stream = NewStream(cfg.Client, m.router, StreamHooks{
+		Event:     cfg.Hooks.Event,
+		Connected: m.connected,
+	}, cfg.Logger.With("part", "stream"))
+	return m
+}
+
+// Router is the event router (for listeners such as endpoint watchers).
+func (m *Manager) Router() *Router { return m.router }
+
+// Stream is the events connection.
+func (m *Manager) Stream() *Stream { return m.stream }
+
+// Client is the REST client.
+func (m *Manager) Client() *Client { return m.client }
+
+// Live reports the number of calls being handled.
+func (m *Manager) Live() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.calls)
+}
+
+// Run keeps the events stream up until ctx ends, then hangs up what is
+// still live (after Drain, nothing normally is) and waits for every call
+// goroutine to record its attempt.
+func (m *Manager) Run(ctx context.Context) error {
+	m.ctx, m.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	close(m.ready)
+	err := m.stream.Run(ctx)
+	m.cancel() // call contexts end: handlers return, records are written
+	m.wg.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// Drain stops taking new calls and waits for live ones to finish until ctx
+// ends; then it hangs up the rest, which finish with reason "shutdown".
+func (m *Manager) Drain(ctx context.Context) {
+	m.mu.Lock()
+	m.draining = true
+	m.mu.Unlock()
+	done := make(chan struct{})
+	go func() { m.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	m.mu.Lock()
+	live := make([]*Call, 0, len(m.calls))
+	for _, c := range m.calls {
+		live = append(live, c)
+	}
+	m.mu.Unlock()
+	m.log.Warn("shutdown timeout: hanging up live calls", "calls", len(live))
+	// Ending the call contexts makes every handler return; each call is
+	// then hung up and recorded with reason "shutdown".
+	m.cancel()
+	<-done
+}
+
+func (m *Manager) trackLeg(id string) {
+	m.mu.Lock()
+	m.created[id] = false
+	m.mu.Unlock()
+}
+
+func (m *Manager) untrackLeg(id string) {
+	m.mu.Lock()
+	delete(m.created, id)
+	m.mu.Unlock()
+}
+
+func (m *Manager) trackBridge(id string) {
+	m.mu.Lock()
+	m.bridges[id] = true
+	m.mu.Unlock()
+}
+
+func (m *Manager) untrackBridge(id string) {
+	m.mu.Lock()
+	delete(m.bridges, id)
+	m.mu.Unlock()
+}
+
+// OriginateParams describe an outbound call.
+type OriginateParams struct {
+	Endpoint  string // PJSIP/trunk/+4930…, Local/x@customers, …
+	CallerID  string
+	Timeout   time.Duration // ring timeout (default 30s)
+	Variables map[string]string
+	Args      []string // Stasis arguments after "outbound"
+	// Context/Extension send the channel into the dialplan instead of the
+	// application (e.g. the amd context, which enters Stasis itself).
+	Context, Extension string
+	Attempt            *Attempt // record to write; nil = unrecorded
+	Handler            Handler  // runs once answered
+	// Failed is called instead of Handler when the call ends unanswered.
+	Failed func(c *Call)
+}
+
+// Originate places an outbound call. Its events are routed before the
+// channel exists (pre-assigned ID), its record is written, and a goroutine
+// runs Handler once the channel answers, or records the failure. It
+// returns once Asterisk accepted the originate.
+func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, error) {
+	select {
+	case <-m.ready:
+	default:
+		return nil, errors.New("ari: manager not running")
+	}
+	m.mu.Lock()
+	draining := m.draining
+	m.mu.Unlock()
+	if draining {
+		return nil, ErrDraining
+	}
+	if !m.stream.State().Connected {
+		return nil, ErrNotConnected
+	}
+	if p.Timeout <= 0 {
+		p.Timeout = 30 * time.Second
+	}
+	id := uuid.NewString()
+	if p.Attempt != nil && p.Attempt.AttemptID != "" {
+		id = p.Attempt.AttemptID // one ID for record and channel
+	}
+	c := newCall(m, id)
+	c.Args = append([]string{"outbound"}, p.Args...)
+	if p.Attempt != nil {
+		a := *p.Attempt
+		a.ChannelID, a.Node = id, m.cfg.Node
+		if a.AttemptID == "" {
+			a.AttemptID = id
+		}
+		if a.CallID == "" {
+			a.CallID = uuid.NewString()
+		}
+		if a.StartedAt.IsZero() {
+			a.StartedAt = time.Now()
+		}
+		if err := m.cfg.Recorder.AttemptStarted(ctx, a); err != nil {
+			c.unrouteAll()
+			return nil, fmt.Errorf("record attempt: %w", err)
+		}
+		c.AttemptID = a.AttemptID
+	}
+	m.mu.Lock()
+	m.calls[id] = c
+	m.mu.Unlock()
+	req := OriginateRequest{
+		Endpoint: p.Endpoint, CallerID: p.CallerID, Timeout: int(p.Timeout / time.Second),
+		ChannelID: id, Variables: p.Variables,
+	}
+	if p.Context != "" {
+		req.Context, req.Extension, req.Priority = p.Context, p.Extension, 1
+		if req.Extension == "" {
+			req.Extension = "s"
+		}
+	} else {
+		req.App, req.AppArgs = m.client.app, strings.Join(c.Args, ",")
+	}
+	if _, err := m.client.Originate(ctx, req); err != nil {
+		m.mu.Lock()
+		delete(m.calls, id)
+		m.mu.Unlock()
+		c.unrouteAll()
+		if c.AttemptID != "" {
+			end := AttemptEnd{EndedAt: time.Now(), Status: StatusForOriginateError(err), FinishReason: "originate failed: " + err.Error()}
+			if rerr := m.cfg.Recorder.AttemptFinished(context.WithoutCancel(ctx), c.AttemptID, end); rerr != nil {
+				m.log.Error("record failed originate", "attempt", c.AttemptID, "error", rerr)
+			}
+		}
+		return nil, fmt.Errorf("originate %s: %w", p.Endpoint, err)
+	}
+	if p.Context != "" {
+		// A dialplan originate does not subscribe the application to the
+		// channel; subscribe so its hangup cause reaches us.
+		if err := m.client.Subscribe(ctx, "channel:"+id); err != nil && !errors.Is(err, ErrNotFound) {
+			m.log.Warn("subscribe to originated channel", "channel", id, "error", err)
+		}
+	}
+	m.mu.Lock()
+	m.created[id] = true
+	m.mu.Unlock()
+	m.start(c, func(ctx context.Context) error {
+		if !c.started {
+			// Wait for the answer (StasisStart) or the failure.
+			_, err := c.waitFor(ctx, p.Timeout+15*time.Second, func(ariv6.Event) bool { return c.started })
+			if err != nil {
+				if p.Failed != nil {
+					p.Failed(c)
+				}
+				if errors.Is(err, ErrTimeout) {
+					c.reason = "no answer or failure event within ring timeout"
+					return nil
+				}
+				if errors.Is(err, ErrHangup) {
+					return nil // unanswered: status from cause
+				}
+				return err
+			}
+		}
+		if p.Handler == nil {
+			return nil
+		}
+		return p.Handler(ctx, c)
+	})
+	return c, nil
+}
+
+// connected runs after every (re)connect of the events stream, on the
+// stream's goroutine, before events of the new connection are dispatched.
+func (m *Manager) connected(ctx context.Context, reconnect bool) {
+	if reconnect && m.cfg.Hooks.Reconnect != nil {
+		m.cfg.Hooks.Reconnect()
+	}
+	if err := m.Reconcile(ctx); err != nil {
+		m.log.Error("reconcile after connect failed", "error", err)
+	}
+}
+
+// Reconcile compares Switchyard's calls with Asterisk's live channels:
+// calls whose channel is gone get ChannelGone (their goroutine finishes and
+// records them), live calls get Resync (waits re-check what they wait for),
+// channels sitting in the application that nobody handles are attached as
+// if their StasisStart had just arrived, and open records whose channel is
+// gone are finished.
+func (m *Manager) Reconcile(ctx context.Context) error {
+	chs, err := m.client.Channels(ctx)
+	if err != nil {
+		return fmt.Errorf("list channels: %w", err)
+	}
+	live := make(map[string]ariv6.ChannelData, len(chs))
+	for _, ch := range chs {
+		live[ch.ID] = ch
+	}
+	m.mu.Lock()
+	var gone, resync []string
+	for id, ok := range m.created {
+		if !ok {
+			continue // originate still in flight
+		}
+		if _, up := live[id]; up {
+			resync = append(resync, id)
+		} else {
+			gone = append(gone, id)
+		}
+	}
+	tracked := make(map[string]bool, len(m.created))
+	for id := range m.created {
+		tracked[id] = true
+	}
+	m.mu.Unlock()
+	for _, id := range gone {
+		m.router.Dispatch(&ChannelGone{EventData: ariv6.EventData{Type: typeChannelGone, Application: m.client.app}, ChannelID: id})
+	}
+	for _, id := range resync {
+		m.router.Dispatch(&Resync{EventData: ariv6.EventData{Type: typeResync, Application: m.client.app}, ChannelID: id})
+	}
+
+	// Records left open (by a crash, or a call whose goroutine is gone).
+	var open []OpenAttempt
+	if m.cfg.Recorder != nil {
+		open, err = m.cfg.Recorder.OpenAttempts(ctx, m.cfg.Node)
+		if err != nil {
+			return fmt.Errorf("list open attempts: %w", err)
+		}
+	}
+	openByChannel := map[string]string{}
+	finished := 0
+	for _, o := range open {
+		if tracked[o.ChannelID] {
+			continue
+		}
+		if _, up := live[o.ChannelID]; up {
+			openByChannel[o.ChannelID] = o.AttemptID
+			continue
+		}
+		end := AttemptEnd{EndedAt: time.Now(), Status: "", FinishReason: "reconciled: channel gone while Switchyard was not connected"}
+		if err := m.cfg.Recorder.AttemptFinished(ctx, o.AttemptID, end); err != nil {
+			return fmt.Errorf("finish stale attempt %s: %w", o.AttemptID, err)
+		}
+		finished++
+	}
+
+	// Channels in our application that nobody handles.
+	attached := 0
+	for id, ch := range live {
+		if tracked[id] || ch.Dialplan == nil || !strings.EqualFold(ch.Dialplan.AppName, "Stasis") {
+			continue
+		}
+		args := strings.Split(ch.Dialplan.AppData, ",")
+		if len(args) == 0 || args[0] != m.client.app {
+			continue
+		}
+		if att, ok := openByChannel[id]; ok {
+			// Its handler state died with a previous process: end it
+			// cleanly rather than resume a flow half way.
+			if err := m.client.Hangup(ctx, id, ""); err != nil && !errors.Is(err, ErrNotFound) {
+				m.log.Warn("hang up orphaned channel", "channel", id, "error", err)
+			}
+			end := AttemptEnd{EndedAt: time.Now(), FinishReason: "reconciled: Switchyard restarted during the call; hung up"}
+			if err := m.cfg.Recorder.AttemptFinished(ctx, att, end); err != nil {
+				return fmt.Errorf("finish orphaned attempt %s: %w", att, err)
+			}
+			finished++
+			continue
+		}
+		m.router.Dispatch(&ariv6.StasisStart{
+			EventData: ariv6.EventData{Type: ariv6.Events.StasisStart, Application: m.client.app, Timestamp: ariv6.DateTime(time.Now())},
+			Args:      args[1:], Channel: ch,
+		})
+		attached++
+	}
+	if len(gone)+finished+attached > 0 {
+		m.log.Info("reconciled with Asterisk", "live_channels", len(chs), "gone", len(gone),
+			"resynced", len(resync), "stale_records_finished", finished, "reattached", attached)
+	}
+	return nil
+}
+
+// unrouted handles events no call took: a StasisStart of a channel we do not
+// know is a new call.
+func (m *Manager) unrouted(ev ariv6.Event) {
+	ss, ok := ev.(*ariv6.StasisStart)
+	if !ok {
+		return
+	}
+	id := ss.Channel.ID
+	if len(ss.Args) > 0 && ss.Args[0] == "leg" {
+		// A leg whose owner is gone: nothing will drive it.
+		go func() { _ = m.client.Hangup(context.Background(), id, "") }()
+		return
+	}
+	m.mu.Lock()
+	draining := m.draining
+	m.mu.Unlock()
+	if draining {
+		go func() { _ = m.client.Hangup(context.Background(), id, "congestion") }()
+		return
+	}
+	c := newCall(m, id) // routes the channel before the next event is read
+	c.Inbound = true
+	c.observe(ss)
+	c.mb.Put(ss) // also visible to the handler
+	m.mu.Lock()
+	m.calls[id] = c
+	m.created[id] = true
+	m.mu.Unlock()
+	m.start(c, func(ctx context.Context) error {
+		var r Route
+		if m.cfg.Route != nil {
+			r = m.cfg.Route(ctx, ss)
+		}
+		if r.Attempt != nil {
+			a := *r.Attempt
+			a.ChannelID, a.Node, a.Inbound = id, m.cfg.Node, true
+			if a.AttemptID == "" {
+				a.AttemptID = uuid.NewString()
+			}
+			if a.CallID == "" {
+				a.CallID = uuid.NewString()
+			}
+			if a.StartedAt.IsZero() {
+				a.StartedAt = time.Time(ss.Timestamp)
+			}
+			if err := m.cfg.Recorder.AttemptStarted(ctx, a); err != nil {
+				return fmt.Errorf("record inbound attempt: %w", err)
+			}
+			c.AttemptID = a.AttemptID
+		}
+		if r.Handler == nil {
+			return nil
+		}
+		return r.Handler(ctx, c)
+	})
+}
+
+// start runs a call's goroutine: the body, then hangup, the wait for the
+// channel to go, and the record.
+func (m *Manager) start(c *Call, body func(ctx context.Context) error) {
+	m.wg.Add(1)
+	if m.cfg.Hooks.LiveCalls != nil {
+		m.cfg.Hooks.LiveCalls(1)
+	}
+	go func() {
+		defer m.wg.Done()
+		ctx, cancel := context.WithCancel(m.ctx)
+		defer cancel()
+		err := m.runBody(ctx, c, body)
+		m.finish(c, err)
+	}()
+}
+
+func (m *Manager) runBody(ctx context.Context, c *Call, body func(ctx context.Context) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("handler panic: %v", r)
+			m.log.Error("call handler panicked", "channel", c.ID, "panic", r)
+		}
+	}()
+	return body(ctx)
+}
+
+// finish hangs the channel up if needed, waits for it to go, records the
+// attempt and releases the call's routes.
+func (m *Manager) finish(c *Call, herr error) {
+	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.HangupGrace+5*time.Second)
+	defer cancel()
+	shutdown := m.ctx.Err() != nil
+	if herr != nil && !errors.Is(herr, ErrHangup) && !errors.Is(herr, context.Canceled) {
+		m.log.Warn("call handler failed", "channel", c.ID, "attempt", c.AttemptID, "error", herr)
+		if c.reason == "" {
+			c.reason = "error: " + herr.Error()
+		}
+	}
+	for _, l := range c.legs {
+		if !l.gone {
+			_ = m.client.Hangup(ctx, l.ID, "")
+		}
+	}
+	if !c.hungUp {
+		if shutdown && c.reason == "" {
+			c.reason = "shutdown"
+		}
+		if err := c.Hangup(ctx, ""); err != nil {
+			m.log.Warn("hangup at end of call", "channel", c.ID, "error", err)
+		}
+		if err := c.WaitHangup(ctx, m.cfg.HangupGrace); err != nil {
+			// The events for it may be lost with the connection; ask.
+			if _, gerr := m.client.Channel(ctx, c.ID); errors.Is(gerr, ErrNotFound) {
+				c.markGone(0, "", "hangup")
+			} else {
+				m.log.Warn("channel did not go after hangup", "channel", c.ID, "error", err)
+				c.markGone(0, "", "hangup requested; channel state unknown")
+			}
+		}
+	}
+	// Drain what is already queued (ChannelDestroyed carries the cause).
+	if c.cause == 0 && !c.destroyed {
+		// StasisEnd came first; ChannelDestroyed (with the cause) follows
+		// within milliseconds.
+		_, _ = c.nextUntil(ctx, 500*time.Millisecond, func() bool { return c.destroyed })
+	}
+	for _, r := range c.routes {
+		if r.kind == KindBridge {
+			_ = m.client.DestroyBridge(ctx, r.id)
+		}
+	}
+	c.unrouteAll()
+	m.mu.Lock()
+	delete(m.calls, c.ID)
+	delete(m.created, c.ID)
+	for id := range c.legs {
+		delete(m.created, id)
+	}
+	m.mu.Unlock()
+	if m.cfg.Hooks.LiveCalls != nil {
+		m.cfg.Hooks.LiveCalls(-1)
+	}
+	if c.AttemptID == "" {
+		return
+	}
+	status := c.status
+	if status == "" {
+		status = DefaultStatus(c)
+	}
+	reason := c.reason
+	if reason == "" {
+		reason = "hangup"
+	}
+	end := AttemptEnd{
+		EndedAt: time.Now(), AnsweredAt: c.answeredAt, Status: status, HangupCause: c.cause,
+		CauseText: c.causeText, RemoteHangup: c.remote, FinishReason: reason, DTMF: c.dtmfAll.String(),
+	}
+	if err := m.cfg.Recorder.AttemptFinished(ctx, c.AttemptID, end); err != nil {
+		m.log.Error("record attempt end", "attempt", c.AttemptID, "error", err)
+	}
+}
