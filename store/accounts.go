@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+const (
+	maxNameLen  = 200
+	maxEmailLen = 254
+)
+
+// validName checks a human-entered name (account, user, API key).
+func validName(what, name string, required bool) (string, error) {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "" && required:
+		return "", fmt.Errorf("store: %s name is empty: %w", what, ErrInvalid)
+	case !utf8.ValidString(name):
+		return "", fmt.Errorf("store: %s name is not valid UTF-8: %w", what, ErrInvalid)
+	case utf8.RuneCountInString(name) > maxNameLen:
+		return "", fmt.Errorf("store: %s name is longer than %d characters: %w", what, maxNameLen, ErrInvalid)
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return "", fmt.Errorf("store: %s name %q contains control characters: %w", what, name, ErrInvalid)
+	}
+	return name, nil
+}
+
+// CreateAccount creates an account (timezone UTC). Names are unique.
+func (s *Store) CreateAccount(ctx context.Context, name string) (a Account, err error) {
+	defer s.track("CreateAccount", time.Now(), &err)
+	name, err = validName("account", name, true)
+	if err != nil {
+		return Account{}, err
+	}
+	t := now()
+	a = Account{Name: name, Timezone: "UTC", CreatedAt: t, UpdatedAt: t}
+	if err := s.w.WithContext(ctx).Create(&a).Error; err != nil {
+		if isDuplicate(err) {
+			return Account{}, fmt.Errorf("store: account %q already exists: %w", name, ErrConflict)
+		}
+		return Account{}, fmt.Errorf("store: create account %q: %w", name, err)
+	}
+	return a, nil
+}
+
+// GetAccount returns one account.
+func (s *Store) GetAccount(ctx context.Context, id int64) (a Account, err error) {
+	defer s.track("GetAccount", time.Now(), &err)
+	if err := s.r.WithContext(ctx).Where("id = ?", id).Take(&a).Error; err != nil {
+		if isNotFound(err) {
+			return Account{}, fmt.Errorf("store: account %d: %w", id, ErrNotFound)
+		}
+		return Account{}, fmt.Errorf("store: get account %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// ListAccounts returns all accounts ordered by id. System-level (operator
+// CLI); not for tenant-facing endpoints.
+func (s *Store) ListAccounts(ctx context.Context) (as []Account, err error) {
+	defer s.track("ListAccounts", time.Now(), &err)
+	as = []Account{}
+	if err := s.r.WithContext(ctx).Order("id").Find(&as).Error; err != nil {
+		return nil, fmt.Errorf("store: list accounts: %w", err)
+	}
+	return as, nil
+}
+
+// DisableAccount marks an account disabled: its API keys stop
+// authenticating. Disabling twice keeps the first time.
+func (s *Store) DisableAccount(ctx context.Context, id int64) (err error) {
+	defer s.track("DisableAccount", time.Now(), &err)
+	t := now()
+	res := s.w.WithContext(ctx).Model(&Account{}).Where("id = ? AND disabled_at IS NULL", id).
+		Updates(map[string]any{"disabled_at": t, "updated_at": t})
+	if res.Error != nil {
+		return fmt.Errorf("store: disable account %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		if _, err := s.getAccountW(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// getAccountW reads through the writer (read-your-writes inside a write op).
+func (s *Store) getAccountW(ctx context.Context, id int64) (Account, error) {
+	var a Account
+	if err := s.w.WithContext(ctx).Where("id = ?", id).Take(&a).Error; err != nil {
+		if isNotFound(err) {
+			return Account{}, fmt.Errorf("store: account %d: %w", id, ErrNotFound)
+		}
+		return Account{}, fmt.Errorf("store: get account %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// NewUser is the input of CreateUser.
+type NewUser struct {
+	AccountID int64
+	Email     string // required; stored lower-cased; unique per account
+	Name      string
+	Role      string // RoleOwner, RoleAdmin, RoleSupervisor or RoleAgent
+	// Password, if not empty, is stored as a bcrypt hash (8–72 bytes).
+	Password string
+}
+
+func validRole(r string) bool {
+	switch r {
+	case RoleOwner, RoleAdmin, RoleSupervisor, RoleAgent:
+		return true
+	}
+	return false
+}
+
+// CreateUser adds a user to an account.
+func (s *Store) CreateUser(ctx context.Context, in NewUser) (u User, err error) {
+	defer s.track("CreateUser", time.Now(), &err)
+	email := strings.ToLower(strings.TrimSpace(in.Email))
+	if email == "" {
+		return User{}, fmt.Errorf("store: user email is empty: %w", ErrInvalid)
+	}
+	if len(email) > maxEmailLen {
+		return User{}, fmt.Errorf("store: user email is longer than %d bytes: %w", maxEmailLen, ErrInvalid)
+	}
+	if addr, perr := mail.ParseAddress(email); perr != nil || addr.Address != email || addr.Name != "" {
+		return User{}, fmt.Errorf("store: user email %q is not a plain address like name@example.com: %w", email, ErrInvalid)
+	}
+	name, err := validName("user", in.Name, false)
+	if err != nil {
+		return User{}, err
+	}
+	if !validRole(in.Role) {
+		return User{}, fmt.Errorf("store: user role %q: want one of %s, %s, %s, %s: %w",
+			in.Role, RoleOwner, RoleAdmin, RoleSupervisor, RoleAgent, ErrInvalid)
+	}
+	u = User{AccountID: in.AccountID, Email: email, Name: name, Role: in.Role, CreatedAt: now()}
+	if in.Password != "" {
+		if len(in.Password) < 8 || len(in.Password) > 72 {
+			return User{}, fmt.Errorf("store: user password must be 8 to 72 bytes long: %w", ErrInvalid)
+		}
+		h, herr := bcrypt.GenerateFromPassword([]byte(in.Password), bcrypt.DefaultCost)
+		if herr != nil {
+			return User{}, fmt.Errorf("store: hash password: %w", herr)
+		}
+		hs := string(h)
+		u.PasswordHash = &hs
+	}
+	if err := s.w.WithContext(ctx).Create(&u).Error; err != nil {
+		switch {
+		case isDuplicate(err):
+			return User{}, fmt.Errorf("store: user %q already exists in account %d: %w", email, in.AccountID, ErrConflict)
+		case isFKViolation(err):
+			return User{}, fmt.Errorf("store: account %d: %w", in.AccountID, ErrNotFound)
+		}
+		return User{}, fmt.Errorf("store: create user %q: %w", email, err)
+	}
+	return u, nil
+}
+
+// GetUser returns one user of an account.
+func (s *Store) GetUser(ctx context.Context, accountID, id int64) (u User, err error) {
+	defer s.track("GetUser", time.Now(), &err)
+	if err := s.r.WithContext(ctx).Where("account_id = ? AND id = ?", accountID, id).Take(&u).Error; err != nil {
+		if isNotFound(err) {
+			return User{}, fmt.Errorf("store: user %d in account %d: %w", id, accountID, ErrNotFound)
+		}
+		return User{}, fmt.Errorf("store: get user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// ListUsers returns an account's users ordered by id.
+func (s *Store) ListUsers(ctx context.Context, accountID int64) (us []User, err error) {
+	defer s.track("ListUsers", time.Now(), &err)
+	us = []User{}
+	if err := s.r.WithContext(ctx).Where("account_id = ?", accountID).Order("id").Find(&us).Error; err != nil {
+		return nil, fmt.Errorf("store: list users of account %d: %w", accountID, err)
+	}
+	return us, nil
+}
+
+// CheckPassword reports whether password matches the user's stored
+// bcrypt hash (false for users without a password).
+func (u User) CheckPassword(password string) bool {
+	if u.PasswordHash == nil {
+		return false
+	}
+	return bcrypt.CompareHashAndPassword([]byte(*u.PasswordHash), []byte(password)) == nil
+}

@@ -1,0 +1,620 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Limits on free-text CDR fields (bytes). Longer input is rejected with
+// ErrInvalid rather than truncated silently.
+const (
+	maxShort        = 255
+	maxNumber       = 128
+	maxStatus       = 64
+	maxLong         = 2048
+	maxVariablesLen = 64 << 10
+	maxJourneyLen   = 4 << 20
+
+	defaultListLimit = 50
+	// MaxListLimit caps AttemptFilter.Limit.
+	MaxListLimit = 1000
+)
+
+func checkLen(field, v string, maxLen int) error {
+	if len(v) > maxLen {
+		return fmt.Errorf("store: %s is %d bytes long, limit %d: %w", field, len(v), maxLen, ErrInvalid)
+	}
+	return nil
+}
+
+// normUUID validates and canonicalises a UUID; empty generates a new one
+// (version 7: time-ordered, which keeps B-tree inserts local).
+func normUUID(field, v string) (string, error) {
+	if v == "" {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return "", fmt.Errorf("store: generate %s: %w", field, err)
+		}
+		return id.String(), nil
+	}
+	id, err := uuid.Parse(v)
+	if err != nil {
+		return "", fmt.Errorf("store: %s %q is not a UUID: %w", field, v, ErrInvalid)
+	}
+	return id.String(), nil
+}
+
+// parseID validates and canonicalises a required UUID argument.
+func parseID(field, v string) (string, error) {
+	if v == "" {
+		return "", fmt.Errorf("store: %s is empty: %w", field, ErrInvalid)
+	}
+	id, err := uuid.Parse(v)
+	if err != nil {
+		return "", fmt.Errorf("store: %s %q is not a UUID: %w", field, v, ErrInvalid)
+	}
+	return id.String(), nil
+}
+
+func encodeVariables(vars map[string]string) (string, error) {
+	if vars == nil {
+		vars = map[string]string{}
+	}
+	for k := range vars {
+		if k == "" {
+			return "", fmt.Errorf("store: variables: empty variable name: %w", ErrInvalid)
+		}
+	}
+	b, err := json.Marshal(vars)
+	if err != nil {
+		return "", fmt.Errorf("store: variables: %w", err)
+	}
+	if len(b) > maxVariablesLen {
+		return "", fmt.Errorf("store: variables are %d bytes as JSON, limit %d: %w", len(b), maxVariablesLen, ErrInvalid)
+	}
+	return string(b), nil
+}
+
+// AttemptStart describes a new attempt (a channel entering Switchyard).
+type AttemptStart struct {
+	AccountID int64 // required
+	// CallID is the logical call ("Phonon UUID"). Empty creates a new call;
+	// an existing call of the same account gets its next attempt.
+	CallID string
+	// AttemptID is the CDR row id. Empty generates one.
+	AttemptID        string
+	Direction        string // DirectionInbound or DirectionOutbound
+	FlowID           *int64
+	RequestID        string // caller's correlation id; empty = none
+	ClientIdentifier string
+	CLI              string // calling number
+	DNIS             string // called number
+	ChannelID        string // Asterisk channel id; required
+	AsteriskNode     string // Asterisk node / entity id that owns the channel
+	StartedAt        time.Time
+	Variables        map[string]string
+}
+
+func (in *AttemptStart) validate() error {
+	if in.AccountID <= 0 {
+		return fmt.Errorf("store: start attempt: account id %d: %w", in.AccountID, ErrInvalid)
+	}
+	if in.Direction != DirectionInbound && in.Direction != DirectionOutbound {
+		return fmt.Errorf("store: start attempt: direction %q: want %q or %q: %w", in.Direction, DirectionInbound, DirectionOutbound, ErrInvalid)
+	}
+	if strings.TrimSpace(in.ChannelID) == "" {
+		return fmt.Errorf("store: start attempt: channel id is empty: %w", ErrInvalid)
+	}
+	for _, c := range []struct {
+		f, v string
+		n    int
+	}{
+		{"channel id", in.ChannelID, maxShort},
+		{"asterisk node", in.AsteriskNode, maxShort},
+		{"request id", in.RequestID, maxShort},
+		{"client identifier", in.ClientIdentifier, maxShort},
+		{"cli", in.CLI, maxNumber},
+		{"dnis", in.DNIS, maxNumber},
+	} {
+		if err := checkLen(c.f, c.v, c.n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// StartAttempt records a new open attempt. In one transaction it creates the
+// call row if missing (or, for an existing call of the same account, bumps
+// its attempt counter, sets it back to IN_PROGRESS and clears finished_at)
+// and inserts the attempt with the next attempt number.
+//
+// Errors: ErrInvalid for bad input; ErrNotFound if the account does not
+// exist; ErrConflict if CallID belongs to another account or AttemptID
+// already exists.
+func (s *Store) StartAttempt(ctx context.Context, in AttemptStart) (a Attempt, err error) {
+	defer s.track("StartAttempt", time.Now(), &err)
+	if err := in.validate(); err != nil {
+		return Attempt{}, err
+	}
+	if in.CallID, err = normUUID("call id", in.CallID); err != nil {
+		return Attempt{}, err
+	}
+	if in.AttemptID, err = normUUID("attempt id", in.AttemptID); err != nil {
+		return Attempt{}, err
+	}
+	vars, err := encodeVariables(in.Variables)
+	if err != nil {
+		return Attempt{}, err
+	}
+	t := now()
+	started := t
+	if !in.StartedAt.IsZero() {
+		started = norm(in.StartedAt)
+	}
+	var reqID *string
+	if in.RequestID != "" {
+		reqID = &in.RequestID
+	}
+
+	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Upsert the call. The WHERE on the conflict branch makes a call id
+		// of another account a no-op (0 rows) instead of a takeover.
+		res := tx.Exec(`INSERT INTO calls (id, account_id, direction, flow_id, request_id, client_identifier, cli, dnis, status, attempts, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET attempts = calls.attempts + 1, status = excluded.status, finished_at = NULL, updated_at = excluded.updated_at
+			WHERE calls.account_id = excluded.account_id`,
+			in.CallID, in.AccountID, in.Direction, in.FlowID, reqID, in.ClientIdentifier, in.CLI, in.DNIS, StatusInProgress, t, t)
+		if res.Error != nil {
+			if isFKViolation(res.Error) {
+				return fmt.Errorf("store: start attempt: account %d: %w", in.AccountID, ErrNotFound)
+			}
+			return fmt.Errorf("store: start attempt: upsert call %s: %w", in.CallID, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return fmt.Errorf("store: start attempt: call id %s belongs to another account: %w", in.CallID, ErrConflict)
+		}
+		// Our upsert holds the row lock (PostgreSQL) or the write lock
+		// (SQLite) until commit, so this is the number we just set.
+		var n int
+		if err := tx.Model(&Call{}).Where("id = ?", in.CallID).Pluck("attempts", &n).Error; err != nil {
+			return fmt.Errorf("store: start attempt: read call %s: %w", in.CallID, err)
+		}
+		a = Attempt{
+			ID:            in.AttemptID,
+			CallID:        in.CallID,
+			AccountID:     in.AccountID,
+			AttemptNumber: n,
+			ChannelID:     in.ChannelID,
+			AsteriskNode:  in.AsteriskNode,
+			Direction:     in.Direction,
+			CLI:           in.CLI,
+			DNIS:          in.DNIS,
+			State:         StateOpen,
+			Status:        StatusInProgress,
+			StartedAt:     started,
+		}
+		// Insert with the pre-encoded variables (the model's serializer
+		// would re-encode the map; this way validation and storage agree).
+		row := map[string]any{
+			"id": a.ID, "call_id": a.CallID, "account_id": a.AccountID, "attempt_number": a.AttemptNumber,
+			"channel_id": a.ChannelID, "asterisk_node": a.AsteriskNode, "direction": a.Direction,
+			"cli": a.CLI, "dnis": a.DNIS, "state": a.State, "status": a.Status,
+			"hangup_cause": 0, "hangup_cause_text": "", "remote_hangup": false,
+			"started_at": a.StartedAt, "duration_ms": int64(0), "billsec_ms": int64(0),
+			"dtmf": "", "recorded": false, "recording_uri": "", "finish_reason": "", "variables": vars,
+		}
+		if err := tx.Table(Attempt{}.TableName()).Create(row).Error; err != nil {
+			if isDuplicate(err) {
+				return fmt.Errorf("store: start attempt: attempt id %s already exists: %w", a.ID, ErrConflict)
+			}
+			return fmt.Errorf("store: start attempt: insert attempt %s: %w", a.ID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Attempt{}, err
+	}
+	a.Variables = map[string]string{}
+	for k, v := range in.Variables {
+		a.Variables[k] = v
+	}
+	return a, nil
+}
+
+// AnswerAttempt records when an open attempt was answered. Only the first
+// answer time is kept; answering a finished attempt is a no-op.
+func (s *Store) AnswerAttempt(ctx context.Context, id string, at time.Time) (err error) {
+	defer s.track("AnswerAttempt", time.Now(), &err)
+	if id, err = parseID("attempt id", id); err != nil {
+		return err
+	}
+	if at.IsZero() {
+		at = now()
+	}
+	res := s.w.WithContext(ctx).Model(&Attempt{}).
+		Where("id = ? AND state = ? AND answered_at IS NULL", id, StateOpen).
+		Update("answered_at", norm(at))
+	if res.Error != nil {
+		return fmt.Errorf("store: answer attempt %s: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		var n int64
+		if err := s.w.WithContext(ctx).Model(&Attempt{}).Where("id = ?", id).Count(&n).Error; err != nil {
+			return fmt.Errorf("store: answer attempt %s: %w", id, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("store: attempt %s: %w", id, ErrNotFound)
+		}
+	}
+	return nil
+}
+
+// AttemptEnd describes how an attempt ended.
+type AttemptEnd struct {
+	EndedAt time.Time // zero = now
+	// AnsweredAt is used if AnswerAttempt was never called (e.g. the answer
+	// event was missed); an earlier recorded answer time wins.
+	AnsweredAt      *time.Time
+	Status          string // required: IVR_FINISHED, BUSY, NOANSWER, CONGESTION, …
+	HangupCause     int    // Q.850 cause code
+	HangupCauseText string
+	RemoteHangup    bool
+	// FinishReason is required: why the record was closed, e.g. "hangup",
+	// "reconciled: channel gone after ARI reconnect", "shutdown".
+	FinishReason string
+	DTMF         string
+	Recorded     bool
+	RecordingURI string
+	// Variables are merged over the attempt's start variables.
+	Variables map[string]string
+}
+
+func (e *AttemptEnd) validate() error {
+	if strings.TrimSpace(e.Status) == "" {
+		return fmt.Errorf("store: finish attempt: status is empty: %w", ErrInvalid)
+	}
+	if strings.TrimSpace(e.FinishReason) == "" {
+		return fmt.Errorf("store: finish attempt: finish reason is empty: %w", ErrInvalid)
+	}
+	for _, c := range []struct {
+		f, v string
+		n    int
+	}{
+		{"status", e.Status, maxStatus},
+		{"hangup cause text", e.HangupCauseText, maxShort},
+		{"finish reason", e.FinishReason, maxLong},
+		{"dtmf", e.DTMF, maxLong},
+		{"recording uri", e.RecordingURI, maxLong},
+	} {
+		if err := checkLen(c.f, c.v, c.n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FinishAttempt closes an open attempt: it records the end, computes
+// duration and billable time, and — if this is the call's latest attempt —
+// sets the call's status and finished_at. It is idempotent: finishing an
+// already finished attempt returns the stored record unchanged and no error
+// (the first finish wins, including under concurrent finishes).
+func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a Attempt, err error) {
+	defer s.track("FinishAttempt", time.Now(), &err)
+	if err := end.validate(); err != nil {
+		return Attempt{}, err
+	}
+	if id, err = parseID("attempt id", id); err != nil {
+		return Attempt{}, err
+	}
+	t := now()
+	ended := t
+	if !end.EndedAt.IsZero() {
+		ended = norm(end.EndedAt)
+	}
+
+	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("id = ?", id).Take(&a).Error; err != nil {
+			if isNotFound(err) {
+				return fmt.Errorf("store: attempt %s: %w", id, ErrNotFound)
+			}
+			return fmt.Errorf("store: finish attempt %s: %w", id, err)
+		}
+		if a.State != StateOpen {
+			return nil // already finished: keep the first finish
+		}
+		if a.AnsweredAt == nil && end.AnsweredAt != nil {
+			a.AnsweredAt = normPtr(end.AnsweredAt)
+		}
+		a.State = StateFinished
+		a.Status = end.Status
+		a.HangupCause = end.HangupCause
+		a.HangupCauseText = end.HangupCauseText
+		a.RemoteHangup = end.RemoteHangup
+		a.FinishReason = end.FinishReason
+		a.DTMF = end.DTMF
+		a.Recorded = end.Recorded
+		a.RecordingURI = end.RecordingURI
+		a.EndedAt = &ended
+		a.DurationMS = max(0, ended.Sub(a.StartedAt).Milliseconds())
+		a.BillsecMS = 0
+		if a.AnsweredAt != nil {
+			a.BillsecMS = max(0, ended.Sub(*a.AnsweredAt).Milliseconds())
+		}
+		if a.Variables == nil {
+			a.Variables = map[string]string{}
+		}
+		for k, v := range end.Variables {
+			a.Variables[k] = v
+		}
+		vars, err := encodeVariables(a.Variables)
+		if err != nil {
+			return err
+		}
+		res := tx.Model(&Attempt{}).Where("id = ? AND state = ?", id, StateOpen).Updates(map[string]any{
+			"state": a.State, "status": a.Status, "hangup_cause": a.HangupCause,
+			"hangup_cause_text": a.HangupCauseText, "remote_hangup": a.RemoteHangup,
+			"finish_reason": a.FinishReason, "dtmf": a.DTMF, "recorded": a.Recorded,
+			"recording_uri": a.RecordingURI, "answered_at": a.AnsweredAt, "ended_at": a.EndedAt,
+			"duration_ms": a.DurationMS, "billsec_ms": a.BillsecMS, "variables": vars,
+		})
+		if res.Error != nil {
+			return fmt.Errorf("store: finish attempt %s: %w", id, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			// A concurrent FinishAttempt won (PostgreSQL READ COMMITTED
+			// re-checks state after waiting for its row lock): return its
+			// record.
+			a = Attempt{}
+			if err := tx.Where("id = ?", id).Take(&a).Error; err != nil {
+				return fmt.Errorf("store: finish attempt %s: re-read: %w", id, err)
+			}
+			return nil
+		}
+		// Only the latest attempt decides the call's outcome: a late finish
+		// of attempt 1 must not overwrite a running attempt 2.
+		err = tx.Model(&Call{}).Where("id = ? AND attempts <= ?", a.CallID, a.AttemptNumber).
+			Updates(map[string]any{"status": a.Status, "finished_at": ended, "updated_at": t}).Error
+		if err != nil {
+			return fmt.Errorf("store: finish attempt %s: update call %s: %w", id, a.CallID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Attempt{}, err
+	}
+	return a, nil
+}
+
+// GetAttempt returns one attempt of the account.
+func (s *Store) GetAttempt(ctx context.Context, accountID int64, id string) (a Attempt, err error) {
+	defer s.track("GetAttempt", time.Now(), &err)
+	uid, perr := uuid.Parse(id)
+	if perr != nil {
+		return Attempt{}, fmt.Errorf("store: attempt %q: %w", id, ErrNotFound)
+	}
+	if err := s.r.WithContext(ctx).Where("account_id = ? AND id = ?", accountID, uid.String()).Take(&a).Error; err != nil {
+		if isNotFound(err) {
+			return Attempt{}, fmt.Errorf("store: attempt %s in account %d: %w", id, accountID, ErrNotFound)
+		}
+		return Attempt{}, fmt.Errorf("store: get attempt %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// GetCall returns one call of the account.
+func (s *Store) GetCall(ctx context.Context, accountID int64, id string) (c Call, err error) {
+	defer s.track("GetCall", time.Now(), &err)
+	uid, perr := uuid.Parse(id)
+	if perr != nil {
+		return Call{}, fmt.Errorf("store: call %q: %w", id, ErrNotFound)
+	}
+	if err := s.r.WithContext(ctx).Where("account_id = ? AND id = ?", accountID, uid.String()).Take(&c).Error; err != nil {
+		if isNotFound(err) {
+			return Call{}, fmt.Errorf("store: call %s in account %d: %w", id, accountID, ErrNotFound)
+		}
+		return Call{}, fmt.Errorf("store: get call %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// ListOpenAttempts returns the attempts still open on an Asterisk node
+// (all nodes if node is empty), oldest first. It is system-level — for
+// reconciliation after an ARI reconnect and at start-up — and spans
+// accounts.
+func (s *Store) ListOpenAttempts(ctx context.Context, node string) (as []Attempt, err error) {
+	defer s.track("ListOpenAttempts", time.Now(), &err)
+	q := s.r.WithContext(ctx).Where("state = ?", StateOpen)
+	if node != "" {
+		q = q.Where("asterisk_node = ?", node)
+	}
+	as = []Attempt{}
+	if err := q.Order("started_at, id").Find(&as).Error; err != nil {
+		return nil, fmt.Errorf("store: list open attempts (node %q): %w", node, err)
+	}
+	return as, nil
+}
+
+// AttemptFilter selects attempts for ListAttempts.
+type AttemptFilter struct {
+	AccountID int64     // required
+	From      time.Time // started_at >= From (zero: no bound)
+	To        time.Time // started_at < To (zero: no bound)
+	State     string    // "", StateOpen or StateFinished
+	CallID    string    // only this call's attempts
+	Limit     int       // 0 = 50; at most MaxListLimit
+	After     string    // AttemptPage.Next of the previous page
+}
+
+// AttemptPage is one page of ListAttempts, newest first.
+type AttemptPage struct {
+	Attempts []Attempt `json:"attempts"`
+	// Next is the cursor for the following page; empty on the last page.
+	Next string `json:"next,omitempty"`
+}
+
+// ListAttempts lists an account's attempts newest first (started_at, then
+// id, descending) with keyset pagination: pass Next back as After.
+func (s *Store) ListAttempts(ctx context.Context, f AttemptFilter) (p AttemptPage, err error) {
+	defer s.track("ListAttempts", time.Now(), &err)
+	if f.AccountID <= 0 {
+		return AttemptPage{}, fmt.Errorf("store: list attempts: account id %d: %w", f.AccountID, ErrInvalid)
+	}
+	switch {
+	case f.Limit < 0 || f.Limit > MaxListLimit:
+		return AttemptPage{}, fmt.Errorf("store: list attempts: limit %d: want 1..%d: %w", f.Limit, MaxListLimit, ErrInvalid)
+	case f.Limit == 0:
+		f.Limit = defaultListLimit
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return AttemptPage{}, fmt.Errorf("store: list attempts: from %s is not before to %s: %w",
+			f.From.Format(time.RFC3339), f.To.Format(time.RFC3339), ErrInvalid)
+	}
+	q := s.r.WithContext(ctx).Where("account_id = ?", f.AccountID)
+	if !f.From.IsZero() {
+		q = q.Where("started_at >= ?", norm(f.From))
+	}
+	if !f.To.IsZero() {
+		q = q.Where("started_at < ?", norm(f.To))
+	}
+	switch f.State {
+	case "":
+	case StateOpen, StateFinished:
+		q = q.Where("state = ?", f.State)
+	default:
+		return AttemptPage{}, fmt.Errorf("store: list attempts: state %q: want %q or %q: %w", f.State, StateOpen, StateFinished, ErrInvalid)
+	}
+	if f.CallID != "" {
+		cid, perr := uuid.Parse(f.CallID)
+		if perr != nil {
+			return AttemptPage{}, fmt.Errorf("store: list attempts: call id %q is not a UUID: %w", f.CallID, ErrInvalid)
+		}
+		q = q.Where("call_id = ?", cid.String())
+	}
+	if f.After != "" {
+		at, id, perr := parseCursor(f.After)
+		if perr != nil {
+			return AttemptPage{}, perr
+		}
+		q = q.Where("(started_at < ? OR (started_at = ? AND id < ?))", at, at, id)
+	}
+	rows := make([]Attempt, 0, f.Limit+1)
+	if err := q.Order(clause.OrderBy{Columns: []clause.OrderByColumn{
+		{Column: clause.Column{Name: "started_at"}, Desc: true},
+		{Column: clause.Column{Name: "id"}, Desc: true},
+	}}).Limit(f.Limit + 1).Find(&rows).Error; err != nil {
+		return AttemptPage{}, fmt.Errorf("store: list attempts of account %d: %w", f.AccountID, err)
+	}
+	if len(rows) > f.Limit {
+		rows = rows[:f.Limit]
+		last := rows[len(rows)-1]
+		p.Next = encodeCursor(last.StartedAt, last.ID)
+	}
+	p.Attempts = rows
+	return p, nil
+}
+
+const cursorVersion = "a1"
+
+// encodeCursor makes an opaque keyset cursor from the last row of a page.
+func encodeCursor(t time.Time, id string) string {
+	raw := cursorVersion + "|" + strconv.FormatInt(t.UnixMicro(), 10) + "|" + id
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+// parseCursor is the inverse of encodeCursor. Any other input is ErrInvalid.
+func parseCursor(c string) (time.Time, string, error) {
+	bad := func(why string) (time.Time, string, error) {
+		return time.Time{}, "", fmt.Errorf("store: invalid page cursor (%s): %w", why, ErrInvalid)
+	}
+	if len(c) > 200 {
+		return bad("too long")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return bad("not base64url")
+	}
+	parts := strings.Split(string(raw), "|")
+	if len(parts) != 3 || parts[0] != cursorVersion {
+		return bad("unknown format")
+	}
+	us, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		return bad("bad time")
+	}
+	id, err := uuid.Parse(parts[2])
+	if err != nil || id.String() != parts[2] {
+		return bad("bad id")
+	}
+	return time.UnixMicro(us).UTC(), parts[2], nil
+}
+
+// Journey is the per-attempt customer journey through the flow (the
+// report's "View JSON"): one JSON document per attempt.
+type Journey struct {
+	AttemptID string          `json:"attempt_id"`
+	AccountID int64           `json:"account_id"`
+	Steps     json.RawMessage `json:"steps"`
+	UpdatedAt time.Time       `json:"updated_at"`
+}
+
+// SaveJourney stores (replaces) the journey JSON of an attempt of the
+// account. steps must be valid JSON. ErrNotFound if the attempt does not
+// exist in that account.
+func (s *Store) SaveJourney(ctx context.Context, accountID int64, attemptID string, steps json.RawMessage) (err error) {
+	defer s.track("SaveJourney", time.Now(), &err)
+	if len(steps) == 0 || !json.Valid(steps) {
+		return fmt.Errorf("store: save journey: steps are not valid JSON: %w", ErrInvalid)
+	}
+	if len(steps) > maxJourneyLen {
+		return fmt.Errorf("store: save journey: steps are %d bytes, limit %d: %w", len(steps), maxJourneyLen, ErrInvalid)
+	}
+	uid, perr := uuid.Parse(attemptID)
+	if perr != nil {
+		return fmt.Errorf("store: save journey: attempt id %q is not a UUID: %w", attemptID, ErrInvalid)
+	}
+	attemptID = uid.String()
+	return s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&Attempt{}).Where("id = ? AND account_id = ?", attemptID, accountID).Count(&n).Error; err != nil {
+			return fmt.Errorf("store: save journey %s: %w", attemptID, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("store: save journey: attempt %s in account %d: %w", attemptID, accountID, ErrNotFound)
+		}
+		j := journeyRow{AttemptID: attemptID, AccountID: accountID, Steps: string(steps), UpdatedAt: now()}
+		err := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "attempt_id"}},
+			DoUpdates: clause.AssignmentColumns([]string{"steps", "updated_at"}),
+		}).Create(&j).Error
+		if err != nil {
+			return fmt.Errorf("store: save journey %s: %w", attemptID, err)
+		}
+		return nil
+	})
+}
+
+// GetJourney returns the journey of an attempt of the account.
+func (s *Store) GetJourney(ctx context.Context, accountID int64, attemptID string) (d Journey, err error) {
+	defer s.track("GetJourney", time.Now(), &err)
+	uid, perr := uuid.Parse(attemptID)
+	if perr != nil {
+		return Journey{}, fmt.Errorf("store: journey of attempt %q: %w", attemptID, ErrNotFound)
+	}
+	var j journeyRow
+	if err := s.r.WithContext(ctx).Where("account_id = ? AND attempt_id = ?", accountID, uid.String()).Take(&j).Error; err != nil {
+		if isNotFound(err) {
+			return Journey{}, fmt.Errorf("store: journey of attempt %s in account %d: %w", attemptID, accountID, ErrNotFound)
+		}
+		return Journey{}, fmt.Errorf("store: get journey %s: %w", attemptID, err)
+	}
+	return Journey{AttemptID: j.AttemptID, AccountID: j.AccountID, Steps: json.RawMessage(j.Steps), UpdatedAt: j.UpdatedAt}, nil
+}
