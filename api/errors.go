@@ -1,0 +1,302 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Error is a coded application error. Handlers (and the packages they call)
+// return it, or wrap one of the sentinels below with %w; the one error
+// mapper (Server.handleError) turns it into
+//
+//	{"error": {"code": "...", "message": "...", "field": "...", "request_id": "..."}}
+//
+// Message and Field are shown to the client; Err is the cause and is only logged.
+type Error struct {
+	Code    string // machine-readable: not_found, invalid, conflict, unauthorized, forbidden, ...
+	Message string // human-readable, safe to show to the client
+	Field   string // the offending input field, if any
+	Status  int    // HTTP status; 0 means derived from Code
+	Err     error  // cause; logged, never sent
+}
+
+func (e *Error) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = e.Code
+	}
+	if e.Field != "" {
+		msg = e.Field + ": " + msg
+	}
+	if e.Err != nil {
+		return msg + ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrNotFound) true for any *Error with code
+// not_found (and likewise for the other sentinels).
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	if !ok || !isSentinel(t) {
+		return false
+	}
+	return e.Code == t.Code
+}
+
+// Codes of the sentinel errors.
+const (
+	CodeNotFound     = "not_found"
+	CodeInvalid      = "invalid"
+	CodeBadRequest   = "bad_request"
+	CodeConflict     = "conflict"
+	CodeUnauthorized = "unauthorized"
+	CodeForbidden    = "forbidden"
+	CodeUnavailable  = "unavailable"
+	CodeTimeout      = "timeout"
+	CodeInternal     = "internal"
+)
+
+// Sentinel errors. Wrap them (fmt.Errorf("account %d: %w", id, api.ErrNotFound))
+// or build a specific one with NotFound, Invalid, ... to choose the message.
+var (
+	ErrNotFound     = &Error{Code: CodeNotFound, Status: http.StatusNotFound, Message: "not found"}
+	ErrInvalid      = &Error{Code: CodeInvalid, Status: http.StatusUnprocessableEntity, Message: "invalid input"}
+	ErrBadRequest   = &Error{Code: CodeBadRequest, Status: http.StatusBadRequest, Message: "bad request"}
+	ErrConflict     = &Error{Code: CodeConflict, Status: http.StatusConflict, Message: "conflict"}
+	ErrUnauthorized = &Error{Code: CodeUnauthorized, Status: http.StatusUnauthorized, Message: "missing or invalid API key"}
+	ErrForbidden    = &Error{Code: CodeForbidden, Status: http.StatusForbidden, Message: "forbidden"}
+	ErrUnavailable  = &Error{Code: CodeUnavailable, Status: http.StatusServiceUnavailable, Message: "temporarily unavailable"}
+)
+
+var sentinels = []*Error{ErrNotFound, ErrInvalid, ErrBadRequest, ErrConflict, ErrUnauthorized, ErrForbidden, ErrUnavailable}
+
+func isSentinel(e *Error) bool {
+	for _, s := range sentinels {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+// NotFound returns a not_found error with a client-visible message.
+func NotFound(format string, args ...any) *Error {
+	return &Error{Code: CodeNotFound, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns an invalid (422) error naming the offending field.
+func Invalid(field, format string, args ...any) *Error {
+	return &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Conflict returns a conflict (409) error.
+func Conflict(format string, args ...any) *Error {
+	return &Error{Code: CodeConflict, Message: fmt.Sprintf(format, args...)}
+}
+
+// Forbidden returns a forbidden (403) error.
+func Forbidden(format string, args ...any) *Error {
+	return &Error{Code: CodeForbidden, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorMapping maps a foreign sentinel (matched with errors.Is), e.g. a
+// store package's ErrNotFound, to an HTTP error without this package
+// importing that package. Pass them in Deps.ErrorMap.
+type ErrorMapping struct {
+	Target  error
+	Code    string
+	Status  int    // 0: derived from Code
+	Message string // "": the sentinel message for Code
+}
+
+// statusForCode derives the HTTP status for a code.
+func statusForCode(code string) int {
+	switch code {
+	case CodeNotFound:
+		return http.StatusNotFound
+	case CodeInvalid:
+		return http.StatusUnprocessableEntity
+	case CodeBadRequest:
+		return http.StatusBadRequest
+	case CodeConflict:
+		return http.StatusConflict
+	case CodeUnauthorized:
+		return http.StatusUnauthorized
+	case CodeForbidden:
+		return http.StatusForbidden
+	case CodeUnavailable:
+		return http.StatusServiceUnavailable
+	case CodeTimeout:
+		return http.StatusGatewayTimeout
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// codeForStatus names a status that arrived without a code (echo's own errors).
+func codeForStatus(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return CodeBadRequest
+	case http.StatusUnauthorized:
+		return CodeUnauthorized
+	case http.StatusForbidden:
+		return CodeForbidden
+	case http.StatusNotFound:
+		return CodeNotFound
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusConflict:
+		return CodeConflict
+	case http.StatusRequestEntityTooLarge:
+		return "payload_too_large"
+	case http.StatusUnsupportedMediaType:
+		return "unsupported_media_type"
+	case http.StatusUnprocessableEntity:
+		return CodeInvalid
+	case http.StatusTooManyRequests:
+		return "rate_limited"
+	case http.StatusServiceUnavailable:
+		return CodeUnavailable
+	case http.StatusGatewayTimeout:
+		return CodeTimeout
+	}
+	if status >= 500 {
+		return CodeInternal
+	}
+	return "http_" + fmt.Sprint(status)
+}
+
+const genericInternalMessage = "internal server error"
+
+// ErrorBody is the JSON error envelope.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the content of ErrorBody.
+type ErrorDetail struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Field     string `json:"field,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// mapError is the single place where errors become HTTP responses.
+// It returns the status, the body and whether the cause must be logged as
+// a server error.
+func mapError(err error, extra []ErrorMapping) (int, ErrorDetail, bool) {
+	var ae *Error
+	if errors.As(err, &ae) {
+		status := ae.Status
+		if status == 0 {
+			status = statusForCode(ae.Code)
+		}
+		code := ae.Code
+		if code == "" {
+			code = codeForStatus(status)
+		}
+		if status >= 500 {
+			msg := genericInternalMessage
+			if status == http.StatusServiceUnavailable && ae.Message != "" {
+				msg = ae.Message
+			}
+			return status, ErrorDetail{Code: code, Message: msg}, true
+		}
+		msg := ae.Message
+		if msg == "" {
+			msg = http.StatusText(status)
+		}
+		return status, ErrorDetail{Code: code, Message: msg, Field: ae.Field}, false
+	}
+	for _, m := range extra {
+		if m.Target != nil && errors.Is(err, m.Target) {
+			status := m.Status
+			if status == 0 {
+				status = statusForCode(m.Code)
+			}
+			msg := m.Message
+			if msg == "" {
+				msg = sentinelMessage(m.Code, status)
+			}
+			if status >= 500 {
+				return status, ErrorDetail{Code: m.Code, Message: genericInternalMessage}, true
+			}
+			return status, ErrorDetail{Code: m.Code, Message: msg}, false
+		}
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		status := he.Code
+		if status == 0 {
+			status = http.StatusInternalServerError
+		}
+		if status >= 500 {
+			return status, ErrorDetail{Code: codeForStatus(status), Message: genericInternalMessage}, true
+		}
+		msg := ""
+		switch m := he.Message.(type) {
+		case string:
+			msg = m
+		case error:
+			msg = m.Error()
+		case nil:
+		default:
+			msg = fmt.Sprint(m)
+		}
+		if msg == "" {
+			msg = http.StatusText(status)
+		}
+		return status, ErrorDetail{Code: codeForStatus(status), Message: msg}, false
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return http.StatusGatewayTimeout, ErrorDetail{Code: CodeTimeout, Message: "the request timed out"}, true
+	}
+	return http.StatusInternalServerError, ErrorDetail{Code: CodeInternal, Message: genericInternalMessage}, true
+}
+
+func sentinelMessage(code string, status int) string {
+	for _, s := range sentinels {
+		if s.Code == code {
+			return s.Message
+		}
+	}
+	return http.StatusText(status)
+}
+
+// handleError is echo's HTTPErrorHandler: every error, echo's own included,
+// goes through mapError.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		requestLogger(c, s.logger).Warn("error after response was committed", "err", err)
+		return
+	}
+	status, detail, serverErr := mapError(err, s.deps.ErrorMap)
+	detail.RequestID = requestID(c)
+	l := requestLogger(c, s.logger)
+	if serverErr {
+		l.Error("request failed", "status", status, "err", err)
+	} else {
+		l.Debug("request rejected", "status", status, "code", detail.Code, "err", err)
+	}
+	if status == http.StatusUnauthorized {
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="switchyard"`)
+	}
+	var werr error
+	if c.Request().Method == http.MethodHead {
+		werr = c.NoContent(status)
+	} else {
+		werr = c.JSON(status, ErrorBody{Error: detail})
+	}
+	if werr != nil {
+		l.Log(c.Request().Context(), slog.LevelDebug, "writing error response failed", "err", werr)
+	}
+}

@@ -1,0 +1,677 @@
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Environment variable names. Operators and scripts rely on them; do not rename.
+const (
+	EnvHTTPAddr        = "SWITCHYARD_HTTP_ADDR"
+	EnvDataDir         = "SWITCHYARD_DATA_DIR"
+	EnvDatabaseURL     = "SWITCHYARD_DATABASE_URL"
+	EnvARIURL          = "SWITCHYARD_ARI_URL"
+	EnvARIUser         = "SWITCHYARD_ARI_USER"
+	EnvARIPassword     = "SWITCHYARD_ARI_PASSWORD"
+	EnvARIPasswordFile = "SWITCHYARD_ARI_PASSWORD_FILE"
+	EnvARIApp          = "SWITCHYARD_ARI_APP"
+	EnvAGIAddr         = "SWITCHYARD_AGI_ADDR"
+	EnvLogLevel        = "SWITCHYARD_LOG_LEVEL"
+	EnvLogFormat       = "SWITCHYARD_LOG_FORMAT"
+	EnvShutdownTimeout = "SWITCHYARD_SHUTDOWN_TIMEOUT"
+	EnvNode            = "SWITCHYARD_NODE"
+)
+
+// Defaults.
+const (
+	DefaultHTTPAddr        = "127.0.0.1:8080"
+	DefaultDataDir         = "./data"
+	DefaultARIURL          = "http://127.0.0.1:8088/ari"
+	DefaultARIUser         = "switchyard"
+	DefaultARIApp          = "switchyard"
+	DefaultAGIAddr         = "127.0.0.1:4573"
+	DefaultLogLevel        = "info"
+	DefaultLogFormat       = "text"
+	DefaultShutdownTimeout = 30 * time.Second
+
+	// SQLiteFileName is the embedded database file inside DataDir.
+	SQLiteFileName = "switchyard.db"
+
+	// maxPasswordFileSize bounds how much of SWITCHYARD_ARI_PASSWORD_FILE is read.
+	maxPasswordFileSize = 4096
+	// maxShutdownTimeout is the largest accepted SWITCHYARD_SHUTDOWN_TIMEOUT.
+	maxShutdownTimeout = 24 * time.Hour
+)
+
+// Config is the complete runtime configuration of the switchyard binary.
+//
+// Build it with Default, then LoadEnv, then RegisterFlags + FlagSet.Parse
+// (flags override the environment), then Validate. Validate also reads
+// ARIPasswordFile into ARIPassword.
+type Config struct {
+	// HTTPAddr is the admin API / healthz / metrics listen address (host:port).
+	HTTPAddr string
+	// DataDir holds the embedded SQLite database and other local state.
+	DataDir string
+	// DatabaseURL is empty for embedded SQLite in DataDir, or a postgres:// URL.
+	DatabaseURL string
+	// ARIURL is the base URL of Asterisk's REST Interface, e.g. http://127.0.0.1:8088/ari.
+	ARIURL string
+	// ARIUser and ARIPassword authenticate against ari.conf.
+	ARIUser     string
+	ARIPassword string
+	// ARIPasswordFile, when set, names a file whose first line (surrounding
+	// white space removed) becomes ARIPassword during Validate.
+	ARIPasswordFile string
+	// ARIApp is the Stasis application name registered over the ARI websocket.
+	ARIApp string
+	// AGIAddr is the FastAGI listen address (host:port).
+	AGIAddr string
+	// LogLevel is one of debug, info, warn, error.
+	LogLevel string
+	// LogFormat is text or json.
+	LogFormat string
+	// ShutdownTimeout bounds how long live calls and requests may take to finish on shutdown.
+	ShutdownTimeout time.Duration
+	// NodeName identifies this instance in logs and records (default: hostname).
+	NodeName string
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		HTTPAddr:        DefaultHTTPAddr,
+		DataDir:         DefaultDataDir,
+		ARIURL:          DefaultARIURL,
+		ARIUser:         DefaultARIUser,
+		ARIApp:          DefaultARIApp,
+		AGIAddr:         DefaultAGIAddr,
+		LogLevel:        DefaultLogLevel,
+		LogFormat:       DefaultLogFormat,
+		ShutdownTimeout: DefaultShutdownTimeout,
+		NodeName:        defaultNodeName(),
+	}
+}
+
+func defaultNodeName() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "switchyard"
+	}
+	// Hostnames are almost always valid node names; sanitize the rare odd one
+	// so that Default() always validates.
+	var b strings.Builder
+	for _, r := range h {
+		if r < utf8.RuneSelf && (isAlnum(byte(r)) || r == '.' || r == '-' || r == '_') {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	s := b.String()
+	if len(s) > maxNodeNameLen {
+		s = s[:maxNodeNameLen]
+	}
+	return s
+}
+
+// Setting documents one configuration setting. The README configuration table
+// and `switchyard help` are generated from ConfigTable.
+type Setting struct {
+	Env         string // environment variable
+	Flag        string // command-line flag without the dash; empty if none
+	Default     string // human-readable default
+	Description string // what it means
+}
+
+// SettingsTable is the ordered list of all settings.
+type SettingsTable []Setting
+
+// setting binds a documented Setting to the Config field it fills.
+type setting struct {
+	Setting
+	// set parses v (from env or flag) into c.
+	set func(c *Config, v string) error
+	// get renders the current value for flag help; secret settings return "".
+	get func(c *Config) string
+	// fromFlag runs after set when the value came from a flag (flags override env).
+	fromFlag func(c *Config)
+}
+
+func stringSetting(env, flagName, def, desc string, field func(c *Config) *string) setting {
+	return setting{
+		Setting: Setting{Env: env, Flag: flagName, Default: def, Description: desc},
+		set:     func(c *Config, v string) error { *field(c) = v; return nil },
+		get:     func(c *Config) string { return *field(c) },
+	}
+}
+
+var settings = []setting{
+	stringSetting(EnvHTTPAddr, "http-addr", DefaultHTTPAddr,
+		"Listen address (host:port) of the admin API, /healthz and /metrics.",
+		func(c *Config) *string { return &c.HTTPAddr }),
+	stringSetting(EnvDataDir, "data-dir", DefaultDataDir,
+		"Directory for local state; holds the embedded SQLite database ("+SQLiteFileName+").",
+		func(c *Config) *string { return &c.DataDir }),
+	stringSetting(EnvDatabaseURL, "database-url", "(empty)",
+		"Empty: embedded SQLite in the data dir. postgres:// or postgresql:// URL: PostgreSQL.",
+		func(c *Config) *string { return &c.DatabaseURL }),
+	stringSetting(EnvARIURL, "ari-url", DefaultARIURL,
+		"Base http(s) URL of the Asterisk REST Interface.",
+		func(c *Config) *string { return &c.ARIURL }),
+	stringSetting(EnvARIUser, "ari-user", DefaultARIUser,
+		"ARI user name (the [section] in ari.conf).",
+		func(c *Config) *string { return &c.ARIUser }),
+	{
+		Setting: Setting{Env: EnvARIPassword, Default: "(empty)",
+			Description: "ARI password; required by serve. Environment only (no flag); or use " + EnvARIPasswordFile + ", not both."},
+		set: func(c *Config, v string) error { c.ARIPassword = v; return nil },
+		get: func(c *Config) string { return "" },
+	},
+	{
+		Setting: Setting{Env: EnvARIPasswordFile, Flag: "ari-password-file", Default: "(empty)",
+			Description: "File holding the ARI password: its first line, surrounding white space removed."},
+		set: func(c *Config, v string) error { c.ARIPasswordFile = v; return nil },
+		get: func(c *Config) string { return c.ARIPasswordFile },
+		// A password file given on the command line overrides a password from the environment.
+		fromFlag: func(c *Config) {
+			if c.ARIPasswordFile != "" {
+				c.ARIPassword = ""
+			}
+		},
+	},
+	stringSetting(EnvARIApp, "ari-app", DefaultARIApp,
+		"Stasis application name ([A-Za-z0-9_-]+); the dialplan calls Stasis(<app>,...).",
+		func(c *Config) *string { return &c.ARIApp }),
+	stringSetting(EnvAGIAddr, "agi-addr", DefaultAGIAddr,
+		"FastAGI listen address (host:port); dialplan uses AGI(agi://<addr>/<path>).",
+		func(c *Config) *string { return &c.AGIAddr }),
+	stringSetting(EnvLogLevel, "log-level", DefaultLogLevel,
+		"Log level: debug, info, warn or error.",
+		func(c *Config) *string { return &c.LogLevel }),
+	stringSetting(EnvLogFormat, "log-format", DefaultLogFormat,
+		"Log format: text or json.",
+		func(c *Config) *string { return &c.LogFormat }),
+	{
+		Setting: Setting{Env: EnvShutdownTimeout, Flag: "shutdown-timeout", Default: DefaultShutdownTimeout.String(),
+			Description: "How long live calls and requests may run after a shutdown signal (Go duration, e.g. 45s)."},
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%q is not a duration (examples: 30s, 2m)", v)
+			}
+			c.ShutdownTimeout = d
+			return nil
+		},
+		get: func(c *Config) string { return c.ShutdownTimeout.String() },
+	},
+	stringSetting(EnvNode, "node", "(hostname)",
+		"Name of this instance in logs and call records ([A-Za-z0-9._-], at most 64).",
+		func(c *Config) *string { return &c.NodeName }),
+}
+
+// ConfigTable describes every setting in order, for the README and `switchyard help`.
+func ConfigTable() SettingsTable {
+	t := make(SettingsTable, len(settings))
+	for i, s := range settings {
+		t[i] = s.Setting
+	}
+	return t
+}
+
+// Markdown renders the table as a GitHub-flavoured Markdown table.
+func (t SettingsTable) Markdown() string {
+	var b strings.Builder
+	b.WriteString("| Environment | Flag | Default | Meaning |\n|---|---|---|---|\n")
+	for _, s := range t {
+		fl := ""
+		if s.Flag != "" {
+			fl = "`-" + s.Flag + "`"
+		}
+		def := "`" + s.Default + "`"
+		if strings.HasPrefix(s.Default, "(") { // (empty), (hostname): prose, not a value
+			def = s.Default
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", s.Env, fl, def,
+			strings.ReplaceAll(s.Description, "|", `\|`))
+	}
+	return b.String()
+}
+
+// WriteText renders the table as aligned plain text (for `switchyard help`).
+func (t SettingsTable) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENVIRONMENT\tFLAG\tDEFAULT\tMEANING")
+	for _, s := range t {
+		fl := ""
+		if s.Flag != "" {
+			fl = "-" + s.Flag
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Env, fl, s.Default, s.Description)
+	}
+	return tw.Flush()
+}
+
+// SettingError is one invalid setting. Validate and LoadEnv return these,
+// joined with errors.Join.
+type SettingError struct {
+	Env string // environment variable naming the setting
+	Err error
+}
+
+func (e *SettingError) Error() string { return e.Env + ": " + e.Err.Error() }
+func (e *SettingError) Unwrap() error { return e.Err }
+
+func settingErr(env, format string, args ...any) error {
+	return &SettingError{Env: env, Err: fmt.Errorf(format, args...)}
+}
+
+// LoadEnv overlays settings from the environment (getenv is os.Getenv in the
+// binary, a map lookup in tests). Unset or empty variables keep the current
+// value. Values that cannot be parsed (durations) and conflicting variables
+// are reported, all of them, each naming its variable.
+func (c *Config) LoadEnv(getenv func(string) string) error {
+	var errs []error
+	for _, s := range settings {
+		v := getenv(s.Env)
+		if v == "" {
+			continue
+		}
+		if err := s.set(c, v); err != nil {
+			errs = append(errs, &SettingError{Env: s.Env, Err: err})
+		}
+	}
+	if getenv(EnvARIPassword) != "" && getenv(EnvARIPasswordFile) != "" {
+		errs = append(errs, settingErr(EnvARIPasswordFile,
+			"both %s and %s are set; set only one", EnvARIPassword, EnvARIPasswordFile))
+	}
+	return errors.Join(errs...)
+}
+
+// flagValue adapts one setting to flag.Value.
+type flagValue struct {
+	c *Config
+	s *setting
+}
+
+func (f flagValue) String() string {
+	if f.c == nil || f.s == nil {
+		return ""
+	}
+	return f.s.get(f.c)
+}
+
+func (f flagValue) Set(v string) error {
+	if err := f.s.set(f.c, v); err != nil {
+		return err
+	}
+	if f.s.fromFlag != nil {
+		f.s.fromFlag(f.c)
+	}
+	return nil
+}
+
+// RegisterFlags registers one flag per setting that has one (-http-addr,
+// -data-dir, -database-url, -ari-url, -ari-user, -ari-password-file,
+// -ari-app, -agi-addr, -log-level, -log-format, -shutdown-timeout, -node).
+// Call it after LoadEnv and before fs.Parse so flags override the environment.
+// There is deliberately no password flag: command lines are visible to every
+// local user.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	for i := range settings {
+		s := &settings[i]
+		if s.Flag == "" {
+			continue
+		}
+		fs.Var(flagValue{c: c, s: s}, s.Flag, s.Description+" (env "+s.Env+")")
+	}
+}
+
+// Validate checks every setting and returns all problems joined with
+// errors.Join, each naming its environment variable, e.g.
+//
+//	SWITCHYARD_HTTP_ADDR: "x" is not host:port
+//
+// If ARIPasswordFile is set, Validate reads it into ARIPassword.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+
+	add(validateHostPort(EnvHTTPAddr, c.HTTPAddr))
+	add(validateDataDir(c.DataDir))
+	add(validateDatabaseURL(c.DatabaseURL))
+	add(validateARIURL(c.ARIURL))
+	add(validatePrintable(EnvARIUser, c.ARIUser, false))
+	add(validatePrintable(EnvARIPassword, c.ARIPassword, true))
+	if c.ARIPasswordFile != "" && c.ARIPassword != "" {
+		add(settingErr(EnvARIPasswordFile,
+			"both %s and %s are set; set only one", EnvARIPassword, EnvARIPasswordFile))
+	} else if c.ARIPasswordFile != "" {
+		pw, err := readPasswordFile(c.ARIPasswordFile)
+		if err != nil {
+			add(&SettingError{Env: EnvARIPasswordFile, Err: err})
+		} else {
+			c.ARIPassword = pw
+			c.ARIPasswordFile = ""
+		}
+	}
+	add(validateARIApp(c.ARIApp))
+	add(validateHostPort(EnvAGIAddr, c.AGIAddr))
+	add(validateEnum(EnvLogLevel, c.LogLevel, "debug", "info", "warn", "error"))
+	add(validateEnum(EnvLogFormat, c.LogFormat, "text", "json"))
+	switch {
+	case c.ShutdownTimeout <= 0:
+		add(settingErr(EnvShutdownTimeout, "%s must be positive", c.ShutdownTimeout))
+	case c.ShutdownTimeout > maxShutdownTimeout:
+		add(settingErr(EnvShutdownTimeout, "%s is longer than the maximum %s", c.ShutdownTimeout, maxShutdownTimeout))
+	}
+	add(validateNodeName(c.NodeName))
+	return errors.Join(errs...)
+}
+
+// RequireARICredentials reports a missing ARI user or password. The serve
+// command needs them; migrate, version and account do not.
+func (c *Config) RequireARICredentials() error {
+	var errs []error
+	if c.ARIUser == "" {
+		errs = append(errs, settingErr(EnvARIUser, "is required to connect to Asterisk ARI"))
+	}
+	if c.ARIPassword == "" && c.ARIPasswordFile == "" {
+		errs = append(errs, settingErr(EnvARIPassword,
+			"is required to connect to Asterisk ARI (or set %s)", EnvARIPasswordFile))
+	}
+	return errors.Join(errs...)
+}
+
+// UsesPostgres reports whether DatabaseURL selects PostgreSQL (otherwise the
+// embedded SQLite database at SQLitePath is used).
+func (c *Config) UsesPostgres() bool { return c.DatabaseURL != "" }
+
+// SQLitePath is the embedded database file inside DataDir.
+func (c *Config) SQLitePath() string { return filepath.Join(c.DataDir, SQLiteFileName) }
+
+// ARIWebSocketURL derives the ARI events websocket URL from ARIURL
+// (http→ws, https→wss, path + "/events"). Call after Validate.
+func (c *Config) ARIWebSocketURL() string {
+	u, err := url.Parse(c.ARIURL)
+	if err != nil {
+		return ""
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		u.Scheme = "wss"
+	default:
+		u.Scheme = "ws"
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/events"
+	u.RawPath = ""
+	return u.String()
+}
+
+// SlogLevel maps LogLevel to a slog.Level (info for unknown values).
+func (c *Config) SlogLevel() slog.Level {
+	switch strings.ToLower(c.LogLevel) {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}
+
+// NewLogger builds the root logger from LogLevel and LogFormat, tagged with NodeName.
+func (c *Config) NewLogger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.SlogLevel()}
+	var h slog.Handler
+	if strings.EqualFold(c.LogFormat, "json") {
+		h = slog.NewJSONHandler(w, opts)
+	} else {
+		h = slog.NewTextHandler(w, opts)
+	}
+	return slog.New(h).With("node", c.NodeName)
+}
+
+// LogValue keeps the password out of logs when the config is logged.
+func (c Config) LogValue() slog.Value {
+	db := "sqlite:" + c.SQLitePath()
+	if c.DatabaseURL != "" {
+		db = redactURL(c.DatabaseURL)
+	}
+	return slog.GroupValue(
+		slog.String("http_addr", c.HTTPAddr),
+		slog.String("data_dir", c.DataDir),
+		slog.String("database", db),
+		slog.String("ari_url", c.ARIURL),
+		slog.String("ari_user", c.ARIUser),
+		slog.Bool("ari_password_set", c.ARIPassword != "" || c.ARIPasswordFile != ""),
+		slog.String("ari_app", c.ARIApp),
+		slog.String("agi_addr", c.AGIAddr),
+		slog.String("log_level", c.LogLevel),
+		slog.String("log_format", c.LogFormat),
+		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
+		slog.String("node", c.NodeName),
+	)
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable)"
+	}
+	return u.Redacted()
+}
+
+// ---- validators ----
+
+func validateHostPort(env, v string) error {
+	if v == "" {
+		return settingErr(env, "is empty; want host:port, e.g. 127.0.0.1:8080")
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return settingErr(env, "%q is not host:port", v)
+	}
+	if strings.ContainsFunc(host, func(r rune) bool { return unicode.IsSpace(r) || r == '/' || !unicode.IsPrint(r) }) {
+		return settingErr(env, "%q has an invalid host %q", v, host)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return settingErr(env, "%q has an invalid port %q (want 0-65535)", v, port)
+	}
+	return nil
+}
+
+func validateDataDir(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return settingErr(EnvDataDir, "is empty; want a directory path")
+	}
+	if strings.ContainsRune(v, 0) {
+		return settingErr(EnvDataDir, "%q contains a NUL byte", v)
+	}
+	fi, err := os.Stat(v)
+	switch {
+	case err == nil && !fi.IsDir():
+		return settingErr(EnvDataDir, "%q exists and is not a directory", v)
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return settingErr(EnvDataDir, "%q: %v", v, err)
+	}
+	return nil
+}
+
+func validateDatabaseURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	scheme, _, ok := strings.Cut(v, "://")
+	if !ok {
+		return settingErr(EnvDatabaseURL,
+			"is not a URL; leave it empty for embedded SQLite or use postgres://user:pass@host:5432/db")
+	}
+	switch strings.ToLower(scheme) {
+	case "postgres", "postgresql":
+	default:
+		return settingErr(EnvDatabaseURL,
+			"scheme %q is not supported; leave it empty for embedded SQLite or use postgres:// or postgresql://",
+			truncate(scheme, 32))
+	}
+	// url.Parse errors echo the whole input, password included; keep them out.
+	u, err := url.Parse(v)
+	if err != nil {
+		return settingErr(EnvDatabaseURL, "is not a valid URL (check escaping of special characters in the password)")
+	}
+	if u.User != nil && u.User.Username() == "" {
+		return settingErr(EnvDatabaseURL, "%s has a password but no user name", u.Redacted())
+	}
+	return nil
+}
+
+func validateARIURL(v string) error {
+	if v == "" {
+		return settingErr(EnvARIURL, "is empty; want e.g. %s", DefaultARIURL)
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return settingErr(EnvARIURL, "%q is not a valid URL", v)
+	}
+	switch u.Scheme {
+	case "http", "https":
+	default:
+		return settingErr(EnvARIURL, "%q must be an absolute http:// or https:// URL, e.g. %s", v, DefaultARIURL)
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return settingErr(EnvARIURL, "%q has no host", v)
+	}
+	if p := u.Port(); p != "" {
+		if _, err := strconv.ParseUint(p, 10, 16); err != nil {
+			return settingErr(EnvARIURL, "%q has an invalid port %q", v, p)
+		}
+	}
+	if u.User != nil {
+		return settingErr(EnvARIURL, "must not contain credentials; use %s and %s", EnvARIUser, EnvARIPassword)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return settingErr(EnvARIURL, "%q must not have a query or fragment", v)
+	}
+	return nil
+}
+
+var ariAppRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+func validateARIApp(v string) error {
+	if v == "" {
+		return settingErr(EnvARIApp, "is empty; want e.g. %s", DefaultARIApp)
+	}
+	if len(v) > 64 || !ariAppRE.MatchString(v) {
+		return settingErr(EnvARIApp, "%q must be 1-64 characters of A-Z a-z 0-9 _ -", truncate(v, 80))
+	}
+	return nil
+}
+
+func validatePrintable(env, v string, secret bool) error {
+	if v == "" {
+		return nil
+	}
+	bad := !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return !unicode.IsPrint(r) })
+	if !bad && !secret && strings.ContainsRune(v, ':') {
+		// ARI uses HTTP basic auth: a colon in the user name cannot be expressed.
+		return settingErr(env, "%q must not contain ':'", truncate(v, 80))
+	}
+	if bad {
+		if secret {
+			return settingErr(env, "contains control characters or invalid UTF-8 (a stray newline?)")
+		}
+		return settingErr(env, "%q contains control characters or invalid UTF-8", truncate(v, 80))
+	}
+	return nil
+}
+
+func validateEnum(env, v string, allowed ...string) error {
+	for _, a := range allowed {
+		if strings.EqualFold(v, a) {
+			return nil
+		}
+	}
+	return settingErr(env, "%q is not one of %s", truncate(v, 80), strings.Join(allowed, ", "))
+}
+
+const maxNodeNameLen = 64
+
+func validateNodeName(v string) error {
+	if v == "" {
+		return settingErr(EnvNode, "is empty")
+	}
+	if len(v) > maxNodeNameLen {
+		return settingErr(EnvNode, "%q is longer than %d characters", truncate(v, 80), maxNodeNameLen)
+	}
+	for i := 0; i < len(v); i++ {
+		ch := v[i]
+		if !isAlnum(ch) && ch != '.' && ch != '-' && ch != '_' {
+			return settingErr(EnvNode, "%q may contain only A-Z a-z 0-9 . _ -", v)
+		}
+	}
+	return nil
+}
+
+func isAlnum(ch byte) bool {
+	return ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9'
+}
+
+func readPasswordFile(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("cannot read password file: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%q is not a regular file", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("cannot read password file: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxPasswordFileSize+1))
+	if err != nil {
+		return "", fmt.Errorf("cannot read password file %q: %w", path, err)
+	}
+	if len(b) > maxPasswordFileSize {
+		return "", fmt.Errorf("password file %q is larger than %d bytes", path, maxPasswordFileSize)
+	}
+	// Same rule as asterisk-conf/local/up.sh, which renders ari.conf from
+	// this file: the first line, surrounding white space removed.
+	line, _, _ := strings.Cut(string(b), "\n")
+	pw := strings.TrimSpace(line)
+	if pw == "" {
+		return "", fmt.Errorf("the first line of password file %q is empty", path)
+	}
+	if err := validatePrintable(EnvARIPasswordFile, pw, true); err != nil {
+		return "", fmt.Errorf("password in %q contains control characters or invalid UTF-8", path)
+	}
+	return pw, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

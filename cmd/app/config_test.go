@@ -1,0 +1,474 @@
+package app
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envFunc(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// errEnvs returns the env names of all SettingErrors inside err.
+func errEnvs(err error) []string {
+	var out []string
+	var walk func(error)
+	walk = func(e error) {
+		if e == nil {
+			return
+		}
+		var se *SettingError
+		if errors.As(e, &se) && e == error(se) {
+			out = append(out, se.Env)
+			return
+		}
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+			return
+		}
+		out = append(out, "?unnamed:"+e.Error())
+	}
+	walk(err)
+	slices.Sort(out)
+	return out
+}
+
+func TestDefaultValidates(t *testing.T) {
+	c := Default()
+	c.DataDir = t.TempDir() // ./data may exist as a file in odd checkouts
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Default().Validate() = %v", err)
+	}
+	d := Default()
+	if d.HTTPAddr != "127.0.0.1:8080" || d.DataDir != "./data" || d.DatabaseURL != "" ||
+		d.ARIURL != "http://127.0.0.1:8088/ari" || d.ARIUser != "switchyard" || d.ARIApp != "switchyard" || d.AGIAddr != "127.0.0.1:4573" ||
+		d.LogLevel != "info" || d.LogFormat != "text" || d.ShutdownTimeout != 30*time.Second || d.NodeName == "" {
+		t.Fatalf("unexpected defaults: %+v", d)
+	}
+	if err := validateNodeName(defaultNodeName()); err != nil {
+		t.Fatalf("default node name %q invalid: %v", defaultNodeName(), err)
+	}
+}
+
+func TestConfigSettings(t *testing.T) {
+	dir := t.TempDir()
+	aFile := filepath.Join(dir, "file")
+	if err := os.WriteFile(aFile, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pwFile := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pwFile, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pwCRLF := filepath.Join(dir, "pwcrlf")
+	if err := os.WriteFile(pwCRLF, []byte("  s3cret \r\nsecond line\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	emptyPW := filepath.Join(dir, "empty")
+	if err := os.WriteFile(emptyPW, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bigPW := filepath.Join(dir, "big")
+	if err := os.WriteFile(bigPW, bytes.Repeat([]byte("a"), maxPasswordFileSize+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctrlPW := filepath.Join(dir, "ctrl")
+	if err := os.WriteFile(ctrlPW, []byte("pass\x07word\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	type tc struct {
+		name    string
+		env     map[string]string
+		loadErr []string // env names LoadEnv must report
+		valErr  []string // env names Validate must report
+		check   func(t *testing.T, c Config)
+	}
+	cases := []tc{
+		// SWITCHYARD_HTTP_ADDR
+		{name: "http addr ok", env: map[string]string{EnvHTTPAddr: "0.0.0.0:9090"},
+			check: func(t *testing.T, c Config) { eq(t, c.HTTPAddr, "0.0.0.0:9090") }},
+		{name: "http addr all interfaces", env: map[string]string{EnvHTTPAddr: ":8080"}},
+		{name: "http addr ipv6", env: map[string]string{EnvHTTPAddr: "[::1]:8080"}},
+		{name: "http addr port 0", env: map[string]string{EnvHTTPAddr: "127.0.0.1:0"}},
+		{name: "http addr no port", env: map[string]string{EnvHTTPAddr: "x"}, valErr: []string{EnvHTTPAddr}},
+		{name: "http addr bad port", env: map[string]string{EnvHTTPAddr: "localhost:http"}, valErr: []string{EnvHTTPAddr}},
+		{name: "http addr port too big", env: map[string]string{EnvHTTPAddr: "localhost:65536"}, valErr: []string{EnvHTTPAddr}},
+		{name: "http addr empty port", env: map[string]string{EnvHTTPAddr: "localhost:"}, valErr: []string{EnvHTTPAddr}},
+		{name: "http addr space", env: map[string]string{EnvHTTPAddr: " "}, valErr: []string{EnvHTTPAddr}},
+		{name: "http addr url", env: map[string]string{EnvHTTPAddr: "http://x:80"}, valErr: []string{EnvHTTPAddr}},
+		// SWITCHYARD_DATA_DIR
+		{name: "data dir existing", env: map[string]string{EnvDataDir: dir},
+			check: func(t *testing.T, c Config) {
+				eq(t, c.DataDir, dir)
+				eq(t, c.SQLitePath(), filepath.Join(dir, SQLiteFileName))
+			}},
+		{name: "data dir not yet created", env: map[string]string{EnvDataDir: filepath.Join(dir, "new", "sub")}},
+		{name: "data dir is a file", env: map[string]string{EnvDataDir: aFile}, valErr: []string{EnvDataDir}},
+		{name: "data dir blank", env: map[string]string{EnvDataDir: "   "}, valErr: []string{EnvDataDir}},
+		// SWITCHYARD_DATABASE_URL
+		{name: "db empty is sqlite", env: map[string]string{},
+			check: func(t *testing.T, c Config) {
+				if c.UsesPostgres() {
+					t.Fatal("UsesPostgres with empty URL")
+				}
+			}},
+		{name: "db postgres", env: map[string]string{EnvDatabaseURL: "postgres://postgres:pw@127.0.0.1:5432/test?sslmode=disable"},
+			check: func(t *testing.T, c Config) {
+				if !c.UsesPostgres() {
+					t.Fatal("UsesPostgres false")
+				}
+			}},
+		{name: "db postgresql socket", env: map[string]string{EnvDatabaseURL: "postgresql:///test?host=/run/postgresql"}},
+		{name: "db upper scheme", env: map[string]string{EnvDatabaseURL: "POSTGRES://h/db"}},
+		{name: "db mysql", env: map[string]string{EnvDatabaseURL: "mysql://u:p@h/db"}, valErr: []string{EnvDatabaseURL}},
+		{name: "db sqlite url", env: map[string]string{EnvDatabaseURL: "sqlite:///tmp/x.db"}, valErr: []string{EnvDatabaseURL}},
+		{name: "db plain path", env: map[string]string{EnvDatabaseURL: "/tmp/x.db"}, valErr: []string{EnvDatabaseURL}},
+		{name: "db bad port", env: map[string]string{EnvDatabaseURL: "postgres://u:p@h:port/db"}, valErr: []string{EnvDatabaseURL}},
+		{name: "db password without user", env: map[string]string{EnvDatabaseURL: "postgres://:p@h/db"}, valErr: []string{EnvDatabaseURL}},
+		// SWITCHYARD_ARI_URL
+		{name: "ari url https", env: map[string]string{EnvARIURL: "https://pbx.example.com:8089/ari"},
+			check: func(t *testing.T, c Config) { eq(t, c.ARIWebSocketURL(), "wss://pbx.example.com:8089/ari/events") }},
+		{name: "ari url default ws", env: map[string]string{},
+			check: func(t *testing.T, c Config) { eq(t, c.ARIWebSocketURL(), "ws://127.0.0.1:8088/ari/events") }},
+		{name: "ari url trailing slash", env: map[string]string{EnvARIURL: "http://h:8088/ari/"},
+			check: func(t *testing.T, c Config) { eq(t, c.ARIWebSocketURL(), "ws://h:8088/ari/events") }},
+		{name: "ari url ws scheme", env: map[string]string{EnvARIURL: "ws://h:8088/ari"}, valErr: []string{EnvARIURL}},
+		{name: "ari url relative", env: map[string]string{EnvARIURL: "/ari"}, valErr: []string{EnvARIURL}},
+		{name: "ari url no scheme", env: map[string]string{EnvARIURL: "127.0.0.1:8088/ari"}, valErr: []string{EnvARIURL}},
+		{name: "ari url no host", env: map[string]string{EnvARIURL: "http:///ari"}, valErr: []string{EnvARIURL}},
+		{name: "ari url credentials", env: map[string]string{EnvARIURL: "http://u:p@h/ari"}, valErr: []string{EnvARIURL}},
+		{name: "ari url query", env: map[string]string{EnvARIURL: "http://h/ari?x=1"}, valErr: []string{EnvARIURL}},
+		{name: "ari url garbage", env: map[string]string{EnvARIURL: "http://h:99999/ari"}, valErr: []string{EnvARIURL}},
+		// SWITCHYARD_ARI_USER
+		{name: "ari user ok", env: map[string]string{EnvARIUser: "switchyard"},
+			check: func(t *testing.T, c Config) { eq(t, c.ARIUser, "switchyard") }},
+		{name: "ari user colon", env: map[string]string{EnvARIUser: "a:b"}, valErr: []string{EnvARIUser}},
+		{name: "ari user newline", env: map[string]string{EnvARIUser: "a\n"}, valErr: []string{EnvARIUser}},
+		// SWITCHYARD_ARI_PASSWORD / _FILE
+		{name: "ari password env", env: map[string]string{EnvARIPassword: "pa:ss word"},
+			check: func(t *testing.T, c Config) { eq(t, c.ARIPassword, "pa:ss word") }},
+		{name: "ari password control char", env: map[string]string{EnvARIPassword: "pw\n"}, valErr: []string{EnvARIPassword}},
+		{name: "ari password file", env: map[string]string{EnvARIPasswordFile: pwFile},
+			check: func(t *testing.T, c Config) { eq(t, c.ARIPassword, "s3cret") }},
+		{name: "ari password file first line trimmed", env: map[string]string{EnvARIPasswordFile: pwCRLF},
+			check: func(t *testing.T, c Config) { eq(t, c.ARIPassword, "s3cret") }},
+		{name: "ari password file missing", env: map[string]string{EnvARIPasswordFile: filepath.Join(dir, "nope")},
+			valErr: []string{EnvARIPasswordFile}},
+		{name: "ari password file is dir", env: map[string]string{EnvARIPasswordFile: dir}, valErr: []string{EnvARIPasswordFile}},
+		{name: "ari password file empty", env: map[string]string{EnvARIPasswordFile: emptyPW}, valErr: []string{EnvARIPasswordFile}},
+		{name: "ari password file too big", env: map[string]string{EnvARIPasswordFile: bigPW}, valErr: []string{EnvARIPasswordFile}},
+		{name: "ari password file control char", env: map[string]string{EnvARIPasswordFile: ctrlPW}, valErr: []string{EnvARIPasswordFile}},
+		{name: "ari password both", env: map[string]string{EnvARIPassword: "a", EnvARIPasswordFile: pwFile},
+			loadErr: []string{EnvARIPasswordFile}, valErr: []string{EnvARIPasswordFile}},
+		// SWITCHYARD_ARI_APP
+		{name: "ari app ok", env: map[string]string{EnvARIApp: "sw_1-a"}, check: func(t *testing.T, c Config) { eq(t, c.ARIApp, "sw_1-a") }},
+		{name: "ari app comma", env: map[string]string{EnvARIApp: "a,b"}, valErr: []string{EnvARIApp}},
+		{name: "ari app space", env: map[string]string{EnvARIApp: "my app"}, valErr: []string{EnvARIApp}},
+		{name: "ari app too long", env: map[string]string{EnvARIApp: strings.Repeat("a", 65)}, valErr: []string{EnvARIApp}},
+		// SWITCHYARD_AGI_ADDR
+		{name: "agi addr ok", env: map[string]string{EnvAGIAddr: "0.0.0.0:4573"}, check: func(t *testing.T, c Config) { eq(t, c.AGIAddr, "0.0.0.0:4573") }},
+		{name: "agi addr bad", env: map[string]string{EnvAGIAddr: "4573"}, valErr: []string{EnvAGIAddr}},
+		{name: "agi addr url", env: map[string]string{EnvAGIAddr: "agi://127.0.0.1:4573"}, valErr: []string{EnvAGIAddr}},
+		// SWITCHYARD_LOG_LEVEL
+		{name: "log level debug", env: map[string]string{EnvLogLevel: "debug"},
+			check: func(t *testing.T, c Config) { eq(t, c.SlogLevel(), slog.LevelDebug) }},
+		{name: "log level WARN", env: map[string]string{EnvLogLevel: "WARN"},
+			check: func(t *testing.T, c Config) { eq(t, c.SlogLevel(), slog.LevelWarn) }},
+		{name: "log level error", env: map[string]string{EnvLogLevel: "error"},
+			check: func(t *testing.T, c Config) { eq(t, c.SlogLevel(), slog.LevelError) }},
+		{name: "log level bad", env: map[string]string{EnvLogLevel: "verbose"}, valErr: []string{EnvLogLevel}},
+		// SWITCHYARD_LOG_FORMAT
+		{name: "log format json", env: map[string]string{EnvLogFormat: "json"}},
+		{name: "log format bad", env: map[string]string{EnvLogFormat: "xml"}, valErr: []string{EnvLogFormat}},
+		// SWITCHYARD_SHUTDOWN_TIMEOUT
+		{name: "shutdown 45s", env: map[string]string{EnvShutdownTimeout: "45s"},
+			check: func(t *testing.T, c Config) { eq(t, c.ShutdownTimeout, 45*time.Second) }},
+		{name: "shutdown not duration", env: map[string]string{EnvShutdownTimeout: "30"}, loadErr: []string{EnvShutdownTimeout}},
+		{name: "shutdown zero", env: map[string]string{EnvShutdownTimeout: "0s"}, valErr: []string{EnvShutdownTimeout}},
+		{name: "shutdown negative", env: map[string]string{EnvShutdownTimeout: "-5s"}, valErr: []string{EnvShutdownTimeout}},
+		{name: "shutdown huge", env: map[string]string{EnvShutdownTimeout: "25h"}, valErr: []string{EnvShutdownTimeout}},
+		// SWITCHYARD_NODE
+		{name: "node ok", env: map[string]string{EnvNode: "pbx-1.example"}, check: func(t *testing.T, c Config) { eq(t, c.NodeName, "pbx-1.example") }},
+		{name: "node slash", env: map[string]string{EnvNode: "a/b"}, valErr: []string{EnvNode}},
+		{name: "node too long", env: map[string]string{EnvNode: strings.Repeat("n", 65)}, valErr: []string{EnvNode}},
+		// several at once: all problems are reported
+		{name: "all bad at once", env: map[string]string{
+			EnvHTTPAddr: "x", EnvDataDir: aFile, EnvDatabaseURL: "mysql://x", EnvARIURL: "ftp://h",
+			EnvARIUser: "a:b", EnvARIApp: "a b", EnvAGIAddr: "y", EnvLogLevel: "loud", EnvLogFormat: "xml",
+			EnvShutdownTimeout: "-1s", EnvNode: "a b", EnvARIPasswordFile: emptyPW,
+		}, valErr: []string{EnvAGIAddr, EnvARIApp, EnvARIPasswordFile, EnvARIURL, EnvARIUser, EnvDataDir,
+			EnvDatabaseURL, EnvHTTPAddr, EnvLogFormat, EnvLogLevel, EnvNode, EnvShutdownTimeout}},
+	}
+
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			c.DataDir = dir
+			lerr := c.LoadEnv(envFunc(tt.env))
+			if got, want := errEnvs(lerr), sorted(tt.loadErr); !slices.Equal(got, want) {
+				t.Fatalf("LoadEnv errors = %v (%v), want %v", got, lerr, want)
+			}
+			if lerr != nil {
+				return
+			}
+			verr := c.Validate()
+			if got, want := errEnvs(verr), sorted(tt.valErr); !slices.Equal(got, want) {
+				t.Fatalf("Validate errors = %v (%v), want %v", got, verr, want)
+			}
+			if verr != nil {
+				for _, line := range strings.Split(verr.Error(), "\n") {
+					if !strings.HasPrefix(line, "SWITCHYARD_") {
+						t.Errorf("error line does not name its setting: %q", line)
+					}
+				}
+				return
+			}
+			if tt.check != nil {
+				tt.check(t, c)
+			}
+		})
+	}
+}
+
+func TestValidateMessages(t *testing.T) {
+	c := Default()
+	c.DataDir = t.TempDir()
+	c.HTTPAddr = "x"
+	c.DatabaseURL = "mysql://root:topsecret@h/db"
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("want error")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, `SWITCHYARD_HTTP_ADDR: "x" is not host:port`) {
+		t.Errorf("message %q lacks the host:port explanation", msg)
+	}
+	if strings.Contains(msg, "topsecret") {
+		t.Errorf("database password leaked into error: %q", msg)
+	}
+	c = Default()
+	c.DataDir = t.TempDir()
+	c.DatabaseURL = "postgres://u:top%zzsecret@h/db" // bad escape: url.Parse fails
+	err = c.Validate()
+	if err == nil || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("want a redacted parse error, got %v", err)
+	}
+}
+
+func TestLoadEnvDurationErrorNamesVariable(t *testing.T) {
+	c := Default()
+	err := c.LoadEnv(envFunc(map[string]string{EnvShutdownTimeout: "soon"}))
+	if err == nil || !strings.HasPrefix(err.Error(), EnvShutdownTimeout+": ") || !strings.Contains(err.Error(), `"soon"`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestFlagsOverrideEnv(t *testing.T) {
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pwFile, []byte("fromfile\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := Default()
+	err := c.LoadEnv(envFunc(map[string]string{
+		EnvHTTPAddr: "127.0.0.1:1111", EnvAGIAddr: "127.0.0.1:2222", EnvARIPassword: "fromenv",
+		EnvShutdownTimeout: "10s", EnvLogLevel: "warn", EnvDataDir: dir,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("switchyard", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c.RegisterFlags(fs)
+	if err := fs.Parse([]string{"-http-addr", "127.0.0.1:3333", "-shutdown-timeout", "1m",
+		"-ari-password-file", pwFile, "-node", "n1", "-ari-user", "u"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	eq(t, c.HTTPAddr, "127.0.0.1:3333")               // flag wins
+	eq(t, c.AGIAddr, "127.0.0.1:2222")                // env kept
+	eq(t, c.ShutdownTimeout, time.Minute)             // flag wins
+	eq(t, c.LogLevel, "warn")                         // env kept
+	eq(t, c.ARIPassword, "fromfile")                  // flag file overrides env password
+	eq(t, c.NodeName, "n1")                           //
+	if err := c.RequireARICredentials(); err != nil { // user + password present
+		t.Fatal(err)
+	}
+
+	// A bad flag value is rejected by the flag parser and names the flag.
+	fs2 := flag.NewFlagSet("switchyard", flag.ContinueOnError)
+	fs2.SetOutput(io.Discard)
+	c2 := Default()
+	c2.RegisterFlags(fs2)
+	if err := fs2.Parse([]string{"-shutdown-timeout", "later"}); err == nil || !strings.Contains(err.Error(), "-shutdown-timeout") {
+		t.Fatalf("bad duration flag: %v", err)
+	}
+}
+
+func TestEveryFlagAndEnvIsDocumented(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	c := Default()
+	c.RegisterFlags(fs)
+	table := ConfigTable()
+	flags := map[string]bool{}
+	for _, s := range table {
+		if !strings.HasPrefix(s.Env, "SWITCHYARD_") || s.Description == "" || s.Default == "" {
+			t.Errorf("incomplete setting doc: %+v", s)
+		}
+		if s.Flag != "" {
+			flags[s.Flag] = true
+			if fs.Lookup(s.Flag) == nil {
+				t.Errorf("flag -%s documented but not registered", s.Flag)
+			}
+		}
+	}
+	fs.VisitAll(func(f *flag.Flag) {
+		if !flags[f.Name] {
+			t.Errorf("flag -%s registered but not documented", f.Name)
+		}
+	})
+	wantEnv := []string{EnvHTTPAddr, EnvDataDir, EnvDatabaseURL, EnvARIURL, EnvARIUser, EnvARIPassword,
+		EnvARIPasswordFile, EnvARIApp, EnvAGIAddr, EnvLogLevel, EnvLogFormat, EnvShutdownTimeout, EnvNode}
+	for _, e := range wantEnv {
+		if !slices.ContainsFunc(table, func(s Setting) bool { return s.Env == e }) {
+			t.Errorf("%s missing from ConfigTable", e)
+		}
+	}
+	for _, f := range []string{"http-addr", "data-dir", "database-url", "ari-url", "ari-user",
+		"ari-password-file", "ari-app", "agi-addr", "log-level", "log-format", "shutdown-timeout", "node"} {
+		if !flags[f] {
+			t.Errorf("flag -%s missing", f)
+		}
+	}
+	if fs.Lookup("ari-password") != nil {
+		t.Error("a password flag would expose the password in ps output")
+	}
+	md := table.Markdown()
+	if !strings.Contains(md, "| `SWITCHYARD_HTTP_ADDR` | `-http-addr` | `127.0.0.1:8080` |") {
+		t.Errorf("markdown table:\n%s", md)
+	}
+	var txt bytes.Buffer
+	if err := table.WriteText(&txt); err != nil || !strings.Contains(txt.String(), "SWITCHYARD_AGI_ADDR") {
+		t.Fatalf("text table: %v\n%s", err, txt.String())
+	}
+	// flag help must not print a secret even if one is set
+	c.ARIPassword = "hunter2"
+	var help bytes.Buffer
+	fs.SetOutput(&help)
+	fs.PrintDefaults()
+	if strings.Contains(help.String(), "hunter2") {
+		t.Fatal("password printed in flag help")
+	}
+}
+
+func TestRequireARICredentials(t *testing.T) {
+	c := Default()
+	if got := errEnvs(c.RequireARICredentials()); !slices.Equal(got, []string{EnvARIPassword}) {
+		t.Fatalf("got %v", got)
+	}
+	c.ARIUser = ""
+	if got := errEnvs(c.RequireARICredentials()); !slices.Equal(got, []string{EnvARIPassword, EnvARIUser}) {
+		t.Fatalf("got %v", got)
+	}
+	c.ARIUser, c.ARIPasswordFile = "u", "/some/file"
+	if err := c.RequireARICredentials(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoggerAndLogValue(t *testing.T) {
+	c := Default()
+	c.LogFormat = "json"
+	c.LogLevel = "warn"
+	c.ARIPassword = "hunter2"
+	c.DatabaseURL = "postgres://u:pgsecret@h/db"
+	var buf bytes.Buffer
+	l := c.NewLogger(&buf)
+	l.Info("hidden")
+	l.Warn("shown", "config", c)
+	out := buf.String()
+	if strings.Contains(out, "hidden") || !strings.Contains(out, `"msg":"shown"`) {
+		t.Fatalf("level/format wrong: %s", out)
+	}
+	if strings.Contains(out, "hunter2") || strings.Contains(out, "pgsecret") {
+		t.Fatalf("secret logged: %s", out)
+	}
+	if !strings.Contains(out, `"node":"`+c.NodeName+`"`) {
+		t.Fatalf("node missing: %s", out)
+	}
+}
+
+// FuzzConfig feeds arbitrary values through LoadEnv and Validate: they must
+// never panic, every error must name a SWITCHYARD_ variable, and a config that
+// validates must really be usable.
+func FuzzConfig(f *testing.F) {
+	f.Add("127.0.0.1:8080", "./data", "", "http://127.0.0.1:8088/ari", "u", "p", "switchyard", "127.0.0.1:4573", "info", "text", "30s", "node")
+	f.Add("x", "", "mysql://", "ftp://h", "a:b", "p\n", "a b", "4573", "loud", "xml", "30", "a/b")
+	f.Add("[::1]:0", "/", "postgres://u:p@h:5432/db", "https://h:8089/ari/", "", "", "A-z_9", ":0", "DEBUG", "JSON", "-1h", "")
+	f.Add("[", "\x00", "postgres://%zz", "http://[::1", "\xff", "\xff", "", "[::1]:99999", "", "", "1e9h", "\xff")
+	f.Fuzz(func(t *testing.T, httpAddr, dataDir, dbURL, ariURL, user, pw, app, agiAddr, level, format, shutdown, node string) {
+		env := map[string]string{
+			EnvHTTPAddr: httpAddr, EnvDataDir: dataDir, EnvDatabaseURL: dbURL, EnvARIURL: ariURL,
+			EnvARIUser: user, EnvARIPassword: pw, EnvARIApp: app, EnvAGIAddr: agiAddr,
+			EnvLogLevel: level, EnvLogFormat: format, EnvShutdownTimeout: shutdown, EnvNode: node,
+		}
+		c := Default()
+		err := c.LoadEnv(envFunc(env))
+		checkNamed(t, err)
+		if err != nil {
+			return
+		}
+		err = c.Validate()
+		checkNamed(t, err)
+		if err != nil {
+			return
+		}
+		if c.ShutdownTimeout <= 0 || c.ARIWebSocketURL() == "" || c.NodeName == "" || c.ARIApp == "" {
+			t.Fatalf("validated config is unusable: %+v", c)
+		}
+		_ = c.NewLogger(io.Discard)
+		_ = c.LogValue().String()
+	})
+}
+
+func checkNamed(t *testing.T, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	for _, e := range errEnvs(err) {
+		if !strings.HasPrefix(e, "SWITCHYARD_") {
+			t.Fatalf("error without a setting name: %q", e)
+		}
+	}
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	if s == nil {
+		return nil
+	}
+	return s
+}
+
+func eq[T comparable](t *testing.T, got, want T) {
+	t.Helper()
+	if got != want {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
