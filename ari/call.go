@@ -48,10 +48,11 @@ type Call struct {
 	pending    []byte // digits not yet consumed by Gather
 	routes     []routeKey
 	legs       map[string]*Leg
+	done       chan struct{} // closed when the call is finished and recorded
 }
 
 func newCall(m *Manager, id string) *Call {
-	c := &Call{ID: id, client: m.client, router: m.router, mb: NewMailbox(), m: m}
+	c := &Call{ID: id, client: m.client, router: m.router, mb: NewMailbox(), m: m, done: make(chan struct{})}
 	c.route(KindChannel, id)
 	return c
 }
@@ -78,6 +79,15 @@ func (c *Call) unrouteAll() {
 	}
 	c.routes = nil
 }
+
+// Done is closed once the call has ended and its attempt is recorded. It
+// may be used from any goroutine.
+func (c *Call) Done() <-chan struct{} { return c.done }
+
+// Started reports whether the channel's StasisStart reached the call (it
+// was answered and entered the application). From another goroutine it is
+// only valid after Done.
+func (c *Call) Started() bool { return c.started }
 
 // Client gives handlers direct REST access for operations not wrapped here.
 func (c *Call) Client() *Client { return c.client }
@@ -157,6 +167,19 @@ func (c *Call) observe(ev ariv6.Event) {
 	case *ariv6.Dial:
 		if l := c.legs[e.Peer.ID]; l != nil && e.Dialstatus != "" {
 			l.dialStatus = e.Dialstatus
+		}
+	case *Resync:
+		// Answered while the events link was down: the StasisStart was
+		// missed, but the channel is up in the application.
+		if e.ChannelID == c.ID && !c.started && e.Channel.State == "Up" {
+			c.started = true
+			c.Channel = e.Channel
+			if c.answeredAt.IsZero() {
+				c.answeredAt = time.Time(e.Timestamp)
+			}
+		} else if l := c.legs[e.ChannelID]; l != nil && !l.up && e.Channel.State == "Up" {
+			l.up = true
+			l.answeredAt = time.Time(e.Timestamp)
 		}
 	case *ChannelGone:
 		if e.ChannelID == c.ID {

@@ -396,7 +396,8 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 		m.router.Dispatch(&ChannelGone{EventData: ariv6.EventData{Type: typeChannelGone, Application: m.client.app}, ChannelID: id})
 	}
 	for _, id := range resync {
-		m.router.Dispatch(&Resync{EventData: ariv6.EventData{Type: typeResync, Application: m.client.app}, ChannelID: id})
+		m.router.Dispatch(&Resync{EventData: ariv6.EventData{Type: typeResync, Application: m.client.app, Timestamp: ariv6.DateTime(time.Now())},
+			ChannelID: id, Channel: live[id]})
 	}
 
 	// Records left open (by a crash, or a call whose goroutine is gone).
@@ -530,6 +531,7 @@ func (m *Manager) start(c *Call, body func(ctx context.Context) error) {
 		defer cancel()
 		err := m.runBody(ctx, c, body)
 		m.finish(c, err)
+		close(c.done)
 	}()
 }
 
@@ -546,7 +548,7 @@ func (m *Manager) runBody(ctx context.Context, c *Call, body func(ctx context.Co
 // finish hangs the channel up if needed, waits for it to go, records the
 // attempt and releases the call's routes.
 func (m *Manager) finish(c *Call, herr error) {
-	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.HangupGrace+5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*m.cfg.HangupGrace+5*time.Second)
 	defer cancel()
 	shutdown := m.ctx.Err() != nil
 	if herr != nil && !errors.Is(herr, ErrHangup) && !errors.Is(herr, context.Canceled) {
@@ -564,8 +566,22 @@ func (m *Manager) finish(c *Call, herr error) {
 		if shutdown && c.reason == "" {
 			c.reason = "shutdown"
 		}
-		if err := c.Hangup(ctx, ""); err != nil {
-			m.log.Warn("hangup at end of call", "channel", c.ID, "error", err)
+		// Retry through a short loss of the link to Asterisk: a channel
+		// left up would outlive its record.
+		for try := 0; ; try++ {
+			err := c.Hangup(ctx, "")
+			if err == nil {
+				break
+			}
+			if try == 0 {
+				m.log.Warn("hangup at end of call failed; retrying", "channel", c.ID, "error", err)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(250 * time.Millisecond):
+				continue
+			}
+			break
 		}
 		if err := c.WaitHangup(ctx, m.cfg.HangupGrace); err != nil {
 			// The events for it may be lost with the connection; ask.

@@ -223,6 +223,7 @@ func (e *ChannelGone) Keys() ariv6.Keys {
 type Resync struct {
 	ariv6.EventData
 	ChannelID string
+	Channel   ariv6.ChannelData // as Asterisk lists it now
 }
 
 // Keys implements ariv6.Event.

@@ -54,7 +54,8 @@ type Stream struct {
 	state StreamState
 	conn  *websocket.Conn
 
-	connects atomic.Int64
+	connects     atomic.Int64
+	wasConnected atomic.Bool // the last session got connected
 }
 
 // NewStream returns a stream; Run starts it.
@@ -96,7 +97,6 @@ func (s *Stream) Run(ctx context.Context) error {
 	backoff := s.MinBackoff
 	var lastErr string
 	for {
-		started := time.Now()
 		err := s.session(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -119,7 +119,7 @@ func (s *Stream) Run(ctx context.Context) error {
 			st.Connected = false
 			st.LastError = msg
 		})
-		if time.Since(started) > time.Minute { // it was a healthy connection: start over
+		if s.wasConnected.Swap(false) { // a link that worked: retry quickly
 			backoff = s.MinBackoff
 			wait = backoff
 		}
@@ -180,6 +180,7 @@ func (s *Stream) session(ctx context.Context) error {
 	s.state.AsteriskVersion = info.SystemInfo.Version
 	s.state.EntityID = info.SystemInfo.EntityID
 	n := s.connects.Add(1)
+	s.wasConnected.Store(true)
 	if n > 1 {
 		s.state.Reconnects++
 	}

@@ -1,0 +1,567 @@
+package ari_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	ariv6 "github.com/CyCoreSystems/ari/v6"
+	"github.com/google/uuid"
+
+	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
+)
+
+// memRecorder is a function-free in-memory ari.Recorder for tests that
+// need to see every record the manager writes.
+type memRecorder struct {
+	mu       sync.Mutex
+	started  map[string]ari.Attempt
+	finished map[string]ari.AttemptEnd
+	twice    int
+}
+
+func newMemRecorder() *memRecorder {
+	return &memRecorder{started: map[string]ari.Attempt{}, finished: map[string]ari.AttemptEnd{}}
+}
+
+func (r *memRecorder) AttemptStarted(_ context.Context, a ari.Attempt) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.started[a.AttemptID] = a
+	return nil
+}
+
+func (r *memRecorder) AttemptFinished(_ context.Context, id string, end ari.AttemptEnd) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.finished[id]; ok {
+		r.twice++
+		return nil
+	}
+	r.finished[id] = end
+	return nil
+}
+
+func (r *memRecorder) OpenAttempts(_ context.Context, node string) ([]ari.OpenAttempt, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []ari.OpenAttempt
+	for id, a := range r.started {
+		if _, ok := r.finished[id]; !ok && a.Node == node {
+			out = append(out, ari.OpenAttempt{AttemptID: id, ChannelID: a.ChannelID})
+		}
+	}
+	return out, nil
+}
+
+func (r *memRecorder) open() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for id := range r.started {
+		if _, ok := r.finished[id]; !ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (r *memRecorder) end(id string) (ari.AttemptEnd, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.finished[id]
+	return e, ok
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	if os.Getenv("SWITCHYARD_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(&tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type tlogWriter struct{ t testing.TB }
+
+func (w *tlogWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+
+// startManager connects a Manager to the test Asterisk under a unique
+// application name, so parallel test packages never see each other's calls.
+func startManager(t testing.TB, rec ari.Recorder, route func(context.Context, *ariv6.StasisStart) ari.Route) (*ari.Manager, string) {
+	t.Helper()
+	return startManagerAt(t, "", rec, route)
+}
+
+// startManagerAt is startManager with the ARI URL replaced (e.g. by a
+// proxy); "" keeps the test Asterisk's.
+func startManagerAt(t testing.TB, url string, rec ari.Recorder, route func(context.Context, *ariv6.StasisStart) ari.Route) (*ari.Manager, string) {
+	t.Helper()
+	info := asterisktest.Require(t)
+	if url == "" {
+		url = info.URL
+	}
+	app := "sytest-" + uuid.NewString()[:8]
+	client, err := ari.NewClient(ari.Options{URL: url, User: info.User, Password: info.Password, App: app, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := "node-" + app
+	m := ari.NewManager(ari.ManagerConfig{Client: client, Recorder: rec, Node: node, Route: route, Logger: testLogger(t)})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("manager run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("manager did not stop")
+		}
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for !m.Stream().State().Connected {
+		if time.Now().After(deadline) {
+			t.Fatalf("ARI stream not connected: %+v", m.Stream().State())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return m, node
+}
+
+func waitIdle(t testing.TB, m *ari.Manager, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for m.Live() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls still live after %v", m.Live(), d)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func customer(ext string) string { return "Local/" + ext + "@customers" }
+
+// TestCallPrimitives drives one answered call through gather, play,
+// record, variables and hangup on the real Asterisk.
+func TestCallPrimitives(t *testing.T) {
+	rec := newMemRecorder()
+	m, _ := startManager(t, rec, nil)
+	type result struct {
+		gather ari.GatherResult
+		play   ari.PlayResult
+		record ari.RecordResult
+		v      string
+		err    error
+	}
+	res := make(chan result, 1)
+	ctx := context.Background()
+	c, err := m.Originate(ctx, ari.OriginateParams{
+		Endpoint: customer("answer-dtmf-123"), Timeout: 10 * time.Second,
+		Attempt: &ari.Attempt{AccountID: 1},
+		Handler: func(ctx context.Context, c *ari.Call) error {
+			var r result
+			defer func() { res <- r }()
+			if r.err = c.Answer(ctx); r.err != nil {
+				return r.err
+			}
+			r.gather, r.err = c.Gather(ctx, ari.GatherOptions{Min: 3, Max: 3, FirstDigit: 8 * time.Second, InterDigit: 2 * time.Second})
+			if r.err != nil {
+				return r.err
+			}
+			if r.play, r.err = c.Play(ctx, ari.PlayOptions{}, "sound:beep"); r.err != nil {
+				return r.err
+			}
+			if r.err = c.SetVar(ctx, "SY_TEST", "hello"); r.err != nil {
+				return r.err
+			}
+			if r.v, r.err = c.GetVar(ctx, "SY_TEST"); r.err != nil {
+				return r.err
+			}
+			r.record, r.err = c.Record(ctx, ari.RecordOptions{Format: "wav", MaxDuration: 2 * time.Second, IfExists: "overwrite"})
+			c.SetStatus("IVR_FINISHED")
+			return r.err
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r result
+	select {
+	case r = <-res:
+	case <-time.After(30 * time.Second):
+		t.Fatal("handler did not finish")
+	}
+	if r.err != nil {
+		t.Fatalf("handler: %v", r.err)
+	}
+	if r.gather.Digits != "123" || r.gather.Reason != ari.GatherMax || !r.gather.Valid {
+		t.Errorf("gather = %+v, want 123 by max digits", r.gather)
+	}
+	if r.play.State != "done" && r.play.State != "completed" {
+		t.Errorf("play state = %q", r.play.State)
+	}
+	if r.v != "hello" {
+		t.Errorf("variable = %q", r.v)
+	}
+	// A Local-channel customer sends no audio frames, so Asterisk reports
+	// duration 0; the stored file is the proof.
+	if r.record.State != "done" {
+		t.Errorf("record = %+v", r.record)
+	}
+	stored, err := m.Client().StoredRecordings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, s := range stored {
+		found = found || s.Name == r.record.Name
+	}
+	if !found {
+		t.Errorf("recording %s not among stored recordings", r.record.Name)
+	}
+	_ = m.Client().DeleteStoredRecording(ctx, r.record.Name)
+	waitIdle(t, m, 10*time.Second)
+	end, ok := rec.end(c.AttemptID)
+	if !ok {
+		t.Fatal("attempt not finished")
+	}
+	if end.Status != "IVR_FINISHED" || end.DTMF != "123" || end.AnsweredAt.IsZero() || end.RemoteHangup {
+		t.Errorf("end = %+v", end)
+	}
+}
+
+// TestOutcomes checks the status and cause recorded for each kind of
+// customer the test dialplan simulates.
+func TestOutcomes(t *testing.T) {
+	rec := newMemRecorder()
+	m, _ := startManager(t, rec, nil)
+	tests := []struct {
+		ext        string
+		timeout    time.Duration
+		wantStatus string
+		remote     bool
+	}{
+		{"busy", 10 * time.Second, ari.StatusBusy, true},
+		{"congestion", 10 * time.Second, ari.StatusCongestion, true},
+		{"noanswer", 2 * time.Second, ari.StatusNoAnswer, true},
+		{"answer-hangup-1", 10 * time.Second, ari.StatusAnswered, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.ext, func(t *testing.T) {
+			c, err := m.Originate(context.Background(), ari.OriginateParams{
+				Endpoint: customer(tt.ext), Timeout: tt.timeout, Attempt: &ari.Attempt{AccountID: 1},
+				Handler: func(ctx context.Context, c *ari.Call) error { return c.WaitHangup(ctx, 20*time.Second) },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				if end, ok := rec.end(c.AttemptID); ok {
+					if end.Status != tt.wantStatus || end.RemoteHangup != tt.remote {
+						t.Errorf("end = %+v, want status %s remote %v", end, tt.wantStatus, tt.remote)
+					}
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("no record")
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// TestInboundAndBridge sends a call into the inbound context (as a trunk
+// would), answers it in Stasis, dials a second leg, bridges both and checks
+// audio path set-up events.
+func TestInboundAndBridge(t *testing.T) {
+	rec := newMemRecorder()
+	type result struct {
+		did string
+		err error
+	}
+	res := make(chan result, 1)
+	route := func(ctx context.Context, ev *ariv6.StasisStart) ari.Route {
+		return ari.Route{
+			Attempt: &ari.Attempt{AccountID: 7, DNIS: ev.Args[len(ev.Args)-1]},
+			Handler: func(ctx context.Context, c *ari.Call) error {
+				r := result{did: c.Args[len(c.Args)-1]}
+				defer func() { res <- r }()
+				if r.err = c.Answer(ctx); r.err != nil {
+					return r.err
+				}
+				br, err := c.CreateBridge(ctx, "mixing")
+				if err != nil {
+					r.err = err
+					return err
+				}
+				leg, err := c.Dial(ctx, ari.LegRequest{Endpoint: customer("answer-silent"), Timeout: 10 * time.Second})
+				if err != nil {
+					r.err = err
+					return err
+				}
+				if err := br.Add(ctx, c.ID, leg.ID); err != nil {
+					r.err = err
+					return err
+				}
+				if err := c.Wait(ctx, 500*time.Millisecond); err != nil {
+					r.err = err
+					return err
+				}
+				r.err = leg.Hangup(ctx)
+				c.SetStatus("IN_ANSWER")
+				return r.err
+			},
+		}
+	}
+	m, _ := startManager(t, rec, route)
+	// The caller: a Local channel whose far half runs the inbound context,
+	// which enters Stasis(<app>,inbound,<DID>).
+	_, err := m.Client().Originate(context.Background(), ari.OriginateRequest{
+		Endpoint: "Local/+4930123456@from-trunk", Context: "customers", Extension: "answer-silent", Priority: 1,
+		Variables: map[string]string{"SWITCHYARD_APP": m.Client().App()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-res:
+		if r.err != nil {
+			t.Fatalf("handler: %v", r.err)
+		}
+		if r.did != "+4930123456" {
+			t.Errorf("DID = %q", r.did)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("inbound call never reached the handler")
+	}
+	waitIdle(t, m, 10*time.Second)
+	if open := rec.open(); len(open) > 0 {
+		t.Fatalf("open records: %v", open)
+	}
+}
+
+// loadRun originates n calls with at most conc live at once to a customer
+// that answers, holds for hold seconds and hangs up. Each handler counts
+// the StasisStart and StasisEnd that reached its mailbox. mid, if set, runs
+// once half the calls have been originated.
+type loadResult struct {
+	originated, started, ended, failed int
+	peak                               int
+	elapsed                            time.Duration
+}
+
+func loadRun(t testing.TB, m *ari.Manager, n, conc int, ext string, mid func()) loadResult {
+	t.Helper()
+	var (
+		mu  sync.Mutex
+		res loadResult
+		wg  sync.WaitGroup
+	)
+	sem := make(chan struct{}, conc)
+	start := time.Now()
+	stopPeak := make(chan struct{})
+	go func() {
+		tk := time.NewTicker(20 * time.Millisecond)
+		defer tk.Stop()
+		for {
+			select {
+			case <-stopPeak:
+				return
+			case <-tk.C:
+				mu.Lock()
+				res.peak = max(res.peak, m.Live())
+				mu.Unlock()
+			}
+		}
+	}()
+	for i := range n {
+		if i == n/2 && mid != nil {
+			mid()
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		var c *ari.Call
+		var err error
+		for try := 0; ; try++ {
+			c, err = m.Originate(context.Background(), ari.OriginateParams{
+				Endpoint: customer(ext), Timeout: 30 * time.Second, Attempt: &ari.Attempt{AccountID: 1},
+				Handler: func(ctx context.Context, c *ari.Call) error {
+					for {
+						ev, err := c.Next(ctx, 60*time.Second)
+						if err != nil {
+							return err
+						}
+						if _, ok := ev.(*ariv6.StasisEnd); ok {
+							mu.Lock()
+							res.ended++
+							mu.Unlock()
+							return nil
+						}
+						if _, ok := ev.(*ari.ChannelGone); ok {
+							return nil // missed while disconnected: accounted by reconciliation
+						}
+					}
+				},
+			})
+			if errors.Is(err, ari.ErrNotConnected) && try < 200 {
+				time.Sleep(50 * time.Millisecond) // a dialer waits for the link too
+				continue
+			}
+			break
+		}
+		if err != nil {
+			mu.Lock()
+			res.failed++
+			mu.Unlock()
+			t.Errorf("originate %d: %v", i, err)
+			<-sem
+			wg.Done()
+			continue
+		}
+		res.originated++
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			<-c.Done()
+			if c.Started() {
+				mu.Lock()
+				res.started++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(stopPeak)
+	res.elapsed = time.Since(start)
+	return res
+}
+
+// TestLoadNoEventLost: 2,000 calls at 500 concurrent through the real
+// Asterisk; every call's StasisStart and StasisEnd must reach its mailbox.
+func TestLoadNoEventLost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	rec := newMemRecorder()
+	m, _ := startManager(t, rec, nil)
+	const n, conc = 2000, 500
+	r := loadRun(t, m, n, conc, "answer-hangup-4", nil)
+	t.Logf("calls=%d started=%d ended=%d peak=%d elapsed=%v", r.originated, r.started, r.ended, r.peak, r.elapsed)
+	if r.originated != n || r.started != n || r.ended != n {
+		t.Fatalf("lost events: originated %d, StasisStart %d, StasisEnd %d of %d", r.originated, r.started, r.ended, n)
+	}
+	if r.peak < conc {
+		t.Errorf("peak concurrency %d < %d", r.peak, conc)
+	}
+	waitIdle(t, m, 30*time.Second)
+	if open := rec.open(); len(open) > 0 {
+		t.Fatalf("%d records left open", len(open))
+	}
+	if len(rec.finished) != n {
+		t.Fatalf("%d records finished, want %d", len(rec.finished), n)
+	}
+}
+
+// TestWebsocketCutMidLoad cuts the link to Asterisk twice for 3 s (longer
+// than the calls' 2 s hold) while 600 calls run, and sends inbound calls
+// during each outage. Afterwards every call is accounted for: finished by
+// its own events or by reconciliation, inbound ones re-attached, no record
+// open and none finished twice.
+func TestWebsocketCutMidLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	info := asterisktest.Require(t)
+	proxy := newCutProxy(t, strings.TrimPrefix(strings.SplitN(strings.TrimPrefix(info.URL, "http://"), "/", 2)[0], ""))
+	rec := newMemRecorder()
+	var inboundMu sync.Mutex
+	inbound := map[string]bool{}
+	route := func(ctx context.Context, ev *ariv6.StasisStart) ari.Route {
+		inboundMu.Lock()
+		inbound[ev.Args[len(ev.Args)-1]] = true
+		inboundMu.Unlock()
+		return ari.Route{Attempt: &ari.Attempt{AccountID: 2}, Handler: func(ctx context.Context, c *ari.Call) error {
+			if err := c.Answer(ctx); err != nil {
+				return err
+			}
+			return c.Wait(ctx, 500*time.Millisecond)
+		}}
+	}
+	m, _ := startManagerAt(t, "http://"+proxy.addr()+"/ari", rec, route)
+	// Inbound callers reach Asterisk directly (the trunk side is not cut).
+	direct, err := ari.NewClient(ari.Options{URL: info.URL, User: info.User, Password: info.Password, App: "unused"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, conc = 600, 300
+	var dids []string
+	outageDone := make(chan struct{})
+	cut := func() {
+		go func() {
+			defer close(outageDone)
+			for round := range 2 {
+				proxy.cut(3 * time.Second)
+				for k := range 3 {
+					did := fmt.Sprintf("+49301%d%d", round, k)
+					dids = append(dids, did)
+					_, err := direct.Originate(context.Background(), ari.OriginateRequest{
+						Endpoint: "Local/" + did + "@from-trunk", Context: "customers", Extension: "answer-silent", Priority: 1,
+						Variables: map[string]string{"SWITCHYARD_APP": m.Client().App()},
+					})
+					if err != nil {
+						t.Errorf("inbound originate: %v", err)
+					}
+				}
+				time.Sleep(4 * time.Second)
+			}
+		}()
+	}
+	r := loadRun(t, m, n, conc, "answer-hangup-2", cut)
+	<-outageDone
+	st := m.Stream().State()
+	t.Logf("calls=%d answered=%d ended-by-event=%d peak=%d elapsed=%v reconnects=%d", r.originated, r.started, r.ended, r.peak, r.elapsed, st.Reconnects)
+	if st.Reconnects < 2 {
+		t.Fatalf("reconnects = %d, want ≥ 2", st.Reconnects)
+	}
+	if r.ended == r.originated {
+		t.Errorf("no call ended during an outage: the reconciliation path was not exercised")
+	}
+	waitIdle(t, m, 60*time.Second)
+	if open := rec.open(); len(open) > 0 {
+		t.Fatalf("%d records left open", len(open))
+	}
+	if rec.twice > 0 {
+		t.Errorf("%d attempts finished twice", rec.twice)
+	}
+	reconciled := 0
+	rec.mu.Lock()
+	for _, e := range rec.finished {
+		if strings.HasPrefix(e.FinishReason, "reconciled") {
+			reconciled++
+		}
+	}
+	got := len(rec.finished)
+	rec.mu.Unlock()
+	t.Logf("records finished=%d, by reconciliation=%d", got, reconciled)
+	if got != n+len(dids) {
+		t.Errorf("finished %d records, want %d outbound + %d inbound", got, n, len(dids))
+	}
+	inboundMu.Lock()
+	defer inboundMu.Unlock()
+	for _, d := range dids {
+		if !inbound[d] {
+			t.Errorf("inbound call to %s that arrived during the outage was never attached", d)
+		}
+	}
+}
