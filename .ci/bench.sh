@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# make bench: Go benchmarks, including the ones that drive the real Asterisk.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+.ci/ensure-postgres.sh >/dev/null
+eval "$(asterisk-conf/local/up.sh | sed 's/^/export /')"
+# Micro-benchmarks: default bench time. Load benchmarks (named *CallRate*,
+# *Load*) run once each: one iteration is a whole scenario.
+go test -run '^$' -bench . -benchmem -p 1 -timeout 60m ${BENCH_PKGS:-./...} 2>&1 | tee /tmp/switchyard-bench.txt | grep -vE '^(goos|goarch|pkg|cpu):'

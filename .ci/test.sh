@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# make test: bring up what the integration tests need, run every test, and
+# under CI=true fail on any skipped test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v go >/dev/null || { echo "Go is required (https://go.dev/dl/)"; exit 1; }
+
+.ci/ensure-postgres.sh
+# Export the local Asterisk's connection facts (reused if one answers).
+eval "$(asterisk-conf/local/up.sh | sed 's/^/export /')"
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+go test ${TEST_FLAGS:--race -count=1 -timeout 40m} -v ./... 2>&1 | tee "$log" | grep -E '^(=== RUN|--- (PASS|FAIL|SKIP)|PASS|FAIL|ok|panic|\s+[a-z_]+\.go:[0-9]+:)' | grep -v '^=== RUN'
+rc=${PIPESTATUS[0]}
+set -e
+skips=$(grep -E -- '--- SKIP' "$log" || true)
+pass=$(grep -cE -- '^\s*--- PASS' "$log" || true)
+fail=$(grep -cE -- '^\s*--- FAIL' "$log" || true)
+nskip=$(grep -cE -- '^\s*--- SKIP' "$log" || true)
+if [ "$rc" -ne 0 ]; then
+  echo "--- failures:"; grep -E -B2 -A20 -- '--- FAIL|^panic' "$log" | head -200
+fi
+echo
+echo "tests: $pass passed, $fail failed, $nskip skipped"
+if [ -n "$skips" ] && [ "${CI:-}" = "true" ]; then
+  echo "CI=true: skipped tests are failures:"; echo "$skips"; exit 1
+fi
+exit "$rc"

@@ -1,0 +1,70 @@
+# Switchyard — make help lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO        ?= go
+BIN       := bin/switchyard
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+PKGS      := ./...
+# Integration tests need the local Asterisk and Postgres; `make test` brings
+# both up (installing them on a fresh machine) before running.
+TEST_FLAGS ?= -race -count=1 -timeout 40m
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2025.1.1
+
+.PHONY: help
+help: ## list targets
+	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[1m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## build bin/switchyard
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/switchyard
+
+.PHONY: run
+run: build ## run the service: embedded SQLite in ./data, local Asterisk 22 brought up unless SWITCHYARD_ARI_URL is set
+	@set -e; \
+	if [ -z "$$SWITCHYARD_ARI_URL" ]; then \
+	  eval "$$(asterisk-conf/local/up.sh | sed 's/^/export /')"; \
+	fi; \
+	exec ./$(BIN) serve
+
+.PHONY: test
+test: ## run every test: unit, store on SQLite and Postgres, real-Asterisk integration (installs what it needs)
+	@.ci/test.sh
+
+.PHONY: test-short
+test-short: ## unit tests only (no Asterisk, no Postgres, no load tests)
+	$(GO) test -short -count=1 $(PKGS)
+
+.PHONY: bench
+bench: ## benchmarks, including the real-Asterisk call-rate benchmark (figures printed at the end)
+	@.ci/bench.sh
+
+.PHONY: lint
+lint: ## go vet + staticcheck + gofmt check
+	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+.PHONY: asterisk
+asterisk: ## bring up the local Asterisk 22 (Debian sid chroot, cached outside the clone); reuses one already answering
+	@asterisk-conf/local/up.sh
+
+.PHONY: asterisk-down
+asterisk-down: ## stop the local Asterisk
+	@asterisk-conf/local/down.sh
+
+.PHONY: postgres
+postgres: ## make sure a local PostgreSQL answers on 127.0.0.1:5432 (installs it on a fresh machine)
+	@.ci/ensure-postgres.sh
+
+.PHONY: fuzz
+fuzz: ## run each fuzz test for 20 s
+	@for p in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	  for f in $$(grep -h '^func Fuzz' $$p/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+	    echo "== $$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$p || exit 1; \
+	  done; done
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf bin

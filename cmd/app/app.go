@@ -1,0 +1,259 @@
+// Package app is Switchyard's composition root: it builds every component
+// from a Config, runs them and shuts them down in order. main handles
+// flags and signals; tests boot the whole daemon in-process with New/Run.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	ariv6 "github.com/CyCoreSystems/ari/v6"
+
+	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/ari/fastagi"
+	"github.com/switchyard/switchyard/store"
+)
+
+// App is a running Switchyard.
+type App struct {
+	cfg     Config
+	log     *slog.Logger
+	store   *store.Store
+	metrics *api.Metrics
+	http    *api.Server
+	agi     *fastagi.Server
+	ari     *ari.Manager
+
+	httpLn, agiLn net.Listener
+
+	draining sync.Once
+	closed   sync.Once
+}
+
+// New builds the application: it opens and migrates the store and binds the
+// HTTP and FastAGI listeners (so Addr works before Run, also with port 0).
+// It does not contact Asterisk; Run does, and keeps retrying.
+func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *App, err error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a := &App{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	reg := api.NewRegistry()
+	if a.metrics, err = api.NewMetrics(reg); err != nil {
+		return nil, err
+	}
+	a.store, err = store.Open(ctx, store.Options{
+		URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log,
+		Observe: func(op string, d time.Duration, _ error) {
+			a.metrics.StoreLatency.WithLabelValues(op).Observe(d.Seconds())
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err = a.store.Migrate(ctx); err != nil {
+		return nil, err
+	}
+
+	client, err := ari.NewClient(ari.Options{URL: cfg.ARIURL, User: cfg.ARIUser, Password: cfg.ARIPassword,
+		App: cfg.ARIApp, Logger: log.With("component", "ari")})
+	if err != nil {
+		return nil, err
+	}
+	a.ari = ari.NewManager(ari.ManagerConfig{
+		Client:   client,
+		Recorder: recorder{a.store},
+		Node:     cfg.NodeName,
+		Route:    a.routeInbound,
+		Logger:   log.With("component", "calls"),
+		Hooks: ari.ManagerHooks{
+			LiveCalls: func(d int) { a.metrics.LiveCalls.Add(float64(d)) },
+			Event:     a.metrics.ARIEvent,
+			Reconnect: a.metrics.ARIReconnects.Inc,
+		},
+	})
+
+	a.agi = fastagi.New(cfg.AGIAddr, log)
+
+	a.http = api.New(api.Deps{
+		Version: version,
+		Health: []api.HealthCheck{
+			{Name: "db", Check: a.checkDB},
+			{Name: "ari", Check: a.checkARI},
+		},
+		Authenticate: func(ctx context.Context, key string) (api.Principal, error) {
+			p, err := a.store.AuthenticateAPIKey(ctx, key)
+			if err != nil {
+				if errors.Is(err, store.ErrUnauthenticated) || errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrNotFound) {
+					return api.Principal{}, fmt.Errorf("%w: %v", api.ErrUnauthorized, err)
+				}
+				return api.Principal{}, err
+			}
+			return api.Principal{AccountID: p.AccountID, KeyID: p.KeyID}, nil
+		},
+		Registerer: reg, Gatherer: reg,
+		ErrorMap: []api.ErrorMapping{
+			{Target: store.ErrNotFound, Code: api.CodeNotFound},
+			{Target: store.ErrInvalid, Code: api.CodeInvalid},
+			{Target: store.ErrConflict, Code: api.CodeConflict},
+			{Target: ari.ErrDraining, Code: api.CodeUnavailable},
+			{Target: ari.ErrNotConnected, Code: api.CodeUnavailable},
+		},
+	}, log)
+
+	var lc net.ListenConfig
+	if a.httpLn, err = lc.Listen(ctx, "tcp", cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("SWITCHYARD_HTTP_ADDR: listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	if a.agiLn, err = lc.Listen(ctx, "tcp", cfg.AGIAddr); err != nil {
+		return nil, fmt.Errorf("SWITCHYARD_AGI_ADDR: listen on %s: %w", cfg.AGIAddr, err)
+	}
+	return a, nil
+}
+
+// Addr is the HTTP address (useful with port 0).
+func (a *App) Addr() string { return a.httpLn.Addr().String() }
+
+// AGIAddr is the FastAGI address.
+func (a *App) AGIAddr() string { return a.agiLn.Addr().String() }
+
+// Config is the configuration the app was built with.
+func (a *App) Config() Config { return a.cfg }
+
+// Store is the store (tests, CLI).
+func (a *App) Store() *store.Store { return a.store }
+
+// Calls is the call manager.
+func (a *App) Calls() *ari.Manager { return a.ari }
+
+// AGI is the FastAGI server (handlers are registered on it).
+func (a *App) AGI() *fastagi.Server { return a.agi }
+
+// HTTP is the HTTP server.
+func (a *App) HTTP() *api.Server { return a.http }
+
+// Run serves until ctx ends, then shuts down gracefully: no new calls are
+// taken, live calls may finish for up to ShutdownTimeout, then the rest are
+// hung up and recorded, and the listeners close.
+func (a *App) Run(ctx context.Context) error {
+	a.log.Info("switchyard starting", "config", a.cfg, "http", a.Addr(), "agi", a.AGIAddr())
+	ariCtx, stopARI := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopARI()
+	errc := make(chan error, 3)
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); errc <- a.http.Serve(a.httpLn) }()
+	agiCtx, stopAGI := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopAGI()
+	go func() { defer wg.Done(); errc <- a.agi.Serve(agiCtx, a.agiLn) }()
+	go func() { defer wg.Done(); errc <- a.ari.Run(ariCtx) }()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+		if runErr != nil {
+			a.log.Error("component failed; shutting down", "error", runErr)
+		}
+	}
+
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	a.log.Info("shutting down: no new calls; waiting for live calls", "live", a.ari.Live(), "timeout", a.cfg.ShutdownTimeout)
+	var dwg sync.WaitGroup
+	dwg.Add(2)
+	go func() { defer dwg.Done(); a.ari.Drain(sctx) }()
+	go func() {
+		defer dwg.Done()
+		if err := a.agi.Shutdown(sctx); err != nil {
+			a.log.Warn("FastAGI shutdown", "error", err)
+		}
+	}()
+	dwg.Wait()
+	stopARI()
+	stopAGI()
+	hctx, hcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer hcancel()
+	if err := a.http.Shutdown(hctx); err != nil {
+		a.log.Warn("HTTP shutdown", "error", err)
+	}
+	wg.Wait()
+	a.log.Info("switchyard stopped")
+	return runErr
+}
+
+// Close releases the store. Call it after Run returned (or instead of
+// Run, after New).
+func (a *App) Close() error {
+	var err error
+	a.closed.Do(func() {
+		if a.httpLn != nil {
+			_ = a.httpLn.Close()
+		}
+		if a.agiLn != nil {
+			_ = a.agiLn.Close()
+		}
+		if a.store != nil {
+			err = a.store.Close()
+		}
+	})
+	return err
+}
+
+func (a *App) checkDB(ctx context.Context) (bool, string, map[string]any) {
+	start := time.Now()
+	err := a.store.Ping(ctx)
+	data := map[string]any{"driver": a.store.Driver(), "ping_ms": float64(time.Since(start).Microseconds()) / 1000}
+	if err != nil {
+		return false, err.Error(), data
+	}
+	return true, "", data
+}
+
+func (a *App) checkARI(context.Context) (bool, string, map[string]any) {
+	st := a.ari.Stream().State()
+	data := map[string]any{
+		"url": a.cfg.ARIURL, "app": a.cfg.ARIApp, "connected": st.Connected, "reconnects": st.Reconnects,
+		"live_calls": a.ari.Live(), "asterisk_version": st.AsteriskVersion,
+	}
+	if !st.Since.IsZero() {
+		data["since"] = st.Since
+	}
+	if !st.Connected {
+		detail := st.LastError
+		if detail == "" {
+			detail = "connecting"
+		}
+		return false, detail, data
+	}
+	return true, "", data
+}
+
+// routeInbound decides what runs a channel that entered the application by
+// itself. Until DID → flow mapping exists, every inbound call hears the
+// no-service announcement and is hung up, unrecorded (no tenant owns it).
+func (a *App) routeInbound(_ context.Context, ev *ariv6.StasisStart) ari.Route {
+	kind := ""
+	if len(ev.Args) > 0 {
+		kind = ev.Args[0]
+	}
+	a.log.Info("unrouted call", "channel", ev.Channel.ID, "args", ev.Args, "kind", kind)
+	return ari.Route{Handler: func(ctx context.Context, c *ari.Call) error {
+		if err := c.Answer(ctx); err != nil {
+			return err
+		}
+		_, err := c.Play(ctx, ari.PlayOptions{Timeout: 30 * time.Second}, "sound:ss-noservice")
+		return err
+	}}
+}

@@ -1,0 +1,279 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
+	"github.com/switchyard/switchyard/cmd/app"
+	"github.com/switchyard/switchyard/store"
+)
+
+type tlog struct{ t testing.TB }
+
+func (w tlog) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+
+func logger(t testing.TB) *slog.Logger {
+	if os.Getenv("SWITCHYARD_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// boot starts a whole Switchyard in-process: port 0 HTTP and AGI, a temp
+// SQLite database, a unique ARI application on the test Asterisk (or the
+// ARI settings given by mod).
+func boot(t *testing.T, mod func(*app.Config)) (*app.App, func()) {
+	t.Helper()
+	cfg := app.Default()
+	cfg.HTTPAddr, cfg.AGIAddr = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	cfg.ARIApp = "syapp-" + uuid.NewString()[:8]
+	cfg.NodeName = cfg.ARIApp
+	cfg.ShutdownTimeout = 5 * time.Second
+	if mod == nil {
+		info := asterisktest.Require(t)
+		cfg.ARIURL, cfg.ARIUser, cfg.ARIPassword = info.URL, info.User, info.Password
+	} else {
+		mod(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(context.Background(), cfg, "test", logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("run: %v", err)
+				}
+			case <-time.After(60 * time.Second):
+				t.Error("app did not stop")
+			}
+			a.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return a, stop
+}
+
+type health struct {
+	Status string `json:"status"`
+	Checks map[string]struct {
+		OK     bool           `json:"ok"`
+		Detail string         `json:"detail"`
+		Data   map[string]any `json:"data"`
+	} `json:"checks"`
+}
+
+func getHealth(t *testing.T, a *app.App) (int, health) {
+	t.Helper()
+	resp, err := http.Get("http://" + a.Addr() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h health
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, h
+}
+
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestBootHealthAuthAndCalls(t *testing.T) {
+	a, stop := boot(t, nil)
+	eventually(t, 15*time.Second, "healthz ok", func() bool {
+		code, h := getHealth(t, a)
+		return code == 200 && h.Status == "ok" && h.Checks["ari"].OK && h.Checks["db"].OK
+	})
+
+	// Auth with a key made the way `switchyard account create` makes it.
+	ctx := context.Background()
+	acc, err := a.Store().CreateAccount(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, err := a.Store().CreateAPIKey(ctx, acc.ID, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		auth string
+		want int
+	}{{"Bearer " + key, 200}, {"Bearer " + key[:len(key)-1] + "0", 401}, {"", 401}, {"Basic abc", 401}} {
+		req, _ := http.NewRequest("GET", "http://"+a.Addr()+"/api/v1/whoami", nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("auth %q: %d %s, want %d", tc.auth, resp.StatusCode, body, tc.want)
+		}
+	}
+
+	// Calls through the whole daemon are recorded in the store.
+	ids := map[string]string{}
+	for _, ext := range []string{"answer-hangup-1", "busy", "congestion"} {
+		c, err := a.Calls().Originate(ctx, ari.OriginateParams{
+			Endpoint: "Local/" + ext + "@customers", Timeout: 10 * time.Second,
+			Attempt: &ari.Attempt{AccountID: acc.ID, DNIS: ext},
+			Handler: func(ctx context.Context, c *ari.Call) error { return c.WaitHangup(ctx, 30*time.Second) },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[ext] = c.AttemptID
+	}
+	want := map[string]string{"answer-hangup-1": ari.StatusAnswered, "busy": ari.StatusBusy, "congestion": ari.StatusCongestion}
+	for ext, id := range ids {
+		eventually(t, 20*time.Second, ext+" finished", func() bool {
+			at, err := a.Store().GetAttempt(ctx, acc.ID, id)
+			return err == nil && at.State == store.StateFinished
+		})
+		at, _ := a.Store().GetAttempt(ctx, acc.ID, id)
+		if at.Status != want[ext] {
+			t.Errorf("%s: status %s, want %s (cause %d)", ext, at.Status, want[ext], at.HangupCause)
+		}
+	}
+
+	// Metrics expose the live-call gauge, event counters and store latency.
+	resp, err := http.Get("http://" + a.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{"switchyard_live_calls", `switchyard_ari_events_total{type="StasisStart"}`, "switchyard_ari_reconnects_total", "switchyard_store_op_duration_seconds_bucket"} {
+		if !strings.Contains(string(body), m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
+	}
+
+	// Graceful shutdown: a live call may finish; past the timeout it is
+	// hung up and recorded with reason "shutdown".
+	c, err := a.Calls().Originate(ctx, ari.OriginateParams{
+		Endpoint: "Local/answer-silent@customers", Timeout: 10 * time.Second, Attempt: &ari.Attempt{AccountID: acc.ID},
+		Handler: func(ctx context.Context, c *ari.Call) error { return c.WaitHangup(ctx, time.Hour) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "call answered", func() bool { return a.Calls().Live() == 1 })
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	stop()
+	if d := time.Since(start); d < 4*time.Second || d > 30*time.Second {
+		t.Errorf("shutdown took %v; want about the 5 s shutdown timeout", d)
+	}
+	s, err := store.Open(ctx, store.Options{DataDir: a.Config().DataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	at, err := s.GetAttempt(ctx, acc.ID, c.AttemptID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at.State != store.StateFinished || at.FinishReason != "shutdown" {
+		t.Errorf("live call at shutdown: state %s reason %q", at.State, at.FinishReason)
+	}
+}
+
+// TestAsteriskUnreachable: the service starts anyway, /healthz says why,
+// and it keeps trying.
+func TestAsteriskUnreachable(t *testing.T) {
+	a, _ := boot(t, func(c *app.Config) {
+		c.ARIURL, c.ARIUser, c.ARIPassword = "http://127.0.0.1:1/ari", "u", "p"
+	})
+	code, h := getHealth(t, a)
+	if code != http.StatusServiceUnavailable || h.Status != "degraded" || h.Checks["ari"].OK || !h.Checks["db"].OK {
+		t.Fatalf("healthz = %d %+v", code, h)
+	}
+	eventually(t, 10*time.Second, "connect error in healthz", func() bool {
+		_, h := getHealth(t, a)
+		return strings.Contains(h.Checks["ari"].Detail, "connect")
+	})
+}
+
+// TestWrongCredentials: a clear error in /healthz (and the log), no crash.
+func TestWrongCredentials(t *testing.T) {
+	info := asterisktest.Require(t)
+	a, _ := boot(t, func(c *app.Config) {
+		c.ARIURL, c.ARIUser, c.ARIPassword = info.URL, info.User, "wrong-password"
+	})
+	eventually(t, 10*time.Second, "credentials error in healthz", func() bool {
+		code, h := getHealth(t, a)
+		return code == 503 && strings.Contains(h.Checks["ari"].Detail, "credentials rejected")
+	})
+}
+
+// TestReconcileAfterRestart: a record left open by a crashed process (its
+// channel gone) is finished when the next process connects.
+func TestReconcileAfterRestart(t *testing.T) {
+	info := asterisktest.Require(t)
+	dir := t.TempDir()
+	app1 := "syapp-" + uuid.NewString()[:8]
+	ctx := context.Background()
+	s, err := store.Open(ctx, store.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	acc, _ := s.CreateAccount(ctx, "acme")
+	stale, err := s.StartAttempt(ctx, store.AttemptStart{AccountID: acc.ID, Direction: store.DirectionOutbound,
+		ChannelID: uuid.NewString(), AsteriskNode: app1, StartedAt: time.Now().Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	a, _ := boot(t, func(c *app.Config) {
+		c.DataDir, c.ARIApp, c.NodeName = dir, app1, app1
+		c.ARIURL, c.ARIUser, c.ARIPassword = info.URL, info.User, info.Password
+	})
+	eventually(t, 15*time.Second, "stale record finished", func() bool {
+		at, err := a.Store().GetAttempt(ctx, acc.ID, stale.ID)
+		return err == nil && at.State == store.StateFinished
+	})
+	at, _ := a.Store().GetAttempt(ctx, acc.ID, stale.ID)
+	if !strings.HasPrefix(at.FinishReason, "reconciled") {
+		t.Errorf("finish reason %q", at.FinishReason)
+	}
+}

@@ -1,0 +1,52 @@
+package app
+
+import (
+	"context"
+
+	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/store"
+)
+
+// recorder adapts the store to the call manager's Recorder.
+type recorder struct{ s *store.Store }
+
+func (r recorder) AttemptStarted(ctx context.Context, a ari.Attempt) error {
+	dir := store.DirectionOutbound
+	if a.Inbound {
+		dir = store.DirectionInbound
+	}
+	_, err := r.s.StartAttempt(ctx, store.AttemptStart{
+		AccountID: a.AccountID, CallID: a.CallID, AttemptID: a.AttemptID, Direction: dir,
+		FlowID: a.FlowID, RequestID: a.RequestID, CLI: a.CLI, DNIS: a.DNIS,
+		ChannelID: a.ChannelID, AsteriskNode: a.Node, StartedAt: a.StartedAt,
+	})
+	return err
+}
+
+func (r recorder) AttemptFinished(ctx context.Context, id string, e ari.AttemptEnd) error {
+	end := store.AttemptEnd{
+		EndedAt: e.EndedAt, Status: e.Status, HangupCause: e.HangupCause, HangupCauseText: e.CauseText,
+		RemoteHangup: e.RemoteHangup, FinishReason: e.FinishReason, DTMF: e.DTMF,
+	}
+	if end.Status == "" {
+		end.Status = ari.StatusFailed
+	}
+	if !e.AnsweredAt.IsZero() {
+		t := e.AnsweredAt
+		end.AnsweredAt = &t
+	}
+	_, err := r.s.FinishAttempt(ctx, id, end)
+	return err
+}
+
+func (r recorder) OpenAttempts(ctx context.Context, node string) ([]ari.OpenAttempt, error) {
+	as, err := r.s.ListOpenAttempts(ctx, node)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ari.OpenAttempt, len(as))
+	for i, a := range as {
+		out[i] = ari.OpenAttempt{AttemptID: a.ID, ChannelID: a.ChannelID}
+	}
+	return out, nil
+}

@@ -1,0 +1,164 @@
+// Command switchyard is the Switchyard daemon and its admin CLI.
+//
+//	switchyard [serve]            run the service (default)
+//	switchyard migrate            apply database migrations and exit
+//	switchyard account create N   create an account, print its id and API key
+//	switchyard version            print the version
+//	switchyard help               settings and commands
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/switchyard/switchyard/cmd/app"
+	"github.com/switchyard/switchyard/store"
+)
+
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+const usage = `Switchyard — a Go control plane in front of Asterisk.
+
+Usage:
+  switchyard [flags] [serve]             run the service (default)
+  switchyard [flags] migrate             apply database migrations and exit
+  switchyard [flags] account create NAME create an account; prints its id and API key
+  switchyard version                     print the version
+  switchyard help                        this text and the settings table
+
+Settings come from the environment, overridden by flags:
+`
+
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg := app.Default()
+	fs := flag.NewFlagSet("switchyard", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.RegisterFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		_ = app.ConfigTable().WriteText(stderr)
+	}
+	envErr := cfg.LoadEnv(getenv)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	rest := fs.Args()
+	cmd := "serve"
+	if len(rest) > 0 {
+		cmd, rest = rest[0], rest[1:]
+	}
+	switch cmd {
+	case "version":
+		fmt.Fprintln(stdout, "switchyard", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		_ = app.ConfigTable().WriteText(stdout)
+		return 0
+	}
+	if err := errors.Join(envErr, cfg.Validate()); err != nil {
+		fmt.Fprintln(stderr, "switchyard: invalid configuration:")
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	log := cfg.NewLogger(stderr)
+
+	switch cmd {
+	case "serve":
+		if len(rest) > 0 {
+			fmt.Fprintf(stderr, "switchyard serve: unexpected arguments %q\n", rest)
+			return 2
+		}
+		if err := cfg.RequireARICredentials(); err != nil {
+			fmt.Fprintln(stderr, "switchyard: invalid configuration:")
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		defer stop()
+		a, err := app.New(ctx, cfg, version, log)
+		if err != nil {
+			log.Error("start failed", "error", err)
+			return 1
+		}
+		defer a.Close()
+		if err := a.Run(ctx); err != nil {
+			log.Error("stopped with error", "error", err)
+			return 1
+		}
+		return 0
+	case "migrate":
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		s, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log})
+		if err != nil {
+			fmt.Fprintln(stderr, "switchyard migrate:", err)
+			return 1
+		}
+		defer s.Close()
+		if err := s.Migrate(ctx); err != nil {
+			fmt.Fprintln(stderr, "switchyard migrate:", err)
+			return 1
+		}
+		ids, _ := s.AppliedMigrations(ctx)
+		fmt.Fprintf(stdout, "database (%s) is at migration %s (%d applied)\n", s.Driver(), last(ids), len(ids))
+		return 0
+	case "account":
+		return accountCmd(cfg, rest, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "switchyard: unknown command %q (try: switchyard help)\n", cmd)
+	return 2
+}
+
+func last(ids []string) string {
+	if len(ids) == 0 {
+		return "(none)"
+	}
+	return ids[len(ids)-1]
+}
+
+func accountCmd(cfg app.Config, args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 || args[0] != "create" {
+		fmt.Fprintln(stderr, "usage: switchyard account create NAME")
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
+	if err != nil {
+		fmt.Fprintln(stderr, "switchyard account:", err)
+		return 1
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		fmt.Fprintln(stderr, "switchyard account:", err)
+		return 1
+	}
+	acc, err := s.CreateAccount(ctx, args[1])
+	if err != nil {
+		fmt.Fprintln(stderr, "switchyard account create:", err)
+		return 1
+	}
+	_, key, err := s.CreateAPIKey(ctx, acc.ID, "initial")
+	if err != nil {
+		fmt.Fprintln(stderr, "switchyard account create:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "account_id=%d\napi_key=%s\n", acc.ID, key)
+	fmt.Fprintln(stderr, "Keep the API key: it is shown only once. Use it as: Authorization: Bearer <api_key>")
+	return 0
+}
