@@ -138,11 +138,15 @@ func (c *Call) observe(ev ariv6.Event) {
 			c.pending = append(c.pending, e.Digit[0])
 		}
 	case *ariv6.ChannelHangupRequest:
+		// A soft request is Stasis letting go of the channel, not the
+		// hangup itself; a hard one is the hangup, whose cause the
+		// following ChannelDestroyed confirms.
+		if e.Soft {
+			break
+		}
 		if e.Channel.ID == c.ID {
-			if !c.weHungUp {
-				c.remote = true
-			}
-			if e.Cause != 0 && c.cause == 0 {
+			c.markGone(0, "", "hangup")
+			if e.Cause != 0 && !c.destroyed {
 				c.cause = e.Cause
 			}
 		} else if l := c.legs[e.Channel.ID]; l != nil && e.Cause != 0 && l.cause == 0 {
@@ -424,7 +428,33 @@ func (c *Call) Play(ctx context.Context, opts PlayOptions, media ...string) (Pla
 		_ = c.client.StopPlayback(ctx, id)
 		return res, fmt.Errorf("play %v: %w", media, err)
 	}
+	if err == nil && res.State == "failed" {
+		// A hangup makes a playback fail; so does missing media. Look at
+		// the events already queued, then at the channel, to tell which.
+		c.drainQueued()
+		if !c.hungUp {
+			if _, gerr := c.client.Channel(ctx, c.ID); errors.Is(gerr, ErrNotFound) {
+				c.markGone(0, "", "hangup")
+			}
+		}
+		if c.hungUp {
+			return res, ErrHangup
+		}
+		return res, fmt.Errorf("play %v: playback failed (missing or unreadable media)", media)
+	}
 	return res, err
+}
+
+// drainQueued folds every event already in the mailbox into the call's
+// state without waiting.
+func (c *Call) drainQueued() {
+	for {
+		ev, ok := c.mb.TryNext()
+		if !ok {
+			return
+		}
+		c.observe(ev)
+	}
 }
 
 // RecordOptions control Record.

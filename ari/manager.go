@@ -594,7 +594,7 @@ func (m *Manager) finish(c *Call, herr error) {
 		}
 	}
 	// Drain what is already queued (ChannelDestroyed carries the cause).
-	if c.cause == 0 && !c.destroyed {
+	if !c.destroyed {
 		// StasisEnd came first; ChannelDestroyed (with the cause) follows
 		// within milliseconds.
 		_, _ = c.nextUntil(ctx, 500*time.Millisecond, func() bool { return c.destroyed })
