@@ -116,6 +116,7 @@ func New(deps Deps, logger *slog.Logger) *Server {
 	e.Use(s.requestIDMiddleware, s.logMiddleware, s.recoverMiddleware, middleware.BodyLimit(deps.BodyLimit))
 
 	e.GET("/healthz", s.healthz)
+	e.GET("/openapi.yaml", serveOpenAPI)
 	e.HEAD("/healthz", s.healthz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(deps.Gatherer, promhttp.HandlerOpts{
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelError),
