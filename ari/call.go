@@ -749,10 +749,10 @@ func (c *Call) Dial(ctx context.Context, r LegRequest) (*Leg, error) {
 	c.legs[l.ID] = l
 	c.route(KindChannel, l.ID)
 	c.m.trackLeg(l.ID)
-	_, err := c.client.Originate(ctx, OriginateRequest{
+	err := c.client.originate(ctx, OriginateRequest{
 		Endpoint: r.Endpoint, CallerID: r.CallerID, Timeout: int(r.Timeout.Seconds()),
 		ChannelID: l.ID, AppArgs: "leg," + c.ID, Variables: r.Variables, Originator: c.ID,
-	})
+	}, nil)
 	if err != nil {
 		c.dropLeg(l)
 		return nil, fmt.Errorf("dial %s: %w", r.Endpoint, err)

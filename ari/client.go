@@ -49,18 +49,28 @@ type Options struct {
 	// Asterisk's http.conf sessionlimit (default 100) counts these plus the
 	// events websocket, so keep it below that.
 	MaxConns int
-	Logger   *slog.Logger
+	// DisallowEvents are event types Asterisk is asked not to send to the
+	// application (ARI event filter). Nil means DefaultDisallowedEvents;
+	// an empty non-nil slice sends everything.
+	DisallowEvents []string
+	Logger         *slog.Logger
 }
+
+// DefaultDisallowedEvents are events Switchyard does not use: dialplan
+// steps and variable changes of every channel in the application (five of
+// the fifteen events of a simple Local-channel call).
+var DefaultDisallowedEvents = []string{"ChannelDialplan", "ChannelVarset"}
 
 // Client is a context-aware ARI REST client.
 type Client struct {
-	base    string
-	user    string
-	pass    string
-	app     string
-	timeout time.Duration
-	hc      *http.Client
-	log     *slog.Logger
+	base     string
+	user     string
+	pass     string
+	app      string
+	timeout  time.Duration
+	hc       *http.Client
+	log      *slog.Logger
+	disallow []string
 }
 
 // Error is a non-2xx answer from ARI.
@@ -117,6 +127,10 @@ func NewClient(o Options) (*Client, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	disallow := o.DisallowEvents
+	if disallow == nil {
+		disallow = DefaultDisallowedEvents
+	}
 	tr := &http.Transport{
 		Proxy:               nil, // ARI is never reached through an HTTP proxy
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -126,13 +140,14 @@ func NewClient(o Options) (*Client, error) {
 		IdleConnTimeout:     10 * time.Second, // below Asterisk's session_keep_alive (15 s)
 	}
 	return &Client{
-		base:    strings.TrimRight(u.String(), "/"),
-		user:    o.User,
-		pass:    o.Password,
-		app:     o.App,
-		timeout: o.RequestTimeout,
-		hc:      &http.Client{Transport: tr},
-		log:     o.Logger,
+		base:     strings.TrimRight(u.String(), "/"),
+		user:     o.User,
+		pass:     o.Password,
+		app:      o.App,
+		timeout:  o.RequestTimeout,
+		hc:       &http.Client{Transport: tr},
+		log:      o.Logger,
+		disallow: disallow,
 	}, nil
 }
 
@@ -209,12 +224,21 @@ type OriginateRequest = ariv6.OriginateRequest
 // Originate creates a channel. When req.App is empty the client's own
 // application is used unless a dialplan location (Context) is given.
 func (c *Client) Originate(ctx context.Context, req OriginateRequest) (ariv6.ChannelData, error) {
+	var ch ariv6.ChannelData
+	err := c.originate(ctx, req, &ch)
+	return ch, err
+}
+
+// originate is Originate with the answer decoded into out only if it is
+// not nil (the call path has pre-assigned the ID and needs nothing else).
+func (c *Client) originate(ctx context.Context, req OriginateRequest, out *ariv6.ChannelData) error {
 	if req.App == "" && req.Context == "" {
 		req.App = c.app
 	}
-	var ch ariv6.ChannelData
-	err := c.do(ctx, http.MethodPost, "/channels", nil, req, &ch)
-	return ch, err
+	if out == nil {
+		return c.do(ctx, http.MethodPost, "/channels", nil, req, nil)
+	}
+	return c.do(ctx, http.MethodPost, "/channels", nil, req, out)
 }
 
 // CreateChannel creates a channel in the application without dialing it
@@ -546,4 +570,19 @@ func (c *Client) SetDeviceState(ctx context.Context, name, state string) error {
 // "endpoint:PJSIP" or "deviceState:PJSIP/agent1".
 func (c *Client) Subscribe(ctx context.Context, source string) error {
 	return c.do(ctx, http.MethodPost, "/applications/"+esc(c.app)+"/subscription", url.Values{"eventSource": {source}}, nil, nil)
+}
+
+// SetEventFilter asks Asterisk not to send the given event types to the
+// application (PUT /applications/{app}/eventFilter).
+func (c *Client) SetEventFilter(ctx context.Context, disallowed []string) error {
+	type typ struct {
+		Type string `json:"type"`
+	}
+	f := struct {
+		Disallowed []typ `json:"disallowed"`
+	}{}
+	for _, t := range disallowed {
+		f.Disallowed = append(f.Disallowed, typ{t})
+	}
+	return c.do(ctx, http.MethodPut, "/applications/"+esc(c.app)+"/eventFilter", nil, f, nil)
 }

@@ -300,7 +300,7 @@ func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, erro
 	} else {
 		req.App, req.AppArgs = m.client.app, strings.Join(c.Args, ",")
 	}
-	if _, err := m.client.Originate(ctx, req); err != nil {
+	if err := m.client.originate(ctx, req, nil); err != nil {
 		m.mu.Lock()
 		delete(m.calls, id)
 		m.mu.Unlock()

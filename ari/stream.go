@@ -1,6 +1,7 @@
 package ari
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	ariv6 "github.com/CyCoreSystems/ari/v6"
 	"github.com/coder/websocket"
 )
 
@@ -193,28 +193,43 @@ func (s *Stream) session(ctx context.Context) error {
 	s.log.Info("ARI events connected", "url", s.client.base, "app", s.client.app,
 		"asterisk", info.SystemInfo.Version, "reconnect", n > 1)
 
+	if len(s.client.disallow) > 0 {
+		if err := s.client.SetEventFilter(ctx, s.client.disallow); err != nil {
+			s.log.Warn("ARI event filter not applied; all events will be sent", "error", err)
+		}
+	}
+
 	// Events arriving while reconciliation runs queue in the websocket's
 	// buffers (and Asterisk's); none are lost, they are read right after.
 	if s.hooks.Connected != nil {
 		s.hooks.Connected(ctx, n > 1)
 	}
 
+	// One buffer for every frame: the decoders copy what they keep.
+	var buf bytes.Buffer
 	for {
-		_, data, err := conn.Read(ctx)
+		buf.Reset()
+		_, r, err := conn.Reader(ctx)
+		if err == nil {
+			_, err = buf.ReadFrom(r)
+		}
+		data := buf.Bytes()
 		if err != nil {
 			if s.hooks.Disconnected != nil {
 				s.hooks.Disconnected(err)
 			}
 			return fmt.Errorf("read events: %w", err)
 		}
-		ev, err := ariv6.DecodeEvent(data)
+		ev, typ, skip, err := s.router.decodeFrame(data)
 		if err != nil {
 			s.log.Warn("undecodable ARI event", "error", err, "size", len(data))
 			continue
 		}
 		if s.hooks.Event != nil {
-			s.hooks.Event(ev.GetType())
+			s.hooks.Event(typ)
 		}
-		s.router.Dispatch(ev)
+		if !skip {
+			s.router.Dispatch(ev)
+		}
 	}
 }
