@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sync"
+	"time"
 
 	ariv6 "github.com/CyCoreSystems/ari/v6"
+	gojson "github.com/goccy/go-json"
+	ptypes "github.com/gogo/protobuf/types"
 )
 
 // Decoding is the event layer's main CPU cost: ariv6.DecodeEvent parses
@@ -137,25 +141,110 @@ var channelScoped = map[string]bool{
 	"StasisEnd": true, "ChannelUserevent": false,
 }
 
-// newEvent returns an empty event of a hot type, so it is decoded once.
-func newEvent(typ string) ariv6.Event {
+// channelJSON mirrors ariv6.ChannelData's JSON without its UnmarshalJSON,
+// which parses the channel object a second time: the hot channel events
+// are decoded into mirrors in one pass and converted.
+type channelJSON struct {
+	ID           string             `json:"id"`
+	Name         string             `json:"name"`
+	State        string             `json:"state"`
+	Accountcode  string             `json:"accountcode"`
+	Caller       *ariv6.CallerID    `json:"caller"`
+	Connected    *ariv6.CallerID    `json:"connected"`
+	Creationtime ariv6.DateTime     `json:"creationtime"`
+	Dialplan     *ariv6.DialplanCEP `json:"dialplan"`
+	Language     string             `json:"language"`
+	ChannelVars  map[string]string  `json:"channelvars"`
+	ProtocolID   string             `json:"protocol_id"`
+}
+
+// data converts like ChannelData.UnmarshalJSON; an absent object (nil)
+// is the zero ChannelData, as when ari/v6 decodes it.
+func (c *channelJSON) data() ariv6.ChannelData {
+	if c == nil {
+		return ariv6.ChannelData{}
+	}
+	ts, err := ptypes.TimestampProto(time.Time(c.Creationtime))
+	if err != nil {
+		ts = &ptypes.Timestamp{Seconds: time.Now().Unix()}
+	}
+	return ariv6.ChannelData{
+		ID: c.ID, Name: c.Name, State: c.State, Accountcode: c.Accountcode, Caller: c.Caller,
+		Connected: c.Connected, Creationtime: ts, Dialplan: c.Dialplan, Language: c.Language,
+		ChannelVars: c.ChannelVars, ProtocolId: c.ProtocolID,
+	}
+}
+
+// chanEventJSON is the union of the hot channel events' fields.
+type chanEventJSON struct {
+	ariv6.EventData
+	Channel        *channelJSON     `json:"channel"`
+	ReplaceChannel *channelJSON     `json:"replace_channel"`
+	Args           []string         `json:"args"`
+	Cause          int              `json:"cause"`
+	CauseTxt       string           `json:"cause_txt"`
+	Soft           bool             `json:"soft"`
+	Digit          string           `json:"digit"`
+	DurationMs     int              `json:"duration_ms"`
+	Variable       string           `json:"variable"`
+	Value          string           `json:"value"`
+	Bridge         ariv6.BridgeData `json:"bridge"`
+	Caller         *channelJSON     `json:"caller"`
+	Peer           *channelJSON     `json:"peer"`
+	Forwarded      *channelJSON     `json:"forwarded"`
+	Dialstatus     string           `json:"dialstatus"`
+	Dialstring     string           `json:"dialstring"`
+	Forward        string           `json:"forward"`
+}
+
+var chanEventPool = sync.Pool{New: func() any { return new(chanEventJSON) }}
+
+// decodeChannelEvent decodes the hot channel events in one pass; ok is
+// false for other types.
+func decodeChannelEvent(typ string, data []byte) (ev ariv6.Event, ok bool, err error) {
+	switch typ {
+	case "StasisStart", "StasisEnd", "ChannelStateChange", "ChannelDestroyed", "ChannelHangupRequest",
+		"ChannelDtmfReceived", "ChannelVarset", "ChannelEnteredBridge", "ChannelLeftBridge", "Dial":
+	default:
+		return nil, false, nil
+	}
+	j := chanEventPool.Get().(*chanEventJSON)
+	defer func() {
+		*j = chanEventJSON{} // what was handed out is referenced by ev only
+		chanEventPool.Put(j)
+	}()
+	if err := gojson.Unmarshal(data, j); err != nil {
+		return nil, true, err
+	}
+	ed := j.EventData
 	switch typ {
 	case "StasisStart":
-		return new(ariv6.StasisStart)
+		return &ariv6.StasisStart{EventData: ed, Args: j.Args, Channel: j.Channel.data(), ReplaceChannel: j.ReplaceChannel.data()}, true, nil
 	case "StasisEnd":
-		return new(ariv6.StasisEnd)
+		return &ariv6.StasisEnd{EventData: ed, Channel: j.Channel.data()}, true, nil
 	case "ChannelStateChange":
-		return new(ariv6.ChannelStateChange)
+		return &ariv6.ChannelStateChange{EventData: ed, Channel: j.Channel.data()}, true, nil
 	case "ChannelDestroyed":
-		return new(ariv6.ChannelDestroyed)
+		return &ariv6.ChannelDestroyed{EventData: ed, Cause: j.Cause, CauseTxt: j.CauseTxt, Channel: j.Channel.data()}, true, nil
 	case "ChannelHangupRequest":
-		return new(ariv6.ChannelHangupRequest)
+		return &ariv6.ChannelHangupRequest{EventData: ed, Cause: j.Cause, Soft: j.Soft, Channel: j.Channel.data()}, true, nil
 	case "ChannelDtmfReceived":
-		return new(ariv6.ChannelDtmfReceived)
+		return &ariv6.ChannelDtmfReceived{EventData: ed, Digit: j.Digit, DurationMs: j.DurationMs, Channel: j.Channel.data()}, true, nil
 	case "ChannelVarset":
-		return new(ariv6.ChannelVarset)
-	case "ChannelDialplan":
-		return new(ariv6.ChannelDialplan)
+		return &ariv6.ChannelVarset{EventData: ed, Variable: j.Variable, Value: j.Value, Channel: j.Channel.data()}, true, nil
+	case "ChannelEnteredBridge":
+		return &ariv6.ChannelEnteredBridge{EventData: ed, Bridge: j.Bridge, Channel: j.Channel.data()}, true, nil
+	case "ChannelLeftBridge":
+		return &ariv6.ChannelLeftBridge{EventData: ed, Bridge: j.Bridge, Channel: j.Channel.data()}, true, nil
+	default: // Dial
+		return &ariv6.Dial{EventData: ed, Caller: j.Caller.data(), Peer: j.Peer.data(), Forwarded: j.Forwarded.data(),
+			Dialstatus: j.Dialstatus, Dialstring: j.Dialstring, Forward: j.Forward}, true, nil
+	}
+}
+
+// newEvent returns an empty event of the other hot types.
+func newEvent(typ string) ariv6.Event {
+	switch typ {
 	case "PlaybackStarted":
 		return new(ariv6.PlaybackStarted)
 	case "PlaybackFinished":
@@ -166,12 +255,6 @@ func newEvent(typ string) ariv6.Event {
 		return new(ariv6.RecordingFinished)
 	case "RecordingFailed":
 		return new(ariv6.RecordingFailed)
-	case "ChannelEnteredBridge":
-		return new(ariv6.ChannelEnteredBridge)
-	case "ChannelLeftBridge":
-		return new(ariv6.ChannelLeftBridge)
-	case "Dial":
-		return new(ariv6.Dial)
 	}
 	return nil
 }
@@ -193,6 +276,19 @@ func (r *Router) decodeFrame(data []byte) (ev ariv6.Event, typ string, skip bool
 				return nil, typ, true, nil
 			}
 		}
+	} else if typ == "Dial" {
+		// Routed by peer and caller: skip when neither is anyone's.
+		peer, ok := peekString(topField(data, "peer"), "id")
+		caller, _ := peekString(topField(data, "caller"), "id") // "" when absent
+		if ok && !r.wants(typ, peer) && (caller == "" || !r.wants(typ, caller)) {
+			return nil, typ, true, nil
+		}
+	}
+	if ev, ok, err := decodeChannelEvent(typ, data); ok {
+		if err != nil {
+			return nil, typ, false, fmt.Errorf("decode %s: %w", typ, err)
+		}
+		return ev, typ, false, nil
 	}
 	ev = newEvent(typ)
 	if ev == nil {

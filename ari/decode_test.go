@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -160,6 +161,14 @@ func TestDecodeFrameSkipsUnroutedChannels(t *testing.T) {
 	if _, _, skip, _ := r.decodeFrame([]byte(`{"type":"StasisStart","channel":{"id":"new"},"args":[]}`)); skip {
 		t.Fatal("StasisStart skipped")
 	}
+	// Dial is routed by peer or caller.
+	dial := []byte(`{"type":"Dial","peer":{"id":"p"},"caller":{"id":"mine"},"dialstatus":"ANSWER"}`)
+	if _, _, skip, _ := r.decodeFrame(dial); skip {
+		t.Fatal("Dial with a routed caller skipped")
+	}
+	if _, _, skip, _ := r.decodeFrame([]byte(`{"type":"Dial","peer":{"id":"p"},"dialstatus":""}`)); !skip {
+		t.Fatal("Dial for nobody's channels not skipped")
+	}
 	// A listener for a type takes every channel's events.
 	r.Listen("ChannelDestroyed", func(ariv6.Event) {})
 	if _, _, skip, _ := r.decodeFrame([]byte(`{"type":"ChannelDestroyed","channel":{"id":"other"}}`)); skip {
@@ -185,6 +194,62 @@ func BenchmarkDecodeFrame(b *testing.B) {
 			if _, _, _, err := r.decodeFrame(frame); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+}
+
+// TestOnePassDecodeMatchesARIv6: for every captured event the one-pass
+// decoder builds exactly the event ari/v6's DecodeEvent builds.
+func TestOnePassDecodeMatchesARIv6(t *testing.T) {
+	for name, data := range loadEvents(t) {
+		t.Run(name, func(t *testing.T) {
+			want, err := ariv6.DecodeEvent(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := decodeAll(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("one-pass decode differs:\n got %#v\nwant %#v", got, want)
+			}
+		})
+	}
+}
+
+// decodeAll decodes a frame like the stream does, without skipping.
+func decodeAll(data []byte) (ariv6.Event, error) {
+	typ, _ := peekString(data, "type")
+	if ev, ok, err := decodeChannelEvent(typ, data); ok {
+		return ev, err
+	}
+	if ev := newEvent(typ); ev != nil {
+		return ev, json.Unmarshal(data, ev)
+	}
+	return ariv6.DecodeEvent(data)
+}
+
+// FuzzOnePassDecode: wherever ari/v6 decodes a frame, the one-pass decoder
+// decodes it to the same event.
+func FuzzOnePassDecode(f *testing.F) {
+	for _, data := range loadEvents(f) {
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, err := ariv6.DecodeEvent(data)
+		if err != nil {
+			return
+		}
+		if _, ok := peekString(data, "type"); !ok {
+			return // escaped or odd type strings take the ari/v6 path
+		}
+		got, err := decodeAll(data)
+		if err != nil {
+			t.Fatalf("ari/v6 decodes %q but one-pass fails: %v", data, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("differs for %q:\n got %#v\nwant %#v", data, got, want)
 		}
 	})
 }

@@ -205,11 +205,17 @@ func (s *Stream) session(ctx context.Context) error {
 		s.hooks.Connected(ctx, n > 1)
 	}
 
+	// Reads use a context without Done: coder/websocket would otherwise
+	// register a context callback for every frame. One callback closes the
+	// connection when ctx ends.
+	stopClose := context.AfterFunc(ctx, func() { _ = conn.CloseNow() })
+	defer stopClose()
+	readCtx := context.WithoutCancel(ctx)
 	// One buffer for every frame: the decoders copy what they keep.
 	var buf bytes.Buffer
 	for {
 		buf.Reset()
-		_, r, err := conn.Reader(ctx)
+		_, r, err := conn.Reader(readCtx)
 		if err == nil {
 			_, err = buf.ReadFrom(r)
 		}
