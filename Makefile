@@ -10,7 +10,7 @@ PKGS      := ./...
 # Integration tests need the local Asterisk and Postgres; `make test` brings
 # both up (installing them on a fresh machine) before running.
 TEST_FLAGS ?= -race -count=1 -timeout 40m
-STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2025.1.1
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: help
 help: ## list targets

@@ -11,7 +11,7 @@ import (
 
 // runHandler originates one call to a customer extension and runs fn as its
 // handler, returning fn's error and the recorded end.
-func runHandler(t *testing.T, m *ari.Manager, rec *memRecorder, ext string, fn func(ctx context.Context, c *ari.Call) error) (error, ari.AttemptEnd) {
+func runHandler(t *testing.T, m *ari.Manager, rec *memRecorder, ext string, fn func(ctx context.Context, c *ari.Call) error) (ari.AttemptEnd, error) {
 	t.Helper()
 	errc := make(chan error, 1)
 	c, err := m.Originate(context.Background(), ari.OriginateParams{
@@ -36,7 +36,7 @@ func runHandler(t *testing.T, m *ari.Manager, rec *memRecorder, ext string, fn f
 	if !ok {
 		t.Fatal("no record")
 	}
-	return herr, end
+	return end, herr
 }
 
 func TestGather(t *testing.T) {
@@ -61,7 +61,7 @@ func TestGather(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var got ari.GatherResult
 			start := time.Now()
-			err, _ := runHandler(t, m, rec, tt.ext, func(ctx context.Context, c *ari.Call) error {
+			_, err := runHandler(t, m, rec, tt.ext, func(ctx context.Context, c *ari.Call) error {
 				var err error
 				got, err = c.Gather(ctx, tt.opts)
 				return err
@@ -84,7 +84,7 @@ func TestGather(t *testing.T) {
 func TestHangupMidPrompt(t *testing.T) {
 	rec := newMemRecorder()
 	m, _ := startManager(t, rec, nil)
-	err, end := runHandler(t, m, rec, "answer-hangup-1", func(ctx context.Context, c *ari.Call) error {
+	end, err := runHandler(t, m, rec, "answer-hangup-1", func(ctx context.Context, c *ari.Call) error {
 		_, err := c.Play(ctx, ari.PlayOptions{}, "sound:vm-enter-num-to-call", "sound:vm-enter-num-to-call", "sound:vm-enter-num-to-call", "sound:vm-enter-num-to-call")
 		return err
 	})
@@ -106,7 +106,7 @@ func TestHangupWithCause(t *testing.T) {
 		cause  int
 	}{{"busy", 17}, {"congestion", 34}, {"21", 21}} {
 		t.Run(tc.reason, func(t *testing.T) {
-			err, end := runHandler(t, m, rec, "answer-silent", func(ctx context.Context, c *ari.Call) error {
+			end, err := runHandler(t, m, rec, "answer-silent", func(ctx context.Context, c *ari.Call) error {
 				if err := c.Hangup(ctx, tc.reason); err != nil {
 					return err
 				}
@@ -127,7 +127,7 @@ func TestHangupWithCause(t *testing.T) {
 func TestHoldingBridgeWithMOH(t *testing.T) {
 	rec := newMemRecorder()
 	m, _ := startManager(t, rec, nil)
-	err, _ := runHandler(t, m, rec, "answer-silent", func(ctx context.Context, c *ari.Call) error {
+	_, err := runHandler(t, m, rec, "answer-silent", func(ctx context.Context, c *ari.Call) error {
 		hold, err := c.CreateBridge(ctx, "holding")
 		if err != nil {
 			return err
@@ -195,7 +195,7 @@ func TestDialFailures(t *testing.T) {
 	}{{"busy", 17}, {"congestion", 34}, {"noanswer", 19}, {"chanunavail", 3}} {
 		t.Run(tc.ext, func(t *testing.T) {
 			var leg *ari.Leg
-			err, _ := runHandler(t, m, rec, "answer-silent", func(ctx context.Context, c *ari.Call) error {
+			_, err := runHandler(t, m, rec, "answer-silent", func(ctx context.Context, c *ari.Call) error {
 				var err error
 				leg, err = c.Dial(ctx, ari.LegRequest{Endpoint: customer(tc.ext), Timeout: 2 * time.Second})
 				return err

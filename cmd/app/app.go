@@ -32,8 +32,7 @@ type App struct {
 
 	httpLn, agiLn net.Listener
 
-	draining sync.Once
-	closed   sync.Once
+	closed sync.Once
 }
 
 // New builds the application: it opens and migrates the store and binds the
