@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/ari/fastagi"
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 	"github.com/switchyard/switchyard/cmd/app"
 	"github.com/switchyard/switchyard/store"
@@ -275,5 +276,38 @@ func TestReconcileAfterRestart(t *testing.T) {
 	at, _ := a.Store().GetAttempt(ctx, acc.ID, stale.ID)
 	if !strings.HasPrefix(at.FinishReason, "reconciled") {
 		t.Errorf("finish reason %q", at.FinishReason)
+	}
+}
+
+// TestFastAGIThroughDaemon: a dialplan AGI(agi://<daemon>/sytest/...) call
+// reaches a handler registered on the daemon's FastAGI registry.
+func TestFastAGIThroughDaemon(t *testing.T) {
+	a, _ := boot(t, nil)
+	got := make(chan fastagi.Request, 1)
+	a.AGI().HandleFunc("sytest/", func(ctx context.Context, s *fastagi.Session) error {
+		got <- s.Request
+		return s.SetVariable("SWITCHYARD_TEST", "seen")
+	})
+	eventually(t, 15*time.Second, "ARI connected", func() bool { return a.Calls().Stream().State().Connected })
+	ctx := context.Background()
+	id := uuid.NewString()
+	// The ;1 half runs context agi-test, which calls AGI(${AGI_URL}); the
+	// ;2 half is a silent customer.
+	_, err := a.Calls().Client().Originate(ctx, ari.OriginateRequest{
+		Endpoint: "Local/answer-silent@customers", Context: "agi-test", Extension: "s", Priority: 1,
+		ChannelID: id, Timeout: 10,
+		Variables: map[string]string{"AGI_URL": "agi://" + a.AGIAddr() + "/sytest/flow-42?x=1"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Calls().Client().Hangup(ctx, id, "")
+	select {
+	case r := <-got:
+		if r.Rest != "flow-42" || r.UniqueID != id || r.Context != "agi-test" {
+			t.Errorf("request = path %q rest %q uniqueid %q context %q", r.Path, r.Rest, r.UniqueID, r.Context)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the daemon's FastAGI handler was never called")
 	}
 }
