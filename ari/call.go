@@ -657,7 +657,6 @@ func (c *Call) CreateBridge(ctx context.Context, typ string) (*Bridge, error) {
 		c.unroute(KindBridge, id)
 		return nil, fmt.Errorf("create %s bridge: %w", typ, err)
 	}
-	c.m.trackBridge(id)
 	return &Bridge{ID: id, call: c}, nil
 }
 
@@ -701,7 +700,6 @@ func (b *Bridge) StopMOH(ctx context.Context) error {
 // Destroy destroys the bridge (channels in it stay up).
 func (b *Bridge) Destroy(ctx context.Context) error {
 	b.call.unroute(KindBridge, b.ID)
-	b.call.m.untrackBridge(b.ID)
 	err := b.call.client.DestroyBridge(ctx, b.ID)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("destroy bridge %s: %w", b.ID, err)
@@ -757,6 +755,7 @@ func (c *Call) Dial(ctx context.Context, r LegRequest) (*Leg, error) {
 		c.dropLeg(l)
 		return nil, fmt.Errorf("dial %s: %w", r.Endpoint, err)
 	}
+	c.m.legCreated(l.ID)
 	_, err = c.waitFor(ctx, r.Timeout+10*time.Second, func(ev ariv6.Event) bool { return l.up || l.gone })
 	if err != nil {
 		if !l.gone {

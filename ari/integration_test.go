@@ -565,3 +565,41 @@ func TestWebsocketCutMidLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepFinishesStaleRecords: a record left open (its write at the end
+// failed, or a crashed process left it) whose channel is gone is finished by
+// the periodic sweep, without any reconnect.
+func TestSweepFinishesStaleRecords(t *testing.T) {
+	info := asterisktest.Require(t)
+	rec := newMemRecorder()
+	app := "sytest-" + uuid.NewString()[:8]
+	client, err := ari.NewClient(ari.Options{URL: info.URL, User: info.User, Password: info.Password, App: app})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ari.NewManager(ari.ManagerConfig{Client: client, Recorder: rec, Node: app, SweepEvery: 200 * time.Millisecond, Logger: testLogger(t)})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for !m.Stream().State().Connected {
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Opened after the connect-time reconciliation: only the sweep can
+	// find it.
+	stale := uuid.NewString()
+	_ = rec.AttemptStarted(ctx, ari.Attempt{AttemptID: stale, ChannelID: uuid.NewString(), Node: app, AccountID: 1})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if e, ok := rec.end(stale); ok {
+			if !strings.HasPrefix(e.FinishReason, "reconciled") || e.Status != ari.StatusFailed {
+				t.Errorf("end = %+v", e)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("stale record still open")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -90,6 +90,10 @@ type ManagerConfig struct {
 	// HangupGrace bounds the wait for a channel to go after the handler
 	// returned and Switchyard hung it up (default 5s).
 	HangupGrace time.Duration
+	// SweepEvery is how often, while connected, the manager re-checks its
+	// calls and open records against Asterisk (default 1 minute), so no
+	// record stays open for long even if a store write failed.
+	SweepEvery time.Duration
 }
 
 // Manager owns the ARI connection and every live call: one goroutine per
@@ -109,7 +113,6 @@ type Manager struct {
 	mu       sync.Mutex
 	calls    map[string]*Call // by channel ID, only while their goroutine runs
 	created  map[string]bool  // channel IDs (calls and legs) known to exist on Asterisk
-	bridges  map[string]bool
 	draining bool
 	ready    chan struct{} // closed once Run has set ctx
 }
@@ -129,9 +132,12 @@ func NewManager(cfg ManagerConfig) *Manager {
 	if cfg.HangupGrace <= 0 {
 		cfg.HangupGrace = 5 * time.Second
 	}
+	if cfg.SweepEvery <= 0 {
+		cfg.SweepEvery = time.Minute
+	}
 	m := &Manager{
 		cfg: cfg, client: cfg.Client, router: NewRouter(), log: cfg.Logger,
-		calls: map[string]*Call{}, created: map[string]bool{}, bridges: map[string]bool{},
+		calls: map[string]*Call{}, created: map[string]bool{},
 		ready: make(chan struct{}),
 	}
 	m.router.Unrouted = m.unrouted
@@ -164,6 +170,7 @@ func (m *Manager) Live() int {
 func (m *Manager) Run(ctx context.Context) error {
 	m.ctx, m.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	close(m.ready)
+	go m.sweep(ctx)
 	err := m.stream.Run(ctx)
 	m.cancel() // call contexts end: handlers return, records are written
 	m.wg.Wait()
@@ -171,6 +178,25 @@ func (m *Manager) Run(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// sweep reconciles periodically while connected.
+func (m *Manager) sweep(ctx context.Context) {
+	t := time.NewTicker(m.cfg.SweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !m.stream.State().Connected {
+			continue
+		}
+		if err := m.reconcile(ctx, false); err != nil && ctx.Err() == nil {
+			m.log.Warn("periodic reconcile failed", "error", err)
+		}
+	}
 }
 
 // Drain stops taking new calls and waits for live ones to finish until ctx
@@ -205,21 +231,17 @@ func (m *Manager) trackLeg(id string) {
 	m.mu.Unlock()
 }
 
+func (m *Manager) legCreated(id string) {
+	m.mu.Lock()
+	if _, ok := m.created[id]; ok {
+		m.created[id] = true
+	}
+	m.mu.Unlock()
+}
+
 func (m *Manager) untrackLeg(id string) {
 	m.mu.Lock()
 	delete(m.created, id)
-	m.mu.Unlock()
-}
-
-func (m *Manager) trackBridge(id string) {
-	m.mu.Lock()
-	m.bridges[id] = true
-	m.mu.Unlock()
-}
-
-func (m *Manager) untrackBridge(id string) {
-	m.mu.Lock()
-	delete(m.bridges, id)
 	m.mu.Unlock()
 }
 
@@ -267,6 +289,17 @@ func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, erro
 	}
 	c := newCall(m, id)
 	c.Args = append([]string{"outbound"}, p.Args...)
+	// Tracked before its record exists, so reconciliation never takes the
+	// new open record for a stale one.
+	m.mu.Lock()
+	m.calls[id] = c
+	m.mu.Unlock()
+	untrack := func() {
+		m.mu.Lock()
+		delete(m.calls, id)
+		m.mu.Unlock()
+		c.unrouteAll()
+	}
 	if p.Attempt != nil {
 		a := *p.Attempt
 		a.ChannelID, a.Node = id, m.cfg.Node
@@ -280,14 +313,11 @@ func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, erro
 			a.StartedAt = time.Now()
 		}
 		if err := m.cfg.Recorder.AttemptStarted(ctx, a); err != nil {
-			c.unrouteAll()
+			untrack()
 			return nil, fmt.Errorf("record attempt: %w", err)
 		}
 		c.AttemptID = a.AttemptID
 	}
-	m.mu.Lock()
-	m.calls[id] = c
-	m.mu.Unlock()
 	req := OriginateRequest{
 		Endpoint: p.Endpoint, CallerID: p.CallerID, Timeout: int(p.Timeout / time.Second),
 		ChannelID: id, Variables: p.Variables,
@@ -301,10 +331,7 @@ func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, erro
 		req.App, req.AppArgs = m.client.app, strings.Join(c.Args, ",")
 	}
 	if err := m.client.originate(ctx, req, nil); err != nil {
-		m.mu.Lock()
-		delete(m.calls, id)
-		m.mu.Unlock()
-		c.unrouteAll()
+		untrack()
 		if c.AttemptID != "" {
 			end := AttemptEnd{EndedAt: time.Now(), Status: StatusForOriginateError(err), FinishReason: "originate failed: " + err.Error()}
 			if rerr := m.cfg.Recorder.AttemptFinished(context.WithoutCancel(ctx), c.AttemptID, end); rerr != nil {
@@ -367,6 +394,38 @@ func (m *Manager) connected(ctx context.Context, reconnect bool) {
 // if their StasisStart had just arrived, and open records whose channel is
 // gone are finished.
 func (m *Manager) Reconcile(ctx context.Context) error {
+	return m.reconcile(ctx, true)
+}
+
+// reconcile does the work of Reconcile. attach (re-attaching channels that
+// sit in the application untracked) is only safe on the stream's reading
+// goroutine, where no StasisStart can be dispatched concurrently.
+//
+// Order matters, so that a call starting meanwhile is never taken for a
+// stale one: open records are read first, then what this process tracks,
+// then Asterisk's channels. A record opened after the first read is not
+// looked at; a call tracked before the channel list is read and absent
+// from it is really gone.
+func (m *Manager) reconcile(ctx context.Context, attach bool) error {
+	var open []OpenAttempt
+	if m.cfg.Recorder != nil {
+		var err error
+		if open, err = m.cfg.Recorder.OpenAttempts(ctx, m.cfg.Node); err != nil {
+			return fmt.Errorf("list open attempts: %w", err)
+		}
+	}
+	m.mu.Lock()
+	created := make(map[string]bool, len(m.created))
+	tracked := make(map[string]bool, len(m.created)+len(m.calls))
+	for id, ok := range m.created {
+		created[id] = ok
+		tracked[id] = true
+	}
+	for id := range m.calls {
+		tracked[id] = true
+	}
+	m.mu.Unlock()
+
 	chs, err := m.client.Channels(ctx)
 	if err != nil {
 		return fmt.Errorf("list channels: %w", err)
@@ -375,9 +434,8 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 	for _, ch := range chs {
 		live[ch.ID] = ch
 	}
-	m.mu.Lock()
 	var gone, resync []string
-	for id, ok := range m.created {
+	for id, ok := range created {
 		if !ok {
 			continue // originate still in flight
 		}
@@ -387,27 +445,16 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 			gone = append(gone, id)
 		}
 	}
-	tracked := make(map[string]bool, len(m.created))
-	for id := range m.created {
-		tracked[id] = true
-	}
-	m.mu.Unlock()
 	for _, id := range gone {
 		m.router.Dispatch(&ChannelGone{EventData: ariv6.EventData{Type: typeChannelGone, Application: m.client.app}, ChannelID: id})
 	}
-	for _, id := range resync {
-		m.router.Dispatch(&Resync{EventData: ariv6.EventData{Type: typeResync, Application: m.client.app, Timestamp: ariv6.DateTime(time.Now())},
-			ChannelID: id, Channel: live[id]})
-	}
-
-	// Records left open (by a crash, or a call whose goroutine is gone).
-	var open []OpenAttempt
-	if m.cfg.Recorder != nil {
-		open, err = m.cfg.Recorder.OpenAttempts(ctx, m.cfg.Node)
-		if err != nil {
-			return fmt.Errorf("list open attempts: %w", err)
+	if attach {
+		for _, id := range resync {
+			m.router.Dispatch(&Resync{EventData: ariv6.EventData{Type: typeResync, Application: m.client.app, Timestamp: ariv6.DateTime(time.Now())},
+				ChannelID: id, Channel: live[id]})
 		}
 	}
+
 	openByChannel := map[string]string{}
 	finished := 0
 	for _, o := range open {
@@ -418,7 +465,7 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 			openByChannel[o.ChannelID] = o.AttemptID
 			continue
 		}
-		end := AttemptEnd{EndedAt: time.Now(), Status: "", FinishReason: "reconciled: channel gone while Switchyard was not connected"}
+		end := AttemptEnd{EndedAt: time.Now(), Status: StatusFailed, FinishReason: "reconciled: channel gone while Switchyard was not connected"}
 		if err := m.cfg.Recorder.AttemptFinished(ctx, o.AttemptID, end); err != nil {
 			return fmt.Errorf("finish stale attempt %s: %w", o.AttemptID, err)
 		}
@@ -428,6 +475,9 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 	// Channels in our application that nobody handles.
 	attached := 0
 	for id, ch := range live {
+		if !attach {
+			break
+		}
 		if tracked[id] || ch.Dialplan == nil || !strings.EqualFold(ch.Dialplan.AppName, "Stasis") {
 			continue
 		}
@@ -441,7 +491,7 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 			if err := m.client.Hangup(ctx, id, ""); err != nil && !errors.Is(err, ErrNotFound) {
 				m.log.Warn("hang up orphaned channel", "channel", id, "error", err)
 			}
-			end := AttemptEnd{EndedAt: time.Now(), FinishReason: "reconciled: Switchyard restarted during the call; hung up"}
+			end := AttemptEnd{EndedAt: time.Now(), Status: StatusFailed, FinishReason: "reconciled: Switchyard restarted during the call; hung up"}
 			if err := m.cfg.Recorder.AttemptFinished(ctx, att, end); err != nil {
 				return fmt.Errorf("finish orphaned attempt %s: %w", att, err)
 			}
@@ -604,6 +654,25 @@ func (m *Manager) finish(c *Call, herr error) {
 			_ = m.client.DestroyBridge(ctx, r.id)
 		}
 	}
+	// The record is written while the call is still tracked, so a
+	// concurrent reconciliation never finishes it first.
+	if c.AttemptID != "" {
+		status := c.status
+		if status == "" {
+			status = DefaultStatus(c)
+		}
+		reason := c.reason
+		if reason == "" {
+			reason = "hangup"
+		}
+		end := AttemptEnd{
+			EndedAt: time.Now(), AnsweredAt: c.answeredAt, Status: status, HangupCause: c.cause,
+			CauseText: c.causeText, RemoteHangup: c.remote, FinishReason: reason, DTMF: c.dtmfAll.String(),
+		}
+		if err := m.cfg.Recorder.AttemptFinished(ctx, c.AttemptID, end); err != nil {
+			m.log.Error("record attempt end", "attempt", c.AttemptID, "error", err)
+		}
+	}
 	c.unrouteAll()
 	m.mu.Lock()
 	delete(m.calls, c.ID)
@@ -614,23 +683,5 @@ func (m *Manager) finish(c *Call, herr error) {
 	m.mu.Unlock()
 	if m.cfg.Hooks.LiveCalls != nil {
 		m.cfg.Hooks.LiveCalls(-1)
-	}
-	if c.AttemptID == "" {
-		return
-	}
-	status := c.status
-	if status == "" {
-		status = DefaultStatus(c)
-	}
-	reason := c.reason
-	if reason == "" {
-		reason = "hangup"
-	}
-	end := AttemptEnd{
-		EndedAt: time.Now(), AnsweredAt: c.answeredAt, Status: status, HangupCause: c.cause,
-		CauseText: c.causeText, RemoteHangup: c.remote, FinishReason: reason, DTMF: c.dtmfAll.String(),
-	}
-	if err := m.cfg.Recorder.AttemptFinished(ctx, c.AttemptID, end); err != nil {
-		m.log.Error("record attempt end", "attempt", c.AttemptID, "error", err)
 	}
 }
