@@ -49,6 +49,7 @@ type Call struct {
 	routes     []routeKey
 	legs       map[string]*Leg
 	done       chan struct{} // closed when the call is finished and recorded
+	uncertain  bool          // originate request failed in transit
 }
 
 func newCall(m *Manager, id string) *Call {
@@ -186,7 +187,10 @@ func (c *Call) observe(ev ariv6.Event) {
 			l.answeredAt = time.Time(e.Timestamp)
 		}
 	case *ChannelGone:
-		if e.ChannelID == c.ID {
+		if e.ChannelID == c.ID && c.uncertain && !c.started {
+			c.markGone(0, "", "originate lost with the link to Asterisk: the channel never appeared")
+			c.status = StatusFailed
+		} else if e.ChannelID == c.ID {
 			c.markGone(0, "", "reconciled: channel gone while ARI was disconnected")
 		} else if l := c.legs[e.ChannelID]; l != nil {
 			l.gone = true

@@ -330,7 +330,18 @@ func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, erro
 	} else {
 		req.App, req.AppArgs = m.client.app, strings.Join(c.Args, ",")
 	}
-	if err := m.client.originate(ctx, req, nil); err != nil {
+	err := m.client.originate(ctx, req, nil)
+	var ariErr *Error
+	if err != nil && !errors.As(err, &ariErr) && ctx.Err() == nil {
+		// The link failed mid-request: Asterisk may or may not have
+		// created the channel. Dialing again could call the customer
+		// twice, so the call stays tracked: its StasisStart, or the
+		// reconciliation after the reconnect (ChannelGone), settles it.
+		m.log.Warn("originate outcome unknown; reconciliation will settle it", "channel", id, "error", err)
+		c.uncertain = true
+		err = nil
+	}
+	if err != nil {
 		untrack()
 		if c.AttemptID != "" {
 			end := AttemptEnd{EndedAt: time.Now(), Status: StatusForOriginateError(err), FinishReason: "originate failed: " + err.Error()}
