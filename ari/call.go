@@ -237,31 +237,10 @@ func (c *Call) Next(ctx context.Context, timeout time.Duration) (ariv6.Event, er
 	}
 }
 
-// nextUntil consumes events, even after hangup, until cond holds or
-// timeout passes.
-func (c *Call) nextUntil(ctx context.Context, timeout time.Duration, cond func() bool) (bool, error) {
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	for !cond() {
-		if ev, ok := c.mb.TryNext(); ok {
-			c.observe(ev)
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return false, ctx.Err()
-		case <-t.C:
-			return false, ErrTimeout
-		case <-c.mb.Ready():
-		}
-	}
-	return true, nil
-}
-
-// waitFor consumes events until match returns true, the call hangs up
-// (ErrHangup), timeout passes (ErrTimeout) or ctx ends. With timeout 0
-// there is no timeout beyond ctx.
-func (c *Call) waitFor(ctx context.Context, timeout time.Duration, match func(ariv6.Event) bool) (ariv6.Event, error) {
+// consume folds events into the call's state until match returns true,
+// the call hangs up (ErrHangup, when stopOnHangup), timeout passes
+// (ErrTimeout; 0 = no timeout beyond ctx) or ctx ends.
+func (c *Call) consume(ctx context.Context, timeout time.Duration, stopOnHangup bool, match func(ariv6.Event) bool) (ariv6.Event, error) {
 	var tc <-chan time.Time
 	if timeout > 0 {
 		t := time.NewTimer(timeout)
@@ -269,11 +248,10 @@ func (c *Call) waitFor(ctx context.Context, timeout time.Duration, match func(ar
 		tc = t.C
 	}
 	for {
-		if c.hungUp {
+		if stopOnHangup && c.hungUp {
 			return nil, ErrHangup
 		}
-		ev, ok := c.mb.TryNext()
-		if ok {
+		if ev, ok := c.mb.TryNext(); ok {
 			c.observe(ev)
 			if match(ev) {
 				return ev, nil
@@ -288,6 +266,12 @@ func (c *Call) waitFor(ctx context.Context, timeout time.Duration, match func(ar
 		case <-c.mb.Ready():
 		}
 	}
+}
+
+// waitFor consumes events until match returns true, the call hangs up
+// (ErrHangup), timeout passes (ErrTimeout) or ctx ends.
+func (c *Call) waitFor(ctx context.Context, timeout time.Duration, match func(ariv6.Event) bool) (ariv6.Event, error) {
+	return c.consume(ctx, timeout, true, match)
 }
 
 // Wait lets d pass while handling events; it ends early with ErrHangup.
@@ -521,25 +505,12 @@ func (c *Call) Record(ctx context.Context, opts RecordOptions) (RecordResult, er
 	if errors.Is(err, ErrHangup) {
 		// Asterisk finishes the file when the channel goes; collect it.
 		res.HungUp = true
-		deadline := time.After(5 * time.Second)
-		for {
-			ev, ok := c.mb.TryNext()
-			if ok {
-				c.observe(ev)
-				if done(ev) {
-					return res, nil
-				}
-				continue
-			}
-			select {
-			case <-ctx.Done():
-				return res, ctx.Err()
-			case <-deadline:
-				res.State = "done"
-				return res, nil
-			case <-c.mb.Ready():
-			}
+		if _, err := c.consume(ctx, 5*time.Second, false, done); errors.Is(err, ErrTimeout) {
+			res.State = "done"
+		} else if err != nil {
+			return res, err
 		}
+		return res, nil
 	}
 	if errors.Is(err, ErrTimeout) {
 		_ = c.client.StopRecording(ctx, opts.Name)

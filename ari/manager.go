@@ -658,7 +658,7 @@ func (m *Manager) finish(c *Call, herr error) {
 	if !c.destroyed {
 		// StasisEnd came first; ChannelDestroyed (with the cause) follows
 		// within milliseconds.
-		_, _ = c.nextUntil(ctx, 500*time.Millisecond, func() bool { return c.destroyed })
+		_, _ = c.consume(ctx, 500*time.Millisecond, false, func(ariv6.Event) bool { return c.destroyed })
 	}
 	for _, r := range c.routes {
 		if r.kind == KindBridge {

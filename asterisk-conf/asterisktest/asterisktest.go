@@ -25,6 +25,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -427,6 +428,37 @@ func cli(root, command string) (string, error) {
 		return out.String(), fmt.Errorf("chroot %s asterisk -rx: %w: %s", root, err, strings.TrimSpace(errb.String()+out.String()))
 	}
 	return out.String(), nil
+}
+
+var restClient = &http.Client{Timeout: 10 * time.Second}
+
+// Do sends one ARI REST request (a JSON body if body is not nil) and returns
+// the status and the answer body; a transport error fails the test.
+func (i Info) Do(t testing.TB, method, path string, body any) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, i.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", i.BasicAuth())
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := restClient.Do(req)
+	if err != nil {
+		t.Fatalf("ARI %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
 }
 
 // BasicAuth is the value of an Authorization header for ARI requests.
