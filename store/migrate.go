@@ -29,6 +29,8 @@ const pgMigrateLockKey int64 = 0x73776974636879
 func migrations() []*gormigrate.Migration {
 	return []*gormigrate.Migration{
 		{ID: "0001_initial", Migrate: m0001Initial},
+		{ID: "0002_flows", Migrate: m0002Flows},
+		{ID: "0003_call_lists", Migrate: m0003CallLists},
 	}
 }
 

@@ -322,10 +322,10 @@ func TestMigrateFailureRollsBack(t *testing.T) {
 			s, _ := openTestStore(t, d, testStoreOpts{expectErrorLogs: true})
 			ctx := ctxT(t)
 			s.extraMigrations = []*gormigrate.Migration{
-				{ID: "0002_test_ok", Migrate: func(tx *gorm.DB) error {
+				{ID: "9998_test_ok", Migrate: func(tx *gorm.DB) error {
 					return tx.Exec("CREATE TABLE half_done (id INTEGER PRIMARY KEY)").Error
 				}},
-				{ID: "0003_test_broken", Migrate: func(tx *gorm.DB) error {
+				{ID: "9999_test_broken", Migrate: func(tx *gorm.DB) error {
 					return tx.Exec("ALTER TABLE no_such_table ADD COLUMN x INTEGER").Error
 				}},
 			}
@@ -345,7 +345,7 @@ func TestMigrateFailureRollsBack(t *testing.T) {
 				t.Fatal(err)
 			}
 			ids, _ = s.AppliedMigrations(ctx)
-			if want := append(MigrationIDs(), "0002_test_ok", "0003_test_broken"); !slices.Equal(ids, want) {
+			if want := append(MigrationIDs(), "9998_test_ok", "9999_test_broken"); !slices.Equal(ids, want) {
 				t.Errorf("applied = %v, want %v", ids, want)
 			}
 		})

@@ -1,0 +1,1327 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/mail"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Call-list request sources.
+const (
+	SourceAPI    = "api"
+	SourceUpload = "upload"
+	SourceEmail  = "email"
+)
+
+// Request summary statuses (seed 001).
+const (
+	RequestCompleted = "Completed"
+	RequestInProcess = "In process"
+	RequestScheduled = "Scheduled"
+)
+
+// Record statuses (the same strings as dialer/calllist).
+const (
+	RecordPending   = "PENDING"
+	RecordInProcess = "IN_PROCESS"
+	RecordComplete  = "COMPLETE"
+	RecordInvalid   = "INVALID"
+	RecordScrubbed  = "SCRUBBED"
+)
+
+// RequestStatus is seed 001's request status:
+//
+//   - Completed: UploadedRecords = valid + invalid + ncpr scrubbed records;
+//   - In process: UploadedRecords > valid + invalid + ncpr scrubbed records;
+//   - Scheduled: none of the above — the start time is ahead and execution
+//     has not started.
+//
+// "valid records" in the formulas counts the valid records whose execution
+// is over (COMPLETE): counted at upload time every request would satisfy the
+// first formula at once. So: every record final → Completed; otherwise
+// In process once the dialer has started on the request, Scheduled before.
+func RequestStatus(uploaded, completed, invalid, scrubbed int64, started bool) string {
+	switch {
+	case uploaded == completed+invalid+scrubbed:
+		return RequestCompleted
+	case uploaded > completed+invalid+scrubbed && started:
+		return RequestInProcess
+	default:
+		return RequestScheduled
+	}
+}
+
+// CallListRequest is one request: an uploaded file, or one trigger API
+// call. Counts: Uploaded = records loaded (every row, bad ones included) =
+// Valid + Invalid + Scrubbed; Added = valid records added for execution;
+// Completed = records with status COMPLETE.
+type CallListRequest struct {
+	ID        string     `gorm:"column:id;primaryKey" json:"request_id"`
+	AccountID int64      `gorm:"column:account_id" json:"account_id"`
+	FlowID    string     `gorm:"column:flow_id" json:"flow_id"`
+	FlowName  string     `gorm:"column:flow_name" json:"flow_name"`
+	FlowType  string     `gorm:"column:flow_type" json:"flow_type"`
+	Source    string     `gorm:"column:source" json:"source"`
+	FileName  string     `gorm:"column:file_name" json:"file_name,omitempty"`
+	Status    string     `gorm:"column:status" json:"status"`
+	Uploaded  int64      `gorm:"column:uploaded" json:"records_loaded"`
+	Valid     int64      `gorm:"column:valid" json:"valid"`
+	Invalid   int64      `gorm:"column:invalid" json:"invalid"`
+	Scrubbed  int64      `gorm:"column:scrubbed" json:"scrubbed"`
+	Added     int64      `gorm:"column:added" json:"records_added"`
+	Completed int64      `gorm:"column:completed" json:"records_completed"`
+	StartTime *time.Time `gorm:"column:start_time" json:"start_time,omitempty"`
+	StartedAt *time.Time `gorm:"column:started_at" json:"started_at,omitempty"`
+	CreatedAt time.Time  `gorm:"column:created_at" json:"created_at"`
+	UpdatedAt time.Time  `gorm:"column:updated_at" json:"-"`
+	// CompletionPercent = Completed / Added × 100 (0 when nothing was added).
+	CompletionPercent float64 `gorm:"-" json:"completion_percent"`
+}
+
+func (CallListRequest) TableName() string { return "call_list_requests" }
+
+func (r *CallListRequest) AfterFind(*gorm.DB) error {
+	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
+	r.StartTime, r.StartedAt = utcPtr(r.StartTime), utcPtr(r.StartedAt)
+	r.fill()
+	return nil
+}
+
+func (r *CallListRequest) fill() {
+	r.CompletionPercent = 0
+	if r.Added > 0 {
+		r.CompletionPercent = float64(int64(float64(r.Completed)/float64(r.Added)*10000+0.5)) / 100
+	}
+}
+
+// CallListRecord is one stored record.
+type CallListRecord struct {
+	ID                int64             `gorm:"column:id;primaryKey" json:"id"`
+	RequestID         string            `gorm:"column:request_id" json:"request_id"`
+	AccountID         int64             `gorm:"column:account_id" json:"-"`
+	Row               int64             `gorm:"column:row_no" json:"row"`
+	ClientIdentifier  string            `gorm:"column:client_identifier" json:"client_identifier"`
+	PrimaryNumber     string            `gorm:"column:primary_number" json:"primary_number"`
+	NumbersText       string            `gorm:"column:numbers" json:"-"`
+	Numbers           []string          `gorm:"-" json:"numbers"`
+	VariablesJSON     string            `gorm:"column:variables" json:"-"`
+	Variables         map[string]string `gorm:"-" json:"variables"`
+	StartTime         *time.Time        `gorm:"column:start_time" json:"start_time,omitempty"`
+	ScheduleExtension string            `gorm:"column:schedule_extension" json:"schedule_extension,omitempty"`
+	Status            string            `gorm:"column:status" json:"status"`
+	Reason            string            `gorm:"column:reason" json:"reason,omitempty"`
+	Attempts          int               `gorm:"column:attempts" json:"attempts"`
+	CreatedAt         time.Time         `gorm:"column:created_at" json:"-"`
+	UpdatedAt         time.Time         `gorm:"column:updated_at" json:"updated_at"`
+}
+
+func (CallListRecord) TableName() string { return "call_list_records" }
+
+func (r *CallListRecord) AfterFind(*gorm.DB) error {
+	r.CreatedAt, r.UpdatedAt, r.StartTime = r.CreatedAt.UTC(), r.UpdatedAt.UTC(), utcPtr(r.StartTime)
+	r.Numbers = nil
+	if r.NumbersText != "" {
+		r.Numbers = strings.Split(r.NumbersText, "|")
+	}
+	r.Variables = map[string]string{}
+	if r.VariablesJSON != "" {
+		if err := json.Unmarshal([]byte(r.VariablesJSON), &r.Variables); err != nil {
+			return fmt.Errorf("store: record %d variables: %w", r.ID, err)
+		}
+	}
+	return nil
+}
+
+// CallListImport describes a new request.
+type CallListImport struct {
+	AccountID int64
+	FlowID    string
+	FlowName  string
+	FlowType  string // e.g. "outbound", "dialer"
+	Source    string // SourceAPI, SourceUpload, SourceEmail
+	FileName  string
+}
+
+// ImportRecord is one record to store, already validated: Status is
+// RecordPending (valid), RecordInvalid or RecordScrubbed with a Reason.
+// Rejected rows are stored too, so the status report has every row.
+type ImportRecord struct {
+	Row               int64
+	ClientIdentifier  string
+	Numbers           []string // E.164 when valid; as given otherwise
+	Variables         map[string]string
+	StartTime         *time.Time
+	ScheduleExtension string
+	Status            string
+	Reason            string
+}
+
+// importBatch is the number of rows per INSERT statement on SQLite.
+const importBatch = 500
+
+const recordCols = "request_id, account_id, row_no, client_identifier, primary_number, numbers, variables, start_time, schedule_extension, status, reason, created_at, updated_at"
+
+var recordColList = strings.Split(strings.ReplaceAll(recordCols, " ", ""), ",")
+
+func (in *CallListImport) validate() error {
+	if in.AccountID <= 0 {
+		return fmt.Errorf("store: call list: account id %d: %w", in.AccountID, ErrInvalid)
+	}
+	if strings.TrimSpace(in.FlowID) == "" {
+		return fmt.Errorf("store: call list: flow id is empty: %w", ErrInvalid)
+	}
+	switch in.Source {
+	case SourceAPI, SourceUpload, SourceEmail:
+	default:
+		return fmt.Errorf("store: call list: source %q (want api, upload or email): %w", in.Source, ErrInvalid)
+	}
+	for f, v := range map[string]string{"flow id": in.FlowID, "flow name": in.FlowName, "flow type": in.FlowType, "file name": in.FileName} {
+		if err := checkLen(f, v, maxShort); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordRow converts an ImportRecord into column values (recordCols order).
+func recordRow(reqID string, accountID int64, r ImportRecord, t time.Time) ([]any, error) {
+	switch r.Status {
+	case RecordPending, RecordInvalid, RecordScrubbed:
+	default:
+		return nil, fmt.Errorf("store: row %d: import status %q (want PENDING, INVALID or SCRUBBED): %w", r.Row, r.Status, ErrInvalid)
+	}
+	if r.Status == RecordPending && len(r.Numbers) == 0 {
+		return nil, fmt.Errorf("store: row %d: a valid record needs a number: %w", r.Row, ErrInvalid)
+	}
+	vars := "{}"
+	if len(r.Variables) > 0 {
+		v, err := encodeVariables(r.Variables)
+		if err != nil {
+			return nil, fmt.Errorf("row %d: %w", r.Row, err)
+		}
+		vars = v
+	}
+	primary := ""
+	if len(r.Numbers) > 0 {
+		primary = r.Numbers[0]
+	}
+	var st any
+	if r.StartTime != nil {
+		st = norm(*r.StartTime)
+	}
+	reason := r.Reason
+	if len(reason) > maxLong {
+		reason = reason[:maxLong]
+	}
+	numbers := strings.Join(r.Numbers, "|")
+	if len(numbers) > maxLong {
+		return nil, fmt.Errorf("store: row %d: numbers are %d bytes, limit %d: %w", r.Row, len(numbers), maxLong, ErrInvalid)
+	}
+	if len(primary) > maxNumber {
+		primary = primary[:maxNumber]
+	}
+	cid := r.ClientIdentifier
+	if err := checkLen("client identifier", cid, maxShort); err != nil {
+		return nil, err
+	}
+	return []any{reqID, accountID, r.Row, cid, primary, numbers, vars, st, r.ScheduleExtension, r.Status, reason, t, t}, nil
+}
+
+// ImportCallList stores a request and its records in one transaction:
+// next yields records until io.EOF (any other error aborts and nothing is
+// stored). Duplicates (a valid record whose primary number an earlier valid
+// row of the request already has) are then marked INVALID in one set-based
+// statement, and the request's counts and status computed. Memory does not
+// grow with the number of records: on PostgreSQL they stream through COPY,
+// on SQLite through batched multi-row INSERTs.
+func (s *Store) ImportCallList(ctx context.Context, in CallListImport, next func() (ImportRecord, error)) (req CallListRequest, err error) {
+	defer s.track("ImportCallList", time.Now(), &err)
+	if err := in.validate(); err != nil {
+		return CallListRequest{}, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return CallListRequest{}, fmt.Errorf("store: request id: %w", err)
+	}
+	t := now()
+	req = CallListRequest{
+		ID: id.String(), AccountID: in.AccountID, FlowID: strings.TrimSpace(in.FlowID), FlowName: in.FlowName,
+		FlowType: in.FlowType, Source: in.Source, FileName: in.FileName, Status: RequestScheduled,
+		CreatedAt: t, UpdatedAt: t,
+	}
+	sqldb, err := s.w.DB()
+	if err != nil {
+		return CallListRequest{}, err
+	}
+	conn, err := sqldb.Conn(ctx)
+	if err != nil {
+		return CallListRequest{}, fmt.Errorf("store: import call list: connection: %w", err)
+	}
+	defer conn.Close()
+	if s.driver == DriverPostgres {
+		err = conn.Raw(func(dc any) error {
+			sc, ok := dc.(*stdlib.Conn)
+			if !ok {
+				return fmt.Errorf("store: import call list: driver connection is %T, not pgx", dc)
+			}
+			return importPostgres(ctx, sc.Conn(), &req, next)
+		})
+	} else {
+		err = importSQLite(ctx, conn, &req, next)
+	}
+	if err != nil {
+		if isFKViolation(err) || strings.Contains(err.Error(), "23503") || strings.Contains(err.Error(), "FOREIGN KEY") {
+			return CallListRequest{}, fmt.Errorf("store: import call list: account %d: %w", in.AccountID, ErrNotFound)
+		}
+		if errors.Is(err, ErrInvalid) || isCtxErr(err) {
+			return CallListRequest{}, err
+		}
+		return CallListRequest{}, fmt.Errorf("store: import call list: %w", err)
+	}
+	req.fill()
+	return req, nil
+}
+
+// errNoRecords rejects a call list without a single row.
+var errNoRecords = fmt.Errorf("the call list has no records (a header line only, or empty): %w", ErrInvalid)
+
+const insertRequestSQL = `INSERT INTO call_list_requests (id, account_id, flow_id, flow_name, flow_type, source, file_name, status, uploaded, valid, invalid, scrubbed, added, completed, created_at, updated_at)
+VALUES (%s)`
+
+func placeholders(n, start int, dollar bool) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if dollar {
+			fmt.Fprintf(&b, "$%d", start+i)
+		} else {
+			b.WriteByte('?')
+		}
+	}
+	return b.String()
+}
+
+func requestArgs(r *CallListRequest) []any {
+	return []any{r.ID, r.AccountID, r.FlowID, r.FlowName, r.FlowType, r.Source, r.FileName, r.Status, 0, 0, 0, 0, 0, 0, r.CreatedAt, r.UpdatedAt}
+}
+
+// dedupeSQL marks later valid rows that repeat a valid primary number.
+const dedupeSQL = `UPDATE call_list_records SET status = 'INVALID',
+ reason = 'duplicate: ' || call_list_records.primary_number || ' is already in row ' || d.first_row
+FROM (SELECT id, row_no, min(row_no) OVER (PARTITION BY primary_number) AS first_row
+      FROM call_list_records WHERE request_id = %s AND status = 'PENDING') d
+WHERE call_list_records.id = d.id AND d.row_no <> d.first_row`
+
+const countSQL = `SELECT status, count(*), min(start_time) FROM call_list_records WHERE request_id = %s GROUP BY status`
+
+const finishRequestSQL = `UPDATE call_list_requests SET status = %s, uploaded = %s, valid = %s, invalid = %s, scrubbed = %s, added = %s, start_time = %s WHERE id = %s`
+
+type statusCount struct {
+	status string
+	n      int64
+	min    *time.Time
+}
+
+func (r *CallListRequest) applyCounts(cs []statusCount) {
+	r.Uploaded, r.Valid, r.Invalid, r.Scrubbed, r.Added, r.Completed = 0, 0, 0, 0, 0, 0
+	r.StartTime = nil
+	for _, c := range cs {
+		r.Uploaded += c.n
+		switch c.status {
+		case RecordInvalid:
+			r.Invalid += c.n
+		case RecordScrubbed:
+			r.Scrubbed += c.n
+		default:
+			r.Valid += c.n
+			r.Added += c.n
+			if c.status == RecordComplete {
+				r.Completed += c.n
+			}
+			if c.min != nil && (r.StartTime == nil || c.min.Before(*r.StartTime)) {
+				v := c.min.UTC()
+				r.StartTime = &v
+			}
+		}
+	}
+	r.Status = RequestStatus(r.Uploaded, r.Completed, r.Invalid, r.Scrubbed, r.StartedAt != nil)
+}
+
+func importSQLite(ctx context.Context, conn *sql.Conn, req *CallListRequest, next func() (ImportRecord, error)) (err error) {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(insertRequestSQL, placeholders(16, 1, false)), requestArgs(req)...); err != nil {
+		return err
+	}
+	// Multi-row INSERTs with the values as SQL literals: the pure-Go driver
+	// binds parameters in O(n²) per statement and re-prepares every
+	// statement, so literals are several times faster. sqliteLiteral quotes
+	// exactly (strings '…' with ” doubled, NUL-containing ones as blobs
+	// cast to text), so no value can change the statement.
+	const head = "INSERT INTO call_list_records (" + recordCols + ") VALUES "
+	var b strings.Builder
+	rows := 0
+	flush := func() error {
+		if rows == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, b.String())
+		b.Reset()
+		rows = 0
+		return err
+	}
+	tuples, stop := prefetch(func() (string, error) {
+		r, err := next()
+		if err != nil {
+			return "", err
+		}
+		vals, err := recordRow(req.ID, req.AccountID, r, req.CreatedAt)
+		if err != nil {
+			return "", err
+		}
+		var t strings.Builder
+		t.WriteByte('(')
+		for i, v := range vals {
+			if i > 0 {
+				t.WriteByte(',')
+			}
+			sqliteLiteral(&t, v)
+		}
+		t.WriteByte(')')
+		return t.String(), nil
+	})
+	defer stop()
+	for {
+		tuple, err := tuples()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if rows == 0 {
+			b.WriteString(head)
+		} else {
+			b.WriteByte(',')
+		}
+		b.WriteString(tuple)
+		rows++
+		if rows == importBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(dedupeSQL, "?"), req.ID); err != nil {
+		return fmt.Errorf("mark duplicates: %w", err)
+	}
+	cs, err := scanCounts(tx.QueryContext(ctx, fmt.Sprintf(countSQL, "?"), req.ID))
+	if err != nil {
+		return err
+	}
+	req.applyCounts(cs)
+	if req.Uploaded == 0 {
+		return errNoRecords
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(finishRequestSQL, "?", "?", "?", "?", "?", "?", "?", "?"),
+		req.Status, req.Uploaded, req.Valid, req.Invalid, req.Scrubbed, req.Added, req.StartTime, req.ID); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// sqliteTimeFormat is how the SQLite driver writes a time.Time (and reads
+// it back).
+const sqliteTimeFormat = "2006-01-02 15:04:05.999999999-07:00"
+
+// sqliteLiteral writes v as an SQLite literal.
+func sqliteLiteral(b *strings.Builder, v any) {
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("NULL")
+	case int64:
+		b.WriteString(strconv.FormatInt(x, 10))
+	case int:
+		b.WriteString(strconv.Itoa(x))
+	case time.Time:
+		b.WriteByte('\'')
+		b.WriteString(x.Format(sqliteTimeFormat))
+		b.WriteByte('\'')
+	case string:
+		if strings.IndexByte(x, 0) >= 0 {
+			b.WriteString("CAST(X'")
+			b.WriteString(hex.EncodeToString([]byte(x)))
+			b.WriteString("' AS TEXT)")
+			return
+		}
+		b.WriteByte('\'')
+		for {
+			i := strings.IndexByte(x, '\'')
+			if i < 0 {
+				b.WriteString(x)
+				break
+			}
+			b.WriteString(x[:i+1])
+			b.WriteByte('\'')
+			x = x[i+1:]
+		}
+		b.WriteByte('\'')
+	default:
+		panic(fmt.Sprintf("sqliteLiteral: unsupported %T", v))
+	}
+}
+
+// prefetch runs next in its own goroutine, a few chunks ahead, so parsing,
+// validation and row encoding overlap with the database work (memory stays
+// bounded by the channel). stop ends the goroutine early.
+func prefetch[T any](next func() (T, error)) (get func() (T, error), stop func()) {
+	const chunk = 256
+	type batch struct {
+		items []T
+		err   error
+	}
+	ch := make(chan batch, 4)
+	done := make(chan struct{})
+	go func() {
+		defer close(ch)
+		for {
+			b := batch{items: make([]T, 0, chunk)}
+			for len(b.items) < chunk {
+				r, err := next()
+				if err != nil {
+					b.err = err
+					break
+				}
+				b.items = append(b.items, r)
+			}
+			select {
+			case ch <- b:
+			case <-done:
+				return
+			}
+			if b.err != nil {
+				return
+			}
+		}
+	}()
+	var cur batch
+	i := 0
+	get = func() (T, error) {
+		for i >= len(cur.items) {
+			if cur.err != nil {
+				var zero T
+				return zero, cur.err
+			}
+			b, ok := <-ch
+			if !ok {
+				var zero T
+				return zero, io.EOF
+			}
+			cur, i = b, 0
+		}
+		i++
+		return cur.items[i-1], nil
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			close(done)
+			for range ch { //nolint:revive // drain so the goroutine exits
+			}
+		})
+	}
+	return get, stop
+}
+
+func scanCounts(rows *sql.Rows, err error) ([]statusCount, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var cs []statusCount
+	for rows.Next() {
+		var c statusCount
+		var mt sql.NullTime
+		var ms sql.NullString
+		// SQLite returns min() over a DATETIME column as text.
+		if err := rows.Scan(&c.status, &c.n, &ms); err != nil {
+			return nil, err
+		}
+		if ms.Valid && ms.String != "" {
+			if tm, err := parseSQLiteTime(ms.String); err == nil {
+				mt = sql.NullTime{Time: tm, Valid: true}
+			}
+		}
+		if mt.Valid {
+			v := mt.Time.UTC()
+			c.min = &v
+		}
+		cs = append(cs, c)
+	}
+	return cs, rows.Err()
+}
+
+func parseSQLiteTime(s string) (time.Time, error) {
+	for _, l := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05"} {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("unreadable time %q", s)
+}
+
+// copySource feeds pgx CopyFrom from encoded rows.
+type copySource struct {
+	next func() ([]any, error)
+	vals []any
+	err  error
+}
+
+func (c *copySource) Next() bool {
+	v, err := c.next()
+	if errors.Is(err, io.EOF) {
+		return false
+	}
+	if err != nil {
+		c.err = err
+		return false
+	}
+	c.vals = v
+	return true
+}
+func (c *copySource) Values() ([]any, error) { return c.vals, nil }
+func (c *copySource) Err() error             { return c.err }
+
+func importPostgres(ctx context.Context, pc *pgx.Conn, req *CallListRequest, next func() (ImportRecord, error)) (err error) {
+	tx, err := pc.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	if _, err := tx.Exec(ctx, fmt.Sprintf(insertRequestSQL, placeholders(16, 1, true)), requestArgs(req)...); err != nil {
+		return err
+	}
+	encoded, stop := prefetch(func() ([]any, error) {
+		r, err := next()
+		if err != nil {
+			return nil, err
+		}
+		return recordRow(req.ID, req.AccountID, r, req.CreatedAt)
+	})
+	defer stop()
+	src := &copySource{next: encoded}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"call_list_records"}, recordColList, src); err != nil {
+		if src.err != nil {
+			return src.err
+		}
+		return fmt.Errorf("copy records: %w", err)
+	}
+	if src.err != nil {
+		return src.err
+	}
+	if _, err := tx.Exec(ctx, fmt.Sprintf(dedupeSQL, "$1"), req.ID); err != nil {
+		return fmt.Errorf("mark duplicates: %w", err)
+	}
+	rows, err := tx.Query(ctx, fmt.Sprintf(countSQL, "$1"), req.ID)
+	if err != nil {
+		return err
+	}
+	var cs []statusCount
+	for rows.Next() {
+		var c statusCount
+		if err := rows.Scan(&c.status, &c.n, &c.min); err != nil {
+			rows.Close()
+			return err
+		}
+		cs = append(cs, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	req.applyCounts(cs)
+	if req.Uploaded == 0 {
+		return errNoRecords
+	}
+	if _, err := tx.Exec(ctx, fmt.Sprintf(finishRequestSQL, "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8"),
+		req.Status, req.Uploaded, req.Valid, req.Invalid, req.Scrubbed, req.Added, req.StartTime, req.ID); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// RequestFilter selects requests for the summary dashboard.
+type RequestFilter struct {
+	AccountID int64 // required
+	From, To  *time.Time
+	RequestID string
+	FlowType  string
+	FlowID    string
+	Limit     int // default 50, max MaxListLimit
+	Offset    int
+}
+
+// ListCallListRequests lists an account's requests, newest first.
+func (s *Store) ListCallListRequests(ctx context.Context, f RequestFilter) (rs []CallListRequest, err error) {
+	defer s.track("ListCallListRequests", time.Now(), &err)
+	if f.AccountID <= 0 {
+		return nil, fmt.Errorf("store: list requests: account id %d: %w", f.AccountID, ErrInvalid)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	if limit > MaxListLimit {
+		return nil, fmt.Errorf("store: list requests: limit %d exceeds %d: %w", limit, MaxListLimit, ErrInvalid)
+	}
+	if f.Offset < 0 {
+		return nil, fmt.Errorf("store: list requests: negative offset: %w", ErrInvalid)
+	}
+	q := s.r.WithContext(ctx).Where("account_id = ?", f.AccountID)
+	if f.From != nil {
+		q = q.Where("created_at >= ?", norm(*f.From))
+	}
+	if f.To != nil {
+		q = q.Where("created_at < ?", norm(*f.To))
+	}
+	if f.RequestID != "" {
+		q = q.Where("id = ?", f.RequestID)
+	}
+	if f.FlowType != "" {
+		q = q.Where("flow_type = ?", f.FlowType)
+	}
+	if f.FlowID != "" {
+		q = q.Where("flow_id = ?", f.FlowID)
+	}
+	if err := q.Order("created_at DESC, id DESC").Limit(limit).Offset(f.Offset).Find(&rs).Error; err != nil {
+		return nil, fmt.Errorf("store: list requests: %w", err)
+	}
+	return rs, nil
+}
+
+// GetCallListRequest returns one request of the account.
+func (s *Store) GetCallListRequest(ctx context.Context, accountID int64, id string) (r CallListRequest, err error) {
+	defer s.track("GetCallListRequest", time.Now(), &err)
+	if err := s.r.WithContext(ctx).Where("account_id = ? AND id = ?", accountID, id).Take(&r).Error; err != nil {
+		if isNotFound(err) {
+			return CallListRequest{}, fmt.Errorf("store: request %q: %w", id, ErrNotFound)
+		}
+		return CallListRequest{}, fmt.Errorf("store: request %q: %w", id, err)
+	}
+	return r, nil
+}
+
+// ListCallListRecords pages through a request's records in row order
+// (rows after afterRow).
+func (s *Store) ListCallListRecords(ctx context.Context, accountID int64, requestID string, afterRow int64, limit int) (rs []CallListRecord, err error) {
+	defer s.track("ListCallListRecords", time.Now(), &err)
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	if limit > MaxListLimit {
+		return nil, fmt.Errorf("store: list records: limit %d exceeds %d: %w", limit, MaxListLimit, ErrInvalid)
+	}
+	if _, err := s.GetCallListRequest(ctx, accountID, requestID); err != nil {
+		return nil, err
+	}
+	if err := s.r.WithContext(ctx).Where("request_id = ? AND account_id = ? AND row_no > ?", requestID, accountID, afterRow).
+		Order("row_no").Limit(limit).Find(&rs).Error; err != nil {
+		return nil, fmt.Errorf("store: list records: %w", err)
+	}
+	return rs, nil
+}
+
+// EachCallListRecord streams every record of a request in row order (for
+// the status report) in pages, so memory stays constant.
+func (s *Store) EachCallListRecord(ctx context.Context, accountID int64, requestID string, fn func(CallListRecord) error) error {
+	var after int64
+	for {
+		page, err := s.ListCallListRecords(ctx, accountID, requestID, after, MaxListLimit)
+		if err != nil {
+			return err
+		}
+		for _, r := range page {
+			if err := fn(r); err != nil {
+				return err
+			}
+			after = r.Row
+		}
+		if len(page) < MaxListLimit {
+			return nil
+		}
+	}
+}
+
+// SetCallListRecordStatus moves a record on (the dialer: PENDING →
+// IN_PROCESS → COMPLETE) and keeps its request's counts and status in step.
+func (s *Store) SetCallListRecordStatus(ctx context.Context, accountID, recordID int64, status, reason string) (err error) {
+	defer s.track("SetCallListRecordStatus", time.Now(), &err)
+	switch status {
+	case RecordPending, RecordInProcess, RecordComplete:
+	default:
+		return fmt.Errorf("store: record status %q (want PENDING, IN_PROCESS or COMPLETE): %w", status, ErrInvalid)
+	}
+	if err := checkLen("reason", reason, maxLong); err != nil {
+		return err
+	}
+	return s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var rec CallListRecord
+		if err := tx.Where("id = ? AND account_id = ?", recordID, accountID).Take(&rec).Error; err != nil {
+			if isNotFound(err) {
+				return fmt.Errorf("store: record %d: %w", recordID, ErrNotFound)
+			}
+			return err
+		}
+		if rec.Status == RecordInvalid || rec.Status == RecordScrubbed {
+			return fmt.Errorf("store: record %d was rejected (%s): it cannot be dialed: %w", recordID, rec.Status, ErrConflict)
+		}
+		t := now()
+		upd := map[string]any{"status": status, "reason": reason, "updated_at": t}
+		if status == RecordInProcess && rec.Status != RecordInProcess {
+			upd["attempts"] = gorm.Expr("attempts + 1")
+		}
+		if err := tx.Model(&CallListRecord{}).Where("id = ?", recordID).Updates(upd).Error; err != nil {
+			return err
+		}
+		var req CallListRequest
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", rec.RequestID).Take(&req).Error; err != nil {
+			return err
+		}
+		delta := int64(0)
+		if status == RecordComplete && rec.Status != RecordComplete {
+			delta = 1
+		} else if status != RecordComplete && rec.Status == RecordComplete {
+			delta = -1
+		}
+		req.Completed += delta
+		if req.StartedAt == nil && status != RecordPending {
+			req.StartedAt = &t
+		}
+		req.Status = RequestStatus(req.Uploaded, req.Completed, req.Invalid, req.Scrubbed, req.StartedAt != nil)
+		return tx.Model(&CallListRequest{}).Where("id = ?", req.ID).Updates(map[string]any{
+			"completed": req.Completed, "started_at": req.StartedAt, "status": req.Status, "updated_at": t,
+		}).Error
+	})
+}
+
+// ---- white/blacklists and DNC ----
+
+// Lists and kinds of access-list entries (seed 001: whitelist phone
+// numbers, email ids, IPv4 addresses, domains; blacklist numbers, emails).
+const (
+	ListWhite = "white"
+	ListBlack = "black"
+
+	KindPhone  = "phone"
+	KindEmail  = "email"
+	KindIPv4   = "ipv4"
+	KindDomain = "domain"
+
+	// MaxWhitelistedPhones is seed 001's "at max 10 numbers".
+	MaxWhitelistedPhones = 10
+)
+
+// ListEntry is one white/blacklist entry.
+type ListEntry struct {
+	ID         int64      `gorm:"column:id;primaryKey" json:"id"`
+	AccountID  int64      `gorm:"column:account_id" json:"-"`
+	List       string     `gorm:"column:list" json:"list"`
+	Kind       string     `gorm:"column:kind" json:"kind"`
+	Value      string     `gorm:"column:value" json:"value"`
+	VerifiedAt *time.Time `gorm:"column:verified_at" json:"verified_at,omitempty"`
+	CreatedAt  time.Time  `gorm:"column:created_at" json:"created_at"`
+}
+
+func (ListEntry) TableName() string { return "access_list_entries" }
+
+func (e *ListEntry) AfterFind(*gorm.DB) error {
+	e.CreatedAt, e.VerifiedAt = e.CreatedAt.UTC(), utcPtr(e.VerifiedAt)
+	return nil
+}
+
+var (
+	e164Re   = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	domainRe = regexp.MustCompile(`^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$`)
+)
+
+// NormalizeListValue checks and canonicalises a list value of a kind:
+// phone numbers must already be E.164 (the caller normalises with its
+// default country), emails and domains are lower-cased, IPv4 only.
+func NormalizeListValue(kind, v string) (string, error) {
+	v = strings.TrimSpace(v)
+	switch kind {
+	case KindPhone:
+		if !e164Re.MatchString(v) {
+			return "", fmt.Errorf("store: %q is not an E.164 number (+<country code><number>): %w", v, ErrInvalid)
+		}
+		return v, nil
+	case KindEmail:
+		a, err := mail.ParseAddress(v)
+		if err != nil || a.Address != v || len(v) > maxEmailLen {
+			return "", fmt.Errorf("store: %q is not an email address: %w", v, ErrInvalid)
+		}
+		return strings.ToLower(v), nil
+	case KindIPv4:
+		ip := net.ParseIP(v)
+		if ip == nil || ip.To4() == nil || strings.Contains(v, ":") {
+			return "", fmt.Errorf("store: %q is not an IPv4 address (only IPv4 is supported): %w", v, ErrInvalid)
+		}
+		return ip.To4().String(), nil
+	case KindDomain:
+		d := strings.TrimSuffix(strings.ToLower(v), ".")
+		if len(d) > 253 || !domainRe.MatchString(d) {
+			return "", fmt.Errorf("store: %q is not a domain name: %w", v, ErrInvalid)
+		}
+		return d, nil
+	}
+	return "", fmt.Errorf("store: list kind %q (want phone, email, ipv4 or domain): %w", kind, ErrInvalid)
+}
+
+// AddListEntry adds a value to the account's white or blacklist. Blacklists
+// hold phone numbers and emails only; at most MaxWhitelistedPhones
+// whitelisted numbers. verified marks a whitelisted number as OTP-verified.
+func (s *Store) AddListEntry(ctx context.Context, accountID int64, list, kind, value string, verified bool) (e ListEntry, err error) {
+	defer s.track("AddListEntry", time.Now(), &err)
+	if list != ListWhite && list != ListBlack {
+		return ListEntry{}, fmt.Errorf("store: list %q (want white or black): %w", list, ErrInvalid)
+	}
+	if list == ListBlack && kind != KindPhone && kind != KindEmail {
+		return ListEntry{}, fmt.Errorf("store: the blacklist holds phone numbers and emails, not %s: %w", kind, ErrInvalid)
+	}
+	v, err := NormalizeListValue(kind, value)
+	if err != nil {
+		return ListEntry{}, err
+	}
+	t := now()
+	e = ListEntry{AccountID: accountID, List: list, Kind: kind, Value: v, CreatedAt: t}
+	if verified {
+		e.VerifiedAt = &t
+	}
+	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if list == ListWhite && kind == KindPhone {
+			var n int64
+			if err := tx.Model(&ListEntry{}).Where("account_id = ? AND list = ? AND kind = ?", accountID, list, kind).Count(&n).Error; err != nil {
+				return err
+			}
+			if n >= MaxWhitelistedPhones {
+				return fmt.Errorf("store: at most %d whitelisted phone numbers per account: %w", MaxWhitelistedPhones, ErrConflict)
+			}
+		}
+		return tx.Create(&e).Error
+	})
+	if err != nil {
+		switch {
+		case isDuplicate(err):
+			return ListEntry{}, fmt.Errorf("store: %s is already %slisted: %w", v, list, ErrConflict)
+		case isFKViolation(err):
+			return ListEntry{}, fmt.Errorf("store: account %d: %w", accountID, ErrNotFound)
+		case errors.Is(err, ErrConflict):
+			return ListEntry{}, err
+		}
+		return ListEntry{}, fmt.Errorf("store: add list entry: %w", err)
+	}
+	return e, nil
+}
+
+// ListListEntries returns the account's entries of a list (and kind, if
+// not empty), ordered by kind and value.
+func (s *Store) ListListEntries(ctx context.Context, accountID int64, list, kind string) (es []ListEntry, err error) {
+	defer s.track("ListListEntries", time.Now(), &err)
+	q := s.r.WithContext(ctx).Where("account_id = ? AND list = ?", accountID, list)
+	if kind != "" {
+		q = q.Where("kind = ?", kind)
+	}
+	if err := q.Order("kind, value").Find(&es).Error; err != nil {
+		return nil, fmt.Errorf("store: list entries: %w", err)
+	}
+	return es, nil
+}
+
+// DeleteListEntry removes an entry of the account.
+func (s *Store) DeleteListEntry(ctx context.Context, accountID, id int64) (err error) {
+	defer s.track("DeleteListEntry", time.Now(), &err)
+	res := s.w.WithContext(ctx).Where("account_id = ? AND id = ?", accountID, id).Delete(&ListEntry{})
+	if res.Error != nil {
+		return fmt.Errorf("store: delete list entry %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("store: list entry %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// DNCEntry is a DNC/NDNC number (E.164) or prefix ("+9114").
+type DNCEntry struct {
+	ID        int64     `gorm:"column:id;primaryKey" json:"id"`
+	AccountID int64     `gorm:"column:account_id" json:"-"`
+	Value     string    `gorm:"column:value" json:"value"`
+	Prefix    bool      `gorm:"column:prefix" json:"prefix"`
+	Source    string    `gorm:"column:source" json:"source,omitempty"`
+	CreatedAt time.Time `gorm:"column:created_at" json:"created_at"`
+}
+
+func (DNCEntry) TableName() string { return "dnc_entries" }
+
+var dncPrefixRe = regexp.MustCompile(`^\+[1-9][0-9]{0,14}$`)
+
+// AddDNCEntries stores DNC numbers and prefixes for the account (values
+// "+<digits>"; numbers must be E.164), ignoring ones already present. It
+// returns how many were new.
+func (s *Store) AddDNCEntries(ctx context.Context, accountID int64, source string, entries []DNCEntry) (added int64, err error) {
+	defer s.track("AddDNCEntries", time.Now(), &err)
+	t := now()
+	rows := make([]DNCEntry, 0, len(entries))
+	for _, e := range entries {
+		ok := e164Re.MatchString(e.Value)
+		if e.Prefix {
+			ok = dncPrefixRe.MatchString(e.Value)
+		}
+		if !ok {
+			return 0, fmt.Errorf("store: DNC entry %q is not a +<digits> number/prefix: %w", e.Value, ErrInvalid)
+		}
+		rows = append(rows, DNCEntry{AccountID: accountID, Value: e.Value, Prefix: e.Prefix, Source: source, CreatedAt: t})
+	}
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	res := s.w.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, 500)
+	if res.Error != nil {
+		if isFKViolation(res.Error) {
+			return 0, fmt.Errorf("store: account %d: %w", accountID, ErrNotFound)
+		}
+		return 0, fmt.Errorf("store: add DNC entries: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// NumberScreen holds one account's number lists in memory for validating a
+// call list (it implements dialer/calllist.Screen).
+type NumberScreen struct {
+	black, white map[string]bool
+	dnc          map[string]bool
+	prefixes     map[string]bool
+}
+
+// Blacklisted reports a blacklisted number.
+func (n *NumberScreen) Blacklisted(e164 string) bool { return n.black[e164] }
+
+// Whitelisted reports a whitelisted number.
+func (n *NumberScreen) Whitelisted(e164 string) bool { return n.white[e164] }
+
+// DNC reports a DNC number or the longest DNC prefix of it.
+func (n *NumberScreen) DNC(e164 string) (string, bool) {
+	if n.dnc[e164] {
+		return e164, true
+	}
+	if len(n.prefixes) == 0 {
+		return "", false
+	}
+	for l := len(e164); l >= 2; l-- {
+		if p := e164[:l]; n.prefixes[p] {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// LoadNumberScreen loads an account's blacklisted and whitelisted numbers
+// and its DNC entries.
+func (s *Store) LoadNumberScreen(ctx context.Context, accountID int64) (ns *NumberScreen, err error) {
+	defer s.track("LoadNumberScreen", time.Now(), &err)
+	ns = &NumberScreen{black: map[string]bool{}, white: map[string]bool{}, dnc: map[string]bool{}, prefixes: map[string]bool{}}
+	var es []ListEntry
+	if err := s.r.WithContext(ctx).Where("account_id = ? AND kind = ?", accountID, KindPhone).Find(&es).Error; err != nil {
+		return nil, fmt.Errorf("store: load number lists: %w", err)
+	}
+	for _, e := range es {
+		if e.List == ListBlack {
+			ns.black[e.Value] = true
+		} else {
+			ns.white[e.Value] = true
+		}
+	}
+	rows, err := s.r.WithContext(ctx).Model(&DNCEntry{}).Select("value, prefix").Where("account_id = ?", accountID).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("store: load DNC entries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		var p bool
+		if err := rows.Scan(&v, &p); err != nil {
+			return nil, fmt.Errorf("store: load DNC entries: %w", err)
+		}
+		if p {
+			ns.prefixes[v] = true
+		} else {
+			ns.dnc[v] = true
+		}
+	}
+	return ns, rows.Err()
+}
+
+// DeleteCallListRequest removes a request and its records.
+func (s *Store) DeleteCallListRequest(ctx context.Context, accountID int64, id string) (err error) {
+	defer s.track("DeleteCallListRequest", time.Now(), &err)
+	return s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Where("account_id = ? AND id = ?", accountID, id).Delete(&CallListRequest{})
+		if res.Error != nil {
+			return fmt.Errorf("store: delete request %q: %w", id, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return fmt.Errorf("store: request %q: %w", id, ErrNotFound)
+		}
+		if err := tx.Where("request_id = ?", id).Delete(&CallListRecord{}).Error; err != nil {
+			return fmt.Errorf("store: delete records of request %q: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// ClaimDueCallListRecords hands the dialer up to limit records that are
+// due (PENDING with no start time or one at or before now), oldest start
+// first, moving them to IN_PROCESS (attempts + 1) in the same transaction,
+// so two dialers never get the same record (PostgreSQL: FOR UPDATE SKIP
+// LOCKED; SQLite: the single writer). Their requests are marked started.
+// It is system-level: records of every account.
+func (s *Store) ClaimDueCallListRecords(ctx context.Context, at time.Time, limit int) (rs []CallListRecord, err error) {
+	defer s.track("ClaimDueCallListRecords", time.Now(), &err)
+	if limit <= 0 || limit > MaxListLimit {
+		return nil, fmt.Errorf("store: claim records: limit %d (1…%d): %w", limit, MaxListLimit, ErrInvalid)
+	}
+	at = norm(at)
+	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		q := tx.Where("status = ? AND (start_time IS NULL OR start_time <= ?)", RecordPending, at).
+			Order("start_time, id").Limit(limit)
+		if s.driver == DriverPostgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+		}
+		if err := q.Find(&rs).Error; err != nil {
+			return err
+		}
+		if len(rs) == 0 {
+			return nil
+		}
+		ids := make([]int64, len(rs))
+		reqs := map[string]bool{}
+		for i, r := range rs {
+			ids[i] = r.ID
+			reqs[r.RequestID] = true
+		}
+		t := now()
+		if err := tx.Model(&CallListRecord{}).Where("id IN ?", ids).Updates(map[string]any{
+			"status": RecordInProcess, "attempts": gorm.Expr("attempts + 1"), "updated_at": t,
+		}).Error; err != nil {
+			return err
+		}
+		for i := range rs {
+			rs[i].Status, rs[i].Attempts, rs[i].UpdatedAt = RecordInProcess, rs[i].Attempts+1, t
+		}
+		for id := range reqs {
+			var req CallListRequest
+			if err := tx.Where("id = ?", id).Take(&req).Error; err != nil {
+				return err
+			}
+			if req.StartedAt != nil {
+				continue
+			}
+			req.Status = RequestStatus(req.Uploaded, req.Completed, req.Invalid, req.Scrubbed, true)
+			if err := tx.Model(&CallListRequest{}).Where("id = ?", id).Updates(map[string]any{
+				"started_at": t, "status": req.Status, "updated_at": t,
+			}).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim due records: %w", err)
+	}
+	return rs, nil
+}
+
+// IsBlacklistedNumber reports whether an E.164 number is on the account's
+// blacklist (inbound calls are hung up before any flow runs; the dialer
+// checks again at dial time).
+func (s *Store) IsBlacklistedNumber(ctx context.Context, accountID int64, e164 string) (ok bool, err error) {
+	defer s.track("IsBlacklistedNumber", time.Now(), &err)
+	var n int64
+	if err := s.r.WithContext(ctx).Model(&ListEntry{}).
+		Where("account_id = ? AND list = ? AND kind = ? AND value = ?", accountID, ListBlack, KindPhone, e164).
+		Count(&n).Error; err != nil {
+		return false, fmt.Errorf("store: blacklist lookup: %w", err)
+	}
+	return n > 0, nil
+}
+
+// ---- OTP verification of whitelisted phone numbers ----
+
+// OTP limits.
+const (
+	OTPTTL         = 10 * time.Minute
+	OTPMaxAttempts = 5
+	// OTPResendAfter is how long before a new OTP may be sent to the same
+	// number (each one is a phone call).
+	OTPResendAfter = time.Minute
+)
+
+type phoneOTP struct {
+	AccountID int64     `gorm:"column:account_id;primaryKey"`
+	Phone     string    `gorm:"column:phone;primaryKey"`
+	Salt      string    `gorm:"column:salt"`
+	CodeHash  string    `gorm:"column:code_hash"`
+	Attempts  int       `gorm:"column:attempts"`
+	ExpiresAt time.Time `gorm:"column:expires_at"`
+	CreatedAt time.Time `gorm:"column:created_at"`
+}
+
+func (phoneOTP) TableName() string { return "phone_otps" }
+
+func otpHash(salt, code string) string {
+	h := sha256.Sum256([]byte(salt + "\x00" + code))
+	return hex.EncodeToString(h[:])
+}
+
+// SaveOTP stores a new one-time code for whitelisting phone (E.164), valid
+// for OTPTTL, replacing an earlier one. It fails with ErrConflict if the
+// number is already whitelisted, if the account has MaxWhitelistedPhones
+// numbers, or if a code was sent less than OTPResendAfter ago.
+func (s *Store) SaveOTP(ctx context.Context, accountID int64, phone, code string) (err error) {
+	defer s.track("SaveOTP", time.Now(), &err)
+	if _, err := NormalizeListValue(KindPhone, phone); err != nil {
+		return err
+	}
+	if len(code) < 4 || len(code) > 12 {
+		return fmt.Errorf("store: OTP length %d: %w", len(code), ErrInvalid)
+	}
+	var salt [16]byte
+	if _, err := rand.Read(salt[:]); err != nil {
+		return err
+	}
+	t := now()
+	return s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var es []ListEntry
+		if err := tx.Where("account_id = ? AND list = ? AND kind = ?", accountID, ListWhite, KindPhone).Find(&es).Error; err != nil {
+			return err
+		}
+		for _, e := range es {
+			if e.Value == phone {
+				return fmt.Errorf("store: %s is already whitelisted: %w", phone, ErrConflict)
+			}
+		}
+		if len(es) >= MaxWhitelistedPhones {
+			return fmt.Errorf("store: at most %d whitelisted phone numbers per account: %w", MaxWhitelistedPhones, ErrConflict)
+		}
+		var prev phoneOTP
+		err := tx.Where("account_id = ? AND phone = ?", accountID, phone).Take(&prev).Error
+		switch {
+		case err == nil && t.Sub(prev.CreatedAt.UTC()) < OTPResendAfter:
+			return fmt.Errorf("store: an OTP was sent to %s less than %v ago: %w", phone, OTPResendAfter, ErrConflict)
+		case err != nil && !isNotFound(err):
+			return err
+		}
+		row := phoneOTP{AccountID: accountID, Phone: phone, Salt: hex.EncodeToString(salt[:]), ExpiresAt: t.Add(OTPTTL), CreatedAt: t}
+		row.CodeHash = otpHash(row.Salt, code)
+		if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&row).Error; err != nil {
+			if isFKViolation(err) {
+				return fmt.Errorf("store: account %d: %w", accountID, ErrNotFound)
+			}
+			return err
+		}
+		return nil
+	})
+}
+
+// VerifyOTP checks a code for phone; on success the number is added to the
+// whitelist as verified and the code is used up. A wrong code counts
+// against OTPMaxAttempts; an expired or exhausted code fails with
+// ErrInvalid (a new one must be requested).
+func (s *Store) VerifyOTP(ctx context.Context, accountID int64, phone, code string) (e ListEntry, err error) {
+	defer s.track("VerifyOTP", time.Now(), &err)
+	t := now()
+	var failed error
+	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var row phoneOTP
+		if err := tx.Where("account_id = ? AND phone = ?", accountID, phone).Take(&row).Error; err != nil {
+			if isNotFound(err) {
+				return fmt.Errorf("store: no OTP was sent to %s: %w", phone, ErrInvalid)
+			}
+			return err
+		}
+		switch {
+		case t.After(row.ExpiresAt.UTC()):
+			return fmt.Errorf("store: the OTP for %s has expired; request a new one: %w", phone, ErrInvalid)
+		case row.Attempts >= OTPMaxAttempts:
+			return fmt.Errorf("store: too many wrong OTPs for %s; request a new one: %w", phone, ErrInvalid)
+		}
+		if subtle.ConstantTimeCompare([]byte(otpHash(row.Salt, code)), []byte(row.CodeHash)) != 1 {
+			if err := tx.Model(&phoneOTP{}).Where("account_id = ? AND phone = ?", accountID, phone).
+				Update("attempts", gorm.Expr("attempts + 1")).Error; err != nil {
+				return err
+			}
+			failed = fmt.Errorf("store: wrong OTP for %s (%d attempts left): %w", phone, OTPMaxAttempts-row.Attempts-1, ErrInvalid)
+			return nil // commit the attempt count
+		}
+		if err := tx.Where("account_id = ? AND phone = ?", accountID, phone).Delete(&phoneOTP{}).Error; err != nil {
+			return err
+		}
+		var n int64
+		if err := tx.Model(&ListEntry{}).Where("account_id = ? AND list = ? AND kind = ?", accountID, ListWhite, KindPhone).Count(&n).Error; err != nil {
+			return err
+		}
+		if n >= MaxWhitelistedPhones {
+			return fmt.Errorf("store: at most %d whitelisted phone numbers per account: %w", MaxWhitelistedPhones, ErrConflict)
+		}
+		e = ListEntry{AccountID: accountID, List: ListWhite, Kind: KindPhone, Value: phone, VerifiedAt: &t, CreatedAt: t}
+		if err := tx.Create(&e).Error; err != nil {
+			if isDuplicate(err) {
+				return fmt.Errorf("store: %s is already whitelisted: %w", phone, ErrConflict)
+			}
+			return err
+		}
+		return nil
+	})
+	if err == nil && failed != nil {
+		err = failed
+	}
+	if err != nil {
+		return ListEntry{}, err
+	}
+	return e, nil
+}
