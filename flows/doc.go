@@ -1,5 +1,72 @@
-// Package flows will hold the flow-graph model, its validation and the
-// interpreter that runs a flow on a live call (ari.Call) — issue "Flow
-// engine". The call-side primitives it builds on (answer, play, record,
-// gather, bridges, dial legs, variables) are in package ari.
+// Package flows is the flow engine: the JSON flow-graph format, its
+// validator, variables (seed 000), the webhook contract (seeds 000/001),
+// caller-ID/CRM identification (seed 002) and the interpreter that runs a
+// flow on a live call (ari.Call), writing a per-attempt journey.
+//
+// # Format (version 1)
+//
+//	{"format": 1, "name": "Main line", "type": "inbound", "start": "hello",
+//	 "variables": ["customer_name", "amount"],
+//	 "nodes": [{"id": "hello", "type": "play",
+//	            "params": {"media": ["sound:hello-world"]}, "exits": ["bye"]},
+//	           {"id": "bye", "type": "hangup", "params": {"cause": 16}}]}
+//
+// type is inbound, outbound_multicast, outbound_dialer or
+// emergency_notification. exits[i] is the node reached on line i: line 0
+// success, line 1 failure, more where a widget has more outcomes; an empty
+// or missing line ends the flow (the call is hung up). variables declares
+// the $flow.key.* names the flow uses (with or without the prefix).
+// Validate reports every problem at once, each with the node id and the
+// field (see Problem); unknown fields and parameters are errors.
+//
+// # Widgets (params; exit lines)
+//
+//	answer           -; 0 ok, 1 failed
+//	play             media (list), barge_in; 0 played, 1 failed (missing media, unset variable, no TTS)
+//	record           beep, max_duration, max_silence, terminator (none|any|*|#), format, variable; 0, 1
+//	play_and_record  prompt (required) + record's; 0, 1
+//	gather           prompt, min_digits, max_digits, terminator, timeout, inter_digit_timeout,
+//	                 overall_timeout, retries, no_input_prompt, invalid_prompt, pattern (regex), variable;
+//	                 0 valid input, 1 no valid input after the retries
+//	menu             prompt, options {"digit": line} (line 0 or ≥ 2), timeout, retries,
+//	                 no_input_prompt, invalid_prompt, variable; the digit's line, 1 no input/invalid
+//	decision         match (all|any), conditions [{left, op, right}], op eq ne lt gt (numeric when both
+//	                 are numbers) contains regex empty not_empty; 0 true, 1 false
+//	time_condition   timezone, ranges [{days [mon..sun], from "HH:MM", to "HH:MM"}], holidays
+//	                 ["YYYY-MM-DD"]; 0 open, 1 closed, 2 holiday (1 when line 2 is not connected)
+//	set_variable     assign [{name, value}]; 0
+//	webhook          webhook (configured name) and/or inline method, url, username, password,
+//	                 headers, query, body_type (json|form|raw), body; extract {"$flow.key.x": "$.json.path"};
+//	                 timeout; 0 success, 1 failure (response variables as in seed 001)
+//	caller_id        mode (none|true_false|destination), id_length, audio, url, attempts, timeout,
+//	                 http_timeout, user_agent (default "OMniLeads"), request_format (form|json: the
+//	                 POST body carries idContact), variable, routes [{type, id, exit}];
+//	                 0 positive, 1 negative, routes' lines for "X,Y" destinations
+//	transfer         endpoint, caller_id, timeout; 0 answered (after the bridge ends), 1 failed,
+//	                 2 busy, 3 no answer, 4 congestion/unavailable (1 when the line is not connected);
+//	                 sets IN_ANSWER, IN_BUSY, IN_NOANSWER, IN_CANCEL, IN_CONGESTION, IN_CHANUNAVAIL
+//	queue            queue, timeout; needs the agents-and-queues feature (QueueRunner)
+//	goto             node
+//	hangup           cause (Q.850, default 16)
+//
+// Media items are "sound:<name>", "prompt:<name>" (an uploaded prompt,
+// played as recording:<name>), "recording:<name>", "digits:<digits>",
+// "number:<n>" or "tts:<text>" (through the TTS interface).
+//
+// # Variables
+//
+// $flow.key.<name>, $user.key.<name> (account-wide, via UserVarStore),
+// $sys.datetime|date|time, $call.* (CallVars) and $flow.syskey.*
+// (SyskeyVars) may appear in every string parameter; ${flow.key.name}
+// delimits a name explicitly. An unset variable in a webhook field fails
+// the widget with response_error=true, error_reason=INVALID_FLOW_VAR.
+//
+// # Running
+//
+// Engine.Run / RunOutbound (dialer: the record's variables), Engine.Route
+// (the ari.Manager Route for "inbound" DID calls and "flow" FastAGI
+// entries) and Engine.AGIHandler (register on "flow/"). The call status is
+// IVR_STARTED while the flow runs and IVR_FINISHED once it reaches its end
+// (a transfer's IN_* status wins). The journey (Journey) is saved through
+// JourneySaver for the call's attempt.
 package flows

@@ -1,0 +1,208 @@
+package flows
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/switchyard/switchyard/ari"
+)
+
+// CRMAnswer is the CRM's reply (seed 002): {"status": "ok"|"fail",
+// "destination": true | false | "X,Y"}.
+type CRMAnswer struct {
+	Status string
+	// Bool is the true/false answer (mode true_false).
+	Bool bool
+	// DestType/DestID are "X,Y" (mode destination).
+	DestType int
+	DestID   string
+}
+
+// ParseCRMAnswer parses a CRM reply strictly for the given mode: exactly
+// the keys status and destination, status ok or fail, and a destination
+// of the mode's kind. "true"/"false" are accepted as JSON booleans or
+// strings.
+func ParseCRMAnswer(body []byte, mode string) (CRMAnswer, error) {
+	var raw struct {
+		Status      *string          `json:"status"`
+		Destination *json.RawMessage `json:"destination"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return CRMAnswer{}, fmt.Errorf("malformed CRM answer: %v", err)
+	}
+	if dec.More() {
+		return CRMAnswer{}, errors.New("malformed CRM answer: trailing data after the JSON object")
+	}
+	if raw.Status == nil {
+		return CRMAnswer{}, errors.New(`malformed CRM answer: "status" is missing`)
+	}
+	a := CRMAnswer{Status: *raw.Status}
+	if a.Status != "ok" && a.Status != "fail" {
+		return a, fmt.Errorf(`malformed CRM answer: "status" must be "ok" or "fail", got %q`, a.Status)
+	}
+	if a.Status == "fail" {
+		return a, nil
+	}
+	if raw.Destination == nil {
+		return a, errors.New(`malformed CRM answer: "destination" is missing`)
+	}
+	d := []byte(*raw.Destination)
+	switch mode {
+	case CRMBool:
+		var b bool
+		if err := json.Unmarshal(d, &b); err == nil {
+			a.Bool = b
+			return a, nil
+		}
+		var s string
+		if err := json.Unmarshal(d, &s); err == nil && (s == "true" || s == "false") {
+			a.Bool = s == "true"
+			return a, nil
+		}
+		return a, fmt.Errorf(`malformed CRM answer: "destination" must be true or false, got %s`, d)
+	case CRMDestination:
+		var s string
+		if err := json.Unmarshal(d, &s); err != nil {
+			return a, fmt.Errorf(`malformed CRM answer: "destination" must be a string "X,Y", got %s`, d)
+		}
+		x, y, ok := strings.Cut(s, ",")
+		x, y = strings.TrimSpace(x), strings.TrimSpace(y)
+		n, err := strconv.Atoi(x)
+		if !ok || err != nil || y == "" {
+			return a, fmt.Errorf(`malformed CRM answer: "destination" must be "X,Y" (type,id), got %q`, s)
+		}
+		switch n {
+		case DestInboundCampaign, DestTimeCondition, DestIVR, DestHangup, DestIdentification:
+		default:
+			return a, fmt.Errorf("malformed CRM answer: destination type %d is not 1, 2, 3, 5 or 9", n)
+		}
+		a.DestType, a.DestID = n, y
+		return a, nil
+	}
+	return a, fmt.Errorf("mode %s does not ask the CRM", mode)
+}
+
+// askCRM posts the id as idContact and parses the answer.
+func (r *run) askCRM(ctx context.Context, c *callerIDCfg, id string, st *Step) (CRMAnswer, error) {
+	u, missing := r.subCtx(ctx, c.URL)
+	if len(missing) > 0 {
+		return CRMAnswer{}, fmt.Errorf("unset variable(s) in url: %s", strings.Join(missing, ", "))
+	}
+	ua := r.sub(c.UserAgent)
+	req := preparedRequest{Method: "POST", URL: u, Headers: map[string]string{},
+		Body: []byte(url.Values{"idContact": {id}}.Encode()), ContentType: "application/x-www-form-urlencoded"}
+	if c.Format == "json" {
+		b, _ := json.Marshal(map[string]string{"idContact": id})
+		req.Body, req.ContentType = b, "application/json"
+	}
+	res := doHTTP(ctx, r.policy, c.HTTP, ua, req)
+	st.Outputs["crm_status_code"] = res.StatusCode
+	st.Outputs["crm_raw"] = string(res.Raw)
+	if !res.OK {
+		d := res.Reason
+		if res.Detail != "" {
+			d += ": " + res.Detail
+		}
+		return CRMAnswer{}, fmt.Errorf("CRM request failed: %s", d)
+	}
+	return ParseCRMAnswer(res.Raw, c.Mode)
+}
+
+func (r *run) callerID(ctx context.Context, n *Node, c *callerIDCfg, st *Step) result {
+	audio, err := r.resolveMedia(ctx, c.Audio)
+	if err != nil {
+		return fail(err)
+	}
+	negative := func(reason string) result {
+		r.flowVars["crm_result"] = "negative"
+		r.flowVars["crm_reason"] = reason
+		st.Outputs["result"], st.Outputs["reason"] = "negative", reason
+		return line(1)
+	}
+	max := c.Length
+	if max == 0 {
+		max = 32
+	}
+	min := c.Length
+	if min == 0 {
+		min = 1
+	}
+	var id string
+	var tries []string
+	for attempt := 0; attempt < c.Attempts; attempt++ {
+		if attempt > 0 {
+			r.call.FlushDTMF()
+		}
+		g, err := r.call.Gather(ctx, ari.GatherOptions{Min: min, Max: max, Terminators: "#", FirstDigit: c.Timeout, InterDigit: c.Timeout, Prompt: audio})
+		if err != nil {
+			st.Outputs["tries"] = tries
+			return hangupOr(err)
+		}
+		tries = append(tries, g.Digits)
+		if g.Valid && (c.Length == 0 || len(g.Digits) == c.Length) {
+			id = g.Digits
+			break
+		}
+	}
+	st.Outputs["tries"] = tries
+	if id == "" {
+		return negative("no valid identification entered")
+	}
+	r.flowVars["crm_id"] = id
+	st.Outputs["id"] = id
+	if c.Variable != nil {
+		if err := r.assign(ctx, *c.Variable, id); err != nil {
+			return fail(err)
+		}
+	}
+	if c.Mode == CRMNone {
+		r.flowVars["crm_result"] = "positive"
+		st.Outputs["result"] = "positive"
+		return line(0)
+	}
+	ans, err := r.askCRM(ctx, c, id, st)
+	if err != nil {
+		return negative(err.Error())
+	}
+	if ans.Status == "fail" {
+		return negative(`CRM answered status "fail"`)
+	}
+	if c.Mode == CRMBool {
+		if !ans.Bool {
+			return negative("CRM answered false")
+		}
+		r.flowVars["crm_result"] = "positive"
+		st.Outputs["result"] = "positive"
+		return line(0)
+	}
+	dest := fmt.Sprintf("%d,%s", ans.DestType, ans.DestID)
+	r.flowVars["crm_destination"] = dest
+	st.Outputs["destination"] = dest
+	for _, rt := range c.Routes {
+		if rt.Type == ans.DestType && rt.ID == ans.DestID {
+			if n.Exit(rt.Exit) == "" && rt.Type == DestHangup {
+				break
+			}
+			r.flowVars["crm_result"] = "routed"
+			st.Outputs["result"] = "routed"
+			return line(rt.Exit)
+		}
+	}
+	if ans.DestType == DestHangup {
+		r.flowVars["crm_result"] = "hangup"
+		st.Outputs["result"] = "hangup"
+		if err := r.call.Hangup(ctx, ""); err != nil {
+			return stop(err)
+		}
+		return stop(errFlowHangup)
+	}
+	return negative("no route for CRM destination " + dest)
+}

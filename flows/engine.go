@@ -1,0 +1,1068 @@
+package flows
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchyard/switchyard/ari"
+)
+
+// Call statuses the flow engine sets (seed 003).
+const (
+	StatusIVRStarted      = "IVR_STARTED"
+	StatusIVRFinished     = "IVR_FINISHED"
+	StatusInAnswer        = "IN_ANSWER"
+	StatusInBusy          = "IN_BUSY"
+	StatusInNoAnswer      = "IN_NOANSWER"
+	StatusInCancel        = "IN_CANCEL"
+	StatusInCongestion    = "IN_CONGESTION"
+	StatusInChanUnavail   = "IN_CHANUNAVAIL"
+	defaultJourneyTimeout = 5 * time.Second
+)
+
+// UserVarStore keeps account-wide $user.key.* values (latest wins).
+type UserVarStore interface {
+	GetUserVar(ctx context.Context, accountID int64, name string) (value string, ok bool, err error)
+	SetUserVar(ctx context.Context, accountID int64, name, value string) error
+}
+
+// WebhookSource finds an account's configured webhook by name.
+type WebhookSource interface {
+	Webhook(ctx context.Context, accountID int64, name string) (WebhookConfig, error)
+}
+
+// ErrWebhookNotFound is what a WebhookSource returns for an unknown name.
+var ErrWebhookNotFound = errors.New("webhook not found")
+
+// JourneySaver stores a journey (the store's SaveJourney).
+type JourneySaver interface {
+	SaveJourney(ctx context.Context, accountID int64, attemptID string, steps json.RawMessage) error
+}
+
+// TTS turns text into playable media URIs; a later issue implements it.
+type TTS interface {
+	Synthesize(ctx context.Context, accountID int64, text string) ([]string, error)
+}
+
+// QueueRunner puts a call in a queue (agents-and-queues issue). It returns
+// the exit line (0 connected to an agent, 1 not).
+type QueueRunner interface {
+	Enqueue(ctx context.Context, call *ari.Call, accountID int64, queue string, timeout time.Duration) (line int, outputs map[string]any, err error)
+}
+
+// Engine runs flows on calls. Zero-valued optional fields disable what
+// they provide (a flow needing one fails at that widget with a reason).
+type Engine struct {
+	UserVars UserVarStore
+	Webhooks WebhookSource
+	Journeys JourneySaver
+	TTS      TTS
+	Queue    QueueRunner
+	// Policy gives an account's outbound HTTP policy (default: HTTPS
+	// only, no loopback/private/link-local targets).
+	Policy func(ctx context.Context, accountID int64) NetPolicy
+	// Now is the clock for $sys.* and time conditions (default time.Now).
+	Now func() time.Time
+	// MaxSteps bounds widgets per call (loops; default 500).
+	MaxSteps int
+	Logger   *slog.Logger
+}
+
+// Features tells the validator what this engine can run.
+func (e *Engine) Features() Features { return Features{Queues: e.Queue != nil} }
+
+// FlowVersion is the exact flow version a call runs.
+type FlowVersion struct {
+	AccountID int64
+	FlowID    int64
+	Version   int
+	Flow      *Flow
+}
+
+// Step is one executed widget in a journey.
+type Step struct {
+	Node    string         `json:"node"`
+	Type    string         `json:"type"`
+	Start   time.Time      `json:"start"`
+	End     time.Time      `json:"end"`
+	Inputs  map[string]any `json:"inputs,omitempty"`
+	Outputs map[string]any `json:"outputs,omitempty"`
+	Exit    *int           `json:"exit,omitempty"`
+	Next    string         `json:"next,omitempty"`
+	Error   string         `json:"error,omitempty"`
+}
+
+// Journey is the seed's per-attempt "View JSON".
+type Journey struct {
+	AttemptID string    `json:"attempt_id,omitempty"`
+	FlowID    int64     `json:"flow_id"`
+	Version   int       `json:"flow_version"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	Status    string    `json:"status"`
+	Outcome   string    `json:"outcome"` // finished, caller_hangup, hangup_widget, error, max_steps
+	Steps     []Step    `json:"steps"`
+}
+
+// run is one flow execution.
+type run struct {
+	e        *Engine
+	call     *ari.Call
+	fv       FlowVersion
+	flow     *Flow
+	flowVars map[string]string
+	syskeys  map[string]string
+	callVars map[string]string // overrides/extra $call.* values
+	userVars map[string]string // cache of values read or written
+	policy   NetPolicy
+	journey  Journey
+	status   string
+	// transferred: a transfer widget set an IN_* status, which then stays
+	// the call's status.
+	transferred bool
+	mu          sync.Mutex
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e *Engine) log() *slog.Logger {
+	if e.Logger != nil {
+		return e.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Run executes the flow version on the call, from the flow's start node,
+// until the flow ends or the caller hangs up. vars preset variables: keys
+// "$flow.key.x" (or bare "x"), "$flow.syskey.x", or "$call.x" to supply
+// call facts the channel does not carry (cli, dnis, attemptnumber for the
+// dialer). The journey is saved (if a JourneySaver is set and the call has
+// an attempt) and returned. A caller hangup is not an error.
+func (e *Engine) Run(ctx context.Context, call *ari.Call, fv FlowVersion, vars map[string]string) (*Journey, error) {
+	if fv.Flow == nil {
+		return nil, errors.New("flows: run: no flow")
+	}
+	if !fv.Flow.valid {
+		// Validating here would mutate a flow other calls may share.
+		return nil, fmt.Errorf("flows: run flow %d v%d: the flow was not validated (use Parse or Validate first): %w", fv.FlowID, fv.Version, ErrInvalidFlow)
+	}
+	r := &run{
+		e: e, call: call, fv: fv, flow: fv.Flow,
+		flowVars: map[string]string{}, syskeys: map[string]string{}, callVars: map[string]string{}, userVars: map[string]string{},
+	}
+	for k, v := range vars {
+		switch {
+		case strings.HasPrefix(k, "$call."):
+			r.callVars[strings.TrimPrefix(k, "$call.")] = v
+		case strings.HasPrefix(k, "$flow.syskey."):
+			r.syskeys[strings.TrimPrefix(k, "$flow.syskey.")] = v
+		default:
+			r.flowVars[strings.TrimPrefix(k, "$flow.key.")] = v
+		}
+	}
+	if e.Policy != nil {
+		r.policy = e.Policy(ctx, fv.AccountID)
+	}
+	r.journey = Journey{AttemptID: call.AttemptID, FlowID: fv.FlowID, Version: fv.Version, Start: e.now(), Steps: []Step{}}
+	r.setStatus(StatusIVRStarted)
+	err := r.loop(ctx)
+	r.journey.End = e.now()
+	r.journey.Status = r.status
+	if call.Status() != r.status {
+		call.SetStatus(r.status)
+	}
+	if e.Journeys != nil && call.AttemptID != "" {
+		b, merr := json.Marshal(r.journey)
+		if merr == nil {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), defaultJourneyTimeout)
+			merr = e.Journeys.SaveJourney(sctx, fv.AccountID, call.AttemptID, b)
+			cancel()
+		}
+		if merr != nil {
+			e.log().Warn("save journey", "attempt", call.AttemptID, "error", merr)
+		}
+	}
+	j := r.journey
+	return &j, err
+}
+
+func (r *run) setStatus(s string) {
+	if strings.HasPrefix(s, "IN_") {
+		r.transferred = true
+	}
+	r.status = s
+	r.call.SetStatus(s)
+}
+
+// errFlowHangup ends the flow at a hangup widget.
+var errFlowHangup = errors.New("hangup widget")
+
+func (r *run) loop(ctx context.Context) error {
+	max := r.e.MaxSteps
+	if max <= 0 {
+		max = defaultMaxSteps
+	}
+	cur := r.flow.Start
+	for steps := 0; ; steps++ {
+		if cur == "" {
+			r.journey.Outcome = "finished"
+			if !r.transferred {
+				r.setStatus(StatusIVRFinished)
+			}
+			return nil
+		}
+		if steps >= max {
+			r.journey.Outcome = "max_steps"
+			return fmt.Errorf("flows: flow %d ran %d widgets without ending (loop?)", r.fv.FlowID, max)
+		}
+		if err := ctx.Err(); err != nil {
+			r.journey.Outcome = "cancelled"
+			return err
+		}
+		n := r.flow.Node(cur)
+		if n == nil {
+			r.journey.Outcome = "error"
+			return fmt.Errorf("flows: node %q not found", cur)
+		}
+		st := Step{Node: n.ID, Type: n.Type, Start: r.e.now(), Inputs: map[string]any{}, Outputs: map[string]any{}}
+		res := r.exec(ctx, n, &st)
+		st.End = r.e.now()
+		next := ""
+		if res.gotoNode != "" {
+			next = res.gotoNode
+		} else if res.line >= 0 {
+			l := res.line
+			st.Exit = &l
+			next = n.Exit(l)
+		}
+		st.Next = next
+		if res.err != nil {
+			st.Error = res.err.Error()
+		}
+		if len(st.Inputs) == 0 {
+			st.Inputs = nil
+		}
+		if len(st.Outputs) == 0 {
+			st.Outputs = nil
+		}
+		r.mu.Lock()
+		r.journey.Steps = append(r.journey.Steps, st)
+		r.mu.Unlock()
+		switch {
+		case errors.Is(res.err, ari.ErrHangup):
+			r.journey.Outcome = "caller_hangup"
+			return nil
+		case errors.Is(res.err, errFlowHangup):
+			r.journey.Outcome = "hangup_widget"
+			if !r.transferred {
+				r.setStatus(StatusIVRFinished)
+			}
+			return nil
+		case res.err != nil && res.line < 0 && res.gotoNode == "":
+			r.journey.Outcome = "error"
+			return fmt.Errorf("flows: node %q (%s): %w", n.ID, n.Type, res.err)
+		}
+		if r.call.HungUp() {
+			r.journey.Outcome = "caller_hangup"
+			return nil
+		}
+		cur = next
+	}
+}
+
+// result of one widget: an exit line (or -1), a goto target, an error.
+// An error with a line is recorded and the flow continues on the line.
+type result struct {
+	line     int
+	gotoNode string
+	err      error
+}
+
+func line(n int) result               { return result{line: n} }
+func fail(err error) result           { return result{line: 1, err: err} }
+func stop(err error) result           { return result{line: -1, err: err} }
+func lineErr(n int, err error) result { return result{line: n, err: err} }
+
+// hangupOr maps a call error to stop (hangup) or a failure line.
+func hangupOr(err error) result {
+	if errors.Is(err, ari.ErrHangup) || errors.Is(err, context.Canceled) {
+		return stop(err)
+	}
+	return fail(err)
+}
+
+func (r *run) exec(ctx context.Context, n *Node, st *Step) result {
+	switch c := n.cfg.(type) {
+	case nil:
+		switch n.Type {
+		case "answer":
+			if err := r.call.Answer(ctx); err != nil {
+				return hangupOr(err)
+			}
+			return line(0)
+		}
+	case *playCfg:
+		return r.play(ctx, c, st)
+	case *recordCfg:
+		return r.record(ctx, n, c, st)
+	case *gatherCfg:
+		return r.gather(ctx, c, st)
+	case *menuCfg:
+		return r.menu(ctx, c, st)
+	case *decisionCfg:
+		return r.decision(c, st)
+	case *timeCfg:
+		return r.timeCondition(n, c, st)
+	case *setCfg:
+		return r.set(ctx, c, st)
+	case *webhookCfg:
+		return r.webhook(ctx, c, st)
+	case *callerIDCfg:
+		return r.callerID(ctx, n, c, st)
+	case *transferCfg:
+		return r.transfer(ctx, n, c, st)
+	case *queueCfg:
+		if r.e.Queue == nil {
+			return stop(errors.New("queue widget needs the agents-and-queues feature"))
+		}
+		l, out, err := r.e.Queue.Enqueue(ctx, r.call, r.fv.AccountID, r.sub(c.Queue), c.Timeout)
+		for k, v := range out {
+			st.Outputs[k] = v
+		}
+		if err != nil {
+			return hangupOr(err)
+		}
+		return line(l)
+	case *gotoCfg:
+		return result{line: -1, gotoNode: c.Node}
+	case *hangupCfg:
+		st.Inputs["cause"] = c.Cause
+		if err := r.call.Hangup(ctx, strconv.Itoa(c.Cause)); err != nil {
+			return stop(err)
+		}
+		return stop(errFlowHangup)
+	}
+	return stop(fmt.Errorf("widget %s has no runner", n.Type))
+}
+
+// ---- variables ----------------------------------------------------------
+
+// lookup resolves a reference; ok=false when unset.
+func (r *run) lookup(ctx context.Context, ref Ref) (string, bool) {
+	switch ref.NS {
+	case NSFlow:
+		v, ok := r.flowVars[ref.Name]
+		return v, ok
+	case NSSyskey:
+		v, ok := r.syskeys[ref.Name]
+		return v, ok
+	case NSUser:
+		if v, ok := r.userVars[ref.Name]; ok {
+			return v, true
+		}
+		if r.e.UserVars == nil {
+			return "", false
+		}
+		v, ok, err := r.e.UserVars.GetUserVar(ctx, r.fv.AccountID, ref.Name)
+		if err != nil || !ok {
+			return "", false
+		}
+		r.userVars[ref.Name] = v
+		return v, true
+	case NSSys:
+		now := r.e.now()
+		switch ref.Name {
+		case "datetime":
+			return now.Format("2006-01-02 15:04:05"), true
+		case "date":
+			return now.Format("2006-01-02"), true
+		case "time":
+			return now.Format("15:04:05"), true
+		}
+	case NSCall:
+		return r.callVar(ref.Name)
+	}
+	return "", false
+}
+
+func (r *run) lookupFn(ctx context.Context) func(Ref) (string, bool) {
+	return func(ref Ref) (string, bool) { return r.lookup(ctx, ref) }
+}
+
+// sub interpolates, leaving unset variables empty.
+func (r *run) sub(s string) string {
+	out, _ := Interpolate(s, r.lookupFn(context.Background()))
+	return out
+}
+
+func (r *run) subCtx(ctx context.Context, s string) (string, []string) {
+	return Interpolate(s, r.lookupFn(ctx))
+}
+
+func (r *run) assign(ctx context.Context, t Ref, v string) error {
+	switch t.NS {
+	case NSFlow:
+		r.flowVars[t.Name] = v
+	case NSSyskey:
+		r.syskeys[t.Name] = v
+	case NSUser:
+		r.userVars[t.Name] = v
+		if r.e.UserVars != nil {
+			if err := r.e.UserVars.SetUserVar(ctx, r.fv.AccountID, t.Name, v); err != nil {
+				return fmt.Errorf("save %s: %w", t.Full(), err)
+			}
+		}
+	}
+	return nil
+}
+
+func fmtTime(t time.Time) (string, bool) {
+	if t.IsZero() {
+		return "", false
+	}
+	return t.Format("2006-01-02 15:04:05"), true
+}
+
+func (r *run) callVar(name string) (string, bool) {
+	if v, ok := r.callVars[name]; ok {
+		return v, true
+	}
+	c := r.call
+	switch name {
+	case "cdr":
+		if c.AttemptID != "" {
+			return c.AttemptID, true
+		}
+		return c.ID, true
+	case "start":
+		return fmtTime(r.journey.Start)
+	case "connect":
+		return fmtTime(c.AnsweredAt())
+	case "end":
+		if c.HungUp() {
+			return fmtTime(r.e.now())
+		}
+		return "", false
+	case "duration":
+		if a := c.AnsweredAt(); !a.IsZero() {
+			return strconv.Itoa(int(r.e.now().Sub(a).Seconds())), true
+		}
+		return "0", true
+	case "dtmf":
+		return c.DTMF(), true
+	case "lastdtmfreceived":
+		d := c.DTMF()
+		if d == "" {
+			return "", false
+		}
+		return d[len(d)-1:], true
+	case "state":
+		switch {
+		case c.HungUp():
+			return "Hangup", true
+		case !c.AnsweredAt().IsZero():
+			return "connected", true
+		}
+		return "Processing", true
+	case "isIncoming":
+		return strconv.FormatBool(c.Inbound), true
+	case "remoteHangup":
+		return strconv.FormatBool(c.RemoteHangup()), true
+	case "isdn":
+		cause, _ := c.Cause()
+		return strconv.Itoa(cause), true
+	case "recorded":
+		if r.callVars["recordingUri"] != "" {
+			return "true", true
+		}
+		return "false", true
+	case "attemptnumber":
+		return "1", true
+	case "cli", "dnis":
+		v := r.number(name)
+		return v, v != ""
+	}
+	for _, base := range []string{"cli", "dnis"} {
+		if strings.HasPrefix(name, base+".") {
+			num := r.number(base)
+			if num == "" {
+				return "", false
+			}
+			cc, national, area, without, typ := splitNumber(num)
+			var v string
+			switch strings.TrimPrefix(name, base+".") {
+			case "number":
+				v = national
+			case "countrycode":
+				v = cc
+			case "areacode":
+				v = area
+			case "numberWithoutArea":
+				v = without
+			case "type":
+				v = typ
+			}
+			return v, v != ""
+		}
+	}
+	return "", false
+}
+
+// number is the call's CLI or DNIS: for inbound calls the caller and the
+// dialled DID; for outbound the caller ID we sent and the dialled number
+// (given by the dialer in vars as $call.cli / $call.dnis).
+func (r *run) number(which string) string {
+	c := r.call
+	if which == "cli" {
+		// Inbound: the caller. Outbound: the caller ID we sent.
+		return c.Channel.GetCaller().GetNumber()
+	}
+	if c.Inbound {
+		if len(c.Args) >= 2 && (c.Args[0] == KindInbound) {
+			return c.Args[1]
+		}
+		return c.Channel.GetDialplan().GetExten()
+	}
+	return c.Channel.GetConnected().GetNumber()
+}
+
+// ---- media ----------------------------------------------------------------
+
+// resolveMedia interpolates media items and maps them to ARI media URIs.
+func (r *run) resolveMedia(ctx context.Context, items []string) ([]string, error) {
+	var out []string
+	for _, m := range items {
+		s, missing := r.subCtx(ctx, m)
+		if len(missing) > 0 {
+			return nil, fmt.Errorf("media %q: unset variable %s", m, strings.Join(missing, ", "))
+		}
+		kind, rest, ok := strings.Cut(s, ":")
+		if !ok || !mediaKinds[kind] || rest == "" {
+			return nil, fmt.Errorf("media %q is %q, which is not sound:, prompt:, recording:, digits:, number: or tts: media", m, s)
+		}
+		switch kind {
+		case "tts":
+			if r.e.TTS == nil {
+				return nil, errors.New("text-to-speech is not configured")
+			}
+			uris, err := r.e.TTS.Synthesize(ctx, r.fv.AccountID, rest)
+			if err != nil {
+				return nil, fmt.Errorf("text-to-speech: %w", err)
+			}
+			out = append(out, uris...)
+		case "prompt":
+			out = append(out, "recording:"+rest)
+		default:
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func (r *run) play(ctx context.Context, c *playCfg, st *Step) result {
+	media, err := r.resolveMedia(ctx, c.Media)
+	st.Inputs["media"] = media
+	if err != nil {
+		return fail(err)
+	}
+	res, err := r.call.Play(ctx, ari.PlayOptions{StopOnDTMF: c.BargeIn}, media...)
+	st.Outputs["interrupted"] = res.Interrupted
+	if err != nil {
+		return hangupOr(err)
+	}
+	return line(0)
+}
+
+func (r *run) record(ctx context.Context, n *Node, c *recordCfg, st *Step) result {
+	if len(c.Prompt) > 0 {
+		media, err := r.resolveMedia(ctx, c.Prompt)
+		st.Inputs["prompt"] = media
+		if err != nil {
+			return fail(err)
+		}
+		if _, err := r.call.Play(ctx, ari.PlayOptions{}, media...); err != nil {
+			return hangupOr(err)
+		}
+	}
+	term := c.Terminator
+	name := fmt.Sprintf("%s_%d_%d_%s_%d", n.Type, r.fv.AccountID, r.fv.FlowID, n.ID, r.e.now().UnixMilli())
+	if r.call.AttemptID != "" {
+		name = fmt.Sprintf("%s_%d_%d_%s_%s", n.Type, r.fv.AccountID, r.fv.FlowID, n.ID, r.call.AttemptID)
+	}
+	recStart := time.Now()
+	res, err := r.call.Record(ctx, ari.RecordOptions{
+		Name: name, Format: c.Format, MaxDuration: c.MaxDuration, MaxSilence: c.MaxSilence,
+		IfExists: "overwrite", Beep: c.Beep, TerminateOn: term,
+	})
+	st.Outputs["recording"] = res.Name
+	st.Outputs["duration_s"] = res.Duration.Seconds()
+	st.Outputs["elapsed_s"] = time.Since(recStart).Seconds()
+	st.Outputs["caller_hung_up"] = res.HungUp
+	if err != nil {
+		return hangupOr(err)
+	}
+	uri := "recording:" + res.Name
+	key := "ivr_recording.recordingUri"
+	if c.PlayFirst {
+		key = "play_and_record.recordingUri"
+	}
+	r.callVars[key] = uri
+	r.callVars["recordingUri"] = uri
+	if c.Variable != nil {
+		if err := r.assign(ctx, *c.Variable, uri); err != nil {
+			return fail(err)
+		}
+	}
+	if res.HungUp {
+		return stop(ari.ErrHangup)
+	}
+	return line(0)
+}
+
+func (r *run) playPrompt(ctx context.Context, items []string) error {
+	if len(items) == 0 {
+		return nil
+	}
+	media, err := r.resolveMedia(ctx, items)
+	if err != nil {
+		return err
+	}
+	_, err = r.call.Play(ctx, ari.PlayOptions{StopOnDTMF: true}, media...)
+	return err
+}
+
+func (r *run) gather(ctx context.Context, c *gatherCfg, st *Step) result {
+	prompt, err := r.resolveMedia(ctx, c.Prompt)
+	if err != nil {
+		return fail(err)
+	}
+	var tries []map[string]any
+	defer func() { st.Outputs["tries"] = tries }()
+	for attempt := 0; attempt <= c.Retries; attempt++ {
+		g, err := r.call.Gather(ctx, ari.GatherOptions{
+			Min: c.Min, Max: c.Max, Terminators: c.Terminator,
+			FirstDigit: c.FirstDigit, InterDigit: c.InterDigit, Overall: c.Overall, Prompt: prompt,
+		})
+		if err != nil {
+			return hangupOr(err)
+		}
+		valid := g.Valid && (c.Pattern == nil || c.Pattern.MatchString(g.Digits))
+		tries = append(tries, map[string]any{"digits": g.Digits, "reason": g.Reason, "valid": valid})
+		if valid {
+			st.Outputs["digits"] = g.Digits
+			if c.Variable != nil {
+				if err := r.assign(ctx, *c.Variable, g.Digits); err != nil {
+					return fail(err)
+				}
+			}
+			return line(0)
+		}
+		if attempt == c.Retries {
+			break
+		}
+		r.call.FlushDTMF()
+		again := c.Invalid
+		if g.Digits == "" {
+			again = c.NoInput
+		}
+		if err := r.playPrompt(ctx, again); err != nil {
+			return hangupOr(err)
+		}
+	}
+	return fail(errors.New("no valid input"))
+}
+
+func (r *run) menu(ctx context.Context, c *menuCfg, st *Step) result {
+	prompt, err := r.resolveMedia(ctx, c.Prompt)
+	if err != nil {
+		return fail(err)
+	}
+	var tries []string
+	defer func() { st.Outputs["tries"] = tries }()
+	for attempt := 0; attempt <= c.Retries; attempt++ {
+		g, err := r.call.Gather(ctx, ari.GatherOptions{Min: 1, Max: 1, FirstDigit: c.Timeout, InterDigit: c.Timeout, Prompt: prompt})
+		if err != nil {
+			return hangupOr(err)
+		}
+		tries = append(tries, g.Digits)
+		if l, ok := c.Options[g.Digits]; ok {
+			st.Outputs["choice"] = g.Digits
+			r.flowVars["menu_choice"] = g.Digits
+			if c.Variable != nil {
+				if err := r.assign(ctx, *c.Variable, g.Digits); err != nil {
+					return fail(err)
+				}
+			}
+			return line(l)
+		}
+		if attempt == c.Retries {
+			break
+		}
+		r.call.FlushDTMF()
+		again := c.Invalid
+		if g.Digits == "" {
+			again = c.NoInput
+		}
+		if err := r.playPrompt(ctx, again); err != nil {
+			return hangupOr(err)
+		}
+	}
+	if len(tries) > 0 && tries[len(tries)-1] == "" {
+		return fail(errors.New("no input"))
+	}
+	return fail(errors.New("invalid choice"))
+}
+
+// ---- logic widgets -------------------------------------------------------
+
+// evalCondition evaluates one condition with values already substituted.
+func evalCondition(op, left, right string, c *condition) bool {
+	switch op {
+	case "eq":
+		return left == right
+	case "ne":
+		return left != right
+	case "lt", "gt":
+		lf, err1 := strconv.ParseFloat(strings.TrimSpace(left), 64)
+		rf, err2 := strconv.ParseFloat(strings.TrimSpace(right), 64)
+		if err1 == nil && err2 == nil {
+			if op == "lt" {
+				return lf < rf
+			}
+			return lf > rf
+		}
+		if op == "lt" {
+			return left < right
+		}
+		return left > right
+	case "contains":
+		return strings.Contains(left, right)
+	case "regex":
+		return c != nil && c.re != nil && c.re.MatchString(left)
+	case "empty":
+		return strings.TrimSpace(left) == ""
+	case "not_empty":
+		return strings.TrimSpace(left) != ""
+	}
+	return false
+}
+
+func (r *run) decision(c *decisionCfg, st *Step) result {
+	var evals []map[string]any
+	match := !c.Any
+	for i := range c.Conditions {
+		cd := &c.Conditions[i]
+		left := r.sub(cd.Left)
+		right := cd.Right
+		if cd.Op != "regex" {
+			right = r.sub(cd.Right)
+		}
+		ok := evalCondition(cd.Op, left, right, cd)
+		evals = append(evals, map[string]any{"left": left, "op": cd.Op, "right": right, "result": ok})
+		if c.Any && ok {
+			match = true
+		}
+		if !c.Any && !ok {
+			match = false
+		}
+	}
+	st.Outputs["conditions"] = evals
+	st.Outputs["result"] = match
+	if match {
+		return line(0)
+	}
+	return line(1)
+}
+
+// timeLine evaluates a time condition at t: 0 open, 1 closed, 2 holiday.
+func timeLine(c *timeCfg, t time.Time) int {
+	t = t.In(c.Loc)
+	if c.Holidays[t.Format("2006-01-02")] {
+		return 2
+	}
+	m := t.Hour()*60 + t.Minute()
+	for _, rg := range c.Ranges {
+		if rg.days[t.Weekday()] && m >= rg.from && m < rg.to {
+			return 0
+		}
+	}
+	return 1
+}
+
+func (r *run) timeCondition(n *Node, c *timeCfg, st *Step) result {
+	now := r.e.now()
+	l := timeLine(c, now)
+	st.Inputs["time"] = now.In(c.Loc).Format(time.RFC3339)
+	st.Outputs["result"] = []string{"open", "closed", "holiday"}[l]
+	if l == 2 && n.Exit(2) == "" {
+		l = 1
+	}
+	return line(l)
+}
+
+func (r *run) set(ctx context.Context, c *setCfg, st *Step) result {
+	for _, a := range c.Assign {
+		v, missing := r.subCtx(ctx, a.Value)
+		if len(missing) > 0 {
+			st.Outputs["unset"] = missing
+		}
+		st.Outputs[a.target.Full()] = v
+		if err := r.assign(ctx, a.target, v); err != nil {
+			return lineErr(0, err)
+		}
+	}
+	return line(0)
+}
+
+// ---- webhook ----------------------------------------------------------------
+
+// setResponseVars writes the seed's response variables.
+func (r *run) setResponseVars(res HTTPResult) {
+	fv := r.flowVars
+	fv["response_status_code"] = strconv.Itoa(res.StatusCode)
+	fv["response_duration"] = strconv.FormatFloat(res.Duration.Seconds(), 'f', 2, 64)
+	if len(res.Raw) == 0 {
+		fv["response_raw"] = "null"
+	} else {
+		fv["response_raw"] = string(res.Raw)
+	}
+	if res.OK {
+		fv["response_status"] = "SUCCESS"
+		fv["response_error"] = "false"
+		delete(fv, "response_status_type")
+		delete(fv, "error_reason")
+		r.callVars["lastWebhookStatus"] = "true"
+		return
+	}
+	fv["response_status"] = "FAILED"
+	fv["response_status_type"] = StatusType(res.StatusCode)
+	fv["response_error"] = "true"
+	fv["error_reason"] = res.Reason
+	r.callVars["lastWebhookStatus"] = "false"
+}
+
+func (r *run) webhookFail(st *Step, res HTTPResult) result {
+	if res.Reason == "" {
+		res.Reason = ReasonServerError
+	}
+	res.OK = false
+	r.setResponseVars(res)
+	st.Outputs["error_reason"] = res.Reason
+	if res.Detail != "" {
+		st.Outputs["detail"] = res.Detail
+	}
+	return line(1)
+}
+
+func (r *run) webhook(ctx context.Context, c *webhookCfg, st *Step) result {
+	w := c.Inline
+	if c.Configured != "" {
+		st.Inputs["webhook"] = c.Configured
+		if r.e.Webhooks == nil {
+			return r.webhookFail(st, HTTPResult{Reason: ReasonWebhookNotConfig, Detail: "no webhook store configured"})
+		}
+		base, err := r.e.Webhooks.Webhook(ctx, r.fv.AccountID, c.Configured)
+		if err != nil {
+			return r.webhookFail(st, HTTPResult{Reason: ReasonUnknownWebhook, Detail: err.Error()})
+		}
+		w = mergeWebhook(base, c.Inline)
+	}
+	req, missing, err := prepare(w, r.lookupFn(ctx))
+	if len(missing) > 0 {
+		st.Outputs["unset"] = missing
+		return r.webhookFail(st, HTTPResult{Reason: ReasonInvalidFlowVar, Detail: "unset variable(s): " + strings.Join(missing, ", ")})
+	}
+	if err != nil {
+		return r.webhookFail(st, HTTPResult{Reason: ReasonInvalidFlowVar, Detail: err.Error()})
+	}
+	st.Inputs["method"], st.Inputs["url"] = req.Method, req.URL
+	res := doHTTP(ctx, r.policy, c.Timeout, "Switchyard", req)
+	st.Outputs["status_code"] = res.StatusCode
+	st.Outputs["duration_s"] = res.Duration.Seconds()
+	if !res.OK {
+		return r.webhookFail(st, res)
+	}
+	if len(c.Extract) > 0 {
+		var doc any
+		if err := json.Unmarshal(res.Raw, &doc); err != nil {
+			res.Reason, res.Detail = ReasonInvalidResponse, "response is not JSON: "+err.Error()
+			return r.webhookFail(st, res)
+		}
+		vals := map[Ref]string{}
+		for _, ex := range c.Extract {
+			v, ok := lookupPath(doc, ex.Path)
+			if !ok {
+				res.Reason, res.Detail = ReasonPathNotFound, fmt.Sprintf("path %s selects nothing in the response", ex.Raw)
+				return r.webhookFail(st, res)
+			}
+			vals[ex.Target] = jsonText(v)
+		}
+		for t, v := range vals {
+			if err := r.assign(ctx, t, v); err != nil {
+				return fail(err)
+			}
+			st.Outputs[t.Full()] = v
+		}
+	}
+	r.setResponseVars(res)
+	return line(0)
+}
+
+// jsonText renders an extracted JSON value: strings raw, the rest as JSON.
+func jsonText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	if v == nil {
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// mergeWebhook applies a widget's overrides to a configured webhook: a
+// widget body replaces the configured one (seed 001); headers and query
+// are merged, the widget's winning.
+func mergeWebhook(base, w WebhookConfig) WebhookConfig {
+	out := base
+	if w.Method != "" {
+		out.Method = w.Method
+	}
+	if w.URL != "" {
+		out.URL = w.URL
+	}
+	if w.Username != "" || w.Password != "" {
+		out.Username, out.Password = w.Username, w.Password
+	}
+	out.Headers = mergeMap(base.Headers, w.Headers)
+	out.Query = mergeMap(base.Query, w.Query)
+	if len(w.Body) > 0 {
+		out.Body = w.Body
+		out.BodyType = w.BodyType
+	} else if w.BodyType != "" {
+		out.BodyType = w.BodyType
+	}
+	return out
+}
+
+func mergeMap(a, b map[string]string) map[string]string {
+	if len(a) == 0 && len(b) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+// ---- transfer ----------------------------------------------------------------
+
+// transferStatus maps a failed leg to its seed status and exit line.
+func transferStatus(l *ari.Leg, err error) (string, int) {
+	if errors.Is(err, ari.ErrHangup) {
+		return StatusInCancel, -1
+	}
+	if l == nil || !errors.Is(err, ari.ErrLegFailed) {
+		if errors.Is(err, ari.ErrTimeout) {
+			return StatusInNoAnswer, TransferNoAnswer
+		}
+		return StatusInChanUnavail, TransferCongestion
+	}
+	// Dial events also carry progress (RINGING, PROGRESS): only a final
+	// dial status wins over the hangup cause.
+	st := strings.ToUpper(l.DialStatus())
+	switch st {
+	case "BUSY", "NOANSWER", "CONGESTION", "CHANUNAVAIL", "CANCEL":
+	default:
+		cause, _ := l.Cause()
+		st = ari.StatusFromCause(cause, false)
+	}
+	switch strings.ToUpper(st) {
+	case "BUSY":
+		return StatusInBusy, TransferBusy
+	case "NOANSWER":
+		return StatusInNoAnswer, TransferNoAnswer
+	case "CONGESTION":
+		return StatusInCongestion, TransferCongestion
+	case "CANCEL":
+		return StatusInCancel, -1
+	}
+	return StatusInChanUnavail, TransferCongestion
+}
+
+func (r *run) transfer(ctx context.Context, n *Node, c *transferCfg, st *Step) result {
+	ep, missing := r.subCtx(ctx, c.Endpoint)
+	cid, missing2 := r.subCtx(ctx, c.CallerID)
+	st.Inputs["endpoint"] = ep
+	if m := append(missing, missing2...); len(m) > 0 {
+		r.setStatus(StatusInChanUnavail)
+		return lineErr(TransferFailed, fmt.Errorf("unset variable(s) %s", strings.Join(m, ", ")))
+	}
+	if err := r.call.Answer(ctx); err != nil {
+		return hangupOr(err)
+	}
+	leg, err := r.call.Dial(ctx, ari.LegRequest{Endpoint: ep, CallerID: cid, Timeout: c.Timeout})
+	if err != nil {
+		status, l := transferStatus(leg, err)
+		r.setStatus(status)
+		r.flowVars["dial_status"] = status
+		st.Outputs["status"] = status
+		if leg != nil {
+			cause, text := leg.Cause()
+			st.Outputs["cause"], st.Outputs["cause_text"] = cause, text
+			if ds := leg.DialStatus(); ds != "" {
+				st.Outputs["dialstatus"] = ds
+			}
+		}
+		if l < 0 {
+			return stop(ari.ErrHangup)
+		}
+		if n.Exit(l) == "" {
+			l = TransferFailed
+		}
+		return lineErr(l, err)
+	}
+	r.setStatus(StatusInAnswer)
+	r.flowVars["dial_status"] = StatusInAnswer
+	st.Outputs["status"] = StatusInAnswer
+	b, err := r.call.CreateBridge(ctx, "mixing")
+	if err != nil {
+		_ = leg.Hangup(context.WithoutCancel(ctx))
+		return hangupOr(err)
+	}
+	defer func() { _ = b.Destroy(context.WithoutCancel(ctx)) }()
+	if err := b.Add(ctx, r.call.ID, leg.ID); err != nil {
+		_ = leg.Hangup(context.WithoutCancel(ctx))
+		return hangupOr(err)
+	}
+	start := time.Now()
+	for !r.call.HungUp() && !leg.Gone() {
+		if _, err := r.call.Next(ctx, 0); err != nil {
+			_ = leg.Hangup(context.WithoutCancel(ctx))
+			return stop(err)
+		}
+	}
+	st.Outputs["talk_s"] = time.Since(start).Seconds()
+	if r.call.HungUp() {
+		_ = leg.Hangup(context.WithoutCancel(ctx))
+		return stop(ari.ErrHangup)
+	}
+	_ = b.Remove(ctx, r.call.ID)
+	return line(TransferAnswered)
+}

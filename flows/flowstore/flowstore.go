@@ -1,0 +1,171 @@
+// Package flowstore adapts the store to the flow engine's interfaces:
+// flow resolution (DID → published version, flow id → published version),
+// configured webhooks, user variables, journeys, the account HTTP policy,
+// and the call-list API's flow lookup.
+package flowstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/switchyard/switchyard/api/calllistapi"
+	"github.com/switchyard/switchyard/flows"
+	"github.com/switchyard/switchyard/store"
+)
+
+// Store is what the adapter needs (*store.Store implements it).
+type Store interface {
+	GetDIDRoute(ctx context.Context, did string) (store.DIDRoute, error)
+	PublishedFlowVersion(ctx context.Context, flowID int64) (store.FlowVersion, error)
+	GetFlow(ctx context.Context, accountID, id int64) (store.Flow, error)
+	GetWebhook(ctx context.Context, accountID int64, name string) (store.Webhook, error)
+	GetUserVar(ctx context.Context, accountID int64, name string) (string, bool, error)
+	SetUserVar(ctx context.Context, accountID int64, name, value string) error
+	GetHTTPPolicy(ctx context.Context, accountID int64) (store.HTTPPolicy, error)
+	SaveJourney(ctx context.Context, accountID int64, attemptID string, steps json.RawMessage) error
+}
+
+// Adapter implements flows.FlowResolver, flows.WebhookSource,
+// flows.UserVarStore, flows.JourneySaver, the Engine.Policy function and
+// calllistapi.Flows. Published versions are immutable, so parsed flows
+// are cached by (flow, version).
+type Adapter struct {
+	S        Store
+	Features flows.Features
+	// MaxResponseBytes caps webhook responses (flows default if 0).
+	MaxResponseBytes int64
+
+	cache sync.Map // versionKey -> *flows.Flow
+}
+
+type versionKey struct {
+	flow    int64
+	version int
+}
+
+var (
+	_ flows.FlowResolver  = (*Adapter)(nil)
+	_ flows.WebhookSource = (*Adapter)(nil)
+	_ flows.UserVarStore  = (*Adapter)(nil)
+	_ flows.JourneySaver  = (*Adapter)(nil)
+	_ calllistapi.Flows   = (*Adapter)(nil)
+)
+
+func (a *Adapter) version(v store.FlowVersion) (flows.FlowVersion, error) {
+	k := versionKey{v.FlowID, v.Version}
+	if f, ok := a.cache.Load(k); ok {
+		return flows.FlowVersion{AccountID: v.AccountID, FlowID: v.FlowID, Version: v.Version, Flow: f.(*flows.Flow)}, nil
+	}
+	f, err := flows.Parse(v.Definition, a.Features)
+	if err != nil {
+		return flows.FlowVersion{}, fmt.Errorf("flowstore: flow %d version %d: %w", v.FlowID, v.Version, err)
+	}
+	a.cache.Store(k, f)
+	return flows.FlowVersion{AccountID: v.AccountID, FlowID: v.FlowID, Version: v.Version, Flow: f}, nil
+}
+
+// FlowForDID returns the published version of the DID's flow.
+func (a *Adapter) FlowForDID(ctx context.Context, did string) (flows.FlowVersion, error) {
+	r, err := a.S.GetDIDRoute(ctx, did)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return flows.FlowVersion{}, fmt.Errorf("DID %s: %w", did, flows.ErrNoFlow)
+		}
+		return flows.FlowVersion{}, err
+	}
+	return a.FlowByID(ctx, r.FlowID)
+}
+
+// FlowByID returns the published version of a flow.
+func (a *Adapter) FlowByID(ctx context.Context, flowID int64) (flows.FlowVersion, error) {
+	v, err := a.S.PublishedFlowVersion(ctx, flowID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return flows.FlowVersion{}, fmt.Errorf("flow %d: %v: %w", flowID, err, flows.ErrNoFlow)
+		}
+		return flows.FlowVersion{}, err
+	}
+	return a.version(v)
+}
+
+// Webhook returns a configured webhook.
+func (a *Adapter) Webhook(ctx context.Context, accountID int64, name string) (flows.WebhookConfig, error) {
+	w, err := a.S.GetWebhook(ctx, accountID, name)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return flows.WebhookConfig{}, fmt.Errorf("webhook %q: %w", name, flows.ErrWebhookNotFound)
+		}
+		return flows.WebhookConfig{}, err
+	}
+	var c flows.WebhookConfig
+	if err := json.Unmarshal(w.Config, &c); err != nil {
+		return flows.WebhookConfig{}, fmt.Errorf("webhook %q: stored config: %w", name, err)
+	}
+	return c, nil
+}
+
+// GetUserVar implements flows.UserVarStore.
+func (a *Adapter) GetUserVar(ctx context.Context, accountID int64, name string) (string, bool, error) {
+	return a.S.GetUserVar(ctx, accountID, name)
+}
+
+// SetUserVar implements flows.UserVarStore.
+func (a *Adapter) SetUserVar(ctx context.Context, accountID int64, name, value string) error {
+	return a.S.SetUserVar(ctx, accountID, name, value)
+}
+
+// SaveJourney implements flows.JourneySaver.
+func (a *Adapter) SaveJourney(ctx context.Context, accountID int64, attemptID string, steps json.RawMessage) error {
+	return a.S.SaveJourney(ctx, accountID, attemptID, steps)
+}
+
+// Policy is the Engine.Policy function: the account's stored policy; on a
+// read error the default (HTTPS only, no private targets).
+func (a *Adapter) Policy(ctx context.Context, accountID int64) flows.NetPolicy {
+	p, err := a.S.GetHTTPPolicy(ctx, accountID)
+	if err != nil {
+		return flows.NetPolicy{MaxBytes: a.MaxResponseBytes}
+	}
+	return flows.NetPolicy{AllowHTTP: p.AllowHTTP, Allow: p.Networks(), MaxBytes: a.MaxResponseBytes}
+}
+
+// Flow implements calllistapi.Flows from the flow's draft declaration
+// (name, type, declared variables). Multicast and emergency flows are
+// "outbound", dialer flows "dialer"; other types pass through (the call-list
+// API rejects them).
+func (a *Adapter) Flow(ctx context.Context, accountID int64, flowID string) (calllistapi.Flow, error) {
+	id, err := strconv.ParseInt(flowID, 10, 64)
+	if err != nil {
+		return calllistapi.Flow{}, fmt.Errorf("flow %q: %w", flowID, calllistapi.ErrFlowNotFound)
+	}
+	f, err := a.S.GetFlow(ctx, accountID, id)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return calllistapi.Flow{}, fmt.Errorf("flow %d: %w", id, calllistapi.ErrFlowNotFound)
+		}
+		return calllistapi.Flow{}, err
+	}
+	var typ string
+	switch f.Type {
+	case flows.TypeOutbound, flows.TypeEmergency:
+		typ = calllistapi.FlowTypeOutbound
+	case flows.TypeDialer:
+		typ = calllistapi.FlowTypeDialer
+	default:
+		typ = f.Type // calllistapi rejects it with a clear message
+	}
+	doc, err := flows.Decode(f.Draft)
+	if err != nil {
+		return calllistapi.Flow{}, fmt.Errorf("flow %d: %w", id, err)
+	}
+	vars := make([]string, 0, len(doc.Variables))
+	for _, v := range doc.Variables {
+		vars = append(vars, strings.TrimPrefix(v, "$flow.key."))
+	}
+	return calllistapi.Flow{ID: strconv.FormatInt(f.ID, 10), Name: f.Name, Type: typ, Variables: vars}, nil
+}

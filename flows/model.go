@@ -1,0 +1,374 @@
+package flows
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// FormatVersion is the flow document format this package reads and writes.
+const FormatVersion = 1
+
+// Flow types (seed 000/001: inbound, outbound multicast, outbound dialer,
+// emergency notification).
+const (
+	TypeInbound        = "inbound"
+	TypeOutbound       = "outbound_multicast"
+	TypeDialer         = "outbound_dialer"
+	TypeEmergency      = "emergency_notification"
+	maxNodes           = 2000
+	maxExitsPerNode    = 64
+	maxDocumentBytes   = 1 << 20
+	defaultMaxSteps    = 500
+	nodeIDMaxLen       = 64
+	variableNameMaxLen = 64
+)
+
+// FlowTypes lists the valid flow types.
+var FlowTypes = []string{TypeInbound, TypeOutbound, TypeDialer, TypeEmergency}
+
+// Flow is one version of a flow graph, as users write it:
+//
+//	{"format": 1, "name": "Main line", "type": "inbound", "start": "hello",
+//	 "variables": ["customer_name"],
+//	 "nodes": [{"id": "hello", "type": "play",
+//	            "params": {"media": ["sound:hello-world"]}, "exits": ["bye"]},
+//	           {"id": "bye", "type": "hangup"}]}
+//
+// exits[i] is the node reached on line i (line 0 success, line 1 failure,
+// more where the widget has more outcomes); "" or a missing line ends the
+// flow (the call is hung up).
+type Flow struct {
+	Format    int      `json:"format"`
+	Name      string   `json:"name"`
+	Type      string   `json:"type"`
+	Start     string   `json:"start"`
+	Variables []string `json:"variables,omitempty"` // declared $flow.key.<name> names
+	Nodes     []Node   `json:"nodes"`
+
+	byID  map[string]*Node
+	valid bool // Validate passed
+}
+
+// Node is one widget instance.
+type Node struct {
+	ID     string                     `json:"id"`
+	Type   string                     `json:"type"`
+	Params map[string]json.RawMessage `json:"params,omitempty"`
+	Exits  []string                   `json:"exits,omitempty"`
+
+	cfg any // typed params, set by Validate
+}
+
+// Node returns the node with the given id (nil if none). Valid after
+// Parse/Validate.
+func (f *Flow) Node(id string) *Node {
+	if f.byID == nil {
+		f.index()
+	}
+	return f.byID[id]
+}
+
+func (f *Flow) index() {
+	f.byID = make(map[string]*Node, len(f.Nodes))
+	for i := range f.Nodes {
+		if _, dup := f.byID[f.Nodes[i].ID]; !dup {
+			f.byID[f.Nodes[i].ID] = &f.Nodes[i]
+		}
+	}
+}
+
+// Exit returns the node id on line n ("" if not connected).
+func (n *Node) Exit(line int) string {
+	if line < 0 || line >= len(n.Exits) {
+		return ""
+	}
+	return n.Exits[line]
+}
+
+// Problem is one validation finding; Node is "" for flow-level fields.
+type Problem struct {
+	Node    string `json:"node,omitempty"`
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func (p Problem) String() string {
+	if p.Node == "" {
+		return fmt.Sprintf("%s: %s", p.Field, p.Message)
+	}
+	return fmt.Sprintf("node %q: %s: %s", p.Node, p.Field, p.Message)
+}
+
+// ValidationError carries every problem found in a flow.
+type ValidationError struct {
+	Problems []Problem `json:"problems"`
+}
+
+// ErrInvalidFlow is matched (errors.Is) by every *ValidationError.
+var ErrInvalidFlow = errors.New("invalid flow")
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "invalid flow: %d problem(s)", len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("; ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrInvalidFlow) true.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalidFlow }
+
+// Features tells the validator which optional widgets this deployment
+// can run.
+type Features struct {
+	// Queues is true once the agents-and-queues feature provides a
+	// QueueRunner; until then a queue node fails validation.
+	Queues bool
+}
+
+// Parse decodes a flow document strictly (unknown fields are errors) and
+// validates it. The returned error is a *ValidationError listing every
+// problem, or a decoding error naming the offset.
+func Parse(data []byte, feat Features) (*Flow, error) {
+	f, err := Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := Validate(f, feat); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// Decode reads a flow document without validating its graph.
+func Decode(data []byte) (*Flow, error) {
+	if len(data) > maxDocumentBytes {
+		return nil, &ValidationError{Problems: []Problem{{Field: "document", Message: fmt.Sprintf("flow document is %d bytes; the limit is %d", len(data), maxDocumentBytes)}}}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var f Flow
+	if err := dec.Decode(&f); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, &ValidationError{Problems: []Problem{{Field: "document", Message: "not valid JSON: the document ends early"}}}
+		case errors.Is(err, io.EOF):
+			return nil, &ValidationError{Problems: []Problem{{Field: "document", Message: "is empty"}}}
+		case errors.As(err, &se):
+			return nil, &ValidationError{Problems: []Problem{{Field: "document", Message: fmt.Sprintf("not valid JSON at byte %d: %v", se.Offset, err)}}}
+		case errors.As(err, &te):
+			field := te.Field
+			if field == "" {
+				return nil, &ValidationError{Problems: []Problem{{Field: "document", Message: fmt.Sprintf("must be a JSON object, not JSON %s", te.Value)}}}
+			}
+			return nil, &ValidationError{Problems: []Problem{{Field: field, Message: fmt.Sprintf("must be %s, not JSON %s", te.Type, te.Value)}}}
+		}
+		return nil, &ValidationError{Problems: []Problem{{Field: "document", Message: err.Error()}}}
+	}
+	if dec.More() {
+		return nil, &ValidationError{Problems: []Problem{{Field: "document", Message: "trailing data after the flow object"}}}
+	}
+	return &f, nil
+}
+
+// Validate checks a flow and returns a *ValidationError with every problem.
+func Validate(f *Flow, feat Features) error {
+	v := &validator{f: f, feat: feat, declared: map[string]bool{}}
+	f.valid = false
+	v.run()
+	if len(v.problems) == 0 {
+		f.valid = true
+		return nil
+	}
+	return &ValidationError{Problems: v.problems}
+}
+
+type validator struct {
+	f        *Flow
+	feat     Features
+	declared map[string]bool
+	problems []Problem
+}
+
+func (v *validator) add(node, field, format string, args ...any) {
+	v.problems = append(v.problems, Problem{Node: node, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+func validNodeID(id string) bool {
+	if id == "" || len(id) > nodeIDMaxLen {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func (v *validator) run() {
+	f := v.f
+	if f.Format != FormatVersion {
+		v.add("", "format", "must be %d (got %d)", FormatVersion, f.Format)
+	}
+	if strings.TrimSpace(f.Name) == "" {
+		v.add("", "name", "is required")
+	}
+	okType := false
+	for _, t := range FlowTypes {
+		okType = okType || f.Type == t
+	}
+	if !okType {
+		v.add("", "type", "must be one of %s (got %q)", strings.Join(FlowTypes, ", "), f.Type)
+	}
+	for i, name := range f.Variables {
+		field := fmt.Sprintf("variables[%d]", i)
+		name = strings.TrimPrefix(name, "$flow.key.")
+		switch {
+		case !validVarName(name):
+			v.add("", field, "%q is not a valid variable name (letters, digits, _ and -, at most %d)", f.Variables[i], variableNameMaxLen)
+		case v.declared[name]:
+			v.add("", field, "variable %q is declared twice", name)
+		default:
+			v.declared[name] = true
+		}
+	}
+	if len(f.Nodes) == 0 {
+		v.add("", "nodes", "a flow needs at least one node")
+		return
+	}
+	if len(f.Nodes) > maxNodes {
+		v.add("", "nodes", "%d nodes; the limit is %d", len(f.Nodes), maxNodes)
+		return
+	}
+	f.index()
+	seen := map[string]bool{}
+	for i := range f.Nodes {
+		n := &f.Nodes[i]
+		if !validNodeID(n.ID) {
+			v.add(n.ID, fmt.Sprintf("nodes[%d].id", i), "%q is not a valid node id (1-%d of letters, digits, _ and -)", n.ID, nodeIDMaxLen)
+		}
+		if seen[n.ID] {
+			v.add(n.ID, fmt.Sprintf("nodes[%d].id", i), "duplicate node id")
+		}
+		seen[n.ID] = true
+	}
+	if f.Start == "" {
+		v.add("", "start", "is required (the id of the first node)")
+	} else if f.byID[f.Start] == nil {
+		v.add("", "start", "no node has id %q", f.Start)
+	}
+	for i := range f.Nodes {
+		v.node(&f.Nodes[i])
+	}
+	v.reachability()
+}
+
+func (v *validator) node(n *Node) {
+	spec, ok := widgets[n.Type]
+	if !ok {
+		v.add(n.ID, "type", "unknown widget %q (known: %s)", n.Type, strings.Join(WidgetTypes(), ", "))
+		return
+	}
+	if spec.feature == "queues" && !v.feat.Queues {
+		v.add(n.ID, "type", "queue widget needs the agents-and-queues feature, which this deployment does not have yet")
+	}
+	if len(n.Exits) > maxExitsPerNode {
+		v.add(n.ID, "exits", "%d exits; the limit is %d", len(n.Exits), maxExitsPerNode)
+	}
+	maxLine := spec.lines - 1
+	for line, target := range n.Exits {
+		if target == "" {
+			continue
+		}
+		field := fmt.Sprintf("exits[%d]", line)
+		if line > maxLine && !spec.extraLines {
+			v.add(n.ID, field, "widget %s has no line %d (lines 0-%d)", n.Type, line, maxLine)
+			continue
+		}
+		if v.f.byID[target] == nil {
+			v.add(n.ID, field, "dangling exit: no node has id %q", target)
+		}
+	}
+	p := &paramReader{v: v, node: n, used: map[string]bool{}}
+	n.cfg = spec.check(p)
+	names := make([]string, 0, len(n.Params))
+	for k := range n.Params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if !p.used[k] {
+			v.add(n.ID, "params."+k, "unknown parameter for widget %s", n.Type)
+		}
+	}
+}
+
+// reachability reports nodes that no path from start reaches.
+func (v *validator) reachability() {
+	f := v.f
+	if f.byID[f.Start] == nil {
+		return
+	}
+	reached := map[string]bool{}
+	stack := []string{f.Start}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if reached[id] {
+			continue
+		}
+		reached[id] = true
+		n := f.byID[id]
+		if n == nil {
+			continue
+		}
+		for _, t := range successors(n) {
+			if t != "" && !reached[t] {
+				stack = append(stack, t)
+			}
+		}
+	}
+	for i := range f.Nodes {
+		if id := f.Nodes[i].ID; !reached[id] {
+			v.add(id, "id", "unreachable node: no path from start %q leads here", f.Start)
+		}
+	}
+}
+
+// successors are the exits plus goto targets.
+func successors(n *Node) []string {
+	out := append([]string(nil), n.Exits...)
+	if n.Type == "goto" {
+		var target string
+		if raw, ok := n.Params["node"]; ok && json.Unmarshal(raw, &target) == nil {
+			out = append(out, target)
+		}
+	}
+	return out
+}
+
+func validVarName(s string) bool {
+	if s == "" || len(s) > variableNameMaxLen {
+		return false
+	}
+	for _, r := range s {
+		if !isVarChar(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func isVarChar(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-'
+}

@@ -1,0 +1,293 @@
+package flows
+
+import (
+	"strings"
+)
+
+// Variable namespaces (seed 000, "Types of Variables").
+const (
+	NSFlow   = "flow.key"    // $flow.key.<name>: declared per flow
+	NSUser   = "user.key"    // $user.key.<name>: account-wide, persisted
+	NSSys    = "sys"         // $sys.datetime|date|time
+	NSCall   = "call"        // $call.*: what the call tells us
+	NSSyskey = "flow.syskey" // $flow.syskey.*: system keys a flow may set
+)
+
+// Ref is one variable reference inside a string, e.g. "$flow.key.amount"
+// or "${flow.key.amount}" (the braced form ends the name explicitly).
+type Ref struct {
+	NS, Name   string
+	Start, End int // byte offsets of the whole reference in the string
+	bad        bool
+}
+
+// Full is the canonical spelling, e.g. "$flow.key.amount".
+func (r Ref) Full() string { return "$" + r.NS + "." + r.Name }
+
+// SysVars are the $sys.* names.
+var SysVars = []string{"datetime", "date", "time"}
+
+// CallVars are the $call.* names of seed 000 that Switchyard can fill.
+// ($call.cost and $call.cost.currency need a rate plan Switchyard does not
+// have; referencing them is a validation error.)
+var CallVars = []string{
+	"cdr", "start", "end", "dtmf", "state", "connect", "isIncoming",
+	"cli", "cli.number", "cli.countrycode", "cli.type", "cli.areacode", "cli.numberWithoutArea",
+	"dnis", "dnis.number", "dnis.countrycode", "dnis.type", "dnis.areacode", "dnis.numberWithoutArea",
+	"remoteHangup", "isdn", "recorded", "recordingUri", "lastdtmfreceived", "attemptnumber",
+	"lastlabelreceived", "lastWebhookStatus", "duration",
+	"agent.connect", "agent.dnis", "agent.dnis.number", "agent.dnis.countrycode",
+	"agent.cli", "agent.cli.countrycode", "agent.cli.number", "agent.cli.numberWithoutArea",
+	"agent.cli.areaCode", "agent.recordingUri", "agent.cdr",
+	"flow.recordingUri", "play_and_record.recordingUri", "agent_dialer.recordingUri",
+	"ivr_recording.recordingUri", "queue.recordingUri",
+}
+
+// unsupportedCallVars are in the seed but cannot be known here.
+var unsupportedCallVars = map[string]string{
+	"cost":          "Switchyard has no rate plans, so the call cost is unknown",
+	"cost.currency": "Switchyard has no rate plans, so the call cost currency is unknown",
+}
+
+// SyskeyVars are the $flow.syskey.* names of seed 000.
+var SyskeyVars = []string{
+	"rescheduledCall", "reschedule_agent_call", "reschedule_customer_call",
+	"agentID", "agent.attempt_number", "agent.type", "loginType",
+}
+
+// BuiltinFlowVars are $flow.key.* names widgets set themselves; a flow may
+// read them without declaring them.
+var BuiltinFlowVars = []string{
+	"response_status", "response_status_code", "response_status_type",
+	"response_duration", "response_raw", "response_error", "error_reason",
+	"crm_id", "crm_result", "crm_destination", "crm_reason", "dial_status", "menu_choice",
+}
+
+var (
+	sysSet     = setOf(SysVars)
+	callSet    = setOf(CallVars)
+	syskeySet  = setOf(SyskeyVars)
+	builtinSet = setOf(BuiltinFlowVars)
+)
+
+func setOf(ss []string) map[string]bool {
+	m := make(map[string]bool, len(ss))
+	for _, s := range ss {
+		m[s] = true
+	}
+	return m
+}
+
+// ScanRefs finds every variable reference in s. A "$" that does not start
+// a known namespace is literal text. Dotted names ($call.cli.number) take
+// the longest known name, so "$call.cli." ends before the final dot.
+// Unknown names in the dotted namespaces are returned with ok=false in
+// bad (for validation messages).
+func ScanRefs(s string) (refs []Ref, bad []Ref) {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '$' {
+			continue
+		}
+		braced := i+1 < len(s) && s[i+1] == '{'
+		body := i + 1
+		if braced {
+			body++
+		}
+		var ns string
+		for _, cand := range []string{NSFlow + ".", NSUser + ".", NSSyskey + ".", NSSys + ".", NSCall + "."} {
+			if strings.HasPrefix(s[body:], cand) {
+				ns = cand[:len(cand)-1]
+				break
+			}
+		}
+		if ns == "" {
+			continue
+		}
+		nameStart := body + len(ns) + 1
+		if braced {
+			end := strings.IndexByte(s[nameStart:], '}')
+			if end < 0 {
+				bad = append(bad, Ref{NS: ns, Name: s[nameStart:], Start: i, End: len(s), bad: true})
+				return refs, bad
+			}
+			r := Ref{NS: ns, Name: s[nameStart : nameStart+end], Start: i, End: nameStart + end + 1}
+			if knownName(ns, r.Name) {
+				refs = append(refs, r)
+			} else {
+				r.bad = true
+				bad = append(bad, r)
+			}
+			i = r.End - 1
+			continue
+		}
+		dotted := ns == NSCall || ns == NSSyskey
+		j := nameStart
+		for j < len(s) && (isVarChar(rune(s[j])) || dotted && s[j] == '.') {
+			j++
+		}
+		name := s[nameStart:j]
+		if dotted {
+			// The names are a closed set: take the longest known prefix.
+			cand := longestKnown(ns, name)
+			if cand == "" {
+				bad = append(bad, Ref{NS: ns, Name: strings.TrimRight(name, "."), Start: i, End: j, bad: true})
+				i = j - 1
+				continue
+			}
+			name = cand
+		}
+		r := Ref{NS: ns, Name: name, Start: i, End: nameStart + len(name)}
+		if name == "" || !knownName(ns, name) {
+			r.bad = true
+			bad = append(bad, r)
+		} else {
+			refs = append(refs, r)
+		}
+		i = r.End - 1
+	}
+	return refs, bad
+}
+
+func longestKnown(ns, name string) string {
+	list := CallVars
+	if ns == NSSyskey {
+		list = SyskeyVars
+	}
+	best := ""
+	for _, k := range list {
+		if len(k) > len(best) && strings.HasPrefix(name, k) {
+			best = k
+		}
+	}
+	return best
+}
+
+func knownName(ns, name string) bool {
+	switch ns {
+	case NSFlow, NSUser:
+		return validVarName(name)
+	case NSSys:
+		return sysSet[name]
+	case NSCall:
+		return callSet[name]
+	case NSSyskey:
+		return syskeySet[name]
+	}
+	return false
+}
+
+// Interpolate replaces every reference in s using lookup. It returns the
+// references lookup could not resolve (unset variables); their text is
+// left empty.
+func Interpolate(s string, lookup func(Ref) (string, bool)) (string, []string) {
+	if strings.IndexByte(s, '$') < 0 {
+		return s, nil
+	}
+	refs, bad := ScanRefs(s)
+	var missing []string
+	for _, b := range bad {
+		missing = append(missing, b.Full())
+	}
+	all := mergeRefs(refs, bad)
+	if len(all) == 0 {
+		return s, nil
+	}
+	var b strings.Builder
+	last := 0
+	for _, r := range all {
+		b.WriteString(s[last:r.Start])
+		last = r.End
+		if r.bad {
+			continue
+		}
+		v, ok := lookup(r)
+		if !ok {
+			missing = append(missing, r.Full())
+			continue
+		}
+		b.WriteString(v)
+	}
+	b.WriteString(s[last:])
+	return b.String(), missing
+}
+
+func mergeRefs(a, b []Ref) []Ref {
+	out := make([]Ref, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		if j >= len(b) || i < len(a) && a[i].Start < b[j].Start {
+			out = append(out, a[i])
+			i++
+		} else {
+			out = append(out, b[j])
+			j++
+		}
+	}
+	return out
+}
+
+// ParseVarName parses a variable name a widget writes to: "$flow.key.x",
+// "$user.key.x" or "$flow.syskey.x" (or a bare "x", meaning $flow.key.x).
+func ParseVarName(s string) (Ref, bool) {
+	if !strings.HasPrefix(s, "$") {
+		if validVarName(s) {
+			return Ref{NS: NSFlow, Name: s}, true
+		}
+		return Ref{}, false
+	}
+	refs, _ := ScanRefs(s)
+	if len(refs) != 1 || refs[0].Start != 0 || refs[0].End != len(s) {
+		return Ref{}, false
+	}
+	switch refs[0].NS {
+	case NSFlow, NSUser, NSSyskey:
+		return refs[0], true
+	}
+	return Ref{}, false
+}
+
+// splitNumber splits a phone number into country code, national number,
+// area code and number without area, and a type. The country code is
+// read from E.164 form (+CC… or 00CC…) with the ITU code lengths; area
+// codes are only known for the North American plan (+1 NPA).
+func splitNumber(n string) (cc, national, area, withoutArea, typ string) {
+	digits := strings.TrimSpace(n)
+	intl := false
+	switch {
+	case strings.HasPrefix(digits, "+"):
+		digits, intl = digits[1:], true
+	case strings.HasPrefix(digits, "00"):
+		digits, intl = digits[2:], true
+	}
+	for _, r := range digits {
+		if r < '0' || r > '9' {
+			return "", n, "", n, "unknown"
+		}
+	}
+	if digits == "" {
+		return "", "", "", "", "unknown"
+	}
+	if !intl {
+		return "", digits, "", digits, "national"
+	}
+	l := 3
+	switch {
+	case digits[0] == '1' || digits[0] == '7':
+		l = 1
+	case len(digits) >= 2 && twoDigitCC[digits[:2]]:
+		l = 2
+	}
+	if len(digits) <= l {
+		return "", digits, "", digits, "unknown"
+	}
+	cc, national = digits[:l], digits[l:]
+	withoutArea = national
+	if cc == "1" && len(national) == 10 {
+		area, withoutArea = national[:3], national[3:]
+	}
+	return cc, national, area, withoutArea, "international"
+}
+
+var twoDigitCC = setOf([]string{"20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46", "47", "48", "49",
+	"51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65", "66", "81", "82", "84", "86",
+	"90", "91", "92", "93", "94", "95", "98"})
