@@ -1,0 +1,329 @@
+// Package calllistapi serves call lists over HTTP: the seed 000 trigger
+// webservice (under /api/v1 and at the seed's own /kairos-apis paths),
+// multipart upload of CSV / zip / ADS files, the request summary (seed 001)
+// with its detail view and per-request status report CSV, the flow's CSV
+// template, and the account's white/blacklists and DNC entries.
+package calllistapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/dialer/calllist"
+	"github.com/switchyard/switchyard/store"
+)
+
+// Flow types (seed 001: "It can be outbound or dialer").
+const (
+	FlowTypeOutbound = "outbound" // outbound multicast: /kairos-apis/outbound/create
+	FlowTypeDialer   = "dialer"   // outbound dialer: /kairos-apis/outbounddialer/create
+)
+
+// Flow is what call lists need to know about a flow.
+type Flow struct {
+	ID        string
+	Name      string
+	Type      string   // FlowTypeOutbound or FlowTypeDialer
+	Variables []string // declared flow variables (names without "$flow.key.")
+	// StatusEmail is the flow's "Email Status" setting: the per-number
+	// status of each upload goes to the account holder and to
+	// StatusRecipients (only whitelisted ones are used).
+	StatusEmail      bool
+	StatusRecipients []string
+}
+
+// ErrFlowNotFound is returned (wrapped) by Flows for an unknown flow or one
+// of another account.
+var ErrFlowNotFound = errors.New("flow not found")
+
+// Flows looks flows up (the flow engine implements it; the composition root
+// wires it).
+type Flows interface {
+	Flow(ctx context.Context, accountID int64, flowID string) (Flow, error)
+}
+
+// Store is the persistence this package uses (*store.Store implements it).
+type Store interface {
+	AuthenticateAPIKey(ctx context.Context, key string) (store.Principal, error)
+	ImportCallList(ctx context.Context, in store.CallListImport, next func() (store.ImportRecord, error)) (store.CallListRequest, error)
+	LoadNumberScreen(ctx context.Context, accountID int64) (*store.NumberScreen, error)
+	ListCallListRequests(ctx context.Context, f store.RequestFilter) ([]store.CallListRequest, error)
+	GetCallListRequest(ctx context.Context, accountID int64, id string) (store.CallListRequest, error)
+	ListCallListRecords(ctx context.Context, accountID int64, requestID string, afterRow int64, limit int) ([]store.CallListRecord, error)
+	EachCallListRecord(ctx context.Context, accountID int64, requestID string, fn func(store.CallListRecord) error) error
+	AddListEntry(ctx context.Context, accountID int64, list, kind, value string, verified bool) (store.ListEntry, error)
+	ListListEntries(ctx context.Context, accountID int64, list, kind string) ([]store.ListEntry, error)
+	DeleteListEntry(ctx context.Context, accountID, id int64) error
+	AddDNCEntries(ctx context.Context, accountID int64, source string, entries []store.DNCEntry) (int64, error)
+	ListUsers(ctx context.Context, accountID int64) ([]store.User, error)
+	SaveOTP(ctx context.Context, accountID int64, phone, code string) error
+	VerifyOTP(ctx context.Context, accountID int64, phone, code string) (store.ListEntry, error)
+}
+
+// OTPCaller places the verification call that reads code to phone (E.164)
+// for whitelisting it (the composition root wires it to the ARI manager:
+// originate, play the digits, hang up).
+type OTPCaller interface {
+	CallOTP(ctx context.Context, accountID int64, phone, code string) error
+}
+
+// Deps configures the handlers.
+type Deps struct {
+	Store Store
+	Flows Flows
+	// OTP places verification calls; nil disables whitelisting numbers.
+	OTP OTPCaller
+	// Region is the default country (ISO 3166-1 alpha-2, e.g. "IN") for
+	// numbers without a country code; empty requires the country code.
+	Region string
+	// Location reads start times without an offset (UTC if nil).
+	Location *time.Location
+	// ClientIP returns the caller's address for the IP whitelist. Nil uses
+	// the TCP peer address (set it to echo's RealIP only behind a trusted
+	// proxy that sets X-Forwarded-For).
+	ClientIP func(c echo.Context) string
+	// AllowWithoutIPWhitelist lets the trigger API through for an account
+	// that whitelisted no IP address. Seed 001 requires a whitelisted IP
+	// ("make sure to whitelist your IP"), so the default is to refuse.
+	AllowWithoutIPWhitelist bool
+	Logger                  *slog.Logger
+}
+
+// Caps.
+const (
+	// MaxTriggerBody caps a trigger request body (500 calls fit easily).
+	MaxTriggerBody = 1 << 20
+	// MaxUploadBody caps a multipart upload (a 25 MB zip plus form overhead).
+	MaxUploadBody = calllist.MaxZipBytes + 1<<20
+	// MaxDNCBody caps a DNC list upload.
+	MaxDNCBody = 50 << 20
+)
+
+type handler struct {
+	d   Deps
+	log *slog.Logger
+}
+
+func newHandler(d Deps) *handler {
+	if d.Store == nil || d.Flows == nil {
+		panic("calllistapi: Deps.Store and Deps.Flows are required")
+	}
+	log := d.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if d.Location == nil {
+		d.Location = time.UTC
+	}
+	return &handler{d: d, log: log.With("component", "calllistapi")}
+}
+
+// Routes lists the routes Register adds (method, path under the group).
+var Routes = []struct{ Method, Path string }{
+	{http.MethodPost, "/calllists/trigger"},
+	{http.MethodPost, "/calllists/uploads"},
+	{http.MethodGet, "/calllists/template"},
+	{http.MethodGet, "/calllists/requests"},
+	{http.MethodGet, "/calllists/requests/:id"},
+	{http.MethodGet, "/calllists/requests/:id/report.csv"},
+	{http.MethodGet, "/calllists/access-lists"},
+	{http.MethodPost, "/calllists/access-lists"},
+	{http.MethodDelete, "/calllists/access-lists/:id"},
+	{http.MethodPost, "/calllists/access-lists/phone-otp"},
+	{http.MethodPost, "/calllists/access-lists/phone-verify"},
+	{http.MethodPost, "/calllists/dnc"},
+}
+
+// KairosRoutes are the seed's own trigger paths (RegisterKairos).
+var KairosRoutes = []string{"/kairos-apis/outbound/create", "/kairos-apis/outbounddialer/create"}
+
+// Register adds the authenticated routes to g (the /api/v1 group, whose
+// middleware sets api.PrincipalFrom).
+func Register(g *echo.Group, d Deps) {
+	h := newHandler(d)
+	g.POST("/calllists/trigger", h.triggerV1)
+	g.POST("/calllists/uploads", h.upload)
+	g.GET("/calllists/template", h.template)
+	g.GET("/calllists/requests", h.listRequests)
+	g.GET("/calllists/requests/:id", h.getRequest)
+	g.GET("/calllists/requests/:id/report.csv", h.report)
+	g.GET("/calllists/access-lists", h.listEntries)
+	g.POST("/calllists/access-lists", h.addEntry)
+	g.DELETE("/calllists/access-lists/:id", h.deleteEntry)
+	g.POST("/calllists/access-lists/phone-otp", h.sendOTP)
+	g.POST("/calllists/access-lists/phone-verify", h.verifyOTP)
+	g.POST("/calllists/dnc", h.uploadDNC)
+}
+
+// RegisterKairos adds the seed's trigger paths to an UNauthenticated group
+// (e.g. srv.Echo().Group("")): there the body's security-id (an account API
+// key) is the authentication.
+func RegisterKairos(g *echo.Group, d Deps) {
+	h := newHandler(d)
+	g.POST("/kairos-apis/outbound/create", func(c echo.Context) error { return h.triggerKairos(c, FlowTypeOutbound) })
+	g.POST("/kairos-apis/outbounddialer/create", func(c echo.Context) error { return h.triggerKairos(c, FlowTypeDialer) })
+}
+
+func principal(c echo.Context) (int64, error) {
+	p, ok := api.PrincipalFrom(c)
+	if !ok || p.AccountID <= 0 {
+		return 0, api.ErrUnauthorized
+	}
+	return p.AccountID, nil
+}
+
+// flow resolves a flow of the account with a clear error.
+func (h *handler) flow(ctx context.Context, accountID int64, id string) (Flow, error) {
+	id = strings.TrimSpace(id)
+	if id == "" {
+		return Flow{}, api.Invalid("flow_id", "required")
+	}
+	f, err := h.d.Flows.Flow(ctx, accountID, id)
+	if err != nil {
+		if errors.Is(err, ErrFlowNotFound) || errors.Is(err, store.ErrNotFound) {
+			return Flow{}, api.NotFound("flow %q not found", id)
+		}
+		return Flow{}, fmt.Errorf("flow %q: %w", id, err)
+	}
+	if f.Type != FlowTypeOutbound && f.Type != FlowTypeDialer {
+		return Flow{}, api.Invalid("flow_id", "flow %q is a %s flow; call lists are for outbound and dialer flows", id, f.Type)
+	}
+	return f, nil
+}
+
+// ---- IP and domain whitelists (seed 001) ----
+
+func (h *handler) clientIP(c echo.Context) string {
+	if h.d.ClientIP != nil {
+		return h.d.ClientIP(c)
+	}
+	host, _, err := net.SplitHostPort(c.Request().RemoteAddr)
+	if err != nil {
+		return c.Request().RemoteAddr
+	}
+	return host
+}
+
+// requestDomain is the host of the Origin header, else of the Referer.
+func requestDomain(r *http.Request) string {
+	for _, h := range []string{"Origin", "Referer"} {
+		v := strings.TrimSpace(r.Header.Get(h))
+		if v == "" || v == "null" {
+			continue
+		}
+		if u, err := url.Parse(v); err == nil && u.Hostname() != "" {
+			return strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+		}
+	}
+	return ""
+}
+
+// checkAccess enforces the account's IP whitelist (IPv4) and domain
+// whitelist for the trigger webservice: a caller from elsewhere gets 403.
+func (h *handler) checkAccess(c echo.Context, accountID int64) error {
+	ctx := c.Request().Context()
+	ips, err := h.d.Store.ListListEntries(ctx, accountID, store.ListWhite, store.KindIPv4)
+	if err != nil {
+		return err
+	}
+	ip := h.clientIP(c)
+	if len(ips) == 0 {
+		if !h.d.AllowWithoutIPWhitelist {
+			return api.Forbidden("no IP address is whitelisted for this account: whitelist %s (Whitelist → IP Address) before calling the API", ip)
+		}
+	} else {
+		parsed := net.ParseIP(ip)
+		ok := false
+		for _, e := range ips {
+			if parsed != nil && parsed.To4() != nil && parsed.To4().String() == e.Value {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return api.Forbidden("IP address %s is not whitelisted for this account (only whitelisted IPv4 addresses may call the API)", ip)
+		}
+	}
+	domains, err := h.d.Store.ListListEntries(ctx, accountID, store.ListWhite, store.KindDomain)
+	if err != nil {
+		return err
+	}
+	if len(domains) > 0 {
+		d := requestDomain(c.Request())
+		if d == "" {
+			return api.Forbidden("this account accepts API requests only from whitelisted domains: the request has no Origin or Referer header naming its domain")
+		}
+		for _, e := range domains {
+			if d == e.Value || strings.HasSuffix(d, "."+e.Value) {
+				return nil
+			}
+		}
+		return api.Forbidden("domain %s is not whitelisted for this account (requests from other domains are refused)", d)
+	}
+	return nil
+}
+
+// ---- validation pipeline ----
+
+// source turns parsed records into store rows: row errors become INVALID
+// rows with their reason, valid ones go through the validator.
+func source(next func() (calllist.Record, error), v *calllist.Validator) func() (store.ImportRecord, error) {
+	return func() (store.ImportRecord, error) {
+		rec, err := next()
+		var re *calllist.RowError
+		switch {
+		case errors.As(err, &re):
+			ir := store.ImportRecord{Row: int64(re.Row), Status: store.RecordInvalid, Reason: re.Reason}
+			if re.Number != "" {
+				ir.Numbers = []string{re.Number}
+			}
+			return ir, nil
+		case err != nil:
+			return store.ImportRecord{}, err
+		}
+		ch := v.Check(rec)
+		return store.ImportRecord{
+			Row: int64(ch.Row), ClientIdentifier: ch.ClientIdentifier, Numbers: ch.Numbers, Variables: ch.Variables,
+			StartTime: ch.StartTime, ScheduleExtension: ch.ScheduleExtension, Status: ch.Status, Reason: ch.Reason,
+		}, nil
+	}
+}
+
+func (h *handler) validator(ctx context.Context, accountID int64) (*calllist.Validator, error) {
+	scr, err := h.d.Store.LoadNumberScreen(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return &calllist.Validator{Region: h.d.Region, Screen: scr}, nil
+}
+
+// capBody limits the request body; reading past it fails with a 413.
+func capBody(c echo.Context, n int64) {
+	r := c.Request()
+	if r.ContentLength > n {
+		return // checked by the caller via tooLarge
+	}
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, n)
+}
+
+func tooLarge(c echo.Context, n int64, what string) error {
+	if c.Request().ContentLength > n {
+		return &api.Error{Code: "payload_too_large", Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("%s is %d bytes, limit %d", what, c.Request().ContentLength, n)}
+	}
+	return nil
+}
+
+func isMaxBytes(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
+}

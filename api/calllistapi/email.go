@@ -1,0 +1,552 @@
+package calllistapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net"
+	"net/mail"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/switchyard/switchyard/dialer/calllist"
+	"github.com/switchyard/switchyard/store"
+)
+
+// Email upload (seed 000 "Email Upload", seed 001 notes 1–3): each outbound
+// flow has its own address; a mail to it from a whitelisted sender of the
+// account (a blacklisted one is refused) has its .csv/.zip attachments
+// imported as requests, and the sender gets an auto-response through the
+// outbound relay. When the flow's status email is on, the per-number status
+// goes to the account holder and the flow's selected whitelisted addresses;
+// a rejected file always notifies the account holder.
+
+// MailConfig configures the SMTP listener and the outbound relay.
+type MailConfig struct {
+	// Domain of the per-flow addresses (the MX of this server), e.g.
+	// "upload.example.com".
+	Domain string
+	// Secret keys the per-flow addresses (an address cannot be guessed
+	// from the account and flow ids). At least 16 bytes.
+	Secret []byte
+	// Relay is host:port of the outbound SMTP relay for the responses;
+	// RelayUser/RelayPassword enable AUTH PLAIN.
+	Relay, RelayUser, RelayPassword string
+	// RelayStartTLS upgrades the relay connection with STARTTLS (required
+	// when RelayUser is set, so the password never travels in clear).
+	RelayStartTLS bool
+	// From is the sender of the responses, e.g. "noreply@upload.example.com".
+	From string
+	// MaxMessageBytes caps an incoming mail (default 40 MB: a 25 MB zip
+	// grows by a third in base64).
+	MaxMessageBytes int64
+	// Timeout bounds one SMTP session's reads/writes and one relay delivery
+	// (default 1 minute).
+	Timeout time.Duration
+}
+
+// Validate checks the configuration.
+func (c *MailConfig) Validate() error {
+	switch {
+	case c.Domain == "" || strings.ContainsAny(c.Domain, "@ "):
+		return fmt.Errorf("mail upload: domain %q is not a domain name", c.Domain)
+	case len(c.Secret) < 16:
+		return errors.New("mail upload: the address secret must be at least 16 bytes")
+	case c.Relay == "":
+		return errors.New("mail upload: an outbound relay (host:port) is required for the auto-responses")
+	}
+	if c.RelayUser != "" && !c.RelayStartTLS {
+		return errors.New("mail upload: relay authentication needs STARTTLS (set RelayStartTLS)")
+	}
+	if _, _, err := net.SplitHostPort(c.Relay); err != nil {
+		return fmt.Errorf("mail upload: relay %q: %w", c.Relay, err)
+	}
+	if _, err := mail.ParseAddress(c.From); err != nil {
+		return fmt.Errorf("mail upload: from %q: %w", c.From, err)
+	}
+	return nil
+}
+
+// MailAddress is the upload address of a flow ("" if the flow id cannot be
+// used in an address).
+func MailAddress(c MailConfig, accountID int64, flowID string) string {
+	if flowID == "" || strings.Trim(flowID, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+		return ""
+	}
+	return fmt.Sprintf("calllist-%d-%s-%s@%s", accountID, flowID, addrMAC(c.Secret, accountID, flowID), c.Domain)
+}
+
+func addrMAC(secret []byte, accountID int64, flowID string) string {
+	m := hmac.New(sha256.New, secret)
+	fmt.Fprintf(m, "%d\x00%s", accountID, flowID)
+	return hex.EncodeToString(m.Sum(nil))[:16]
+}
+
+// parseMailAddress reverses MailAddress.
+func parseMailAddress(c MailConfig, addr string) (int64, string, bool) {
+	local, domain, ok := strings.Cut(strings.ToLower(addr), "@")
+	if !ok || domain != strings.ToLower(c.Domain) {
+		return 0, "", false
+	}
+	parts := strings.Split(local, "-")
+	if len(parts) != 4 || parts[0] != "calllist" {
+		return 0, "", false
+	}
+	acc, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil || acc <= 0 {
+		return 0, "", false
+	}
+	flowID := parts[2] // MailAddress only makes addresses for lower-case ids
+
+	if !hmac.Equal([]byte(addrMAC(c.Secret, acc, flowID)), []byte(parts[3])) {
+		return 0, "", false
+	}
+	return acc, flowID, true
+}
+
+// MailServer is the SMTP listener for email uploads.
+type MailServer struct {
+	h   *handler
+	cfg MailConfig
+	srv *smtp.Server
+
+	mu   sync.Mutex
+	sent int // responses delivered (for tests and metrics)
+}
+
+// NewMailServer builds the listener. d.Flows must find flows by the id in
+// the address; d.Store also answers ListUsers for the account holder.
+func NewMailServer(d Deps, cfg MailConfig) (*MailServer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = 40 << 20
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = time.Minute
+	}
+	m := &MailServer{h: newHandler(d), cfg: cfg}
+	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		return &mailSession{m: m, remote: c.Conn().RemoteAddr().String()}, nil
+	}))
+	s.Domain = cfg.Domain
+	s.MaxMessageBytes = cfg.MaxMessageBytes
+	s.MaxRecipients = 1
+	s.ReadTimeout = cfg.Timeout
+	s.WriteTimeout = cfg.Timeout
+	s.ErrorLog = slogLogger{m.h.log}
+	m.srv = s
+	return m, nil
+}
+
+type slogLogger struct {
+	l interface{ Warn(string, ...any) }
+}
+
+func (s slogLogger) Printf(format string, v ...any) { s.l.Warn(fmt.Sprintf(format, v...)) }
+func (s slogLogger) Println(v ...any)               { s.l.Warn(fmt.Sprint(v...)) }
+
+// Serve accepts SMTP connections on l until Close.
+func (m *MailServer) Serve(l net.Listener) error {
+	err := m.srv.Serve(l)
+	if errors.Is(err, smtp.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Close stops the listener and open sessions.
+func (m *MailServer) Close() error { return m.srv.Close() }
+
+// Shutdown stops accepting and waits for open sessions (bounded by ctx).
+func (m *MailServer) Shutdown(ctx context.Context) error { return m.srv.Shutdown(ctx) }
+
+// Sent is the number of responses delivered to the relay.
+func (m *MailServer) Sent() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sent
+}
+
+type mailSession struct {
+	m      *MailServer
+	remote string
+	from   string
+	acc    int64
+	flow   Flow
+}
+
+func smtpErr(code int, enh smtp.EnhancedCode, msg string) *smtp.SMTPError {
+	return &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: msg}
+}
+
+func (s *mailSession) Reset()        { s.from, s.acc, s.flow = "", 0, Flow{} }
+func (s *mailSession) Logout() error { return nil }
+
+func (s *mailSession) Mail(from string, _ *smtp.MailOptions) error {
+	a, err := mail.ParseAddress("<" + from + ">")
+	if err != nil || from == "" {
+		return smtpErr(553, smtp.EnhancedCode{5, 1, 7}, "a sender address is required")
+	}
+	s.from = strings.ToLower(a.Address)
+	return nil
+}
+
+func (s *mailSession) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), s.m.cfg.Timeout)
+}
+
+func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	acc, flowID, ok := parseMailAddress(s.m.cfg, to)
+	if !ok {
+		return smtpErr(550, smtp.EnhancedCode{5, 1, 1}, "no such upload address")
+	}
+	ctx, cancel := s.ctx()
+	defer cancel()
+	st := s.m.h.d.Store
+	black, err := st.ListListEntries(ctx, acc, store.ListBlack, store.KindEmail)
+	if err != nil {
+		return smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "temporary failure, try again later")
+	}
+	for _, e := range black {
+		if e.Value == s.from {
+			return smtpErr(550, smtp.EnhancedCode{5, 7, 1}, "the sender address is blacklisted for this account")
+		}
+	}
+	white, err := st.ListListEntries(ctx, acc, store.ListWhite, store.KindEmail)
+	if err != nil {
+		return smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "temporary failure, try again later")
+	}
+	allowed := false
+	for _, e := range white {
+		allowed = allowed || e.Value == s.from
+	}
+	if !allowed {
+		return smtpErr(550, smtp.EnhancedCode{5, 7, 1}, "the sender address is not a whitelisted email id of this account")
+	}
+	f, err := s.m.h.flow(ctx, acc, flowID)
+	if err != nil {
+		return smtpErr(550, smtp.EnhancedCode{5, 1, 1}, "the flow of this upload address does not exist")
+	}
+	s.acc, s.flow = acc, f
+	return nil
+}
+
+// attachment is one file of the mail.
+type attachment struct {
+	name string
+	data []byte
+}
+
+func (s *mailSession) Data(r io.Reader) error {
+	if s.acc == 0 {
+		return smtpErr(503, smtp.EnhancedCode{5, 5, 1}, "no valid recipient")
+	}
+	msg, err := mail.ReadMessage(r)
+	if err != nil {
+		return smtpErr(550, smtp.EnhancedCode{5, 6, 0}, "the message cannot be parsed: "+err.Error())
+	}
+	subject := msg.Header.Get("Subject")
+	var atts []attachment
+	var other []string
+	if err := walkMIME(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), "", msg.Body, &atts, &other, 0); err != nil {
+		return smtpErr(550, smtp.EnhancedCode{5, 6, 0}, "the message cannot be parsed: "+err.Error())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	var results []FileResult
+	v, err := s.m.h.validator(ctx, s.acc)
+	if err != nil {
+		return smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "temporary failure, try again later")
+	}
+	for _, a := range atts {
+		switch strings.ToLower(path.Ext(a.name)) {
+		case ".csv", ".txt":
+			if len(a.data) > calllist.MaxCSVBytes {
+				results = append(results, FileResult{File: a.name, Error: fmt.Sprintf("%v: %d bytes, limit %d MB per CSV", calllist.ErrTooLarge, len(a.data), calllist.MaxCSVBytes>>20)})
+				continue
+			}
+			results = append(results, s.m.h.importFile(ctx, s.acc, s.flow, v, a.name, bytes.NewReader(a.data), calllist.FormatAuto, store.SourceEmail))
+		case ".zip":
+			res, err := s.m.h.importZip(ctx, s.acc, s.flow, v, a.name, bytes.NewReader(a.data), calllist.FormatAuto, store.SourceEmail)
+			if err != nil {
+				res = []FileResult{{File: a.name, Error: "could not read the zip: " + err.Error()}}
+			}
+			results = append(results, res...)
+		}
+	}
+	for _, n := range other {
+		results = append(results, FileResult{File: n, Error: "unsupported attachment: send a .csv or a .zip of .csv files"})
+	}
+	if len(results) == 0 {
+		results = append(results, FileResult{File: "(none)", Error: "the mail has no .csv or .zip attachment"})
+	}
+	s.m.respond(ctx, s.acc, s.flow, s.from, subject, results)
+	return nil
+}
+
+// walkMIME collects the attachments of a message part (depth-limited).
+func walkMIME(ctype, cte, disp string, body io.Reader, atts *[]attachment, other *[]string, depth int) error {
+	if depth > 10 {
+		return errors.New("MIME nesting is too deep")
+	}
+	if ctype == "" {
+		ctype = "text/plain"
+	}
+	mt, params, err := mime.ParseMediaType(ctype)
+	if err != nil {
+		mt, params = "application/octet-stream", map[string]string{}
+	}
+	if strings.HasPrefix(mt, "multipart/") {
+		mr := multipart.NewReader(body, params["boundary"])
+		for {
+			p, err := mr.NextRawPart()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := walkMIME(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p.Header.Get("Content-Disposition"), p, atts, other, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	name := ""
+	if disp != "" {
+		if _, dp, err := mime.ParseMediaType(disp); err == nil {
+			name = dp["filename"]
+		}
+	}
+	if name == "" {
+		name = params["name"]
+	}
+	if name == "" {
+		return nil // body text
+	}
+	dec := new(mime.WordDecoder)
+	if d, err := dec.DecodeHeader(name); err == nil {
+		name = d
+	}
+	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
+	switch strings.ToLower(path.Ext(name)) {
+	case ".csv", ".txt", ".zip":
+	default:
+		*other = append(*other, name)
+		return nil
+	}
+	var r io.Reader = body
+	switch strings.ToLower(strings.TrimSpace(cte)) {
+	case "base64":
+		r = base64.NewDecoder(base64.StdEncoding, &newlineStripper{r: body})
+	case "quoted-printable":
+		r = quotedprintable.NewReader(body)
+	}
+	data, err := io.ReadAll(io.LimitReader(r, calllist.MaxZipBytes+1))
+	if err != nil {
+		return fmt.Errorf("attachment %s: %w", name, err)
+	}
+	*atts = append(*atts, attachment{name: name, data: data})
+	return nil
+}
+
+// newlineStripper drops CR/LF so base64 bodies decode.
+type newlineStripper struct{ r io.Reader }
+
+func (n *newlineStripper) Read(p []byte) (int, error) {
+	for {
+		c, err := n.r.Read(p)
+		j := 0
+		for _, b := range p[:c] {
+			if b != '\r' && b != '\n' {
+				p[j] = b
+				j++
+			}
+		}
+		if j > 0 || err != nil {
+			return j, err
+		}
+	}
+}
+
+// respond sends the auto-response to the sender and, per seed 001, the
+// status email (flow setting on: account holder + the flow's selected
+// whitelisted ids; any rejected file: the account holder always).
+func (m *MailServer) respond(ctx context.Context, acc int64, f Flow, sender, subject string, results []FileResult) {
+	log := m.h.log.With("account_id", acc, "flow_id", f.ID)
+	rejected := false
+	var summary strings.Builder
+	for _, r := range results {
+		if r.Request != nil {
+			q := r.Request
+			fmt.Fprintf(&summary, "%s: accepted as request %s — %d records loaded, %d added, %d invalid, %d DNC-scrubbed.\r\n",
+				r.File, q.ID, q.Uploaded, q.Added, q.Invalid, q.Scrubbed)
+		} else {
+			rejected = true
+			fmt.Fprintf(&summary, "%s: REJECTED — %s\r\n", r.File, r.Error)
+		}
+	}
+	verdict := "accepted"
+	if rejected {
+		verdict = "rejected"
+		for _, r := range results {
+			if r.Request != nil {
+				verdict = "partly rejected"
+			}
+		}
+	}
+	black, _ := m.h.d.Store.ListListEntries(ctx, acc, store.ListBlack, store.KindEmail)
+	blocked := map[string]bool{}
+	for _, e := range black {
+		blocked[e.Value] = true
+	}
+	send := func(to []string, subj, body string, reports bool) {
+		var rcpt []string
+		seen := map[string]bool{}
+		for _, t := range to {
+			t = strings.ToLower(strings.TrimSpace(t))
+			if t == "" || blocked[t] || seen[t] {
+				continue
+			}
+			seen[t] = true
+			rcpt = append(rcpt, t)
+		}
+		if len(rcpt) == 0 {
+			return
+		}
+		msg, err := m.compose(ctx, acc, rcpt, subj, body, results, reports)
+		if err != nil {
+			log.Error("compose upload response", "err", err)
+			return
+		}
+		if err := m.deliver(rcpt, msg); err != nil {
+			log.Error("send upload response", "to", rcpt, "err", err)
+			return
+		}
+		m.mu.Lock()
+		m.sent++
+		m.mu.Unlock()
+	}
+	// 1. Auto-response to the sender.
+	send([]string{sender}, fmt.Sprintf("Call list upload %s: %s", verdict, subject),
+		fmt.Sprintf("Your call list upload for flow %s (%s) was %s.\r\n\r\n%s", f.Name, f.ID, verdict, summary.String()), false)
+	// 2. Status email.
+	owner := m.ownerEmail(ctx, acc)
+	var to []string
+	if f.StatusEmail {
+		to = append(to, owner)
+		white, _ := m.h.d.Store.ListListEntries(ctx, acc, store.ListWhite, store.KindEmail)
+		ok := map[string]bool{}
+		for _, e := range white {
+			ok[e.Value] = true
+		}
+		for _, r := range f.StatusRecipients {
+			if ok[strings.ToLower(r)] { // seed 001 note 2: only whitelisted ids
+				to = append(to, r)
+			}
+		}
+	} else if rejected {
+		to = append(to, owner) // seed 001 note 3
+	}
+	if len(to) > 0 {
+		send(to, fmt.Sprintf("Call list status for flow %s: %s", f.Name, verdict),
+			fmt.Sprintf("Upload from %s for flow %s (%s).\r\n\r\n%s\r\nThe per-number status of each accepted file is attached.\r\n", sender, f.Name, f.ID, summary.String()), true)
+	}
+}
+
+func (m *MailServer) ownerEmail(ctx context.Context, acc int64) string {
+	us, err := m.h.d.Store.ListUsers(ctx, acc)
+	if err != nil {
+		return ""
+	}
+	for _, u := range us {
+		if u.Role == store.RoleOwner {
+			return u.Email
+		}
+	}
+	return ""
+}
+
+// compose builds the MIME message; with reports, each accepted request's
+// per-number status CSV is attached.
+func (m *MailServer) compose(ctx context.Context, acc int64, to []string, subject, body string, results []FileResult, reports bool) ([]byte, error) {
+	var b bytes.Buffer
+	var rnd [12]byte
+	_, _ = rand.Read(rnd[:])
+	boundary := "sy-" + hex.EncodeToString(rnd[:])
+	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s@%s>\r\nMIME-Version: 1.0\r\nAuto-Submitted: auto-replied\r\n",
+		m.cfg.From, strings.Join(to, ", "), mime.QEncoding.Encode("utf-8", subject), time.Now().UTC().Format(time.RFC1123Z), hex.EncodeToString(rnd[:]), m.cfg.Domain)
+	fmt.Fprintf(&b, "Content-Type: multipart/mixed; boundary=%q\r\n\r\n", boundary)
+	fmt.Fprintf(&b, "--%s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n", boundary)
+	qp := quotedprintable.NewWriter(&b)
+	_, _ = io.WriteString(qp, body)
+	_ = qp.Close()
+	b.WriteString("\r\n")
+	if reports {
+		for _, r := range results {
+			if r.Request == nil {
+				continue
+			}
+			var csvb bytes.Buffer
+			if err := m.h.writeReport(ctx, &csvb, acc, r.Request.ID); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(&b, "--%s\r\nContent-Type: text/csv; charset=utf-8\r\nContent-Disposition: attachment; filename=\"request-%s.csv\"\r\nContent-Transfer-Encoding: base64\r\n\r\n", boundary, r.Request.ID)
+			enc := base64.StdEncoding.EncodeToString(csvb.Bytes())
+			for len(enc) > 76 {
+				b.WriteString(enc[:76] + "\r\n")
+				enc = enc[76:]
+			}
+			b.WriteString(enc + "\r\n")
+		}
+	}
+	fmt.Fprintf(&b, "--%s--\r\n", boundary)
+	return b.Bytes(), nil
+}
+
+func (m *MailServer) deliver(to []string, msg []byte) error {
+	var auth sasl.Client
+	if m.cfg.RelayUser != "" {
+		auth = sasl.NewPlainClient("", m.cfg.RelayUser, m.cfg.RelayPassword)
+	}
+	var c *smtp.Client
+	var err error
+	if m.cfg.RelayStartTLS {
+		c, err = smtp.DialStartTLS(m.cfg.Relay, nil)
+	} else {
+		c, err = smtp.Dial(m.cfg.Relay)
+	}
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.CommandTimeout = m.cfg.Timeout
+	c.SubmissionTimeout = m.cfg.Timeout
+	if auth != nil {
+		if err := c.Auth(auth); err != nil {
+			return err
+		}
+	}
+	from, _ := mail.ParseAddress(m.cfg.From)
+	if err := c.SendMail(from.Address, to, bytes.NewReader(msg)); err != nil {
+		return err
+	}
+	return c.Quit()
+}

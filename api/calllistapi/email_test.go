@@ -1,0 +1,274 @@
+package calllistapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/mail"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/switchyard/switchyard/store"
+)
+
+// sink is a local SMTP server that keeps what it receives (the outbound
+// relay in tests).
+type sink struct {
+	mu   sync.Mutex
+	msgs []sunk
+	got  chan struct{}
+}
+
+type sunk struct {
+	from string
+	to   []string
+	data []byte
+}
+
+type sinkSession struct {
+	s   *sink
+	cur sunk
+}
+
+func (x *sinkSession) Reset()                                   { x.cur = sunk{} }
+func (x *sinkSession) Logout() error                            { return nil }
+func (x *sinkSession) Mail(f string, _ *smtp.MailOptions) error { x.cur.from = f; return nil }
+func (x *sinkSession) Rcpt(t string, _ *smtp.RcptOptions) error {
+	x.cur.to = append(x.cur.to, t)
+	return nil
+}
+func (x *sinkSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	x.cur.data = b
+	x.s.mu.Lock()
+	x.s.msgs = append(x.s.msgs, x.cur)
+	x.s.mu.Unlock()
+	x.s.got <- struct{}{}
+	return nil
+}
+
+func startSMTP(t *testing.T, be smtp.Backend) (*smtp.Server, string) {
+	t.Helper()
+	srv := smtp.NewServer(be)
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return srv, l.Addr().String()
+}
+
+func (s *sink) wait(t *testing.T, n int) []sunk {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		s.mu.Lock()
+		if len(s.msgs) >= n {
+			out := append([]sunk(nil), s.msgs...)
+			s.mu.Unlock()
+			return out
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.got:
+		case <-deadline:
+			t.Fatalf("waited for %d messages at the sink, got %d", n, len(s.msgs))
+		}
+	}
+}
+
+func mailWith(from, to, subject string, files map[string]string, order []string) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=XYZ\r\n\r\n", from, to, subject)
+	b.WriteString("--XYZ\r\nContent-Type: text/plain\r\n\r\nPlease load these.\r\n")
+	for _, n := range order {
+		fmt.Fprintf(&b, "--XYZ\r\nContent-Type: application/octet-stream; name=%q\r\nContent-Disposition: attachment; filename=%q\r\nContent-Transfer-Encoding: base64\r\n\r\n", n, n)
+		enc := base64.StdEncoding.EncodeToString([]byte(files[n]))
+		for len(enc) > 60 {
+			b.WriteString(enc[:60] + "\r\n")
+			enc = enc[60:]
+		}
+		b.WriteString(enc + "\r\n")
+	}
+	b.WriteString("--XYZ--\r\n")
+	return b.Bytes()
+}
+
+func TestEmailUploadRoundTrip(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sk := &sink{got: make(chan struct{}, 100)}
+	_, relay := startSMTP(t, smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &sinkSession{s: sk}, nil }))
+	if _, err := e.st.CreateUser(ctx, store.NewUser{AccountID: e.acc, Email: "owner@acme.test", Name: "Owner", Role: store.RoleOwner}); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []struct{ list, value string }{{store.ListWhite, "ops@acme.test"}, {store.ListWhite, "status@acme.test"}, {store.ListBlack, "spam@acme.test"}} {
+		if _, err := e.st.AddListEntry(ctx, e.acc, v.list, store.KindEmail, v.value, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := MailConfig{Domain: "upload.switchyard.test", Secret: []byte("0123456789abcdef0123"), Relay: relay, From: "noreply@upload.switchyard.test"}
+	statusOn := false
+	d := Deps{Store: e.st, Region: "IN", Flows: fakeFlows{flow: func(_ context.Context, acc int64, id string) (Flow, error) {
+		if acc == e.acc && id == "42" {
+			return Flow{ID: "42", Name: "Reminders", Type: FlowTypeOutbound, Variables: []string{"name"}, StatusEmail: statusOn,
+				StatusRecipients: []string{"status@acme.test", "not-whitelisted@acme.test"}}, nil
+		}
+		return Flow{}, ErrFlowNotFound
+	}}}
+	ms, err := NewMailServer(d, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = ms.Serve(l) }()
+	t.Cleanup(func() { _ = ms.Close() })
+	addr := MailAddress(cfg, e.acc, "42")
+	if addr == "" || !strings.HasSuffix(addr, "@upload.switchyard.test") {
+		t.Fatalf("address %q", addr)
+	}
+	send := func(from, to string, msg []byte) error {
+		c, err := smtp.Dial(l.Addr().String())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return c.SendMail(from, []string{to}, bytes.NewReader(msg))
+	}
+
+	// Refusals at RCPT: unknown/forged address, blacklisted and
+	// non-whitelisted senders.
+	forged := strings.Replace(addr, "-42-", "-43-", 1)
+	for _, tc := range []struct{ from, to, want string }{
+		{"ops@acme.test", forged, "no such upload address"},
+		{"ops@acme.test", "calllist-1-42-0000000000000000@upload.switchyard.test", "no such upload address"},
+		{"spam@acme.test", addr, "blacklisted"},
+		{"stranger@else.test", addr, "not a whitelisted"},
+	} {
+		err := send(tc.from, tc.to, []byte("Subject: x\r\n\r\nx\r\n"))
+		var se *smtp.SMTPError
+		if !errors.As(err, &se) || se.Code != 550 || !strings.Contains(se.Message, tc.want) {
+			t.Errorf("%s → %s: %v, want 550 %q", tc.from, tc.to, err, tc.want)
+		}
+	}
+
+	// A good upload: the sender gets the auto-response; status email off
+	// and nothing rejected → nothing else.
+	good := mailWith("ops@acme.test", addr, "March list", map[string]string{"upload_08022020211200.csv": "tel1,$flow.key.name\n+919876543210,A\n12,B\n"}, []string{"upload_08022020211200.csv"})
+	if err := send("OPS@acme.test", addr, good); err != nil {
+		t.Fatal(err)
+	}
+	msgs := sk.wait(t, 1)
+	if len(msgs[0].to) != 1 || msgs[0].to[0] != "ops@acme.test" {
+		t.Fatalf("auto-response to %v", msgs[0].to)
+	}
+	m, err := mail.ReadMessage(bytes.NewReader(msgs[0].data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(m.Body)
+	if !strings.Contains(m.Header.Get("Subject"), "accepted") || !strings.Contains(string(body), "2 records loaded, 1 added, 1 invalid") {
+		t.Fatalf("auto-response %q:\n%s", m.Header.Get("Subject"), body)
+	}
+	rs, _ := e.st.ListCallListRequests(ctx, store.RequestFilter{AccountID: e.acc})
+	if len(rs) != 1 || rs[0].Source != store.SourceEmail || rs[0].FileName != "upload_08022020211200.csv" || rs[0].StartTime == nil {
+		t.Fatalf("requests: %+v", rs)
+	}
+
+	// A rejected file with status email off: the sender and the account
+	// holder (seed 001 note 3) hear about it.
+	bad := mailWith("ops@acme.test", addr, "bad", map[string]string{"list.csv": "phone;name\n", "photo.jpg": "x"}, []string{"list.csv", "photo.jpg"})
+	if err := send("ops@acme.test", addr, bad); err != nil {
+		t.Fatal(err)
+	}
+	msgs = sk.wait(t, 3)
+	toOwner := false
+	for _, mm := range msgs[1:] {
+		if strings.Join(mm.to, ",") == "owner@acme.test" {
+			toOwner = true
+			if !bytes.Contains(mm.data, []byte("REJECTED")) || !bytes.Contains(mm.data, []byte("photo.jpg")) || !bytes.Contains(mm.data, []byte("no records")) {
+				t.Errorf("owner notice:\n%s", mm.data)
+			}
+		}
+	}
+	if !toOwner {
+		t.Fatalf("the account holder was not notified of the rejected file: %+v", msgs)
+	}
+
+	// Status email on: holder + whitelisted selected recipient get the
+	// per-number report; the non-whitelisted one does not.
+	statusOn = true
+	if err := send("ops@acme.test", addr, good); err != nil {
+		t.Fatal(err)
+	}
+	msgs = sk.wait(t, 5)
+	st := msgs[4]
+	if msgs[3].to[0] == "ops@acme.test" {
+		st = msgs[4]
+	} else {
+		st = msgs[3]
+	}
+	if strings.Join(st.to, ",") != "owner@acme.test,status@acme.test" {
+		t.Fatalf("status email to %v", st.to)
+	}
+	sm, _ := mail.ReadMessage(bytes.NewReader(st.data))
+	raw, _ := io.ReadAll(sm.Body)
+	if !bytes.Contains(raw, []byte(`filename="request-`)) {
+		t.Fatalf("status email without the report:\n%s", raw)
+	}
+	// The attached report decodes to the per-number CSV (duplicate of the
+	// first upload's number is reported).
+	i := bytes.Index(raw, []byte("Content-Transfer-Encoding: base64\r\n\r\n"))
+	j := bytes.Index(raw[i:], []byte("\r\n--"))
+	rep, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(string(raw[i+len("Content-Transfer-Encoding: base64\r\n\r\n"):i+j]), "\r\n", ""))
+	if err != nil || !strings.HasPrefix(string(rep), "row,client-identifier,number") || !strings.Contains(string(rep), "PENDING") || !strings.Contains(string(rep), "INVALID") {
+		t.Fatalf("report %q %v", rep, err)
+	}
+	if ms.Sent() != 5 {
+		t.Errorf("Sent() = %d, want 5", ms.Sent())
+	}
+}
+
+func TestMailConfigValidate(t *testing.T) {
+	good := MailConfig{Domain: "u.test", Secret: make([]byte, 16), Relay: "127.0.0.1:25", From: "a@u.test"}
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for name, mut := range map[string]func(*MailConfig){
+		"domain": func(c *MailConfig) { c.Domain = "" },
+		"secret": func(c *MailConfig) { c.Secret = []byte("short") },
+		"relay":  func(c *MailConfig) { c.Relay = "" },
+		"port":   func(c *MailConfig) { c.Relay = "host" },
+		"from":   func(c *MailConfig) { c.From = "nope" },
+		"auth":   func(c *MailConfig) { c.RelayUser = "u" },
+	} {
+		c := good
+		mut(&c)
+		if err := c.Validate(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if MailAddress(good, 1, "Bad-ID") != "" {
+		t.Error("address for an id that cannot be in a mailbox name")
+	}
+	if _, _, ok := parseMailAddress(good, MailAddress(good, 7, "42")); !ok {
+		t.Error("round trip")
+	}
+}

@@ -1,0 +1,640 @@
+package calllistapi
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/dialer/calllist"
+	"github.com/switchyard/switchyard/store"
+)
+
+// FileResult is the outcome of one uploaded file (or one CSV of a zip):
+// the request it created, or why it was rejected.
+type FileResult struct {
+	File    string                 `json:"file"`
+	Request *store.CallListRequest `json:"request,omitempty"`
+	Error   string                 `json:"error,omitempty"`
+}
+
+// UploadResponse lists the results in upload order.
+type UploadResponse struct {
+	Files []FileResult `json:"files"`
+}
+
+// upload is POST /api/v1/calllists/uploads?flow_id=&format=: a multipart
+// body with one or more "file" parts (.csv or .zip). Each CSV becomes a
+// request; a file-level problem rejects that file only. Files stream from
+// the body (a zip is spooled to a temp file: its directory is at the end).
+func (h *handler) upload(c echo.Context) error {
+	acc, err := principal(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	format, err := calllist.ParseFormat(c.QueryParam("format"))
+	if err != nil {
+		return api.Invalid("format", "%v", err)
+	}
+	f, err := h.flow(ctx, acc, c.QueryParam("flow_id"))
+	if err != nil {
+		return err
+	}
+	if err := tooLarge(c, MaxUploadBody, "the upload"); err != nil {
+		return err
+	}
+	capBody(c, MaxUploadBody)
+	mr, err := c.Request().MultipartReader()
+	if err != nil {
+		return &api.Error{Code: api.CodeBadRequest, Message: "expected a multipart/form-data body with one or more \"file\" parts: " + err.Error()}
+	}
+	v, err := h.validator(ctx, acc)
+	if err != nil {
+		return err
+	}
+	var resp UploadResponse
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if isMaxBytes(err) {
+				return &api.Error{Code: "payload_too_large", Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("the upload exceeds %d MB", MaxUploadBody>>20)}
+			}
+			return &api.Error{Code: api.CodeBadRequest, Message: "malformed multipart body: " + err.Error()}
+		}
+		if part.FormName() != "file" || part.FileName() == "" {
+			_ = part.Close()
+			continue
+		}
+		name := path.Base(strings.ReplaceAll(part.FileName(), "\\", "/"))
+		switch strings.ToLower(path.Ext(name)) {
+		case ".csv", ".txt":
+			resp.Files = append(resp.Files, h.importFile(ctx, acc, f, v, name, part, format, store.SourceUpload))
+		case ".zip":
+			res, err := h.importZip(ctx, acc, f, v, name, part, format, store.SourceUpload)
+			if err != nil {
+				var ae *api.Error
+				if errors.As(err, &ae) {
+					return err
+				}
+				return &api.Error{Code: api.CodeBadRequest, Message: "reading the upload: " + err.Error()}
+			}
+			resp.Files = append(resp.Files, res...)
+		default:
+			resp.Files = append(resp.Files, FileResult{File: name, Error: "unsupported file type: upload a .csv or a .zip of .csv files"})
+		}
+		_ = part.Close()
+	}
+	if len(resp.Files) == 0 {
+		return api.Invalid("file", "no file in the upload: send one or more multipart parts named \"file\"")
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+// importFile imports one CSV/ADS file as one request.
+func (h *handler) importFile(ctx context.Context, acc int64, f Flow, v *calllist.Validator, name string, r io.Reader, format calllist.Format, src string) FileResult {
+	res := FileResult{File: name}
+	rd, err := calllist.NewReader(r, calllist.Options{Format: format, FileName: name, Location: h.d.Location, Variables: f.Variables, MaxBytes: calllist.MaxCSVBytes})
+	if err != nil {
+		res.Error = fileError(err)
+		return res
+	}
+	req, err := h.d.Store.ImportCallList(ctx, store.CallListImport{
+		AccountID: acc, FlowID: f.ID, FlowName: f.Name, FlowType: f.Type, Source: src, FileName: name,
+	}, source(rd.Next, v))
+	if err != nil {
+		res.Error = fileError(err)
+		if res.Error == "" {
+			h.log.Error("call list import failed", "file", name, "err", err)
+			res.Error = "internal error while storing the call list"
+		}
+		return res
+	}
+	res.Request = &req
+	return res
+}
+
+// fileError is the client message for a file-level rejection ("" if the
+// error is not the client's).
+func fileError(err error) string {
+	switch {
+	case errors.Is(err, calllist.ErrRejected), errors.Is(err, store.ErrInvalid):
+		return strings.TrimPrefix(strings.TrimPrefix(err.Error(), "store: import call list: "), "store: ")
+	case isMaxBytes(err):
+		return fmt.Sprintf("the upload exceeds %d MB", MaxUploadBody>>20)
+	case errors.Is(err, calllist.ErrZipLies):
+		return err.Error()
+	}
+	return ""
+}
+
+func (h *handler) importZip(ctx context.Context, acc int64, f Flow, v *calllist.Validator, name string, r io.Reader, format calllist.Format, src string) ([]FileResult, error) {
+	tmp, err := os.CreateTemp("", "switchyard-upload-*.zip")
+	if err != nil {
+		return nil, fmt.Errorf("spool zip: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	n, err := io.Copy(tmp, io.LimitReader(r, calllist.MaxZipBytes+1))
+	if err != nil {
+		if isMaxBytes(err) {
+			return []FileResult{{File: name, Error: fmt.Sprintf("the upload exceeds %d MB", MaxUploadBody>>20)}}, nil
+		}
+		return nil, err
+	}
+	if n > calllist.MaxZipBytes {
+		return []FileResult{{File: name, Error: fmt.Sprintf("%s: the zip exceeds %d MB", calllist.ErrTooLarge, calllist.MaxZipBytes>>20)}}, nil
+	}
+	var out []FileResult
+	err = calllist.ReadZip(tmp, n, func(zf calllist.ZipFile, zr io.Reader) error {
+		res := h.importFile(ctx, acc, f, v, zf.Name, zr, format, src)
+		res.File = name + "/" + zf.Name
+		out = append(out, res)
+		return nil
+	}, func(zf calllist.ZipFile, reason string) error {
+		out = append(out, FileResult{File: name + "/" + zf.Name, Error: reason})
+		return nil
+	})
+	if err != nil {
+		out = append(out, FileResult{File: name, Error: err.Error()})
+	}
+	return out, nil
+}
+
+// template is GET /api/v1/calllists/template?flow_id=: the flow's CSV
+// template (headers from its declared variables).
+func (h *handler) template(c echo.Context) error {
+	acc, err := principal(c)
+	if err != nil {
+		return err
+	}
+	f, err := h.flow(c.Request().Context(), acc, c.QueryParam("flow_id"))
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="calllist-template-%s.csv"`, safeName(f.ID)))
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", calllist.Template(f.Variables))
+}
+
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+func parseTimeParam(c echo.Context, name string, loc *time.Location) (*time.Time, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return nil, nil
+	}
+	t, err := calllist.ParseISOTime(v, loc)
+	if err != nil {
+		return nil, api.Invalid(name, "%v", err)
+	}
+	return &t, nil
+}
+
+func intParam(c echo.Context, name string, def int) (int, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, api.Invalid(name, "must be a non-negative integer")
+	}
+	return n, nil
+}
+
+// listRequests is the request summary dashboard: GET
+// /api/v1/calllists/requests?from=&to=&request_id=&flow_type=&flow_id=&limit=&offset=
+func (h *handler) listRequests(c echo.Context) error {
+	acc, err := principal(c)
+	if err != nil {
+		return err
+	}
+	f := store.RequestFilter{AccountID: acc, RequestID: c.QueryParam("request_id"), FlowType: c.QueryParam("flow_type"), FlowID: c.QueryParam("flow_id")}
+	if f.From, err = parseTimeParam(c, "from", h.d.Location); err != nil {
+		return err
+	}
+	if f.To, err = parseTimeParam(c, "to", h.d.Location); err != nil {
+		return err
+	}
+	if f.Limit, err = intParam(c, "limit", 50); err != nil {
+		return err
+	}
+	if f.Limit > store.MaxListLimit {
+		return api.Invalid("limit", "at most %d", store.MaxListLimit)
+	}
+	if f.Offset, err = intParam(c, "offset", 0); err != nil {
+		return err
+	}
+	if f.FlowType != "" && f.FlowType != FlowTypeOutbound && f.FlowType != FlowTypeDialer {
+		return api.Invalid("flow_type", "must be %s or %s", FlowTypeOutbound, FlowTypeDialer)
+	}
+	rs, err := h.d.Store.ListCallListRequests(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	if rs == nil {
+		rs = []store.CallListRequest{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"requests": rs})
+}
+
+// RequestDetail is a request with a page of its records.
+type RequestDetail struct {
+	store.CallListRequest
+	Records []store.CallListRecord `json:"records"`
+	// NextAfter continues the records: ?after=<NextAfter>; 0 at the end.
+	NextAfter int64 `json:"next_after,omitempty"`
+}
+
+// getRequest is GET /api/v1/calllists/requests/:id?after=&limit=
+func (h *handler) getRequest(c echo.Context) error {
+	acc, err := principal(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	req, err := h.d.Store.GetCallListRequest(ctx, acc, c.Param("id"))
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return api.NotFound("request %q not found", c.Param("id"))
+		}
+		return err
+	}
+	after, err := intParam(c, "after", 0)
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(c, "limit", 100)
+	if err != nil {
+		return err
+	}
+	if limit == 0 || limit > store.MaxListLimit {
+		return api.Invalid("limit", "between 1 and %d", store.MaxListLimit)
+	}
+	recs, err := h.d.Store.ListCallListRecords(ctx, acc, req.ID, int64(after), limit)
+	if err != nil {
+		return err
+	}
+	d := RequestDetail{CallListRequest: req, Records: recs}
+	if d.Records == nil {
+		d.Records = []store.CallListRecord{}
+	}
+	if len(recs) == limit {
+		d.NextAfter = recs[len(recs)-1].Row
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+// ReportHeader is the status report's CSV header.
+var ReportHeader = []string{"row", "client-identifier", "number", "numbers", "status", "reason", "starttime", "schedule-extension", "attempts", "updated"}
+
+// report is GET /api/v1/calllists/requests/:id/report.csv: one line per
+// uploaded row with its status and reason, streamed.
+func (h *handler) report(c echo.Context) error {
+	acc, err := principal(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	req, err := h.d.Store.GetCallListRequest(ctx, acc, c.Param("id"))
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return api.NotFound("request %q not found", c.Param("id"))
+		}
+		return err
+	}
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	w.Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="request-%s.csv"`, req.ID))
+	w.WriteHeader(http.StatusOK)
+	if err := h.writeReport(ctx, w, acc, req.ID); err != nil {
+		// The status line is out; all we can do is log and cut the body.
+		api.Logger(c).Error("status report interrupted", "request_id", req.ID, "err", err)
+	}
+	return nil
+}
+
+// writeReport writes a request's status report CSV.
+func (h *handler) writeReport(ctx context.Context, out io.Writer, acc int64, requestID string) error {
+	bw := bufio.NewWriter(out)
+	cw := csv.NewWriter(bw)
+	_ = cw.Write(ReportHeader)
+	err := h.d.Store.EachCallListRecord(ctx, acc, requestID, func(r store.CallListRecord) error {
+		st := ""
+		if r.StartTime != nil {
+			st = r.StartTime.In(h.d.Location).Format(time.RFC3339)
+		}
+		return cw.Write([]string{strconv.FormatInt(r.Row, 10), r.ClientIdentifier, r.PrimaryNumber, strings.Join(r.Numbers, "|"), r.Status, r.Reason,
+			st, r.ScheduleExtension, strconv.Itoa(r.Attempts), r.UpdatedAt.In(h.d.Location).Format(time.RFC3339)})
+	})
+	cw.Flush()
+	if err == nil {
+		err = cw.Error()
+	}
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// ---- white/blacklists and DNC ----
+
+// EntryInput is the body of POST /api/v1/calllists/access-lists.
+type EntryInput struct {
+	List  string `json:"list"`  // white | black
+	Kind  string `json:"kind"`  // phone | email | ipv4 | domain
+	Value string `json:"value"` // a phone number is normalised with the default country
+}
+
+func (h *handler) listEntries(c echo.Context) error {
+	acc, err := principal(c)
+	if err != nil {
+		return err
+	}
+	list := c.QueryParam("list")
+	if list != store.ListWhite && list != store.ListBlack {
+		return api.Invalid("list", "must be white or black")
+	}
+	es, err := h.d.Store.ListListEntries(c.Request().Context(), acc, list, c.QueryParam("kind"))
+	if err != nil {
+		return err
+	}
+	if es == nil {
+		es = []store.ListEntry{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"entries": es})
+}
+
+func (h *handler) addEntry(c echo.Context) error {
+	acc, err := principal(c)
+	if err != nil {
+		return err
+	}
+	var in EntryInput
+	if err := c.Bind(&in); err != nil {
+		return &api.Error{Code: api.CodeBadRequest, Message: "body must be JSON {list, kind, value}", Err: err}
+	}
+	if in.List == store.ListWhite && in.Kind == store.KindPhone {
+		return api.Invalid("kind", "a phone number is whitelisted after OTP verification: POST /api/v1/calllists/access-lists/phone-otp, then phone-verify")
+	}
+	v := in.Value
+	if in.Kind == store.KindPhone {
+		e, err := calllist.Normalize(v, h.d.Region)
+		if err != nil {
+			return api.Invalid("value", "%v", err)
+		}
+		v = e
+	}
+	e, err := h.d.Store.AddListEntry(c.Request().Context(), acc, in.List, in.Kind, v, false)
+	if err != nil {
+		switch {
+		case errors.Is(err, store.ErrInvalid):
+			return api.Invalid("value", "%s", strings.TrimSuffix(strings.TrimPrefix(err.Error(), "store: "), ": "+store.ErrInvalid.Error()))
+		case errors.Is(err, store.ErrConflict):
+			return api.Conflict("%s", strings.TrimSuffix(strings.TrimPrefix(err.Error(), "store: "), ": "+store.ErrConflict.Error()))
+		}
+		return err
+	}
+	return c.JSON(http.StatusCreated, e)
+}
+
+func (h *handler) deleteEntry(c echo.Context) error {
+	acc, err := principal(c)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return api.Invalid("id", "must be an integer")
+	}
+	if err := h.d.Store.DeleteListEntry(c.Request().Context(), acc, id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return api.NotFound("list entry %d not found", id)
+		}
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// DNCResponse reports a DNC list import.
+type DNCResponse struct {
+	Read     int         `json:"read"`
+	Added    int64       `json:"added"`
+	Rejected []RowReason `json:"rejected"`
+}
+
+// RowReason is a rejected line.
+type RowReason struct {
+	Line   int    `json:"line"`
+	Value  string `json:"value"`
+	Reason string `json:"reason"`
+}
+
+// uploadDNC is POST /api/v1/calllists/dnc: a multipart "file" (or a plain
+// text body) with one DNC/NDNC entry per line: a number, or a prefix
+// ending in "*" ("+9114*"). The first CSV column is used; a header line
+// without digits is skipped.
+func (h *handler) uploadDNC(c echo.Context) error {
+	acc, err := principal(c)
+	if err != nil {
+		return err
+	}
+	if err := tooLarge(c, MaxDNCBody, "the DNC list"); err != nil {
+		return err
+	}
+	capBody(c, MaxDNCBody)
+	var r io.Reader = c.Request().Body
+	name := "dnc"
+	if strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
+		mr, err := c.Request().MultipartReader()
+		if err != nil {
+			return &api.Error{Code: api.CodeBadRequest, Message: "malformed multipart body: " + err.Error()}
+		}
+		var part *multipart.Part
+		for {
+			p, err := mr.NextPart()
+			if err != nil {
+				return api.Invalid("file", "no \"file\" part in the upload")
+			}
+			if p.FormName() == "file" {
+				part = p
+				break
+			}
+		}
+		r, name = part, path.Base(part.FileName())
+	}
+	ctx := c.Request().Context()
+	resp := DNCResponse{Rejected: []RowReason{}}
+	batch := make([]store.DNCEntry, 0, 1000)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		n, err := h.d.Store.AddDNCEntries(ctx, acc, name, batch)
+		resp.Added += n
+		batch = batch[:0]
+		return err
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), 4096)
+	line := 0
+	for sc.Scan() {
+		line++
+		raw := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff"))
+		if i := strings.IndexByte(raw, ','); i >= 0 {
+			raw = strings.TrimSpace(raw[:i])
+		}
+		raw = strings.Trim(raw, `"`)
+		if raw == "" || (line == 1 && !strings.ContainsAny(raw, "0123456789")) {
+			continue
+		}
+		resp.Read++
+		e, reason := dncEntry(raw, h.d.Region)
+		if reason != "" {
+			if len(resp.Rejected) < 1000 {
+				resp.Rejected = append(resp.Rejected, RowReason{Line: line, Value: raw, Reason: reason})
+			}
+			continue
+		}
+		batch = append(batch, e)
+		if len(batch) == cap(batch) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if isMaxBytes(err) {
+			return &api.Error{Code: "payload_too_large", Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("the DNC list exceeds %d MB", MaxDNCBody>>20)}
+		}
+		return api.Invalid("file", "line %d: %v", line+1, err)
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+// dncEntry reads "+919876543210", "919876543210" or a prefix "+9198*".
+func dncEntry(raw, region string) (store.DNCEntry, string) {
+	if p, ok := strings.CutSuffix(raw, "*"); ok {
+		d := strings.TrimPrefix(p, "+")
+		if d == "" || len(d) > 15 || strings.Trim(d, "0123456789") != "" || d[0] == '0' {
+			return store.DNCEntry{}, "a prefix is + and 1–15 digits (country code first) followed by *"
+		}
+		return store.DNCEntry{Value: "+" + d, Prefix: true}, ""
+	}
+	e, err := calllist.Normalize(raw, region)
+	if err != nil {
+		return store.DNCEntry{}, err.Error()
+	}
+	return store.DNCEntry{Value: e}, ""
+}
+
+// OTPInput is the body of phone-otp ({value}) and phone-verify ({value, otp}).
+type OTPInput struct {
+	Value string `json:"value"`
+	OTP   string `json:"otp,omitempty"`
+}
+
+// OTPDigits is the length of the verification code.
+const OTPDigits = 6
+
+func storeMsg(err error, sentinel error) string {
+	return strings.TrimSuffix(strings.TrimPrefix(err.Error(), "store: "), ": "+sentinel.Error())
+}
+
+// sendOTP is POST /api/v1/calllists/access-lists/phone-otp: a voice call
+// reads a one-time code to the number (seed 001: whitelisted numbers are
+// verified through OTP; at most 10 per account).
+func (h *handler) sendOTP(c echo.Context) error {
+	acc, err := principal(c)
+	if err != nil {
+		return err
+	}
+	if h.d.OTP == nil {
+		return &api.Error{Code: api.CodeUnavailable, Message: "OTP verification calls are not configured on this server"}
+	}
+	var in OTPInput
+	if err := c.Bind(&in); err != nil {
+		return &api.Error{Code: api.CodeBadRequest, Message: "body must be JSON {value}", Err: err}
+	}
+	phone, err := calllist.Normalize(in.Value, h.d.Region)
+	if err != nil {
+		return api.Invalid("value", "%v", err)
+	}
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return err
+	}
+	code := fmt.Sprintf("%0*d", OTPDigits, n.Int64())
+	ctx := c.Request().Context()
+	if err := h.d.Store.SaveOTP(ctx, acc, phone, code); err != nil {
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			return api.Conflict("%s", storeMsg(err, store.ErrConflict))
+		case errors.Is(err, store.ErrInvalid):
+			return api.Invalid("value", "%s", storeMsg(err, store.ErrInvalid))
+		}
+		return err
+	}
+	if err := h.d.OTP.CallOTP(ctx, acc, phone, code); err != nil {
+		api.Logger(c).Warn("OTP call failed", "phone", phone, "err", err)
+		return &api.Error{Code: api.CodeUnavailable, Message: "the verification call could not be placed; try again later", Err: err}
+	}
+	return c.JSON(http.StatusAccepted, map[string]any{"phone": phone, "expires_in_seconds": int(store.OTPTTL.Seconds())})
+}
+
+// verifyOTP is POST /api/v1/calllists/access-lists/phone-verify.
+func (h *handler) verifyOTP(c echo.Context) error {
+	acc, err := principal(c)
+	if err != nil {
+		return err
+	}
+	var in OTPInput
+	if err := c.Bind(&in); err != nil {
+		return &api.Error{Code: api.CodeBadRequest, Message: "body must be JSON {value, otp}", Err: err}
+	}
+	phone, err := calllist.Normalize(in.Value, h.d.Region)
+	if err != nil {
+		return api.Invalid("value", "%v", err)
+	}
+	if in.OTP == "" {
+		return api.Invalid("otp", "required")
+	}
+	e, err := h.d.Store.VerifyOTP(c.Request().Context(), acc, phone, strings.TrimSpace(in.OTP))
+	if err != nil {
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			return api.Conflict("%s", storeMsg(err, store.ErrConflict))
+		case errors.Is(err, store.ErrInvalid):
+			return api.Invalid("otp", "%s", storeMsg(err, store.ErrInvalid))
+		}
+		return err
+	}
+	return c.JSON(http.StatusCreated, e)
+}

@@ -1,0 +1,610 @@
+// Package flowsapi serves the flow engine's admin API under /api/v1: flows
+// (drafts, validation, publishing, versions), configured webhooks, user
+// variables, DID → flow routes, the account's webhook HTTP policy, and a
+// call attempt's journey.
+package flowsapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/flows"
+	"github.com/switchyard/switchyard/store"
+)
+
+// Store is the persistence the handlers use (*store.Store implements it).
+type Store interface {
+	CreateFlow(ctx context.Context, accountID int64, in store.NewFlow) (store.Flow, error)
+	GetFlow(ctx context.Context, accountID, id int64) (store.Flow, error)
+	ListFlows(ctx context.Context, accountID int64) ([]store.Flow, error)
+	UpdateFlow(ctx context.Context, accountID, id int64, in store.NewFlow) (store.Flow, error)
+	DeleteFlow(ctx context.Context, accountID, id int64) error
+	PublishFlow(ctx context.Context, accountID, id int64) (store.FlowVersion, error)
+	GetFlowVersion(ctx context.Context, accountID, flowID int64, version int) (store.FlowVersion, error)
+	ListFlowVersions(ctx context.Context, accountID, flowID int64) ([]store.FlowVersion, error)
+	PutWebhook(ctx context.Context, accountID int64, name string, config json.RawMessage) (store.Webhook, error)
+	GetWebhook(ctx context.Context, accountID int64, name string) (store.Webhook, error)
+	ListWebhooks(ctx context.Context, accountID int64) ([]store.Webhook, error)
+	DeleteWebhook(ctx context.Context, accountID int64, name string) error
+	SetUserVar(ctx context.Context, accountID int64, name, value string) error
+	GetUserVar(ctx context.Context, accountID int64, name string) (string, bool, error)
+	ListUserVars(ctx context.Context, accountID int64) ([]store.UserVariable, error)
+	DeleteUserVar(ctx context.Context, accountID int64, name string) error
+	SetDIDRoute(ctx context.Context, accountID int64, did string, flowID int64) (store.DIDRoute, error)
+	ListDIDRoutes(ctx context.Context, accountID int64) ([]store.DIDRoute, error)
+	DeleteDIDRoute(ctx context.Context, accountID int64, did string) error
+	GetHTTPPolicy(ctx context.Context, accountID int64) (store.HTTPPolicy, error)
+	SetHTTPPolicy(ctx context.Context, accountID int64, allowHTTP bool, cidrs []string) (store.HTTPPolicy, error)
+	GetJourney(ctx context.Context, accountID int64, attemptID string) (store.Journey, error)
+}
+
+// Deps configures the handlers.
+type Deps struct {
+	Store Store
+	// Features is what the running engine supports (queues…); publishing a
+	// flow that needs more fails validation.
+	Features flows.Features
+}
+
+// Register adds the routes to the authenticated /api/v1 group.
+func Register(g *echo.Group, d Deps) {
+	h := &handler{d: d}
+	g.POST("/flows/validate", h.validate)
+	g.GET("/flows", h.listFlows)
+	g.POST("/flows", h.createFlow)
+	g.GET("/flows/:id", h.getFlow)
+	g.PUT("/flows/:id", h.updateFlow)
+	g.DELETE("/flows/:id", h.deleteFlow)
+	g.POST("/flows/:id/publish", h.publish)
+	g.GET("/flows/:id/versions", h.listVersions)
+	g.GET("/flows/:id/versions/:version", h.getVersion)
+	g.GET("/webhooks", h.listWebhooks)
+	g.GET("/webhooks/:name", h.getWebhook)
+	g.PUT("/webhooks/:name", h.putWebhook)
+	g.DELETE("/webhooks/:name", h.deleteWebhook)
+	g.GET("/variables", h.listVars)
+	g.GET("/variables/:name", h.getVar)
+	g.PUT("/variables/:name", h.putVar)
+	g.DELETE("/variables/:name", h.deleteVar)
+	g.GET("/dids", h.listDIDs)
+	g.PUT("/dids/:did", h.putDID)
+	g.DELETE("/dids/:did", h.deleteDID)
+	g.GET("/http-policy", h.getPolicy)
+	g.PUT("/http-policy", h.putPolicy)
+	g.GET("/calls/:id/journey", h.journey)
+}
+
+type handler struct{ d Deps }
+
+func account(c echo.Context) (int64, error) {
+	p, ok := api.PrincipalFrom(c)
+	if !ok || p.AccountID <= 0 {
+		return 0, api.ErrUnauthorized
+	}
+	return p.AccountID, nil
+}
+
+func pathID(c echo.Context, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, api.Invalid(name, "must be a positive integer, got %q", c.Param(name))
+	}
+	return id, nil
+}
+
+const maxBody = 1 << 20
+
+func readBody(c echo.Context) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(c.Request().Body, maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	if len(b) > maxBody {
+		return nil, &api.Error{Code: "too_large", Status: http.StatusRequestEntityTooLarge, Message: "flow document over 1 MiB"}
+	}
+	return b, nil
+}
+
+// invalidFlow writes a 422 with every problem: the usual error envelope
+// (naming the first problem's node and field) plus "problems".
+func invalidFlow(c echo.Context, ve *flows.ValidationError) error {
+	first := ve.Problems[0]
+	field := first.Field
+	if first.Node != "" {
+		field = "nodes[" + first.Node + "]." + first.Field
+	}
+	return c.JSON(http.StatusUnprocessableEntity, map[string]any{
+		"error":    api.ErrorDetail{Code: api.CodeInvalid, Message: ve.Error(), Field: field},
+		"problems": ve.Problems,
+	})
+}
+
+// FlowView is a flow as the API shows it.
+type FlowView struct {
+	store.Flow
+	Problems []flows.Problem `json:"problems"` // the draft's validation problems (empty when publishable)
+}
+
+func (h *handler) view(f store.Flow) FlowView {
+	v := FlowView{Flow: f, Problems: []flows.Problem{}}
+	if _, err := flows.Parse(f.Draft, h.d.Features); err != nil {
+		var ve *flows.ValidationError
+		if errors.As(err, &ve) {
+			v.Problems = ve.Problems
+		}
+	}
+	return v
+}
+
+func (h *handler) validate(c echo.Context) error {
+	if _, err := account(c); err != nil {
+		return err
+	}
+	b, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	_, perr := flows.Parse(b, h.d.Features)
+	var ve *flows.ValidationError
+	if errors.As(perr, &ve) {
+		return c.JSON(http.StatusOK, map[string]any{"valid": false, "problems": ve.Problems})
+	}
+	if perr != nil {
+		return perr
+	}
+	return c.JSON(http.StatusOK, map[string]any{"valid": true, "problems": []flows.Problem{}})
+}
+
+// draftInput decodes a flow document far enough to store it as a draft: it
+// must be a JSON flow object with a name and a known type; graph problems
+// are reported, not refused (a draft may be work in progress).
+func draftInput(b []byte) (store.NewFlow, error) {
+	f, err := flows.Decode(b)
+	if err != nil {
+		var ve *flows.ValidationError
+		if errors.As(err, &ve) {
+			return store.NewFlow{}, ve
+		}
+		return store.NewFlow{}, api.Invalid("document", "%v", err)
+	}
+	if strings.TrimSpace(f.Name) == "" {
+		return store.NewFlow{}, api.Invalid("name", "is required")
+	}
+	known := false
+	for _, t := range flows.FlowTypes {
+		known = known || t == f.Type
+	}
+	if !known {
+		return store.NewFlow{}, api.Invalid("type", "must be one of %s (got %q)", strings.Join(flows.FlowTypes, ", "), f.Type)
+	}
+	return store.NewFlow{Name: f.Name, Type: f.Type, Draft: json.RawMessage(b)}, nil
+}
+
+func (h *handler) createFlow(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	b, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	in, err := draftInput(b)
+	var ve *flows.ValidationError
+	if errors.As(err, &ve) {
+		return invalidFlow(c, ve)
+	}
+	if err != nil {
+		return err
+	}
+	f, err := h.d.Store.CreateFlow(c.Request().Context(), acct, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, h.view(f))
+}
+
+func (h *handler) listFlows(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	fs, err := h.d.Store.ListFlows(c.Request().Context(), acct)
+	if err != nil {
+		return err
+	}
+	out := make([]FlowView, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, h.view(f))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"flows": out})
+}
+
+func (h *handler) getFlow(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	f, err := h.d.Store.GetFlow(c.Request().Context(), acct, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, h.view(f))
+}
+
+func (h *handler) updateFlow(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	b, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	in, err := draftInput(b)
+	var ve *flows.ValidationError
+	if errors.As(err, &ve) {
+		return invalidFlow(c, ve)
+	}
+	if err != nil {
+		return err
+	}
+	f, err := h.d.Store.UpdateFlow(c.Request().Context(), acct, id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, h.view(f))
+}
+
+func (h *handler) deleteFlow(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.d.Store.DeleteFlow(c.Request().Context(), acct, id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (h *handler) publish(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	f, err := h.d.Store.GetFlow(ctx, acct, id)
+	if err != nil {
+		return err
+	}
+	if _, err := flows.Parse(f.Draft, h.d.Features); err != nil {
+		var ve *flows.ValidationError
+		if errors.As(err, &ve) {
+			return invalidFlow(c, ve)
+		}
+		return err
+	}
+	v, err := h.d.Store.PublishFlow(ctx, acct, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, v)
+}
+
+func (h *handler) listVersions(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if _, err := h.d.Store.GetFlow(ctx, acct, id); err != nil {
+		return err
+	}
+	vs, err := h.d.Store.ListFlowVersions(ctx, acct, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"versions": vs})
+}
+
+func (h *handler) getVersion(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ver := 0
+	if p := c.Param("version"); p != "current" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n <= 0 {
+			return api.Invalid("version", "must be a positive integer or \"current\", got %q", p)
+		}
+		ver = n
+	}
+	v, err := h.d.Store.GetFlowVersion(c.Request().Context(), acct, id, ver)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// --- webhooks -----------------------------------------------------------------
+
+func (h *handler) listWebhooks(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	ws, err := h.d.Store.ListWebhooks(c.Request().Context(), acct)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"webhooks": ws})
+}
+
+func (h *handler) getWebhook(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	w, err := h.d.Store.GetWebhook(c.Request().Context(), acct, c.Param("name"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, w)
+}
+
+func (h *handler) putWebhook(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	b, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	var w flows.WebhookConfig
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&w); err != nil {
+		return api.Invalid("body", "not a webhook object (method, url, username, password, headers, query, body_type, body): %v", err)
+	}
+	if ps := flows.ValidateWebhook(w); len(ps) > 0 {
+		msgs := make([]string, 0, len(ps))
+		for _, p := range ps {
+			msgs = append(msgs, p.String())
+		}
+		return api.Invalid(strings.TrimPrefix(ps[0].Field, "params."), "%s", strings.Join(msgs, "; "))
+	}
+	norm, _ := json.Marshal(w)
+	saved, err := h.d.Store.PutWebhook(c.Request().Context(), acct, c.Param("name"), norm)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, saved)
+}
+
+func (h *handler) deleteWebhook(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	if err := h.d.Store.DeleteWebhook(c.Request().Context(), acct, c.Param("name")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// --- user variables -----------------------------------------------------------
+
+func varName(c echo.Context) string { return strings.TrimPrefix(c.Param("name"), "$user.key.") }
+
+func (h *handler) listVars(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	vs, err := h.d.Store.ListUserVars(c.Request().Context(), acct)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"variables": vs})
+}
+
+func (h *handler) getVar(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	v, ok, err := h.d.Store.GetUserVar(c.Request().Context(), acct, varName(c))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return api.NotFound("user variable %q is not set", varName(c))
+	}
+	return c.JSON(http.StatusOK, map[string]string{"name": varName(c), "value": v})
+}
+
+func (h *handler) putVar(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Value *string `json:"value"`
+	}
+	b, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &in); err != nil || in.Value == nil {
+		return api.Invalid("value", "body must be {\"value\": \"...\"}")
+	}
+	if err := h.d.Store.SetUserVar(c.Request().Context(), acct, varName(c), *in.Value); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"name": varName(c), "value": *in.Value})
+}
+
+func (h *handler) deleteVar(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	if err := h.d.Store.DeleteUserVar(c.Request().Context(), acct, varName(c)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// --- DIDs ---------------------------------------------------------------------
+
+func (h *handler) listDIDs(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	rs, err := h.d.Store.ListDIDRoutes(c.Request().Context(), acct)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"dids": rs})
+}
+
+func (h *handler) putDID(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		FlowID int64 `json:"flow_id"`
+	}
+	b, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &in); err != nil || in.FlowID <= 0 {
+		return api.Invalid("flow_id", "body must be {\"flow_id\": <id of an inbound flow>}")
+	}
+	ctx := c.Request().Context()
+	f, err := h.d.Store.GetFlow(ctx, acct, in.FlowID)
+	if err != nil {
+		return err
+	}
+	if f.Type != flows.TypeInbound {
+		return api.Invalid("flow_id", "flow %d is a %s flow; DIDs route to inbound flows", f.ID, f.Type)
+	}
+	r, err := h.d.Store.SetDIDRoute(ctx, acct, c.Param("did"), in.FlowID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+func (h *handler) deleteDID(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	if err := h.d.Store.DeleteDIDRoute(c.Request().Context(), acct, c.Param("did")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// --- HTTP policy ----------------------------------------------------------------
+
+type policyView struct {
+	AllowHTTP     bool     `json:"allow_http"`
+	AllowNetworks []string `json:"allow_networks"`
+}
+
+func toPolicyView(p store.HTTPPolicy) policyView {
+	v := policyView{AllowHTTP: p.AllowHTTP, AllowNetworks: []string{}}
+	for _, n := range p.Networks() {
+		v.AllowNetworks = append(v.AllowNetworks, n.String())
+	}
+	return v
+}
+
+func (h *handler) getPolicy(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	p, err := h.d.Store.GetHTTPPolicy(c.Request().Context(), acct)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toPolicyView(p))
+}
+
+func (h *handler) putPolicy(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	var in policyView
+	b, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &in); err != nil {
+		return api.Invalid("body", "must be {\"allow_http\": bool, \"allow_networks\": [\"10.0.0.0/8\", ...]}")
+	}
+	p, err := h.d.Store.SetHTTPPolicy(c.Request().Context(), acct, in.AllowHTTP, in.AllowNetworks)
+	if err != nil {
+		if errors.Is(err, store.ErrInvalid) {
+			return api.Invalid("allow_networks", "%v", strings.TrimPrefix(strings.TrimSuffix(err.Error(), ": "+store.ErrInvalid.Error()), "store: "))
+		}
+		return err
+	}
+	return c.JSON(http.StatusOK, toPolicyView(p))
+}
+
+// --- journey --------------------------------------------------------------------
+
+func (h *handler) journey(c echo.Context) error {
+	acct, err := account(c)
+	if err != nil {
+		return err
+	}
+	j, err := h.d.Store.GetJourney(c.Request().Context(), acct, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, j)
+}
