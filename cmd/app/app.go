@@ -15,8 +15,13 @@ import (
 	ariv6 "github.com/CyCoreSystems/ari/v6"
 
 	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/api/calllistapi"
+	"github.com/switchyard/switchyard/api/flowsapi"
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/ari/fastagi"
+	"github.com/switchyard/switchyard/dialer/calllist"
+	"github.com/switchyard/switchyard/flows"
+	"github.com/switchyard/switchyard/flows/flowstore"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -29,6 +34,8 @@ type App struct {
 	http    *api.Server
 	agi     *fastagi.Server
 	ari     *ari.Manager
+	flows   *flows.Engine
+	flowsDB *flowstore.Adapter
 
 	httpLn, agiLn net.Listener
 
@@ -70,6 +77,10 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	if err != nil {
 		return nil, err
 	}
+	a.flowsDB = &flowstore.Adapter{S: a.store}
+	a.flows = &flows.Engine{UserVars: a.flowsDB, Webhooks: a.flowsDB, Journeys: a.flowsDB,
+		Policy: a.flowsDB.Policy, Logger: log.With("component", "flows")}
+	a.flowsDB.Features = a.flows.Features()
 	a.ari = ari.NewManager(ari.ManagerConfig{
 		Client:   client,
 		Recorder: recorder{a.store},
@@ -84,6 +95,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	})
 
 	a.agi = fastagi.New(cfg.AGIAddr, log)
+	a.agi.Handle("flow/", a.flows.AGIHandler(cfg.ARIApp, a.flowsDB))
 
 	a.http = api.New(api.Deps{
 		Version: version,
@@ -102,6 +114,9 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 			return api.Principal{AccountID: p.AccountID, KeyID: p.KeyID}, nil
 		},
 		Registerer: reg, Gatherer: reg,
+		// Uploads (a 25 MB zip, 50 MB DNC lists) have their own caps in
+		// calllistapi; this is the outer bound.
+		BodyLimit: "51M",
 		ErrorMap: []api.ErrorMapping{
 			{Target: store.ErrNotFound, Code: api.CodeNotFound},
 			{Target: store.ErrInvalid, Code: api.CodeInvalid},
@@ -110,6 +125,11 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 			{Target: ari.ErrNotConnected, Code: api.CodeUnavailable},
 		},
 	}, log)
+
+	flowsapi.Register(a.http.API(), flowsapi.Deps{Store: a.store, Features: a.flows.Features()})
+	lists := calllistapi.Deps{Store: a.store, Flows: a.flowsDB, Logger: log.With("component", "calllists")}
+	calllistapi.Register(a.http.API(), lists)
+	calllistapi.RegisterKairos(a.http.Echo().Group(""), lists)
 
 	var lc net.ListenConfig
 	if a.httpLn, err = lc.Listen(ctx, "tcp", cfg.HTTPAddr); err != nil {
@@ -240,14 +260,24 @@ func (a *App) checkARI(context.Context) (bool, string, map[string]any) {
 }
 
 // routeInbound decides what runs a channel that entered the application by
-// itself. Until DID → flow mapping exists, every inbound call hears the
-// no-service announcement and is hung up, unrecorded (no tenant owns it).
-func (a *App) routeInbound(_ context.Context, ev *ariv6.StasisStart) ari.Route {
-	kind := ""
-	if len(ev.Args) > 0 {
-		kind = ev.Args[0]
+// itself: inbound calls run their DID's published flow (the version current
+// when the call arrived), FastAGI hand-offs run the named flow. A caller on
+// the flow account's blacklist is hung up before any flow runs. Anything
+// else hears the no-service announcement and is hung up, unrecorded (no
+// tenant owns it).
+func (a *App) routeInbound(ctx context.Context, ev *ariv6.StasisStart) ari.Route {
+	r := a.flows.Route(a.flowsDB)(ctx, ev)
+	if r.Handler != nil && r.Attempt != nil && a.blacklisted(ctx, r.Attempt.AccountID, r.Attempt.CLI) {
+		a.log.Info("blacklisted caller refused", "channel", ev.Channel.ID, "account", r.Attempt.AccountID)
+		return ari.Route{Attempt: r.Attempt, Handler: func(ctx context.Context, c *ari.Call) error {
+			c.SetStatus("BLACKLISTED")
+			return c.Hangup(ctx, "rejected")
+		}}
 	}
-	a.log.Info("unrouted call", "channel", ev.Channel.ID, "args", ev.Args, "kind", kind)
+	if r.Handler != nil {
+		return r
+	}
+	a.log.Info("unrouted call", "channel", ev.Channel.ID, "args", ev.Args)
 	return ari.Route{Handler: func(ctx context.Context, c *ari.Call) error {
 		if err := c.Answer(ctx); err != nil {
 			return err
@@ -255,4 +285,23 @@ func (a *App) routeInbound(_ context.Context, ev *ariv6.StasisStart) ari.Route {
 		_, err := c.Play(ctx, ari.PlayOptions{Timeout: 30 * time.Second}, "sound:ss-noservice")
 		return err
 	}}
+}
+
+// blacklisted reports whether cli is on the account's number blacklist.
+// A store error lets the call through (logged): refusing every caller
+// because of a database hiccup would be worse.
+func (a *App) blacklisted(ctx context.Context, accountID int64, cli string) bool {
+	if cli == "" {
+		return false
+	}
+	num, err := calllist.Normalize(cli, "")
+	if err != nil {
+		num = cli
+	}
+	bl, err := a.store.IsBlacklistedNumber(ctx, accountID, num)
+	if err != nil {
+		a.log.Warn("blacklist check failed; letting the call through", "account", accountID, "error", err)
+		return false
+	}
+	return bl
 }

@@ -1,12 +1,15 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/ari/fastagi"
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
@@ -309,5 +313,112 @@ func TestFastAGIThroughDaemon(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("the daemon's FastAGI handler was never called")
+	}
+}
+
+// apiCall sends an authenticated JSON request to the daemon.
+func apiCall(t *testing.T, a *app.App, key, method, path string, body any) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		switch b := body.(type) {
+		case []byte:
+			rd = bytes.NewReader(b)
+		default:
+			j, err := json.Marshal(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rd = bytes.NewReader(j)
+		}
+	}
+	req, _ := http.NewRequest(method, "http://"+a.Addr()+path, rd)
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+// TestInboundFlowEndToEnd: a flow created, published and mapped to a DID
+// through the API runs on an inbound call through the whole daemon; the
+// attempt is recorded with the flow's status and its journey is served.
+func TestInboundFlowEndToEnd(t *testing.T) {
+	a, _ := boot(t, nil)
+	ctx := context.Background()
+	acc, _ := a.Store().CreateAccount(ctx, "acme")
+	_, key, _ := a.Store().CreateAPIKey(ctx, acc.ID, "k")
+	flow := []byte(`{"format":1,"name":"PIN line","type":"inbound","start":"answer","variables":["pin"],
+	  "nodes":[
+	    {"id":"answer","type":"answer","exits":["pin","end"]},
+	    {"id":"pin","type":"gather","params":{"min_digits":3,"max_digits":3,"timeout":8,"variable":"$flow.key.pin"},"exits":["thanks","end"]},
+	    {"id":"thanks","type":"play","params":{"media":["sound:beep"]},"exits":["end"]},
+	    {"id":"end","type":"hangup","params":{"cause":16}}]}`)
+	code, body := apiCall(t, a, key, http.MethodPost, "/api/v1/flows", flow)
+	if code != http.StatusCreated {
+		t.Fatalf("create flow: %d %s", code, body)
+	}
+	var created struct {
+		ID int64 `json:"id"`
+	}
+	_ = json.Unmarshal(body, &created)
+	if code, body := apiCall(t, a, key, http.MethodPost, "/api/v1/flows/"+strconv.FormatInt(created.ID, 10)+"/publish", nil); code != http.StatusOK && code != http.StatusCreated {
+		t.Fatalf("publish: %d %s", code, body)
+	}
+	did := "+4930555" + strconv.Itoa(int(time.Now().UnixNano()%10000))
+	if code, body := apiCall(t, a, key, http.MethodPut, "/api/v1/dids/"+url.PathEscape(did), map[string]any{"flow_id": created.ID}); code/100 != 2 {
+		t.Fatalf("map DID: %d %s", code, body)
+	}
+	eventually(t, 15*time.Second, "ARI connected", func() bool { return a.Calls().Stream().State().Connected })
+	// The caller: its far half enters from-trunk with the DID; its own
+	// half presses 1, 2, 3.
+	if _, err := a.Calls().Client().Originate(ctx, ari.OriginateRequest{
+		Endpoint: "Local/" + did + "@from-trunk", Context: "customers", Extension: "answer-dtmf-123", Priority: 1,
+		Variables: map[string]string{"SWITCHYARD_APP": a.Config().ARIApp},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var at store.Attempt
+	eventually(t, 30*time.Second, "inbound attempt finished", func() bool {
+		page, err := a.Store().ListAttempts(ctx, store.AttemptFilter{AccountID: acc.ID, Limit: 10})
+		if err != nil || len(page.Attempts) == 0 {
+			return false
+		}
+		at = page.Attempts[0]
+		return at.State == store.StateFinished
+	})
+	if at.Status != "IVR_FINISHED" || at.DTMF != "123" || at.DNIS != did || at.Direction != store.DirectionInbound {
+		t.Errorf("attempt = status %s dtmf %q dnis %q direction %s", at.Status, at.DTMF, at.DNIS, at.Direction)
+	}
+	code, body = apiCall(t, a, key, http.MethodGet, "/api/v1/calls/"+at.ID+"/journey", nil)
+	if code != http.StatusOK || !strings.Contains(string(body), `"pin"`) || !strings.Contains(string(body), "123") {
+		t.Errorf("journey: %d %s", code, body)
+	}
+}
+
+// TestOpenAPIMatchesRoutes: every route the daemon serves is documented in
+// openapi.yaml and every documented path is served.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	a, _ := boot(t, func(c *app.Config) { c.ARIURL, c.ARIUser, c.ARIPassword = "http://127.0.0.1:1/ari", "u", "p" })
+	doc := api.DocumentedPaths()
+	served := map[string]bool{}
+	for _, r := range a.HTTP().Echo().Routes() {
+		if strings.HasSuffix(r.Path, "/*") || r.Method == "echo_route_not_found" {
+			continue
+		}
+		p := api.SpecPath(r.Path)
+		served[p] = true
+		if !doc[p] {
+			t.Errorf("%s %s is served but not in openapi.yaml", r.Method, p)
+		}
+	}
+	for p := range doc {
+		if !served[p] {
+			t.Errorf("openapi.yaml documents %s, which the daemon does not serve", p)
+		}
 	}
 }
