@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
@@ -53,7 +54,12 @@ type Options struct {
 	// application (ARI event filter). Nil means DefaultDisallowedEvents;
 	// an empty non-nil slice sends everything.
 	DisallowEvents []string
-	Logger         *slog.Logger
+	// OnRequest, if set, is called when a REST request is issued (handed
+	// to the transport, written=false) and when it has been written to
+	// Asterisk (after any wait for a pooled connection, written=true).
+	// Benchmarks time "event received → next command issued" with it.
+	OnRequest func(method, path string, written bool, at time.Time)
+	Logger    *slog.Logger
 }
 
 // DefaultDisallowedEvents are events Switchyard does not use: dialplan
@@ -71,6 +77,7 @@ type Client struct {
 	hc       *http.Client
 	log      *slog.Logger
 	disallow []string
+	onReq    func(method, path string, written bool, at time.Time)
 }
 
 // Error is a non-2xx answer from ARI.
@@ -148,6 +155,7 @@ func NewClient(o Options) (*Client, error) {
 		hc:       &http.Client{Transport: tr},
 		log:      o.Logger,
 		disallow: disallow,
+		onReq:    o.OnRequest,
 	}, nil
 }
 
@@ -173,6 +181,12 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 			return fmt.Errorf("ari %s %s: encode body: %w", method, path, err)
 		}
 		rd = bytes.NewReader(b)
+	}
+	if c.onReq != nil {
+		c.onReq(method, path, false, time.Now())
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			WroteRequest: func(httptrace.WroteRequestInfo) { c.onReq(method, path, true, time.Now()) },
+		})
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {

@@ -165,7 +165,27 @@ func BenchmarkFlowCallRate(b *testing.B) {
 	}
 	var events atomic.Int64
 	app := "sybench-" + uuid.NewString()[:8]
-	client, err := ari.NewClient(ari.Options{URL: info.URL, User: info.User, Password: info.Password, App: app, Logger: testLogger(b)})
+	// "DTMF received → next ARI command issued", inside Switchyard: when
+	// the router dispatched the digit, and when the hangup that follows it
+	// was written to Asterisk.
+	var issuedMu sync.Mutex
+	dtmfIn, hangupIssued, hangupOut := map[string]time.Time{}, map[string]time.Time{}, map[string]time.Time{}
+	maxConns, _ := strconv.Atoi(os.Getenv("SWITCHYARD_FLOW_BENCH_CONNS"))
+	client, err := ari.NewClient(ari.Options{URL: info.URL, User: info.User, Password: info.Password, App: app, Logger: testLogger(b),
+		MaxConns: maxConns,
+		OnRequest: func(method, path string, written bool, at time.Time) {
+			if id, ok := strings.CutPrefix(path, "/channels/"); ok && method == http.MethodDelete && !strings.Contains(id, "/") {
+				into := hangupIssued
+				if written {
+					into = hangupOut
+				}
+				issuedMu.Lock()
+				if _, seen := into[id]; !seen {
+					into[id] = at
+				}
+				issuedMu.Unlock()
+			}
+		}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -182,6 +202,15 @@ func BenchmarkFlowCallRate(b *testing.B) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	m.Router().Listen("ChannelDtmfReceived", func(ev ariv6.Event) {
+		d := ev.(*ariv6.ChannelDtmfReceived)
+		now := time.Now()
+		issuedMu.Lock()
+		if _, seen := dtmfIn[d.Channel.ID]; !seen {
+			dtmfIn[d.Channel.ID] = now
+		}
+		issuedMu.Unlock()
+	})
 	e := &Engine{Policy: func(context.Context, int64) NetPolicy { return loopback }, Logger: testLogger(b)}
 	fv := FlowVersion{AccountID: 1, FlowID: 1, Version: 1, Flow: f}
 
@@ -246,6 +275,31 @@ func BenchmarkFlowCallRate(b *testing.B) {
 	// Under overload a flow may time out (gather, webhook): reported, and
 	// the first few paths logged, rather than failing the benchmark.
 	b.ReportMetric(float64(failed.Load()), "other_path")
+	// Issued latency: only digits that arrived while the gather waited
+	// (a digit typed ahead during the webhook measures the webhook).
+	var issued, written []time.Duration
+	issuedMu.Lock()
+	tm.mu.Lock()
+	for id, in := range dtmfIn {
+		if g, waiting := tm.gather[id]; !waiting || g.After(in) {
+			continue
+		}
+		if out, ok := hangupIssued[id]; ok {
+			issued = append(issued, max(out.Sub(in), 0))
+		}
+		if out, ok := hangupOut[id]; ok {
+			written = append(written, max(out.Sub(in), 0))
+		}
+	}
+	tm.mu.Unlock()
+	issuedMu.Unlock()
+	slices.Sort(issued)
+	slices.Sort(written)
+	b.ReportMetric(float64(pct(issued, 0.5).Microseconds())/1000, "issued_p50_ms")
+	b.ReportMetric(float64(pct(issued, 0.99).Microseconds())/1000, "issued_p99_ms")
+	b.ReportMetric(float64(pct(written, 0.99).Microseconds())/1000, "written_p99_ms")
+	fmt.Printf("BenchmarkFlowCallRate: DTMF received -> next ARI command issued p50=%v p99=%v; -> written to Asterisk (after the connection pool) p50=%v p99=%v (%d samples)\n",
+		pct(issued, 0.5), pct(issued, 0.99), pct(written, 0.5), pct(written, 0.99), len(issued))
 	lat := tm.latencies()
 	deliver, act := tm.split()
 	fmt.Printf("BenchmarkFlowCallRate: of which DTMF observed -> digit in the flow p50=%v p99=%v; digit -> hangup request at Asterisk p50=%v p99=%v\n",

@@ -73,7 +73,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	}
 
 	client, err := ari.NewClient(ari.Options{URL: cfg.ARIURL, User: cfg.ARIUser, Password: cfg.ARIPassword,
-		App: cfg.ARIApp, Logger: log.With("component", "ari")})
+		App: cfg.ARIApp, MaxConns: cfg.ARIMaxConns, Logger: log.With("component", "ari")})
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,7 @@ const (
 	EnvLogLevel        = "SWITCHYARD_LOG_LEVEL"
 	EnvLogFormat       = "SWITCHYARD_LOG_FORMAT"
 	EnvShutdownTimeout = "SWITCHYARD_SHUTDOWN_TIMEOUT"
+	EnvARIMaxConns     = "SWITCHYARD_ARI_MAX_CONNS"
 	EnvNode            = "SWITCHYARD_NODE"
 )
 
@@ -47,6 +48,9 @@ const (
 	DefaultLogLevel        = "info"
 	DefaultLogFormat       = "text"
 	DefaultShutdownTimeout = 30 * time.Second
+	// DefaultARIMaxConns stays below Asterisk's default http.conf
+	// sessionlimit (100), which also counts the events websocket.
+	DefaultARIMaxConns = 64
 
 	// SQLiteFileName is the embedded database file inside DataDir.
 	SQLiteFileName = "switchyard.db"
@@ -87,6 +91,8 @@ type Config struct {
 	LogFormat string
 	// ShutdownTimeout bounds how long live calls and requests may take to finish on shutdown.
 	ShutdownTimeout time.Duration
+	// ARIMaxConns bounds concurrent REST connections to Asterisk.
+	ARIMaxConns int
 	// NodeName identifies this instance in logs and records (default: hostname).
 	NodeName string
 }
@@ -103,6 +109,7 @@ func Default() Config {
 		LogLevel:        DefaultLogLevel,
 		LogFormat:       DefaultLogFormat,
 		ShutdownTimeout: DefaultShutdownTimeout,
+		ARIMaxConns:     DefaultARIMaxConns,
 		NodeName:        defaultNodeName(),
 	}
 }
@@ -218,6 +225,19 @@ var settings = []setting{
 			return nil
 		},
 		get: func(c *Config) string { return c.ShutdownTimeout.String() },
+	},
+	{
+		Setting: Setting{Env: EnvARIMaxConns, Flag: "ari-max-conns", Default: strconv.Itoa(DefaultARIMaxConns),
+			Description: "Concurrent REST connections to Asterisk (1-4000); keep below http.conf sessionlimit. The shipped config allows 4000: 256 suits call bursts."},
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 1 || n > 4000 {
+				return fmt.Errorf("%q is not a whole number from 1 to 4000", v)
+			}
+			c.ARIMaxConns = n
+			return nil
+		},
+		get: func(c *Config) string { return strconv.Itoa(c.ARIMaxConns) },
 	},
 	stringSetting(EnvNode, "node", "(hostname)",
 		"Name of this instance in logs and call records ([A-Za-z0-9._-], at most 64).",

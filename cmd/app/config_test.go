@@ -192,6 +192,16 @@ func TestConfigSettings(t *testing.T) {
 		// SWITCHYARD_LOG_FORMAT
 		{name: "log format json", env: map[string]string{EnvLogFormat: "json"}},
 		{name: "log format bad", env: map[string]string{EnvLogFormat: "xml"}, valErr: []string{EnvLogFormat}},
+		// SWITCHYARD_ARI_MAX_CONNS
+		{name: "max conns 256", env: map[string]string{EnvARIMaxConns: "256"},
+			check: func(t *testing.T, c Config) {
+				if c.ARIMaxConns != 256 {
+					t.Errorf("ARIMaxConns = %d", c.ARIMaxConns)
+				}
+			}},
+		{name: "max conns zero", env: map[string]string{EnvARIMaxConns: "0"}, loadErr: []string{EnvARIMaxConns}},
+		{name: "max conns word", env: map[string]string{EnvARIMaxConns: "many"}, loadErr: []string{EnvARIMaxConns}},
+		{name: "max conns too many", env: map[string]string{EnvARIMaxConns: "5000"}, loadErr: []string{EnvARIMaxConns}},
 		// SWITCHYARD_SHUTDOWN_TIMEOUT
 		{name: "shutdown 45s", env: map[string]string{EnvShutdownTimeout: "45s"},
 			check: func(t *testing.T, c Config) { eq(t, c.ShutdownTimeout, 45*time.Second) }},
