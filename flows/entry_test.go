@@ -91,8 +91,7 @@ func TestInboundIVRExample(t *testing.T) {
 		return FlowVersion{AccountID: 4, FlowID: 77, Version: 2, Flow: f}, nil
 	}}
 	e := &Engine{Now: func() time.Time { return monday10 }}
-	var h *harness
-	h = startManager(t, e.Route(res))
+	h := startManager(t, e.Route(res))
 	e.Journeys = h.j
 	e.Logger = testLogger(t)
 	// The caller presses 1 (menu), then 1234# (account).

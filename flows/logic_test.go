@@ -130,7 +130,7 @@ func crmServer(t *testing.T, answers map[string]string) (*httptest.Server, func(
 	var seen []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
-			http.Error(w, "POST only", 405)
+			http.Error(w, "POST only", http.StatusMethodNotAllowed)
 			return
 		}
 		b, _ := io.ReadAll(r.Body)

@@ -180,7 +180,9 @@ func TestFlowsCRUDPublishAndVersions(t *testing.T) {
 	if code, out = e.do(e.key, "PUT", "/api/v1/dids/+4930555002", fmt.Sprintf(`{"flow_id": %d}`, out2)); code != 422 || !strings.Contains(fmt.Sprint(out), "DIDs route to inbound flows") {
 		t.Errorf("DID to outbound flow: %d %v", code, out)
 	}
-	code, out = e.do(e.other, "POST", "/api/v1/flows", ivr)
+	if code, out = e.do(e.other, "POST", "/api/v1/flows", ivr); code != 201 {
+		t.Fatalf("create the other account's flow: %d %v", code, out)
+	}
 	otherFlow := int64(out["id"].(float64))
 	if code, out = e.do(e.other, "PUT", "/api/v1/dids/+4930555001", fmt.Sprintf(`{"flow_id": %d}`, otherFlow)); code != 409 {
 		t.Errorf("DID of another account: %d %v", code, out)
