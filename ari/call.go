@@ -303,7 +303,9 @@ func (c *Call) check(err error) error {
 	// A 404 for our own channel means it is gone even if its events are
 	// still in flight.
 	if errors.Is(err, ErrNotFound) {
-		if _, gerr := c.client.Channel(context.Background(), c.ID); errors.Is(gerr, ErrNotFound) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, gerr := c.client.Channel(ctx, c.ID); errors.Is(gerr, ErrNotFound) {
 			c.markGone(0, "", "hangup")
 			return fmt.Errorf("%w: %v", ErrHangup, err)
 		}

@@ -251,3 +251,36 @@ func TestEndpointAndDeviceState(t *testing.T) {
 		t.Errorf("stasis device state = %+v, %v", ds, err)
 	}
 }
+
+// TestOriginateThroughAMD: a dialplan originate into the shipped amd context
+// comes back into the application with the AMD verdict as arguments.
+func TestOriginateThroughAMD(t *testing.T) {
+	rec := newMemRecorder()
+	m, _ := startManager(t, rec, nil)
+	for _, tc := range []struct{ ext, want string }{{"machine", "MACHINE"}, {"human", "HUMAN"}} {
+		t.Run(tc.ext, func(t *testing.T) {
+			args := make(chan []string, 1)
+			c, err := m.Originate(context.Background(), ari.OriginateParams{
+				Endpoint: customer(tc.ext), Timeout: 10 * time.Second, Context: "amd", Extension: "s",
+				Variables: map[string]string{"SWITCHYARD_APP": m.Client().App()},
+				Attempt:   &ari.Attempt{AccountID: 1},
+				Handler: func(ctx context.Context, c *ari.Call) error {
+					args <- c.Args
+					return nil
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case a := <-args:
+				if len(a) < 2 || a[0] != "amd" || a[1] != tc.want {
+					t.Errorf("Stasis args = %v, want [amd %s …]", a, tc.want)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("the call never came back from AMD")
+			}
+			<-c.Done()
+		})
+	}
+}
