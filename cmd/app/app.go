@@ -13,6 +13,7 @@ import (
 	"time"
 
 	ariv6 "github.com/CyCoreSystems/ari/v6"
+	"github.com/emersion/go-smtp"
 
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/api/calllistapi"
@@ -39,11 +40,20 @@ type App struct {
 
 	httpLn, agiLn net.Listener
 
+	// Email upload (nil when SWITCHYARD_SMTP_ADDR is empty); logRelay
+	// stands in for the outbound relay when SWITCHYARD_SMTP_RELAY is empty.
+	mail       *calllistapi.MailServer
+	mailCfg    calllistapi.MailConfig
+	mailLn     net.Listener
+	logRelay   *smtp.Server
+	logRelayLn net.Listener
+
 	closed sync.Once
 }
 
 // New builds the application: it opens and migrates the store and binds the
-// HTTP and FastAGI listeners (so Addr works before Run, also with port 0).
+// HTTP, FastAGI and (when configured) email-upload SMTP listeners (so Addr
+// works before Run, also with port 0).
 // It does not contact Asterisk; Run does, and keeps retrying.
 func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *App, err error) {
 	if log == nil {
@@ -127,9 +137,15 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	}, log)
 
 	flowsapi.Register(a.http.API(), flowsapi.Deps{Store: a.store, Features: a.flows.Features()})
-	lists := calllistapi.Deps{Store: a.store, Flows: a.flowsDB, Logger: log.With("component", "calllists")}
+	lists := calllistapi.Deps{Store: a.store, Flows: a.flowsDB, Logger: log.With("component", "calllists"),
+		OTP: otpCaller{calls: a.ari, endpoint: cfg.OTPEndpoint, log: log.With("component", "otp")}}
 	calllistapi.Register(a.http.API(), lists)
 	calllistapi.RegisterKairos(a.http.Echo().Group(""), lists)
+	if cfg.SMTPAddr != "" {
+		if err = a.startMail(ctx, lists); err != nil {
+			return nil, err
+		}
+	}
 
 	var lc net.ListenConfig
 	if a.httpLn, err = lc.Listen(ctx, "tcp", cfg.HTTPAddr); err != nil {
@@ -166,10 +182,10 @@ func (a *App) HTTP() *api.Server { return a.http }
 // taken, live calls may finish for up to ShutdownTimeout, then the rest are
 // hung up and recorded, and the listeners close.
 func (a *App) Run(ctx context.Context) error {
-	a.log.Info("switchyard starting", "config", a.cfg, "http", a.Addr(), "agi", a.AGIAddr())
+	a.log.Info("switchyard starting", "config", a.cfg, "http", a.Addr(), "agi", a.AGIAddr(), "smtp", a.MailAddr())
 	ariCtx, stopARI := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopARI()
-	errc := make(chan error, 3)
+	errc := make(chan error, 5)
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() { defer wg.Done(); errc <- a.http.Serve(a.httpLn) }()
@@ -177,6 +193,24 @@ func (a *App) Run(ctx context.Context) error {
 	defer stopAGI()
 	go func() { defer wg.Done(); errc <- a.agi.Serve(agiCtx, a.agiLn) }()
 	go func() { defer wg.Done(); errc <- a.ari.Run(ariCtx) }()
+	if a.mail != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.mail.Serve(a.mailLn); err != nil {
+				errc <- fmt.Errorf("email upload SMTP server: %w", err)
+			}
+		}()
+	}
+	if a.logRelay != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.logRelay.Serve(a.logRelayLn); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+				errc <- fmt.Errorf("mail log relay: %w", err)
+			}
+		}()
+	}
 
 	var runErr error
 	select {
@@ -191,8 +225,10 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	a.log.Info("shutting down: no new calls; waiting for live calls", "live", a.ari.Live(), "timeout", a.cfg.ShutdownTimeout)
 	var dwg sync.WaitGroup
-	dwg.Add(2)
+	dwg.Add(3)
 	go func() { defer dwg.Done(); a.ari.Drain(sctx) }()
+	// Mail sessions importing an attachment may finish, like calls.
+	go func() { defer dwg.Done(); a.stopMail(sctx) }()
 	go func() {
 		defer dwg.Done()
 		if err := a.agi.Shutdown(sctx); err != nil {
@@ -222,6 +258,12 @@ func (a *App) Close() error {
 		}
 		if a.agiLn != nil {
 			_ = a.agiLn.Close()
+		}
+		if a.mailLn != nil {
+			_ = a.mailLn.Close()
+		}
+		if a.logRelayLn != nil {
+			_ = a.logRelayLn.Close()
 		}
 		if a.store != nil {
 			err = a.store.Close()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -35,6 +36,13 @@ const (
 	EnvShutdownTimeout = "SWITCHYARD_SHUTDOWN_TIMEOUT"
 	EnvARIMaxConns     = "SWITCHYARD_ARI_MAX_CONNS"
 	EnvNode            = "SWITCHYARD_NODE"
+	EnvSMTPAddr        = "SWITCHYARD_SMTP_ADDR"
+	EnvMailDomain      = "SWITCHYARD_MAIL_DOMAIN"
+	EnvMailSecret      = "SWITCHYARD_MAIL_SECRET"
+	EnvMailSecretFile  = "SWITCHYARD_MAIL_SECRET_FILE"
+	EnvSMTPRelay       = "SWITCHYARD_SMTP_RELAY"
+	EnvMailFrom        = "SWITCHYARD_MAIL_FROM"
+	EnvOTPEndpoint     = "SWITCHYARD_OTP_ENDPOINT"
 )
 
 // Defaults.
@@ -51,6 +59,15 @@ const (
 	// DefaultARIMaxConns stays below Asterisk's default http.conf
 	// sessionlimit (100), which also counts the events websocket.
 	DefaultARIMaxConns = 64
+	// DefaultOTPEndpoint dials whitelisting OTP calls out of the trunk;
+	// {number} becomes the E.164 number.
+	DefaultOTPEndpoint = "PJSIP/{number}@trunk"
+
+	// MailSecretFileName is the generated email-upload address secret
+	// inside DataDir (used when SWITCHYARD_MAIL_SECRET(_FILE) is unset).
+	MailSecretFileName = "mail-secret"
+	// minMailSecretLen is the shortest accepted address secret.
+	minMailSecretLen = 16
 
 	// SQLiteFileName is the embedded database file inside DataDir.
 	SQLiteFileName = "switchyard.db"
@@ -95,6 +112,26 @@ type Config struct {
 	ARIMaxConns int
 	// NodeName identifies this instance in logs and records (default: hostname).
 	NodeName string
+	// SMTPAddr is the listen address (host:port) of the email-upload SMTP
+	// server; empty turns email upload off.
+	SMTPAddr string
+	// MailDomain is the domain of the per-flow upload addresses (required
+	// with SMTPAddr).
+	MailDomain string
+	// MailSecret keys the per-flow upload addresses; MailSecretFile, when
+	// set, names a file whose first line becomes MailSecret during
+	// Validate. Both empty: a secret is generated into DataDir
+	// (MailSecretFileName) on first start and reused.
+	MailSecret     string
+	MailSecretFile string
+	// SMTPRelay is host:port of the outbound relay for auto-responses and
+	// status mails; empty logs them instead.
+	SMTPRelay string
+	// MailFrom is the sender of those mails (default noreply@MailDomain).
+	MailFrom string
+	// OTPEndpoint is the endpoint template of whitelisting OTP calls:
+	// {number} is replaced by the E.164 number.
+	OTPEndpoint string
 }
 
 // Default returns the configuration used when nothing is set.
@@ -111,6 +148,7 @@ func Default() Config {
 		ShutdownTimeout: DefaultShutdownTimeout,
 		ARIMaxConns:     DefaultARIMaxConns,
 		NodeName:        defaultNodeName(),
+		OTPEndpoint:     DefaultOTPEndpoint,
 	}
 }
 
@@ -242,6 +280,38 @@ var settings = []setting{
 	stringSetting(EnvNode, "node", "(hostname)",
 		"Name of this instance in logs and call records ([A-Za-z0-9._-], at most 64).",
 		func(c *Config) *string { return &c.NodeName }),
+	stringSetting(EnvSMTPAddr, "smtp-addr", "(empty)",
+		"Listen address (host:port) of the email-upload SMTP server. Empty: email upload is off.",
+		func(c *Config) *string { return &c.SMTPAddr }),
+	stringSetting(EnvMailDomain, "mail-domain", "(empty)",
+		"Domain of the per-flow upload addresses (calllist-ACCOUNT-FLOW-MAC@DOMAIN); its MX must reach "+EnvSMTPAddr+". Required with "+EnvSMTPAddr+".",
+		func(c *Config) *string { return &c.MailDomain }),
+	{
+		Setting: Setting{Env: EnvMailSecret, Default: "(generated)",
+			Description: "Secret (at least 16 bytes) keying the upload addresses; changing it changes every address. Environment only; or use " + EnvMailSecretFile + ", not both. Neither: one is generated into the data dir (" + MailSecretFileName + ", mode 0600) and reused."},
+		set: func(c *Config, v string) error { c.MailSecret = v; return nil },
+		get: func(c *Config) string { return "" },
+	},
+	{
+		Setting: Setting{Env: EnvMailSecretFile, Flag: "mail-secret-file", Default: "(empty)",
+			Description: "File holding the upload-address secret: its first line, surrounding white space removed."},
+		set: func(c *Config, v string) error { c.MailSecretFile = v; return nil },
+		get: func(c *Config) string { return c.MailSecretFile },
+		fromFlag: func(c *Config) {
+			if c.MailSecretFile != "" {
+				c.MailSecret = ""
+			}
+		},
+	},
+	stringSetting(EnvSMTPRelay, "smtp-relay", "(empty)",
+		"host:port of the outbound SMTP relay for upload auto-responses and status mails. Empty: they are logged instead of sent.",
+		func(c *Config) *string { return &c.SMTPRelay }),
+	stringSetting(EnvMailFrom, "mail-from", "(noreply@MAIL_DOMAIN)",
+		"Sender address of upload auto-responses and status mails.",
+		func(c *Config) *string { return &c.MailFrom }),
+	stringSetting(EnvOTPEndpoint, "otp-endpoint", DefaultOTPEndpoint,
+		"Endpoint template of the OTP calls that verify whitelisted numbers; {number} becomes the E.164 number (e.g. PJSIP/{number}@trunk).",
+		func(c *Config) *string { return &c.OTPEndpoint }),
 }
 
 // ConfigTable describes every setting in order, for the README and `switchyard help`.
@@ -319,6 +389,10 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		errs = append(errs, settingErr(EnvARIPasswordFile,
 			"both %s and %s are set; set only one", EnvARIPassword, EnvARIPasswordFile))
 	}
+	if getenv(EnvMailSecret) != "" && getenv(EnvMailSecretFile) != "" {
+		errs = append(errs, settingErr(EnvMailSecretFile,
+			"both %s and %s are set; set only one", EnvMailSecret, EnvMailSecretFile))
+	}
 	return errors.Join(errs...)
 }
 
@@ -347,10 +421,12 @@ func (f flagValue) Set(v string) error {
 
 // RegisterFlags registers one flag per setting that has one (-http-addr,
 // -data-dir, -database-url, -ari-url, -ari-user, -ari-password-file,
-// -ari-app, -agi-addr, -log-level, -log-format, -shutdown-timeout, -node).
+// -ari-app, -agi-addr, -log-level, -log-format, -shutdown-timeout, -node,
+// -smtp-addr, -mail-domain, -mail-secret-file, -smtp-relay, -mail-from,
+// -otp-endpoint).
 // Call it after LoadEnv and before fs.Parse so flags override the environment.
-// There is deliberately no password flag: command lines are visible to every
-// local user.
+// There is deliberately no password (or mail secret) flag: command lines are
+// visible to every local user.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	for i := range settings {
 		s := &settings[i]
@@ -404,6 +480,8 @@ func (c *Config) Validate() error {
 		add(settingErr(EnvShutdownTimeout, "%s is longer than the maximum %s", c.ShutdownTimeout, maxShutdownTimeout))
 	}
 	add(validateNodeName(c.NodeName))
+	add(c.validateMail())
+	add(validateOTPEndpoint(c.OTPEndpoint))
 	return errors.Join(errs...)
 }
 
@@ -491,6 +569,12 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_format", c.LogFormat),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 		slog.String("node", c.NodeName),
+		slog.String("smtp_addr", c.SMTPAddr),
+		slog.String("mail_domain", c.MailDomain),
+		slog.Bool("mail_secret_set", c.MailSecret != "" || c.MailSecretFile != ""),
+		slog.String("smtp_relay", c.SMTPRelay),
+		slog.String("mail_from", c.MailFrom),
+		slog.String("otp_endpoint", c.OTPEndpoint),
 	)
 }
 
@@ -657,36 +741,143 @@ func isAlnum(ch byte) bool {
 }
 
 func readPasswordFile(path string) (string, error) {
+	return readSecretFile(EnvARIPasswordFile, "password", path)
+}
+
+// readSecretFile reads the first line of a secret file (surrounding white
+// space removed); what names the secret in errors ("password", "secret").
+func readSecretFile(env, what, path string) (string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return "", fmt.Errorf("cannot read password file: %w", err)
+		return "", fmt.Errorf("cannot read %s file: %w", what, err)
 	}
 	if !fi.Mode().IsRegular() {
 		return "", fmt.Errorf("%q is not a regular file", path)
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("cannot read password file: %w", err)
+		return "", fmt.Errorf("cannot read %s file: %w", what, err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxPasswordFileSize+1))
 	if err != nil {
-		return "", fmt.Errorf("cannot read password file %q: %w", path, err)
+		return "", fmt.Errorf("cannot read %s file %q: %w", what, path, err)
 	}
 	if len(b) > maxPasswordFileSize {
-		return "", fmt.Errorf("password file %q is larger than %d bytes", path, maxPasswordFileSize)
+		return "", fmt.Errorf("%s file %q is larger than %d bytes", what, path, maxPasswordFileSize)
 	}
 	// Same rule as asterisk-conf/local/up.sh, which renders ari.conf from
-	// this file: the first line, surrounding white space removed.
+	// the password file: the first line, surrounding white space removed.
 	line, _, _ := strings.Cut(string(b), "\n")
 	pw := strings.TrimSpace(line)
 	if pw == "" {
-		return "", fmt.Errorf("the first line of password file %q is empty", path)
+		return "", fmt.Errorf("the first line of %s file %q is empty", what, path)
 	}
-	if err := validatePrintable(EnvARIPasswordFile, pw, true); err != nil {
-		return "", fmt.Errorf("password in %q contains control characters or invalid UTF-8", path)
+	if err := validatePrintable(env, pw, true); err != nil {
+		return "", fmt.Errorf("%s in %q contains control characters or invalid UTF-8", what, path)
 	}
 	return pw, nil
+}
+
+// validateMail checks the email-upload settings and reads MailSecretFile
+// into MailSecret. Settings given while SMTPAddr is empty are checked too
+// (a typo should not wait until email upload is switched on).
+func (c *Config) validateMail() error {
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.SMTPAddr != "" {
+		add(validateHostPort(EnvSMTPAddr, c.SMTPAddr))
+		if c.MailDomain == "" {
+			add(settingErr(EnvMailDomain, "is required when %s is set (the domain of the per-flow upload addresses, e.g. upload.example.com)", EnvSMTPAddr))
+		}
+	}
+	if c.MailDomain != "" {
+		add(validateDomain(EnvMailDomain, c.MailDomain))
+	}
+	switch {
+	case c.MailSecretFile != "" && c.MailSecret != "":
+		add(settingErr(EnvMailSecretFile, "both %s and %s are set; set only one", EnvMailSecret, EnvMailSecretFile))
+	case c.MailSecretFile != "":
+		sec, err := readSecretFile(EnvMailSecretFile, "secret", c.MailSecretFile)
+		switch {
+		case err != nil:
+			add(&SettingError{Env: EnvMailSecretFile, Err: err})
+		case len(sec) < minMailSecretLen:
+			add(settingErr(EnvMailSecretFile, "the secret in %q is %d bytes; at least %d are required", c.MailSecretFile, len(sec), minMailSecretLen))
+		default:
+			c.MailSecret = sec
+			c.MailSecretFile = ""
+		}
+	case c.MailSecret != "":
+		if err := validatePrintable(EnvMailSecret, c.MailSecret, true); err != nil {
+			add(err)
+		} else if len(c.MailSecret) < minMailSecretLen {
+			add(settingErr(EnvMailSecret, "is %d bytes; at least %d are required", len(c.MailSecret), minMailSecretLen))
+		}
+	}
+	if c.SMTPRelay != "" {
+		add(validateHostPort(EnvSMTPRelay, c.SMTPRelay))
+	}
+	if c.MailFrom != "" {
+		if a, err := mail.ParseAddress(c.MailFrom); err != nil || !strings.Contains(a.Address, "@") {
+			add(settingErr(EnvMailFrom, "%q is not an email address (want e.g. noreply@upload.example.com)", truncate(c.MailFrom, 80)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// MailSender is the sender of upload responses: MailFrom, or
+// noreply@MailDomain.
+func (c *Config) MailSender() string {
+	if c.MailFrom != "" {
+		return c.MailFrom
+	}
+	return "noreply@" + c.MailDomain
+}
+
+var domainLabelRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+
+func validateDomain(env, v string) error {
+	if len(v) > 253 {
+		return settingErr(env, "%q is longer than 253 characters", truncate(v, 80))
+	}
+	labels := strings.Split(v, ".")
+	if len(labels) < 2 {
+		return settingErr(env, "%q is not a fully qualified domain name (want e.g. upload.example.com)", truncate(v, 80))
+	}
+	for _, l := range labels {
+		if !domainLabelRE.MatchString(l) {
+			return settingErr(env, "%q is not a domain name (labels of A-Z a-z 0-9 -, separated by dots, e.g. upload.example.com)", truncate(v, 80))
+		}
+	}
+	return nil
+}
+
+// otpPlaceholderRE finds {...} placeholders in the OTP endpoint template.
+var otpPlaceholderRE = regexp.MustCompile(`\{[^}]*\}`)
+
+var otpEndpointRE = regexp.MustCompile(`^[A-Za-z0-9_]+/[^\s,]+$`)
+
+func validateOTPEndpoint(v string) error {
+	if v == "" {
+		return settingErr(EnvOTPEndpoint, "is empty; want e.g. %s", DefaultOTPEndpoint)
+	}
+	if !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return !unicode.IsPrint(r) }) || !otpEndpointRE.MatchString(v) {
+		return settingErr(EnvOTPEndpoint, "%q is not an endpoint template Technology/resource without spaces or commas (e.g. %s)", truncate(v, 80), DefaultOTPEndpoint)
+	}
+	for _, p := range otpPlaceholderRE.FindAllString(v, -1) {
+		if p != "{number}" {
+			return settingErr(EnvOTPEndpoint, "%q has the unknown placeholder %s; only {number} is replaced", truncate(v, 80), p)
+		}
+	}
+	if strings.Count(v, "{") != strings.Count(v, "}") || strings.Count(v, "{") != strings.Count(v, "{number}") {
+		return settingErr(EnvOTPEndpoint, "%q has an unbalanced brace; only {number} is replaced", truncate(v, 80))
+	}
+	return nil
 }
 
 func truncate(s string, n int) string {

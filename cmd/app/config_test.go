@@ -53,7 +53,9 @@ func TestDefaultValidates(t *testing.T) {
 	d := Default()
 	if d.HTTPAddr != "127.0.0.1:8080" || d.DataDir != "./data" || d.DatabaseURL != "" ||
 		d.ARIURL != "http://127.0.0.1:8088/ari" || d.ARIUser != "switchyard" || d.ARIApp != "switchyard" || d.AGIAddr != "127.0.0.1:4573" ||
-		d.LogLevel != "info" || d.LogFormat != "text" || d.ShutdownTimeout != 30*time.Second || d.NodeName == "" {
+		d.LogLevel != "info" || d.LogFormat != "text" || d.ShutdownTimeout != 30*time.Second || d.NodeName == "" ||
+		d.SMTPAddr != "" || d.MailDomain != "" || d.MailSecret != "" || d.SMTPRelay != "" || d.MailFrom != "" ||
+		d.OTPEndpoint != "PJSIP/{number}@trunk" {
 		t.Fatalf("unexpected defaults: %+v", d)
 	}
 	if err := validateNodeName(defaultNodeName()); err != nil {
@@ -85,6 +87,14 @@ func TestConfigSettings(t *testing.T) {
 	}
 	ctrlPW := filepath.Join(dir, "ctrl")
 	if err := os.WriteFile(ctrlPW, []byte("pass\x07word\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secretFile := filepath.Join(dir, "mailsecret")
+	if err := os.WriteFile(secretFile, []byte("  0123456789abcdef-xyz \nrest\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	shortSecret := filepath.Join(dir, "shortsecret")
+	if err := os.WriteFile(shortSecret, []byte("short\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
@@ -213,13 +223,69 @@ func TestConfigSettings(t *testing.T) {
 		{name: "node ok", env: map[string]string{EnvNode: "pbx-1.example"}, check: func(t *testing.T, c Config) { eq(t, c.NodeName, "pbx-1.example") }},
 		{name: "node slash", env: map[string]string{EnvNode: "a/b"}, valErr: []string{EnvNode}},
 		{name: "node too long", env: map[string]string{EnvNode: strings.Repeat("n", 65)}, valErr: []string{EnvNode}},
+		// SWITCHYARD_SMTP_ADDR + SWITCHYARD_MAIL_DOMAIN
+		{name: "smtp off by default", env: map[string]string{},
+			check: func(t *testing.T, c Config) { eq(t, c.SMTPAddr, ""); eq(t, c.MailDomain, "") }},
+		{name: "smtp on", env: map[string]string{EnvSMTPAddr: "0.0.0.0:2525", EnvMailDomain: "Upload.Example.com"},
+			check: func(t *testing.T, c Config) {
+				eq(t, c.SMTPAddr, "0.0.0.0:2525")
+				eq(t, c.MailDomain, "Upload.Example.com")
+				eq(t, c.MailSender(), "noreply@Upload.Example.com")
+			}},
+		{name: "smtp port 0", env: map[string]string{EnvSMTPAddr: "127.0.0.1:0", EnvMailDomain: "u.example.com"}},
+		{name: "smtp without domain", env: map[string]string{EnvSMTPAddr: "127.0.0.1:2525"}, valErr: []string{EnvMailDomain}},
+		{name: "smtp bad addr", env: map[string]string{EnvSMTPAddr: "2525", EnvMailDomain: "u.example.com"}, valErr: []string{EnvSMTPAddr}},
+		{name: "smtp url", env: map[string]string{EnvSMTPAddr: "smtp://h:25", EnvMailDomain: "u.example.com"}, valErr: []string{EnvSMTPAddr}},
+		{name: "mail domain single label", env: map[string]string{EnvMailDomain: "localhost"}, valErr: []string{EnvMailDomain}},
+		{name: "mail domain with at", env: map[string]string{EnvMailDomain: "a@b.com"}, valErr: []string{EnvMailDomain}},
+		{name: "mail domain space", env: map[string]string{EnvMailDomain: "up load.example.com"}, valErr: []string{EnvMailDomain}},
+		{name: "mail domain dash edge", env: map[string]string{EnvMailDomain: "-up.example.com"}, valErr: []string{EnvMailDomain}},
+		{name: "mail domain empty label", env: map[string]string{EnvMailDomain: "up..example.com"}, valErr: []string{EnvMailDomain}},
+		{name: "mail domain too long", env: map[string]string{EnvMailDomain: strings.Repeat("a.", 127) + "com"}, valErr: []string{EnvMailDomain}},
+		// SWITCHYARD_MAIL_SECRET / _FILE
+		{name: "mail secret env", env: map[string]string{EnvMailSecret: "0123456789abcdef"},
+			check: func(t *testing.T, c Config) { eq(t, c.MailSecret, "0123456789abcdef") }},
+		{name: "mail secret short", env: map[string]string{EnvMailSecret: "0123456789abcde"}, valErr: []string{EnvMailSecret}},
+		{name: "mail secret control char", env: map[string]string{EnvMailSecret: "0123456789abcdef\n"}, valErr: []string{EnvMailSecret}},
+		{name: "mail secret file", env: map[string]string{EnvMailSecretFile: secretFile},
+			check: func(t *testing.T, c Config) { eq(t, c.MailSecret, "0123456789abcdef-xyz"); eq(t, c.MailSecretFile, "") }},
+		{name: "mail secret file short", env: map[string]string{EnvMailSecretFile: shortSecret}, valErr: []string{EnvMailSecretFile}},
+		{name: "mail secret file missing", env: map[string]string{EnvMailSecretFile: filepath.Join(dir, "nope")}, valErr: []string{EnvMailSecretFile}},
+		{name: "mail secret file empty", env: map[string]string{EnvMailSecretFile: emptyPW}, valErr: []string{EnvMailSecretFile}},
+		{name: "mail secret file control char", env: map[string]string{EnvMailSecretFile: ctrlPW}, valErr: []string{EnvMailSecretFile}},
+		{name: "mail secret both", env: map[string]string{EnvMailSecret: "0123456789abcdef", EnvMailSecretFile: secretFile},
+			loadErr: []string{EnvMailSecretFile}, valErr: []string{EnvMailSecretFile}},
+		// SWITCHYARD_SMTP_RELAY
+		{name: "smtp relay ok", env: map[string]string{EnvSMTPRelay: "smtp.example.com:587"},
+			check: func(t *testing.T, c Config) { eq(t, c.SMTPRelay, "smtp.example.com:587") }},
+		{name: "smtp relay no port", env: map[string]string{EnvSMTPRelay: "smtp.example.com"}, valErr: []string{EnvSMTPRelay}},
+		{name: "smtp relay url", env: map[string]string{EnvSMTPRelay: "smtp://smtp.example.com:25"}, valErr: []string{EnvSMTPRelay}},
+		// SWITCHYARD_MAIL_FROM
+		{name: "mail from ok", env: map[string]string{EnvMailFrom: "Switchyard <lists@example.com>", EnvMailDomain: "u.example.com"},
+			check: func(t *testing.T, c Config) { eq(t, c.MailSender(), "Switchyard <lists@example.com>") }},
+		{name: "mail from bad", env: map[string]string{EnvMailFrom: "lists"}, valErr: []string{EnvMailFrom}},
+		{name: "mail from two", env: map[string]string{EnvMailFrom: "a@x.com, b@x.com"}, valErr: []string{EnvMailFrom}},
+		// SWITCHYARD_OTP_ENDPOINT
+		{name: "otp endpoint default", env: map[string]string{},
+			check: func(t *testing.T, c Config) { eq(t, c.OTPEndpoint, "PJSIP/{number}@trunk") }},
+		{name: "otp endpoint fixed", env: map[string]string{EnvOTPEndpoint: "Local/answer-silent@customers"},
+			check: func(t *testing.T, c Config) { eq(t, c.OTPEndpoint, "Local/answer-silent@customers") }},
+		{name: "otp endpoint sip", env: map[string]string{EnvOTPEndpoint: "PJSIP/trunk/sip:{number}@carrier.example.com"}},
+		{name: "otp endpoint no tech", env: map[string]string{EnvOTPEndpoint: "{number}@trunk"}, valErr: []string{EnvOTPEndpoint}},
+		{name: "otp endpoint space", env: map[string]string{EnvOTPEndpoint: "PJSIP/{number} @trunk"}, valErr: []string{EnvOTPEndpoint}},
+		{name: "otp endpoint comma", env: map[string]string{EnvOTPEndpoint: "PJSIP/{number}@trunk,30"}, valErr: []string{EnvOTPEndpoint}},
+		{name: "otp endpoint unknown placeholder", env: map[string]string{EnvOTPEndpoint: "PJSIP/{phone}@trunk"}, valErr: []string{EnvOTPEndpoint}},
+		{name: "otp endpoint unbalanced", env: map[string]string{EnvOTPEndpoint: "PJSIP/{number@trunk"}, valErr: []string{EnvOTPEndpoint}},
 		// several at once: all problems are reported
 		{name: "all bad at once", env: map[string]string{
 			EnvHTTPAddr: "x", EnvDataDir: aFile, EnvDatabaseURL: "mysql://x", EnvARIURL: "ftp://h",
 			EnvARIUser: "a:b", EnvARIApp: "a b", EnvAGIAddr: "y", EnvLogLevel: "loud", EnvLogFormat: "xml",
 			EnvShutdownTimeout: "-1s", EnvNode: "a b", EnvARIPasswordFile: emptyPW,
+			EnvSMTPAddr: "z", EnvMailDomain: "x", EnvMailSecretFile: shortSecret, EnvSMTPRelay: "r", EnvMailFrom: "f",
+			EnvOTPEndpoint: "o",
 		}, valErr: []string{EnvAGIAddr, EnvARIApp, EnvARIPasswordFile, EnvARIURL, EnvARIUser, EnvDataDir,
-			EnvDatabaseURL, EnvHTTPAddr, EnvLogFormat, EnvLogLevel, EnvNode, EnvShutdownTimeout}},
+			EnvDatabaseURL, EnvHTTPAddr, EnvLogFormat, EnvLogLevel, EnvMailDomain, EnvMailFrom, EnvMailSecretFile,
+			EnvNode, EnvOTPEndpoint, EnvSMTPAddr, EnvSMTPRelay, EnvShutdownTimeout}},
 	}
 
 	for _, tt := range cases {
@@ -291,10 +357,15 @@ func TestFlagsOverrideEnv(t *testing.T) {
 	if err := os.WriteFile(pwFile, []byte("fromfile\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	secFile := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secFile, []byte("0123456789abcdef-from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	c := Default()
 	err := c.LoadEnv(envFunc(map[string]string{
 		EnvHTTPAddr: "127.0.0.1:1111", EnvAGIAddr: "127.0.0.1:2222", EnvARIPassword: "fromenv",
 		EnvShutdownTimeout: "10s", EnvLogLevel: "warn", EnvDataDir: dir,
+		EnvMailSecret: "0123456789abcdef-from-env", EnvMailDomain: "u.example.com",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -303,7 +374,8 @@ func TestFlagsOverrideEnv(t *testing.T) {
 	fs.SetOutput(io.Discard)
 	c.RegisterFlags(fs)
 	if err := fs.Parse([]string{"-http-addr", "127.0.0.1:3333", "-shutdown-timeout", "1m",
-		"-ari-password-file", pwFile, "-node", "n1", "-ari-user", "u"}); err != nil {
+		"-ari-password-file", pwFile, "-node", "n1", "-ari-user", "u",
+		"-mail-secret-file", secFile, "-smtp-addr", "127.0.0.1:2525", "-otp-endpoint", "Local/{number}@customers"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Validate(); err != nil {
@@ -315,6 +387,9 @@ func TestFlagsOverrideEnv(t *testing.T) {
 	eq(t, c.LogLevel, "warn")                         // env kept
 	eq(t, c.ARIPassword, "fromfile")                  // flag file overrides env password
 	eq(t, c.NodeName, "n1")                           //
+	eq(t, c.MailSecret, "0123456789abcdef-from-file") // flag file overrides env secret
+	eq(t, c.SMTPAddr, "127.0.0.1:2525")               // flag
+	eq(t, c.OTPEndpoint, "Local/{number}@customers")  // flag
 	if err := c.RequireARICredentials(); err != nil { // user + password present
 		t.Fatal(err)
 	}
@@ -352,20 +427,25 @@ func TestEveryFlagAndEnvIsDocumented(t *testing.T) {
 		}
 	})
 	wantEnv := []string{EnvHTTPAddr, EnvDataDir, EnvDatabaseURL, EnvARIURL, EnvARIUser, EnvARIPassword,
-		EnvARIPasswordFile, EnvARIApp, EnvAGIAddr, EnvLogLevel, EnvLogFormat, EnvShutdownTimeout, EnvNode}
+		EnvARIPasswordFile, EnvARIApp, EnvAGIAddr, EnvLogLevel, EnvLogFormat, EnvShutdownTimeout, EnvNode,
+		EnvSMTPAddr, EnvMailDomain, EnvMailSecret, EnvMailSecretFile, EnvSMTPRelay, EnvMailFrom, EnvOTPEndpoint}
 	for _, e := range wantEnv {
 		if !slices.ContainsFunc(table, func(s Setting) bool { return s.Env == e }) {
 			t.Errorf("%s missing from ConfigTable", e)
 		}
 	}
 	for _, f := range []string{"http-addr", "data-dir", "database-url", "ari-url", "ari-user",
-		"ari-password-file", "ari-app", "agi-addr", "log-level", "log-format", "shutdown-timeout", "node"} {
+		"ari-password-file", "ari-app", "agi-addr", "log-level", "log-format", "shutdown-timeout", "node",
+		"smtp-addr", "mail-domain", "mail-secret-file", "smtp-relay", "mail-from", "otp-endpoint"} {
 		if !flags[f] {
 			t.Errorf("flag -%s missing", f)
 		}
 	}
 	if fs.Lookup("ari-password") != nil {
 		t.Error("a password flag would expose the password in ps output")
+	}
+	if fs.Lookup("mail-secret") != nil {
+		t.Error("a secret flag would expose the secret in ps output")
 	}
 	md := table.Markdown()
 	if !strings.Contains(md, "| `SWITCHYARD_HTTP_ADDR` | `-http-addr` | `127.0.0.1:8080` |") {
@@ -377,11 +457,12 @@ func TestEveryFlagAndEnvIsDocumented(t *testing.T) {
 	}
 	// flag help must not print a secret even if one is set
 	c.ARIPassword = "hunter2"
+	c.MailSecret = "mailsecret-hunter3"
 	var help bytes.Buffer
 	fs.SetOutput(&help)
 	fs.PrintDefaults()
-	if strings.Contains(help.String(), "hunter2") {
-		t.Fatal("password printed in flag help")
+	if strings.Contains(help.String(), "hunter2") || strings.Contains(help.String(), "hunter3") {
+		t.Fatal("secret printed in flag help")
 	}
 }
 
@@ -405,6 +486,7 @@ func TestLoggerAndLogValue(t *testing.T) {
 	c.LogFormat = "json"
 	c.LogLevel = "warn"
 	c.ARIPassword = "hunter2"
+	c.MailSecret = "mailsecret-hunter3"
 	c.DatabaseURL = "postgres://u:pgsecret@h/db"
 	var buf bytes.Buffer
 	l := c.NewLogger(&buf)
@@ -414,7 +496,7 @@ func TestLoggerAndLogValue(t *testing.T) {
 	if strings.Contains(out, "hidden") || !strings.Contains(out, `"msg":"shown"`) {
 		t.Fatalf("level/format wrong: %s", out)
 	}
-	if strings.Contains(out, "hunter2") || strings.Contains(out, "pgsecret") {
+	if strings.Contains(out, "hunter2") || strings.Contains(out, "pgsecret") || strings.Contains(out, "hunter3") || !strings.Contains(out, `"mail_secret_set":true`) {
 		t.Fatalf("secret logged: %s", out)
 	}
 	if !strings.Contains(out, `"node":"`+c.NodeName+`"`) {
@@ -480,5 +562,16 @@ func eq[T comparable](t *testing.T, got, want T) {
 	t.Helper()
 	if got != want {
 		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+// TestREADMEConfigTable: the README's configuration table is ConfigTable().
+func TestREADMEConfigTable(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md := ConfigTable().Markdown(); !strings.Contains(string(b), md) {
+		t.Errorf("README.md's configuration table differs from ConfigTable(); replace it with:\n%s", md)
 	}
 }

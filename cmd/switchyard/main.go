@@ -3,6 +3,8 @@
 //	switchyard [serve]            run the service (default)
 //	switchyard migrate            apply database migrations and exit
 //	switchyard account create N   create an account, print its id and API key
+//	switchyard upload --flow ID F upload a call list to a running server
+//	switchyard mail-address A F   print the email-upload address of flow F of account A
 //	switchyard version            print the version
 //	switchyard help               settings and commands
 package main
@@ -34,6 +36,11 @@ Usage:
   switchyard [flags] [serve]             run the service (default)
   switchyard [flags] migrate             apply database migrations and exit
   switchyard [flags] account create NAME create an account; prints its id and API key
+  switchyard [flags] upload --flow ID [--format csv|zip|ads] [--url URL] [--api-key-file FILE] FILE
+                                         upload a call list (.csv, .txt or .zip) to a running server;
+                                         the API key comes from SWITCHYARD_API_KEY or --api-key-file
+  switchyard [flags] mail-address ACCOUNT_ID FLOW_ID
+                                         print a flow's email-upload address
   switchyard version                     print the version
   switchyard help                        this text and the settings table
 
@@ -69,6 +76,11 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprint(stdout, usage)
 		_ = app.ConfigTable().WriteText(stdout)
 		return 0
+	case "upload":
+		// A client command: of the settings it uses only the HTTP address
+		// (the default server URL), so the server's settings need not
+		// validate on the client's machine.
+		return uploadCmd(cfg, rest, getenv, stdout, stderr)
 	}
 	if err := errors.Join(envErr, cfg.Validate()); err != nil {
 		fmt.Fprintln(stderr, "switchyard: invalid configuration:")
@@ -119,6 +131,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 0
 	case "account":
 		return accountCmd(cfg, rest, stdout, stderr)
+	case "mail-address":
+		return mailAddressCmd(cfg, rest, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "switchyard: unknown command %q (try: switchyard help)\n", cmd)
 	return 2
