@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -69,9 +70,49 @@ func (p NetPolicy) allowed(ip netip.Addr) bool {
 	return false
 }
 
-// client builds an HTTP client that enforces the policy on the address
-// actually dialled (no DNS-rebinding bypass) and never follows redirects.
+// clients caches one client per (policy, timeout), so webhook calls reuse
+// connections (and TLS sessions) instead of dialling for every call. The
+// policy is enforced when a connection is dialled; a kept-alive connection
+// goes to an address that was allowed when it was made.
+var clients struct {
+	sync.Mutex
+	m map[string]*http.Client
+}
+
+const maxCachedClients = 1024
+
+func (p NetPolicy) cacheKey(timeout time.Duration) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v|%d|%p|%d", p.AllowHTTP, p.MaxBytes, p.RootCAs, timeout)
+	for _, pr := range p.Allow {
+		b.WriteString("|")
+		b.WriteString(pr.String())
+	}
+	return b.String()
+}
+
+// client returns the HTTP client for the policy: it enforces the policy on
+// the address actually dialled (no DNS-rebinding bypass) and never follows
+// redirects.
 func (p NetPolicy) client(timeout time.Duration) *http.Client {
+	k := p.cacheKey(timeout)
+	clients.Lock()
+	defer clients.Unlock()
+	if c := clients.m[k]; c != nil {
+		return c
+	}
+	if clients.m == nil || len(clients.m) >= maxCachedClients {
+		for _, c := range clients.m {
+			c.CloseIdleConnections()
+		}
+		clients.m = map[string]*http.Client{}
+	}
+	c := p.newClient(timeout)
+	clients.m[k] = c
+	return c
+}
+
+func (p NetPolicy) newClient(timeout time.Duration) *http.Client {
 	d := &net.Dialer{
 		Timeout: timeout,
 		Control: func(network, address string, _ syscall.RawConn) error {
@@ -89,7 +130,8 @@ func (p NetPolicy) client(timeout time.Duration) *http.Client {
 		DialContext:           d.DialContext,
 		TLSHandshakeTimeout:   timeout,
 		ResponseHeaderTimeout: timeout,
-		DisableKeepAlives:     true,
+		MaxIdleConnsPerHost:   32,
+		IdleConnTimeout:       60 * time.Second,
 		Proxy:                 nil,
 	}
 	if p.RootCAs != nil {
