@@ -29,9 +29,14 @@ const (
 	MaxListLimit = 1000
 )
 
+// checkLen checks a text field's length, and that it holds no NUL byte
+// (PostgreSQL text cannot store one; SQLite would, so both refuse alike).
 func checkLen(field, v string, maxLen int) error {
 	if len(v) > maxLen {
 		return fmt.Errorf("store: %s is %d bytes long, limit %d: %w", field, len(v), maxLen, ErrInvalid)
+	}
+	if strings.IndexByte(v, 0) >= 0 {
+		return fmt.Errorf("store: %s contains a NUL byte: %w", field, ErrInvalid)
 	}
 	return nil
 }

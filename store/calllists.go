@@ -229,13 +229,18 @@ func recordRow(reqID string, accountID int64, r ImportRecord, t time.Time) ([]an
 	if r.StartTime != nil {
 		st = norm(*r.StartTime)
 	}
-	reason := r.Reason
+	// A reason quotes what was wrong with the row, which may be any byte:
+	// make it storable rather than lose the row.
+	reason := strings.ReplaceAll(r.Reason, "\x00", `\0`)
 	if len(reason) > maxLong {
 		reason = reason[:maxLong]
 	}
+	if err := checkLen("schedule extension", r.ScheduleExtension, maxShort); err != nil {
+		return nil, fmt.Errorf("row %d: %w", r.Row, err)
+	}
 	numbers := strings.Join(r.Numbers, "|")
-	if len(numbers) > maxLong {
-		return nil, fmt.Errorf("store: row %d: numbers are %d bytes, limit %d: %w", r.Row, len(numbers), maxLong, ErrInvalid)
+	if err := checkLen("numbers", numbers, maxLong); err != nil {
+		return nil, fmt.Errorf("row %d: %w", r.Row, err)
 	}
 	if len(primary) > maxNumber {
 		primary = primary[:maxNumber]

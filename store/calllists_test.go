@@ -603,3 +603,46 @@ func TestPhoneOTP(t *testing.T) {
 		}
 	})
 }
+
+// TestImportHostileValues: values that could break a hand-built statement
+// (quotes, SQL, control bytes, non-ASCII) are stored and read back exactly,
+// on both drivers. A NUL byte, which PostgreSQL text cannot hold, is
+// refused in identifiers, kept in variables (JSON-escaped) and made visible
+// in reasons.
+func TestImportHostileValues(t *testing.T) {
+	hostile := []string{
+		`O'Brien`, `'); DROP TABLE call_list_records; --`, "tab\tnew\nline\r", `\' \\ "`,
+		"Zoë ünïcødé 日本語 🚀", "''''", strings.Repeat("'", 200),
+	}
+	forEachDriver(t, func(t *testing.T, s *Store) {
+		ctx := ctxT(t)
+		acc := mustAccount(t, s, "acme")
+		in := CallListImport{AccountID: acc.ID, FlowID: "1", FlowName: "x'y", FlowType: "outbound", Source: SourceUpload, FileName: "it's.csv"}
+		var recs []ImportRecord
+		for i, v := range hostile {
+			recs = append(recs, ImportRecord{Row: int64(i + 2), ClientIdentifier: v, Numbers: []string{fmt.Sprintf("+9198765432%02d", i)},
+				Variables: map[string]string{"v": v, v: "key", "nul": "a\x00b"}, Status: RecordInvalid, Reason: v + "\x00"})
+		}
+		req := mustImport(t, s, in, recs)
+		got, err := s.ListCallListRecords(ctx, acc.ID, req.ID, 0, 100)
+		if err != nil || len(got) != len(hostile) {
+			t.Fatalf("records: %d %v", len(got), err)
+		}
+		for i, r := range got {
+			if r.ClientIdentifier != hostile[i] || r.Variables["v"] != hostile[i] || r.Variables[hostile[i]] != "key" ||
+				r.Variables["nul"] != "a\x00b" || r.Reason != hostile[i]+`\0` {
+				t.Errorf("row %d: got %q / %q / reason %q, want %q", i, r.ClientIdentifier, r.Variables["v"], r.Reason, hostile[i])
+			}
+		}
+		i := 0
+		_, err = s.ImportCallList(ctx, in, func() (ImportRecord, error) {
+			if i++; i > 1 {
+				return ImportRecord{}, io.EOF
+			}
+			return ImportRecord{Row: 2, ClientIdentifier: "a\x00b", Numbers: []string{"+919876543299"}, Status: RecordPending}, nil
+		})
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "NUL") {
+			t.Fatalf("NUL in a client identifier: %v", err)
+		}
+	})
+}
