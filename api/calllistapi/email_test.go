@@ -5,114 +5,23 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/mail"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/switchyard/switchyard/api/calllistapi/mailtest"
 	"github.com/switchyard/switchyard/store"
 )
-
-// sink is a local SMTP server that keeps what it receives (the outbound
-// relay in tests).
-type sink struct {
-	mu   sync.Mutex
-	msgs []sunk
-	got  chan struct{}
-}
-
-type sunk struct {
-	from string
-	to   []string
-	data []byte
-}
-
-type sinkSession struct {
-	s   *sink
-	cur sunk
-}
-
-func (x *sinkSession) Reset()                                   { x.cur = sunk{} }
-func (x *sinkSession) Logout() error                            { return nil }
-func (x *sinkSession) Mail(f string, _ *smtp.MailOptions) error { x.cur.from = f; return nil }
-func (x *sinkSession) Rcpt(t string, _ *smtp.RcptOptions) error {
-	x.cur.to = append(x.cur.to, t)
-	return nil
-}
-func (x *sinkSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	x.cur.data = b
-	x.s.mu.Lock()
-	x.s.msgs = append(x.s.msgs, x.cur)
-	x.s.mu.Unlock()
-	x.s.got <- struct{}{}
-	return nil
-}
-
-func startSMTP(t *testing.T, be smtp.Backend) (*smtp.Server, string) {
-	t.Helper()
-	srv := smtp.NewServer(be)
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return srv, l.Addr().String()
-}
-
-func (s *sink) wait(t *testing.T, n int) []sunk {
-	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		s.mu.Lock()
-		if len(s.msgs) >= n {
-			out := append([]sunk(nil), s.msgs...)
-			s.mu.Unlock()
-			return out
-		}
-		s.mu.Unlock()
-		select {
-		case <-s.got:
-		case <-deadline:
-			t.Fatalf("waited for %d messages at the sink, got %d", n, len(s.msgs))
-		}
-	}
-}
-
-func mailWith(from, to, subject string, files map[string]string, order []string) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=XYZ\r\n\r\n", from, to, subject)
-	b.WriteString("--XYZ\r\nContent-Type: text/plain\r\n\r\nPlease load these.\r\n")
-	for _, n := range order {
-		fmt.Fprintf(&b, "--XYZ\r\nContent-Type: application/octet-stream; name=%q\r\nContent-Disposition: attachment; filename=%q\r\nContent-Transfer-Encoding: base64\r\n\r\n", n, n)
-		enc := base64.StdEncoding.EncodeToString([]byte(files[n]))
-		for len(enc) > 60 {
-			b.WriteString(enc[:60] + "\r\n")
-			enc = enc[60:]
-		}
-		b.WriteString(enc + "\r\n")
-	}
-	b.WriteString("--XYZ--\r\n")
-	return b.Bytes()
-}
 
 func TestEmailUploadRoundTrip(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	sk := &sink{got: make(chan struct{}, 100)}
-	_, relay := startSMTP(t, smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &sinkSession{s: sk}, nil }))
+	sk := mailtest.Start(t)
+	relay := sk.Addr
 	if _, err := e.st.CreateUser(ctx, store.NewUser{AccountID: e.acc, Email: "owner@acme.test", Name: "Owner", Role: store.RoleOwner}); err != nil {
 		t.Fatal(err)
 	}
@@ -171,15 +80,15 @@ func TestEmailUploadRoundTrip(t *testing.T) {
 
 	// A good upload: the sender gets the auto-response; status email off
 	// and nothing rejected → nothing else.
-	good := mailWith("ops@acme.test", addr, "March list", map[string]string{"upload_08022020211200.csv": "tel1,$flow.key.name\n+919876543210,A\n12,B\n"}, []string{"upload_08022020211200.csv"})
+	good := mailtest.WithAttachments("ops@acme.test", addr, "March list", mailtest.Attachment{Name: "upload_08022020211200.csv", Content: "tel1,$flow.key.name\n+919876543210,A\n12,B\n"})
 	if err := send("OPS@acme.test", addr, good); err != nil {
 		t.Fatal(err)
 	}
-	msgs := sk.wait(t, 1)
-	if len(msgs[0].to) != 1 || msgs[0].to[0] != "ops@acme.test" {
-		t.Fatalf("auto-response to %v", msgs[0].to)
+	msgs := sk.Wait(t, 1)
+	if len(msgs[0].To) != 1 || msgs[0].To[0] != "ops@acme.test" {
+		t.Fatalf("auto-response to %v", msgs[0].To)
 	}
-	m, err := mail.ReadMessage(bytes.NewReader(msgs[0].data))
+	m, err := mail.ReadMessage(bytes.NewReader(msgs[0].Data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,17 +103,17 @@ func TestEmailUploadRoundTrip(t *testing.T) {
 
 	// A rejected file with status email off: the sender and the account
 	// holder (seed 001 note 3) hear about it.
-	bad := mailWith("ops@acme.test", addr, "bad", map[string]string{"list.csv": "phone;name\n", "photo.jpg": "x"}, []string{"list.csv", "photo.jpg"})
+	bad := mailtest.WithAttachments("ops@acme.test", addr, "bad", mailtest.Attachment{Name: "list.csv", Content: "phone;name\n"}, mailtest.Attachment{Name: "photo.jpg", Content: "x"})
 	if err := send("ops@acme.test", addr, bad); err != nil {
 		t.Fatal(err)
 	}
-	msgs = sk.wait(t, 3)
+	msgs = sk.Wait(t, 3)
 	toOwner := false
 	for _, mm := range msgs[1:] {
-		if strings.Join(mm.to, ",") == "owner@acme.test" {
+		if strings.Join(mm.To, ",") == "owner@acme.test" {
 			toOwner = true
-			if !bytes.Contains(mm.data, []byte("REJECTED")) || !bytes.Contains(mm.data, []byte("photo.jpg")) || !bytes.Contains(mm.data, []byte("no records")) {
-				t.Errorf("owner notice:\n%s", mm.data)
+			if !bytes.Contains(mm.Data, []byte("REJECTED")) || !bytes.Contains(mm.Data, []byte("photo.jpg")) || !bytes.Contains(mm.Data, []byte("no records")) {
+				t.Errorf("owner notice:\n%s", mm.Data)
 			}
 		}
 	}
@@ -218,17 +127,17 @@ func TestEmailUploadRoundTrip(t *testing.T) {
 	if err := send("ops@acme.test", addr, good); err != nil {
 		t.Fatal(err)
 	}
-	msgs = sk.wait(t, 5)
+	msgs = sk.Wait(t, 5)
 	st := msgs[4]
-	if msgs[3].to[0] == "ops@acme.test" {
+	if msgs[3].To[0] == "ops@acme.test" {
 		st = msgs[4]
 	} else {
 		st = msgs[3]
 	}
-	if strings.Join(st.to, ",") != "owner@acme.test,status@acme.test" {
-		t.Fatalf("status email to %v", st.to)
+	if strings.Join(st.To, ",") != "owner@acme.test,status@acme.test" {
+		t.Fatalf("status email to %v", st.To)
 	}
-	sm, _ := mail.ReadMessage(bytes.NewReader(st.data))
+	sm, _ := mail.ReadMessage(bytes.NewReader(st.Data))
 	raw, _ := io.ReadAll(sm.Body)
 	if !bytes.Contains(raw, []byte(`filename="request-`)) {
 		t.Fatalf("status email without the report:\n%s", raw)

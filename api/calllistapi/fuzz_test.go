@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"net/mail"
 	"testing"
+
+	"github.com/switchyard/switchyard/api/calllistapi/mailtest"
 )
 
 // FuzzMailAttachments: any mail either fails to parse with an error or
 // yields attachments whose names are plain base names of the allowed
 // types; nothing panics.
 func FuzzMailAttachments(f *testing.F) {
-	f.Add(mailWith("a@b.test", "c@d.test", "s", map[string]string{"x.csv": "tel1\n1\n"}, []string{"x.csv"}))
+	f.Add(mailtest.WithAttachments("a@b.test", "c@d.test", "s", mailtest.Attachment{Name: "x.csv", Content: "tel1\n1\n"}))
 	f.Add([]byte("Subject: x\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Disposition: attachment; filename=\"../../a.zip\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nPK=00\r\n--B--\r\n"))
 	f.Add([]byte("Subject: x\r\n\r\nbody"))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -3,12 +3,10 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/mail"
 	"net/smtp"
@@ -22,87 +20,12 @@ import (
 	"time"
 
 	ariv6 "github.com/CyCoreSystems/ari/v6"
-	gosmtp "github.com/emersion/go-smtp"
 
+	"github.com/switchyard/switchyard/api/calllistapi/mailtest"
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 	"github.com/switchyard/switchyard/cmd/app"
 	"github.com/switchyard/switchyard/store"
 )
-
-// mailSink is a local SMTP server standing in for the outbound relay: it
-// keeps every message handed to it.
-type mailSink struct {
-	mu   sync.Mutex
-	msgs []sunkMail
-	addr string
-}
-
-type sunkMail struct {
-	from string
-	to   []string
-	data []byte
-}
-
-type sinkSession struct {
-	s   *mailSink
-	cur sunkMail
-}
-
-func (x *sinkSession) Reset()                                     { x.cur = sunkMail{} }
-func (x *sinkSession) Logout() error                              { return nil }
-func (x *sinkSession) Mail(f string, _ *gosmtp.MailOptions) error { x.cur.from = f; return nil }
-func (x *sinkSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
-	x.cur.to = append(x.cur.to, to)
-	return nil
-}
-
-func (x *sinkSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	x.cur.data = b
-	x.s.mu.Lock()
-	x.s.msgs = append(x.s.msgs, x.cur)
-	x.s.mu.Unlock()
-	return nil
-}
-
-func startSink(t *testing.T) *mailSink {
-	t.Helper()
-	s := &mailSink{}
-	srv := gosmtp.NewServer(gosmtp.BackendFunc(func(*gosmtp.Conn) (gosmtp.Session, error) { return &sinkSession{s: s}, nil }))
-	srv.Domain = "relay.test"
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.addr = l.Addr().String()
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return s
-}
-
-func (s *mailSink) all() []sunkMail {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]sunkMail(nil), s.msgs...)
-}
-
-// mailAttachment builds a message with one base64 attachment.
-func mailAttachment(from, to, subject, file, content string) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=SYB\r\n\r\n", from, to, subject)
-	b.WriteString("--SYB\r\nContent-Type: text/plain\r\n\r\nToday's list.\r\n")
-	fmt.Fprintf(&b, "--SYB\r\nContent-Type: text/csv; name=%q\r\nContent-Disposition: attachment; filename=%q\r\nContent-Transfer-Encoding: base64\r\n\r\n", file, file)
-	enc := base64.StdEncoding.EncodeToString([]byte(content))
-	for len(enc) > 76 {
-		b.WriteString(enc[:76] + "\r\n")
-		enc = enc[76:]
-	}
-	b.WriteString(enc + "\r\n--SYB--\r\n")
-	return b.Bytes()
-}
 
 // outboundFlow creates the payment-reminder flow through the API.
 func outboundFlow(t *testing.T, a *app.App, key string) string {
@@ -134,12 +57,12 @@ func noARI(c *app.Config) { c.ARIURL, c.ARIUser, c.ARIPassword = "http://127.0.0
 // whitelisted is refused at RCPT; the address survives a restart (the
 // generated secret is reused).
 func TestEmailUploadThroughDaemon(t *testing.T) {
-	sink := startSink(t)
+	sink := mailtest.Start(t)
 	dataDir := t.TempDir()
 	mod := func(c *app.Config) {
 		noARI(c)
 		c.DataDir = dataDir
-		c.SMTPAddr, c.MailDomain, c.SMTPRelay = "127.0.0.1:0", "upload.switchyard.test", sink.addr
+		c.SMTPAddr, c.MailDomain, c.SMTPRelay = "127.0.0.1:0", "upload.switchyard.test", sink.Addr
 		c.MailFrom = "Switchyard <lists@switchyard.test>"
 	}
 	a, stop := boot(t, mod)
@@ -172,12 +95,12 @@ func TestEmailUploadThroughDaemon(t *testing.T) {
 	if err := smtp.SendMail(a.MailAddr(), nil, "ops@acme.test", []string{forged}, []byte("Subject: x\r\n\r\nx\r\n")); !errors.As(err, &te) || te.Code != 550 {
 		t.Errorf("forged address: %v, want 550", err)
 	}
-	if n := len(sink.all()); n != 0 {
+	if n := len(sink.All()); n != 0 {
 		t.Errorf("refused mails produced %d responses", n)
 	}
 
 	csv := "tel1,$flow.key.customer_name,$flow.key.amount\r\n+919876543210,\"Doe, John\",100\r\n12,Bad,1\r\n"
-	msg := mailAttachment("ops@acme.test", addr, "March list", "upload_01122026100000.csv", csv)
+	msg := mailtest.WithAttachments("ops@acme.test", addr, "March list", mailtest.Attachment{Name: "upload_01122026100000.csv", Content: csv})
 	if err := smtp.SendMail(a.MailAddr(), nil, "ops@acme.test", []string{addr}, msg); err != nil {
 		t.Fatal(err)
 	}
@@ -195,11 +118,11 @@ func TestEmailUploadThroughDaemon(t *testing.T) {
 	}
 	// The auto-response reached the relay (the session answered only
 	// after handing it over).
-	msgs := sink.all()
-	if len(msgs) != 1 || strings.Join(msgs[0].to, ",") != "ops@acme.test" || msgs[0].from != "lists@switchyard.test" {
+	msgs := sink.All()
+	if len(msgs) != 1 || strings.Join(msgs[0].To, ",") != "ops@acme.test" || msgs[0].From != "lists@switchyard.test" {
 		t.Fatalf("relay got %+v", msgs)
 	}
-	m, err := mail.ReadMessage(bytes.NewReader(msgs[0].data))
+	m, err := mail.ReadMessage(bytes.NewReader(msgs[0].Data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +159,7 @@ func TestEmailUploadWithoutRelay(t *testing.T) {
 	}
 	flow := outboundFlow(t, a, key)
 	addr := a.MailAddress(acc.ID, flow)
-	msg := mailAttachment("ops@acme.test", addr, "list", "list.csv", "tel1\r\n+919876543210\r\n")
+	msg := mailtest.WithAttachments("ops@acme.test", addr, "list", mailtest.Attachment{Name: "list.csv", Content: "tel1\r\n+919876543210\r\n"})
 	if err := smtp.SendMail(a.MailAddr(), nil, "ops@acme.test", []string{addr}, msg); err != nil {
 		t.Fatal(err)
 	}
