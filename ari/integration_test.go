@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -15,126 +13,18 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/ari/aritest"
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 )
 
-// memRecorder is a function-free in-memory ari.Recorder for tests that
-// need to see every record the manager writes.
-type memRecorder struct {
-	mu       sync.Mutex
-	started  map[string]ari.Attempt
-	finished map[string]ari.AttemptEnd
-	twice    int
-}
-
-func newMemRecorder() *memRecorder {
-	return &memRecorder{started: map[string]ari.Attempt{}, finished: map[string]ari.AttemptEnd{}}
-}
-
-func (r *memRecorder) AttemptStarted(_ context.Context, a ari.Attempt) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.started[a.AttemptID] = a
-	return nil
-}
-
-func (r *memRecorder) AttemptFinished(_ context.Context, id string, end ari.AttemptEnd) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.finished[id]; ok {
-		r.twice++
-		return nil
-	}
-	r.finished[id] = end
-	return nil
-}
-
-func (r *memRecorder) OpenAttempts(_ context.Context, node string) ([]ari.OpenAttempt, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []ari.OpenAttempt
-	for id, a := range r.started {
-		if _, ok := r.finished[id]; !ok && a.Node == node {
-			out = append(out, ari.OpenAttempt{AttemptID: id, ChannelID: a.ChannelID})
-		}
-	}
-	return out, nil
-}
-
-func (r *memRecorder) open() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for id := range r.started {
-		if _, ok := r.finished[id]; !ok {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-func (r *memRecorder) end(id string) (ari.AttemptEnd, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	e, ok := r.finished[id]
-	return e, ok
-}
-
-func testLogger(t testing.TB) *slog.Logger {
-	if os.Getenv("SWITCHYARD_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(&tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type tlogWriter struct{ t testing.TB }
-
-func (w *tlogWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+func newMemRecorder() *aritest.Recorder { return aritest.NewRecorder() }
 
 // startManager connects a Manager to the test Asterisk under a unique
-// application name, so parallel test packages never see each other's calls.
+// application name.
 func startManager(t testing.TB, rec ari.Recorder, route func(context.Context, *ariv6.StasisStart) ari.Route) (*ari.Manager, string) {
 	t.Helper()
-	return startManagerAt(t, "", rec, route)
-}
-
-// startManagerAt is startManager with the ARI URL replaced (e.g. by a
-// proxy); "" keeps the test Asterisk's.
-func startManagerAt(t testing.TB, url string, rec ari.Recorder, route func(context.Context, *ariv6.StasisStart) ari.Route) (*ari.Manager, string) {
-	t.Helper()
-	info := asterisktest.Require(t)
-	if url == "" {
-		url = info.URL
-	}
-	app := "sytest-" + uuid.NewString()[:8]
-	client, err := ari.NewClient(ari.Options{URL: url, User: info.User, Password: info.Password, App: app, Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	node := "node-" + app
-	m := ari.NewManager(ari.ManagerConfig{Client: client, Recorder: rec, Node: node, Route: route, Logger: testLogger(t)})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("manager run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("manager did not stop")
-		}
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for !m.Stream().State().Connected {
-		if time.Now().After(deadline) {
-			t.Fatalf("ARI stream not connected: %+v", m.Stream().State())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return m, node
+	m := aritest.StartManager(t, rec, aritest.Options{Route: route})
+	return m, m.Client().App()
 }
 
 func waitIdle(t testing.TB, m *ari.Manager, d time.Duration) {
@@ -230,7 +120,7 @@ func TestCallPrimitives(t *testing.T) {
 	}
 	_ = m.Client().DeleteStoredRecording(ctx, r.record.Name)
 	waitIdle(t, m, 10*time.Second)
-	end, ok := rec.end(c.AttemptID)
+	end, ok := rec.End(c.AttemptID)
 	if !ok {
 		t.Fatal("attempt not finished")
 	}
@@ -266,7 +156,7 @@ func TestOutcomes(t *testing.T) {
 			}
 			deadline := time.Now().Add(30 * time.Second)
 			for {
-				if end, ok := rec.end(c.AttemptID); ok {
+				if end, ok := rec.End(c.AttemptID); ok {
 					if end.Status != tt.wantStatus || end.RemoteHangup != tt.remote {
 						t.Errorf("end = %+v, want status %s remote %v", end, tt.wantStatus, tt.remote)
 					}
@@ -346,7 +236,7 @@ func TestInboundAndBridge(t *testing.T) {
 		t.Fatal("inbound call never reached the handler")
 	}
 	waitIdle(t, m, 10*time.Second)
-	if open := rec.open(); len(open) > 0 {
+	if open := rec.Open(); len(open) > 0 {
 		t.Fatalf("open records: %v", open)
 	}
 }
@@ -465,11 +355,11 @@ func TestLoadNoEventLost(t *testing.T) {
 		t.Errorf("peak concurrency %d < %d", r.peak, conc)
 	}
 	waitIdle(t, m, 30*time.Second)
-	if open := rec.open(); len(open) > 0 {
+	if open := rec.Open(); len(open) > 0 {
 		t.Fatalf("%d records left open", len(open))
 	}
-	if len(rec.finished) != n {
-		t.Fatalf("%d records finished, want %d", len(rec.finished), n)
+	if got := len(rec.Finished()); got != n {
+		t.Fatalf("%d records finished, want %d", got, n)
 	}
 }
 
@@ -498,7 +388,7 @@ func TestWebsocketCutMidLoad(t *testing.T) {
 			return c.Wait(ctx, 500*time.Millisecond)
 		}}
 	}
-	m, _ := startManagerAt(t, "http://"+proxy.addr()+"/ari", rec, route)
+	m := aritest.StartManager(t, rec, aritest.Options{URL: "http://" + proxy.addr() + "/ari", Route: route})
 	// Inbound callers reach Asterisk directly (the trunk side is not cut).
 	direct, err := ari.NewClient(ari.Options{URL: info.URL, User: info.User, Password: info.Password, App: "unused"})
 	if err != nil {
@@ -538,21 +428,20 @@ func TestWebsocketCutMidLoad(t *testing.T) {
 		t.Errorf("no call ended during an outage: the reconciliation path was not exercised")
 	}
 	waitIdle(t, m, 60*time.Second)
-	if open := rec.open(); len(open) > 0 {
+	if open := rec.Open(); len(open) > 0 {
 		t.Fatalf("%d records left open", len(open))
 	}
-	if rec.twice > 0 {
-		t.Errorf("%d attempts finished twice", rec.twice)
+	if n := rec.Twice(); n > 0 {
+		t.Errorf("%d attempts finished twice", n)
 	}
 	reconciled := 0
-	rec.mu.Lock()
-	for _, e := range rec.finished {
+	finished := rec.Finished()
+	for _, e := range finished {
 		if strings.HasPrefix(e.FinishReason, "reconciled") {
 			reconciled++
 		}
 	}
-	got := len(rec.finished)
-	rec.mu.Unlock()
+	got := len(finished)
 	t.Logf("records finished=%d, by reconciliation=%d", got, reconciled)
 	if got != n+len(dids) {
 		t.Errorf("finished %d records, want %d outbound + %d inbound", got, n, len(dids))
@@ -570,28 +459,17 @@ func TestWebsocketCutMidLoad(t *testing.T) {
 // failed, or a crashed process left it) whose channel is gone is finished by
 // the periodic sweep, without any reconnect.
 func TestSweepFinishesStaleRecords(t *testing.T) {
-	info := asterisktest.Require(t)
 	rec := newMemRecorder()
-	app := "sytest-" + uuid.NewString()[:8]
-	client, err := ari.NewClient(ari.Options{URL: info.URL, User: info.User, Password: info.Password, App: app})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := ari.NewManager(ari.ManagerConfig{Client: client, Recorder: rec, Node: app, SweepEvery: 200 * time.Millisecond, Logger: testLogger(t)})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	for !m.Stream().State().Connected {
-		time.Sleep(20 * time.Millisecond)
-	}
+	m := aritest.StartManager(t, rec, aritest.Options{SweepEvery: 200 * time.Millisecond})
+	app := m.Client().App()
+	ctx := context.Background()
 	// Opened after the connect-time reconciliation: only the sweep can
 	// find it.
 	stale := uuid.NewString()
 	_ = rec.AttemptStarted(ctx, ari.Attempt{AttemptID: stale, ChannelID: uuid.NewString(), Node: app, AccountID: 1})
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if e, ok := rec.end(stale); ok {
+		if e, ok := rec.End(stale); ok {
 			if !strings.HasPrefix(e.FinishReason, "reconciled") || e.Status != ari.StatusFailed {
 				t.Errorf("end = %+v", e)
 			}

@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/ari/aritest"
 )
 
 // runHandler originates one call to a customer extension and runs fn as its
 // handler, returning fn's error and the recorded end.
-func runHandler(t *testing.T, m *ari.Manager, rec *memRecorder, ext string, fn func(ctx context.Context, c *ari.Call) error) (ari.AttemptEnd, error) {
+func runHandler(t *testing.T, m *ari.Manager, rec *aritest.Recorder, ext string, fn func(ctx context.Context, c *ari.Call) error) (ari.AttemptEnd, error) {
 	t.Helper()
 	errc := make(chan error, 1)
 	c, err := m.Originate(context.Background(), ari.OriginateParams{
@@ -32,7 +33,7 @@ func runHandler(t *testing.T, m *ari.Manager, rec *memRecorder, ext string, fn f
 	case <-time.After(20 * time.Second):
 		t.Fatal("call not finished")
 	}
-	end, ok := rec.end(c.AttemptID)
+	end, ok := rec.End(c.AttemptID)
 	if !ok {
 		t.Fatal("no record")
 	}

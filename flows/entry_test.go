@@ -44,16 +44,11 @@ func (h *harness) waitAttempt(t *testing.T, match func(ari.Attempt) bool) (ari.A
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		h.rec.mu.Lock()
-		for id, a := range h.rec.started {
-			if match(a) {
-				if end, ok := h.rec.finished[id]; ok {
-					h.rec.mu.Unlock()
-					return a, end
-				}
+		for id, end := range h.rec.Finished() {
+			if a, ok := h.rec.Started(id); ok && match(a) {
+				return a, end
 			}
 		}
-		h.rec.mu.Unlock()
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("attempt not finished")

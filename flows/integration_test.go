@@ -5,54 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	ariv6 "github.com/CyCoreSystems/ari/v6"
-	"github.com/google/uuid"
 
 	"github.com/switchyard/switchyard/ari"
-	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
+	"github.com/switchyard/switchyard/ari/aritest"
 )
 
-// memRecorder is an in-memory ari.Recorder.
-type memRecorder struct {
-	mu       sync.Mutex
-	started  map[string]ari.Attempt
-	finished map[string]ari.AttemptEnd
-}
-
-func newMemRecorder() *memRecorder {
-	return &memRecorder{started: map[string]ari.Attempt{}, finished: map[string]ari.AttemptEnd{}}
-}
-
-func (r *memRecorder) AttemptStarted(_ context.Context, a ari.Attempt) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.started[a.AttemptID] = a
-	return nil
-}
-
-func (r *memRecorder) AttemptFinished(_ context.Context, id string, end ari.AttemptEnd) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.finished[id] = end
-	return nil
-}
-
-func (r *memRecorder) OpenAttempts(context.Context, string) ([]ari.OpenAttempt, error) {
-	return nil, nil
-}
-
-func (r *memRecorder) end(id string) (ari.AttemptEnd, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	e, ok := r.finished[id]
-	return e, ok
-}
+func newMemRecorder() *aritest.Recorder { return aritest.NewRecorder() }
 
 // memJourneys is a JourneySaver keeping the last journey per attempt.
 type memJourneys struct {
@@ -76,55 +40,19 @@ func (j *memJourneys) get(id string) json.RawMessage {
 	return j.m[id]
 }
 
-type tlogWriter struct{ t testing.TB }
-
-func (w *tlogWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
-}
-
-func testLogger(t testing.TB) *slog.Logger {
-	if os.Getenv("SWITCHYARD_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(&tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
+func testLogger(t testing.TB) *slog.Logger { return aritest.Logger(t) }
 
 type harness struct {
 	m   *ari.Manager
-	rec *memRecorder
+	rec *aritest.Recorder
 	j   *memJourneys
 }
 
 // startManager connects a Manager to the real Asterisk under a unique app.
 func startManager(t *testing.T, route func(context.Context, *ariv6.StasisStart) ari.Route) *harness {
 	t.Helper()
-	info := asterisktest.Require(t)
-	app := "syflow-" + uuid.NewString()[:8]
-	client, err := ari.NewClient(ari.Options{URL: info.URL, User: info.User, Password: info.Password, App: app, Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	h := &harness{rec: newMemRecorder(), j: &memJourneys{}}
-	h.m = ari.NewManager(ari.ManagerConfig{Client: client, Recorder: h.rec, Node: "node-" + app, Route: route, Logger: testLogger(t)})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.m.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("manager did not stop")
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for !h.m.Stream().State().Connected {
-		if time.Now().After(deadline) {
-			t.Fatalf("ARI stream not connected")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	h.m = aritest.StartManager(t, h.rec, aritest.Options{Prefix: "syflow", Route: route})
 	return h
 }
 
@@ -175,7 +103,7 @@ func (h *harness) call(t *testing.T, e *Engine, doc, customer string, vars map[s
 	case <-time.After(30 * time.Second):
 		t.Fatal("call not finished")
 	}
-	end, ok := h.rec.end(c.AttemptID)
+	end, ok := h.rec.End(c.AttemptID)
 	if !ok {
 		t.Fatal("attempt not recorded")
 	}
