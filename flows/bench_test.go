@@ -24,6 +24,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/ari/aritest"
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 )
 
@@ -225,13 +226,33 @@ func BenchmarkFlowCallRate(b *testing.B) {
 	fv := FlowVersion{AccountID: 1, FlowID: 1, Version: 1, Flow: f}
 
 	var flowD, bareD, bareLat []time.Duration
+	var bareLatMu sync.Mutex
 	var allocs, evs uint64
 	var failed atomic.Int64
 	for b.Loop() {
 		for range 3 {
 			runtime.GC()
-			bareD = append(bareD, benchBare(b, info, n, "answer-dtmf-1", &bareLat))
-			benchIdle(b, client)
+			bareD = append(bareD, aritest.BareLoop(b, n, "answer-dtmf-1", func(bare *aritest.Bare, frame []byte) {
+				// The bare loop's only logic: hang up at the first DTMF.
+				if !bytes.Contains(frame, []byte(`"ChannelDtmfReceived"`)) {
+					return
+				}
+				var ev struct {
+					Channel struct {
+						ID string `json:"id"`
+					} `json:"channel"`
+				}
+				if json.Unmarshal(frame, &ev) != nil {
+					return
+				}
+				since := time.Now()
+				go bare.Do(b, http.MethodDelete, "/channels/"+ev.Channel.ID, nil, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) {
+					bareLatMu.Lock()
+					bareLat = append(bareLat, time.Since(since))
+					bareLatMu.Unlock()
+				}})
+			}))
+			aritest.WaitIdle(b, client)
 			runtime.GC()
 			var ms0, ms1 runtime.MemStats
 			runtime.ReadMemStats(&ms0)
@@ -279,7 +300,7 @@ func BenchmarkFlowCallRate(b *testing.B) {
 			runtime.ReadMemStats(&ms1)
 			allocs += ms1.Mallocs - ms0.Mallocs
 			evs += uint64(events.Load() - ev0)
-			benchIdle(b, client)
+			aritest.WaitIdle(b, client)
 		}
 	}
 	// Under overload a flow may time out (gather, webhook): reported, and
@@ -337,98 +358,6 @@ func median(ds []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
-// benchBare originates n calls straight over HTTP into a throwaway app
-// whose only logic is: at the first DTMF, hang up. It counts StasisEnd on
-// a raw websocket.
-func benchBare(tb testing.TB, info asterisktest.Info, n int, ext string, lat *[]time.Duration) time.Duration {
-	app := "sybare-" + uuid.NewString()[:8]
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	hdr := http.Header{}
-	req, _ := http.NewRequest("GET", "http://x", nil)
-	req.SetBasicAuth(info.User, info.Password)
-	hdr.Set("Authorization", req.Header.Get("Authorization"))
-	conn, _, err := websocket.Dial(ctx, strings.Replace(info.URL, "http", "ws", 1)+"/events?app="+app, &websocket.DialOptions{HTTPHeader: hdr})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	conn.SetReadLimit(16 << 20)
-	defer conn.CloseNow()
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}
-	var latMu sync.Mutex
-	send := func(method, path string, body []byte, since time.Time) {
-		r, _ := http.NewRequest(method, info.URL+path, bytes.NewReader(body))
-		if !since.IsZero() {
-			r = r.WithContext(httptrace.WithClientTrace(r.Context(), &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) {
-				latMu.Lock()
-				*lat = append(*lat, time.Since(since))
-				latMu.Unlock()
-			}}))
-		}
-		r.SetBasicAuth(info.User, info.Password)
-		r.Header.Set("Content-Type", "application/json")
-		resp, err := hc.Do(r)
-		if err != nil {
-			tb.Error(err)
-			return
-		}
-		resp.Body.Close()
-	}
-	ended := make(chan struct{}, n)
-	go func() {
-		for {
-			_, data, err := conn.Read(ctx)
-			if err != nil {
-				return
-			}
-			switch {
-			case bytes.Contains(data, []byte(`"StasisEnd"`)):
-				ended <- struct{}{}
-			case bytes.Contains(data, []byte(`"ChannelDtmfReceived"`)):
-				var ev struct {
-					Channel struct {
-						ID string `json:"id"`
-					} `json:"channel"`
-				}
-				if json.Unmarshal(data, &ev) == nil {
-					go send("DELETE", "/channels/"+ev.Channel.ID, nil, time.Now())
-				}
-			}
-		}
-	}()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			body, _ := json.Marshal(ariv6.OriginateRequest{Endpoint: "Local/" + ext + "@customers", App: app, Timeout: 30, ChannelID: uuid.NewString()})
-			send("POST", "/channels", body, time.Time{})
-		}()
-	}
-	wg.Wait()
-	timeout := time.After(5 * time.Minute)
-	for i := range n {
-		select {
-		case <-ended:
-		case <-timeout:
-			tb.Fatalf("bare loop: only %d of %d calls ended", i, n)
-		}
-	}
-	return time.Since(start)
-}
-
 // benchIdle waits (up to 30 s: other test processes may share the
 // Asterisk) until no channel is left, so one phase's teardown does not
 // slow the next.
-func benchIdle(tb testing.TB, c *ari.Client) {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		chs, err := c.Channels(context.Background())
-		if err == nil && len(chs) == 0 {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	tb.Log("Asterisk still has channels (shared with other tests?); going on")
-}
