@@ -59,31 +59,42 @@ type Deps struct {
 func Register(g *echo.Group, d Deps) {
 	h := &handler{d: d}
 	g.POST("/flows/validate", h.validate)
-	g.GET("/flows", h.listFlows)
-	g.POST("/flows", h.createFlow)
-	g.GET("/flows/:id", h.getFlow)
-	g.PUT("/flows/:id", h.updateFlow)
-	g.DELETE("/flows/:id", h.deleteFlow)
-	g.POST("/flows/:id/publish", h.publish)
-	g.GET("/flows/:id/versions", h.listVersions)
-	g.GET("/flows/:id/versions/:version", h.getVersion)
-	g.GET("/webhooks", h.listWebhooks)
-	g.GET("/webhooks/:name", h.getWebhook)
-	g.PUT("/webhooks/:name", h.putWebhook)
-	g.DELETE("/webhooks/:name", h.deleteWebhook)
-	g.GET("/variables", h.listVars)
-	g.GET("/variables/:name", h.getVar)
-	g.PUT("/variables/:name", h.putVar)
-	g.DELETE("/variables/:name", h.deleteVar)
-	g.GET("/dids", h.listDIDs)
-	g.PUT("/dids/:did", h.putDID)
-	g.DELETE("/dids/:did", h.deleteDID)
-	g.GET("/http-policy", h.getPolicy)
-	g.PUT("/http-policy", h.putPolicy)
-	g.GET("/calls/:id/journey", h.journey)
+	g.GET("/flows", withAccount(h.listFlows))
+	g.POST("/flows", withAccount(h.createFlow))
+	g.GET("/flows/:id", withAccount(h.getFlow))
+	g.PUT("/flows/:id", withAccount(h.updateFlow))
+	g.DELETE("/flows/:id", withAccount(h.deleteFlow))
+	g.POST("/flows/:id/publish", withAccount(h.publish))
+	g.GET("/flows/:id/versions", withAccount(h.listVersions))
+	g.GET("/flows/:id/versions/:version", withAccount(h.getVersion))
+	g.GET("/webhooks", withAccount(h.listWebhooks))
+	g.GET("/webhooks/:name", withAccount(h.getWebhook))
+	g.PUT("/webhooks/:name", withAccount(h.putWebhook))
+	g.DELETE("/webhooks/:name", withAccount(h.deleteWebhook))
+	g.GET("/variables", withAccount(h.listVars))
+	g.GET("/variables/:name", withAccount(h.getVar))
+	g.PUT("/variables/:name", withAccount(h.putVar))
+	g.DELETE("/variables/:name", withAccount(h.deleteVar))
+	g.GET("/dids", withAccount(h.listDIDs))
+	g.PUT("/dids/:did", withAccount(h.putDID))
+	g.DELETE("/dids/:did", withAccount(h.deleteDID))
+	g.GET("/http-policy", withAccount(h.getPolicy))
+	g.PUT("/http-policy", withAccount(h.putPolicy))
+	g.GET("/calls/:id/journey", withAccount(h.journey))
 }
 
 type handler struct{ d Deps }
+
+// withAccount runs a handler for the authenticated caller's account.
+func withAccount(fn func(c echo.Context, acct int64) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		acct, err := account(c)
+		if err != nil {
+			return err
+		}
+		return fn(c, acct)
+	}
+}
 
 func account(c echo.Context) (int64, error) {
 	p, ok := api.PrincipalFrom(c)
@@ -189,11 +200,7 @@ func draftInput(b []byte) (store.NewFlow, error) {
 	return store.NewFlow{Name: f.Name, Type: f.Type, Draft: json.RawMessage(b)}, nil
 }
 
-func (h *handler) createFlow(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) createFlow(c echo.Context, acct int64) error {
 	b, err := readBody(c)
 	if err != nil {
 		return err
@@ -213,11 +220,7 @@ func (h *handler) createFlow(c echo.Context) error {
 	return c.JSON(http.StatusCreated, h.view(f))
 }
 
-func (h *handler) listFlows(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) listFlows(c echo.Context, acct int64) error {
 	fs, err := h.d.Store.ListFlows(c.Request().Context(), acct)
 	if err != nil {
 		return err
@@ -229,11 +232,7 @@ func (h *handler) listFlows(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"flows": out})
 }
 
-func (h *handler) getFlow(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) getFlow(c echo.Context, acct int64) error {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
@@ -245,11 +244,7 @@ func (h *handler) getFlow(c echo.Context) error {
 	return c.JSON(http.StatusOK, h.view(f))
 }
 
-func (h *handler) updateFlow(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) updateFlow(c echo.Context, acct int64) error {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
@@ -273,11 +268,7 @@ func (h *handler) updateFlow(c echo.Context) error {
 	return c.JSON(http.StatusOK, h.view(f))
 }
 
-func (h *handler) deleteFlow(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) deleteFlow(c echo.Context, acct int64) error {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
@@ -288,11 +279,7 @@ func (h *handler) deleteFlow(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-func (h *handler) publish(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) publish(c echo.Context, acct int64) error {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
@@ -316,11 +303,7 @@ func (h *handler) publish(c echo.Context) error {
 	return c.JSON(http.StatusCreated, v)
 }
 
-func (h *handler) listVersions(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) listVersions(c echo.Context, acct int64) error {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
@@ -336,11 +319,7 @@ func (h *handler) listVersions(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"versions": vs})
 }
 
-func (h *handler) getVersion(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) getVersion(c echo.Context, acct int64) error {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
@@ -362,11 +341,7 @@ func (h *handler) getVersion(c echo.Context) error {
 
 // --- webhooks -----------------------------------------------------------------
 
-func (h *handler) listWebhooks(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) listWebhooks(c echo.Context, acct int64) error {
 	ws, err := h.d.Store.ListWebhooks(c.Request().Context(), acct)
 	if err != nil {
 		return err
@@ -374,11 +349,7 @@ func (h *handler) listWebhooks(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"webhooks": ws})
 }
 
-func (h *handler) getWebhook(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) getWebhook(c echo.Context, acct int64) error {
 	w, err := h.d.Store.GetWebhook(c.Request().Context(), acct, c.Param("name"))
 	if err != nil {
 		return err
@@ -386,11 +357,7 @@ func (h *handler) getWebhook(c echo.Context) error {
 	return c.JSON(http.StatusOK, w)
 }
 
-func (h *handler) putWebhook(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) putWebhook(c echo.Context, acct int64) error {
 	b, err := readBody(c)
 	if err != nil {
 		return err
@@ -416,11 +383,7 @@ func (h *handler) putWebhook(c echo.Context) error {
 	return c.JSON(http.StatusOK, saved)
 }
 
-func (h *handler) deleteWebhook(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) deleteWebhook(c echo.Context, acct int64) error {
 	if err := h.d.Store.DeleteWebhook(c.Request().Context(), acct, c.Param("name")); err != nil {
 		return err
 	}
@@ -431,11 +394,7 @@ func (h *handler) deleteWebhook(c echo.Context) error {
 
 func varName(c echo.Context) string { return strings.TrimPrefix(c.Param("name"), "$user.key.") }
 
-func (h *handler) listVars(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) listVars(c echo.Context, acct int64) error {
 	vs, err := h.d.Store.ListUserVars(c.Request().Context(), acct)
 	if err != nil {
 		return err
@@ -443,11 +402,7 @@ func (h *handler) listVars(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"variables": vs})
 }
 
-func (h *handler) getVar(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) getVar(c echo.Context, acct int64) error {
 	v, ok, err := h.d.Store.GetUserVar(c.Request().Context(), acct, varName(c))
 	if err != nil {
 		return err
@@ -458,11 +413,7 @@ func (h *handler) getVar(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"name": varName(c), "value": v})
 }
 
-func (h *handler) putVar(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) putVar(c echo.Context, acct int64) error {
 	var in struct {
 		Value *string `json:"value"`
 	}
@@ -479,11 +430,7 @@ func (h *handler) putVar(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"name": varName(c), "value": *in.Value})
 }
 
-func (h *handler) deleteVar(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) deleteVar(c echo.Context, acct int64) error {
 	if err := h.d.Store.DeleteUserVar(c.Request().Context(), acct, varName(c)); err != nil {
 		return err
 	}
@@ -492,11 +439,7 @@ func (h *handler) deleteVar(c echo.Context) error {
 
 // --- DIDs ---------------------------------------------------------------------
 
-func (h *handler) listDIDs(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) listDIDs(c echo.Context, acct int64) error {
 	rs, err := h.d.Store.ListDIDRoutes(c.Request().Context(), acct)
 	if err != nil {
 		return err
@@ -504,11 +447,7 @@ func (h *handler) listDIDs(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"dids": rs})
 }
 
-func (h *handler) putDID(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) putDID(c echo.Context, acct int64) error {
 	var in struct {
 		FlowID int64 `json:"flow_id"`
 	}
@@ -534,11 +473,7 @@ func (h *handler) putDID(c echo.Context) error {
 	return c.JSON(http.StatusOK, r)
 }
 
-func (h *handler) deleteDID(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) deleteDID(c echo.Context, acct int64) error {
 	if err := h.d.Store.DeleteDIDRoute(c.Request().Context(), acct, c.Param("did")); err != nil {
 		return err
 	}
@@ -560,11 +495,7 @@ func toPolicyView(p store.HTTPPolicy) policyView {
 	return v
 }
 
-func (h *handler) getPolicy(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) getPolicy(c echo.Context, acct int64) error {
 	p, err := h.d.Store.GetHTTPPolicy(c.Request().Context(), acct)
 	if err != nil {
 		return err
@@ -572,11 +503,7 @@ func (h *handler) getPolicy(c echo.Context) error {
 	return c.JSON(http.StatusOK, toPolicyView(p))
 }
 
-func (h *handler) putPolicy(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) putPolicy(c echo.Context, acct int64) error {
 	var in policyView
 	b, err := readBody(c)
 	if err != nil {
@@ -597,11 +524,7 @@ func (h *handler) putPolicy(c echo.Context) error {
 
 // --- journey --------------------------------------------------------------------
 
-func (h *handler) journey(c echo.Context) error {
-	acct, err := account(c)
-	if err != nil {
-		return err
-	}
+func (h *handler) journey(c echo.Context, acct int64) error {
 	j, err := h.d.Store.GetJourney(c.Request().Context(), acct, c.Param("id"))
 	if err != nil {
 		return err
