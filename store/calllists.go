@@ -252,6 +252,19 @@ func recordRow(reqID string, accountID int64, r ImportRecord, t time.Time) ([]an
 	return []any{reqID, accountID, r.Row, cid, primary, numbers, vars, st, r.ScheduleExtension, r.Status, reason, t, t}, nil
 }
 
+// ImportRecords yields rs one by one, then io.EOF: ImportCallList's next
+// for records already in memory.
+func ImportRecords(rs []ImportRecord) func() (ImportRecord, error) {
+	i := 0
+	return func() (ImportRecord, error) {
+		if i >= len(rs) {
+			return ImportRecord{}, io.EOF
+		}
+		i++
+		return rs[i-1], nil
+	}
+}
+
 // ImportCallList stores a request and its records in one transaction:
 // next yields records until io.EOF (any other error aborts and nothing is
 // stored). Duplicates (a valid record whose primary number an earlier valid

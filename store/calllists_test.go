@@ -21,20 +21,9 @@ import (
 	"github.com/switchyard/switchyard/dialer/calllist"
 )
 
-func sliceSource(rs []ImportRecord) func() (ImportRecord, error) {
-	i := 0
-	return func() (ImportRecord, error) {
-		if i >= len(rs) {
-			return ImportRecord{}, io.EOF
-		}
-		i++
-		return rs[i-1], nil
-	}
-}
-
 func mustImport(t testing.TB, s *Store, in CallListImport, rs []ImportRecord) CallListRequest {
 	t.Helper()
-	r, err := s.ImportCallList(ctxT(t), in, sliceSource(rs))
+	r, err := s.ImportCallList(ctxT(t), in, ImportRecords(rs))
 	if err != nil {
 		t.Fatalf("ImportCallList: %v", err)
 	}
@@ -224,7 +213,7 @@ func TestImportCallListAtomic(t *testing.T) {
 			{"unknown account", CallListImport{AccountID: 999999, FlowID: "1", Source: SourceAPI}, []ImportRecord{{Row: 1, Numbers: []string{"+919876543210"}, Status: RecordPending}}, ErrNotFound},
 			{"no records", in, nil, ErrInvalid},
 		} {
-			if _, err := s.ImportCallList(ctx, tc.in, sliceSource(tc.recs)); !errors.Is(err, tc.err) {
+			if _, err := s.ImportCallList(ctx, tc.in, ImportRecords(tc.recs)); !errors.Is(err, tc.err) {
 				t.Errorf("%s: %v, want %v", tc.name, err, tc.err)
 			}
 		}

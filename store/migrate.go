@@ -31,6 +31,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0001_initial", Migrate: m0001Initial},
 		{ID: "0002_flows", Migrate: m0002Flows},
 		{ID: "0003_call_lists", Migrate: m0003CallLists},
+		{ID: "0004_campaigns", Migrate: m0004Campaigns},
 	}
 }
 

@@ -1,0 +1,162 @@
+package ariplacer
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/ari/aritest"
+	"github.com/switchyard/switchyard/dialer"
+	"github.com/switchyard/switchyard/dialer/dialerstore"
+	"github.com/switchyard/switchyard/store"
+)
+
+func campaign() *dialer.Campaign {
+	return &dialer.Campaign{ID: 42, AccountID: 1, Mode: dialer.ModeMulticast, EndpointTemplate: "Local/{number}@customers",
+		SimultaneousCalls: 5, DialAttempts: 2, DialTimeoutMS: 3000}
+}
+
+// TestPlaceStatuses: each simulated customer's outcome maps to the seed
+// status, and the Manager writes the attempt record.
+func TestPlaceStatuses(t *testing.T) {
+	rec := aritest.NewRecorder()
+	m := aritest.StartManager(t, rec, aritest.Options{})
+	c := campaign()
+	p := &Placer{Manager: m, Answered: func(ctx context.Context, call *ari.Call, r dialer.PlaceRequest) (bool, time.Time, error) {
+		call.SetStatus("IVR_FINISHED")
+		return r.Number == "answer-hangup-1", time.Time{}, nil
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	t.Run("group", func(t *testing.T) {
+		for _, tc := range []struct {
+			ext, status       string
+			answered, resched bool
+		}{
+			{"busy", "BUSY", false, false},
+			{"congestion", "CONGESTION", false, false},
+			{"noanswer", "NOANSWER", false, false},
+			{"answer-hangup-1", "IVR_FINISHED", true, true},
+			{"answer-silent", "IVR_FINISHED", true, false},
+		} {
+			t.Run(tc.ext, func(t *testing.T) {
+				t.Parallel()
+				r := dialer.PlaceRequest{Campaign: c, Record: dialer.Record{ID: 7, AccountID: 1, Attempt: 2}, Number: tc.ext, Endpoint: c.Endpoint(tc.ext)}
+				res, err := p.Place(ctx, r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Status != tc.status || res.Answered != tc.answered || res.Rescheduled != tc.resched {
+					t.Errorf("%s: %+v, want status %s answered %v rescheduled %v", tc.ext, res, tc.status, tc.answered, tc.resched)
+				}
+			})
+		}
+	})
+	func() {
+		fin := rec.Finished()
+		if len(fin) != 5 || rec.Twice() != 0 || len(rec.Open()) != 0 {
+			t.Errorf("attempt records: %d finished, %d twice, open %v", len(fin), rec.Twice(), rec.Open())
+		}
+		for id := range fin {
+			if a, ok := rec.Started(id); !ok || a.Number != 2 || a.AccountID != 1 {
+				t.Errorf("attempt %s: %+v", id, a)
+			}
+		}
+	}()
+}
+
+// TestCampaignOnAsterisk runs a campaign end to end on the real Asterisk
+// and SQLite: number rotation (first number busy, the second answers),
+// retries of failed outcomes, progressive pacing by a fake agent state,
+// and the campaign reaching Finished.
+func TestCampaignOnAsterisk(t *testing.T) {
+	m := aritest.StartManager(t, aritest.NewRecorder(), aritest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	s, err := store.Open(ctx, store.Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	acc, err := s.CreateAccount(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := s.ImportCallList(ctx, store.CallListImport{AccountID: acc.ID, FlowID: "1", FlowType: "outbound", Source: store.SourceAPI}, store.ImportRecords([]store.ImportRecord{
+		{Row: 1, Numbers: []string{"busy", "answer-hangup-1"}, Status: store.RecordPending},
+		{Row: 2, Numbers: []string{"answer-silent"}, Status: store.RecordPending},
+		{Row: 3, Numbers: []string{"congestion"}, Status: store.RecordPending},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := dialer.Campaign{AccountID: acc.ID, Name: "promo", Mode: dialer.ModeProgressive, Queue: "sales", Recipients: []string{req.ID},
+		EndpointTemplate: "Local/{number}@customers", SimultaneousCalls: 5, DialAttempts: 2, DialTimeoutMS: 3000}
+	dc.Normalize()
+	if err := dc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := s.CreateCampaign(ctx, dialerstore.ToStore(dc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc, err = s.TransitionCampaign(ctx, acc.ID, sc.ID, func(f string) (string, error) { return dialer.Transition(f, dialer.ActionStart) }); err != nil {
+		t.Fatal(err)
+	}
+	dc = dialerstore.FromStore(sc)
+	var mu sync.Mutex
+	var placed []string
+	peak := 0
+	p := &Placer{Manager: m, Answered: func(ctx context.Context, call *ari.Call, r dialer.PlaceRequest) (bool, time.Time, error) {
+		call.SetStatus("IVR_FINISHED")
+		return false, time.Time{}, call.WaitHangup(ctx, 5*time.Second) // the customer hangs up
+	}}
+	r := &dialer.Runner{
+		Campaign: dc, Records: &dialerstore.Records{Store: s, Campaign: dc, Owner: "node-1"},
+		Placer: dialer.PlacerFunc(func(ctx context.Context, pr dialer.PlaceRequest) (dialer.Result, error) {
+			mu.Lock()
+			placed = append(placed, pr.Number)
+			mu.Unlock()
+			return p.Place(ctx, pr)
+		}),
+		// Two free agents: never more than two calls at once.
+		Agents: dialer.AgentStateFunc(func(context.Context, string) (int, error) { return 2, nil }),
+		Screen: dialerstore.Screen(s), Status: dialerstore.Status(s, acc.ID, dc.ID), Finished: dialerstore.Finished(s, acc.ID, dc.ID),
+		Interval: 50 * time.Millisecond,
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			goto finished
+		case <-time.After(20 * time.Millisecond):
+			peak = max(peak, r.Active())
+		}
+	}
+finished:
+	if peak > 2 {
+		t.Errorf("peak %d concurrent calls with 2 free agents", peak)
+	}
+	slices.Sort(placed)
+	if want := []string{"answer-hangup-1", "answer-silent", "busy", "congestion", "congestion"}; !slices.Equal(placed, want) {
+		t.Errorf("placed %v, want %v", placed, want)
+	}
+	got, _ := s.GetCampaign(ctx, acc.ID, dc.ID)
+	counts, err := s.CountCampaignRecords(ctx, acc.ID, []string{req.ID})
+	if err != nil || got.Status != dialer.StatusFinished {
+		t.Fatalf("campaign %s, %v", got.Status, err)
+	}
+	if counts.ByStatus["IVR_FINISHED"] != 2 || counts.ByStatus["CONGESTION"] != 1 || counts.Remaining() != 0 {
+		t.Errorf("counts %+v", counts)
+	}
+}

@@ -1,0 +1,290 @@
+package dialer
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Campaign types (seed 003: "whether it's a telephone or sms campaign").
+const (
+	TypeTelephone = "telephone"
+	TypeSMS       = "sms"
+)
+
+// Campaign modes (issue 5): how many calls the pacer places.
+const (
+	// ModeMulticast dials each record at its start time, concurrency capped
+	// by SimultaneousCalls.
+	ModeMulticast = "multicast"
+	// ModeProgressive places one call per free agent of the queue.
+	ModeProgressive = "progressive"
+	// ModeMultiplied places free agents × multiplier calls.
+	ModeMultiplied = "multiplied"
+)
+
+// Campaign statuses, exactly the seed's strings.
+const (
+	StatusCreated   = "Created"
+	StatusRunning   = "Running"
+	StatusPaused    = "Paused"
+	StatusFinished  = "Finished"
+	StatusCancelled = "Cancelled"
+)
+
+// Lifecycle actions.
+const (
+	ActionStart  = "start"  // Created/Finished/Cancelled → Running (reuse, restart)
+	ActionPause  = "pause"  // Running → Paused
+	ActionResume = "resume" // Paused → Running
+	ActionCancel = "cancel" // Running/Paused → Cancelled
+	ActionFinish = "finish" // Running → Finished (all calls done; the dialer, not a user)
+)
+
+// ErrTransition is returned for a lifecycle action the current status does
+// not allow.
+var ErrTransition = errors.New("dialer: campaign status does not allow this")
+
+// ErrInvalid wraps every campaign validation error.
+var ErrInvalid = errors.New("dialer: invalid campaign")
+
+var transitions = map[string]map[string]string{
+	StatusCreated:   {ActionStart: StatusRunning},
+	StatusRunning:   {ActionPause: StatusPaused, ActionCancel: StatusCancelled, ActionFinish: StatusFinished},
+	StatusPaused:    {ActionResume: StatusRunning, ActionCancel: StatusCancelled},
+	StatusFinished:  {ActionStart: StatusRunning},
+	StatusCancelled: {ActionStart: StatusRunning},
+}
+
+// Transition returns the status after action, or an error wrapping
+// ErrTransition (unknown status or action included).
+func Transition(from, action string) (string, error) {
+	acts, ok := transitions[from]
+	if !ok {
+		return "", fmt.Errorf("%w: unknown status %q", ErrTransition, from)
+	}
+	to, ok := acts[action]
+	if !ok {
+		return "", fmt.Errorf("%w: cannot %s a campaign that is %s", ErrTransition, action, from)
+	}
+	return to, nil
+}
+
+// Editable reports whether a campaign in this status may be edited (seed:
+// "While a campaign is in Created or Finished status, you are able to edit
+// it").
+func Editable(status string) bool { return status == StatusCreated || status == StatusFinished }
+
+// Deletable reports whether a campaign may be removed: never while it is
+// executing (Running or Paused).
+func Deletable(status string) bool { return status != StatusRunning && status != StatusPaused }
+
+// Active reports whether the pacer should be dialing for the campaign.
+func Active(status string) bool { return status == StatusRunning }
+
+// Window is a daily calling-hour window in each record's local time zone
+// (minutes after local midnight, Start inclusive, End exclusive). The zero
+// Window means "any time". End < Start wraps past midnight.
+type Window struct {
+	StartMinute int `json:"start_minute"`
+	EndMinute   int `json:"end_minute"`
+}
+
+// IsZero reports an unrestricted window.
+func (w Window) IsZero() bool { return w.StartMinute == 0 && w.EndMinute == 0 }
+
+// Validate checks the minute bounds.
+func (w Window) Validate() error {
+	if w.StartMinute < 0 || w.StartMinute >= 1440 || w.EndMinute < 0 || w.EndMinute > 1440 {
+		return fmt.Errorf("%w: calling window minutes must be in 0…1440 (got %d–%d)", ErrInvalid, w.StartMinute, w.EndMinute)
+	}
+	if !w.IsZero() && w.StartMinute == w.EndMinute {
+		return fmt.Errorf("%w: calling window is empty (start = end = %d)", ErrInvalid, w.StartMinute)
+	}
+	return nil
+}
+
+// Allows reports whether t, seen in loc, falls inside the window.
+func (w Window) Allows(t time.Time, loc *time.Location) bool {
+	if w.IsZero() {
+		return true
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	lt := t.In(loc)
+	m := lt.Hour()*60 + lt.Minute()
+	if w.StartMinute < w.EndMinute {
+		return m >= w.StartMinute && m < w.EndMinute
+	}
+	return m >= w.StartMinute || m < w.EndMinute
+}
+
+// Campaign is a dialing campaign (seed 003 fields).
+type Campaign struct {
+	ID        int64  `json:"id"`
+	AccountID int64  `json:"account_id"`
+	Type      string `json:"type"`
+	Mode      string `json:"mode"`
+	Name      string `json:"name"`
+	// Recipients are call-list request ids.
+	Recipients []string `json:"recipients"`
+	CallerID   string   `json:"caller_id,omitempty"`
+	// EndpointTemplate is the trunk/route: an Asterisk endpoint with
+	// "{number}" where the dialed number goes, e.g. "PJSIP/{number}@trunk1".
+	EndpointTemplate  string `json:"endpoint_template"`
+	SimultaneousCalls int    `json:"simultaneous_calls"`
+	DialAttempts      int    `json:"dial_attempts"`
+	// DialTimeoutMS is the ring timeout; 0 means the default.
+	DialTimeoutMS int `json:"dial_timeout_ms,omitempty"`
+	// OnlyWhenFreeMembers: "Only dial out when there are free members in the
+	// queue" — the pacer watches Queue.
+	OnlyWhenFreeMembers bool   `json:"only_when_free_members"`
+	Queue               string `json:"queue,omitempty"`
+	DialToExtension     string `json:"dial_to_extension,omitempty"`
+	// Multiplier overrides the global multiplier when > 0.
+	Multiplier float64 `json:"multiplier,omitempty"`
+	// RetryIntervalSec is the wait before a failed record is dialed again.
+	RetryIntervalSec int    `json:"retry_interval_sec"`
+	CallingWindow    Window `json:"calling_window"`
+	// CallsPerSecond caps originates per second on the trunk; 0 = no cap.
+	CallsPerSecond float64 `json:"calls_per_second,omitempty"`
+	FlowID         string  `json:"flow_id,omitempty"`
+	Status         string  `json:"status"`
+}
+
+// Limits on campaign fields.
+const (
+	MaxSimultaneousCalls = 1000
+	MaxDialAttempts      = 10
+	MaxDialTimeoutMS     = 300000
+	MaxMultiplier        = 50
+	MaxRecipients        = 100
+	MaxCallsPerSecond    = 1000
+)
+
+// DefaultDialTimeout is used when DialTimeoutMS is 0.
+const DefaultDialTimeout = 30 * time.Second
+
+// DialTimeout is the ring timeout of one attempt.
+func (c *Campaign) DialTimeout() time.Duration {
+	if c.DialTimeoutMS <= 0 {
+		return DefaultDialTimeout
+	}
+	return time.Duration(c.DialTimeoutMS) * time.Millisecond
+}
+
+// RetryInterval is the wait before a retry.
+func (c *Campaign) RetryInterval() time.Duration {
+	return time.Duration(c.RetryIntervalSec) * time.Second
+}
+
+// EffectiveMultiplier is the campaign's multiplier, or the global one (the
+// seed's ads_multiplier, default 1) when the campaign sets none.
+func (c *Campaign) EffectiveMultiplier(global float64) float64 {
+	if c.Multiplier > 0 {
+		return c.Multiplier
+	}
+	if global > 0 {
+		return global
+	}
+	return 1
+}
+
+// Endpoint renders the endpoint template for a number.
+func (c *Campaign) Endpoint(number string) string {
+	return strings.ReplaceAll(c.EndpointTemplate, "{number}", number)
+}
+
+// Normalize fills defaults (type telephone, mode multicast, status
+// Created, one attempt).
+func (c *Campaign) Normalize() {
+	c.Name = strings.TrimSpace(c.Name)
+	if c.Type == "" {
+		c.Type = TypeTelephone
+	}
+	if c.Mode == "" {
+		c.Mode = ModeMulticast
+		if c.OnlyWhenFreeMembers {
+			c.Mode = ModeProgressive
+		}
+	}
+	if c.Status == "" {
+		c.Status = StatusCreated
+	}
+	if c.DialAttempts == 0 {
+		c.DialAttempts = 1
+	}
+}
+
+// Validate checks every field; the error names the field.
+func (c *Campaign) Validate() error {
+	bad := func(f string, args ...any) error { return fmt.Errorf("%w: "+f, append([]any{ErrInvalid}, args...)...) }
+	switch c.Type {
+	case TypeTelephone, TypeSMS:
+	default:
+		return bad("type %q (want telephone or sms)", c.Type)
+	}
+	switch c.Mode {
+	case ModeMulticast, ModeProgressive, ModeMultiplied:
+	default:
+		return bad("mode %q (want multicast, progressive or multiplied)", c.Mode)
+	}
+	if c.Name == "" || len(c.Name) > 255 {
+		return bad("name must be 1…255 bytes")
+	}
+	if c.AccountID <= 0 {
+		return bad("account is required")
+	}
+	if len(c.Recipients) == 0 || len(c.Recipients) > MaxRecipients {
+		return bad("recipients: 1…%d call-list request ids required (got %d)", MaxRecipients, len(c.Recipients))
+	}
+	seen := map[string]bool{}
+	for _, r := range c.Recipients {
+		if strings.TrimSpace(r) == "" {
+			return bad("recipients: empty request id")
+		}
+		if seen[r] {
+			return bad("recipients: request %q listed twice", r)
+		}
+		seen[r] = true
+	}
+	if len(c.CallerID) > 128 {
+		return bad("caller_id longer than 128 bytes")
+	}
+	if c.Type == TypeTelephone {
+		if !strings.Contains(c.EndpointTemplate, "{number}") || !strings.Contains(c.EndpointTemplate, "/") {
+			return bad("endpoint_template %q must look like TECH/…{number}…", c.EndpointTemplate)
+		}
+	}
+	if c.SimultaneousCalls < 1 || c.SimultaneousCalls > MaxSimultaneousCalls {
+		return bad("simultaneous_calls %d (1…%d)", c.SimultaneousCalls, MaxSimultaneousCalls)
+	}
+	if c.DialAttempts < 1 || c.DialAttempts > MaxDialAttempts {
+		return bad("dial_attempts %d (1…%d)", c.DialAttempts, MaxDialAttempts)
+	}
+	if c.DialTimeoutMS < 0 || c.DialTimeoutMS > MaxDialTimeoutMS {
+		return bad("dial_timeout_ms %d (0…%d)", c.DialTimeoutMS, MaxDialTimeoutMS)
+	}
+	needQueue := c.OnlyWhenFreeMembers || c.Mode == ModeProgressive || c.Mode == ModeMultiplied
+	if needQueue && strings.TrimSpace(c.Queue) == "" {
+		return bad("queue is required when dialing by free queue members")
+	}
+	if c.Multiplier < 0 || c.Multiplier > MaxMultiplier {
+		return bad("multiplier %v (0 = global default, up to %d)", c.Multiplier, MaxMultiplier)
+	}
+	if c.RetryIntervalSec < 0 || c.RetryIntervalSec > 7*24*3600 {
+		return bad("retry_interval_sec %d (0…604800)", c.RetryIntervalSec)
+	}
+	if err := c.CallingWindow.Validate(); err != nil {
+		return err
+	}
+	if c.CallsPerSecond < 0 || c.CallsPerSecond > MaxCallsPerSecond {
+		return bad("calls_per_second %v (0 = no cap, up to %d)", c.CallsPerSecond, MaxCallsPerSecond)
+	}
+	if _, ok := transitions[c.Status]; !ok {
+		return bad("status %q", c.Status)
+	}
+	return nil
+}

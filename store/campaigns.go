@@ -1,0 +1,529 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Campaign is a stored dialer campaign (seed 003 fields). The store checks
+// sizes and ownership; package dialer validates the semantics and owns the
+// lifecycle (the store applies the transition function it is given).
+type Campaign struct {
+	ID                  int64      `gorm:"column:id;primaryKey;autoIncrement" json:"id"`
+	AccountID           int64      `gorm:"column:account_id" json:"account_id"`
+	Type                string     `gorm:"column:type" json:"type"`
+	Mode                string     `gorm:"column:mode" json:"mode"`
+	Name                string     `gorm:"column:name" json:"name"`
+	Recipients          []string   `gorm:"column:recipients;type:text;serializer:json" json:"recipients"`
+	CallerID            string     `gorm:"column:caller_id" json:"caller_id"`
+	EndpointTemplate    string     `gorm:"column:endpoint_template" json:"endpoint_template"`
+	SimultaneousCalls   int        `gorm:"column:simultaneous_calls" json:"simultaneous_calls"`
+	DialAttempts        int        `gorm:"column:dial_attempts" json:"dial_attempts"`
+	DialTimeoutMS       int        `gorm:"column:dial_timeout_ms" json:"dial_timeout_ms"`
+	OnlyWhenFreeMembers bool       `gorm:"column:only_when_free_members" json:"only_when_free_members"`
+	Queue               string     `gorm:"column:queue" json:"queue"`
+	DialToExtension     string     `gorm:"column:dial_to_extension" json:"dial_to_extension"`
+	Multiplier          float64    `gorm:"column:multiplier" json:"multiplier"`
+	RetryIntervalSec    int        `gorm:"column:retry_interval_sec" json:"retry_interval_sec"`
+	WindowStartMinute   int        `gorm:"column:window_start_minute" json:"window_start_minute"`
+	WindowEndMinute     int        `gorm:"column:window_end_minute" json:"window_end_minute"`
+	CallsPerSecond      float64    `gorm:"column:calls_per_second" json:"calls_per_second"`
+	FlowID              string     `gorm:"column:flow_id" json:"flow_id"`
+	Status              string     `gorm:"column:status" json:"status"`
+	StartedAt           *time.Time `gorm:"column:started_at" json:"started_at,omitempty"`
+	EndedAt             *time.Time `gorm:"column:ended_at" json:"ended_at,omitempty"`
+	CreatedAt           time.Time  `gorm:"column:created_at" json:"created_at"`
+	UpdatedAt           time.Time  `gorm:"column:updated_at" json:"updated_at"`
+}
+
+func (Campaign) TableName() string { return "campaigns" }
+
+func (c *Campaign) AfterFind(*gorm.DB) error {
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	c.StartedAt, c.EndedAt = utcPtr(c.StartedAt), utcPtr(c.EndedAt)
+	return nil
+}
+
+// Campaign statuses the store itself relies on (the dialer's strings).
+const (
+	campaignRunning = "Running"
+	campaignPaused  = "Paused"
+)
+
+func (c *Campaign) check() error {
+	if c.AccountID <= 0 {
+		return fmt.Errorf("store: campaign account is required: %w", ErrInvalid)
+	}
+	if c.Name == "" || c.Status == "" || c.Type == "" || c.Mode == "" {
+		return fmt.Errorf("store: campaign name, status, type and mode are required: %w", ErrInvalid)
+	}
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{
+		{"name", c.Name, maxShort}, {"type", c.Type, 16}, {"mode", c.Mode, 16}, {"status", c.Status, 16},
+		{"caller id", c.CallerID, maxNumber}, {"endpoint template", c.EndpointTemplate, maxShort},
+		{"queue", c.Queue, maxShort}, {"dial-to extension", c.DialToExtension, maxShort}, {"flow id", c.FlowID, 64},
+	} {
+		if err := checkLen(f.name, f.v, f.max); err != nil {
+			return err
+		}
+	}
+	if len(c.Recipients) == 0 {
+		return fmt.Errorf("store: campaign needs at least one recipients list: %w", ErrInvalid)
+	}
+	return nil
+}
+
+// checkRecipients verifies that every request id belongs to the account.
+func checkRecipients(tx *gorm.DB, accountID int64, ids []string) error {
+	var n int64
+	uniq := slices.Compact(slices.Sorted(slices.Values(ids)))
+	if err := tx.Model(&CallListRequest{}).Where("account_id = ? AND id IN ?", accountID, uniq).Count(&n).Error; err != nil {
+		return err
+	}
+	if n != int64(len(uniq)) {
+		return fmt.Errorf("store: campaign recipients: %d of %d call-list requests not found in the account: %w", int64(len(uniq))-n, len(uniq), ErrInvalid)
+	}
+	return nil
+}
+
+// CreateCampaign stores a new campaign (ID, timestamps set here).
+func (s *Store) CreateCampaign(ctx context.Context, c Campaign) (out Campaign, err error) {
+	defer s.track("CreateCampaign", time.Now(), &err)
+	if err := c.check(); err != nil {
+		return Campaign{}, err
+	}
+	c.ID = 0
+	c.StartedAt, c.EndedAt = nil, nil
+	t := now()
+	c.CreatedAt, c.UpdatedAt = t, t
+	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := checkRecipients(tx, c.AccountID, c.Recipients); err != nil {
+			return err
+		}
+		return tx.Create(&c).Error
+	})
+	if err != nil {
+		if isFKViolation(err) {
+			return Campaign{}, fmt.Errorf("store: campaign account %d: %w", c.AccountID, ErrNotFound)
+		}
+		return Campaign{}, fmt.Errorf("store: create campaign: %w", err)
+	}
+	return c, nil
+}
+
+// GetCampaign returns one campaign of the account.
+func (s *Store) GetCampaign(ctx context.Context, accountID, id int64) (c Campaign, err error) {
+	defer s.track("GetCampaign", time.Now(), &err)
+	if err := s.r.WithContext(ctx).Where("account_id = ? AND id = ?", accountID, id).Take(&c).Error; err != nil {
+		if isNotFound(err) {
+			return Campaign{}, fmt.Errorf("store: campaign %d: %w", id, ErrNotFound)
+		}
+		return Campaign{}, fmt.Errorf("store: get campaign %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// ListCampaigns lists the account's campaigns, newest first; status ""
+// means all.
+func (s *Store) ListCampaigns(ctx context.Context, accountID int64, status string) (cs []Campaign, err error) {
+	defer s.track("ListCampaigns", time.Now(), &err)
+	q := s.r.WithContext(ctx).Where("account_id = ?", accountID)
+	if status != "" {
+		q = q.Where("status = ?", status)
+	}
+	if err := q.Order("created_at DESC, id DESC").Limit(MaxListLimit).Find(&cs).Error; err != nil {
+		return nil, fmt.Errorf("store: list campaigns: %w", err)
+	}
+	return cs, nil
+}
+
+// ListCampaignsByStatus lists campaigns of every account in the given
+// statuses (the dialer resumes Running campaigns after a restart).
+func (s *Store) ListCampaignsByStatus(ctx context.Context, statuses ...string) (cs []Campaign, err error) {
+	defer s.track("ListCampaignsByStatus", time.Now(), &err)
+	if len(statuses) == 0 {
+		return nil, fmt.Errorf("store: list campaigns: no status given: %w", ErrInvalid)
+	}
+	if err := s.r.WithContext(ctx).Where("status IN ?", statuses).Order("id").Find(&cs).Error; err != nil {
+		return nil, fmt.Errorf("store: list campaigns by status: %w", err)
+	}
+	return cs, nil
+}
+
+// UpdateCampaign replaces a campaign's settings (not its status) if
+// editable(current status) allows it; otherwise ErrConflict.
+func (s *Store) UpdateCampaign(ctx context.Context, c Campaign, editable func(status string) bool) (out Campaign, err error) {
+	defer s.track("UpdateCampaign", time.Now(), &err)
+	if editable == nil {
+		return Campaign{}, fmt.Errorf("store: update campaign: no edit rule: %w", ErrInvalid)
+	}
+	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var cur Campaign
+		if err := lockCampaign(tx, s.driver, c.AccountID, c.ID, &cur); err != nil {
+			return err
+		}
+		if !editable(cur.Status) {
+			return fmt.Errorf("store: campaign %d is %s: it cannot be edited: %w", c.ID, cur.Status, ErrConflict)
+		}
+		c.Status, c.StartedAt, c.EndedAt, c.CreatedAt = cur.Status, cur.StartedAt, cur.EndedAt, cur.CreatedAt
+		if err := c.check(); err != nil {
+			return err
+		}
+		if err := checkRecipients(tx, c.AccountID, c.Recipients); err != nil {
+			return err
+		}
+		c.UpdatedAt = now()
+		return tx.Select("*").Omit("id", "account_id", "created_at").Save(&c).Error
+	})
+	if err != nil {
+		return Campaign{}, fmt.Errorf("store: update campaign %d: %w", c.ID, err)
+	}
+	return s.GetCampaign(ctx, c.AccountID, c.ID)
+}
+
+func lockCampaign(tx *gorm.DB, driver string, accountID, id int64, c *Campaign) error {
+	q := tx.Where("account_id = ? AND id = ?", accountID, id)
+	if driver == DriverPostgres {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	if err := q.Take(c).Error; err != nil {
+		if isNotFound(err) {
+			return fmt.Errorf("campaign %d: %w", id, ErrNotFound)
+		}
+		return err
+	}
+	return nil
+}
+
+// DeleteCampaign removes a campaign if deletable(current status) allows it
+// (its call lists stay).
+func (s *Store) DeleteCampaign(ctx context.Context, accountID, id int64, deletable func(status string) bool) (err error) {
+	defer s.track("DeleteCampaign", time.Now(), &err)
+	if deletable == nil {
+		return fmt.Errorf("store: delete campaign: no rule: %w", ErrInvalid)
+	}
+	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var cur Campaign
+		if err := lockCampaign(tx, s.driver, accountID, id, &cur); err != nil {
+			return err
+		}
+		if !deletable(cur.Status) {
+			return fmt.Errorf("campaign %d is %s: it cannot be removed: %w", id, cur.Status, ErrConflict)
+		}
+		return tx.Where("id = ?", id).Delete(&Campaign{}).Error
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete campaign: %w", err)
+	}
+	return nil
+}
+
+// TransitionCampaign moves a campaign through its lifecycle atomically:
+// next(current status) returns the new status or an error (returned
+// wrapped, with ErrConflict added when it is not already a store error).
+// Entering Running from anything but Paused stamps started_at and clears
+// ended_at; leaving Running/Paused for any other status stamps ended_at.
+func (s *Store) TransitionCampaign(ctx context.Context, accountID, id int64, next func(from string) (string, error)) (c Campaign, err error) {
+	defer s.track("TransitionCampaign", time.Now(), &err)
+	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := lockCampaign(tx, s.driver, accountID, id, &c); err != nil {
+			return err
+		}
+		to, err := next(c.Status)
+		if err != nil {
+			return fmt.Errorf("%w (%w)", err, ErrConflict)
+		}
+		if err := checkLen("status", to, 16); err != nil || to == "" {
+			return fmt.Errorf("status %q: %w", to, ErrInvalid)
+		}
+		t := now()
+		upd := map[string]any{"status": to, "updated_at": t}
+		if to == campaignRunning && c.Status != campaignPaused {
+			upd["started_at"], upd["ended_at"] = t, nil
+			c.StartedAt, c.EndedAt = &t, nil
+		}
+		if to != campaignRunning && to != campaignPaused && (c.Status == campaignRunning || c.Status == campaignPaused) {
+			upd["ended_at"] = t
+			c.EndedAt = &t
+		}
+		c.Status, c.UpdatedAt = to, t
+		return tx.Model(&Campaign{}).Where("id = ?", id).Updates(upd).Error
+	})
+	if err != nil {
+		return Campaign{}, fmt.Errorf("store: campaign %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// ---- record claiming with leases ----
+
+// Claim describes one claim of due records for a campaign.
+type Claim struct {
+	AccountID  int64
+	RequestIDs []string
+	// Owner identifies the claiming node (unique per process run).
+	Owner string
+	Now   time.Time
+	// Lease is how long the claim holds; the owner renews it while a call
+	// is in progress (RenewLeases). An expired lease is abandoned: the
+	// record is claimed again as a new attempt.
+	Lease time.Duration
+	Limit int
+	// MaxAttempts: records that already had this many attempts are not
+	// claimed (an abandoned one is closed instead).
+	MaxAttempts int
+}
+
+// Lease outcome for records whose lease expired on their last attempt.
+const (
+	LastStatusAbandoned = "ABANDONED"
+)
+
+// ClaimCampaignRecords claims up to Limit due records of the campaign's
+// call-list requests for Owner: PENDING ones whose start time and next
+// attempt time have passed, and IN_PROCESS ones whose lease expired
+// (abandoned by a crashed node). Each claim is a new attempt (attempts + 1,
+// so Attempts is the attempt number to dial) and moves the record to
+// IN_PROCESS with the lease set, in one transaction: PostgreSQL locks the
+// rows with FOR UPDATE SKIP LOCKED, SQLite runs the whole claim as the
+// single writer, so no record is handed to two claimers for one attempt.
+// Abandoned records that already used MaxAttempts are closed (COMPLETE,
+// last status ABANDONED).
+func (s *Store) ClaimCampaignRecords(ctx context.Context, c Claim) (rs []CallListRecord, err error) {
+	defer s.track("ClaimCampaignRecords", time.Now(), &err)
+	switch {
+	case c.Limit <= 0 || c.Limit > MaxListLimit:
+		return nil, fmt.Errorf("store: claim: limit %d (1…%d): %w", c.Limit, MaxListLimit, ErrInvalid)
+	case c.Owner == "" || len(c.Owner) > 128:
+		return nil, fmt.Errorf("store: claim: owner must be 1…128 bytes: %w", ErrInvalid)
+	case c.Lease <= 0:
+		return nil, fmt.Errorf("store: claim: lease %v must be positive: %w", c.Lease, ErrInvalid)
+	case c.MaxAttempts <= 0:
+		return nil, fmt.Errorf("store: claim: max attempts %d must be positive: %w", c.MaxAttempts, ErrInvalid)
+	case len(c.RequestIDs) == 0 || c.AccountID <= 0:
+		return nil, fmt.Errorf("store: claim: account and request ids are required: %w", ErrInvalid)
+	}
+	at := norm(c.Now)
+	until := norm(c.Now.Add(c.Lease))
+	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Close abandoned records that have no attempt left.
+		var dead []CallListRecord
+		dq := tx.Select("id", "request_id").Where("account_id = ? AND request_id IN ? AND status = ? AND lease_until < ? AND attempts >= ?",
+			c.AccountID, c.RequestIDs, RecordInProcess, at, c.MaxAttempts)
+		if s.driver == DriverPostgres {
+			dq = dq.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+		}
+		if err := dq.Find(&dead).Error; err != nil {
+			return err
+		}
+		t := now()
+		touched := map[string]bool{}
+		if len(dead) > 0 {
+			ids := make([]int64, len(dead))
+			for i, r := range dead {
+				ids[i] = r.ID
+				touched[r.RequestID] = true
+			}
+			if err := tx.Model(&CallListRecord{}).Where("id IN ?", ids).Updates(map[string]any{
+				"status": RecordComplete, "last_status": LastStatusAbandoned, "reason": "lease expired on the last attempt",
+				"lease_owner": "", "lease_until": nil, "updated_at": t,
+			}).Error; err != nil {
+				return err
+			}
+		}
+		q := tx.Where("account_id = ? AND request_id IN ? AND attempts < ?", c.AccountID, c.RequestIDs, c.MaxAttempts).
+			Where(tx.Where("status = ? AND (start_time IS NULL OR start_time <= ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?)", RecordPending, at, at).
+				Or("status = ? AND lease_until < ?", RecordInProcess, at)).
+			Order("next_attempt_at, start_time, id").Limit(c.Limit)
+		if s.driver == DriverPostgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+		}
+		if err := q.Find(&rs).Error; err != nil {
+			return err
+		}
+		if len(rs) > 0 {
+			ids := make([]int64, len(rs))
+			for i, r := range rs {
+				ids[i] = r.ID
+				touched[r.RequestID] = true
+			}
+			if err := tx.Model(&CallListRecord{}).Where("id IN ?", ids).Updates(map[string]any{
+				"status": RecordInProcess, "attempts": gorm.Expr("attempts + 1"),
+				"lease_owner": c.Owner, "lease_until": until, "updated_at": t,
+			}).Error; err != nil {
+				return err
+			}
+			for i := range rs {
+				rs[i].Status, rs[i].Attempts, rs[i].UpdatedAt = RecordInProcess, rs[i].Attempts+1, t
+			}
+		}
+		return refreshRequests(tx, touched, t)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim campaign records: %w", err)
+	}
+	return rs, nil
+}
+
+// refreshRequests recounts completed records and the status of requests.
+// The request rows are locked first (in id order, so two transactions never
+// deadlock): on PostgreSQL a concurrent finisher then waits, and its count —
+// a new statement under READ COMMITTED — sees this one's committed record.
+func refreshRequests(tx *gorm.DB, ids map[string]bool, t time.Time) error {
+	for _, id := range slices.Sorted(maps.Keys(ids)) {
+		var req CallListRequest
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&req).Error; err != nil {
+			return err
+		}
+		var done int64
+		if err := tx.Model(&CallListRecord{}).Where("request_id = ? AND status = ?", id, RecordComplete).Count(&done).Error; err != nil {
+			return err
+		}
+		started := req.StartedAt
+		if started == nil {
+			started = &t
+		}
+		status := RequestStatus(req.Uploaded, done, req.Invalid, req.Scrubbed, true)
+		if err := tx.Model(&CallListRequest{}).Where("id = ?", id).Updates(map[string]any{
+			"completed": done, "started_at": started, "status": status, "updated_at": t,
+		}).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RenewLeases extends the leases Owner holds on the given records; it
+// returns how many it still held.
+func (s *Store) RenewLeases(ctx context.Context, owner string, recordIDs []int64, until time.Time) (n int64, err error) {
+	defer s.track("RenewLeases", time.Now(), &err)
+	if owner == "" || len(recordIDs) == 0 {
+		return 0, nil
+	}
+	res := s.w.WithContext(ctx).Model(&CallListRecord{}).
+		Where("id IN ? AND status = ? AND lease_owner = ?", recordIDs, RecordInProcess, owner).
+		Updates(map[string]any{"lease_until": norm(until)})
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: renew leases: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// AttemptOutcome ends one claimed attempt.
+type AttemptOutcome struct {
+	AccountID int64
+	RecordID  int64
+	Owner     string
+	// Status is the seed call status of the attempt (BUSY, IVR_FINISHED…).
+	Status string
+	Reason string
+	// Retry puts the record back to PENDING, due at NextAttemptAt;
+	// otherwise it is COMPLETE.
+	Retry         bool
+	NextAttemptAt time.Time
+	// Release returns a claim that was never dialed (pause, cancel,
+	// calling window): the attempt is not counted.
+	Release bool
+}
+
+// FinishCampaignAttempt records the outcome of an attempt. The record must
+// still be leased by Owner (else ErrConflict: the lease expired and the
+// record may have been claimed again).
+func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (err error) {
+	defer s.track("FinishCampaignAttempt", time.Now(), &err)
+	if o.Owner == "" {
+		return fmt.Errorf("store: finish attempt: owner is required: %w", ErrInvalid)
+	}
+	if err := checkLen("status", o.Status, 32); err != nil {
+		return err
+	}
+	if len(o.Reason) > maxLong {
+		o.Reason = o.Reason[:maxLong]
+	}
+	return s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var rec CallListRecord
+		if err := tx.Where("id = ? AND account_id = ?", o.RecordID, o.AccountID).Take(&rec).Error; err != nil {
+			if isNotFound(err) {
+				return fmt.Errorf("store: record %d: %w", o.RecordID, ErrNotFound)
+			}
+			return err
+		}
+		t := now()
+		upd := map[string]any{"lease_owner": "", "lease_until": nil, "updated_at": t}
+		switch {
+		case o.Release:
+			upd["status"], upd["attempts"] = RecordPending, gorm.Expr("CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END")
+		case o.Retry:
+			upd["status"], upd["next_attempt_at"], upd["last_status"], upd["reason"] = RecordPending, norm(o.NextAttemptAt), o.Status, o.Reason
+		default:
+			upd["status"], upd["last_status"], upd["reason"] = RecordComplete, o.Status, o.Reason
+		}
+		res := tx.Model(&CallListRecord{}).Where("id = ? AND status = ? AND lease_owner = ?", o.RecordID, RecordInProcess, o.Owner).Updates(upd)
+		if res.Error != nil {
+			return fmt.Errorf("store: finish attempt of record %d: %w", o.RecordID, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return fmt.Errorf("store: record %d is not leased by %s (lease lost): %w", o.RecordID, o.Owner, ErrConflict)
+		}
+		if o.Release || o.Retry {
+			return nil
+		}
+		return refreshRequests(tx, map[string]bool{rec.RequestID: true}, t)
+	})
+}
+
+// CampaignRecordCounts summarises a campaign's records.
+type CampaignRecordCounts struct {
+	Pending   int64            `json:"pending"`
+	InProcess int64            `json:"in_process"`
+	Complete  int64            `json:"complete"`
+	Attempts  int64            `json:"attempts"`
+	ByStatus  map[string]int64 `json:"by_status"` // last seed status of complete records
+}
+
+// Remaining is the number of records not yet final.
+func (c CampaignRecordCounts) Remaining() int64 { return c.Pending + c.InProcess }
+
+// CountCampaignRecords counts the records of the given requests by state.
+func (s *Store) CountCampaignRecords(ctx context.Context, accountID int64, requestIDs []string) (c CampaignRecordCounts, err error) {
+	defer s.track("CountCampaignRecords", time.Now(), &err)
+	c.ByStatus = map[string]int64{}
+	var rows []struct {
+		Status     string
+		LastStatus string
+		N          int64
+		A          int64
+	}
+	if len(requestIDs) == 0 {
+		return c, nil
+	}
+	if err := s.r.WithContext(ctx).Model(&CallListRecord{}).
+		Select("status, last_status, COUNT(*) AS n, COALESCE(SUM(attempts), 0) AS a").
+		Where("account_id = ? AND request_id IN ?", accountID, requestIDs).
+		Group("status, last_status").Scan(&rows).Error; err != nil {
+		return c, fmt.Errorf("store: count campaign records: %w", err)
+	}
+	for _, r := range rows {
+		c.Attempts += r.A
+		switch r.Status {
+		case RecordPending:
+			c.Pending += r.N
+		case RecordInProcess:
+			c.InProcess += r.N
+		case RecordComplete:
+			c.Complete += r.N
+			if r.LastStatus != "" {
+				c.ByStatus[r.LastStatus] += r.N
+			}
+		}
+	}
+	return c, nil
+}
