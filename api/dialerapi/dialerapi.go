@@ -1,0 +1,406 @@
+// Package dialerapi serves dialer campaigns under /api/v1: CRUD, the
+// lifecycle actions (start, pause, resume, cancel) and live progress.
+package dialerapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/dialer"
+	"github.com/switchyard/switchyard/dialer/dialerstore"
+	"github.com/switchyard/switchyard/store"
+)
+
+// Store is the persistence the handlers use (*store.Store implements it).
+type Store interface {
+	CreateCampaign(ctx context.Context, c store.Campaign) (store.Campaign, error)
+	GetCampaign(ctx context.Context, accountID, id int64) (store.Campaign, error)
+	ListCampaigns(ctx context.Context, accountID int64, status string) ([]store.Campaign, error)
+	UpdateCampaign(ctx context.Context, c store.Campaign, editable func(status string) bool) (store.Campaign, error)
+	DeleteCampaign(ctx context.Context, accountID, id int64, deletable func(status string) bool) error
+	TransitionCampaign(ctx context.Context, accountID, id int64, next func(from string) (string, error)) (store.Campaign, error)
+	CountCampaignRecords(ctx context.Context, accountID int64, requestIDs []string) (store.CampaignRecordCounts, error)
+	GetFlow(ctx context.Context, accountID, id int64) (store.Flow, error)
+}
+
+// Live is the dialer supervisor as the API sees it.
+type Live interface {
+	// Notify tells it a campaign changed status.
+	Notify(ctx context.Context, accountID, id int64) error
+	// Progress is the live view of a campaign being dialed by this node.
+	Progress(accountID, id int64) (dialer.Progress, bool)
+}
+
+// Deps configures the handlers.
+type Deps struct {
+	Store Store
+	// Live is optional: without it status changes are only stored (a
+	// supervisor picks Running campaigns up at its next boot).
+	Live   Live
+	Logger *slog.Logger
+}
+
+// Register adds the routes to the authenticated /api/v1 group.
+func Register(g *echo.Group, d Deps) {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &handler{d: d}
+	g.GET("/campaigns", withAccount(h.list))
+	g.POST("/campaigns", withAccount(h.create))
+	g.GET("/campaigns/:id", withAccount(h.get))
+	g.PUT("/campaigns/:id", withAccount(h.update))
+	g.DELETE("/campaigns/:id", withAccount(h.remove))
+	for _, a := range []string{dialer.ActionStart, dialer.ActionPause, dialer.ActionResume, dialer.ActionCancel} {
+		g.POST("/campaigns/:id/"+a, withAccount(h.action(a)))
+	}
+	g.GET("/campaigns/:id/progress", withAccount(h.progress))
+}
+
+type handler struct{ d Deps }
+
+func withAccount(fn func(c echo.Context, acct int64) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, ok := api.PrincipalFrom(c)
+		if !ok || p.AccountID <= 0 {
+			return api.ErrUnauthorized
+		}
+		return fn(c, p.AccountID)
+	}
+}
+
+func pathID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, api.Invalid("id", "must be a positive integer, got %q", c.Param("id"))
+	}
+	return id, nil
+}
+
+// Input is a campaign as clients send it (id, account and status are the
+// server's).
+type Input struct {
+	Type                string        `json:"type"`
+	Mode                string        `json:"mode"`
+	Name                string        `json:"name"`
+	Recipients          []string      `json:"recipients"`
+	CallerID            string        `json:"caller_id"`
+	EndpointTemplate    string        `json:"endpoint_template"`
+	SimultaneousCalls   int           `json:"simultaneous_calls"`
+	DialAttempts        int           `json:"dial_attempts"`
+	DialTimeoutMS       int           `json:"dial_timeout_ms"`
+	OnlyWhenFreeMembers bool          `json:"only_when_free_members"`
+	Queue               string        `json:"queue"`
+	DialToExtension     string        `json:"dial_to_extension"`
+	Multiplier          float64       `json:"multiplier"`
+	RetryIntervalSec    int           `json:"retry_interval_sec"`
+	CallingWindow       dialer.Window `json:"calling_window"`
+	CallsPerSecond      float64       `json:"calls_per_second"`
+	FlowID              string        `json:"flow_id"`
+}
+
+// View is a campaign as the API shows it.
+type View struct {
+	dialer.Campaign
+	StartedAt *time.Time `json:"started_at,omitempty"`
+	EndedAt   *time.Time `json:"ended_at,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+}
+
+func view(s store.Campaign) View {
+	c := dialerstore.FromStore(s)
+	if c.Recipients == nil {
+		c.Recipients = []string{}
+	}
+	return View{Campaign: c, StartedAt: s.StartedAt, EndedAt: s.EndedAt, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
+}
+
+const maxBody = 64 << 10
+
+// decode reads a campaign input; unknown fields are refused so a typo
+// does not silently keep a default.
+func decode(c echo.Context) (Input, error) {
+	b, err := io.ReadAll(io.LimitReader(c.Request().Body, maxBody+1))
+	if err != nil {
+		return Input{}, fmt.Errorf("read body: %w", err)
+	}
+	if len(b) > maxBody {
+		return Input{}, &api.Error{Code: "too_large", Status: http.StatusRequestEntityTooLarge, Message: "campaign document over 64 KiB"}
+	}
+	var in Input
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return Input{}, api.Invalid(te.Field, "must be a JSON %s, got a %s", te.Type.String(), te.Value)
+		}
+		return Input{}, api.Invalid("body", "not a campaign JSON object: %v", err)
+	}
+	if dec.More() {
+		return Input{}, api.Invalid("body", "one JSON object expected")
+	}
+	return in, nil
+}
+
+// validFields are the JSON names a dialer validation message may start
+// with.
+var validFields = []string{"type", "mode", "name", "recipients", "caller_id", "endpoint_template", "simultaneous_calls",
+	"dial_attempts", "dial_timeout_ms", "queue", "multiplier", "retry_interval_sec", "calls_per_second", "status"}
+
+// campaign turns input into a validated domain campaign of the account.
+func (h *handler) campaign(ctx context.Context, acct int64, in Input) (dialer.Campaign, error) {
+	c := dialer.Campaign{
+		AccountID: acct, Type: in.Type, Mode: in.Mode, Name: in.Name, Recipients: in.Recipients, CallerID: in.CallerID,
+		EndpointTemplate: in.EndpointTemplate, SimultaneousCalls: in.SimultaneousCalls, DialAttempts: in.DialAttempts,
+		DialTimeoutMS: in.DialTimeoutMS, OnlyWhenFreeMembers: in.OnlyWhenFreeMembers, Queue: strings.TrimSpace(in.Queue),
+		DialToExtension: strings.TrimSpace(in.DialToExtension), Multiplier: in.Multiplier, RetryIntervalSec: in.RetryIntervalSec,
+		CallingWindow: in.CallingWindow, CallsPerSecond: in.CallsPerSecond, FlowID: strings.TrimSpace(in.FlowID),
+		Status: dialer.StatusCreated,
+	}
+	c.Normalize()
+	if err := c.Validate(); err != nil {
+		msg := strings.TrimPrefix(err.Error(), dialer.ErrInvalid.Error()+": ")
+		field := "campaign"
+		for _, f := range validFields {
+			if strings.HasPrefix(msg, f+" ") || strings.HasPrefix(msg, f+":") {
+				field = f
+				break
+			}
+		}
+		if strings.HasPrefix(msg, "calling window") {
+			field = "calling_window"
+		}
+		return c, api.Invalid(field, "%s", msg)
+	}
+	if c.FlowID != "" {
+		id, err := strconv.ParseInt(c.FlowID, 10, 64)
+		if err != nil || id <= 0 {
+			return c, api.Invalid("flow_id", "%q is not a flow id", c.FlowID)
+		}
+		f, err := h.d.Store.GetFlow(ctx, acct, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return c, api.Invalid("flow_id", "flow %d does not exist in the account", id)
+		}
+		if err != nil {
+			return c, err
+		}
+		if f.PublishedVersion == 0 {
+			return c, api.Invalid("flow_id", "flow %d is not published; publish it first", id)
+		}
+	}
+	return c, nil
+}
+
+// storeErr names the field of a store validation error (the recipients
+// must be call-list requests of the account).
+func storeErr(err error) error {
+	if errors.Is(err, store.ErrInvalid) && strings.Contains(err.Error(), "recipients") {
+		msg := err.Error()
+		if i := strings.Index(msg, "recipients: "); i >= 0 {
+			msg = strings.TrimSuffix(msg[i+len("recipients: "):], ": "+store.ErrInvalid.Error())
+		}
+		return api.Invalid("recipients", "%s", msg)
+	}
+	return err
+}
+
+func (h *handler) list(c echo.Context, acct int64) error {
+	status := c.QueryParam("status")
+	switch status {
+	case "", dialer.StatusCreated, dialer.StatusRunning, dialer.StatusPaused, dialer.StatusFinished, dialer.StatusCancelled:
+	default:
+		return api.Invalid("status", "unknown status %q (Created, Running, Paused, Finished or Cancelled)", status)
+	}
+	cs, err := h.d.Store.ListCampaigns(c.Request().Context(), acct, status)
+	if err != nil {
+		return err
+	}
+	out := make([]View, len(cs))
+	for i, x := range cs {
+		out[i] = view(x)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"campaigns": out})
+}
+
+func (h *handler) create(c echo.Context, acct int64) error {
+	in, err := decode(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	camp, err := h.campaign(ctx, acct, in)
+	if err != nil {
+		return err
+	}
+	sc, err := h.d.Store.CreateCampaign(ctx, dialerstore.ToStore(camp))
+	if err != nil {
+		return storeErr(err)
+	}
+	return c.JSON(http.StatusCreated, view(sc))
+}
+
+func (h *handler) get(c echo.Context, acct int64) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	sc, err := h.d.Store.GetCampaign(c.Request().Context(), acct, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, view(sc))
+}
+
+func (h *handler) update(c echo.Context, acct int64) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if _, err := h.d.Store.GetCampaign(ctx, acct, id); err != nil {
+		return err
+	}
+	in, err := decode(c)
+	if err != nil {
+		return err
+	}
+	camp, err := h.campaign(ctx, acct, in)
+	if err != nil {
+		return err
+	}
+	camp.ID = id
+	var seen string
+	sc, err := h.d.Store.UpdateCampaign(ctx, dialerstore.ToStore(camp), func(status string) bool {
+		seen = status
+		return dialer.Editable(status)
+	})
+	if errors.Is(err, store.ErrConflict) && seen != "" && !dialer.Editable(seen) {
+		return api.Conflict("campaign %d is %s: only Created or Finished campaigns can be edited", id, seen)
+	}
+	if err != nil {
+		return storeErr(err)
+	}
+	return c.JSON(http.StatusOK, view(sc))
+}
+
+func (h *handler) remove(c echo.Context, acct int64) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var seen string
+	err = h.d.Store.DeleteCampaign(c.Request().Context(), acct, id, func(status string) bool {
+		seen = status
+		return dialer.Deletable(status)
+	})
+	if errors.Is(err, store.ErrConflict) && seen != "" && !dialer.Deletable(seen) {
+		return api.Conflict("campaign %d is %s: cancel it before removing it", id, seen)
+	}
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (h *handler) action(action string) func(c echo.Context, acct int64) error {
+	return func(c echo.Context, acct int64) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		var from string
+		sc, err := h.d.Store.TransitionCampaign(ctx, acct, id, func(s string) (string, error) {
+			from = s
+			return dialer.Transition(s, action)
+		})
+		if errors.Is(err, dialer.ErrTransition) {
+			return api.Conflict("cannot %s campaign %d: it is %s", action, id, from)
+		}
+		if err != nil {
+			return err
+		}
+		if h.d.Live != nil {
+			// The status is stored: a failure here only delays the runner
+			// (a Running campaign is resumed at the next boot).
+			if err := h.d.Live.Notify(context.WithoutCancel(ctx), acct, id); err != nil {
+				h.d.Logger.Warn("dialer not notified of a campaign status change", "campaign", id, "status", sc.Status, "error", err)
+			}
+		}
+		return c.JSON(http.StatusOK, view(sc))
+	}
+}
+
+// Progress is a campaign's progress: the store's counts (every node, every
+// run) and this node's live runner, when it has one.
+type Progress struct {
+	CampaignID int64  `json:"campaign_id"`
+	Status     string `json:"status"`
+	// Dialed counts attempts (including calls in progress).
+	Dialed int64 `json:"dialed"`
+	// Answered counts records whose final status is an answered one.
+	Answered  int64            `json:"answered"`
+	Remaining int64            `json:"remaining"`
+	Pending   int64            `json:"pending"`
+	InProcess int64            `json:"in_process"`
+	Complete  int64            `json:"complete"`
+	ByStatus  map[string]int64 `json:"by_status"`
+	// DialLevel is the target concurrent calls at the live runner's last
+	// pacing step; absent when this node runs no runner for the campaign.
+	DialLevel *int `json:"dial_level,omitempty"`
+	// Live is this node's runner since it started (absent without one).
+	Live *dialer.Progress `json:"live,omitempty"`
+}
+
+// answeredStatus reports the seed statuses of answered calls.
+func answeredStatus(s string) bool {
+	return strings.HasPrefix(s, "IVR_") || strings.HasPrefix(s, "IN_") || strings.HasPrefix(s, "QUEUE_")
+}
+
+func (h *handler) progress(c echo.Context, acct int64) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	sc, err := h.d.Store.GetCampaign(ctx, acct, id)
+	if err != nil {
+		return err
+	}
+	n, err := h.d.Store.CountCampaignRecords(ctx, acct, sc.Recipients)
+	if err != nil {
+		return err
+	}
+	p := Progress{CampaignID: id, Status: sc.Status, Dialed: n.Attempts, Remaining: n.Remaining(), Pending: n.Pending,
+		InProcess: n.InProcess, Complete: n.Complete, ByStatus: n.ByStatus}
+	if p.ByStatus == nil {
+		p.ByStatus = map[string]int64{}
+	}
+	for s, k := range p.ByStatus {
+		if answeredStatus(s) {
+			p.Answered += k
+		}
+	}
+	if h.d.Live != nil {
+		if lp, ok := h.d.Live.Progress(acct, id); ok {
+			p.Live = &lp
+			dl := lp.DialLevel
+			p.DialLevel = &dl
+		}
+	}
+	return c.JSON(http.StatusOK, p)
+}

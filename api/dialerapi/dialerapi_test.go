@@ -1,0 +1,425 @@
+package dialerapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/dialer"
+	"github.com/switchyard/switchyard/store"
+)
+
+// fakeLive records notifications and serves a fixed live view.
+type fakeLive struct {
+	mu       sync.Mutex
+	notified []int64
+	live     map[int64]dialer.Progress
+}
+
+func (f *fakeLive) Notify(_ context.Context, _, id int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.notified = append(f.notified, id)
+	return nil
+}
+
+func (f *fakeLive) Progress(_, id int64) (dialer.Progress, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.live[id]
+	return p, ok
+}
+
+type env struct {
+	t     testing.TB
+	srv   *api.Server
+	st    *store.Store
+	live  *fakeLive
+	key   string
+	other string
+	acct  int64
+	acct2 int64
+	req   string // a call-list request of acct
+	flow  int64  // a published flow of acct
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := st.CreateAccount(ctx, "acme")
+	b, _ := st.CreateAccount(ctx, "other")
+	_, key, err := st.CreateAPIKey(ctx, a.ID, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key2, _ := st.CreateAPIKey(ctx, b.ID, "k")
+	srv := api.New(api.Deps{
+		Authenticate: func(ctx context.Context, key string) (api.Principal, error) {
+			p, err := st.AuthenticateAPIKey(ctx, key)
+			if err != nil {
+				return api.Principal{}, fmt.Errorf("%w: %v", api.ErrUnauthorized, err)
+			}
+			return api.Principal{AccountID: p.AccountID, KeyID: p.KeyID}, nil
+		},
+		ErrorMap: []api.ErrorMapping{
+			{Target: store.ErrNotFound, Code: api.CodeNotFound},
+			{Target: store.ErrInvalid, Code: api.CodeInvalid},
+			{Target: store.ErrConflict, Code: api.CodeConflict},
+		},
+	}, nil)
+	live := &fakeLive{live: map[int64]dialer.Progress{}}
+	Register(srv.API(), Deps{Store: st, Live: live})
+	req, err := st.ImportCallList(ctx, store.CallListImport{AccountID: a.ID, FlowID: "1", FlowType: "outbound", Source: store.SourceAPI},
+		store.ImportRecords([]store.ImportRecord{
+			{Row: 1, Numbers: []string{"+15550000001"}, Status: store.RecordPending},
+			{Row: 2, Numbers: []string{"+15550000002"}, Status: store.RecordPending},
+			{Row: 3, Numbers: []string{"+15550000003"}, Status: store.RecordPending},
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "..", "testdata", "flows", "payment_reminder.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := st.CreateFlow(ctx, a.ID, store.NewFlow{Name: "reminder", Type: "outbound", Draft: doc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PublishFlow(ctx, a.ID, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, srv: srv, st: st, live: live, key: key, other: key2, acct: a.ID, acct2: b.ID, req: req.ID, flow: f.ID}
+}
+
+func (e *env) do(key, method, path, body string) (int, map[string]any) {
+	e.t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	e.srv.Handler().ServeHTTP(rec, req)
+	var out map[string]any
+	if rec.Body.Len() > 0 {
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+			e.t.Fatalf("%s %s: body %q: %v", method, path, rec.Body.String(), err)
+		}
+	}
+	return rec.Code, out
+}
+
+func (e *env) body(mod func(m map[string]any)) string {
+	m := map[string]any{
+		"name": "March reminders", "recipients": []string{e.req}, "caller_id": "+15551230000",
+		"endpoint_template": "PJSIP/{number}@trunk1", "simultaneous_calls": 5, "dial_attempts": 2,
+		"retry_interval_sec": 60, "flow_id": fmt.Sprint(e.flow),
+	}
+	if mod != nil {
+		mod(m)
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+func errField(out map[string]any) (string, string) {
+	eb, _ := out["error"].(map[string]any)
+	f, _ := eb["field"].(string)
+	m, _ := eb["message"].(string)
+	return f, m
+}
+
+func TestCampaignCRUD(t *testing.T) {
+	e := newEnv(t)
+	code, out := e.do(e.key, "POST", "/api/v1/campaigns", e.body(nil))
+	if code != 201 || out["status"] != "Created" || out["mode"] != "multicast" || out["type"] != "telephone" ||
+		out["name"] != "March reminders" || out["account_id"] != float64(e.acct) || out["simultaneous_calls"] != float64(5) {
+		t.Fatalf("create: %d %v", code, out)
+	}
+	id := int64(out["id"].(float64))
+	base := fmt.Sprintf("/api/v1/campaigns/%d", id)
+
+	code, out = e.do(e.key, "GET", base, "")
+	if code != 200 || out["name"] != "March reminders" || out["flow_id"] != fmt.Sprint(e.flow) {
+		t.Fatalf("get: %d %v", code, out)
+	}
+	code, out = e.do(e.key, "GET", "/api/v1/campaigns", "")
+	if code != 200 || len(out["campaigns"].([]any)) != 1 {
+		t.Fatalf("list: %d %v", code, out)
+	}
+	code, out = e.do(e.key, "GET", "/api/v1/campaigns?status=Running", "")
+	if code != 200 || len(out["campaigns"].([]any)) != 0 {
+		t.Fatalf("list running: %d %v", code, out)
+	}
+	if code, out = e.do(e.key, "GET", "/api/v1/campaigns?status=running", ""); code != 422 {
+		t.Fatalf("list bad status: %d %v", code, out)
+	}
+	code, out = e.do(e.key, "PUT", base, e.body(func(m map[string]any) { m["name"] = "April"; m["simultaneous_calls"] = 9 }))
+	if code != 200 || out["name"] != "April" || out["simultaneous_calls"] != float64(9) || out["status"] != "Created" {
+		t.Fatalf("update: %d %v", code, out)
+	}
+	if code, _ = e.do(e.key, "DELETE", base, ""); code != 204 {
+		t.Fatalf("delete: %d", code)
+	}
+	if code, _ = e.do(e.key, "GET", base, ""); code != 404 {
+		t.Fatalf("get deleted: %d", code)
+	}
+}
+
+func TestCampaignValidation(t *testing.T) {
+	e := newEnv(t)
+	cases := []struct {
+		name  string
+		mod   func(m map[string]any)
+		raw   string
+		field string
+		msg   string
+	}{
+		{name: "no name", mod: func(m map[string]any) { m["name"] = " " }, field: "name", msg: "name must be"},
+		{name: "bad mode", mod: func(m map[string]any) { m["mode"] = "predictive" }, field: "mode", msg: "predictive"},
+		{name: "no recipients", mod: func(m map[string]any) { m["recipients"] = []string{} }, field: "recipients", msg: "1…100"},
+		{name: "unknown request", mod: func(m map[string]any) { m["recipients"] = []string{"0190aaaa-0000-7000-8000-000000000000"} }, field: "recipients", msg: "not found in the account"},
+		{name: "endpoint without number", mod: func(m map[string]any) { m["endpoint_template"] = "PJSIP/trunk1" }, field: "endpoint_template", msg: "{number}"},
+		{name: "zero simultaneous", mod: func(m map[string]any) { m["simultaneous_calls"] = 0 }, field: "simultaneous_calls", msg: "1…1000"},
+		{name: "too many attempts", mod: func(m map[string]any) { m["dial_attempts"] = 11 }, field: "dial_attempts", msg: "1…10"},
+		{name: "progressive without queue", mod: func(m map[string]any) { m["mode"] = "progressive" }, field: "queue", msg: "queue is required"},
+		{name: "bad window", mod: func(m map[string]any) { m["calling_window"] = map[string]int{"start_minute": 60, "end_minute": 60} }, field: "calling_window", msg: "empty"},
+		{name: "negative cps", mod: func(m map[string]any) { m["calls_per_second"] = -1 }, field: "calls_per_second", msg: "no cap"},
+		{name: "flow not a number", mod: func(m map[string]any) { m["flow_id"] = "abc" }, field: "flow_id", msg: "not a flow id"},
+		{name: "unknown flow", mod: func(m map[string]any) { m["flow_id"] = "999999" }, field: "flow_id", msg: "does not exist"},
+		{name: "unknown field", mod: func(m map[string]any) { m["simultaneous"] = 3 }, field: "body", msg: "unknown field"},
+		{name: "wrong type", mod: func(m map[string]any) { m["dial_attempts"] = "two" }, field: "dial_attempts", msg: "got a string"},
+		{name: "not json", raw: "{", field: "body", msg: "not a campaign"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			body := tc.raw
+			if body == "" {
+				body = e.body(tc.mod)
+			}
+			code, out := e.do(e.key, "POST", "/api/v1/campaigns", body)
+			f, m := errField(out)
+			if code != 422 || f != tc.field || !strings.Contains(m, tc.msg) {
+				t.Errorf("%d field %q message %q; want 422 %q containing %q", code, f, m, tc.field, tc.msg)
+			}
+		})
+	}
+	// An unpublished flow is refused.
+	f, err := e.st.CreateFlow(context.Background(), e.acct, store.NewFlow{Name: "draft", Type: "outbound", Draft: json.RawMessage(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out := e.do(e.key, "POST", "/api/v1/campaigns", e.body(func(m map[string]any) { m["flow_id"] = fmt.Sprint(f.ID) }))
+	if fld, m := errField(out); code != 422 || fld != "flow_id" || !strings.Contains(m, "not published") {
+		t.Errorf("unpublished flow: %d %v", code, out)
+	}
+	if code, _ := e.do(e.key, "GET", "/api/v1/campaigns/abc", ""); code != 422 {
+		t.Errorf("bad id: %d", code)
+	}
+}
+
+func TestCampaignLifecycle(t *testing.T) {
+	e := newEnv(t)
+	_, out := e.do(e.key, "POST", "/api/v1/campaigns", e.body(nil))
+	id := int64(out["id"].(float64))
+	base := fmt.Sprintf("/api/v1/campaigns/%d", id)
+
+	steps := []struct {
+		action string
+		code   int
+		status string // after, or the status named in the 409 message
+	}{
+		{"pause", 409, "Created"},
+		{"resume", 409, "Created"},
+		{"cancel", 409, "Created"},
+		{"start", 200, "Running"},
+		{"start", 409, "Running"},
+		{"pause", 200, "Paused"},
+		{"pause", 409, "Paused"},
+		{"resume", 200, "Running"},
+		{"cancel", 200, "Cancelled"},
+		{"resume", 409, "Cancelled"},
+		{"start", 200, "Running"},
+	}
+	notified := 0
+	for _, s := range steps {
+		code, out := e.do(e.key, "POST", base+"/"+s.action, "")
+		if code != s.code {
+			t.Fatalf("%s: %d %v, want %d", s.action, code, out, s.code)
+		}
+		if code == 200 {
+			notified++
+			if out["status"] != s.status {
+				t.Fatalf("%s: status %v, want %s", s.action, out["status"], s.status)
+			}
+			continue
+		}
+		if _, m := errField(out); !strings.Contains(m, "it is "+s.status) || !strings.Contains(m, "cannot "+s.action) {
+			t.Errorf("%s: message %q does not name status %s", s.action, m, s.status)
+		}
+	}
+	e.live.mu.Lock()
+	if len(e.live.notified) != notified {
+		t.Errorf("supervisor notified %d times, want %d", len(e.live.notified), notified)
+	}
+	e.live.mu.Unlock()
+
+	// Running: neither editable nor removable.
+	code, out := e.do(e.key, "PUT", base, e.body(nil))
+	if _, m := errField(out); code != 409 || !strings.Contains(m, "is Running") {
+		t.Errorf("edit running: %d %v", code, out)
+	}
+	code, out = e.do(e.key, "DELETE", base, "")
+	if _, m := errField(out); code != 409 || !strings.Contains(m, "is Running") {
+		t.Errorf("delete running: %d %v", code, out)
+	}
+	code, _ = e.do(e.key, "POST", base+"/pause", "")
+	code2, out := e.do(e.key, "PUT", base, e.body(nil))
+	if _, m := errField(out); code != 200 || code2 != 409 || !strings.Contains(m, "is Paused") {
+		t.Errorf("edit paused: %d %v", code2, out)
+	}
+	// Cancelled: not editable (only Created/Finished are), but removable.
+	e.do(e.key, "POST", base+"/cancel", "")
+	code, out = e.do(e.key, "PUT", base, e.body(nil))
+	if _, m := errField(out); code != 409 || !strings.Contains(m, "is Cancelled") {
+		t.Errorf("edit cancelled: %d %v", code, out)
+	}
+	if code, _ := e.do(e.key, "POST", "/api/v1/campaigns/999999/start", ""); code != 404 {
+		t.Errorf("start unknown: %d", code)
+	}
+}
+
+func TestCampaignProgress(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, out := e.do(e.key, "POST", "/api/v1/campaigns", e.body(nil))
+	id := int64(out["id"].(float64))
+	path := fmt.Sprintf("/api/v1/campaigns/%d/progress", id)
+
+	code, out := e.do(e.key, "GET", path, "")
+	if code != 200 || out["remaining"] != float64(3) || out["pending"] != float64(3) || out["dialed"] != float64(0) ||
+		out["status"] != "Created" || out["live"] != nil || out["dial_level"] != nil {
+		t.Fatalf("fresh: %d %v", code, out)
+	}
+	// Two attempts through the store: one answered, one busy (final).
+	rs, err := e.st.ClaimCampaignRecords(ctx, store.Claim{AccountID: e.acct, RequestIDs: []string{e.req}, Owner: "n1",
+		Now: time.Now(), Lease: time.Minute, Limit: 2, MaxAttempts: 5})
+	if err != nil || len(rs) != 2 {
+		t.Fatalf("claim: %v %v", rs, err)
+	}
+	for i, st := range []string{"IVR_FINISHED", "BUSY"} {
+		if err := e.st.FinishCampaignAttempt(ctx, store.AttemptOutcome{AccountID: e.acct, RecordID: rs[i].ID, Owner: "n1", Status: st}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.live.mu.Lock()
+	e.live.live[id] = dialer.Progress{Dialed: 2, Answered: 1, Active: 0, DialLevel: 5}
+	e.live.mu.Unlock()
+	code, out = e.do(e.key, "GET", path, "")
+	bs, _ := out["by_status"].(map[string]any)
+	live, _ := out["live"].(map[string]any)
+	if code != 200 || out["dialed"] != float64(2) || out["answered"] != float64(1) || out["remaining"] != float64(1) ||
+		out["complete"] != float64(2) || bs["BUSY"] != float64(1) || bs["IVR_FINISHED"] != float64(1) ||
+		out["dial_level"] != float64(5) || live["dialed"] != float64(2) {
+		t.Fatalf("progress: %d %v", code, out)
+	}
+}
+
+// TestTenantIsolation: another account sees none of the campaign.
+func TestTenantIsolation(t *testing.T) {
+	e := newEnv(t)
+	_, out := e.do(e.key, "POST", "/api/v1/campaigns", e.body(nil))
+	id := int64(out["id"].(float64))
+	base := fmt.Sprintf("/api/v1/campaigns/%d", id)
+	for _, r := range []struct{ method, path, body string }{
+		{"GET", base, ""},
+		{"PUT", base, e.body(func(m map[string]any) { m["recipients"] = []string{"x"}; m["flow_id"] = "" })},
+		{"DELETE", base, ""},
+		{"POST", base + "/start", ""},
+		{"POST", base + "/pause", ""},
+		{"POST", base + "/resume", ""},
+		{"POST", base + "/cancel", ""},
+		{"GET", base + "/progress", ""},
+	} {
+		if code, out := e.do(e.other, r.method, r.path, r.body); code != 404 {
+			t.Errorf("other account %s %s: %d %v", r.method, r.path, code, out)
+		}
+	}
+	if code, out := e.do(e.other, "GET", "/api/v1/campaigns", ""); code != 200 || len(out["campaigns"].([]any)) != 0 {
+		t.Errorf("other account list: %d %v", code, out)
+	}
+	// Another account can use neither this account's call lists nor its flows.
+	if code, out := e.do(e.other, "POST", "/api/v1/campaigns", e.body(func(m map[string]any) { m["flow_id"] = "" })); code != 422 {
+		t.Errorf("other account with foreign recipients: %d %v", code, out)
+	}
+	if code, out := e.do(e.other, "POST", "/api/v1/campaigns", e.body(nil)); code != 422 {
+		t.Errorf("other account with foreign flow: %d %v", code, out)
+	}
+	if code, out := e.do(e.key, "GET", base, ""); code != 200 || out["status"] != "Created" {
+		t.Errorf("owner after the other account's attempts: %d %v", code, out)
+	}
+	if code, _ := e.do("", "GET", "/api/v1/campaigns", ""); code != 401 {
+		t.Errorf("no key: %d", code)
+	}
+}
+
+// TestRoutesDocumented: every route this package serves is in openapi.yaml.
+func TestRoutesDocumented(t *testing.T) {
+	e := newEnv(t)
+	doc := api.DocumentedPaths()
+	n := 0
+	for _, r := range e.srv.Echo().Routes() {
+		if !strings.HasPrefix(r.Path, "/api/v1/campaigns") {
+			continue
+		}
+		n++
+		if p := api.SpecPath(r.Path); !doc[p] {
+			t.Errorf("%s %s is not in openapi.yaml", r.Method, p)
+		}
+	}
+	if n != 10 {
+		t.Errorf("%d campaign routes, want 10", n)
+	}
+}
+
+// FuzzCreateCampaign: any body is a campaign (201) or a clear client
+// error (422 naming a field, 413), never a server error.
+func FuzzCreateCampaign(f *testing.F) {
+	e := newEnv(f)
+	f.Add(e.body(nil))
+	f.Add(`{"name":"x","recipients":["a","a"],"endpoint_template":"PJSIP/{number}@t","simultaneous_calls":1}`)
+	f.Add(`{"name":"x","calling_window":{"start_minute":-1}}`)
+	f.Add(`{"multiplier":1e400}`)
+	f.Add(`[]`)
+	f.Add(`{"name":"x"} {"name":"y"}`)
+	f.Add(`null`)
+	f.Fuzz(func(t *testing.T, body string) {
+		e.t = t
+		code, out := e.do(e.key, "POST", "/api/v1/campaigns", body)
+		switch code {
+		case 201:
+		case 422:
+			if f, _ := errField(out); f == "" {
+				t.Errorf("422 without a field: %v", out)
+			}
+		case 413:
+		default:
+			t.Errorf("%d %v", code, out)
+		}
+	})
+}

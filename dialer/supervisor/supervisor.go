@@ -1,0 +1,325 @@
+// Package supervisor runs one dialer.Runner per Running campaign: it
+// resumes Running campaigns at boot (after a restart), starts a runner when
+// a campaign is started or resumed, releases it when the campaign is
+// paused (once its calls have ended), cancelled or finished, and stops
+// every runner on shutdown.
+package supervisor
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/switchyard/switchyard/dialer"
+	"github.com/switchyard/switchyard/dialer/dialerstore"
+	"github.com/switchyard/switchyard/store"
+)
+
+// Supervisor owns the campaign runners of this process.
+type Supervisor struct {
+	// Store holds campaigns and call-list records.
+	Store *store.Store
+	// Node is this instance's name; the lease owner is Node + a run id
+	// unique to this process, so a restarted node never finishes a claim
+	// of its previous life.
+	Node string
+	// Placer places the calls (ariplacer.Placer in the daemon).
+	Placer dialer.Placer
+	// Agents reports free agents for progressive/multiplied campaigns
+	// (default NoQueues).
+	Agents dialer.AgentState
+	// GlobalMultiplier is the ads_multiplier (SWITCHYARD_DIAL_MULTIPLIER).
+	GlobalMultiplier float64
+	// Interval between pacing steps (default 1 s).
+	Interval time.Duration
+	// Clock is the runners' clock (default the system clock).
+	Clock  dialer.Clock
+	Logger *slog.Logger
+
+	mu      sync.Mutex
+	ctx     context.Context
+	cancel  context.CancelFunc
+	owner   string
+	runs    map[int64]*run
+	wg      sync.WaitGroup
+	started bool
+	closing bool
+}
+
+type run struct {
+	accountID int64
+	runner    *dialer.Runner
+	cancel    context.CancelFunc
+	stopping  bool // cancelled: the runner is ending
+	watching  bool // a pause watcher is running
+}
+
+// ErrNotStarted is returned by Notify before Start.
+var ErrNotStarted = errors.New("supervisor: not started")
+
+// NoQueues is the agent state until the agents-and-queues feature lands:
+// no queue has a free agent, so progressive and multiplied campaigns place
+// no calls (multicast campaigns need no agents). It logs once per queue.
+type NoQueues struct {
+	Logger *slog.Logger
+	logged sync.Map
+}
+
+// FreeAgents always reports 0.
+func (n *NoQueues) FreeAgents(_ context.Context, queue string) (int, error) {
+	if _, seen := n.logged.LoadOrStore(queue, true); !seen && n.Logger != nil {
+		n.Logger.Warn("agent queues are not available yet: campaigns paced by free agents place no calls", "queue", queue)
+	}
+	return 0, nil
+}
+
+// Owner is the lease owner of this process's claims (after Start).
+func (s *Supervisor) Owner() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.owner
+}
+
+// Start resumes every Running campaign. Runners live until Stop (or until
+// ctx ends).
+func (s *Supervisor) Start(ctx context.Context) error {
+	if s.Store == nil || s.Placer == nil {
+		return errors.New("supervisor: Store and Placer are required")
+	}
+	s.mu.Lock()
+	if s.started {
+		s.mu.Unlock()
+		return errors.New("supervisor: already started")
+	}
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	if s.Agents == nil {
+		s.Agents = &NoQueues{Logger: s.Logger}
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	s.owner = s.Node + "-" + hex.EncodeToString(b[:])
+	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	s.runs = map[int64]*run{}
+	s.started = true
+	s.mu.Unlock()
+	cs, err := s.Store.ListCampaignsByStatus(ctx, dialer.StatusRunning)
+	if err != nil {
+		return fmt.Errorf("supervisor: resume campaigns: %w", err)
+	}
+	for _, c := range cs {
+		s.ensure(dialerstore.FromStore(c))
+	}
+	if len(cs) > 0 {
+		s.Logger.Info("resumed running campaigns", "count", len(cs), "owner", s.owner)
+	}
+	return nil
+}
+
+// Notify tells the supervisor that a campaign changed status (the API
+// calls it after start/pause/resume/cancel): a Running campaign gets a
+// runner, a Paused one's runner is released once its calls have ended, a
+// Cancelled or Finished one's runner stops taking calls and ends after the
+// calls in progress.
+func (s *Supervisor) Notify(ctx context.Context, accountID, id int64) error {
+	s.mu.Lock()
+	ok := s.started && !s.closing
+	s.mu.Unlock()
+	if !ok {
+		return ErrNotStarted
+	}
+	sc, err := s.Store.GetCampaign(ctx, accountID, id)
+	if err != nil {
+		return fmt.Errorf("supervisor: campaign %d: %w", id, err)
+	}
+	switch sc.Status {
+	case dialer.StatusRunning:
+		s.ensure(dialerstore.FromStore(sc))
+	case dialer.StatusPaused:
+		s.watchPause(id)
+	default:
+		s.stop(id)
+	}
+	return nil
+}
+
+// Progress is the live view of a campaign's runner in this process.
+func (s *Supervisor) Progress(accountID, id int64) (dialer.Progress, bool) {
+	s.mu.Lock()
+	r, ok := s.runs[id]
+	s.mu.Unlock()
+	if !ok || r.accountID != accountID {
+		return dialer.Progress{}, false
+	}
+	return r.runner.Progress(), true
+}
+
+// Running reports how many runners are alive.
+func (s *Supervisor) Running() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.runs)
+}
+
+// Stop makes every runner stop taking calls; the calls in progress end on
+// their own (or when the call manager drains). Wait waits for them.
+func (s *Supervisor) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.started || s.closing {
+		return
+	}
+	s.closing = true
+	s.cancel()
+}
+
+// Wait waits until every runner has ended and recorded its outcomes, or
+// ctx ends.
+func (s *Supervisor) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("supervisor: runners still ending: %w", ctx.Err())
+	}
+}
+
+// ensure starts a runner for a Running campaign unless one is alive. A
+// runner that is ending is left to end: its goroutine re-reads the status
+// and starts a new one if the campaign is Running again.
+func (s *Supervisor) ensure(c dialer.Campaign) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return
+	}
+	if _, ok := s.runs[c.ID]; ok {
+		return
+	}
+	log := s.Logger.With("campaign", c.ID, "account", c.AccountID)
+	rctx, cancel := context.WithCancel(s.ctx)
+	rn := &dialer.Runner{
+		Campaign:         c,
+		Records:          &dialerstore.Records{Store: s.Store, Campaign: c, Owner: s.owner},
+		Placer:           s.Placer,
+		Agents:           s.Agents,
+		Screen:           dialerstore.Screen(s.Store),
+		Status:           dialerstore.Status(s.Store, c.AccountID, c.ID),
+		Finished:         dialerstore.Finished(s.Store, c.AccountID, c.ID),
+		Clock:            s.Clock,
+		Interval:         s.Interval,
+		GlobalMultiplier: s.GlobalMultiplier,
+		Logger:           s.Logger,
+	}
+	r := &run{accountID: c.AccountID, runner: rn, cancel: cancel}
+	s.runs[c.ID] = r
+	s.wg.Add(1)
+	log.Info("campaign runner started", "mode", c.Mode, "owner", s.owner)
+	go func() {
+		defer s.wg.Done()
+		err := rn.Run(rctx)
+		cancel()
+		s.mu.Lock()
+		delete(s.runs, c.ID)
+		closing := s.closing
+		s.mu.Unlock()
+		if err != nil && !errors.Is(err, context.Canceled) {
+			log.Warn("campaign runner ended", "error", err)
+		} else {
+			log.Info("campaign runner ended")
+		}
+		if closing {
+			return
+		}
+		// Started or resumed again while this runner was ending?
+		gctx, gcancel := context.WithTimeout(s.ctx, 10*time.Second)
+		defer gcancel()
+		sc, err := s.Store.GetCampaign(gctx, c.AccountID, c.ID)
+		if err != nil {
+			if !errors.Is(err, store.ErrNotFound) && s.ctx.Err() == nil {
+				log.Warn("campaign status after runner ended", "error", err)
+			}
+			return
+		}
+		if sc.Status == dialer.StatusRunning {
+			s.ensure(dialerstore.FromStore(sc))
+		}
+	}()
+}
+
+// stop cancels a campaign's runner: it claims nothing more and ends after
+// its calls in progress.
+func (s *Supervisor) stop(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.runs[id]; ok && !r.stopping {
+		r.stopping = true
+		r.cancel()
+	}
+}
+
+// watchPause releases a paused campaign's runner once it has no call in
+// progress (until then it keeps renewing their leases). A paused runner
+// places no calls; if the campaign is resumed first, the watcher leaves.
+func (s *Supervisor) watchPause(id int64) {
+	s.mu.Lock()
+	r, ok := s.runs[id]
+	if !ok || r.stopping || r.watching || s.closing {
+		s.mu.Unlock()
+		return
+	}
+	r.watching = true
+	interval := s.Interval
+	if interval <= 0 {
+		interval = time.Second
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			s.mu.Lock()
+			r.watching = false
+			s.mu.Unlock()
+		}()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-t.C:
+			}
+			if r.runner.Active() > 0 {
+				continue
+			}
+			st, err := dialerstore.Status(s.Store, r.accountID, id)(s.ctx)
+			if err != nil {
+				if s.ctx.Err() != nil {
+					return
+				}
+				continue
+			}
+			switch st {
+			case dialer.StatusPaused:
+				// A resume racing with this is safe: the runner's
+				// goroutine re-reads the status when it ends.
+				s.stop(id)
+				return
+			case dialer.StatusRunning:
+				return
+			default:
+				s.stop(id)
+				return
+			}
+		}
+	}()
+}
