@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
@@ -17,10 +18,14 @@ import (
 
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/api/calllistapi"
+	"github.com/switchyard/switchyard/api/dialerapi"
 	"github.com/switchyard/switchyard/api/flowsapi"
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/ari/fastagi"
+	"github.com/switchyard/switchyard/dialer"
+	"github.com/switchyard/switchyard/dialer/ariplacer"
 	"github.com/switchyard/switchyard/dialer/calllist"
+	"github.com/switchyard/switchyard/dialer/supervisor"
 	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/flows/flowstore"
 	"github.com/switchyard/switchyard/store"
@@ -37,6 +42,7 @@ type App struct {
 	ari     *ari.Manager
 	flows   *flows.Engine
 	flowsDB *flowstore.Adapter
+	dialer  *supervisor.Supervisor
 
 	httpLn, agiLn net.Listener
 
@@ -104,6 +110,13 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		},
 	})
 
+	dlog := log.With("component", "dialer")
+	a.dialer = &supervisor.Supervisor{
+		Store: a.store, Node: cfg.NodeName, GlobalMultiplier: cfg.DialMultiplier, Logger: dlog,
+		Placer: connectedPlacer{&ariplacer.Placer{Manager: a.ari, Answered: a.runCampaignFlow}},
+		Agents: &supervisor.NoQueues{Logger: dlog},
+	}
+
 	a.agi = fastagi.New(cfg.AGIAddr, log)
 	a.agi.Handle("flow/", a.flows.AGIHandler(cfg.ARIApp, a.flowsDB))
 
@@ -141,6 +154,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		OTP: otpCaller{calls: a.ari, endpoint: cfg.OTPEndpoint, log: log.With("component", "otp")}}
 	calllistapi.Register(a.http.API(), lists)
 	calllistapi.RegisterKairos(a.http.Echo().Group(""), lists)
+	dialerapi.Register(a.http.API(), dialerapi.Deps{Store: a.store, Live: a.dialer, Logger: dlog})
 	if cfg.SMTPAddr != "" {
 		if err = a.startMail(ctx, lists); err != nil {
 			return nil, err
@@ -183,6 +197,14 @@ func (a *App) HTTP() *api.Server { return a.http }
 // hung up and recorded, and the listeners close.
 func (a *App) Run(ctx context.Context) error {
 	a.log.Info("switchyard starting", "config", a.cfg, "http", a.Addr(), "agi", a.AGIAddr(), "smtp", a.MailAddr())
+	// Running campaigns resume (after a restart); their calls wait for the
+	// ARI connection like any other originate.
+	dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	err := a.dialer.Start(dctx)
+	dcancel()
+	if err != nil {
+		return err
+	}
 	ariCtx, stopARI := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopARI()
 	errc := make(chan error, 5)
@@ -221,6 +243,9 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	}
 
+	// The dialer stops claiming records before the call manager drains;
+	// its calls in progress end with the others.
+	a.dialer.Stop()
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	a.log.Info("shutting down: no new calls; waiting for live calls", "live", a.ari.Live(), "timeout", a.cfg.ShutdownTimeout)
@@ -236,6 +261,12 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	}()
 	dwg.Wait()
+	// Every call has ended: the runners record the last outcomes.
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := a.dialer.Wait(wctx); err != nil {
+		a.log.Warn("dialer shutdown", "error", err)
+	}
+	wcancel()
 	stopARI()
 	stopAGI()
 	hctx, hcancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -346,4 +377,57 @@ func (a *App) blacklisted(ctx context.Context, accountID int64, cli string) bool
 		return false
 	}
 	return bl
+}
+
+// runCampaignFlow runs an answered campaign call's flow (ariplacer's
+// Answered hook) with the call-list record's variables. A campaign without
+// a flow just hangs up (the Manager does, after the handler).
+func (a *App) runCampaignFlow(ctx context.Context, c *ari.Call, r dialer.PlaceRequest) (bool, time.Time, error) {
+	camp := r.Campaign
+	if camp.FlowID == "" {
+		return false, time.Time{}, nil
+	}
+	id, err := strconv.ParseInt(camp.FlowID, 10, 64)
+	if err != nil || id <= 0 {
+		return false, time.Time{}, fmt.Errorf("campaign %d: flow id %q is not a number", camp.ID, camp.FlowID)
+	}
+	fv, err := a.flowsDB.FlowByID(ctx, id)
+	if err != nil {
+		return false, time.Time{}, fmt.Errorf("campaign %d: flow %d: %w", camp.ID, id, err)
+	}
+	if fv.AccountID != camp.AccountID {
+		return false, time.Time{}, fmt.Errorf("campaign %d: flow %d belongs to another account", camp.ID, id)
+	}
+	vars := make(map[string]string, len(r.Record.Variables)+3)
+	for k, v := range r.Record.Variables {
+		vars[k] = v
+	}
+	vars["$call.cli"] = camp.CallerID
+	vars["$call.dnis"] = r.Number
+	vars["$call.attemptnumber"] = strconv.Itoa(r.Record.Attempt)
+	// The engine does not report $flow.syskey.rescheduledCall back yet, so
+	// reschedules are not requested here.
+	_, err = a.flows.RunOutbound(ctx, c, fv, vars)
+	return false, time.Time{}, err
+}
+
+// connectedPlacer holds a dialer call while Asterisk is not connected
+// (boot, reconnect) instead of failing it: a failed originate would spend
+// one of the record's attempts. The runner renews the claim meanwhile; on
+// shutdown the error is returned with ctx done, so the claim is released
+// uncounted.
+type connectedPlacer struct{ p dialer.Placer }
+
+func (c connectedPlacer) Place(ctx context.Context, r dialer.PlaceRequest) (dialer.Result, error) {
+	for {
+		res, err := c.p.Place(ctx, r)
+		if !errors.Is(err, ari.ErrNotConnected) {
+			return res, err
+		}
+		select {
+		case <-ctx.Done():
+			return res, err
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }

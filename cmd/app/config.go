@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/mail"
 	"net/url"
@@ -43,6 +44,7 @@ const (
 	EnvSMTPRelay       = "SWITCHYARD_SMTP_RELAY"
 	EnvMailFrom        = "SWITCHYARD_MAIL_FROM"
 	EnvOTPEndpoint     = "SWITCHYARD_OTP_ENDPOINT"
+	EnvDialMultiplier  = "SWITCHYARD_DIAL_MULTIPLIER"
 )
 
 // Defaults.
@@ -62,6 +64,11 @@ const (
 	// DefaultOTPEndpoint dials whitelisting OTP calls out of the trunk;
 	// {number} becomes the E.164 number.
 	DefaultOTPEndpoint = "PJSIP/{number}@trunk"
+	// DefaultDialMultiplier is the global dial multiplier (seed
+	// ads_multiplier): calls = free agents × multiplier.
+	DefaultDialMultiplier = 1.0
+	// maxDialMultiplier matches dialer.MaxMultiplier.
+	maxDialMultiplier = 50
 
 	// MailSecretFileName is the generated email-upload address secret
 	// inside DataDir (used when SWITCHYARD_MAIL_SECRET(_FILE) is unset).
@@ -132,6 +139,9 @@ type Config struct {
 	// OTPEndpoint is the endpoint template of whitelisting OTP calls:
 	// {number} is replaced by the E.164 number.
 	OTPEndpoint string
+	// DialMultiplier is the global dial multiplier of multiplied campaigns
+	// that set none (calls = free agents × multiplier).
+	DialMultiplier float64
 }
 
 // Default returns the configuration used when nothing is set.
@@ -149,6 +159,7 @@ func Default() Config {
 		ARIMaxConns:     DefaultARIMaxConns,
 		NodeName:        defaultNodeName(),
 		OTPEndpoint:     DefaultOTPEndpoint,
+		DialMultiplier:  DefaultDialMultiplier,
 	}
 }
 
@@ -312,6 +323,19 @@ var settings = []setting{
 	stringSetting(EnvOTPEndpoint, "otp-endpoint", DefaultOTPEndpoint,
 		"Endpoint template of the OTP calls that verify whitelisted numbers; {number} becomes the E.164 number (e.g. PJSIP/{number}@trunk).",
 		func(c *Config) *string { return &c.OTPEndpoint }),
+	{
+		Setting: Setting{Env: EnvDialMultiplier, Flag: "dial-multiplier", Default: "1",
+			Description: "Global dial multiplier of multiplied campaigns that set none: calls = free agents × multiplier (greater than 0, at most 50; e.g. 1.5)."},
+		set: func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || math.IsNaN(f) || f <= 0 || f > maxDialMultiplier {
+				return fmt.Errorf("%q is not a number greater than 0 and at most %d", v, maxDialMultiplier)
+			}
+			c.DialMultiplier = f
+			return nil
+		},
+		get: func(c *Config) string { return strconv.FormatFloat(c.DialMultiplier, 'g', -1, 64) },
+	},
 }
 
 // ConfigTable describes every setting in order, for the README and `switchyard help`.
@@ -482,6 +506,9 @@ func (c *Config) Validate() error {
 	add(validateNodeName(c.NodeName))
 	add(c.validateMail())
 	add(validateOTPEndpoint(c.OTPEndpoint))
+	if math.IsNaN(c.DialMultiplier) || c.DialMultiplier <= 0 || c.DialMultiplier > maxDialMultiplier {
+		add(settingErr(EnvDialMultiplier, "%v must be greater than 0 and at most %d", c.DialMultiplier, maxDialMultiplier))
+	}
 	return errors.Join(errs...)
 }
 
@@ -575,6 +602,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("smtp_relay", c.SMTPRelay),
 		slog.String("mail_from", c.MailFrom),
 		slog.String("otp_endpoint", c.OTPEndpoint),
+		slog.Float64("dial_multiplier", c.DialMultiplier),
 	)
 }
 

@@ -266,6 +266,23 @@ func TestConfigSettings(t *testing.T) {
 		{name: "mail from bad", env: map[string]string{EnvMailFrom: "lists"}, valErr: []string{EnvMailFrom}},
 		{name: "mail from two", env: map[string]string{EnvMailFrom: "a@x.com, b@x.com"}, valErr: []string{EnvMailFrom}},
 		// SWITCHYARD_OTP_ENDPOINT
+		{name: "dial multiplier default", env: map[string]string{},
+			check: func(t *testing.T, c Config) {
+				if c.DialMultiplier != 1 {
+					t.Errorf("DialMultiplier = %v", c.DialMultiplier)
+				}
+			}},
+		{name: "dial multiplier 2.5", env: map[string]string{EnvDialMultiplier: " 2.5 "},
+			check: func(t *testing.T, c Config) {
+				if c.DialMultiplier != 2.5 {
+					t.Errorf("DialMultiplier = %v", c.DialMultiplier)
+				}
+			}},
+		{name: "dial multiplier zero", env: map[string]string{EnvDialMultiplier: "0"}, loadErr: []string{EnvDialMultiplier}},
+		{name: "dial multiplier negative", env: map[string]string{EnvDialMultiplier: "-1"}, loadErr: []string{EnvDialMultiplier}},
+		{name: "dial multiplier word", env: map[string]string{EnvDialMultiplier: "lots"}, loadErr: []string{EnvDialMultiplier}},
+		{name: "dial multiplier NaN", env: map[string]string{EnvDialMultiplier: "NaN"}, loadErr: []string{EnvDialMultiplier}},
+		{name: "dial multiplier too big", env: map[string]string{EnvDialMultiplier: "51"}, loadErr: []string{EnvDialMultiplier}},
 		{name: "otp endpoint default", env: map[string]string{},
 			check: func(t *testing.T, c Config) { eq(t, c.OTPEndpoint, "PJSIP/{number}@trunk") }},
 		{name: "otp endpoint fixed", env: map[string]string{EnvOTPEndpoint: "Local/answer-silent@customers"},
