@@ -22,6 +22,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/api/apistore"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -69,19 +70,9 @@ func newEnv(t *testing.T, mutate ...func(*Deps)) *env {
 		t.Fatal(err)
 	}
 	srv := api.New(api.Deps{
-		BodyLimit: "30M",
-		Authenticate: func(ctx context.Context, key string) (api.Principal, error) {
-			p, err := st.AuthenticateAPIKey(ctx, key)
-			if err != nil {
-				return api.Principal{}, fmt.Errorf("%w: %v", api.ErrUnauthorized, err)
-			}
-			return api.Principal{AccountID: p.AccountID, KeyID: p.KeyID}, nil
-		},
-		ErrorMap: []api.ErrorMapping{
-			{Target: store.ErrNotFound, Code: api.CodeNotFound},
-			{Target: store.ErrInvalid, Code: api.CodeInvalid},
-			{Target: store.ErrConflict, Code: api.CodeConflict},
-		},
+		BodyLimit:    "30M",
+		Authenticate: apistore.Authenticate(st),
+		ErrorMap:     apistore.ErrorMap(),
 	}, nil)
 	flows := fakeFlows{flow: func(_ context.Context, acc int64, id string) (Flow, error) {
 		switch {

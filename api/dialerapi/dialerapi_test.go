@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/api/apistore"
 	"github.com/switchyard/switchyard/dialer"
 	"github.com/switchyard/switchyard/store"
 )
@@ -70,18 +71,8 @@ func newEnv(t testing.TB) *env {
 	}
 	_, key2, _ := st.CreateAPIKey(ctx, b.ID, "k")
 	srv := api.New(api.Deps{
-		Authenticate: func(ctx context.Context, key string) (api.Principal, error) {
-			p, err := st.AuthenticateAPIKey(ctx, key)
-			if err != nil {
-				return api.Principal{}, fmt.Errorf("%w: %v", api.ErrUnauthorized, err)
-			}
-			return api.Principal{AccountID: p.AccountID, KeyID: p.KeyID}, nil
-		},
-		ErrorMap: []api.ErrorMapping{
-			{Target: store.ErrNotFound, Code: api.CodeNotFound},
-			{Target: store.ErrInvalid, Code: api.CodeInvalid},
-			{Target: store.ErrConflict, Code: api.CodeConflict},
-		},
+		Authenticate: apistore.Authenticate(st),
+		ErrorMap:     apistore.ErrorMap(),
 	}, nil)
 	live := &fakeLive{live: map[int64]dialer.Progress{}}
 	Register(srv.API(), Deps{Store: st, Live: live})

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/api/apistore"
 	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/store"
 )
@@ -45,18 +46,8 @@ func newEnv(t *testing.T) *env {
 	}
 	_, key2, _ := st.CreateAPIKey(ctx, b.ID, "k")
 	srv := api.New(api.Deps{
-		Authenticate: func(ctx context.Context, key string) (api.Principal, error) {
-			p, err := st.AuthenticateAPIKey(ctx, key)
-			if err != nil {
-				return api.Principal{}, fmt.Errorf("%w: %v", api.ErrUnauthorized, err)
-			}
-			return api.Principal{AccountID: p.AccountID, KeyID: p.KeyID}, nil
-		},
-		ErrorMap: []api.ErrorMapping{
-			{Target: store.ErrNotFound, Code: api.CodeNotFound},
-			{Target: store.ErrInvalid, Code: api.CodeInvalid},
-			{Target: store.ErrConflict, Code: api.CodeConflict},
-		},
+		Authenticate: apistore.Authenticate(st),
+		ErrorMap:     apistore.ErrorMap(),
 	}, nil)
 	Register(srv.API(), Deps{Store: st})
 	return &env{t: t, srv: srv, st: st, key: key, other: key2, acct: a.ID, acct2: b.ID}

@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/api/apistore"
 	"github.com/switchyard/switchyard/api/calllistapi"
 	"github.com/switchyard/switchyard/api/dialerapi"
 	"github.com/switchyard/switchyard/api/flowsapi"
@@ -126,27 +127,14 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 			{Name: "db", Check: a.checkDB},
 			{Name: "ari", Check: a.checkARI},
 		},
-		Authenticate: func(ctx context.Context, key string) (api.Principal, error) {
-			p, err := a.store.AuthenticateAPIKey(ctx, key)
-			if err != nil {
-				if errors.Is(err, store.ErrUnauthenticated) || errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrNotFound) {
-					return api.Principal{}, fmt.Errorf("%w: %v", api.ErrUnauthorized, err)
-				}
-				return api.Principal{}, err
-			}
-			return api.Principal{AccountID: p.AccountID, KeyID: p.KeyID}, nil
-		},
-		Registerer: reg, Gatherer: reg,
+		Authenticate: apistore.Authenticate(a.store),
+		Registerer:   reg, Gatherer: reg,
 		// Uploads (a 25 MB zip, 50 MB DNC lists) have their own caps in
 		// calllistapi; this is the outer bound.
 		BodyLimit: "51M",
-		ErrorMap: []api.ErrorMapping{
-			{Target: store.ErrNotFound, Code: api.CodeNotFound},
-			{Target: store.ErrInvalid, Code: api.CodeInvalid},
-			{Target: store.ErrConflict, Code: api.CodeConflict},
-			{Target: ari.ErrDraining, Code: api.CodeUnavailable},
-			{Target: ari.ErrNotConnected, Code: api.CodeUnavailable},
-		},
+		ErrorMap: append(apistore.ErrorMap(),
+			api.ErrorMapping{Target: ari.ErrDraining, Code: api.CodeUnavailable},
+			api.ErrorMapping{Target: ari.ErrNotConnected, Code: api.CodeUnavailable}),
 	}, log)
 
 	flowsapi.Register(a.http.API(), flowsapi.Deps{Store: a.store, Features: a.flows.Features()})
