@@ -48,39 +48,15 @@ const clientIP = "192.0.2.10"
 
 func newEnv(t *testing.T, mutate ...func(*Deps)) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a, err := st.CreateAccount(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := st.CreateAccount(ctx, "other")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key, err := st.CreateAPIKey(ctx, a.ID, "k")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := api.New(api.Deps{
-		BodyLimit:    "30M",
-		Authenticate: apistore.Authenticate(st),
-		ErrorMap:     apistore.ErrorMap(),
-	}, nil)
+	fx := apistore.NewFixture(t, func(d *api.Deps) { d.BodyLimit = "30M" })
+	st, srv, a := fx.Store, fx.Server, fx.Account
 	flows := fakeFlows{flow: func(_ context.Context, acc int64, id string) (Flow, error) {
 		switch {
-		case acc == a.ID && id == "42":
+		case acc == a && id == "42":
 			return Flow{ID: "42", Name: "Reminders", Type: FlowTypeOutbound, Variables: []string{"name", "amount"}}, nil
-		case acc == a.ID && id == "43":
+		case acc == a && id == "43":
 			return Flow{ID: "43", Name: "Sales", Type: FlowTypeDialer, Variables: []string{"name"}}, nil
-		case acc == a.ID && id == "44":
+		case acc == a && id == "44":
 			return Flow{ID: "44", Name: "IVR", Type: "inbound"}, nil
 		}
 		return Flow{}, fmt.Errorf("flow %s: %w", id, ErrFlowNotFound)
@@ -91,7 +67,7 @@ func newEnv(t *testing.T, mutate ...func(*Deps)) *env {
 	}
 	Register(srv.API(), d)
 	RegisterKairos(srv.Echo().Group(""), d)
-	e := &env{t: t, st: st, srv: srv, acc: a.ID, key: key, other: o.ID}
+	e := &env{t: t, st: st, srv: srv, acc: a, key: fx.Key, other: fx.Other}
 	return e
 }
 

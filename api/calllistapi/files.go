@@ -277,11 +277,8 @@ func (h *handler) getRequest(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	req, err := h.d.Store.GetCallListRequest(ctx, acc, c.Param("id"))
+	req, err := h.request(ctx, acc, c.Param("id"))
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return api.NotFound("request %q not found", c.Param("id"))
-		}
 		return err
 	}
 	after, err := intParam(c, "after", 0)
@@ -320,11 +317,8 @@ func (h *handler) report(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	req, err := h.d.Store.GetCallListRequest(ctx, acc, c.Param("id"))
+	req, err := h.request(ctx, acc, c.Param("id"))
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return api.NotFound("request %q not found", c.Param("id"))
-		}
 		return err
 	}
 	w := c.Response()
@@ -637,4 +631,13 @@ func (h *handler) verifyOTP(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, e)
+}
+
+// request loads one of the account's call-list requests; unknown → 404.
+func (h *handler) request(ctx context.Context, acc int64, id string) (store.CallListRequest, error) {
+	req, err := h.d.Store.GetCallListRequest(ctx, acc, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return req, api.NotFound("request %q not found", id)
+	}
+	return req, err
 }

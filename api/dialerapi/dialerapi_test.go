@@ -55,28 +55,11 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a, _ := st.CreateAccount(ctx, "acme")
-	b, _ := st.CreateAccount(ctx, "other")
-	_, key, err := st.CreateAPIKey(ctx, a.ID, "k")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key2, _ := st.CreateAPIKey(ctx, b.ID, "k")
-	srv := api.New(api.Deps{
-		Authenticate: apistore.Authenticate(st),
-		ErrorMap:     apistore.ErrorMap(),
-	}, nil)
+	fx := apistore.NewFixture(t)
+	st, srv, acct := fx.Store, fx.Server, fx.Account
 	live := &fakeLive{live: map[int64]dialer.Progress{}}
 	Register(srv.API(), Deps{Store: st, Live: live})
-	req, err := st.ImportCallList(ctx, store.CallListImport{AccountID: a.ID, FlowID: "1", FlowType: "outbound", Source: store.SourceAPI},
+	req, err := st.ImportCallList(ctx, store.CallListImport{AccountID: acct, FlowID: "1", FlowType: "outbound", Source: store.SourceAPI},
 		store.ImportRecords([]store.ImportRecord{
 			{Row: 1, Numbers: []string{"+15550000001"}, Status: store.RecordPending},
 			{Row: 2, Numbers: []string{"+15550000002"}, Status: store.RecordPending},
@@ -89,14 +72,14 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := st.CreateFlow(ctx, a.ID, store.NewFlow{Name: "reminder", Type: "outbound", Draft: doc})
+	f, err := st.CreateFlow(ctx, acct, store.NewFlow{Name: "reminder", Type: "outbound", Draft: doc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.PublishFlow(ctx, a.ID, f.ID); err != nil {
+	if _, err := st.PublishFlow(ctx, acct, f.ID); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, srv: srv, st: st, live: live, key: key, other: key2, acct: a.ID, acct2: b.ID, req: req.ID, flow: f.ID}
+	return &env{t: t, srv: srv, st: st, live: live, key: fx.Key, other: fx.OtherKey, acct: acct, acct2: fx.Other, req: req.ID, flow: f.ID}
 }
 
 func (e *env) do(key, method, path, body string) (int, map[string]any) {

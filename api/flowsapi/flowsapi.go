@@ -92,7 +92,10 @@ func withAccount(fn func(c echo.Context, acct int64) error) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return fn(c, acct)
+		if err := fn(c, acct); !errors.Is(err, errAnswered) {
+			return err
+		}
+		return nil
 	}
 }
 
@@ -200,16 +203,29 @@ func draftInput(b []byte) (store.NewFlow, error) {
 	return store.NewFlow{Name: f.Name, Type: f.Type, Draft: json.RawMessage(b)}, nil
 }
 
-func (h *handler) createFlow(c echo.Context, acct int64) error {
+// readDraft reads a flow document from the body (see draftInput). A
+// document that is not a flow answers 422 with every problem.
+func readDraft(c echo.Context) (store.NewFlow, error) {
 	b, err := readBody(c)
 	if err != nil {
-		return err
+		return store.NewFlow{}, err
 	}
 	in, err := draftInput(b)
-	var ve *flows.ValidationError
-	if errors.As(err, &ve) {
-		return invalidFlow(c, ve)
+	if ve := (*flows.ValidationError)(nil); errors.As(err, &ve) {
+		if werr := invalidFlow(c, ve); werr != nil {
+			return store.NewFlow{}, werr
+		}
+		return store.NewFlow{}, errAnswered
 	}
+	return in, err
+}
+
+// errAnswered: the response is already written (withAccount turns it
+// into nil).
+var errAnswered = errors.New("response written")
+
+func (h *handler) createFlow(c echo.Context, acct int64) error {
+	in, err := readDraft(c)
 	if err != nil {
 		return err
 	}
@@ -249,15 +265,7 @@ func (h *handler) updateFlow(c echo.Context, acct int64) error {
 	if err != nil {
 		return err
 	}
-	b, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	in, err := draftInput(b)
-	var ve *flows.ValidationError
-	if errors.As(err, &ve) {
-		return invalidFlow(c, ve)
-	}
+	in, err := readDraft(c)
 	if err != nil {
 		return err
 	}

@@ -29,28 +29,9 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a, _ := st.CreateAccount(ctx, "acme")
-	b, _ := st.CreateAccount(ctx, "other")
-	_, key, err := st.CreateAPIKey(ctx, a.ID, "k")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key2, _ := st.CreateAPIKey(ctx, b.ID, "k")
-	srv := api.New(api.Deps{
-		Authenticate: apistore.Authenticate(st),
-		ErrorMap:     apistore.ErrorMap(),
-	}, nil)
-	Register(srv.API(), Deps{Store: st})
-	return &env{t: t, srv: srv, st: st, key: key, other: key2, acct: a.ID, acct2: b.ID}
+	fx := apistore.NewFixture(t)
+	Register(fx.Server.API(), Deps{Store: fx.Store})
+	return &env{t: t, srv: fx.Server, st: fx.Store, key: fx.Key, other: fx.OtherKey, acct: fx.Account, acct2: fx.Other}
 }
 
 func (e *env) do(key, method, path, body string) (int, map[string]any) {
@@ -96,6 +77,15 @@ func TestFlowsCRUDPublishAndVersions(t *testing.T) {
 	}
 	id := int64(out["id"].(float64))
 	base := fmt.Sprintf("/api/v1/flows/%d", id)
+
+	// A document that is not a flow is refused with every problem, on
+	// create and on update alike.
+	notFlow := `{"format":1,"name":"x","type":"inbound","start":"a","nodes":[{"id":"a","type":"answer","bogus":1}]}`
+	for _, m := range []struct{ method, path string }{{"POST", "/api/v1/flows"}, {"PUT", base}} {
+		if code, out := e.do(e.key, m.method, m.path, notFlow); code != 422 || out["problems"] == nil {
+			t.Errorf("%s not-a-flow: %d %v", m.method, code, out)
+		}
+	}
 
 	// A draft may be invalid; publishing it is refused with every problem.
 	broken := strings.Replace(ivr, `"exits": ["menu", "closed", "closed"]`, `"exits": ["nowhere", "closed", "closed"]`, 1)
