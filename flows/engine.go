@@ -51,10 +51,33 @@ type TTS interface {
 	Synthesize(ctx context.Context, accountID int64, text string) ([]string, error)
 }
 
-// QueueRunner puts a call in a queue (agents-and-queues issue). It returns
-// the exit line (0 connected to an agent, 1 not).
+// QueueRunner puts a call in a queue (the ACD, dialer/acd). It runs on
+// the call's goroutine and returns when the caller left the queue: answered
+// and the conversation over, timed out, refused, or hung up.
 type QueueRunner interface {
-	Enqueue(ctx context.Context, call *ari.Call, accountID int64, queue string, timeout time.Duration) (line int, outputs map[string]any, err error)
+	Enqueue(ctx context.Context, call *ari.Call, req QueueRequest) (QueueResult, error)
+}
+
+// QueueRequest is what the queue widget hands the ACD.
+type QueueRequest struct {
+	AccountID int64
+	FlowID    int64
+	Queue     string // queue name (interpolated)
+	Timeout   time.Duration
+	WidgetID  string // the queue node's id (recording names)
+	CLI, DNIS string // the caller's number and the number called
+	Outbound  bool   // a dialer/multicast call (popup Direction outbound-dial)
+}
+
+// QueueResult is the outcome. Line 0 = answered by an agent, 1 = not.
+// Status is the seed 003 QUEUE_* status; CallVars fill $call.* (agent.*,
+// agent.recordingUri, …) and Syskeys $flow.syskey.* (agentID, agent.type).
+type QueueResult struct {
+	Line     int
+	Status   string
+	Outputs  map[string]any
+	CallVars map[string]string
+	Syskeys  map[string]string
 }
 
 // Engine runs flows on calls. Zero-valued optional fields disable what
@@ -337,14 +360,7 @@ func (r *run) exec(ctx context.Context, n *Node, st *Step) result {
 		if r.e.Queue == nil {
 			return stop(errors.New("queue widget needs the agents-and-queues feature"))
 		}
-		l, out, err := r.e.Queue.Enqueue(ctx, r.call, r.fv.AccountID, r.sub(c.Queue), c.Timeout)
-		for k, v := range out {
-			st.Outputs[k] = v
-		}
-		if err != nil {
-			return hangupOr(err)
-		}
-		return line(l)
+		return r.queue(ctx, n, c, st)
 	case *gotoCfg:
 		return result{line: -1, gotoNode: c.Node}
 	case *hangupCfg:
@@ -1065,4 +1081,45 @@ func (r *run) transfer(ctx context.Context, n *Node, c *transferCfg, st *Step) r
 	}
 	_ = b.Remove(ctx, r.call.ID)
 	return line(TransferAnswered)
+}
+
+func (r *run) queue(ctx context.Context, n *Node, c *queueCfg, st *Step) result {
+	q, missing := r.subCtx(ctx, c.Queue)
+	st.Inputs["queue"] = q
+	if len(missing) > 0 {
+		r.setStatus("QUEUE_INVALID")
+		st.Outputs["status"] = "QUEUE_INVALID"
+		return lineErr(1, fmt.Errorf("unset variable(s) %s", strings.Join(missing, ", ")))
+	}
+	req := QueueRequest{
+		AccountID: r.fv.AccountID, FlowID: r.fv.FlowID, Queue: q, Timeout: c.Timeout, WidgetID: n.ID,
+		CLI: r.callValue("cli"), DNIS: r.callValue("dnis"), Outbound: !r.call.Inbound,
+	}
+	res, err := r.e.Queue.Enqueue(ctx, r.call, req)
+	for k, v := range res.Outputs {
+		st.Outputs[k] = v
+	}
+	for k, v := range res.CallVars {
+		r.callVars[k] = v
+	}
+	for k, v := range res.Syskeys {
+		r.syskeys[k] = v
+	}
+	if res.Status != "" {
+		r.setStatus(res.Status)
+		st.Outputs["status"] = res.Status
+	}
+	if err != nil {
+		return hangupOr(err)
+	}
+	if res.Line != 0 && n.Exit(res.Line) == "" {
+		res.Line = 1
+	}
+	return line(res.Line)
+}
+
+// callValue is callVar without the found flag.
+func (r *run) callValue(name string) string {
+	v, _ := r.callVar(name)
+	return v
 }

@@ -1,0 +1,457 @@
+// Package acd is Switchyard's automatic call distributor: agents on SIP
+// phones or external numbers, ARI-native queues (the caller waits in a
+// bridge with music on hold; Switchyard picks the agent and bridges), agent
+// state and supervisor statistics, CRM and popup events.
+//
+// This file is the domain model shared by the engine, the store adapter
+// (acdstore), the HTTP API (api/agentsapi) and the event notifier
+// (acdhooks). Live state is kept in memory; the store is written after the
+// fact (never on the answer → bridge path).
+package acd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// State is an agent's live state.
+type State string
+
+// Agent states.
+const (
+	StateLoggedOut State = "logged_out"
+	StateAvailable State = "available"
+	StateRinging   State = "ringing"
+	StateOnCall    State = "on_call"
+	StateWrapUp    State = "wrap_up"
+	StatePaused    State = "paused"
+)
+
+// States lists every state (for filters and validation).
+var States = []State{StateLoggedOut, StateAvailable, StateRinging, StateOnCall, StateWrapUp, StatePaused}
+
+// ValidState reports whether s is a known state.
+func ValidState(s State) bool {
+	for _, v := range States {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// LoginType is how an agent is reached.
+type LoginType string
+
+// Login types (issue 6): softphone and desk phone are PJSIP endpoints on
+// Asterisk; mobile and landline are external numbers dialed through the
+// trunk.
+const (
+	LoginSoftphone LoginType = "softphone"
+	LoginDeskPhone LoginType = "deskphone"
+	LoginMobile    LoginType = "mobile"
+	LoginLandline  LoginType = "landline"
+)
+
+// SIP reports whether the login type rings a PJSIP endpoint.
+func (t LoginType) SIP() bool { return t == LoginSoftphone || t == LoginDeskPhone }
+
+// Strategy picks which free agent gets the next caller.
+type Strategy string
+
+// Queue strategies.
+const (
+	StrategyLongestIdle Strategy = "longest-idle"
+	StrategyRoundRobin  Strategy = "round-robin"
+	StrategyFewestCalls Strategy = "fewest-calls"
+	StrategyRingAll     Strategy = "ring-all"
+)
+
+// Queue outcomes, exactly seed 003's strings.
+const (
+	QueueJoin    = "QUEUE_JOIN"    // joined, gave up before being answered
+	QueueAnswer  = "QUEUE_ANSWER"  // answered by an agent
+	QueueTimeout = "QUEUE_TIMEOUT" // reached the queue timeout
+	QueueEmpty   = "QUEUE_EMPTY"   // no agent logged in and join-when-empty is off
+	QueueFull    = "QUEUE_FULL"    // max length reached
+	QueueInvalid = "QUEUE_INVALID" // no such queue
+)
+
+// Errors.
+var (
+	// ErrInvalid wraps every validation error (HTTP 400).
+	ErrInvalid = errors.New("acd: invalid")
+	// ErrNotFound: no such agent or queue in this account (HTTP 404).
+	ErrNotFound = errors.New("acd: not found")
+	// ErrState: the agent's state does not allow the action (HTTP 409),
+	// e.g. pausing an agent who is logged out.
+	ErrState = errors.New("acd: agent state does not allow this")
+)
+
+// Agent is an agent's configuration. SIP agents ring Endpoint (the PJSIP
+// endpoint Switchyard manages, "PJSIP/<Extension>"); mobile and landline
+// agents ring Number through the trunk.
+type Agent struct {
+	ID        int64     `json:"id"`
+	AccountID int64     `json:"account_id"`
+	Name      string    `json:"name"`
+	LoginType LoginType `json:"login_type"`
+	// Extension is the PJSIP endpoint / auth user name for SIP login types
+	// (Switchyard creates it on Asterisk). Unique across the deployment.
+	Extension string `json:"extension,omitempty"`
+	// SIPPassword is the endpoint's password (SIP login types); never
+	// returned by the API after creation.
+	SIPPassword string `json:"sip_password,omitempty"`
+	// Number is the external number (mobile/landline), E.164.
+	Number string `json:"number,omitempty"`
+	// CLI is the caller ID shown to the agent when a call is offered
+	// (default: the customer's number).
+	CLI string `json:"cli,omitempty"`
+	// WrapUp is the after-call work time before the agent is available
+	// again; a disposition ends it early (0: no wrap-up).
+	WrapUp time.Duration `json:"wrap_up"`
+	// Record records the agent's calls (record_agent_… file names).
+	Record bool `json:"record"`
+	// Persistent keeps the agent's line up between calls after login (a
+	// "nailed" session: the agent waits in their own bridge and each
+	// customer is added to it — one ARI round trip per connect). Required
+	// for mobile/landline agents in dialer campaigns; optional for SIP.
+	Persistent bool      `json:"persistent"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// Dialstring returns what Asterisk dials to reach the agent: PJSIP/<ext>
+// for SIP agents, or trunk formatted with the number ("PJSIP/%s@trunk").
+func (a *Agent) Dialstring(trunk string) string {
+	if a.LoginType.SIP() {
+		return "PJSIP/" + a.Extension
+	}
+	if strings.Contains(trunk, "%s") {
+		return fmt.Sprintf(trunk, a.Number)
+	}
+	return trunk + "/" + a.Number
+}
+
+var (
+	extRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+	e164Re   = regexp.MustCompile(`^\+?[0-9]{3,20}$`)
+	nameRe   = regexp.MustCompile(`^[^\x00-\x1f]{1,100}$`)
+	reasonRe = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,40}$`)
+)
+
+// Validate checks an agent, reporting every problem at once.
+func (a *Agent) Validate() error {
+	var errs []string
+	if !nameRe.MatchString(a.Name) {
+		errs = append(errs, "name: required, 1-100 printable characters")
+	}
+	switch a.LoginType {
+	case LoginSoftphone, LoginDeskPhone:
+		if !extRe.MatchString(a.Extension) {
+			errs = append(errs, "extension: required for "+string(a.LoginType)+" agents: letters, digits, _ . - (max 64)")
+		}
+		if a.Number != "" {
+			errs = append(errs, "number: only for mobile and landline agents")
+		}
+	case LoginMobile, LoginLandline:
+		if !e164Re.MatchString(a.Number) {
+			errs = append(errs, "number: required for "+string(a.LoginType)+" agents: digits with optional leading +")
+		}
+		if a.Extension != "" {
+			errs = append(errs, "extension: only for softphone and deskphone agents")
+		}
+	default:
+		errs = append(errs, fmt.Sprintf("login_type: %q is not one of softphone, deskphone, mobile, landline", a.LoginType))
+	}
+	if a.CLI != "" && !e164Re.MatchString(a.CLI) {
+		errs = append(errs, "cli: digits with optional leading +")
+	}
+	if a.WrapUp < 0 || a.WrapUp > time.Hour {
+		errs = append(errs, "wrap_up: 0 to 3600 seconds")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w agent: %s", ErrInvalid, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// Queue is a queue's configuration.
+type Queue struct {
+	ID        int64    `json:"id"`
+	AccountID int64    `json:"account_id"`
+	Name      string   `json:"name"` // unique per account; what flows and campaigns name
+	Strategy  Strategy `json:"strategy"`
+	// Members are the agent IDs that take this queue's calls.
+	Members []int64 `json:"members"`
+	// RingTimeout is how long one agent rings before the next is tried.
+	RingTimeout time.Duration `json:"ring_timeout"`
+	// Timeout is the longest a caller waits (QUEUE_TIMEOUT). The flow
+	// widget's timeout, when shorter, wins.
+	Timeout time.Duration `json:"timeout"`
+	// MaxLen caps waiting callers (QUEUE_FULL); 0 = unlimited.
+	MaxLen int `json:"max_len"`
+	// JoinWhenEmpty lets callers wait when no member is logged in;
+	// otherwise they get QUEUE_EMPTY at once.
+	JoinWhenEmpty bool   `json:"join_when_empty"`
+	MOHClass      string `json:"moh_class"` // default "default"
+	// Announce is played to waiting callers every AnnounceEvery (media URI
+	// such as "sound:queue-periodic-announce"); AnnouncePosition also
+	// says their position.
+	Announce         string        `json:"announce,omitempty"`
+	AnnounceEvery    time.Duration `json:"announce_every"`
+	AnnouncePosition bool          `json:"announce_position"`
+	// Record records answered queue calls (record_queue_… file names).
+	Record    bool      `json:"record"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+var queueNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// Defaults fills zero fields with their defaults.
+func (q *Queue) Defaults() {
+	if q.Strategy == "" {
+		q.Strategy = StrategyLongestIdle
+	}
+	if q.RingTimeout == 0 {
+		q.RingTimeout = 20 * time.Second
+	}
+	if q.Timeout == 0 {
+		q.Timeout = 5 * time.Minute
+	}
+	if q.MOHClass == "" {
+		q.MOHClass = "default"
+	}
+}
+
+// Validate checks a queue (after Defaults), reporting every problem at once.
+func (q *Queue) Validate() error {
+	var errs []string
+	if !queueNameRe.MatchString(q.Name) {
+		errs = append(errs, "name: required: letters, digits, _ . - (max 64)")
+	}
+	switch q.Strategy {
+	case StrategyLongestIdle, StrategyRoundRobin, StrategyFewestCalls, StrategyRingAll:
+	default:
+		errs = append(errs, fmt.Sprintf("strategy: %q is not one of longest-idle, round-robin, fewest-calls, ring-all", q.Strategy))
+	}
+	if q.RingTimeout < time.Second || q.RingTimeout > 5*time.Minute {
+		errs = append(errs, "ring_timeout: 1 to 300 seconds")
+	}
+	if q.Timeout < time.Second || q.Timeout > 24*time.Hour {
+		errs = append(errs, "timeout: 1 second to 24 hours")
+	}
+	if q.MaxLen < 0 {
+		errs = append(errs, "max_len: 0 (unlimited) or more")
+	}
+	if q.AnnounceEvery < 0 || (q.AnnounceEvery > 0 && q.AnnounceEvery < 5*time.Second) {
+		errs = append(errs, "announce_every: 0 (off) or at least 5 seconds")
+	}
+	if (q.Announce != "" || q.AnnouncePosition) && q.AnnounceEvery == 0 {
+		errs = append(errs, "announce_every: required when announce or announce_position is set")
+	}
+	seen := map[int64]bool{}
+	for _, m := range q.Members {
+		if seen[m] {
+			errs = append(errs, fmt.Sprintf("members: agent %d listed twice", m))
+		}
+		seen[m] = true
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w queue: %s", ErrInvalid, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// ValidReason checks a pause reason or disposition code.
+func ValidReason(code string) error {
+	if !reasonRe.MatchString(code) {
+		return fmt.Errorf("%w: code %q: 1-40 letters, digits, _ . -", ErrInvalid, code)
+	}
+	return nil
+}
+
+// AgentStatus is one agent's live row on the supervisor dashboard (seed
+// 001 "Supervisor Agent Dashboard").
+type AgentStatus struct {
+	AgentID    int64     `json:"agent_id"`
+	AccountID  int64     `json:"account_id"`
+	Name       string    `json:"name"`
+	LoginType  LoginType `json:"login_type"`
+	State      State     `json:"state"`
+	Since      time.Time `json:"since"`                 // when State began
+	Reason     string    `json:"reason,omitempty"`      // pause reason
+	Registered *bool     `json:"registered,omitempty"`  // SIP endpoint registration (nil: not SIP)
+	CallID     string    `json:"call_id,omitempty"`     // current call (ringing/on call/wrap-up)
+	Queue      string    `json:"queue,omitempty"`       // queue of the current call
+	Customer   string    `json:"customer,omitempty"`    // customer number of the current call
+	Offered    int       `json:"calls_offered"`         // calls rung to the agent
+	Answered   int       `json:"calls_answered"`        // calls the agent answered
+	Abandoned  int       `json:"calls_abandoned"`       // caller hung up while the agent rang
+	Missed     int       `json:"calls_missed"`          // agent did not answer / rejected
+	AvgHandle  float64   `json:"avg_handle_time_secs"`  // talk + wrap-up per answered call
+	AvgCall    float64   `json:"avg_call_time_secs"`    // talk per answered call
+	LastCallAt time.Time `json:"last_call_end,omitzero"` // for longest-idle
+}
+
+// QueueStatus is a queue's live state.
+type QueueStatus struct {
+	QueueID   int64  `json:"queue_id"`
+	AccountID int64  `json:"account_id"`
+	Name      string `json:"name"`
+	Waiting   int    `json:"waiting"`
+	LoggedIn  int    `json:"logged_in"` // members not logged out
+	Free      int    `json:"free"`      // members available now
+	// Oldest is how long the longest-waiting caller has waited (seconds).
+	Oldest    float64 `json:"oldest_wait_secs"`
+	Joined    int     `json:"joined"`
+	Answered  int     `json:"answered"`
+	Abandoned int     `json:"abandoned"`
+	TimedOut  int     `json:"timed_out"`
+}
+
+// Update is one change pushed to supervisor subscribers (the SSE stream).
+type Update struct {
+	Kind  string       `json:"kind"` // "agent" or "queue"
+	Agent *AgentStatus `json:"agent,omitempty"`
+	Queue *QueueStatus `json:"queue,omitempty"`
+}
+
+// EventKind names a CRM or popup event.
+type EventKind string
+
+// Event kinds. CRM events are seed 001's CRM Setup events; popup events
+// are seed 004's "Event Type" values.
+const (
+	EventAgentAllocated EventKind = "agent_allocated" // CRM: agent chosen for the caller
+	EventAgentConnected EventKind = "agent_connected" // CRM: agent bridged with the caller
+	EventPopupDial      EventKind = "Dial"            // popup: agent ringing (Status busy)
+	EventPopupAnswered  EventKind = "Answered"        // popup: agent on call (Status busy)
+	EventPopupTerminal  EventKind = "Terminal"        // popup: finished (Status free)
+)
+
+// Event is what the ACD tells the account's CRM / popup webhooks.
+type Event struct {
+	Kind      EventKind
+	AccountID int64
+	FlowID    int64  // flow the caller runs (0: none)
+	CallID    string // the customer's call (CallSid)
+	AttemptID string
+	AgentID   int64
+	// AgentNumber is the agent's number or extension (seed 004 "From").
+	AgentNumber string
+	// Customer is the customer's number (seed 004 "DialWhomNumber").
+	Customer string
+	// CallFrom / CallTo: the caller's number and the number called (DID
+	// or campaign caller ID).
+	CallFrom, CallTo string
+	Direction        string // "incoming" or "outbound-dial"
+	Queue            string
+	Created          time.Time // when the call was created
+	At               time.Time // when this event fired
+	Busy             bool      // agent busy (Dial, Answered) or free (Terminal)
+}
+
+// Notifier delivers events to the account's configured CRM and popup
+// webhooks. Notify must not block the caller (the call path); an
+// implementation queues and delivers in the background.
+type Notifier interface {
+	Notify(ev Event)
+}
+
+// NotifierFunc adapts a function to Notifier.
+type NotifierFunc func(Event)
+
+// Notify calls f.
+func (f NotifierFunc) Notify(ev Event) { f(ev) }
+
+// AgentCall is one offer of a call to an agent, written after the call
+// (agent report, issue 7).
+type AgentCall struct {
+	AccountID  int64
+	AgentID    int64
+	QueueID    int64 // 0: a direct agent call
+	CallID     string
+	AttemptID  string
+	Customer   string
+	OfferedAt  time.Time
+	AnsweredAt time.Time // zero: not answered
+	EndedAt    time.Time
+	WrapUpEnd  time.Time
+	Outcome    string // answered, missed, abandoned
+	Disposition string
+	Recording  string // record_agent_… name, if recorded
+}
+
+// QueueCall is one caller's stay in a queue, written after it ends
+// (queue report, issue 7).
+type QueueCall struct {
+	AccountID  int64
+	QueueID    int64
+	FlowID     int64
+	CallID     string
+	AttemptID  string
+	Caller     string
+	JoinedAt   time.Time
+	EndedAt    time.Time
+	Outcome    string // QUEUE_* status
+	AgentID    int64  // answering agent (0: none)
+	Position   int    // position on joining (1 = first)
+	Recording  string // record_queue_… name, if recorded
+}
+
+// AgentEvent is one agent state change, written after the fact (audit and
+// login/pause time in reports).
+type AgentEvent struct {
+	AccountID int64
+	AgentID   int64
+	At        time.Time
+	From, To  State
+	Reason    string
+}
+
+// Journal receives the after-the-fact records. Implementations buffer and
+// write in the background; the call path never waits on them.
+type Journal interface {
+	AgentCall(AgentCall)
+	QueueCall(QueueCall)
+	AgentEvent(AgentEvent)
+}
+
+// Config loads the ACD's configuration at start (the store adapter).
+type Config interface {
+	Agents(ctx context.Context) ([]Agent, error)
+	Queues(ctx context.Context) ([]Queue, error)
+}
+
+// RecordingName returns the seed 001 file name (without extension) for an
+// agent recording: record_agent_<accountID>_<agentID>_<cli>_<dnis>_<widgetID>_<start ms>.
+func AgentRecordingName(accountID, agentID int64, cli, dnis, widgetID string, start time.Time) string {
+	return fmt.Sprintf("record_agent_%d_%d_%s_%s_%s_%d", accountID, agentID, safe(cli), safe(dnis), safe(widgetID), start.UnixMilli())
+}
+
+// QueueRecordingName returns the seed 001 file name (without extension)
+// for a queue recording: record_queue_<accountID>_<flowID>_<cli>_<dnis>_<queueID>_<start ms>.
+func QueueRecordingName(accountID, flowID int64, cli, dnis string, queueID int64, start time.Time) string {
+	return fmt.Sprintf("record_queue_%d_%d_%s_%s_%d_%d", accountID, flowID, safe(cli), safe(dnis), queueID, start.UnixMilli())
+}
+
+// safe keeps a file-name part to characters Asterisk accepts in a
+// recording name.
+func safe(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= '0' && r <= '9', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r == '+', r == '-', r == '.':
+			return r
+		}
+		return '-'
+	}, s)
+}
