@@ -284,18 +284,18 @@ type AgentStatus struct {
 	Name       string    `json:"name"`
 	LoginType  LoginType `json:"login_type"`
 	State      State     `json:"state"`
-	Since      time.Time `json:"since"`                 // when State began
-	Reason     string    `json:"reason,omitempty"`      // pause reason
-	Registered *bool     `json:"registered,omitempty"`  // SIP endpoint registration (nil: not SIP)
-	CallID     string    `json:"call_id,omitempty"`     // current call (ringing/on call/wrap-up)
-	Queue      string    `json:"queue,omitempty"`       // queue of the current call
-	Customer   string    `json:"customer,omitempty"`    // customer number of the current call
-	Offered    int       `json:"calls_offered"`         // calls rung to the agent
-	Answered   int       `json:"calls_answered"`        // calls the agent answered
-	Abandoned  int       `json:"calls_abandoned"`       // caller hung up while the agent rang
-	Missed     int       `json:"calls_missed"`          // agent did not answer / rejected
-	AvgHandle  float64   `json:"avg_handle_time_secs"`  // talk + wrap-up per answered call
-	AvgCall    float64   `json:"avg_call_time_secs"`    // talk per answered call
+	Since      time.Time `json:"since"`                  // when State began
+	Reason     string    `json:"reason,omitempty"`       // pause reason
+	Registered *bool     `json:"registered,omitempty"`   // SIP endpoint registration (nil: not SIP)
+	CallID     string    `json:"call_id,omitempty"`      // current call (ringing/on call/wrap-up)
+	Queue      string    `json:"queue,omitempty"`        // queue of the current call
+	Customer   string    `json:"customer,omitempty"`     // customer number of the current call
+	Offered    int       `json:"calls_offered"`          // calls rung to the agent
+	Answered   int       `json:"calls_answered"`         // calls the agent answered
+	Abandoned  int       `json:"calls_abandoned"`        // caller hung up while the agent rang
+	Missed     int       `json:"calls_missed"`           // agent did not answer / rejected
+	AvgHandle  float64   `json:"avg_handle_time_secs"`   // talk + wrap-up per answered call
+	AvgCall    float64   `json:"avg_call_time_secs"`     // talk per answered call
 	LastCallAt time.Time `json:"last_call_end,omitzero"` // for longest-idle
 }
 
@@ -373,36 +373,36 @@ func (f NotifierFunc) Notify(ev Event) { f(ev) }
 // AgentCall is one offer of a call to an agent, written after the call
 // (agent report, issue 7).
 type AgentCall struct {
-	AccountID  int64
-	AgentID    int64
-	QueueID    int64 // 0: a direct agent call
-	CallID     string
-	AttemptID  string
-	Customer   string
-	OfferedAt  time.Time
-	AnsweredAt time.Time // zero: not answered
-	EndedAt    time.Time
-	WrapUpEnd  time.Time
-	Outcome    string // answered, missed, abandoned
+	AccountID   int64
+	AgentID     int64
+	QueueID     int64 // 0: a direct agent call
+	CallID      string
+	AttemptID   string
+	Customer    string
+	OfferedAt   time.Time
+	AnsweredAt  time.Time // zero: not answered
+	EndedAt     time.Time
+	WrapUpEnd   time.Time
+	Outcome     string // answered, missed, abandoned
 	Disposition string
-	Recording  string // record_agent_… name, if recorded
+	Recording   string // record_agent_… name, if recorded
 }
 
 // QueueCall is one caller's stay in a queue, written after it ends
 // (queue report, issue 7).
 type QueueCall struct {
-	AccountID  int64
-	QueueID    int64
-	FlowID     int64
-	CallID     string
-	AttemptID  string
-	Caller     string
-	JoinedAt   time.Time
-	EndedAt    time.Time
-	Outcome    string // QUEUE_* status
-	AgentID    int64  // answering agent (0: none)
-	Position   int    // position on joining (1 = first)
-	Recording  string // record_queue_… name, if recorded
+	AccountID int64
+	QueueID   int64
+	FlowID    int64
+	CallID    string
+	AttemptID string
+	Caller    string
+	JoinedAt  time.Time
+	EndedAt   time.Time
+	Outcome   string // QUEUE_* status
+	AgentID   int64  // answering agent (0: none)
+	Position  int    // position on joining (1 = first)
+	Recording string // record_queue_… name, if recorded
 }
 
 // AgentEvent is one agent state change, written after the fact (audit and
