@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -454,4 +455,117 @@ func safe(s string) string {
 		}
 		return '-'
 	}, s)
+}
+
+// HookKind is what an account hook setup is for.
+type HookKind string
+
+// Hook kinds.
+const (
+	HookCRM   HookKind = "crm"   // seed 001 CRM Setup: agent_allocated, agent_connected
+	HookPopup HookKind = "popup" // seed 004 popup: Dial, Answered, Terminal
+)
+
+// Hook is one CRM or popup setup of an account: which configured webhook
+// (by name, see store.Webhook / flows.WebhookConfig) is invoked on which
+// events, for which flows.
+type Hook struct {
+	ID        int64       `json:"id"`
+	AccountID int64       `json:"account_id"`
+	Kind      HookKind    `json:"kind"`
+	Webhook   string      `json:"webhook"`
+	Events    []EventKind `json:"events"`
+	AllFlows  bool        `json:"all_flows"`
+	FlowIDs   []int64     `json:"flow_ids"`
+}
+
+// Validate checks a hook setup (Events empty = every event of its kind).
+func (h *Hook) Validate() error {
+	var errs []string
+	var allowed map[EventKind]bool
+	switch h.Kind {
+	case HookCRM:
+		allowed = map[EventKind]bool{EventAgentAllocated: true, EventAgentConnected: true}
+	case HookPopup:
+		allowed = map[EventKind]bool{EventPopupDial: true, EventPopupAnswered: true, EventPopupTerminal: true}
+	default:
+		errs = append(errs, fmt.Sprintf("kind: %q is not crm or popup", h.Kind))
+	}
+	if strings.TrimSpace(h.Webhook) == "" {
+		errs = append(errs, "webhook: the name of a configured webhook is required")
+	}
+	for _, e := range h.Events {
+		if allowed != nil && !allowed[e] {
+			errs = append(errs, fmt.Sprintf("events: %q is not an event of %s hooks", e, h.Kind))
+		}
+	}
+	if !h.AllFlows && len(h.FlowIDs) == 0 {
+		errs = append(errs, "flow_ids: select at least one flow, or set all_flows")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w hook: %s", ErrInvalid, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// Wants reports whether the hook fires for ev.
+func (h *Hook) Wants(ev Event) bool {
+	if !h.AllFlows {
+		found := false
+		for _, id := range h.FlowIDs {
+			if id == ev.FlowID {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	isCRM := ev.Kind == EventAgentAllocated || ev.Kind == EventAgentConnected
+	if (h.Kind == HookCRM) != isCRM {
+		return false
+	}
+	if len(h.Events) == 0 {
+		return true
+	}
+	for _, e := range h.Events {
+		if e == ev.Kind {
+			return true
+		}
+	}
+	return false
+}
+
+// AgentUI is an account's agent-interface embed (seed 001 Agent UI Setup):
+// a custom https web app shown in an iframe of the given size.
+type AgentUI struct {
+	AccountID int64  `json:"account_id"`
+	Enabled   bool   `json:"enabled"`
+	URL       string `json:"url,omitempty"`
+	Width     int    `json:"width,omitempty"`
+	Height    int    `json:"height,omitempty"`
+}
+
+// Validate checks the embed settings: https only.
+func (u *AgentUI) Validate() error {
+	var errs []string
+	if u.Enabled || u.URL != "" {
+		pu, err := url.Parse(u.URL)
+		switch {
+		case err != nil || pu.Host == "":
+			errs = append(errs, "url: a complete https:// URL is required")
+		case pu.Scheme != "https":
+			errs = append(errs, "url: only https web apps are supported")
+		case pu.User != nil:
+			errs = append(errs, "url: must not carry credentials")
+		}
+	}
+	if u.Width < 0 || u.Width > 4000 || u.Height < 0 || u.Height > 4000 {
+		errs = append(errs, "width/height: 0 to 4000 pixels")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w agent UI: %s", ErrInvalid, strings.Join(errs, "; "))
+	}
+	return nil
 }
