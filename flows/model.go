@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/mail"
 	"sort"
 	"strings"
 )
@@ -49,6 +50,8 @@ type Flow struct {
 	Start     string   `json:"start"`
 	Variables []string `json:"variables,omitempty"` // declared $flow.key.<name> names
 	Nodes     []Node   `json:"nodes"`
+	// Settings are the flow's configurator options outside the graph.
+	Settings *Settings `json:"settings,omitempty"`
 
 	byID  map[string]*Node
 	valid bool // Validate passed
@@ -242,6 +245,7 @@ func (v *validator) run() {
 			v.declared[name] = true
 		}
 	}
+	v.settings()
 	if len(f.Nodes) == 0 {
 		v.add("", "nodes", "a flow needs at least one node")
 		return
@@ -371,4 +375,33 @@ func validVarName(s string) bool {
 
 func isVarChar(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-'
+}
+
+// Settings are a flow's configurator options (seed 001).
+type Settings struct {
+	// EmailStatus is "Email Status": after each call-list upload the
+	// per-number status goes to the account holder and to StatusRecipients
+	// (only whitelisted addresses are used, seed 001).
+	EmailStatus      bool     `json:"email_status,omitempty"`
+	StatusRecipients []string `json:"status_recipients,omitempty"`
+}
+
+const maxStatusRecipients = 50
+
+func (v *validator) settings() {
+	s := v.f.Settings
+	if s == nil {
+		return
+	}
+	if len(s.StatusRecipients) > maxStatusRecipients {
+		v.add("", "settings.status_recipients", "at most %d addresses (got %d)", maxStatusRecipients, len(s.StatusRecipients))
+	}
+	for i, r := range s.StatusRecipients {
+		if a, err := mail.ParseAddress(r); err != nil || a.Address != r || a.Name != "" {
+			v.add("", fmt.Sprintf("settings.status_recipients[%d]", i), "%q is not a bare email address (name@example.com)", r)
+		}
+	}
+	if len(s.StatusRecipients) > 0 && !s.EmailStatus {
+		v.add("", "settings.email_status", "status_recipients are set but email_status is off: turn it on or remove them")
+	}
 }

@@ -3,6 +3,7 @@ package flows
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -290,6 +291,36 @@ func BenchmarkInterpolate(b *testing.B) {
 	for b.Loop() {
 		if _, missing := Interpolate(s, lookup); missing != nil {
 			b.Fatal(missing)
+		}
+	}
+}
+
+func TestSettingsValidation(t *testing.T) {
+	base := `{"format":1,"name":"n","type":"outbound_multicast","start":"h","settings":%s,"nodes":[{"id":"h","type":"hangup"}]}`
+	cases := []struct {
+		settings string
+		want     []string // fields with problems
+	}{
+		{`{"email_status":true,"status_recipients":["a@example.com"]}`, nil},
+		{`{"email_status":true}`, nil},
+		{`{}`, nil},
+		{`{"email_status":true,"status_recipients":["not an address"]}`, []string{"settings.status_recipients[0]"}},
+		{`{"email_status":true,"status_recipients":["Bob <bob@example.com>"]}`, []string{"settings.status_recipients[0]"}},
+		{`{"status_recipients":["a@example.com"]}`, []string{"settings.email_status"}},
+	}
+	for _, c := range cases {
+		_, err := Parse([]byte(fmt.Sprintf(base, c.settings)), Features{})
+		var got []string
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			for _, p := range ve.Problems {
+				got = append(got, p.Field)
+			}
+		} else if err != nil {
+			t.Fatalf("%s: %v", c.settings, err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%s: problems in %v, want %v (%v)", c.settings, got, c.want, err)
 		}
 	}
 }

@@ -167,5 +167,10 @@ func (a *Adapter) Flow(ctx context.Context, accountID int64, flowID string) (cal
 	for _, v := range doc.Variables {
 		vars = append(vars, strings.TrimPrefix(v, "$flow.key."))
 	}
-	return calllistapi.Flow{ID: strconv.FormatInt(f.ID, 10), Name: f.Name, Type: typ, Variables: vars}, nil
+	out := calllistapi.Flow{ID: strconv.FormatInt(f.ID, 10), Name: f.Name, Type: typ, Variables: vars}
+	if doc.Settings != nil {
+		out.StatusEmail = doc.Settings.EmailStatus
+		out.StatusRecipients = doc.Settings.StatusRecipients
+	}
+	return out, nil
 }

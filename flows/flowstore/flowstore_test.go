@@ -211,3 +211,28 @@ func TestInboundRunsVersionItStartedWith(t *testing.T) {
 		t.Errorf("versions run: %v", versions)
 	}
 }
+
+// TestFlowStatusEmailSetting: the flow's "Email Status" setting (seed 001)
+// reaches call-list intake.
+func TestFlowStatusEmailSetting(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	acct, _ := st.CreateAccount(ctx, "a")
+	a := &Adapter{S: st}
+	doc := `{"format":1,"name":"rem","type":"outbound_dialer","start":"bye","settings":{"email_status":true,"status_recipients":["ops@example.com","boss@example.com"]},"nodes":[{"id":"bye","type":"hangup"}]}`
+	f, err := st.CreateFlow(ctx, acct.ID, store.NewFlow{Name: "rem", Type: flows.TypeDialer, Draft: json.RawMessage(doc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := a.Flow(ctx, acct.ID, fmt.Sprint(f.ID))
+	if err != nil || !cf.StatusEmail || strings.Join(cf.StatusRecipients, ",") != "ops@example.com,boss@example.com" {
+		t.Fatalf("flow %+v %v", cf, err)
+	}
+	plain, err := st.CreateFlow(ctx, acct.ID, store.NewFlow{Name: "p", Type: flows.TypeDialer, Draft: json.RawMessage(fmt.Sprintf(flowDoc, "p", "outbound_dialer", 1))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cf, err := a.Flow(ctx, acct.ID, fmt.Sprint(plain.ID)); err != nil || cf.StatusEmail || len(cf.StatusRecipients) != 0 {
+		t.Errorf("flow without settings: %+v %v", cf, err)
+	}
+}
