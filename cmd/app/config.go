@@ -42,6 +42,9 @@ const (
 	EnvMailSecret      = "SWITCHYARD_MAIL_SECRET"
 	EnvMailSecretFile  = "SWITCHYARD_MAIL_SECRET_FILE"
 	EnvSMTPRelay       = "SWITCHYARD_SMTP_RELAY"
+	EnvSMTPRelayUser   = "SWITCHYARD_SMTP_RELAY_USER"
+	EnvSMTPRelayPWFile = "SWITCHYARD_SMTP_RELAY_PASSWORD_FILE"
+	EnvSMTPRelayTLS    = "SWITCHYARD_SMTP_RELAY_STARTTLS"
 	EnvMailFrom        = "SWITCHYARD_MAIL_FROM"
 	EnvOTPEndpoint     = "SWITCHYARD_OTP_ENDPOINT"
 	EnvDialMultiplier  = "SWITCHYARD_DIAL_MULTIPLIER"
@@ -134,6 +137,14 @@ type Config struct {
 	// SMTPRelay is host:port of the outbound relay for auto-responses and
 	// status mails; empty logs them instead.
 	SMTPRelay string
+	// SMTPRelayUser / SMTPRelayPasswordFile enable AUTH PLAIN at the relay
+	// (the password is read from the file into SMTPRelayPassword during
+	// Validate); SMTPRelayStartTLS upgrades the connection, required with
+	// authentication.
+	SMTPRelayUser         string
+	SMTPRelayPasswordFile string
+	SMTPRelayPassword     string
+	SMTPRelayStartTLS     bool
 	// MailFrom is the sender of those mails (default noreply@MailDomain).
 	MailFrom string
 	// OTPEndpoint is the endpoint template of whitelisting OTP calls:
@@ -317,6 +328,25 @@ var settings = []setting{
 	stringSetting(EnvSMTPRelay, "smtp-relay", "(empty)",
 		"host:port of the outbound SMTP relay for upload auto-responses and status mails. Empty: they are logged instead of sent.",
 		func(c *Config) *string { return &c.SMTPRelay }),
+	stringSetting(EnvSMTPRelayUser, "smtp-relay-user", "(empty)",
+		"User name for AUTH PLAIN at the relay. Needs "+EnvSMTPRelayPWFile+" and "+EnvSMTPRelayTLS+"=true (the password never travels in clear).",
+		func(c *Config) *string { return &c.SMTPRelayUser }),
+	stringSetting(EnvSMTPRelayPWFile, "smtp-relay-password-file", "(empty)",
+		"File holding the relay password: its first line, surrounding white space removed.",
+		func(c *Config) *string { return &c.SMTPRelayPasswordFile }),
+	{
+		Setting: Setting{Env: EnvSMTPRelayTLS, Flag: "smtp-relay-starttls", Default: "false",
+			Description: "Upgrade the relay connection with STARTTLS (true or false)."},
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			c.SMTPRelayStartTLS = b
+			return nil
+		},
+		get: func(c *Config) string { return strconv.FormatBool(c.SMTPRelayStartTLS) },
+	},
 	stringSetting(EnvMailFrom, "mail-from", "(noreply@MAIL_DOMAIN)",
 		"Sender address of upload auto-responses and status mails.",
 		func(c *Config) *string { return &c.MailFrom }),
@@ -600,6 +630,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("mail_domain", c.MailDomain),
 		slog.Bool("mail_secret_set", c.MailSecret != "" || c.MailSecretFile != ""),
 		slog.String("smtp_relay", c.SMTPRelay),
+		slog.String("smtp_relay_user", c.SMTPRelayUser),
+		slog.Bool("smtp_relay_starttls", c.SMTPRelayStartTLS),
 		slog.String("mail_from", c.MailFrom),
 		slog.String("otp_endpoint", c.OTPEndpoint),
 		slog.Float64("dial_multiplier", c.DialMultiplier),
@@ -849,6 +881,27 @@ func (c *Config) validateMail() error {
 	}
 	if c.SMTPRelay != "" {
 		add(validateHostPort(EnvSMTPRelay, c.SMTPRelay))
+	}
+	switch {
+	case c.SMTPRelayUser == "" && c.SMTPRelayPasswordFile != "":
+		add(settingErr(EnvSMTPRelayPWFile, "is set but %s is not", EnvSMTPRelayUser))
+	case c.SMTPRelayUser != "":
+		if err := validatePrintable(EnvSMTPRelayUser, c.SMTPRelayUser, true); err != nil {
+			add(err)
+		}
+		if c.SMTPRelay == "" {
+			add(settingErr(EnvSMTPRelayUser, "is set but %s is not", EnvSMTPRelay))
+		}
+		if !c.SMTPRelayStartTLS {
+			add(settingErr(EnvSMTPRelayTLS, "must be true when %s is set: the password must not travel in clear", EnvSMTPRelayUser))
+		}
+		if c.SMTPRelayPasswordFile == "" {
+			add(settingErr(EnvSMTPRelayPWFile, "is required when %s is set", EnvSMTPRelayUser))
+		} else if pw, err := readSecretFile(EnvSMTPRelayPWFile, "password", c.SMTPRelayPasswordFile); err != nil {
+			add(&SettingError{Env: EnvSMTPRelayPWFile, Err: err})
+		} else {
+			c.SMTPRelayPassword = pw
+		}
 	}
 	if c.MailFrom != "" {
 		if a, err := mail.ParseAddress(c.MailFrom); err != nil || !strings.Contains(a.Address, "@") {

@@ -259,6 +259,23 @@ func TestConfigSettings(t *testing.T) {
 		{name: "smtp relay ok", env: map[string]string{EnvSMTPRelay: "smtp.example.com:587"},
 			check: func(t *testing.T, c Config) { eq(t, c.SMTPRelay, "smtp.example.com:587") }},
 		{name: "smtp relay no port", env: map[string]string{EnvSMTPRelay: "smtp.example.com"}, valErr: []string{EnvSMTPRelay}},
+		{name: "smtp relay auth", env: map[string]string{EnvSMTPRelay: "smtp.example.com:587", EnvSMTPRelayUser: "mailer", EnvSMTPRelayPWFile: secretFile, EnvSMTPRelayTLS: "true"},
+			check: func(t *testing.T, c Config) {
+				eq(t, c.SMTPRelayUser, "mailer")
+				eq(t, c.SMTPRelayPassword, "0123456789abcdef-xyz")
+				eq(t, c.SMTPRelayStartTLS, true)
+			}},
+		{name: "smtp relay auth without starttls", env: map[string]string{EnvSMTPRelay: "smtp.example.com:587", EnvSMTPRelayUser: "mailer", EnvSMTPRelayPWFile: secretFile},
+			valErr: []string{EnvSMTPRelayTLS}},
+		{name: "smtp relay auth without password", env: map[string]string{EnvSMTPRelay: "smtp.example.com:587", EnvSMTPRelayUser: "mailer", EnvSMTPRelayTLS: "true"},
+			valErr: []string{EnvSMTPRelayPWFile}},
+		{name: "smtp relay auth missing password file", env: map[string]string{EnvSMTPRelay: "smtp.example.com:587", EnvSMTPRelayUser: "mailer", EnvSMTPRelayTLS: "true", EnvSMTPRelayPWFile: filepath.Join(dir, "nope")},
+			valErr: []string{EnvSMTPRelayPWFile}},
+		{name: "smtp relay auth without relay", env: map[string]string{EnvSMTPRelayUser: "mailer", EnvSMTPRelayTLS: "true", EnvSMTPRelayPWFile: secretFile},
+			valErr: []string{EnvSMTPRelayUser}},
+		{name: "smtp relay password without user", env: map[string]string{EnvSMTPRelay: "smtp.example.com:587", EnvSMTPRelayPWFile: secretFile},
+			valErr: []string{EnvSMTPRelayPWFile}},
+		{name: "smtp relay starttls bad", env: map[string]string{EnvSMTPRelayTLS: "maybe"}, loadErr: []string{EnvSMTPRelayTLS}},
 		{name: "smtp relay url", env: map[string]string{EnvSMTPRelay: "smtp://smtp.example.com:25"}, valErr: []string{EnvSMTPRelay}},
 		// SWITCHYARD_MAIL_FROM
 		{name: "mail from ok", env: map[string]string{EnvMailFrom: "Switchyard <lists@example.com>", EnvMailDomain: "u.example.com"},
@@ -445,7 +462,7 @@ func TestEveryFlagAndEnvIsDocumented(t *testing.T) {
 	})
 	wantEnv := []string{EnvHTTPAddr, EnvDataDir, EnvDatabaseURL, EnvARIURL, EnvARIUser, EnvARIPassword,
 		EnvARIPasswordFile, EnvARIApp, EnvAGIAddr, EnvLogLevel, EnvLogFormat, EnvShutdownTimeout, EnvNode,
-		EnvSMTPAddr, EnvMailDomain, EnvMailSecret, EnvMailSecretFile, EnvSMTPRelay, EnvMailFrom, EnvOTPEndpoint}
+		EnvSMTPAddr, EnvMailDomain, EnvMailSecret, EnvMailSecretFile, EnvSMTPRelay, EnvSMTPRelayUser, EnvSMTPRelayPWFile, EnvSMTPRelayTLS, EnvMailFrom, EnvOTPEndpoint}
 	for _, e := range wantEnv {
 		if !slices.ContainsFunc(table, func(s Setting) bool { return s.Env == e }) {
 			t.Errorf("%s missing from ConfigTable", e)

@@ -100,12 +100,16 @@ func writeNewSecret(path string) error {
 // mailConfig builds the email-upload configuration; relay is the outbound
 // relay to use (SWITCHYARD_SMTP_RELAY or the in-process log relay).
 func mailConfig(cfg Config, secret []byte, relay string) calllistapi.MailConfig {
-	return calllistapi.MailConfig{
+	mc := calllistapi.MailConfig{
 		Domain: strings.ToLower(cfg.MailDomain),
 		Secret: secret,
 		Relay:  relay,
 		From:   cfg.MailSender(),
 	}
+	if relay == cfg.SMTPRelay { // not the in-process log relay
+		mc.RelayUser, mc.RelayPassword, mc.RelayStartTLS = cfg.SMTPRelayUser, cfg.SMTPRelayPassword, cfg.SMTPRelayStartTLS
+	}
+	return mc
 }
 
 // MailAddress is the email-upload address of a flow, "" when email upload

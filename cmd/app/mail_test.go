@@ -154,3 +154,22 @@ func TestLogRelay(t *testing.T) {
 		t.Errorf("attachment logged:\n%s", out)
 	}
 }
+
+// TestMailConfigRelayAuth: relay credentials go to the configured relay,
+// never to the in-process log relay.
+func TestMailConfigRelayAuth(t *testing.T) {
+	cfg := Config{MailDomain: "Up.Example.com", SMTPRelay: "smtp.example.com:587", SMTPRelayUser: "mailer",
+		SMTPRelayPassword: "pw", SMTPRelayStartTLS: true}
+	mc := mailConfig(cfg, []byte("0123456789abcdef"), cfg.SMTPRelay)
+	if mc.RelayUser != "mailer" || mc.RelayPassword != "pw" || !mc.RelayStartTLS || mc.Domain != "up.example.com" {
+		t.Errorf("configured relay: %+v", mc)
+	}
+	if err := mc.Validate(); err != nil {
+		t.Errorf("validate: %v", err)
+	}
+	cfg.SMTPRelay = ""
+	mc = mailConfig(cfg, []byte("0123456789abcdef"), "127.0.0.1:2525")
+	if mc.RelayUser != "" || mc.RelayPassword != "" || mc.RelayStartTLS {
+		t.Errorf("log relay got credentials: %+v", mc)
+	}
+}
