@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 command -v go >/dev/null || { echo "Go is required (https://go.dev/dl/)"; exit 1; }
 
 .ci/ensure-postgres.sh
+asterisk-conf/local/ensure-baresip.sh
 # Export the local Asterisk's connection facts (reused if one answers).
 eval "$(asterisk-conf/local/up.sh | sed 's/^/export /')"
 

@@ -63,6 +63,7 @@ REQUIRED_MODULES=(
 	chan_pjsip.so res_pjsip.so pbx_config.so app_dial.so app_playback.so
 	app_senddtmf.so res_musiconhold.so bridge_simple.so bridge_softmix.so
 	bridge_holding.so format_gsm.so codec_ulaw.so codec_gsm.so
+	res_sorcery_astdb.so
 )
 
 [[ $ARI_USER =~ ^[A-Za-z0-9._-]+$ ]] ||
@@ -247,6 +248,7 @@ needs_restart() { # from CHANGED: module set or core options changed
 	for c in "${CHANGED[@]}"; do
 		case $c in
 		modules.conf | asterisk.conf | -modules.conf | -asterisk.conf) return 0 ;;
+		sorcery.conf | -sorcery.conf) return 0 ;; # wizards are set when res_pjsip loads
 		esac
 	done
 	return 1
