@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/dialer/acd"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -34,5 +35,11 @@ func ErrorMap() []api.ErrorMapping {
 		{Target: store.ErrNotFound, Code: api.CodeNotFound},
 		{Target: store.ErrInvalid, Code: api.CodeInvalid},
 		{Target: store.ErrConflict, Code: api.CodeConflict},
+		// The ACD's coded errors (api/agentsapi converts them with their
+		// message; these are the fallback).
+		{Target: acd.ErrNotFound, Code: api.CodeNotFound},
+		{Target: acd.ErrInvalid, Code: api.CodeInvalid},
+		{Target: acd.ErrState, Code: api.CodeConflict},
+		{Target: acd.ErrUnreachable, Code: api.CodeConflict, Message: "the agent's line did not answer"},
 	}
 }

@@ -1,0 +1,1175 @@
+// Package agentsapi serves the ACD's admin API under /api/v1: agents
+// (CRUD, login/logout, pause/unpause, disposition), queues and their
+// members, CRM/popup hook setups, the agent-UI embed, and the supervisor
+// dashboard (agent and queue lists, and a Server-Sent Events stream).
+//
+// The store is the source of truth for configuration; every change is
+// then pushed to the live ACD (and SIP agents' PJSIP endpoints to
+// Asterisk through the Provisioner).
+package agentsapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/dialer/acd"
+	"github.com/switchyard/switchyard/dialer/acd/acdstore"
+	"github.com/switchyard/switchyard/store"
+)
+
+// Store is the persistence the handlers use (*store.Store implements it).
+type Store interface {
+	CreateAgent(ctx context.Context, a store.Agent) (store.Agent, error)
+	GetAgent(ctx context.Context, accountID, id int64) (store.Agent, error)
+	ListAgents(ctx context.Context, accountID int64) ([]store.Agent, error)
+	UpdateAgent(ctx context.Context, a store.Agent) (store.Agent, error)
+	DeleteAgent(ctx context.Context, accountID, id int64) (store.Agent, []int64, error)
+	CreateQueue(ctx context.Context, q store.Queue) (store.Queue, error)
+	GetQueue(ctx context.Context, accountID, id int64) (store.Queue, error)
+	ListQueues(ctx context.Context, accountID int64) ([]store.Queue, error)
+	UpdateQueue(ctx context.Context, q store.Queue) (store.Queue, error)
+	DeleteQueue(ctx context.Context, accountID, id int64) error
+	PutHook(ctx context.Context, h store.ACDHook) (store.ACDHook, error)
+	GetHook(ctx context.Context, accountID, id int64) (store.ACDHook, error)
+	ListHooks(ctx context.Context, accountID int64, kind string) ([]store.ACDHook, error)
+	DeleteHook(ctx context.Context, accountID, id int64) error
+	GetAgentUI(ctx context.Context, accountID int64) (store.AgentUI, error)
+	PutAgentUI(ctx context.Context, u store.AgentUI) (store.AgentUI, error)
+}
+
+// ACD is the live engine as the API sees it (*acd.ACD implements it).
+type ACD interface {
+	PutAgent(ag acd.Agent) error
+	RemoveAgent(accountID, agentID int64) error
+	PutQueue(q acd.Queue) error
+	RemoveQueue(accountID, queueID int64) error
+	Login(ctx context.Context, accountID, agentID int64) error
+	Logout(ctx context.Context, accountID, agentID int64) error
+	Pause(ctx context.Context, accountID, agentID int64, reason string) error
+	Unpause(ctx context.Context, accountID, agentID int64) error
+	Disposition(ctx context.Context, accountID, agentID int64, code string) error
+	Agents(accountID int64, state acd.State) []acd.AgentStatus
+	Agent(accountID, agentID int64) (acd.AgentStatus, error)
+	Queues(accountID int64) []acd.QueueStatus
+	Subscribe(accountID int64) (<-chan acd.Update, func())
+}
+
+// Provisioner creates and removes SIP agents' PJSIP endpoints on Asterisk.
+// Both must be idempotent.
+type Provisioner interface {
+	Ensure(ctx context.Context, a acd.Agent) error
+	Remove(ctx context.Context, extension string) error
+}
+
+// DefaultHeartbeat is the interval of the supervisor stream's comment
+// lines, which keep proxies from closing an idle stream.
+const DefaultHeartbeat = 15 * time.Second
+
+// Deps configures the handlers.
+type Deps struct {
+	Store Store
+	// ACD is the live engine. Nil: configuration is only stored, and the
+	// live routes (login…, supervisor) answer 503.
+	ACD ACD
+	// Provisioner is nil when Switchyard does not manage PJSIP endpoints.
+	Provisioner Provisioner
+	Logger      *slog.Logger
+	// Heartbeat is the supervisor stream's keep-alive interval
+	// (DefaultHeartbeat if zero).
+	Heartbeat time.Duration
+	// Done, when closed, ends every supervisor stream (server shutdown:
+	// http.Server.Shutdown waits for handlers, it does not cancel them).
+	Done <-chan struct{}
+	// NewPassword generates SIP passwords (tests); nil: 32 random hex
+	// characters.
+	NewPassword func() (string, error)
+}
+
+// Register adds the routes to the authenticated /api/v1 group.
+func Register(g *echo.Group, d Deps) {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Heartbeat <= 0 {
+		d.Heartbeat = DefaultHeartbeat
+	}
+	if d.NewPassword == nil {
+		d.NewPassword = newPassword
+	}
+	h := &handler{d: d, log: d.Logger.With("component", "agentsapi")}
+	g.GET("/agents", withAccount(h.listAgents))
+	g.POST("/agents", withAccount(h.createAgent))
+	g.GET("/agents/:id", withAccount(h.getAgent))
+	g.PUT("/agents/:id", withAccount(h.updateAgent))
+	g.DELETE("/agents/:id", withAccount(h.deleteAgent))
+	g.POST("/agents/:id/login", withAccount(h.action("login")))
+	g.POST("/agents/:id/logout", withAccount(h.action("logout")))
+	g.POST("/agents/:id/pause", withAccount(h.action("pause")))
+	g.POST("/agents/:id/unpause", withAccount(h.action("unpause")))
+	g.POST("/agents/:id/disposition", withAccount(h.action("disposition")))
+
+	g.GET("/queues", withAccount(h.listQueues))
+	g.POST("/queues", withAccount(h.createQueue))
+	g.GET("/queues/:id", withAccount(h.getQueue))
+	g.PUT("/queues/:id", withAccount(h.updateQueue))
+	g.DELETE("/queues/:id", withAccount(h.deleteQueue))
+	g.PUT("/queues/:id/members", withAccount(h.putMembers))
+	g.POST("/queues/:id/members/:agent_id", withAccount(h.addMember))
+	g.DELETE("/queues/:id/members/:agent_id", withAccount(h.removeMember))
+
+	g.GET("/hooks", withAccount(h.listHooks))
+	g.POST("/hooks", withAccount(h.createHook))
+	g.GET("/hooks/:id", withAccount(h.getHook))
+	g.PUT("/hooks/:id", withAccount(h.updateHook))
+	g.DELETE("/hooks/:id", withAccount(h.deleteHook))
+
+	g.GET("/agent-ui", withAccount(h.getUI))
+	g.PUT("/agent-ui", withAccount(h.putUI))
+
+	g.GET("/supervisor/agents", withAccount(h.supervisorAgents))
+	g.GET("/supervisor/queues", withAccount(h.supervisorQueues))
+	g.GET("/supervisor/stream", withAccount(h.stream))
+}
+
+type handler struct {
+	d   Deps
+	log *slog.Logger
+}
+
+func withAccount(fn func(c echo.Context, acct int64) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, ok := api.PrincipalFrom(c)
+		if !ok || p.AccountID <= 0 {
+			return api.ErrUnauthorized
+		}
+		return fn(c, p.AccountID)
+	}
+}
+
+func pathID(c echo.Context, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, api.Invalid(name, "must be a positive integer, got %q", c.Param(name))
+	}
+	return id, nil
+}
+
+func newPassword() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+const maxBody = 64 << 10
+
+// decode reads one JSON object into v; unknown fields are refused so a
+// typo does not silently keep a default.
+func decode(c echo.Context, v any) error {
+	b, err := io.ReadAll(io.LimitReader(c.Request().Body, maxBody+1))
+	if err != nil {
+		return fmt.Errorf("read body: %w", err)
+	}
+	if len(b) > maxBody {
+		return &api.Error{Code: "too_large", Status: http.StatusRequestEntityTooLarge, Message: "request body over 64 KiB"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return api.Invalid(te.Field, "must be a JSON %s, got %s", jsonType(te.Type.String()), te.Value)
+		}
+		if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
+			f := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
+			return api.Invalid(f, "unknown field")
+		}
+		return api.Invalid("body", "not a JSON object: %v", err)
+	}
+	if dec.More() {
+		return api.Invalid("body", "one JSON object expected")
+	}
+	return nil
+}
+
+func jsonType(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "float"):
+		return "number"
+	case goType == "bool":
+		return "boolean"
+	case goType == "string", strings.HasSuffix(goType, "State"):
+		return "string"
+	case strings.HasPrefix(goType, "[]"):
+		return "array"
+	}
+	return goType
+}
+
+// invalid turns a domain validation error ("acd: invalid agent: name: …;
+// extension: …") into a 422 naming the first problem's field (JSON name)
+// and listing every problem.
+func invalid(err error, fields map[string]string) error {
+	msg := err.Error()
+	if strings.HasPrefix(msg, acd.ErrInvalid.Error()) {
+		msg = strings.TrimLeft(strings.TrimPrefix(msg, acd.ErrInvalid.Error()), " :")
+		for _, obj := range []string{"agent UI: ", "agent: ", "queue: ", "hook: "} {
+			msg = strings.TrimPrefix(msg, obj)
+		}
+	}
+	field := msg
+	if i := strings.IndexAny(msg, ": "); i > 0 {
+		field = msg[:i]
+	}
+	if f, ok := fields[field]; ok {
+		field = f
+	}
+	return api.Invalid(field, "%s", msg)
+}
+
+// storeErr turns the store's coded errors into API errors that keep the
+// store's explanation (the generic ErrorMap would only say "invalid
+// input" or "conflict").
+func storeErr(err error, fields map[string]string) error {
+	clean := func() string {
+		msg := err.Error()
+		msg = strings.TrimPrefix(msg, "store: ")
+		for _, s := range []error{store.ErrInvalid, store.ErrConflict, store.ErrNotFound} {
+			msg = strings.TrimSuffix(msg, ": "+s.Error())
+		}
+		return msg
+	}
+	switch {
+	case errors.Is(err, store.ErrInvalid):
+		msg := clean()
+		field := "body"
+		for prefix, f := range fields {
+			if strings.HasPrefix(msg, prefix) {
+				field = f
+				break
+			}
+		}
+		return api.Invalid(field, "%s", msg)
+	case errors.Is(err, store.ErrConflict):
+		return api.Conflict("%s", clean())
+	}
+	return err
+}
+
+// acdErr turns the engine's coded errors into API errors with their
+// message.
+func acdErr(err error) error {
+	msg := strings.TrimPrefix(err.Error(), "acd: ")
+	switch {
+	case errors.Is(err, acd.ErrNotFound):
+		return api.NotFound("%s", msg)
+	case errors.Is(err, acd.ErrInvalid):
+		return invalid(err, nil)
+	case errors.Is(err, acd.ErrState), errors.Is(err, acd.ErrUnreachable):
+		return api.Conflict("%s", msg)
+	}
+	return err
+}
+
+var errNoACD = &api.Error{Code: api.CodeUnavailable, Status: http.StatusServiceUnavailable,
+	Message: "the ACD is not running on this node"}
+
+// ---- agents ----
+
+// AgentInput is an agent as clients send it.
+type AgentInput struct {
+	Name      string `json:"name"`
+	LoginType string `json:"login_type"`
+	Extension string `json:"extension"`
+	Number    string `json:"number"`
+	CLI       string `json:"cli"`
+	// WrapUpSecs is the after-call work time (0-3600).
+	WrapUpSecs int  `json:"wrap_up_secs"`
+	Record     bool `json:"record"`
+	Persistent bool `json:"persistent"`
+	// RegeneratePassword (update only) replaces the SIP password; the new
+	// one is returned once.
+	RegeneratePassword bool `json:"regenerate_password"`
+}
+
+// AgentView is an agent as the API shows it. SIPPassword is present only
+// in the response that created it (or regenerated it).
+type AgentView struct {
+	ID          int64            `json:"id"`
+	AccountID   int64            `json:"account_id"`
+	Name        string           `json:"name"`
+	LoginType   string           `json:"login_type"`
+	Extension   string           `json:"extension,omitempty"`
+	Number      string           `json:"number,omitempty"`
+	CLI         string           `json:"cli,omitempty"`
+	WrapUpSecs  int              `json:"wrap_up_secs"`
+	Record      bool             `json:"record"`
+	Persistent  bool             `json:"persistent"`
+	SIPPassword string           `json:"sip_password,omitempty"`
+	CreatedAt   time.Time        `json:"created_at"`
+	UpdatedAt   time.Time        `json:"updated_at"`
+	Status      *acd.AgentStatus `json:"status,omitempty"` // live state (when the ACD runs)
+}
+
+func agentView(a store.Agent) AgentView {
+	return AgentView{ID: a.ID, AccountID: a.AccountID, Name: a.Name, LoginType: a.LoginType, Extension: a.Extension,
+		Number: a.Number, CLI: a.CLI, WrapUpSecs: int(a.WrapUpMS / 1000), Record: a.Record, Persistent: a.Persistent,
+		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+}
+
+var agentFields = map[string]string{"wrap_up": "wrap_up_secs", "agent name": "name", "extension": "extension",
+	"sip password": "extension", "number": "number", "cli": "cli", "login type": "login_type", "wrap-up": "wrap_up_secs"}
+
+func (in AgentInput) agent(acct int64) (acd.Agent, error) {
+	a := acd.Agent{AccountID: acct, Name: strings.TrimSpace(in.Name), LoginType: acd.LoginType(in.LoginType),
+		Extension: strings.TrimSpace(in.Extension), Number: strings.TrimSpace(in.Number), CLI: strings.TrimSpace(in.CLI),
+		WrapUp: time.Duration(in.WrapUpSecs) * time.Second, Record: in.Record, Persistent: in.Persistent}
+	if in.WrapUpSecs < 0 || in.WrapUpSecs > 3600 {
+		return a, api.Invalid("wrap_up_secs", "0 to 3600 seconds, got %d", in.WrapUpSecs)
+	}
+	if err := a.Validate(); err != nil {
+		return a, invalid(err, agentFields)
+	}
+	return a, nil
+}
+
+func (h *handler) withStatus(acct int64, v *AgentView) {
+	if h.d.ACD == nil {
+		return
+	}
+	if st, err := h.d.ACD.Agent(acct, v.ID); err == nil {
+		v.Status = &st
+	}
+}
+
+func (h *handler) listAgents(c echo.Context, acct int64) error {
+	as, err := h.d.Store.ListAgents(c.Request().Context(), acct)
+	if err != nil {
+		return err
+	}
+	live := map[int64]acd.AgentStatus{}
+	if h.d.ACD != nil {
+		for _, s := range h.d.ACD.Agents(acct, "") {
+			live[s.AgentID] = s
+		}
+	}
+	out := make([]AgentView, len(as))
+	for i, a := range as {
+		out[i] = agentView(a)
+		if s, ok := live[a.ID]; ok {
+			out[i].Status = &s
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"agents": out})
+}
+
+func (h *handler) getAgent(c echo.Context, acct int64) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	a, err := h.d.Store.GetAgent(c.Request().Context(), acct, id)
+	if err != nil {
+		return err
+	}
+	v := agentView(a)
+	h.withStatus(acct, &v)
+	return c.JSON(http.StatusOK, v)
+}
+
+// endpointErr is the 503 of a failed PJSIP endpoint change.
+func endpointErr(err error, what string) error {
+	return &api.Error{Code: api.CodeUnavailable, Status: http.StatusServiceUnavailable, Err: err,
+		Message: "Asterisk did not accept the agent's SIP endpoint: " + what}
+}
+
+func (h *handler) createAgent(c echo.Context, acct int64) error {
+	var in AgentInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if in.RegeneratePassword {
+		return api.Invalid("regenerate_password", "only on update: a new agent always gets a new password")
+	}
+	a, err := in.agent(acct)
+	if err != nil {
+		return err
+	}
+	if a.LoginType.SIP() {
+		if a.SIPPassword, err = h.d.NewPassword(); err != nil {
+			return fmt.Errorf("generate SIP password: %w", err)
+		}
+	}
+	ctx := c.Request().Context()
+	sa, err := h.d.Store.CreateAgent(ctx, acdstore.AgentToStore(a))
+	if err != nil {
+		return storeErr(err, agentFields)
+	}
+	a = acdstore.AgentFromStore(sa)
+	if a.LoginType.SIP() && h.d.Provisioner != nil {
+		if err := h.d.Provisioner.Ensure(ctx, a); err != nil {
+			// Created means usable: undo.
+			if _, _, derr := h.d.Store.DeleteAgent(context.WithoutCancel(ctx), acct, a.ID); derr != nil {
+				h.log.Error("agent created without its SIP endpoint, and could not be removed", "agent", a.ID, "err", derr)
+			}
+			return endpointErr(err, "the agent was not created; try again")
+		}
+	}
+	if h.d.ACD != nil {
+		if err := h.d.ACD.PutAgent(a); err != nil {
+			h.log.Error("ACD refused a stored agent", "agent", a.ID, "err", err)
+		}
+	}
+	v := agentView(sa)
+	v.SIPPassword = sa.SIPPassword
+	h.withStatus(acct, &v)
+	return c.JSON(http.StatusCreated, v)
+}
+
+func (h *handler) updateAgent(c echo.Context, acct int64) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	cur, err := h.d.Store.GetAgent(ctx, acct, id)
+	if err != nil {
+		return err
+	}
+	var in AgentInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	a, err := in.agent(acct)
+	if err != nil {
+		return err
+	}
+	a.ID = id
+	newPW := false
+	if a.LoginType.SIP() && (cur.SIPPassword == "" || in.RegeneratePassword) {
+		if a.SIPPassword, err = h.d.NewPassword(); err != nil {
+			return fmt.Errorf("generate SIP password: %w", err)
+		}
+		newPW = true
+	} else if in.RegeneratePassword {
+		return api.Invalid("regenerate_password", "only softphone and deskphone agents have a SIP password")
+	}
+	sa, err := h.d.Store.UpdateAgent(ctx, acdstore.AgentToStore(a))
+	if err != nil {
+		return storeErr(err, agentFields)
+	}
+	a = acdstore.AgentFromStore(sa)
+	if h.d.ACD != nil {
+		if err := h.d.ACD.PutAgent(a); err != nil {
+			h.log.Error("ACD refused a stored agent", "agent", a.ID, "err", err)
+		}
+	}
+	if h.d.Provisioner != nil {
+		if cur.Extension != "" && cur.Extension != a.Extension {
+			if err := h.d.Provisioner.Remove(ctx, cur.Extension); err != nil {
+				return endpointErr(err, "the agent is saved but its old endpoint "+cur.Extension+" is still there; PUT again to retry")
+			}
+		}
+		if a.LoginType.SIP() {
+			if err := h.d.Provisioner.Ensure(ctx, a); err != nil {
+				return endpointErr(err, "the agent is saved but its endpoint is not up to date; PUT again to retry")
+			}
+		}
+	}
+	v := agentView(sa)
+	if newPW {
+		v.SIPPassword = sa.SIPPassword
+	}
+	h.withStatus(acct, &v)
+	return c.JSON(http.StatusOK, v)
+}
+
+func (h *handler) deleteAgent(c echo.Context, acct int64) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	cur, err := h.d.Store.GetAgent(ctx, acct, id)
+	if err != nil {
+		return err
+	}
+	// The endpoint first: if Asterisk refuses, nothing changes and the
+	// client retries.
+	if cur.Extension != "" && h.d.Provisioner != nil {
+		if err := h.d.Provisioner.Remove(ctx, cur.Extension); err != nil {
+			return endpointErr(err, "the agent was not deleted; try again")
+		}
+	}
+	_, queueIDs, err := h.d.Store.DeleteAgent(ctx, acct, id)
+	if err != nil {
+		return err
+	}
+	if h.d.ACD != nil {
+		if err := h.d.ACD.RemoveAgent(acct, id); err != nil && !errors.Is(err, acd.ErrNotFound) {
+			h.log.Error("ACD did not remove a deleted agent", "agent", id, "err", err)
+		}
+		for _, qid := range queueIDs {
+			h.pushQueue(ctx, acct, qid)
+		}
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// pushQueue sends a queue's stored configuration to the ACD.
+func (h *handler) pushQueue(ctx context.Context, acct, id int64) {
+	q, err := h.d.Store.GetQueue(context.WithoutCancel(ctx), acct, id)
+	if err != nil {
+		h.log.Error("queue not reloaded into the ACD", "queue", id, "err", err)
+		return
+	}
+	if err := h.d.ACD.PutQueue(acdstore.QueueFromStore(q)); err != nil {
+		h.log.Error("ACD refused a stored queue", "queue", id, "err", err)
+	}
+}
+
+func (h *handler) action(name string) func(c echo.Context, acct int64) error {
+	return func(c echo.Context, acct int64) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		var body struct {
+			Reason string `json:"reason"`
+			Code   string `json:"code"`
+		}
+		if name == "pause" || name == "disposition" {
+			if err := decode(c, &body); err != nil {
+				return err
+			}
+			field, v := "reason", body.Reason
+			if name == "disposition" {
+				field, v = "code", body.Code
+			}
+			if err := acd.ValidReason(v); err != nil {
+				return api.Invalid(field, "required: 1-40 letters, digits, _ . -; got %q", v)
+			}
+		}
+		if h.d.ACD == nil {
+			return errNoACD
+		}
+		ctx := c.Request().Context()
+		// The agent must be the account's (the ACD would say so too; the
+		// store gives the same 404 as every other route).
+		if _, err := h.d.Store.GetAgent(ctx, acct, id); err != nil {
+			return err
+		}
+		switch name {
+		case "login":
+			err = h.d.ACD.Login(ctx, acct, id)
+		case "logout":
+			err = h.d.ACD.Logout(ctx, acct, id)
+		case "pause":
+			err = h.d.ACD.Pause(ctx, acct, id, body.Reason)
+		case "unpause":
+			err = h.d.ACD.Unpause(ctx, acct, id)
+		case "disposition":
+			err = h.d.ACD.Disposition(ctx, acct, id, body.Code)
+		}
+		if err != nil {
+			return acdErr(err)
+		}
+		st, err := h.d.ACD.Agent(acct, id)
+		if err != nil {
+			return acdErr(err)
+		}
+		return c.JSON(http.StatusOK, st)
+	}
+}
+
+// ---- queues ----
+
+// QueueInput is a queue as clients send it; zero durations take the
+// defaults (ring 20 s, timeout 300 s).
+type QueueInput struct {
+	Name              string  `json:"name"`
+	Strategy          string  `json:"strategy"`
+	Members           []int64 `json:"members"`
+	RingTimeoutSecs   int     `json:"ring_timeout_secs"`
+	TimeoutSecs       int     `json:"timeout_secs"`
+	MaxLen            int     `json:"max_len"`
+	JoinWhenEmpty     bool    `json:"join_when_empty"`
+	MOHClass          string  `json:"moh_class"`
+	Announce          string  `json:"announce"`
+	AnnounceEverySecs int     `json:"announce_every_secs"`
+	AnnouncePosition  bool    `json:"announce_position"`
+	Record            bool    `json:"record"`
+}
+
+// QueueView is a queue as the API shows it.
+type QueueView struct {
+	ID                int64            `json:"id"`
+	AccountID         int64            `json:"account_id"`
+	Name              string           `json:"name"`
+	Strategy          string           `json:"strategy"`
+	Members           []int64          `json:"members"`
+	RingTimeoutSecs   int              `json:"ring_timeout_secs"`
+	TimeoutSecs       int              `json:"timeout_secs"`
+	MaxLen            int              `json:"max_len"`
+	JoinWhenEmpty     bool             `json:"join_when_empty"`
+	MOHClass          string           `json:"moh_class"`
+	Announce          string           `json:"announce,omitempty"`
+	AnnounceEverySecs int              `json:"announce_every_secs"`
+	AnnouncePosition  bool             `json:"announce_position"`
+	Record            bool             `json:"record"`
+	CreatedAt         time.Time        `json:"created_at"`
+	UpdatedAt         time.Time        `json:"updated_at"`
+	Status            *acd.QueueStatus `json:"status,omitempty"` // live state (when the ACD runs)
+}
+
+func queueView(q store.Queue) QueueView {
+	m := q.Members
+	if m == nil {
+		m = []int64{}
+	}
+	return QueueView{ID: q.ID, AccountID: q.AccountID, Name: q.Name, Strategy: q.Strategy, Members: m,
+		RingTimeoutSecs: int(q.RingTimeoutMS / 1000), TimeoutSecs: int(q.TimeoutMS / 1000), MaxLen: q.MaxLen,
+		JoinWhenEmpty: q.JoinWhenEmpty, MOHClass: q.MOHClass, Announce: q.Announce,
+		AnnounceEverySecs: int(q.AnnounceEveryMS / 1000), AnnouncePosition: q.AnnouncePosition, Record: q.Record,
+		CreatedAt: q.CreatedAt, UpdatedAt: q.UpdatedAt}
+}
+
+var queueFields = map[string]string{"ring_timeout": "ring_timeout_secs", "timeout": "timeout_secs",
+	"announce_every": "announce_every_secs", "queue name": "name", "members": "members", "queue members": "members", "queue moh class": "moh_class",
+	"queue announce": "announce"}
+
+func (in QueueInput) queue(acct int64) (acd.Queue, error) {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"ring_timeout_secs", in.RingTimeoutSecs}, {"timeout_secs", in.TimeoutSecs}, {"announce_every_secs", in.AnnounceEverySecs}} {
+		if f.v < 0 || f.v > 86400 {
+			return acd.Queue{}, api.Invalid(f.name, "0 (default) to 86400 seconds, got %d", f.v)
+		}
+	}
+	q := acd.Queue{AccountID: acct, Name: strings.TrimSpace(in.Name), Strategy: acd.Strategy(in.Strategy),
+		Members: append([]int64{}, in.Members...), RingTimeout: time.Duration(in.RingTimeoutSecs) * time.Second,
+		Timeout: time.Duration(in.TimeoutSecs) * time.Second, MaxLen: in.MaxLen, JoinWhenEmpty: in.JoinWhenEmpty,
+		MOHClass: strings.TrimSpace(in.MOHClass), Announce: strings.TrimSpace(in.Announce),
+		AnnounceEvery: time.Duration(in.AnnounceEverySecs) * time.Second, AnnouncePosition: in.AnnouncePosition, Record: in.Record}
+	q.Defaults()
+	for _, m := range q.Members {
+		if m <= 0 {
+			return q, api.Invalid("members", "agent ids are positive integers, got %d", m)
+		}
+	}
+	if err := q.Validate(); err != nil {
+		return q, invalid(err, queueFields)
+	}
+	return q, nil
+}
+
+func (h *handler) queueStatuses(acct int64) map[int64]acd.QueueStatus {
+	live := map[int64]acd.QueueStatus{}
+	if h.d.ACD != nil {
+		for _, s := range h.d.ACD.Queues(acct) {
+			live[s.QueueID] = s
+		}
+	}
+	return live
+}
+
+func (h *handler) queueOut(acct int64, q store.Queue) QueueView {
+	v := queueView(q)
+	if s, ok := h.queueStatuses(acct)[q.ID]; ok {
+		v.Status = &s
+	}
+	return v
+}
+
+func (h *handler) listQueues(c echo.Context, acct int64) error {
+	qs, err := h.d.Store.ListQueues(c.Request().Context(), acct)
+	if err != nil {
+		return err
+	}
+	live := h.queueStatuses(acct)
+	out := make([]QueueView, len(qs))
+	for i, q := range qs {
+		out[i] = queueView(q)
+		if s, ok := live[q.ID]; ok {
+			out[i].Status = &s
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"queues": out})
+}
+
+func (h *handler) getQueue(c echo.Context, acct int64) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	q, err := h.d.Store.GetQueue(c.Request().Context(), acct, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, h.queueOut(acct, q))
+}
+
+// saved pushes a stored queue to the ACD.
+func (h *handler) saved(q store.Queue) {
+	if h.d.ACD == nil {
+		return
+	}
+	if err := h.d.ACD.PutQueue(acdstore.QueueFromStore(q)); err != nil {
+		h.log.Error("ACD refused a stored queue", "queue", q.ID, "err", err)
+	}
+}
+
+func (h *handler) createQueue(c echo.Context, acct int64) error {
+	var in QueueInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	q, err := in.queue(acct)
+	if err != nil {
+		return err
+	}
+	sq, err := h.d.Store.CreateQueue(c.Request().Context(), acdstore.QueueToStore(q))
+	if err != nil {
+		return storeErr(err, queueFields)
+	}
+	h.saved(sq)
+	return c.JSON(http.StatusCreated, h.queueOut(acct, sq))
+}
+
+func (h *handler) updateQueue(c echo.Context, acct int64) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if _, err := h.d.Store.GetQueue(ctx, acct, id); err != nil {
+		return err
+	}
+	var in QueueInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	q, err := in.queue(acct)
+	if err != nil {
+		return err
+	}
+	q.ID = id
+	sq, err := h.d.Store.UpdateQueue(ctx, acdstore.QueueToStore(q))
+	if err != nil {
+		return storeErr(err, queueFields)
+	}
+	h.saved(sq)
+	return c.JSON(http.StatusOK, h.queueOut(acct, sq))
+}
+
+func (h *handler) deleteQueue(c echo.Context, acct int64) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.d.Store.DeleteQueue(c.Request().Context(), acct, id); err != nil {
+		return err
+	}
+	if h.d.ACD != nil {
+		if err := h.d.ACD.RemoveQueue(acct, id); err != nil && !errors.Is(err, acd.ErrNotFound) {
+			h.log.Error("ACD did not remove a deleted queue", "queue", id, "err", err)
+		}
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// setMembers stores a queue's new member list (computed from the current
+// one) and pushes it to the ACD.
+func (h *handler) setMembers(c echo.Context, acct int64, change func(cur []int64) ([]int64, error)) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	cur, err := h.d.Store.GetQueue(ctx, acct, id)
+	if err != nil {
+		return err
+	}
+	cur.Members, err = change(cur.Members)
+	if err != nil {
+		return err
+	}
+	sq, err := h.d.Store.UpdateQueue(ctx, cur)
+	if err != nil {
+		return storeErr(err, queueFields)
+	}
+	h.saved(sq)
+	return c.JSON(http.StatusOK, h.queueOut(acct, sq))
+}
+
+func (h *handler) putMembers(c echo.Context, acct int64) error {
+	return h.setMembers(c, acct, func([]int64) ([]int64, error) {
+		var body struct {
+			Members []int64 `json:"members"`
+		}
+		if err := decode(c, &body); err != nil {
+			return nil, err
+		}
+		seen := map[int64]bool{}
+		for _, m := range body.Members {
+			if m <= 0 {
+				return nil, api.Invalid("members", "agent ids are positive integers, got %d", m)
+			}
+			if seen[m] {
+				return nil, api.Invalid("members", "agent %d listed twice", m)
+			}
+			seen[m] = true
+		}
+		return append([]int64{}, body.Members...), nil
+	})
+}
+
+func (h *handler) addMember(c echo.Context, acct int64) error {
+	agent, err := pathID(c, "agent_id")
+	if err != nil {
+		return err
+	}
+	return h.setMembers(c, acct, func(cur []int64) ([]int64, error) {
+		for _, m := range cur {
+			if m == agent {
+				return cur, nil
+			}
+		}
+		return append(cur, agent), nil
+	})
+}
+
+func (h *handler) removeMember(c echo.Context, acct int64) error {
+	agent, err := pathID(c, "agent_id")
+	if err != nil {
+		return err
+	}
+	return h.setMembers(c, acct, func(cur []int64) ([]int64, error) {
+		out := make([]int64, 0, len(cur))
+		found := false
+		for _, m := range cur {
+			if m == agent {
+				found = true
+				continue
+			}
+			out = append(out, m)
+		}
+		if !found {
+			return nil, api.NotFound("agent %d is not a member of the queue", agent)
+		}
+		return out, nil
+	})
+}
+
+// ---- CRM / popup hooks ----
+
+// HookInput is a CRM or popup setup as clients send it.
+type HookInput struct {
+	Kind     string   `json:"kind"`
+	Webhook  string   `json:"webhook"`
+	Events   []string `json:"events"`
+	AllFlows bool     `json:"all_flows"`
+	FlowIDs  []int64  `json:"flow_ids"`
+}
+
+// HookView is a hook setup as the API shows it.
+type HookView struct {
+	ID        int64     `json:"id"`
+	AccountID int64     `json:"account_id"`
+	Kind      string    `json:"kind"`
+	Webhook   string    `json:"webhook"`
+	Events    []string  `json:"events"`
+	AllFlows  bool      `json:"all_flows"`
+	FlowIDs   []int64   `json:"flow_ids"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func hookView(h store.ACDHook) HookView {
+	v := HookView{ID: h.ID, AccountID: h.AccountID, Kind: h.Kind, Webhook: h.Webhook, Events: h.Events, AllFlows: h.AllFlows,
+		FlowIDs: h.FlowIDs, CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt}
+	if v.Events == nil {
+		v.Events = []string{}
+	}
+	if v.FlowIDs == nil {
+		v.FlowIDs = []int64{}
+	}
+	return v
+}
+
+var hookFields = map[string]string{"hook webhook": "webhook", "hook flow_ids": "flow_ids", "webhook name": "webhook",
+	"hook kind": "kind", "hook event": "events", "hook events": "events"}
+
+func (in HookInput) hook(acct int64) (acd.Hook, error) {
+	h := acd.Hook{AccountID: acct, Kind: acd.HookKind(in.Kind), Webhook: strings.TrimSpace(in.Webhook), AllFlows: in.AllFlows,
+		FlowIDs: append([]int64{}, in.FlowIDs...)}
+	for _, e := range in.Events {
+		h.Events = append(h.Events, acd.EventKind(e))
+	}
+	if err := h.Validate(); err != nil {
+		return h, invalid(err, nil)
+	}
+	if h.AllFlows && len(h.FlowIDs) > 0 {
+		return h, api.Invalid("flow_ids", "leave empty when all_flows is set")
+	}
+	return h, nil
+}
+
+func (h *handler) listHooks(c echo.Context, acct int64) error {
+	kind := c.QueryParam("kind")
+	switch acd.HookKind(kind) {
+	case "", acd.HookCRM, acd.HookPopup:
+	default:
+		return api.Invalid("kind", "%q is not crm or popup", kind)
+	}
+	hs, err := h.d.Store.ListHooks(c.Request().Context(), acct, kind)
+	if err != nil {
+		return err
+	}
+	out := make([]HookView, len(hs))
+	for i, x := range hs {
+		out[i] = hookView(x)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"hooks": out})
+}
+
+func (h *handler) getHook(c echo.Context, acct int64) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	x, err := h.d.Store.GetHook(c.Request().Context(), acct, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, hookView(x))
+}
+
+func (h *handler) putHook(c echo.Context, acct, id int64) error {
+	var in HookInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	hk, err := in.hook(acct)
+	if err != nil {
+		return err
+	}
+	hk.ID = id
+	x, err := h.d.Store.PutHook(c.Request().Context(), acdstore.HookToStore(hk))
+	if err != nil {
+		return storeErr(err, hookFields)
+	}
+	status := http.StatusOK
+	if id == 0 {
+		status = http.StatusCreated
+	}
+	return c.JSON(status, hookView(x))
+}
+
+func (h *handler) createHook(c echo.Context, acct int64) error { return h.putHook(c, acct, 0) }
+
+func (h *handler) updateHook(c echo.Context, acct int64) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := h.d.Store.GetHook(c.Request().Context(), acct, id); err != nil {
+		return err
+	}
+	return h.putHook(c, acct, id)
+}
+
+func (h *handler) deleteHook(c echo.Context, acct int64) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.d.Store.DeleteHook(c.Request().Context(), acct, id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// ---- agent UI ----
+
+func (h *handler) getUI(c echo.Context, acct int64) error {
+	u, err := h.d.Store.GetAgentUI(c.Request().Context(), acct)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, acdstore.UIFromStore(u))
+}
+
+func (h *handler) putUI(c echo.Context, acct int64) error {
+	var in struct {
+		Enabled bool   `json:"enabled"`
+		URL     string `json:"url"`
+		Width   int    `json:"width"`
+		Height  int    `json:"height"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	u := acd.AgentUI{AccountID: acct, Enabled: in.Enabled, URL: strings.TrimSpace(in.URL), Width: in.Width, Height: in.Height}
+	if err := u.Validate(); err != nil {
+		return invalid(err, map[string]string{"width/height": "width"})
+	}
+	su, err := h.d.Store.PutAgentUI(c.Request().Context(), acdstore.UIToStore(u))
+	if err != nil {
+		return storeErr(err, map[string]string{"agent UI url": "url"})
+	}
+	return c.JSON(http.StatusOK, acdstore.UIFromStore(su))
+}
+
+// ---- supervisor ----
+
+// SupervisorAgent is one row of the supervisor's agent list: the live
+// status plus how the agent is reached.
+type SupervisorAgent struct {
+	acd.AgentStatus
+	Extension string `json:"extension,omitempty"`
+	Number    string `json:"number,omitempty"`
+}
+
+func (h *handler) supervisorAgents(c echo.Context, acct int64) error {
+	state := acd.State(c.QueryParam("state"))
+	if state != "" && !acd.ValidState(state) {
+		return api.Invalid("state", "%q is not one of logged_out, available, ringing, on_call, wrap_up, paused", state)
+	}
+	q := strings.ToLower(strings.TrimSpace(c.QueryParam("q")))
+	if len(q) > 100 {
+		return api.Invalid("q", "at most 100 characters")
+	}
+	if h.d.ACD == nil {
+		return errNoACD
+	}
+	as, err := h.d.Store.ListAgents(c.Request().Context(), acct)
+	if err != nil {
+		return err
+	}
+	cfg := make(map[int64]store.Agent, len(as))
+	for _, a := range as {
+		cfg[a.ID] = a
+	}
+	out := []SupervisorAgent{}
+	for _, s := range h.d.ACD.Agents(acct, state) {
+		a := cfg[s.AgentID]
+		row := SupervisorAgent{AgentStatus: s, Extension: a.Extension, Number: a.Number}
+		if q != "" && !strings.Contains(strings.ToLower(s.Name), q) && !strings.Contains(strings.ToLower(a.Extension), q) &&
+			!strings.Contains(a.Number, q) {
+			continue
+		}
+		out = append(out, row)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"agents": out})
+}
+
+func (h *handler) supervisorQueues(c echo.Context, acct int64) error {
+	if h.d.ACD == nil {
+		return errNoACD
+	}
+	qs := h.d.ACD.Queues(acct)
+	if qs == nil {
+		qs = []acd.QueueStatus{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"queues": qs})
+}
+
+// stream is the supervisor's live feed (Server-Sent Events): every agent
+// and queue first (event: agent / event: queue), then "event: ready",
+// then each change as it happens; a comment line every Heartbeat. It ends
+// when the client goes, the ACD closes the subscription or the server
+// shuts down.
+func (h *handler) stream(c echo.Context, acct int64) error {
+	if h.d.ACD == nil {
+		return errNoACD
+	}
+	ctx := c.Request().Context()
+	// Subscribe before the snapshot: no change falls between them.
+	updates, cancel := h.d.ACD.Subscribe(acct)
+	defer cancel()
+
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, "text/event-stream")
+	w.Header().Set(echo.HeaderCacheControl, "no-cache")
+	w.Header().Set(echo.HeaderConnection, "keep-alive")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w.Writer)
+	// last is what was sent per row: an update equal to it (the engine's
+	// subscription replays the current state first) is not sent again.
+	last := map[string]string{}
+	send := func(event, key string, v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if key != "" {
+			if last[key] == string(b) {
+				return nil
+			}
+			last[key] = string(b)
+		}
+		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	for _, s := range h.d.ACD.Agents(acct, "") {
+		if err := send("agent", fmt.Sprint("a", s.AgentID), s); err != nil {
+			return nil // the client went away
+		}
+	}
+	for _, s := range h.d.ACD.Queues(acct) {
+		if err := send("queue", fmt.Sprint("q", s.QueueID), s); err != nil {
+			return nil
+		}
+	}
+	if err := send("ready", "", struct{}{}); err != nil {
+		return nil
+	}
+	hb := time.NewTicker(h.d.Heartbeat)
+	defer hb.Stop()
+	for {
+		var err error
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-h.d.Done:
+			return nil
+		case <-hb.C:
+			if _, err = io.WriteString(w, ": ping\n\n"); err == nil {
+				err = rc.Flush()
+			}
+		case u, ok := <-updates:
+			if !ok {
+				return nil
+			}
+			switch {
+			case u.Kind == "agent" && u.Agent != nil && u.Agent.AccountID == acct:
+				err = send("agent", fmt.Sprint("a", u.Agent.AgentID), u.Agent)
+			case u.Kind == "queue" && u.Queue != nil && u.Queue.AccountID == acct:
+				err = send("queue", fmt.Sprint("q", u.Queue.QueueID), u.Queue)
+			}
+		}
+		if err != nil {
+			return nil
+		}
+	}
+}
