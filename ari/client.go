@@ -222,7 +222,10 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	return nil
 }
 
-func esc(s string) string { return url.PathEscape(s) }
+// esc escapes one path segment. url.PathEscape leaves '+' alone, which
+// Asterisk's HTTP server decodes as a space: recording names carry E.164
+// numbers ("record_queue_49_…_+9122…"), so '+' is escaped too.
+func esc(s string) string { return strings.ReplaceAll(url.PathEscape(s), "+", "%2B") }
 
 // Info returns Asterisk's build and system information.
 func (c *Client) Info(ctx context.Context) (ariv6.AsteriskInfo, error) {

@@ -216,3 +216,15 @@ func BenchmarkRouterDispatch(b *testing.B) {
 		}
 	}
 }
+
+func TestEscPathSegment(t *testing.T) {
+	for in, want := range map[string]string{
+		"record_queue_49_1_+912265014922_+917698760555_6_1619078544823": "record_queue_49_1_%2B912265014922_%2B917698760555_6_1619078544823",
+		"a b/c": "a%20b%2Fc",
+		"plain": "plain",
+	} {
+		if got := esc(in); got != want {
+			t.Errorf("esc(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
