@@ -20,6 +20,8 @@ require (
 	gorm.io/gorm v1.31.2
 )
 
+require github.com/robfig/cron/v3 v3.0.1
+
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect

@@ -1,0 +1,202 @@
+package reportsapi
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/switchyard/switchyard/store"
+)
+
+// BenchmarkCallReportExportLoad: the CSV export of the call report on
+// PostgreSQL — 100 000 and 1 000 000 attempts — against PostgreSQL's own
+// COPY (same select) TO STDOUT of the same rows in the same run. Metrics:
+// rows/s of the export, rows/s of COPY, their ratio (target ≥ 0.8) and
+// the peak Go heap growth during the export (must not grow with the row
+// count). One iteration is a whole export.
+func BenchmarkCallReportExportLoad(b *testing.B) {
+	st, acct := benchStore(b, 1_000_000)
+	base := benchBase
+	for _, n := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
+			f := store.CallReportFilter{AccountID: acct, From: base, To: base.Add(time.Duration(n) * time.Second)}
+			ctx := context.Background()
+			var exportDur, copyDur time.Duration
+			var peak uint64
+			// Warm the cache once so neither side pays for cold pages.
+			if _, err := st.CopyCallReport(ctx, f, time.UTC, &countWriter{}); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for range b.N {
+				// Baseline: COPY (…) TO STDOUT of the same rows.
+				cw := &countWriter{}
+				t0 := time.Now()
+				rows, err := st.CopyCallReport(ctx, f, time.UTC, cw)
+				if err != nil {
+					b.Fatal(err)
+				}
+				copyDur += time.Since(t0)
+				if rows != int64(n) {
+					b.Fatalf("COPY gave %d rows, want %d", rows, n)
+				}
+				// Ours: raw cursor → CSV writer (pooled buffer, periodic flush).
+				runtime.GC()
+				stop := sampleHeap()
+				ew := &countWriter{}
+				t0 = time.Now()
+				w := NewCSVWriter(ew)
+				var got int64
+				err = st.EachCallReportCells(ctx, f, time.UTC, func(cells [][]byte) error { got++; return w.Write(cells) })
+				if err == nil {
+					err = w.Close()
+				}
+				exportDur += time.Since(t0)
+				if p := stop(); p > peak {
+					peak = p
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				if got != int64(n) {
+					b.Fatalf("export gave %d rows, want %d", got, n)
+				}
+			}
+			ours := float64(n) * float64(b.N) / exportDur.Seconds()
+			cp := float64(n) * float64(b.N) / copyDur.Seconds()
+			b.ReportMetric(ours, "rows/s")
+			b.ReportMetric(cp, "copy-rows/s")
+			b.ReportMetric(ours/cp, "ratio")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+		})
+	}
+}
+
+var benchBase = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// sampleHeap samples the live heap every 5 ms until stop, which returns
+// the peak growth over the value at start.
+func sampleHeap() (stop func() uint64) {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	read := func() uint64 { metrics.Read(s); return s[0].Value.Uint64() }
+	start := read()
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if v := read(); v > start && v-start > peak.Load() {
+				peak.Store(v - start)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 { close(done); wg.Wait(); return peak.Load() }
+}
+
+// benchStore opens a store on a fresh PostgreSQL database with n finished
+// attempts (one call each) of one account, started one second apart from
+// benchBase, spread over a few flows and statuses.
+func benchStore(b *testing.B, n int) (*store.Store, int64) {
+	b.Helper()
+	u := os.Getenv("SWITCHYARD_TEST_DATABASE_URL")
+	if u == "" {
+		u = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	admin, err := sql.Open("pgx", u)
+	if err == nil {
+		err = admin.Ping()
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			b.Fatalf("PostgreSQL unreachable: %v (CI=true)", err)
+		}
+		b.Skipf("PostgreSQL unreachable: %v", err)
+	}
+	b.Cleanup(func() { _ = admin.Close() })
+	var rb [6]byte
+	_, _ = rand.Read(rb[:])
+	name := "sy_bench_" + hex.EncodeToString(rb[:])
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
+	pu, _ := url.Parse(u)
+	pu.Path = "/" + name
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{URL: pu.String(), SlowQuery: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	a, err := st.CreateAccount(ctx, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	db, err := sql.Open("pgx", pu.String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{
+		`INSERT INTO flows (account_id, name, type, draft, created_at, updated_at)
+		 SELECT $1, 'Flow ' || g, CASE WHEN g % 2 = 0 THEN 'inbound' ELSE 'outbound' END, '{}', now(), now() FROM generate_series(1, 4) g`,
+		`INSERT INTO calls (id, account_id, direction, flow_id, cli, dnis, status, attempts, created_at, updated_at, finished_at)
+		 SELECT lpad(to_hex(g), 32, '0')::uuid::text, $1, 'outbound', (SELECT min(id) FROM flows) + g % 4,
+		        '+4930' || (1000000 + g % 1000), '+49151' || (10000000 + g), 'IVR_FINISHED', 1,
+		        $2::timestamptz + g * interval '1 second', $2::timestamptz + g * interval '1 second', $2::timestamptz + g * interval '1 second' + interval '42 seconds'
+		 FROM generate_series(0, $3 - 1) g`,
+		`INSERT INTO call_attempts (id, call_id, account_id, attempt_number, channel_id, asterisk_node, direction, cli, dnis, state, status,
+		        hangup_cause, hangup_cause_text, remote_hangup, started_at, answered_at, ended_at, duration_ms, billsec_ms, dtmf, recorded,
+		        recording_uri, finish_reason, variables, queue, sms_number, email)
+		 SELECT lpad(to_hex(g + 4294967296), 32, '0')::uuid::text, lpad(to_hex(g), 32, '0')::uuid::text, $1, 1, 'ch-' || g, 'node1', 'outbound',
+		        '+4930' || (1000000 + g % 1000), '+49151' || (10000000 + g), 'finished',
+		        (ARRAY['IVR_FINISHED','BUSY','NOANSWER','QUEUE_ANSWER'])[1 + g % 4], 16, 'Normal Clearing', g % 2 = 0,
+		        $2::timestamptz + g * interval '1 second', $2::timestamptz + g * interval '1 second' + interval '3 seconds',
+		        $2::timestamptz + g * interval '1 second' + interval '42 seconds', 42000, 39000, CASE WHEN g % 3 = 0 THEN '1#' ELSE '' END, false,
+		        '', 'hangup', '{}', CASE WHEN g % 4 = 3 THEN 'sales' ELSE '' END, '', ''
+		 FROM generate_series(0, $3 - 1) g`,
+		`ANALYZE`,
+	} {
+		var err error
+		switch {
+		case q == `ANALYZE`:
+			_, err = db.ExecContext(ctx, q)
+		case len(q) > 30 && q[:30] == "INSERT INTO flows (account_id,":
+			_, err = db.ExecContext(ctx, q, a.ID)
+		default:
+			_, err = db.ExecContext(ctx, q, a.ID, benchBase, n)
+		}
+		if err != nil {
+			b.Fatalf("%v\n%s", err, q)
+		}
+	}
+	return st, a.ID
+}
