@@ -86,8 +86,12 @@ type Deps struct {
 	// Region is the default country (ISO 3166-1 alpha-2, e.g. "IN") for
 	// numbers without a country code; empty requires the country code.
 	Region string
-	// Location reads start times without an offset (UTC if nil).
+	// Location reads start times without an offset and writes report
+	// times when AccountLocation is nil or fails (UTC if nil).
 	Location *time.Location
+	// AccountLocation gives the account's own time zone (Account
+	// timezone); the composition root wires the store's AccountLocation.
+	AccountLocation func(ctx context.Context, accountID int64) (*time.Location, error)
 	// ClientIP returns the caller's address for the IP whitelist. Nil uses
 	// the TCP peer address (set it to echo's RealIP only behind a trusted
 	// proxy that sets X-Forwarded-For).
@@ -126,6 +130,19 @@ func newHandler(d Deps) *handler {
 		d.Location = time.UTC
 	}
 	return &handler{d: d, log: log.With("component", "calllistapi")}
+}
+
+// loc is the time zone for an account's start times and reports: its own
+// zone, else Deps.Location.
+func (h *handler) loc(ctx context.Context, acc int64) *time.Location {
+	if h.d.AccountLocation != nil {
+		if l, err := h.d.AccountLocation(ctx, acc); err == nil && l != nil {
+			return l
+		} else if err != nil {
+			h.log.Warn("account time zone unavailable; using the default", "account", acc, "error", err)
+		}
+	}
+	return h.d.Location
 }
 
 // Routes lists the routes Register adds (method, path under the group).

@@ -612,3 +612,33 @@ func TestRoutesDocumented(t *testing.T) {
 		t.Errorf("%d routes registered, Routes+KairosRoutes list %d", n, len(Routes)+len(KairosRoutes))
 	}
 }
+
+// TestAccountTimeZone: a start time without an offset is read in the
+// account's own time zone, not the server's.
+func TestAccountTimeZone(t *testing.T) {
+	e := newEnv(t, func(d *Deps) { d.AccountLocation = d.Store.(*store.Store).AccountLocation })
+	ctx := context.Background()
+	e.whitelistIP(clientIP)
+	if err := e.st.SetAccountTimezone(ctx, e.acc, "Asia/Kolkata"); err != nil {
+		t.Fatal(err)
+	}
+	c := call("tz", []string{"+919876543210"})
+	c["start-time"] = "2030-01-01 10:00:00"
+	rec := e.json(http.MethodPost, "/kairos-apis/outbound/create", triggerBody(e.key, "42", c), nil)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	resp := decodeTo[TriggerResponse](t, rec)
+	recs, err := e.st.ListCallListRecords(ctx, e.acc, resp.RequestID, 0, 10)
+	if err != nil || len(recs) != 1 || recs[0].StartTime == nil {
+		t.Fatalf("records %+v %v", recs, err)
+	}
+	if want := time.Date(2030, 1, 1, 4, 30, 0, 0, time.UTC); !recs[0].StartTime.Equal(want) {
+		t.Errorf("start time %v, want %v (10:00 in Asia/Kolkata)", recs[0].StartTime.UTC(), want)
+	}
+	// The per-request report shows times in the account's zone.
+	rep := e.do(http.MethodGet, "/api/v1/calllists/requests/"+resp.RequestID+"/report.csv", nil, map[string]string{"Authorization": "Bearer " + e.key})
+	if rep.Code != 200 || !strings.Contains(rep.Body.String(), "2030-01-01T10:00:00+05:30") {
+		t.Errorf("report %d: %s", rep.Code, rep.Body)
+	}
+}

@@ -111,7 +111,7 @@ func (h *handler) upload(c echo.Context) error {
 // importFile imports one CSV/ADS file as one request.
 func (h *handler) importFile(ctx context.Context, acc int64, f Flow, v *calllist.Validator, name string, r io.Reader, format calllist.Format, src string) FileResult {
 	res := FileResult{File: name}
-	rd, err := calllist.NewReader(r, calllist.Options{Format: format, FileName: name, Location: h.d.Location, Variables: f.Variables, MaxBytes: calllist.MaxCSVBytes})
+	rd, err := calllist.NewReader(r, calllist.Options{Format: format, FileName: name, Location: h.loc(ctx, acc), Variables: f.Variables, MaxBytes: calllist.MaxCSVBytes})
 	if err != nil {
 		res.Error = fileError(err)
 		return res
@@ -234,10 +234,11 @@ func (h *handler) listRequests(c echo.Context) error {
 		return err
 	}
 	f := store.RequestFilter{AccountID: acc, RequestID: c.QueryParam("request_id"), FlowType: c.QueryParam("flow_type"), FlowID: c.QueryParam("flow_id")}
-	if f.From, err = parseTimeParam(c, "from", h.d.Location); err != nil {
+	loc := h.loc(c.Request().Context(), acc)
+	if f.From, err = parseTimeParam(c, "from", loc); err != nil {
 		return err
 	}
-	if f.To, err = parseTimeParam(c, "to", h.d.Location); err != nil {
+	if f.To, err = parseTimeParam(c, "to", loc); err != nil {
 		return err
 	}
 	if f.Limit, err = intParam(c, "limit", 50); err != nil {
@@ -337,13 +338,14 @@ func (h *handler) writeReport(ctx context.Context, out io.Writer, acc int64, req
 	bw := bufio.NewWriter(out)
 	cw := csv.NewWriter(bw)
 	_ = cw.Write(ReportHeader)
+	loc := h.loc(ctx, acc)
 	err := h.d.Store.EachCallListRecord(ctx, acc, requestID, func(r store.CallListRecord) error {
 		st := ""
 		if r.StartTime != nil {
-			st = r.StartTime.In(h.d.Location).Format(time.RFC3339)
+			st = r.StartTime.In(loc).Format(time.RFC3339)
 		}
 		return cw.Write([]string{strconv.FormatInt(r.Row, 10), r.ClientIdentifier, r.PrimaryNumber, strings.Join(r.Numbers, "|"), r.Status, r.Reason,
-			st, r.ScheduleExtension, strconv.Itoa(r.Attempts), r.UpdatedAt.In(h.d.Location).Format(time.RFC3339)})
+			st, r.ScheduleExtension, strconv.Itoa(r.Attempts), r.UpdatedAt.In(loc).Format(time.RFC3339)})
 	})
 	cw.Flush()
 	if err == nil {

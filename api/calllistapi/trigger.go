@@ -124,12 +124,13 @@ func (h *handler) trigger(c echo.Context, acc int64, t calllist.Trigger, wantTyp
 		return err
 	}
 	i := 0
+	loc := h.loc(ctx, acc)
 	next := func() (calllist.Record, error) {
 		if i >= len(t.Calls) {
 			return calllist.Record{}, io.EOF
 		}
 		i++
-		return t.Record(i-1, f.Variables, h.d.Location)
+		return t.Record(i-1, f.Variables, loc)
 	}
 	req, err := h.d.Store.ImportCallList(ctx, store.CallListImport{
 		AccountID: acc, FlowID: f.ID, FlowName: f.Name, FlowType: f.Type, Source: store.SourceAPI,
