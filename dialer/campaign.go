@@ -22,7 +22,24 @@ const (
 	ModeProgressive = "progressive"
 	// ModeMultiplied places free agents × multiplier calls.
 	ModeMultiplied = "multiplied"
+	// ModePredictive adapts the dial level to live staffing, the answer
+	// rate and handle times, capped by the abandon-rate limit (see
+	// Predictor).
+	ModePredictive = "predictive"
 )
+
+// What to do with a call AMD classifies as an answering machine.
+const (
+	// MachineHangup hangs up (status AMD_MACHINE, counted as an answered
+	// call that found no agent: abandoned, for agent-paced campaigns).
+	MachineHangup = "hangup"
+	// MachineFlow runs MachineFlowID (a leave-a-message flow).
+	MachineFlow = "flow"
+)
+
+// DefaultAbandonCapPct is the default abandon-rate cap (3 % of
+// live-answered calls, the usual regulatory limit).
+const DefaultAbandonCapPct = 3.0
 
 // Campaign statuses, exactly the seed's strings.
 const (
@@ -151,7 +168,33 @@ type Campaign struct {
 	// CallsPerSecond caps originates per second on the trunk; 0 = no cap.
 	CallsPerSecond float64 `json:"calls_per_second,omitempty"`
 	FlowID         string  `json:"flow_id,omitempty"`
-	Status         string  `json:"status"`
+	// AbandonCapPct is the predictive abandon-rate cap in percent of
+	// live-answered calls (0: DefaultAbandonCapPct). Over it, in the
+	// rolling 24 h or 30 d window, the campaign paces as progressive.
+	AbandonCapPct float64 `json:"abandon_cap_pct,omitempty"`
+	// SafeHarborSound is the media played to an answered customer for whom
+	// no agent is free within AbandonAfter (agent-paced campaigns), e.g.
+	// "sound:safe-harbor"; the call then hangs up and counts as abandoned.
+	// Empty: the customer is handed to the flow anyway (still counted
+	// abandoned if no agent takes them within AbandonAfter).
+	SafeHarborSound string `json:"safe_harbor_sound,omitempty"`
+	// AMD runs answering-machine detection in the dialplan before the call
+	// reaches Switchyard.
+	AMD bool `json:"amd,omitempty"`
+	// MachineAction is what a MACHINE result does: MachineHangup (default)
+	// or MachineFlow.
+	MachineAction string `json:"machine_action,omitempty"`
+	// MachineFlowID is the leave-a-message flow for MachineFlow.
+	MachineFlowID string `json:"machine_flow_id,omitempty"`
+	Status        string `json:"status"`
+}
+
+// AbandonCap is the abandon-rate cap as a fraction (0.03 = 3 %).
+func (c *Campaign) AbandonCap() float64 {
+	if c.AbandonCapPct <= 0 {
+		return DefaultAbandonCapPct / 100
+	}
+	return c.AbandonCapPct / 100
 }
 
 // Limits on campaign fields.
@@ -168,11 +211,17 @@ const (
 const DefaultDialTimeout = 30 * time.Second
 
 // DialTimeout is the ring timeout of one attempt.
+//
+// Predictive calls ring at least MinPredictiveRing.
 func (c *Campaign) DialTimeout() time.Duration {
-	if c.DialTimeoutMS <= 0 {
-		return DefaultDialTimeout
+	d := DefaultDialTimeout
+	if c.DialTimeoutMS > 0 {
+		d = time.Duration(c.DialTimeoutMS) * time.Millisecond
 	}
-	return time.Duration(c.DialTimeoutMS) * time.Millisecond
+	if c.Mode == ModePredictive {
+		d = max(d, MinPredictiveRing)
+	}
+	return d
 }
 
 // RetryInterval is the wait before a retry.
@@ -227,9 +276,9 @@ func (c *Campaign) Validate() error {
 		return bad("type %q (want telephone or sms)", c.Type)
 	}
 	switch c.Mode {
-	case ModeMulticast, ModeProgressive, ModeMultiplied:
+	case ModeMulticast, ModeProgressive, ModeMultiplied, ModePredictive, ModeAgentFirst:
 	default:
-		return bad("mode %q (want multicast, progressive or multiplied)", c.Mode)
+		return bad("mode %q (want multicast, progressive, multiplied, predictive or agent_first)", c.Mode)
 	}
 	if c.Name == "" || len(c.Name) > 255 {
 		return bad("name must be 1…255 bytes")
@@ -267,7 +316,7 @@ func (c *Campaign) Validate() error {
 	if c.DialTimeoutMS < 0 || c.DialTimeoutMS > MaxDialTimeoutMS {
 		return bad("dial_timeout_ms %d (0…%d)", c.DialTimeoutMS, MaxDialTimeoutMS)
 	}
-	needQueue := c.OnlyWhenFreeMembers || c.Mode == ModeProgressive || c.Mode == ModeMultiplied
+	needQueue := AgentPaced(c) || c.Mode == ModeAgentFirst
 	if needQueue && strings.TrimSpace(c.Queue) == "" {
 		return bad("queue is required when dialing by free queue members")
 	}
@@ -282,6 +331,33 @@ func (c *Campaign) Validate() error {
 	}
 	if c.CallsPerSecond < 0 || c.CallsPerSecond > MaxCallsPerSecond {
 		return bad("calls_per_second %v (0 = no cap, up to %d)", c.CallsPerSecond, MaxCallsPerSecond)
+	}
+	if c.AbandonCapPct < 0 || c.AbandonCapPct > 100 {
+		return bad("abandon_cap_pct %v (0 = default %v, up to 100)", c.AbandonCapPct, DefaultAbandonCapPct)
+	}
+	if len(c.SafeHarborSound) > 255 || strings.ContainsAny(c.SafeHarborSound, "\x00\n\r") {
+		return bad("safe_harbor_sound must be at most 255 bytes on one line")
+	}
+	if c.SafeHarborSound != "" && !strings.Contains(c.SafeHarborSound, ":") {
+		return bad("safe_harbor_sound %q must be a media URI such as sound:name", c.SafeHarborSound)
+	}
+	switch c.MachineAction {
+	case "", MachineHangup:
+		if c.MachineFlowID != "" {
+			return bad("machine_flow_id is set but machine_action is not %q", MachineFlow)
+		}
+	case MachineFlow:
+		if !c.AMD {
+			return bad("machine_action %q needs amd", MachineFlow)
+		}
+		if strings.TrimSpace(c.MachineFlowID) == "" {
+			return bad("machine_flow_id is required for machine_action %q", MachineFlow)
+		}
+	default:
+		return bad("machine_action %q (want hangup or flow)", c.MachineAction)
+	}
+	if len(c.MachineFlowID) > 64 {
+		return bad("machine_flow_id longer than 64 bytes")
 	}
 	if _, ok := transitions[c.Status]; !ok {
 		return bad("status %q", c.Status)

@@ -1,5 +1,15 @@
-// Package dialer will hold campaigns, pacing and retries — issue "Dialer".
-// It places calls through ari.Manager.Originate, which writes the attempt
-// record, routes the call's events before the channel exists and maps the
-// outcome to the seed's call statuses (ari.StatusFromCause).
+// Package dialer holds campaigns (seed 003 fields and lifecycle) and the
+// pacer: Runner makes one pacing decision per step — multicast (fill up to
+// the simultaneous calls), progressive (one call per free agent, live
+// Staffing from the ACD), multiplied (free agents × multiplier),
+// predictive (Predictor: dial level from staffing, answer rate and handle
+// time, capped by the abandon rate over rolling 24 h / 30 d windows) and
+// agent-first (seed 004: call the agent, then the customers from the
+// agent's call). Records are leased from the store (dialerstore), numbers
+// rotate across attempts, failed outcomes retry, flows reschedule through
+// $flow.syskey.*, calling windows apply in each record's time zone, and a
+// restarted node settles its previous life's claims from their call
+// records (deterministic AttemptID) instead of dialing them again. Calls
+// are placed through ari.Manager by dialer/ariplacer, which also runs AMD
+// and the safe-harbor message.
 package dialer

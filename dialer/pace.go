@@ -3,6 +3,7 @@ package dialer
 import (
 	"context"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -18,42 +19,58 @@ type SystemClock struct{}
 func (SystemClock) Now() time.Time                         { return time.Now() }
 func (SystemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// AgentState reports live agent state for a queue.
+// Staffing is a queue's live agent picture, as the ACD sees it.
+type Staffing struct {
+	// LoggedIn: members not logged out.
+	LoggedIn int `json:"logged_in"`
+	// Free: members available for a call right now.
+	Free int `json:"free"`
+	// Busy: members ringing, on a call or in wrap-up.
+	Busy int `json:"busy"`
+	// Waiting: callers queued for an agent.
+	Waiting int `json:"waiting"`
+	// AvgHandle is the mean talk + wrap-up time of the queue's calls
+	// (0: unknown).
+	AvgHandle time.Duration `json:"avg_handle"`
+}
+
+// AgentState reports live agent state for a queue of an account.
 type AgentState interface {
-	FreeAgents(ctx context.Context, queue string) (int, error)
+	Staffing(ctx context.Context, accountID int64, queue string) (Staffing, error)
 }
 
 // AgentStateFunc adapts a function to AgentState (the test fake and a
 // simple adapter for the queue component).
-type AgentStateFunc func(ctx context.Context, queue string) (int, error)
+type AgentStateFunc func(ctx context.Context, accountID int64, queue string) (Staffing, error)
 
-func (f AgentStateFunc) FreeAgents(ctx context.Context, queue string) (int, error) {
-	return f(ctx, queue)
+// Staffing calls f.
+func (f AgentStateFunc) Staffing(ctx context.Context, accountID int64, queue string) (Staffing, error) {
+	return f(ctx, accountID, queue)
 }
 
-// Want is the number of new calls a campaign may start now.
+// Want is the number of new calls a campaign may start now (predictive
+// campaigns use Predictor.Want instead).
 //
-//   - multicast: fill up to SimultaneousCalls;
-//   - progressive: one call per free agent (never more), and never above
-//     SimultaneousCalls;
-//   - multiplied: floor(free agents × multiplier) (seed: 2 × 3 = 6), capped
-//     by SimultaneousCalls.
+//   - multicast: fill up to SimultaneousCalls (active = all calls in
+//     progress);
+//   - progressive: one call per free agent, never more: Free − callers
+//     already waiting − calls still ringing (active = ringing calls);
+//   - multiplied: floor(Free × multiplier) (seed: 2 × 3 = 6) − waiting −
+//     ringing.
 //
-// For the agent-paced modes the target is the number of calls that should
-// be in progress, so calls already ringing count against it. A multicast
-// campaign with OnlyWhenFreeMembers set behaves as progressive (seed: "this
-// will be the limit").
-func Want(c *Campaign, active, freeAgents int, globalMultiplier float64) int {
+// Both agent-paced modes are capped by SimultaneousCalls. A multicast
+// campaign with OnlyWhenFreeMembers set behaves as progressive (seed:
+// "this will be the limit"). An answered call connected to an agent makes
+// that agent Busy, so it is no longer in Free: the caller passes only the
+// calls not yet answered as active for the agent-paced modes.
+func Want(c *Campaign, active int, st Staffing, globalMultiplier float64) int {
 	target := c.SimultaneousCalls
-	mode := c.Mode
-	if mode == ModeMulticast && c.OnlyWhenFreeMembers {
-		mode = ModeProgressive
-	}
-	switch mode {
-	case ModeProgressive:
-		target = min(target, max(freeAgents, 0))
+	free := max(st.Free-max(st.Waiting, 0), 0)
+	switch effectiveMode(c) {
+	case ModeProgressive, ModePredictive:
+		target = min(target, free)
 	case ModeMultiplied:
-		n := math.Floor(float64(max(freeAgents, 0))*c.EffectiveMultiplier(globalMultiplier) + 1e-9)
+		n := math.Floor(float64(free)*c.EffectiveMultiplier(globalMultiplier) + 1e-9)
 		target = min(target, int(n))
 	}
 	if n := target - active; n > 0 {
@@ -62,10 +79,27 @@ func Want(c *Campaign, active, freeAgents int, globalMultiplier float64) int {
 	return 0
 }
 
-// NeedsAgents reports whether Want depends on the live agent count.
-func NeedsAgents(c *Campaign) bool {
-	return c.Mode == ModeProgressive || c.Mode == ModeMultiplied || c.OnlyWhenFreeMembers
+// effectiveMode is the pacing mode: a multicast campaign that only dials
+// with free members paces as progressive.
+func effectiveMode(c *Campaign) string {
+	if c.Mode == ModeMulticast && c.OnlyWhenFreeMembers {
+		return ModeProgressive
+	}
+	return c.Mode
 }
+
+// AgentPaced reports whether answered calls are meant for agents (so an
+// answered call that gets none within AbandonAfter is abandoned).
+func AgentPaced(c *Campaign) bool {
+	switch effectiveMode(c) {
+	case ModeProgressive, ModeMultiplied, ModePredictive:
+		return true
+	}
+	return false
+}
+
+// NeedsAgents reports whether Want depends on the live agent count.
+func NeedsAgents(c *Campaign) bool { return AgentPaced(c) }
 
 // Retryable reports whether a final call status is a failed outcome that
 // earns another attempt (seed 003's "states when the outbound destination
@@ -103,4 +137,30 @@ func Next(c *Campaign, status string, attempt int, rescheduled bool, rescheduleA
 		return true, now.Add(c.RetryInterval())
 	}
 	return false, time.Time{}
+}
+
+// Reschedule syskeys of seed 000 ($flow.syskey.<name> = yes).
+const (
+	SyskeyRescheduledCall  = "rescheduledCall"
+	SyskeyRescheduleAgent  = "reschedule_agent_call"
+	SyskeyRescheduleCustom = "reschedule_customer_call"
+	SyskeyAgentID          = "agentID"
+)
+
+// RescheduleFromSyskeys reads a finished flow's $flow.syskey.* values:
+// rescheduledCall or reschedule_customer_call = yes reschedules the call
+// (redialed after the retry interval, any agent); reschedule_agent_call =
+// yes reschedules it back to the agent who handled it (agentID).
+func RescheduleFromSyskeys(sk map[string]string) (rescheduled bool, agent string) {
+	yes := func(k string) bool {
+		switch strings.ToLower(strings.TrimSpace(sk[k])) {
+		case "yes", "y", "true", "1":
+			return true
+		}
+		return false
+	}
+	if yes(SyskeyRescheduleAgent) {
+		return true, strings.TrimSpace(sk[SyskeyAgentID])
+	}
+	return yes(SyskeyRescheduledCall) || yes(SyskeyRescheduleCustom), ""
 }

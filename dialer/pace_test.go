@@ -31,9 +31,16 @@ func TestWant(t *testing.T) {
 		{"multiplied capped", ModeMultiplied, false, 5, 0, 3, 1, 2, 4},
 	} {
 		c := &Campaign{Mode: tc.mode, OnlyWhenFreeMembers: tc.onlyFree, SimultaneousCalls: tc.simul, Multiplier: tc.mult}
-		if got := Want(c, tc.active, tc.agents, tc.global); got != tc.want {
+		if got := Want(c, tc.active, Staffing{Free: tc.agents, Busy: 3, LoggedIn: tc.agents + 3}, tc.global); got != tc.want {
 			t.Errorf("%s: Want = %d, want %d", tc.name, got, tc.want)
 		}
+	}
+	// Callers already waiting take free agents first.
+	if got := Want(&Campaign{Mode: ModeProgressive, SimultaneousCalls: 10}, 0, Staffing{Free: 3, Waiting: 2}, 1); got != 1 {
+		t.Errorf("progressive with 2 waiting of 3 free: %d, want 1", got)
+	}
+	if got := Want(&Campaign{Mode: ModeMultiplied, SimultaneousCalls: 10}, 1, Staffing{Free: 3, Waiting: 5}, 3); got != 0 {
+		t.Errorf("multiplied with more waiting than free: %d, want 0", got)
 	}
 	if NeedsAgents(&Campaign{Mode: ModeMulticast}) || !NeedsAgents(&Campaign{Mode: ModeMulticast, OnlyWhenFreeMembers: true}) || !NeedsAgents(&Campaign{Mode: ModeMultiplied}) {
 		t.Error("NeedsAgents")

@@ -21,6 +21,10 @@ type Record struct {
 	Attempt          int
 	Numbers          []string
 	Variables        map[string]string
+	// ScheduleExtension is where an answered call goes instead of the
+	// campaign's flow: the EXTENSION of an ADS *Schedule* cell, or the
+	// agent of a reschedule_agent_call.
+	ScheduleExtension string
 }
 
 // Outcome ends one claimed attempt.
@@ -31,8 +35,18 @@ type Outcome struct {
 	// Retry: dial again at NextAttemptAt; otherwise the record is final.
 	Retry         bool
 	NextAttemptAt time.Time
-	// Release returns a claim that was never dialed (not counted).
+	// Release returns a claim that was never dialed (not counted); with
+	// NextAttemptAt set, the record is not due before it (calling window).
 	Release bool
+	// Rescheduled: the retry was asked for by the flow (a cancel before
+	// NextAttemptAt ends the record as RESCHEDULED); CallbackTo is the
+	// agent the rescheduled call goes to.
+	Rescheduled bool
+	CallbackTo  string
+	// Live: a live-answered call of an agent-paced campaign (counts in the
+	// abandon rate); Abandoned: it found no agent within AbandonAfter.
+	Live      bool
+	Abandoned bool
 }
 
 // Records is the campaign's record source (the store adapter implements
@@ -54,6 +68,19 @@ type PlaceRequest struct {
 	Record   Record
 	Number   string
 	Endpoint string
+	// Extension, when set, is where the answered call goes (a *Schedule*
+	// or agent callback; else the campaign's DialToExtension or flow).
+	Extension string
+	// OnAnswer, if set, is called once when the customer answers (the
+	// pacer counts calls still ringing); nil-safe: use Answer.
+	OnAnswer func()
+}
+
+// Answer reports the customer's answer to the pacer.
+func (r PlaceRequest) Answer() {
+	if r.OnAnswer != nil {
+		r.OnAnswer()
+	}
 }
 
 // Result is how a placed call ended.
@@ -65,6 +92,35 @@ type Result struct {
 	// reschedule syskey) to yes; RescheduleAt is its time if given.
 	Rescheduled  bool
 	RescheduleAt time.Time
+	// RescheduleTo is the agent a reschedule_agent_call goes back to.
+	RescheduleTo string
+	// Machine: AMD classified the answer as an answering machine.
+	Machine bool
+	// AgentConnected: the answered customer was connected to an agent
+	// (queue answered, or the extension answered), AgentWait after the
+	// customer's answer (0: unknown, taken as in time).
+	AgentConnected bool
+	AgentWait      time.Duration
+	// SafeHarbor: no agent was free in time; the safe-harbor message was
+	// played and the call hung up (abandoned).
+	SafeHarbor bool
+}
+
+// Abandoned reports whether an attempt's result counts as an abandoned
+// call: for agent-paced campaigns, a live-answered customer not connected
+// to an agent within AbandonAfter of answering — safe-harbor calls and
+// AMD-dropped calls (a machine hung up on) included.
+func Abandoned(c *Campaign, res Result) bool {
+	if !AgentPaced(c) || !res.Answered {
+		return false
+	}
+	if res.Machine {
+		return c.MachineAction != MachineFlow
+	}
+	if res.SafeHarbor {
+		return true
+	}
+	return !res.AgentConnected || res.AgentWait > AbandonAfter
 }
 
 // Placer places one call and blocks until it has ended (the ari adapter
@@ -85,6 +141,12 @@ const (
 	StatusBlocked = "BLOCKED"
 	// StatusNoNumber: the record has no number to dial.
 	StatusNoNumber = "NONUMBER"
+	// StatusMachine: AMD heard an answering machine and the call was hung
+	// up (seed 003's detailed-report status "answmachine").
+	StatusMachine = "answmachine"
+	// StatusAbandoned: answered, no agent free within AbandonAfter; the
+	// safe-harbor message was played.
+	StatusAbandoned = "ABANDONED"
 )
 
 // Runner paces one campaign. Step makes one pacing decision; Run loops
@@ -110,13 +172,26 @@ type Runner struct {
 	Interval time.Duration
 	// GlobalMultiplier is the ads_multiplier (default 1).
 	GlobalMultiplier float64
-	// Location is where the calling window is evaluated (the account's
-	// time zone; default UTC).
+	// Location is where the calling window is evaluated for a record with
+	// no time zone of its own (neither a time-zone variable nor a number
+	// whose country has one zone): the account's time zone; default UTC.
 	Location *time.Location
-	Logger   *slog.Logger
+	// DefaultRegion is the ISO country of numbers written without a
+	// country code (for their time zone), e.g. "US".
+	DefaultRegion string
+	// Agent-first campaigns: free agents are reserved from Reserver, called
+	// through Sessions, and Popup (optional) gets seed 004's popup events.
+	Reserver AgentReserver
+	Sessions SessionPlacer
+	Popup    func(PopupEvent)
+	// OnDial, if set, is called right before every originate (pacing
+	// latency measurements).
+	OnDial func(PlaceRequest)
+	Logger *slog.Logger
 
 	mu       sync.Mutex
-	active   map[int64]bool
+	active   map[int64]*inflight
+	pred     predictorState
 	wg       sync.WaitGroup
 	tokens   float64
 	lastFill time.Time
@@ -125,19 +200,38 @@ type Runner struct {
 	stats    Progress
 	finished bool // Finished was called
 	stopped  bool // the last step saw Finished or Cancelled
+	adopted  bool // orphans of the previous run recovered
+	sessions int  // agent-first sessions open
 }
 
 // Progress is the runner's live view.
 type Progress struct {
 	Dialed    int64 `json:"dialed"`
 	Answered  int64 `json:"answered"`
+	Abandoned int64 `json:"abandoned"`
 	Active    int   `json:"active"`
+	Ringing   int   `json:"ringing"`
 	DialLevel int   `json:"dial_level"` // target concurrent calls at the last step
+	// Agent-paced campaigns: the abandon windows (this runner's view,
+	// including other nodes' calls as of its last reload).
+	Abandon *AbandonWindows `json:"abandon,omitempty"`
+	// Predictive campaigns.
+	AnswerRate float64 `json:"answer_rate,omitempty"`
+	Gain       float64 `json:"gain,omitempty"`
+	// Fallback: the abandon cap is exceeded, pacing as progressive.
+	Fallback bool `json:"fallback,omitempty"`
+}
+
+// inflight is one call in progress.
+type inflight struct {
+	dialedAt   time.Time
+	answered   bool
+	answeredAt time.Time
 }
 
 func (r *Runner) init() {
 	r.once.Do(func() {
-		r.active = map[int64]bool{}
+		r.active = map[int64]*inflight{}
 		r.wake = make(chan struct{}, 1)
 		if r.Clock == nil {
 			r.Clock = SystemClock{}
@@ -156,10 +250,34 @@ func (r *Runner) init() {
 func (r *Runner) Progress() Progress {
 	r.init()
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	p := r.stats
 	p.Active = len(r.active)
+	p.Ringing = r.ringingLocked()
+	r.mu.Unlock()
+	if AgentPaced(&r.Campaign) {
+		r.pred.mu.Lock()
+		w := r.pred.p.Windows(r.Clock.Now())
+		p.Abandon = &w
+		if r.Campaign.Mode == ModePredictive {
+			p.AnswerRate, p.Gain, p.Fallback = r.pred.p.AnswerRate(), r.pred.p.Gain(), r.pred.p.FallingBack()
+		}
+		r.pred.mu.Unlock()
+	}
 	return p
+}
+
+// ringingLocked counts the calls that hold no agent yet: not answered, or
+// answered less than AbandonAfter ago (on their way to the queue, where
+// the ACD counts them as waiting or their agent as busy).
+func (r *Runner) ringingLocked() int {
+	n := 0
+	now := r.Clock.Now()
+	for _, c := range r.active {
+		if !c.answered || now.Sub(c.answeredAt) < AbandonAfter {
+			n++
+		}
+	}
+	return n
 }
 
 // Active is the number of calls in progress.
@@ -168,6 +286,17 @@ func (r *Runner) Active() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.active)
+}
+
+// Wake makes Run step now instead of at the next interval (the ACD calls
+// it, through the supervisor, when an agent of the campaign's queue
+// becomes free).
+func (r *Runner) Wake() {
+	r.init()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Wait blocks until every call started so far has ended and its outcome
@@ -234,6 +363,7 @@ func (r *Runner) Step(ctx context.Context) error {
 		ids = append(ids, id)
 	}
 	active := len(r.active)
+	ringing := r.ringingLocked()
 	r.mu.Unlock()
 	if len(ids) > 0 {
 		if err := r.Records.Renew(ctx, ids, now); err != nil {
@@ -260,24 +390,51 @@ func (r *Runner) Step(ctx context.Context) error {
 	}
 	r.mu.Lock()
 	r.stopped = false
+	adopted := r.adopted
+	r.adopted = true
 	r.mu.Unlock()
-	if !c.CallingWindow.Allows(now, r.Location) {
-		return nil
+	if !adopted {
+		if err := r.recoverOrphans(ctx); err != nil {
+			r.mu.Lock()
+			r.adopted = false
+			r.mu.Unlock()
+			return err
+		}
+		r.mu.Lock()
+		active = len(r.active)
+		ringing = r.ringingLocked()
+		r.mu.Unlock()
 	}
-	free := 0
+	if c.Mode == ModeAgentFirst {
+		return r.stepAgentFirst(ctx)
+	}
+	var want int
 	if NeedsAgents(c) {
 		if r.Agents == nil {
 			return errors.New("dialer: campaign paces by free agents but no agent state is configured")
 		}
-		n, err := r.Agents.FreeAgents(ctx, c.Queue)
+		st, err := r.Agents.Staffing(ctx, c.AccountID, c.Queue)
 		if err != nil {
-			return fmt.Errorf("dialer: free agents of %q: %w", c.Queue, err)
+			return fmt.Errorf("dialer: staffing of queue %q: %w", c.Queue, err)
 		}
-		free = n
+		r.loadHistory(ctx, now)
+		if c.Mode == ModePredictive {
+			r.pred.mu.Lock()
+			want = r.pred.p.Want(c, ringing, st, now)
+			r.pred.mu.Unlock()
+		} else {
+			want = Want(c, ringing, st, r.GlobalMultiplier)
+		}
+		// Answered calls beyond the ringing ones still hold lines.
+		want = min(want, max(c.SimultaneousCalls-active, 0))
+	} else {
+		want = Want(c, active, Staffing{}, r.GlobalMultiplier)
 	}
-	want := Want(c, active, free, r.GlobalMultiplier)
 	r.mu.Lock()
-	r.stats.DialLevel = active + want
+	r.stats.DialLevel = ringing + want
+	if !NeedsAgents(c) {
+		r.stats.DialLevel = active + want
+	}
 	want = r.takeTokens(now, want)
 	r.mu.Unlock()
 	if want == 0 {
@@ -317,9 +474,37 @@ func (r *Runner) maybeFinish(ctx context.Context, active int) error {
 	return r.Finished(ctx)
 }
 
+// historyReload is how often the abandon history is reloaded from the
+// store (other nodes' calls; this runner's own are counted as they end).
+const historyReload = 5 * time.Minute
+
+// loadHistory (re)loads the persisted abandon history when the records
+// source keeps one.
+func (r *Runner) loadHistory(ctx context.Context, now time.Time) {
+	h, ok := r.Records.(AbandonHistory)
+	if !ok {
+		return
+	}
+	r.pred.mu.Lock()
+	due := r.pred.loadedAt.IsZero() || now.Sub(r.pred.loadedAt) >= historyReload || now.Before(r.pred.loadedAt)
+	r.pred.mu.Unlock()
+	if !due {
+		return
+	}
+	hours, err := h.AbandonHours(ctx, now.Add(-AbandonMonth))
+	if err != nil {
+		r.Logger.Warn("load abandon history", "error", err)
+		return
+	}
+	r.pred.mu.Lock()
+	r.pred.p.Load(hours)
+	r.pred.loadedAt = now
+	r.pred.mu.Unlock()
+}
+
 func (r *Runner) start(ctx context.Context, rec Record) {
 	r.mu.Lock()
-	r.active[rec.ID] = true
+	r.active[rec.ID] = &inflight{dialedAt: r.Clock.Now()}
 	r.mu.Unlock()
 	r.wg.Add(1)
 	go func() {
@@ -344,6 +529,11 @@ func (r *Runner) start(ctx context.Context, rec Record) {
 
 // dial places one attempt and decides what follows.
 func (r *Runner) dial(ctx context.Context, rec Record) Outcome {
+	return r.dialWith(ctx, rec, r.Placer)
+}
+
+// dialWith places one attempt through p.
+func (r *Runner) dialWith(ctx context.Context, rec Record, p Placer) Outcome {
 	c := &r.Campaign
 	number := calllist.NumberForAttempt(rec.Numbers, rec.Attempt)
 	if number == "" {
@@ -363,10 +553,29 @@ func (r *Runner) dial(ctx context.Context, rec Record) Outcome {
 	if ctx.Err() != nil {
 		return Outcome{Release: true}
 	}
+	now := r.Clock.Now()
+	if loc := RecordLocation(rec, number, r.DefaultRegion, r.Location); !c.CallingWindow.Allows(now, loc) {
+		// Outside the record's calling hours: not dialed, due again when
+		// its window opens.
+		return Outcome{Release: true, NextAttemptAt: c.CallingWindow.NextOpen(now, loc)}
+	}
 	r.mu.Lock()
 	r.stats.Dialed++
 	r.mu.Unlock()
-	res, err := r.Placer.Place(ctx, PlaceRequest{Campaign: c, Record: rec, Number: number, Endpoint: c.Endpoint(number)})
+	var answeredAt time.Time
+	req := PlaceRequest{Campaign: c, Record: rec, Number: number, Endpoint: c.Endpoint(number), Extension: rec.ScheduleExtension}
+	req.OnAnswer = func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if f := r.active[rec.ID]; f != nil && !f.answered {
+			answeredAt = r.Clock.Now()
+			f.answered, f.answeredAt = true, answeredAt
+		}
+	}
+	if r.OnDial != nil {
+		r.OnDial(req)
+	}
+	res, err := p.Place(ctx, req)
 	if err != nil && ctx.Err() != nil && !res.Answered {
 		// Placers return an error only for calls they did not place:
 		// shutting down, hand the claim back uncounted.
@@ -375,15 +584,37 @@ func (r *Runner) dial(ctx context.Context, rec Record) Outcome {
 	if err != nil && res.Status == "" {
 		res.Status = "FAILED"
 	}
+	abandoned := Abandoned(c, res)
+	r.mu.Lock()
 	if res.Answered {
-		r.mu.Lock()
 		r.stats.Answered++
-		r.mu.Unlock()
+	}
+	if abandoned {
+		r.stats.Abandoned++
+	}
+	var ring time.Duration
+	if f := r.active[rec.ID]; f != nil && !answeredAt.IsZero() {
+		ring = answeredAt.Sub(f.dialedAt)
+	}
+	r.mu.Unlock()
+	end := r.Clock.Now()
+	live := AgentPaced(c) && res.Answered
+	if AgentPaced(c) {
+		r.pred.mu.Lock()
+		r.pred.p.Dialed(res.Answered && !res.Machine, ring)
+		if live {
+			r.pred.p.Connected(end, abandoned, c.AbandonCap())
+		}
+		r.pred.mu.Unlock()
 	}
 	reason := ""
 	if err != nil {
 		reason = err.Error()
 	}
-	retry, at := Next(c, res.Status, rec.Attempt, res.Rescheduled, res.RescheduleAt, r.Clock.Now())
-	return Outcome{Status: res.Status, Reason: reason, Retry: retry, NextAttemptAt: at}
+	retry, at := Next(c, res.Status, rec.Attempt, res.Rescheduled, res.RescheduleAt, end)
+	o := Outcome{Status: res.Status, Reason: reason, Retry: retry, NextAttemptAt: at, Live: live, Abandoned: abandoned}
+	if retry && res.Rescheduled {
+		o.Rescheduled, o.CallbackTo = true, res.RescheduleTo
+	}
+	return o
 }

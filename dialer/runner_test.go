@@ -3,6 +3,7 @@ package dialer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -92,6 +93,9 @@ func (m *memRecords) Finish(_ context.Context, o Outcome) error {
 		case o.Release:
 			r.state = "pending"
 			r.attempts--
+			if !o.NextAttemptAt.IsZero() {
+				r.next = o.NextAttemptAt
+			}
 		case o.Retry:
 			r.state, r.next, r.last = "pending", o.NextAttemptAt, o.Status
 		default:
@@ -256,9 +260,12 @@ func TestRunnerAgentPaced(t *testing.T) {
 			g := newGatePlacer()
 			var queues []string
 			r := &Runner{
-				Campaign: Campaign{ID: 1, Mode: tc.mode, Queue: "sales", Multiplier: tc.mult, SimultaneousCalls: tc.simul, DialAttempts: 1, EndpointTemplate: "Local/{number}@customers"},
+				Campaign: Campaign{ID: 1, AccountID: 7, Mode: tc.mode, Queue: "sales", Multiplier: tc.mult, SimultaneousCalls: tc.simul, DialAttempts: 1, EndpointTemplate: "Local/{number}@customers"},
 				Records:  recs, Placer: g, Clock: &fakeClock{t: time.Unix(1e9, 0)}, GlobalMultiplier: tc.global,
-				Agents: AgentStateFunc(func(_ context.Context, q string) (int, error) { queues = append(queues, q); return tc.free, nil }),
+				Agents: AgentStateFunc(func(_ context.Context, acct int64, q string) (Staffing, error) {
+					queues = append(queues, fmt.Sprintf("%d %s", acct, q))
+					return Staffing{LoggedIn: tc.free + 1, Free: tc.free, Busy: 1}, nil
+				}),
 			}
 			if err := r.Step(ctx); err != nil {
 				t.Fatal(err)
@@ -280,7 +287,7 @@ func TestRunnerAgentPaced(t *testing.T) {
 				g.release <- Result{Status: "NOANSWER"}
 			}
 			r.Wait()
-			if len(queues) != 2 || queues[0] != "sales" {
+			if len(queues) != 2 || queues[0] != "7 sales" {
 				t.Errorf("queried queues %v", queues)
 			}
 		})
@@ -289,7 +296,7 @@ func TestRunnerAgentPaced(t *testing.T) {
 		r := &Runner{
 			Campaign: Campaign{Mode: ModeProgressive, Queue: "q", SimultaneousCalls: 1, DialAttempts: 1},
 			Records:  newMemRecords(1, numbers(1)...), Placer: newGatePlacer(), Clock: &fakeClock{},
-			Agents: AgentStateFunc(func(context.Context, string) (int, error) { return 0, errors.New("queue down") }),
+			Agents: AgentStateFunc(func(context.Context, int64, string) (Staffing, error) { return Staffing{}, errors.New("queue down") }),
 		}
 		if err := r.Step(ctxT(t)); err == nil || r.Active() != 0 {
 			t.Fatalf("step with agent-state error: %v, active %d", err, r.Active())
@@ -524,8 +531,20 @@ func TestRunnerCallingWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Wait()
-	if r.Progress().Dialed != 0 || len(recs.claims) != 0 {
+	if r.Progress().Dialed != 0 {
 		t.Fatalf("dialed outside the window: %+v claims %v", r.Progress(), recs.claims)
+	}
+	// Handed back uncounted, due when the window opens (09:00 EST).
+	if rec := recs.recs[0]; rec.state != "pending" || rec.attempts != 0 || !rec.next.Equal(time.Date(2026, 1, 15, 14, 0, 0, 0, time.UTC)) {
+		t.Fatalf("record after the closed window: %+v", rec)
+	}
+	clk.set(time.Date(2026, 1, 15, 13, 59, 0, 0, time.UTC))
+	if err := r.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.Wait()
+	if r.Progress().Dialed != 0 {
+		t.Fatal("dialed before the window opened")
 	}
 	clk.set(time.Date(2026, 1, 15, 14, 0, 0, 0, time.UTC)) // 09:00 EST
 	if err := r.Step(ctx); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -132,6 +133,10 @@ type Journey struct {
 	Status    string    `json:"status"`
 	Outcome   string    `json:"outcome"` // finished, caller_hangup, hangup_widget, error, max_steps
 	Steps     []Step    `json:"steps"`
+	// Syskeys are the $flow.syskey.* values when the flow ended (the
+	// dialer reads rescheduledCall, reschedule_agent_call,
+	// reschedule_customer_call and agentID).
+	Syskeys map[string]string `json:"syskeys,omitempty"`
 }
 
 // run is one flow execution.
@@ -203,6 +208,7 @@ func (e *Engine) Run(ctx context.Context, call *ari.Call, fv FlowVersion, vars m
 	err := r.loop(ctx)
 	r.journey.End = e.now()
 	r.journey.Status = r.status
+	r.journey.Syskeys = maps.Clone(r.syskeys)
 	if call.Status() != r.status {
 		call.SetStatus(r.status)
 	}

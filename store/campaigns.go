@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -35,6 +36,11 @@ type Campaign struct {
 	WindowEndMinute     int        `gorm:"column:window_end_minute" json:"window_end_minute"`
 	CallsPerSecond      float64    `gorm:"column:calls_per_second" json:"calls_per_second"`
 	FlowID              string     `gorm:"column:flow_id" json:"flow_id"`
+	AbandonCapPct       float64    `gorm:"column:abandon_cap_pct" json:"abandon_cap_pct"`
+	SafeHarborSound     string     `gorm:"column:safe_harbor_sound" json:"safe_harbor_sound"`
+	AMD                 bool       `gorm:"column:amd" json:"amd"`
+	MachineAction       string     `gorm:"column:machine_action" json:"machine_action"`
+	MachineFlowID       string     `gorm:"column:machine_flow_id" json:"machine_flow_id"`
 	Status              string     `gorm:"column:status" json:"status"`
 	StartedAt           *time.Time `gorm:"column:started_at" json:"started_at,omitempty"`
 	EndedAt             *time.Time `gorm:"column:ended_at" json:"ended_at,omitempty"`
@@ -70,6 +76,7 @@ func (c *Campaign) check() error {
 		{"name", c.Name, maxShort}, {"type", c.Type, 16}, {"mode", c.Mode, 16}, {"status", c.Status, 16},
 		{"caller id", c.CallerID, maxNumber}, {"endpoint template", c.EndpointTemplate, maxShort},
 		{"queue", c.Queue, maxShort}, {"dial-to extension", c.DialToExtension, maxShort}, {"flow id", c.FlowID, 64},
+		{"safe-harbor sound", c.SafeHarborSound, maxShort}, {"machine action", c.MachineAction, 16}, {"machine flow id", c.MachineFlowID, 64},
 	} {
 		if err := checkLen(f.name, f.v, f.max); err != nil {
 			return err
@@ -430,8 +437,21 @@ type AttemptOutcome struct {
 	Retry         bool
 	NextAttemptAt time.Time
 	// Release returns a claim that was never dialed (pause, cancel,
-	// calling window): the attempt is not counted.
+	// calling window): the attempt is not counted. With NextAttemptAt set
+	// the record is not due again before it.
 	Release bool
+	// Rescheduled marks a Retry asked for by the call's flow
+	// ($flow.syskey.reschedule…): cancelling the campaign before
+	// NextAttemptAt ends the record as RESCHEDULED. CallbackTo, if set,
+	// becomes the record's schedule extension (the agent to connect).
+	Rescheduled bool
+	CallbackTo  string
+	// CampaignID, with Live set, adds the attempt to the campaign's hourly
+	// abandon tally (live-answered calls of agent-paced campaigns, and
+	// Abandoned among them), in the same transaction.
+	CampaignID int64
+	Live       bool
+	Abandoned  bool
 }
 
 // FinishCampaignAttempt records the outcome of an attempt. The record must
@@ -443,6 +463,9 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 		return fmt.Errorf("store: finish attempt: owner is required: %w", ErrInvalid)
 	}
 	if err := checkLen("status", o.Status, 32); err != nil {
+		return err
+	}
+	if err := checkLen("callback extension", o.CallbackTo, maxShort); err != nil {
 		return err
 	}
 	if len(o.Reason) > maxLong {
@@ -461,10 +484,17 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 		switch {
 		case o.Release:
 			upd["status"], upd["attempts"] = RecordPending, gorm.Expr("CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END")
+			if !o.NextAttemptAt.IsZero() {
+				upd["next_attempt_at"] = norm(o.NextAttemptAt)
+			}
 		case o.Retry:
 			upd["status"], upd["next_attempt_at"], upd["last_status"], upd["reason"] = RecordPending, norm(o.NextAttemptAt), o.Status, o.Reason
+			upd["rescheduled"] = o.Rescheduled
+			if o.CallbackTo != "" {
+				upd["schedule_extension"] = o.CallbackTo
+			}
 		default:
-			upd["status"], upd["last_status"], upd["reason"] = RecordComplete, o.Status, o.Reason
+			upd["status"], upd["last_status"], upd["reason"], upd["rescheduled"] = RecordComplete, o.Status, o.Reason, false
 		}
 		res := tx.Model(&CallListRecord{}).Where("id = ? AND status = ? AND lease_owner = ?", o.RecordID, RecordInProcess, o.Owner).Updates(upd)
 		if res.Error != nil {
@@ -472,6 +502,11 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 		}
 		if res.RowsAffected == 0 {
 			return fmt.Errorf("store: record %d is not leased by %s (lease lost): %w", o.RecordID, o.Owner, ErrConflict)
+		}
+		if o.Live && o.CampaignID > 0 && !o.Release {
+			if err := addAbandonHour(tx, o.CampaignID, t, o.Abandoned); err != nil {
+				return fmt.Errorf("store: abandon tally of campaign %d: %w", o.CampaignID, err)
+			}
 		}
 		if o.Release || o.Retry {
 			return nil
@@ -526,4 +561,186 @@ func (s *Store) CountCampaignRecords(ctx context.Context, accountID int64, reque
 		}
 	}
 	return c, nil
+}
+
+// ---- abandon tallies and reschedules ----
+
+// CampaignAbandonHour is one clock hour of a campaign's abandon tally:
+// live-answered calls of an agent-paced campaign and the abandoned ones
+// among them.
+type CampaignAbandonHour struct {
+	CampaignID int64     `gorm:"column:campaign_id;primaryKey" json:"-"`
+	Hour       time.Time `gorm:"column:hour;primaryKey" json:"hour"`
+	Answered   int64     `gorm:"column:answered" json:"answered"`
+	Abandoned  int64     `gorm:"column:abandoned" json:"abandoned"`
+}
+
+func (CampaignAbandonHour) TableName() string { return "campaign_abandon_hours" }
+
+func addAbandonHour(tx *gorm.DB, campaignID int64, t time.Time, abandoned bool) error {
+	ab := 0
+	if abandoned {
+		ab = 1
+	}
+	return tx.Exec(`INSERT INTO campaign_abandon_hours (campaign_id, hour, answered, abandoned) VALUES (?, ?, 1, ?)
+		ON CONFLICT (campaign_id, hour) DO UPDATE SET answered = campaign_abandon_hours.answered + 1,
+		abandoned = campaign_abandon_hours.abandoned + excluded.abandoned`,
+		campaignID, norm(t.Truncate(time.Hour)), ab).Error
+}
+
+// CampaignAbandonHours returns the campaign's hourly abandon tallies from
+// the hour containing since on, oldest first.
+func (s *Store) CampaignAbandonHours(ctx context.Context, campaignID int64, since time.Time) (hs []CampaignAbandonHour, err error) {
+	defer s.track("CampaignAbandonHours", time.Now(), &err)
+	if err := s.r.WithContext(ctx).Where("campaign_id = ? AND hour >= ?", campaignID, norm(since.Truncate(time.Hour))).
+		Order("hour").Limit(24 * 31).Find(&hs).Error; err != nil {
+		return nil, fmt.Errorf("store: abandon tallies of campaign %d: %w", campaignID, err)
+	}
+	for i := range hs {
+		hs[i].Hour = hs[i].Hour.UTC()
+	}
+	return hs, nil
+}
+
+// CloseRescheduledRecords ends the scheduled records of a campaign's
+// requests whose time has not come yet — reschedules asked for by a flow
+// and *Schedule* callbacks — as COMPLETE with last status status (the
+// seed's RESCHEDULED: "the call was rescheduled but the campaign was
+// canceled before the defined time had been reached"). It returns how
+// many it closed.
+func (s *Store) CloseRescheduledRecords(ctx context.Context, accountID int64, requestIDs []string, at time.Time, status string) (n int64, err error) {
+	defer s.track("CloseRescheduledRecords", time.Now(), &err)
+	if accountID <= 0 || len(requestIDs) == 0 {
+		return 0, fmt.Errorf("store: close rescheduled records: account and request ids are required: %w", ErrInvalid)
+	}
+	if err := checkLen("status", status, 32); err != nil || status == "" {
+		return 0, fmt.Errorf("store: close rescheduled records: status %q: %w", status, ErrInvalid)
+	}
+	t := norm(at)
+	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var recs []CallListRecord
+		q := tx.Select("id", "request_id").Where("account_id = ? AND request_id IN ? AND status = ?", accountID, requestIDs, RecordPending).
+			Where(tx.Where("rescheduled = ? AND next_attempt_at > ?", true, t).
+				Or("schedule_extension <> '' AND start_time > ? AND attempts = 0", t))
+		if s.driver == DriverPostgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+		}
+		if err := q.Find(&recs).Error; err != nil {
+			return err
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		ids := make([]int64, len(recs))
+		touched := map[string]bool{}
+		for i, r := range recs {
+			ids[i] = r.ID
+			touched[r.RequestID] = true
+		}
+		now := now()
+		res := tx.Model(&CallListRecord{}).Where("id IN ? AND status = ?", ids, RecordPending).Updates(map[string]any{
+			"status": RecordComplete, "last_status": status, "reason": "campaign cancelled before the scheduled time",
+			"rescheduled": false, "updated_at": now,
+		})
+		if res.Error != nil {
+			return res.Error
+		}
+		n = res.RowsAffected
+		return refreshRequests(tx, touched, now)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: close rescheduled records: %w", err)
+	}
+	return n, nil
+}
+
+// Adopt describes a restarted node taking over the records its previous
+// life was dialing (their leases carry the node's name).
+type Adopt struct {
+	AccountID  int64
+	RequestIDs []string
+	// OwnerPrefix matches the lease owners of the node's earlier lives
+	// (Node + "-"); Owner is the current one, excluded.
+	OwnerPrefix string
+	Owner       string
+	Until       time.Time
+}
+
+// AdoptCampaignRecords moves the leases of records IN_PROCESS under an
+// earlier life of this node to Owner (whether their lease has expired or
+// not) and returns them: the caller settles each from its call record
+// instead of dialing it again.
+func (s *Store) AdoptCampaignRecords(ctx context.Context, a Adopt) (rs []CallListRecord, err error) {
+	defer s.track("AdoptCampaignRecords", time.Now(), &err)
+	if a.AccountID <= 0 || len(a.RequestIDs) == 0 || a.OwnerPrefix == "" || a.Owner == "" || strings.HasPrefix(a.OwnerPrefix, "%") {
+		return nil, fmt.Errorf("store: adopt records: account, request ids, owner prefix and owner are required: %w", ErrInvalid)
+	}
+	like := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(a.OwnerPrefix) + "%"
+	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		q := tx.Where("account_id = ? AND request_id IN ? AND status = ? AND lease_owner LIKE ? ESCAPE '\\' AND lease_owner <> ?",
+			a.AccountID, a.RequestIDs, RecordInProcess, like, a.Owner).Order("id").Limit(MaxListLimit)
+		if s.driver == DriverPostgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+		}
+		if err := q.Find(&rs).Error; err != nil {
+			return err
+		}
+		if len(rs) == 0 {
+			return nil
+		}
+		ids := make([]int64, len(rs))
+		for i, r := range rs {
+			ids[i] = r.ID
+		}
+		return tx.Model(&CallListRecord{}).Where("id IN ?", ids).
+			Updates(map[string]any{"lease_owner": a.Owner, "lease_until": norm(a.Until), "updated_at": now()}).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: adopt records: %w", err)
+	}
+	return rs, nil
+}
+
+// ScreenNumber is the dial-time check of one number against the account's
+// blacklist and DNC list (exact entries and prefixes; a whitelisted number
+// is exempt from DNC). It returns "" when the number may be dialed, else
+// "blacklisted" or "DNC <entry>". One indexed statement: the lists are
+// never loaded whole.
+func (s *Store) ScreenNumber(ctx context.Context, accountID int64, number string) (reason string, err error) {
+	defer s.track("ScreenNumber", time.Now(), &err)
+	if accountID <= 0 || number == "" {
+		return "", fmt.Errorf("store: screen number: account and number are required: %w", ErrInvalid)
+	}
+	cands := []string{number}
+	for l := len(number) - 1; l >= 2; l-- {
+		cands = append(cands, number[:l])
+	}
+	var rows []struct {
+		K string
+		V string
+	}
+	if err := s.r.WithContext(ctx).Raw(`SELECT 'list:' || list AS k, value AS v FROM access_list_entries WHERE account_id = ? AND kind = ? AND value = ?
+		UNION ALL
+		SELECT CASE WHEN prefix THEN 'prefix' ELSE 'dnc' END AS k, value AS v FROM dnc_entries WHERE account_id = ? AND value IN ?`,
+		accountID, KindPhone, number, accountID, cands).Scan(&rows).Error; err != nil {
+		return "", fmt.Errorf("store: screen number: %w", err)
+	}
+	var white bool
+	dnc := ""
+	for _, r := range rows {
+		switch {
+		case r.K == "list:"+ListBlack:
+			return "blacklisted", nil
+		case r.K == "list:"+ListWhite:
+			white = true
+		case r.K == "dnc" && r.V == number:
+			dnc = number
+		case r.K == "prefix" && len(r.V) > len(dnc) && dnc != number:
+			dnc = r.V
+		}
+	}
+	if dnc != "" && !white {
+		return "DNC " + dnc, nil
+	}
+	return "", nil
 }

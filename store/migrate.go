@@ -32,6 +32,9 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0002_flows", Migrate: m0002Flows},
 		{ID: "0003_call_lists", Migrate: m0003CallLists},
 		{ID: "0004_campaigns", Migrate: m0004Campaigns},
+		{ID: "0005_agents", Migrate: m0005Agents},
+		{ID: "0006_dialer", Migrate: m0006Dialer},
+		{ID: "0007_reports", Migrate: m0007Reports},
 	}
 }
 

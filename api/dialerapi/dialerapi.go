@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,6 +33,8 @@ type Store interface {
 	DeleteCampaign(ctx context.Context, accountID, id int64, deletable func(status string) bool) error
 	TransitionCampaign(ctx context.Context, accountID, id int64, next func(from string) (string, error)) (store.Campaign, error)
 	CountCampaignRecords(ctx context.Context, accountID int64, requestIDs []string) (store.CampaignRecordCounts, error)
+	CampaignAbandonHours(ctx context.Context, campaignID int64, since time.Time) ([]store.CampaignAbandonHour, error)
+	CloseRescheduledRecords(ctx context.Context, accountID int64, requestIDs []string, at time.Time, status string) (int64, error)
 	GetFlow(ctx context.Context, accountID, id int64) (store.Flow, error)
 }
 
@@ -109,6 +112,11 @@ type Input struct {
 	CallingWindow       dialer.Window `json:"calling_window"`
 	CallsPerSecond      float64       `json:"calls_per_second"`
 	FlowID              string        `json:"flow_id"`
+	AbandonCapPct       float64       `json:"abandon_cap_pct"`
+	SafeHarborSound     string        `json:"safe_harbor_sound"`
+	AMD                 bool          `json:"amd"`
+	MachineAction       string        `json:"machine_action"`
+	MachineFlowID       string        `json:"machine_flow_id"`
 }
 
 // View is a campaign as the API shows it.
@@ -159,7 +167,8 @@ func decode(c echo.Context) (Input, error) {
 // validFields are the JSON names a dialer validation message may start
 // with.
 var validFields = []string{"type", "mode", "name", "recipients", "caller_id", "endpoint_template", "simultaneous_calls",
-	"dial_attempts", "dial_timeout_ms", "queue", "multiplier", "retry_interval_sec", "calls_per_second", "status"}
+	"dial_attempts", "dial_timeout_ms", "queue", "multiplier", "retry_interval_sec", "calls_per_second", "status",
+	"abandon_cap_pct", "safe_harbor_sound", "machine_action", "machine_flow_id"}
 
 // campaign turns input into a validated domain campaign of the account.
 func (h *handler) campaign(ctx context.Context, acct int64, in Input) (dialer.Campaign, error) {
@@ -169,6 +178,8 @@ func (h *handler) campaign(ctx context.Context, acct int64, in Input) (dialer.Ca
 		DialTimeoutMS: in.DialTimeoutMS, OnlyWhenFreeMembers: in.OnlyWhenFreeMembers, Queue: strings.TrimSpace(in.Queue),
 		DialToExtension: strings.TrimSpace(in.DialToExtension), Multiplier: in.Multiplier, RetryIntervalSec: in.RetryIntervalSec,
 		CallingWindow: in.CallingWindow, CallsPerSecond: in.CallsPerSecond, FlowID: strings.TrimSpace(in.FlowID),
+		AbandonCapPct: in.AbandonCapPct, SafeHarborSound: strings.TrimSpace(in.SafeHarborSound), AMD: in.AMD,
+		MachineAction: strings.TrimSpace(in.MachineAction), MachineFlowID: strings.TrimSpace(in.MachineFlowID),
 		Status: dialer.StatusCreated,
 	}
 	c.Normalize()
@@ -334,6 +345,15 @@ func (h *handler) action(action string) func(c echo.Context, acct int64) error {
 		if err != nil {
 			return err
 		}
+		if sc.Status == dialer.StatusCancelled {
+			// Seed 003: a scheduled call whose campaign is cancelled before
+			// its time ends as RESCHEDULED.
+			if n, err := h.d.Store.CloseRescheduledRecords(ctx, acct, sc.Recipients, time.Now(), dialerstore.StatusRescheduled); err != nil {
+				h.d.Logger.Warn("scheduled records of a cancelled campaign not closed", "campaign", id, "error", err)
+			} else if n > 0 {
+				h.d.Logger.Info("scheduled records closed as RESCHEDULED", "campaign", id, "records", n)
+			}
+		}
 		if h.d.Live != nil {
 			// The status is stored: a failure here only delays the runner
 			// (a Running campaign is resumed at the next boot).
@@ -353,7 +373,10 @@ type Progress struct {
 	// Dialed counts attempts (including calls in progress).
 	Dialed int64 `json:"dialed"`
 	// Answered counts records whose final status is an answered one.
-	Answered  int64            `json:"answered"`
+	Answered int64 `json:"answered"`
+	// Abandoned counts abandoned calls of the last 30 days (agent-paced
+	// campaigns; see Abandon).
+	Abandoned int64            `json:"abandoned"`
 	Remaining int64            `json:"remaining"`
 	Pending   int64            `json:"pending"`
 	InProcess int64            `json:"in_process"`
@@ -362,13 +385,35 @@ type Progress struct {
 	// DialLevel is the target concurrent calls at the live runner's last
 	// pacing step; absent when this node runs no runner for the campaign.
 	DialLevel *int `json:"dial_level,omitempty"`
+	// Abandon is the rolling abandon rate of agent-paced campaigns (every
+	// node's calls).
+	Abandon *AbandonReport `json:"abandon,omitempty"`
 	// Live is this node's runner since it started (absent without one).
 	Live *dialer.Progress `json:"live,omitempty"`
 }
 
+// AbandonWindow is one rolling window's abandon figures.
+type AbandonWindow struct {
+	Answered  int64   `json:"answered"`
+	Abandoned int64   `json:"abandoned"`
+	RatePct   float64 `json:"rate_pct"`
+}
+
+// AbandonReport is the 24 h and 30 d abandon rates against the cap.
+type AbandonReport struct {
+	Day    AbandonWindow `json:"day"`
+	Month  AbandonWindow `json:"month"`
+	CapPct float64       `json:"cap_pct"`
+}
+
+func abandonWindow(t dialer.Tally) AbandonWindow {
+	return AbandonWindow{Answered: t.Answered, Abandoned: t.Abandoned, RatePct: math.Round(t.Rate()*10000) / 100}
+}
+
 // answeredStatus reports the seed statuses of answered calls.
 func answeredStatus(s string) bool {
-	return strings.HasPrefix(s, "IVR_") || strings.HasPrefix(s, "IN_") || strings.HasPrefix(s, "QUEUE_")
+	return strings.HasPrefix(s, "IVR_") || strings.HasPrefix(s, "IN_") || strings.HasPrefix(s, "QUEUE_") ||
+		s == dialer.StatusMachine || s == dialer.StatusAbandoned
 }
 
 func (h *handler) progress(c echo.Context, acct int64) error {
@@ -394,6 +439,22 @@ func (h *handler) progress(c echo.Context, acct int64) error {
 		if answeredStatus(s) {
 			p.Answered += k
 		}
+	}
+	if dc := dialerstore.FromStore(sc); dialer.AgentPaced(&dc) {
+		now := time.Now()
+		hs, err := h.d.Store.CampaignAbandonHours(ctx, id, now.Add(-dialer.AbandonMonth))
+		if err != nil {
+			return err
+		}
+		var pr dialer.Predictor
+		ts := make([]dialer.HourTally, len(hs))
+		for i, x := range hs {
+			ts[i] = dialer.HourTally{Hour: x.Hour, Tally: dialer.Tally{Answered: x.Answered, Abandoned: x.Abandoned}}
+		}
+		pr.Load(ts)
+		w := pr.Windows(now)
+		p.Abandoned = w.Month.Abandoned
+		p.Abandon = &AbandonReport{Day: abandonWindow(w.Day), Month: abandonWindow(w.Month), CapPct: dc.AbandonCap() * 100}
 	}
 	if h.d.Live != nil {
 		if lp, ok := h.d.Live.Progress(acct, id); ok {

@@ -165,7 +165,12 @@ func TestCampaignValidation(t *testing.T) {
 		msg   string
 	}{
 		{name: "no name", mod: func(m map[string]any) { m["name"] = " " }, field: "name", msg: "name must be"},
-		{name: "bad mode", mod: func(m map[string]any) { m["mode"] = "predictive" }, field: "mode", msg: "predictive"},
+		{name: "bad mode", mod: func(m map[string]any) { m["mode"] = "preview" }, field: "mode", msg: "predictive"},
+		{name: "predictive without queue", mod: func(m map[string]any) { m["mode"] = "predictive" }, field: "queue", msg: "queue is required"},
+		{name: "abandon cap over 100", mod: func(m map[string]any) { m["abandon_cap_pct"] = 101 }, field: "abandon_cap_pct", msg: "up to 100"},
+		{name: "safe harbor not media", mod: func(m map[string]any) { m["safe_harbor_sound"] = "beep" }, field: "safe_harbor_sound", msg: "sound:name"},
+		{name: "machine flow without amd", mod: func(m map[string]any) { m["machine_action"], m["machine_flow_id"] = "flow", "3" }, field: "machine_action", msg: "needs amd"},
+		{name: "machine action unknown", mod: func(m map[string]any) { m["amd"], m["machine_action"] = true, "voicemail" }, field: "machine_action", msg: "hangup or flow"},
 		{name: "no recipients", mod: func(m map[string]any) { m["recipients"] = []string{} }, field: "recipients", msg: "1…100"},
 		{name: "unknown request", mod: func(m map[string]any) { m["recipients"] = []string{"0190aaaa-0000-7000-8000-000000000000"} }, field: "recipients", msg: "not found in the account"},
 		{name: "endpoint without number", mod: func(m map[string]any) { m["endpoint_template"] = "PJSIP/trunk1" }, field: "endpoint_template", msg: "{number}"},
@@ -396,4 +401,55 @@ func FuzzCreateCampaign(f *testing.F) {
 			t.Errorf("%d %v", code, out)
 		}
 	})
+}
+
+// TestPredictiveProgressAndRescheduledOnCancel: a predictive campaign's
+// progress reports the 24 h / 30 d abandon rates from the store; a cancel
+// ends its rescheduled records as RESCHEDULED.
+func TestPredictiveProgressAndRescheduledOnCancel(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	code, out := e.do(e.key, "POST", "/api/v1/campaigns", e.body(func(m map[string]any) {
+		m["mode"], m["queue"], m["abandon_cap_pct"], m["safe_harbor_sound"], m["amd"] = "predictive", "sales", 2, "sound:safe", true
+	}))
+	if code != 201 || out["mode"] != "predictive" || out["abandon_cap_pct"] != float64(2) || out["safe_harbor_sound"] != "sound:safe" || out["amd"] != true {
+		t.Fatalf("create predictive: %d %v", code, out)
+	}
+	id := int64(out["id"].(float64))
+	if code, _ := e.do(e.key, "POST", fmt.Sprintf("/api/v1/campaigns/%d/start", id), ""); code != 200 {
+		t.Fatalf("start: %d", code)
+	}
+	rs, err := e.st.ClaimCampaignRecords(ctx, store.Claim{AccountID: e.acct, RequestIDs: []string{e.req}, Owner: "n1",
+		Now: time.Now(), Lease: time.Minute, Limit: 3, MaxAttempts: 5})
+	if err != nil || len(rs) != 3 {
+		t.Fatalf("claim: %v %v", rs, err)
+	}
+	outs := []store.AttemptOutcome{
+		{Status: "QUEUE_ANSWER", Live: true},
+		{Status: "ABANDONED", Live: true, Abandoned: true},
+		{Status: "QUEUE_ANSWER", Live: true, Retry: true, Rescheduled: true, NextAttemptAt: time.Now().Add(time.Hour)},
+	}
+	for i, o := range outs {
+		o.AccountID, o.RecordID, o.Owner, o.CampaignID = e.acct, rs[i].ID, "n1", id
+		if err := e.st.FinishCampaignAttempt(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := fmt.Sprintf("/api/v1/campaigns/%d/progress", id)
+	code, out = e.do(e.key, "GET", path, "")
+	ab, _ := out["abandon"].(map[string]any)
+	day, _ := ab["day"].(map[string]any)
+	month, _ := ab["month"].(map[string]any)
+	if code != 200 || out["abandoned"] != float64(1) || out["answered"] != float64(2) || ab["cap_pct"] != float64(2) ||
+		day["answered"] != float64(3) || day["rate_pct"] != float64(33.33) || month["abandoned"] != float64(1) {
+		t.Fatalf("progress: %d %v", code, out)
+	}
+	if code, _ := e.do(e.key, "POST", fmt.Sprintf("/api/v1/campaigns/%d/cancel", id), ""); code != 200 {
+		t.Fatalf("cancel: %d", code)
+	}
+	_, out = e.do(e.key, "GET", path, "")
+	bs, _ := out["by_status"].(map[string]any)
+	if bs["RESCHEDULED"] != float64(1) || out["remaining"] != float64(0) {
+		t.Fatalf("after cancel: %v", out)
+	}
 }

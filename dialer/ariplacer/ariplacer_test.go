@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,7 +33,7 @@ func TestPlaceStatuses(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	t.Run("group", func(t *testing.T) {
-		for _, tc := range []struct {
+		for i, tc := range []struct {
 			ext, status       string
 			answered, resched bool
 		}{
@@ -44,7 +45,9 @@ func TestPlaceStatuses(t *testing.T) {
 		} {
 			t.Run(tc.ext, func(t *testing.T) {
 				t.Parallel()
-				r := dialer.PlaceRequest{Campaign: c, Record: dialer.Record{ID: 7, AccountID: 1, Attempt: 2}, Number: tc.ext, Endpoint: c.Endpoint(tc.ext)}
+				// One record each: the attempt (and channel) id is derived from
+				// the record and attempt number.
+				r := dialer.PlaceRequest{Campaign: c, Record: dialer.Record{ID: int64(7 + i), AccountID: 1, Attempt: 2}, Number: tc.ext, Endpoint: c.Endpoint(tc.ext)}
 				res, err := p.Place(ctx, r)
 				if err != nil {
 					t.Fatal(err)
@@ -72,7 +75,16 @@ func TestPlaceStatuses(t *testing.T) {
 // and SQLite: number rotation (first number busy, the second answers),
 // retries of failed outcomes, progressive pacing by a fake agent state,
 // and the campaign reaching Finished.
-func TestCampaignOnAsterisk(t *testing.T) {
+func TestCampaignOnAsterisk(t *testing.T) { campaignOnAsterisk(t, dialer.ModeProgressive, 0, 2) }
+
+// TestMultipliedCampaignOnAsterisk: the same campaign multiplied, one
+// agent × 2: never more than two calls ringing.
+func TestMultipliedCampaignOnAsterisk(t *testing.T) {
+	campaignOnAsterisk(t, dialer.ModeMultiplied, 2, 1)
+}
+
+func campaignOnAsterisk(t *testing.T, mode string, mult float64, agents int) {
+	maxPeak := int(float64(agents) * max(mult, 1))
 	m := aritest.StartManager(t, aritest.NewRecorder(), aritest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
@@ -96,7 +108,7 @@ func TestCampaignOnAsterisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dc := dialer.Campaign{AccountID: acc.ID, Name: "promo", Mode: dialer.ModeProgressive, Queue: "sales", Recipients: []string{req.ID},
+	dc := dialer.Campaign{AccountID: acc.ID, Name: "promo", Mode: mode, Multiplier: mult, Queue: "sales", Recipients: []string{req.ID},
 		EndpointTemplate: "Local/{number}@customers", SimultaneousCalls: 5, DialAttempts: 2, DialTimeoutMS: 3000}
 	dc.Normalize()
 	if err := dc.Validate(); err != nil {
@@ -113,7 +125,11 @@ func TestCampaignOnAsterisk(t *testing.T) {
 	var mu sync.Mutex
 	var placed []string
 	peak := 0
+	// Two agents: an answered call holds one (as the ACD reports it).
+	var busy atomic.Int64
 	p := &Placer{Manager: m, Answered: func(ctx context.Context, call *ari.Call, r dialer.PlaceRequest) (bool, time.Time, error) {
+		busy.Add(1)
+		defer busy.Add(-1)
 		call.SetStatus("IVR_FINISHED")
 		return false, time.Time{}, call.WaitHangup(ctx, 5*time.Second) // the customer hangs up
 	}}
@@ -125,8 +141,11 @@ func TestCampaignOnAsterisk(t *testing.T) {
 			mu.Unlock()
 			return p.Place(ctx, pr)
 		}),
-		// Two free agents: never more than two calls at once.
-		Agents: dialer.AgentStateFunc(func(context.Context, string) (int, error) { return 2, nil }),
+		// The agents: an answered call holds one.
+		Agents: dialer.AgentStateFunc(func(context.Context, int64, string) (dialer.Staffing, error) {
+			b := int(busy.Load())
+			return dialer.Staffing{LoggedIn: agents, Free: max(agents-b, 0), Busy: min(b, agents)}, nil
+		}),
 		Screen: dialerstore.Screen(s), Status: dialerstore.Status(s, acc.ID, dc.ID), Finished: dialerstore.Finished(s, acc.ID, dc.ID),
 		Interval: 50 * time.Millisecond,
 	}
@@ -144,8 +163,8 @@ func TestCampaignOnAsterisk(t *testing.T) {
 		}
 	}
 finished:
-	if peak > 2 {
-		t.Errorf("peak %d concurrent calls with 2 free agents", peak)
+	if peak > maxPeak {
+		t.Errorf("%s: peak %d concurrent calls, at most %d allowed", mode, peak, maxPeak)
 	}
 	slices.Sort(placed)
 	if want := []string{"answer-hangup-1", "answer-silent", "busy", "congestion", "congestion"}; !slices.Equal(placed, want) {

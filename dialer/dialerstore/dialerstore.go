@@ -23,6 +23,8 @@ func ToStore(c dialer.Campaign) store.Campaign {
 		Multiplier: c.Multiplier, RetryIntervalSec: c.RetryIntervalSec,
 		WindowStartMinute: c.CallingWindow.StartMinute, WindowEndMinute: c.CallingWindow.EndMinute,
 		CallsPerSecond: c.CallsPerSecond, FlowID: c.FlowID, Status: c.Status,
+		AbandonCapPct: c.AbandonCapPct, SafeHarborSound: c.SafeHarborSound, AMD: c.AMD,
+		MachineAction: c.MachineAction, MachineFlowID: c.MachineFlowID,
 	}
 }
 
@@ -36,6 +38,8 @@ func FromStore(s store.Campaign) dialer.Campaign {
 		Multiplier: s.Multiplier, RetryIntervalSec: s.RetryIntervalSec,
 		CallingWindow:  dialer.Window{StartMinute: s.WindowStartMinute, EndMinute: s.WindowEndMinute},
 		CallsPerSecond: s.CallsPerSecond, FlowID: s.FlowID, Status: s.Status,
+		AbandonCapPct: s.AbandonCapPct, SafeHarborSound: s.SafeHarborSound, AMD: s.AMD,
+		MachineAction: s.MachineAction, MachineFlowID: s.MachineFlowID,
 	}
 }
 
@@ -49,10 +53,65 @@ type Records struct {
 	Campaign dialer.Campaign
 	// Owner identifies this node's process (unique per run).
 	Owner string
-	Lease time.Duration
+	// NodePrefix, if set, is the prefix of every owner this node has had
+	// (Node + "-"): claims of its earlier lives are adopted and settled
+	// from their call records (dialer.Recoverer).
+	NodePrefix string
+	Lease      time.Duration
 }
 
-var _ dialer.Records = (*Records)(nil)
+var (
+	_ dialer.Records        = (*Records)(nil)
+	_ dialer.AbandonHistory = (*Records)(nil)
+	_ dialer.Recoverer      = (*Records)(nil)
+)
+
+func toRecord(x store.CallListRecord) dialer.Record {
+	return dialer.Record{
+		ID: x.ID, AccountID: x.AccountID, RequestID: x.RequestID, ClientIdentifier: x.ClientIdentifier,
+		Attempt: x.Attempts, Numbers: x.Numbers, Variables: x.Variables, ScheduleExtension: x.ScheduleExtension,
+	}
+}
+
+// Orphans adopts the records this node's previous life was dialing and
+// reads their call records (by the deterministic dialer.AttemptID).
+func (r *Records) Orphans(ctx context.Context, now time.Time) ([]dialer.Orphan, error) {
+	if r.NodePrefix == "" {
+		return nil, nil
+	}
+	rs, err := r.Store.AdoptCampaignRecords(ctx, store.Adopt{AccountID: r.Campaign.AccountID, RequestIDs: r.Campaign.Recipients,
+		OwnerPrefix: r.NodePrefix, Owner: r.Owner, Until: now.Add(r.lease())})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]dialer.Orphan, 0, len(rs))
+	for _, x := range rs {
+		o, err := r.Settle(ctx, dialer.Orphan{Record: toRecord(x)})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// Settle reads an orphan's call record.
+func (r *Records) Settle(ctx context.Context, o dialer.Orphan) (dialer.Orphan, error) {
+	rec := o.Record
+	a, err := r.Store.GetAttempt(ctx, rec.AccountID, dialer.AttemptID(rec.AccountID, rec.ID, rec.Attempt))
+	if errors.Is(err, store.ErrNotFound) {
+		o.Placed, o.Ended = false, false
+		return o, nil
+	}
+	if err != nil {
+		return o, err
+	}
+	o.Placed = true
+	o.Ended = a.EndedAt != nil
+	o.Status = a.Status
+	o.Answered = a.AnsweredAt != nil
+	return o, nil
+}
 
 func (r *Records) lease() time.Duration {
 	if r.Lease > 0 {
@@ -71,10 +130,7 @@ func (r *Records) Claim(ctx context.Context, now time.Time, limit int) ([]dialer
 	}
 	out := make([]dialer.Record, len(rs))
 	for i, x := range rs {
-		out[i] = dialer.Record{
-			ID: x.ID, AccountID: x.AccountID, RequestID: x.RequestID, ClientIdentifier: x.ClientIdentifier,
-			Attempt: x.Attempts, Numbers: x.Numbers, Variables: x.Variables,
-		}
+		out[i] = toRecord(x)
 	}
 	return out, nil
 }
@@ -88,7 +144,49 @@ func (r *Records) Finish(ctx context.Context, o dialer.Outcome) error {
 	return r.Store.FinishCampaignAttempt(ctx, store.AttemptOutcome{
 		AccountID: r.Campaign.AccountID, RecordID: o.RecordID, Owner: r.Owner, Status: o.Status, Reason: o.Reason,
 		Retry: o.Retry, NextAttemptAt: o.NextAttemptAt, Release: o.Release,
+		Rescheduled: o.Rescheduled, CallbackTo: o.CallbackTo,
+		CampaignID: r.Campaign.ID, Live: o.Live, Abandoned: o.Abandoned,
 	})
+}
+
+// AbandonHours reads the campaign's persisted hourly abandon tallies.
+func (r *Records) AbandonHours(ctx context.Context, since time.Time) ([]dialer.HourTally, error) {
+	hs, err := r.Store.CampaignAbandonHours(ctx, r.Campaign.ID, since)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]dialer.HourTally, len(hs))
+	for i, h := range hs {
+		out[i] = dialer.HourTally{Hour: h.Hour, Tally: dialer.Tally{Answered: h.Answered, Abandoned: h.Abandoned}}
+	}
+	return out, nil
+}
+
+// StatusRescheduled is the seed 003 status of a scheduled call whose
+// campaign was cancelled before its time.
+const StatusRescheduled = "RESCHEDULED"
+
+// CloseRescheduled ends a cancelled campaign's scheduled records whose
+// time has not come (flow reschedules, *Schedule* callbacks) as
+// RESCHEDULED; the API calls it after a cancel.
+func CloseRescheduled(ctx context.Context, s *store.Store, c dialer.Campaign, now time.Time) (int64, error) {
+	return s.CloseRescheduledRecords(ctx, c.AccountID, c.Recipients, now, StatusRescheduled)
+}
+
+// Windows reads a campaign's rolling abandon windows from the store (the
+// progress API: every node's calls).
+func Windows(ctx context.Context, s *store.Store, campaignID int64, now time.Time) (dialer.AbandonWindows, error) {
+	hs, err := s.CampaignAbandonHours(ctx, campaignID, now.Add(-dialer.AbandonMonth))
+	if err != nil {
+		return dialer.AbandonWindows{}, err
+	}
+	var p dialer.Predictor
+	ts := make([]dialer.HourTally, len(hs))
+	for i, h := range hs {
+		ts[i] = dialer.HourTally{Hour: h.Hour, Tally: dialer.Tally{Answered: h.Answered, Abandoned: h.Abandoned}}
+	}
+	p.Load(ts)
+	return p.Windows(now), nil
 }
 
 func (r *Records) Remaining(ctx context.Context) (int64, error) {
@@ -100,20 +198,11 @@ func (r *Records) Remaining(ctx context.Context) (int64, error) {
 }
 
 // Screen returns the dial-time check: a non-empty reason when the number is
-// blacklisted or on the DNC list of the account.
+// blacklisted or on the DNC list of the account (whitelisted numbers are
+// exempt from DNC). One indexed query per dial (store.ScreenNumber).
 func Screen(s *store.Store) func(ctx context.Context, accountID int64, number string) (string, error) {
 	return func(ctx context.Context, accountID int64, number string) (string, error) {
-		ns, err := s.LoadNumberScreen(ctx, accountID)
-		if err != nil {
-			return "", err
-		}
-		if ns.Blacklisted(number) {
-			return "blacklisted", nil
-		}
-		if p, ok := ns.DNC(number); ok {
-			return "DNC " + p, nil
-		}
-		return "", nil
+		return s.ScreenNumber(ctx, accountID, number)
 	}
 }
 

@@ -82,6 +82,7 @@ func TestConvertRoundTrip(t *testing.T) {
 		DialAttempts: 3, DialTimeoutMS: 2000, OnlyWhenFreeMembers: true, Queue: "q", DialToExtension: "100",
 		Multiplier: 2.5, RetryIntervalSec: 30, CallingWindow: dialer.Window{StartMinute: 60, EndMinute: 120},
 		CallsPerSecond: 1.5, FlowID: "9", Status: dialer.StatusPaused,
+		AbandonCapPct: 2, SafeHarborSound: "sound:x", AMD: true, MachineAction: dialer.MachineFlow, MachineFlowID: "8",
 	}
 	if got := FromStore(ToStore(c)); fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", c) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, c)

@@ -30,13 +30,24 @@ type Supervisor struct {
 	Node string
 	// Placer places the calls (ariplacer.Placer in the daemon).
 	Placer dialer.Placer
-	// Agents reports free agents for progressive/multiplied campaigns
-	// (default NoQueues).
+	// Agents reports live staffing for agent-paced campaigns (default
+	// NoQueues).
 	Agents dialer.AgentState
 	// GlobalMultiplier is the ads_multiplier (SWITCHYARD_DIAL_MULTIPLIER).
 	GlobalMultiplier float64
 	// Interval between pacing steps (default 1 s).
 	Interval time.Duration
+	// Reserver, Sessions and Popup serve agent-first campaigns (the ACD
+	// reserves agents; ariplacer.Sessions calls them; Popup goes to the
+	// seed 004 popup webhooks).
+	Reserver dialer.AgentReserver
+	Sessions dialer.SessionPlacer
+	Popup    func(dialer.PopupEvent)
+	// Location is the time zone of calling windows for records with no
+	// zone of their own (default UTC); DefaultRegion the ISO country of
+	// numbers without a country code.
+	Location      *time.Location
+	DefaultRegion string
 	// Clock is the runners' clock (default the system clock).
 	Clock  dialer.Clock
 	Logger *slog.Logger
@@ -62,20 +73,20 @@ type run struct {
 // ErrNotStarted is returned by Notify before Start.
 var ErrNotStarted = errors.New("supervisor: not started")
 
-// NoQueues is the agent state until the agents-and-queues feature lands:
-// no queue has a free agent, so progressive and multiplied campaigns place
-// no calls (multicast campaigns need no agents). It logs once per queue.
+// NoQueues is the agent state when no ACD is wired: no queue has an agent,
+// so agent-paced campaigns (progressive, multiplied, predictive) place no
+// calls (multicast campaigns need no agents). It logs once per queue.
 type NoQueues struct {
 	Logger *slog.Logger
 	logged sync.Map
 }
 
-// FreeAgents always reports 0.
-func (n *NoQueues) FreeAgents(_ context.Context, queue string) (int, error) {
-	if _, seen := n.logged.LoadOrStore(queue, true); !seen && n.Logger != nil {
-		n.Logger.Warn("agent queues are not available yet: campaigns paced by free agents place no calls", "queue", queue)
+// Staffing always reports an empty queue.
+func (n *NoQueues) Staffing(_ context.Context, accountID int64, queue string) (dialer.Staffing, error) {
+	if _, seen := n.logged.LoadOrStore(fmt.Sprintf("%d/%s", accountID, queue), true); !seen && n.Logger != nil {
+		n.Logger.Warn("no agent state is wired: campaigns paced by free agents place no calls", "account", accountID, "queue", queue)
 	}
-	return 0, nil
+	return dialer.Staffing{}, nil
 }
 
 // Owner is the lease owner of this process's claims (after Start).
@@ -160,6 +171,24 @@ func (s *Supervisor) Progress(accountID, id int64) (dialer.Progress, bool) {
 	return r.runner.Progress(), true
 }
 
+// Wake makes the runners of the account's agent-paced campaigns on queue
+// step now (wire it to the ACD's agent-state changes: an agent becoming
+// free gets its next call without waiting for the pacing interval).
+func (s *Supervisor) Wake(accountID int64, queue string) {
+	s.mu.Lock()
+	var rs []*dialer.Runner
+	for _, r := range s.runs {
+		c := &r.runner.Campaign
+		if r.accountID == accountID && c.Queue == queue && dialer.AgentPaced(c) {
+			rs = append(rs, r.runner)
+		}
+	}
+	s.mu.Unlock()
+	for _, r := range rs {
+		r.Wake()
+	}
+}
+
 // Running reports how many runners are alive.
 func (s *Supervisor) Running() int {
 	s.mu.Lock()
@@ -208,7 +237,7 @@ func (s *Supervisor) ensure(c dialer.Campaign) {
 	rctx, cancel := context.WithCancel(s.ctx)
 	rn := &dialer.Runner{
 		Campaign:         c,
-		Records:          &dialerstore.Records{Store: s.Store, Campaign: c, Owner: s.owner},
+		Records:          &dialerstore.Records{Store: s.Store, Campaign: c, Owner: s.owner, NodePrefix: s.Node + "-"},
 		Placer:           s.Placer,
 		Agents:           s.Agents,
 		Screen:           dialerstore.Screen(s.Store),
@@ -217,6 +246,11 @@ func (s *Supervisor) ensure(c dialer.Campaign) {
 		Clock:            s.Clock,
 		Interval:         s.Interval,
 		GlobalMultiplier: s.GlobalMultiplier,
+		Location:         s.Location,
+		Reserver:         s.Reserver,
+		Sessions:         s.Sessions,
+		Popup:            s.Popup,
+		DefaultRegion:    s.DefaultRegion,
 		Logger:           s.Logger,
 	}
 	r := &run{accountID: c.AccountID, runner: rn, cancel: cancel}

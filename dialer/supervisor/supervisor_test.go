@@ -324,7 +324,8 @@ func TestNoQueuesPlacesNoAgentPacedCalls(t *testing.T) {
 	if p, ok := s.Progress(f.acct, c.ID); !ok || p.DialLevel != 0 {
 		t.Errorf("progress %+v %v", p, ok)
 	}
-	n, err := (&NoQueues{}).FreeAgents(context.Background(), "q")
+	st, err := (&NoQueues{}).Staffing(context.Background(), 1, "q")
+	n := st.Free + st.LoggedIn
 	if n != 0 || err != nil {
 		t.Errorf("NoQueues = %d, %v", n, err)
 	}
@@ -334,4 +335,36 @@ func TestStartNeedsStoreAndPlacer(t *testing.T) {
 	if err := (&Supervisor{}).Start(context.Background()); err == nil {
 		t.Error("Start without Store and Placer succeeded")
 	}
+}
+
+// TestWakeOnFreeAgent: with an hour-long pacing interval, a progressive
+// campaign places its call as soon as the ACD reports a free agent of its
+// queue through Wake; a wake for another queue does nothing.
+func TestWakeOnFreeAgent(t *testing.T) {
+	f := newFixture(t)
+	f.campaign(1, func(c *dialer.Campaign) { c.Mode, c.Queue = dialer.ModeProgressive, "sales" }, dialer.ActionStart)
+	var free, placed atomic.Int64
+	s := f.supervisor(dialer.PlacerFunc(func(ctx context.Context, r dialer.PlaceRequest) (dialer.Result, error) {
+		placed.Add(1)
+		free.Store(0)
+		return answered(ctx, r)
+	}))
+	s.Interval = time.Hour
+	s.Agents = dialer.AgentStateFunc(func(context.Context, int64, string) (dialer.Staffing, error) {
+		n := int(free.Load())
+		return dialer.Staffing{LoggedIn: 1, Free: n, Busy: 1 - n}, nil
+	})
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "runner", func() bool { return s.Running() == 1 })
+	time.Sleep(100 * time.Millisecond) // the first step: no free agent
+	free.Store(1)
+	s.Wake(f.acct, "support")
+	time.Sleep(100 * time.Millisecond)
+	if placed.Load() != 0 {
+		t.Fatal("a wake for another queue placed a call")
+	}
+	s.Wake(f.acct, "sales")
+	eventually(t, "the call after the wake", func() bool { return placed.Load() == 1 })
 }

@@ -1,0 +1,171 @@
+package ariplacer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/dialer"
+	"github.com/switchyard/switchyard/flows"
+)
+
+// Sessions implements dialer.SessionPlacer (agent-first campaigns) on an
+// ari.Manager: the agent is originated (with an attempt record), and once
+// answered each customer is dialed as a leg of the agent's call and
+// bridged with the agent; the agent stays in the call between customers.
+type Sessions struct {
+	Manager *ari.Manager
+}
+
+var _ dialer.SessionPlacer = (*Sessions)(nil)
+
+type dialReq struct {
+	r   dialer.PlaceRequest
+	out chan dialResult
+}
+
+type dialResult struct {
+	res dialer.Result
+	err error
+}
+
+type session struct {
+	reqs  chan dialReq
+	close chan struct{}
+	once  sync.Once
+	done  <-chan struct{}
+}
+
+func (s *session) Done() <-chan struct{} { return s.done }
+
+// Close hangs up the agent and waits until the call is over and recorded.
+func (s *session) Close() {
+	s.once.Do(func() { close(s.close) })
+	<-s.done // bounded: the Manager ends every call
+}
+
+// Place hands the customer to the agent call's goroutine.
+func (s *session) Place(ctx context.Context, r dialer.PlaceRequest) (dialer.Result, error) {
+	q := dialReq{r: r, out: make(chan dialResult, 1)}
+	select {
+	case s.reqs <- q:
+	case <-s.done:
+		return dialer.Result{}, fmt.Errorf("agent-first: the agent hung up: %w", ari.ErrHangup)
+	case <-ctx.Done():
+		return dialer.Result{}, ctx.Err()
+	}
+	out := <-q.out // the call's goroutine always answers a taken request
+	return out.res, out.err
+}
+
+// Open calls the agent and returns once the agent answered.
+func (p *Sessions) Open(ctx context.Context, c *dialer.Campaign, agent dialer.Reservation) (dialer.Session, error) {
+	s := &session{reqs: make(chan dialReq), close: make(chan struct{})}
+	answered := make(chan struct{})
+	call, err := p.Manager.Originate(ctx, ari.OriginateParams{
+		Endpoint: agent.Endpoint,
+		CallerID: c.CallerID,
+		Timeout:  c.DialTimeout(),
+		Variables: map[string]string{
+			VarCampaign: strconv.FormatInt(c.ID, 10),
+		},
+		Args:    []string{"campaign", strconv.FormatInt(c.ID, 10), "agent"},
+		Attempt: &ari.Attempt{AccountID: c.AccountID, Number: 1, CLI: c.CallerID, DNIS: agent.Number},
+		Handler: func(ctx context.Context, call *ari.Call) error {
+			close(answered)
+			return s.serve(ctx, call)
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("agent-first: call agent %s: %w", agent.AgentID, err)
+	}
+	s.done = call.Done()
+	select {
+	case <-answered:
+		return s, nil
+	case <-call.Done():
+		return nil, fmt.Errorf("agent-first: agent %s did not answer (%s)", agent.AgentID, call.Status())
+	case <-ctx.Done():
+		s.once.Do(func() { close(s.close) })
+		return nil, ctx.Err()
+	}
+}
+
+// serve runs on the agent call's goroutine: it dials the customers asked
+// for until the session is closed or the agent hangs up.
+func (s *session) serve(ctx context.Context, call *ari.Call) error {
+	call.SetStatus(flows.StatusInAnswer)
+	if err := call.Answer(ctx); err != nil {
+		return err
+	}
+	b, err := call.CreateBridge(ctx, "mixing")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = b.Destroy(context.WithoutCancel(ctx)) }()
+	if err := b.Add(ctx, call.ID); err != nil {
+		return err
+	}
+	for {
+		// Wait for the next customer while following the agent's events
+		// (a hangup ends the session).
+		var q dialReq
+		for got := false; !got; {
+			select {
+			case q = <-s.reqs:
+				got = true
+			case <-s.close:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			default:
+				if call.HungUp() {
+					return nil
+				}
+				if _, err := call.Next(ctx, 200*time.Millisecond); err != nil && !errors.Is(err, ari.ErrTimeout) {
+					return nil
+				}
+			}
+		}
+		res, err := s.customer(ctx, call, b, q.r)
+		q.out <- dialResult{res: res, err: err}
+		if call.HungUp() {
+			return nil
+		}
+	}
+}
+
+// customer dials one customer as a leg of the agent's call and bridges it.
+func (s *session) customer(ctx context.Context, call *ari.Call, b *ari.Bridge, r dialer.PlaceRequest) (dialer.Result, error) {
+	c := r.Campaign
+	leg, err := call.Dial(ctx, ari.LegRequest{Endpoint: r.Endpoint, CallerID: c.CallerID, Timeout: c.DialTimeout(),
+		Variables: map[string]string{VarCampaign: strconv.FormatInt(c.ID, 10), VarRecord: strconv.FormatInt(r.Record.ID, 10),
+			VarAttempt: strconv.Itoa(r.Record.Attempt)}})
+	if err != nil {
+		if errors.Is(err, ari.ErrHangup) && call.HungUp() {
+			return dialer.Result{Status: "CANCEL"}, nil
+		}
+		st := strings.TrimPrefix(legStatus(leg, err), "IN_")
+		if st == "CHANUNAVAIL" {
+			st = "chanunavail"
+		}
+		return dialer.Result{Status: st}, nil
+	}
+	r.Answer()
+	if err := b.Add(ctx, leg.ID); err != nil {
+		_ = leg.Hangup(context.WithoutCancel(ctx))
+		return dialer.Result{Status: flows.StatusInAnswer, Answered: true}, err
+	}
+	for !call.HungUp() && !leg.Gone() {
+		if _, err := call.Next(ctx, 0); err != nil {
+			break
+		}
+	}
+	_ = leg.Hangup(context.WithoutCancel(ctx))
+	return dialer.Result{Status: flows.StatusInAnswer, Answered: true, AgentConnected: true}, nil
+}

@@ -1,0 +1,131 @@
+package dialer
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// attemptNamespace makes dialer attempt IDs deterministic.
+var attemptNamespace = uuid.MustParse("5b1f2a0e-6d1c-4c7e-9a53-2f0f4f8f6d11")
+
+// AttemptID is the call-attempt (and channel) ID of a record's attempt:
+// deterministic, so a restarted node finds the call its previous life
+// placed for a claim, and Asterisk refuses a second channel with the same
+// ID.
+func AttemptID(accountID, recordID int64, attempt int) string {
+	return uuid.NewSHA1(attemptNamespace, fmt.Appendf(nil, "%d/%d/%d", accountID, recordID, attempt)).String()
+}
+
+// Orphan is a record this node was dialing when its previous life ended
+// (kill -9, power loss): its lease is now this runner's.
+type Orphan struct {
+	Record Record
+	// Placed: the attempt's call record exists (the call was originated
+	// or about to be); Ended: it is finished, with Status and Answered.
+	Placed, Ended bool
+	Status        string
+	Answered      bool
+}
+
+// Recoverer is implemented by Records sources that can adopt the claims of
+// this node's previous life (dialerstore does). The runner settles each
+// orphan from its call record instead of dialing it again: no record is
+// lost (an attempt never placed is handed back uncounted) and none is
+// dialed twice (a placed attempt's outcome is taken from its call record).
+type Recoverer interface {
+	Orphans(ctx context.Context, now time.Time) ([]Orphan, error)
+	// Settle re-reads a placed orphan's call record.
+	Settle(ctx context.Context, o Orphan) (Orphan, error)
+}
+
+// recoverOrphans runs once, before the first claim.
+func (r *Runner) recoverOrphans(ctx context.Context) error {
+	rc, ok := r.Records.(Recoverer)
+	if !ok {
+		return nil
+	}
+	os, err := rc.Orphans(ctx, r.Clock.Now())
+	if err != nil {
+		return fmt.Errorf("dialer: adopt the previous run's claims: %w", err)
+	}
+	if len(os) > 0 {
+		r.Logger.Info("adopted the claims of this node's previous run", "records", len(os))
+	}
+	for _, o := range os {
+		r.mu.Lock()
+		r.active[o.Record.ID] = &inflight{dialedAt: r.Clock.Now(), answered: o.Answered}
+		r.mu.Unlock()
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			r.settle(ctx, rc, o)
+		}()
+	}
+	return nil
+}
+
+// OrphanTimeout is the least time the runner waits for an adopted call's
+// record to be closed.
+const OrphanTimeout = 5 * time.Minute
+
+// settle waits for an orphan's call to end (the call manager closes the
+// record of a call that is gone) and records its outcome like dial does.
+func (r *Runner) settle(ctx context.Context, rc Recoverer, o Orphan) {
+	c := &r.Campaign
+	out := Outcome{RecordID: o.Record.ID, Release: true}
+	// A call record the call manager never closes (its channel was still
+	// ringing when it reconciled, and nobody owns it since) is settled as
+	// FAILED after this long.
+	giveUp := r.Clock.Now().Add(max(4*c.DialTimeout(), OrphanTimeout))
+	for o.Placed && !o.Ended {
+		if r.Clock.Now().After(giveUp) {
+			o.Ended, o.Status = true, "FAILED"
+			break
+		}
+		select {
+		case <-ctx.Done():
+			// Keep the lease until it expires; the next life adopts it.
+			r.mu.Lock()
+			delete(r.active, o.Record.ID)
+			r.mu.Unlock()
+			return
+		case <-r.Clock.After(r.Interval):
+		}
+		no, err := rc.Settle(ctx, o)
+		if err != nil {
+			r.Logger.Warn("read an adopted attempt", "record", o.Record.ID, "error", err)
+			continue
+		}
+		o = no
+	}
+	if o.Placed {
+		status := o.Status
+		if status == "" {
+			status = "FAILED"
+		}
+		live := AgentPaced(c) && o.Answered
+		retry, at := Next(c, status, o.Record.Attempt, false, time.Time{}, r.Clock.Now())
+		out = Outcome{RecordID: o.Record.ID, Status: status, Reason: "settled after a restart", Retry: retry, NextAttemptAt: at, Live: live}
+		r.mu.Lock()
+		r.stats.Dialed++
+		if o.Answered {
+			r.stats.Answered++
+		}
+		r.mu.Unlock()
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	if err := r.Records.Finish(fctx, out); err != nil {
+		r.Logger.Error("record an adopted attempt's outcome", "record", o.Record.ID, "error", err)
+	}
+	cancel()
+	r.mu.Lock()
+	delete(r.active, o.Record.ID)
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
