@@ -73,6 +73,10 @@ type ManagerHooks struct {
 	LiveCalls func(delta int)
 	Event     func(eventType string)
 	Reconnect func()
+	// Connected runs after every connect of the events stream (the first
+	// one included), on the stream's goroutine: it must not block (start a
+	// goroutine for ARI requests such as event subscriptions).
+	Connected func()
 }
 
 // ManagerConfig configures a Manager.
@@ -392,6 +396,9 @@ func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, erro
 func (m *Manager) connected(ctx context.Context, reconnect bool) {
 	if reconnect && m.cfg.Hooks.Reconnect != nil {
 		m.cfg.Hooks.Reconnect()
+	}
+	if m.cfg.Hooks.Connected != nil {
+		m.cfg.Hooks.Connected()
 	}
 	if err := m.Reconcile(ctx); err != nil {
 		m.log.Error("reconcile after connect failed", "error", err)

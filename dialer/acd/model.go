@@ -91,6 +91,9 @@ var (
 	// ErrState: the agent's state does not allow the action (HTTP 409),
 	// e.g. pausing an agent who is logged out.
 	ErrState = errors.New("acd: agent state does not allow this")
+	// ErrUnreachable: a persistent agent's line did not answer at login
+	// (HTTP 409 or 502 at the API's choice).
+	ErrUnreachable = errors.New("acd: agent's line did not answer")
 )
 
 // Agent is an agent's configuration. SIP agents ring Endpoint (the PJSIP
