@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,13 +18,21 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/api/agentsapi"
 	"github.com/switchyard/switchyard/api/apistore"
 	"github.com/switchyard/switchyard/api/calllistapi"
 	"github.com/switchyard/switchyard/api/dialerapi"
 	"github.com/switchyard/switchyard/api/flowsapi"
+	"github.com/switchyard/switchyard/api/reportsapi"
+	"github.com/switchyard/switchyard/api/reportsapi/emailreports"
+	"github.com/switchyard/switchyard/api/reportsapi/recordings"
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/ari/fastagi"
 	"github.com/switchyard/switchyard/dialer"
+	"github.com/switchyard/switchyard/dialer/acd"
+	"github.com/switchyard/switchyard/dialer/acd/acdhooks"
+	"github.com/switchyard/switchyard/dialer/acd/acdstore"
+	"github.com/switchyard/switchyard/dialer/acd/provision"
 	"github.com/switchyard/switchyard/dialer/ariplacer"
 	"github.com/switchyard/switchyard/dialer/calllist"
 	"github.com/switchyard/switchyard/dialer/supervisor"
@@ -44,6 +53,19 @@ type App struct {
 	flows   *flows.Engine
 	flowsDB *flowstore.Adapter
 	dialer  *supervisor.Supervisor
+
+	// Agents and queues: the ACD, its after-the-fact journal and the
+	// CRM/popup notifier; httpDone ends supervisor streams at shutdown.
+	acd      *acd.ACD
+	journal  *acdstore.Journal
+	notifier *acdhooks.Notifier
+	httpDone chan struct{}
+
+	// Reports: recording files (ARI or a spool), their retention purge and
+	// the daily email reports.
+	recordings recordings.Source
+	purger     *recordings.Purger
+	reports    *emailreports.Scheduler
 
 	httpLn, agiLn net.Listener
 
@@ -97,7 +119,6 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	a.flowsDB = &flowstore.Adapter{S: a.store}
 	a.flows = &flows.Engine{UserVars: a.flowsDB, Webhooks: a.flowsDB, Journeys: a.flowsDB,
 		Policy: a.flowsDB.Policy, Logger: log.With("component", "flows")}
-	a.flowsDB.Features = a.flows.Features()
 	a.ari = ari.NewManager(ari.ManagerConfig{
 		Client:   client,
 		Recorder: recorder{a.store},
@@ -108,14 +129,33 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 			LiveCalls: func(d int) { a.metrics.LiveCalls.Add(float64(d)) },
 			Event:     a.metrics.ARIEvent,
 			Reconnect: a.metrics.ARIReconnects.Inc,
+			Connected: a.ariConnected,
 		},
 	})
+
+	// Agents and queues (the flow queue widget and the dialer's pacing
+	// read the ACD's live state).
+	acdLog := log.With("component", "acd")
+	acdCfg := acdstore.Config{Store: a.store}
+	a.journal = acdstore.NewJournal(a.store, acdstore.JournalOptions{Logger: acdLog})
+	if a.notifier, err = acdhooks.New(acdhooks.Config{Hooks: acdCfg, Webhooks: a.flowsDB, Policy: a.flowsDB.Policy,
+		Logger: log.With("component", "acdhooks")}); err != nil {
+		return nil, err
+	}
+	conns := &ariplacer.Connections{}
+	a.acd = acd.New(acd.Options{Manager: a.ari, Config: acdCfg, Journal: a.journal, Notifier: acdEvents{a.notifier, conns},
+		Trunk: strings.ReplaceAll(cfg.AgentEndpoint, "{number}", "%s"), Logger: acdLog})
+	a.flows.Queue = a.acd
+	a.flowsDB.Features = a.flows.Features()
 
 	dlog := log.With("component", "dialer")
 	a.dialer = &supervisor.Supervisor{
 		Store: a.store, Node: cfg.NodeName, GlobalMultiplier: cfg.DialMultiplier, Logger: dlog,
-		Placer: connectedPlacer{&ariplacer.Placer{Manager: a.ari, Answered: a.runCampaignFlow}},
-		Agents: &supervisor.NoQueues{Logger: dlog},
+		Placer: connectedPlacer{&ariplacer.Placer{Manager: a.ari, RunFlow: a.runCampaignFlow, Agents: staffing{a.acd},
+			Connections: conns}},
+		Agents:   staffing{a.acd},
+		Sessions: &ariplacer.Sessions{Manager: a.ari},
+		Popup:    a.campaignPopup,
 	}
 
 	a.agi = fastagi.New(cfg.AGIAddr, log)
@@ -139,10 +179,35 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 
 	flowsapi.Register(a.http.API(), flowsapi.Deps{Store: a.store, Features: a.flows.Features()})
 	lists := calllistapi.Deps{Store: a.store, Flows: a.flowsDB, Logger: log.With("component", "calllists"),
-		OTP: otpCaller{calls: a.ari, endpoint: cfg.OTPEndpoint, log: log.With("component", "otp")}}
+		AccountLocation: a.store.AccountLocation,
+		OTP:             otpCaller{calls: a.ari, endpoint: cfg.OTPEndpoint, log: log.With("component", "otp")}}
 	calllistapi.Register(a.http.API(), lists)
 	calllistapi.RegisterKairos(a.http.Echo().Group(""), lists)
 	dialerapi.Register(a.http.API(), dialerapi.Deps{Store: a.store, Live: a.dialer, Logger: dlog})
+	a.httpDone = make(chan struct{})
+	agents := agentsapi.Deps{Store: a.store, ACD: a.acd, Logger: acdLog, Done: a.httpDone}
+	if cfg.ManageEndpoints {
+		agents.Provisioner = provision.New(client, provision.Options{Logger: log.With("component", "provision")})
+	}
+	agentsapi.Register(a.http.API(), agents)
+
+	rlog := log.With("component", "reports")
+	if cfg.RecordingsDir != "" {
+		a.recordings = recordings.SpoolSource{Dir: cfg.RecordingsDir}
+	} else {
+		a.recordings = recordings.ARISource{Client: client}
+	}
+	reportsapi.Register(a.http.API(), reportsapi.Deps{Store: a.store, Recordings: a.recordings, Logger: rlog})
+	a.purger = &recordings.Purger{Store: a.store, Source: a.recordings, Logger: rlog}
+	relay, err := a.outboundRelay(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sender := emailreports.SMTPSender{Relay: relay}
+	if cfg.SMTPRelay != "" {
+		sender.User, sender.Password, sender.StartTLS = cfg.SMTPRelayUser, cfg.SMTPRelayPassword, cfg.SMTPRelayStartTLS
+	}
+	a.reports = &emailreports.Scheduler{Store: a.store, Sender: sender, From: cfg.MailSender(), Logger: rlog}
 	if cfg.SMTPAddr != "" {
 		if err = a.startMail(ctx, lists); err != nil {
 			return nil, err
@@ -188,7 +253,12 @@ func (a *App) Run(ctx context.Context) error {
 	// Running campaigns resume (after a restart); their calls wait for the
 	// ARI connection like any other originate.
 	dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	err := a.dialer.Start(dctx)
+	// Agents and queues load before calls arrive; endpoint registration
+	// state is read on every ARI connect (ariConnected).
+	err := a.acd.Start(dctx)
+	if err == nil {
+		err = a.dialer.Start(dctx)
+	}
 	dcancel()
 	if err != nil {
 		return err
@@ -203,6 +273,23 @@ func (a *App) Run(ctx context.Context) error {
 	defer stopAGI()
 	go func() { defer wg.Done(); errc <- a.agi.Serve(agiCtx, a.agiLn) }()
 	go func() { defer wg.Done(); errc <- a.ari.Run(ariCtx) }()
+	// Background jobs: recording retention and daily email reports.
+	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopJobs()
+	var jobs sync.WaitGroup
+	jobs.Add(2)
+	go func() {
+		defer jobs.Done()
+		if err := a.purger.Run(jobsCtx); err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Error("recording purge job stopped", "error", err)
+		}
+	}()
+	go func() {
+		defer jobs.Done()
+		if err := a.reports.Run(jobsCtx); err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Error("email report scheduler stopped", "error", err)
+		}
+	}()
 	if a.mail != nil {
 		wg.Add(1)
 		go func() {
@@ -236,6 +323,9 @@ func (a *App) Run(ctx context.Context) error {
 	a.dialer.Stop()
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
+	// Agents take no new calls; idle persistent agent lines hang up now,
+	// busy ones when their call ends (so Drain does not wait for them).
+	a.acd.Drain()
 	a.log.Info("shutting down: no new calls; waiting for live calls", "live", a.ari.Live(), "timeout", a.cfg.ShutdownTimeout)
 	var dwg sync.WaitGroup
 	dwg.Add(3)
@@ -255,8 +345,20 @@ func (a *App) Run(ctx context.Context) error {
 		a.log.Warn("dialer shutdown", "error", err)
 	}
 	wcancel()
+	stopJobs()
+	jobs.Wait()
+	a.acd.Close()
+	nctx, ncancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := a.notifier.Close(); err != nil {
+		a.log.Warn("CRM/popup webhooks not delivered at shutdown", "error", err)
+	}
+	if err := a.journal.Close(nctx); err != nil {
+		a.log.Error("agent/queue journal not fully written at shutdown", "error", err)
+	}
+	ncancel()
 	stopARI()
 	stopAGI()
+	close(a.httpDone)
 	hctx, hcancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer hcancel()
 	if err := a.http.Shutdown(hctx); err != nil {
@@ -370,21 +472,21 @@ func (a *App) blacklisted(ctx context.Context, accountID int64, cli string) bool
 // runCampaignFlow runs an answered campaign call's flow (ariplacer's
 // Answered hook) with the call-list record's variables. A campaign without
 // a flow just hangs up (the Manager does, after the handler).
-func (a *App) runCampaignFlow(ctx context.Context, c *ari.Call, r dialer.PlaceRequest) (bool, time.Time, error) {
+func (a *App) runCampaignFlow(ctx context.Context, c *ari.Call, r dialer.PlaceRequest, flowID string) (*flows.Journey, error) {
 	camp := r.Campaign
-	if camp.FlowID == "" {
-		return false, time.Time{}, nil
+	if flowID == "" {
+		return nil, nil
 	}
-	id, err := strconv.ParseInt(camp.FlowID, 10, 64)
+	id, err := strconv.ParseInt(flowID, 10, 64)
 	if err != nil || id <= 0 {
-		return false, time.Time{}, fmt.Errorf("campaign %d: flow id %q is not a number", camp.ID, camp.FlowID)
+		return nil, fmt.Errorf("campaign %d: flow id %q is not a number", camp.ID, flowID)
 	}
 	fv, err := a.flowsDB.FlowByID(ctx, id)
 	if err != nil {
-		return false, time.Time{}, fmt.Errorf("campaign %d: flow %d: %w", camp.ID, id, err)
+		return nil, fmt.Errorf("campaign %d: flow %d: %w", camp.ID, id, err)
 	}
 	if fv.AccountID != camp.AccountID {
-		return false, time.Time{}, fmt.Errorf("campaign %d: flow %d belongs to another account", camp.ID, id)
+		return nil, fmt.Errorf("campaign %d: flow %d belongs to another account", camp.ID, id)
 	}
 	vars := make(map[string]string, len(r.Record.Variables)+3)
 	for k, v := range r.Record.Variables {
@@ -393,10 +495,34 @@ func (a *App) runCampaignFlow(ctx context.Context, c *ari.Call, r dialer.PlaceRe
 	vars["$call.cli"] = camp.CallerID
 	vars["$call.dnis"] = r.Number
 	vars["$call.attemptnumber"] = strconv.Itoa(r.Record.Attempt)
-	// The engine does not report $flow.syskey.rescheduledCall back yet, so
-	// reschedules are not requested here.
-	_, err = a.flows.RunOutbound(ctx, c, fv, vars)
-	return false, time.Time{}, err
+	// The journey's syskeys carry $flow.syskey.* reschedule requests back
+	// to the dialer.
+	return a.flows.RunOutbound(ctx, c, fv, vars)
+}
+
+// acdEvents fans the ACD's events out: CRM/popup webhooks, and the
+// dialer's answer → agent timing (abandon rate of predictive campaigns).
+type acdEvents struct {
+	hooks *acdhooks.Notifier
+	conns *ariplacer.Connections
+}
+
+func (e acdEvents) Notify(ev acd.Event) {
+	if ev.Kind == acd.EventAgentConnected {
+		e.conns.Connected(ev.CallID, ev.At)
+	}
+	e.hooks.Notify(ev)
+}
+
+// campaignPopup sends an agent-first campaign's popup events (seed 004)
+// through the account's popup webhooks.
+func (a *App) campaignPopup(p dialer.PopupEvent) {
+	agentID, _ := strconv.ParseInt(p.Agent.AgentID, 10, 64)
+	a.notifier.Notify(acd.Event{
+		Kind: acd.EventKind(p.Kind), AccountID: p.AccountID, CallID: fmt.Sprintf("campaign-%d-record-%d", p.CampaignID, p.RecordID),
+		AgentID: agentID, AgentNumber: p.Agent.Number, Customer: p.Customer, CallFrom: p.Agent.Number, CallTo: p.Customer,
+		Direction: "outbound-dial", At: p.At, Created: p.At, Busy: p.Busy,
+	})
 }
 
 // connectedPlacer holds a dialer call while Asterisk is not connected
@@ -418,4 +544,28 @@ func (c connectedPlacer) Place(ctx context.Context, r dialer.PlaceRequest) (dial
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// ariConnected runs on every ARI connect: the ACD re-subscribes to PJSIP
+// endpoint events (ARI forgets subscriptions with the websocket) and
+// re-reads registration state.
+func (a *App) ariConnected() {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := a.acd.Resubscribe(ctx); err != nil {
+			a.log.Warn("agent registration state not watched", "error", err)
+		}
+	}()
+}
+
+// staffing adapts the ACD's live queue state to the dialer's pacer.
+type staffing struct{ a *acd.ACD }
+
+func (s staffing) Staffing(_ context.Context, accountID int64, queue string) (dialer.Staffing, error) {
+	st, err := s.a.Staffing(accountID, queue)
+	if err != nil {
+		return dialer.Staffing{}, err
+	}
+	return dialer.Staffing{LoggedIn: st.LoggedIn, Free: st.Free, Busy: st.Busy, Waiting: st.Waiting, AvgHandle: st.AvgHandle}, nil
 }

@@ -47,6 +47,9 @@ const (
 	EnvSMTPRelayTLS    = "SWITCHYARD_SMTP_RELAY_STARTTLS"
 	EnvMailFrom        = "SWITCHYARD_MAIL_FROM"
 	EnvOTPEndpoint     = "SWITCHYARD_OTP_ENDPOINT"
+	EnvAgentEndpoint   = "SWITCHYARD_AGENT_ENDPOINT"
+	EnvRecordingsDir   = "SWITCHYARD_RECORDINGS_DIR"
+	EnvManageEndpoints = "SWITCHYARD_MANAGE_AGENT_ENDPOINTS"
 	EnvDialMultiplier  = "SWITCHYARD_DIAL_MULTIPLIER"
 )
 
@@ -150,6 +153,17 @@ type Config struct {
 	// OTPEndpoint is the endpoint template of whitelisting OTP calls:
 	// {number} is replaced by the E.164 number.
 	OTPEndpoint string
+	// AgentEndpoint is the endpoint template that reaches mobile and
+	// landline agents: {number} becomes the agent's number.
+	AgentEndpoint string
+	// ManageEndpoints: Switchyard creates and removes SIP agents' PJSIP
+	// endpoints over ARI dynamic configuration (needs the shipped
+	// sorcery.conf); false: the operator configures them on Asterisk.
+	ManageEndpoints bool
+	// RecordingsDir, when set, is a directory shared with Asterisk's
+	// recording spool (/var/spool/asterisk/recording) that recordings are
+	// read from and purged in; empty: over ARI's stored-recordings API.
+	RecordingsDir string
 	// DialMultiplier is the global dial multiplier of multiplied campaigns
 	// that set none (calls = free agents × multiplier).
 	DialMultiplier float64
@@ -170,6 +184,8 @@ func Default() Config {
 		ARIMaxConns:     DefaultARIMaxConns,
 		NodeName:        defaultNodeName(),
 		OTPEndpoint:     DefaultOTPEndpoint,
+		AgentEndpoint:   DefaultOTPEndpoint,
+		ManageEndpoints: true,
 		DialMultiplier:  DefaultDialMultiplier,
 	}
 }
@@ -353,6 +369,25 @@ var settings = []setting{
 	stringSetting(EnvOTPEndpoint, "otp-endpoint", DefaultOTPEndpoint,
 		"Endpoint template of the OTP calls that verify whitelisted numbers; {number} becomes the E.164 number (e.g. PJSIP/{number}@trunk).",
 		func(c *Config) *string { return &c.OTPEndpoint }),
+	stringSetting(EnvRecordingsDir, "recordings-dir", "(empty)",
+		"Directory shared with Asterisk's recording spool (/var/spool/asterisk/recording) to read and purge recordings from. Empty: over ARI's stored-recordings API (works with a remote Asterisk).",
+		func(c *Config) *string { return &c.RecordingsDir }),
+	stringSetting(EnvAgentEndpoint, "agent-endpoint", DefaultOTPEndpoint,
+		"Endpoint template that rings mobile and landline agents; {number} becomes the agent's number (e.g. PJSIP/{number}@trunk).",
+		func(c *Config) *string { return &c.AgentEndpoint }),
+	{
+		Setting: Setting{Env: EnvManageEndpoints, Flag: "manage-agent-endpoints", Default: "true",
+			Description: "Create and remove softphone/desk-phone agents' PJSIP endpoints on Asterisk over ARI (needs the shipped sorcery.conf). false: configure them on Asterisk yourself."},
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			c.ManageEndpoints = b
+			return nil
+		},
+		get: func(c *Config) string { return strconv.FormatBool(c.ManageEndpoints) },
+	},
 	{
 		Setting: Setting{Env: EnvDialMultiplier, Flag: "dial-multiplier", Default: "1",
 			Description: "Global dial multiplier of multiplied campaigns that set none: calls = free agents × multiplier (greater than 0, at most 50; e.g. 1.5)."},
@@ -536,6 +571,14 @@ func (c *Config) Validate() error {
 	add(validateNodeName(c.NodeName))
 	add(c.validateMail())
 	add(validateOTPEndpoint(c.OTPEndpoint))
+	add(validateEndpointTemplate(EnvAgentEndpoint, c.AgentEndpoint))
+	if c.RecordingsDir != "" {
+		if st, err := os.Stat(c.RecordingsDir); err != nil {
+			add(&SettingError{Env: EnvRecordingsDir, Err: err})
+		} else if !st.IsDir() {
+			add(settingErr(EnvRecordingsDir, "%q is not a directory", truncate(c.RecordingsDir, 80)))
+		}
+	}
 	if math.IsNaN(c.DialMultiplier) || c.DialMultiplier <= 0 || c.DialMultiplier > maxDialMultiplier {
 		add(settingErr(EnvDialMultiplier, "%v must be greater than 0 and at most %d", c.DialMultiplier, maxDialMultiplier))
 	}
@@ -634,6 +677,9 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("smtp_relay_starttls", c.SMTPRelayStartTLS),
 		slog.String("mail_from", c.MailFrom),
 		slog.String("otp_endpoint", c.OTPEndpoint),
+		slog.String("agent_endpoint", c.AgentEndpoint),
+		slog.String("recordings_dir", c.RecordingsDir),
+		slog.Bool("manage_agent_endpoints", c.ManageEndpoints),
 		slog.Float64("dial_multiplier", c.DialMultiplier),
 	)
 }
@@ -917,6 +963,9 @@ func (c *Config) MailSender() string {
 	if c.MailFrom != "" {
 		return c.MailFrom
 	}
+	if c.MailDomain == "" {
+		return "noreply@localhost"
+	}
 	return "noreply@" + c.MailDomain
 }
 
@@ -943,20 +992,27 @@ var otpPlaceholderRE = regexp.MustCompile(`\{[^}]*\}`)
 
 var otpEndpointRE = regexp.MustCompile(`^[A-Za-z0-9_]+/[^\s,]+$`)
 
-func validateOTPEndpoint(v string) error {
+func validateOTPEndpoint(v string) error { return validateEndpointTemplate(EnvOTPEndpoint, v) }
+
+// validateEndpointTemplate checks a Technology/resource template whose
+// only placeholder is {number} (OTP calls, external-number agents).
+func validateEndpointTemplate(env, v string) error {
 	if v == "" {
-		return settingErr(EnvOTPEndpoint, "is empty; want e.g. %s", DefaultOTPEndpoint)
+		return settingErr(env, "is empty; want e.g. %s", DefaultOTPEndpoint)
 	}
 	if !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return !unicode.IsPrint(r) }) || !otpEndpointRE.MatchString(v) {
-		return settingErr(EnvOTPEndpoint, "%q is not an endpoint template Technology/resource without spaces or commas (e.g. %s)", truncate(v, 80), DefaultOTPEndpoint)
+		return settingErr(env, "%q is not an endpoint template Technology/resource without spaces or commas (e.g. %s)", truncate(v, 80), DefaultOTPEndpoint)
 	}
 	for _, p := range otpPlaceholderRE.FindAllString(v, -1) {
 		if p != "{number}" {
-			return settingErr(EnvOTPEndpoint, "%q has the unknown placeholder %s; only {number} is replaced", truncate(v, 80), p)
+			return settingErr(env, "%q has the unknown placeholder %s; only {number} is replaced", truncate(v, 80), p)
 		}
 	}
 	if strings.Count(v, "{") != strings.Count(v, "}") || strings.Count(v, "{") != strings.Count(v, "{number}") {
-		return settingErr(EnvOTPEndpoint, "%q has an unbalanced brace; only {number} is replaced", truncate(v, 80))
+		return settingErr(env, "%q has an unbalanced brace; only {number} is replaced", truncate(v, 80))
+	}
+	if strings.Contains(v, "%") {
+		return settingErr(env, "%q contains %%; use {number} for the number", truncate(v, 80))
 	}
 	return nil
 }

@@ -275,6 +275,13 @@ func TestConfigSettings(t *testing.T) {
 			valErr: []string{EnvSMTPRelayUser}},
 		{name: "smtp relay password without user", env: map[string]string{EnvSMTPRelay: "smtp.example.com:587", EnvSMTPRelayPWFile: secretFile},
 			valErr: []string{EnvSMTPRelayPWFile}},
+		{name: "agent endpoint", env: map[string]string{EnvAgentEndpoint: "PJSIP/{number}@carrier"},
+			check: func(t *testing.T, c Config) { eq(t, c.AgentEndpoint, "PJSIP/{number}@carrier") }},
+		{name: "agent endpoint bad placeholder", env: map[string]string{EnvAgentEndpoint: "PJSIP/{num}@carrier"}, valErr: []string{EnvAgentEndpoint}},
+		{name: "agent endpoint printf", env: map[string]string{EnvAgentEndpoint: "PJSIP/%s@carrier"}, valErr: []string{EnvAgentEndpoint}},
+		{name: "manage endpoints off", env: map[string]string{EnvManageEndpoints: "false"},
+			check: func(t *testing.T, c Config) { eq(t, c.ManageEndpoints, false) }},
+		{name: "manage endpoints bad", env: map[string]string{EnvManageEndpoints: "sometimes"}, loadErr: []string{EnvManageEndpoints}},
 		{name: "smtp relay starttls bad", env: map[string]string{EnvSMTPRelayTLS: "maybe"}, loadErr: []string{EnvSMTPRelayTLS}},
 		{name: "smtp relay url", env: map[string]string{EnvSMTPRelay: "smtp://smtp.example.com:25"}, valErr: []string{EnvSMTPRelay}},
 		// SWITCHYARD_MAIL_FROM

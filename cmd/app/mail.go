@@ -241,13 +241,9 @@ func (a *App) startMail(ctx context.Context, deps calllistapi.Deps) error {
 		return err
 	}
 	var lc net.ListenConfig
-	relay := a.cfg.SMTPRelay
-	if relay == "" {
-		a.logRelay = newLogRelay(a.log.With("component", "mail-log"))
-		if a.logRelayLn, err = lc.Listen(ctx, "tcp", "127.0.0.1:0"); err != nil {
-			return fmt.Errorf("email upload: listen for the log relay: %w", err)
-		}
-		relay = a.logRelayLn.Addr().String()
+	relay, err := a.outboundRelay(ctx)
+	if err != nil {
+		return err
 	}
 	a.mailCfg = mailConfig(a.cfg, secret, relay)
 	if a.mail, err = calllistapi.NewMailServer(deps, a.mailCfg); err != nil {
@@ -263,17 +259,35 @@ func (a *App) startMail(ctx context.Context, deps calllistapi.Deps) error {
 // until ctx ends), then the log relay, which may still be handed their
 // responses.
 func (a *App) stopMail(ctx context.Context) {
-	if a.mail == nil {
-		return
+	if a.mail != nil {
+		if err := a.mail.Shutdown(ctx); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+			a.log.Warn("email upload shutdown", "error", err)
+		}
+		_ = a.mailLn.Close() // in case Serve had not registered it yet
 	}
-	if err := a.mail.Shutdown(ctx); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
-		a.log.Warn("email upload shutdown", "error", err)
-	}
-	_ = a.mailLn.Close() // in case Serve had not registered it yet
 	if a.logRelay != nil {
 		if err := a.logRelay.Shutdown(ctx); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
 			a.log.Warn("mail log relay shutdown", "error", err)
 		}
 		_ = a.logRelayLn.Close()
 	}
+}
+
+// outboundRelay is host:port of the relay for outgoing mail (upload
+// responses, status mails, daily email reports): SWITCHYARD_SMTP_RELAY, or
+// the in-process log relay, started on first use, which logs each message
+// instead of sending it.
+func (a *App) outboundRelay(ctx context.Context) (string, error) {
+	if a.cfg.SMTPRelay != "" {
+		return a.cfg.SMTPRelay, nil
+	}
+	if a.logRelay == nil {
+		var lc net.ListenConfig
+		ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", fmt.Errorf("mail: listen for the log relay: %w", err)
+		}
+		a.logRelay, a.logRelayLn = newLogRelay(a.log.With("component", "mail-log")), ln
+	}
+	return a.logRelayLn.Addr().String(), nil
 }

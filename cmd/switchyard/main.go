@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -36,6 +37,10 @@ Usage:
   switchyard [flags] [serve]             run the service (default)
   switchyard [flags] migrate             apply database migrations and exit
   switchyard [flags] account create NAME create an account; prints its id and API key
+  switchyard [flags] account timezone ACCOUNT_ID ZONE
+                                         set an account's IANA time zone (reports, start times)
+  switchyard [flags] account reports ACCOUNT_ID enable|disable REPORT
+                                         switch a catalogue report (calls, queues, agents, campaigns)
   switchyard [flags] upload --flow ID [--format csv|zip|ads] [--url URL] [--api-key-file FILE] FILE
                                          upload a call list (.csv, .txt or .zip) to a running server;
                                          the API key comes from SWITCHYARD_API_KEY or --api-key-file
@@ -145,10 +150,26 @@ func last(ids []string) string {
 	return ids[len(ids)-1]
 }
 
+const accountUsage = `usage:
+  switchyard account create NAME
+  switchyard account timezone ACCOUNT_ID ZONE            (IANA zone, e.g. Europe/Berlin)
+  switchyard account reports ACCOUNT_ID enable|disable REPORT   (calls, queues, agents, campaigns)`
+
 func accountCmd(cfg app.Config, args []string, stdout, stderr io.Writer) int {
-	if len(args) != 2 || args[0] != "create" {
-		fmt.Fprintln(stderr, "usage: switchyard account create NAME")
+	ok := len(args) > 0 && (args[0] == "create" && len(args) == 2 || args[0] == "timezone" && len(args) == 3 ||
+		args[0] == "reports" && len(args) == 4 && (args[2] == "enable" || args[2] == "disable"))
+	if !ok {
+		fmt.Fprintln(stderr, accountUsage)
 		return 2
+	}
+	var id int64
+	if args[0] != "create" {
+		n, err := strconv.ParseInt(args[1], 10, 64)
+		if err != nil || n <= 0 {
+			fmt.Fprintf(stderr, "switchyard account %s: account id %q is not a positive number\n", args[0], args[1])
+			return 2
+		}
+		id = n
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -161,6 +182,22 @@ func accountCmd(cfg app.Config, args []string, stdout, stderr io.Writer) int {
 	if err := s.Migrate(ctx); err != nil {
 		fmt.Fprintln(stderr, "switchyard account:", err)
 		return 1
+	}
+	switch args[0] {
+	case "timezone":
+		if err := s.SetAccountTimezone(ctx, id, args[2]); err != nil {
+			fmt.Fprintln(stderr, "switchyard account timezone:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "account %d: time zone %s\n", id, args[2])
+		return 0
+	case "reports":
+		if err := s.SetReportEnabled(ctx, id, args[3], args[2] == "enable"); err != nil {
+			fmt.Fprintln(stderr, "switchyard account reports:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "account %d: %s report %sd\n", id, args[3], args[2])
+		return 0
 	}
 	acc, err := s.CreateAccount(ctx, args[1])
 	if err != nil {

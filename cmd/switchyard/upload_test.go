@@ -262,3 +262,32 @@ func TestMailAddressCmd(t *testing.T) {
 		t.Errorf("bad account: %d", r.code)
 	}
 }
+
+func TestAccountCmd(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{app.EnvDataDir: dir}
+	r := runCLI(t, env, "account", "create", "acme")
+	if r.code != 0 || !strings.Contains(r.stdout, "account_id=1") || !strings.Contains(r.stdout, "api_key=") {
+		t.Fatalf("create: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"account", "timezone", "1", "Europe/Berlin"}, 0, "time zone Europe/Berlin"},
+		{[]string{"account", "timezone", "1", "Mars/Olympus"}, 1, "Mars/Olympus"},
+		{[]string{"account", "timezone", "99", "UTC"}, 1, "not found"},
+		{[]string{"account", "timezone", "x", "UTC"}, 2, "not a positive number"},
+		{[]string{"account", "reports", "1", "enable", "queues"}, 0, "queues report enabled"},
+		{[]string{"account", "reports", "1", "disable", "calls"}, 0, "calls report disabled"},
+		{[]string{"account", "reports", "1", "enable", "nope"}, 1, "nope"},
+		{[]string{"account", "reports", "1", "toggle", "calls"}, 2, "usage"},
+		{[]string{"account", "delete", "1"}, 2, "usage"},
+	} {
+		r := runCLI(t, env, tc.args...)
+		if r.code != tc.code || !strings.Contains(r.stdout+r.stderr, tc.out) {
+			t.Errorf("%v: exit %d (want %d), %q %q", tc.args, r.code, tc.code, r.stdout, r.stderr)
+		}
+	}
+}
