@@ -349,7 +349,7 @@ func (h *handler) adsDetailed(c echo.Context, acct int64) error {
 	}
 	// Streamed as a JSON array: the report has every record.
 	resp := c.Response()
-	resp.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSONCharsetUTF8)
+	resp.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 	bw := NewCSVWriter(resp) // reused as a pooled, flushing byte buffer
 	bw.Flushed = resp.Flush
 	first := true
