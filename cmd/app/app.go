@@ -144,7 +144,16 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	}
 	conns := &ariplacer.Connections{}
 	a.acd = acd.New(acd.Options{Manager: a.ari, Config: acdCfg, Journal: a.journal, Notifier: acdEvents{a.notifier, conns},
-		Trunk: strings.ReplaceAll(cfg.AgentEndpoint, "{number}", "%s"), Logger: acdLog})
+		Trunk: strings.ReplaceAll(cfg.AgentEndpoint, "{number}", "%s"), Logger: acdLog,
+		// An agent freed up: campaigns paced by that queue dial now, not at
+		// their next pacing tick.
+		OnAgentFree: func(acct int64, qs []string) {
+			if d := a.dialer; d != nil {
+				for _, q := range qs {
+					d.Wake(acct, q)
+				}
+			}
+		}})
 	a.flows.Queue = a.acd
 	a.flowsDB.Features = a.flows.Features()
 
@@ -154,6 +163,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		Placer: connectedPlacer{&ariplacer.Placer{Manager: a.ari, RunFlow: a.runCampaignFlow, Agents: staffing{a.acd},
 			Connections: conns}},
 		Agents:   staffing{a.acd},
+		Reserver: a.acd,
 		Sessions: &ariplacer.Sessions{Manager: a.ari},
 		Popup:    a.campaignPopup,
 	}

@@ -3,6 +3,7 @@ package acd
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -44,6 +45,9 @@ type offer struct {
 	talk     time.Duration
 	ended    bool
 	disposed bool
+	// reserved: an agent-first campaign's reservation (Reserve), not a
+	// queue call: no waiter, no queue statistics, no AgentCall record.
+	reserved bool
 	// conv is closed when the agent's side ended (persistent session
 	// gone) so the customer's goroutine stops waiting.
 	conv chan struct{}
@@ -339,6 +343,12 @@ func (a *ACD) endCallLocked(ag *agent, o *offer, agentGone bool) {
 		a.finishWrapLocked(ag, o.rec.Disposition)
 		return
 	}
+	a.startWrapLocked(ag)
+}
+
+// startWrapLocked puts the agent into wrap-up for its WrapUp time
+// (finishWrapLocked ends it early).
+func (a *ACD) startWrapLocked(ag *agent) {
 	a.setStateLocked(ag, StateWrapUp, "")
 	ag.wrapSeq++
 	seq, k := ag.wrapSeq, key{ag.cfg.AccountID, ag.cfg.ID}
@@ -368,14 +378,16 @@ func (a *ACD) finishWrapLocked(ag *agent, disposition string) {
 		o.rec.Disposition = disposition
 	}
 	o.rec.WrapUpEnd = now
-	handle := o.talk + now.Sub(o.rec.EndedAt)
-	ag.handleSum += handle
-	ag.handleN++
-	ag.callSum += o.talk
-	ag.callN++
-	o.q.addHandle(handle)
-	rec := o.rec
-	a.journal(func(j Journal) { j.AgentCall(rec) })
+	if !o.reserved {
+		handle := o.talk + now.Sub(o.rec.EndedAt)
+		ag.handleSum += handle
+		ag.handleN++
+		ag.callSum += o.talk
+		ag.callN++
+		o.q.addHandle(handle)
+		rec := o.rec
+		a.journal(func(j Journal) { j.AgentCall(rec) })
+	}
 	ag.cur = nil
 	ag.idleSince = now
 	if ag.state == StateLoggedOut {
@@ -418,12 +430,21 @@ func (a *ACD) freeLocked(ag *agent) bool {
 	return true
 }
 
-// kickAgentLocked wakes the next caller of every queue the agent serves.
+// kickAgentLocked wakes the next caller of every queue the agent serves
+// and, when the agent is free, tells Options.OnAgentFree (every path that
+// makes an agent free ends here).
 func (a *ACD) kickAgentLocked(ag *agent) {
+	var names []string
 	for _, q := range a.queues {
 		if q.cfg.AccountID == ag.cfg.AccountID && q.has(ag.cfg.ID) {
+			names = append(names, q.cfg.Name)
 			a.kickQueueLocked(q)
 		}
+	}
+	slices.Sort(names)
+	if fn := a.o.OnAgentFree; fn != nil && len(names) > 0 && a.freeLocked(ag) {
+		acct := ag.cfg.AccountID
+		a.after(func() { fn(acct, names) })
 	}
 }
 

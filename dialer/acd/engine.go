@@ -41,6 +41,16 @@ type Options struct {
 	// SessionLogin bounds how long Login waits for a persistent agent's
 	// line to answer (default 45s).
 	SessionLogin time.Duration
+	// OnAgentFree, if set, is called whenever an agent becomes free to
+	// take a call (available after login, unpause, the end of a call or
+	// of its wrap-up, a campaign reservation's release, or its SIP
+	// endpoint coming online) with the names of the queues the agent is a
+	// member of (in the queues' order of no importance; never empty). It
+	// runs on the ACD's background goroutine, in order with the journal
+	// and the notifier, never under the ACD's lock: it must not block for
+	// long (wire it to supervisor.Supervisor.Wake). A queue caller may
+	// have taken the agent by the time it runs.
+	OnAgentFree func(accountID int64, queues []string)
 }
 
 type key struct{ acct, id int64 }
@@ -317,6 +327,15 @@ func (a *ACD) journal(fn func(j Journal)) {
 	}
 	j := a.o.Journal
 	a.after(func() { fn(j) })
+}
+
+// journalRecording reports a recording to a Journal that indexes them.
+func (a *ACD) journalRecording(r Recording) {
+	rj, ok := a.o.Journal.(RecordingJournal)
+	if !ok {
+		return
+	}
+	a.after(func() { rj.Recording(r) })
 }
 
 func (a *ACD) notify(ev Event) {

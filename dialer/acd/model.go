@@ -427,6 +427,40 @@ type Journal interface {
 	AgentEvent(AgentEvent)
 }
 
+// Recording kinds (the store's recording kinds for ACD recordings).
+const (
+	RecordingKindQueue = "queue" // record_queue_… (Queue.Record)
+	RecordingKindAgent = "agent" // record_agent_… (Agent.Record)
+)
+
+// Recording is one queue or agent recording the ACD made, reported after
+// it ended (recordings index of the reports, issue 7). The file is
+// Asterisk's stored recording Name with extension Format.
+type Recording struct {
+	AccountID int64
+	AttemptID string // the customer's attempt ("" if the call is unrecorded)
+	CallID    string // the customer's channel ID (as in AgentCall/QueueCall)
+	Kind      string // RecordingKindQueue or RecordingKindAgent
+	Name      string // seed 001 name without extension
+	Format    string // "gsm"
+	AgentID   int64
+	QueueID   int64
+	StartedAt time.Time
+	// Duration is from the start of the recording until the ACD stopped
+	// it (the conversation's end); the ACD does not wait for Asterisk's
+	// RecordingFinished event, so this is wall-clock time, not the
+	// file's exact length.
+	Duration time.Duration
+}
+
+// RecordingJournal is optionally implemented by a Journal: the ACD then
+// reports every queue / agent recording it made once it is stopped (a
+// Journal without it still works; recordings are then only named in
+// AgentCall.Recording and QueueCall.Recording).
+type RecordingJournal interface {
+	Recording(Recording)
+}
+
 // Config loads the ACD's configuration at start (the store adapter).
 type Config interface {
 	Agents(ctx context.Context) ([]Agent, error)

@@ -195,9 +195,35 @@ type stay struct {
 	q       Queue
 	bridge  *ari.Bridge // waiting bridge (nil until the caller must wait or ring)
 	moh     bool
-	queued  time.Time // Enqueue entry (real clock)
-	records []string  // live recordings to stop when the customer leaves
-	playing string    // announcement playback in progress
+	queued  time.Time   // Enqueue entry (real clock)
+	records []Recording // live recordings to stop when the customer leaves
+	playing string      // announcement playback in progress
+}
+
+// recordFormat is the format of queue and agent recordings (seed 001's
+// examples are .gsm).
+const recordFormat = "gsm"
+
+// recording describes a queue or agent recording just started.
+func (s *stay) recording(kind, name string, agentID int64, start time.Time) Recording {
+	return Recording{
+		AccountID: s.q.AccountID, AttemptID: s.call.AttemptID, CallID: s.call.ID, Kind: kind, Name: name,
+		Format: recordFormat, AgentID: agentID, QueueID: s.q.ID, StartedAt: start,
+	}
+}
+
+// stopRecordings stops the recordings in progress and reports each to
+// the journal (RecordingJournal). A recording that already ended (its
+// bridge went away) is reported too: its file was stored.
+func (s *stay) stopRecordings(ctx context.Context) {
+	for _, r := range s.records {
+		if err := s.call.Client().StopRecording(ctx, r.Name); err != nil && !errors.Is(err, ari.ErrNotFound) {
+			s.a.log.Debug("stop recording", "recording", r.Name, "error", err)
+		}
+		r.Duration = max(s.a.o.Now().Sub(r.StartedAt), 0)
+		s.a.journalRecording(r)
+	}
+	s.records = nil
 }
 
 // stopAnnouncement stops an announcement still playing (before the caller
@@ -241,9 +267,7 @@ func (s *stay) close(ctx context.Context) {
 	} else if s.playing != "" {
 		s.call.ForgetPlay(s.playing)
 	}
-	for _, r := range s.records {
-		_ = s.call.Client().StopRecording(wctx, r)
-	}
+	s.stopRecordings(wctx)
 	if s.bridge == nil {
 		return
 	}
@@ -708,10 +732,7 @@ func (a *ACD) connectPersistent(ctx context.Context, st *stay, o *offer) (*offer
 			}
 		}
 	} else {
-		for _, r := range st.records {
-			_ = client.StopRecording(context.WithoutCancel(ctx), r)
-		}
-		st.records = nil
+		st.stopRecordings(context.WithoutCancel(ctx))
 	}
 	a.mu.Lock()
 	a.endCallLocked(o.ag, o, agentGone)
@@ -747,22 +768,22 @@ func (a *ACD) bridged(ctx context.Context, st *stay, o *offer, bridgeID string) 
 	client := st.call.Client()
 	if st.q.Record {
 		name := QueueRecordingName(acct, o.req.flowID, o.req.cli, o.req.dnis, st.q.ID, start)
-		if _, err := client.RecordBridge(ctx, bridgeID, ari.RecordRequest{Name: name, Format: "gsm", IfExists: "overwrite"}); err != nil {
+		if _, err := client.RecordBridge(ctx, bridgeID, ari.RecordRequest{Name: name, Format: recordFormat, IfExists: "overwrite"}); err != nil {
 			a.log.Warn("queue recording failed", "queue", st.q.Name, "error", err)
 		} else {
 			o.queueRec = name
-			st.records = append(st.records, name)
+			st.records = append(st.records, st.recording(RecordingKindQueue, name, agentID, start))
 		}
 	}
 	if rec {
 		name := AgentRecordingName(acct, agentID, o.req.cli, o.req.dnis, o.widgetID, start)
-		if _, err := client.RecordBridge(ctx, bridgeID, ari.RecordRequest{Name: name, Format: "gsm", IfExists: "overwrite"}); err != nil {
+		if _, err := client.RecordBridge(ctx, bridgeID, ari.RecordRequest{Name: name, Format: recordFormat, IfExists: "overwrite"}); err != nil {
 			a.log.Warn("agent recording failed", "agent", agentID, "error", err)
 		} else {
 			a.mu.Lock()
 			o.rec.Recording = name
 			a.mu.Unlock()
-			st.records = append(st.records, name)
+			st.records = append(st.records, st.recording(RecordingKindAgent, name, agentID, start))
 		}
 	}
 }

@@ -179,7 +179,7 @@ func (s *Supervisor) Wake(accountID int64, queue string) {
 	var rs []*dialer.Runner
 	for _, r := range s.runs {
 		c := &r.runner.Campaign
-		if r.accountID == accountID && c.Queue == queue && dialer.AgentPaced(c) {
+		if r.accountID == accountID && c.Queue == queue && (dialer.AgentPaced(c) || c.Mode == dialer.ModeAgentFirst) {
 			rs = append(rs, r.runner)
 		}
 	}

@@ -21,6 +21,13 @@ type Writer interface {
 	InsertAgentEvents(ctx context.Context, rows []store.AgentEvent) error
 }
 
+// RecordingWriter indexes recordings (*store.Store implements it). A
+// Writer that also implements it gets the ACD's queue and agent
+// recordings (acd.RecordingJournal); otherwise they are dropped.
+type RecordingWriter interface {
+	AddRecording(ctx context.Context, r store.Recording) (store.Recording, error)
+}
+
 // JournalOptions tunes a Journal; zero fields take the defaults.
 type JournalOptions struct {
 	Logger *slog.Logger
@@ -51,6 +58,7 @@ type Journal struct {
 	calls    []store.AgentCall
 	qcalls   []store.QueueCall
 	events   []store.AgentEvent
+	recs     []store.Recording
 	closed   bool
 	closeCtx context.Context
 
@@ -63,7 +71,10 @@ type Journal struct {
 	inflight         atomic.Int64 // taken from the buffer by the writer, not yet written or dropped
 }
 
-var _ acd.Journal = (*Journal)(nil)
+var (
+	_ acd.Journal          = (*Journal)(nil)
+	_ acd.RecordingJournal = (*Journal)(nil)
+)
 
 // NewJournal starts the background writer; Close stops it.
 func NewJournal(w Writer, o JournalOptions) *Journal {
@@ -117,6 +128,22 @@ func (j *Journal) AgentEvent(e acd.AgentEvent) {
 	j.add(func() int { j.events = append(j.events, r); return len(j.events) })
 }
 
+// Recording queues the index row of a queue or agent recording
+// (store.AddRecording: one row per recording, attached to the customer's
+// attempt). A recording of a call without an attempt record cannot be
+// indexed and is dropped.
+func (j *Journal) Recording(r acd.Recording) {
+	_, ok := j.w.(RecordingWriter)
+	if !ok || r.AttemptID == "" {
+		j.dropped.Add(1)
+		j.log.Debug("recording not indexed (no attempt record or no recording writer)", "recording", r.Name, "attempt", r.AttemptID, "writer", ok)
+		return
+	}
+	row := store.Recording{AccountID: r.AccountID, AttemptID: r.AttemptID, Kind: r.Kind, Name: r.Name, Format: r.Format,
+		FileName: r.Name + "." + r.Format, StartedAt: r.StartedAt, DurationMS: r.Duration.Milliseconds()}
+	j.add(func() int { j.recs = append(j.recs, row); return len(j.recs) })
+}
+
 func (j *Journal) add(push func() int) {
 	j.mu.Lock()
 	if j.closed {
@@ -145,7 +172,7 @@ type JournalStats struct {
 // Stats reports the journal's counters.
 func (j *Journal) Stats() JournalStats {
 	j.mu.Lock()
-	p := len(j.calls) + len(j.qcalls) + len(j.events) + int(j.inflight.Load())
+	p := len(j.calls) + len(j.qcalls) + len(j.events) + len(j.recs) + int(j.inflight.Load())
 	j.mu.Unlock()
 	return JournalStats{Pending: p, Written: j.written.Load(), Dropped: j.dropped.Load()}
 }
@@ -230,9 +257,9 @@ func (j *Journal) drain() error {
 // rows go back to the front of the buffer and the error is returned.
 func (j *Journal) flush(ctx context.Context) error {
 	j.mu.Lock()
-	calls, qcalls, events := j.calls, j.qcalls, j.events
-	j.calls, j.qcalls, j.events = nil, nil, nil
-	j.inflight.Store(int64(len(calls) + len(qcalls) + len(events)))
+	calls, qcalls, events, recs := j.calls, j.qcalls, j.events, j.recs
+	j.calls, j.qcalls, j.events, j.recs = nil, nil, nil, nil
+	j.inflight.Store(int64(len(calls) + len(qcalls) + len(events) + len(recs)))
 	j.mu.Unlock()
 
 	var errs []error
@@ -242,16 +269,44 @@ func (j *Journal) flush(ctx context.Context) error {
 	errs = append(errs, err)
 	re, err := writeAll(ctx, j, "agent event", events, j.w.InsertAgentEvents)
 	errs = append(errs, err)
+	rr, err := j.writeRecordings(ctx, recs)
+	errs = append(errs, err)
 
 	j.mu.Lock()
-	if len(rc)+len(rq)+len(re) > 0 {
+	if len(rc)+len(rq)+len(re)+len(rr) > 0 {
 		j.calls = append(rc, j.calls...)
 		j.qcalls = append(rq, j.qcalls...)
 		j.events = append(re, j.events...)
+		j.recs = append(rr, j.recs...)
 	}
 	j.inflight.Store(0)
 	j.mu.Unlock()
 	return errors.Join(errs...)
+}
+
+// writeRecordings indexes recordings one by one (the store adds one row
+// per call; a batch is the rows buffered since the last flush). It
+// returns the rows left unwritten by a transient failure (and that
+// failure); rows refused for good are logged and dropped.
+func (j *Journal) writeRecordings(ctx context.Context, rows []store.Recording) ([]store.Recording, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	rw := j.w.(RecordingWriter) // Recording only buffers rows when it is one
+	for i, r := range rows {
+		_, err := rw.AddRecording(ctx, r)
+		switch {
+		case err == nil:
+			j.written.Add(1)
+		case permanent(err):
+			j.dropped.Add(1)
+			j.log.Error("recording index row refused by the store; dropped", "row", fmt.Sprintf("%+v", r), "err", err)
+		default:
+			return rows[i:], err
+		}
+		j.inflight.Add(-1)
+	}
+	return nil, nil
 }
 
 // permanent reports a store refusal that retrying cannot fix.
