@@ -3,6 +3,7 @@ package ari
 import (
 	"context"
 	"net/http"
+	"net/url"
 )
 
 // ConfigTuple is one attribute of a sorcery object in ARI's dynamic
@@ -47,4 +48,22 @@ func (c *Client) PutObject(ctx context.Context, class, objectType, id string, fi
 // 403 (ErrUnauthorized).
 func (c *Client) DeleteObject(ctx context.Context, class, objectType, id string) error {
 	return c.do(ctx, http.MethodDelete, configPath(class, objectType, id), nil, nil, nil)
+}
+
+// Snoop creates a snoop channel with id snoopID on channel channelID
+// (spy: "in", "out", "both" or "none"; whisper likewise), entering this
+// client's application with appArgs. Recording the snoop channel records
+// the call without bridging it.
+func (c *Client) Snoop(ctx context.Context, channelID, snoopID, spy, whisper, appArgs string) error {
+	q := url.Values{"app": {c.App()}, "snoopId": {snoopID}}
+	if spy != "" {
+		q.Set("spy", spy)
+	}
+	if whisper != "" {
+		q.Set("whisper", whisper)
+	}
+	if appArgs != "" {
+		q.Set("appArgs", appArgs)
+	}
+	return c.do(ctx, http.MethodPost, "/channels/"+esc(channelID)+"/snoop", q, nil, nil)
 }

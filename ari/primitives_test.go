@@ -120,6 +120,20 @@ func TestHangupWithCause(t *testing.T) {
 				t.Errorf("end = %+v, want cause %d by us", end, tc.cause)
 			}
 		})
+		// The handler returns right after asking for the hangup (as the
+		// flow's hangup widget does): the manager must not hang up again
+		// and replace the cause with 16.
+		t.Run(tc.reason+"/no wait", func(t *testing.T) {
+			end, err := runHandler(t, m, rec, "answer-silent", func(ctx context.Context, c *ari.Call) error {
+				return c.Hangup(ctx, tc.reason)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if end.HangupCause != tc.cause || end.RemoteHangup {
+				t.Errorf("end = %+v, want cause %d by us", end, tc.cause)
+			}
+		})
 	}
 }
 

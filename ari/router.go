@@ -107,7 +107,9 @@ func (r *Router) Dispatch(ev ariv6.Event) bool {
 	for _, fn := range ls {
 		fn(ev)
 	}
-	if len(delivered) == 0 && len(ls) == 0 && r.Unrouted != nil {
+	// A StasisStart nobody routes is a new call: it goes to Unrouted even
+	// when listeners watch StasisStart (they only observe).
+	if len(delivered) == 0 && r.Unrouted != nil && (len(ls) == 0 || ev.GetType() == "StasisStart") {
 		r.Unrouted(ev)
 	}
 	return len(delivered) > 0

@@ -228,3 +228,17 @@ func TestEscPathSegment(t *testing.T) {
 		}
 	}
 }
+
+// TestStasisStartListenerKeepsUnrouted: a listener on StasisStart only
+// observes; a new call still reaches Unrouted (the manager's Route).
+func TestStasisStartListenerKeepsUnrouted(t *testing.T) {
+	r := NewRouter()
+	var seen, unrouted int
+	r.Listen("StasisStart", func(ariv6.Event) { seen++ })
+	r.Unrouted = func(ariv6.Event) { unrouted++ }
+	ev := &ariv6.StasisStart{EventData: ariv6.EventData{Type: "StasisStart"}, Channel: ariv6.ChannelData{ID: "new-call"}}
+	r.Dispatch(ev)
+	if seen != 1 || unrouted != 1 {
+		t.Errorf("listener saw %d, unrouted %d; want 1 and 1", seen, unrouted)
+	}
+}

@@ -23,8 +23,10 @@
 //
 //	answer           -; 0 ok, 1 failed
 //	play             media (list), barge_in; 0 played, 1 failed (missing media, unset variable, no TTS)
-//	record           beep, max_duration, max_silence, terminator (none|any|*|#), format, variable; 0, 1
-//	play_and_record  prompt (required) + record's; 0, 1
+//	record           beep, max_duration, max_silence, terminator (none|any|*|#), format (gsm|wav|ulaw|
+//	                 alaw|sln, default gsm), variable; 0, 1
+//	play_and_record  prompt (required), name (the moduleName in the file name; default the node id)
+//	                 + record's; 0, 1
 //	gather           prompt, min_digits, max_digits, terminator, timeout, inter_digit_timeout,
 //	                 overall_timeout, retries, no_input_prompt, invalid_prompt, pattern (regex), variable;
 //	                 0 valid input, 1 no valid input after the retries
@@ -67,6 +69,25 @@
 // (the ari.Manager Route for "inbound" DID calls and "flow" FastAGI
 // entries) and Engine.AGIHandler (register on "flow/"). The call status is
 // IVR_STARTED while the flow runs and IVR_FINISHED once it reaches its end
-// (a transfer's IN_* status wins). The journey (Journey) is saved through
+// (a transfer's IN_* or a queue's QUEUE_* status wins). The journey (Journey) is saved through
 // JourneySaver for the call's attempt.
+//
+// # Recordings
+//
+// Names follow seed 001 (extension = format, gsm by default):
+// record_<acct>_<flow>_<cli>_<dnis>_<start ms> (record widget),
+// _play_and_record_<acct>_<flow>_<cli>_<dnis>_<moduleName>_<start ms>
+// (play_and_record) and call_<acct>_<flow>_<cli>_<dnis>_<start ms> (the
+// whole call, flow setting "record_call": a snoop channel on the call,
+// recorded while the widgets play and gather; CallRecorder, SnoopRecorder).
+// Names are unique: a name already used on the call moves on by 1 ms, and
+// Asterisk refuses an existing one (ifExists=fail, 409) so it is retried at
+// +1 ms. $call.ivr_recording.recordingUri, $call.play_and_record.recordingUri,
+// $call.flow.recordingUri and $call.recordingUri (the whole call's when
+// recorded, else the last widget recording) are "recording:<name>".
+//
+// At the end of the journey (after it is saved, never on the audio path)
+// the finished recordings go to Engine.Recordings and the report fields
+// (the last queue widget's queue, the flow variables sms_number and email)
+// to Engine.Reports; errors are logged and never fail the call.
 package flows

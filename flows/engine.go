@@ -89,6 +89,15 @@ type Engine struct {
 	Journeys JourneySaver
 	TTS      TTS
 	Queue    QueueRunner
+	// Recordings indexes the call's finished recordings (record,
+	// play_and_record, the whole call) at the end of the journey.
+	Recordings RecordingSaver
+	// Reports writes the attempt's report fields (queue, SMS number,
+	// email) at the end of the journey.
+	Reports ReportFieldsSaver
+	// CallRecorder records whole calls of flows with the record_call
+	// setting (SnoopRecorder).
+	CallRecorder CallRecorder
 	// Policy gives an account's outbound HTTP policy (default: HTTPS
 	// only, no loopback/private/link-local targets).
 	Policy func(ctx context.Context, accountID int64) NetPolicy
@@ -137,6 +146,15 @@ type Journey struct {
 	// dialer reads rescheduledCall, reschedule_agent_call,
 	// reschedule_customer_call and agentID).
 	Syskeys map[string]string `json:"syskeys,omitempty"`
+	// Recorded and RecordingURI are $call.recorded and $call.recordingUri
+	// when the flow ended (the call report's Recorded / Recording URI).
+	Recorded     bool   `json:"recorded,omitempty"`
+	RecordingURI string `json:"recording_uri,omitempty"`
+	// Recordings are the names of the recordings the flow made.
+	Recordings []string `json:"recordings,omitempty"`
+	// Notes are problems that did not stop the flow (e.g. the whole-call
+	// recording could not start).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // run is one flow execution.
@@ -152,10 +170,17 @@ type run struct {
 	policy   NetPolicy
 	journey  Journey
 	status   string
-	// transferred: a transfer widget set an IN_* status, which then stays
+	// transferred: a transfer or queue widget set an IN_* / QUEUE_* status, which then stays
 	// the call's status.
 	transferred bool
-	mu          sync.Mutex
+	// recordings made so far (indexed at the end of the journey), the
+	// names used on this call, the whole-call recording in progress and
+	// the last queue the call went through.
+	recordings []Recording
+	usedNames  map[string]bool
+	callRec    *callRecording
+	queueName  string
+	mu         sync.Mutex
 }
 
 func (e *Engine) now() time.Time {
@@ -189,6 +214,7 @@ func (e *Engine) Run(ctx context.Context, call *ari.Call, fv FlowVersion, vars m
 	r := &run{
 		e: e, call: call, fv: fv, flow: fv.Flow,
 		flowVars: map[string]string{}, syskeys: map[string]string{}, callVars: map[string]string{}, userVars: map[string]string{},
+		usedNames: map[string]bool{},
 	}
 	for k, v := range vars {
 		switch {
@@ -205,10 +231,17 @@ func (e *Engine) Run(ctx context.Context, call *ari.Call, fv FlowVersion, vars m
 	}
 	r.journey = Journey{AttemptID: call.AttemptID, FlowID: fv.FlowID, Version: fv.Version, Start: e.now(), Steps: []Step{}}
 	r.setStatus(StatusIVRStarted)
+	r.startCallRecording(ctx)
 	err := r.loop(ctx)
+	r.stopCallRecording(ctx)
 	r.journey.End = e.now()
 	r.journey.Status = r.status
 	r.journey.Syskeys = maps.Clone(r.syskeys)
+	r.journey.RecordingURI = r.callVars["recordingUri"]
+	r.journey.Recorded = r.journey.RecordingURI != ""
+	for _, rec := range r.recordings {
+		r.journey.Recordings = append(r.journey.Recordings, rec.FileName())
+	}
 	if call.Status() != r.status {
 		call.SetStatus(r.status)
 	}
@@ -223,12 +256,15 @@ func (e *Engine) Run(ctx context.Context, call *ari.Call, fv FlowVersion, vars m
 			e.log().Warn("save journey", "attempt", call.AttemptID, "error", merr)
 		}
 	}
+	r.saveReports(ctx)
 	j := r.journey
 	return &j, err
 }
 
 func (r *run) setStatus(s string) {
-	if strings.HasPrefix(s, "IN_") {
+	// A transfer's IN_* and a queue's QUEUE_* outcome stay the call's
+	// status when the flow goes on after them.
+	if strings.HasPrefix(s, "IN_") || strings.HasPrefix(s, "QUEUE_") {
 		r.transferred = true
 	}
 	r.status = s
@@ -618,30 +654,59 @@ func (r *run) record(ctx context.Context, n *Node, c *recordCfg, st *Step) resul
 			return hangupOr(err)
 		}
 	}
-	term := c.Terminator
-	name := fmt.Sprintf("%s_%d_%d_%s_%d", n.Type, r.fv.AccountID, r.fv.FlowID, n.ID, r.e.now().UnixMilli())
-	if r.call.AttemptID != "" {
-		name = fmt.Sprintf("%s_%d_%d_%s_%s", n.Type, r.fv.AccountID, r.fv.FlowID, n.ID, r.call.AttemptID)
+	kind, module := RecordingRecord, ""
+	if c.PlayFirst {
+		kind, module = RecordingPlayAndRecord, c.Module
+		if module == "" {
+			module = n.ID
+		}
 	}
-	recStart := time.Now()
-	res, err := r.call.Record(ctx, ari.RecordOptions{
-		Name: name, Format: c.Format, MaxDuration: c.MaxDuration, MaxSilence: c.MaxSilence,
-		IfExists: "overwrite", Beep: c.Beep, TerminateOn: term,
-	})
+	// The name carries the start in ms. Unique: a name already used on
+	// this call moves on by 1 ms; Asterisk refuses an existing name
+	// (ifExists=fail, e.g. another call of the same numbers in the same
+	// millisecond) and we retry with +1 ms.
+	var (
+		name     string
+		res      ari.RecordResult
+		err      error
+		recStart time.Time
+	)
+	start := r.e.now()
+	for try := 0; ; try++ {
+		name, start = r.recordingName(kind, module, start)
+		recStart = time.Now()
+		res, err = r.call.Record(ctx, ari.RecordOptions{
+			Name: name, Format: c.Format, MaxDuration: c.MaxDuration, MaxSilence: c.MaxSilence,
+			IfExists: "fail", Beep: c.Beep, TerminateOn: c.Terminator,
+		})
+		if err == nil || !nameTaken(err) || try+1 >= maxNameTries {
+			break
+		}
+		start = start.Add(time.Millisecond)
+	}
+	elapsed := time.Since(recStart)
 	st.Outputs["recording"] = res.Name
 	st.Outputs["duration_s"] = res.Duration.Seconds()
-	st.Outputs["elapsed_s"] = time.Since(recStart).Seconds()
+	st.Outputs["elapsed_s"] = elapsed.Seconds()
 	st.Outputs["caller_hung_up"] = res.HungUp
 	if err != nil {
 		return hangupOr(err)
 	}
+	d := res.Duration
+	if d <= 0 || d > elapsed+time.Second {
+		d = elapsed // ARI reports whole seconds
+	}
+	r.addRecording(Recording{Kind: kind, Name: name, Format: c.Format, StartedAt: start, Duration: d})
 	uri := "recording:" + res.Name
 	key := "ivr_recording.recordingUri"
 	if c.PlayFirst {
 		key = "play_and_record.recordingUri"
 	}
 	r.callVars[key] = uri
-	r.callVars["recordingUri"] = uri
+	if r.callRec == nil {
+		// With record_call, $call.recordingUri stays the whole call's.
+		r.callVars["recordingUri"] = uri
+	}
 	if c.Variable != nil {
 		if err := r.assign(ctx, *c.Variable, uri); err != nil {
 			return fail(err)
@@ -1097,6 +1162,7 @@ func (r *run) queue(ctx context.Context, n *Node, c *queueCfg, st *Step) result 
 		st.Outputs["status"] = "QUEUE_INVALID"
 		return lineErr(1, fmt.Errorf("unset variable(s) %s", strings.Join(missing, ", ")))
 	}
+	r.queueName = q
 	req := QueueRequest{
 		AccountID: r.fv.AccountID, FlowID: r.fv.FlowID, Queue: q, Timeout: c.Timeout, WidgetID: n.ID,
 		CLI: r.callValue("cli"), DNIS: r.callValue("dnis"), Outbound: !r.call.Inbound,

@@ -384,6 +384,10 @@ type Settings struct {
 	// (only whitelisted addresses are used, seed 001).
 	EmailStatus      bool     `json:"email_status,omitempty"`
 	StatusRecipients []string `json:"status_recipients,omitempty"`
+	// RecordCall records the whole call from the flow's start
+	// (call_<acct>_<flow>_<cli>_<dnis>_<start ms>.gsm, seed 001) and sets
+	// $call.flow.recordingUri and $call.recordingUri.
+	RecordCall bool `json:"record_call,omitempty"`
 }
 
 const maxStatusRecipients = 50

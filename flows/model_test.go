@@ -30,6 +30,7 @@ func TestExampleFlows(t *testing.T) {
 		{"crm_inbound.json", Features{}, ""},
 		{"agent_connect.json", Features{}, `node "agents": type: queue widget needs the agents-and-queues feature`},
 		{"agent_connect.json", Features{Queues: true}, ""},
+		{"recorded_feedback.json", Features{}, ""},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			f, err := Parse(readFlow(t, tc.file), tc.feat)
@@ -240,7 +241,7 @@ func TestParsePath(t *testing.T) {
 }
 
 func FuzzParseFlow(f *testing.F) {
-	for _, name := range []string{"ivr_menu.json", "payment_reminder.json", "crm_inbound.json", "agent_connect.json"} {
+	for _, name := range []string{"ivr_menu.json", "payment_reminder.json", "crm_inbound.json", "agent_connect.json", "recorded_feedback.json"} {
 		f.Add(readFlow(f, name))
 	}
 	f.Add([]byte(`{"format":1,"name":"x","type":"inbound","start":"a","nodes":[{"id":"a","type":"goto","params":{"node":"a"}}]}`))

@@ -74,6 +74,9 @@ type recordCfg struct {
 	Format      string
 	Variable    *Ref
 	PlayFirst   bool
+	// Module is play_and_record's moduleName in the recording's name
+	// (param "name"; the node id when unset).
+	Module string
 }
 
 func checkRecord(p *paramReader, withPrompt bool) any {
@@ -83,9 +86,18 @@ func checkRecord(p *paramReader, withPrompt bool) any {
 		MaxDuration: p.seconds("max_duration", 60*time.Second, time.Second, time.Hour),
 		MaxSilence:  p.seconds("max_silence", 5*time.Second, 0, 10*time.Minute),
 		Terminator:  p.enum("terminator", "#", "none", "any", "*", "#"),
-		Format:      p.enum("format", "wav", "wav", "gsm", "ulaw", "alaw", "sln"),
+		Format:      p.enum("format", DefaultRecordingFormat, "gsm", "wav", "ulaw", "alaw", "sln"),
 		Variable:    p.optTarget("variable"),
 		PlayFirst:   withPrompt,
+	}
+	if withPrompt {
+		c.Module = p.str("name", false)
+		if hasRefs(c.Module) {
+			p.bad("name", "the module name may not contain variables")
+		}
+		if c.Module != "" && namePart(c.Module) != c.Module {
+			p.bad("name", "%q: use letters, digits, '+', '-' and '.' only (it is part of the recording's file name)", c.Module)
+		}
 	}
 	return c
 }

@@ -346,8 +346,12 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 		a.RemoteHangup = end.RemoteHangup
 		a.FinishReason = end.FinishReason
 		a.DTMF = end.DTMF
-		a.Recorded = end.Recorded
-		a.RecordingURI = end.RecordingURI
+		// The flow may have reported its recordings already
+		// (SetAttemptReportFields): keep them unless the end says more.
+		a.Recorded = a.Recorded || end.Recorded
+		if end.RecordingURI != "" {
+			a.RecordingURI = end.RecordingURI
+		}
 		a.EndedAt = &ended
 		a.DurationMS = max(0, ended.Sub(a.StartedAt).Milliseconds())
 		a.BillsecMS = 0

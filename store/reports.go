@@ -485,6 +485,11 @@ type AttemptReportFields struct {
 	Queue     string
 	SMSNumber string
 	Email     string
+	// Recorded / RecordingURI: the call has a recording (seed 001
+	// "recorded", the call's recording URI); false / "" leave them as they
+	// are.
+	Recorded     bool
+	RecordingURI string
 }
 
 // SetAttemptReportFields records the report fields of an attempt of the
@@ -506,6 +511,15 @@ func (s *Store) SetAttemptReportFields(ctx context.Context, accountID int64, att
 			return err
 		}
 		upd[c.col] = c.v
+	}
+	if in.Recorded {
+		upd["recorded"] = true
+	}
+	if in.RecordingURI != "" {
+		if err := checkLen("recording uri", in.RecordingURI, maxLong); err != nil {
+			return err
+		}
+		upd["recording_uri"] = in.RecordingURI
 	}
 	if len(upd) == 0 {
 		return nil

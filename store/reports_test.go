@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -583,6 +584,31 @@ func FuzzParseAddressList(f *testing.F) {
 			if strings.ContainsAny(a, ",\r\n<>") {
 				t.Fatalf("%q: address %q", in, a)
 			}
+		}
+	})
+}
+
+// TestReportFieldsRecordingSurvivesFinish: a flow reports its recording
+// before the call manager finishes the attempt; the finish (which knows
+// nothing of recordings) keeps it.
+func TestReportFieldsRecordingSurvivesFinish(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		acc := mustAccount(t, s, "rec")
+		a := mustStart(t, s, AttemptStart{AccountID: acc.ID, Direction: DirectionInbound, ChannelID: "ch-rec", CLI: "+4930111", DNIS: "+4930222"})
+		uri := "recording:record_1_2_+4930111_+4930222_1700000000000"
+		if err := s.SetAttemptReportFields(ctx, acc.ID, a.ID, AttemptReportFields{Recorded: true, RecordingURI: uri, Queue: "q"}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.FinishAttempt(ctx, a.ID, AttemptEnd{Status: "IVR_FINISHED", FinishReason: "hangup"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Recorded || got.RecordingURI != uri {
+			t.Errorf("after finish: recorded=%v uri=%q", got.Recorded, got.RecordingURI)
+		}
+		if err := s.SetAttemptReportFields(ctx, acc.ID, a.ID, AttemptReportFields{RecordingURI: strings.Repeat("x", 5000)}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("over-long uri: %v", err)
 		}
 	})
 }

@@ -118,6 +118,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	}
 	a.flowsDB = &flowstore.Adapter{S: a.store}
 	a.flows = &flows.Engine{UserVars: a.flowsDB, Webhooks: a.flowsDB, Journeys: a.flowsDB,
+		Recordings: a.flowsDB, Reports: a.flowsDB,
 		Policy: a.flowsDB.Policy, Logger: log.With("component", "flows")}
 	a.ari = ari.NewManager(ari.ManagerConfig{
 		Client:   client,
@@ -132,6 +133,10 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 			Connected: a.ariConnected,
 		},
 	})
+
+	// Whole-call recordings (flow setting record_call) through a snoop
+	// channel.
+	a.flows.CallRecorder = &flows.SnoopRecorder{Router: a.ari.Router()}
 
 	// Agents and queues (the flow queue widget and the dialer's pacing
 	// read the ACD's live state).

@@ -136,7 +136,7 @@ func TestBootHealthAuthAndCalls(t *testing.T) {
 	for _, tc := range []struct {
 		auth string
 		want int
-	}{{"Bearer " + key, 200}, {"Bearer " + key[:len(key)-1] + "0", 401}, {"", 401}, {"Basic abc", 401}} {
+	}{{"Bearer " + key, 200}, {"Bearer " + key[:len(key)-1] + string(key[len(key)-1]^1), 401}, {"", 401}, {"Basic abc", 401}} {
 		req, _ := http.NewRequest("GET", "http://"+a.Addr()+"/api/v1/whoami", nil)
 		if tc.auth != "" {
 			req.Header.Set("Authorization", tc.auth)

@@ -28,10 +28,13 @@ type Store interface {
 	SetUserVar(ctx context.Context, accountID int64, name, value string) error
 	GetHTTPPolicy(ctx context.Context, accountID int64) (store.HTTPPolicy, error)
 	SaveJourney(ctx context.Context, accountID int64, attemptID string, steps json.RawMessage) error
+	AddRecording(ctx context.Context, r store.Recording) (store.Recording, error)
+	SetAttemptReportFields(ctx context.Context, accountID int64, attemptID string, in store.AttemptReportFields) error
 }
 
 // Adapter implements flows.FlowResolver, flows.WebhookSource,
-// flows.UserVarStore, flows.JourneySaver, the Engine.Policy function and
+// flows.UserVarStore, flows.JourneySaver, flows.RecordingSaver,
+// flows.ReportFieldsSaver, the Engine.Policy function and
 // calllistapi.Flows. Published versions are immutable, so parsed flows
 // are cached by (flow, version).
 type Adapter struct {
@@ -49,11 +52,13 @@ type versionKey struct {
 }
 
 var (
-	_ flows.FlowResolver  = (*Adapter)(nil)
-	_ flows.WebhookSource = (*Adapter)(nil)
-	_ flows.UserVarStore  = (*Adapter)(nil)
-	_ flows.JourneySaver  = (*Adapter)(nil)
-	_ calllistapi.Flows   = (*Adapter)(nil)
+	_ flows.FlowResolver      = (*Adapter)(nil)
+	_ flows.WebhookSource     = (*Adapter)(nil)
+	_ flows.UserVarStore      = (*Adapter)(nil)
+	_ flows.JourneySaver      = (*Adapter)(nil)
+	_ flows.RecordingSaver    = (*Adapter)(nil)
+	_ flows.ReportFieldsSaver = (*Adapter)(nil)
+	_ calllistapi.Flows       = (*Adapter)(nil)
 )
 
 func (a *Adapter) version(v store.FlowVersion) (flows.FlowVersion, error) {
@@ -122,6 +127,23 @@ func (a *Adapter) SetUserVar(ctx context.Context, accountID int64, name, value s
 // SaveJourney implements flows.JourneySaver.
 func (a *Adapter) SaveJourney(ctx context.Context, accountID int64, attemptID string, steps json.RawMessage) error {
 	return a.S.SaveJourney(ctx, accountID, attemptID, steps)
+}
+
+// AddRecording implements flows.RecordingSaver: the recording is indexed
+// on its attempt (the store fills in the call id) under the seed 001 file
+// name <name>.<format>.
+func (a *Adapter) AddRecording(ctx context.Context, r flows.Recording) error {
+	_, err := a.S.AddRecording(ctx, store.Recording{
+		AccountID: r.AccountID, AttemptID: r.AttemptID, Kind: r.Kind, Name: r.Name, Format: r.Format,
+		FileName: r.FileName(), StartedAt: r.StartedAt, DurationMS: r.Duration.Milliseconds(),
+	})
+	return err
+}
+
+// SetReportFields implements flows.ReportFieldsSaver.
+func (a *Adapter) SetReportFields(ctx context.Context, accountID int64, attemptID string, f flows.ReportFields) error {
+	return a.S.SetAttemptReportFields(ctx, accountID, attemptID, store.AttemptReportFields{Queue: f.Queue, SMSNumber: f.SMSNumber, Email: f.Email,
+		Recorded: f.RecordingURI != "", RecordingURI: f.RecordingURI})
 }
 
 // Policy is the Engine.Policy function: the account's stored policy; on a
