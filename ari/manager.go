@@ -630,6 +630,12 @@ func (m *Manager) finish(c *Call, herr error) {
 			_ = m.client.Hangup(ctx, l.ID, "")
 		}
 	}
+	if !c.hungUp && c.weHungUp {
+		// The handler asked for the hangup (with its cause) and returned
+		// before the channel went: wait for it rather than hang up again,
+		// which would replace the cause with 16.
+		_ = c.WaitHangup(ctx, 2*time.Second)
+	}
 	if !c.hungUp {
 		if shutdown && c.reason == "" {
 			c.reason = "shutdown"
