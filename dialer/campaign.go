@@ -186,7 +186,18 @@ type Campaign struct {
 	MachineAction string `json:"machine_action,omitempty"`
 	// MachineFlowID is the leave-a-message flow for MachineFlow.
 	MachineFlowID string `json:"machine_flow_id,omitempty"`
-	Status        string `json:"status"`
+	// Agent-first campaigns (seed 004): LeadWebhook names a configured
+	// webhook of the account asked for each next customer of an agent (a
+	// GET with the seed's Connect parameters, see LeadParams); with it set
+	// the leads come from the webhook instead of the call list
+	// (Recipients may be empty). The answer is a plain-text number or
+	// JSON read at LeadNumberPath (default "number"). LogWebhook names the
+	// webhook called after each customer call with the seed's Passthru
+	// parameters (CallLogParams).
+	LeadWebhook    string `json:"lead_webhook,omitempty"`
+	LeadNumberPath string `json:"lead_number_path,omitempty"`
+	LogWebhook     string `json:"log_webhook,omitempty"`
+	Status         string `json:"status"`
 }
 
 // AbandonCap is the abandon-rate cap as a fraction (0.03 = 3 %).
@@ -267,6 +278,48 @@ func (c *Campaign) Normalize() {
 	}
 }
 
+// validateLeadHooks checks lead_webhook, lead_number_path and log_webhook.
+func (c *Campaign) validateLeadHooks() error {
+	bad := func(f string, args ...any) error { return fmt.Errorf("%w: "+f, append([]any{ErrInvalid}, args...)...) }
+	for _, f := range []struct{ name, v string }{{"lead_webhook", c.LeadWebhook}, {"log_webhook", c.LogWebhook}} {
+		if f.v == "" {
+			continue
+		}
+		if c.Mode != ModeAgentFirst {
+			return bad("%s is only for mode agent_first", f.name)
+		}
+		if !validWebhookName(f.v) {
+			return bad("%s %q must be a webhook name: 1-64 letters, digits, '_', '-' or '.'", f.name, f.v)
+		}
+	}
+	if c.LeadNumberPath != "" {
+		if c.LeadWebhook == "" {
+			return bad("lead_number_path is set but lead_webhook is not")
+		}
+		if !ValidLeadPath(c.LeadNumberPath) {
+			return bad("lead_number_path %q must be dot-separated keys or indexes (letters, digits, _ and -)", c.LeadNumberPath)
+		}
+	}
+	return nil
+}
+
+// validWebhookName: the store's webhook names.
+func validWebhookName(n string) bool {
+	if n == "" || len(n) > 64 {
+		return false
+	}
+	for _, r := range n {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '_' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// LeadsFromWebhook reports whether the campaign's leads come from its lead
+// webhook rather than from the call list.
+func (c *Campaign) LeadsFromWebhook() bool { return c.Mode == ModeAgentFirst && c.LeadWebhook != "" }
+
 // Validate checks every field; the error names the field.
 func (c *Campaign) Validate() error {
 	bad := func(f string, args ...any) error { return fmt.Errorf("%w: "+f, append([]any{ErrInvalid}, args...)...) }
@@ -286,7 +339,10 @@ func (c *Campaign) Validate() error {
 	if c.AccountID <= 0 {
 		return bad("account is required")
 	}
-	if len(c.Recipients) == 0 || len(c.Recipients) > MaxRecipients {
+	if err := c.validateLeadHooks(); err != nil {
+		return err
+	}
+	if (len(c.Recipients) == 0 && c.LeadWebhook == "") || len(c.Recipients) > MaxRecipients {
 		return bad("recipients: 1…%d call-list request ids required (got %d)", MaxRecipients, len(c.Recipients))
 	}
 	seen := map[string]bool{}

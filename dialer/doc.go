@@ -5,7 +5,9 @@
 // predictive (Predictor: dial level from staffing, answer rate and handle
 // time, capped by the abandon rate over rolling 24 h / 30 d windows) and
 // agent-first (seed 004: call the agent, then the customers from the
-// agent's call). Records are leased from the store (dialerstore), numbers
+// agent's call — the next lead from the account's lead webhook, or from the
+// call list — posting the call-log webhook after each customer, until the
+// agent hangs up or no lead is left). Records are leased from the store (dialerstore), numbers
 // rotate across attempts, failed outcomes retry, flows reschedule through
 // $flow.syskey.*, calling windows apply in each record's time zone, and a
 // restarted node settles its previous life's claims from their call

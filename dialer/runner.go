@@ -184,6 +184,9 @@ type Runner struct {
 	Reserver AgentReserver
 	Sessions SessionPlacer
 	Popup    func(PopupEvent)
+	// Leads serves agent-first campaigns with a lead webhook (see
+	// Campaign.LeadWebhook) and the call-log webhook.
+	Leads LeadSource
 	// OnDial, if set, is called right before every originate (pacing
 	// latency measurements).
 	OnDial func(PlaceRequest)
@@ -202,6 +205,7 @@ type Runner struct {
 	stopped  bool // the last step saw Finished or Cancelled
 	adopted  bool // orphans of the previous run recovered
 	sessions int  // agent-first sessions open
+	af       agentFirstState
 }
 
 // Progress is the runner's live view.

@@ -41,6 +41,9 @@ type Campaign struct {
 	AMD                 bool       `gorm:"column:amd" json:"amd"`
 	MachineAction       string     `gorm:"column:machine_action" json:"machine_action"`
 	MachineFlowID       string     `gorm:"column:machine_flow_id" json:"machine_flow_id"`
+	LeadWebhook         string     `gorm:"column:lead_webhook" json:"lead_webhook"`
+	LeadNumberPath      string     `gorm:"column:lead_number_path" json:"lead_number_path"`
+	LogWebhook          string     `gorm:"column:log_webhook" json:"log_webhook"`
 	Status              string     `gorm:"column:status" json:"status"`
 	StartedAt           *time.Time `gorm:"column:started_at" json:"started_at,omitempty"`
 	EndedAt             *time.Time `gorm:"column:ended_at" json:"ended_at,omitempty"`
@@ -77,19 +80,26 @@ func (c *Campaign) check() error {
 		{"caller id", c.CallerID, maxNumber}, {"endpoint template", c.EndpointTemplate, maxShort},
 		{"queue", c.Queue, maxShort}, {"dial-to extension", c.DialToExtension, maxShort}, {"flow id", c.FlowID, 64},
 		{"safe-harbor sound", c.SafeHarborSound, maxShort}, {"machine action", c.MachineAction, 16}, {"machine flow id", c.MachineFlowID, 64},
+		{"lead webhook", c.LeadWebhook, 128}, {"lead number path", c.LeadNumberPath, 128}, {"log webhook", c.LogWebhook, 128},
 	} {
 		if err := checkLen(f.name, f.v, f.max); err != nil {
 			return err
 		}
 	}
-	if len(c.Recipients) == 0 {
-		return fmt.Errorf("store: campaign needs at least one recipients list: %w", ErrInvalid)
+	if c.Recipients == nil {
+		c.Recipients = []string{} // stored as [], never null
+	}
+	if len(c.Recipients) == 0 && c.LeadWebhook == "" {
+		return fmt.Errorf("store: campaign needs at least one recipients list (or a lead webhook): %w", ErrInvalid)
 	}
 	return nil
 }
 
 // checkRecipients verifies that every request id belongs to the account.
 func checkRecipients(tx *gorm.DB, accountID int64, ids []string) error {
+	if len(ids) == 0 {
+		return nil // a lead-webhook campaign (check requires one or the other)
+	}
 	var n int64
 	uniq := slices.Compact(slices.Sorted(slices.Values(ids)))
 	if err := tx.Model(&CallListRequest{}).Where("account_id = ? AND id IN ?", accountID, uniq).Count(&n).Error; err != nil {

@@ -35,6 +35,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0005_agents", Migrate: m0005Agents},
 		{ID: "0006_dialer", Migrate: m0006Dialer},
 		{ID: "0007_reports", Migrate: m0007Reports},
+		{ID: "0008_campaign_leads", Migrate: m0008CampaignLeads},
 	}
 }
 

@@ -36,6 +36,7 @@ type Store interface {
 	CampaignAbandonHours(ctx context.Context, campaignID int64, since time.Time) ([]store.CampaignAbandonHour, error)
 	CloseRescheduledRecords(ctx context.Context, accountID int64, requestIDs []string, at time.Time, status string) (int64, error)
 	GetFlow(ctx context.Context, accountID, id int64) (store.Flow, error)
+	GetWebhook(ctx context.Context, accountID int64, name string) (store.Webhook, error)
 }
 
 // Live is the dialer supervisor as the API sees it.
@@ -117,6 +118,9 @@ type Input struct {
 	AMD                 bool          `json:"amd"`
 	MachineAction       string        `json:"machine_action"`
 	MachineFlowID       string        `json:"machine_flow_id"`
+	LeadWebhook         string        `json:"lead_webhook"`
+	LeadNumberPath      string        `json:"lead_number_path"`
+	LogWebhook          string        `json:"log_webhook"`
 }
 
 // View is a campaign as the API shows it.
@@ -168,7 +172,7 @@ func decode(c echo.Context) (Input, error) {
 // with.
 var validFields = []string{"type", "mode", "name", "recipients", "caller_id", "endpoint_template", "simultaneous_calls",
 	"dial_attempts", "dial_timeout_ms", "queue", "multiplier", "retry_interval_sec", "calls_per_second", "status",
-	"abandon_cap_pct", "safe_harbor_sound", "machine_action", "machine_flow_id"}
+	"abandon_cap_pct", "safe_harbor_sound", "machine_action", "machine_flow_id", "lead_webhook", "lead_number_path", "log_webhook"}
 
 // campaign turns input into a validated domain campaign of the account.
 func (h *handler) campaign(ctx context.Context, acct int64, in Input) (dialer.Campaign, error) {
@@ -180,6 +184,7 @@ func (h *handler) campaign(ctx context.Context, acct int64, in Input) (dialer.Ca
 		CallingWindow: in.CallingWindow, CallsPerSecond: in.CallsPerSecond, FlowID: strings.TrimSpace(in.FlowID),
 		AbandonCapPct: in.AbandonCapPct, SafeHarborSound: strings.TrimSpace(in.SafeHarborSound), AMD: in.AMD,
 		MachineAction: strings.TrimSpace(in.MachineAction), MachineFlowID: strings.TrimSpace(in.MachineFlowID),
+		LeadWebhook: in.LeadWebhook, LeadNumberPath: strings.TrimSpace(in.LeadNumberPath), LogWebhook: in.LogWebhook,
 		Status: dialer.StatusCreated,
 	}
 	c.Normalize()
@@ -196,6 +201,16 @@ func (h *handler) campaign(ctx context.Context, acct int64, in Input) (dialer.Ca
 			field = "calling_window"
 		}
 		return c, api.Invalid(field, "%s", msg)
+	}
+	for _, w := range []struct{ field, name string }{{"lead_webhook", c.LeadWebhook}, {"log_webhook", c.LogWebhook}} {
+		if w.name == "" {
+			continue
+		}
+		if _, err := h.d.Store.GetWebhook(ctx, acct, w.name); errors.Is(err, store.ErrNotFound) {
+			return c, api.Invalid(w.field, "webhook %q is not configured in the account", w.name)
+		} else if err != nil {
+			return c, err
+		}
 	}
 	if c.FlowID != "" {
 		id, err := strconv.ParseInt(c.FlowID, 10, 64)

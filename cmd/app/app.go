@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,6 +36,7 @@ import (
 	"github.com/switchyard/switchyard/dialer/acd/provision"
 	"github.com/switchyard/switchyard/dialer/ariplacer"
 	"github.com/switchyard/switchyard/dialer/calllist"
+	"github.com/switchyard/switchyard/dialer/leadhook"
 	"github.com/switchyard/switchyard/dialer/supervisor"
 	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/flows/flowstore"
@@ -169,6 +171,8 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 			Connections: conns}},
 		Agents:   staffing{a.acd},
 		Reserver: a.acd,
+		// Agent-first campaigns with a lead webhook (seed 004).
+		Leads:    &leadhook.Source{Webhooks: a.flowsDB, Policy: a.flowsDB.Policy},
 		Sessions: &ariplacer.Sessions{Manager: a.ari},
 		Popup:    a.campaignPopup,
 	}
@@ -534,7 +538,7 @@ func (e acdEvents) Notify(ev acd.Event) {
 func (a *App) campaignPopup(p dialer.PopupEvent) {
 	agentID, _ := strconv.ParseInt(p.Agent.AgentID, 10, 64)
 	a.notifier.Notify(acd.Event{
-		Kind: acd.EventKind(p.Kind), AccountID: p.AccountID, CallID: fmt.Sprintf("campaign-%d-record-%d", p.CampaignID, p.RecordID),
+		Kind: acd.EventKind(p.Kind), AccountID: p.AccountID, CallID: cmp.Or(p.CallID, fmt.Sprintf("campaign-%d-record-%d", p.CampaignID, p.RecordID)),
 		AgentID: agentID, AgentNumber: p.Agent.Number, Customer: p.Customer, CallFrom: p.Agent.Number, CallTo: p.Customer,
 		Direction: "outbound-dial", At: p.At, Created: p.At, Busy: p.Busy,
 	})

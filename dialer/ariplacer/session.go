@@ -39,9 +39,13 @@ type session struct {
 	close chan struct{}
 	once  sync.Once
 	done  <-chan struct{}
+	id    string
 }
 
 func (s *session) Done() <-chan struct{} { return s.done }
+
+// ID is the agent call's id (the seed's CallSid of the session).
+func (s *session) ID() string { return s.id }
 
 // Close hangs up the agent and waits until the call is over and recorded.
 func (s *session) Close() {
@@ -84,7 +88,7 @@ func (p *Sessions) Open(ctx context.Context, c *dialer.Campaign, agent dialer.Re
 	if err != nil {
 		return nil, fmt.Errorf("agent-first: call agent %s: %w", agent.AgentID, err)
 	}
-	s.done = call.Done()
+	s.done, s.id = call.Done(), call.ID
 	select {
 	case <-answered:
 		return s, nil
@@ -148,7 +152,7 @@ func (s *session) customer(ctx context.Context, call *ari.Call, b *ari.Bridge, r
 			VarAttempt: strconv.Itoa(r.Record.Attempt)}})
 	if err != nil {
 		if errors.Is(err, ari.ErrHangup) && call.HungUp() {
-			return dialer.Result{Status: "CANCEL"}, nil
+			return dialer.Result{Status: "CANCEL"}, dialer.ErrAgentGone
 		}
 		st := strings.TrimPrefix(legStatus(leg, err), "IN_")
 		if st == "CHANUNAVAIL" {
@@ -167,5 +171,9 @@ func (s *session) customer(ctx context.Context, call *ari.Call, b *ari.Bridge, r
 		}
 	}
 	_ = leg.Hangup(context.WithoutCancel(ctx))
-	return dialer.Result{Status: flows.StatusInAnswer, Answered: true, AgentConnected: true}, nil
+	res := dialer.Result{Status: flows.StatusInAnswer, Answered: true, AgentConnected: true}
+	if call.HungUp() {
+		return res, dialer.ErrAgentGone
+	}
+	return res, nil
 }

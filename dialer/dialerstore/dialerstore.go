@@ -25,6 +25,7 @@ func ToStore(c dialer.Campaign) store.Campaign {
 		CallsPerSecond: c.CallsPerSecond, FlowID: c.FlowID, Status: c.Status,
 		AbandonCapPct: c.AbandonCapPct, SafeHarborSound: c.SafeHarborSound, AMD: c.AMD,
 		MachineAction: c.MachineAction, MachineFlowID: c.MachineFlowID,
+		LeadWebhook: c.LeadWebhook, LeadNumberPath: c.LeadNumberPath, LogWebhook: c.LogWebhook,
 	}
 }
 
@@ -40,6 +41,7 @@ func FromStore(s store.Campaign) dialer.Campaign {
 		CallsPerSecond: s.CallsPerSecond, FlowID: s.FlowID, Status: s.Status,
 		AbandonCapPct: s.AbandonCapPct, SafeHarborSound: s.SafeHarborSound, AMD: s.AMD,
 		MachineAction: s.MachineAction, MachineFlowID: s.MachineFlowID,
+		LeadWebhook: s.LeadWebhook, LeadNumberPath: s.LeadNumberPath, LogWebhook: s.LogWebhook,
 	}
 }
 
@@ -76,8 +78,8 @@ func toRecord(x store.CallListRecord) dialer.Record {
 // Orphans adopts the records this node's previous life was dialing and
 // reads their call records (by the deterministic dialer.AttemptID).
 func (r *Records) Orphans(ctx context.Context, now time.Time) ([]dialer.Orphan, error) {
-	if r.NodePrefix == "" {
-		return nil, nil
+	if r.NodePrefix == "" || len(r.Campaign.Recipients) == 0 {
+		return nil, nil // no call list (a lead-webhook campaign): nothing to adopt
 	}
 	rs, err := r.Store.AdoptCampaignRecords(ctx, store.Adopt{AccountID: r.Campaign.AccountID, RequestIDs: r.Campaign.Recipients,
 		OwnerPrefix: r.NodePrefix, Owner: r.Owner, Until: now.Add(r.lease())})
@@ -121,6 +123,9 @@ func (r *Records) lease() time.Duration {
 }
 
 func (r *Records) Claim(ctx context.Context, now time.Time, limit int) ([]dialer.Record, error) {
+	if len(r.Campaign.Recipients) == 0 {
+		return nil, nil // no call list (a lead-webhook campaign)
+	}
 	rs, err := r.Store.ClaimCampaignRecords(ctx, store.Claim{
 		AccountID: r.Campaign.AccountID, RequestIDs: r.Campaign.Recipients, Owner: r.Owner, Now: now,
 		Lease: r.lease(), Limit: limit, MaxAttempts: dialer.MaxAttempts(&r.Campaign),

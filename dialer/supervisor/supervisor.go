@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/switchyard/switchyard/dialer"
 	"github.com/switchyard/switchyard/dialer/dialerstore"
 	"github.com/switchyard/switchyard/store"
@@ -48,9 +50,21 @@ type Supervisor struct {
 	// numbers without a country code.
 	Location      *time.Location
 	DefaultRegion string
-	// Clock is the runners' clock (default the system clock).
-	Clock  dialer.Clock
-	Logger *slog.Logger
+	// Leads serves agent-first campaigns with a lead or call-log webhook
+	// (dialer/leadhook.Source in the daemon).
+	Leads dialer.LeadSource
+	// Clock is the runners' clock (default the system clock): it drives
+	// the pacing steps. The supervisor's own recurring work runs on a
+	// robfig/cron scheduler: SweepSchedule (default DefaultSweep: release
+	// paused runners whose calls have ended) and ResyncSchedule (default
+	// DefaultResync: adopt Running campaigns this node has no runner for,
+	// e.g. started through another node, and settle runners whose campaign
+	// changed elsewhere). "-" disables a job; Sweep and Resync can be
+	// called directly.
+	Clock          dialer.Clock
+	SweepSchedule  string
+	ResyncSchedule string
+	Logger         *slog.Logger
 
 	mu      sync.Mutex
 	ctx     context.Context
@@ -60,6 +74,7 @@ type Supervisor struct {
 	wg      sync.WaitGroup
 	started bool
 	closing bool
+	cron    *cron.Cron
 }
 
 type run struct {
@@ -67,7 +82,7 @@ type run struct {
 	runner    *dialer.Runner
 	cancel    context.CancelFunc
 	stopping  bool // cancelled: the runner is ending
-	watching  bool // a pause watcher is running
+	paused    bool // paused: the sweep releases it once its calls ended
 }
 
 // ErrNotStarted is returned by Notify before Start.
@@ -102,6 +117,14 @@ func (s *Supervisor) Start(ctx context.Context) error {
 	if s.Store == nil || s.Placer == nil {
 		return errors.New("supervisor: Store and Placer are required")
 	}
+	for _, spec := range []string{s.SweepSchedule, s.ResyncSchedule} {
+		if spec == "" || spec == "-" {
+			continue
+		}
+		if _, err := cron.ParseStandard(spec); err != nil {
+			return fmt.Errorf("supervisor: schedule %q: %w", spec, err)
+		}
+	}
 	s.mu.Lock()
 	if s.started {
 		s.mu.Unlock()
@@ -130,7 +153,12 @@ func (s *Supervisor) Start(ctx context.Context) error {
 	if len(cs) > 0 {
 		s.Logger.Info("resumed running campaigns", "count", len(cs), "owner", s.owner)
 	}
-	return nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return nil
+	}
+	return s.startCron()
 }
 
 // Notify tells the supervisor that a campaign changed status (the API
@@ -151,6 +179,11 @@ func (s *Supervisor) Notify(ctx context.Context, accountID, id int64) error {
 	}
 	switch sc.Status {
 	case dialer.StatusRunning:
+		s.mu.Lock()
+		if r, ok := s.runs[id]; ok {
+			r.paused = false
+		}
+		s.mu.Unlock()
 		s.ensure(dialerstore.FromStore(sc))
 	case dialer.StatusPaused:
 		s.watchPause(id)
@@ -206,13 +239,25 @@ func (s *Supervisor) Stop() {
 	}
 	s.closing = true
 	s.cancel()
+	if s.cron != nil {
+		s.cron.Stop()
+	}
 }
 
 // Wait waits until every runner has ended and recorded its outcomes, or
 // ctx ends.
 func (s *Supervisor) Wait(ctx context.Context) error {
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	s.mu.Lock()
+	c := s.cron
+	s.mu.Unlock()
+	go func() {
+		if c != nil {
+			<-c.Stop().Done() // no job still running
+		}
+		s.wg.Wait()
+		close(done)
+	}()
 	select {
 	case <-done:
 		return nil
@@ -250,6 +295,7 @@ func (s *Supervisor) ensure(c dialer.Campaign) {
 		Reserver:         s.Reserver,
 		Sessions:         s.Sessions,
 		Popup:            s.Popup,
+		Leads:            s.Leads,
 		DefaultRegion:    s.DefaultRegion,
 		Logger:           s.Logger,
 	}
@@ -300,60 +346,139 @@ func (s *Supervisor) stop(id int64) {
 	}
 }
 
-// watchPause releases a paused campaign's runner once it has no call in
-// progress (until then it keeps renewing their leases). A paused runner
-// places no calls; if the campaign is resumed first, the watcher leaves.
+// watchPause marks a paused campaign's runner for release: the sweep job
+// releases it once it has no call in progress (until then it keeps
+// renewing their leases). A paused runner places no calls; if the campaign
+// is resumed first, the sweep leaves it.
 func (s *Supervisor) watchPause(id int64) {
 	s.mu.Lock()
-	r, ok := s.runs[id]
-	if !ok || r.stopping || r.watching || s.closing {
-		s.mu.Unlock()
-		return
+	defer s.mu.Unlock()
+	if r, ok := s.runs[id]; ok && !r.stopping && !s.closing {
+		r.paused = true
 	}
-	r.watching = true
-	interval := s.Interval
-	if interval <= 0 {
-		interval = time.Second
+}
+
+// DefaultSweep and DefaultResync are the schedules of the supervisor's
+// recurring jobs (robfig/cron specs).
+const (
+	DefaultSweep  = "@every 1s"
+	DefaultResync = "@every 30s"
+)
+
+// startCron schedules the recurring jobs (sweep, resync) on a cron.Cron.
+func (s *Supervisor) startCron() error {
+	c := cron.New(cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
+	for _, j := range []struct {
+		name, spec string
+		def        string
+		fn         func(context.Context)
+	}{
+		{"sweep", s.SweepSchedule, DefaultSweep, s.Sweep},
+		{"resync", s.ResyncSchedule, DefaultResync, s.Resync},
+	} {
+		spec := j.spec
+		if spec == "" {
+			spec = j.def
+		}
+		if spec == "-" {
+			continue
+		}
+		fn := j.fn
+		if _, err := c.AddFunc(spec, func() { fn(s.ctx) }); err != nil {
+			return fmt.Errorf("supervisor: %s schedule %q: %w", j.name, spec, err)
+		}
 	}
-	s.wg.Add(1)
+	s.cron = c
+	c.Start()
+	return nil
+}
+
+// Sweep releases the runners of paused campaigns that have no call in
+// progress any more (the sweep job; tests may call it directly).
+func (s *Supervisor) Sweep(ctx context.Context) {
+	s.mu.Lock()
+	var ids []int64
+	for id, r := range s.runs {
+		if r.paused && !r.stopping && r.runner.Active() == 0 {
+			ids = append(ids, id)
+		}
+	}
 	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		defer func() {
-			s.mu.Lock()
-			r.watching = false
-			s.mu.Unlock()
-		}()
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-s.ctx.Done():
-				return
-			case <-t.C:
-			}
-			if r.runner.Active() > 0 {
+	for _, id := range ids {
+		s.mu.Lock()
+		r, ok := s.runs[id]
+		s.mu.Unlock()
+		if !ok {
+			continue
+		}
+		st, err := dialerstore.Status(s.Store, r.accountID, id)(ctx)
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, store.ErrNotFound) {
+				s.Logger.Warn("sweep: campaign status", "campaign", id, "error", err)
 				continue
 			}
-			st, err := dialerstore.Status(s.Store, r.accountID, id)(s.ctx)
-			if err != nil {
-				if s.ctx.Err() != nil {
-					return
-				}
-				continue
-			}
-			switch st {
-			case dialer.StatusPaused:
-				// A resume racing with this is safe: the runner's
-				// goroutine re-reads the status when it ends.
-				s.stop(id)
-				return
-			case dialer.StatusRunning:
-				return
-			default:
-				s.stop(id)
+			if ctx.Err() != nil {
 				return
 			}
 		}
-	}()
+		if st == dialer.StatusRunning {
+			// Resumed meanwhile: the runner goes on.
+			s.mu.Lock()
+			r.paused = false
+			s.mu.Unlock()
+			continue
+		}
+		// Paused (a resume racing with this is safe: the runner's
+		// goroutine re-reads the status when it ends), or gone.
+		s.stop(id)
+	}
+}
+
+// Resync reconciles the runners with the store (the resync job; tests may
+// call it directly): a Running campaign without a runner here gets one
+// (started through another node's API, or a notification was lost), and
+// a runner whose campaign is no longer Running is handled as Notify would.
+func (s *Supervisor) Resync(ctx context.Context) {
+	s.mu.Lock()
+	ok := s.started && !s.closing
+	s.mu.Unlock()
+	if !ok {
+		return
+	}
+	cs, err := s.Store.ListCampaignsByStatus(ctx, dialer.StatusRunning)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.Logger.Warn("resync: running campaigns", "error", err)
+		}
+		return
+	}
+	running := make(map[int64]bool, len(cs))
+	for _, c := range cs {
+		running[c.ID] = true
+		s.mu.Lock()
+		_, alive := s.runs[c.ID]
+		s.mu.Unlock()
+		if !alive {
+			s.Logger.Info("resync: adopting a running campaign", "campaign", c.ID, "account", c.AccountID)
+			s.ensure(dialerstore.FromStore(c))
+		}
+	}
+	s.mu.Lock()
+	type ref struct{ acct, id int64 }
+	var others []ref
+	for id, r := range s.runs {
+		if !running[id] && !r.stopping && !r.paused {
+			others = append(others, ref{r.accountID, id})
+		}
+	}
+	s.mu.Unlock()
+	for _, o := range others {
+		if err := s.Notify(ctx, o.acct, o.id); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				s.stop(o.id)
+			} else if ctx.Err() == nil {
+				s.Logger.Warn("resync: campaign status", "campaign", o.id, "error", err)
+			}
+		}
+	}
 }
