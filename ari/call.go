@@ -699,6 +699,9 @@ type Leg struct {
 
 // LegRequest describes a leg to dial.
 type LegRequest struct {
+	// ID is the leg's channel ID (default: a new UUID); set it to record
+	// the leg under a known ID before it is dialed.
+	ID        string
 	Endpoint  string // e.g. PJSIP/agent1, Local/answer-silent@customers
 	CallerID  string
 	Timeout   time.Duration // ring timeout (default 30s)
@@ -717,7 +720,11 @@ func (c *Call) Dial(ctx context.Context, r LegRequest) (*Leg, error) {
 	if r.Timeout <= 0 {
 		r.Timeout = 30 * time.Second
 	}
-	l := &Leg{ID: uuid.NewString(), call: c}
+	id := r.ID
+	if id == "" {
+		id = uuid.NewString()
+	}
+	l := &Leg{ID: id, call: c}
 	if c.legs == nil {
 		c.legs = map[string]*Leg{}
 	}
@@ -763,6 +770,9 @@ func (l *Leg) Gone() bool { return l.gone }
 
 // Cause is the leg's hangup cause.
 func (l *Leg) Cause() (int, string) { return l.cause, l.causeText }
+
+// AnsweredAt is when the leg answered (zero if it did not).
+func (l *Leg) AnsweredAt() time.Time { return l.answeredAt }
 
 // DialStatus is the last Dial event status seen for the leg (ANSWER, BUSY,
 // NOANSWER, CANCEL, CONGESTION, CHANUNAVAIL), if any.

@@ -161,6 +161,13 @@ func (m *Manager) Stream() *Stream { return m.stream }
 // Client is the REST client.
 func (m *Manager) Client() *Client { return m.client }
 
+// Node is the instance name written into records.
+func (m *Manager) Node() string { return m.cfg.Node }
+
+// Recorder is the attempt recorder (for records of legs a handler dials
+// on its own, such as agent-first customers).
+func (m *Manager) Recorder() Recorder { return m.cfg.Recorder }
+
 // Live reports the number of calls being handled.
 func (m *Manager) Live() int {
 	m.mu.Lock()

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/dialer"
 	"github.com/switchyard/switchyard/flows"
@@ -18,6 +20,8 @@ import (
 // ari.Manager: the agent is originated (with an attempt record), and once
 // answered each customer is dialed as a leg of the agent's call and
 // bridged with the agent; the agent stays in the call between customers.
+// Each customer leg gets its own attempt record (through the Manager's
+// Recorder), so agent-first calls appear in the call report.
 type Sessions struct {
 	Manager *ari.Manager
 }
@@ -35,6 +39,7 @@ type dialResult struct {
 }
 
 type session struct {
+	m     *ari.Manager
 	reqs  chan dialReq
 	close chan struct{}
 	once  sync.Once
@@ -69,7 +74,7 @@ func (s *session) Place(ctx context.Context, r dialer.PlaceRequest) (dialer.Resu
 
 // Open calls the agent and returns once the agent answered.
 func (p *Sessions) Open(ctx context.Context, c *dialer.Campaign, agent dialer.Reservation) (dialer.Session, error) {
-	s := &session{reqs: make(chan dialReq), close: make(chan struct{})}
+	s := &session{m: p.Manager, reqs: make(chan dialReq), close: make(chan struct{})}
 	answered := make(chan struct{})
 	call, err := p.Manager.Originate(ctx, ari.OriginateParams{
 		Endpoint: agent.Endpoint,
@@ -145,9 +150,37 @@ func (s *session) serve(ctx context.Context, call *ari.Call) error {
 }
 
 // customer dials one customer as a leg of the agent's call and bridges it.
-func (s *session) customer(ctx context.Context, call *ari.Call, b *ari.Bridge, r dialer.PlaceRequest) (dialer.Result, error) {
+func (s *session) customer(ctx context.Context, call *ari.Call, b *ari.Bridge, r dialer.PlaceRequest) (res dialer.Result, err error) {
 	c := r.Campaign
-	leg, err := call.Dial(ctx, ari.LegRequest{Endpoint: r.Endpoint, CallerID: c.CallerID, Timeout: c.DialTimeout(),
+	legID := uuid.NewString()
+	var leg *ari.Leg
+	if rec := s.m.Recorder(); rec != nil {
+		// The customer's own attempt record: written before the dial,
+		// finished when the leg is over (reconciliation settles it by the
+		// channel ID after a crash).
+		a := ari.Attempt{AttemptID: legID, CallID: legID, AccountID: c.AccountID, Number: max(1, r.Record.Attempt),
+			ChannelID: legID, Node: s.m.Node(), CLI: c.CallerID, DNIS: r.Number, RequestID: r.Record.RequestID,
+			StartedAt: time.Now()}
+		if rerr := rec.AttemptStarted(ctx, a); rerr != nil {
+			return dialer.Result{}, fmt.Errorf("agent-first: record the customer call: %w", rerr)
+		}
+		defer func() {
+			end := ari.AttemptEnd{EndedAt: time.Now(), Status: res.Status, FinishReason: "hangup"}
+			if leg != nil {
+				end.HangupCause, end.CauseText = leg.Cause()
+				end.AnsweredAt = leg.AnsweredAt()
+			}
+			if end.Status == "" {
+				end.Status = ari.StatusFailed
+			}
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if ferr := rec.AttemptFinished(fctx, legID, end); ferr != nil && err == nil {
+				err = fmt.Errorf("agent-first: finish the customer's record: %w", ferr)
+			}
+		}()
+	}
+	leg, err = call.Dial(ctx, ari.LegRequest{ID: legID, Endpoint: r.Endpoint, CallerID: c.CallerID, Timeout: c.DialTimeout(),
 		Variables: map[string]string{VarCampaign: strconv.FormatInt(c.ID, 10), VarRecord: strconv.FormatInt(r.Record.ID, 10),
 			VarAttempt: strconv.Itoa(r.Record.Attempt)}})
 	if err != nil {
@@ -171,7 +204,7 @@ func (s *session) customer(ctx context.Context, call *ari.Call, b *ari.Bridge, r
 		}
 	}
 	_ = leg.Hangup(context.WithoutCancel(ctx))
-	res := dialer.Result{Status: flows.StatusInAnswer, Answered: true, AgentConnected: true}
+	res = dialer.Result{Status: flows.StatusInAnswer, Answered: true, AgentConnected: true}
 	if call.HungUp() {
 		return res, dialer.ErrAgentGone
 	}

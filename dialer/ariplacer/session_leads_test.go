@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -232,8 +233,18 @@ func TestAgentFirstLeadWebhookOnAsterisk(t *testing.T) {
 		t.Errorf("popups %s", g)
 	}
 	mu.Unlock()
-	if fin := rec.Finished(); len(fin) != 1 || len(rec.Open()) != 0 {
-		t.Errorf("%d attempt records finished, %d open: want the agent's only, ended", len(fin), len(rec.Open()))
+	// The agent's record and one per customer call, all finished.
+	if fin := rec.Finished(); len(fin) != 3 || len(rec.Open()) != 0 {
+		t.Errorf("%d attempt records finished, %d open: want the agent's and the 2 customers', ended", len(fin), len(rec.Open()))
+	} else {
+		var statuses []string
+		for _, e := range fin {
+			statuses = append(statuses, e.Status)
+		}
+		slices.Sort(statuses)
+		if g := strings.Join(statuses, ","); g != "BUSY,IN_ANSWER,IN_ANSWER" {
+			t.Errorf("record statuses %s; want BUSY and IN_ANSWER for the customers, IN_ANSWER for the agent", g)
+		}
 	}
 	if !strings.Contains(logs.String(), "the lead webhook has no lead") {
 		t.Errorf("no end reason logged:\n%s", logs.String())

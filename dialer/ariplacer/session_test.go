@@ -127,7 +127,8 @@ func TestAgentFirstOnAsterisk(t *testing.T) {
 	if !slices.Equal(popups, want) {
 		t.Errorf("popups\n got %q\nwant %q", popups, want)
 	}
-	if fin := rec.Finished(); len(fin) != 1 {
-		t.Errorf("%d attempt records, want the agent's only", len(fin))
+	// The agent's record and one per customer call (3).
+	if fin := rec.Finished(); len(fin) != 4 || len(rec.Open()) != 0 {
+		t.Errorf("%d attempt records finished, %d open; want 4 (agent + 3 customers), none open", len(fin), len(rec.Open()))
 	}
 }
