@@ -143,11 +143,13 @@ func (a *ACD) Start(ctx context.Context) error {
 	}
 	if a.o.Manager != nil {
 		a.o.Manager.Router().Listen("EndpointStateChange", a.endpointEvent)
-		// Asterisk may not be reachable yet (the daemon starts without it):
-		// the subscription is then made on connect (Resubscribe from
-		// ari.ManagerHooks.Connected), so this is not fatal.
-		if err := a.Resubscribe(ctx); err != nil {
-			a.log.Warn("PJSIP endpoint state not watched yet; retried on the next ARI connect", "error", err)
+		// Before the events stream is up (the daemon starts without
+		// Asterisk) the subscription is made on connect instead
+		// (Resubscribe from ari.ManagerHooks.Connected).
+		if st := a.o.Manager.Stream(); st == nil || st.State().Connected {
+			if err := a.Resubscribe(ctx); err != nil {
+				a.log.Warn("PJSIP endpoint state not watched yet; retried on the next ARI connect", "error", err)
+			}
 		}
 	}
 	return nil
