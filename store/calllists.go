@@ -1147,9 +1147,7 @@ func (s *Store) ClaimDueCallListRecords(ctx context.Context, at time.Time, limit
 	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		q := tx.Where("status = ? AND (start_time IS NULL OR start_time <= ?)", RecordPending, at).
 			Order("start_time, id").Limit(limit)
-		if s.driver == DriverPostgres {
-			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
-		}
+		q = s.skipLocked(q)
 		if err := q.Find(&rs).Error; err != nil {
 			return err
 		}
@@ -1342,4 +1340,14 @@ func (s *Store) VerifyOTP(ctx context.Context, accountID int64, phone, code stri
 		return ListEntry{}, err
 	}
 	return e, nil
+}
+
+// skipLocked makes a lease query skip rows another node holds locked
+// (SELECT … FOR UPDATE SKIP LOCKED) on PostgreSQL; SQLite serialises
+// writers, so it needs no row locks.
+func (s *Store) skipLocked(q *gorm.DB) *gorm.DB {
+	if s.driver == DriverPostgres {
+		return q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+	}
+	return q
 }

@@ -335,9 +335,7 @@ func (s *Store) ClaimCampaignRecords(ctx context.Context, c Claim) (rs []CallLis
 		var dead []CallListRecord
 		dq := tx.Select("id", "request_id").Where("account_id = ? AND request_id IN ? AND status = ? AND lease_until < ? AND attempts >= ?",
 			c.AccountID, c.RequestIDs, RecordInProcess, at, c.MaxAttempts)
-		if s.driver == DriverPostgres {
-			dq = dq.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
-		}
+		dq = s.skipLocked(dq)
 		if err := dq.Find(&dead).Error; err != nil {
 			return err
 		}
@@ -360,9 +358,7 @@ func (s *Store) ClaimCampaignRecords(ctx context.Context, c Claim) (rs []CallLis
 			Where(tx.Where("status = ? AND (start_time IS NULL OR start_time <= ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?)", RecordPending, at, at).
 				Or("status = ? AND lease_until < ?", RecordInProcess, at)).
 			Order("next_attempt_at, start_time, id").Limit(c.Limit)
-		if s.driver == DriverPostgres {
-			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
-		}
+		q = s.skipLocked(q)
 		if err := q.Find(&rs).Error; err != nil {
 			return err
 		}
@@ -632,9 +628,7 @@ func (s *Store) CloseRescheduledRecords(ctx context.Context, accountID int64, re
 		q := tx.Select("id", "request_id").Where("account_id = ? AND request_id IN ? AND status = ?", accountID, requestIDs, RecordPending).
 			Where(tx.Where("rescheduled = ? AND next_attempt_at > ?", true, t).
 				Or("schedule_extension <> '' AND start_time > ? AND attempts = 0", t))
-		if s.driver == DriverPostgres {
-			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
-		}
+		q = s.skipLocked(q)
 		if err := q.Find(&recs).Error; err != nil {
 			return err
 		}
@@ -689,9 +683,7 @@ func (s *Store) AdoptCampaignRecords(ctx context.Context, a Adopt) (rs []CallLis
 	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		q := tx.Where("account_id = ? AND request_id IN ? AND status = ? AND lease_owner LIKE ? ESCAPE '\\' AND lease_owner <> ?",
 			a.AccountID, a.RequestIDs, RecordInProcess, like, a.Owner).Order("id").Limit(MaxListLimit)
-		if s.driver == DriverPostgres {
-			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
-		}
+		q = s.skipLocked(q)
 		if err := q.Find(&rs).Error; err != nil {
 			return err
 		}
