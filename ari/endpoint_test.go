@@ -25,7 +25,9 @@ func TestEndpointStateChangeReachesListeners(t *testing.T) {
 		got = append(got, e.Endpoint.Resource+"="+e.Endpoint.State)
 	})
 	r.Dispatch(ev)
-	if len(got) != 1 || got[0] != "agent1=online" || unrouted != 0 {
+	// Listeners only observe: the event still reaches Unrouted (which
+	// ignores all but StasisStart).
+	if len(got) != 1 || got[0] != "agent1=online" || unrouted != 1 {
 		t.Fatalf("listener got %v, unrouted %d", got, unrouted)
 	}
 	// Also with a listener registered before decoding (the live order).

@@ -544,8 +544,9 @@ func (m *Manager) unrouted(ev ariv6.Event) {
 		return
 	}
 	id := ss.Channel.ID
-	if len(ss.Args) > 0 && ss.Args[0] == "leg" {
-		// A leg whose owner is gone: nothing will drive it.
+	if len(ss.Args) > 0 && (ss.Args[0] == "leg" || ss.Args[0] == "snoop") {
+		// A leg or snoop channel whose owner is gone (e.g. after a
+		// restart): nothing will drive it.
 		go func() { _ = m.client.Hangup(context.Background(), id, "") }()
 		return
 	}

@@ -25,7 +25,8 @@ type routeKey struct {
 // registered for those IDs. A lookup is one map access per ID in the event
 // (not a scan of all subscribers), and delivery never blocks or drops.
 //
-// Events whose IDs nobody registered go to the Unrouted hook; the hook runs
+// Events whose IDs nobody registered go to the Unrouted hook (listeners
+// do not count: they only observe); the hook runs
 // on the dispatching goroutine, so a StasisStart handler that registers the
 // new channel's mailbox before returning cannot miss the channel's next
 // event.
@@ -107,9 +108,9 @@ func (r *Router) Dispatch(ev ariv6.Event) bool {
 	for _, fn := range ls {
 		fn(ev)
 	}
-	// A StasisStart nobody routes is a new call: it goes to Unrouted even
-	// when listeners watch StasisStart (they only observe).
-	if len(delivered) == 0 && r.Unrouted != nil && (len(ls) == 0 || ev.GetType() == "StasisStart") {
+	// Listeners only observe: an event no mailbox took goes to Unrouted
+	// (a StasisStart nobody routes is a new call).
+	if len(delivered) == 0 && r.Unrouted != nil {
 		r.Unrouted(ev)
 	}
 	return len(delivered) > 0
