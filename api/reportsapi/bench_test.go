@@ -2,12 +2,8 @@ package reportsapi
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"runtime"
 	"runtime/metrics"
 	"sync"
@@ -18,6 +14,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/switchyard/switchyard/store"
+	"github.com/switchyard/switchyard/store/storetest"
 )
 
 // BenchmarkCallReportExportLoad: the CSV export of the call report on
@@ -123,32 +120,10 @@ func sampleHeap() (stop func() uint64) {
 // benchBase, spread over a few flows and statuses.
 func benchStore(b *testing.B, n int) (*store.Store, int64) {
 	b.Helper()
-	u := os.Getenv("SWITCHYARD_TEST_DATABASE_URL")
-	if u == "" {
-		u = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	admin, err := sql.Open("pgx", u)
-	if err == nil {
-		err = admin.Ping()
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			b.Fatalf("PostgreSQL unreachable: %v (CI=true)", err)
-		}
-		b.Skipf("PostgreSQL unreachable: %v", err)
-	}
-	b.Cleanup(func() { _ = admin.Close() })
-	var rb [6]byte
-	_, _ = rand.Read(rb[:])
-	name := "sy_bench_" + hex.EncodeToString(rb[:])
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
-	pu, _ := url.Parse(u)
-	pu.Path = "/" + name
+	o := storetest.Options(b, store.DriverPostgres)
+	o.SlowQuery = -1
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{URL: pu.String(), SlowQuery: -1})
+	st, err := store.Open(ctx, o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -160,7 +135,7 @@ func benchStore(b *testing.B, n int) (*store.Store, int64) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	db, err := sql.Open("pgx", pu.String())
+	db, err := sql.Open("pgx", o.URL)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,63 +2,19 @@ package dialerstore
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/switchyard/switchyard/dialer"
 	"github.com/switchyard/switchyard/store"
+	"github.com/switchyard/switchyard/store/storetest"
 )
 
-const defaultPG = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
 // options returns store options for a fresh database of the driver.
-func options(t *testing.T, driver string) store.Options {
-	t.Helper()
-	if driver == store.DriverSQLite {
-		return store.Options{DataDir: t.TempDir()}
-	}
-	base := os.Getenv("SWITCHYARD_TEST_DATABASE_URL")
-	if base == "" {
-		base = defaultPG
-	}
-	admin, err := sql.Open("pgx", base)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = admin.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL unreachable: %v (CI=true: a skipped integration test is a failure)", err)
-		}
-		t.Skipf("PostgreSQL unreachable: %v", err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "sy_test_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-		_ = admin.Close()
-	})
-	u, _ := url.Parse(base)
-	u.Path = "/" + name
-	return store.Options{URL: u.String()}
-}
+func options(t *testing.T, driver string) store.Options { return storetest.Options(t, driver) }
 
 func open(t *testing.T, o store.Options) *store.Store {
 	t.Helper()

@@ -2,67 +2,22 @@ package acdstore
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/switchyard/switchyard/dialer/acd"
 	"github.com/switchyard/switchyard/store"
+	"github.com/switchyard/switchyard/store/storetest"
 )
 
-const defaultPG = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-// options returns store options for a fresh database of the driver (a new
-// PostgreSQL database per test, dropped afterwards).
-func options(t *testing.T, driver string) store.Options {
-	t.Helper()
-	if driver == store.DriverSQLite {
-		return store.Options{DataDir: t.TempDir()}
-	}
-	base := os.Getenv("SWITCHYARD_TEST_DATABASE_URL")
-	if base == "" {
-		base = defaultPG
-	}
-	admin, err := sql.Open("pgx", base)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = admin.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL unreachable: %v (CI=true: a skipped integration test is a failure)", err)
-		}
-		t.Skipf("PostgreSQL unreachable: %v", err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "sy_test_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-		_ = admin.Close()
-	})
-	u, _ := url.Parse(base)
-	u.Path = "/" + name
-	return store.Options{URL: u.String()}
-}
+// options returns store options for a fresh database of the driver.
+func options(t *testing.T, driver string) store.Options { return storetest.Options(t, driver) }
 
 // forEachDriver runs fn on a fresh migrated store of each driver.
 func forEachDriver(t *testing.T, fn func(t *testing.T, st *store.Store)) {
