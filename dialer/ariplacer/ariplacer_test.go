@@ -88,18 +88,7 @@ func campaignOnAsterisk(t *testing.T, mode string, mult float64, agents int) {
 	m := aritest.StartManager(t, aritest.NewRecorder(), aritest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	s, err := store.Open(ctx, store.Options{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	acc, err := s.CreateAccount(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, acc := acmeStore(t, ctx)
 	req, err := s.ImportCallList(ctx, store.CallListImport{AccountID: acc.ID, FlowID: "1", FlowType: "outbound", Source: store.SourceAPI}, store.ImportRecords([]store.ImportRecord{
 		{Row: 1, Numbers: []string{"busy", "answer-hangup-1"}, Status: store.RecordPending},
 		{Row: 2, Numbers: []string{"answer-silent"}, Status: store.RecordPending},
@@ -178,4 +167,23 @@ finished:
 	if counts.ByStatus["IVR_FINISHED"] != 2 || counts.ByStatus["CONGESTION"] != 1 || counts.Remaining() != 0 {
 		t.Errorf("counts %+v", counts)
 	}
+}
+
+// acmeStore opens a migrated SQLite store (closed when the test ends) with
+// one account, "acme".
+func acmeStore(t *testing.T, ctx context.Context) (*store.Store, store.Account) {
+	t.Helper()
+	s, err := store.Open(ctx, store.Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	acc, err := s.CreateAccount(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, acc
 }

@@ -23,18 +23,7 @@ func TestPredictiveCampaignOnAsterisk(t *testing.T) {
 	m := aritest.StartManager(t, aritest.NewRecorder(), aritest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	s, err := store.Open(ctx, store.Options{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	acc, err := s.CreateAccount(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, acc := acmeStore(t, ctx)
 	// Six customers answer and stay 2…7 s, one is busy, one congested.
 	var recs []store.ImportRecord
 	for i, n := range []string{"answer-hangup-2", "answer-hangup-3", "busy", "answer-hangup-4", "answer-hangup-5", "congestion", "answer-hangup-6", "answer-hangup-7"} {

@@ -20,7 +20,6 @@ import (
 	"github.com/switchyard/switchyard/dialer/dialerstore"
 	"github.com/switchyard/switchyard/dialer/leadhook"
 	"github.com/switchyard/switchyard/flows"
-	"github.com/switchyard/switchyard/store"
 )
 
 // leadServer is a lead webhook answering from a script (then 204) and a
@@ -135,18 +134,7 @@ func TestAgentFirstLeadWebhookOnAsterisk(t *testing.T) {
 	m := aritest.StartManager(t, rec, aritest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	s, err := store.Open(ctx, store.Options{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	acc, err := s.CreateAccount(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, acc := acmeStore(t, ctx)
 	dc := leadsCampaign(acc.ID)
 	dc.ID, dc.Status = 0, dialer.StatusCreated
 	if err := dc.Validate(); err != nil {

@@ -48,18 +48,7 @@ func TestAgentFirstOnAsterisk(t *testing.T) {
 	m := aritest.StartManager(t, rec, aritest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	s, err := store.Open(ctx, store.Options{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	acc, err := s.CreateAccount(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, acc := acmeStore(t, ctx)
 	req, err := s.ImportCallList(ctx, store.CallListImport{AccountID: acc.ID, FlowID: "1", FlowType: "outbound", Source: store.SourceAPI}, store.ImportRecords([]store.ImportRecord{
 		{Row: 1, Numbers: []string{"answer-hangup-1"}, Status: store.RecordPending},
 		{Row: 2, Numbers: []string{"busy"}, Status: store.RecordPending},
