@@ -583,8 +583,5 @@ type staffing struct{ a *acd.ACD }
 
 func (s staffing) Staffing(_ context.Context, accountID int64, queue string) (dialer.Staffing, error) {
 	st, err := s.a.Staffing(accountID, queue)
-	if err != nil {
-		return dialer.Staffing{}, err
-	}
-	return dialer.Staffing{LoggedIn: st.LoggedIn, Free: st.Free, Busy: st.Busy, Waiting: st.Waiting, AvgHandle: st.AvgHandle}, nil
+	return dialer.Staffing(st), err // the same fields
 }

@@ -105,8 +105,8 @@ func TestAgentStateMachine(t *testing.T) {
 	if _, err := a.Staffing(1, "nope"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("staffing unknown queue: %v", err)
 	}
-	if n, _ := a.FreeAgentsFor(1)(ctx, "sales"); n != 1 {
-		t.Fatalf("free agents %d", n)
+	if st, _ := a.Staffing(1, "sales"); st.Free != 1 {
+		t.Fatalf("free agents %d", st.Free)
 	}
 	if got := a.Agents(1, StatePaused); len(got) != 1 || got[0].AgentID != 1 {
 		t.Fatalf("filter paused: %+v", got)

@@ -1,7 +1,6 @@
 package acd
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -129,16 +128,6 @@ func (a *ACD) Staffing(accountID int64, queueName string) (Staffing, error) {
 		}
 	}
 	return s, nil
-}
-
-// FreeAgentsFor returns a function reporting the free members of an
-// account's queue. (The dialer's pacer takes the whole Staffing:
-// dialer.Staffing(s) converts an acd.Staffing, the fields are the same.)
-func (a *ACD) FreeAgentsFor(accountID int64) func(ctx context.Context, queue string) (int, error) {
-	return func(_ context.Context, queue string) (int, error) {
-		s, err := a.Staffing(accountID, queue)
-		return s.Free, err
-	}
 }
 
 // subscriber receives updates, coalesced per agent / queue: a slow reader
