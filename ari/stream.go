@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -234,8 +235,16 @@ func (s *Stream) session(ctx context.Context) error {
 		if s.hooks.Event != nil {
 			s.hooks.Event(typ)
 		}
-		if !skip {
-			s.router.Dispatch(ev)
+		// Hand the processor to the call the event just woke: the woken
+		// goroutine sits in this P's run-next slot, and without a yield it
+		// waits until this loop blocks on an empty socket (under a burst of
+		// frames and a CPU shared with Asterisk, tens of ms) or another P
+		// steals it. Reacting to an event already read comes before reading
+		// the next one; the frames not yet read wait in the socket buffers,
+		// and the scheduler polls its global queue at least every 61 runs,
+		// so the reader is never held for long.
+		if !skip && s.router.Dispatch(ev) {
+			runtime.Gosched()
 		}
 	}
 }

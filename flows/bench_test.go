@@ -175,10 +175,13 @@ func BenchmarkFlowCallRate(b *testing.B) {
 		b.Fatal(err)
 	}
 	var events atomic.Int64
+	var frameAt time.Time
 	app := "sybench-" + uuid.NewString()[:8]
 	// "DTMF received → next ARI command issued", inside Switchyard: when
-	// the router dispatched the digit, and when the hangup that follows it
-	// was written to Asterisk.
+	// the frame carrying the digit was read and decoded (the manager's
+	// Event hook, on the reader goroutine just before the router
+	// dispatches it), and when the hangup that follows it was issued and
+	// written to Asterisk.
 	var issuedMu sync.Mutex
 	dtmfIn, hangupIssued, hangupOut := map[string]time.Time{}, map[string]time.Time{}, map[string]time.Time{}
 	maxConns, _ := strconv.Atoi(os.Getenv("SWITCHYARD_FLOW_BENCH_CONNS"))
@@ -201,7 +204,10 @@ func BenchmarkFlowCallRate(b *testing.B) {
 		b.Fatal(err)
 	}
 	m := ari.NewManager(ari.ManagerConfig{Client: client, Recorder: newMemRecorder(), Node: app, Logger: testLogger(b),
-		Hooks: ari.ManagerHooks{Event: func(string) { events.Add(1) }}})
+		Hooks: ari.ManagerHooks{Event: func(string) {
+			events.Add(1)
+			frameAt = time.Now() // reader goroutine only, like the listener below
+		}}})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
@@ -215,10 +221,9 @@ func BenchmarkFlowCallRate(b *testing.B) {
 	}
 	m.Router().Listen("ChannelDtmfReceived", func(ev ariv6.Event) {
 		d := ev.(*ariv6.ChannelDtmfReceived)
-		now := time.Now()
 		issuedMu.Lock()
 		if _, seen := dtmfIn[d.Channel.ID]; !seen {
-			dtmfIn[d.Channel.ID] = now
+			dtmfIn[d.Channel.ID] = frameAt
 		}
 		issuedMu.Unlock()
 	})
@@ -308,7 +313,7 @@ func BenchmarkFlowCallRate(b *testing.B) {
 	b.ReportMetric(float64(failed.Load()), "other_path")
 	// Issued latency: only digits that arrived while the gather waited
 	// (a digit typed ahead during the webhook measures the webhook).
-	var issued, written []time.Duration
+	var issued, written, wake, react []time.Duration
 	issuedMu.Lock()
 	tm.mu.Lock()
 	for id, in := range dtmfIn {
@@ -317,6 +322,8 @@ func BenchmarkFlowCallRate(b *testing.B) {
 		}
 		if out, ok := hangupIssued[id]; ok {
 			issued = append(issued, max(out.Sub(in), 0))
+			wake = append(wake, max(tm.got[id].Sub(in), 0))
+			react = append(react, max(out.Sub(tm.got[id]), 0))
 		}
 		if out, ok := hangupOut[id]; ok {
 			written = append(written, max(out.Sub(in), 0))
@@ -326,11 +333,15 @@ func BenchmarkFlowCallRate(b *testing.B) {
 	issuedMu.Unlock()
 	slices.Sort(issued)
 	slices.Sort(written)
+	slices.Sort(wake)
+	slices.Sort(react)
 	b.ReportMetric(float64(pct(issued, 0.5).Microseconds())/1000, "issued_p50_ms")
 	b.ReportMetric(float64(pct(issued, 0.99).Microseconds())/1000, "issued_p99_ms")
 	b.ReportMetric(float64(pct(written, 0.99).Microseconds())/1000, "written_p99_ms")
 	fmt.Printf("BenchmarkFlowCallRate: DTMF received -> next ARI command issued p50=%v p99=%v; -> written to Asterisk (after the connection pool) p50=%v p99=%v (%d samples)\n",
 		pct(issued, 0.5), pct(issued, 0.99), pct(written, 0.5), pct(written, 0.99), len(issued))
+	fmt.Printf("BenchmarkFlowCallRate: of which frame read -> digit in the flow p50=%v p99=%v, digit -> hangup issued p50=%v p99=%v\n",
+		pct(wake, 0.5), pct(wake, 0.99), pct(react, 0.5), pct(react, 0.99))
 	slices.Sort(bareLat)
 	fd, bd := median(flowD), median(bareD)
 	b.ReportMetric(float64(n)/fd.Seconds(), "flow_calls/s")
