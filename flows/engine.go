@@ -313,7 +313,9 @@ func (r *run) loop(ctx context.Context) error {
 			next = n.Exit(l)
 		}
 		st.Next = next
-		if res.err != nil {
+		// A hangup widget ending the flow is its normal end, not an error
+		// (the journey's outcome says hangup_widget).
+		if res.err != nil && !errors.Is(res.err, errFlowHangup) {
 			st.Error = res.err.Error()
 		}
 		if len(st.Inputs) == 0 {

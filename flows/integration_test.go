@@ -220,6 +220,9 @@ func TestFlowOnAsterisk(t *testing.T) {
 			if len(r.saved.Steps) != len(r.journey.Steps) || r.saved.Version != 3 {
 				t.Errorf("saved journey differs: %d steps v%d", len(r.saved.Steps), r.saved.Version)
 			}
+			if last := r.journey.Steps[len(r.journey.Steps)-1]; tc.outcome == "hangup_widget" && (last.Type != "hangup" || last.Error != "") {
+				t.Errorf("last step %s (%s) error %q: a hangup widget ending the flow is no error", last.Node, last.Type, last.Error)
+			}
 			if tc.check != nil {
 				tc.check(t, r)
 			}

@@ -272,7 +272,7 @@ func TestAgentsAndQueuesEndToEnd(t *testing.T) {
 		if steps := stepNodes(j); !slices.Equal(steps, []string{"queue", "after", "end"}) || j.Outcome != "hangup_widget" {
 			t.Errorf("journey: steps %v outcome %s", steps, j.Outcome)
 		}
-		for _, s := range j.Steps[:2] { // (the hangup widget's step carries the error "hangup widget")
+		for _, s := range j.Steps { // a hangup widget ending the flow is no error either
 			if s.Error != "" {
 				t.Errorf("step %s failed: %s", s.Node, s.Error)
 			}
