@@ -467,6 +467,21 @@ func BenchmarkCallListLoad(b *testing.B) {
 	lacc := mustAccount(b, lite, "bench")
 	rLite := runImport(b, lite, lacc.ID, bigPath, int64(n))
 	rLiteSmall := runImport(b, lite, lacc.ID, smallPath, int64(small))
+	// The engine's own ceiling: the rows the import stored, copied inside
+	// SQLite into a table of the same columns without any index (no Go, no
+	// SQL text, no duplicate marking), in one autocommit statement.
+	var bigReq string
+	if err := lite.w.WithContext(ctx).Raw(`SELECT id FROM call_list_requests WHERE uploaded = ? LIMIT 1`, n).Scan(&bigReq).Error; err != nil || bigReq == "" {
+		b.Fatalf("the %d-row request: %q %v", n, bigReq, err)
+	}
+	if err := lite.w.WithContext(ctx).Exec(`CREATE TABLE bare_copy AS SELECT ` + recordCols + ` FROM call_list_records WHERE 0`).Error; err != nil {
+		b.Fatal(err)
+	}
+	bareStart := time.Now()
+	if err := lite.w.WithContext(ctx).Exec(`INSERT INTO bare_copy SELECT `+recordCols+` FROM call_list_records WHERE request_id = ?`, bigReq).Error; err != nil {
+		b.Fatal(err)
+	}
+	bareElapsed := time.Since(bareStart)
 
 	rate := func(rows int64, d time.Duration) float64 { return float64(rows) / d.Seconds() }
 	pgRate, copyRate, liteRate := rate(rBig.rows, rBig.elapsed), rate(int64(n), copyElapsed), rate(rLite.rows, rLite.elapsed)
@@ -474,13 +489,14 @@ func BenchmarkCallListLoad(b *testing.B) {
 	b.ReportMetric(copyRate, "psql_copy_rows/s")
 	b.ReportMetric(pgRate/copyRate, "pg/copy_ratio")
 	b.ReportMetric(liteRate, "sqlite_rows/s")
+	b.ReportMetric(rate(int64(n), bareElapsed), "sqlite_engine_copy_rows/s")
 	b.ReportMetric(float64(rSmall.peakHeap)/(1<<20), "pg_peak_heap_MB_small")
 	b.ReportMetric(float64(rBig.peakHeap)/(1<<20), "pg_peak_heap_MB_big")
 	b.ReportMetric(float64(rLiteSmall.peakHeap)/(1<<20), "sqlite_peak_heap_MB_small")
 	b.ReportMetric(float64(rLite.peakHeap)/(1<<20), "sqlite_peak_heap_MB_big")
-	b.Logf("rows=%d small=%d | postgres import %.0f rows/s (%v) vs psql \\copy %.0f rows/s (%v): ratio %.2f (target >= 0.8) | sqlite %.0f rows/s (%v; target >= 200000) | peak heap pg %d rows %.1f MB, %d rows %.1f MB; sqlite %.1f MB / %.1f MB",
+	b.Logf("rows=%d small=%d | postgres import %.0f rows/s (%v) vs psql \\copy %.0f rows/s (%v): ratio %.2f (target >= 0.8) | sqlite %.0f rows/s (%v; target >= 200000; the engine alone copies the stored rows into an index-free table at %.0f rows/s) | peak heap pg %d rows %.1f MB, %d rows %.1f MB; sqlite %.1f MB / %.1f MB",
 		n, small, pgRate, rBig.elapsed.Round(time.Millisecond), copyRate, copyElapsed.Round(time.Millisecond), pgRate/copyRate,
-		liteRate, rLite.elapsed.Round(time.Millisecond), small, float64(rSmall.peakHeap)/(1<<20), n, float64(rBig.peakHeap)/(1<<20),
+		liteRate, rLite.elapsed.Round(time.Millisecond), rate(int64(n), bareElapsed), small, float64(rSmall.peakHeap)/(1<<20), n, float64(rBig.peakHeap)/(1<<20),
 		float64(rLiteSmall.peakHeap)/(1<<20), float64(rLite.peakHeap)/(1<<20))
 }
 
