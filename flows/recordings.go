@@ -101,9 +101,9 @@ func nameTaken(err error) bool {
 	return errors.As(err, &ae) && ae.Status == http.StatusConflict && !errors.Is(err, ari.ErrHangup)
 }
 
-// Seed 001 recording names (without the extension). They are the same as
-// api/reportsapi/recordings' CallName, PlayAndRecordName and RecordName
-// (a test checks): flows may not import api.
+// Seed 001 recording names (without the extension, which is the
+// recording's format). The only definition: the ACD (dialer/acd) and the
+// reports API (api/reportsapi) use these.
 
 // CallRecordingName is call_<account_id>_<flow_id>_<CLI>_<DNIS>_<start ms>.
 func CallRecordingName(accountID, flowID int64, cli, dnis string, start time.Time) string {
@@ -122,8 +122,20 @@ func RecordRecordingName(accountID, flowID int64, cli, dnis string, start time.T
 	return fmt.Sprintf("record_%d_%d_%s_%s_%d", accountID, flowID, namePart(cli), namePart(dnis), start.UnixMilli())
 }
 
+// AgentRecordingName is
+// record_agent_<accountID>_<agentID>_<cli>_<dnis>_<WidgetID>_<call start ms>.
+func AgentRecordingName(accountID, agentID int64, cli, dnis, widgetID string, start time.Time) string {
+	return fmt.Sprintf("record_agent_%d_%d_%s_%s_%s_%d", accountID, agentID, namePart(cli), namePart(dnis), namePart(widgetID), start.UnixMilli())
+}
+
+// QueueRecordingName is
+// record_queue_<account_ID>_<flow_ID>_<cli>_<dnis>_<queue_ID>_<start ms>.
+func QueueRecordingName(accountID, flowID int64, cli, dnis string, queueID int64, start time.Time) string {
+	return fmt.Sprintf("record_queue_%d_%d_%s_%s_%d_%d", accountID, flowID, namePart(cli), namePart(dnis), queueID, start.UnixMilli())
+}
+
 // namePart keeps a name part to characters safe in a file name and in an
-// ARI recording name ("unknown" when empty), like the reports API.
+// ARI recording name ("unknown" when empty).
 func namePart(s string) string {
 	if s == "" {
 		return "unknown"

@@ -12,7 +12,6 @@ import (
 
 	ariv6 "github.com/CyCoreSystems/ari/v6"
 
-	"github.com/switchyard/switchyard/api/reportsapi/recordings"
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/store"
 )
@@ -26,28 +25,17 @@ func TestRecordingNamesSeed(t *testing.T) {
 		{PlayAndRecordRecordingName(28, 17, "912657124278", "919898333148", "File", ms(1616661206660)) + ".gsm", "_play_and_record_28_17_912657124278_919898333148_File_1616661206660.gsm"},
 		{RecordRecordingName(49, 99, "+912265014928", "+918980833222", ms(1619073131837)) + ".gsm", "record_49_99_+912265014928_+918980833222_1619073131837.gsm"},
 		{Recording{Name: RecordRecordingName(49, 99, "+912265014928", "+918980833222", ms(1619073131837)), Format: "gsm"}.FileName(), "record_49_99_+912265014928_+918980833222_1619073131837.gsm"},
+		{AgentRecordingName(248, 36727, "+918068800109", "+919898333148", "14", ms(1617851764824)) + ".gsm", "record_agent_248_36727_+918068800109_+919898333148_14_1617851764824.gsm"},
+		{QueueRecordingName(49, 2317190, "+912265014922", "+917698760555", 6, ms(1619078544823)) + ".gsm", "record_queue_49_2317190_+912265014922_+917698760555_6_1619078544823.gsm"},
 		// Unsafe parts cannot escape the file name.
 		{RecordRecordingName(1, 2, "../../etc", "a b", ms(1)), "record_1_2_..-..-etc_a-b_1"},
+		{AgentRecordingName(1, 2, "+91 80", "x/y", "w 1", ms(1)), "record_agent_1_2_+91-80_x-y_w-1_1"},
 		{CallRecordingName(1, 2, "", "", ms(1)), "call_1_2_unknown_unknown_1"},
 		{PlayAndRecordRecordingName(1, 2, "1", "2", "x/y", ms(1)), "_play_and_record_1_2_1_2_x-y_1"},
 	}
 	for _, c := range cases {
 		if c.got != c.want {
 			t.Errorf("got %s, want %s", c.got, c.want)
-		}
-	}
-	for _, p := range []struct{ cli, dnis, mod string }{
-		{"+912265014928", "+918980833222", "File"}, {"", "", ""}, {"a b/c", "ä+1", "mod ule"}, {"+1", "..", "14"},
-	} {
-		at := ms(1616661206660)
-		if a, b := CallRecordingName(3, 4, p.cli, p.dnis, at), recordings.CallName(3, 4, p.cli, p.dnis, at); a != b {
-			t.Errorf("call names differ: %s vs %s", a, b)
-		}
-		if a, b := RecordRecordingName(3, 4, p.cli, p.dnis, at), recordings.RecordName(3, 4, p.cli, p.dnis, at); a != b {
-			t.Errorf("record names differ: %s vs %s", a, b)
-		}
-		if a, b := PlayAndRecordRecordingName(3, 4, p.cli, p.dnis, p.mod, at), recordings.PlayAndRecordName(3, 4, p.cli, p.dnis, p.mod, at); a != b {
-			t.Errorf("play and record names differ: %s vs %s", a, b)
 		}
 	}
 	// The kinds are the store's.

@@ -12,6 +12,7 @@ import (
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/ari/aritest"
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
+	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -60,7 +61,7 @@ func TestZipOfRealAsteriskRecordings(t *testing.T) {
 		var attemptID string
 		var rr ari.RecordResult
 		start := time.Now()
-		name := recordings.RecordName(e.fx.Account, fid, "+4930111", dnis, start)
+		name := flows.RecordRecordingName(e.fx.Account, fid, "+4930111", dnis, start)
 		c, err := m.Originate(ctx, ari.OriginateParams{
 			Endpoint: "Local/answer-silent@customers", Timeout: 10 * time.Second,
 			Attempt: &ari.Attempt{AccountID: e.fx.Account, FlowID: &fid, CLI: "+4930111", DNIS: dnis},

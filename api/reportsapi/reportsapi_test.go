@@ -22,6 +22,7 @@ import (
 	"github.com/switchyard/switchyard/api/apistore"
 	"github.com/switchyard/switchyard/api/flowsapi"
 	"github.com/switchyard/switchyard/api/reportsapi/recordings"
+	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -296,7 +297,7 @@ func (e *env) recordingFor(acct int64, attempt, name, format, content string) st
 	e.t.Helper()
 	a := e.attempts[attempt]
 	r, err := e.st.AddRecording(context.Background(), store.Recording{AccountID: acct, AttemptID: a.ID, Kind: store.RecordingRecord, Name: name, Format: format,
-		FileName: recordings.RecordName(acct, 1, a.CLI, a.DNIS, a.StartedAt) + "." + format})
+		FileName: flows.RecordRecordingName(acct, 1, a.CLI, a.DNIS, a.StartedAt) + "." + format})
 	if err != nil {
 		e.t.Fatal(err)
 	}

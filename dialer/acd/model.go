@@ -467,33 +467,6 @@ type Config interface {
 	Queues(ctx context.Context) ([]Queue, error)
 }
 
-// RecordingName returns the seed 001 file name (without extension) for an
-// agent recording: record_agent_<accountID>_<agentID>_<cli>_<dnis>_<widgetID>_<start ms>.
-func AgentRecordingName(accountID, agentID int64, cli, dnis, widgetID string, start time.Time) string {
-	return fmt.Sprintf("record_agent_%d_%d_%s_%s_%s_%d", accountID, agentID, safe(cli), safe(dnis), safe(widgetID), start.UnixMilli())
-}
-
-// QueueRecordingName returns the seed 001 file name (without extension)
-// for a queue recording: record_queue_<accountID>_<flowID>_<cli>_<dnis>_<queueID>_<start ms>.
-func QueueRecordingName(accountID, flowID int64, cli, dnis string, queueID int64, start time.Time) string {
-	return fmt.Sprintf("record_queue_%d_%d_%s_%s_%d_%d", accountID, flowID, safe(cli), safe(dnis), queueID, start.UnixMilli())
-}
-
-// safe keeps a file-name part to characters Asterisk accepts in a
-// recording name.
-func safe(s string) string {
-	if s == "" {
-		return "unknown"
-	}
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= '0' && r <= '9', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r == '+', r == '-', r == '.':
-			return r
-		}
-		return '-'
-	}, s)
-}
-
 // HookKind is what an account hook setup is for.
 type HookKind string
 

@@ -767,7 +767,7 @@ func (a *ACD) bridged(ctx context.Context, st *stay, o *offer, bridgeID string) 
 	start := a.o.Now()
 	client := st.call.Client()
 	if st.q.Record {
-		name := QueueRecordingName(acct, o.req.flowID, o.req.cli, o.req.dnis, st.q.ID, start)
+		name := flows.QueueRecordingName(acct, o.req.flowID, o.req.cli, o.req.dnis, st.q.ID, start)
 		if _, err := client.RecordBridge(ctx, bridgeID, ari.RecordRequest{Name: name, Format: recordFormat, IfExists: "overwrite"}); err != nil {
 			a.log.Warn("queue recording failed", "queue", st.q.Name, "error", err)
 		} else {
@@ -776,7 +776,7 @@ func (a *ACD) bridged(ctx context.Context, st *stay, o *offer, bridgeID string) 
 		}
 	}
 	if rec {
-		name := AgentRecordingName(acct, agentID, o.req.cli, o.req.dnis, o.widgetID, start)
+		name := flows.AgentRecordingName(acct, agentID, o.req.cli, o.req.dnis, o.widgetID, start)
 		if _, err := client.RecordBridge(ctx, bridgeID, ari.RecordRequest{Name: name, Format: recordFormat, IfExists: "overwrite"}); err != nil {
 			a.log.Warn("agent recording failed", "agent", agentID, "error", err)
 		} else {

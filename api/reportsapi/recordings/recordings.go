@@ -44,50 +44,6 @@ const Window = 30 * 24 * time.Hour
 // on the Asterisk side).
 var ErrGone = errors.New("recordings: the recording file no longer exists")
 
-// Seed 001 file names (without the extension, which is the recording's
-// format; the seed's examples are .gsm).
-
-// CallName is call_<account_id>_<flow_id>_<CLI>_<DNIS>_<start ms>.
-func CallName(accountID, flowID int64, cli, dnis string, start time.Time) string {
-	return fmt.Sprintf("call_%d_%d_%s_%s_%d", accountID, flowID, safe(cli), safe(dnis), start.UnixMilli())
-}
-
-// PlayAndRecordName is _play_and_record_<account_ID>_<flow_ID>_<cli>_<dnis>_<moduleName>_<start ms>
-// (the leading underscore is the seed's).
-func PlayAndRecordName(accountID, flowID int64, cli, dnis, module string, start time.Time) string {
-	return fmt.Sprintf("_play_and_record_%d_%d_%s_%s_%s_%d", accountID, flowID, safe(cli), safe(dnis), safe(module), start.UnixMilli())
-}
-
-// RecordName is record_<account_ID>_<flow_id>_<CLI>_<DNIS>_<start ms>.
-func RecordName(accountID, flowID int64, cli, dnis string, start time.Time) string {
-	return fmt.Sprintf("record_%d_%d_%s_%s_%d", accountID, flowID, safe(cli), safe(dnis), start.UnixMilli())
-}
-
-// AgentName is record_agent_<accountID>_<agentID>_<cli>_<dnis>_<WidgetID>_<call start ms>.
-func AgentName(accountID, agentID int64, cli, dnis, widgetID string, start time.Time) string {
-	return fmt.Sprintf("record_agent_%d_%d_%s_%s_%s_%d", accountID, agentID, safe(cli), safe(dnis), safe(widgetID), start.UnixMilli())
-}
-
-// QueueName is record_queue_<account_ID>_<flow_ID>_<cli>_<dnis>_<queue_ID>_<start ms>.
-func QueueName(accountID, flowID int64, cli, dnis string, queueID int64, start time.Time) string {
-	return fmt.Sprintf("record_queue_%d_%d_%s_%s_%d_%d", accountID, flowID, safe(cli), safe(dnis), queueID, start.UnixMilli())
-}
-
-// safe keeps a name part to characters that are safe in a file name and
-// that Asterisk accepts in a recording name (as dialer/acd does).
-func safe(s string) string {
-	if s == "" {
-		return "unknown"
-	}
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= '0' && r <= '9', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r == '+', r == '-', r == '.':
-			return r
-		}
-		return '-'
-	}, s)
-}
-
 // Source reads and deletes recording files.
 type Source interface {
 	// Open returns the audio of a recording; ErrGone if it does not exist.

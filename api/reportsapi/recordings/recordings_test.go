@@ -9,37 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchyard/switchyard/dialer/acd"
 	"github.com/switchyard/switchyard/store"
 )
-
-// TestSeedNames: the seed 001 examples, exactly.
-func TestSeedNames(t *testing.T) {
-	ms := func(n int64) time.Time { return time.UnixMilli(n) }
-	cases := []struct{ got, want string }{
-		{CallName(49, 99, "+912265014928", "+918980833222", ms(1619073131750)) + ".gsm", "call_49_99_+912265014928_+918980833222_1619073131750.gsm"},
-		{PlayAndRecordName(28, 17, "912657124278", "919898333148", "File", ms(1616661206660)) + ".gsm", "_play_and_record_28_17_912657124278_919898333148_File_1616661206660.gsm"},
-		{RecordName(49, 99, "+912265014928", "+918980833222", ms(1619073131837)) + ".gsm", "record_49_99_+912265014928_+918980833222_1619073131837.gsm"},
-		{AgentName(248, 36727, "+918068800109", "+919898333148", "14", ms(1617851764824)) + ".gsm", "record_agent_248_36727_+918068800109_+919898333148_14_1617851764824.gsm"},
-		{QueueName(49, 2317190, "+912265014922", "+917698760555", 6, ms(1619078544823)) + ".gsm", "record_queue_49_2317190_+912265014922_+917698760555_6_1619078544823.gsm"},
-		// Unsafe parts cannot escape the file name.
-		{RecordName(1, 2, "../../etc", "a b", ms(1)), "record_1_2_..-..-etc_a-b_1"},
-		{CallName(1, 2, "", "", ms(1)), "call_1_2_unknown_unknown_1"},
-	}
-	for _, c := range cases {
-		if c.got != c.want {
-			t.Errorf("got %s, want %s", c.got, c.want)
-		}
-	}
-	// The ACD's names (dialer/acd) agree with ours.
-	at := ms(1617851764824)
-	if a, b := AgentName(248, 36727, "+91 80", "x/y", "14", at), acd.AgentRecordingName(248, 36727, "+91 80", "x/y", "14", at); a != b {
-		t.Errorf("agent names differ: %s vs %s", a, b)
-	}
-	if a, b := QueueName(49, 2, "+1", "+2", 6, at), acd.QueueRecordingName(49, 2, "+1", "+2", 6, at); a != b {
-		t.Errorf("queue names differ: %s vs %s", a, b)
-	}
-}
 
 func TestSpoolSource(t *testing.T) {
 	dir := t.TempDir()

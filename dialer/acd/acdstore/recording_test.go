@@ -42,8 +42,8 @@ func testJournalRecordings(t *testing.T, st *store.Store) {
 	}
 	att := startAttempt(t, st, acct.ID)
 	start := time.Date(2026, 11, 21, 9, 0, 0, 123e6, time.UTC)
-	qname := acd.QueueRecordingName(acct.ID, 7, "+4930555000", "+4940111222", 10, start)
-	aname := acd.AgentRecordingName(acct.ID, 3, "+4930555000", "+4940111222", "q1", start)
+	qname := flows.QueueRecordingName(acct.ID, 7, "+4930555000", "+4940111222", 10, start)
+	aname := flows.AgentRecordingName(acct.ID, 3, "+4930555000", "+4940111222", "q1", start)
 	j := NewJournal(st, JournalOptions{FlushEvery: time.Millisecond})
 	j.Recording(acd.Recording{AccountID: acct.ID, AttemptID: att.ID, CallID: "chan-1", Kind: acd.RecordingKindQueue,
 		Name: qname, Format: "gsm", QueueID: 10, AgentID: 3, StartedAt: start, Duration: 2500 * time.Millisecond})
