@@ -477,3 +477,43 @@ func TestTrigger(t *testing.T) {
 		}
 	}
 }
+
+// TestParseISOTimeOffsets: values with different offsets, in any order
+// (the parser reuses the zone of the previous offset), each keep their own
+// instant and offset; Z is UTC; values without an offset are in loc.
+func TestParseISOTimeOffsets(t *testing.T) {
+	kolkata := time.FixedZone("", 5*3600+1800)
+	ny := time.FixedZone("", -5*3600)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range []struct {
+		in     string
+		loc    *time.Location
+		want   time.Time
+		offset int
+	}{
+		{"2030-01-02T10:00:00+05:30", nil, time.Date(2030, 1, 2, 10, 0, 0, 0, kolkata), 19800},
+		{"2030-01-02T10:00:00+05:30", nil, time.Date(2030, 1, 2, 10, 0, 0, 0, kolkata), 19800},
+		{"2030-01-02T10:00:00-05:00", nil, time.Date(2030, 1, 2, 10, 0, 0, 0, ny), -18000},
+		{"2030-01-02T10:00:00+05:30", nil, time.Date(2030, 1, 2, 10, 0, 0, 0, kolkata), 19800},
+		{"2030-01-02T10:00:00Z", nil, time.Date(2030, 1, 2, 10, 0, 0, 0, time.UTC), 0},
+		{"2030-01-02T10:00:00+00:00", nil, time.Date(2030, 1, 2, 10, 0, 0, 0, time.UTC), 0},
+		{"2030-01-02T10:00:00-05:00", nil, time.Date(2030, 1, 2, 10, 0, 0, 0, ny), -18000},
+		{"20300102T100000+0530", nil, time.Date(2030, 1, 2, 10, 0, 0, 0, kolkata), 19800},
+		{"2030-07-02T10:00:00", berlin, time.Date(2030, 7, 2, 10, 0, 0, 0, berlin), 7200},
+		{"2030-01-02 10:00", berlin, time.Date(2030, 1, 2, 10, 0, 0, 0, berlin), 3600},
+	} {
+		got, err := ParseISOTime(tc.in, tc.loc)
+		if err != nil {
+			t.Fatalf("%d %q: %v", i, tc.in, err)
+		}
+		if _, off := got.Zone(); !got.Equal(tc.want) || off != tc.offset {
+			t.Errorf("%d %q: %v (offset %d), want %v (offset %d)", i, tc.in, got, off, tc.want, tc.offset)
+		}
+	}
+	if _, err := ParseISOTime("2030-01-02T10:00:00+5", nil); err == nil {
+		t.Error("a malformed offset parsed")
+	}
+}

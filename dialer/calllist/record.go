@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -135,8 +136,18 @@ var isoLayouts = []struct {
 	{"2006-01-02", false},
 }
 
+// lastOffsetZone is the fixed zone of the last offset ParseISOTime read.
+// Handed back to the parser, it is reused when the next value has the same
+// offset (a call list's rows usually all do), where time.Parse would
+// allocate a new zone per value. A value whose offset differs gets a zone
+// of its own, as always.
+var lastOffsetZone atomic.Pointer[time.Location]
+
+func init() { lastOffsetZone.Store(time.UTC) }
+
 // ParseISOTime parses an ISO 8601 date-time; one without an offset is in loc
-// (UTC if nil).
+// (UTC if nil). One with an offset is in a fixed zone of that offset (UTC
+// for Z), whatever the machine's local zone.
 func ParseISOTime(s string, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if loc == nil {
@@ -146,7 +157,11 @@ func ParseISOTime(s string, loc *time.Location) (time.Time, error) {
 		var t time.Time
 		var err error
 		if l.zoned {
-			t, err = time.Parse(l.layout, s)
+			z := lastOffsetZone.Load()
+			t, err = time.ParseInLocation(l.layout, s, z)
+			if err == nil && t.Location() != z && t.Location() != time.UTC {
+				lastOffsetZone.Store(t.Location())
+			}
 		} else {
 			t, err = time.ParseInLocation(l.layout, s, loc)
 		}
