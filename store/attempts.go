@@ -5,9 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -71,22 +73,92 @@ func parseID(field, v string) (string, error) {
 }
 
 func encodeVariables(vars map[string]string) (string, error) {
-	if vars == nil {
-		vars = map[string]string{}
+	if len(vars) == 0 {
+		return "{}", nil
 	}
-	for k := range vars {
+	// The same bytes json.Marshal writes for the map (keys sorted,
+	// encoding/json's escaping; FuzzEncodeVariables checks it), without
+	// reflection: a million-row call list encodes a map per record.
+	keys := make([]string, 0, len(vars))
+	size := 2
+	for k, v := range vars {
 		if k == "" {
 			return "", fmt.Errorf("store: variables: empty variable name: %w", ErrInvalid)
 		}
+		keys = append(keys, k)
+		size += len(k) + len(v) + 6
 	}
-	b, err := json.Marshal(vars)
-	if err != nil {
-		return "", fmt.Errorf("store: variables: %w", err)
+	slices.Sort(keys)
+	b := make([]byte, 0, size)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = appendJSONString(b, vars[k])
 	}
+	b = append(b, '}')
 	if len(b) > maxVariablesLen {
 		return "", fmt.Errorf("store: variables are %d bytes as JSON, limit %d: %w", len(b), maxVariablesLen, ErrInvalid)
 	}
 	return string(b), nil
+}
+
+// appendJSONString appends s as a JSON string the way encoding/json does:
+// ", \\ and the control characters escaped (\b \f \n \r \t or \u00XX),
+// <, > and & as \u003c \u003e \u0026 (HTML-safe), invalid UTF-8 as
+// \ufffd, and U+2028 / U+2029 as \u2028 / \u2029.
+func appendJSONString(b []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	b = append(b, '"')
+	from := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[from:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			from = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[from:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[from:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		from = i
+	}
+	b = append(b, s[from:]...)
+	return append(b, '"')
 }
 
 // AttemptStart describes a new attempt (a channel entering Switchyard).
