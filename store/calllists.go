@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -14,7 +13,6 @@ import (
 	"net"
 	"net/mail"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -176,9 +174,6 @@ type ImportRecord struct {
 	Reason            string
 }
 
-// importBatch is the number of rows per INSERT statement on SQLite.
-const importBatch = 500
-
 const recordCols = "request_id, account_id, row_no, client_identifier, primary_number, numbers, variables, start_time, schedule_extension, status, reason, created_at, updated_at"
 
 var recordColList = strings.Split(strings.ReplaceAll(recordCols, " ", ""), ",")
@@ -203,21 +198,44 @@ func (in *CallListImport) validate() error {
 	return nil
 }
 
-// recordRow converts an ImportRecord into column values (recordCols order).
-func recordRow(reqID string, accountID int64, r ImportRecord, t time.Time) ([]any, error) {
+// recordValues is one record as stored: the columns of recordCols.
+type recordValues struct {
+	requestID                 string
+	accountID, row            int64
+	clientIdentifier, primary string
+	numbers, variables        string
+	start                     time.Time
+	hasStart                  bool
+	scheduleExtension         string
+	status, reason            string
+	at                        time.Time // created_at and updated_at
+}
+
+// values are the columns in recordCols order (for COPY).
+func (v *recordValues) values() []any {
+	var st any
+	if v.hasStart {
+		st = v.start
+	}
+	return []any{v.requestID, v.accountID, v.row, v.clientIdentifier, v.primary, v.numbers, v.variables, st,
+		v.scheduleExtension, v.status, v.reason, v.at, v.at}
+}
+
+// recordRow checks an ImportRecord and converts it into column values.
+func recordRow(reqID string, accountID int64, r ImportRecord, t time.Time) (recordValues, error) {
 	switch r.Status {
 	case RecordPending, RecordInvalid, RecordScrubbed:
 	default:
-		return nil, fmt.Errorf("store: row %d: import status %q (want PENDING, INVALID or SCRUBBED): %w", r.Row, r.Status, ErrInvalid)
+		return recordValues{}, fmt.Errorf("store: row %d: import status %q (want PENDING, INVALID or SCRUBBED): %w", r.Row, r.Status, ErrInvalid)
 	}
 	if r.Status == RecordPending && len(r.Numbers) == 0 {
-		return nil, fmt.Errorf("store: row %d: a valid record needs a number: %w", r.Row, ErrInvalid)
+		return recordValues{}, fmt.Errorf("store: row %d: a valid record needs a number: %w", r.Row, ErrInvalid)
 	}
 	vars := "{}"
 	if len(r.Variables) > 0 {
 		v, err := encodeVariables(r.Variables)
 		if err != nil {
-			return nil, fmt.Errorf("row %d: %w", r.Row, err)
+			return recordValues{}, fmt.Errorf("row %d: %w", r.Row, err)
 		}
 		vars = v
 	}
@@ -225,31 +243,38 @@ func recordRow(reqID string, accountID int64, r ImportRecord, t time.Time) ([]an
 	if len(r.Numbers) > 0 {
 		primary = r.Numbers[0]
 	}
-	var st any
-	if r.StartTime != nil {
-		st = norm(*r.StartTime)
-	}
 	// A reason quotes what was wrong with the row, which may be any byte:
 	// make it storable rather than lose the row.
-	reason := strings.ReplaceAll(r.Reason, "\x00", `\0`)
+	reason := r.Reason
+	if strings.IndexByte(reason, 0) >= 0 {
+		reason = strings.ReplaceAll(reason, "\x00", `\0`)
+	}
 	if len(reason) > maxLong {
 		reason = reason[:maxLong]
 	}
 	if err := checkLen("schedule extension", r.ScheduleExtension, maxShort); err != nil {
-		return nil, fmt.Errorf("row %d: %w", r.Row, err)
+		return recordValues{}, fmt.Errorf("row %d: %w", r.Row, err)
 	}
-	numbers := strings.Join(r.Numbers, "|")
+	numbers := primary
+	if len(r.Numbers) > 1 {
+		numbers = strings.Join(r.Numbers, "|")
+	}
 	if err := checkLen("numbers", numbers, maxLong); err != nil {
-		return nil, fmt.Errorf("row %d: %w", r.Row, err)
+		return recordValues{}, fmt.Errorf("row %d: %w", r.Row, err)
 	}
 	if len(primary) > maxNumber {
 		primary = primary[:maxNumber]
 	}
 	cid := r.ClientIdentifier
 	if err := checkLen("client identifier", cid, maxShort); err != nil {
-		return nil, err
+		return recordValues{}, err
 	}
-	return []any{reqID, accountID, r.Row, cid, primary, numbers, vars, st, r.ScheduleExtension, r.Status, reason, t, t}, nil
+	v := recordValues{requestID: reqID, accountID: accountID, row: r.Row, clientIdentifier: cid, primary: primary,
+		numbers: numbers, variables: vars, scheduleExtension: r.ScheduleExtension, status: r.Status, reason: reason, at: t}
+	if r.StartTime != nil {
+		v.start, v.hasStart = norm(*r.StartTime), true
+	}
+	return v, nil
 }
 
 // ImportRecords yields rs one by one, then io.EOF: ImportCallList's next
@@ -305,10 +330,12 @@ func (s *Store) ImportCallList(ctx context.Context, in CallListImport, next func
 			return importPostgres(ctx, sc.Conn(), &req, next)
 		})
 	} else {
-		err = importSQLite(ctx, conn, &req, next)
+		// conn (the single writer) stays checked out: no other write of
+		// this process waits on SQLite's lock meanwhile.
+		err = s.importSQLite(ctx, &req, next)
 	}
 	if err != nil {
-		if isFKViolation(err) || strings.Contains(err.Error(), "23503") || strings.Contains(err.Error(), "FOREIGN KEY") {
+		if isFKViolation(err) || isLiteFKViolation(err) || strings.Contains(err.Error(), "23503") || strings.Contains(err.Error(), "FOREIGN KEY") {
 			return CallListRequest{}, fmt.Errorf("store: import call list: account %d: %w", in.AccountID, ErrNotFound)
 		}
 		if errors.Is(err, ErrInvalid) || isCtxErr(err) {
@@ -387,139 +414,259 @@ func (r *CallListRequest) applyCounts(cs []statusCount) {
 	r.Status = RequestStatus(r.Uploaded, r.Completed, r.Invalid, r.Scrubbed, r.StartedAt != nil)
 }
 
-func importSQLite(ctx context.Context, conn *sql.Conn, req *CallListRequest, next func() (ImportRecord, error)) (err error) {
-	tx, err := conn.BeginTx(ctx, nil)
+// sqliteImportBatch is how many records one prepared INSERT carries (13
+// parameters each: 650 per statement, well under SQLite's limit).
+const sqliteImportBatch = 50
+
+// sqliteImportPragmas set up the import's own connection. The WAL is not
+// checkpointed at commit (wal_autocheckpoint=0): a million-row import would
+// spend a second copying its pages into the database file before
+// returning. checkpointLater does it in the background instead.
+var sqliteImportPragmas = []string{
+	fmt.Sprintf("PRAGMA busy_timeout=%d", sqliteBusyTimeout.Milliseconds()),
+	"PRAGMA foreign_keys=ON",
+	"PRAGMA synchronous=NORMAL",
+	"PRAGMA wal_autocheckpoint=0",
+	fmt.Sprintf("PRAGMA journal_size_limit=%d", sqliteJournalSizeLimit),
+	"PRAGMA temp_store=MEMORY",
+}
+
+// importSQLite stores the request and its records through a direct
+// connection to the SQLite C API (liteConn: prepared multi-row INSERTs
+// bound from a C buffer). The caller holds the gorm writer connection for
+// the whole import, so no other write of this process competes for the
+// lock. Counts are kept as the rows go by; duplicates are found with a
+// dupTracker and marked in SQL only for the numbers it flags.
+func (s *Store) importSQLite(ctx context.Context, req *CallListRequest, next func() (ImportRecord, error)) (err error) {
+	c, err := openLiteConn(s.sqlitePath, sqliteImportPragmas...)
 	if err != nil {
+		return err
+	}
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			c.close()
+		}
+	}()
+	stopInterrupt := c.interruptOn(ctx)
+	defer stopInterrupt()
+	if err := c.exec("BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
 	defer func() {
 		if err != nil {
-			_ = tx.Rollback()
+			_ = c.exec("ROLLBACK")
+		}
+		if isLiteInterrupt(err) && ctx.Err() != nil {
+			err = fmt.Errorf("%w (%v)", ctx.Err(), err)
 		}
 	}()
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(insertRequestSQL, placeholders(16, 1, false)), requestArgs(req)...); err != nil {
+	if _, err := c.execArgs(fmt.Sprintf(insertRequestSQL, placeholders(16, 1, false)), requestArgs(req)...); err != nil {
 		return err
 	}
-	// Multi-row INSERTs with the values as SQL literals: the pure-Go driver
-	// binds parameters in O(n²) per statement and re-prepares every
-	// statement, so literals are several times faster. sqliteLiteral quotes
-	// exactly (strings '…' with ” doubled, NUL-containing ones as blobs
-	// cast to text), so no value can change the statement.
-	const head = "INSERT INTO call_list_records (" + recordCols + ") VALUES "
-	var b strings.Builder
-	rows := 0
-	flush := func() error {
-		if rows == 0 {
-			return nil
-		}
-		_, err := tx.ExecContext(ctx, b.String())
-		b.Reset()
-		rows = 0
-		return err
-	}
-	tuples, stop := prefetch(func() (string, error) {
+
+	// The producer (its own goroutine) encodes rows, counts them and
+	// tracks numbers; the values it hands over are only strings, int64s
+	// and nils. Its state is read after io.EOF, i.e. after it has ended.
+	created := req.CreatedAt.Format(sqliteTimeFormat)
+	var pending, invalid, scrubbed int64
+	var minStart *time.Time
+	dups := newDupTracker()
+	rows, stop := prefetch(func() (liteRecord, error) {
 		r, err := next()
 		if err != nil {
-			return "", err
+			return liteRecord{}, err
 		}
-		vals, err := recordRow(req.ID, req.AccountID, r, req.CreatedAt)
+		v, err := recordRow(req.ID, req.AccountID, r, req.CreatedAt)
 		if err != nil {
-			return "", err
+			return liteRecord{}, err
 		}
-		var t strings.Builder
-		t.WriteByte('(')
-		for i, v := range vals {
-			if i > 0 {
-				t.WriteByte(',')
+		lr := liteRecord{recordValues: v, at: created}
+		switch r.Status {
+		case RecordPending:
+			pending++
+			if v.hasStart && (minStart == nil || v.start.Before(*minStart)) {
+				t := v.start
+				minStart = &t
 			}
-			sqliteLiteral(&t, v)
+			dups.add(v.primary)
+		case RecordInvalid:
+			invalid++
+		case RecordScrubbed:
+			scrubbed++
 		}
-		t.WriteByte(')')
-		return t.String(), nil
+		if v.hasStart {
+			lr.start = v.start.Format(sqliteTimeFormat)
+		}
+		if !v.at.Equal(req.CreatedAt) {
+			lr.at = v.at.Format(sqliteTimeFormat)
+		}
+		return lr, nil
 	})
 	defer stop()
+
+	const head = "INSERT INTO call_list_records (" + recordCols + ") VALUES "
+	tuple := "(" + placeholders(len(recordColList), 1, false) + ")"
+	prep := func(n int) (*liteStmt, error) {
+		var b strings.Builder
+		b.WriteString(head)
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(tuple)
+		}
+		return c.prepare(b.String())
+	}
+	full, err := prep(sqliteImportBatch)
+	if err != nil {
+		return err
+	}
+	defer full.finalize()
+	batch := make([]liteRecord, 0, sqliteImportBatch)
+	flush := func(st *liteStmt) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := st.bindRecords(batch); err != nil {
+			return err
+		}
+		batch = batch[:0]
+		return st.step()
+	}
 	for {
-		tuple, err := tuples()
+		r, err := rows()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return err
 		}
-		if rows == 0 {
-			b.WriteString(head)
-		} else {
-			b.WriteByte(',')
-		}
-		b.WriteString(tuple)
-		rows++
-		if rows == importBatch {
-			if err := flush(); err != nil {
+		batch = append(batch, r)
+		if len(batch) == cap(batch) {
+			if err := flush(full); err != nil {
 				return err
 			}
 		}
 	}
-	if err := flush(); err != nil {
-		return err
+	if len(batch) > 0 {
+		rest, err := prep(len(batch))
+		if err != nil {
+			return err
+		}
+		err = flush(rest)
+		rest.finalize()
+		if err != nil {
+			return err
+		}
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(dedupeSQL, "?"), req.ID); err != nil {
+	if pending+invalid+scrubbed == 0 {
+		return errNoRecords
+	}
+
+	marked, err := markDuplicatesSQLite(c, req.ID, dups)
+	if err != nil {
 		return fmt.Errorf("mark duplicates: %w", err)
 	}
-	cs, err := scanCounts(tx.QueryContext(ctx, fmt.Sprintf(countSQL, "?"), req.ID))
-	if err != nil {
+	var cs []statusCount
+	if marked == 0 {
+		cs = []statusCount{{status: RecordPending, n: pending, min: minStart}, {status: RecordInvalid, n: invalid}, {status: RecordScrubbed, n: scrubbed}}
+	} else if cs, err = liteCounts(c, req.ID); err != nil {
 		return err
 	}
 	req.applyCounts(cs)
-	if req.Uploaded == 0 {
-		return errNoRecords
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(finishRequestSQL, "?", "?", "?", "?", "?", "?", "?", "?"),
+	if _, err := c.execArgs(fmt.Sprintf(finishRequestSQL, "?", "?", "?", "?", "?", "?", "?", "?"),
 		req.Status, req.Uploaded, req.Valid, req.Invalid, req.Scrubbed, req.Added, req.StartTime, req.ID); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := c.exec("COMMIT"); err != nil {
+		return err
+	}
+	handedOff = true
+	s.checkpointLater(c)
+	return nil
+}
+
+// dedupeCandidatesSQL is dedupeSQL restricted to the primary numbers in
+// temp.dedupe_numbers.
+const dedupeCandidatesSQL = `UPDATE call_list_records SET status = 'INVALID',
+ reason = 'duplicate: ' || call_list_records.primary_number || ' is already in row ' || d.first_row
+FROM (SELECT id, row_no, min(row_no) OVER (PARTITION BY primary_number) AS first_row
+      FROM call_list_records WHERE request_id = ? AND status = 'PENDING'
+       AND primary_number IN (SELECT n FROM temp.dedupe_numbers)) d
+WHERE call_list_records.id = d.id AND d.row_no <> d.first_row`
+
+// markDuplicatesSQLite marks later valid rows that repeat a valid primary
+// number and returns how many it marked: nothing to do when the tracker
+// saw no repeat, only the flagged numbers when it saw some, the whole
+// request when it overflowed.
+func markDuplicatesSQLite(c *liteConn, reqID string, d *dupTracker) (int64, error) {
+	if d.overflow {
+		return c.execArgs(fmt.Sprintf(dedupeSQL, "?"), reqID)
+	}
+	if len(d.cands) == 0 {
+		return 0, nil
+	}
+	if err := c.exec(`CREATE TEMP TABLE IF NOT EXISTS dedupe_numbers (n TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM temp.dedupe_numbers`); err != nil {
+		return 0, err
+	}
+	ins, err := c.prepare(`INSERT INTO temp.dedupe_numbers (n) VALUES (?)`)
+	if err != nil {
+		return 0, err
+	}
+	defer ins.finalize()
+	arg := make([]any, 1)
+	for n := range d.cands {
+		arg[0] = n
+		if err := ins.bind(arg); err != nil {
+			return 0, err
+		}
+		if err := ins.step(); err != nil {
+			return 0, err
+		}
+	}
+	return c.execArgs(dedupeCandidatesSQL, reqID)
+}
+
+// liteCounts is countSQL on a liteConn.
+func liteCounts(c *liteConn, reqID string) ([]statusCount, error) {
+	var cs []statusCount
+	err := c.query(fmt.Sprintf(countSQL, "?"), []any{reqID}, func(st *liteStmt) error {
+		sc := statusCount{status: st.columnText(0), n: st.columnInt64(1)}
+		if !st.columnIsNull(2) {
+			t, err := parseSQLiteTime(st.columnText(2))
+			if err != nil {
+				return err
+			}
+			t = t.UTC()
+			sc.min = &t
+		}
+		cs = append(cs, sc)
+		return nil
+	})
+	return cs, err
+}
+
+// checkpointLater copies the WAL into the database file in the background
+// after a bulk import (PASSIVE: it never blocks readers or writers), then
+// closes c. Close waits for it.
+func (s *Store) checkpointLater(c *liteConn) {
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		defer c.close()
+		start := time.Now()
+		if err := c.exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+			s.log.Warn("checkpoint after call-list import", "err", err)
+			return
+		}
+		s.log.Debug("checkpoint after call-list import", "took", time.Since(start))
+	}()
 }
 
 // sqliteTimeFormat is how the SQLite driver writes a time.Time (and reads
 // it back).
 const sqliteTimeFormat = "2006-01-02 15:04:05.999999999-07:00"
-
-// sqliteLiteral writes v as an SQLite literal.
-func sqliteLiteral(b *strings.Builder, v any) {
-	switch x := v.(type) {
-	case nil:
-		b.WriteString("NULL")
-	case int64:
-		b.WriteString(strconv.FormatInt(x, 10))
-	case int:
-		b.WriteString(strconv.Itoa(x))
-	case time.Time:
-		b.WriteByte('\'')
-		b.WriteString(x.Format(sqliteTimeFormat))
-		b.WriteByte('\'')
-	case string:
-		if strings.IndexByte(x, 0) >= 0 {
-			b.WriteString("CAST(X'")
-			b.WriteString(hex.EncodeToString([]byte(x)))
-			b.WriteString("' AS TEXT)")
-			return
-		}
-		b.WriteByte('\'')
-		for {
-			i := strings.IndexByte(x, '\'')
-			if i < 0 {
-				b.WriteString(x)
-				break
-			}
-			b.WriteString(x[:i+1])
-			b.WriteByte('\'')
-			x = x[i+1:]
-		}
-		b.WriteByte('\'')
-	default:
-		panic(fmt.Sprintf("sqliteLiteral: unsupported %T", v))
-	}
-}
 
 // prefetch runs next in its own goroutine, a few chunks ahead, so parsing,
 // validation and row encoding overlap with the database work (memory stays
@@ -583,34 +730,6 @@ func prefetch[T any](next func() (T, error)) (get func() (T, error), stop func()
 	return get, stop
 }
 
-func scanCounts(rows *sql.Rows, err error) ([]statusCount, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var cs []statusCount
-	for rows.Next() {
-		var c statusCount
-		var mt sql.NullTime
-		var ms sql.NullString
-		// SQLite returns min() over a DATETIME column as text.
-		if err := rows.Scan(&c.status, &c.n, &ms); err != nil {
-			return nil, err
-		}
-		if ms.Valid && ms.String != "" {
-			if tm, err := parseSQLiteTime(ms.String); err == nil {
-				mt = sql.NullTime{Time: tm, Valid: true}
-			}
-		}
-		if mt.Valid {
-			v := mt.Time.UTC()
-			c.min = &v
-		}
-		cs = append(cs, c)
-	}
-	return cs, rows.Err()
-}
-
 func parseSQLiteTime(s string) (time.Time, error) {
 	for _, l := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05"} {
 		if t, err := time.Parse(l, s); err == nil {
@@ -660,7 +779,11 @@ func importPostgres(ctx context.Context, pc *pgx.Conn, req *CallListRequest, nex
 		if err != nil {
 			return nil, err
 		}
-		return recordRow(req.ID, req.AccountID, r, req.CreatedAt)
+		v, err := recordRow(req.ID, req.AccountID, r, req.CreatedAt)
+		if err != nil {
+			return nil, err
+		}
+		return v.values(), nil
 	})
 	defer stop()
 	src := &copySource{next: encoded}

@@ -466,6 +466,12 @@ func BenchmarkCallListLoad(b *testing.B) {
 	lite, _ := openTestStore(b, DriverSQLite)
 	lacc := mustAccount(b, lite, "bench")
 	rLite := runImport(b, lite, lacc.ID, bigPath, int64(n))
+	// The import returns once its rows are committed (in the WAL); copying
+	// them into the database file runs after, in the background. Its time,
+	// reported too:
+	cpStart := time.Now()
+	lite.bg.Wait()
+	cpElapsed := time.Since(cpStart)
 	rLiteSmall := runImport(b, lite, lacc.ID, smallPath, int64(small))
 	// The engine's own ceiling: the rows the import stored, copied inside
 	// SQLite into a table of the same columns without any index (no Go, no
@@ -489,14 +495,15 @@ func BenchmarkCallListLoad(b *testing.B) {
 	b.ReportMetric(copyRate, "psql_copy_rows/s")
 	b.ReportMetric(pgRate/copyRate, "pg/copy_ratio")
 	b.ReportMetric(liteRate, "sqlite_rows/s")
+	b.ReportMetric(rate(rLite.rows, rLite.elapsed+cpElapsed), "sqlite_rows/s_incl_checkpoint")
 	b.ReportMetric(rate(int64(n), bareElapsed), "sqlite_engine_copy_rows/s")
 	b.ReportMetric(float64(rSmall.peakHeap)/(1<<20), "pg_peak_heap_MB_small")
 	b.ReportMetric(float64(rBig.peakHeap)/(1<<20), "pg_peak_heap_MB_big")
 	b.ReportMetric(float64(rLiteSmall.peakHeap)/(1<<20), "sqlite_peak_heap_MB_small")
 	b.ReportMetric(float64(rLite.peakHeap)/(1<<20), "sqlite_peak_heap_MB_big")
-	b.Logf("rows=%d small=%d | postgres import %.0f rows/s (%v) vs psql \\copy %.0f rows/s (%v): ratio %.2f (target >= 0.8) | sqlite %.0f rows/s (%v; target >= 200000; the engine alone copies the stored rows into an index-free table at %.0f rows/s) | peak heap pg %d rows %.1f MB, %d rows %.1f MB; sqlite %.1f MB / %.1f MB",
+	b.Logf("rows=%d small=%d | postgres import %.0f rows/s (%v) vs psql \\copy %.0f rows/s (%v): ratio %.2f (target >= 0.8) | sqlite %.0f rows/s (%v; target >= 200000; then the background WAL checkpoint %v) | the engine alone copies the stored rows into an index-free table at %.0f rows/s | peak heap pg %d rows %.1f MB, %d rows %.1f MB; sqlite %.1f MB / %.1f MB",
 		n, small, pgRate, rBig.elapsed.Round(time.Millisecond), copyRate, copyElapsed.Round(time.Millisecond), pgRate/copyRate,
-		liteRate, rLite.elapsed.Round(time.Millisecond), rate(int64(n), bareElapsed), small, float64(rSmall.peakHeap)/(1<<20), n, float64(rBig.peakHeap)/(1<<20),
+		liteRate, rLite.elapsed.Round(time.Millisecond), cpElapsed.Round(time.Millisecond), rate(int64(n), bareElapsed), small, float64(rSmall.peakHeap)/(1<<20), n, float64(rBig.peakHeap)/(1<<20),
 		float64(rLiteSmall.peakHeap)/(1<<20), float64(rLite.peakHeap)/(1<<20))
 }
 
