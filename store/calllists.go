@@ -678,11 +678,20 @@ func prefetch[T any](next func() (T, error)) (get func() (T, error), stop func()
 		err   error
 	}
 	ch := make(chan batch, 4)
+	// Consumed chunks come back for reuse: a million records would
+	// otherwise allocate (and collect) a chunk per 256.
+	free := make(chan []T, cap(ch)+2)
 	done := make(chan struct{})
 	go func() {
 		defer close(ch)
 		for {
-			b := batch{items: make([]T, 0, chunk)}
+			var b batch
+			select {
+			case items := <-free:
+				b.items = items[:0]
+			default:
+				b.items = make([]T, 0, chunk)
+			}
 			for len(b.items) < chunk {
 				r, err := next()
 				if err != nil {
@@ -708,6 +717,13 @@ func prefetch[T any](next func() (T, error)) (get func() (T, error), stop func()
 			if cur.err != nil {
 				var zero T
 				return zero, cur.err
+			}
+			if cur.items != nil {
+				select {
+				case free <- cur.items:
+				default:
+				}
+				cur.items = nil
 			}
 			b, ok := <-ch
 			if !ok {

@@ -171,3 +171,47 @@ func TestImportCancelled(t *testing.T) {
 		}
 	})
 }
+
+// TestPrefetch: every item in order across many (recycled) chunks, then
+// the producer's error; stopping early ends the producer.
+func TestPrefetch(t *testing.T) {
+	for _, tc := range []struct {
+		n   int
+		end error
+	}{{0, io.EOF}, {1, io.EOF}, {256, io.EOF}, {256*9 + 13, io.EOF}, {1000, errors.New("row 1001: broken")}} {
+		i := 0
+		get, stop := prefetch(func() (int, error) {
+			if i == tc.n {
+				return 0, tc.end
+			}
+			i++
+			return i, nil
+		})
+		for want := 1; want <= tc.n; want++ {
+			got, err := get()
+			if err != nil || got != want {
+				t.Fatalf("n=%d: item %d: %d %v", tc.n, want, got, err)
+			}
+		}
+		if _, err := get(); !errors.Is(err, tc.end) {
+			t.Fatalf("n=%d: end %v, want %v", tc.n, err, tc.end)
+		}
+		if _, err := get(); !errors.Is(err, tc.end) {
+			t.Fatalf("n=%d: end again %v, want %v", tc.n, err, tc.end)
+		}
+		stop()
+	}
+	// Stopped early, with the producer blocked on a full channel.
+	produced := 0
+	get, stop := prefetch(func() (int, error) { produced++; return produced, nil })
+	if v, err := get(); v != 1 || err != nil {
+		t.Fatalf("first: %d %v", v, err)
+	}
+	done := make(chan struct{})
+	go func() { stop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("stop did not end the producer")
+	}
+}
