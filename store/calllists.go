@@ -472,6 +472,8 @@ func (s *Store) importSQLite(ctx context.Context, req *CallListRequest, next fun
 	var pending, invalid, scrubbed int64
 	var minStart *time.Time
 	dups := newDupTracker()
+	var lastStart time.Time
+	var lastStartText string
 	rows, stop := prefetch(func() (liteRecord, error) {
 		r, err := next()
 		if err != nil {
@@ -496,7 +498,11 @@ func (s *Store) importSQLite(ctx context.Context, req *CallListRequest, next fun
 			scrubbed++
 		}
 		if v.hasStart {
-			lr.start = v.start.Format(sqliteTimeFormat)
+			// Rows of a list mostly share their start time: format it once.
+			if !lastStart.Equal(v.start) || lastStartText == "" {
+				lastStart, lastStartText = v.start, v.start.Format(sqliteTimeFormat)
+			}
+			lr.start = lastStartText
 		}
 		if !v.at.Equal(req.CreatedAt) {
 			lr.at = v.at.Format(sqliteTimeFormat)
