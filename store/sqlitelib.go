@@ -226,7 +226,7 @@ func (st *liteStmt) finalize() {
 }
 
 // bind binds args to the parameters 1…len(args), which must be all of
-// them. Supported: nil, string, int, int64, bool, time.Time, *time.Time
+// them. Supported: nil, string, int, int64, time.Time, *time.Time
 // (times in the text form the gorm driver writes and reads). Texts are
 // copied into the statement's buffer and bound SQLITE_STATIC: they stay
 // valid until the next bind, and the caller steps before that.
@@ -269,12 +269,6 @@ func (st *liteStmt) bind(args []any) error {
 			rc = sqlite3.Xsqlite3_bind_int64(tls, st.p, n, v)
 		case int:
 			rc = sqlite3.Xsqlite3_bind_int64(tls, st.p, n, int64(v))
-		case bool:
-			var b int64
-			if v {
-				b = 1
-			}
-			rc = sqlite3.Xsqlite3_bind_int64(tls, st.p, n, b)
 		default:
 			return fmt.Errorf("%s: parameter %d: unsupported type %T", firstWords(st.sql), n, a)
 		}

@@ -123,14 +123,7 @@ func benchStore(b *testing.B, n int) (*store.Store, int64) {
 	o := storetest.Options(b, store.DriverPostgres)
 	o.SlowQuery = -1
 	ctx := context.Background()
-	st, err := store.Open(ctx, o)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	st := storetest.Open(b, o)
 	a, err := st.CreateAccount(ctx, "bench")
 	if err != nil {
 		b.Fatal(err)

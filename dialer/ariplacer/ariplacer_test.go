@@ -13,6 +13,7 @@ import (
 	"github.com/switchyard/switchyard/dialer"
 	"github.com/switchyard/switchyard/dialer/dialerstore"
 	"github.com/switchyard/switchyard/store"
+	"github.com/switchyard/switchyard/store/storetest"
 )
 
 func campaign() *dialer.Campaign {
@@ -177,14 +178,7 @@ func campaignOnAsterisk(t *testing.T, mode string, mult float64, agents int) {
 // one account, "acme".
 func acmeStore(t *testing.T, ctx context.Context) (*store.Store, store.Account) {
 	t.Helper()
-	s, err := store.Open(ctx, store.Options{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := storetest.Open(t, store.Options{DataDir: t.TempDir()})
 	acc, err := s.CreateAccount(ctx, "acme")
 	if err != nil {
 		t.Fatal(err)

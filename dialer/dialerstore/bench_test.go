@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchyard/switchyard/dialer"
 	"github.com/switchyard/switchyard/store"
+	"github.com/switchyard/switchyard/store/storetest"
 )
 
 // BenchmarkStoreRoundTripsPerAttempt runs campaigns of 100 records (a
@@ -21,21 +22,14 @@ func BenchmarkStoreRoundTripsPerAttempt(b *testing.B) {
 	var mu sync.Mutex
 	ops := map[string]int{}
 	counting := false
-	s, err := store.Open(context.Background(), store.Options{DataDir: b.TempDir(), Observe: func(op string, _ time.Duration, _ error) {
+	s := storetest.Open(b, store.Options{DataDir: b.TempDir(), Observe: func(op string, _ time.Duration, _ error) {
 		mu.Lock()
 		if counting {
 			ops[op]++
 		}
 		mu.Unlock()
 	}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
 	ctx := context.Background()
-	if err := s.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
 	acc, err := s.CreateAccount(ctx, "acme")
 	if err != nil {
 		b.Fatal(err)

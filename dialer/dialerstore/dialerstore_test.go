@@ -16,20 +16,7 @@ import (
 // options returns store options for a fresh database of the driver.
 func options(t *testing.T, driver string) store.Options { return storetest.Options(t, driver) }
 
-func open(t *testing.T, o store.Options) *store.Store {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := store.Open(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+func open(t *testing.T, o store.Options) *store.Store { return storetest.Open(t, o) }
 
 func TestConvertRoundTrip(t *testing.T) {
 	c := dialer.Campaign{

@@ -68,3 +68,21 @@ func Options(t testing.TB, driver string) store.Options {
 	u.Path = "/" + name
 	return store.Options{URL: u.String()}
 }
+
+// Open opens a store with o, migrates it, and closes it when the test
+// ends (Options(t, driver) gives o for a fresh database; o may also set
+// Observe, SlowQuery…).
+func Open(t testing.TB, o store.Options) *store.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := store.Open(ctx, o)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrate store: %v", err)
+	}
+	return s
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchyard/switchyard/api/calllistapi/mailtest"
 	"github.com/switchyard/switchyard/store"
+	"github.com/switchyard/switchyard/store/storetest"
 )
 
 // fakeClock is an injectable clock: After waits until Set moves past it.
@@ -82,15 +83,9 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t, store.Options{DataDir: t.TempDir()})
 	e := &env{st: st, attempt: map[string]string{}}
+	var err error
 	if e.berlin, err = time.LoadLocation("Europe/Berlin"); err != nil {
 		t.Fatal(err)
 	}

@@ -22,19 +22,7 @@ func options(t *testing.T, driver string) store.Options { return storetest.Optio
 // forEachDriver runs fn on a fresh migrated store of each driver.
 func forEachDriver(t *testing.T, fn func(t *testing.T, st *store.Store)) {
 	for _, d := range []string{store.DriverSQLite, store.DriverPostgres} {
-		t.Run(d, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			st, err := store.Open(ctx, options(t, d))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = st.Close() })
-			if err := st.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			fn(t, st)
-		})
+		t.Run(d, func(t *testing.T) { fn(t, storetest.Open(t, options(t, d))) })
 	}
 }
 

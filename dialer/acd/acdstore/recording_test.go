@@ -16,6 +16,7 @@ import (
 	"github.com/switchyard/switchyard/dialer/acd"
 	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/store"
+	"github.com/switchyard/switchyard/store/storetest"
 )
 
 // startAttempt records an open attempt of the account.
@@ -174,14 +175,7 @@ func (r storeRecorder) OpenAttempts(ctx context.Context, node string) ([]ari.Ope
 // the customer's attempt with the seed 001 names, and the files exist.
 func TestQueueRecordingIndexed(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, options(t, store.DriverSQLite))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t, options(t, store.DriverSQLite))
 	acct, err := st.CreateAccount(ctx, "acd-rec")
 	if err != nil {
 		t.Fatal(err)
