@@ -437,19 +437,33 @@ var sqliteImportPragmas = []string{
 // the whole import, so no other write of this process competes for the
 // lock. Counts are kept as the rows go by; duplicates are found with a
 // dupTracker and marked in SQL only for the numbers it flags.
-func (s *Store) importSQLite(ctx context.Context, req *CallListRequest, next func() (ImportRecord, error)) (err error) {
+//
+// Lifetime: c is opened and closed here, outside importSQLiteTx, which
+// finalizes every statement it prepares (and ends its producer) before it
+// returns. Only then is c handed to the background checkpoint, which
+// closes it; nothing else touches c after the handoff. (A statement
+// finalized after the checkpoint closed the connection freed SQLite
+// memory twice and crashed the process under concurrent imports.)
+func (s *Store) importSQLite(ctx context.Context, req *CallListRequest, next func() (ImportRecord, error)) error {
 	c, err := openLiteConn(s.sqlitePath, sqliteImportPragmas...)
 	if err != nil {
 		return err
 	}
-	handedOff := false
-	defer func() {
-		if !handedOff {
-			c.close()
-		}
-	}()
 	stopInterrupt := c.interruptOn(ctx)
-	defer stopInterrupt()
+	err = s.importSQLiteTx(ctx, c, req, next)
+	// The interrupt hook must not fire on a connection the checkpoint owns.
+	stopInterrupt()
+	if err != nil {
+		c.close()
+		return err
+	}
+	s.checkpointLater(c)
+	return nil
+}
+
+// importSQLiteTx is importSQLite's transaction on c; every statement it
+// prepares is finalized before it returns.
+func (s *Store) importSQLiteTx(ctx context.Context, c *liteConn, req *CallListRequest, next func() (ImportRecord, error)) (err error) {
 	if err := c.exec("BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
@@ -585,12 +599,7 @@ func (s *Store) importSQLite(ctx context.Context, req *CallListRequest, next fun
 		req.Status, req.Uploaded, req.Valid, req.Invalid, req.Scrubbed, req.Added, req.StartTime, req.ID); err != nil {
 		return err
 	}
-	if err := c.exec("COMMIT"); err != nil {
-		return err
-	}
-	handedOff = true
-	s.checkpointLater(c)
-	return nil
+	return c.exec("COMMIT")
 }
 
 // dedupeCandidatesSQL is dedupeSQL restricted to the primary numbers in
@@ -654,19 +663,42 @@ func liteCounts(c *liteConn, reqID string) ([]statusCount, error) {
 }
 
 // checkpointLater copies the WAL into the database file in the background
-// after a bulk import (PASSIVE: it never blocks readers or writers), then
-// closes c. Close waits for it.
+// after a bulk import (PASSIVE: it never blocks readers or writers) and
+// takes ownership of c: the caller has finalized every statement and must
+// not touch c again. At most one checkpoint runs at a time: when one is
+// already running, c is closed at once and the running one checkpoints
+// again when it is done (a burst of small imports would otherwise keep a
+// connection and a goroutine open per import). Close waits for it.
 func (s *Store) checkpointLater(c *liteConn) {
+	s.ckptMu.Lock()
+	if s.ckptRunning {
+		s.ckptAgain = true
+		s.ckptMu.Unlock()
+		c.close()
+		return
+	}
+	s.ckptRunning = true
+	s.ckptMu.Unlock()
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
 		defer c.close()
-		start := time.Now()
-		if err := c.exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
-			s.log.Warn("checkpoint after call-list import", "err", err)
-			return
+		for {
+			start := time.Now()
+			if err := c.exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+				s.log.Warn("checkpoint after call-list import", "err", err)
+			} else {
+				s.log.Debug("checkpoint after call-list import", "took", time.Since(start))
+			}
+			s.ckptMu.Lock()
+			if !s.ckptAgain {
+				s.ckptRunning = false
+				s.ckptMu.Unlock()
+				return
+			}
+			s.ckptAgain = false
+			s.ckptMu.Unlock()
 		}
-		s.log.Debug("checkpoint after call-list import", "took", time.Since(start))
 	}()
 }
 

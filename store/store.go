@@ -96,6 +96,11 @@ type Store struct {
 	// bg tracks background work (checkpoints after bulk imports); Close
 	// waits for it.
 	bg sync.WaitGroup
+	// ckptMu guards ckptRunning/ckptAgain: at most one background
+	// checkpoint runs at a time (see checkpointLater).
+	ckptMu      sync.Mutex
+	ckptRunning bool
+	ckptAgain   bool
 
 	touchMu sync.Mutex
 	touched map[int64]time.Time // api key id -> last time we wrote last_used_at
