@@ -194,6 +194,23 @@ type ErrorDetail struct {
 // It returns the status, the body and whether the cause must be logged as
 // a server error.
 func mapError(err error, extra []ErrorMapping) (int, ErrorDetail, bool) {
+	status, d, serverErr := mapError1(err, extra)
+	d.Message = clipMessage(d.Message)
+	d.Field = Clip(d.Field)
+	return status, d, serverErr
+}
+
+func mapError1(err error, extra []ErrorMapping) (int, ErrorDetail, bool) {
+	if mbe, ok := maxBytesError(err); ok {
+		var ae *Error
+		if !errors.As(err, &ae) || ae.Status != http.StatusRequestEntityTooLarge {
+			pe := PayloadTooLarge(mbe.Limit)
+			if mbe.Limit == 0 {
+				pe.Message = "request body too large for this endpoint"
+			}
+			return pe.Status, ErrorDetail{Code: pe.Code, Message: pe.Message}, false
+		}
+	}
 	var ae *Error
 	if errors.As(err, &ae) {
 		status := ae.Status

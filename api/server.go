@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -47,8 +46,13 @@ type Deps struct {
 	// registry is created.
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
-	// BodyLimit caps request bodies, e.g. "1M" (DefaultBodyLimit if empty).
+	// BodyLimit caps request bodies, e.g. "1M" (DefaultBodyLimit if empty):
+	// the JSON endpoints' limit.
 	BodyLimit string
+	// RouteBodyLimits overrides BodyLimit per route, keyed "METHOD
+	// /path" with echo's route path ("POST /api/v1/calllists/uploads"):
+	// uploads and DNC lists take larger bodies.
+	RouteBodyLimits map[string]int64
 	// ErrorMap maps foreign sentinel errors (e.g. store.ErrNotFound) to
 	// HTTP errors.
 	ErrorMap []ErrorMapping
@@ -62,6 +66,8 @@ type Server struct {
 	api     *echo.Group
 	hs      *http.Server
 	metrics *httpMetrics
+	// bodyLimit is Deps.BodyLimit in bytes.
+	bodyLimit int64
 
 	mu       sync.Mutex
 	ln       net.Listener
@@ -108,12 +114,16 @@ func New(deps Deps, logger *slog.Logger) *Server {
 		panic(err)
 	}
 
-	s := &Server{deps: deps, logger: logger, metrics: hm}
+	limit, err := parseLimit(deps.BodyLimit)
+	if err != nil {
+		panic(err)
+	}
+	s := &Server{deps: deps, logger: logger, metrics: hm, bodyLimit: limit}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.requestIDMiddleware, s.logMiddleware, s.recoverMiddleware, middleware.BodyLimit(deps.BodyLimit))
+	e.Use(s.requestIDMiddleware, s.logMiddleware, s.recoverMiddleware, s.bodyLimitMiddleware)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/openapi.yaml", serveOpenAPI)

@@ -113,6 +113,15 @@ const (
 	MaxDNCBody = 50 << 20
 )
 
+// BodyLimits are the routes that take more than the server's default
+// (JSON) body limit, for api.Deps.RouteBodyLimits.
+func BodyLimits() map[string]int64 {
+	return map[string]int64{
+		http.MethodPost + " /api/v1/calllists/uploads": MaxUploadBody,
+		http.MethodPost + " /api/v1/calllists/dnc":     MaxDNCBody,
+	}
+}
+
 type handler struct {
 	d   Deps
 	log *slog.Logger

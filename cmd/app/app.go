@@ -188,9 +188,10 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		},
 		Authenticate: apistore.Authenticate(a.store),
 		Registerer:   reg, Gatherer: reg,
-		// Uploads (a 25 MB zip, 50 MB DNC lists) have their own caps in
-		// calllistapi; this is the outer bound.
-		BodyLimit: "51M",
+		// JSON bodies: 1 MiB. Uploads (a 25 MB zip) and DNC lists (50 MB)
+		// have their own limits.
+		BodyLimit:       api.DefaultBodyLimit,
+		RouteBodyLimits: calllistapi.BodyLimits(),
 		ErrorMap: append(apistore.ErrorMap(),
 			api.ErrorMapping{Target: ari.ErrDraining, Code: api.CodeUnavailable},
 			api.ErrorMapping{Target: ari.ErrNotConnected, Code: api.CodeUnavailable}),
