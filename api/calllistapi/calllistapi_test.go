@@ -23,6 +23,7 @@ import (
 
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/api/apistore"
+	"github.com/switchyard/switchyard/api/csvout"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -640,5 +641,45 @@ func TestAccountTimeZone(t *testing.T) {
 	rep := e.do(http.MethodGet, "/api/v1/calllists/requests/"+resp.RequestID+"/report.csv", nil, map[string]string{"Authorization": "Bearer " + e.key})
 	if rep.Code != 200 || !strings.Contains(rep.Body.String(), "2030-01-01T10:00:00+05:30") {
 		t.Errorf("report %d: %s", rep.Code, rep.Body)
+	}
+}
+
+// TestReportCSVNeutralisesFormulas: the per-request status report (the
+// download and the status mail's attachment are the same writer) writes
+// client-supplied cells that a spreadsheet would run as formulas with a
+// leading apostrophe; phone numbers ('+' and digits) stay as they are.
+func TestReportCSVNeutralisesFormulas(t *testing.T) {
+	e := newEnv(t)
+	e.whitelistIP(clientIP)
+	rec := e.json(http.MethodPost, "/kairos-apis/outbound/create", triggerBody(e.key, "42",
+		call(`=HYPERLINK("http://evil.test","x")`, []string{"+919876543210"}),
+		call("@SUM(1+1)", []string{"+919876543211"}),
+		call("-2+3", []string{"+919876543212"}),
+	), nil)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	resp := decodeTo[TriggerResponse](t, rec)
+	rep := e.do(http.MethodGet, "/api/v1/calllists/requests/"+resp.RequestID+"/report.csv", nil, map[string]string{"Authorization": "Bearer " + e.key})
+	if rep.Code != http.StatusOK {
+		t.Fatalf("report %d: %s", rep.Code, rep.Body)
+	}
+	rows, err := csv.NewReader(strings.NewReader(rep.Body.String())).ReadAll()
+	if err != nil || len(rows) != 4 {
+		t.Fatalf("report rows %d %v:\n%s", len(rows), err, rep.Body)
+	}
+	want := map[string]bool{`'=HYPERLINK("http://evil.test","x")`: true, "'@SUM(1+1)": true, "'-2+3": true}
+	for _, r := range rows[1:] {
+		if !want[r[1]] {
+			t.Errorf("client-identifier cell %q not neutralised", r[1])
+		}
+		if !strings.HasPrefix(r[2], "+91987654321") {
+			t.Errorf("number cell %q: a phone number must stay as it is", r[2])
+		}
+		for i, c := range r {
+			if csvout.IsFormulaString(c) {
+				t.Errorf("cell %d %q is a formula", i, c)
+			}
+		}
 	}
 }

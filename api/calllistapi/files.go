@@ -20,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/api/csvout"
 	"github.com/switchyard/switchyard/dialer/calllist"
 	"github.com/switchyard/switchyard/store"
 )
@@ -344,8 +345,10 @@ func (h *handler) writeReport(ctx context.Context, out io.Writer, acc int64, req
 		if r.StartTime != nil {
 			st = r.StartTime.In(loc).Format(time.RFC3339)
 		}
-		return cw.Write([]string{strconv.FormatInt(r.Row, 10), r.ClientIdentifier, r.PrimaryNumber, strings.Join(r.Numbers, "|"), r.Status, r.Reason,
-			st, r.ScheduleExtension, strconv.Itoa(r.Attempts), r.UpdatedAt.In(loc).Format(time.RFC3339)})
+		// Client-supplied cells (identifier, numbers, reasons quoting
+		// them) are neutralised: the report is opened in spreadsheets.
+		return cw.Write(csvout.Row([]string{strconv.FormatInt(r.Row, 10), r.ClientIdentifier, r.PrimaryNumber, strings.Join(r.Numbers, "|"), r.Status, r.Reason,
+			st, r.ScheduleExtension, strconv.Itoa(r.Attempts), r.UpdatedAt.In(loc).Format(time.RFC3339)}))
 	})
 	cw.Flush()
 	if err == nil {

@@ -16,7 +16,8 @@ func TestAppendCell(t *testing.T) {
 		{`say "hi"`, `"say ""hi"""`},
 		{"line\nbreak", "\"line\nbreak\""},
 		{"=1+1", "'=1+1"},
-		{"+4915100000001", "'+4915100000001"},
+		{"+4915100000001", "+4915100000001"}, // a phone number stays a number
+		{"+1 555", "'+1 555"},
 		{"-5", "'-5"},
 		{"@SUM(A1)", "'@SUM(A1)"},
 		{"\tx", "\"'\tx\""},
