@@ -220,10 +220,29 @@ func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	}
 	ctx, cancel := s.ctx()
 	defer cancel()
+	if err := s.checkSender(ctx, acc); err != nil {
+		return err
+	}
+	f, err := s.m.h.flow(ctx, acc, flowID)
+	if err != nil {
+		return smtpErr(550, smtp.EnhancedCode{5, 1, 1}, "the flow of this upload address does not exist")
+	}
+	s.acc, s.flow = acc, f
+	return nil
+}
+
+// errTempFailure is the 4xx answer when a lookup the decision depends on
+// failed: the sender retries later; nothing is accepted meanwhile.
+var errTempFailure = smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "temporary failure, try again later")
+
+// checkSender refuses a blacklisted or non-whitelisted sender for acc. A
+// failed lookup refuses too (fails closed, with a temporary error).
+func (s *mailSession) checkSender(ctx context.Context, acc int64) error {
 	st := s.m.h.d.Store
 	black, err := st.ListListEntries(ctx, acc, store.ListBlack, store.KindEmail)
 	if err != nil {
-		return smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "temporary failure, try again later")
+		s.m.h.log.Warn("email upload: blacklist lookup failed; refusing the mail for now", "account_id", acc, "err", err)
+		return errTempFailure
 	}
 	for _, e := range black {
 		if e.Value == s.from {
@@ -232,21 +251,15 @@ func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	}
 	white, err := st.ListListEntries(ctx, acc, store.ListWhite, store.KindEmail)
 	if err != nil {
-		return smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "temporary failure, try again later")
+		s.m.h.log.Warn("email upload: whitelist lookup failed; refusing the mail for now", "account_id", acc, "err", err)
+		return errTempFailure
 	}
-	allowed := false
 	for _, e := range white {
-		allowed = allowed || e.Value == s.from
+		if e.Value == s.from {
+			return nil
+		}
 	}
-	if !allowed {
-		return smtpErr(550, smtp.EnhancedCode{5, 7, 1}, "the sender address is not a whitelisted email id of this account")
-	}
-	f, err := s.m.h.flow(ctx, acc, flowID)
-	if err != nil {
-		return smtpErr(550, smtp.EnhancedCode{5, 1, 1}, "the flow of this upload address does not exist")
-	}
-	s.acc, s.flow = acc, f
-	return nil
+	return smtpErr(550, smtp.EnhancedCode{5, 7, 1}, "the sender address is not a whitelisted email id of this account")
 }
 
 // attachment is one file of the mail.
@@ -258,6 +271,14 @@ type attachment struct {
 func (s *mailSession) Data(r io.Reader) error {
 	if s.acc == 0 {
 		return smtpErr(503, smtp.EnhancedCode{5, 5, 1}, "no valid recipient")
+	}
+	// The lists are checked again before anything is imported: an entry
+	// added since RCPT counts, and a lookup failure here refuses too.
+	cctx, ccancel := s.ctx()
+	err := s.checkSender(cctx, s.acc)
+	ccancel()
+	if err != nil {
+		return err
 	}
 	msg, err := mail.ReadMessage(r)
 	if err != nil {
@@ -412,7 +433,12 @@ func (m *MailServer) respond(ctx context.Context, acc int64, f Flow, sender, sub
 			}
 		}
 	}
-	black, _ := m.h.d.Store.ListListEntries(ctx, acc, store.ListBlack, store.KindEmail)
+	black, err := m.h.d.Store.ListListEntries(ctx, acc, store.ListBlack, store.KindEmail)
+	if err != nil {
+		// Without the blacklist no recipient can be cleared: send nothing.
+		log.Error("upload response not sent: blacklist lookup failed", "err", err)
+		return
+	}
 	blocked := map[string]bool{}
 	for _, e := range black {
 		blocked[e.Value] = true
