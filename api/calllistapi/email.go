@@ -56,10 +56,22 @@ type MailConfig struct {
 	// MaxMessageBytes caps an incoming mail (default 40 MB: a 25 MB zip
 	// grows by a third in base64).
 	MaxMessageBytes int64
-	// Timeout bounds one SMTP session's reads/writes and one relay delivery
+	// Timeout bounds one SMTP session's writes and one relay delivery
 	// (default 1 minute).
 	Timeout time.Duration
+	// MaxConns caps open SMTP connections (default 200); more are answered
+	// 421 and closed.
+	MaxConns int
+	// IdleTimeout closes a connection that sends nothing for this long
+	// (default 60 s).
+	IdleTimeout time.Duration
 }
+
+// Defaults of MailConfig.
+const (
+	DefaultSMTPMaxConns    = 200
+	DefaultSMTPIdleTimeout = 60 * time.Second
+)
 
 // Validate checks the configuration.
 func (c *MailConfig) Validate() error {
@@ -128,6 +140,7 @@ type MailServer struct {
 
 	mu   sync.Mutex
 	sent int // responses delivered (for tests and metrics)
+	ln   *limitListener
 }
 
 // NewMailServer builds the listener. d.Flows must find flows by the id in
@@ -142,6 +155,12 @@ func NewMailServer(d Deps, cfg MailConfig) (*MailServer, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = time.Minute
 	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultSMTPMaxConns
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultSMTPIdleTimeout
+	}
 	m := &MailServer{h: newHandler(d), cfg: cfg}
 	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &mailSession{m: m, remote: c.Conn().RemoteAddr().String()}, nil
@@ -149,7 +168,7 @@ func NewMailServer(d Deps, cfg MailConfig) (*MailServer, error) {
 	s.Domain = cfg.Domain
 	s.MaxMessageBytes = cfg.MaxMessageBytes
 	s.MaxRecipients = 1
-	s.ReadTimeout = cfg.Timeout
+	s.ReadTimeout = cfg.IdleTimeout
 	s.WriteTimeout = cfg.Timeout
 	s.ErrorLog = slogLogger{m.h.log}
 	m.srv = s
@@ -165,7 +184,11 @@ func (s slogLogger) Println(v ...any)               { s.l.Warn(fmt.Sprint(v...))
 
 // Serve accepts SMTP connections on l until Close.
 func (m *MailServer) Serve(l net.Listener) error {
-	err := m.srv.Serve(l)
+	ll := newLimitListener(l, m.cfg.MaxConns, m.cfg.Domain)
+	m.mu.Lock()
+	m.ln = ll
+	m.mu.Unlock()
+	err := m.srv.Serve(ll)
 	if errors.Is(err, smtp.ErrServerClosed) {
 		return nil
 	}
@@ -177,6 +200,18 @@ func (m *MailServer) Close() error { return m.srv.Close() }
 
 // Shutdown stops accepting and waits for open sessions (bounded by ctx).
 func (m *MailServer) Shutdown(ctx context.Context) error { return m.srv.Shutdown(ctx) }
+
+// Conns returns the open SMTP connections and how many were refused
+// over MaxConns.
+func (m *MailServer) Conns() (open, refused int64) {
+	m.mu.Lock()
+	ll := m.ln
+	m.mu.Unlock()
+	if ll == nil {
+		return 0, 0
+	}
+	return ll.open.Load(), ll.refused.Load()
+}
 
 // Sent is the number of responses delivered to the relay.
 func (m *MailServer) Sent() int {

@@ -167,11 +167,17 @@ type Config struct {
 	// DialMultiplier is the global dial multiplier of multiplied campaigns
 	// that set none (calls = free agents × multiplier).
 	DialMultiplier float64
+
+	// Limits (config_limits.go).
+	SMTPMaxConns    int
+	SMTPIdleTimeout time.Duration
+	ReportConns     int
+	ReportTimeout   time.Duration
 }
 
 // Default returns the configuration used when nothing is set.
 func Default() Config {
-	return Config{
+	c := Config{
 		HTTPAddr:        DefaultHTTPAddr,
 		DataDir:         DefaultDataDir,
 		ARIURL:          DefaultARIURL,
@@ -188,6 +194,8 @@ func Default() Config {
 		ManageEndpoints: true,
 		DialMultiplier:  DefaultDialMultiplier,
 	}
+	limitsDefaults(&c)
+	return c
 }
 
 func defaultNodeName() string {
@@ -403,6 +411,8 @@ var settings = []setting{
 	},
 }
 
+func init() { settings = append(settings, limitSettings...) }
+
 // ConfigTable describes every setting in order, for the README and `switchyard help`.
 func ConfigTable() SettingsTable {
 	t := make(SettingsTable, len(settings))
@@ -582,6 +592,7 @@ func (c *Config) Validate() error {
 	if math.IsNaN(c.DialMultiplier) || c.DialMultiplier <= 0 || c.DialMultiplier > maxDialMultiplier {
 		add(settingErr(EnvDialMultiplier, "%v must be greater than 0 and at most %d", c.DialMultiplier, maxDialMultiplier))
 	}
+	add(c.validateLimits())
 	return errors.Join(errs...)
 }
 

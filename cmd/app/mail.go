@@ -105,6 +105,9 @@ func mailConfig(cfg Config, secret []byte, relay string) calllistapi.MailConfig 
 		Secret: secret,
 		Relay:  relay,
 		From:   cfg.MailSender(),
+		// Many idle connections must not use up the process's files.
+		MaxConns:    cfg.SMTPMaxConns,
+		IdleTimeout: cfg.SMTPIdleTimeout,
 	}
 	if relay == cfg.SMTPRelay { // not the in-process log relay
 		mc.RelayUser, mc.RelayPassword, mc.RelayStartTLS = cfg.SMTPRelayUser, cfg.SMTPRelayPassword, cfg.SMTPRelayStartTLS
