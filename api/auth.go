@@ -57,8 +57,12 @@ func bearerKey(h string) (string, error) {
 // authMiddleware guards /api/v1 with API keys.
 func (s *Server) authMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if err := AuthAllowed(c); err != nil {
+			return err
+		}
 		key, err := bearerKey(c.Request().Header.Get(echo.HeaderAuthorization))
 		if err != nil {
+			AuthFailed(c)
 			return err
 		}
 		if s.deps.Authenticate == nil {
@@ -67,6 +71,7 @@ func (s *Server) authMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		p, err := s.deps.Authenticate(c.Request().Context(), key)
 		if err != nil {
 			if errors.Is(err, ErrUnauthorized) {
+				AuthFailed(c)
 				requestLogger(c, s.logger).Info("API key rejected", "err", err)
 				return &Error{Code: CodeUnauthorized, Message: "invalid API key", Err: err}
 			}
@@ -78,6 +83,18 @@ func (s *Server) authMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// authLimitMiddleware makes the server's AuthLimiter available to
+// AuthAllowed/AuthFailed.
+func (s *Server) authLimitMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Set(ctxKeyAuthLimiter, s.authLimit)
+		return next(c)
+	}
+}
+
+// AuthLimiter returns the server's authentication-failure limiter.
+func (s *Server) AuthLimiter() *AuthLimiter { return s.authLimit }
 
 // whoami returns the authenticated principal.
 func (s *Server) whoami(c echo.Context) error {

@@ -68,6 +68,8 @@ type Server struct {
 	metrics *httpMetrics
 	// bodyLimit is Deps.BodyLimit in bytes.
 	bodyLimit int64
+	// authLimit rate-limits authentication failures per client.
+	authLimit *AuthLimiter
 
 	mu       sync.Mutex
 	ln       net.Listener
@@ -118,12 +120,12 @@ func New(deps Deps, logger *slog.Logger) *Server {
 	if err != nil {
 		panic(err)
 	}
-	s := &Server{deps: deps, logger: logger, metrics: hm, bodyLimit: limit}
+	s := &Server{deps: deps, logger: logger, metrics: hm, bodyLimit: limit, authLimit: NewAuthLimiter(AuthFailBurst, AuthFailEvery)}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.requestIDMiddleware, s.logMiddleware, s.recoverMiddleware, s.bodyLimitMiddleware)
+	e.Use(s.requestIDMiddleware, s.logMiddleware, s.recoverMiddleware, s.bodyLimitMiddleware, s.authLimitMiddleware)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/openapi.yaml", serveOpenAPI)

@@ -72,6 +72,7 @@ func (h *handler) triggerV1(c echo.Context) error {
 	if strings.TrimSpace(t.SecurityID) != "" {
 		p, err := h.d.Store.AuthenticateAPIKey(c.Request().Context(), strings.TrimSpace(t.SecurityID))
 		if err != nil || p.AccountID != acc {
+			api.AuthFailed(c)
 			return &api.Error{Code: api.CodeUnauthorized, Field: "security-id", Message: "security-id is not an API key of this account", Err: err}
 		}
 	}
@@ -80,17 +81,23 @@ func (h *handler) triggerV1(c echo.Context) error {
 
 // triggerKairos serves the seed's paths: security-id authenticates.
 func (h *handler) triggerKairos(c echo.Context, flowType string) error {
+	// The key is in the body: these routes count failures themselves.
+	if err := api.AuthAllowed(c); err != nil {
+		return err
+	}
 	t, err := h.decode(c)
 	if err != nil {
 		return err
 	}
 	key := strings.TrimSpace(t.SecurityID)
 	if key == "" {
+		api.AuthFailed(c)
 		return &api.Error{Code: api.CodeUnauthorized, Field: "security-id", Message: "security-id is required (your account API key)"}
 	}
 	p, err := h.d.Store.AuthenticateAPIKey(c.Request().Context(), key)
 	if err != nil {
 		if errors.Is(err, store.ErrUnauthenticated) || errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrNotFound) {
+			api.AuthFailed(c)
 			h.log.Info("trigger: security-id rejected", "err", err)
 			return &api.Error{Code: api.CodeUnauthorized, Field: "security-id", Message: "invalid security-id", Err: err}
 		}
