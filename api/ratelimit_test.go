@@ -15,7 +15,7 @@ func TestClientKey(t *testing.T) {
 	for _, tc := range []struct{ a, b string }{
 		{"192.0.2.1:1000", "192.0.2.1:2000"},
 		{"[2001:db8:1:2::1]:1000", "[2001:db8:1:2:ffff::9]:80"}, // same /64
-		{"[::ffff:192.0.2.1]:1", "192.0.2.1:2"},                  // v4-mapped
+		{"[::ffff:192.0.2.1]:1", "192.0.2.1:2"},                 // v4-mapped
 	} {
 		ka, oka := clientKey(tc.a)
 		kb, okb := clientKey(tc.b)
