@@ -56,10 +56,7 @@ var errBlocked = errors.New("target address not allowed")
 
 func (p NetPolicy) allowed(ip netip.Addr) bool {
 	ip = ip.Unmap()
-	special := ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() ||
-		netip.MustParsePrefix("100.64.0.0/10").Contains(ip) // carrier-grade NAT
-	if !special {
+	if !special(ip) {
 		return true
 	}
 	for _, pr := range p.Allow {
@@ -121,7 +118,7 @@ func (p NetPolicy) newClient(timeout time.Duration) *http.Client {
 				return fmt.Errorf("%w: %s", errBlocked, address)
 			}
 			if !p.allowed(ap.Addr()) {
-				return fmt.Errorf("%w: %s is loopback, private or link-local and not allow-listed", errBlocked, ap.Addr())
+				return fmt.Errorf("%w: %s is loopback, private, link-local, metadata or this host's own address and not allow-listed", errBlocked, ap.Addr())
 			}
 			return nil
 		},

@@ -263,6 +263,17 @@ func TestWebhookWidget(t *testing.T) {
 }
 
 func TestWebhookPolicyAllowed(t *testing.T) {
+	// This host's own addresses: a fake public one besides the real ones.
+	real := hostAddrs
+	hostAddrs = func() addrSet {
+		s := addrSet{netip.MustParseAddr("203.0.113.9"): {}, netip.MustParseAddr("2001:db8::9"): {}}
+		for a := range real() {
+			s[a] = struct{}{}
+		}
+		return s
+	}
+	t.Cleanup(func() { hostAddrs = real })
+	own := NetPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("203.0.113.9/32")}}
 	for _, tc := range []struct {
 		ip   string
 		pol  NetPolicy
@@ -284,6 +295,19 @@ func TestWebhookPolicyAllowed(t *testing.T) {
 		{"127.0.0.1", loopback, true},
 		{"10.1.2.3", NetPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}}, true},
 		{"10.2.2.3", NetPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}}, false},
+		// The host's own (public) address and cloud metadata, under the default policy.
+		{"203.0.113.9", NetPolicy{}, false},
+		{"2001:db8::9", NetPolicy{}, false},
+		{"::ffff:203.0.113.9", NetPolicy{}, false},
+		{"203.0.113.10", NetPolicy{}, true},
+		{"203.0.113.9", own, true}, // the operator may allow it
+		{"168.63.129.16", NetPolicy{}, false},
+		{"100.100.100.200", NetPolicy{}, false},
+		{"fd00:ec2::254", NetPolicy{}, false},
+		{"64:ff9b::a9fe:a9fe", NetPolicy{}, false}, // NAT64 of 169.254.169.254
+		{"64:ff9b::808:808", NetPolicy{}, true},    // NAT64 of 8.8.8.8
+		{"198.18.0.1", NetPolicy{}, false},
+		{"240.0.0.1", NetPolicy{}, false},
 	} {
 		if got := tc.pol.allowed(netip.MustParseAddr(tc.ip)); got != tc.want {
 			t.Errorf("allowed(%s) = %v, want %v", tc.ip, got, tc.want)

@@ -24,6 +24,9 @@ var (
 	// account is disabled. The message says which; show clients only a
 	// generic 401.
 	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrNotGranted: an account asked for more than the operator granted
+	// it (e.g. an HTTP policy wider than the operator's grant).
+	ErrNotGranted = errors.New("not granted by the operator")
 )
 
 // isDuplicate reports a unique/primary key violation on either driver

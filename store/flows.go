@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -79,25 +80,61 @@ func (DIDRoute) TableName() string { return "did_routes" }
 // HTTPPolicy is an account's outbound HTTP policy for webhooks: plain
 // http:// allowed, and which loopback/private/link-local networks may be
 // called (seed 001: HTTPS only unless support enables HTTP).
+//
+// Widening is the operator's: GrantHTTP/GrantCIDRs are what the operator
+// granted (switchyard account http-policy); AllowHTTP/AllowCIDRs are the
+// account's own choice, always within the grant (SetHTTPPolicy refuses
+// more). GetHTTPPolicy returns the effective policy: the choice cut to
+// the grant.
 type HTTPPolicy struct {
 	AccountID  int64     `gorm:"column:account_id;primaryKey" json:"-"`
 	AllowHTTP  bool      `gorm:"column:allow_http" json:"allow_http"`
 	AllowCIDRs string    `gorm:"column:allow_cidrs" json:"-"`
+	GrantHTTP  bool      `gorm:"column:grant_http" json:"grant_http"`
+	GrantCIDRs string    `gorm:"column:grant_cidrs" json:"-"`
 	UpdatedAt  time.Time `gorm:"column:updated_at" json:"updated_at"`
 }
 
-func (HTTPPolicy) TableName() string { return "account_http_policies" }
+// GrantNetworks parses GrantCIDRs.
+func (p HTTPPolicy) GrantNetworks() []netip.Prefix { return parsePrefixes(p.GrantCIDRs) }
 
-// Networks parses AllowCIDRs.
-func (p HTTPPolicy) Networks() []netip.Prefix {
+// granted reports whether pr lies within one granted network.
+func (p HTTPPolicy) granted(pr netip.Prefix) bool {
+	for _, g := range p.GrantNetworks() {
+		if g.Bits() <= pr.Bits() && g.Contains(pr.Addr()) {
+			return true
+		}
+	}
+	return false
+}
+
+// effective cuts the account's choice to the grant.
+func (p HTTPPolicy) effective() HTTPPolicy {
+	p.AllowHTTP = p.AllowHTTP && p.GrantHTTP
+	var keep []string
+	for _, pr := range p.Networks() {
+		if p.granted(pr) {
+			keep = append(keep, pr.String())
+		}
+	}
+	p.AllowCIDRs = strings.Join(keep, " ")
+	return p
+}
+
+func parsePrefixes(s string) []netip.Prefix {
 	var out []netip.Prefix
-	for _, s := range strings.Fields(p.AllowCIDRs) {
-		if pr, err := netip.ParsePrefix(s); err == nil {
+	for _, f := range strings.Fields(s) {
+		if pr, err := netip.ParsePrefix(f); err == nil {
 			out = append(out, pr)
 		}
 	}
 	return out
 }
+
+func (HTTPPolicy) TableName() string { return "account_http_policies" }
+
+// Networks parses AllowCIDRs.
+func (p HTTPPolicy) Networks() []netip.Prefix { return parsePrefixes(p.AllowCIDRs) }
 
 const maxFlowDocument = 1 << 20
 
@@ -518,8 +555,9 @@ func (s *Store) DeleteDIDRoute(ctx context.Context, accountID int64, did string)
 
 // --- HTTP policy ----------------------------------------------------------------
 
-// GetHTTPPolicy returns the account's webhook HTTP policy (the default,
-// HTTPS only and no private targets, when none is stored).
+// GetHTTPPolicy returns the account's effective webhook HTTP policy: its
+// choice cut to the operator's grant (the default, HTTPS only and no
+// private targets, when none is stored).
 func (s *Store) GetHTTPPolicy(ctx context.Context, accountID int64) (p HTTPPolicy, err error) {
 	defer s.track("GetHTTPPolicy", time.Now(), &err)
 	if err := s.r.WithContext(ctx).Where("account_id = ?", accountID).Take(&p).Error; err != nil {
@@ -528,32 +566,103 @@ func (s *Store) GetHTTPPolicy(ctx context.Context, accountID int64) (p HTTPPolic
 		}
 		return HTTPPolicy{}, fmt.Errorf("store: get HTTP policy: %w", err)
 	}
+	return p.effective(), nil
+}
+
+func normPrefixes(cidrs []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, c := range cidrs {
+		pr, err := netip.ParsePrefix(strings.TrimSpace(c))
+		if err != nil {
+			return nil, fmt.Errorf("store: %q is not a network (CIDR): %w", clip(c), ErrInvalid)
+		}
+		out = append(out, pr.Masked())
+	}
+	return out, nil
+}
+
+func joinPrefixes(ps []netip.Prefix) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, " ")
+}
+
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
+
+// SetHTTPPolicy stores the account's own webhook HTTP policy (the tenant
+// API): plain http:// and cidrs, networks (e.g. 10.1.0.0/16) webhooks may
+// reach although loopback, private or link-local. It may only narrow: a
+// choice beyond the operator's grant (http:// not granted, a network not
+// inside a granted one) fails with ErrNotGranted.
+func (s *Store) SetHTTPPolicy(ctx context.Context, accountID int64, allowHTTP bool, cidrs []string) (p HTTPPolicy, err error) {
+	defer s.track("SetHTTPPolicy", time.Now(), &err)
+	nets, err := normPrefixes(cidrs)
+	if err != nil {
+		return HTTPPolicy{}, err
+	}
+	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var cur HTTPPolicy
+		if err := tx.Where("account_id = ?", accountID).Take(&cur).Error; err != nil {
+			if !isNotFound(err) {
+				return fmt.Errorf("store: set HTTP policy: %w", err)
+			}
+			cur = HTTPPolicy{AccountID: accountID}
+		}
+		if allowHTTP && !cur.GrantHTTP {
+			return fmt.Errorf("store: plain http:// webhooks: %w", ErrNotGranted)
+		}
+		for _, n := range nets {
+			if !cur.granted(n) {
+				return fmt.Errorf("store: network %s: %w", n, ErrNotGranted)
+			}
+		}
+		p = HTTPPolicy{AccountID: accountID, AllowHTTP: allowHTTP, AllowCIDRs: joinPrefixes(nets),
+			GrantHTTP: cur.GrantHTTP, GrantCIDRs: cur.GrantCIDRs, UpdatedAt: now()}
+		return tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "account_id"}},
+			DoUpdates: clause.AssignmentColumns([]string{"allow_http", "allow_cidrs", "updated_at"}),
+		}).Create(&p).Error
+	})
+	if err != nil {
+		if isFKViolation(err) {
+			return HTTPPolicy{}, fmt.Errorf("store: account %d: %w", accountID, ErrNotFound)
+		}
+		if errors.Is(err, ErrNotGranted) || errors.Is(err, ErrInvalid) {
+			return HTTPPolicy{}, err
+		}
+		return HTTPPolicy{}, fmt.Errorf("store: set HTTP policy: %w", err)
+	}
 	return p, nil
 }
 
-// SetHTTPPolicy stores the account's webhook HTTP policy. cidrs are
-// networks (e.g. 10.1.0.0/16, 127.0.0.1/32) webhooks may reach although
-// private, loopback or link-local.
-func (s *Store) SetHTTPPolicy(ctx context.Context, accountID int64, allowHTTP bool, cidrs []string) (p HTTPPolicy, err error) {
-	defer s.track("SetHTTPPolicy", time.Now(), &err)
-	var norm []string
-	for _, c := range cidrs {
-		pr, perr := netip.ParsePrefix(strings.TrimSpace(c))
-		if perr != nil {
-			return HTTPPolicy{}, fmt.Errorf("store: %q is not a network (CIDR): %w", c, ErrInvalid)
-		}
-		norm = append(norm, pr.Masked().String())
+// GrantHTTPPolicy is the operator's setting (switchyard account
+// http-policy): what the account may reach beyond the default (plain
+// http://, loopback/private/link-local networks). The account's policy is
+// set to the whole grant; the account may then narrow it.
+func (s *Store) GrantHTTPPolicy(ctx context.Context, accountID int64, allowHTTP bool, cidrs []string) (p HTTPPolicy, err error) {
+	defer s.track("GrantHTTPPolicy", time.Now(), &err)
+	nets, err := normPrefixes(cidrs)
+	if err != nil {
+		return HTTPPolicy{}, err
 	}
-	p = HTTPPolicy{AccountID: accountID, AllowHTTP: allowHTTP, AllowCIDRs: strings.Join(norm, " "), UpdatedAt: now()}
+	j := joinPrefixes(nets)
+	p = HTTPPolicy{AccountID: accountID, AllowHTTP: allowHTTP, AllowCIDRs: j, GrantHTTP: allowHTTP, GrantCIDRs: j, UpdatedAt: now()}
 	err = s.w.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "account_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"allow_http", "allow_cidrs", "updated_at"}),
+		DoUpdates: clause.AssignmentColumns([]string{"allow_http", "allow_cidrs", "grant_http", "grant_cidrs", "updated_at"}),
 	}).Create(&p).Error
 	if err != nil {
 		if isFKViolation(err) {
 			return HTTPPolicy{}, fmt.Errorf("store: account %d: %w", accountID, ErrNotFound)
 		}
-		return HTTPPolicy{}, fmt.Errorf("store: set HTTP policy: %w", err)
+		return HTTPPolicy{}, fmt.Errorf("store: grant HTTP policy: %w", err)
 	}
 	return p, nil
 }

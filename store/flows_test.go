@@ -160,12 +160,43 @@ func TestWebhooksUserVarsDIDsPolicy(t *testing.T) {
 		if err != nil || p.AllowHTTP || len(p.Networks()) != 0 {
 			t.Errorf("default policy %+v %v", p, err)
 		}
-		if _, err := s.SetHTTPPolicy(ctx, a.ID, true, []string{"127.0.0.1/8", "10.1.0.0/16"}); err != nil {
+		// The account cannot widen its own policy: only the operator's grant can.
+		for _, tc := range []struct {
+			http  bool
+			cidrs []string
+		}{{true, nil}, {false, []string{"127.0.0.1/32"}}, {false, []string{"10.0.0.0/8"}}, {false, []string{"169.254.169.254/32"}}, {false, []string{"0.0.0.0/0"}}} {
+			if _, err := s.SetHTTPPolicy(ctx, a.ID, tc.http, tc.cidrs); !errors.Is(err, ErrNotGranted) {
+				t.Errorf("ungranted %v %v: %v, want ErrNotGranted", tc.http, tc.cidrs, err)
+			}
+		}
+		if _, err := s.GrantHTTPPolicy(ctx, a.ID, true, []string{"127.0.0.1/8", "10.1.0.0/16"}); err != nil {
 			t.Fatal(err)
 		}
 		p, _ = s.GetHTTPPolicy(ctx, a.ID)
 		if !p.AllowHTTP || len(p.Networks()) != 2 || p.Networks()[0].String() != "127.0.0.0/8" {
 			t.Errorf("policy %+v", p)
+		}
+		// Narrowing within the grant works, and widening back up to it.
+		if _, err := s.SetHTTPPolicy(ctx, a.ID, false, []string{"10.1.2.0/24"}); err != nil {
+			t.Fatal(err)
+		}
+		p, _ = s.GetHTTPPolicy(ctx, a.ID)
+		if p.AllowHTTP || len(p.Networks()) != 1 || p.Networks()[0].String() != "10.1.2.0/24" {
+			t.Errorf("narrowed policy %+v", p)
+		}
+		if _, err := s.SetHTTPPolicy(ctx, a.ID, true, []string{"10.1.0.0/16", "127.0.0.0/8"}); err != nil {
+			t.Errorf("back to the grant: %v", err)
+		}
+		if _, err := s.SetHTTPPolicy(ctx, a.ID, false, []string{"10.0.0.0/8"}); !errors.Is(err, ErrNotGranted) {
+			t.Errorf("wider than the grant: %v", err)
+		}
+		// A choice stored without a grant (before grants existed) has no effect.
+		if err := s.w.WithContext(ctx).Exec(`UPDATE account_http_policies SET allow_cidrs = '192.168.0.0/16 10.1.0.0/16', grant_cidrs = '10.1.0.0/16', grant_http = ? WHERE account_id = ?`, false, a.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		p, _ = s.GetHTTPPolicy(ctx, a.ID)
+		if p.AllowHTTP || len(p.Networks()) != 1 || p.Networks()[0].String() != "10.1.0.0/16" {
+			t.Errorf("effective policy %+v", p)
 		}
 		if _, err := s.SetHTTPPolicy(ctx, a.ID, false, []string{"nope"}); !errors.Is(err, ErrInvalid) {
 			t.Errorf("bad cidr: %v", err)

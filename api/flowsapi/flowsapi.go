@@ -490,15 +490,23 @@ func (h *handler) deleteDID(c echo.Context, acct int64) error {
 
 // --- HTTP policy ----------------------------------------------------------------
 
+// policyView is the account's HTTP policy. The granted_* fields are the
+// operator's grant (read-only here: `switchyard account http-policy`); the
+// account may choose allow_* within it.
 type policyView struct {
-	AllowHTTP     bool     `json:"allow_http"`
-	AllowNetworks []string `json:"allow_networks"`
+	AllowHTTP       bool     `json:"allow_http"`
+	AllowNetworks   []string `json:"allow_networks"`
+	GrantedHTTP     bool     `json:"granted_http"`
+	GrantedNetworks []string `json:"granted_networks"`
 }
 
 func toPolicyView(p store.HTTPPolicy) policyView {
-	v := policyView{AllowHTTP: p.AllowHTTP, AllowNetworks: []string{}}
+	v := policyView{AllowHTTP: p.AllowHTTP, AllowNetworks: []string{}, GrantedHTTP: p.GrantHTTP, GrantedNetworks: []string{}}
 	for _, n := range p.Networks() {
 		v.AllowNetworks = append(v.AllowNetworks, n.String())
+	}
+	for _, n := range p.GrantNetworks() {
+		v.GrantedNetworks = append(v.GrantedNetworks, n.String())
 	}
 	return v
 }
@@ -524,6 +532,11 @@ func (h *handler) putPolicy(c echo.Context, acct int64) error {
 	if err != nil {
 		if errors.Is(err, store.ErrInvalid) {
 			return api.Invalid("allow_networks", "%v", strings.TrimPrefix(strings.TrimSuffix(err.Error(), ": "+store.ErrInvalid.Error()), "store: "))
+		}
+		if errors.Is(err, store.ErrNotGranted) {
+			what := strings.TrimPrefix(strings.TrimSuffix(err.Error(), ": "+store.ErrNotGranted.Error()), "store: ")
+			return &api.Error{Code: "policy_operator_only", Status: http.StatusForbidden,
+				Message: what + " is beyond what the operator granted this account: an account may only narrow its HTTP policy; widening (plain http://, loopback, private, link-local or metadata networks) is an operator setting (switchyard account http-policy)"}
 		}
 		return err
 	}

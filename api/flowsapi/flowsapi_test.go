@@ -232,8 +232,31 @@ func TestWebhooksVariablesPolicyJourney(t *testing.T) {
 	if code, out = e.do(e.key, "GET", "/api/v1/http-policy", ""); code != 200 || out["allow_http"] != false {
 		t.Errorf("default policy: %d %v", code, out)
 	}
-	if code, out = e.do(e.key, "PUT", "/api/v1/http-policy", `{"allow_http":true,"allow_networks":["10.1.2.0/24"]}`); code != 200 || fmt.Sprint(out["allow_networks"]) != "[10.1.2.0/24]" {
-		t.Errorf("put policy: %d %v", code, out)
+	// Widening is the operator's: the account gets 403 policy_operator_only.
+	for _, body := range []string{
+		`{"allow_http":true}`,
+		`{"allow_networks":["127.0.0.1/32"]}`,
+		`{"allow_networks":["10.0.0.0/8"]}`,
+		`{"allow_networks":["169.254.169.254/32"]}`,
+		`{"allow_networks":["fe80::/10"]}`,
+	} {
+		code, out = e.do(e.key, "PUT", "/api/v1/http-policy", body)
+		if code != 403 || out["error"].(map[string]any)["code"] != "policy_operator_only" {
+			t.Errorf("widen %s: %d %v", body, code, out)
+		}
+	}
+	if _, err := e.st.GrantHTTPPolicy(context.Background(), e.acct, true, []string{"10.1.0.0/16"}); err != nil {
+		t.Fatal(err)
+	}
+	if code, out = e.do(e.key, "PUT", "/api/v1/http-policy", `{"allow_http":true,"allow_networks":["10.1.2.0/24"]}`); code != 200 || fmt.Sprint(out["allow_networks"]) != "[10.1.2.0/24]" ||
+		fmt.Sprint(out["granted_networks"]) != "[10.1.0.0/16]" || out["granted_http"] != true {
+		t.Errorf("put policy within the grant: %d %v", code, out)
+	}
+	if code, _ = e.do(e.key, "PUT", "/api/v1/http-policy", `{"allow_networks":["10.0.0.0/8"]}`); code != 403 {
+		t.Errorf("wider than the grant: %d", code)
+	}
+	if code, out = e.do(e.other, "GET", "/api/v1/http-policy", ""); code != 200 || fmt.Sprint(out["allow_networks"]) != "[]" || out["granted_http"] != false {
+		t.Errorf("another account's policy: %d %v", code, out)
 	}
 	if code, out = e.do(e.key, "PUT", "/api/v1/http-policy", `{"allow_networks":["nope"]}`); code != 422 || out["error"].(map[string]any)["field"] != "allow_networks" {
 		t.Errorf("bad policy: %d %v", code, out)

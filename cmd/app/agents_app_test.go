@@ -59,8 +59,10 @@ func TestAgentsAndQueuesEndToEnd(t *testing.T) {
 	e := &e2e{t: t, a: a, key: key, acct: acc.ID, chans: watchChannels(a)}
 	run := uuid.NewString()[:8]
 
-	// Webhooks to local servers: the account must allow http and loopback.
-	e.mustOK(http.MethodPut, "/api/v1/http-policy", map[string]any{"allow_http": true, "allow_networks": []string{"127.0.0.0/8"}})
+	// Webhooks to local servers: the operator grants http and loopback.
+	if _, err := st.GrantHTTPPolicy(ctx, acc.ID, true, []string{"127.0.0.0/8"}); err != nil {
+		t.Fatal(err)
+	}
 	crm, popup := newHookServer(t), newHookServer(t)
 	e.mustOK(http.MethodPut, "/api/v1/webhooks/crm", map[string]any{
 		"method": "POST", "url": crm.URL + "/crm/$event.type", "body_type": "json",

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -153,11 +154,17 @@ func last(ids []string) string {
 const accountUsage = `usage:
   switchyard account create NAME
   switchyard account timezone ACCOUNT_ID ZONE            (IANA zone, e.g. Europe/Berlin)
-  switchyard account reports ACCOUNT_ID enable|disable REPORT   (calls, queues, agents, campaigns)`
+  switchyard account reports ACCOUNT_ID enable|disable REPORT   (calls, queues, agents, campaigns)
+  switchyard account http-policy ACCOUNT_ID [https|http [CIDR ...]]
+      the operator's grant for the account's webhooks: plain http:// (http)
+      and loopback/private/link-local networks they may reach, e.g.
+      "http 10.1.0.0/16"; "https" alone resets to the default (HTTPS to
+      public addresses only); no argument shows the policy`
 
 func accountCmd(cfg app.Config, args []string, stdout, stderr io.Writer) int {
 	ok := len(args) > 0 && (args[0] == "create" && len(args) == 2 || args[0] == "timezone" && len(args) == 3 ||
-		args[0] == "reports" && len(args) == 4 && (args[2] == "enable" || args[2] == "disable"))
+		args[0] == "reports" && len(args) == 4 && (args[2] == "enable" || args[2] == "disable") ||
+		args[0] == "http-policy" && (len(args) == 2 || args[2] == "http" || args[2] == "https"))
 	if !ok {
 		fmt.Fprintln(stderr, accountUsage)
 		return 2
@@ -190,6 +197,24 @@ func accountCmd(cfg app.Config, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		fmt.Fprintf(stdout, "account %d: time zone %s\n", id, args[2])
+		return 0
+	case "http-policy":
+		if len(args) > 2 {
+			if _, err := s.GrantHTTPPolicy(ctx, id, args[2] == "http", args[3:]); err != nil {
+				fmt.Fprintln(stderr, "switchyard account http-policy:", err)
+				return 1
+			}
+		}
+		p, err := s.GetHTTPPolicy(ctx, id)
+		if err != nil {
+			fmt.Fprintln(stderr, "switchyard account http-policy:", err)
+			return 1
+		}
+		nets := make([]string, 0)
+		for _, n := range p.GrantNetworks() {
+			nets = append(nets, n.String())
+		}
+		fmt.Fprintf(stdout, "account %d: granted http=%v networks=[%s]; in use http=%v networks=[%s]\n", id, p.GrantHTTP, strings.Join(nets, " "), p.AllowHTTP, p.AllowCIDRs)
 		return 0
 	case "reports":
 		if err := s.SetReportEnabled(ctx, id, args[3], args[2] == "enable"); err != nil {

@@ -284,6 +284,13 @@ func TestAccountCmd(t *testing.T) {
 		{[]string{"account", "reports", "1", "enable", "nope"}, 1, "nope"},
 		{[]string{"account", "reports", "1", "toggle", "calls"}, 2, "usage"},
 		{[]string{"account", "delete", "1"}, 2, "usage"},
+		{[]string{"account", "http-policy", "1"}, 0, "granted http=false networks=[]"},
+		{[]string{"account", "http-policy", "1", "http", "10.1.0.0/16", "127.0.0.1/32"}, 0, "granted http=true networks=[10.1.0.0/16 127.0.0.1/32]; in use http=true networks=[10.1.0.0/16 127.0.0.1/32]"},
+		{[]string{"account", "http-policy", "1"}, 0, "granted http=true networks=[10.1.0.0/16 127.0.0.1/32]"},
+		{[]string{"account", "http-policy", "1", "https"}, 0, "granted http=false networks=[]; in use http=false networks=[]"},
+		{[]string{"account", "http-policy", "1", "http", "nope"}, 1, "not a network"},
+		{[]string{"account", "http-policy", "99", "http"}, 1, "not found"},
+		{[]string{"account", "http-policy", "1", "ftp"}, 2, "usage"},
 	} {
 		r := runCLI(t, env, tc.args...)
 		if r.code != tc.code || !strings.Contains(r.stdout+r.stderr, tc.out) {

@@ -73,7 +73,7 @@ func TestAdapter(t *testing.T) {
 	if p := a.Policy(ctx, acct.ID); p.AllowHTTP || len(p.Allow) != 0 || p.MaxBytes != 1000 {
 		t.Errorf("default policy %+v", p)
 	}
-	if _, err := st.SetHTTPPolicy(ctx, acct.ID, true, []string{"127.0.0.0/8"}); err != nil {
+	if _, err := st.GrantHTTPPolicy(ctx, acct.ID, true, []string{"127.0.0.0/8"}); err != nil {
 		t.Fatal(err)
 	}
 	if p := a.Policy(ctx, acct.ID); !p.AllowHTTP || len(p.Allow) != 1 {
