@@ -245,6 +245,10 @@ func mapError1(err error, extra []ErrorMapping) (int, ErrorDetail, bool) {
 				msg = sentinelMessage(m.Code, status)
 			}
 			if status >= 500 {
+				// A timeout or unavailability may say so; nothing else may.
+				if (status == http.StatusGatewayTimeout || status == http.StatusServiceUnavailable) && m.Message != "" {
+					return status, ErrorDetail{Code: m.Code, Message: m.Message}, true
+				}
 				return status, ErrorDetail{Code: m.Code, Message: genericInternalMessage}, true
 			}
 			return status, ErrorDetail{Code: m.Code, Message: msg}, false

@@ -27,6 +27,9 @@ var (
 	// ErrNotGranted: an account asked for more than the operator granted
 	// it (e.g. an HTTP policy wider than the operator's grant).
 	ErrNotGranted = errors.New("not granted by the operator")
+	// ErrQueryTimeout: the database cancelled a query at its time limit
+	// (the report pool's statement_timeout).
+	ErrQueryTimeout = errors.New("query timed out")
 )
 
 // isDuplicate reports a unique/primary key violation on either driver

@@ -254,6 +254,8 @@ func scanReportRow(rows *sql.Rows, r *CallReportRow) error {
 // keyset pagination (pass Next back as After).
 func (s *Store) CallReport(ctx context.Context, f CallReportFilter) (p CallReportPage, err error) {
 	defer s.track("CallReport", time.Now(), &err)
+	ctx, cancel := s.reportCtx(ctx)
+	defer cancel()
 	if err := f.validate(); err != nil {
 		return CallReportPage{}, err
 	}
@@ -267,7 +269,7 @@ func (s *Store) CallReport(ctx context.Context, f CallReportFilter) (p CallRepor
 		b.where("(a.started_at < %s OR (a.started_at = %s AND a.id < %s))", at, at, id)
 	}
 	q := typedSelect + reportFrom + b.clause() + " ORDER BY a.started_at DESC, a.id DESC LIMIT " + strconv.Itoa(f.Limit+1)
-	rows, err := s.r.WithContext(ctx).Raw(q, b.args...).Rows()
+	rows, err := s.rep.WithContext(ctx).Raw(q, b.args...).Rows()
 	if err != nil {
 		return CallReportPage{}, fmt.Errorf("store: call report: %w", err)
 	}
@@ -295,6 +297,8 @@ func (s *Store) CallReport(ctx context.Context, f CallReportFilter) (p CallRepor
 // streaming from the database cursor (constant memory).
 func (s *Store) EachCallReportRow(ctx context.Context, f CallReportFilter, fn func(*CallReportRow) error) (err error) {
 	defer s.track("EachCallReportRow", time.Now(), &err)
+	ctx, cancel := s.reportCtx(ctx)
+	defer cancel()
 	f.Limit = 1
 	if err := f.validate(); err != nil {
 		return err
@@ -302,7 +306,7 @@ func (s *Store) EachCallReportRow(ctx context.Context, f CallReportFilter, fn fu
 	var b sqlArgs
 	f.conds(&b)
 	q := typedSelect + reportFrom + b.clause() + " ORDER BY a.started_at, a.id"
-	rows, err := s.r.WithContext(ctx).Raw(q, b.args...).Rows()
+	rows, err := s.rep.WithContext(ctx).Raw(q, b.args...).Rows()
 	if err != nil {
 		return fmt.Errorf("store: call report: %w", err)
 	}
@@ -330,6 +334,8 @@ func (s *Store) EachCallReportRow(ctx context.Context, f CallReportFilter, fn fu
 // SQLite the typed rows are formatted here.
 func (s *Store) EachCallReportCells(ctx context.Context, f CallReportFilter, loc *time.Location, fn func(cells [][]byte) error) (err error) {
 	defer s.track("EachCallReportCells", time.Now(), &err)
+	ctx, cancel := s.reportCtx(ctx)
+	defer cancel()
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -409,9 +415,9 @@ func pgLiteral(v any) string {
 	}
 }
 
-// withPgx runs fn on a raw pgx connection of the read pool (PostgreSQL).
+// withPgx runs fn on a raw pgx connection of the report pool (PostgreSQL).
 func (s *Store) withPgx(ctx context.Context, fn func(*pgx.Conn) error) error {
-	sqldb, err := s.r.DB()
+	sqldb, err := s.rep.DB()
 	if err != nil {
 		return err
 	}

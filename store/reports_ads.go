@@ -139,13 +139,15 @@ type ADSDetail struct {
 // ADSCampaigns returns the campaigns the filter selects, oldest first.
 func (s *Store) ADSCampaigns(ctx context.Context, f ADSFilter) (cs []Campaign, err error) {
 	defer s.track("ADSCampaigns", time.Now(), &err)
+	ctx, cancel := s.reportCtx(ctx)
+	defer cancel()
 	if f.AccountID <= 0 {
 		return nil, fmt.Errorf("store: ads report: account id %d: %w", f.AccountID, ErrInvalid)
 	}
 	if !f.Start.IsZero() && !f.End.IsZero() && f.End.Before(f.Start) {
 		return nil, fmt.Errorf("store: ads report: end date is before start date: %w", ErrInvalid)
 	}
-	q := s.r.WithContext(ctx).Where("account_id = ?", f.AccountID)
+	q := s.rep.WithContext(ctx).Where("account_id = ?", f.AccountID)
 	if !f.Start.IsZero() {
 		q = q.Where("started_at >= ?", norm(f.Start))
 	}
@@ -182,6 +184,8 @@ ORDER BY rec.request_id, rec.row_no`
 // EachADSDetail streams the Detailed Report of the selected campaigns.
 func (s *Store) EachADSDetail(ctx context.Context, f ADSFilter, fn func(*ADSDetail) error) (err error) {
 	defer s.track("EachADSDetail", time.Now(), &err)
+	ctx, cancel := s.reportCtx(ctx)
+	defer cancel()
 	cs, err := s.ADSCampaigns(ctx, f)
 	if err != nil {
 		return err
@@ -195,7 +199,7 @@ func (s *Store) EachADSDetail(ctx context.Context, f ADSFilter, fn func(*ADSDeta
 }
 
 func (s *Store) eachADSRecord(ctx context.Context, c Campaign, fn func(*ADSDetail) error) error {
-	rows, err := s.r.WithContext(ctx).Raw(adsRecordsSQL, c.AccountID, c.Recipients).Rows()
+	rows, err := s.rep.WithContext(ctx).Raw(adsRecordsSQL, c.AccountID, c.Recipients).Rows()
 	if err != nil {
 		return fmt.Errorf("store: ads records of campaign %d: %w", c.ID, err)
 	}
@@ -270,6 +274,8 @@ func anyTime(v any) (time.Time, bool) {
 // several tags, so tag percentages need not add up to 100).
 func (s *Store) ADSStatistics(ctx context.Context, f ADSFilter) (out []ADSStatistics, err error) {
 	defer s.track("ADSStatistics", time.Now(), &err)
+	ctx, cancel := s.reportCtx(ctx)
+	defer cancel()
 	cs, err := s.ADSCampaigns(ctx, f)
 	if err != nil {
 		return nil, err
@@ -366,10 +372,12 @@ type QueueReportRow struct {
 // queue.
 func (s *Store) QueueReport(ctx context.Context, f PeriodFilter) (out []QueueReportRow, err error) {
 	defer s.track("QueueReport", time.Now(), &err)
+	ctx, cancel := s.reportCtx(ctx)
+	defer cancel()
 	if err := f.check(); err != nil {
 		return nil, err
 	}
-	q := s.r.WithContext(ctx).Table("queue_calls").Where("account_id = ?", f.AccountID)
+	q := s.rep.WithContext(ctx).Table("queue_calls").Where("account_id = ?", f.AccountID)
 	if !f.From.IsZero() {
 		q = q.Where("joined_at >= ?", norm(f.From))
 	}
@@ -424,7 +432,7 @@ func (s *Store) QueueReport(ctx context.Context, f PeriodFilter) (out []QueueRep
 		ID   int64
 		Name string
 	}
-	if err := s.r.WithContext(ctx).Table("queues").Select("id, name").Where("account_id = ?", f.AccountID).Scan(&qs).Error; err != nil {
+	if err := s.rep.WithContext(ctx).Table("queues").Select("id, name").Where("account_id = ?", f.AccountID).Scan(&qs).Error; err != nil {
 		return nil, fmt.Errorf("store: queue report: %w", err)
 	}
 	for _, x := range qs {
@@ -460,10 +468,12 @@ type AgentReportRow struct {
 // per agent.
 func (s *Store) AgentReport(ctx context.Context, f PeriodFilter) (out []AgentReportRow, err error) {
 	defer s.track("AgentReport", time.Now(), &err)
+	ctx, cancel := s.reportCtx(ctx)
+	defer cancel()
 	if err := f.check(); err != nil {
 		return nil, err
 	}
-	q := s.r.WithContext(ctx).Table("agent_calls").Where("account_id = ?", f.AccountID)
+	q := s.rep.WithContext(ctx).Table("agent_calls").Where("account_id = ?", f.AccountID)
 	if !f.From.IsZero() {
 		q = q.Where("offered_at >= ?", norm(f.From))
 	}
@@ -518,7 +528,7 @@ func (s *Store) AgentReport(ctx context.Context, f PeriodFilter) (out []AgentRep
 		ID   int64
 		Name string
 	}
-	if err := s.r.WithContext(ctx).Table("agents").Select("id, name").Where("account_id = ?", f.AccountID).Scan(&as).Error; err != nil {
+	if err := s.rep.WithContext(ctx).Table("agents").Select("id, name").Where("account_id = ?", f.AccountID).Scan(&as).Error; err != nil {
 		return nil, fmt.Errorf("store: agent report: %w", err)
 	}
 	names := map[int64]string{}
@@ -557,6 +567,8 @@ type CampaignReportRow struct {
 // (all campaigns when the period is open).
 func (s *Store) CampaignReport(ctx context.Context, f PeriodFilter) (out []CampaignReportRow, err error) {
 	defer s.track("CampaignReport", time.Now(), &err)
+	ctx, cancel := s.reportCtx(ctx)
+	defer cancel()
 	if err := f.check(); err != nil {
 		return nil, err
 	}

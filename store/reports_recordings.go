@@ -124,6 +124,8 @@ func (s *Store) ListAttemptRecordings(ctx context.Context, accountID int64, atte
 // attempt order, streaming.
 func (s *Store) EachRecording(ctx context.Context, f CallReportFilter, fn func(Recording) error) (err error) {
 	defer s.track("EachRecording", time.Now(), &err)
+	ctx, cancel := s.reportCtx(ctx)
+	defer cancel()
 	f.Limit = 1
 	if err := f.validate(); err != nil {
 		return err
@@ -133,7 +135,7 @@ func (s *Store) EachRecording(ctx context.Context, f CallReportFilter, fn func(R
 	q := `SELECT rec.id, rec.account_id, rec.attempt_id, rec.call_id, rec.kind, rec.name, rec.format, rec.file_name, rec.started_at, rec.duration_ms, rec.created_at, rec.purged_at` +
 		reportFrom + ` JOIN recordings rec ON rec.attempt_id = a.id AND rec.account_id = a.account_id` +
 		b.clause() + ` ORDER BY a.started_at, a.id, rec.started_at, rec.id`
-	rows, err := s.r.WithContext(ctx).Raw(q, b.args...).Rows()
+	rows, err := s.rep.WithContext(ctx).Raw(q, b.args...).Rows()
 	if err != nil {
 		return fmt.Errorf("store: recordings: %w", err)
 	}

@@ -76,6 +76,11 @@ type Options struct {
 	// MaxOpenConns caps the PostgreSQL pool. Zero means 20. Ignored for
 	// SQLite (see openSQLite for why).
 	MaxOpenConns int
+	// ReportConns sizes the report queries' own pool (zero: 4) and
+	// ReportTimeout bounds one report query (zero: 5 minutes); see
+	// reportpool.go.
+	ReportConns   int
+	ReportTimeout time.Duration
 }
 
 // Store is the persistence layer. It is safe for concurrent use.
@@ -85,6 +90,10 @@ type Store struct {
 	// reads outside transactions. For PostgreSQL both are the same pool; for
 	// SQLite w is a single connection and r a small read-only pool.
 	w, r    *gorm.DB
+	// rep is the report queries' own pool (reportpool.go); repTimeout
+	// bounds one report query.
+	rep        *gorm.DB
+	repTimeout time.Duration
 	log     *slog.Logger
 	observe func(op string, d time.Duration, err error)
 
@@ -154,6 +163,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		}
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := s.openReportPool(ctx, o, cfg); err != nil {
+		_ = s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -291,7 +304,11 @@ func (s *Store) Driver() string { return s.driver }
 // Ping checks that the database answers (for /healthz).
 func (s *Store) Ping(ctx context.Context) (err error) {
 	defer s.track("Ping", time.Now(), &err)
+	// Not the report pool: busy reports must not make the service look down.
 	for _, db := range s.pools() {
+		if db == s.rep {
+			continue
+		}
 		sqldb, err := db.DB()
 		if err != nil {
 			return fmt.Errorf("store: ping: %w", err)
@@ -324,15 +341,26 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) pools() []*gorm.DB {
-	if s.r == s.w {
-		return []*gorm.DB{s.w}
+	ps := []*gorm.DB{s.w}
+	if s.r != s.w {
+		ps = append(ps, s.r)
 	}
-	return []*gorm.DB{s.w, s.r}
+	if s.rep != nil {
+		ps = append(ps, s.rep)
+	}
+	return ps
 }
 
 // track reports one operation to Options.Observe. Use as
 // `defer s.track("Op", time.Now(), &err)`.
+//
+// It also marks a query the database cancelled at its statement_timeout
+// (SQLSTATE 57014, the report pool's limit) with ErrQueryTimeout, so the
+// API answers 504 instead of 500.
 func (s *Store) track(op string, start time.Time, err *error) {
+	if *err != nil && !errors.Is(*err, ErrQueryTimeout) && isStatementTimeout(*err) {
+		*err = fmt.Errorf("%w: %w", ErrQueryTimeout, *err)
+	}
 	if s.observe != nil {
 		s.observe(op, time.Since(start), *err)
 	}

@@ -35,6 +35,7 @@ func ErrorMap() []api.ErrorMapping {
 		{Target: store.ErrNotFound, Code: api.CodeNotFound},
 		{Target: store.ErrInvalid, Code: api.CodeInvalid},
 		{Target: store.ErrConflict, Code: api.CodeConflict},
+		{Target: store.ErrQueryTimeout, Code: api.CodeTimeout, Message: "the report took longer than its time limit; narrow the period or filters"},
 		// The ACD's coded errors (api/agentsapi converts them with their
 		// message; these are the fallback).
 		{Target: acd.ErrNotFound, Code: api.CodeNotFound},

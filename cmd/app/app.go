@@ -102,6 +102,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	}
 	a.store, err = store.Open(ctx, store.Options{
 		URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log,
+		ReportConns: cfg.ReportConns, ReportTimeout: cfg.ReportTimeout,
 		Observe: func(op string, d time.Duration, _ error) {
 			a.metrics.StoreLatency.WithLabelValues(op).Observe(d.Seconds())
 		},
