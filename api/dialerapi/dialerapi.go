@@ -21,6 +21,7 @@ import (
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/dialer"
 	"github.com/switchyard/switchyard/dialer/dialerstore"
+	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -37,6 +38,7 @@ type Store interface {
 	CloseRescheduledRecords(ctx context.Context, accountID int64, requestIDs []string, at time.Time, status string) (int64, error)
 	GetFlow(ctx context.Context, accountID, id int64) (store.Flow, error)
 	GetWebhook(ctx context.Context, accountID int64, name string) (store.Webhook, error)
+	GetQueueByName(ctx context.Context, accountID int64, name string) (store.Queue, error)
 }
 
 // Live is the dialer supervisor as the API sees it.
@@ -212,23 +214,48 @@ func (h *handler) campaign(ctx context.Context, acct int64, in Input) (dialer.Ca
 			return c, err
 		}
 	}
-	if c.FlowID != "" {
-		id, err := strconv.ParseInt(c.FlowID, 10, 64)
+	if err := h.checkRefs(ctx, acct, c); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// checkRefs checks at create/update time what the campaign refers to, so
+// it fails now with a clear error instead of when it dials: the queue
+// exists in the account, and flow_id and machine_flow_id are published
+// outbound flows of the account.
+func (h *handler) checkRefs(ctx context.Context, acct int64, c dialer.Campaign) error {
+	for _, ref := range []struct{ field, id string }{{"flow_id", c.FlowID}, {"machine_flow_id", c.MachineFlowID}} {
+		if ref.id == "" {
+			continue
+		}
+		id, err := strconv.ParseInt(ref.id, 10, 64)
 		if err != nil || id <= 0 {
-			return c, api.Invalid("flow_id", "%q is not a flow id", c.FlowID)
+			return api.Invalid(ref.field, "%q is not a flow id", api.Clip(ref.id))
 		}
 		f, err := h.d.Store.GetFlow(ctx, acct, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return c, api.Invalid("flow_id", "flow %d does not exist in the account", id)
+			return &api.Error{Code: "flow_not_found", Status: http.StatusUnprocessableEntity, Field: ref.field, Message: fmt.Sprintf("flow %d does not exist in the account", id)}
 		}
 		if err != nil {
-			return c, err
+			return err
 		}
 		if f.PublishedVersion == 0 {
-			return c, api.Invalid("flow_id", "flow %d is not published; publish it first", id)
+			return &api.Error{Code: "flow_not_published", Status: http.StatusUnprocessableEntity, Field: ref.field, Message: fmt.Sprintf("flow %d is not published; publish it first", id)}
+		}
+		if f.Type == flows.TypeInbound {
+			return &api.Error{Code: "flow_type_mismatch", Status: http.StatusUnprocessableEntity, Field: ref.field,
+				Message: fmt.Sprintf("flow %d is an inbound flow; a campaign runs an outbound flow (%s, %s or %s)", id, flows.TypeDialer, flows.TypeOutbound, flows.TypeEmergency)}
 		}
 	}
-	return c, nil
+	if c.Queue != "" {
+		if _, err := h.d.Store.GetQueueByName(ctx, acct, c.Queue); errors.Is(err, store.ErrNotFound) {
+			return &api.Error{Code: "queue_not_found", Status: http.StatusUnprocessableEntity, Field: "queue", Message: fmt.Sprintf("queue %q does not exist in the account", api.Clip(c.Queue))}
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // storeErr names the field of a store validation error (the recipients

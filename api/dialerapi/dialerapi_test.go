@@ -79,6 +79,9 @@ func newEnv(t testing.TB) *env {
 	if _, err := st.PublishFlow(ctx, acct, f.ID); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := st.CreateQueue(ctx, store.Queue{AccountID: acct, Name: "sales", Strategy: "ringall", RingTimeoutMS: 1000, TimeoutMS: 1000}); err != nil {
+		t.Fatal(err)
+	}
 	return &env{t: t, srv: srv, st: st, live: live, key: fx.Key, other: fx.OtherKey, acct: acct, acct2: fx.Other, req: req.ID, flow: f.ID}
 }
 
@@ -209,6 +212,79 @@ func TestCampaignValidation(t *testing.T) {
 	}
 	if code, _ := e.do(e.key, "GET", "/api/v1/campaigns/abc", ""); code != 422 {
 		t.Errorf("bad id: %d", code)
+	}
+}
+
+// TestCampaignRefsCheckedAtCreate: what a campaign refers to is checked
+// when it is created or edited, each with its own code: the queue exists
+// in the account, flow_id and machine_flow_id are published flows of the
+// account of an outbound type.
+func TestCampaignRefsCheckedAtCreate(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	doc, err := os.ReadFile(filepath.Join("..", "..", "testdata", "flows", "payment_reminder.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	draft, err := e.st.CreateFlow(ctx, e.acct, store.NewFlow{Name: "draft", Type: "outbound_dialer", Draft: doc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbound, err := e.st.CreateFlow(ctx, e.acct, store.NewFlow{Name: "ivr", Type: "inbound", Draft: doc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.PublishFlow(ctx, e.acct, inbound.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Another account's queue and flow are not this account's.
+	otherFlow, err := e.st.CreateFlow(ctx, e.acct2, store.NewFlow{Name: "theirs", Type: "outbound_dialer", Draft: doc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.PublishFlow(ctx, e.acct2, otherFlow.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.CreateQueue(ctx, store.Queue{AccountID: e.acct2, Name: "theirs", Strategy: "ringall", RingTimeoutMS: 1000, TimeoutMS: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	machine := func(id int64) func(m map[string]any) {
+		return func(m map[string]any) { m["amd"], m["machine_action"], m["machine_flow_id"] = true, "flow", fmt.Sprint(id) }
+	}
+	for _, tc := range []struct {
+		name, code, field string
+		mod               func(m map[string]any)
+	}{
+		{"unknown queue", "queue_not_found", "queue", func(m map[string]any) { m["mode"], m["queue"] = "progressive", "salse" }},
+		{"another account's queue", "queue_not_found", "queue", func(m map[string]any) { m["mode"], m["queue"] = "progressive", "theirs" }},
+		{"inbound flow", "flow_type_mismatch", "flow_id", func(m map[string]any) { m["flow_id"] = fmt.Sprint(inbound.ID) }},
+		{"unpublished flow", "flow_not_published", "flow_id", func(m map[string]any) { m["flow_id"] = fmt.Sprint(draft.ID) }},
+		{"another account's flow", "flow_not_found", "flow_id", func(m map[string]any) { m["flow_id"] = fmt.Sprint(otherFlow.ID) }},
+		{"unknown machine flow", "flow_not_found", "machine_flow_id", machine(999999)},
+		{"unpublished machine flow", "flow_not_published", "machine_flow_id", machine(draft.ID)},
+		{"inbound machine flow", "flow_type_mismatch", "machine_flow_id", machine(inbound.ID)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := e.do(e.key, "POST", "/api/v1/campaigns", e.body(tc.mod))
+			eb, _ := out["error"].(map[string]any)
+			if code != 422 || eb["code"] != tc.code || eb["field"] != tc.field {
+				t.Errorf("create: %d %v; want 422 %s on %s", code, out, tc.code, tc.field)
+			}
+		})
+	}
+	// The same checks on an edit.
+	code, out := e.do(e.key, "POST", "/api/v1/campaigns", e.body(func(m map[string]any) { m["mode"], m["queue"] = "progressive", "sales" }))
+	if code != 201 {
+		t.Fatalf("create with the account's queue: %d %v", code, out)
+	}
+	code, out = e.do(e.key, "PUT", fmt.Sprintf("/api/v1/campaigns/%v", out["id"]), e.body(func(m map[string]any) { m["flow_id"] = fmt.Sprint(draft.ID) }))
+	if eb, _ := out["error"].(map[string]any); code != 422 || eb["code"] != "flow_not_published" {
+		t.Errorf("edit to an unpublished flow: %d %v", code, out)
+	}
+	// A published machine flow is accepted.
+	code, out = e.do(e.key, "POST", "/api/v1/campaigns", e.body(machine(e.flow)))
+	if code != 201 {
+		t.Errorf("published machine flow: %d %v", code, out)
 	}
 }
 
