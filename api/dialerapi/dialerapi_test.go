@@ -249,7 +249,9 @@ func TestCampaignRefsCheckedAtCreate(t *testing.T) {
 		t.Fatal(err)
 	}
 	machine := func(id int64) func(m map[string]any) {
-		return func(m map[string]any) { m["amd"], m["machine_action"], m["machine_flow_id"] = true, "flow", fmt.Sprint(id) }
+		return func(m map[string]any) {
+			m["amd"], m["machine_action"], m["machine_flow_id"] = true, "flow", fmt.Sprint(id)
+		}
 	}
 	for _, tc := range []struct {
 		name, code, field string

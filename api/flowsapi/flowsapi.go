@@ -472,7 +472,13 @@ func (h *handler) putDID(c echo.Context, acct int64) error {
 		return err
 	}
 	if f.Type != flows.TypeInbound {
-		return api.Invalid("flow_id", "flow %d is a %s flow; DIDs route to inbound flows", f.ID, f.Type)
+		return &api.Error{Code: "flow_type_mismatch", Status: http.StatusUnprocessableEntity, Field: "flow_id",
+			Message: fmt.Sprintf("flow %d is a %s flow; DIDs route to inbound flows", f.ID, f.Type)}
+	}
+	// A call to the DID would find nothing to run: refuse it now.
+	if f.PublishedVersion == 0 {
+		return &api.Error{Code: "flow_not_published", Status: http.StatusUnprocessableEntity, Field: "flow_id",
+			Message: fmt.Sprintf("flow %d is not published; publish it before routing a DID to it", f.ID)}
 	}
 	r, err := h.d.Store.SetDIDRoute(ctx, acct, c.Param("did"), in.FlowID)
 	if err != nil {
