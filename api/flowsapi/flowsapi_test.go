@@ -165,6 +165,13 @@ func TestFlowsCRUDPublishAndVersions(t *testing.T) {
 		t.Fatalf("create the other account's flow: %d %v", code, out)
 	}
 	otherFlow := int64(out["id"].(float64))
+	// A DID may only route to a published flow.
+	if code, out = e.do(e.other, "PUT", "/api/v1/dids/+4930555009", fmt.Sprintf(`{"flow_id": %d}`, otherFlow)); code != 422 || out["error"].(map[string]any)["code"] != "flow_not_published" {
+		t.Errorf("DID to an unpublished flow: %d %v", code, out)
+	}
+	if code, out = e.do(e.other, "POST", fmt.Sprintf("/api/v1/flows/%d/publish", otherFlow), ""); code/100 != 2 {
+		t.Fatalf("publish the other account's flow: %d %v", code, out)
+	}
 	if code, out = e.do(e.other, "PUT", "/api/v1/dids/+4930555001", fmt.Sprintf(`{"flow_id": %d}`, otherFlow)); code != 409 {
 		t.Errorf("DID of another account: %d %v", code, out)
 	}
