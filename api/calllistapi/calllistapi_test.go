@@ -683,3 +683,28 @@ func TestReportCSVNeutralisesFormulas(t *testing.T) {
 		}
 	}
 }
+
+// TestUploadHeaderTypo: a CSV whose tel1 header is mistyped is rejected
+// with code csv_header_typo (not stored as an ADS list); with format=ads
+// the same file is taken as ADS.
+func TestUploadHeaderTypo(t *testing.T) {
+	e := newEnv(t)
+	files := map[string][]byte{"list.csv": []byte("tell1,$flow.key.name\n+919876543210,A\n")}
+	body, ct := multipartBody(t, files, []string{"list.csv"})
+	rec := e.do(http.MethodPost, "/api/v1/calllists/uploads?flow_id=42", body, map[string]string{"Content-Type": ct})
+	up := decodeTo[UploadResponse](t, rec)
+	if rec.Code != 200 || len(up.Files) != 1 || up.Files[0].Request != nil || up.Files[0].Code != "csv_header_typo" ||
+		!strings.Contains(up.Files[0].Error, `"tell1" looks like "tel1"`) {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	rs, err := e.st.ListCallListRequests(context.Background(), store.RequestFilter{AccountID: e.acc})
+	if err != nil || len(rs) != 0 {
+		t.Fatalf("requests after the rejected file: %d %v", len(rs), err)
+	}
+	files = map[string][]byte{"list.csv": []byte("tell1,name\n+919876543210,A\n")}
+	body, ct = multipartBody(t, files, []string{"list.csv"})
+	rec = e.do(http.MethodPost, "/api/v1/calllists/uploads?flow_id=43&format=ads", body, map[string]string{"Content-Type": ct})
+	if up := decodeTo[UploadResponse](t, rec); rec.Code != 200 || up.Files[0].Request == nil || up.Files[0].Code != "" {
+		t.Fatalf("explicit ADS: %d %s", rec.Code, rec.Body)
+	}
+}

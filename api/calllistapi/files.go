@@ -31,6 +31,18 @@ type FileResult struct {
 	File    string                 `json:"file"`
 	Request *store.CallListRequest `json:"request,omitempty"`
 	Error   string                 `json:"error,omitempty"`
+	// Code classifies Error: csv_header_typo (a mistyped standard CSV
+	// header in a file without tel1: fix it, or send format=ads),
+	// file_rejected (any other problem of the file).
+	Code string `json:"code,omitempty"`
+}
+
+// fileErrorCode is FileResult.Code for a rejected file.
+func fileErrorCode(err error) string {
+	if errors.Is(err, calllist.ErrHeaderTypo) {
+		return "csv_header_typo"
+	}
+	return "file_rejected"
 }
 
 // UploadResponse lists the results in upload order.
@@ -114,14 +126,14 @@ func (h *handler) importFile(ctx context.Context, acc int64, f Flow, v *calllist
 	res := FileResult{File: name}
 	rd, err := calllist.NewReader(r, calllist.Options{Format: format, FileName: name, Location: h.loc(ctx, acc), Variables: f.Variables, MaxBytes: calllist.MaxCSVBytes})
 	if err != nil {
-		res.Error = fileError(err)
+		res.Error, res.Code = fileError(err), fileErrorCode(err)
 		return res
 	}
 	req, err := h.d.Store.ImportCallList(ctx, store.CallListImport{
 		AccountID: acc, FlowID: f.ID, FlowName: f.Name, FlowType: f.Type, Source: src, FileName: name,
 	}, source(rd.Next, v))
 	if err != nil {
-		res.Error = fileError(err)
+		res.Error, res.Code = fileError(err), fileErrorCode(err)
 		if res.Error == "" {
 			h.log.Error("call list import failed", "file", name, "err", err)
 			res.Error = "internal error while storing the call list"

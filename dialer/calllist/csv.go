@@ -132,6 +132,13 @@ func NewReader(r io.Reader, o Options) (*Reader, error) {
 				format = FormatCSV
 			}
 		}
+		// No tel1: an ADS list, unless a header is a standard CSV header
+		// mistyped — then say so instead of reading it as ADS.
+		if format == FormatADS {
+			if err := checkHeaderTypo(rd.header); err != nil {
+				return nil, err
+			}
+		}
 	}
 	rd.format = format
 	if format == FormatCSV {
