@@ -3,6 +3,7 @@ package app_test
 import (
 	"bufio"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/smtp"
@@ -98,5 +99,43 @@ func TestSMTPIdleConnectionsCapped(t *testing.T) {
 	rs, err := a.Store().ListCallListRequests(ctx, store.RequestFilter{AccountID: acc.ID})
 	if err != nil || len(rs) != 1 {
 		t.Fatalf("requests: %d %v", len(rs), err)
+	}
+}
+
+// TestDaemonBodyLimits: through the daemon, a 5 MB JSON body to a JSON
+// route is refused 413 payload_too_large with a short answer (the body is
+// neither buffered nor echoed), whether its length is declared or not.
+func TestDaemonBodyLimits(t *testing.T) {
+	a, _ := boot(t, noARI)
+	ctx := context.Background()
+	acc, err := a.Store().CreateAccount(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, err := a.Store().CreateAPIKey(ctx, acc.ID, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	huge := `{"list":"black","kind":"email","value":"` + strings.Repeat("a", 5<<20) + `@x.test"}`
+	for _, chunked := range []bool{false, true} {
+		var body io.Reader = strings.NewReader(huge)
+		if chunked {
+			body = io.MultiReader(body) // no length: sent chunked
+		}
+		req, err := http.NewRequest(http.MethodPost, "http://"+a.Addr()+"/api/v1/calllists/access-lists", body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("chunked=%v: %v", chunked, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "payload_too_large") || len(b) > 4096 {
+			t.Errorf("chunked=%v: %d, %d bytes: %.200s", chunked, resp.StatusCode, len(b), b)
+		}
 	}
 }
