@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/glebarez/sqlite"

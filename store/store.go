@@ -89,13 +89,13 @@ type Store struct {
 	// w is used for every write and every transaction. r is used for plain
 	// reads outside transactions. For PostgreSQL both are the same pool; for
 	// SQLite w is a single connection and r a small read-only pool.
-	w, r    *gorm.DB
+	w, r *gorm.DB
 	// rep is the report queries' own pool (reportpool.go); repTimeout
 	// bounds one report query.
 	rep        *gorm.DB
 	repTimeout time.Duration
-	log     *slog.Logger
-	observe func(op string, d time.Duration, err error)
+	log        *slog.Logger
+	observe    func(op string, d time.Duration, err error)
 
 	// extraMigrations are appended to the real ones (tests only).
 	extraMigrations []*gormigrate.Migration

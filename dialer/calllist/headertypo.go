@@ -113,4 +113,3 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
-
