@@ -2,6 +2,8 @@ package calllistapi
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/csv"
 	"errors"
 	"net"
 	"strings"
@@ -126,4 +128,73 @@ func TestEmailBlacklistLookupFailsClosed(t *testing.T) {
 	if err := c.SendMail("ops@acme.test", []string{to}, strings.NewReader(string(msg))); err != nil {
 		t.Fatalf("a legitimate mail after recovery: %v", err)
 	}
+}
+
+// TestStatusMailReportNeutralised: the per-number report attached to the
+// status mail writes a client identifier that a spreadsheet would run as
+// a formula with a leading apostrophe (the same neutraliser as the
+// report.csv download); the phone number stays as it is.
+func TestStatusMailReportNeutralised(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.st.CreateUser(ctx, store.NewUser{AccountID: e.acc, Email: "owner@acme.test", Name: "Owner", Role: store.RoleOwner}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.AddListEntry(ctx, e.acc, store.ListWhite, store.KindEmail, "ops@acme.test", false); err != nil {
+		t.Fatal(err)
+	}
+	sk := mailtest.Start(t)
+	cfg := MailConfig{Domain: "upload.switchyard.test", Secret: []byte("0123456789abcdef0123"), Relay: sk.Addr, From: "noreply@upload.switchyard.test"}
+	d := testMailDeps(e, e.st)
+	d.Flows = fakeFlows{flow: func(_ context.Context, acc int64, id string) (Flow, error) {
+		if acc == e.acc && id == "42" {
+			return Flow{ID: "42", Name: "Reminders", Type: FlowTypeOutbound, StatusEmail: true}, nil
+		}
+		return Flow{}, ErrFlowNotFound
+	}}
+	_, addr := startMail(t, d, cfg)
+	to := MailAddress(cfg, e.acc, "42")
+	msg := mailtest.WithAttachments("ops@acme.test", to, "list", mailtest.Attachment{Name: "l.csv",
+		Content: "tel1,client-identifier\n+919876543210,\"=HYPERLINK(\"\"http://evil.test\"\",\"\"x\"\")\"\n"})
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.SendMail("ops@acme.test", []string{to}, strings.NewReader(string(msg))); err != nil {
+		t.Fatal(err)
+	}
+	var report string
+	for _, m := range sk.Wait(t, 2) {
+		if i := strings.Index(string(m.Data), `filename="request-`); i >= 0 {
+			report = attachedCSV(t, m.Data)
+		}
+	}
+	if report == "" {
+		t.Fatal("no status mail with the report")
+	}
+	rows, err := csv.NewReader(strings.NewReader(report)).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("report %q: %v", report, err)
+	}
+	if rows[1][1] != `'=HYPERLINK("http://evil.test","x")` || rows[1][2] != "+919876543210" {
+		t.Errorf("report row %q", rows[1])
+	}
+}
+
+// attachedCSV decodes the base64 attachment of a mail.
+func attachedCSV(t *testing.T, raw []byte) string {
+	t.Helper()
+	const sep = "Content-Transfer-Encoding: base64\r\n\r\n"
+	s := string(raw)
+	i := strings.Index(s, sep)
+	if i < 0 {
+		t.Fatalf("no base64 part:\n%s", raw)
+	}
+	j := strings.Index(s[i:], "\r\n--")
+	b, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(s[i+len(sep):i+j], "\r\n", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
