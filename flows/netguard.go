@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -63,7 +64,30 @@ func special(ip netip.Addr) bool {
 			return true
 		}
 	}
-	return hostAddrs().has(ip)
+	if hostAddrs().has(ip) {
+		return true
+	}
+	for _, p := range *extraBlocked.Load() {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// extraBlocked are operator-configured networks treated like this host's
+// own addresses (SWITCHYARD_WEBHOOK_DENY_NETWORKS): e.g. the host's public
+// address behind 1:1 NAT, which no interface shows.
+var extraBlocked atomic.Pointer[[]netip.Prefix]
+
+func init() { extraBlocked.Store(&[]netip.Prefix{}) }
+
+// SetBlockedNetworks sets networks webhooks may not reach unless an
+// account's granted policy allows them, besides loopback, private,
+// link-local, metadata, reserved and this host's interface addresses.
+func SetBlockedNetworks(ps []netip.Prefix) {
+	cp := append([]netip.Prefix(nil), ps...)
+	extraBlocked.Store(&cp)
 }
 
 // addrSet is a set of addresses.

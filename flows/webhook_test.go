@@ -272,7 +272,8 @@ func TestWebhookPolicyAllowed(t *testing.T) {
 		}
 		return s
 	}
-	t.Cleanup(func() { hostAddrs = real })
+	SetBlockedNetworks([]netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}) // e.g. the host's NATed public address
+	t.Cleanup(func() { hostAddrs = real; SetBlockedNetworks(nil) })
 	own := NetPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("203.0.113.9/32")}}
 	for _, tc := range []struct {
 		ip   string
@@ -301,6 +302,8 @@ func TestWebhookPolicyAllowed(t *testing.T) {
 		{"::ffff:203.0.113.9", NetPolicy{}, false},
 		{"203.0.113.10", NetPolicy{}, true},
 		{"203.0.113.9", own, true}, // the operator may allow it
+		{"198.51.100.7", NetPolicy{}, false},
+		{"198.51.100.7", NetPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("198.51.100.7/32")}}, true},
 		{"168.63.129.16", NetPolicy{}, false},
 		{"100.100.100.200", NetPolicy{}, false},
 		{"fd00:ec2::254", NetPolicy{}, false},

@@ -178,6 +178,14 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		Popup:    a.campaignPopup,
 	}
 
+	// Webhooks never reach these unless the operator grants them (the
+	// host's interface addresses are found by flows itself).
+	deny, err := cfg.WebhookDenyPrefixes()
+	if err != nil {
+		return nil, err
+	}
+	flows.SetBlockedNetworks(deny)
+
 	a.agi = fastagi.New(cfg.AGIAddr, log)
 	a.agi.Handle("flow/", a.flows.AGIHandler(cfg.ARIApp, a.flowsDB))
 

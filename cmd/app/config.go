@@ -173,6 +173,9 @@ type Config struct {
 	SMTPIdleTimeout time.Duration
 	ReportConns     int
 	ReportTimeout   time.Duration
+	// WebhookDenyNetworks: comma-separated CIDRs webhooks may not reach
+	// unless granted (SWITCHYARD_WEBHOOK_DENY_NETWORKS).
+	WebhookDenyNetworks string
 }
 
 // Default returns the configuration used when nothing is set.

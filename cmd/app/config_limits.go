@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ const (
 	EnvSMTPIdleTimeout = "SWITCHYARD_SMTP_IDLE_TIMEOUT"
 	EnvReportConns     = "SWITCHYARD_REPORT_CONNS"
 	EnvReportTimeout   = "SWITCHYARD_REPORT_TIMEOUT"
+	EnvWebhookDeny     = "SWITCHYARD_WEBHOOK_DENY_NETWORKS"
 
 	// DefaultSMTPMaxConns caps open email-upload SMTP connections; more
 	// are answered "421 too many connections" and closed.
@@ -71,6 +73,9 @@ func durationSetting(env, flagName string, def time.Duration, desc string, field
 }
 
 var limitSettings = []setting{
+	stringSetting(EnvWebhookDeny, "webhook-deny-networks", "(empty)",
+		"Comma-separated networks (CIDR) webhooks may not reach unless the operator grants them to an account, besides loopback, private, link-local, metadata and this host's interface addresses: e.g. the host's public address behind NAT.",
+		func(c *Config) *string { return &c.WebhookDenyNetworks }),
 	intSetting(EnvSMTPMaxConns, "smtp-max-conns", DefaultSMTPMaxConns, 1, maxSMTPConns,
 		"Open email-upload SMTP connections at most (1-100000); more are answered 421 and closed.",
 		func(c *Config) *int { return &c.SMTPMaxConns }),
@@ -97,8 +102,32 @@ func (c *Config) validateLimits() error {
 	if c.ReportConns < 1 || c.ReportConns > maxReportConns {
 		errs = append(errs, settingErr(EnvReportConns, "%d is not from 1 to %d", c.ReportConns, maxReportConns))
 	}
+	if _, err := c.WebhookDenyPrefixes(); err != nil {
+		errs = append(errs, &SettingError{Env: EnvWebhookDeny, Err: err})
+	}
 	if c.ReportTimeout < time.Second || c.ReportTimeout > maxReportTimeout {
 		errs = append(errs, settingErr(EnvReportTimeout, "%s is not from 1s to %s", c.ReportTimeout, maxReportTimeout))
 	}
 	return errors.Join(errs...)
+}
+
+// WebhookDenyPrefixes parses WebhookDenyNetworks.
+func (c *Config) WebhookDenyPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(c.WebhookDenyNetworks, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(f); aerr == nil {
+				p = netip.PrefixFrom(a, a.BitLen())
+			} else {
+				return nil, fmt.Errorf("%q is not a network (CIDR) or an address", truncate(f, 64))
+			}
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

@@ -212,6 +212,32 @@ func TestConfigSettings(t *testing.T) {
 		{name: "max conns zero", env: map[string]string{EnvARIMaxConns: "0"}, loadErr: []string{EnvARIMaxConns}},
 		{name: "max conns word", env: map[string]string{EnvARIMaxConns: "many"}, loadErr: []string{EnvARIMaxConns}},
 		{name: "max conns too many", env: map[string]string{EnvARIMaxConns: "5000"}, loadErr: []string{EnvARIMaxConns}},
+		// Limits: SMTP connections, report pool, webhook deny list.
+		{name: "limits default", env: map[string]string{},
+			check: func(t *testing.T, c Config) {
+				eq(t, c.SMTPMaxConns, DefaultSMTPMaxConns)
+				eq(t, c.SMTPIdleTimeout, DefaultSMTPIdleTimeout)
+				eq(t, c.ReportConns, DefaultReportConns)
+				eq(t, c.ReportTimeout, DefaultReportTimeout)
+			}},
+		{name: "limits set", env: map[string]string{EnvSMTPMaxConns: "50", EnvSMTPIdleTimeout: "10s", EnvReportConns: "8", EnvReportTimeout: "90s",
+			EnvWebhookDeny: "203.0.113.9, 2001:db8::/64"},
+			check: func(t *testing.T, c Config) {
+				eq(t, c.SMTPMaxConns, 50)
+				eq(t, c.SMTPIdleTimeout, 10*time.Second)
+				eq(t, c.ReportConns, 8)
+				eq(t, c.ReportTimeout, 90*time.Second)
+				ps, err := c.WebhookDenyPrefixes()
+				if err != nil || len(ps) != 2 || ps[0].String() != "203.0.113.9/32" || ps[1].String() != "2001:db8::/64" {
+					t.Errorf("deny networks %v %v", ps, err)
+				}
+			}},
+		{name: "smtp max conns zero", env: map[string]string{EnvSMTPMaxConns: "0"}, loadErr: []string{EnvSMTPMaxConns}},
+		{name: "smtp idle not duration", env: map[string]string{EnvSMTPIdleTimeout: "60"}, loadErr: []string{EnvSMTPIdleTimeout}},
+		{name: "smtp idle too short", env: map[string]string{EnvSMTPIdleTimeout: "10ms"}, valErr: []string{EnvSMTPIdleTimeout}},
+		{name: "report conns too many", env: map[string]string{EnvReportConns: "65"}, loadErr: []string{EnvReportConns}},
+		{name: "report timeout too long", env: map[string]string{EnvReportTimeout: "2h"}, valErr: []string{EnvReportTimeout}},
+		{name: "webhook deny bad", env: map[string]string{EnvWebhookDeny: "10.0.0.0/33"}, valErr: []string{EnvWebhookDeny}},
 		// SWITCHYARD_SHUTDOWN_TIMEOUT
 		{name: "shutdown 45s", env: map[string]string{EnvShutdownTimeout: "45s"},
 			check: func(t *testing.T, c Config) { eq(t, c.ShutdownTimeout, 45*time.Second) }},
