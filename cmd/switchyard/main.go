@@ -42,6 +42,9 @@ Usage:
                                          set an account's IANA time zone (reports, start times)
   switchyard [flags] account reports ACCOUNT_ID enable|disable REPORT
                                          switch a catalogue report (calls, queues, agents, campaigns)
+  switchyard [flags] account http-policy ACCOUNT_ID [https|http [CIDR ...]]
+                                         grant an account's webhooks plain http and private networks
+                                         (the account can only narrow it); no argument shows it
   switchyard [flags] upload --flow ID [--format csv|zip|ads] [--url URL] [--api-key-file FILE] FILE
                                          upload a call list (.csv, .txt or .zip) to a running server;
                                          the API key comes from SWITCHYARD_API_KEY or --api-key-file
