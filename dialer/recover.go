@@ -116,11 +116,9 @@ func (r *Runner) settle(ctx context.Context, rc Recoverer, o Orphan) {
 		}
 		r.mu.Unlock()
 	}
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	if err := r.Records.Finish(fctx, out); err != nil {
+	if err := r.finish(ctx, out); err != nil {
 		r.Logger.Error("record an adopted attempt's outcome", "record", o.Record.ID, "error", err)
 	}
-	cancel()
 	r.mu.Lock()
 	delete(r.active, o.Record.ID)
 	r.mu.Unlock()
