@@ -350,7 +350,7 @@ func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, erro
 		req.App, req.AppArgs = m.client.app, strings.Join(c.Args, ",")
 	}
 	err := m.client.originate(ctx, req, nil)
-	if err != nil && unavailable(err, m.sinceConnect()) {
+	if err != nil && (unavailable(err, m.sinceConnect()) || m.shuttingDown(ctx, err)) {
 		// Not placed: Asterisk could not take the call. The attempt's
 		// record goes (the attempt is made again once Asterisk is back,
 		// under the same ID), and Available turns false for a moment.

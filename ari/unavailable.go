@@ -191,3 +191,27 @@ func (m *Manager) recordAnswer(c *Call, at time.Time) {
 		}
 	}()
 }
+
+// shuttingDown tells a 500 of an Asterisk that is shutting down (channel
+// allocation refused: "Allocation failed", then 503 for everything) from a
+// call's own failure: a moment later Asterisk no longer answers, or the
+// events stream is gone.
+func (m *Manager) shuttingDown(ctx context.Context, err error) bool {
+	var ae *Error
+	if !errors.As(err, &ae) || ae.Status < 500 {
+		return false
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(500 * time.Millisecond):
+	}
+	if !m.stream.State().Connected {
+		return true
+	}
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, ierr := m.client.Info(pctx)
+	var ie *Error
+	return ierr != nil && (!errors.As(ierr, &ie) || ie.Status == 503)
+}

@@ -16,7 +16,8 @@ import (
 
 // Observer is an independent witness of what Asterisk really dialed: its
 // own ARI websocket, subscribed to every channel (subscribeAll), counting
-// ChannelCreated events of Local channels per dialed extension. Fault tests
+// per dialed extension the Local channels created and the calls that
+// reached the customer (the far half of the Local pair ran its dialplan). Fault tests
 // count double dials and missed records with it, not with Switchyard's own
 // database. It reconnects by itself (an Asterisk restart) and counts the
 // gaps.
@@ -28,6 +29,8 @@ type Observer struct {
 
 	mu        sync.Mutex
 	created   map[string]int // Local/<exten>@<context> ;1 channels by exten
+	reached   map[string]int // ;2 halves that ran their dialplan, by exten
+	seen      map[string]bool
 	connected bool
 	connects  int
 }
@@ -40,7 +43,7 @@ func Observe(t testing.TB, info Info) *Observer {
 	_, _ = rand.Read(b[:])
 	ctx, cancel := context.WithCancel(context.Background())
 	o := &Observer{info: info, app: "syobserver-" + hex.EncodeToString(b[:]), cancel: cancel,
-		done: make(chan struct{}), created: map[string]int{}}
+		done: make(chan struct{}), created: map[string]int{}, reached: map[string]int{}, seen: map[string]bool{}}
 	go o.run(ctx)
 	t.Cleanup(o.Stop)
 	deadline := time.Now().Add(15 * time.Second)
@@ -73,13 +76,22 @@ func (o *Observer) Connects() int {
 	return o.connects
 }
 
-// Dialed returns how many outbound Local channels were created per
-// extension (the number dialed as Local/<number>@<context>).
-func (o *Observer) Dialed() map[string]int {
+// Dialed returns per extension (the number dialed as
+// Local/<number>@<context>) how many calls reached the customer: the far
+// half of the Local pair started its dialplan. A channel Asterisk created
+// but never called (an originate refused half way, e.g. while shutting
+// down) does not count; Created counts those too.
+func (o *Observer) Dialed() map[string]int { return o.copy(o.reached) }
+
+// Created returns how many outbound Local channels were created per
+// extension.
+func (o *Observer) Created() map[string]int { return o.copy(o.created) }
+
+func (o *Observer) copy(m map[string]int) map[string]int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	out := make(map[string]int, len(o.created))
-	for k, v := range o.created {
+	out := make(map[string]int, len(m))
+	for k, v := range m {
 		out[k] = v
 	}
 	return out
@@ -120,31 +132,47 @@ func (o *Observer) read(ctx context.Context, conn *websocket.Conn) {
 		if err != nil {
 			return
 		}
-		if !strings.Contains(string(data), `"ChannelCreated"`) {
+		created := strings.Contains(string(data), `"ChannelCreated"`)
+		if !created && !strings.Contains(string(data), `"ChannelDialplan"`) {
 			continue
 		}
 		var ev struct {
 			Type    string `json:"type"`
 			Channel struct {
+				ID   string `json:"id"`
 				Name string `json:"name"`
 			} `json:"channel"`
+			App string `json:"dialplan_app"`
 		}
-		if json.Unmarshal(data, &ev) != nil || ev.Type != "ChannelCreated" {
+		if json.Unmarshal(data, &ev) != nil {
 			continue
 		}
-		if exten, ok := localExten(ev.Channel.Name); ok {
-			o.mu.Lock()
-			o.created[exten]++
-			o.mu.Unlock()
+		switch ev.Type {
+		case "ChannelCreated":
+			if exten, ok := localExten(ev.Channel.Name, ";1"); ok {
+				o.mu.Lock()
+				o.created[exten]++
+				o.mu.Unlock()
+			}
+		case "ChannelDialplan":
+			if exten, ok := localExten(ev.Channel.Name, ";2"); ok && ev.App != "" {
+				o.mu.Lock()
+				if !o.seen[ev.Channel.ID] {
+					o.seen[ev.Channel.ID] = true
+					o.reached[exten]++
+				}
+				o.mu.Unlock()
+			}
 		}
 	}
 }
 
-// localExten parses "Local/<exten>@<context>-<id>;1" (the outbound half of
-// a Local channel pair; ;2 is the same call's other half).
-func localExten(name string) (string, bool) {
+// localExten parses "Local/<exten>@<context>-<id>;1" or ";2" (half is
+// ";1", the outbound half of a Local channel pair, or ";2", the half that
+// runs the dialplan of the dialed extension).
+func localExten(name, half string) (string, bool) {
 	rest, ok := strings.CutPrefix(name, "Local/")
-	if !ok || !strings.HasSuffix(rest, ";1") {
+	if !ok || !strings.HasSuffix(rest, half) {
 		return "", false
 	}
 	exten, _, ok := strings.Cut(rest, "@")

@@ -134,9 +134,12 @@ type faultCounts struct {
 func (fc *faultCampaign) count(t *testing.T, obs *asterisktest.Observer) faultCounts {
 	t.Helper()
 	ctx := context.Background()
-	d := obs.Dialed()
+	d, created := obs.Dialed(), obs.Created()
 	var c faultCounts
 	for _, num := range fc.numbers {
+		if created[num] > d[num] {
+			t.Logf("%s: %d channels created, %d reached the customer (originates refused half way)", num, created[num], d[num])
+		}
 		switch n := d[num]; {
 		case n > 1:
 			c.Twice++
@@ -161,6 +164,9 @@ func (fc *faultCampaign) count(t *testing.T, obs *asterisktest.Observer) faultCo
 	for _, at := range page.Attempts {
 		if at.Status == "FAILED" && d[at.DNIS] == 0 {
 			c.FailedUndial++
+		}
+		if d[at.DNIS] == 0 {
+			t.Logf("never dialed: %s attempt %d %s (%s)", at.DNIS, at.AttemptNumber, at.Status, at.FinishReason)
 		}
 		if at.AnsweredAt != nil && at.Status != "FAILED" {
 			c.Answered++
@@ -204,6 +210,41 @@ func TestFaultPostgresOutage(t *testing.T) {
 	}
 	if c.Twice != 0 || c.NeverDialed != 0 || c.NotComplete != 0 || c.FailedUndial != 0 {
 		t.Errorf("PostgreSQL outage: %d numbers dialed twice, %d never dialed, %d records not final, %d closed FAILED without a dial; want 0 each",
+			c.Twice, c.NeverDialed, c.NotComplete, c.FailedUndial)
+	}
+}
+
+// TestFaultAsteriskRestart: a private Asterisk runs `core restart now`
+// mid-campaign. Originates refused while it shuts down or starts (503
+// "Shutdown in progress", connection refused, 404 before the application
+// or dialplan is back) are calls not placed: their records wait and are
+// dialed once Asterisk is back. None is closed FAILED without a dial, none
+// is lost, none is dialed twice.
+func TestFaultAsteriskRestart(t *testing.T) {
+	ast := asterisktest.StartPrivate(t)
+	obs := asterisktest.Observe(t, ast.Info)
+	a, _ := boot(t, func(c *app.Config) {
+		c.ARIURL, c.ARIUser, c.ARIPassword = ast.URL, ast.User, ast.Password
+	})
+	eventually(t, 15*time.Second, "ARI connected", func() bool { return a.Calls().Stream().State().Connected })
+	fc := startFaultCampaign(t, a, faultRecords, 25, 4)
+
+	eventually(t, 60*time.Second, "a third of the records dialed", func() bool { return fc.dialedSoFar(obs) >= faultRecords/3 })
+	t.Logf("core restart now with %d/%d numbers dialed", fc.dialedSoFar(obs), faultRecords)
+	ast.RestartNow(t)
+	if err := ast.WaitReady(90 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "observer reconnected", func() bool { return obs.Connects() >= 2 && obs.Connected() })
+	t.Logf("Asterisk back with %d/%d numbers dialed", fc.dialedSoFar(obs), faultRecords)
+
+	finished := fc.waitFinished(t, 5*time.Minute)
+	c := fc.count(t, obs)
+	if !finished {
+		t.Errorf("campaign not Finished within 5 minutes of the restart")
+	}
+	if c.Twice != 0 || c.NeverDialed != 0 || c.NotComplete != 0 || c.FailedUndial != 0 {
+		t.Errorf("Asterisk restart: %d numbers dialed twice, %d never dialed, %d records not final, %d closed FAILED without a dial; want 0 each",
 			c.Twice, c.NeverDialed, c.NotComplete, c.FailedUndial)
 	}
 }
