@@ -715,7 +715,9 @@ func (m *Manager) finish(c *Call, herr error) {
 	}
 	// The record is written while the call is still tracked, so a
 	// concurrent reconciliation never finishes it first.
-	if c.AttemptID != "" {
+	if c.AttemptID != "" && c.notPlaced {
+		m.discard(ctx, c.AttemptID)
+	} else if c.AttemptID != "" {
 		status := c.status
 		if status == "" {
 			status = DefaultStatus(c)

@@ -132,49 +132,55 @@ func (o *Observer) read(ctx context.Context, conn *websocket.Conn) {
 		if err != nil {
 			return
 		}
-		created := strings.Contains(string(data), `"ChannelCreated"`)
-		if !created && !strings.Contains(string(data), `"ChannelDialplan"`) {
+		str := string(data)
+		if !strings.Contains(str, `"ChannelCreated"`) && !strings.Contains(str, `"ChannelDialplan"`) && !strings.Contains(str, `"ChannelStateChange"`) {
 			continue
 		}
 		var ev struct {
 			Type    string `json:"type"`
 			Channel struct {
-				ID   string `json:"id"`
-				Name string `json:"name"`
+				Name  string `json:"name"`
+				State string `json:"state"`
 			} `json:"channel"`
 			App string `json:"dialplan_app"`
 		}
 		if json.Unmarshal(data, &ev) != nil {
 			continue
 		}
-		switch ev.Type {
-		case "ChannelCreated":
-			if exten, ok := localExten(ev.Channel.Name, ";1"); ok {
-				o.mu.Lock()
-				o.created[exten]++
-				o.mu.Unlock()
-			}
-		case "ChannelDialplan":
-			if exten, ok := localExten(ev.Channel.Name, ";2"); ok && ev.App != "" {
-				o.mu.Lock()
-				if !o.seen[ev.Channel.ID] {
-					o.seen[ev.Channel.ID] = true
-					o.reached[exten]++
-				}
-				o.mu.Unlock()
+		exten, pair, half, ok := localChannel(ev.Channel.Name)
+		if !ok {
+			continue
+		}
+		o.mu.Lock()
+		switch {
+		case ev.Type == "ChannelCreated" && half == "1":
+			o.created[exten]++
+		case ev.Type == "ChannelDialplan" && half == "2" && ev.App != "",
+			ev.Type == "ChannelStateChange" && ev.Channel.State == "Up":
+			// The customer's side ran its dialplan, or the call is up:
+			// counted once per Local pair.
+			if !o.seen[pair] {
+				o.seen[pair] = true
+				o.reached[exten]++
 			}
 		}
+		o.mu.Unlock()
 	}
 }
 
-// localExten parses "Local/<exten>@<context>-<id>;1" or ";2" (half is
-// ";1", the outbound half of a Local channel pair, or ";2", the half that
-// runs the dialplan of the dialed extension).
-func localExten(name, half string) (string, bool) {
+// localChannel parses "Local/<exten>@<context>-<id>;<half>": the dialed
+// extension, the pair ("<exten>@<context>-<id>", the same for both
+// halves) and the half ("1": the outbound half; "2": the half that runs the
+// dialed extension's dialplan).
+func localChannel(name string) (exten, pair, half string, ok bool) {
 	rest, ok := strings.CutPrefix(name, "Local/")
-	if !ok || !strings.HasSuffix(rest, half) {
-		return "", false
+	if !ok {
+		return "", "", "", false
 	}
-	exten, _, ok := strings.Cut(rest, "@")
-	return exten, ok && exten != ""
+	pair, half, ok = strings.Cut(rest, ";")
+	if !ok || (half != "1" && half != "2") {
+		return "", "", "", false
+	}
+	exten, _, ok = strings.Cut(pair, "@")
+	return exten, pair, half, ok && exten != ""
 }
