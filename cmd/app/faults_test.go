@@ -5,7 +5,9 @@
 // to Local test customers on a real Asterisk that answer and hang up after
 // a few seconds, while a fault is injected. An independent observer on ARI
 // (its own websocket subscribed to every channel) counts what was really
-// dialed: no number may be dialed twice, none may be lost.
+// dialed: no number may be dialed twice, none may be lost. Each test runs
+// its own private Asterisk (asterisktest.StartPrivate), so neither the
+// fault nor other tests' load on the shared instance disturbs the other.
 package app_test
 
 import (
@@ -192,7 +194,7 @@ func (fc *faultCampaign) count(t *testing.T, obs *asterisktest.Observer) faultCo
 // are retried; no record's lease lapses, so no number is dialed twice and
 // every record ends final.
 func TestFaultPostgresOutage(t *testing.T) {
-	info := asterisktest.Require(t)
+	info := asterisktest.StartPrivate(t).Info
 	pg := storetest.StartPrivatePostgres(t)
 	obs := asterisktest.Observe(t, info)
 	a, _ := boot(t, func(c *app.Config) {
@@ -264,7 +266,7 @@ func TestFaultAsteriskRestart(t *testing.T) {
 // 3 s each time. Originates lost in flight are settled by reconciliation,
 // not dialed again; every record ends final, none dialed twice.
 func TestFaultWebsocketCut(t *testing.T) {
-	info := asterisktest.Require(t)
+	info := asterisktest.StartPrivate(t).Info
 	obs := asterisktest.Observe(t, info) // directly on Asterisk, not cut
 	px := asterisktest.StartCutProxy(t, info)
 	a, _ := boot(t, func(c *app.Config) {

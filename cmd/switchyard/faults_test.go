@@ -30,7 +30,7 @@ import (
 // ARI counts the dials: none dialed twice, none lost, and the answered
 // calls cut by the kill are recorded answered, not FAILED.
 func TestFaultKill9(t *testing.T) {
-	info := asterisktest.Require(t)
+	info := asterisktest.StartPrivate(t).Info
 	obs := asterisktest.Observe(t, info)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "switchyard")
