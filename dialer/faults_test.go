@@ -221,3 +221,63 @@ type refuseOnce struct{ p *availPlacer }
 func (r refuseOnce) Place(ctx context.Context, req PlaceRequest) (Result, error) {
 	return r.p.Place(ctx, req)
 }
+
+// reclaimRecords hands out reclaimed records (a dead node's expired
+// leases) and knows which of their attempts were placed.
+type reclaimRecords struct {
+	*memRecords
+	placed map[int64]Orphan // by record ID: the attempt's call record
+}
+
+func (f *reclaimRecords) Claim(ctx context.Context, now time.Time, limit int) ([]Record, error) {
+	recs, err := f.memRecords.Claim(ctx, now, limit)
+	for i := range recs {
+		recs[i].Reclaimed = true
+	}
+	return recs, err
+}
+
+func (f *reclaimRecords) Orphans(context.Context, time.Time) ([]Orphan, error) { return nil, nil }
+
+func (f *reclaimRecords) Settle(_ context.Context, o Orphan) (Orphan, error) {
+	if p, ok := f.placed[o.Record.ID]; ok {
+		p.Record = o.Record
+		return p, nil
+	}
+	o.Placed, o.Ended = false, false
+	return o, nil
+}
+
+// A record reclaimed for the same attempt is settled from its call record
+// when that attempt was placed (never dialed again), and dialed when it was
+// not.
+func TestRunnerReclaimedAttempt(t *testing.T) {
+	ctx := ctxT(t)
+	recs := &reclaimRecords{memRecords: newMemRecords(1, numbers(2)...),
+		placed: map[int64]Orphan{1: {Placed: true, Ended: true, Status: "ANSWERED", Answered: true}}}
+	var mu sync.Mutex
+	var dialed []string
+	r := &Runner{
+		Campaign: Campaign{ID: 1, Mode: ModeMulticast, SimultaneousCalls: 10, DialAttempts: 1, EndpointTemplate: "Local/{number}@c"},
+		Records:  recs, Clock: SystemClock{}, Interval: 10 * time.Millisecond,
+		Placer: PlacerFunc(func(_ context.Context, p PlaceRequest) (Result, error) {
+			mu.Lock()
+			dialed = append(dialed, p.Number)
+			mu.Unlock()
+			return Result{Status: "IVR_FINISHED", Answered: true}, nil
+		}),
+	}
+	r.adopted = true // no orphans of a previous life in this test
+	if err := r.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(dialed) != 1 || dialed[0] != recs.recs[1].Numbers[0] {
+		t.Errorf("dialed %v, want only the record whose attempt was never placed", dialed)
+	}
+	if got := recs.lasts(); got[0] != "ANSWERED" || got[1] != "IVR_FINISHED" {
+		t.Errorf("statuses %v, want [ANSWERED (settled) IVR_FINISHED (dialed)]", got)
+	}
+}

@@ -25,6 +25,9 @@ type Record struct {
 	// campaign's flow: the EXTENSION of an ADS *Schedule* cell, or the
 	// agent of a reschedule_agent_call.
 	ScheduleExtension string
+	// Reclaimed: the claim took over this attempt from a node whose lease
+	// expired; it may have been placed already (see Runner.reclaim).
+	Reclaimed bool
 }
 
 // Outcome ends one claimed attempt.
@@ -456,6 +459,10 @@ func (r *Runner) Step(ctx context.Context) error {
 		return r.maybeFinish(ctx, active)
 	}
 	for _, rec := range recs {
+		if rec.Reclaimed {
+			r.reclaim(ctx, rec)
+			continue
+		}
 		r.start(ctx, rec)
 	}
 	return nil

@@ -72,6 +72,7 @@ func toRecord(x store.CallListRecord) dialer.Record {
 	return dialer.Record{
 		ID: x.ID, AccountID: x.AccountID, RequestID: x.RequestID, ClientIdentifier: x.ClientIdentifier,
 		Attempt: x.Attempts, Numbers: x.Numbers, Variables: x.Variables, ScheduleExtension: x.ScheduleExtension,
+		Reclaimed: x.Reclaimed,
 	}
 }
 
