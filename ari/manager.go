@@ -732,7 +732,7 @@ func (m *Manager) finish(c *Call, herr error) {
 		}
 		// Retried through a store outage: the record, and the dialer's
 		// outcome that waits for the call's end, must not be lost.
-		if err := m.retryWrite(context.Background(), "finish", c.AttemptID, func(ctx context.Context) error {
+		if err := m.retryWrite(m.ctx, "finish", c.AttemptID, func(ctx context.Context) error {
 			return m.cfg.Recorder.AttemptFinished(ctx, c.AttemptID, end)
 		}); err != nil {
 			m.log.Error("record attempt end", "attempt", c.AttemptID, "error", err)

@@ -130,14 +130,16 @@ type AnswerRecorder interface {
 // by it except at their very end.
 const storeRetry = 2 * time.Minute
 
-// retryWrite calls f until it succeeds, ctx ends or storeRetry passes,
-// backing off from 100 ms to 2 s; the first failure is logged.
-func (m *Manager) retryWrite(ctx context.Context, what, attempt string, f func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, storeRetry)
-	defer cancel()
+// retryWrite calls f until it succeeds, storeRetry passes, or stop ends
+// (shutdown: the record stays open and the next start's reconciliation
+// closes it), backing off from 100 ms to 2 s; the first failure is logged.
+// Each write gets its own 10 s bound, so the first one is made even when
+// stop has already ended.
+func (m *Manager) retryWrite(stop context.Context, what, attempt string, f func(context.Context) error) error {
+	giveUp := time.After(storeRetry)
 	wait := 100 * time.Millisecond
 	for try := 0; ; try++ {
-		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+		wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err := f(wctx)
 		wcancel()
 		if err == nil {
@@ -150,8 +152,10 @@ func (m *Manager) retryWrite(ctx context.Context, what, attempt string, f func(c
 			m.log.Warn("record write failed; retrying", "write", what, "attempt", attempt, "error", err)
 		}
 		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s of attempt %s: %w (gave up: %w)", what, attempt, err, ctx.Err())
+		case <-stop.Done():
+			return fmt.Errorf("%s of attempt %s: %w (gave up: shutting down)", what, attempt, err)
+		case <-giveUp:
+			return fmt.Errorf("%s of attempt %s: %w (gave up after %v)", what, attempt, err, storeRetry)
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, 2*time.Second)
@@ -184,7 +188,7 @@ func (m *Manager) recordAnswer(c *Call, at time.Time) {
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		if err := m.retryWrite(context.Background(), "answer", c.AttemptID, func(ctx context.Context) error {
+		if err := m.retryWrite(m.ctx, "answer", c.AttemptID, func(ctx context.Context) error {
 			return ar.AttemptAnswered(ctx, c.AttemptID, at)
 		}); err != nil {
 			m.log.Error("record answer time", "attempt", c.AttemptID, "error", err)
