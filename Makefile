@@ -32,6 +32,10 @@ run: build ## run the service: embedded SQLite in ./data, local Asterisk 22 brou
 test: ## run every test: unit, store on SQLite and Postgres, real-Asterisk integration (installs what it needs)
 	@.ci/test.sh
 
+.PHONY: test-faults
+test-faults: ## fault tests: 100 calls each through PostgreSQL stopped 8 s, Asterisk core restart, ARI cut, kill -9 (private instances; counted by an ARI observer)
+	@.ci/faults.sh
+
 .PHONY: test-short
 test-short: ## unit tests only (no Asterisk, no Postgres, no load tests)
 	$(GO) test -short -count=1 $(PKGS)

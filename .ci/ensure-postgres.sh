@@ -63,8 +63,25 @@ ensure_test_db() {
   fi
 }
 
+# The fault tests (make test-faults) start private clusters with initdb and
+# pg_ctl: the server binaries must be installed even when the test server
+# runs elsewhere.
+ensure_server_binaries() {
+  if ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null; then
+    return 0
+  fi
+  if ! command -v apt-get >/dev/null; then
+    say "WARNING: PostgreSQL server binaries (initdb, pg_ctl) missing and apt-get unavailable: the fault tests will skip"
+    return 0
+  fi
+  say "installing the PostgreSQL server binaries for the fault tests (apt-get install -y postgresql)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null
+}
+
 # --- already running: leave it alone ------------------------------------
 if answers; then
+  ensure_server_binaries
   say "PostgreSQL already answers on $HOST:$PORT; leaving it as is"
   ensure_test_db || say "WARNING: check that $HOST:$PORT accepts postgres without a password and has database '$DB'"
   exit 0

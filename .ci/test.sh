@@ -28,4 +28,11 @@ echo "tests: $pass passed, $fail failed, $nskip skipped"
 if [ -n "$skips" ] && [ "${CI:-}" = "true" ]; then
   echo "CI=true: skipped tests are failures:"; echo "$skips"; exit 1
 fi
-exit "$rc"
+[ "$rc" -eq 0 ] || exit "$rc"
+# Fault phase (CI, or FAULTS=1): PostgreSQL outage, Asterisk restart,
+# ARI cut, kill -9 — each on a private instance (make test-faults).
+if [ "${CI:-}" = "true" ] || [ "${FAULTS:-}" = "1" ]; then
+  echo
+  echo "=== fault tests (.ci/faults.sh)"
+  .ci/faults.sh
+fi

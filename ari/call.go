@@ -50,6 +50,7 @@ type Call struct {
 	legs       map[string]*Leg
 	done       chan struct{} // closed when the call is finished and recorded
 	uncertain  bool          // originate request failed in transit
+	notPlaced  bool          // uncertain, and the channel never appeared
 }
 
 func newCall(m *Manager, id string) *Call {
@@ -107,6 +108,12 @@ func (c *Call) AnsweredAt() time.Time { return c.answeredAt }
 
 // DTMF returns every digit received on the call so far.
 func (c *Call) DTMF() string { return c.dtmfAll.String() }
+
+// NotPlaced reports whether the call was never placed: its originate was
+// lost with the link to Asterisk and, once reconnected, Asterisk had no
+// channel of that ID. Its record is discarded; the dialer makes the
+// attempt again.
+func (c *Call) NotPlaced() bool { return c.notPlaced }
 
 // SetStatus records the call's outcome status (e.g. IVR_FINISHED).
 func (c *Call) SetStatus(s string) { c.status = s }
@@ -190,6 +197,7 @@ func (c *Call) observe(ev ariv6.Event) {
 		if e.ChannelID == c.ID && c.uncertain && !c.started {
 			c.markGone(0, "", "originate lost with the link to Asterisk: the channel never appeared")
 			c.status = StatusFailed
+			c.notPlaced = true
 		} else if e.ChannelID == c.ID {
 			c.markGone(0, "", "reconciled: channel gone while ARI was disconnected")
 		} else if l := c.legs[e.ChannelID]; l != nil {

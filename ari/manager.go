@@ -39,6 +39,10 @@ type AttemptEnd struct {
 	RemoteHangup bool
 	FinishReason string
 	DTMF         string
+	// IfAnswered, when set, replaces Status if the record already has an
+	// answer time (a reconciled call cut by a crash or outage after its
+	// answer is recorded answered, not failed).
+	IfAnswered string
 }
 
 // OpenAttempt is a store record not yet finished.
@@ -119,6 +123,10 @@ type Manager struct {
 	created  map[string]bool  // channel IDs (calls and legs) known to exist on Asterisk
 	draining bool
 	ready    chan struct{} // closed once Run has set ctx
+	// connectedAt: last connect of the events stream; refusedAt: last
+	// originate refused as unavailable (see Available).
+	connectedAt time.Time
+	refusedAt   time.Time
 }
 
 // ErrDraining is returned by Originate while shutting down.
@@ -280,7 +288,7 @@ func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, erro
 	select {
 	case <-m.ready:
 	default:
-		return nil, errors.New("ari: manager not running")
+		return nil, fmt.Errorf("%w: manager not running", ErrNotConnected)
 	}
 	m.mu.Lock()
 	draining := m.draining
@@ -325,7 +333,7 @@ func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, erro
 		}
 		if err := m.cfg.Recorder.AttemptStarted(ctx, a); err != nil {
 			untrack()
-			return nil, fmt.Errorf("record attempt: %w", err)
+			return nil, fmt.Errorf("%w: %w", ErrNotRecorded, err)
 		}
 		c.AttemptID = a.AttemptID
 	}
@@ -342,6 +350,19 @@ func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, erro
 		req.App, req.AppArgs = m.client.app, strings.Join(c.Args, ",")
 	}
 	err := m.client.originate(ctx, req, nil)
+	if err != nil && (unavailable(err, m.sinceConnect()) || m.shuttingDown(ctx, err)) {
+		// Not placed: Asterisk could not take the call. The attempt's
+		// record goes (the attempt is made again once Asterisk is back,
+		// under the same ID), and Available turns false for a moment.
+		untrack()
+		m.mu.Lock()
+		m.refusedAt = time.Now()
+		m.mu.Unlock()
+		if c.AttemptID != "" {
+			m.discard(ctx, c.AttemptID)
+		}
+		return nil, fmt.Errorf("originate %s: %w: %w", p.Endpoint, ErrUnavailable, err)
+	}
 	var ariErr *Error
 	if err != nil && !errors.As(err, &ariErr) && ctx.Err() == nil {
 		// The link failed mid-request: Asterisk may or may not have
@@ -376,6 +397,9 @@ func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, erro
 		if !c.started {
 			// Wait for the answer (StasisStart) or the failure.
 			_, err := c.waitFor(ctx, p.Timeout+15*time.Second, func(ariv6.Event) bool { return c.started })
+			if err == nil && c.started {
+				m.recordAnswer(c, c.answeredAt)
+			}
 			if err != nil {
 				if p.Failed != nil {
 					p.Failed(c)
@@ -401,6 +425,9 @@ func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, erro
 // connected runs after every (re)connect of the events stream, on the
 // stream's goroutine, before events of the new connection are dispatched.
 func (m *Manager) connected(ctx context.Context, reconnect bool) {
+	m.mu.Lock()
+	m.connectedAt, m.refusedAt = time.Now(), time.Time{}
+	m.mu.Unlock()
 	if reconnect && m.cfg.Hooks.Reconnect != nil {
 		m.cfg.Hooks.Reconnect()
 	}
@@ -490,7 +517,7 @@ func (m *Manager) reconcile(ctx context.Context, attach bool) error {
 			openByChannel[o.ChannelID] = o.AttemptID
 			continue
 		}
-		end := AttemptEnd{EndedAt: time.Now(), Status: StatusFailed, FinishReason: "reconciled: channel gone while Switchyard was not connected"}
+		end := AttemptEnd{EndedAt: time.Now(), Status: StatusFailed, IfAnswered: StatusAnswered, FinishReason: "reconciled: channel gone while Switchyard was not connected"}
 		if err := m.cfg.Recorder.AttemptFinished(ctx, o.AttemptID, end); err != nil {
 			return fmt.Errorf("finish stale attempt %s: %w", o.AttemptID, err)
 		}
@@ -516,7 +543,7 @@ func (m *Manager) reconcile(ctx context.Context, attach bool) error {
 			if err := m.client.Hangup(ctx, id, ""); err != nil && !errors.Is(err, ErrNotFound) {
 				m.log.Warn("hang up orphaned channel", "channel", id, "error", err)
 			}
-			end := AttemptEnd{EndedAt: time.Now(), Status: StatusFailed, FinishReason: "reconciled: Switchyard restarted during the call; hung up"}
+			end := AttemptEnd{EndedAt: time.Now(), Status: StatusFailed, IfAnswered: StatusAnswered, FinishReason: "reconciled: Switchyard restarted during the call; hung up"}
 			if err := m.cfg.Recorder.AttemptFinished(ctx, att, end); err != nil {
 				return fmt.Errorf("finish orphaned attempt %s: %w", att, err)
 			}
@@ -688,7 +715,9 @@ func (m *Manager) finish(c *Call, herr error) {
 	}
 	// The record is written while the call is still tracked, so a
 	// concurrent reconciliation never finishes it first.
-	if c.AttemptID != "" {
+	if c.AttemptID != "" && c.notPlaced {
+		m.discard(ctx, c.AttemptID)
+	} else if c.AttemptID != "" {
 		status := c.status
 		if status == "" {
 			status = DefaultStatus(c)
@@ -701,7 +730,11 @@ func (m *Manager) finish(c *Call, herr error) {
 			EndedAt: time.Now(), AnsweredAt: c.answeredAt, Status: status, HangupCause: c.cause,
 			CauseText: c.causeText, RemoteHangup: c.remote, FinishReason: reason, DTMF: c.dtmfAll.String(),
 		}
-		if err := m.cfg.Recorder.AttemptFinished(ctx, c.AttemptID, end); err != nil {
+		// Retried through a store outage: the record, and the dialer's
+		// outcome that waits for the call's end, must not be lost.
+		if err := m.retryWrite(m.ctx, "finish", c.AttemptID, func(ctx context.Context) error {
+			return m.cfg.Recorder.AttemptFinished(ctx, c.AttemptID, end)
+		}); err != nil {
 			m.log.Error("record attempt end", "attempt", c.AttemptID, "error", err)
 		}
 	}

@@ -67,6 +67,52 @@ func (r *Runner) recoverOrphans(ctx context.Context) error {
 	return nil
 }
 
+// reclaim handles a record reclaimed from a dead node for the same
+// attempt: if that attempt's call record exists, the call was placed, and
+// the record is settled from it like an orphan (never dialed again for that
+// attempt); if not, the attempt was never placed and is dialed now. Without
+// a Recoverer, or when the call record cannot be read, the record is
+// settled as placed (a record is never dialed twice for one attempt).
+func (r *Runner) reclaim(ctx context.Context, rec Record) {
+	o := Orphan{Record: rec, Placed: true}
+	if rc, ok := r.Records.(Recoverer); ok {
+		no, err := rc.Settle(ctx, o)
+		if err != nil {
+			r.Logger.Warn("read a reclaimed attempt's call record", "record", rec.ID, "error", err)
+		} else if !no.Placed {
+			r.start(ctx, rec)
+			return
+		} else {
+			o = no
+		}
+		r.Logger.Info("reclaimed an attempt placed by a node whose lease expired; settling it from its call record", "record", rec.ID, "attempt", rec.Attempt)
+		r.mu.Lock()
+		r.active[rec.ID] = &inflight{dialedAt: r.Clock.Now(), answered: o.Answered}
+		r.mu.Unlock()
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			r.settle(ctx, rc, o)
+		}()
+		return
+	}
+	r.mu.Lock()
+	r.active[rec.ID] = &inflight{dialedAt: r.Clock.Now()}
+	r.mu.Unlock()
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		out := Outcome{RecordID: rec.ID, Status: "FAILED", Reason: "lease expired; outcome unknown"}
+		out.Retry, out.NextAttemptAt = Next(&r.Campaign, out.Status, rec.Attempt, false, time.Time{}, r.Clock.Now())
+		if err := r.finish(ctx, out); err != nil {
+			r.Logger.Error("record a reclaimed attempt's outcome", "record", rec.ID, "error", err)
+		}
+		r.mu.Lock()
+		delete(r.active, rec.ID)
+		r.mu.Unlock()
+	}()
+}
+
 // OrphanTimeout is the least time the runner waits for an adopted call's
 // record to be closed.
 const OrphanTimeout = 5 * time.Minute
@@ -83,6 +129,9 @@ func (r *Runner) settle(ctx context.Context, rc Recoverer, o Orphan) {
 	for o.Placed && !o.Ended {
 		if r.Clock.Now().After(giveUp) {
 			o.Ended, o.Status = true, "FAILED"
+			if o.Answered {
+				o.Status = "ANSWERED"
+			}
 			break
 		}
 		select {
@@ -116,11 +165,9 @@ func (r *Runner) settle(ctx context.Context, rc Recoverer, o Orphan) {
 		}
 		r.mu.Unlock()
 	}
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	if err := r.Records.Finish(fctx, out); err != nil {
+	if err := r.finish(ctx, out); err != nil {
 		r.Logger.Error("record an adopted attempt's outcome", "record", o.Record.ID, "error", err)
 	}
-	cancel()
 	r.mu.Lock()
 	delete(r.active, o.Record.ID)
 	r.mu.Unlock()

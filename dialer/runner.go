@@ -25,6 +25,9 @@ type Record struct {
 	// campaign's flow: the EXTENSION of an ADS *Schedule* cell, or the
 	// agent of a reschedule_agent_call.
 	ScheduleExtension string
+	// Reclaimed: the claim took over this attempt from a node whose lease
+	// expired; it may have been placed already (see Runner.reclaim).
+	Reclaimed bool
 }
 
 // Outcome ends one claimed attempt.
@@ -444,6 +447,10 @@ func (r *Runner) Step(ctx context.Context) error {
 	if want == 0 {
 		return r.maybeFinish(ctx, active)
 	}
+	if !r.placerAvailable() {
+		// Asterisk is restarting or unreachable: wait, do not dial into it.
+		return nil
+	}
 	recs, err := r.Records.Claim(ctx, now, want)
 	if err != nil {
 		return fmt.Errorf("dialer: claim: %w", err)
@@ -452,6 +459,10 @@ func (r *Runner) Step(ctx context.Context) error {
 		return r.maybeFinish(ctx, active)
 	}
 	for _, rec := range recs {
+		if rec.Reclaimed {
+			r.reclaim(ctx, rec)
+			continue
+		}
 		r.start(ctx, rec)
 	}
 	return nil
@@ -515,12 +526,9 @@ func (r *Runner) start(ctx context.Context, rec Record) {
 		defer r.wg.Done()
 		o := r.dial(ctx, rec)
 		o.RecordID = rec.ID
-		// The outcome is recorded even if ctx ended meanwhile.
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		if err := r.Records.Finish(fctx, o); err != nil {
+		if err := r.finish(ctx, o); err != nil {
 			r.Logger.Error("record attempt outcome", "record", rec.ID, "status", o.Status, "error", err)
 		}
-		cancel()
 		r.mu.Lock()
 		delete(r.active, rec.ID)
 		r.mu.Unlock()
@@ -580,9 +588,17 @@ func (r *Runner) dialWith(ctx context.Context, rec Record, p Placer) Outcome {
 		r.OnDial(req)
 	}
 	res, err := p.Place(ctx, req)
-	if err != nil && ctx.Err() != nil && !res.Answered {
+	if err != nil && !res.Answered && (ctx.Err() != nil || errors.Is(err, ErrNotPlaced)) {
 		// Placers return an error only for calls they did not place:
-		// shutting down, hand the claim back uncounted.
+		// shutting down, or the platform cannot take calls (Asterisk
+		// restarting, store down). Hand the claim back uncounted; the
+		// runner waits for the placer to be available again.
+		if ctx.Err() == nil {
+			r.Logger.Warn("call not placed; the record is dialed once the platform is back", "record", rec.ID, "error", err)
+		}
+		r.mu.Lock()
+		r.stats.Dialed--
+		r.mu.Unlock()
 		return Outcome{Release: true}
 	}
 	if err != nil && res.Status == "" {

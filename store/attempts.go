@@ -340,9 +340,13 @@ type AttemptEnd struct {
 	EndedAt time.Time // zero = now
 	// AnsweredAt is used if AnswerAttempt was never called (e.g. the answer
 	// event was missed); an earlier recorded answer time wins.
-	AnsweredAt      *time.Time
-	Status          string // required: IVR_FINISHED, BUSY, NOANSWER, CONGESTION, …
-	HangupCause     int    // Q.850 cause code
+	AnsweredAt *time.Time
+	Status     string // required: IVR_FINISHED, BUSY, NOANSWER, CONGESTION, …
+	// IfAnswered, when set, replaces Status if the attempt has an answer
+	// time (a call cut by a crash or outage after its answer, closed by
+	// reconciliation, is recorded answered).
+	IfAnswered      string
+	HangupCause     int // Q.850 cause code
 	HangupCauseText string
 	RemoteHangup    bool
 	// FinishReason is required: why the record was closed, e.g. "hangup",
@@ -367,6 +371,7 @@ func (e *AttemptEnd) validate() error {
 		n    int
 	}{
 		{"status", e.Status, maxStatus},
+		{"status if answered", e.IfAnswered, maxStatus},
 		{"hangup cause text", e.HangupCauseText, maxShort},
 		{"finish reason", e.FinishReason, maxLong},
 		{"dtmf", e.DTMF, maxLong},
@@ -413,6 +418,9 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 		}
 		a.State = StateFinished
 		a.Status = end.Status
+		if a.AnsweredAt != nil && end.IfAnswered != "" {
+			a.Status = end.IfAnswered
+		}
 		a.HangupCause = end.HangupCause
 		a.HangupCauseText = end.HangupCauseText
 		a.RemoteHangup = end.RemoteHangup
@@ -473,6 +481,45 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 		return Attempt{}, err
 	}
 	return a, nil
+}
+
+// DiscardAttempt deletes an open attempt that was never placed (Asterisk
+// refused the originate as unavailable), and its call if that was the
+// call's only attempt, so the same attempt can be started again under the
+// same ID. A missing attempt is not an error (an earlier discard won); a
+// finished one is kept (ErrConflict).
+func (s *Store) DiscardAttempt(ctx context.Context, id string) (err error) {
+	defer s.track("DiscardAttempt", time.Now(), &err)
+	if id, err = parseID("attempt id", id); err != nil {
+		return err
+	}
+	return s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var a Attempt
+		if err := tx.Where("id = ?", id).Take(&a).Error; err != nil {
+			if isNotFound(err) {
+				return nil
+			}
+			return fmt.Errorf("store: discard attempt %s: %w", id, err)
+		}
+		if a.State != StateOpen {
+			return fmt.Errorf("store: discard attempt %s: already finished: %w", id, ErrConflict)
+		}
+		if err := tx.Where("id = ? AND state = ?", id, StateOpen).Delete(&Attempt{}).Error; err != nil {
+			return fmt.Errorf("store: discard attempt %s: %w", id, err)
+		}
+		var left int64
+		if err := tx.Model(&Attempt{}).Where("call_id = ?", a.CallID).Count(&left).Error; err != nil {
+			return fmt.Errorf("store: discard attempt %s: count call attempts: %w", id, err)
+		}
+		if left == 0 {
+			if err := tx.Where("id = ?", a.CallID).Delete(&Call{}).Error; err != nil {
+				return fmt.Errorf("store: discard attempt %s: delete call %s: %w", id, a.CallID, err)
+			}
+			return nil
+		}
+		return tx.Model(&Call{}).Where("id = ? AND attempts > 0", a.CallID).
+			Update("attempts", gorm.Expr("attempts - 1")).Error
+	})
 }
 
 // GetAttempt returns one attempt of the account.

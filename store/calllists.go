@@ -131,6 +131,10 @@ type CallListRecord struct {
 	Attempts          int               `gorm:"column:attempts" json:"attempts"`
 	CreatedAt         time.Time         `gorm:"column:created_at" json:"-"`
 	UpdatedAt         time.Time         `gorm:"column:updated_at" json:"updated_at"`
+	// Reclaimed (set by ClaimCampaignRecords only): the record was in
+	// process under a lease that expired (its node died); Attempts is the
+	// attempt that node claimed, which may already have been placed.
+	Reclaimed bool `gorm:"-" json:"-"`
 }
 
 func (CallListRecord) TableName() string { return "call_list_records" }

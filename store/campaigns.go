@@ -291,15 +291,16 @@ type Claim struct {
 	Now   time.Time
 	// Lease is how long the claim holds; the owner renews it while a call
 	// is in progress (RenewLeases). An expired lease is abandoned: the
-	// record is claimed again as a new attempt.
+	// record is reclaimed for the same attempt (Reclaimed).
 	Lease time.Duration
 	Limit int
-	// MaxAttempts: records that already had this many attempts are not
-	// claimed (an abandoned one is closed instead).
+	// MaxAttempts: pending records that already had this many attempts
+	// are not claimed (a reclaimed one starts no new attempt).
 	MaxAttempts int
 }
 
-// Lease outcome for records whose lease expired on their last attempt.
+// Last status of a record closed because its attempt was lost (kept for
+// records closed so by earlier versions).
 const (
 	LastStatusAbandoned = "ABANDONED"
 )
@@ -307,13 +308,15 @@ const (
 // ClaimCampaignRecords claims up to Limit due records of the campaign's
 // call-list requests for Owner: PENDING ones whose start time and next
 // attempt time have passed, and IN_PROCESS ones whose lease expired
-// (abandoned by a crashed node). Each claim is a new attempt (attempts + 1,
-// so Attempts is the attempt number to dial) and moves the record to
-// IN_PROCESS with the lease set, in one transaction: PostgreSQL locks the
-// rows with FOR UPDATE SKIP LOCKED, SQLite runs the whole claim as the
-// single writer, so no record is handed to two claimers for one attempt.
-// Abandoned records that already used MaxAttempts are closed (COMPLETE,
-// last status ABANDONED).
+// (abandoned by a crashed node). A PENDING record's claim is a new attempt
+// (attempts + 1, so Attempts is the attempt number to dial); an expired one
+// is reclaimed with the SAME attempt number and Reclaimed set: that attempt
+// may already have been placed, so the claimer settles it from its call
+// record and dials it only if it was never placed — a record is never
+// dialed twice for one attempt. Either moves the record to IN_PROCESS with
+// the lease set, in one transaction: PostgreSQL locks the rows with FOR
+// UPDATE SKIP LOCKED, SQLite runs the whole claim as the single writer, so
+// no record is handed to two claimers at once.
 func (s *Store) ClaimCampaignRecords(ctx context.Context, c Claim) (rs []CallListRecord, err error) {
 	defer s.track("ClaimCampaignRecords", time.Now(), &err)
 	switch {
@@ -331,51 +334,41 @@ func (s *Store) ClaimCampaignRecords(ctx context.Context, c Claim) (rs []CallLis
 	at := norm(c.Now)
 	until := norm(c.Now.Add(c.Lease))
 	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// Close abandoned records that have no attempt left.
-		var dead []CallListRecord
-		dq := tx.Select("id", "request_id").Where("account_id = ? AND request_id IN ? AND status = ? AND lease_until < ? AND attempts >= ?",
-			c.AccountID, c.RequestIDs, RecordInProcess, at, c.MaxAttempts)
-		dq = s.skipLocked(dq)
-		if err := dq.Find(&dead).Error; err != nil {
-			return err
-		}
 		t := now()
 		touched := map[string]bool{}
-		if len(dead) > 0 {
-			ids := make([]int64, len(dead))
-			for i, r := range dead {
-				ids[i] = r.ID
-				touched[r.RequestID] = true
-			}
-			if err := tx.Model(&CallListRecord{}).Where("id IN ?", ids).Updates(map[string]any{
-				"status": RecordComplete, "last_status": LastStatusAbandoned, "reason": "lease expired on the last attempt",
-				"lease_owner": "", "lease_until": nil, "updated_at": t,
-			}).Error; err != nil {
-				return err
-			}
-		}
-		q := tx.Where("account_id = ? AND request_id IN ? AND attempts < ?", c.AccountID, c.RequestIDs, c.MaxAttempts).
-			Where(tx.Where("status = ? AND (start_time IS NULL OR start_time <= ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?)", RecordPending, at, at).
+		q := tx.Where("account_id = ? AND request_id IN ?", c.AccountID, c.RequestIDs).
+			Where(tx.Where("status = ? AND attempts < ? AND (start_time IS NULL OR start_time <= ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?)", RecordPending, c.MaxAttempts, at, at).
 				Or("status = ? AND lease_until < ?", RecordInProcess, at)).
 			Order("next_attempt_at, start_time, id").Limit(c.Limit)
 		q = s.skipLocked(q)
 		if err := q.Find(&rs).Error; err != nil {
 			return err
 		}
-		if len(rs) > 0 {
-			ids := make([]int64, len(rs))
-			for i, r := range rs {
-				ids[i] = r.ID
-				touched[r.RequestID] = true
+		var fresh, reclaimed []int64
+		for i, r := range rs {
+			touched[r.RequestID] = true
+			if r.Status == RecordInProcess {
+				reclaimed = append(reclaimed, r.ID)
+				rs[i].Reclaimed = true
+			} else {
+				fresh = append(fresh, r.ID)
+				rs[i].Attempts++
 			}
-			if err := tx.Model(&CallListRecord{}).Where("id IN ?", ids).Updates(map[string]any{
+			rs[i].Status, rs[i].UpdatedAt = RecordInProcess, t
+		}
+		if len(fresh) > 0 {
+			if err := tx.Model(&CallListRecord{}).Where("id IN ?", fresh).Updates(map[string]any{
 				"status": RecordInProcess, "attempts": gorm.Expr("attempts + 1"),
 				"lease_owner": c.Owner, "lease_until": until, "updated_at": t,
 			}).Error; err != nil {
 				return err
 			}
-			for i := range rs {
-				rs[i].Status, rs[i].Attempts, rs[i].UpdatedAt = RecordInProcess, rs[i].Attempts+1, t
+		}
+		if len(reclaimed) > 0 {
+			if err := tx.Model(&CallListRecord{}).Where("id IN ?", reclaimed).Updates(map[string]any{
+				"lease_owner": c.Owner, "lease_until": until, "updated_at": t,
+			}).Error; err != nil {
+				return err
 			}
 		}
 		return refreshRequests(tx, touched, t)

@@ -225,21 +225,26 @@ func TestClaimCampaignRecords(t *testing.T) {
 		if err != nil || len(third) != 1 || third[0].Attempts != 2 {
 			t.Fatalf("after release: %+v %v", third, err)
 		}
-		// node-a dies: its lease expires; attempts are used up (2 of 2), so
-		// the record is closed as abandoned, not dialed a third time.
+		// node-a dies: its lease expires. node-b reclaims the record for
+		// the SAME attempt (2 of 2), flagged Reclaimed: it settles that
+		// attempt from its call record instead of starting a third.
 		late := t0.Add(3 * time.Minute)
-		if got, err := s.ClaimCampaignRecords(ctx, claimFor(acc.ID, "node-b", late, 10, req.ID)); err != nil || len(got) != 0 {
-			t.Fatalf("abandoned on last attempt claimed: %v %v", rowsOf(got), err)
+		got, err = s.ClaimCampaignRecords(ctx, claimFor(acc.ID, "node-b", late, 10, req.ID))
+		if err != nil || len(got) != 1 || got[0].ID != r1.ID || got[0].Attempts != 2 || !got[0].Reclaimed {
+			t.Fatalf("expired lease on the last attempt: %+v %v", got, err)
+		}
+		if err := s.FinishCampaignAttempt(ctx, AttemptOutcome{AccountID: acc.ID, RecordID: r1.ID, Owner: "node-a", Status: "BUSY"}); !errors.Is(err, ErrConflict) {
+			t.Errorf("finish after lease loss: %v", err)
+		}
+		if err := s.FinishCampaignAttempt(ctx, AttemptOutcome{AccountID: acc.ID, RecordID: r1.ID, Owner: "node-b", Status: "BUSY"}); err != nil {
+			t.Fatalf("settle the reclaimed attempt: %v", err)
 		}
 		counts, err := s.CountCampaignRecords(ctx, acc.ID, []string{req.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if counts.Complete != 2 || counts.Pending != 1 || counts.InProcess != 0 || counts.ByStatus[LastStatusAbandoned] != 1 || counts.ByStatus["IVR_FINISHED"] != 1 || counts.Remaining() != 1 {
+		if counts.Complete != 2 || counts.Pending != 1 || counts.InProcess != 0 || counts.Attempts != 3 || counts.ByStatus["BUSY"] != 1 || counts.ByStatus["IVR_FINISHED"] != 1 || counts.Remaining() != 1 {
 			t.Errorf("counts %+v", counts)
-		}
-		if err := s.FinishCampaignAttempt(ctx, AttemptOutcome{AccountID: acc.ID, RecordID: r1.ID, Owner: "node-a", Status: "BUSY"}); !errors.Is(err, ErrConflict) {
-			t.Errorf("finish after lease loss: %v", err)
 		}
 		// Other request's record: lease expiry with attempts left → new attempt by another node.
 		o1, err := s.ClaimCampaignRecords(ctx, claimFor(acc.ID, "node-a", t0, 10, otherReq.ID))
@@ -256,7 +261,7 @@ func TestClaimCampaignRecords(t *testing.T) {
 			t.Errorf("renewed lease stolen: %v", rowsOf(got))
 		}
 		stolen, err := s.ClaimCampaignRecords(ctx, claimFor(acc.ID, "node-b", t0.Add(2*time.Minute+time.Second), 10, otherReq.ID))
-		if err != nil || len(stolen) != 1 || stolen[0].Attempts != 2 {
+		if err != nil || len(stolen) != 1 || stolen[0].Attempts != 1 || !stolen[0].Reclaimed {
 			t.Fatalf("expired lease reclaim: %+v %v", stolen, err)
 		}
 		// The future record becomes due.

@@ -561,6 +561,13 @@ func (a *App) campaignPopup(p dialer.PopupEvent) {
 // uncounted.
 type connectedPlacer struct{ p dialer.Placer }
 
+// Available forwards the inner placer's availability (dialer.Availability):
+// the runner claims nothing while Asterisk is away.
+func (c connectedPlacer) Available() bool {
+	a, ok := c.p.(dialer.Availability)
+	return !ok || a.Available()
+}
+
 func (c connectedPlacer) Place(ctx context.Context, r dialer.PlaceRequest) (dialer.Result, error) {
 	for {
 		res, err := c.p.Place(ctx, r)

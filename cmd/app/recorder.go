@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/store"
@@ -26,7 +27,7 @@ func (r recorder) AttemptStarted(ctx context.Context, a ari.Attempt) error {
 func (r recorder) AttemptFinished(ctx context.Context, id string, e ari.AttemptEnd) error {
 	end := store.AttemptEnd{
 		EndedAt: e.EndedAt, Status: e.Status, HangupCause: e.HangupCause, HangupCauseText: e.CauseText,
-		RemoteHangup: e.RemoteHangup, FinishReason: e.FinishReason, DTMF: e.DTMF,
+		RemoteHangup: e.RemoteHangup, FinishReason: e.FinishReason, DTMF: e.DTMF, IfAnswered: e.IfAnswered,
 	}
 	if end.Status == "" {
 		end.Status = ari.StatusFailed
@@ -37,6 +38,14 @@ func (r recorder) AttemptFinished(ctx context.Context, id string, e ari.AttemptE
 	}
 	_, err := r.s.FinishAttempt(ctx, id, end)
 	return err
+}
+
+func (r recorder) AttemptAnswered(ctx context.Context, id string, at time.Time) error {
+	return r.s.AnswerAttempt(ctx, id, at)
+}
+
+func (r recorder) AttemptDiscarded(ctx context.Context, id string) error {
+	return r.s.DiscardAttempt(ctx, id)
 }
 
 func (r recorder) OpenAttempts(ctx context.Context, node string) ([]ari.OpenAttempt, error) {

@@ -9,6 +9,7 @@ package ariplacer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -128,9 +129,15 @@ func (p *Placer) Place(ctx context.Context, r dialer.PlaceRequest) (dialer.Resul
 	}
 	call, err := p.Manager.Originate(ctx, params)
 	if err != nil {
+		if notPlaced(err) {
+			return dialer.Result{}, fmt.Errorf("%w: %w", dialer.ErrNotPlaced, err)
+		}
 		return dialer.Result{Status: ari.StatusForOriginateError(err)}, err
 	}
 	<-call.Done() // bounded: the Manager ends every call (ring timeout, hangup, shutdown)
+	if call.NotPlaced() {
+		return dialer.Result{}, fmt.Errorf("%w: originate lost with the link to Asterisk; the channel never appeared", dialer.ErrNotPlaced)
+	}
 	if p.Connections != nil {
 		defer p.Connections.Forget(call.ID)
 	}
@@ -158,6 +165,17 @@ func (p *Placer) Place(ctx context.Context, r dialer.PlaceRequest) (dialer.Resul
 	}
 	return out, nil
 }
+
+// notPlaced: the originate did not reach Asterisk, or Asterisk could not
+// take calls, or the call record could not be written first.
+func notPlaced(err error) bool {
+	return errors.Is(err, ari.ErrUnavailable) || errors.Is(err, ari.ErrNotRecorded) ||
+		errors.Is(err, ari.ErrNotConnected) || errors.Is(err, ari.ErrDraining)
+}
+
+// Available reports whether the call manager can place calls now
+// (dialer.Availability): the runner waits while Asterisk is away.
+func (p *Placer) Available() bool { return p.Manager.Available() }
 
 // amdResult reads the amd context's Stasis arguments: amd, AMDSTATUS,
 // AMDCAUSE.

@@ -72,6 +72,7 @@ func toRecord(x store.CallListRecord) dialer.Record {
 	return dialer.Record{
 		ID: x.ID, AccountID: x.AccountID, RequestID: x.RequestID, ClientIdentifier: x.ClientIdentifier,
 		Attempt: x.Attempts, Numbers: x.Numbers, Variables: x.Variables, ScheduleExtension: x.ScheduleExtension,
+		Reclaimed: x.Reclaimed,
 	}
 }
 
@@ -145,13 +146,19 @@ func (r *Records) Renew(ctx context.Context, ids []int64, now time.Time) error {
 	return err
 }
 
+// Finish records an attempt's outcome; a lost lease, a missing record or an
+// invalid outcome is final (dialer.ErrFinal), anything else is retried.
 func (r *Records) Finish(ctx context.Context, o dialer.Outcome) error {
-	return r.Store.FinishCampaignAttempt(ctx, store.AttemptOutcome{
+	err := r.Store.FinishCampaignAttempt(ctx, store.AttemptOutcome{
 		AccountID: r.Campaign.AccountID, RecordID: o.RecordID, Owner: r.Owner, Status: o.Status, Reason: o.Reason,
 		Retry: o.Retry, NextAttemptAt: o.NextAttemptAt, Release: o.Release,
 		Rescheduled: o.Rescheduled, CallbackTo: o.CallbackTo,
 		CampaignID: r.Campaign.ID, Live: o.Live, Abandoned: o.Abandoned,
 	})
+	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid) {
+		return fmt.Errorf("%w: %w", dialer.ErrFinal, err)
+	}
+	return err
 }
 
 // AbandonHours reads the campaign's persisted hourly abandon tallies.
