@@ -61,7 +61,14 @@ type Supervisor struct {
 	// e.g. started through another node, and settle runners whose campaign
 	// changed elsewhere). "-" disables a job; Sweep and Resync can be
 	// called directly.
-	Clock          dialer.Clock
+	Clock dialer.Clock
+	// Trunks, when set, resolve every campaign's trunk name to its
+	// endpoint template (DefaultTrunk for a campaign naming none); a
+	// campaign whose trunk is not configured gets no runner (logged, tried
+	// again at each resync). A stored template is used only for a campaign
+	// naming no trunk (written by the operator, not through the API).
+	Trunks         dialer.Trunks
+	DefaultTrunk   string
 	SweepSchedule  string
 	ResyncSchedule string
 	Logger         *slog.Logger
@@ -222,6 +229,21 @@ func (s *Supervisor) Wake(accountID int64, queue string) {
 	}
 }
 
+// Poke makes a campaign's runner step now, starting one if the campaign is
+// Running and has none here (a flow's dialing campaign after an import).
+func (s *Supervisor) Poke(ctx context.Context, accountID, id int64) error {
+	if err := s.Notify(ctx, accountID, id); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	r, ok := s.runs[id]
+	s.mu.Unlock()
+	if ok {
+		r.runner.Wake()
+	}
+	return nil
+}
+
 // Running reports how many runners are alive.
 func (s *Supervisor) Running() int {
 	s.mu.Lock()
@@ -279,6 +301,22 @@ func (s *Supervisor) ensure(c dialer.Campaign) {
 		return
 	}
 	log := s.Logger.With("campaign", c.ID, "account", c.AccountID)
+	if s.Trunks != nil && (c.Trunk != "" || c.EndpointTemplate == "") {
+		name := c.Trunk
+		if name == "" {
+			name = s.DefaultTrunk
+		}
+		tmpl, ok := s.Trunks[name]
+		if !ok {
+			log.Error("campaign not dialed: its trunk is not configured (SWITCHYARD_TRUNKS)", "trunk", name)
+			return
+		}
+		c.EndpointTemplate = tmpl
+	}
+	finished := dialerstore.Finished(s.Store, c.AccountID, c.ID)
+	if c.Source == dialer.SourceFlow {
+		finished = nil // a flow's dialing never finishes: new lists keep coming
+	}
 	rctx, cancel := context.WithCancel(s.ctx)
 	rn := &dialer.Runner{
 		Campaign:         c,
@@ -287,7 +325,7 @@ func (s *Supervisor) ensure(c dialer.Campaign) {
 		Agents:           s.Agents,
 		Screen:           dialerstore.Screen(s.Store),
 		Status:           dialerstore.Status(s.Store, c.AccountID, c.ID),
-		Finished:         dialerstore.Finished(s.Store, c.AccountID, c.ID),
+		Finished:         finished,
 		Clock:            s.Clock,
 		Interval:         s.Interval,
 		GlobalMultiplier: s.GlobalMultiplier,
