@@ -19,6 +19,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/switchyard/switchyard/dialer"
 )
 
 // Environment variable names. Operators and scripts rely on them; do not rename.
@@ -51,6 +53,8 @@ const (
 	EnvRecordingsDir   = "SWITCHYARD_RECORDINGS_DIR"
 	EnvManageEndpoints = "SWITCHYARD_MANAGE_AGENT_ENDPOINTS"
 	EnvDialMultiplier  = "SWITCHYARD_DIAL_MULTIPLIER"
+	EnvTrunks          = "SWITCHYARD_TRUNKS"
+	EnvDefaultTrunk    = "SWITCHYARD_DEFAULT_TRUNK"
 )
 
 // Defaults.
@@ -73,6 +77,12 @@ const (
 	// DefaultDialMultiplier is the global dial multiplier (seed
 	// ads_multiplier): calls = free agents × multiplier.
 	DefaultDialMultiplier = 1.0
+	// DefaultTrunks is the shipped test trunk (asterisk-conf test-trunk:
+	// the E.164 test range +1 NXX 555 01XX reaches test customers), so a
+	// first campaign dials without writing dialplan.
+	DefaultTrunks = dialer.DefaultTrunkName + "=" + dialer.DefaultTrunkTemplate
+	// DefaultTrunk is the trunk of campaigns and flows that name none.
+	DefaultTrunk = dialer.DefaultTrunkName
 	// maxDialMultiplier matches dialer.MaxMultiplier.
 	maxDialMultiplier = 50
 
@@ -167,6 +177,20 @@ type Config struct {
 	// DialMultiplier is the global dial multiplier of multiplied campaigns
 	// that set none (calls = free agents × multiplier).
 	DialMultiplier float64
+	// Trunks are the operator's named outbound routes,
+	// "name=TECH/…{number}…,…"; tenants choose one by name.
+	Trunks string
+	// DefaultTrunk names the trunk of campaigns and flows that name none.
+	DefaultTrunk string
+}
+
+// TrunkTable parses Trunks (Validate has checked it).
+func (c *Config) TrunkTable() dialer.Trunks {
+	t, err := dialer.ParseTrunks(c.Trunks)
+	if err != nil {
+		return dialer.Trunks{}
+	}
+	return t
 }
 
 // Default returns the configuration used when nothing is set.
@@ -187,6 +211,8 @@ func Default() Config {
 		AgentEndpoint:   DefaultOTPEndpoint,
 		ManageEndpoints: true,
 		DialMultiplier:  DefaultDialMultiplier,
+		Trunks:          DefaultTrunks,
+		DefaultTrunk:    DefaultTrunk,
 	}
 }
 
@@ -401,6 +427,12 @@ var settings = []setting{
 		},
 		get: func(c *Config) string { return strconv.FormatFloat(c.DialMultiplier, 'g', -1, 64) },
 	},
+	stringSetting(EnvTrunks, "trunks", DefaultTrunks,
+		"Named outbound trunks, name=TECH/…{number}… separated by commas (e.g. test=Local/{number}@test-trunk,carrier=PJSIP/{number}@carrier). Tenants pick one by name for campaigns and flows; only + and digits are put into {number}. The default is the shipped test trunk.",
+		func(c *Config) *string { return &c.Trunks }),
+	stringSetting(EnvDefaultTrunk, "default-trunk", DefaultTrunk,
+		"Trunk (a name in SWITCHYARD_TRUNKS) of campaigns and flows that name none.",
+		func(c *Config) *string { return &c.DefaultTrunk }),
 }
 
 // ConfigTable describes every setting in order, for the README and `switchyard help`.
@@ -581,6 +613,15 @@ func (c *Config) Validate() error {
 	}
 	if math.IsNaN(c.DialMultiplier) || c.DialMultiplier <= 0 || c.DialMultiplier > maxDialMultiplier {
 		add(settingErr(EnvDialMultiplier, "%v must be greater than 0 and at most %d", c.DialMultiplier, maxDialMultiplier))
+	}
+	trunks, err := dialer.ParseTrunks(c.Trunks)
+	switch {
+	case err != nil:
+		add(&SettingError{Env: EnvTrunks, Err: err})
+	case len(trunks) == 0:
+		add(settingErr(EnvTrunks, "names no trunk"))
+	case trunks[c.DefaultTrunk] == "":
+		add(settingErr(EnvDefaultTrunk, "%q is not a trunk of %s (%s)", truncate(c.DefaultTrunk, 64), EnvTrunks, strings.Join(trunks.Names(), ", ")))
 	}
 	return errors.Join(errs...)
 }
