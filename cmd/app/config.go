@@ -184,11 +184,13 @@ type Config struct {
 	DefaultTrunk string
 }
 
-// TrunkTable parses Trunks (Validate has checked it).
+// TrunkTable parses Trunks (Validate has checked it); nil when none is
+// configured (a Config built by hand in tests: campaigns then dial their
+// stored endpoint templates).
 func (c *Config) TrunkTable() dialer.Trunks {
 	t, err := dialer.ParseTrunks(c.Trunks)
-	if err != nil {
-		return dialer.Trunks{}
+	if err != nil || len(t) == 0 {
+		return nil
 	}
 	return t
 }

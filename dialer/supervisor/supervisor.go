@@ -232,12 +232,18 @@ func (s *Supervisor) Wake(accountID int64, queue string) {
 // Poke makes a campaign's runner step now, starting one if the campaign is
 // Running and has none here (a flow's dialing campaign after an import).
 func (s *Supervisor) Poke(ctx context.Context, accountID, id int64) error {
-	if err := s.Notify(ctx, accountID, id); err != nil {
-		return err
-	}
 	s.mu.Lock()
 	r, ok := s.runs[id]
+	alive := ok && !r.stopping && !r.paused
 	s.mu.Unlock()
+	if !alive {
+		if err := s.Notify(ctx, accountID, id); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		r, ok = s.runs[id]
+		s.mu.Unlock()
+	}
 	if ok {
 		r.runner.Wake()
 	}
