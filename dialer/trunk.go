@@ -37,7 +37,7 @@ func ParseTrunks(spec string) (Trunks, error) {
 		name, tmpl, ok := strings.Cut(part, "=")
 		name, tmpl = strings.TrimSpace(name), strings.TrimSpace(tmpl)
 		if !ok || !ValidTrunkName(name) {
-			return nil, fmt.Errorf("trunk %q: want name=TECH/…{number}… with a name of letters, digits, _, - or .", part)
+			return nil, fmt.Errorf("trunk %q: want name=TECH/…{number}… (the name: letters, digits, _, - or . up to 64)", part)
 		}
 		if err := CheckTemplate(tmpl); err != nil {
 			return nil, fmt.Errorf("trunk %s: %w", name, err)
