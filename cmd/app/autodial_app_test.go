@@ -123,6 +123,14 @@ func TestTriggeredListDialsItself(t *testing.T) {
 			eventually(t, 15*time.Second, "ARI connected", func() bool { return a.Calls().Stream().State().Connected })
 			ctx := context.Background()
 			st := a.Store()
+			// Channel ids are derived from account, record and attempt: an
+			// account id of our own keeps them apart from other tests'
+			// calls on the shared Asterisk (a clash is refused with 409).
+			for i := range 5 + rand.IntN(200) {
+				if _, err := st.CreateAccount(ctx, fmt.Sprintf("filler-%d", i)); err != nil {
+					t.Fatal(err)
+				}
+			}
 			acc, err := st.CreateAccount(ctx, "acme")
 			if err != nil {
 				t.Fatal(err)
@@ -225,6 +233,7 @@ func TestTriggeredListDialsItself(t *testing.T) {
 					t.Errorf("two attempts for %s", at.DNIS)
 				}
 				got[at.DNIS] = at.Status
+				t.Logf("attempt %s: %s cause %d %s reason %q channel %q", at.DNIS, at.Status, at.HangupCause, at.HangupCauseText, at.FinishReason, at.ChannelID)
 			}
 			for n, s := range want {
 				if got[n] != s {

@@ -128,3 +128,59 @@ func TestUnknownTrunkGetsNoRunner(t *testing.T) {
 		t.Errorf("a runner started for campaign %d with an unconfigured trunk", c.ID)
 	}
 }
+
+// TestFlowDialingSettingsChange: new dialing settings of a running flow
+// reach its runner (here on a resync, as on a node that did not take the
+// PUT): the next calls go out through the new trunk.
+func TestFlowDialingSettingsChange(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var mu sync.Mutex
+	var endpoints []string
+	s := f.supervisor(dialer.PlacerFunc(func(ctx context.Context, r dialer.PlaceRequest) (dialer.Result, error) {
+		mu.Lock()
+		endpoints = append(endpoints, r.Endpoint)
+		mu.Unlock()
+		return answered(ctx, r)
+	}))
+	s.Trunks, s.DefaultTrunk = dialer.Trunks{"test": "Local/{number}@test-trunk", "carrier": "PJSIP/{number}@carrier"}, "test"
+	d := dialer.DefaultFlowDialing("test")
+	sc, err := f.st.PutFlowCampaign(ctx, dialerstore.ToStore(d.Campaign(f.acct, "7")), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	imp := func(n string) {
+		t.Helper()
+		if _, err := f.st.ImportCallList(ctx, store.CallListImport{AccountID: f.acct, FlowID: "7", FlowType: "outbound", Source: store.SourceAPI},
+			store.ImportRecords([]store.ImportRecord{{Row: 1, Numbers: []string{n}, Status: store.RecordPending}})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), endpoints...)
+	}
+	imp("+12025550101")
+	eventually(t, "first call", func() bool { return len(got()) == 1 })
+	time.Sleep(10 * time.Millisecond) // updated_at moves on
+	d.Trunk = "carrier"
+	if _, err := f.st.PutFlowCampaign(ctx, dialerstore.ToStore(d.Campaign(f.acct, "7")), false); err != nil {
+		t.Fatal(err)
+	}
+	s.Resync(ctx)
+	eventually(t, "runner restarted", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		r, ok := s.runs[sc.ID]
+		return ok && !r.stopping && r.runner.Campaign.Trunk == "carrier"
+	})
+	imp("+12025550102")
+	eventually(t, "second call", func() bool { return len(got()) == 2 })
+	if e := got(); e[0] != "Local/+12025550101@test-trunk" || e[1] != "PJSIP/+12025550102@carrier" {
+		t.Errorf("endpoints %v: want the second call through the new trunk", e)
+	}
+}
