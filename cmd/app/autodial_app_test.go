@@ -90,6 +90,13 @@ func observe(t *testing.T, info asterisktest.Info) *observer {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// Only ChannelCreated reaches the observer: with every channel of a
+	// shared, busy Asterisk subscribed, the full event stream would be a
+	// load of its own.
+	if code, body := info.Do(t, http.MethodPut, "/applications/"+app+"/eventFilter",
+		map[string]any{"allowed": []map[string]string{{"type": "ChannelCreated"}}}); code != http.StatusOK {
+		t.Fatalf("observer event filter: HTTP %d %s", code, body)
+	}
 	return o
 }
 
