@@ -1,10 +1,13 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -274,5 +277,99 @@ func TestTriggeredListDialsItself(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUploadIsAutoDialed: an uploaded CSV goes through the same automatic
+// dialing as a trigger (the flow's dialing campaign is created at its
+// first list and claims the records at once: In process while Asterisk is
+// away); with the flow set to campaigns_only, a triggered list stays
+// Scheduled. No Asterisk needed.
+func TestUploadIsAutoDialed(t *testing.T) {
+	a, _ := boot(t, noARI)
+	ctx := context.Background()
+	st := a.Store()
+	acc, err := st.CreateAccount(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, err := st.CreateAPIKey(ctx, acc.ID, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddListEntry(ctx, acc.ID, store.ListWhite, store.KindIPv4, "127.0.0.1", false); err != nil {
+		t.Fatal(err)
+	}
+	flow := outboundFlow(t, a, key)
+	if code, body := apiCall(t, a, key, http.MethodPost, "/api/v1/flows/"+flow+"/publish", nil); code/100 != 2 {
+		t.Fatalf("publish flow: %d %s", code, body)
+	}
+	if _, err := st.GetFlowCampaign(ctx, acc.ID, flow); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a flow without lists has a dialing campaign: %v", err)
+	}
+
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, err := mw.CreateFormFile("file", "list.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(fw, "tel1,client-identifier,$flow.key.customer_name\n+12025550102,c1,Ann\n+12025550103,c2,Bob\n")
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, "http://"+a.Addr()+"/api/v1/calllists/uploads?flow_id="+flow, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var up struct {
+		Files []struct {
+			Request *store.CallListRequest `json:"request"`
+			Error   string                 `json:"error"`
+		} `json:"files"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&up)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || len(up.Files) != 1 || up.Files[0].Request == nil || up.Files[0].Request.Added != 2 {
+		t.Fatalf("upload: %d %+v %v", resp.StatusCode, up, err)
+	}
+	id := up.Files[0].Request.ID
+	sc, err := st.GetFlowCampaign(ctx, acc.ID, flow)
+	if err != nil || sc.Status != "Running" || sc.Trunk != "test" {
+		t.Fatalf("flow dialing campaign after the upload: %+v %v", sc, err)
+	}
+	eventually(t, 10*time.Second, "uploaded list claimed", func() bool {
+		r, err := st.GetCallListRequest(ctx, acc.ID, id)
+		return err == nil && r.Status == store.RequestInProcess
+	})
+
+	// campaigns_only: the next list waits for a hand-made campaign.
+	if code, body := apiCall(t, a, key, http.MethodPut, "/api/v1/flows/"+flow+"/dialing", map[string]any{"mode": "campaigns_only"}); code != http.StatusOK {
+		t.Fatalf("campaigns_only: %d %s", code, body)
+	}
+	code, body := apiCall(t, a, key, http.MethodPost, "/api/v1/calllists/trigger", map[string]any{"api-version": "1.0", "flow-id": flow,
+		"calls": []map[string]any{{"client-identifier": "c3", "start-time": time.Now().Format(time.RFC3339), "contact-numbers": []string{"+12025550104"},
+			"keys": []map[string]string{{"name": "$flow.key.customer_name", "value": "C"}}}}})
+	var tr struct {
+		RequestID string `json:"request-id"`
+	}
+	if code != http.StatusOK || json.Unmarshal(body, &tr) != nil || tr.RequestID == "" {
+		t.Fatalf("trigger: %d %s", code, body)
+	}
+	time.Sleep(2 * time.Second) // several pacing steps
+	if r, err := st.GetCallListRequest(ctx, acc.ID, tr.RequestID); err != nil || r.Status != store.RequestScheduled {
+		t.Errorf("list of a campaigns_only flow: %+v %v, want Scheduled", r, err)
+	}
+	// A hand-made campaign can take it.
+	code, body = apiCall(t, a, key, http.MethodPost, "/api/v1/campaigns", map[string]any{"name": "by hand", "recipients": []string{tr.RequestID},
+		"simultaneous_calls": 1, "flow_id": flow})
+	if code != http.StatusCreated {
+		t.Errorf("campaign over the list: %d %s", code, body)
 	}
 }
