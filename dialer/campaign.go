@@ -41,6 +41,9 @@ const (
 // live-answered calls, the usual regulatory limit).
 const DefaultAbandonCapPct = 3.0
 
+// SourceFlow marks a flow's dialing campaign (see Campaign.Source).
+const SourceFlow = "flow"
+
 // Campaign statuses, exactly the seed's strings.
 const (
 	StatusCreated   = "Created"
@@ -148,9 +151,18 @@ type Campaign struct {
 	// Recipients are call-list request ids.
 	Recipients []string `json:"recipients"`
 	CallerID   string   `json:"caller_id,omitempty"`
-	// EndpointTemplate is the trunk/route: an Asterisk endpoint with
+	// Trunk names the operator-configured trunk the campaign dials
+	// through (Trunks; empty: the default trunk).
+	Trunk string `json:"trunk"`
+	// EndpointTemplate is the resolved route: an Asterisk endpoint with
 	// "{number}" where the dialed number goes, e.g. "PJSIP/{number}@trunk1".
-	EndpointTemplate  string `json:"endpoint_template"`
+	// Operator-side only (the supervisor sets it from Trunk); never read
+	// from or shown to a tenant.
+	EndpointTemplate string `json:"-"`
+	// Source is "flow" for a flow's hidden dialing campaign: it dials
+	// every request of FlowID not reserved for hand-made campaigns, and
+	// never finishes.
+	Source            string `json:"source,omitempty"`
 	SimultaneousCalls int    `json:"simultaneous_calls"`
 	DialAttempts      int    `json:"dial_attempts"`
 	// DialTimeoutMS is the ring timeout; 0 means the default.
@@ -342,7 +354,13 @@ func (c *Campaign) Validate() error {
 	if err := c.validateLeadHooks(); err != nil {
 		return err
 	}
-	if (len(c.Recipients) == 0 && c.LeadWebhook == "") || len(c.Recipients) > MaxRecipients {
+	if c.Source == SourceFlow {
+		if c.FlowID == "" || len(c.Recipients) > 0 || c.Mode != ModeMulticast {
+			return bad("a flow's dialing settings need the flow, no recipients and mode multicast")
+		}
+	} else if c.Source != "" {
+		return bad("source %q", c.Source)
+	} else if (len(c.Recipients) == 0 && c.LeadWebhook == "") || len(c.Recipients) > MaxRecipients {
 		return bad("recipients: 1…%d call-list request ids required (got %d)", MaxRecipients, len(c.Recipients))
 	}
 	seen := map[string]bool{}
@@ -358,9 +376,12 @@ func (c *Campaign) Validate() error {
 	if len(c.CallerID) > 128 {
 		return bad("caller_id longer than 128 bytes")
 	}
-	if c.Type == TypeTelephone {
-		if !strings.Contains(c.EndpointTemplate, "{number}") || !strings.Contains(c.EndpointTemplate, "/") {
-			return bad("endpoint_template %q must look like TECH/…{number}…", c.EndpointTemplate)
+	if c.Trunk != "" && !ValidTrunkName(c.Trunk) {
+		return bad("trunk %q must be a trunk name: 1-64 letters, digits, '_', '-' or '.'", c.Trunk)
+	}
+	if c.Type == TypeTelephone && c.EndpointTemplate != "" {
+		if err := CheckTemplate(c.EndpointTemplate); err != nil {
+			return bad("endpoint_template: %v", err)
 		}
 	}
 	if c.SimultaneousCalls < 1 || c.SimultaneousCalls > MaxSimultaneousCalls {

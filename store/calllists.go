@@ -94,6 +94,11 @@ type CallListRequest struct {
 	UpdatedAt time.Time  `gorm:"column:updated_at" json:"-"`
 	// CompletionPercent = Completed / Added × 100 (0 when nothing was added).
 	CompletionPercent float64 `gorm:"-" json:"completion_percent"`
+	// CampaignsOnly: the request is dialed only by hand-made campaigns
+	// that list it, never automatically by its flow's dialing settings
+	// (set when a campaign lists it; every request stored before
+	// automatic dialing existed has it).
+	CampaignsOnly bool `gorm:"column:campaigns_only" json:"campaigns_only"`
 }
 
 func (CallListRequest) TableName() string { return "call_list_requests" }
@@ -1311,66 +1316,6 @@ func (s *Store) DeleteCallListRequest(ctx context.Context, accountID int64, id s
 		}
 		return nil
 	})
-}
-
-// ClaimDueCallListRecords hands the dialer up to limit records that are
-// due (PENDING with no start time or one at or before now), oldest start
-// first, moving them to IN_PROCESS (attempts + 1) in the same transaction,
-// so two dialers never get the same record (PostgreSQL: FOR UPDATE SKIP
-// LOCKED; SQLite: the single writer). Their requests are marked started.
-// It is system-level: records of every account.
-func (s *Store) ClaimDueCallListRecords(ctx context.Context, at time.Time, limit int) (rs []CallListRecord, err error) {
-	defer s.track("ClaimDueCallListRecords", time.Now(), &err)
-	if limit <= 0 || limit > MaxListLimit {
-		return nil, fmt.Errorf("store: claim records: limit %d (1…%d): %w", limit, MaxListLimit, ErrInvalid)
-	}
-	at = norm(at)
-	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		q := tx.Where("status = ? AND (start_time IS NULL OR start_time <= ?)", RecordPending, at).
-			Order("start_time, id").Limit(limit)
-		q = s.skipLocked(q)
-		if err := q.Find(&rs).Error; err != nil {
-			return err
-		}
-		if len(rs) == 0 {
-			return nil
-		}
-		ids := make([]int64, len(rs))
-		reqs := map[string]bool{}
-		for i, r := range rs {
-			ids[i] = r.ID
-			reqs[r.RequestID] = true
-		}
-		t := now()
-		if err := tx.Model(&CallListRecord{}).Where("id IN ?", ids).Updates(map[string]any{
-			"status": RecordInProcess, "attempts": gorm.Expr("attempts + 1"), "updated_at": t,
-		}).Error; err != nil {
-			return err
-		}
-		for i := range rs {
-			rs[i].Status, rs[i].Attempts, rs[i].UpdatedAt = RecordInProcess, rs[i].Attempts+1, t
-		}
-		for id := range reqs {
-			var req CallListRequest
-			if err := tx.Where("id = ?", id).Take(&req).Error; err != nil {
-				return err
-			}
-			if req.StartedAt != nil {
-				continue
-			}
-			req.Status = RequestStatus(req.Uploaded, req.Completed, req.Invalid, req.Scrubbed, true)
-			if err := tx.Model(&CallListRequest{}).Where("id = ?", id).Updates(map[string]any{
-				"started_at": t, "status": req.Status, "updated_at": t,
-			}).Error; err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: claim due records: %w", err)
-	}
-	return rs, nil
 }
 
 // IsBlacklistedNumber reports whether an E.164 number is on the account's

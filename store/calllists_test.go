@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/dialer"
 	"github.com/switchyard/switchyard/dialer/calllist"
 )
 
@@ -507,48 +508,107 @@ func BenchmarkCallListLoad(b *testing.B) {
 		float64(rLiteSmall.peakHeap)/(1<<20), float64(rLite.peakHeap)/(1<<20))
 }
 
-func TestClaimDueCallListRecords(t *testing.T) {
+// TestClaimFlowRecords: a flow's automatic dialing claims the due records
+// of the flow's requests — not another flow's, not a request reserved for
+// hand-made campaigns (listing one in a campaign reserves it; one already
+// being dialed automatically cannot be listed), not a Completed one.
+func TestClaimFlowRecords(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, s *Store) {
 		ctx := ctxT(t)
 		acc := mustAccount(t, s, "acme")
+		other := mustAccount(t, s, "other")
 		nowT := time.Now().UTC()
 		past, future := nowT.Add(-time.Hour), nowT.Add(time.Hour)
-		req := mustImport(t, s, CallListImport{AccountID: acc.ID, FlowID: "1", FlowType: "outbound", Source: SourceAPI}, []ImportRecord{
-			{Row: 1, Numbers: []string{"+919876543210"}, StartTime: &future, Status: RecordPending},
-			{Row: 2, Numbers: []string{"+919876543211"}, StartTime: &past, Status: RecordPending},
-			{Row: 3, Numbers: []string{"+919876543212"}, Status: RecordPending},
-			{Row: 4, Numbers: []string{"x"}, Status: RecordInvalid, Reason: "bad"},
-		})
-		got, err := s.ClaimDueCallListRecords(ctx, nowT, 10)
-		if err != nil {
+		imp := func(acct int64, flow string, rs ...ImportRecord) CallListRequest {
+			return mustImport(t, s, CallListImport{AccountID: acct, FlowID: flow, FlowType: "outbound_multicast", Source: SourceAPI}, rs)
+		}
+		pend := func(row int64, n string, at *time.Time) ImportRecord {
+			return ImportRecord{Row: row, Numbers: []string{n}, StartTime: at, Status: RecordPending}
+		}
+		req := imp(acc.ID, "7", pend(1, "+12025550101", &future), pend(2, "+12025550102", &past), pend(3, "+12025550103", nil),
+			ImportRecord{Row: 4, Numbers: []string{"x"}, Status: RecordInvalid, Reason: "bad"})
+		otherFlow := imp(acc.ID, "8", pend(1, "+12025550104", nil))
+		otherAcct := imp(other.ID, "7", pend(1, "+12025550105", nil))
+		reserved := imp(acc.ID, "7", pend(1, "+12025550106", nil))
+		if _, err := s.CreateCampaign(ctx, testCampaign(acc.ID, reserved.ID)); err != nil {
 			t.Fatal(err)
 		}
-		var rows []int64
-		for _, r := range got {
-			rows = append(rows, r.Row)
-			if r.Status != RecordInProcess || r.Attempts != 1 {
-				t.Errorf("claimed %+v", r)
+		if r, err := s.GetCallListRequest(ctx, acc.ID, reserved.ID); err != nil || !r.CampaignsOnly {
+			t.Fatalf("a request listed by a campaign is reserved: %+v %v", r, err)
+		}
+		ids, err := s.FlowRequestIDs(ctx, acc.ID, "7")
+		if err != nil || !slices.Equal(ids, []string{req.ID}) {
+			t.Fatalf("FlowRequestIDs = %v %v, want [%s]", ids, err, req.ID)
+		}
+
+		claim := func(at time.Time) []CallListRecord {
+			t.Helper()
+			got, err := s.ClaimCampaignRecords(ctx, Claim{AccountID: acc.ID, FlowID: "7", Owner: "n1", Now: at, Lease: time.Minute, Limit: 10, MaxAttempts: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		if got := claim(nowT); !slices.Equal(rowsOf(got), []int64{2, 3}) || got[0].RequestID != req.ID {
+			t.Fatalf("claimed %+v, want rows 2 and 3 of %s", got, req.ID)
+		}
+		if again := claim(nowT); len(again) != 0 {
+			t.Fatalf("claimed twice: %+v", again)
+		}
+		r, err := s.GetCallListRequest(ctx, acc.ID, req.ID)
+		if err != nil || r.Status != RequestInProcess || r.StartedAt == nil {
+			t.Errorf("request after claim: %+v %v", r, err)
+		}
+		// Being dialed automatically: a hand-made campaign cannot take it.
+		if _, err := s.CreateCampaign(ctx, testCampaign(acc.ID, req.ID)); !errors.Is(err, ErrConflict) {
+			t.Errorf("campaign over an auto-dialed request: %v, want ErrConflict", err)
+		}
+		if later := claim(future.Add(time.Second)); !slices.Equal(rowsOf(later), []int64{1}) {
+			t.Fatalf("future record: %+v", later)
+		}
+		for _, bad := range []Claim{
+			{AccountID: acc.ID, Owner: "n1", Now: nowT, Lease: time.Minute, Limit: 1, MaxAttempts: 1},
+			{AccountID: acc.ID, FlowID: "7", RequestIDs: []string{req.ID}, Owner: "n1", Now: nowT, Lease: time.Minute, Limit: 1, MaxAttempts: 1},
+		} {
+			if _, err := s.ClaimCampaignRecords(ctx, bad); !errors.Is(err, ErrInvalid) {
+				t.Errorf("claim %+v: %v, want ErrInvalid", bad, err)
 			}
 		}
-		slices.Sort(rows)
-		if !slices.Equal(rows, []int64{2, 3}) {
-			t.Fatalf("claimed rows %v, want [2 3]", rows)
+		// The other flow's, the other account's and the reserved request
+		// were never touched.
+		for _, x := range []CallListRequest{otherFlow, otherAcct, reserved} {
+			recs, err := s.ListCallListRecords(ctx, x.AccountID, x.ID, 0, 10)
+			if err != nil || len(recs) != 1 || recs[0].Status != RecordPending || recs[0].Attempts != 0 {
+				t.Errorf("request %s: %+v %v", x.ID, recs, err)
+			}
 		}
-		again, err := s.ClaimDueCallListRecords(ctx, nowT, 10)
-		if err != nil || len(again) != 0 {
-			t.Fatalf("claimed twice: %+v %v", again, err)
+
+		// The flow's dialing campaign: one per flow, hidden from the list.
+		fc := Campaign{AccountID: acc.ID, Type: dialer.TypeTelephone, Mode: dialer.ModeMulticast, Name: "flow 7", Source: CampaignSourceFlow,
+			FlowID: "7", Trunk: "test", SimultaneousCalls: 5, DialAttempts: 1, Status: dialer.StatusRunning}
+		got, err := s.PutFlowCampaign(ctx, fc, true)
+		if err != nil || got.ID == 0 || got.StartedAt == nil {
+			t.Fatalf("PutFlowCampaign: %+v %v", got, err)
 		}
-		r, _ := s.GetCallListRequest(ctx, acc.ID, req.ID)
-		if r.Status != RequestInProcess || r.StartedAt == nil {
-			t.Errorf("request after claim: %+v", r)
+		fc.SimultaneousCalls = 9
+		if kept, err := s.PutFlowCampaign(ctx, fc, true); err != nil || kept.ID != got.ID || kept.SimultaneousCalls != 5 {
+			t.Fatalf("ifMissing overwrote the settings: %+v %v", kept, err)
 		}
-		later, err := s.ClaimDueCallListRecords(ctx, future.Add(time.Second), 10)
-		if err != nil || len(later) != 1 || later[0].Row != 1 {
-			t.Fatalf("future record: %+v %v", later, err)
+		fc.Status = dialer.StatusPaused
+		if upd, err := s.PutFlowCampaign(ctx, fc, false); err != nil || upd.ID != got.ID || upd.SimultaneousCalls != 9 || upd.Status != dialer.StatusPaused {
+			t.Fatalf("update: %+v %v", upd, err)
 		}
-		if _, err := s.ClaimDueCallListRecords(ctx, nowT, 0); !errors.Is(err, ErrInvalid) {
-			t.Errorf("limit 0: %v", err)
+		if cs, err := s.ListCampaigns(ctx, acc.ID, ""); err != nil || len(cs) != 1 || cs[0].Source != "" {
+			t.Fatalf("ListCampaigns shows flow campaigns: %+v %v", cs, err)
 		}
+		if _, err := s.GetFlowCampaign(ctx, other.ID, "7"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("another account's flow campaign: %v", err)
+		}
+		fc.Recipients = []string{req.ID}
+		if _, err := s.PutFlowCampaign(ctx, fc, false); !errors.Is(err, ErrInvalid) {
+			t.Errorf("flow campaign with recipients: %v", err)
+		}
+
 		if _, err := s.AddListEntry(ctx, acc.ID, ListBlack, KindPhone, "+919800000001", false); err != nil {
 			t.Fatal(err)
 		}

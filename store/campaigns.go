@@ -24,6 +24,8 @@ type Campaign struct {
 	Recipients          []string   `gorm:"column:recipients;type:text;serializer:json" json:"recipients"`
 	CallerID            string     `gorm:"column:caller_id" json:"caller_id"`
 	EndpointTemplate    string     `gorm:"column:endpoint_template" json:"endpoint_template"`
+	Trunk               string     `gorm:"column:trunk" json:"trunk"`
+	Source              string     `gorm:"column:source" json:"source,omitempty"`
 	SimultaneousCalls   int        `gorm:"column:simultaneous_calls" json:"simultaneous_calls"`
 	DialAttempts        int        `gorm:"column:dial_attempts" json:"dial_attempts"`
 	DialTimeoutMS       int        `gorm:"column:dial_timeout_ms" json:"dial_timeout_ms"`
@@ -59,6 +61,11 @@ func (c *Campaign) AfterFind(*gorm.DB) error {
 	return nil
 }
 
+// CampaignSourceFlow marks a flow's hidden dialing campaign: it holds the
+// flow's dialing settings and dials the flow's requests automatically
+// (every request of the flow not reserved for hand-made campaigns).
+const CampaignSourceFlow = "flow"
+
 // Campaign statuses the store itself relies on (the dialer's strings).
 const (
 	campaignRunning = "Running"
@@ -78,6 +85,7 @@ func (c *Campaign) check() error {
 	}{
 		{"name", c.Name, maxShort}, {"type", c.Type, 16}, {"mode", c.Mode, 16}, {"status", c.Status, 16},
 		{"caller id", c.CallerID, maxNumber}, {"endpoint template", c.EndpointTemplate, maxShort},
+		{"trunk", c.Trunk, 64}, {"source", c.Source, 16},
 		{"queue", c.Queue, maxShort}, {"dial-to extension", c.DialToExtension, maxShort}, {"flow id", c.FlowID, 64},
 		{"safe-harbor sound", c.SafeHarborSound, maxShort}, {"machine action", c.MachineAction, 16}, {"machine flow id", c.MachineFlowID, 64},
 		{"lead webhook", c.LeadWebhook, 128}, {"lead number path", c.LeadNumberPath, 128}, {"log webhook", c.LogWebhook, 128},
@@ -89,24 +97,56 @@ func (c *Campaign) check() error {
 	if c.Recipients == nil {
 		c.Recipients = []string{} // stored as [], never null
 	}
+	if c.Source == CampaignSourceFlow {
+		if c.FlowID == "" || len(c.Recipients) > 0 {
+			return fmt.Errorf("store: a flow's dialing campaign needs its flow id and lists no recipients: %w", ErrInvalid)
+		}
+		return nil
+	}
+	if c.Source != "" {
+		return fmt.Errorf("store: campaign source %q: %w", c.Source, ErrInvalid)
+	}
 	if len(c.Recipients) == 0 && c.LeadWebhook == "" {
 		return fmt.Errorf("store: campaign needs at least one recipients list (or a lead webhook): %w", ErrInvalid)
 	}
 	return nil
 }
 
-// checkRecipients verifies that every request id belongs to the account.
+// checkRecipients verifies that every request id belongs to the account
+// and reserves the requests for hand-made campaigns (campaigns_only), so
+// their flow's automatic dialing leaves them alone. A request that
+// automatic dialing has already started on cannot be listed: ErrConflict
+// (it would be dialed twice).
 func checkRecipients(tx *gorm.DB, accountID int64, ids []string) error {
 	if len(ids) == 0 {
 		return nil // a lead-webhook campaign (check requires one or the other)
 	}
-	var n int64
 	uniq := slices.Compact(slices.Sorted(slices.Values(ids)))
-	if err := tx.Model(&CallListRequest{}).Where("account_id = ? AND id IN ?", accountID, uniq).Count(&n).Error; err != nil {
+	var reqs []CallListRequest
+	q := tx.Select("id", "campaigns_only", "started_at").Where("account_id = ? AND id IN ?", accountID, uniq)
+	if tx.Dialector.Name() == "postgres" {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	if err := q.Find(&reqs).Error; err != nil {
 		return err
 	}
-	if n != int64(len(uniq)) {
-		return fmt.Errorf("store: campaign recipients: %d of %d call-list requests not found in the account: %w", int64(len(uniq))-n, len(uniq), ErrInvalid)
+	if len(reqs) != len(uniq) {
+		return fmt.Errorf("store: campaign recipients: %d of %d call-list requests not found in the account: %w", len(uniq)-len(reqs), len(uniq), ErrInvalid)
+	}
+	var reserve []string
+	for _, r := range reqs {
+		if r.CampaignsOnly {
+			continue
+		}
+		if r.StartedAt != nil {
+			return fmt.Errorf("store: campaign recipients: request %s is already being dialed automatically by its flow: %w", r.ID, ErrConflict)
+		}
+		reserve = append(reserve, r.ID)
+	}
+	if len(reserve) > 0 {
+		if err := tx.Model(&CallListRequest{}).Where("id IN ?", reserve).Update("campaigns_only", true).Error; err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -149,10 +189,10 @@ func (s *Store) GetCampaign(ctx context.Context, accountID, id int64) (c Campaig
 }
 
 // ListCampaigns lists the account's campaigns, newest first; status ""
-// means all.
+// means all. Flows' dialing campaigns are not listed (see GetFlowCampaign).
 func (s *Store) ListCampaigns(ctx context.Context, accountID int64, status string) (cs []Campaign, err error) {
 	defer s.track("ListCampaigns", time.Now(), &err)
-	q := s.r.WithContext(ctx).Where("account_id = ?", accountID)
+	q := s.r.WithContext(ctx).Where("account_id = ? AND source = ?", accountID, "")
 	if status != "" {
 		q = q.Where("status = ?", status)
 	}
@@ -294,6 +334,10 @@ type Claim struct {
 	// record is reclaimed for the same attempt (Reclaimed).
 	Lease time.Duration
 	Limit int
+	// FlowID, instead of RequestIDs, claims from every request of the
+	// flow that is not reserved for hand-made campaigns and not Completed
+	// (a flow's automatic dialing).
+	FlowID string
 	// MaxAttempts: pending records that already had this many attempts
 	// are not claimed (a reclaimed one starts no new attempt).
 	MaxAttempts int
@@ -328,15 +372,19 @@ func (s *Store) ClaimCampaignRecords(ctx context.Context, c Claim) (rs []CallLis
 		return nil, fmt.Errorf("store: claim: lease %v must be positive: %w", c.Lease, ErrInvalid)
 	case c.MaxAttempts <= 0:
 		return nil, fmt.Errorf("store: claim: max attempts %d must be positive: %w", c.MaxAttempts, ErrInvalid)
-	case len(c.RequestIDs) == 0 || c.AccountID <= 0:
-		return nil, fmt.Errorf("store: claim: account and request ids are required: %w", ErrInvalid)
+	case (len(c.RequestIDs) == 0) == (c.FlowID == "") || c.AccountID <= 0:
+		return nil, fmt.Errorf("store: claim: account and request ids or a flow id are required: %w", ErrInvalid)
 	}
 	at := norm(c.Now)
 	until := norm(c.Now.Add(c.Lease))
 	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var reqs any = c.RequestIDs
+		if c.FlowID != "" {
+			reqs = flowRequests(tx, c.AccountID, c.FlowID)
+		}
 		t := now()
 		touched := map[string]bool{}
-		q := tx.Where("account_id = ? AND request_id IN ?", c.AccountID, c.RequestIDs).
+		q := tx.Where("account_id = ? AND request_id IN (?)", c.AccountID, reqs).
 			Where(tx.Where("status = ? AND attempts < ? AND (start_time IS NULL OR start_time <= ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?)", RecordPending, c.MaxAttempts, at, at).
 				Or("status = ? AND lease_until < ?", RecordInProcess, at)).
 			Order("next_attempt_at, start_time, id").Limit(c.Limit)
@@ -377,6 +425,86 @@ func (s *Store) ClaimCampaignRecords(ctx context.Context, c Claim) (rs []CallLis
 		return nil, fmt.Errorf("store: claim campaign records: %w", err)
 	}
 	return rs, nil
+}
+
+// flowRequests is the subquery of a flow's requests that its automatic
+// dialing serves: not reserved for hand-made campaigns, not Completed
+// (index ix_call_list_requests_flow_open).
+func flowRequests(tx *gorm.DB, accountID int64, flowID string) *gorm.DB {
+	return tx.Session(&gorm.Session{NewDB: true}).Model(&CallListRequest{}).Select("id").
+		Where("account_id = ? AND flow_id = ? AND campaigns_only = ? AND status <> ?", accountID, flowID, false, RequestCompleted)
+}
+
+// FlowRequestIDs lists the requests a flow's automatic dialing serves (see
+// Claim.FlowID), oldest first, at most MaxListLimit.
+func (s *Store) FlowRequestIDs(ctx context.Context, accountID int64, flowID string) (ids []string, err error) {
+	defer s.track("FlowRequestIDs", time.Now(), &err)
+	if err := flowRequests(s.r.WithContext(ctx), accountID, flowID).Order("created_at, id").Limit(MaxListLimit).Pluck("id", &ids).Error; err != nil {
+		return nil, fmt.Errorf("store: requests of flow %s: %w", flowID, err)
+	}
+	return ids, nil
+}
+
+// GetFlowCampaign returns a flow's dialing campaign (ErrNotFound if the
+// flow has none yet).
+func (s *Store) GetFlowCampaign(ctx context.Context, accountID int64, flowID string) (c Campaign, err error) {
+	defer s.track("GetFlowCampaign", time.Now(), &err)
+	if err := s.r.WithContext(ctx).Where("account_id = ? AND flow_id = ? AND source = ?", accountID, flowID, CampaignSourceFlow).Take(&c).Error; err != nil {
+		if isNotFound(err) {
+			return Campaign{}, fmt.Errorf("store: dialing settings of flow %s: %w", flowID, ErrNotFound)
+		}
+		return Campaign{}, fmt.Errorf("store: dialing settings of flow %s: %w", flowID, err)
+	}
+	return c, nil
+}
+
+// PutFlowCampaign stores a flow's dialing campaign: c.Source must be
+// CampaignSourceFlow. ifMissing only creates it (a concurrent or earlier
+// one is kept: the import path's default settings never overwrite what a
+// user set); otherwise settings and status are replaced. One campaign per
+// flow (unique index).
+func (s *Store) PutFlowCampaign(ctx context.Context, c Campaign, ifMissing bool) (out Campaign, err error) {
+	defer s.track("PutFlowCampaign", time.Now(), &err)
+	if c.Source != CampaignSourceFlow {
+		return Campaign{}, fmt.Errorf("store: put flow campaign: source must be %q: %w", CampaignSourceFlow, ErrInvalid)
+	}
+	if err := c.check(); err != nil {
+		return Campaign{}, err
+	}
+	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var cur Campaign
+		q := tx.Where("account_id = ? AND flow_id = ? AND source = ?", c.AccountID, c.FlowID, CampaignSourceFlow)
+		if s.driver == DriverPostgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		err := q.Take(&cur).Error
+		t := now()
+		switch {
+		case isNotFound(err):
+			c.ID, c.CreatedAt, c.UpdatedAt, c.StartedAt, c.EndedAt = 0, t, t, nil, nil
+			if c.Status == campaignRunning {
+				c.StartedAt = &t
+			}
+			// A concurrent creator wins; this one then reads its row.
+			return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&c).Error
+		case err != nil:
+			return err
+		case ifMissing:
+			return nil
+		}
+		c.ID, c.CreatedAt, c.UpdatedAt, c.StartedAt, c.EndedAt = cur.ID, cur.CreatedAt, t, cur.StartedAt, cur.EndedAt
+		if c.Status == campaignRunning && cur.Status != campaignRunning && cur.Status != campaignPaused {
+			c.StartedAt = &t
+		}
+		return tx.Select("*").Omit("id", "account_id", "created_at").Save(&c).Error
+	})
+	if err != nil {
+		if isFKViolation(err) {
+			return Campaign{}, fmt.Errorf("store: flow campaign account %d: %w", c.AccountID, ErrNotFound)
+		}
+		return Campaign{}, fmt.Errorf("store: put flow campaign: %w", err)
+	}
+	return s.GetFlowCampaign(ctx, c.AccountID, c.FlowID)
 }
 
 // refreshRequests recounts completed records and the status of requests.

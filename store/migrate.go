@@ -37,6 +37,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0007_reports", Migrate: m0007Reports},
 		{ID: "0008_campaign_leads", Migrate: m0008CampaignLeads},
 		{ID: "0009_http_policy_grants", Migrate: m0009HTTPPolicyGrants},
+		{ID: "0010_flow_dialing", Migrate: m0010FlowDialing},
 	}
 }
 

@@ -39,6 +39,8 @@ type Store interface {
 	GetFlow(ctx context.Context, accountID, id int64) (store.Flow, error)
 	GetWebhook(ctx context.Context, accountID int64, name string) (store.Webhook, error)
 	GetQueueByName(ctx context.Context, accountID int64, name string) (store.Queue, error)
+	GetFlowCampaign(ctx context.Context, accountID int64, flowID string) (store.Campaign, error)
+	PutFlowCampaign(ctx context.Context, c store.Campaign, ifMissing bool) (store.Campaign, error)
 }
 
 // Live is the dialer supervisor as the API sees it.
@@ -54,8 +56,13 @@ type Deps struct {
 	Store Store
 	// Live is optional: without it status changes are only stored (a
 	// supervisor picks Running campaigns up at its next boot).
-	Live   Live
-	Logger *slog.Logger
+	Live Live
+	// Trunks are the operator's named trunks (SWITCHYARD_TRUNKS); a
+	// campaign or flow names one, DefaultTrunk when it names none. Nil
+	// accepts any well-formed name (tests).
+	Trunks       dialer.Trunks
+	DefaultTrunk string
+	Logger       *slog.Logger
 }
 
 // Register adds the routes to the authenticated /api/v1 group.
@@ -73,6 +80,8 @@ func Register(g *echo.Group, d Deps) {
 		g.POST("/campaigns/:id/"+a, withAccount(h.action(a)))
 	}
 	g.GET("/campaigns/:id/progress", withAccount(h.progress))
+	g.GET("/flows/:id/dialing", withAccount(h.getDialing))
+	g.PUT("/flows/:id/dialing", withAccount(h.putDialing))
 }
 
 type handler struct{ d Deps }
@@ -98,11 +107,14 @@ func pathID(c echo.Context) (int64, error) {
 // Input is a campaign as clients send it (id, account and status are the
 // server's).
 type Input struct {
-	Type                string        `json:"type"`
-	Mode                string        `json:"mode"`
-	Name                string        `json:"name"`
-	Recipients          []string      `json:"recipients"`
-	CallerID            string        `json:"caller_id"`
+	Type       string   `json:"type"`
+	Mode       string   `json:"mode"`
+	Name       string   `json:"name"`
+	Recipients []string `json:"recipients"`
+	CallerID   string   `json:"caller_id"`
+	Trunk      string   `json:"trunk"`
+	// EndpointTemplate is refused (400): dial strings are operator
+	// configuration (SWITCHYARD_TRUNKS); tenants name a trunk.
 	EndpointTemplate    string        `json:"endpoint_template"`
 	SimultaneousCalls   int           `json:"simultaneous_calls"`
 	DialAttempts        int           `json:"dial_attempts"`
@@ -172,15 +184,22 @@ func decode(c echo.Context) (Input, error) {
 
 // validFields are the JSON names a dialer validation message may start
 // with.
-var validFields = []string{"type", "mode", "name", "recipients", "caller_id", "endpoint_template", "simultaneous_calls",
+var validFields = []string{"type", "mode", "name", "recipients", "caller_id", "trunk", "endpoint_template", "simultaneous_calls",
 	"dial_attempts", "dial_timeout_ms", "queue", "multiplier", "retry_interval_sec", "calls_per_second", "status",
-	"abandon_cap_pct", "safe_harbor_sound", "machine_action", "machine_flow_id", "lead_webhook", "lead_number_path", "log_webhook"}
+	"abandon_cap_pct", "safe_harbor_sound", "machine_action", "machine_flow_id", "lead_webhook", "lead_number_path", "log_webhook", "calls_per_second", "source"}
 
 // campaign turns input into a validated domain campaign of the account.
 func (h *handler) campaign(ctx context.Context, acct int64, in Input) (dialer.Campaign, error) {
+	if in.EndpointTemplate != "" {
+		return dialer.Campaign{}, errEndpointTemplate(h.d.Trunks)
+	}
+	trunk, err := h.trunk(in.Trunk)
+	if err != nil {
+		return dialer.Campaign{}, err
+	}
 	c := dialer.Campaign{
 		AccountID: acct, Type: in.Type, Mode: in.Mode, Name: in.Name, Recipients: in.Recipients, CallerID: in.CallerID,
-		EndpointTemplate: in.EndpointTemplate, SimultaneousCalls: in.SimultaneousCalls, DialAttempts: in.DialAttempts,
+		Trunk: trunk, SimultaneousCalls: in.SimultaneousCalls, DialAttempts: in.DialAttempts,
 		DialTimeoutMS: in.DialTimeoutMS, OnlyWhenFreeMembers: in.OnlyWhenFreeMembers, Queue: strings.TrimSpace(in.Queue),
 		DialToExtension: strings.TrimSpace(in.DialToExtension), Multiplier: in.Multiplier, RetryIntervalSec: in.RetryIntervalSec,
 		CallingWindow: in.CallingWindow, CallsPerSecond: in.CallsPerSecond, FlowID: strings.TrimSpace(in.FlowID),
@@ -191,18 +210,7 @@ func (h *handler) campaign(ctx context.Context, acct int64, in Input) (dialer.Ca
 	}
 	c.Normalize()
 	if err := c.Validate(); err != nil {
-		msg := strings.TrimPrefix(err.Error(), dialer.ErrInvalid.Error()+": ")
-		field := "campaign"
-		for _, f := range validFields {
-			if strings.HasPrefix(msg, f+" ") || strings.HasPrefix(msg, f+":") {
-				field = f
-				break
-			}
-		}
-		if strings.HasPrefix(msg, "calling window") {
-			field = "calling_window"
-		}
-		return c, api.Invalid(field, "%s", msg)
+		return c, invalid(err)
 	}
 	for _, w := range []struct{ field, name string }{{"lead_webhook", c.LeadWebhook}, {"log_webhook", c.LogWebhook}} {
 		if w.name == "" {
@@ -258,6 +266,61 @@ func (h *handler) checkRefs(ctx context.Context, acct int64, c dialer.Campaign) 
 	return nil
 }
 
+// invalid turns a dialer validation error into a 422 naming the field.
+func invalid(err error) error {
+	msg := strings.TrimPrefix(err.Error(), dialer.ErrInvalid.Error()+": ")
+	field := "campaign"
+	for _, f := range validFields {
+		if strings.HasPrefix(msg, f+" ") || strings.HasPrefix(msg, f+":") {
+			field = f
+			break
+		}
+	}
+	if strings.HasPrefix(msg, "calling window") {
+		field = "calling_window"
+	}
+	return api.Invalid(field, "%s", msg)
+}
+
+// errEndpointTemplate refuses a tenant-written dial string.
+func errEndpointTemplate(t dialer.Trunks) error {
+	return &api.Error{Code: api.CodeBadRequest, Status: http.StatusBadRequest, Field: "endpoint_template",
+		Message: fmt.Sprintf("endpoint_template is no longer accepted: dial strings are operator configuration; choose a trunk by name in \"trunk\" (configured: %s)", strings.Join(t.Names(), ", "))}
+}
+
+// trunk resolves a trunk name: empty is the default trunk; an unknown one
+// is refused.
+func (h *handler) trunk(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = h.d.DefaultTrunk
+	}
+	if name == "" && h.d.Trunks == nil {
+		return "", nil
+	}
+	if h.d.Trunks != nil {
+		if _, ok := h.d.Trunks[name]; !ok {
+			return "", api.Invalid("trunk", "trunk %q is not configured (configured: %s)", name, strings.Join(h.d.Trunks.Names(), ", "))
+		}
+	} else if !dialer.ValidTrunkName(name) {
+		return "", api.Invalid("trunk", "trunk %q must be a trunk name: 1-64 letters, digits, '_', '-' or '.'", name)
+	}
+	return name, nil
+}
+
+// ownCampaign reads a hand-made campaign of the account: a flow's dialing
+// campaign is not one (it is served under /flows/{id}/dialing).
+func (h *handler) ownCampaign(ctx context.Context, acct, id int64) (store.Campaign, error) {
+	sc, err := h.d.Store.GetCampaign(ctx, acct, id)
+	if err != nil {
+		return store.Campaign{}, err
+	}
+	if sc.Source != "" {
+		return store.Campaign{}, api.NotFound("campaign %d not found", id)
+	}
+	return sc, nil
+}
+
 // storeErr names the field of a store validation error (the recipients
 // must be call-list requests of the account).
 func storeErr(err error) error {
@@ -267,6 +330,9 @@ func storeErr(err error) error {
 			msg = strings.TrimSuffix(msg[i+len("recipients: "):], ": "+store.ErrInvalid.Error())
 		}
 		return api.Invalid("recipients", "%s", msg)
+	}
+	if errors.Is(err, store.ErrConflict) && strings.Contains(err.Error(), "dialed automatically") {
+		return api.Conflict("a request in recipients is already being dialed automatically by its flow; a campaign can list only requests its flow does not dial (upload them with a later start time, or set the flow's dialing mode to campaigns_only)")
 	}
 	return err
 }
@@ -311,7 +377,7 @@ func (h *handler) get(c echo.Context, acct int64) error {
 	if err != nil {
 		return err
 	}
-	sc, err := h.d.Store.GetCampaign(c.Request().Context(), acct, id)
+	sc, err := h.ownCampaign(c.Request().Context(), acct, id)
 	if err != nil {
 		return err
 	}
@@ -324,7 +390,7 @@ func (h *handler) update(c echo.Context, acct int64) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	if _, err := h.d.Store.GetCampaign(ctx, acct, id); err != nil {
+	if _, err := h.ownCampaign(ctx, acct, id); err != nil {
 		return err
 	}
 	in, err := decode(c)
@@ -355,6 +421,9 @@ func (h *handler) remove(c echo.Context, acct int64) error {
 	if err != nil {
 		return err
 	}
+	if _, err := h.ownCampaign(c.Request().Context(), acct, id); err != nil {
+		return err
+	}
 	var seen string
 	err = h.d.Store.DeleteCampaign(c.Request().Context(), acct, id, func(status string) bool {
 		seen = status
@@ -376,6 +445,9 @@ func (h *handler) action(action string) func(c echo.Context, acct int64) error {
 			return err
 		}
 		ctx := c.Request().Context()
+		if _, err := h.ownCampaign(ctx, acct, id); err != nil {
+			return err
+		}
 		var from string
 		sc, err := h.d.Store.TransitionCampaign(ctx, acct, id, func(s string) (string, error) {
 			from = s
@@ -464,7 +536,7 @@ func (h *handler) progress(c echo.Context, acct int64) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	sc, err := h.d.Store.GetCampaign(ctx, acct, id)
+	sc, err := h.ownCampaign(ctx, acct, id)
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,8 @@ func newEnv(t testing.TB) *env {
 	fx := apistore.NewFixture(t)
 	st, srv, acct := fx.Store, fx.Server, fx.Account
 	live := &fakeLive{live: map[int64]dialer.Progress{}}
-	Register(srv.API(), Deps{Store: st, Live: live})
+	Register(srv.API(), Deps{Store: st, Live: live, DefaultTrunk: "test",
+		Trunks: dialer.Trunks{"test": "Local/{number}@test-trunk", "carrier": "PJSIP/{number}@carrier"}})
 	req, err := st.ImportCallList(ctx, store.CallListImport{AccountID: acct, FlowID: "1", FlowType: "outbound", Source: store.SourceAPI},
 		store.ImportRecords([]store.ImportRecord{
 			{Row: 1, Numbers: []string{"+15550000001"}, Status: store.RecordPending},
@@ -104,7 +105,7 @@ func (e *env) do(key, method, path, body string) (int, map[string]any) {
 func (e *env) body(mod func(m map[string]any)) string {
 	m := map[string]any{
 		"name": "March reminders", "recipients": []string{e.req}, "caller_id": "+15551230000",
-		"endpoint_template": "PJSIP/{number}@trunk1", "simultaneous_calls": 5, "dial_attempts": 2,
+		"trunk": "carrier", "simultaneous_calls": 5, "dial_attempts": 2,
 		"retry_interval_sec": 60, "flow_id": fmt.Sprint(e.flow),
 	}
 	if mod != nil {
@@ -176,7 +177,7 @@ func TestCampaignValidation(t *testing.T) {
 		{name: "machine action unknown", mod: func(m map[string]any) { m["amd"], m["machine_action"] = true, "voicemail" }, field: "machine_action", msg: "hangup or flow"},
 		{name: "no recipients", mod: func(m map[string]any) { m["recipients"] = []string{} }, field: "recipients", msg: "1…100"},
 		{name: "unknown request", mod: func(m map[string]any) { m["recipients"] = []string{"0190aaaa-0000-7000-8000-000000000000"} }, field: "recipients", msg: "not found in the account"},
-		{name: "endpoint without number", mod: func(m map[string]any) { m["endpoint_template"] = "PJSIP/trunk1" }, field: "endpoint_template", msg: "{number}"},
+		{name: "unknown trunk", mod: func(m map[string]any) { m["trunk"] = "agents" }, field: "trunk", msg: "not configured (configured: carrier, test)"},
 		{name: "zero simultaneous", mod: func(m map[string]any) { m["simultaneous_calls"] = 0 }, field: "simultaneous_calls", msg: "1…1000"},
 		{name: "too many attempts", mod: func(m map[string]any) { m["dial_attempts"] = 11 }, field: "dial_attempts", msg: "1…10"},
 		{name: "progressive without queue", mod: func(m map[string]any) { m["mode"] = "progressive" }, field: "queue", msg: "queue is required"},
@@ -459,7 +460,7 @@ func TestRoutesDocumented(t *testing.T) {
 func FuzzCreateCampaign(f *testing.F) {
 	e := newEnv(f)
 	f.Add(e.body(nil))
-	f.Add(`{"name":"x","recipients":["a","a"],"endpoint_template":"PJSIP/{number}@t","simultaneous_calls":1}`)
+	f.Add(`{"name":"x","recipients":["a","a"],"trunk":"test","simultaneous_calls":1}`)
 	f.Add(`{"name":"x","calling_window":{"start_minute":-1}}`)
 	f.Add(`{"multiplier":1e400}`)
 	f.Add(`[]`)

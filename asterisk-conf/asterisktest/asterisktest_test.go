@@ -611,3 +611,103 @@ func TestAGI(t *testing.T) {
 	// AGI over: the dialplan hangs up, the caller leaves Stasis.
 	w.until(t, 5*time.Second, "StasisEnd after the AGI script", typ("StasisEnd"))
 }
+
+// TestTestTrunk originates one call per line of the test trunk
+// (Local/{number}@test-trunk, the default trunk of `make run`) and checks
+// what ARI reports, for both written forms of a number in the range.
+func TestTestTrunk(t *testing.T) {
+	t.Parallel()
+	info := asterisktest.Require(t)
+	a := dial(t, info, appName()+"-trunk")
+
+	answersThenHangsUp := func(min, max time.Duration) func(t *testing.T, a *ari, w *watcher, id string) {
+		return func(t *testing.T, a *ari, w *watcher, id string) {
+			start := w.until(t, 5*time.Second, "StasisStart", typ("StasisStart"))
+			end := w.until(t, max+3*time.Second, "StasisEnd", typ("StasisEnd"))
+			if d := end.at.Sub(start.at); d < min || d > max {
+				t.Fatalf("customer hung up after %v, want %v..%v", d, min, max)
+			}
+		}
+	}
+	dtmf := func(digit string) func(t *testing.T, a *ari, w *watcher, id string) {
+		return func(t *testing.T, a *ari, w *watcher, id string) {
+			w.until(t, 5*time.Second, "StasisStart", typ("StasisStart"))
+			ev := w.until(t, 5*time.Second, "ChannelDtmfReceived", typ("ChannelDtmfReceived"))
+			if ev.Digit != digit {
+				t.Fatalf("digit %q, want %q", ev.Digit, digit)
+			}
+			a.hangup(t, id)
+		}
+	}
+	tests := []struct {
+		number  string
+		timeout int
+		check   func(t *testing.T, a *ari, w *watcher, id string)
+	}{
+		{number: "+12025550100", check: func(t *testing.T, a *ari, w *watcher, id string) {
+			w.until(t, 5*time.Second, "StasisStart", typ("StasisStart"))
+			if ev, ok := w.within(3*time.Second, func(e event) bool {
+				return e.Type == "ChannelDtmfReceived" || e.Type == "StasisEnd" || e.Type == "ChannelHangupRequest"
+			}); ok {
+				t.Fatalf("silent line produced %v", ev)
+			}
+			a.hangup(t, id)
+			w.until(t, 5*time.Second, "StasisEnd", typ("StasisEnd"))
+		}},
+		{number: "+12025550102", check: answersThenHangsUp(1500*time.Millisecond, 4*time.Second)},
+		{number: "19175550103", check: answersThenHangsUp(2500*time.Millisecond, 5*time.Second)},
+		{number: "+12025550110", check: dtmf("0")},
+		{number: "+13125550117", check: dtmf("7")},
+		{number: "+12025550122", check: answersThenHangsUp(700*time.Millisecond, 3*time.Second)},
+		{number: "+12025550130", check: neverAnswers(17)},
+		{number: "12025550130", check: neverAnswers(17)},
+		{number: "+12025550131", timeout: 3, check: func(t *testing.T, a *ari, w *watcher, id string) {
+			start := time.Now()
+			neverAnswers(19)(t, a, w, id)
+			if d := time.Since(start); d < 2500*time.Millisecond || d > 8*time.Second {
+				t.Fatalf("no-answer ended after %v, want the 3 s originate timeout", d)
+			}
+		}},
+		{number: "+12025550132", check: neverAnswers(34)},
+		{number: "+12025550133", check: neverAnswers(20)},
+		{number: "+12025550150", check: neverAnswers(1)}, // in the range, unassigned
+		{number: "+12025550200", check: neverAnswers(3)}, // outside the range
+		{number: "+12021550100", check: neverAnswers(3)}, // exchange 155, not 555
+		{number: "+4930123456", check: neverAnswers(3)},  // another country
+		{number: "+11025550100", check: neverAnswers(3)}, // area code starting with 1
+	}
+	for _, tc := range tests {
+		t.Run(tc.number, func(t *testing.T) {
+			t.Parallel()
+			id := newID("tt")
+			w := a.watch(id)
+			params := map[string]any{"endpoint": "Local/" + tc.number + "@test-trunk", "app": a.app, "channelId": id}
+			if tc.timeout > 0 {
+				params["timeout"] = tc.timeout
+			}
+			a.originate(t, params)
+			t.Cleanup(func() { a.hangup(t, id) })
+			tc.check(t, a, w, id)
+			t.Logf("%s: events %v", tc.number, w.seen)
+		})
+	}
+
+	// AMD on the trunk's person and machine lines.
+	for _, tc := range []struct{ number, want string }{{"+12025550120", "HUMAN"}, {"+12025550121", "MACHINE"}} {
+		t.Run("amd/"+tc.number, func(t *testing.T) {
+			t.Parallel()
+			id := newID("tta")
+			w := a.watch(id)
+			a.originate(t, map[string]any{
+				"endpoint": "Local/" + tc.number + "@test-trunk", "context": "amd", "extension": "s", "priority": 1,
+				"channelId": id, "variables": map[string]string{"SWITCHYARD_APP": a.app},
+			})
+			t.Cleanup(func() { a.hangup(t, id) })
+			ev := w.until(t, 12*time.Second, "StasisStart", typ("StasisStart"))
+			if len(ev.Args) < 2 || ev.Args[0] != "amd" || ev.Args[1] != tc.want {
+				t.Fatalf("StasisStart args %q, want [amd %s …]", ev.Args, tc.want)
+			}
+			a.hangup(t, id)
+		})
+	}
+}

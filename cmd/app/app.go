@@ -168,8 +168,10 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	dlog := log.With("component", "dialer")
 	a.dialer = &supervisor.Supervisor{
 		Store: a.store, Node: cfg.NodeName, GlobalMultiplier: cfg.DialMultiplier, Logger: dlog,
-		Placer: connectedPlacer{&ariplacer.Placer{Manager: a.ari, RunFlow: a.runCampaignFlow, Agents: staffing{a.acd},
-			Connections: conns}},
+		// Only + and digits reach a dial string.
+		Placer: dialer.GuardNumbers(connectedPlacer{&ariplacer.Placer{Manager: a.ari, RunFlow: a.runCampaignFlow, Agents: staffing{a.acd},
+			Connections: conns}}),
+		Trunks: cfg.TrunkTable(), DefaultTrunk: cfg.DefaultTrunk,
 		Agents:   staffing{a.acd},
 		Reserver: a.acd,
 		// Agent-first campaigns with a lead webhook (seed 004).
@@ -207,12 +209,15 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	}, log)
 
 	flowsapi.Register(a.http.API(), flowsapi.Deps{Store: a.store, Features: a.flows.Features()})
-	lists := calllistapi.Deps{Store: a.store, Flows: a.flowsDB, Logger: log.With("component", "calllists"),
+	// Every import wakes its flow's automatic dialing.
+	autodial := &autodialStore{Store: a.store, dialer: a.dialer, defaultTrunk: cfg.DefaultTrunk, log: dlog}
+	lists := calllistapi.Deps{Store: autodial, Flows: a.flowsDB, Logger: log.With("component", "calllists"),
 		AccountLocation: a.store.AccountLocation,
 		OTP:             otpCaller{calls: a.ari, endpoint: cfg.OTPEndpoint, log: log.With("component", "otp")}}
 	calllistapi.Register(a.http.API(), lists)
 	calllistapi.RegisterKairos(a.http.Echo().Group(""), lists)
-	dialerapi.Register(a.http.API(), dialerapi.Deps{Store: a.store, Live: a.dialer, Logger: dlog})
+	dialerapi.Register(a.http.API(), dialerapi.Deps{Store: a.store, Live: a.dialer, Logger: dlog,
+		Trunks: cfg.TrunkTable(), DefaultTrunk: cfg.DefaultTrunk})
 	a.httpDone = make(chan struct{})
 	agents := agentsapi.Deps{Store: a.store, ACD: a.acd, Logger: acdLog, Done: a.httpDone}
 	if cfg.ManageEndpoints {

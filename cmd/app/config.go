@@ -19,6 +19,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/switchyard/switchyard/dialer"
 )
 
 // Environment variable names. Operators and scripts rely on them; do not rename.
@@ -51,6 +53,8 @@ const (
 	EnvRecordingsDir   = "SWITCHYARD_RECORDINGS_DIR"
 	EnvManageEndpoints = "SWITCHYARD_MANAGE_AGENT_ENDPOINTS"
 	EnvDialMultiplier  = "SWITCHYARD_DIAL_MULTIPLIER"
+	EnvTrunks          = "SWITCHYARD_TRUNKS"
+	EnvDefaultTrunk    = "SWITCHYARD_DEFAULT_TRUNK"
 )
 
 // Defaults.
@@ -73,6 +77,12 @@ const (
 	// DefaultDialMultiplier is the global dial multiplier (seed
 	// ads_multiplier): calls = free agents × multiplier.
 	DefaultDialMultiplier = 1.0
+	// DefaultTrunks is the shipped test trunk (asterisk-conf test-trunk:
+	// the E.164 test range +1 NXX 555 01XX reaches test customers), so a
+	// first campaign dials without writing dialplan.
+	DefaultTrunks = dialer.DefaultTrunkName + "=" + dialer.DefaultTrunkTemplate
+	// DefaultTrunk is the trunk of campaigns and flows that name none.
+	DefaultTrunk = dialer.DefaultTrunkName
 	// maxDialMultiplier matches dialer.MaxMultiplier.
 	maxDialMultiplier = 50
 
@@ -176,6 +186,22 @@ type Config struct {
 	// WebhookDenyNetworks: comma-separated CIDRs webhooks may not reach
 	// unless granted (SWITCHYARD_WEBHOOK_DENY_NETWORKS).
 	WebhookDenyNetworks string
+	// Trunks are the operator's named outbound routes,
+	// "name=TECH/…{number}…,…"; tenants choose one by name.
+	Trunks string
+	// DefaultTrunk names the trunk of campaigns and flows that name none.
+	DefaultTrunk string
+}
+
+// TrunkTable parses Trunks (Validate has checked it); nil when none is
+// configured (a Config built by hand in tests: campaigns then dial their
+// stored endpoint templates).
+func (c *Config) TrunkTable() dialer.Trunks {
+	t, err := dialer.ParseTrunks(c.Trunks)
+	if err != nil || len(t) == 0 {
+		return nil
+	}
+	return t
 }
 
 // Default returns the configuration used when nothing is set.
@@ -196,6 +222,8 @@ func Default() Config {
 		AgentEndpoint:   DefaultOTPEndpoint,
 		ManageEndpoints: true,
 		DialMultiplier:  DefaultDialMultiplier,
+		Trunks:          DefaultTrunks,
+		DefaultTrunk:    DefaultTrunk,
 	}
 	limitsDefaults(&c)
 	return c
@@ -412,6 +440,12 @@ var settings = []setting{
 		},
 		get: func(c *Config) string { return strconv.FormatFloat(c.DialMultiplier, 'g', -1, 64) },
 	},
+	stringSetting(EnvTrunks, "trunks", DefaultTrunks,
+		"Named outbound trunks, name=TECH/…{number}… separated by commas (e.g. test=Local/{number}@test-trunk,carrier=PJSIP/{number}@carrier). Tenants pick one by name for campaigns and flows; only + and digits are put into {number}. The default is the shipped test trunk.",
+		func(c *Config) *string { return &c.Trunks }),
+	stringSetting(EnvDefaultTrunk, "default-trunk", DefaultTrunk,
+		"Trunk (a name in SWITCHYARD_TRUNKS) of campaigns and flows that name none.",
+		func(c *Config) *string { return &c.DefaultTrunk }),
 }
 
 func init() { settings = append(settings, limitSettings...) }
@@ -596,6 +630,15 @@ func (c *Config) Validate() error {
 		add(settingErr(EnvDialMultiplier, "%v must be greater than 0 and at most %d", c.DialMultiplier, maxDialMultiplier))
 	}
 	add(c.validateLimits())
+	trunks, err := dialer.ParseTrunks(c.Trunks)
+	switch {
+	case err != nil:
+		add(&SettingError{Env: EnvTrunks, Err: err})
+	case len(trunks) == 0:
+		add(settingErr(EnvTrunks, "names no trunk"))
+	case trunks[c.DefaultTrunk] == "":
+		add(settingErr(EnvDefaultTrunk, "%q is not a trunk of %s (%s)", truncate(c.DefaultTrunk, 64), EnvTrunks, strings.Join(trunks.Names(), ", ")))
+	}
 	return errors.Join(errs...)
 }
 

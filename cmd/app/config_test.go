@@ -332,6 +332,23 @@ func TestConfigSettings(t *testing.T) {
 		{name: "dial multiplier negative", env: map[string]string{EnvDialMultiplier: "-1"}, loadErr: []string{EnvDialMultiplier}},
 		{name: "dial multiplier word", env: map[string]string{EnvDialMultiplier: "lots"}, loadErr: []string{EnvDialMultiplier}},
 		{name: "dial multiplier NaN", env: map[string]string{EnvDialMultiplier: "NaN"}, loadErr: []string{EnvDialMultiplier}},
+		// SWITCHYARD_TRUNKS, SWITCHYARD_DEFAULT_TRUNK
+		{name: "trunks default is the test trunk", env: map[string]string{},
+			check: func(t *testing.T, c Config) {
+				if tt := c.TrunkTable(); len(tt) != 1 || tt["test"] != "Local/{number}@test-trunk" || c.DefaultTrunk != "test" {
+					t.Fatalf("trunks %v default %q", tt, c.DefaultTrunk)
+				}
+			}},
+		{name: "trunks two", env: map[string]string{EnvTrunks: "test=Local/{number}@test-trunk,carrier=PJSIP/{number}@carrier", EnvDefaultTrunk: "carrier"},
+			check: func(t *testing.T, c Config) {
+				if tt := c.TrunkTable(); len(tt) != 2 || tt["carrier"] != "PJSIP/{number}@carrier" {
+					t.Fatalf("trunks %v", tt)
+				}
+			}},
+		{name: "trunks without number", env: map[string]string{EnvTrunks: "carrier=PJSIP/carrier", EnvDefaultTrunk: "carrier"}, valErr: []string{EnvTrunks}},
+		{name: "trunks second endpoint", env: map[string]string{EnvTrunks: "c=PJSIP/{number}@c&PJSIP/agent1", EnvDefaultTrunk: "c"}, valErr: []string{EnvTrunks}},
+		{name: "trunks empty", env: map[string]string{EnvTrunks: " , "}, valErr: []string{EnvTrunks}},
+		{name: "default trunk unknown", env: map[string]string{EnvDefaultTrunk: "carrier"}, valErr: []string{EnvDefaultTrunk}},
 		{name: "dial multiplier too big", env: map[string]string{EnvDialMultiplier: "51"}, loadErr: []string{EnvDialMultiplier}},
 		{name: "otp endpoint default", env: map[string]string{},
 			check: func(t *testing.T, c Config) { eq(t, c.OTPEndpoint, "PJSIP/{number}@trunk") }},

@@ -31,9 +31,9 @@ func TestMulticastCampaignOnAsterisk(t *testing.T) {
 	if code, body := apiCall(t, a, key, http.MethodPost, "/api/v1/flows/"+flow+"/publish", nil); code/100 != 2 {
 		t.Fatalf("publish flow: %d %s", code, body)
 	}
-	// The customers are extensions of the customers context: two answer
-	// (the flow runs: no amount, so it ends at once), one is busy.
-	customers := []string{"answer-silent", "answer-hangup-5", "busy"}
+	// The customers are lines of the test trunk (the default trunk): two
+	// answer (the flow runs: no amount, so it ends at once), one is busy.
+	customers := []string{"+12025550100", "+12025550105", "+12025550130"}
 	var recs []store.ImportRecord
 	for i, n := range customers {
 		recs = append(recs, store.ImportRecord{Row: int64(i + 1), ClientIdentifier: n, Numbers: []string{n}, Status: store.RecordPending,
@@ -46,7 +46,7 @@ func TestMulticastCampaignOnAsterisk(t *testing.T) {
 
 	code, body := apiCall(t, a, key, http.MethodPost, "/api/v1/campaigns", map[string]any{
 		"name": "reminders", "mode": "multicast", "recipients": []string{req.ID}, "caller_id": "+15551230000",
-		"endpoint_template": "Local/{number}@customers", "simultaneous_calls": 3, "dial_attempts": 1,
+		"trunk": "test", "simultaneous_calls": 3, "dial_attempts": 1,
 		"dial_timeout_ms": 10000, "flow_id": flow,
 	})
 	if code != http.StatusCreated {
@@ -95,10 +95,10 @@ func TestMulticastCampaignOnAsterisk(t *testing.T) {
 	for _, at := range page.Attempts {
 		dnis = append(dnis, at.DNIS)
 		statuses = append(statuses, at.Status)
-		if answered := at.AnsweredAt != nil; answered != (at.DNIS != "busy") || at.ChannelID == "" {
+		if answered := at.AnsweredAt != nil; answered != (at.DNIS != "+12025550130") || at.ChannelID == "" {
 			t.Errorf("attempt %s: answered %v, channel %q", at.DNIS, answered, at.ChannelID)
 		}
-		if at.DNIS == "busy" && at.HangupCause != 17 {
+		if at.DNIS == "+12025550130" && at.HangupCause != 17 {
 			t.Errorf("busy customer: hangup cause %d %s, want 17", at.HangupCause, at.HangupCauseText)
 		}
 		if at.State != store.StateFinished || at.CLI != "+15551230000" || at.AttemptNumber != 1 {
@@ -107,7 +107,7 @@ func TestMulticastCampaignOnAsterisk(t *testing.T) {
 	}
 	slices.Sort(dnis)
 	slices.Sort(statuses)
-	if !slices.Equal(dnis, []string{"answer-hangup-5", "answer-silent", "busy"}) || !slices.Equal(statuses, []string{"BUSY", "IVR_FINISHED", "IVR_FINISHED"}) {
+	if !slices.Equal(dnis, []string{"+12025550100", "+12025550105", "+12025550130"}) || !slices.Equal(statuses, []string{"BUSY", "IVR_FINISHED", "IVR_FINISHED"}) {
 		t.Errorf("attempts: dnis %v statuses %v", dnis, statuses)
 	}
 }

@@ -13,7 +13,6 @@ package app_test
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -39,10 +38,12 @@ type faultCampaign struct {
 	numbers []string
 }
 
-// startFaultCampaign imports n records whose numbers are unique customers
-// of the customers context that answer and hang up after hangupAfter
-// seconds ("answer-hangup-<N>-<run>-<i>"), and starts a one-attempt
-// multicast campaign on them through the API.
+// startFaultCampaign imports n (at most 100) records whose numbers are
+// unique customers of the shipped test trunk that answer and hang up after
+// hangupAfter (1-9) seconds (+1 NXX 555 010N: a different area code per
+// record, so the observer counts each record's dials), and starts a
+// one-attempt multicast campaign on them through the API, on the default
+// (test) trunk.
 func startFaultCampaign(t *testing.T, a *app.App, n, simultaneous, hangupAfter int) *faultCampaign {
 	t.Helper()
 	ctx := context.Background()
@@ -61,7 +62,6 @@ func startFaultCampaign(t *testing.T, a *app.App, n, simultaneous, hangupAfter i
 	}
 	var b [3]byte
 	_, _ = rand.Read(b[:])
-	run := hex.EncodeToString(b[:])
 	fc := &faultCampaign{a: a, acc: acc, key: key}
 	// Channel IDs derive from account, record and attempt; tests on the
 	// shared Asterisk all start at record 1 of account 1. A throwaway
@@ -75,7 +75,7 @@ func startFaultCampaign(t *testing.T, a *app.App, n, simultaneous, hangupAfter i
 	}
 	var recs []store.ImportRecord
 	for i := range n {
-		num := fmt.Sprintf("answer-hangup-%d-%s-%03d", hangupAfter, run, i)
+		num := fmt.Sprintf("+1%03d555010%d", 200+i, hangupAfter)
 		fc.numbers = append(fc.numbers, num)
 		recs = append(recs, store.ImportRecord{Row: int64(i + 1), ClientIdentifier: num, Numbers: []string{num}, Status: store.RecordPending,
 			Variables: map[string]string{"$flow.key.customer_name": "C", "$flow.key.amount": "12"}})
@@ -87,7 +87,7 @@ func startFaultCampaign(t *testing.T, a *app.App, n, simultaneous, hangupAfter i
 	fc.reqID = req.ID
 	code, body := apiCall(t, a, key, http.MethodPost, "/api/v1/campaigns", map[string]any{
 		"name": "faults", "mode": "multicast", "recipients": []string{req.ID}, "caller_id": "+15551230000",
-		"endpoint_template": "Local/{number}@customers", "simultaneous_calls": simultaneous, "dial_attempts": 1,
+		"simultaneous_calls": simultaneous, "dial_attempts": 1,
 		"dial_timeout_ms": 15000, "flow_id": flow,
 	})
 	if code != http.StatusCreated {

@@ -18,6 +18,7 @@ func ToStore(c dialer.Campaign) store.Campaign {
 	return store.Campaign{
 		ID: c.ID, AccountID: c.AccountID, Type: c.Type, Mode: c.Mode, Name: c.Name,
 		Recipients: append([]string(nil), c.Recipients...), CallerID: c.CallerID, EndpointTemplate: c.EndpointTemplate,
+		Trunk: c.Trunk, Source: c.Source,
 		SimultaneousCalls: c.SimultaneousCalls, DialAttempts: c.DialAttempts, DialTimeoutMS: c.DialTimeoutMS,
 		OnlyWhenFreeMembers: c.OnlyWhenFreeMembers, Queue: c.Queue, DialToExtension: c.DialToExtension,
 		Multiplier: c.Multiplier, RetryIntervalSec: c.RetryIntervalSec,
@@ -34,6 +35,7 @@ func FromStore(s store.Campaign) dialer.Campaign {
 	return dialer.Campaign{
 		ID: s.ID, AccountID: s.AccountID, Type: s.Type, Mode: s.Mode, Name: s.Name,
 		Recipients: append([]string(nil), s.Recipients...), CallerID: s.CallerID, EndpointTemplate: s.EndpointTemplate,
+		Trunk: s.Trunk, Source: s.Source,
 		SimultaneousCalls: s.SimultaneousCalls, DialAttempts: s.DialAttempts, DialTimeoutMS: s.DialTimeoutMS,
 		OnlyWhenFreeMembers: s.OnlyWhenFreeMembers, Queue: s.Queue, DialToExtension: s.DialToExtension,
 		Multiplier: s.Multiplier, RetryIntervalSec: s.RetryIntervalSec,
@@ -79,10 +81,18 @@ func toRecord(x store.CallListRecord) dialer.Record {
 // Orphans adopts the records this node's previous life was dialing and
 // reads their call records (by the deterministic dialer.AttemptID).
 func (r *Records) Orphans(ctx context.Context, now time.Time) ([]dialer.Orphan, error) {
-	if r.NodePrefix == "" || len(r.Campaign.Recipients) == 0 {
+	reqs := r.Campaign.Recipients
+	if r.fromFlow() {
+		ids, err := r.Store.FlowRequestIDs(ctx, r.Campaign.AccountID, r.Campaign.FlowID)
+		if err != nil {
+			return nil, err
+		}
+		reqs = ids
+	}
+	if r.NodePrefix == "" || len(reqs) == 0 {
 		return nil, nil // no call list (a lead-webhook campaign): nothing to adopt
 	}
-	rs, err := r.Store.AdoptCampaignRecords(ctx, store.Adopt{AccountID: r.Campaign.AccountID, RequestIDs: r.Campaign.Recipients,
+	rs, err := r.Store.AdoptCampaignRecords(ctx, store.Adopt{AccountID: r.Campaign.AccountID, RequestIDs: reqs,
 		OwnerPrefix: r.NodePrefix, Owner: r.Owner, Until: now.Add(r.lease())})
 	if err != nil {
 		return nil, err
@@ -123,14 +133,22 @@ func (r *Records) lease() time.Duration {
 	return DefaultLease
 }
 
+// fromFlow: a flow's dialing campaign claims from the flow's requests.
+func (r *Records) fromFlow() bool {
+	return r.Campaign.Source == dialer.SourceFlow && r.Campaign.FlowID != ""
+}
+
 func (r *Records) Claim(ctx context.Context, now time.Time, limit int) ([]dialer.Record, error) {
-	if len(r.Campaign.Recipients) == 0 {
-		return nil, nil // no call list (a lead-webhook campaign)
-	}
-	rs, err := r.Store.ClaimCampaignRecords(ctx, store.Claim{
+	cl := store.Claim{
 		AccountID: r.Campaign.AccountID, RequestIDs: r.Campaign.Recipients, Owner: r.Owner, Now: now,
 		Lease: r.lease(), Limit: limit, MaxAttempts: dialer.MaxAttempts(&r.Campaign),
-	})
+	}
+	if r.fromFlow() {
+		cl.RequestIDs, cl.FlowID = nil, r.Campaign.FlowID
+	} else if len(r.Campaign.Recipients) == 0 {
+		return nil, nil // no call list (a lead-webhook campaign)
+	}
+	rs, err := r.Store.ClaimCampaignRecords(ctx, cl)
 	if err != nil {
 		return nil, err
 	}

@@ -61,7 +61,14 @@ type Supervisor struct {
 	// e.g. started through another node, and settle runners whose campaign
 	// changed elsewhere). "-" disables a job; Sweep and Resync can be
 	// called directly.
-	Clock          dialer.Clock
+	Clock dialer.Clock
+	// Trunks, when set, resolve every campaign's trunk name to its
+	// endpoint template (DefaultTrunk for a campaign naming none); a
+	// campaign whose trunk is not configured gets no runner (logged, tried
+	// again at each resync). A stored template is used only for a campaign
+	// naming no trunk (written by the operator, not through the API).
+	Trunks         dialer.Trunks
+	DefaultTrunk   string
 	SweepSchedule  string
 	ResyncSchedule string
 	Logger         *slog.Logger
@@ -83,6 +90,9 @@ type run struct {
 	cancel    context.CancelFunc
 	stopping  bool // cancelled: the runner is ending
 	paused    bool // paused: the sweep releases it once its calls ended
+	// updated is the campaign's updated_at the runner was built from: a
+	// newer one (a flow's dialing settings changed) restarts the runner.
+	updated time.Time
 }
 
 // ErrNotStarted is returned by Notify before Start.
@@ -148,7 +158,7 @@ func (s *Supervisor) Start(ctx context.Context) error {
 		return fmt.Errorf("supervisor: resume campaigns: %w", err)
 	}
 	for _, c := range cs {
-		s.ensure(dialerstore.FromStore(c))
+		s.ensure(c)
 	}
 	if len(cs) > 0 {
 		s.Logger.Info("resumed running campaigns", "count", len(cs), "owner", s.owner)
@@ -184,7 +194,7 @@ func (s *Supervisor) Notify(ctx context.Context, accountID, id int64) error {
 			r.paused = false
 		}
 		s.mu.Unlock()
-		s.ensure(dialerstore.FromStore(sc))
+		s.ensure(sc)
 	case dialer.StatusPaused:
 		s.watchPause(id)
 	default:
@@ -220,6 +230,27 @@ func (s *Supervisor) Wake(accountID int64, queue string) {
 	for _, r := range rs {
 		r.Wake()
 	}
+}
+
+// Poke makes a campaign's runner step now, starting one if the campaign is
+// Running and has none here (a flow's dialing campaign after an import).
+func (s *Supervisor) Poke(ctx context.Context, accountID, id int64) error {
+	s.mu.Lock()
+	r, ok := s.runs[id]
+	alive := ok && !r.stopping && !r.paused
+	s.mu.Unlock()
+	if !alive {
+		if err := s.Notify(ctx, accountID, id); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		r, ok = s.runs[id]
+		s.mu.Unlock()
+	}
+	if ok {
+		r.runner.Wake()
+	}
+	return nil
 }
 
 // Running reports how many runners are alive.
@@ -269,16 +300,41 @@ func (s *Supervisor) Wait(ctx context.Context) error {
 // ensure starts a runner for a Running campaign unless one is alive. A
 // runner that is ending is left to end: its goroutine re-reads the status
 // and starts a new one if the campaign is Running again.
-func (s *Supervisor) ensure(c dialer.Campaign) {
+func (s *Supervisor) ensure(sc store.Campaign) {
+	c := dialerstore.FromStore(sc)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
 		return
 	}
-	if _, ok := s.runs[c.ID]; ok {
+	if r, ok := s.runs[c.ID]; ok {
+		if c.Source == dialer.SourceFlow && !r.stopping && sc.UpdatedAt.After(r.updated) {
+			// A flow's dialing settings changed while it runs: this runner
+			// ends after its calls, and its goroutine starts one with the
+			// new settings.
+			s.Logger.Info("dialing settings changed: restarting the runner", "campaign", c.ID, "account", c.AccountID)
+			r.stopping = true
+			r.cancel()
+		}
 		return
 	}
 	log := s.Logger.With("campaign", c.ID, "account", c.AccountID)
+	if s.Trunks != nil && (c.Trunk != "" || c.EndpointTemplate == "") {
+		name := c.Trunk
+		if name == "" {
+			name = s.DefaultTrunk
+		}
+		tmpl, ok := s.Trunks[name]
+		if !ok {
+			log.Error("campaign not dialed: its trunk is not configured (SWITCHYARD_TRUNKS)", "trunk", name)
+			return
+		}
+		c.EndpointTemplate = tmpl
+	}
+	finished := dialerstore.Finished(s.Store, c.AccountID, c.ID)
+	if c.Source == dialer.SourceFlow {
+		finished = nil // a flow's dialing never finishes: new lists keep coming
+	}
 	rctx, cancel := context.WithCancel(s.ctx)
 	rn := &dialer.Runner{
 		Campaign:         c,
@@ -287,7 +343,7 @@ func (s *Supervisor) ensure(c dialer.Campaign) {
 		Agents:           s.Agents,
 		Screen:           dialerstore.Screen(s.Store),
 		Status:           dialerstore.Status(s.Store, c.AccountID, c.ID),
-		Finished:         dialerstore.Finished(s.Store, c.AccountID, c.ID),
+		Finished:         finished,
 		Clock:            s.Clock,
 		Interval:         s.Interval,
 		GlobalMultiplier: s.GlobalMultiplier,
@@ -299,7 +355,7 @@ func (s *Supervisor) ensure(c dialer.Campaign) {
 		DefaultRegion:    s.DefaultRegion,
 		Logger:           s.Logger,
 	}
-	r := &run{accountID: c.AccountID, runner: rn, cancel: cancel}
+	r := &run{accountID: c.AccountID, runner: rn, cancel: cancel, updated: sc.UpdatedAt}
 	s.runs[c.ID] = r
 	s.wg.Add(1)
 	log.Info("campaign runner started", "mode", c.Mode, "owner", s.owner)
@@ -330,7 +386,7 @@ func (s *Supervisor) ensure(c dialer.Campaign) {
 			return
 		}
 		if sc.Status == dialer.StatusRunning {
-			s.ensure(dialerstore.FromStore(sc))
+			s.ensure(sc)
 		}
 	}()
 }
@@ -460,7 +516,9 @@ func (s *Supervisor) Resync(ctx context.Context) {
 		s.mu.Unlock()
 		if !alive {
 			s.Logger.Info("resync: adopting a running campaign", "campaign", c.ID, "account", c.AccountID)
-			s.ensure(dialerstore.FromStore(c))
+			s.ensure(c)
+		} else if c.Source == dialer.SourceFlow {
+			s.ensure(c) // restarts the runner if the flow's settings changed elsewhere
 		}
 	}
 	s.mu.Lock()
