@@ -3,12 +3,15 @@ package reportsapi
 import (
 	"io"
 	"sync"
+
+	"github.com/switchyard/switchyard/api/csvout"
 )
 
 // CSV writing for the report downloads: RFC 4180 quoting plus formula
 // neutralising. A cell a spreadsheet would run as a formula — one that
-// starts with '=', '+', '-', '@', a tab or a carriage return — is written
-// with a leading apostrophe ("'=1+1"), which spreadsheets show as text.
+// starts with '=', '+', '-', '@', a tab or a carriage return, except '+'
+// followed by digits only, which is a phone number — is written with a
+// leading apostrophe ("'=1+1"), which spreadsheets show as text.
 // Rows go into a pooled buffer that is flushed to the destination whenever
 // it passes flushAt bytes, so memory stays constant however many rows a
 // report has.
@@ -48,17 +51,9 @@ func needsQuote(c []byte) bool {
 	return len(c) > 0 && (c[0] == ' ' || c[0] == '\t')
 }
 
-// isFormula reports whether a spreadsheet would treat the cell as a formula.
-func isFormula(c []byte) bool {
-	if len(c) == 0 {
-		return false
-	}
-	switch c[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return true
-	}
-	return false
-}
+// isFormula reports whether a spreadsheet would treat the cell as a
+// formula (the rule shared by every exported CSV: api/csvout).
+func isFormula(c []byte) bool { return csvout.IsFormula(c) }
 
 // AppendCell appends one CSV cell (without separator) to dst.
 func AppendCell(dst, c []byte) []byte {

@@ -227,9 +227,9 @@ func TestCallReportCSVNeutralisesFormulas(t *testing.T) {
 	if row["cli"] != `'=HYPERLINK("http://x")` {
 		t.Errorf("cli cell %q", row["cli"])
 	}
-	// Phone numbers with '+' are neutralised too (a spreadsheet would
-	// evaluate "+4915…" as a number/formula).
-	if row["sms_number"] != "'+4915100000009" || row["customer_number"] != `'=HYPERLINK("http://x")` {
+	// A phone number ('+' and digits only) is a number to a spreadsheet,
+	// not a formula: it is written unchanged.
+	if row["sms_number"] != "+4915100000009" || row["customer_number"] != `'=HYPERLINK("http://x")` {
 		t.Errorf("row %v", row)
 	}
 	if row["started_at"] != "2026-03-11 08:00:00" || row["duration_s"] != "30" || row["flow_name"] != "IVR" {
@@ -511,7 +511,7 @@ func TestADSRoutes(t *testing.T) {
 		t.Errorf("detailed: %d %v %s", code, err, b)
 	}
 	code, b, _ = e.do(e.fx.Key, "GET", "/api/v1/reports/ads/detailed.csv"+q, "")
-	if code != 200 || !strings.HasPrefix(string(b), "campaign_id,record,tries,status,duration,time,tags\r\n") || !strings.Contains(string(b), ",'+15550000001,0,ready,30,2026-03-12 08:00:00,\r\n") {
+	if code != 200 || !strings.HasPrefix(string(b), "campaign_id,record,tries,status,duration,time,tags\r\n") || !strings.Contains(string(b), ",+15550000001,0,ready,30,2026-03-12 08:00:00,\r\n") {
 		t.Errorf("detailed csv: %d %s", code, b)
 	}
 	// Another account, same campaign id: nothing.
