@@ -399,7 +399,7 @@ func (h *handler) addEntry(c echo.Context) error {
 	}
 	v := in.Value
 	if in.Kind == store.KindPhone {
-		e, err := calllist.Normalize(v, h.d.Region)
+		e, err := calllist.Normalize(v, h.region(c.Request().Context(), acc))
 		if err != nil {
 			return api.Invalid("value", "%v", err)
 		}
@@ -509,7 +509,7 @@ func (h *handler) uploadDNC(c echo.Context) error {
 			continue
 		}
 		resp.Read++
-		e, reason := dncEntry(raw, h.d.Region)
+		e, reason := dncEntry(raw, h.region(c.Request().Context(), acc))
 		if reason != "" {
 			if len(resp.Rejected) < 1000 {
 				resp.Rejected = append(resp.Rejected, RowReason{Line: line, Value: raw, Reason: reason})
@@ -579,7 +579,7 @@ func (h *handler) sendOTP(c echo.Context) error {
 	if err := c.Bind(&in); err != nil {
 		return &api.Error{Code: api.CodeBadRequest, Message: "body must be JSON {value}", Err: err}
 	}
-	phone, err := calllist.Normalize(in.Value, h.d.Region)
+	phone, err := calllist.Normalize(in.Value, h.region(c.Request().Context(), acc))
 	if err != nil {
 		return api.Invalid("value", "%v", err)
 	}
@@ -615,7 +615,7 @@ func (h *handler) verifyOTP(c echo.Context) error {
 	if err := c.Bind(&in); err != nil {
 		return &api.Error{Code: api.CodeBadRequest, Message: "body must be JSON {value, otp}", Err: err}
 	}
-	phone, err := calllist.Normalize(in.Value, h.d.Region)
+	phone, err := calllist.Normalize(in.Value, h.region(c.Request().Context(), acc))
 	if err != nil {
 		return api.Invalid("value", "%v", err)
 	}

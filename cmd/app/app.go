@@ -175,6 +175,9 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		Leads:    &leadhook.Source{Webhooks: a.flowsDB, Policy: a.flowsDB.Policy},
 		Sessions: &ariplacer.Sessions{Manager: a.ari},
 		Popup:    a.campaignPopup,
+		// National numbers in an account's campaigns belong to its
+		// default country.
+		AccountCountry: a.store.AccountCountry,
 	}
 
 	a.agi = fastagi.New(cfg.AGIAddr, log)

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,6 +40,8 @@ Usage:
   switchyard [flags] account create NAME create an account; prints its id and API key
   switchyard [flags] account timezone ACCOUNT_ID ZONE
                                          set an account's IANA time zone (reports, start times)
+  switchyard [flags] account country ACCOUNT_ID CC|none
+                                         set an account's default country for national numbers
   switchyard [flags] account reports ACCOUNT_ID enable|disable REPORT
                                          switch a catalogue report (calls, queues, agents, campaigns)
   switchyard [flags] upload --flow ID [--format csv|zip|ads] [--url URL] [--api-key-file FILE] FILE
@@ -153,10 +156,11 @@ func last(ids []string) string {
 const accountUsage = `usage:
   switchyard account create NAME
   switchyard account timezone ACCOUNT_ID ZONE            (IANA zone, e.g. Europe/Berlin)
+  switchyard account country ACCOUNT_ID CC|none          (default country of national numbers, e.g. IN)
   switchyard account reports ACCOUNT_ID enable|disable REPORT   (calls, queues, agents, campaigns)`
 
 func accountCmd(cfg app.Config, args []string, stdout, stderr io.Writer) int {
-	ok := len(args) > 0 && (args[0] == "create" && len(args) == 2 || args[0] == "timezone" && len(args) == 3 ||
+	ok := len(args) > 0 && (args[0] == "create" && len(args) == 2 || args[0] == "timezone" && len(args) == 3 || args[0] == "country" && len(args) == 3 ||
 		args[0] == "reports" && len(args) == 4 && (args[2] == "enable" || args[2] == "disable"))
 	if !ok {
 		fmt.Fprintln(stderr, accountUsage)
@@ -190,6 +194,21 @@ func accountCmd(cfg app.Config, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		fmt.Fprintf(stdout, "account %d: time zone %s\n", id, args[2])
+		return 0
+	case "country":
+		cc := args[2]
+		if strings.EqualFold(cc, "none") {
+			cc = ""
+		}
+		if err := s.SetAccountCountry(ctx, id, cc); err != nil {
+			fmt.Fprintln(stderr, "switchyard account country:", err)
+			return 1
+		}
+		if cc == "" {
+			fmt.Fprintf(stdout, "account %d: no default country (numbers need their country code)\n", id)
+		} else {
+			fmt.Fprintf(stdout, "account %d: default country %s\n", id, strings.ToUpper(strings.TrimSpace(cc)))
+		}
 		return 0
 	case "reports":
 		if err := s.SetReportEnabled(ctx, id, args[3], args[2] == "enable"); err != nil {

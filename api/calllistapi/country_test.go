@@ -1,0 +1,55 @@
+package calllistapi
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/switchyard/switchyard/store"
+)
+
+// TestAccountCountryADSIntake: with no server default, the shipped ADS
+// sample (national numbers) is rejected until the account sets its
+// default country; then its valid rows are accepted.
+func TestAccountCountryADSIntake(t *testing.T) {
+	e := newEnv(t, func(d *Deps) { d.Region = "" })
+	files := map[string][]byte{"ads.csv": fixture(t, "ads.csv")}
+	upload := func() *store.CallListRequest {
+		t.Helper()
+		body, ct := multipartBody(t, files, []string{"ads.csv"})
+		rec := e.do(http.MethodPost, "/api/v1/calllists/uploads?flow_id=43&format=ads", body, map[string]string{"Content-Type": ct})
+		up := decodeTo[UploadResponse](t, rec)
+		if rec.Code != 200 || len(up.Files) != 1 || up.Files[0].Request == nil {
+			t.Fatalf("ads upload: %d %s", rec.Code, rec.Body)
+		}
+		return up.Files[0].Request
+	}
+	if r := upload(); r.Added != 0 || r.Invalid != 5 {
+		t.Fatalf("without a country: added %d invalid %d, want 0/5", r.Added, r.Invalid)
+	}
+	if got := decodeTo[Country](t, e.do(http.MethodGet, "/api/v1/account/country", nil, nil)); got.Country != "" {
+		t.Fatalf("new account country %q", got.Country)
+	}
+	for _, tc := range []struct {
+		body any
+		code int
+		want string
+	}{
+		{map[string]string{"country": "XX"}, 422, ""},
+		{map[string]string{"country": "india"}, 422, ""},
+		{map[string]string{"country": "in"}, 200, "IN"},
+	} {
+		rec := e.json(http.MethodPut, "/api/v1/account/country", tc.body, nil)
+		if rec.Code != tc.code {
+			t.Fatalf("PUT %v: %d %s", tc.body, rec.Code, rec.Body)
+		}
+		if tc.code == 200 && decodeTo[Country](t, rec).Country != tc.want {
+			t.Fatalf("PUT %v: %s", tc.body, rec.Body)
+		}
+	}
+	if got := decodeTo[Country](t, e.do(http.MethodGet, "/api/v1/account/country", nil, nil)); got.Country != "IN" {
+		t.Fatalf("country after PUT %q", got.Country)
+	}
+	if r := upload(); r.Added != 3 || r.Invalid != 2 {
+		t.Fatalf("with country IN: added %d invalid %d, want 3/2", r.Added, r.Invalid)
+	}
+}
