@@ -529,13 +529,7 @@ func (r *run) callVar(name string) (string, bool) {
 		}
 		return d[len(d)-1:], true
 	case "state":
-		switch {
-		case c.HungUp():
-			return "Hangup", true
-		case !c.AnsweredAt().IsZero():
-			return "connected", true
-		}
-		return "Processing", true
+		return callState(c.Inbound, !c.AnsweredAt().IsZero(), c.HungUp()), true
 	case "isIncoming":
 		return strconv.FormatBool(c.Inbound), true
 	case "remoteHangup":
@@ -545,12 +539,16 @@ func (r *run) callVar(name string) (string, bool) {
 		return strconv.Itoa(cause), true
 	case "recorded":
 		if r.callVars["recordingUri"] != "" {
-			return "true", true
+			return "Yes", true
 		}
-		return "false", true
+		return "No", true
 	case "attemptnumber":
 		return "1", true
-	case "cli", "dnis":
+	case "cli":
+		// A withheld caller id is an empty $call.cli, not an unset one:
+		// webhooks and messages using it still run.
+		return r.number(name), true
+	case "dnis":
 		v := r.number(name)
 		return v, v != ""
 	}
@@ -580,14 +578,38 @@ func (r *run) callVar(name string) (string, bool) {
 	return "", false
 }
 
+// callState is $call.state: dialing (an outbound call not yet answered),
+// connected (answered), Processing (an inbound call the flow handles
+// before answering), Failed (an outbound call that ended unanswered) and
+// Hangup (a call that ended after it was up, or an inbound call that
+// ended).
+func callState(inbound, answered, hungUp bool) string {
+	switch {
+	case hungUp && !inbound && !answered:
+		return "Failed"
+	case hungUp:
+		return "Hangup"
+	case answered:
+		return "connected"
+	case !inbound:
+		return "dialing"
+	}
+	return "Processing"
+}
+
 // number is the call's CLI or DNIS: for inbound calls the caller and the
 // dialled DID; for outbound the caller ID we sent and the dialled number
 // (given by the dialer in vars as $call.cli / $call.dnis).
 func (r *run) number(which string) string {
 	c := r.call
 	if which == "cli" {
-		// Inbound: the caller. Outbound: the caller ID we sent.
-		return c.Channel.GetCaller().GetNumber()
+		// Inbound: the caller. Outbound: the caller ID we sent. A
+		// withheld number (none, or Asterisk's "anonymous") is empty.
+		n := c.Channel.GetCaller().GetNumber()
+		if strings.EqualFold(n, "anonymous") || strings.EqualFold(n, "restricted") || strings.EqualFold(n, "unknown") {
+			return ""
+		}
+		return n
 	}
 	if c.Inbound {
 		if len(c.Args) >= 2 && (c.Args[0] == KindInbound) {
