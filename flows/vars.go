@@ -31,25 +31,28 @@ func (r Ref) Full() string { return "$" + r.NS + "." + r.Name }
 var SysVars = []string{"datetime", "date", "time"}
 
 // CallVars are the $call.* names of seed 000 that Switchyard can fill.
-// ($call.cost and $call.cost.currency need a rate plan Switchyard does not
-// have; referencing them is a validation error.)
+// (The seed names in unsupportedCallVars cannot be filled; referencing
+// them is a validation error. Every name here is documented in
+// vardocs.go and published.)
 var CallVars = []string{
 	"cdr", "start", "end", "dtmf", "state", "connect", "isIncoming",
 	"cli", "cli.number", "cli.countrycode", "cli.type", "cli.areacode", "cli.numberWithoutArea",
 	"dnis", "dnis.number", "dnis.countrycode", "dnis.type", "dnis.areacode", "dnis.numberWithoutArea",
 	"remoteHangup", "isdn", "recorded", "recordingUri", "lastdtmfreceived", "attemptnumber",
-	"lastlabelreceived", "lastWebhookStatus", "duration",
+	"lastWebhookStatus", "duration",
 	"agent.connect", "agent.dnis", "agent.dnis.number", "agent.dnis.countrycode",
 	"agent.cli", "agent.cli.countrycode", "agent.cli.number", "agent.cli.numberWithoutArea",
-	"agent.cli.areaCode", "agent.recordingUri", "agent.cdr",
+	"agent.cli.areaCode", "agent.recordingUri",
 	"flow.recordingUri", "play_and_record.recordingUri", "agent_dialer.recordingUri",
 	"ivr_recording.recordingUri", "queue.recordingUri",
 }
 
 // unsupportedCallVars are in the seed but cannot be known here.
 var unsupportedCallVars = map[string]string{
-	"cost":          "Switchyard has no rate plans, so the call cost is unknown",
-	"cost.currency": "Switchyard has no rate plans, so the call cost currency is unknown",
+	"cost":              "Switchyard has no rate plans, so the call cost is unknown",
+	"cost.currency":     "Switchyard has no rate plans, so the call cost currency is unknown",
+	"lastlabelreceived": "the product documents do not define a label a call receives, so it has no value",
+	"agent.cdr":         "the agent leg has no CDR of its own: use $call.cdr (the call attempt) and $flow.syskey.agentID",
 }
 
 // SyskeyVars are the $flow.syskey.* names of seed 000.

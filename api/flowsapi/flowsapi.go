@@ -59,6 +59,7 @@ type Deps struct {
 func Register(g *echo.Group, d Deps) {
 	h := &handler{d: d}
 	g.POST("/flows/validate", h.validate)
+	g.GET("/flows/variables/system", withAccount(h.systemVars))
 	g.GET("/flows", withAccount(h.listFlows))
 	g.POST("/flows", withAccount(h.createFlow))
 	g.GET("/flows/:id", withAccount(h.getFlow))
@@ -401,6 +402,14 @@ func (h *handler) deleteWebhook(c echo.Context, acct int64) error {
 // --- user variables -----------------------------------------------------------
 
 func varName(c echo.Context) string { return strings.TrimPrefix(c.Param("name"), "$user.key.") }
+
+// systemVars publishes the system variables ($sys.*, $call.*,
+// $flow.syskey.*, the widgets' $flow.key.* and the event webhooks'
+// $event.*), each with when it is set, and the seed names Switchyard
+// refuses (docs/flow-variables.md is the same list).
+func (h *handler) systemVars(c echo.Context, _ int64) error {
+	return c.JSON(http.StatusOK, flows.Variables())
+}
 
 func (h *handler) listVars(c echo.Context, acct int64) error {
 	vs, err := h.d.Store.ListUserVars(c.Request().Context(), acct)

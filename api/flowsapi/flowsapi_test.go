@@ -320,3 +320,37 @@ func specBlock(spec, path string) string {
 	}
 	return rest
 }
+
+// TestSystemVariablesPublished: the system variable lists are served with
+// when each is set, and the refused seed names with their reason.
+func TestSystemVariablesPublished(t *testing.T) {
+	e := newEnv(t)
+	code, out := e.do(e.key, "GET", "/api/v1/flows/variables/system", "")
+	if code != 200 {
+		t.Fatalf("%d %v", code, out)
+	}
+	find := func(list, name string) map[string]any {
+		items, _ := out[list].([]any)
+		for _, it := range items {
+			if m, _ := it.(map[string]any); m["name"] == name {
+				return m
+			}
+		}
+		return nil
+	}
+	if m := find("call", "$call.state"); m == nil || m["always"] != true || !strings.Contains(m["description"].(string), "dialing") {
+		t.Errorf("$call.state: %v", m)
+	}
+	if m := find("call", "$call.agent.cli"); m == nil || m["always"] != false || m["when"] == "" {
+		t.Errorf("$call.agent.cli: %v", m)
+	}
+	if m := find("event", "$event.type"); m == nil {
+		t.Errorf("$event.type missing")
+	}
+	if m := find("unsupported", "$call.cost"); m == nil || m["reason"] == "" {
+		t.Errorf("$call.cost: %v", m)
+	}
+	if code, _ := e.do("", "GET", "/api/v1/flows/variables/system", ""); code != 401 {
+		t.Errorf("without key: %d", code)
+	}
+}
