@@ -2,6 +2,7 @@ package calllistapi
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/switchyard/switchyard/store"
@@ -51,5 +52,26 @@ func TestAccountCountryADSIntake(t *testing.T) {
 	}
 	if r := upload(); r.Added != 3 || r.Invalid != 2 {
 		t.Fatalf("with country IN: added %d invalid %d, want 3/2", r.Added, r.Invalid)
+	}
+}
+
+// TestAccessListNeedsJSON: an access-list entry sent as a form or without a
+// content type is refused with 415 and says how to send it.
+func TestAccessListNeedsJSON(t *testing.T) {
+	e := newEnv(t)
+	body := `{"list":"black","kind":"email","value":"a@example.com"}`
+	for _, ct := range []string{"", "application/x-www-form-urlencoded", "text/plain"} {
+		hdr := map[string]string{}
+		if ct != "" {
+			hdr["Content-Type"] = ct
+		}
+		rec := e.do(http.MethodPost, "/api/v1/calllists/access-lists", strings.NewReader(body), hdr)
+		if rec.Code != http.StatusUnsupportedMediaType || !strings.Contains(rec.Body.String(), "application/json") {
+			t.Errorf("content type %q: %d %s", ct, rec.Code, rec.Body)
+		}
+	}
+	rec := e.do(http.MethodPost, "/api/v1/calllists/access-lists", strings.NewReader(body), map[string]string{"Content-Type": "application/json; charset=utf-8"})
+	if rec.Code != http.StatusOK && rec.Code != http.StatusCreated {
+		t.Errorf("JSON: %d %s", rec.Code, rec.Body)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"math/big"
 	"mime/multipart"
 	"net/http"
@@ -390,6 +391,10 @@ func (h *handler) addEntry(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if !isJSON(c) {
+		return &api.Error{Code: "unsupported_media_type", Status: http.StatusUnsupportedMediaType,
+			Message: `send the entry as JSON {"list","kind","value"} with Content-Type: application/json`}
+	}
 	var in EntryInput
 	if err := c.Bind(&in); err != nil {
 		return &api.Error{Code: api.CodeBadRequest, Message: "body must be JSON {list, kind, value}", Err: err}
@@ -642,4 +647,11 @@ func (h *handler) request(ctx context.Context, acc int64, id string) (store.Call
 		return req, api.NotFound("request %q not found", id)
 	}
 	return req, err
+}
+
+// isJSON reports whether the request says its body is JSON.
+func isJSON(c echo.Context) bool {
+	ct := c.Request().Header.Get(echo.HeaderContentType)
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == echo.MIMEApplicationJSON || strings.HasSuffix(mt, "+json"))
 }
