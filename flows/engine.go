@@ -140,8 +140,10 @@ type Journey struct {
 	Start     time.Time `json:"start"`
 	End       time.Time `json:"end"`
 	Status    string    `json:"status"`
-	Outcome   string    `json:"outcome"` // finished, caller_hangup, hangup_widget, error, max_steps
-	Steps     []Step    `json:"steps"`
+	Outcome   string    `json:"outcome"` // finished, widget_failed, caller_hangup, hangup_widget, error, max_steps
+	// Reason says why a widget_failed flow ended: the widget and its error.
+	Reason string `json:"reason,omitempty"`
+	Steps  []Step `json:"steps"`
 	// Syskeys are the $flow.syskey.* values when the flow ended (the
 	// dialer reads rescheduledCall, reschedule_agent_call,
 	// reschedule_customer_call and agentID).
@@ -159,17 +161,20 @@ type Journey struct {
 
 // run is one flow execution.
 type run struct {
-	e        *Engine
-	call     *ari.Call
-	fv       FlowVersion
-	flow     *Flow
-	flowVars map[string]string
-	syskeys  map[string]string
-	callVars map[string]string // overrides/extra $call.* values
-	userVars map[string]string // cache of values read or written
-	policy   NetPolicy
-	journey  Journey
-	status   string
+	// failReason is set when the widget just run failed with no line to
+	// continue on (the journey's widget_failed reason).
+	failReason string
+	e          *Engine
+	call       *ari.Call
+	fv         FlowVersion
+	flow       *Flow
+	flowVars   map[string]string
+	syskeys    map[string]string
+	callVars   map[string]string // overrides/extra $call.* values
+	userVars   map[string]string // cache of values read or written
+	policy     NetPolicy
+	journey    Journey
+	status     string
 	// transferred: a transfer or queue widget set an IN_* / QUEUE_* status, which then stays
 	// the call's status.
 	transferred bool
@@ -271,6 +276,10 @@ func (r *run) setStatus(s string) {
 	r.call.SetStatus(s)
 }
 
+// errUnsetVar is a widget failing on an unset variable (its step gets
+// error_reason INVALID_FLOW_VAR).
+var errUnsetVar = errors.New("unset variable")
+
 // errFlowHangup ends the flow at a hangup widget.
 var errFlowHangup = errors.New("hangup widget")
 
@@ -281,6 +290,14 @@ func (r *run) loop(ctx context.Context) error {
 	}
 	cur := r.flow.Start
 	for steps := 0; ; steps++ {
+		if cur == "" && r.failReason != "" {
+			// The last widget failed and its failure line leads nowhere.
+			r.journey.Outcome, r.journey.Reason = "widget_failed", r.failReason
+			if !r.transferred {
+				r.setStatus(StatusIVRFinished)
+			}
+			return nil
+		}
 		if cur == "" {
 			r.journey.Outcome = "finished"
 			if !r.transferred {
@@ -315,8 +332,15 @@ func (r *run) loop(ctx context.Context) error {
 		st.Next = next
 		// A hangup widget ending the flow is its normal end, not an error
 		// (the journey's outcome says hangup_widget).
+		r.failReason = ""
 		if res.err != nil && !errors.Is(res.err, errFlowHangup) {
 			st.Error = res.err.Error()
+			if errors.Is(res.err, errUnsetVar) {
+				st.Outputs["error_reason"] = ReasonInvalidFlowVar
+			}
+			if next == "" {
+				r.failReason = fmt.Sprintf("node %q (%s): %s", n.ID, n.Type, st.Error)
+			}
 		}
 		if len(st.Inputs) == 0 {
 			st.Inputs = nil
@@ -628,7 +652,7 @@ func (r *run) resolveMedia(ctx context.Context, items []string) ([]string, error
 	for _, m := range items {
 		s, missing := r.subCtx(ctx, m)
 		if len(missing) > 0 {
-			return nil, fmt.Errorf("media %q: unset variable %s", m, strings.Join(missing, ", "))
+			return nil, fmt.Errorf("media %q: %w %s", m, errUnsetVar, strings.Join(missing, ", "))
 		}
 		kind, rest, ok := strings.Cut(s, ":")
 		if !ok || !mediaKinds[kind] || rest == "" {
