@@ -112,12 +112,12 @@ type Input struct {
 	RetryIntervalSec    int           `json:"retry_interval_sec"`
 	CallingWindow       dialer.Window `json:"calling_window"`
 	CallsPerSecond      float64       `json:"calls_per_second"`
-	FlowID              string        `json:"flow_id"`
+	FlowID              FlowRef       `json:"flow_id"`
 	AbandonCapPct       float64       `json:"abandon_cap_pct"`
 	SafeHarborSound     string        `json:"safe_harbor_sound"`
 	AMD                 bool          `json:"amd"`
 	MachineAction       string        `json:"machine_action"`
-	MachineFlowID       string        `json:"machine_flow_id"`
+	MachineFlowID       FlowRef       `json:"machine_flow_id"`
 	LeadWebhook         string        `json:"lead_webhook"`
 	LeadNumberPath      string        `json:"lead_number_path"`
 	LogWebhook          string        `json:"log_webhook"`
@@ -126,10 +126,14 @@ type Input struct {
 // View is a campaign as the API shows it.
 type View struct {
 	dialer.Campaign
-	StartedAt *time.Time `json:"started_at,omitempty"`
-	EndedAt   *time.Time `json:"ended_at,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	// FlowID and MachineFlowID are integers like every other id (they
+	// shadow the domain campaign's string fields).
+	FlowID        *int64     `json:"flow_id,omitempty"`
+	MachineFlowID *int64     `json:"machine_flow_id,omitempty"`
+	StartedAt     *time.Time `json:"started_at,omitempty"`
+	EndedAt       *time.Time `json:"ended_at,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
 }
 
 func view(s store.Campaign) View {
@@ -137,7 +141,7 @@ func view(s store.Campaign) View {
 	if c.Recipients == nil {
 		c.Recipients = []string{}
 	}
-	return View{Campaign: c, StartedAt: s.StartedAt, EndedAt: s.EndedAt, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
+	return View{Campaign: c, FlowID: flowIDOut(c.FlowID), MachineFlowID: flowIDOut(c.MachineFlowID), StartedAt: s.StartedAt, EndedAt: s.EndedAt, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 }
 
 const maxBody = 64 << 10
@@ -156,6 +160,9 @@ func decode(c echo.Context) (Input, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
+		if errors.Is(err, errFlowRef) {
+			return Input{}, api.Invalid("flow_id", "flow_id and machine_flow_id are integer flow ids")
+		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
 			return Input{}, api.Invalid(te.Field, "must be a JSON %s, got a %s", te.Type.String(), te.Value)
@@ -181,9 +188,9 @@ func (h *handler) campaign(ctx context.Context, acct int64, in Input) (dialer.Ca
 		EndpointTemplate: in.EndpointTemplate, SimultaneousCalls: in.SimultaneousCalls, DialAttempts: in.DialAttempts,
 		DialTimeoutMS: in.DialTimeoutMS, OnlyWhenFreeMembers: in.OnlyWhenFreeMembers, Queue: strings.TrimSpace(in.Queue),
 		DialToExtension: strings.TrimSpace(in.DialToExtension), Multiplier: in.Multiplier, RetryIntervalSec: in.RetryIntervalSec,
-		CallingWindow: in.CallingWindow, CallsPerSecond: in.CallsPerSecond, FlowID: strings.TrimSpace(in.FlowID),
+		CallingWindow: in.CallingWindow, CallsPerSecond: in.CallsPerSecond, FlowID: strings.TrimSpace(string(in.FlowID)),
 		AbandonCapPct: in.AbandonCapPct, SafeHarborSound: strings.TrimSpace(in.SafeHarborSound), AMD: in.AMD,
-		MachineAction: strings.TrimSpace(in.MachineAction), MachineFlowID: strings.TrimSpace(in.MachineFlowID),
+		MachineAction: strings.TrimSpace(in.MachineAction), MachineFlowID: strings.TrimSpace(string(in.MachineFlowID)),
 		LeadWebhook: in.LeadWebhook, LeadNumberPath: strings.TrimSpace(in.LeadNumberPath), LogWebhook: in.LogWebhook,
 		Status: dialer.StatusCreated,
 	}
