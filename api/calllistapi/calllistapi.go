@@ -307,7 +307,7 @@ func source(next func() (calllist.Record, error), v *calllist.Validator) func() 
 		var re *calllist.RowError
 		switch {
 		case errors.As(err, &re):
-			ir := store.ImportRecord{Row: int64(re.Row), Status: store.RecordInvalid, Reason: re.Reason}
+			ir := store.ImportRecord{Row: int64(re.Row), ClientIdentifier: re.ClientIdentifier, Status: store.RecordInvalid, Reason: re.Reason}
 			if re.Number != "" {
 				ir.Numbers = []string{re.Number}
 			}

@@ -75,3 +75,20 @@ func TestAccessListNeedsJSON(t *testing.T) {
 		t.Errorf("JSON: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// TestRejectedRowKeepsClientIdentifierInReport: the status report of an
+// upload shows a rejected row with its client-identifier.
+func TestRejectedRowKeepsClientIdentifierInReport(t *testing.T) {
+	e := newEnv(t)
+	files := map[string][]byte{"l.csv": []byte("tel1,client-identifier,starttime\n+919876543210,c-1,not-a-date\n+919876543211,c-3,\n")}
+	body, ct := multipartBody(t, files, []string{"l.csv"})
+	rec := e.do(http.MethodPost, "/api/v1/calllists/uploads?flow_id=42", body, map[string]string{"Content-Type": ct})
+	up := decodeTo[UploadResponse](t, rec)
+	if rec.Code != 200 || len(up.Files) != 1 || up.Files[0].Request == nil || up.Files[0].Request.Invalid != 1 {
+		t.Fatalf("upload: %d %s", rec.Code, rec.Body)
+	}
+	rep := e.do(http.MethodGet, "/api/v1/calllists/requests/"+up.Files[0].Request.ID+"/report.csv", nil, nil)
+	if rep.Code != 200 || !strings.Contains(rep.Body.String(), "\n2,c-1,") {
+		t.Fatalf("report: %d %s", rep.Code, rep.Body)
+	}
+}

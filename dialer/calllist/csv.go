@@ -310,6 +310,9 @@ func (rd *Reader) Next() (Record, error) {
 	if errors.As(err, &re) && re.Number == "" {
 		re.Number = rd.firstNumber(fields)
 	}
+	if errors.As(err, &re) && rd.clientCol >= 0 && rd.clientCol < len(fields) {
+		re.ClientIdentifier = clientID(fields[rd.clientCol])
+	}
 	return rec, err
 }
 

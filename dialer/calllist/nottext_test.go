@@ -3,6 +3,7 @@ package calllist
 import (
 	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -45,5 +46,44 @@ func TestNotTextRejectedWithoutRawBytes(t *testing.T) {
 	}
 	if _, err := NewReader(strings.NewReader("tel1,client-identifier\n+919876543210,Zoë\n"), Options{}); err != nil {
 		t.Errorf("UTF-8 file: %v", err)
+	}
+}
+
+// TestRejectedRowsKeepClientIdentifier: a rejected row keeps the client's
+// key for it (CSV and trigger API).
+func TestRejectedRowsKeepClientIdentifier(t *testing.T) {
+	in := "tel1,client-identifier,starttime\n+919876543210,c-1,not-a-date\n,c-2,\n+919876543211,c-3,\n"
+	rd, err := NewReader(strings.NewReader(in), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int]string{}
+	for {
+		rec, err := rd.Next()
+		var re *RowError
+		switch {
+		case errors.As(err, &re):
+			got[re.Row] = "rejected:" + re.ClientIdentifier
+			continue
+		case err != nil:
+			if errors.Is(err, io.EOF) {
+				goto done
+			}
+			t.Fatal(err)
+		}
+		got[rec.Row] = "ok:" + rec.ClientIdentifier
+	}
+done:
+	want := map[int]string{2: "rejected:c-1", 3: "rejected:c-2", 4: "ok:c-3"}
+	for row, w := range want {
+		if got[row] != w {
+			t.Errorf("row %d: %q, want %q (all %v)", row, got[row], w, got)
+		}
+	}
+	tr := &Trigger{Calls: []TriggerCall{{ClientIdentifier: " k-9 ", ContactNumbers: []string{""}}}}
+	_, err = tr.Record(0, nil, nil)
+	var re *RowError
+	if !errors.As(err, &re) || re.ClientIdentifier != "k-9" {
+		t.Errorf("trigger rejected row: %v %+v", err, re)
 	}
 }
