@@ -354,3 +354,53 @@ func TestSystemVariablesPublished(t *testing.T) {
 		t.Errorf("without key: %d", code)
 	}
 }
+
+// TestValidatePublishWarnAboutBlockedWebhooks: a webhook the account's
+// HTTP policy would block (plain http, a private address) is reported by
+// validate and publish, not only when a call reaches the widget.
+func TestValidatePublishWarnAboutBlockedWebhooks(t *testing.T) {
+	e := newEnv(t)
+	if code, out := e.do(e.key, "PUT", "/api/v1/webhooks/internal", `{"method":"GET","url":"https://10.0.0.5/hook"}`); code != 200 {
+		t.Fatalf("webhook: %d %v", code, out)
+	}
+	doc := `{"format":1,"name":"hooks","type":"inbound","start":"a","variables":["host"],"nodes":[
+	  {"id":"a","type":"webhook","params":{"method":"GET","url":"http://crm.example.com/x"},"exits":["b","b"]},
+	  {"id":"b","type":"webhook","params":{"webhook":"internal"},"exits":["c","c"]},
+	  {"id":"c","type":"webhook","params":{"method":"GET","url":"https://$flow.key.host/x"},"exits":["d","d"]},
+	  {"id":"d","type":"webhook","params":{"method":"GET","url":"https://93.184.216.34/ok"},"exits":["z","z"]},
+	  {"id":"z","type":"hangup"}]}`
+	messages := func(out map[string]any) map[string]string {
+		got := map[string]string{}
+		ws, _ := out["warnings"].([]any)
+		for _, w := range ws {
+			m, _ := w.(map[string]any)
+			got[fmt.Sprint(m["node"])] = fmt.Sprint(m["message"])
+		}
+		return got
+	}
+	check := func(what string, code int, out map[string]any, wantCode int) {
+		t.Helper()
+		got := messages(out)
+		if code != wantCode || len(got) != 2 || !strings.Contains(got["a"], "http://") || !strings.Contains(got["b"], "10.0.0.5") {
+			t.Errorf("%s: %d warnings %v (%v)", what, code, got, out)
+		}
+	}
+	code, out := e.do(e.key, "POST", "/api/v1/flows/validate", doc)
+	if out["valid"] != true {
+		t.Fatalf("validate: %d %v", code, out)
+	}
+	check("validate", code, out, 200)
+	code, out = e.do(e.key, "POST", "/api/v1/flows", doc)
+	if code != 201 {
+		t.Fatalf("create: %d %v", code, out)
+	}
+	code, out = e.do(e.key, "POST", fmt.Sprintf("/api/v1/flows/%v/publish", out["id"]), "")
+	check("publish", code, out, 201)
+	// Allowed by the policy: no warnings.
+	if code, out := e.do(e.key, "PUT", "/api/v1/http-policy", `{"allow_http":true,"allow_networks":["10.0.0.0/8"]}`); code != 200 {
+		t.Fatalf("policy: %d %v", code, out)
+	}
+	if code, out = e.do(e.key, "POST", "/api/v1/flows/validate", doc); code != 200 || len(messages(out)) != 0 {
+		t.Errorf("after allowing: %d %v", code, out)
+	}
+}
