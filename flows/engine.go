@@ -602,6 +602,21 @@ func (r *run) callVar(name string) (string, bool) {
 	return "", false
 }
 
+// adoptAgentRecording makes an agent or queue recording the call's
+// recording ($call.recordingUri, $call.recorded Yes, the call report's
+// recorded) when the flow recorded nothing else.
+func (r *run) adoptAgentRecording() {
+	if r.callVars["recordingUri"] != "" {
+		return
+	}
+	for _, k := range []string{"agent.recordingUri", "queue.recordingUri"} {
+		if u := r.callVars[k]; u != "" {
+			r.callVars["recordingUri"] = u
+			return
+		}
+	}
+}
+
 // callState is $call.state: dialing (an outbound call not yet answered),
 // connected (answered), Processing (an inbound call the flow handles
 // before answering), Failed (an outbound call that ended unanswered) and
@@ -1222,6 +1237,7 @@ func (r *run) queue(ctx context.Context, n *Node, c *queueCfg, st *Step) result 
 	for k, v := range res.CallVars {
 		r.callVars[k] = v
 	}
+	r.adoptAgentRecording()
 	for k, v := range res.Syskeys {
 		r.syskeys[k] = v
 	}

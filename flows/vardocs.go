@@ -48,7 +48,7 @@ const (
 	whenFlowRec   = "when the flow records the whole call (record_call)"
 	whenIVRRec    = "after a record widget"
 	whenPRRec     = "after a play-and-record widget"
-	whenAnyRec    = "after any recording of the call (record_call, record, play and record)"
+	whenAnyRec    = "after any recording of the call (record_call, record, play and record, or an agent or queue recording)"
 	whenQueueRec  = "after a queue with recording enabled connected an agent"
 	whenAgentRec  = "after an agent with recording enabled was connected"
 	whenDialerRec = "after an agent with recording enabled was connected in an outbound (dialer) flow"

@@ -1,0 +1,42 @@
+package flows
+
+import (
+	"context"
+	"testing"
+
+	"github.com/switchyard/switchyard/ari"
+)
+
+type queueFunc func(ctx context.Context, call *ari.Call, req QueueRequest) (QueueResult, error)
+
+func (f queueFunc) Enqueue(ctx context.Context, call *ari.Call, req QueueRequest) (QueueResult, error) {
+	return f(ctx, call, req)
+}
+
+// TestAgentRecordingMarksCallRecorded: an agent's recording (a queue call
+// with agent recording on) makes the call recorded — $call.recordingUri,
+// $call.recorded Yes and the journey's (call report's) recorded — when
+// the flow itself recorded nothing.
+func TestAgentRecordingMarksCallRecorded(t *testing.T) {
+	q := queueFunc(func(_ context.Context, _ *ari.Call, _ QueueRequest) (QueueResult, error) {
+		return QueueResult{Status: "QUEUE_ANSWER", Outputs: map[string]any{}, Syskeys: map[string]string{},
+			CallVars: map[string]string{"agent.connect": "Yes", "agent.recordingUri": "recording:record_agent_1"}}, nil
+	})
+	e := &Engine{Queue: q}
+	r, n := oneNode(t, e, `{"id":"n","type":"queue","params":{"queue":"sales"},"exits":["ok","ok"]}`, nil)
+	if _, st := execNode(r, n); st.Error != "" {
+		t.Fatalf("queue step: %s", st.Error)
+	}
+	if v, _ := r.callVar("recorded"); v != "Yes" {
+		t.Errorf("$call.recorded = %q, want Yes", v)
+	}
+	if v, _ := r.callVar("recordingUri"); v != "recording:record_agent_1" {
+		t.Errorf("$call.recordingUri = %q", v)
+	}
+	// A flow recording wins.
+	r.callVars = map[string]string{"recordingUri": "recording:flow"}
+	execNode(r, n)
+	if v := r.callVars["recordingUri"]; v != "recording:flow" {
+		t.Errorf("flow recording replaced by %q", v)
+	}
+}
