@@ -572,7 +572,7 @@ func (a *ACD) offer(ctx context.Context, st *stay, w *waiter, offers []*offer, r
 	for i, o := range offers {
 		cid := o.ag.cfg.CLI
 		if cid == "" {
-			cid = w.req.cli
+			cid = w.req.customer()
 		}
 		o.cli = cid
 		reqs[i] = ari.LegRequest{Endpoint: a.dialstring(o.ag.cfg), CallerID: cid, Timeout: ring}
@@ -673,7 +673,7 @@ func (a *ACD) connectPersistent(ctx context.Context, st *stay, o *offer) (*offer
 	bid := o.bridgeID
 	o.cli = o.ag.cfg.CLI
 	if o.cli == "" {
-		o.cli = o.req.cli
+		o.cli = o.req.customer()
 	}
 	mohErr := make(chan error, 1)
 	go func() { mohErr <- client.StopBridgeMOH(context.WithoutCancel(ctx), bid) }()
