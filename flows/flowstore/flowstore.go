@@ -83,7 +83,13 @@ func (a *Adapter) FlowForDID(ctx context.Context, did string) (flows.FlowVersion
 		}
 		return flows.FlowVersion{}, err
 	}
-	return a.FlowByID(ctx, r.FlowID)
+	fv, err := a.FlowByID(ctx, r.FlowID)
+	if errors.Is(err, flows.ErrNoFlow) {
+		// The DID is the account's: its call goes in the account's report.
+		return fv, &flows.UnroutedError{AccountID: r.AccountID, FlowID: r.FlowID,
+			Reason: fmt.Sprintf("DID %s: flow %d is not published", did, r.FlowID)}
+	}
+	return fv, err
 }
 
 // FlowByID returns the published version of a flow.
