@@ -104,6 +104,9 @@ type Deps struct {
 	// ("make sure to whitelist your IP"), so the default is to refuse.
 	AllowWithoutIPWhitelist bool
 	Logger                  *slog.Logger
+	// MailAddress gives a flow's email-upload address ("" when email
+	// upload is off); nil: off.
+	MailAddress func(accountID int64, flowID string) string
 }
 
 // Caps.
@@ -162,6 +165,7 @@ var Routes = []struct{ Method, Path string }{
 	{http.MethodPost, "/calllists/access-lists/phone-otp"},
 	{http.MethodPost, "/calllists/access-lists/phone-verify"},
 	{http.MethodPost, "/calllists/dnc"},
+	{http.MethodGet, "/calllists/email-address"},
 	{http.MethodGet, "/account/country"},
 	{http.MethodPut, "/account/country"},
 }
@@ -185,6 +189,7 @@ func Register(g *echo.Group, d Deps) {
 	g.POST("/calllists/access-lists/phone-otp", h.sendOTP)
 	g.POST("/calllists/access-lists/phone-verify", h.verifyOTP)
 	g.POST("/calllists/dnc", h.uploadDNC)
+	g.GET("/calllists/email-address", h.emailAddress)
 	g.GET("/account/country", h.getCountry)
 	g.PUT("/account/country", h.putCountry)
 }

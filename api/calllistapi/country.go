@@ -51,3 +51,30 @@ func (h *handler) putCountry(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, Country{Country: cc})
 }
+
+// EmailAddress is a flow's email-upload address: a call list mailed to it
+// as an attachment is imported for the flow.
+type EmailAddress struct {
+	FlowID  string `json:"flow_id"`
+	Address string `json:"address"`
+}
+
+func (h *handler) emailAddress(c echo.Context) error {
+	acc, err := principal(c)
+	if err != nil {
+		return err
+	}
+	f, err := h.flow(c.Request().Context(), acc, c.QueryParam("flow_id"))
+	if err != nil {
+		return err
+	}
+	addr := ""
+	if h.d.MailAddress != nil {
+		addr = h.d.MailAddress(acc, f.ID)
+	}
+	if addr == "" {
+		return &api.Error{Code: api.CodeUnavailable, Status: http.StatusServiceUnavailable,
+			Message: "email upload is not enabled on this server (SWITCHYARD_SMTP_ADDR)"}
+	}
+	return c.JSON(http.StatusOK, EmailAddress{FlowID: f.ID, Address: addr})
+}

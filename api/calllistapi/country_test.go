@@ -92,3 +92,24 @@ func TestRejectedRowKeepsClientIdentifierInReport(t *testing.T) {
 		t.Fatalf("report: %d %s", rep.Code, rep.Body)
 	}
 }
+
+// TestEmailAddressAPI: the account sees a flow's email-upload address
+// through the API (not only the operator CLI).
+func TestEmailAddressAPI(t *testing.T) {
+	cfg := MailConfig{Domain: "lists.example.com", Secret: []byte("0123456789abcdef0123")}
+	e := newEnv(t, func(d *Deps) {
+		d.MailAddress = func(acc int64, flow string) string { return MailAddress(cfg, acc, flow) }
+	})
+	rec := e.do(http.MethodGet, "/api/v1/calllists/email-address?flow_id=42", nil, nil)
+	got := decodeTo[EmailAddress](t, rec)
+	if rec.Code != 200 || got.FlowID != "42" || got.Address != MailAddress(cfg, e.acc, "42") || !strings.HasSuffix(got.Address, "@lists.example.com") {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	if rec := e.do(http.MethodGet, "/api/v1/calllists/email-address?flow_id=99", nil, nil); rec.Code != 404 {
+		t.Errorf("unknown flow: %d", rec.Code)
+	}
+	off := newEnv(t)
+	if rec := off.do(http.MethodGet, "/api/v1/calllists/email-address?flow_id=42", nil, nil); rec.Code != 503 || !strings.Contains(rec.Body.String(), "not enabled") {
+		t.Errorf("mail off: %d %s", rec.Code, rec.Body)
+	}
+}

@@ -201,8 +201,8 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 
 	flowsapi.Register(a.http.API(), flowsapi.Deps{Store: a.store, Features: a.flows.Features()})
 	lists := calllistapi.Deps{Store: a.store, Flows: a.flowsDB, Logger: log.With("component", "calllists"),
-		AccountLocation: a.store.AccountLocation,
-		OTP:             otpCaller{calls: a.ari, endpoint: cfg.OTPEndpoint, log: log.With("component", "otp")}}
+		AccountLocation: a.store.AccountLocation, MailAddress: a.MailAddress,
+		OTP: otpCaller{calls: a.ari, endpoint: cfg.OTPEndpoint, log: log.With("component", "otp")}}
 	calllistapi.Register(a.http.API(), lists)
 	calllistapi.RegisterKairos(a.http.Echo().Group(""), lists)
 	dialerapi.Register(a.http.API(), dialerapi.Deps{Store: a.store, Live: a.dialer, Logger: dlog})
