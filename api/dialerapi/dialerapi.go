@@ -28,7 +28,7 @@ import (
 type Store interface {
 	CreateCampaign(ctx context.Context, c store.Campaign) (store.Campaign, error)
 	GetCampaign(ctx context.Context, accountID, id int64) (store.Campaign, error)
-	ListCampaigns(ctx context.Context, accountID int64, status string) ([]store.Campaign, error)
+	SearchCampaigns(ctx context.Context, accountID int64, f store.CampaignFilter) ([]store.Campaign, error)
 	UpdateCampaign(ctx context.Context, c store.Campaign, editable func(status string) bool) (store.Campaign, error)
 	DeleteCampaign(ctx context.Context, accountID, id int64, deletable func(status string) bool) error
 	TransitionCampaign(ctx context.Context, accountID, id int64, next func(from string) (string, error)) (store.Campaign, error)
@@ -258,7 +258,22 @@ func (h *handler) list(c echo.Context, acct int64) error {
 	default:
 		return api.Invalid("status", "unknown status %q (Created, Running, Paused, Finished or Cancelled)", status)
 	}
-	cs, err := h.d.Store.ListCampaigns(c.Request().Context(), acct, status)
+	f := store.CampaignFilter{Status: status}
+	for _, q := range []struct {
+		name string
+		dst  **time.Time
+	}{{"started_from", &f.StartedFrom}, {"started_to", &f.StartedTo}, {"ended_from", &f.EndedFrom}, {"ended_to", &f.EndedTo}} {
+		v := c.QueryParam(q.name)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return api.Invalid(q.name, "%q is not an RFC 3339 time such as 2026-03-01T00:00:00Z", v)
+		}
+		*q.dst = &t
+	}
+	cs, err := h.d.Store.SearchCampaigns(c.Request().Context(), acct, f)
 	if err != nil {
 		return err
 	}

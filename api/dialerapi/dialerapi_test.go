@@ -144,6 +144,16 @@ func TestCampaignCRUD(t *testing.T) {
 	if code, out = e.do(e.key, "GET", "/api/v1/campaigns?status=running", ""); code != 422 {
 		t.Fatalf("list bad status: %d %v", code, out)
 	}
+	// Searchable by started/ended: a campaign that never started matches
+	// no started_* bound; a bad time is 422 on its parameter.
+	if code, out = e.do(e.key, "GET", "/api/v1/campaigns?started_from=2000-01-01T00:00:00Z", ""); code != 200 || len(out["campaigns"].([]any)) != 0 {
+		t.Fatalf("list started_from: %d %v", code, out)
+	}
+	if code, out = e.do(e.key, "GET", "/api/v1/campaigns?ended_to=yesterday", ""); code != 422 {
+		t.Fatalf("list bad ended_to: %d %v", code, out)
+	} else if f, _ := errField(out); f != "ended_to" {
+		t.Fatalf("bad ended_to field %q", f)
+	}
 	code, out = e.do(e.key, "PUT", base, e.body(func(m map[string]any) { m["name"] = "April"; m["simultaneous_calls"] = 9 }))
 	if code != 200 || out["name"] != "April" || out["simultaneous_calls"] != float64(9) || out["status"] != "Created" {
 		t.Fatalf("update: %d %v", code, out)
