@@ -106,6 +106,8 @@ type Engine struct {
 	// MaxSteps bounds widgets per call (loops; default 500).
 	MaxSteps int
 	Logger   *slog.Logger
+
+	disconnects sync.WaitGroup // disconnect webhooks in flight
 }
 
 // Features tells the validator what this engine can run.
@@ -262,6 +264,7 @@ func (e *Engine) Run(ctx context.Context, call *ari.Call, fv FlowVersion, vars m
 		}
 	}
 	r.saveReports(ctx)
+	r.callDisconnectWebhooks(ctx)
 	j := r.journey
 	return &j, err
 }

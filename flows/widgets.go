@@ -376,7 +376,18 @@ type WebhookConfig struct {
 	Query    map[string]string `json:"query,omitempty"`
 	BodyType string            `json:"body_type,omitempty"` // json, form, raw
 	Body     json.RawMessage   `json:"body,omitempty"`
+	// Trigger (account webhooks only) is when the webhook is called
+	// besides the widgets that name it: TriggerDisconnect (the default,
+	// "" too) at the end of every call of the account, with the call's
+	// variables; TriggerWidget only from widgets.
+	Trigger string `json:"trigger,omitempty"`
 }
+
+// Account webhook triggers.
+const (
+	TriggerDisconnect = "disconnect"
+	TriggerWidget     = "widget"
+)
 
 // ValidateWebhook checks a webhook description; it returns the problems
 // with field names relative to the webhook.
@@ -385,6 +396,11 @@ func ValidateWebhook(w WebhookConfig) []Problem {
 	n := &Node{}
 	p := &paramReader{v: v, node: n, used: map[string]bool{}}
 	checkWebhookFields(p, "", &w, true, nil)
+	switch w.Trigger {
+	case "", TriggerDisconnect, TriggerWidget:
+	default:
+		p.bad("trigger", "must be %q (called when each call ends, the default) or %q (only from widgets), got %q", TriggerDisconnect, TriggerWidget, w.Trigger)
+	}
 	return v.problems
 }
 

@@ -253,3 +253,34 @@ func TestUnpublishedDIDFlowIsAccounted(t *testing.T) {
 		t.Fatalf("FlowForDID(unpublished) = %v", err)
 	}
 }
+
+// TestDisconnectWebhooksList: account webhooks are disconnect webhooks
+// unless their trigger is "widget".
+func TestDisconnectWebhooksList(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	acct, err := st.CreateAccount(ctx, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, cfg := range map[string]string{
+		"default": `{"method":"GET","url":"https://a.example/"}`,
+		"end":     `{"method":"GET","url":"https://b.example/","trigger":"disconnect"}`,
+		"mid":     `{"method":"GET","url":"https://c.example/","trigger":"widget"}`,
+	} {
+		if _, err := st.PutWebhook(ctx, acct.ID, name, json.RawMessage(cfg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hs, err := (&Adapter{S: st}).DisconnectWebhooks(ctx, acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, h := range hs {
+		names = append(names, h.Name)
+	}
+	if strings.Join(names, ",") != "default,end" {
+		t.Errorf("disconnect webhooks %v", names)
+	}
+}
