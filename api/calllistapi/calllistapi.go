@@ -107,6 +107,9 @@ type Deps struct {
 	// MailAddress gives a flow's email-upload address ("" when email
 	// upload is off); nil: off.
 	MailAddress func(accountID int64, flowID string) string
+	// UploadStatus sends the flow's Email Status for a direct upload
+	// (MailServer.UploadStatus when email is on; nil: none).
+	UploadStatus func(ctx context.Context, accountID int64, f Flow, who string, results []FileResult)
 }
 
 // Caps.

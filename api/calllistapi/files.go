@@ -106,6 +106,10 @@ func (h *handler) upload(c echo.Context) error {
 	if len(resp.Files) == 0 {
 		return api.Invalid("file", "no file in the upload: send one or more multipart parts named \"file\"")
 	}
+	if h.d.UploadStatus != nil {
+		// Email Status for direct uploads too, off the request.
+		go h.d.UploadStatus(context.WithoutCancel(ctx), acc, f, "a direct upload (API)", resp.Files)
+	}
 	return c.JSON(http.StatusOK, resp)
 }
 
@@ -655,3 +659,4 @@ func isJSON(c echo.Context) bool {
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && (mt == echo.MIMEApplicationJSON || strings.HasSuffix(mt, "+json"))
 }
+

@@ -202,6 +202,12 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	flowsapi.Register(a.http.API(), flowsapi.Deps{Store: a.store, Features: a.flows.Features()})
 	lists := calllistapi.Deps{Store: a.store, Flows: a.flowsDB, Logger: log.With("component", "calllists"),
 		AccountLocation: a.store.AccountLocation, MailAddress: a.MailAddress,
+		// Email Status for direct uploads, when email is on.
+		UploadStatus: func(ctx context.Context, acc int64, f calllistapi.Flow, who string, rs []calllistapi.FileResult) {
+			if a.mail != nil {
+				a.mail.UploadStatus(ctx, acc, f, who, rs)
+			}
+		},
 		OTP: otpCaller{calls: a.ari, endpoint: cfg.OTPEndpoint, log: log.With("component", "otp")}}
 	calllistapi.Register(a.http.API(), lists)
 	calllistapi.RegisterKairos(a.http.Echo().Group(""), lists)
