@@ -59,7 +59,8 @@
 //	CurrentTime     when the event fired, "2021-07-25 14:56:14"
 //	DialWhomNumber  the customer's number
 //	Status          busy (Dial, Answered) | free (Terminal)
-//	EventType       Dial | Answered | Terminal  (seed: "Event Type")
+//	Event Type      Dial | Answered | Terminal  (the seed's key, with the space)
+//	EventType       the same (for clients written against the key without it)
 //
 // The time formats are those of the seed's webhook examples; times are in
 // Config.Location (default: the server's local time zone).
@@ -467,7 +468,10 @@ func PopupParams(ev acd.Event, loc *time.Location) map[string]string {
 		"CurrentTime":    fmtTime(ev.At, loc, CurrentTimeFormat),
 		"DialWhomNumber": ev.Customer,
 		"Status":         status(ev),
-		"EventType":      string(ev.Kind),
+		// The seed's key has a space; EventType is kept for clients
+		// written against it.
+		"Event Type": string(ev.Kind),
+		"EventType":  string(ev.Kind),
 	}
 }
 
