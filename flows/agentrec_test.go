@@ -40,3 +40,20 @@ func TestAgentRecordingMarksCallRecorded(t *testing.T) {
 		t.Errorf("flow recording replaced by %q", v)
 	}
 }
+
+// TestQueueCarriesCustomerID: the customer id a caller-ID (CRM) widget
+// found goes with the call to the agent (seed: the agent gets it as the
+// index to the customer's information).
+func TestQueueCarriesCustomerID(t *testing.T) {
+	var got QueueRequest
+	q := queueFunc(func(_ context.Context, _ *ari.Call, req QueueRequest) (QueueResult, error) {
+		got = req
+		return QueueResult{Status: "QUEUE_ANSWER", Outputs: map[string]any{}, Syskeys: map[string]string{}, CallVars: map[string]string{}}, nil
+	})
+	r, n := oneNode(t, &Engine{Queue: q}, `{"id":"n","type":"queue","params":{"queue":"sales"},"exits":["ok","ok"]}`, nil)
+	r.flowVars["crm_id"] = "0023"
+	execNode(r, n)
+	if got.CustomerID != "0023" {
+		t.Errorf("QueueRequest.CustomerID = %q, want 0023", got.CustomerID)
+	}
+}

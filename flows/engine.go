@@ -68,6 +68,9 @@ type QueueRequest struct {
 	WidgetID  string // the queue node's id (recording names)
 	CLI, DNIS string // the caller's number and the number called
 	Outbound  bool   // a dialer/multicast call (popup Direction outbound-dial)
+	// CustomerID is the customer id a caller-ID (CRM) widget found
+	// ($flow.key.crm_id, "" if none): the agent's index to the customer.
+	CustomerID string
 }
 
 // QueueResult is the outcome. Line 0 = answered by an agent, 1 = not.
@@ -1232,6 +1235,7 @@ func (r *run) queue(ctx context.Context, n *Node, c *queueCfg, st *Step) result 
 	req := QueueRequest{
 		AccountID: r.fv.AccountID, FlowID: r.fv.FlowID, Queue: q, Timeout: c.Timeout, WidgetID: n.ID,
 		CLI: r.callValue("cli"), DNIS: r.callValue("dnis"), Outbound: !r.call.Inbound,
+		CustomerID: r.flowVars["crm_id"],
 	}
 	res, err := r.e.Queue.Enqueue(ctx, r.call, req)
 	for k, v := range res.Outputs {

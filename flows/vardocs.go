@@ -144,6 +144,7 @@ var eventDocs = []VarDoc{
 	always("$event.agent_id", "the agent's id"),
 	always("$event.agent_number", "the agent's number or SIP extension"),
 	always("$event.customer", "the customer's number"),
+	always("$event.customer_id", "the customer id a caller-ID (CRM) widget found before the queue (empty if none)"),
 	always("$event.call_from", "the calling party's number"),
 	always("$event.call_to", "the number called"),
 	always("$event.direction", "incoming or outbound-dial"),

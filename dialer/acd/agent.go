@@ -60,6 +60,9 @@ type reqInfo struct {
 	created   time.Time
 	queue     string
 	widgetID  string
+	// customerID is the id a caller-ID widget found (seed 002: the call
+	// reaches the agent with it).
+	customerID string
 }
 
 // customer is the customer's number: the caller of an inbound call, the
@@ -419,7 +422,7 @@ func (a *ACD) eventLocked(kind EventKind, ag *agent, o *offer, busy bool) Event 
 	}
 	return Event{
 		Kind: kind, AccountID: ag.cfg.AccountID, FlowID: o.req.flowID, CallID: o.rec.CallID, AttemptID: o.rec.AttemptID,
-		AgentID: ag.cfg.ID, AgentNumber: num, Customer: o.req.customer(), CallFrom: o.req.cli, CallTo: o.req.dnis,
+		AgentID: ag.cfg.ID, AgentNumber: num, Customer: o.req.customer(), CustomerID: o.req.customerID, CallFrom: o.req.cli, CallTo: o.req.dnis,
 		Direction: dir, Queue: o.req.queue, Created: o.req.created, At: a.o.Now(), Busy: busy,
 	}
 }

@@ -338,7 +338,8 @@ func (a *ACD) Enqueue(ctx context.Context, call *ari.Call, req flows.QueueReques
 	}
 	w := &waiter{
 		call: call, callID: call.ID, attemptID: call.AttemptID, q: q, joined: now, wake: make(chan struct{}, 1),
-		req: reqInfo{flowID: req.FlowID, cli: req.CLI, dnis: req.DNIS, outbound: req.Outbound, created: created, queue: req.Queue, widgetID: req.WidgetID},
+		req: reqInfo{flowID: req.FlowID, cli: req.CLI, dnis: req.DNIS, outbound: req.Outbound, created: created, queue: req.Queue, widgetID: req.WidgetID,
+			customerID: req.CustomerID},
 	}
 	q.waiting = append(q.waiting, w)
 	q.joined++

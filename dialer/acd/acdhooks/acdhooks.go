@@ -24,6 +24,7 @@
 //	$event.agent_id      the agent's ID
 //	$event.agent_number  the agent's number or SIP extension
 //	$event.customer      the customer's number
+//	$event.customer_id   the customer id a caller-ID (CRM) widget found ("" if none)
 //	$event.call_from     the calling party's number
 //	$event.call_to       the number called (DID or campaign caller ID)
 //	$event.direction     incoming | outbound-dial
@@ -439,6 +440,7 @@ func Vars(ev acd.Event, loc *time.Location) map[string]string {
 		"event.agent_id":     strconv.FormatInt(ev.AgentID, 10),
 		"event.agent_number": ev.AgentNumber,
 		"event.customer":     ev.Customer,
+		"event.customer_id":  ev.CustomerID,
 		"event.call_from":    ev.CallFrom,
 		"event.call_to":      ev.CallTo,
 		"event.direction":    ev.Direction,
