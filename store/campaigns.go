@@ -108,6 +108,14 @@ func checkRecipients(tx *gorm.DB, accountID int64, ids []string) error {
 	if n != int64(len(uniq)) {
 		return fmt.Errorf("store: campaign recipients: %d of %d call-list requests not found in the account: %w", int64(len(uniq))-n, len(uniq), ErrInvalid)
 	}
+	// Disabled recipients lists cannot be used in campaigns.
+	var disabled []string
+	if err := tx.Model(&CallListRequest{}).Where("account_id = ? AND id IN ? AND disabled = ?", accountID, uniq, true).Order("id").Pluck("id", &disabled).Error; err != nil {
+		return err
+	}
+	if len(disabled) > 0 {
+		return fmt.Errorf("store: campaign recipients: list %s is disabled (enable it first): %w", strings.Join(disabled, ", "), ErrInvalid)
+	}
 	return nil
 }
 

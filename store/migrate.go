@@ -37,6 +37,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0007_reports", Migrate: m0007Reports},
 		{ID: "0008_campaign_leads", Migrate: m0008CampaignLeads},
 		{ID: "0009_account_country", Migrate: m0009AccountCountry},
+		{ID: "0010_call_list_meta", Migrate: m0010CallListMeta},
 	}
 }
 

@@ -69,6 +69,7 @@ type Store interface {
 	SaveOTP(ctx context.Context, accountID int64, phone, code string) error
 	VerifyOTP(ctx context.Context, accountID int64, phone, code string) (store.ListEntry, error)
 	AccountCountry(ctx context.Context, accountID int64) (string, error)
+	SetCallListMeta(ctx context.Context, accountID int64, requestID string, m store.CallListMeta) (store.CallListRequest, error)
 	SetAccountCountry(ctx context.Context, accountID int64, country string) error
 }
 
@@ -161,6 +162,7 @@ var Routes = []struct{ Method, Path string }{
 	{http.MethodGet, "/calllists/template"},
 	{http.MethodGet, "/calllists/requests"},
 	{http.MethodGet, "/calllists/requests/:id"},
+	{http.MethodPatch, "/calllists/requests/:id"},
 	{http.MethodGet, "/calllists/requests/:id/report.csv"},
 	{http.MethodGet, "/calllists/access-lists"},
 	{http.MethodPost, "/calllists/access-lists"},
@@ -185,6 +187,7 @@ func Register(g *echo.Group, d Deps) {
 	g.GET("/calllists/template", h.template)
 	g.GET("/calllists/requests", h.listRequests)
 	g.GET("/calllists/requests/:id", h.getRequest)
+	g.PATCH("/calllists/requests/:id", h.patchRequest)
 	g.GET("/calllists/requests/:id/report.csv", h.report)
 	g.GET("/calllists/access-lists", h.listEntries)
 	g.POST("/calllists/access-lists", h.addEntry)

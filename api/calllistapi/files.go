@@ -56,6 +56,9 @@ func (h *handler) upload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkListMeta(c); err != nil {
+		return err
+	}
 	if err := tooLarge(c, MaxUploadBody, "the upload"); err != nil {
 		return err
 	}
@@ -105,6 +108,9 @@ func (h *handler) upload(c echo.Context) error {
 	}
 	if len(resp.Files) == 0 {
 		return api.Invalid("file", "no file in the upload: send one or more multipart parts named \"file\"")
+	}
+	if err := h.applyListMeta(c, acc, resp.Files); err != nil {
+		return err
 	}
 	if h.d.UploadStatus != nil {
 		// Email Status for direct uploads too, off the request.
