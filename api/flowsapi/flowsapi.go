@@ -48,6 +48,14 @@ type Store interface {
 	GetHTTPPolicy(ctx context.Context, accountID int64) (store.HTTPPolicy, error)
 	SetHTTPPolicy(ctx context.Context, accountID int64, allowHTTP bool, cidrs []string) (store.HTTPPolicy, error)
 	GetJourney(ctx context.Context, accountID int64, attemptID string) (store.Journey, error)
+	ListListEntries(ctx context.Context, accountID int64, list, kind string) ([]store.ListEntry, error)
+	AccountCountry(ctx context.Context, accountID int64) (string, error)
+}
+
+// TestCaller places a test call: it calls number (E.164) and runs fv on
+// it once answered (flow test calls to whitelisted numbers).
+type TestCaller interface {
+	TestCall(ctx context.Context, fv flows.FlowVersion, number string) (callID string, err error)
 }
 
 // Deps configures the handlers.
@@ -59,6 +67,8 @@ type Deps struct {
 	// Resolve looks up webhook hosts for the HTTP-policy warnings of
 	// validate and publish (nil: the system resolver, 2 s per host).
 	Resolve flows.Resolver
+	// TestCalls places flow test calls; nil: test calls are off (503).
+	TestCalls TestCaller
 }
 
 // Register adds the routes to the authenticated /api/v1 group.
@@ -72,6 +82,7 @@ func Register(g *echo.Group, d Deps) {
 	g.PUT("/flows/:id", withAccount(h.updateFlow))
 	g.DELETE("/flows/:id", withAccount(h.deleteFlow))
 	g.POST("/flows/:id/publish", withAccount(h.publish))
+	g.POST("/flows/:id/test-call", withAccount(h.testCall))
 	g.GET("/flows/:id/versions", withAccount(h.listVersions))
 	g.GET("/flows/:id/versions/:version", withAccount(h.getVersion))
 	g.GET("/webhooks", withAccount(h.listWebhooks))

@@ -27,10 +27,14 @@ type env struct {
 	acct2 int64
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, mutate ...func(*Deps)) *env {
 	t.Helper()
 	fx := apistore.NewFixture(t)
-	Register(fx.Server.API(), Deps{Store: fx.Store})
+	d := Deps{Store: fx.Store}
+	for _, m := range mutate {
+		m(&d)
+	}
+	Register(fx.Server.API(), d)
 	return &env{t: t, srv: fx.Server, st: fx.Store, key: fx.Key, other: fx.OtherKey, acct: fx.Account, acct2: fx.Other}
 }
 

@@ -199,7 +199,9 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 			api.ErrorMapping{Target: ari.ErrNotConnected, Code: api.CodeUnavailable}),
 	}, log)
 
-	flowsapi.Register(a.http.API(), flowsapi.Deps{Store: a.store, Features: a.flows.Features()})
+	flowsapi.Register(a.http.API(), flowsapi.Deps{Store: a.store, Features: a.flows.Features(),
+		// Test calls to whitelisted numbers run the draft before it is live.
+		TestCalls: testCaller{calls: a.ari, engine: a.flows, endpoint: cfg.OTPEndpoint, log: log.With("component", "testcall")}})
 	lists := calllistapi.Deps{Store: a.store, Flows: a.flowsDB, Logger: log.With("component", "calllists"),
 		AccountLocation: a.store.AccountLocation, MailAddress: a.MailAddress,
 		// Email Status for direct uploads, when email is on.

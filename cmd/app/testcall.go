@@ -1,0 +1,45 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/flows"
+)
+
+// testCaller places a flow's test call (flowsapi.TestCaller): it calls a
+// whitelisted number through the endpoint template and, once answered,
+// runs the given flow version — the draft, before it is live. The call is
+// recorded as an outbound attempt of the flow like any other.
+type testCaller struct {
+	calls    *ari.Manager
+	engine   *flows.Engine
+	endpoint string // template; {number} becomes the E.164 number
+	log      *slog.Logger
+}
+
+// TestCall returns once Asterisk accepted the call; the flow runs on the
+// call's goroutine.
+func (t testCaller) TestCall(ctx context.Context, fv flows.FlowVersion, number string) (string, error) {
+	ep, err := otpEndpoint(t.endpoint, number)
+	if err != nil {
+		return "", err
+	}
+	flowID := fv.FlowID
+	c, err := t.calls.Originate(ctx, ari.OriginateParams{
+		Endpoint: ep,
+		Timeout:  otpRingTimeout,
+		Attempt:  &ari.Attempt{AccountID: fv.AccountID, Number: 1, DNIS: number, FlowID: &flowID},
+		Handler: func(ctx context.Context, c *ari.Call) error {
+			_, err := t.engine.RunOutbound(ctx, c, fv, map[string]string{"$call.dnis": number, "$call.attemptnumber": "1"})
+			return err
+		},
+	})
+	if err != nil {
+		return "", fmt.Errorf("test call to %s: %w", number, err)
+	}
+	t.log.Info("flow test call placed", "account_id", fv.AccountID, "flow_id", fv.FlowID, "number", number, "channel", c.ID)
+	return c.ID, nil
+}
