@@ -52,6 +52,13 @@ type Store interface {
 	AccountCountry(ctx context.Context, accountID int64) (string, error)
 }
 
+// Connector places a connect-to-a-flow call: it calls from (E.164) showing
+// callerID and runs fv once answered; it returns the call's id and its
+// attempt id.
+type Connector interface {
+	Connect(ctx context.Context, fv flows.FlowVersion, from, callerID string) (callID, attemptID string, err error)
+}
+
 // TestCaller places a test call: it calls number (E.164) and runs fv on
 // it once answered (flow test calls to whitelisted numbers).
 type TestCaller interface {
@@ -69,6 +76,10 @@ type Deps struct {
 	Resolve flows.Resolver
 	// TestCalls places flow test calls; nil: test calls are off (503).
 	TestCalls TestCaller
+	// Connect places connect-to-a-flow calls; nil: off (503).
+	Connect Connector
+	// Location formats the connect answer's times (default UTC).
+	Location func(ctx context.Context, accountID int64) (*time.Location, error)
 }
 
 // Register adds the routes to the authenticated /api/v1 group.
@@ -83,6 +94,7 @@ func Register(g *echo.Group, d Deps) {
 	g.DELETE("/flows/:id", withAccount(h.deleteFlow))
 	g.POST("/flows/:id/publish", withAccount(h.publish))
 	g.POST("/flows/:id/test-call", withAccount(h.testCall))
+	g.POST("/calls/connect", withAccount(h.connect))
 	g.GET("/flows/:id/versions", withAccount(h.listVersions))
 	g.GET("/flows/:id/versions/:version", withAccount(h.getVersion))
 	g.GET("/webhooks", withAccount(h.listWebhooks))

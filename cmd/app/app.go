@@ -201,7 +201,10 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 
 	flowsapi.Register(a.http.API(), flowsapi.Deps{Store: a.store, Features: a.flows.Features(),
 		// Test calls to whitelisted numbers run the draft before it is live.
-		TestCalls: testCaller{calls: a.ari, engine: a.flows, endpoint: cfg.OTPEndpoint, log: log.With("component", "testcall")}})
+		TestCalls: testCaller{calls: a.ari, engine: a.flows, endpoint: cfg.OTPEndpoint, log: log.With("component", "testcall")},
+		// The connect-to-a-flow API calls the agent through the agent endpoint.
+		Connect:  testCaller{calls: a.ari, engine: a.flows, endpoint: cfg.AgentEndpoint, log: log.With("component", "connect")},
+		Location: a.store.AccountLocation})
 	lists := calllistapi.Deps{Store: a.store, Flows: a.flowsDB, Logger: log.With("component", "calllists"),
 		AccountLocation: a.store.AccountLocation, MailAddress: a.MailAddress,
 		// Email Status for direct uploads, when email is on.
