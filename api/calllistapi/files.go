@@ -8,8 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"math/big"
+	"mime"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -665,4 +665,3 @@ func isJSON(c echo.Context) bool {
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && (mt == echo.MIMEApplicationJSON || strings.HasSuffix(mt, "+json"))
 }
-
