@@ -2,6 +2,10 @@ package flows
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/switchyard/switchyard/ari"
@@ -55,5 +59,26 @@ func TestQueueCarriesCustomerID(t *testing.T) {
 	execNode(r, n)
 	if got.CustomerID != "0023" {
 		t.Errorf("QueueRequest.CustomerID = %q, want 0023", got.CustomerID)
+	}
+}
+
+// TestCRMRequestIsPlainText: the caller-ID widget's POST is plain/text
+// with idContact=<id> by default, as the seed's CRM expects.
+func TestCRMRequestIsPlainText(t *testing.T) {
+	var ct, body string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		ct, body = r.Header.Get("Content-Type"), string(b)
+		_, _ = io.WriteString(w, `{"status":"ok","destination":true}`)
+	}))
+	defer srv.Close()
+	e := &Engine{Policy: func(context.Context, int64) NetPolicy { return loopback }}
+	r, n := oneNode(t, e, `{"id":"n","type":"caller_id","params":{"mode":"true_false","audio":"sound:x","url":"`+srv.URL+`/id"},"exits":["ok","ok"]}`, nil)
+	c := *n.cfg.(*callerIDCfg)
+	if _, err := r.askCRM(context.Background(), &c, "0023", &Step{Outputs: map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(ct, "text/plain") || body != "idContact=0023" {
+		t.Errorf("CRM request %q %q, want text/plain idContact=0023", ct, body)
 	}
 }

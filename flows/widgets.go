@@ -580,9 +580,10 @@ type callerIDCfg struct {
 	Timeout   time.Duration
 	HTTP      time.Duration
 	UserAgent string
-	// Format of the POST body: "form" (idContact=<id>, the default) or
-	// "json" ({"idContact": "<id>"}). Seed 002 names the field and says
-	// "plain/text" without fixing the encoding.
+	// Format of the POST body: "text" (the default: text/plain
+	// "idContact=<id>", the plain/text POST the CRM of the product
+	// documents expects), "form" (the same body as
+	// application/x-www-form-urlencoded) or "json" ({"idContact": "<id>"}).
 	Format   string
 	Routes   []CRMRoute
 	Variable *Ref
@@ -601,7 +602,7 @@ func checkCallerID(p *paramReader) any {
 		Timeout:   p.seconds("timeout", 5*time.Second, time.Second, 2*time.Minute),
 		HTTP:      p.seconds("http_timeout", 5*time.Second, 100*time.Millisecond, time.Minute),
 		UserAgent: p.str("user_agent", false),
-		Format:    p.enum("request_format", "form", "form", "json"),
+		Format:    p.enum("request_format", "text", "text", "form", "json"),
 		Variable:  p.optTarget("variable"),
 	}
 	if c.UserAgent == "" {
