@@ -419,6 +419,16 @@ func (a *App) Close() error {
 		if a.logRelayLn != nil {
 			_ = a.logRelayLn.Close()
 		}
+		if a.flows != nil {
+			// Let the disconnect webhooks of ended calls finish (bounded).
+			done := make(chan struct{})
+			go func() { a.flows.WaitDisconnects(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				a.log.Warn("closing with disconnect webhooks still running")
+			}
+		}
 		if a.store != nil {
 			err = a.store.Close()
 		}
