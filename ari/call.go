@@ -42,15 +42,18 @@ type Call struct {
 	causeText  string
 	remote     bool // hangup not requested by us
 	weHungUp   bool
-	reason     string // finish reason for the record
-	status     string // outcome status set by the handler
-	dtmfAll    strings.Builder
-	pending    []byte // digits not yet consumed by Gather
-	routes     []routeKey
-	legs       map[string]*Leg
-	done       chan struct{} // closed when the call is finished and recorded
-	uncertain  bool          // originate request failed in transit
-	notPlaced  bool          // uncertain, and the channel never appeared
+	// hangupReason is the reason of our hangup request (the cause the
+	// record falls back to when Asterisk's own never arrived).
+	hangupReason string
+	reason       string // finish reason for the record
+	status       string // outcome status set by the handler
+	dtmfAll      strings.Builder
+	pending      []byte // digits not yet consumed by Gather
+	routes       []routeKey
+	legs         map[string]*Leg
+	done         chan struct{} // closed when the call is finished and recorded
+	uncertain    bool          // originate request failed in transit
+	notPlaced    bool          // uncertain, and the channel never appeared
 }
 
 func newCall(m *Manager, id string) *Call {
@@ -342,6 +345,7 @@ func (c *Call) Hangup(ctx context.Context, reason string) error {
 		return nil
 	}
 	c.weHungUp = true
+	c.hangupReason = reason
 	err := c.client.Hangup(ctx, c.ID, reason)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("hangup %s: %w", c.ID, err)

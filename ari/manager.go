@@ -726,9 +726,19 @@ func (m *Manager) finish(c *Call, herr error) {
 		if reason == "" {
 			reason = "hangup"
 		}
+		cause, causeText := c.cause, c.causeText
+		if cause == 0 && c.weHungUp && !c.remote {
+			// We ended the call and Asterisk's cause never reached us
+			// (the channel went with the link, or its ChannelDestroyed
+			// was late): record the cause we asked for.
+			cause = CauseForReason(c.hangupReason)
+		}
+		if causeText == "" {
+			causeText = CauseText(cause)
+		}
 		end := AttemptEnd{
-			EndedAt: time.Now(), AnsweredAt: c.answeredAt, Status: status, HangupCause: c.cause,
-			CauseText: c.causeText, RemoteHangup: c.remote, FinishReason: reason, DTMF: c.dtmfAll.String(),
+			EndedAt: time.Now(), AnsweredAt: c.answeredAt, Status: status, HangupCause: cause,
+			CauseText: causeText, RemoteHangup: c.remote, FinishReason: reason, DTMF: c.dtmfAll.String(),
 		}
 		// Retried through a store outage: the record, and the dialer's
 		// outcome that waits for the call's end, must not be lost.

@@ -97,9 +97,14 @@ func (r *run) askCRM(ctx context.Context, c *callerIDCfg, id string, st *Step) (
 		return CRMAnswer{}, fmt.Errorf("unset variable(s) in url: %s", strings.Join(missing, ", "))
 	}
 	ua := r.sub(c.UserAgent)
+	// The seed's POST is plain/text carrying idContact=<id> (the
+	// default); form and json are for CRMs that want those.
 	req := preparedRequest{Method: "POST", URL: u, Headers: map[string]string{},
-		Body: []byte(url.Values{"idContact": {id}}.Encode()), ContentType: "application/x-www-form-urlencoded"}
-	if c.Format == "json" {
+		Body: []byte(url.Values{"idContact": {id}}.Encode()), ContentType: "text/plain; charset=utf-8"}
+	switch c.Format {
+	case "form":
+		req.ContentType = "application/x-www-form-urlencoded"
+	case "json":
 		b, _ := json.Marshal(map[string]string{"idContact": id})
 		req.Body, req.ContentType = b, "application/json"
 	}

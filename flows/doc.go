@@ -41,8 +41,9 @@
 //	                 headers, query, body_type (json|form|raw), body; extract {"$flow.key.x": "$.json.path"};
 //	                 timeout; 0 success, 1 failure (response variables as in seed 001)
 //	caller_id        mode (none|true_false|destination), id_length, audio, url, attempts, timeout,
-//	                 http_timeout, user_agent (default "OMniLeads"), request_format (form|json: the
-//	                 POST body carries idContact), variable, routes [{type, id, exit}];
+//	                 http_timeout, user_agent (default "OMniLeads"), request_format (text|form|json:
+//	                 the POST body carries idContact; text, the default, is the seed's plain/text
+//	                 "idContact=<id>"), variable, routes [{type, id, exit}];
 //	                 0 positive, 1 negative, routes' lines for "X,Y" destinations
 //	transfer         endpoint, caller_id, timeout; 0 answered (after the bridge ends), 1 failed,
 //	                 2 busy, 3 no answer, 4 congestion/unavailable (1 when the line is not connected);

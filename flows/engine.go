@@ -68,6 +68,9 @@ type QueueRequest struct {
 	WidgetID  string // the queue node's id (recording names)
 	CLI, DNIS string // the caller's number and the number called
 	Outbound  bool   // a dialer/multicast call (popup Direction outbound-dial)
+	// CustomerID is the customer id a caller-ID (CRM) widget found
+	// ($flow.key.crm_id, "" if none): the agent's index to the customer.
+	CustomerID string
 }
 
 // QueueResult is the outcome. Line 0 = answered by an agent, 1 = not.
@@ -106,6 +109,8 @@ type Engine struct {
 	// MaxSteps bounds widgets per call (loops; default 500).
 	MaxSteps int
 	Logger   *slog.Logger
+
+	disconnects sync.WaitGroup // disconnect webhooks in flight
 }
 
 // Features tells the validator what this engine can run.
@@ -140,8 +145,10 @@ type Journey struct {
 	Start     time.Time `json:"start"`
 	End       time.Time `json:"end"`
 	Status    string    `json:"status"`
-	Outcome   string    `json:"outcome"` // finished, caller_hangup, hangup_widget, error, max_steps
-	Steps     []Step    `json:"steps"`
+	Outcome   string    `json:"outcome"` // finished, widget_failed, caller_hangup, hangup_widget, error, max_steps
+	// Reason says why a widget_failed flow ended: the widget and its error.
+	Reason string `json:"reason,omitempty"`
+	Steps  []Step `json:"steps"`
 	// Syskeys are the $flow.syskey.* values when the flow ended (the
 	// dialer reads rescheduledCall, reschedule_agent_call,
 	// reschedule_customer_call and agentID).
@@ -159,17 +166,20 @@ type Journey struct {
 
 // run is one flow execution.
 type run struct {
-	e        *Engine
-	call     *ari.Call
-	fv       FlowVersion
-	flow     *Flow
-	flowVars map[string]string
-	syskeys  map[string]string
-	callVars map[string]string // overrides/extra $call.* values
-	userVars map[string]string // cache of values read or written
-	policy   NetPolicy
-	journey  Journey
-	status   string
+	// failReason is set when the widget just run failed with no line to
+	// continue on (the journey's widget_failed reason).
+	failReason string
+	e          *Engine
+	call       *ari.Call
+	fv         FlowVersion
+	flow       *Flow
+	flowVars   map[string]string
+	syskeys    map[string]string
+	callVars   map[string]string // overrides/extra $call.* values
+	userVars   map[string]string // cache of values read or written
+	policy     NetPolicy
+	journey    Journey
+	status     string
 	// transferred: a transfer or queue widget set an IN_* / QUEUE_* status, which then stays
 	// the call's status.
 	transferred bool
@@ -257,6 +267,7 @@ func (e *Engine) Run(ctx context.Context, call *ari.Call, fv FlowVersion, vars m
 		}
 	}
 	r.saveReports(ctx)
+	r.callDisconnectWebhooks(ctx)
 	j := r.journey
 	return &j, err
 }
@@ -271,6 +282,10 @@ func (r *run) setStatus(s string) {
 	r.call.SetStatus(s)
 }
 
+// errUnsetVar is a widget failing on an unset variable (its step gets
+// error_reason INVALID_FLOW_VAR).
+var errUnsetVar = errors.New("unset variable")
+
 // errFlowHangup ends the flow at a hangup widget.
 var errFlowHangup = errors.New("hangup widget")
 
@@ -281,6 +296,14 @@ func (r *run) loop(ctx context.Context) error {
 	}
 	cur := r.flow.Start
 	for steps := 0; ; steps++ {
+		if cur == "" && r.failReason != "" {
+			// The last widget failed and its failure line leads nowhere.
+			r.journey.Outcome, r.journey.Reason = "widget_failed", r.failReason
+			if !r.transferred {
+				r.setStatus(StatusIVRFinished)
+			}
+			return nil
+		}
 		if cur == "" {
 			r.journey.Outcome = "finished"
 			if !r.transferred {
@@ -315,8 +338,15 @@ func (r *run) loop(ctx context.Context) error {
 		st.Next = next
 		// A hangup widget ending the flow is its normal end, not an error
 		// (the journey's outcome says hangup_widget).
+		r.failReason = ""
 		if res.err != nil && !errors.Is(res.err, errFlowHangup) {
 			st.Error = res.err.Error()
+			if errors.Is(res.err, errUnsetVar) {
+				st.Outputs["error_reason"] = ReasonInvalidFlowVar
+			}
+			if next == "" {
+				r.failReason = fmt.Sprintf("node %q (%s): %s", n.ID, n.Type, st.Error)
+			}
 		}
 		if len(st.Inputs) == 0 {
 			st.Inputs = nil
@@ -529,13 +559,7 @@ func (r *run) callVar(name string) (string, bool) {
 		}
 		return d[len(d)-1:], true
 	case "state":
-		switch {
-		case c.HungUp():
-			return "Hangup", true
-		case !c.AnsweredAt().IsZero():
-			return "connected", true
-		}
-		return "Processing", true
+		return callState(c.Inbound, !c.AnsweredAt().IsZero(), c.HungUp()), true
 	case "isIncoming":
 		return strconv.FormatBool(c.Inbound), true
 	case "remoteHangup":
@@ -545,12 +569,16 @@ func (r *run) callVar(name string) (string, bool) {
 		return strconv.Itoa(cause), true
 	case "recorded":
 		if r.callVars["recordingUri"] != "" {
-			return "true", true
+			return "Yes", true
 		}
-		return "false", true
+		return "No", true
 	case "attemptnumber":
 		return "1", true
-	case "cli", "dnis":
+	case "cli":
+		// A withheld caller id is an empty $call.cli, not an unset one:
+		// webhooks and messages using it still run.
+		return r.number(name), true
+	case "dnis":
 		v := r.number(name)
 		return v, v != ""
 	}
@@ -580,14 +608,53 @@ func (r *run) callVar(name string) (string, bool) {
 	return "", false
 }
 
+// adoptAgentRecording makes an agent or queue recording the call's
+// recording ($call.recordingUri, $call.recorded Yes, the call report's
+// recorded) when the flow recorded nothing else.
+func (r *run) adoptAgentRecording() {
+	if r.callVars["recordingUri"] != "" {
+		return
+	}
+	for _, k := range []string{"agent.recordingUri", "queue.recordingUri"} {
+		if u := r.callVars[k]; u != "" {
+			r.callVars["recordingUri"] = u
+			return
+		}
+	}
+}
+
+// callState is $call.state: dialing (an outbound call not yet answered),
+// connected (answered), Processing (an inbound call the flow handles
+// before answering), Failed (an outbound call that ended unanswered) and
+// Hangup (a call that ended after it was up, or an inbound call that
+// ended).
+func callState(inbound, answered, hungUp bool) string {
+	switch {
+	case hungUp && !inbound && !answered:
+		return "Failed"
+	case hungUp:
+		return "Hangup"
+	case answered:
+		return "connected"
+	case !inbound:
+		return "dialing"
+	}
+	return "Processing"
+}
+
 // number is the call's CLI or DNIS: for inbound calls the caller and the
 // dialled DID; for outbound the caller ID we sent and the dialled number
 // (given by the dialer in vars as $call.cli / $call.dnis).
 func (r *run) number(which string) string {
 	c := r.call
 	if which == "cli" {
-		// Inbound: the caller. Outbound: the caller ID we sent.
-		return c.Channel.GetCaller().GetNumber()
+		// Inbound: the caller. Outbound: the caller ID we sent. A
+		// withheld number (none, or Asterisk's "anonymous") is empty.
+		n := c.Channel.GetCaller().GetNumber()
+		if strings.EqualFold(n, "anonymous") || strings.EqualFold(n, "restricted") || strings.EqualFold(n, "unknown") {
+			return ""
+		}
+		return n
 	}
 	if c.Inbound {
 		if len(c.Args) >= 2 && (c.Args[0] == KindInbound) {
@@ -606,7 +673,7 @@ func (r *run) resolveMedia(ctx context.Context, items []string) ([]string, error
 	for _, m := range items {
 		s, missing := r.subCtx(ctx, m)
 		if len(missing) > 0 {
-			return nil, fmt.Errorf("media %q: unset variable %s", m, strings.Join(missing, ", "))
+			return nil, fmt.Errorf("media %q: %w %s", m, errUnsetVar, strings.Join(missing, ", "))
 		}
 		kind, rest, ok := strings.Cut(s, ":")
 		if !ok || !mediaKinds[kind] || rest == "" {
@@ -1168,6 +1235,7 @@ func (r *run) queue(ctx context.Context, n *Node, c *queueCfg, st *Step) result 
 	req := QueueRequest{
 		AccountID: r.fv.AccountID, FlowID: r.fv.FlowID, Queue: q, Timeout: c.Timeout, WidgetID: n.ID,
 		CLI: r.callValue("cli"), DNIS: r.callValue("dnis"), Outbound: !r.call.Inbound,
+		CustomerID: r.flowVars["crm_id"],
 	}
 	res, err := r.e.Queue.Enqueue(ctx, r.call, req)
 	for k, v := range res.Outputs {
@@ -1176,6 +1244,7 @@ func (r *run) queue(ctx context.Context, n *Node, c *queueCfg, st *Step) result 
 	for k, v := range res.CallVars {
 		r.callVars[k] = v
 	}
+	r.adoptAgentRecording()
 	for k, v := range res.Syskeys {
 		r.syskeys[k] = v
 	}

@@ -16,6 +16,21 @@ import (
 // ErrNoFlow is returned by a FlowResolver when nothing is mapped.
 var ErrNoFlow = errors.New("no flow")
 
+// UnroutedError is a FlowResolver's answer for a DID that belongs to an
+// account but has no flow to run (its flow is not published, or was
+// deleted): the call is refused but recorded in that account's call
+// report with the reason.
+type UnroutedError struct {
+	AccountID int64
+	FlowID    int64
+	Reason    string
+}
+
+func (e *UnroutedError) Error() string { return e.Reason }
+
+// Unwrap makes it an ErrNoFlow.
+func (e *UnroutedError) Unwrap() error { return ErrNoFlow }
+
 // FlowResolver finds the published flow version a new call runs: by the
 // dialled DID for inbound calls, by flow id for FastAGI entries. The
 // returned version is the one the call keeps until it ends, even if the
@@ -55,6 +70,20 @@ func (e *Engine) Route(res FlowResolver) func(ctx context.Context, ev *ariv6.Sta
 			fv, err = res.FlowByID(ctx, id)
 		default:
 			return ari.Route{}
+		}
+		var ue *UnroutedError
+		if errors.As(err, &ue) {
+			// Known account, no flow: record the refused call.
+			e.log().Warn("call refused: no published flow", "kind", ev.Args[0], "arg", ev.Args[1], "channel", ev.Channel.ID, "reason", ue.Reason)
+			flowID := ue.FlowID
+			reason := ue.Reason
+			return ari.Route{
+				Attempt: &ari.Attempt{AccountID: ue.AccountID, Number: 1, Inbound: true, CLI: ev.Channel.GetCaller().GetNumber(), DNIS: did, FlowID: &flowID},
+				Handler: func(ctx context.Context, c *ari.Call) error {
+					c.SetStatus(ari.StatusNoRoute)
+					return errors.New(reason)
+				},
+			}
 		}
 		if err != nil {
 			e.log().Warn("no flow for call", "kind", ev.Args[0], "arg", ev.Args[1], "channel", ev.Channel.ID, "error", err)

@@ -313,7 +313,7 @@ func TestWidgetsOnAsterisk(t *testing.T) {
 				}
 				v, _ := s.Outputs["$flow.key.rec"].(string)
 				parts := strings.Split(v, "|")
-				if len(parts) != 3 || !strings.HasPrefix(parts[0], "recording:record_1_10_") || !strings.HasPrefix(parts[1], "recording:_play_and_record_1_10_") || !strings.Contains(parts[1], "_pr_") || parts[2] != "true" {
+				if len(parts) != 3 || !strings.HasPrefix(parts[0], "recording:record_1_10_") || !strings.HasPrefix(parts[1], "recording:_play_and_record_1_10_") || !strings.Contains(parts[1], "_pr_") || parts[2] != "Yes" {
 					t.Errorf("recording vars %q", v)
 				}
 				if d, _ := r.journey.step("r").Outputs["elapsed_s"].(float64); d < 0.5 {

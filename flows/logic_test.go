@@ -269,7 +269,7 @@ func TestCallVars(t *testing.T) {
 		"cdr": "att-1", "isIncoming": "true", "cli": "+919898333148", "cli.countrycode": "91", "cli.number": "9898333148",
 		"cli.type": "international", "dnis": "+12125550199", "dnis.areacode": "212", "dnis.numberWithoutArea": "5550199",
 		"dnis.countrycode": "1", "attemptnumber": "3", "start": "2026-05-01 10:00:00", "state": "Processing",
-		"remoteHangup": "false", "recorded": "false", "duration": "0",
+		"remoteHangup": "false", "recorded": "No", "duration": "0",
 	} {
 		got, ok := r.callVar(name)
 		if !ok || got != want {
@@ -293,6 +293,54 @@ func TestCallVars(t *testing.T) {
 	}
 	if v, _ := r.callVar("cdr"); v != "ch2" {
 		t.Errorf("cdr without attempt %q", v)
+	}
+	r.callVars["recordingUri"] = "recording:x"
+	if v, _ := r.callVar("recorded"); v != "Yes" {
+		t.Errorf("recorded call: $call.recorded = %q, want Yes", v)
+	}
+}
+
+// TestCallStateAndWithheldCLI: $call.state takes the seed's values
+// (dialing, connected, Processing, Failed, Hangup) and a withheld caller
+// id is an empty, set $call.cli.
+func TestCallStateAndWithheldCLI(t *testing.T) {
+	e := &Engine{Now: time.Now}
+	r, _ := oneNode(t, e, `{"id":"n","type":"goto","params":{"node":"ok"}}`, nil)
+	for _, tc := range []struct {
+		name              string
+		inbound, answered bool
+		hungUp            bool
+		want              string
+	}{
+		{"outbound ringing", false, false, false, "dialing"},
+		{"outbound answered", false, true, false, "connected"},
+		{"outbound unanswered, ended", false, false, true, "Failed"},
+		{"outbound answered, ended", false, true, true, "Hangup"},
+		{"inbound before answer", true, false, false, "Processing"},
+		{"inbound answered", true, true, false, "connected"},
+		{"inbound ended", true, false, true, "Hangup"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if v := callState(tc.inbound, tc.answered, tc.hungUp); v != tc.want {
+				t.Errorf("$call.state = %q, want %q", v, tc.want)
+			}
+		})
+	}
+	r.call = &ari.Call{ID: "o"}
+	if v, ok := r.callVar("state"); !ok || v != "dialing" {
+		t.Errorf("outbound call before answer: $call.state = %q (%v), want dialing", v, ok)
+	}
+	for _, withheld := range []string{"", "anonymous", "Anonymous"} {
+		c := &ari.Call{ID: "w", Inbound: true, Args: []string{"inbound", "+4930111"}}
+		c.Channel.Caller = &ariv6.CallerID{Number: withheld}
+		r.call = c
+		if v, ok := r.callVar("cli"); !ok || v != "" {
+			t.Errorf("withheld %q: $call.cli = %q (set %v), want empty and set", withheld, v, ok)
+		}
+		out, missing := r.subCtx(context.Background(), "from=$call.cli")
+		if out != "from=" || len(missing) != 0 {
+			t.Errorf("withheld %q: interpolated %q missing %v", withheld, out, missing)
+		}
 	}
 }
 

@@ -196,10 +196,13 @@ func TestScanRefsAndInterpolate(t *testing.T) {
 
 func TestSplitNumber(t *testing.T) {
 	for _, tc := range []struct{ in, cc, nat, area, without, typ string }{
-		{"+4930123456", "49", "30123456", "", "30123456", "international"},
+		{"+4930123456", "49", "30123456", "30", "123456", "international"},
+		{"+442079460000", "44", "2079460000", "20", "79460000", "international"},
+		{"+33142685300", "33", "142685300", "1", "42685300", "international"},
+		{"+919876543210", "91", "9876543210", "", "9876543210", "international"},
 		{"+12125551234", "1", "2125551234", "212", "5551234", "international"},
 		{"00919898333148", "91", "9898333148", "", "9898333148", "international"},
-		{"+380441234567", "380", "441234567", "", "441234567", "international"},
+		{"+380441234567", "380", "441234567", "44", "1234567", "international"},
 		{"030123456", "", "030123456", "", "030123456", "national"},
 		{"anonymous", "", "anonymous", "", "anonymous", "unknown"},
 	} {

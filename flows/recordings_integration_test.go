@@ -102,7 +102,7 @@ func TestRecordingsOnAsterisk(t *testing.T) {
 		if !slices.Equal(got, wantRecs) {
 			t.Errorf("run %d: recordings\n got %v\nwant %v", i, got, wantRecs)
 		}
-		if u, _ := r.journey.step("s").Outputs["$flow.key.u"].(string); u != strings.Join([]string{"recording:" + callName, "recording:" + callName, "recording:" + r2Name, "recording:" + prName, "true"}, "|") {
+		if u, _ := r.journey.step("s").Outputs["$flow.key.u"].(string); u != strings.Join([]string{"recording:" + callName, "recording:" + callName, "recording:" + r2Name, "recording:" + prName, "Yes"}, "|") {
 			t.Errorf("run %d: variables %q", i, u)
 		}
 		if !r.saved.Recorded || r.saved.RecordingURI != "recording:"+callName || len(r.saved.Recordings) != 4 {

@@ -1,7 +1,10 @@
 package flows
 
 import (
+	"strconv"
 	"strings"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 // Variable namespaces (seed 000, "Types of Variables").
@@ -28,25 +31,28 @@ func (r Ref) Full() string { return "$" + r.NS + "." + r.Name }
 var SysVars = []string{"datetime", "date", "time"}
 
 // CallVars are the $call.* names of seed 000 that Switchyard can fill.
-// ($call.cost and $call.cost.currency need a rate plan Switchyard does not
-// have; referencing them is a validation error.)
+// (The seed names in unsupportedCallVars cannot be filled; referencing
+// them is a validation error. Every name here is documented in
+// vardocs.go and published.)
 var CallVars = []string{
 	"cdr", "start", "end", "dtmf", "state", "connect", "isIncoming",
 	"cli", "cli.number", "cli.countrycode", "cli.type", "cli.areacode", "cli.numberWithoutArea",
 	"dnis", "dnis.number", "dnis.countrycode", "dnis.type", "dnis.areacode", "dnis.numberWithoutArea",
 	"remoteHangup", "isdn", "recorded", "recordingUri", "lastdtmfreceived", "attemptnumber",
-	"lastlabelreceived", "lastWebhookStatus", "duration",
+	"lastWebhookStatus", "duration",
 	"agent.connect", "agent.dnis", "agent.dnis.number", "agent.dnis.countrycode",
 	"agent.cli", "agent.cli.countrycode", "agent.cli.number", "agent.cli.numberWithoutArea",
-	"agent.cli.areaCode", "agent.recordingUri", "agent.cdr",
+	"agent.cli.areaCode", "agent.recordingUri",
 	"flow.recordingUri", "play_and_record.recordingUri", "agent_dialer.recordingUri",
 	"ivr_recording.recordingUri", "queue.recordingUri",
 }
 
 // unsupportedCallVars are in the seed but cannot be known here.
 var unsupportedCallVars = map[string]string{
-	"cost":          "Switchyard has no rate plans, so the call cost is unknown",
-	"cost.currency": "Switchyard has no rate plans, so the call cost currency is unknown",
+	"cost":              "Switchyard has no rate plans, so the call cost is unknown",
+	"cost.currency":     "Switchyard has no rate plans, so the call cost currency is unknown",
+	"lastlabelreceived": "the product documents do not define a label a call receives, so it has no value",
+	"agent.cdr":         "the agent leg has no CDR of its own: use $call.cdr (the call attempt) and $flow.syskey.agentID",
 }
 
 // SyskeyVars are the $flow.syskey.* names of seed 000.
@@ -248,8 +254,9 @@ func ParseVarName(s string) (Ref, bool) {
 
 // splitNumber splits a phone number into country code, national number,
 // area code and number without area, and a type. The country code is
-// read from E.164 form (+CC… or 00CC…) with the ITU code lengths; area
-// codes are only known for the North American plan (+1 NPA).
+// read from E.164 form (+CC… or 00CC…); the area code comes from the
+// phone-number tables of that country (github.com/nyaruka/phonenumbers),
+// empty for numbers without a geographic area code (mobiles, toll-free).
 func splitNumber(n string) (cc, national, area, withoutArea, typ string) {
 	digits := strings.TrimSpace(n)
 	intl := false
@@ -270,24 +277,21 @@ func splitNumber(n string) (cc, national, area, withoutArea, typ string) {
 	if !intl {
 		return "", digits, "", digits, "national"
 	}
-	l := 3
-	switch {
-	case digits[0] == '1' || digits[0] == '7':
-		l = 1
-	case len(digits) >= 2 && twoDigitCC[digits[:2]]:
-		l = 2
-	}
-	if len(digits) <= l {
+	pn, err := phonenumbers.Parse("+"+digits, "")
+	if err != nil || pn.GetCountryCode() == 0 {
 		return "", digits, "", digits, "unknown"
 	}
-	cc, national = digits[:l], digits[l:]
+	cc = strconv.Itoa(int(pn.GetCountryCode()))
+	national = strings.TrimPrefix(digits, cc)
 	withoutArea = national
-	if cc == "1" && len(national) == 10 {
-		area, withoutArea = national[:3], national[3:]
+	if l := phonenumbers.GetLengthOfGeographicalAreaCode(pn); l > 0 && l < len(national) {
+		nsn := phonenumbers.GetNationalSignificantNumber(pn)
+		if strings.HasSuffix(national, nsn) {
+			// The area code is read from the significant number (an
+			// Italian leading zero stays in front of it).
+			off := len(national) - len(nsn)
+			area, withoutArea = national[:off+l], national[off+l:]
+		}
 	}
 	return cc, national, area, withoutArea, "international"
 }
-
-var twoDigitCC = setOf([]string{"20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46", "47", "48", "49",
-	"51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65", "66", "81", "82", "84", "86",
-	"90", "91", "92", "93", "94", "95", "98"})

@@ -376,7 +376,18 @@ type WebhookConfig struct {
 	Query    map[string]string `json:"query,omitempty"`
 	BodyType string            `json:"body_type,omitempty"` // json, form, raw
 	Body     json.RawMessage   `json:"body,omitempty"`
+	// Trigger (account webhooks only) is when the webhook is called
+	// besides the widgets that name it: TriggerDisconnect (the default,
+	// "" too) at the end of every call of the account, with the call's
+	// variables; TriggerWidget only from widgets.
+	Trigger string `json:"trigger,omitempty"`
 }
+
+// Account webhook triggers.
+const (
+	TriggerDisconnect = "disconnect"
+	TriggerWidget     = "widget"
+)
 
 // ValidateWebhook checks a webhook description; it returns the problems
 // with field names relative to the webhook.
@@ -385,6 +396,11 @@ func ValidateWebhook(w WebhookConfig) []Problem {
 	n := &Node{}
 	p := &paramReader{v: v, node: n, used: map[string]bool{}}
 	checkWebhookFields(p, "", &w, true, nil)
+	switch w.Trigger {
+	case "", TriggerDisconnect, TriggerWidget:
+	default:
+		p.bad("trigger", "must be %q (called when each call ends, the default) or %q (only from widgets), got %q", TriggerDisconnect, TriggerWidget, w.Trigger)
+	}
 	return v.problems
 }
 
@@ -564,9 +580,10 @@ type callerIDCfg struct {
 	Timeout   time.Duration
 	HTTP      time.Duration
 	UserAgent string
-	// Format of the POST body: "form" (idContact=<id>, the default) or
-	// "json" ({"idContact": "<id>"}). Seed 002 names the field and says
-	// "plain/text" without fixing the encoding.
+	// Format of the POST body: "text" (the default: text/plain
+	// "idContact=<id>", the plain/text POST the CRM of the product
+	// documents expects), "form" (the same body as
+	// application/x-www-form-urlencoded) or "json" ({"idContact": "<id>"}).
 	Format   string
 	Routes   []CRMRoute
 	Variable *Ref
@@ -585,7 +602,7 @@ func checkCallerID(p *paramReader) any {
 		Timeout:   p.seconds("timeout", 5*time.Second, time.Second, 2*time.Minute),
 		HTTP:      p.seconds("http_timeout", 5*time.Second, 100*time.Millisecond, time.Minute),
 		UserAgent: p.str("user_agent", false),
-		Format:    p.enum("request_format", "form", "form", "json"),
+		Format:    p.enum("request_format", "text", "text", "form", "json"),
 		Variable:  p.optTarget("variable"),
 	}
 	if c.UserAgent == "" {

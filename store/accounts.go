@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -196,4 +197,46 @@ func (u User) CheckPassword(password string) bool {
 		return false
 	}
 	return bcrypt.CompareHashAndPassword([]byte(*u.PasswordHash), []byte(password)) == nil
+}
+
+// SetAccountCountry sets the account's default country for national
+// numbers (numbers written without a country code): an ISO 3166-1 alpha-2
+// code the phone-number tables know (e.g. "IN", "US"), or "" to require
+// the country code again.
+func (s *Store) SetAccountCountry(ctx context.Context, accountID int64, country string) (err error) {
+	defer s.track("SetAccountCountry", time.Now(), &err)
+	cc, err := NormalizeCountry(country)
+	if err != nil {
+		return err
+	}
+	res := s.w.WithContext(ctx).Model(&Account{}).Where("id = ?", accountID).Updates(map[string]any{"country": cc, "updated_at": now()})
+	if res.Error != nil {
+		return fmt.Errorf("store: set country of account %d: %w", accountID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("store: account %d: %w", accountID, ErrNotFound)
+	}
+	return nil
+}
+
+// AccountCountry returns the account's default country ("" if none).
+func (s *Store) AccountCountry(ctx context.Context, accountID int64) (string, error) {
+	a, err := s.GetAccount(ctx, accountID)
+	if err != nil {
+		return "", err
+	}
+	return a.Country, nil
+}
+
+// NormalizeCountry upper-cases and checks a default country: "" or an
+// ISO 3166-1 alpha-2 region with a country calling code.
+func NormalizeCountry(country string) (string, error) {
+	cc := strings.ToUpper(strings.TrimSpace(country))
+	if cc == "" {
+		return "", nil
+	}
+	if len(cc) != 2 || phonenumbers.GetCountryCodeForRegion(cc) == 0 {
+		return "", fmt.Errorf("store: country %q: want an ISO 3166-1 alpha-2 code such as IN or US: %w", country, ErrInvalid)
+	}
+	return cc, nil
 }

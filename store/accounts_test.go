@@ -322,3 +322,39 @@ func TestAPIKeyLastUsedThrottle(t *testing.T) {
 		}
 	})
 }
+
+func TestAccountCountry(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *Store) {
+		ctx := ctxT(t)
+		a := mustAccount(t, s, "Country Co")
+		if cc, err := s.AccountCountry(ctx, a.ID); err != nil || cc != "" {
+			t.Fatalf("new account country = %q, %v; want empty", cc, err)
+		}
+		for _, tt := range []struct {
+			in, want string
+			err      error
+		}{
+			{" in ", "IN", nil},
+			{"US", "US", nil},
+			{"XX", "", ErrInvalid},
+			{"IND", "", ErrInvalid},
+			{"", "", nil},
+		} {
+			err := s.SetAccountCountry(ctx, a.ID, tt.in)
+			if !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
+				t.Errorf("SetAccountCountry(%q) = %v, want %v", tt.in, err, tt.err)
+				continue
+			}
+			if tt.err != nil {
+				continue
+			}
+			cc, err := s.AccountCountry(ctx, a.ID)
+			if err != nil || cc != tt.want {
+				t.Errorf("after %q: country %q, %v; want %q", tt.in, cc, err, tt.want)
+			}
+		}
+		if err := s.SetAccountCountry(ctx, 1<<40, "IN"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("unknown account: %v", err)
+		}
+	})
+}

@@ -179,11 +179,18 @@ type AttemptStart struct {
 	AsteriskNode     string // Asterisk node / entity id that owns the channel
 	StartedAt        time.Time
 	Variables        map[string]string
+	// Number is the caller's try number (the dialer's attempt of a call
+	// list record), recorded as the attempt number; 0 numbers attempts of
+	// the call in order (1, 2, …).
+	Number int
 }
 
 func (in *AttemptStart) validate() error {
 	if in.AccountID <= 0 {
 		return fmt.Errorf("store: start attempt: account id %d: %w", in.AccountID, ErrInvalid)
+	}
+	if in.Number < 0 || in.Number > 1_000_000 {
+		return fmt.Errorf("store: start attempt: attempt number %d: %w", in.Number, ErrInvalid)
 	}
 	if in.Direction != DirectionInbound && in.Direction != DirectionOutbound {
 		return fmt.Errorf("store: start attempt: direction %q: want %q or %q: %w", in.Direction, DirectionInbound, DirectionOutbound, ErrInvalid)
@@ -264,6 +271,14 @@ func (s *Store) StartAttempt(ctx context.Context, in AttemptStart) (a Attempt, e
 		var n int
 		if err := tx.Model(&Call{}).Where("id = ?", in.CallID).Pluck("attempts", &n).Error; err != nil {
 			return fmt.Errorf("store: start attempt: read call %s: %w", in.CallID, err)
+		}
+		if in.Number > n {
+			// The caller's try number: tries that never reached a channel
+			// (a refused originate) still count.
+			if err := tx.Model(&Call{}).Where("id = ?", in.CallID).Update("attempts", in.Number).Error; err != nil {
+				return fmt.Errorf("store: start attempt: number call %s: %w", in.CallID, err)
+			}
+			n = in.Number
 		}
 		a = Attempt{
 			ID:            in.AttemptID,

@@ -648,3 +648,34 @@ func TestConcurrentAttempts(t *testing.T) {
 		}
 	})
 }
+
+// TestAttemptNumberIsTheTry: a dialer try gives its own number (a try
+// whose originate never reached a channel still counts), so the call
+// report's attempt_number matches the tries of the call-list record.
+func TestAttemptNumberIsTheTry(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *Store) {
+		ctx := ctxT(t)
+		acc := mustAccount(t, s, "tries")
+		in := inbound(acc.ID, "ch-try-2")
+		in.Direction, in.Number = DirectionOutbound, 2
+		a := mustStart(t, s, in)
+		if a.AttemptNumber != 2 {
+			t.Fatalf("attempt number %d, want 2", a.AttemptNumber)
+		}
+		got, err := s.GetAttempt(ctx, acc.ID, a.ID)
+		if err != nil || got.AttemptNumber != 2 {
+			t.Fatalf("stored attempt number %d (%v), want 2", got.AttemptNumber, err)
+		}
+		// The next attempt of the same call without a number follows it.
+		next := inbound(acc.ID, "ch-try-3")
+		next.CallID = a.CallID
+		if b := mustStart(t, s, next); b.AttemptNumber != 3 {
+			t.Errorf("next attempt number %d, want 3", b.AttemptNumber)
+		}
+		bad := inbound(acc.ID, "ch-bad")
+		bad.Number = -1
+		if _, err := s.StartAttempt(ctx, bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("negative number: %v", err)
+		}
+	})
+}

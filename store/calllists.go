@@ -92,6 +92,12 @@ type CallListRequest struct {
 	StartedAt *time.Time `gorm:"column:started_at" json:"started_at,omitempty"`
 	CreatedAt time.Time  `gorm:"column:created_at" json:"created_at"`
 	UpdatedAt time.Time  `gorm:"column:updated_at" json:"-"`
+	// Name, Accountcode and ListStatus describe the request as an ADS
+	// recipients list; a disabled list cannot be used in campaigns.
+	Name        string `gorm:"column:list_name" json:"name"`
+	Accountcode string `gorm:"column:accountcode" json:"accountcode"`
+	Disabled    bool   `gorm:"column:disabled" json:"-"`
+	ListStatus  string `gorm:"-" json:"list_status"` // active | disabled
 	// CompletionPercent = Completed / Added × 100 (0 when nothing was added).
 	CompletionPercent float64 `gorm:"-" json:"completion_percent"`
 	// CampaignsOnly: the request is dialed only by hand-made campaigns
@@ -111,6 +117,10 @@ func (r *CallListRequest) AfterFind(*gorm.DB) error {
 }
 
 func (r *CallListRequest) fill() {
+	r.ListStatus = ListActive
+	if r.Disabled {
+		r.ListStatus = ListDisabled
+	}
 	r.CompletionPercent = 0
 	if r.Added > 0 {
 		r.CompletionPercent = float64(int64(float64(r.Completed)/float64(r.Added)*10000+0.5)) / 100

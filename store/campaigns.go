@@ -148,6 +148,14 @@ func checkRecipients(tx *gorm.DB, accountID int64, ids []string) error {
 			return err
 		}
 	}
+	// Disabled recipients lists cannot be used in campaigns.
+	var disabled []string
+	if err := tx.Model(&CallListRequest{}).Where("account_id = ? AND id IN ? AND disabled = ?", accountID, uniq, true).Order("id").Pluck("id", &disabled).Error; err != nil {
+		return err
+	}
+	if len(disabled) > 0 {
+		return fmt.Errorf("store: campaign recipients: list %s is disabled (enable it first): %w", strings.Join(disabled, ", "), ErrInvalid)
+	}
 	return nil
 }
 
@@ -191,10 +199,33 @@ func (s *Store) GetCampaign(ctx context.Context, accountID, id int64) (c Campaig
 // ListCampaigns lists the account's campaigns, newest first; status ""
 // means all. Flows' dialing campaigns are not listed (see GetFlowCampaign).
 func (s *Store) ListCampaigns(ctx context.Context, accountID int64, status string) (cs []Campaign, err error) {
-	defer s.track("ListCampaigns", time.Now(), &err)
+	return s.SearchCampaigns(ctx, accountID, CampaignFilter{Status: status})
+}
+
+// CampaignFilter narrows a campaign search: by status, and by when the
+// campaign started and ended (From inclusive, To exclusive; a bound on
+// StartedAt/EndedAt leaves out campaigns that have not started/ended).
+type CampaignFilter struct {
+	Status                 string
+	StartedFrom, StartedTo *time.Time
+	EndedFrom, EndedTo     *time.Time
+}
+
+// SearchCampaigns lists an account's campaigns matching f, newest first
+// (at most MaxListLimit).
+func (s *Store) SearchCampaigns(ctx context.Context, accountID int64, f CampaignFilter) (cs []Campaign, err error) {
+	defer s.track("SearchCampaigns", time.Now(), &err)
 	q := s.r.WithContext(ctx).Where("account_id = ? AND source = ?", accountID, "")
-	if status != "" {
-		q = q.Where("status = ?", status)
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	for _, b := range []struct {
+		cond string
+		t    *time.Time
+	}{{"started_at >= ?", f.StartedFrom}, {"started_at < ?", f.StartedTo}, {"ended_at >= ?", f.EndedFrom}, {"ended_at < ?", f.EndedTo}} {
+		if b.t != nil {
+			q = q.Where(b.cond, norm(*b.t))
+		}
 	}
 	if err := q.Order("created_at DESC, id DESC").Limit(MaxListLimit).Find(&cs).Error; err != nil {
 		return nil, fmt.Errorf("store: list campaigns: %w", err)

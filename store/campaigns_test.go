@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -377,6 +378,61 @@ func TestFinishCampaignAttemptsConcurrently(t *testing.T) {
 		rq, err := s.GetCallListRequest(ctx, acc.ID, req.ID)
 		if err != nil || rq.Completed != n || rq.Status != RequestCompleted {
 			t.Fatalf("request completed %d status %s (%v), want %d %s", rq.Completed, rq.Status, err, n, RequestCompleted)
+		}
+	})
+}
+
+// TestSearchCampaignsByStartedEnded: campaigns are searched by when they
+// started and ended.
+func TestSearchCampaignsByStartedEnded(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *Store) {
+		ctx := ctxT(t)
+		acc := mustAccount(t, s, "search")
+		req := mustImport(t, s, CallListImport{AccountID: acc.ID, FlowID: "1", FlowType: "outbound", Source: SourceAPI},
+			[]ImportRecord{{Row: 1, Numbers: []string{"+15550001"}, Status: RecordPending}})
+		day := func(d int) time.Time { return time.Date(2026, 3, d, 9, 0, 0, 0, time.UTC) }
+		ptr := func(t time.Time) *time.Time { return &t }
+		ids := map[string]int64{}
+		for _, c := range []struct {
+			name           string
+			started, ended *time.Time
+		}{{"never", nil, nil}, {"march1", ptr(day(1)), ptr(day(2))}, {"march5", ptr(day(5)), nil}} {
+			camp := testCampaign(acc.ID, req.ID)
+			camp.Name = c.name
+			got, err := s.CreateCampaign(ctx, camp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.w.Exec("UPDATE campaigns SET started_at = ?, ended_at = ? WHERE id = ?", c.started, c.ended, got.ID).Error; err != nil {
+				t.Fatal(err)
+			}
+			ids[c.name] = got.ID
+		}
+		names := func(f CampaignFilter) string {
+			cs, err := s.SearchCampaigns(ctx, acc.ID, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, c := range cs {
+				out = append(out, c.Name)
+			}
+			slices.Sort(out)
+			return strings.Join(out, ",")
+		}
+		for _, tc := range []struct {
+			f    CampaignFilter
+			want string
+		}{
+			{CampaignFilter{}, "march1,march5,never"},
+			{CampaignFilter{StartedFrom: ptr(day(1))}, "march1,march5"},
+			{CampaignFilter{StartedFrom: ptr(day(2)), StartedTo: ptr(day(6))}, "march5"},
+			{CampaignFilter{EndedFrom: ptr(day(1)), EndedTo: ptr(day(3))}, "march1"},
+			{CampaignFilter{EndedTo: ptr(day(1))}, ""},
+		} {
+			if got := names(tc.f); got != tc.want {
+				t.Errorf("%+v: %q, want %q", tc.f, got, tc.want)
+			}
 		}
 	})
 }

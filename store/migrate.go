@@ -38,6 +38,8 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0008_campaign_leads", Migrate: m0008CampaignLeads},
 		{ID: "0009_http_policy_grants", Migrate: m0009HTTPPolicyGrants},
 		{ID: "0010_flow_dialing", Migrate: m0010FlowDialing},
+		{ID: "0011_account_country", Migrate: m0011AccountCountry},
+		{ID: "0012_call_list_meta", Migrate: m0012CallListMeta},
 	}
 }
 

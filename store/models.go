@@ -12,9 +12,12 @@ import (
 
 // Account is a tenant.
 type Account struct {
-	ID         int64      `gorm:"column:id;primaryKey;autoIncrement" json:"id"`
-	Name       string     `gorm:"column:name" json:"name"`
-	Timezone   string     `gorm:"column:timezone" json:"timezone"`
+	ID       int64  `gorm:"column:id;primaryKey;autoIncrement" json:"id"`
+	Name     string `gorm:"column:name" json:"name"`
+	Timezone string `gorm:"column:timezone" json:"timezone"`
+	// Country is the default country (ISO 3166-1 alpha-2) of national
+	// numbers; empty requires the country code.
+	Country    string     `gorm:"column:country" json:"country"`
 	CreatedAt  time.Time  `gorm:"column:created_at" json:"created_at"`
 	UpdatedAt  time.Time  `gorm:"column:updated_at" json:"updated_at"`
 	DisabledAt *time.Time `gorm:"column:disabled_at" json:"disabled_at,omitempty"`

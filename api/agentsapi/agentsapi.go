@@ -28,6 +28,7 @@ import (
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/dialer/acd"
 	"github.com/switchyard/switchyard/dialer/acd/acdstore"
+	"github.com/switchyard/switchyard/dialer/acd/provision"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -394,6 +395,15 @@ func (h *handler) getAgent(c echo.Context, acct int64) error {
 
 // endpointErr is the 503 of a failed PJSIP endpoint change.
 func endpointErr(err error, what string) error {
+	if errors.Is(err, provision.ErrStatic) {
+		// Retrying can never work: say what to do instead.
+		return &api.Error{Code: api.CodeConflict, Status: http.StatusConflict, Field: "extension", Err: err,
+			Message: "the extension is a static endpoint of Asterisk's pjsip.conf, which Switchyard cannot create, change or delete: " +
+				"use another extension (Switchyard then provisions it), or remove the section from pjsip.conf"}
+	}
+	if errors.Is(err, acd.ErrInvalid) {
+		return invalid(err, agentFields)
+	}
 	return &api.Error{Code: api.CodeUnavailable, Status: http.StatusServiceUnavailable, Err: err,
 		Message: "Asterisk did not accept the agent's SIP endpoint: " + what}
 }

@@ -901,3 +901,16 @@ func TestSupervisorLists(t *testing.T) {
 		t.Fatalf("queues: %d %v", code, out)
 	}
 }
+
+// TestAgentStaticEndpoint: an extension that is a static pjsip.conf
+// endpoint cannot be provisioned: 409 on the extension saying what to do,
+// not 503 "try again".
+func TestAgentStaticEndpoint(t *testing.T) {
+	e := newEnv(t)
+	e.prov.ensure = func(acd.Agent) error { return fmt.Errorf("provision agent1: %w", provision.ErrStatic) }
+	code, out := e.do(e.key, "POST", "/api/v1/agents", js(map[string]any{"name": "A", "login_type": "softphone", "extension": "agent1"}))
+	f, msg := errField(out)
+	if code != 409 || f != "extension" || !strings.Contains(msg, "pjsip.conf") || strings.Contains(msg, "try again") {
+		t.Fatalf("static endpoint: %d field %q msg %q", code, f, msg)
+	}
+}

@@ -68,6 +68,9 @@ type Store interface {
 	ListUsers(ctx context.Context, accountID int64) ([]store.User, error)
 	SaveOTP(ctx context.Context, accountID int64, phone, code string) error
 	VerifyOTP(ctx context.Context, accountID int64, phone, code string) (store.ListEntry, error)
+	AccountCountry(ctx context.Context, accountID int64) (string, error)
+	SetCallListMeta(ctx context.Context, accountID int64, requestID string, m store.CallListMeta) (store.CallListRequest, error)
+	SetAccountCountry(ctx context.Context, accountID int64, country string) error
 }
 
 // OTPCaller places the verification call that reads code to phone (E.164)
@@ -83,8 +86,9 @@ type Deps struct {
 	Flows Flows
 	// OTP places verification calls; nil disables whitelisting numbers.
 	OTP OTPCaller
-	// Region is the default country (ISO 3166-1 alpha-2, e.g. "IN") for
-	// numbers without a country code; empty requires the country code.
+	// Region is the server's default country (ISO 3166-1 alpha-2, e.g.
+	// "IN") for numbers without a country code, used when the account set
+	// none (PUT /api/v1/account/country); empty requires the country code.
 	Region string
 	// Location reads start times without an offset and writes report
 	// times when AccountLocation is nil or fails (UTC if nil).
@@ -101,6 +105,12 @@ type Deps struct {
 	// ("make sure to whitelist your IP"), so the default is to refuse.
 	AllowWithoutIPWhitelist bool
 	Logger                  *slog.Logger
+	// MailAddress gives a flow's email-upload address ("" when email
+	// upload is off); nil: off.
+	MailAddress func(accountID int64, flowID string) string
+	// UploadStatus sends the flow's Email Status for a direct upload
+	// (MailServer.UploadStatus when email is on; nil: none).
+	UploadStatus func(ctx context.Context, accountID int64, f Flow, who string, results []FileResult)
 }
 
 // Caps.
@@ -161,6 +171,7 @@ var Routes = []struct{ Method, Path string }{
 	{http.MethodGet, "/calllists/template"},
 	{http.MethodGet, "/calllists/requests"},
 	{http.MethodGet, "/calllists/requests/:id"},
+	{http.MethodPatch, "/calllists/requests/:id"},
 	{http.MethodGet, "/calllists/requests/:id/report.csv"},
 	{http.MethodGet, "/calllists/access-lists"},
 	{http.MethodPost, "/calllists/access-lists"},
@@ -168,6 +179,9 @@ var Routes = []struct{ Method, Path string }{
 	{http.MethodPost, "/calllists/access-lists/phone-otp"},
 	{http.MethodPost, "/calllists/access-lists/phone-verify"},
 	{http.MethodPost, "/calllists/dnc"},
+	{http.MethodGet, "/calllists/email-address"},
+	{http.MethodGet, "/account/country"},
+	{http.MethodPut, "/account/country"},
 }
 
 // KairosRoutes are the seed's own trigger paths (RegisterKairos).
@@ -182,6 +196,7 @@ func Register(g *echo.Group, d Deps) {
 	g.GET("/calllists/template", h.template)
 	g.GET("/calllists/requests", h.listRequests)
 	g.GET("/calllists/requests/:id", h.getRequest)
+	g.PATCH("/calllists/requests/:id", h.patchRequest)
 	g.GET("/calllists/requests/:id/report.csv", h.report)
 	g.GET("/calllists/access-lists", h.listEntries)
 	g.POST("/calllists/access-lists", h.addEntry)
@@ -189,6 +204,9 @@ func Register(g *echo.Group, d Deps) {
 	g.POST("/calllists/access-lists/phone-otp", h.sendOTP)
 	g.POST("/calllists/access-lists/phone-verify", h.verifyOTP)
 	g.POST("/calllists/dnc", h.uploadDNC)
+	g.GET("/calllists/email-address", h.emailAddress)
+	g.GET("/account/country", h.getCountry)
+	g.PUT("/account/country", h.putCountry)
 }
 
 // RegisterKairos adds the seed's trigger paths to an UNauthenticated group
@@ -309,7 +327,7 @@ func source(next func() (calllist.Record, error), v *calllist.Validator) func() 
 		var re *calllist.RowError
 		switch {
 		case errors.As(err, &re):
-			ir := store.ImportRecord{Row: int64(re.Row), Status: store.RecordInvalid, Reason: re.Reason}
+			ir := store.ImportRecord{Row: int64(re.Row), ClientIdentifier: re.ClientIdentifier, Status: store.RecordInvalid, Reason: re.Reason}
 			if re.Number != "" {
 				ir.Numbers = []string{re.Number}
 			}
@@ -330,7 +348,23 @@ func (h *handler) validator(ctx context.Context, accountID int64) (*calllist.Val
 	if err != nil {
 		return nil, err
 	}
-	return &calllist.Validator{Region: h.d.Region, Screen: scr}, nil
+	return &calllist.Validator{Region: h.region(ctx, accountID), Screen: scr}, nil
+}
+
+// region is the default country of an account's national numbers: the
+// account's own (PUT /api/v1/account/country), else Deps.Region. A failed
+// lookup falls back to Deps.Region (numbers then need their country code
+// unless the server sets one) and is logged.
+func (h *handler) region(ctx context.Context, acc int64) string {
+	cc, err := h.d.Store.AccountCountry(ctx, acc)
+	if err != nil {
+		h.log.Warn("account country unavailable; using the default", "account", acc, "error", err)
+		return h.d.Region
+	}
+	if cc != "" {
+		return cc
+	}
+	return h.d.Region
 }
 
 // capBody limits the request body; reading past it fails with a 413.

@@ -354,7 +354,7 @@ func (s *mailSession) Data(r io.Reader) error {
 	if len(results) == 0 {
 		results = append(results, FileResult{File: "(none)", Error: "the mail has no .csv or .zip attachment"})
 	}
-	s.m.respond(ctx, s.acc, s.flow, s.from, subject, results)
+	s.m.respond(ctx, s.acc, s.flow, s.from, subject, results, true)
 	return nil
 }
 
@@ -445,7 +445,16 @@ func (n *newlineStripper) Read(p []byte) (int, error) {
 // respond sends the auto-response to the sender and, per seed 001, the
 // status email (flow setting on: account holder + the flow's selected
 // whitelisted ids; any rejected file: the account holder always).
-func (m *MailServer) respond(ctx context.Context, acc int64, f Flow, sender, subject string, results []FileResult) {
+// UploadStatus sends the flow's Email Status for a direct upload (API or
+// CLI): the same status email as for an emailed list — to the account
+// owner and the flow's whitelisted status recipients when the flow has
+// status email on, to the owner alone when a file was rejected — with no
+// auto-response. who names the uploader in the text.
+func (m *MailServer) UploadStatus(ctx context.Context, acc int64, f Flow, who string, results []FileResult) {
+	m.respond(ctx, acc, f, who, "", results, false)
+}
+
+func (m *MailServer) respond(ctx context.Context, acc int64, f Flow, sender, subject string, results []FileResult, autoReply bool) {
 	log := m.h.log.With("account_id", acc, "flow_id", f.ID)
 	rejected := false
 	var summary strings.Builder
@@ -505,9 +514,11 @@ func (m *MailServer) respond(ctx context.Context, acc int64, f Flow, sender, sub
 		m.sent++
 		m.mu.Unlock()
 	}
-	// 1. Auto-response to the sender.
-	send([]string{sender}, fmt.Sprintf("Call list upload %s: %s", verdict, subject),
-		fmt.Sprintf("Your call list upload for flow %s (%s) was %s.\r\n\r\n%s", f.Name, f.ID, verdict, summary.String()), false)
+	// 1. Auto-response to the sender (emailed lists).
+	if autoReply {
+		send([]string{sender}, fmt.Sprintf("Call list upload %s: %s", verdict, subject),
+			fmt.Sprintf("Your call list upload for flow %s (%s) was %s.\r\n\r\n%s", f.Name, f.ID, verdict, summary.String()), false)
+	}
 	// 2. Status email.
 	owner := m.ownerEmail(ctx, acc)
 	var to []string

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"net/mail"
 	"strings"
 	"testing"
@@ -179,5 +180,48 @@ func TestMailConfigValidate(t *testing.T) {
 	}
 	if _, _, ok := parseMailAddress(good, MailAddress(good, 7, "42")); !ok {
 		t.Error("round trip")
+	}
+}
+
+// TestDirectUploadEmailStatus: a direct (API) upload to a flow with
+// status email on sends the Email Status to the owner and the whitelisted
+// status recipients, as an emailed list does (no auto-response).
+func TestDirectUploadEmailStatus(t *testing.T) {
+	sk := mailtest.Start(t)
+	flows := fakeFlows{flow: func(_ context.Context, _ int64, id string) (Flow, error) {
+		if id == "42" {
+			return Flow{ID: "42", Name: "Reminders", Type: FlowTypeOutbound, Variables: []string{"name"}, StatusEmail: true,
+				StatusRecipients: []string{"status@acme.test", "not-whitelisted@acme.test"}}, nil
+		}
+		return Flow{}, ErrFlowNotFound
+	}}
+	var ms *MailServer
+	e := newEnv(t, func(d *Deps) {
+		d.Flows = flows
+		cfg := MailConfig{Domain: "upload.switchyard.test", Secret: []byte("0123456789abcdef0123"), Relay: sk.Addr, From: "noreply@upload.switchyard.test"}
+		var err error
+		if ms, err = NewMailServer(*d, cfg); err != nil {
+			t.Fatal(err)
+		}
+		d.UploadStatus = ms.UploadStatus
+	})
+	ctx := context.Background()
+	if _, err := e.st.CreateUser(ctx, store.NewUser{AccountID: e.acc, Email: "owner@acme.test", Name: "Owner", Role: store.RoleOwner}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.AddListEntry(ctx, e.acc, store.ListWhite, store.KindEmail, "status@acme.test", false); err != nil {
+		t.Fatal(err)
+	}
+	body, ct := multipartBody(t, map[string][]byte{"l.csv": []byte("tel1,$flow.key.name\n+919876543210,Asha\n")}, []string{"l.csv"})
+	if rec := e.do(http.MethodPost, "/api/v1/calllists/uploads?flow_id=42", body, map[string]string{"Content-Type": ct}); rec.Code != 200 {
+		t.Fatalf("upload: %d %s", rec.Code, rec.Body)
+	}
+	msgs := sk.Wait(t, 1)
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	m := msgs[0]
+	if strings.Join(m.To, ",") != "owner@acme.test,status@acme.test" || !strings.Contains(string(m.Data), "Call list status for flow Reminders") {
+		t.Errorf("status email to %v:\n%s", m.To, m.Data)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"mime"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -68,6 +69,9 @@ func (h *handler) upload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkListMeta(c); err != nil {
+		return err
+	}
 	if err := tooLarge(c, MaxUploadBody, "the upload"); err != nil {
 		return err
 	}
@@ -117,6 +121,13 @@ func (h *handler) upload(c echo.Context) error {
 	}
 	if len(resp.Files) == 0 {
 		return api.Invalid("file", "no file in the upload: send one or more multipart parts named \"file\"")
+	}
+	if err := h.applyListMeta(c, acc, resp.Files); err != nil {
+		return err
+	}
+	if h.d.UploadStatus != nil {
+		// Email Status for direct uploads too, off the request.
+		go h.d.UploadStatus(context.WithoutCancel(ctx), acc, f, "a direct upload (API)", resp.Files)
 	}
 	return c.JSON(http.StatusOK, resp)
 }
@@ -405,6 +416,10 @@ func (h *handler) addEntry(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if !isJSON(c) {
+		return &api.Error{Code: "unsupported_media_type", Status: http.StatusUnsupportedMediaType,
+			Message: `send the entry as JSON {"list","kind","value"} with Content-Type: application/json`}
+	}
 	var in EntryInput
 	if err := c.Bind(&in); err != nil {
 		return &api.Error{Code: api.CodeBadRequest, Message: "body must be JSON {list, kind, value}", Err: err}
@@ -414,7 +429,7 @@ func (h *handler) addEntry(c echo.Context) error {
 	}
 	v := in.Value
 	if in.Kind == store.KindPhone {
-		e, err := calllist.Normalize(v, h.d.Region)
+		e, err := calllist.Normalize(v, h.region(c.Request().Context(), acc))
 		if err != nil {
 			return api.Invalid("value", "%v", err)
 		}
@@ -524,7 +539,7 @@ func (h *handler) uploadDNC(c echo.Context) error {
 			continue
 		}
 		resp.Read++
-		e, reason := dncEntry(raw, h.d.Region)
+		e, reason := dncEntry(raw, h.region(c.Request().Context(), acc))
 		if reason != "" {
 			if len(resp.Rejected) < 1000 {
 				resp.Rejected = append(resp.Rejected, RowReason{Line: line, Value: raw, Reason: reason})
@@ -594,7 +609,7 @@ func (h *handler) sendOTP(c echo.Context) error {
 	if err := c.Bind(&in); err != nil {
 		return &api.Error{Code: api.CodeBadRequest, Message: "body must be JSON {value}", Err: err}
 	}
-	phone, err := calllist.Normalize(in.Value, h.d.Region)
+	phone, err := calllist.Normalize(in.Value, h.region(c.Request().Context(), acc))
 	if err != nil {
 		return api.Invalid("value", "%v", err)
 	}
@@ -630,7 +645,7 @@ func (h *handler) verifyOTP(c echo.Context) error {
 	if err := c.Bind(&in); err != nil {
 		return &api.Error{Code: api.CodeBadRequest, Message: "body must be JSON {value, otp}", Err: err}
 	}
-	phone, err := calllist.Normalize(in.Value, h.d.Region)
+	phone, err := calllist.Normalize(in.Value, h.region(c.Request().Context(), acc))
 	if err != nil {
 		return api.Invalid("value", "%v", err)
 	}
@@ -657,4 +672,11 @@ func (h *handler) request(ctx context.Context, acc int64, id string) (store.Call
 		return req, api.NotFound("request %q not found", id)
 	}
 	return req, err
+}
+
+// isJSON reports whether the request says its body is JSON.
+func isJSON(c echo.Context) bool {
+	ct := c.Request().Header.Get(echo.HeaderContentType)
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == echo.MIMEApplicationJSON || strings.HasSuffix(mt, "+json"))
 }

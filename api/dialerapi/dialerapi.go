@@ -29,7 +29,7 @@ import (
 type Store interface {
 	CreateCampaign(ctx context.Context, c store.Campaign) (store.Campaign, error)
 	GetCampaign(ctx context.Context, accountID, id int64) (store.Campaign, error)
-	ListCampaigns(ctx context.Context, accountID int64, status string) ([]store.Campaign, error)
+	SearchCampaigns(ctx context.Context, accountID int64, f store.CampaignFilter) ([]store.Campaign, error)
 	UpdateCampaign(ctx context.Context, c store.Campaign, editable func(status string) bool) (store.Campaign, error)
 	DeleteCampaign(ctx context.Context, accountID, id int64, deletable func(status string) bool) error
 	TransitionCampaign(ctx context.Context, accountID, id int64, next func(from string) (string, error)) (store.Campaign, error)
@@ -126,12 +126,12 @@ type Input struct {
 	RetryIntervalSec    int           `json:"retry_interval_sec"`
 	CallingWindow       dialer.Window `json:"calling_window"`
 	CallsPerSecond      float64       `json:"calls_per_second"`
-	FlowID              string        `json:"flow_id"`
+	FlowID              FlowRef       `json:"flow_id"`
 	AbandonCapPct       float64       `json:"abandon_cap_pct"`
 	SafeHarborSound     string        `json:"safe_harbor_sound"`
 	AMD                 bool          `json:"amd"`
 	MachineAction       string        `json:"machine_action"`
-	MachineFlowID       string        `json:"machine_flow_id"`
+	MachineFlowID       FlowRef       `json:"machine_flow_id"`
 	LeadWebhook         string        `json:"lead_webhook"`
 	LeadNumberPath      string        `json:"lead_number_path"`
 	LogWebhook          string        `json:"log_webhook"`
@@ -140,10 +140,14 @@ type Input struct {
 // View is a campaign as the API shows it.
 type View struct {
 	dialer.Campaign
-	StartedAt *time.Time `json:"started_at,omitempty"`
-	EndedAt   *time.Time `json:"ended_at,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	// FlowID and MachineFlowID are integers like every other id (they
+	// shadow the domain campaign's string fields).
+	FlowID        *int64     `json:"flow_id,omitempty"`
+	MachineFlowID *int64     `json:"machine_flow_id,omitempty"`
+	StartedAt     *time.Time `json:"started_at,omitempty"`
+	EndedAt       *time.Time `json:"ended_at,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
 }
 
 func view(s store.Campaign) View {
@@ -151,7 +155,7 @@ func view(s store.Campaign) View {
 	if c.Recipients == nil {
 		c.Recipients = []string{}
 	}
-	return View{Campaign: c, StartedAt: s.StartedAt, EndedAt: s.EndedAt, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
+	return View{Campaign: c, FlowID: flowIDOut(c.FlowID), MachineFlowID: flowIDOut(c.MachineFlowID), StartedAt: s.StartedAt, EndedAt: s.EndedAt, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 }
 
 const maxBody = 64 << 10
@@ -170,6 +174,9 @@ func decode(c echo.Context) (Input, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
+		if errors.Is(err, errFlowRef) {
+			return Input{}, api.Invalid("flow_id", "flow_id and machine_flow_id are integer flow ids")
+		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
 			return Input{}, api.Invalid(te.Field, "must be a JSON %s, got a %s", te.Type.String(), te.Value)
@@ -202,9 +209,9 @@ func (h *handler) campaign(ctx context.Context, acct int64, in Input) (dialer.Ca
 		Trunk: trunk, SimultaneousCalls: in.SimultaneousCalls, DialAttempts: in.DialAttempts,
 		DialTimeoutMS: in.DialTimeoutMS, OnlyWhenFreeMembers: in.OnlyWhenFreeMembers, Queue: strings.TrimSpace(in.Queue),
 		DialToExtension: strings.TrimSpace(in.DialToExtension), Multiplier: in.Multiplier, RetryIntervalSec: in.RetryIntervalSec,
-		CallingWindow: in.CallingWindow, CallsPerSecond: in.CallsPerSecond, FlowID: strings.TrimSpace(in.FlowID),
+		CallingWindow: in.CallingWindow, CallsPerSecond: in.CallsPerSecond, FlowID: strings.TrimSpace(string(in.FlowID)),
 		AbandonCapPct: in.AbandonCapPct, SafeHarborSound: strings.TrimSpace(in.SafeHarborSound), AMD: in.AMD,
-		MachineAction: strings.TrimSpace(in.MachineAction), MachineFlowID: strings.TrimSpace(in.MachineFlowID),
+		MachineAction: strings.TrimSpace(in.MachineAction), MachineFlowID: strings.TrimSpace(string(in.MachineFlowID)),
 		LeadWebhook: in.LeadWebhook, LeadNumberPath: strings.TrimSpace(in.LeadNumberPath), LogWebhook: in.LogWebhook,
 		Status: dialer.StatusCreated,
 	}
@@ -344,7 +351,22 @@ func (h *handler) list(c echo.Context, acct int64) error {
 	default:
 		return api.Invalid("status", "unknown status %q (Created, Running, Paused, Finished or Cancelled)", status)
 	}
-	cs, err := h.d.Store.ListCampaigns(c.Request().Context(), acct, status)
+	f := store.CampaignFilter{Status: status}
+	for _, q := range []struct {
+		name string
+		dst  **time.Time
+	}{{"started_from", &f.StartedFrom}, {"started_to", &f.StartedTo}, {"ended_from", &f.EndedFrom}, {"ended_to", &f.EndedTo}} {
+		v := c.QueryParam(q.name)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return api.Invalid(q.name, "%q is not an RFC 3339 time such as 2026-03-01T00:00:00Z", v)
+		}
+		*q.dst = &t
+	}
+	cs, err := h.d.Store.SearchCampaigns(c.Request().Context(), acct, f)
 	if err != nil {
 		return err
 	}

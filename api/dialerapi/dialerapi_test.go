@@ -106,7 +106,7 @@ func (e *env) body(mod func(m map[string]any)) string {
 	m := map[string]any{
 		"name": "March reminders", "recipients": []string{e.req}, "caller_id": "+15551230000",
 		"trunk": "carrier", "simultaneous_calls": 5, "dial_attempts": 2,
-		"retry_interval_sec": 60, "flow_id": fmt.Sprint(e.flow),
+		"retry_interval_sec": 60, "flow_id": e.flow,
 	}
 	if mod != nil {
 		mod(m)
@@ -133,7 +133,8 @@ func TestCampaignCRUD(t *testing.T) {
 	base := fmt.Sprintf("/api/v1/campaigns/%d", id)
 
 	code, out = e.do(e.key, "GET", base, "")
-	if code != 200 || out["name"] != "March reminders" || out["flow_id"] != fmt.Sprint(e.flow) {
+	// flow_id is an integer like every other id.
+	if code != 200 || out["name"] != "March reminders" || out["flow_id"] != float64(e.flow) {
 		t.Fatalf("get: %d %v", code, out)
 	}
 	code, out = e.do(e.key, "GET", "/api/v1/campaigns", "")
@@ -146,6 +147,16 @@ func TestCampaignCRUD(t *testing.T) {
 	}
 	if code, out = e.do(e.key, "GET", "/api/v1/campaigns?status=running", ""); code != 422 {
 		t.Fatalf("list bad status: %d %v", code, out)
+	}
+	// Searchable by started/ended: a campaign that never started matches
+	// no started_* bound; a bad time is 422 on its parameter.
+	if code, out = e.do(e.key, "GET", "/api/v1/campaigns?started_from=2000-01-01T00:00:00Z", ""); code != 200 || len(out["campaigns"].([]any)) != 0 {
+		t.Fatalf("list started_from: %d %v", code, out)
+	}
+	if code, out = e.do(e.key, "GET", "/api/v1/campaigns?ended_to=yesterday", ""); code != 422 {
+		t.Fatalf("list bad ended_to: %d %v", code, out)
+	} else if f, _ := errField(out); f != "ended_to" {
+		t.Fatalf("bad ended_to field %q", f)
 	}
 	code, out = e.do(e.key, "PUT", base, e.body(func(m map[string]any) { m["name"] = "April"; m["simultaneous_calls"] = 9 }))
 	if code != 200 || out["name"] != "April" || out["simultaneous_calls"] != float64(9) || out["status"] != "Created" {
@@ -184,6 +195,8 @@ func TestCampaignValidation(t *testing.T) {
 		{name: "bad window", mod: func(m map[string]any) { m["calling_window"] = map[string]int{"start_minute": 60, "end_minute": 60} }, field: "calling_window", msg: "empty"},
 		{name: "negative cps", mod: func(m map[string]any) { m["calls_per_second"] = -1 }, field: "calls_per_second", msg: "no cap"},
 		{name: "flow not a number", mod: func(m map[string]any) { m["flow_id"] = "abc" }, field: "flow_id", msg: "not a flow id"},
+		{name: "flow id a boolean", mod: func(m map[string]any) { m["flow_id"] = true }, field: "flow_id", msg: "integer flow ids"},
+		{name: "flow id a fraction", mod: func(m map[string]any) { m["flow_id"] = 1.5 }, field: "flow_id", msg: "integer flow ids"},
 		{name: "unknown flow", mod: func(m map[string]any) { m["flow_id"] = "999999" }, field: "flow_id", msg: "does not exist"},
 		{name: "unknown field", mod: func(m map[string]any) { m["simultaneous"] = 3 }, field: "body", msg: "unknown field"},
 		{name: "wrong type", mod: func(m map[string]any) { m["dial_attempts"] = "two" }, field: "dial_attempts", msg: "got a string"},

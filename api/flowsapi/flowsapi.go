@@ -10,9 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -45,6 +48,21 @@ type Store interface {
 	GetHTTPPolicy(ctx context.Context, accountID int64) (store.HTTPPolicy, error)
 	SetHTTPPolicy(ctx context.Context, accountID int64, allowHTTP bool, cidrs []string) (store.HTTPPolicy, error)
 	GetJourney(ctx context.Context, accountID int64, attemptID string) (store.Journey, error)
+	ListListEntries(ctx context.Context, accountID int64, list, kind string) ([]store.ListEntry, error)
+	AccountCountry(ctx context.Context, accountID int64) (string, error)
+}
+
+// Connector places a connect-to-a-flow call: it calls from (E.164) showing
+// callerID and runs fv once answered; it returns the call's id and its
+// attempt id.
+type Connector interface {
+	Connect(ctx context.Context, fv flows.FlowVersion, from, callerID string) (callID, attemptID string, err error)
+}
+
+// TestCaller places a test call: it calls number (E.164) and runs fv on
+// it once answered (flow test calls to whitelisted numbers).
+type TestCaller interface {
+	TestCall(ctx context.Context, fv flows.FlowVersion, number string) (callID string, err error)
 }
 
 // Deps configures the handlers.
@@ -53,18 +71,30 @@ type Deps struct {
 	// Features is what the running engine supports (queues…); publishing a
 	// flow that needs more fails validation.
 	Features flows.Features
+	// Resolve looks up webhook hosts for the HTTP-policy warnings of
+	// validate and publish (nil: the system resolver, 2 s per host).
+	Resolve flows.Resolver
+	// TestCalls places flow test calls; nil: test calls are off (503).
+	TestCalls TestCaller
+	// Connect places connect-to-a-flow calls; nil: off (503).
+	Connect Connector
+	// Location formats the connect answer's times (default UTC).
+	Location func(ctx context.Context, accountID int64) (*time.Location, error)
 }
 
 // Register adds the routes to the authenticated /api/v1 group.
 func Register(g *echo.Group, d Deps) {
 	h := &handler{d: d}
 	g.POST("/flows/validate", h.validate)
+	g.GET("/flows/variables/system", withAccount(h.systemVars))
 	g.GET("/flows", withAccount(h.listFlows))
 	g.POST("/flows", withAccount(h.createFlow))
 	g.GET("/flows/:id", withAccount(h.getFlow))
 	g.PUT("/flows/:id", withAccount(h.updateFlow))
 	g.DELETE("/flows/:id", withAccount(h.deleteFlow))
 	g.POST("/flows/:id/publish", withAccount(h.publish))
+	g.POST("/flows/:id/test-call", withAccount(h.testCall))
+	g.POST("/calls/connect", withAccount(h.connect))
 	g.GET("/flows/:id/versions", withAccount(h.listVersions))
 	g.GET("/flows/:id/versions/:version", withAccount(h.getVersion))
 	g.GET("/webhooks", withAccount(h.listWebhooks))
@@ -167,7 +197,7 @@ func (h *handler) validate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, perr := flows.Parse(b, h.d.Features)
+	f, perr := flows.Parse(b, h.d.Features)
 	var ve *flows.ValidationError
 	if errors.As(perr, &ve) {
 		return c.JSON(http.StatusOK, map[string]any{"valid": false, "problems": ve.Problems})
@@ -175,7 +205,12 @@ func (h *handler) validate(c echo.Context) error {
 	if perr != nil {
 		return perr
 	}
-	return c.JSON(http.StatusOK, map[string]any{"valid": true, "problems": []flows.Problem{}})
+	acct, _ := account(c)
+	warnings, err := h.policyWarnings(c.Request().Context(), acct, f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"valid": true, "problems": []flows.Problem{}, "warnings": warnings})
 }
 
 // draftInput decodes a flow document far enough to store it as a draft: it
@@ -297,18 +332,83 @@ func (h *handler) publish(c echo.Context, acct int64) error {
 	if err != nil {
 		return err
 	}
-	if _, err := flows.Parse(f.Draft, h.d.Features); err != nil {
+	parsed, err := flows.Parse(f.Draft, h.d.Features)
+	if err != nil {
 		var ve *flows.ValidationError
 		if errors.As(err, &ve) {
 			return invalidFlow(c, ve)
 		}
 		return err
 	}
+	warnings, err := h.policyWarnings(ctx, acct, parsed)
+	if err != nil {
+		return err
+	}
 	v, err := h.d.Store.PublishFlow(ctx, acct, id)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, v)
+	return c.JSON(http.StatusCreated, published{FlowVersion: v, Warnings: warnings})
+}
+
+// published is a publish answer: the version and the warnings (e.g. a
+// webhook the account's HTTP policy will block at call time).
+type published struct {
+	store.FlowVersion
+	Warnings []Warning `json:"warnings"`
+}
+
+// Warning is a problem that does not stop a flow from validating or
+// publishing but will make a widget fail at call time.
+type Warning struct {
+	Node    string `json:"node"`
+	Webhook string `json:"webhook,omitempty"`
+	Message string `json:"message"`
+}
+
+// policyWarnings checks every webhook and CRM URL of the flow against the
+// account's HTTP policy (and that named webhooks exist).
+func (h *handler) policyWarnings(ctx context.Context, acct int64, f *flows.Flow) ([]Warning, error) {
+	out := []Warning{}
+	targets := f.WebhookTargets()
+	if len(targets) == 0 {
+		return out, nil
+	}
+	sp, err := h.d.Store.GetHTTPPolicy(ctx, acct)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	pol := flows.NetPolicy{AllowHTTP: sp.AllowHTTP, Allow: sp.Networks()}
+	resolve := h.d.Resolve
+	if resolve == nil {
+		resolve = func(ctx context.Context, host string) ([]netip.Addr, error) {
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		}
+	}
+	for _, t := range targets {
+		u := t.URL
+		if t.Webhook != "" {
+			w, err := h.d.Store.GetWebhook(ctx, acct, t.Webhook)
+			if errors.Is(err, store.ErrNotFound) {
+				out = append(out, Warning{Node: t.Node, Webhook: t.Webhook, Message: fmt.Sprintf("webhook %q is not configured in the account", t.Webhook)})
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			var cfg flows.WebhookConfig
+			if json.Unmarshal(w.Config, &cfg) != nil {
+				continue
+			}
+			u = cfg.URL
+		}
+		if msg := pol.Blocked(ctx, u, resolve); msg != "" {
+			out = append(out, Warning{Node: t.Node, Webhook: t.Webhook, Message: "blocked at call time: " + msg})
+		}
+	}
+	return out, nil
 }
 
 func (h *handler) listVersions(c echo.Context, acct int64) error {
@@ -401,6 +501,14 @@ func (h *handler) deleteWebhook(c echo.Context, acct int64) error {
 // --- user variables -----------------------------------------------------------
 
 func varName(c echo.Context) string { return strings.TrimPrefix(c.Param("name"), "$user.key.") }
+
+// systemVars publishes the system variables ($sys.*, $call.*,
+// $flow.syskey.*, the widgets' $flow.key.* and the event webhooks'
+// $event.*), each with when it is set, and the seed names Switchyard
+// refuses (docs/flow-variables.md is the same list).
+func (h *handler) systemVars(c echo.Context, _ int64) error {
+	return c.JSON(http.StatusOK, flows.Variables())
+}
 
 func (h *handler) listVars(c echo.Context, acct int64) error {
 	vs, err := h.d.Store.ListUserVars(c.Request().Context(), acct)

@@ -27,10 +27,14 @@ type env struct {
 	acct2 int64
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, mutate ...func(*Deps)) *env {
 	t.Helper()
 	fx := apistore.NewFixture(t)
-	Register(fx.Server.API(), Deps{Store: fx.Store})
+	d := Deps{Store: fx.Store}
+	for _, m := range mutate {
+		m(&d)
+	}
+	Register(fx.Server.API(), d)
 	return &env{t: t, srv: fx.Server, st: fx.Store, key: fx.Key, other: fx.OtherKey, acct: fx.Account, acct2: fx.Other}
 }
 
@@ -349,4 +353,91 @@ func specBlock(spec, path string) string {
 		rest = rest[:j[0]]
 	}
 	return rest
+}
+
+// TestSystemVariablesPublished: the system variable lists are served with
+// when each is set, and the refused seed names with their reason.
+func TestSystemVariablesPublished(t *testing.T) {
+	e := newEnv(t)
+	code, out := e.do(e.key, "GET", "/api/v1/flows/variables/system", "")
+	if code != 200 {
+		t.Fatalf("%d %v", code, out)
+	}
+	find := func(list, name string) map[string]any {
+		items, _ := out[list].([]any)
+		for _, it := range items {
+			if m, _ := it.(map[string]any); m["name"] == name {
+				return m
+			}
+		}
+		return nil
+	}
+	if m := find("call", "$call.state"); m == nil || m["always"] != true || !strings.Contains(m["description"].(string), "dialing") {
+		t.Errorf("$call.state: %v", m)
+	}
+	if m := find("call", "$call.agent.cli"); m == nil || m["always"] != false || m["when"] == "" {
+		t.Errorf("$call.agent.cli: %v", m)
+	}
+	if m := find("event", "$event.type"); m == nil {
+		t.Errorf("$event.type missing")
+	}
+	if m := find("unsupported", "$call.cost"); m == nil || m["reason"] == "" {
+		t.Errorf("$call.cost: %v", m)
+	}
+	if code, _ := e.do("", "GET", "/api/v1/flows/variables/system", ""); code != 401 {
+		t.Errorf("without key: %d", code)
+	}
+}
+
+// TestValidatePublishWarnAboutBlockedWebhooks: a webhook the account's
+// HTTP policy would block (plain http, a private address) is reported by
+// validate and publish, not only when a call reaches the widget.
+func TestValidatePublishWarnAboutBlockedWebhooks(t *testing.T) {
+	e := newEnv(t)
+	if code, out := e.do(e.key, "PUT", "/api/v1/webhooks/internal", `{"method":"GET","url":"https://10.0.0.5/hook"}`); code != 200 {
+		t.Fatalf("webhook: %d %v", code, out)
+	}
+	doc := `{"format":1,"name":"hooks","type":"inbound","start":"a","variables":["host"],"nodes":[
+	  {"id":"a","type":"webhook","params":{"method":"GET","url":"http://crm.example.com/x"},"exits":["b","b"]},
+	  {"id":"b","type":"webhook","params":{"webhook":"internal"},"exits":["c","c"]},
+	  {"id":"c","type":"webhook","params":{"method":"GET","url":"https://$flow.key.host/x"},"exits":["d","d"]},
+	  {"id":"d","type":"webhook","params":{"method":"GET","url":"https://93.184.216.34/ok"},"exits":["z","z"]},
+	  {"id":"z","type":"hangup"}]}`
+	messages := func(out map[string]any) map[string]string {
+		got := map[string]string{}
+		ws, _ := out["warnings"].([]any)
+		for _, w := range ws {
+			m, _ := w.(map[string]any)
+			got[fmt.Sprint(m["node"])] = fmt.Sprint(m["message"])
+		}
+		return got
+	}
+	check := func(what string, code int, out map[string]any, wantCode int) {
+		t.Helper()
+		got := messages(out)
+		if code != wantCode || len(got) != 2 || !strings.Contains(got["a"], "http://") || !strings.Contains(got["b"], "10.0.0.5") {
+			t.Errorf("%s: %d warnings %v (%v)", what, code, got, out)
+		}
+	}
+	code, out := e.do(e.key, "POST", "/api/v1/flows/validate", doc)
+	if out["valid"] != true {
+		t.Fatalf("validate: %d %v", code, out)
+	}
+	check("validate", code, out, 200)
+	code, out = e.do(e.key, "POST", "/api/v1/flows", doc)
+	if code != 201 {
+		t.Fatalf("create: %d %v", code, out)
+	}
+	code, out = e.do(e.key, "POST", fmt.Sprintf("/api/v1/flows/%v/publish", out["id"]), "")
+	check("publish", code, out, 201)
+	// Allowed by the policy (the operator grants, the account opts in): no warnings.
+	if _, err := e.st.GrantHTTPPolicy(context.Background(), e.acct, true, []string{"10.0.0.0/8"}); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := e.do(e.key, "PUT", "/api/v1/http-policy", `{"allow_http":true,"allow_networks":["10.0.0.0/8"]}`); code != 200 {
+		t.Fatalf("policy: %d %v", code, out)
+	}
+	if code, out = e.do(e.key, "POST", "/api/v1/flows/validate", doc); code != 200 || len(messages(out)) != 0 {
+		t.Errorf("after allowing: %d %v", code, out)
+	}
 }

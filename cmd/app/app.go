@@ -178,6 +178,9 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		Leads:    &leadhook.Source{Webhooks: a.flowsDB, Policy: a.flowsDB.Policy},
 		Sessions: &ariplacer.Sessions{Manager: a.ari},
 		Popup:    a.campaignPopup,
+		// National numbers in an account's campaigns belong to its
+		// default country.
+		AccountCountry: a.store.AccountCountry,
 	}
 
 	// Webhooks never reach these unless the operator grants them (the
@@ -208,12 +211,23 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 			api.ErrorMapping{Target: ari.ErrNotConnected, Code: api.CodeUnavailable}),
 	}, log)
 
-	flowsapi.Register(a.http.API(), flowsapi.Deps{Store: a.store, Features: a.flows.Features()})
+	flowsapi.Register(a.http.API(), flowsapi.Deps{Store: a.store, Features: a.flows.Features(),
+		// Test calls to whitelisted numbers run the draft before it is live.
+		TestCalls: testCaller{calls: a.ari, engine: a.flows, endpoint: cfg.OTPEndpoint, log: log.With("component", "testcall")},
+		// The connect-to-a-flow API calls the agent through the agent endpoint.
+		Connect:  testCaller{calls: a.ari, engine: a.flows, endpoint: cfg.AgentEndpoint, log: log.With("component", "connect")},
+		Location: a.store.AccountLocation})
 	// Every import wakes its flow's automatic dialing.
 	autodial := &autodialStore{Store: a.store, dialer: a.dialer, defaultTrunk: cfg.DefaultTrunk, log: dlog}
 	lists := calllistapi.Deps{Store: autodial, Flows: a.flowsDB, Logger: log.With("component", "calllists"),
-		AccountLocation: a.store.AccountLocation,
-		OTP:             otpCaller{calls: a.ari, endpoint: cfg.OTPEndpoint, log: log.With("component", "otp")}}
+		AccountLocation: a.store.AccountLocation, MailAddress: a.MailAddress,
+		// Email Status for direct uploads, when email is on.
+		UploadStatus: func(ctx context.Context, acc int64, f calllistapi.Flow, who string, rs []calllistapi.FileResult) {
+			if a.mail != nil {
+				a.mail.UploadStatus(ctx, acc, f, who, rs)
+			}
+		},
+		OTP: otpCaller{calls: a.ari, endpoint: cfg.OTPEndpoint, log: log.With("component", "otp")}}
 	calllistapi.Register(a.http.API(), lists)
 	calllistapi.RegisterKairos(a.http.Echo().Group(""), lists)
 	dialerapi.Register(a.http.API(), dialerapi.Deps{Store: a.store, Live: a.dialer, Logger: dlog,
@@ -419,6 +433,16 @@ func (a *App) Close() error {
 		}
 		if a.logRelayLn != nil {
 			_ = a.logRelayLn.Close()
+		}
+		if a.flows != nil {
+			// Let the disconnect webhooks of ended calls finish (bounded).
+			done := make(chan struct{})
+			go func() { a.flows.WaitDisconnects(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				a.log.Warn("closing with disconnect webhooks still running")
+			}
 		}
 		if a.store != nil {
 			err = a.store.Close()

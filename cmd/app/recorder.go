@@ -19,7 +19,7 @@ func (r recorder) AttemptStarted(ctx context.Context, a ari.Attempt) error {
 	_, err := r.s.StartAttempt(ctx, store.AttemptStart{
 		AccountID: a.AccountID, CallID: a.CallID, AttemptID: a.AttemptID, Direction: dir,
 		FlowID: a.FlowID, RequestID: a.RequestID, CLI: a.CLI, DNIS: a.DNIS,
-		ChannelID: a.ChannelID, AsteriskNode: a.Node, StartedAt: a.StartedAt,
+		ChannelID: a.ChannelID, AsteriskNode: a.Node, StartedAt: a.StartedAt, Number: a.Number,
 	})
 	return err
 }

@@ -40,6 +40,8 @@ Usage:
   switchyard [flags] account create NAME create an account; prints its id and API key
   switchyard [flags] account timezone ACCOUNT_ID ZONE
                                          set an account's IANA time zone (reports, start times)
+  switchyard [flags] account country ACCOUNT_ID CC|none
+                                         set an account's default country for national numbers
   switchyard [flags] account reports ACCOUNT_ID enable|disable REPORT
                                          switch a catalogue report (calls, queues, agents, campaigns)
   switchyard [flags] account http-policy ACCOUNT_ID [https|http [CIDR ...]]
@@ -157,6 +159,7 @@ func last(ids []string) string {
 const accountUsage = `usage:
   switchyard account create NAME
   switchyard account timezone ACCOUNT_ID ZONE            (IANA zone, e.g. Europe/Berlin)
+  switchyard account country ACCOUNT_ID CC|none          (default country of national numbers, e.g. IN)
   switchyard account reports ACCOUNT_ID enable|disable REPORT   (calls, queues, agents, campaigns)
   switchyard account http-policy ACCOUNT_ID [https|http [CIDR ...]]
       the operator's grant for the account's webhooks: plain http:// (http)
@@ -166,6 +169,7 @@ const accountUsage = `usage:
 
 func accountCmd(cfg app.Config, args []string, stdout, stderr io.Writer) int {
 	ok := len(args) > 0 && (args[0] == "create" && len(args) == 2 || args[0] == "timezone" && len(args) == 3 ||
+		args[0] == "country" && len(args) == 3 ||
 		args[0] == "reports" && len(args) == 4 && (args[2] == "enable" || args[2] == "disable") ||
 		args[0] == "http-policy" && (len(args) == 2 || args[2] == "http" || args[2] == "https"))
 	if !ok {
@@ -218,6 +222,21 @@ func accountCmd(cfg app.Config, args []string, stdout, stderr io.Writer) int {
 			nets = append(nets, n.String())
 		}
 		fmt.Fprintf(stdout, "account %d: granted http=%v networks=[%s]; in use http=%v networks=[%s]\n", id, p.GrantHTTP, strings.Join(nets, " "), p.AllowHTTP, p.AllowCIDRs)
+		return 0
+	case "country":
+		cc := args[2]
+		if strings.EqualFold(cc, "none") {
+			cc = ""
+		}
+		if err := s.SetAccountCountry(ctx, id, cc); err != nil {
+			fmt.Fprintln(stderr, "switchyard account country:", err)
+			return 1
+		}
+		if cc == "" {
+			fmt.Fprintf(stdout, "account %d: no default country (numbers need their country code)\n", id)
+		} else {
+			fmt.Fprintf(stdout, "account %d: default country %s\n", id, strings.ToUpper(strings.TrimSpace(cc)))
+		}
 		return 0
 	case "reports":
 		if err := s.SetReportEnabled(ctx, id, args[3], args[2] == "enable"); err != nil {

@@ -60,6 +60,19 @@ type reqInfo struct {
 	created   time.Time
 	queue     string
 	widgetID  string
+	// customerID is the id a caller-ID widget found (seed 002: the call
+	// reaches the agent with it).
+	customerID string
+}
+
+// customer is the customer's number: the caller of an inbound call, the
+// number dialled for an outbound (dialer) call — whose CLI is the
+// campaign's caller id, not the customer.
+func (r reqInfo) customer() string {
+	if r.outbound && r.dnis != "" {
+		return r.dnis
+	}
+	return r.cli
 }
 
 func (a *ACD) agentLocked(accountID, agentID int64) (*agent, error) {
@@ -261,7 +274,7 @@ func (a *ACD) reserveLocked(ag *agent, w *waiter) *offer {
 	o := &offer{q: w.q, w: w, req: w.req, widgetID: w.req.widgetID, conv: make(chan struct{})}
 	o.rec = AgentCall{
 		AccountID: ag.cfg.AccountID, AgentID: ag.cfg.ID, QueueID: w.q.cfg.ID, CallID: w.callID,
-		AttemptID: w.attemptID, Customer: w.req.cli, OfferedAt: now,
+		AttemptID: w.attemptID, Customer: w.req.customer(), OfferedAt: now,
 	}
 	ag.cur = o
 	ag.offered++
@@ -409,7 +422,7 @@ func (a *ACD) eventLocked(kind EventKind, ag *agent, o *offer, busy bool) Event 
 	}
 	return Event{
 		Kind: kind, AccountID: ag.cfg.AccountID, FlowID: o.req.flowID, CallID: o.rec.CallID, AttemptID: o.rec.AttemptID,
-		AgentID: ag.cfg.ID, AgentNumber: num, Customer: o.req.cli, CallFrom: o.req.cli, CallTo: o.req.dnis,
+		AgentID: ag.cfg.ID, AgentNumber: num, Customer: o.req.customer(), CustomerID: o.req.customerID, CallFrom: o.req.cli, CallTo: o.req.dnis,
 		Direction: dir, Queue: o.req.queue, Created: o.req.created, At: a.o.Now(), Busy: busy,
 	}
 }

@@ -52,7 +52,7 @@ func TestFlowQueueWidget(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("flow did not finish")
 	}
-	if j == nil || j.Outcome != "finished" || j.Syskeys["agentID"] != "1" || j.Syskeys["agent.type"] != "dynamic" {
+	if j == nil || j.Outcome != "finished" || j.Syskeys["agentID"] != "1" || j.Syskeys["agent.type"] != "dynamic" || j.Syskeys["agent.attempt_number"] != "1" {
 		t.Fatalf("journey %+v", j)
 	}
 	var nodes []string

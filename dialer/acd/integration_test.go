@@ -292,7 +292,7 @@ func TestQueueOutcomes(t *testing.T) {
 			cv["agent.cli.countrycode"] != "49" || cv["agent.cli.number"] != "30555000" || cv["agent.cli.areaCode"] != "30" {
 			t.Fatalf("call vars %v", cv)
 		}
-		if sk["agentID"] != "1" || sk["agent.type"] != "dynamic" || sk["loginType"] != "mobile phone" {
+		if sk["agentID"] != "1" || sk["agent.type"] != "dynamic" || sk["loginType"] != "mobile phone" || sk["agent.attempt_number"] != "1" {
 			t.Fatalf("syskeys %v", sk)
 		}
 		if o.res.Outputs["agent_id"] != int64(1) {

@@ -294,6 +294,7 @@ type AgentStatus struct {
 	CallID     string    `json:"call_id,omitempty"`      // current call (ringing/on call/wrap-up)
 	Queue      string    `json:"queue,omitempty"`        // queue of the current call
 	Customer   string    `json:"customer,omitempty"`     // customer number of the current call
+	CustomerID string    `json:"customer_id,omitempty"`  // the customer id a caller-ID widget found for it
 	Offered    int       `json:"calls_offered"`          // calls rung to the agent
 	Answered   int       `json:"calls_answered"`         // calls the agent answered
 	Abandoned  int       `json:"calls_abandoned"`        // caller hung up while the agent rang
@@ -351,6 +352,9 @@ type Event struct {
 	AgentNumber string
 	// Customer is the customer's number (seed 004 "DialWhomNumber").
 	Customer string
+	// CustomerID is the customer id a caller-ID (CRM) widget found
+	// before the queue ("" if none).
+	CustomerID string
 	// CallFrom / CallTo: the caller's number and the number called (DID
 	// or campaign caller ID).
 	CallFrom, CallTo string

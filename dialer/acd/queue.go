@@ -338,7 +338,8 @@ func (a *ACD) Enqueue(ctx context.Context, call *ari.Call, req flows.QueueReques
 	}
 	w := &waiter{
 		call: call, callID: call.ID, attemptID: call.AttemptID, q: q, joined: now, wake: make(chan struct{}, 1),
-		req: reqInfo{flowID: req.FlowID, cli: req.CLI, dnis: req.DNIS, outbound: req.Outbound, created: created, queue: req.Queue, widgetID: req.WidgetID},
+		req: reqInfo{flowID: req.FlowID, cli: req.CLI, dnis: req.DNIS, outbound: req.Outbound, created: created, queue: req.Queue, widgetID: req.WidgetID,
+			customerID: req.CustomerID},
 	}
 	q.waiting = append(q.waiting, w)
 	q.joined++
@@ -390,6 +391,7 @@ func (a *ACD) Enqueue(ctx context.Context, call *ari.Call, req flows.QueueReques
 	if cfg.AnnounceEvery > 0 {
 		nextAnnounce = queued.Add(cfg.AnnounceEvery)
 	}
+	tries := 0 // agent offers made for this call ($flow.syskey.agent.attempt_number)
 	for {
 		if call.HungUp() {
 			set(QueueJoin)
@@ -415,6 +417,7 @@ func (a *ACD) Enqueue(ctx context.Context, call *ari.Call, req flows.QueueReques
 		a.mu.Unlock()
 		if offers != nil {
 			st.stopAnnouncement(ctx)
+			tries++
 			o, err := a.offer(ctx, st, w, offers, remaining)
 			a.mu.Lock()
 			w.dialing = false
@@ -424,7 +427,7 @@ func (a *ACD) Enqueue(ctx context.Context, call *ari.Call, req flows.QueueReques
 				qc.AgentID, qc.Recording = o.ag.cfg.ID, o.queueRec
 				res.Outputs["agent_id"] = o.ag.cfg.ID
 				res.Outputs["wait_secs"] = answeredAt.Sub(now).Seconds()
-				a.fillVars(&res, o)
+				a.fillVars(&res, o, tries)
 				set(QueueAnswer)
 				if errors.Is(err, ari.ErrHangup) {
 					return res, err // the caller hung up after the conversation
@@ -570,7 +573,7 @@ func (a *ACD) offer(ctx context.Context, st *stay, w *waiter, offers []*offer, r
 	for i, o := range offers {
 		cid := o.ag.cfg.CLI
 		if cid == "" {
-			cid = w.req.cli
+			cid = w.req.customer()
 		}
 		o.cli = cid
 		reqs[i] = ari.LegRequest{Endpoint: a.dialstring(o.ag.cfg), CallerID: cid, Timeout: ring}
@@ -671,7 +674,7 @@ func (a *ACD) connectPersistent(ctx context.Context, st *stay, o *offer) (*offer
 	bid := o.bridgeID
 	o.cli = o.ag.cfg.CLI
 	if o.cli == "" {
-		o.cli = o.req.cli
+		o.cli = o.req.customer()
 	}
 	mohErr := make(chan error, 1)
 	go func() { mohErr <- client.StopBridgeMOH(context.WithoutCancel(ctx), bid) }()
@@ -788,8 +791,9 @@ func (a *ACD) bridged(ctx context.Context, st *stay, o *offer, bridgeID string) 
 	}
 }
 
-// fillVars sets the seed 000 $call.agent.* and $flow.syskey.* values.
-func (a *ACD) fillVars(res *flows.QueueResult, o *offer) {
+// fillVars sets the seed 000 $call.agent.* and $flow.syskey.* values;
+// tries is the number of agent offers the call took (this one included).
+func (a *ACD) fillVars(res *flows.QueueResult, o *offer, tries int) {
 	a.mu.Lock()
 	cfg := o.ag.cfg
 	agentRec := o.rec.Recording
@@ -811,11 +815,16 @@ func (a *ACD) fillVars(res *flows.QueueResult, o *offer) {
 	}
 	if agentRec != "" {
 		cv["agent.recordingUri"] = "recording:" + agentRec
+		if o.req.outbound {
+			// A dialer (outbound) flow's agent recording.
+			cv["agent_dialer.recordingUri"] = "recording:" + agentRec
+		}
 	}
 	if o.queueRec != "" {
 		cv["queue.recordingUri"] = "recording:" + o.queueRec
 	}
 	res.Syskeys["agentID"] = strconv.FormatInt(cfg.ID, 10)
+	res.Syskeys["agent.attempt_number"] = strconv.Itoa(max(tries, 1))
 	if cfg.LoginType.SIP() && !cfg.Persistent {
 		res.Syskeys["agent.type"] = "direct dial"
 	} else {

@@ -58,7 +58,15 @@ func (a *ACD) startSession(ctx context.Context, ag *agent, cfg Agent, s *session
 	if err != nil {
 		a.sessions.Done()
 		a.sessionGone(ag, s)
-		return fmt.Errorf("acd: call agent %d's line: %w", cfg.ID, err)
+		if errors.Is(err, ari.ErrNotConnected) || errors.Is(err, ari.ErrDraining) || ctx.Err() != nil {
+			return fmt.Errorf("acd: call agent %d's line: %w", cfg.ID, err)
+		}
+		// Asterisk refused the call (no such endpoint or trunk, a bad
+		// number): retrying the login cannot help until the agent's
+		// number or the server's agent endpoint is fixed.
+		a.log.Warn("agent line refused by Asterisk", "agent", cfg.ID, "dial", a.dialstring(cfg), "error", err)
+		return fmt.Errorf("%w: agent %d: Asterisk refused the call to the agent's line %s; check the agent's number and the server's agent endpoint (SWITCHYARD_AGENT_ENDPOINT)",
+			ErrUnreachable, cfg.ID, a.dialstring(cfg))
 	}
 	go func() { <-c.Done(); a.sessionGone(ag, s); a.sessions.Done() }()
 	t := time.NewTimer(a.o.SessionLogin)

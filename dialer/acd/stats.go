@@ -23,7 +23,7 @@ func (a *ACD) statusLocked(ag *agent) AgentStatus {
 		s.AvgCall = (ag.callSum / time.Duration(ag.callN)).Seconds()
 	}
 	if o := ag.cur; o != nil {
-		s.CallID, s.Queue, s.Customer = o.rec.CallID, o.req.queue, o.req.cli
+		s.CallID, s.Queue, s.Customer, s.CustomerID = o.rec.CallID, o.req.queue, o.req.customer(), o.req.customerID
 	}
 	return s
 }

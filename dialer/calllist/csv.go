@@ -78,6 +78,36 @@ func (c *capReader) Read(p []byte) (int, error) {
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
+// notText refuses a file that is not UTF-8 text before its bytes reach
+// an error message: UTF-16 (a byte-order mark, or NUL bytes between ASCII
+// letters, as Excel's "Unicode text" writes) and binary files (NUL or
+// invalid UTF-8 in the first line).
+func notText(br *bufio.Reader) error {
+	head, _ := br.Peek(4096)
+	if len(head) >= 2 && (head[0] == 0xFF && head[1] == 0xFE || head[0] == 0xFE && head[1] == 0xFF) {
+		return errors.New("the file is UTF-16 text; save it as CSV UTF-8 (comma delimited)")
+	}
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	if bytes.IndexByte(head, 0) >= 0 {
+		if len(head) > 1 && (head[1] == 0 || head[0] == 0) {
+			return errors.New("the file looks like UTF-16 text (NUL bytes between letters); save it as CSV UTF-8 (comma delimited)")
+		}
+		return errors.New("the file is binary, not CSV text")
+	}
+	if len(head) == 4096 {
+		// No line end yet: a rune may be cut at the end of the peek.
+		for i := 0; i < utf8.UTFMax-1 && len(head) > 0 && !utf8.FullRune(head[len(head)-1:]); i++ {
+			head = head[:len(head)-1]
+		}
+	}
+	if !utf8.Valid(head) {
+		return errors.New("the header line is not UTF-8 text; save the file as CSV UTF-8 (comma delimited)")
+	}
+	return nil
+}
+
 // NewReader reads the header. A header that cannot be used rejects the
 // whole file (an error wrapping ErrRejected that says which column and why).
 func NewReader(r io.Reader, o Options) (*Reader, error) {
@@ -89,6 +119,9 @@ func NewReader(r io.Reader, o Options) (*Reader, error) {
 	br := bufio.NewReaderSize(lim, 64<<10)
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, utf8BOM) {
 		_, _ = br.Discard(3)
+	}
+	if err := notText(br); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrRejected, err)
 	}
 	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
@@ -283,6 +316,9 @@ func (rd *Reader) Next() (Record, error) {
 	var re *RowError
 	if errors.As(err, &re) && re.Number == "" {
 		re.Number = rd.firstNumber(fields)
+	}
+	if errors.As(err, &re) && rd.clientCol >= 0 && rd.clientCol < len(fields) {
+		re.ClientIdentifier = clientID(fields[rd.clientCol])
 	}
 	return rec, err
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // Size caps of seed 001 ("Maximum file size: 10MB for one file or 25MB for
@@ -108,6 +109,18 @@ type RowError struct {
 	// Number is the row's first number as written, when the row got far
 	// enough to have one (for the status report).
 	Number string
+	// ClientIdentifier is the row's client-identifier as written (the
+	// client's key for the row, kept on the rejected row of the report).
+	ClientIdentifier string
+}
+
+// clientID caps a client-identifier for a rejected row ("" if unusable).
+func clientID(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > 255 || !utf8.ValidString(s) {
+		return ""
+	}
+	return s
 }
 
 func (e *RowError) Error() string { return fmt.Sprintf("row %d: %s", e.Row, e.Reason) }

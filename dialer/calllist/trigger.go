@@ -106,6 +106,9 @@ func (t *Trigger) Record(i int, declared []string, loc *time.Location) (Record, 
 			re.Number = n
 		}
 	}
+	if errors.As(err, &re) {
+		re.ClientIdentifier = clientID(t.Calls[i].ClientIdentifier)
+	}
 	return rec, err
 }
 

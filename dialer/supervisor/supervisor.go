@@ -50,6 +50,10 @@ type Supervisor struct {
 	// numbers without a country code.
 	Location      *time.Location
 	DefaultRegion string
+	// AccountCountry, when set, gives the campaign account's own default
+	// country (PUT /api/v1/account/country), which wins over
+	// DefaultRegion for that account's runners.
+	AccountCountry func(ctx context.Context, accountID int64) (string, error)
 	// Leads serves agent-first campaigns with a lead or call-log webhook
 	// (dialer/leadhook.Source in the daemon).
 	Leads dialer.LeadSource
@@ -297,11 +301,35 @@ func (s *Supervisor) Wait(ctx context.Context) error {
 	}
 }
 
+// region is the default country of an account's national numbers: its
+// own, else DefaultRegion (also when the lookup fails, which is logged).
+func (s *Supervisor) region(accountID int64) string {
+	if s.AccountCountry == nil {
+		return s.DefaultRegion
+	}
+	base := s.ctx
+	if base == nil {
+		base = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(base, 5*time.Second)
+	defer cancel()
+	cc, err := s.AccountCountry(ctx, accountID)
+	if err != nil {
+		s.Logger.Warn("account country unavailable; using the default", "account", accountID, "error", err)
+		return s.DefaultRegion
+	}
+	if cc == "" {
+		return s.DefaultRegion
+	}
+	return cc
+}
+
 // ensure starts a runner for a Running campaign unless one is alive. A
 // runner that is ending is left to end: its goroutine re-reads the status
 // and starts a new one if the campaign is Running again.
 func (s *Supervisor) ensure(sc store.Campaign) {
 	c := dialerstore.FromStore(sc)
+	region := s.region(c.AccountID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
@@ -352,7 +380,7 @@ func (s *Supervisor) ensure(sc store.Campaign) {
 		Sessions:         s.Sessions,
 		Popup:            s.Popup,
 		Leads:            s.Leads,
-		DefaultRegion:    s.DefaultRegion,
+		DefaultRegion:    region,
 		Logger:           s.Logger,
 	}
 	r := &run{accountID: c.AccountID, runner: rn, cancel: cancel, updated: sc.UpdatedAt}

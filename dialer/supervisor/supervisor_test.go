@@ -2,7 +2,9 @@ package supervisor
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -361,4 +363,36 @@ func TestWakeOnFreeAgent(t *testing.T) {
 	}
 	s.Wake(f.acct, "sales")
 	eventually(t, "the call after the wake", func() bool { return placed.Load() == 1 })
+}
+
+// TestRunnerRegionIsTheAccountCountry: a runner's default country is the
+// account's own when it set one, else the server default (also when the
+// lookup fails).
+func TestRunnerRegionIsTheAccountCountry(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		country string
+		err     error
+		want    string
+	}{
+		{"account country", "IN", nil, "IN"},
+		{"no account country", "", nil, "US"},
+		{"lookup fails", "", errors.New("db down"), "US"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &Supervisor{DefaultRegion: "US", Logger: slog.New(slog.DiscardHandler),
+				AccountCountry: func(_ context.Context, acc int64) (string, error) {
+					if acc != 7 {
+						t.Errorf("account %d", acc)
+					}
+					return tc.country, tc.err
+				}}
+			if got := s.region(7); got != tc.want {
+				t.Errorf("region = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if got := (&Supervisor{DefaultRegion: "DE"}).region(7); got != "DE" {
+		t.Errorf("without AccountCountry: %q", got)
+	}
 }

@@ -24,6 +24,7 @@ type Store interface {
 	PublishedFlowVersion(ctx context.Context, flowID int64) (store.FlowVersion, error)
 	GetFlow(ctx context.Context, accountID, id int64) (store.Flow, error)
 	GetWebhook(ctx context.Context, accountID int64, name string) (store.Webhook, error)
+	ListWebhooks(ctx context.Context, accountID int64) ([]store.Webhook, error)
 	GetUserVar(ctx context.Context, accountID int64, name string) (string, bool, error)
 	SetUserVar(ctx context.Context, accountID int64, name, value string) error
 	GetHTTPPolicy(ctx context.Context, accountID int64) (store.HTTPPolicy, error)
@@ -83,7 +84,13 @@ func (a *Adapter) FlowForDID(ctx context.Context, did string) (flows.FlowVersion
 		}
 		return flows.FlowVersion{}, err
 	}
-	return a.FlowByID(ctx, r.FlowID)
+	fv, err := a.FlowByID(ctx, r.FlowID)
+	if errors.Is(err, flows.ErrNoFlow) {
+		// The DID is the account's: its call goes in the account's report.
+		return fv, &flows.UnroutedError{AccountID: r.AccountID, FlowID: r.FlowID,
+			Reason: fmt.Sprintf("DID %s: flow %d is not published", did, r.FlowID)}
+	}
+	return fv, err
 }
 
 // FlowByID returns the published version of a flow.
@@ -144,6 +151,26 @@ func (a *Adapter) AddRecording(ctx context.Context, r flows.Recording) error {
 func (a *Adapter) SetReportFields(ctx context.Context, accountID int64, attemptID string, f flows.ReportFields) error {
 	return a.S.SetAttemptReportFields(ctx, accountID, attemptID, store.AttemptReportFields{Queue: f.Queue, SMSNumber: f.SMSNumber, Email: f.Email,
 		Recorded: f.RecordingURI != "", RecordingURI: f.RecordingURI})
+}
+
+// DisconnectWebhooks implements flows.DisconnectLister: the account's
+// webhooks whose trigger is disconnect (the default), by name.
+func (a *Adapter) DisconnectWebhooks(ctx context.Context, accountID int64) ([]flows.NamedWebhook, error) {
+	ws, err := a.S.ListWebhooks(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	var out []flows.NamedWebhook
+	for _, w := range ws {
+		var cfg flows.WebhookConfig
+		if err := json.Unmarshal(w.Config, &cfg); err != nil {
+			return nil, fmt.Errorf("webhook %q: %w", w.Name, err)
+		}
+		if cfg.Trigger == "" || cfg.Trigger == flows.TriggerDisconnect {
+			out = append(out, flows.NamedWebhook{Name: w.Name, Config: cfg})
+		}
+	}
+	return out, nil
 }
 
 // Policy is the Engine.Policy function: the account's stored policy; on a

@@ -228,3 +228,59 @@ func TestFlowStatusEmailSetting(t *testing.T) {
 		t.Errorf("flow without settings: %+v %v", cf, err)
 	}
 }
+
+// TestUnpublishedDIDFlowIsAccounted: a DID routed to a flow that is not
+// published resolves to an UnroutedError naming the account, so the
+// refused call is recorded in that account's call report.
+func TestUnpublishedDIDFlowIsAccounted(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	acct, err := st.CreateAccount(ctx, "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &Adapter{S: st}
+	f, err := st.CreateFlow(ctx, acct.ID, store.NewFlow{Name: "draft", Type: flows.TypeInbound, Draft: json.RawMessage(fmt.Sprintf(flowDoc, "draft", "inbound", 1))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SetDIDRoute(ctx, acct.ID, "+4930888", f.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.FlowForDID(ctx, "+4930888")
+	var ue *flows.UnroutedError
+	if !errors.As(err, &ue) || ue.AccountID != acct.ID || ue.FlowID != f.ID || !strings.Contains(ue.Reason, "not published") || !errors.Is(err, flows.ErrNoFlow) {
+		t.Fatalf("FlowForDID(unpublished) = %v", err)
+	}
+}
+
+// TestDisconnectWebhooksList: account webhooks are disconnect webhooks
+// unless their trigger is "widget".
+func TestDisconnectWebhooksList(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	acct, err := st.CreateAccount(ctx, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, cfg := range map[string]string{
+		"default": `{"method":"GET","url":"https://a.example/"}`,
+		"end":     `{"method":"GET","url":"https://b.example/","trigger":"disconnect"}`,
+		"mid":     `{"method":"GET","url":"https://c.example/","trigger":"widget"}`,
+	} {
+		if _, err := st.PutWebhook(ctx, acct.ID, name, json.RawMessage(cfg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hs, err := (&Adapter{S: st}).DisconnectWebhooks(ctx, acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, h := range hs {
+		names = append(names, h.Name)
+	}
+	if strings.Join(names, ",") != "default,end" {
+		t.Errorf("disconnect webhooks %v", names)
+	}
+}

@@ -51,6 +51,7 @@ type Store interface {
 	GetFlow(ctx context.Context, accountID, id int64) (store.Flow, error)
 	EachCallReportCells(ctx context.Context, f store.CallReportFilter, loc *time.Location, fn func(cells [][]byte) error) error
 	MarkEmailReportSent(ctx context.Context, id int64, prev, day string) (bool, error)
+	ListListEntries(ctx context.Context, accountID int64, list, kind string) ([]store.ListEntry, error)
 }
 
 // Sender hands a message to the outbound relay.
@@ -175,7 +176,8 @@ func (s *Scheduler) RunDue(ctx context.Context) (sent int, err error) {
 			if !ok {
 				break // another node (or run) sent it
 			}
-			if err := s.send(ctx, r, loc, d); err != nil {
+			mailed, err := s.send(ctx, r, loc, d)
+			if err != nil {
 				// Give the day back so the next run retries it.
 				if _, uerr := s.Store.MarkEmailReportSent(ctx, r.ID, d.Date, prev); uerr != nil {
 					s.log().Error("email report: could not release the day after a failed send", "report", r.ID, "day", d.Date, "error", uerr)
@@ -184,9 +186,11 @@ func (s *Scheduler) RunDue(ctx context.Context) (sent int, err error) {
 				firstErr = cmp(firstErr, err)
 				break
 			}
-			sent++
 			prev = d.Date
-			s.log().Info("email report sent", "account", r.AccountID, "flow", r.FlowID, "day", d.Date)
+			if mailed {
+				sent++
+				s.log().Info("email report sent", "account", r.AccountID, "flow", r.FlowID, "day", d.Date)
+			}
 		}
 	}
 	return sent, firstErr
@@ -242,31 +246,64 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 }
 
-// send composes and sends the report of one day.
-func (s *Scheduler) send(ctx context.Context, r store.EmailReport, loc *time.Location, d Day) error {
+// send mails one day's report; mailed is false when every recipient is on
+// the account's email blacklist.
+func (s *Scheduler) send(ctx context.Context, r store.EmailReport, loc *time.Location, d Day) (mailed bool, err error) {
 	flowName := strconv.FormatInt(r.FlowID, 10)
 	if f, err := s.Store.GetFlow(ctx, r.AccountID, r.FlowID); err == nil {
 		flowName = f.Name
 	}
 	_, to, err := store.ParseAddressList("to", r.To, true)
 	if err != nil {
-		return err
+		return false, err
 	}
 	_, cc, _ := store.ParseAddressList("cc", r.CC, false)
 	_, bcc, _ := store.ParseAddressList("bcc", r.BCC, false)
+	// The account's email blacklist holds for every mail we send.
+	black, err := s.Store.ListListEntries(ctx, r.AccountID, store.ListBlack, store.KindEmail)
+	if err != nil {
+		return false, fmt.Errorf("email report: blacklist: %w", err)
+	}
+	to, cc, bcc = notBlacklisted(to, black), notBlacklisted(cc, black), notBlacklisted(bcc, black)
+	if len(to)+len(cc)+len(bcc) == 0 {
+		s.log().Info("email report not sent: every recipient is blacklisted", "report", r.ID, "flow", r.FlowID, "day", d.Date)
+		return false, nil
+	}
+	if len(to) == 0 {
+		// Cc/Bcc only: the header needs an addressee.
+		to, cc = cc, nil
+		if len(to) == 0 {
+			to, bcc = bcc, nil
+		}
+	}
 	msg, rows, err := s.compose(ctx, r, loc, d, flowName, to, cc)
 	if err != nil {
-		return err
+		return false, err
 	}
 	rcpts := append(append(append([]string{}, to...), cc...), bcc...)
 	from, err := mail.ParseAddress(s.From)
 	if err != nil {
-		return fmt.Errorf("email report: sender %q: %w", s.From, err)
+		return false, fmt.Errorf("email report: sender %q: %w", s.From, err)
 	}
 	if err := s.Sender.Send(ctx, from.Address, rcpts, msg); err != nil {
-		return fmt.Errorf("email report of flow %d for %s (%d calls): %w", r.FlowID, d.Date, rows, err)
+		return false, fmt.Errorf("email report of flow %d for %s (%d calls): %w", r.FlowID, d.Date, rows, err)
 	}
-	return nil
+	return true, nil
+}
+
+// notBlacklisted drops the addresses on the email blacklist.
+func notBlacklisted(addrs []string, black []store.ListEntry) []string {
+	out := addrs[:0:0]
+	for _, a := range addrs {
+		listed := false
+		for _, b := range black {
+			listed = listed || strings.EqualFold(strings.TrimSpace(b.Value), a)
+		}
+		if !listed {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // compose builds the message: a short text and the day's CSV attached.

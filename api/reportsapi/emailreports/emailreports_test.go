@@ -391,3 +391,34 @@ func base64Reader(b []byte) io.Reader {
 	clean := strings.NewReplacer("\r", "", "\n", "").Replace(string(b))
 	return base64.NewDecoder(base64.StdEncoding, strings.NewReader(clean))
 }
+
+// TestDailyReportHonoursBlacklist: blacklisted addresses get no daily
+// report; with every recipient blacklisted nothing is sent (and the day
+// is done).
+func TestDailyReportHonoursBlacklist(t *testing.T) {
+	e := newEnv(t)
+	f := e.flow.ID
+	utc := func(s string) time.Time { v, _ := time.Parse(time.RFC3339, s); return v }
+	e.call(t, "call", e.acct.ID, &f, utc("2026-05-04T10:00:00Z"))
+	e.setLastDay(t, "2026-05-03")
+	for _, a := range []string{"Boss@example.com", "audit@example.com"} {
+		if _, err := e.st.AddListEntry(context.Background(), e.acct.ID, store.ListBlack, store.KindEmail, a, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := e.step(t, utc("2026-05-04T22:00:00Z"), utc("2026-05-04T22:10:00Z"))
+	if len(got) != 1 {
+		t.Fatalf("sent %d", len(got))
+	}
+	if rc := got[0].msg.To; !slices.Equal(rc, []string{"ops@example.com", "cc@example.com"}) || got[0].header.Get("To") != "ops@example.com" {
+		t.Errorf("envelope %v, To %q", rc, got[0].header.Get("To"))
+	}
+	for _, a := range []string{"ops@example.com", "cc@example.com"} {
+		if _, err := e.st.AddListEntry(context.Background(), e.acct.ID, store.ListBlack, store.KindEmail, a, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := e.step(t, utc("2026-05-05T22:00:00Z"), utc("2026-05-05T22:10:00Z")); len(got) != 0 {
+		t.Errorf("all blacklisted: sent %d", len(got))
+	}
+}

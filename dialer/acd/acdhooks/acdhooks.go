@@ -24,6 +24,7 @@
 //	$event.agent_id      the agent's ID
 //	$event.agent_number  the agent's number or SIP extension
 //	$event.customer      the customer's number
+//	$event.customer_id   the customer id a caller-ID (CRM) widget found ("" if none)
 //	$event.call_from     the calling party's number
 //	$event.call_to       the number called (DID or campaign caller ID)
 //	$event.direction     incoming | outbound-dial
@@ -59,7 +60,8 @@
 //	CurrentTime     when the event fired, "2021-07-25 14:56:14"
 //	DialWhomNumber  the customer's number
 //	Status          busy (Dial, Answered) | free (Terminal)
-//	EventType       Dial | Answered | Terminal  (seed: "Event Type")
+//	Event Type      Dial | Answered | Terminal  (the seed's key, with the space)
+//	EventType       the same (for clients written against the key without it)
 //
 // The time formats are those of the seed's webhook examples; times are in
 // Config.Location (default: the server's local time zone).
@@ -438,6 +440,7 @@ func Vars(ev acd.Event, loc *time.Location) map[string]string {
 		"event.agent_id":     strconv.FormatInt(ev.AgentID, 10),
 		"event.agent_number": ev.AgentNumber,
 		"event.customer":     ev.Customer,
+		"event.customer_id":  ev.CustomerID,
 		"event.call_from":    ev.CallFrom,
 		"event.call_to":      ev.CallTo,
 		"event.direction":    ev.Direction,
@@ -467,7 +470,10 @@ func PopupParams(ev acd.Event, loc *time.Location) map[string]string {
 		"CurrentTime":    fmtTime(ev.At, loc, CurrentTimeFormat),
 		"DialWhomNumber": ev.Customer,
 		"Status":         status(ev),
-		"EventType":      string(ev.Kind),
+		// The seed's key has a space; EventType is kept for clients
+		// written against it.
+		"Event Type": string(ev.Kind),
+		"EventType":  string(ev.Kind),
 	}
 }
 

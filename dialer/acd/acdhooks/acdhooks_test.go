@@ -233,7 +233,7 @@ func TestPopupPayload(t *testing.T) {
 				want := map[string]string{"CallSid": "c9", "CallFrom": "07709562799", "CallTo": "07314853246",
 					"Direction": "outbound-dial", "Created": "Sun, 25 Jul 2021 20:26:12", "From": "07995679243",
 					"To": "07314853246", "CurrentTime": "2021-07-25 20:26:14", "DialWhomNumber": "07709562799",
-					"Status": status, "EventType": kind}
+					"Status": status, "Event Type": kind, "EventType": kind}
 				for k, v := range want {
 					if got := r.Values.Get(k); got != v {
 						t.Errorf("%s: %s = %q; want %q", kind, k, got, v)
