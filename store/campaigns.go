@@ -378,7 +378,16 @@ func (s *Store) ClaimCampaignRecords(ctx context.Context, c Claim) (rs []CallLis
 				rs[i].Status, rs[i].Attempts, rs[i].UpdatedAt = RecordInProcess, rs[i].Attempts+1, t
 			}
 		}
-		return refreshRequests(tx, touched, t)
+		// Closed abandoned records count as completed; a claim starts its
+		// requests. Neither recounts the request's records.
+		closed := map[string]int64{}
+		for _, r := range dead {
+			closed[r.RequestID]++
+		}
+		if err := addCompleted(tx, closed, t); err != nil {
+			return err
+		}
+		return markStarted(tx, touched, t)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim campaign records: %w", err)
@@ -410,6 +419,44 @@ func refreshRequests(tx *gorm.DB, ids map[string]bool, t time.Time) error {
 		}).Error; err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// addCompleted adds n[id] newly completed records to each request's
+// completed count and sets its status from the new count, in one UPDATE per
+// request (in id order): the request row is locked only from this statement
+// to the commit, and nothing counts the request's records. The caller's
+// transaction moved exactly those records to COMPLETE (a lease-checked
+// UPDATE), so the count stays equal to the records with status COMPLETE.
+func addCompleted(tx *gorm.DB, n map[string]int64, t time.Time) error {
+	for _, id := range slices.Sorted(maps.Keys(n)) {
+		k := n[id]
+		if k == 0 {
+			continue
+		}
+		if err := tx.Model(&CallListRequest{}).Where("id = ?", id).Updates(map[string]any{
+			"completed": gorm.Expr("completed + ?", k),
+			"status": gorm.Expr("CASE WHEN uploaded <= completed + ? + invalid + scrubbed THEN ? ELSE ? END",
+				k, RequestCompleted, RequestInProcess),
+			"started_at": gorm.Expr("COALESCE(started_at, ?)", t),
+			"updated_at": t,
+		}).Error; err != nil {
+			return fmt.Errorf("store: completed count of request %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// markStarted moves requests the dialer claimed records of to In process
+// (started_at set once; a request with a record to dial is not complete).
+func markStarted(tx *gorm.DB, ids map[string]bool, t time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := tx.Model(&CallListRequest{}).Where("id IN ? AND started_at IS NULL", slices.Sorted(maps.Keys(ids))).
+		Updates(map[string]any{"started_at": t, "status": RequestInProcess, "updated_at": t}).Error; err != nil {
+		return fmt.Errorf("store: start requests: %w", err)
 	}
 	return nil
 }
@@ -517,7 +564,7 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 		if o.Release || o.Retry {
 			return nil
 		}
-		return refreshRequests(tx, map[string]bool{rec.RequestID: true}, t)
+		return addCompleted(tx, map[string]int64{rec.RequestID: 1}, t)
 	})
 }
 

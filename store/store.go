@@ -97,6 +97,9 @@ type Store struct {
 	// waits for it.
 	bg sync.WaitGroup
 
+	// flows caches published flow versions for calls (flowcache.go).
+	flows flowCache
+
 	touchMu sync.Mutex
 	touched map[int64]time.Time // api key id -> last time we wrote last_used_at
 }

@@ -33,7 +33,13 @@ func logger(t testing.TB) *slog.Logger {
 	if os.Getenv("SWITCHYARD_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	return slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	level := slog.LevelWarn
+	if _, ok := t.(*testing.B); ok {
+		// Load benchmarks: slow-query warnings under load are expected
+		// and logging them costs the CPU being measured.
+		level = slog.LevelError
+	}
+	return slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: level}))
 }
 
 // boot starts a whole Switchyard in-process: port 0 HTTP and AGI, a temp
