@@ -25,6 +25,11 @@ type Record struct {
 	// campaign's flow: the EXTENSION of an ADS *Schedule* cell, or the
 	// agent of a reschedule_agent_call.
 	ScheduleExtension string
+
+	// screened: the claim's batch screening (Runner.ScreenAll) checked
+	// the number to dial; blocked is its reason not to dial ("" = dial).
+	screened bool
+	blocked  string
 }
 
 // Outcome ends one claimed attempt.
@@ -161,6 +166,10 @@ type Runner struct {
 	// Screen returns a non-empty reason when a number must not be dialed
 	// (blacklist, DNC); checked right before every dial.
 	Screen func(ctx context.Context, accountID int64, number string) (string, error)
+	// ScreenAll, if set, screens the numbers of a step's claimed records in
+	// one batch (a reason per number not to dial); Screen then checks only
+	// records the batch could not.
+	ScreenAll func(ctx context.Context, accountID int64, numbers []string) (map[string]string, error)
 	// Status reads the campaign's current status (pause/cancel from the
 	// API take effect at the next step).
 	Status func(ctx context.Context) (string, error)
@@ -451,10 +460,38 @@ func (r *Runner) Step(ctx context.Context) error {
 	if len(recs) == 0 {
 		return r.maybeFinish(ctx, active)
 	}
+	r.screenClaimed(ctx, recs)
 	for _, rec := range recs {
 		r.start(ctx, rec)
 	}
 	return nil
+}
+
+// screenClaimed screens the claimed records' numbers with ScreenAll, one
+// batch per account; when it fails, each record is screened at its dial.
+func (r *Runner) screenClaimed(ctx context.Context, recs []Record) {
+	if r.ScreenAll == nil {
+		return
+	}
+	byAccount := map[int64][]string{}
+	for _, rec := range recs {
+		if n := calllist.NumberForAttempt(rec.Numbers, rec.Attempt); n != "" {
+			byAccount[rec.AccountID] = append(byAccount[rec.AccountID], n)
+		}
+	}
+	for acc, nums := range byAccount {
+		reasons, err := r.ScreenAll(ctx, acc, nums)
+		if err != nil {
+			r.Logger.Warn("screen claimed numbers (each is screened at its dial)", "account", acc, "error", err)
+			continue
+		}
+		for i := range recs {
+			if recs[i].AccountID == acc {
+				recs[i].screened = true
+				recs[i].blocked = reasons[calllist.NumberForAttempt(recs[i].Numbers, recs[i].Attempt)]
+			}
+		}
+	}
 }
 
 func (r *Runner) maybeFinish(ctx context.Context, active int) error {
@@ -543,7 +580,11 @@ func (r *Runner) dialWith(ctx context.Context, rec Record, p Placer) Outcome {
 	if number == "" {
 		return Outcome{Status: StatusNoNumber, Reason: "record has no number"}
 	}
-	if r.Screen != nil {
+	if rec.screened {
+		if rec.blocked != "" {
+			return Outcome{Status: StatusBlocked, Reason: rec.blocked}
+		}
+	} else if r.Screen != nil {
 		reason, err := r.Screen(ctx, rec.AccountID, number)
 		if err != nil {
 			// Not dialed: hand the claim back for a later step.

@@ -431,6 +431,58 @@ func TestRunnerScreenAndNoNumber(t *testing.T) {
 	}
 }
 
+// TestRunnerScreenAllAtClaim: a step screens its claimed records in one
+// batch; per-record screening runs only when the batch failed.
+func TestRunnerScreenAllAtClaim(t *testing.T) {
+	for _, batchFails := range []bool{false, true} {
+		t.Run(fmt.Sprintf("batch fails %v", batchFails), func(t *testing.T) {
+			ctx := ctxT(t)
+			recs := newMemRecords(1, []string{"+15550001"}, []string{"+15550002"}, []string{"+15550003"})
+			var mu sync.Mutex
+			var batches [][]string
+			single := 0
+			r := &Runner{
+				Campaign: Campaign{ID: 1, Mode: ModeMulticast, SimultaneousCalls: 10, DialAttempts: 1, EndpointTemplate: "Local/{number}@c"},
+				Records:  recs, Clock: &fakeClock{},
+				ScreenAll: func(_ context.Context, acc int64, numbers []string) (map[string]string, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					batches = append(batches, slices.Sorted(slices.Values(numbers)))
+					if batchFails {
+						return nil, errors.New("db down")
+					}
+					return map[string]string{"+15550002": "DNC +1555"}, nil
+				},
+				Screen: func(_ context.Context, acc int64, number string) (string, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					single++
+					if number == "+15550002" {
+						return "DNC +1555", nil
+					}
+					return "", nil
+				},
+				Placer: PlacerFunc(func(_ context.Context, p PlaceRequest) (Result, error) {
+					return Result{Status: "IVR_FINISHED", Answered: true}, nil
+				}),
+			}
+			if err := r.Step(ctx); err != nil {
+				t.Fatal(err)
+			}
+			r.Wait()
+			if got := recs.lasts(); !slices.Equal(got, []string{"IVR_FINISHED", StatusBlocked, "IVR_FINISHED"}) {
+				t.Errorf("statuses %v", got)
+			}
+			if len(batches) != 1 || !slices.Equal(batches[0], []string{"+15550001", "+15550002", "+15550003"}) {
+				t.Errorf("batches %v, want one with the three numbers", batches)
+			}
+			if want := map[bool]int{false: 0, true: 3}[batchFails]; single != want {
+				t.Errorf("%d numbers screened one by one, want %d", single, want)
+			}
+		})
+	}
+}
+
 func TestRunnerPauseCancel(t *testing.T) {
 	ctx := ctxT(t)
 	recs := newMemRecords(1, numbers(4)...)

@@ -286,6 +286,7 @@ func (s *Supervisor) ensure(c dialer.Campaign) {
 		Placer:           s.Placer,
 		Agents:           s.Agents,
 		Screen:           dialerstore.Screen(s.Store),
+		ScreenAll:        dialerstore.ScreenAll(s.Store),
 		Status:           dialerstore.Status(s.Store, c.AccountID, c.ID),
 		Finished:         dialerstore.Finished(s.Store, c.AccountID, c.ID),
 		Clock:            s.Clock,
