@@ -207,14 +207,17 @@ type Runner struct {
 	wg       sync.WaitGroup
 	tokens   float64
 	lastFill time.Time
-	wake     chan struct{}
-	once     sync.Once
-	stats    Progress
-	finished bool // Finished was called
-	stopped  bool // the last step saw Finished or Cancelled
-	adopted  bool // orphans of the previous run recovered
-	sessions int  // agent-first sessions open
-	af       agentFirstState
+	// renewedAt is when the leases of the calls in progress were last
+	// renewed.
+	renewedAt time.Time
+	wake      chan struct{}
+	once      sync.Once
+	stats     Progress
+	finished  bool // Finished was called
+	stopped   bool // the last step saw Finished or Cancelled
+	adopted   bool // orphans of the previous run recovered
+	sessions  int  // agent-first sessions open
+	af        agentFirstState
 }
 
 // Progress is the runner's live view.
@@ -378,7 +381,15 @@ func (r *Runner) Step(ctx context.Context) error {
 	active := len(r.active)
 	ringing := r.ringingLocked()
 	r.mu.Unlock()
-	if len(ids) > 0 {
+	// Leases are renewed once per interval, not at every step: a step runs
+	// whenever a call ends, and each renewal writes every active record.
+	r.mu.Lock()
+	renew := len(ids) > 0 && (r.renewedAt.IsZero() || now.Sub(r.renewedAt) >= r.Interval || now.Before(r.renewedAt))
+	if renew {
+		r.renewedAt = now
+	}
+	r.mu.Unlock()
+	if renew {
 		if err := r.Records.Renew(ctx, ids, now); err != nil {
 			r.Logger.Warn("renew leases", "error", err)
 		}

@@ -663,24 +663,19 @@ func (s *Store) SaveJourney(ctx context.Context, accountID int64, attemptID stri
 		return fmt.Errorf("store: save journey: attempt id %q is not a UUID: %w", attemptID, ErrInvalid)
 	}
 	attemptID = uid.String()
-	return s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var n int64
-		if err := tx.Model(&Attempt{}).Where("id = ? AND account_id = ?", attemptID, accountID).Count(&n).Error; err != nil {
-			return fmt.Errorf("store: save journey %s: %w", attemptID, err)
-		}
-		if n == 0 {
-			return fmt.Errorf("store: save journey: attempt %s in account %d: %w", attemptID, accountID, ErrNotFound)
-		}
-		j := journeyRow{AttemptID: attemptID, AccountID: accountID, Steps: string(steps), UpdatedAt: now()}
-		err := tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "attempt_id"}},
-			DoUpdates: clause.AssignmentColumns([]string{"steps", "updated_at"}),
-		}).Create(&j).Error
-		if err != nil {
-			return fmt.Errorf("store: save journey %s: %w", attemptID, err)
-		}
-		return nil
-	})
+	// One statement (every call saves its journey): the row is inserted
+	// only if the attempt exists in the account.
+	res := s.w.WithContext(ctx).Exec(`INSERT INTO `+journeyRow{}.TableName()+` (attempt_id, account_id, steps, updated_at)
+		SELECT id, account_id, ?, ? FROM `+Attempt{}.TableName()+` WHERE id = ? AND account_id = ?
+		ON CONFLICT (attempt_id) DO UPDATE SET steps = excluded.steps, updated_at = excluded.updated_at`,
+		string(steps), now(), attemptID, accountID)
+	if res.Error != nil {
+		return fmt.Errorf("store: save journey %s: %w", attemptID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("store: save journey: attempt %s in account %d: %w", attemptID, accountID, ErrNotFound)
+	}
+	return nil
 }
 
 // GetJourney returns the journey of an attempt of the account.

@@ -526,7 +526,7 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 	}
 	return s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var rec CallListRecord
-		if err := tx.Where("id = ? AND account_id = ?", o.RecordID, o.AccountID).Take(&rec).Error; err != nil {
+		if err := tx.Select("id", "request_id").Where("id = ? AND account_id = ?", o.RecordID, o.AccountID).Take(&rec).Error; err != nil {
 			if isNotFound(err) {
 				return fmt.Errorf("store: record %d: %w", o.RecordID, ErrNotFound)
 			}
