@@ -414,9 +414,18 @@ func (o *dialObserver) result(b *testing.B) (dials, twice int) {
 	return dials, twice
 }
 
-// asteriskPID is the local dev Asterisk's process (its pid file in the
-// chroot): the benchmark reads its CPU time from /proc.
+// asteriskPID is the Asterisk process the benchmark reads CPU time of from
+// /proc: SWITCHYARD_BENCH_ASTERISK_PID (for an Asterisk of the benchmark's
+// own at SWITCHYARD_ARI_URL, away from other tests' load and reloads), else
+// the local dev Asterisk (its pid file in the chroot).
 func asteriskPID(b *testing.B) int {
+	if v := os.Getenv("SWITCHYARD_BENCH_ASTERISK_PID"); v != "" {
+		pid, err := strconv.Atoi(v)
+		if err != nil || pid <= 0 {
+			b.Fatalf("SWITCHYARD_BENCH_ASTERISK_PID=%q: not a process id", v)
+		}
+		return pid
+	}
 	info := asterisktest.Require(b)
 	if info.Root == "" {
 		if os.Getenv("CI") == "true" {
