@@ -210,14 +210,19 @@ type Runner struct {
 	// renewedAt is when the leases of the calls in progress were last
 	// renewed.
 	renewedAt time.Time
-	wake      chan struct{}
-	once      sync.Once
-	stats     Progress
-	finished  bool // Finished was called
-	stopped   bool // the last step saw Finished or Cancelled
-	adopted   bool // orphans of the previous run recovered
-	sessions  int  // agent-first sessions open
-	af        agentFirstState
+	// lastStatus is the campaign status read at lastStatusAt.
+	lastStatus   string
+	lastStatusAt time.Time
+	// ended is signalled when a call ends (Run coalesces these).
+	ended    chan struct{}
+	wake     chan struct{}
+	once     sync.Once
+	stats    Progress
+	finished bool // Finished was called
+	stopped  bool // the last step saw Finished or Cancelled
+	adopted  bool // orphans of the previous run recovered
+	sessions int  // agent-first sessions open
+	af       agentFirstState
 }
 
 // Progress is the runner's live view.
@@ -249,6 +254,7 @@ func (r *Runner) init() {
 	r.once.Do(func() {
 		r.active = map[int64]*inflight{}
 		r.wake = make(chan struct{}, 1)
+		r.ended = make(chan struct{}, 1)
 		if r.Clock == nil {
 			r.Clock = SystemClock{}
 		}
@@ -324,21 +330,40 @@ func (r *Runner) Wait() { r.wg.Wait() }
 func (r *Runner) Run(ctx context.Context) error {
 	r.init()
 	defer r.wg.Wait()
+	ended := false
 	for {
-		if err := r.Step(ctx); err != nil && ctx.Err() == nil {
+		if err := r.step(ctx, ended); err != nil && ctx.Err() == nil {
 			r.Logger.Warn("pacing step failed", "error", err)
 		}
 		if r.isFinished() {
 			return nil
 		}
+		ended = false
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-r.Clock.After(r.Interval):
 		case <-r.wake:
+		case <-r.ended:
+			// Calls ending together are paced by one step (one claim,
+			// one status read): wait a moment for the others.
+			ended = true
+			t := time.NewTimer(endedCoalesce)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-r.wake:
+				t.Stop()
+			case <-t.C:
+			}
 		}
 	}
 }
+
+// endedCoalesce is how long Run waits after a call ended for other calls
+// ending, so that one step replaces them all.
+const endedCoalesce = 5 * time.Millisecond
 
 func (r *Runner) isFinished() bool {
 	r.mu.Lock()
@@ -369,7 +394,13 @@ func (r *Runner) takeTokens(now time.Time, want int) int {
 // calls in progress, computes how many calls to start (mode, free agents,
 // simultaneous calls, calls-per-second cap, calling window), claims that
 // many records and starts them.
-func (r *Runner) Step(ctx context.Context) error {
+func (r *Runner) Step(ctx context.Context) error { return r.step(ctx, false) }
+
+// step is Step; afterEnded (a step run because calls ended) reuses a
+// campaign status read less than an interval ago: pause and cancel take
+// effect within an interval, and a busy campaign does not read its status
+// once per call.
+func (r *Runner) step(ctx context.Context, afterEnded bool) error {
 	r.init()
 	c := &r.Campaign
 	now := r.Clock.Now()
@@ -396,11 +427,20 @@ func (r *Runner) Step(ctx context.Context) error {
 	}
 	status := StatusRunning
 	if r.Status != nil {
-		s, err := r.Status(ctx)
-		if err != nil {
-			return fmt.Errorf("dialer: campaign status: %w", err)
+		r.mu.Lock()
+		fresh := afterEnded && r.lastStatus != "" && now.Sub(r.lastStatusAt) < r.Interval && !now.Before(r.lastStatusAt)
+		status = r.lastStatus
+		r.mu.Unlock()
+		if !fresh {
+			s, err := r.Status(ctx)
+			if err != nil {
+				return fmt.Errorf("dialer: campaign status: %w", err)
+			}
+			status = s
+			r.mu.Lock()
+			r.lastStatus, r.lastStatusAt = s, now
+			r.mu.Unlock()
 		}
-		status = s
 	}
 	if !Active(status) {
 		if status == StatusFinished || status == StatusCancelled {
@@ -573,7 +613,7 @@ func (r *Runner) start(ctx context.Context, rec Record) {
 		delete(r.active, rec.ID)
 		r.mu.Unlock()
 		select {
-		case r.wake <- struct{}{}:
+		case r.ended <- struct{}{}:
 		default:
 		}
 	}()

@@ -655,3 +655,66 @@ func TestRunnerRunStops(t *testing.T) {
 		}
 	}
 }
+
+// TestRunnerEndedCallsShareAStep: calls that end together are paced by one
+// step, which reuses the campaign status read less than an interval ago:
+// 30 calls in waves of 10 take a handful of claims and status reads, not
+// one per call.
+func TestRunnerEndedCallsShareAStep(t *testing.T) {
+	ctx := ctxT(t)
+	recs := newMemRecords(1, numbers(30)...)
+	var mu sync.Mutex
+	statusReads := 0
+	gate := make(chan struct{})
+	var placed sync.WaitGroup
+	placed.Add(10)
+	r := &Runner{
+		Campaign: Campaign{ID: 1, Mode: ModeMulticast, SimultaneousCalls: 10, DialAttempts: 1, EndpointTemplate: "Local/{number}@c"},
+		Records:  recs, Interval: time.Minute,
+		Status: func(context.Context) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			statusReads++
+			return StatusRunning, nil
+		},
+		Finished: func(context.Context) error { return nil },
+		Placer: PlacerFunc(func(ctx context.Context, p PlaceRequest) (Result, error) {
+			mu.Lock()
+			first := p.Record.ID <= 10
+			mu.Unlock()
+			if first {
+				// The first wave ends all at once.
+				placed.Done()
+				select {
+				case <-gate:
+				case <-ctx.Done():
+				}
+			}
+			return Result{Status: "IVR_FINISHED", Answered: true}, nil
+		}),
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	placed.Wait()
+	close(gate)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("campaign did not finish")
+	}
+	recs.mu.Lock()
+	claims := len(recs.claims)
+	recs.mu.Unlock()
+	if got := recs.lasts(); len(got) != 30 || slices.Contains(got, "") {
+		t.Fatalf("statuses %v", got)
+	}
+	t.Logf("%d claims, %d status reads", claims, statusReads)
+	// Without the coalescing each of the 30 ended calls ran a step with
+	// its own claim and status read.
+	if claims > 12 || statusReads > 3 {
+		t.Errorf("%d claims and %d status reads for 30 calls ending in waves", claims, statusReads)
+	}
+}
