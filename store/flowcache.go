@@ -21,6 +21,10 @@ type flowCache struct {
 	mu  sync.Mutex
 	gen uint64
 	m   map[int64]flowCacheEntry
+	// load serialises reads from the database: the calls that start
+	// together and miss the cache wait for the first one's read instead
+	// of each reading the flow.
+	load sync.Mutex
 }
 
 type flowCacheEntry struct {
@@ -65,6 +69,12 @@ func (s *Store) PublishedFlowVersion(ctx context.Context, flowID int64) (v FlowV
 	e, gen, ok := s.flows.get(flowID)
 	t := time.Now()
 	if ok && t.Sub(e.checked) < flowCheckInterval {
+		return e.v, nil
+	}
+	s.flows.load.Lock()
+	defer s.flows.load.Unlock()
+	// Another call may have loaded it while this one waited.
+	if e, gen, ok = s.flows.get(flowID); ok && time.Since(e.checked) < flowCheckInterval {
 		return e.v, nil
 	}
 	defer s.track("PublishedFlowVersion", t, &err)

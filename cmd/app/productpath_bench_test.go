@@ -1,11 +1,13 @@
 package app_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -197,6 +199,9 @@ func productPathRun(b *testing.B, info asterisktest.Info, astPID int, driver str
 	elapsed := time.Since(start)
 	syCPU, astCPU := procCPU(b, os.Getpid())-sy0, procCPU(b, astPID)-ast0
 
+	if os.Getenv("SWITCHYARD_BENCH_STOREOPS") != "" {
+		printStoreOps(b, a)
+	}
 	// Every outcome is recorded: the per-request report has one line per
 	// record, none left pending.
 	checkReport(b, a, key, reqID, n)
@@ -490,6 +495,38 @@ func startCPUProfile(b *testing.B, path string) func() {
 		pprof.StopCPUProfile()
 		if err := f.Close(); err != nil {
 			b.Error(err)
+		}
+	}
+}
+
+// printStoreOps prints the mean duration and count of each store operation
+// (from /metrics; SWITCHYARD_BENCH_STOREOPS=1): where a call's time in
+// the store goes under load.
+func printStoreOps(b *testing.B, a *app.App) {
+	resp, err := http.Get("http://" + a.Addr() + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sums, counts := map[string]float64{}, map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		for suffix, m := range map[string]map[string]float64{"switchyard_store_op_duration_seconds_sum{": sums, "switchyard_store_op_duration_seconds_count{": counts} {
+			if !strings.HasPrefix(line, suffix) {
+				continue
+			}
+			_, rest, _ := strings.Cut(line, `op="`)
+			op, rest, _ := strings.Cut(rest, `"`)
+			_, val, _ := strings.Cut(rest, "} ")
+			v, _ := strconv.ParseFloat(strings.TrimSpace(val), 64)
+			m[op] += v
+		}
+	}
+	for _, op := range slices.Sorted(maps.Keys(counts)) {
+		if counts[op] > 0 {
+			fmt.Printf("  store %-28s n=%6.0f mean %7.2f ms\n", op, counts[op], sums[op]/counts[op]*1000)
 		}
 	}
 }
