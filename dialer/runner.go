@@ -248,6 +248,21 @@ type inflight struct {
 	dialedAt   time.Time
 	answered   bool
 	answeredAt time.Time
+	// ended: the call is over and its outcome is being recorded; it no
+	// longer holds a line (the pacer may dial the next record), but its
+	// lease is still renewed until the outcome is written.
+	ended bool
+}
+
+// linesLocked counts the calls in progress that still hold a line.
+func (r *Runner) linesLocked() int {
+	n := 0
+	for _, c := range r.active {
+		if !c.ended {
+			n++
+		}
+	}
+	return n
 }
 
 func (r *Runner) init() {
@@ -295,6 +310,9 @@ func (r *Runner) ringingLocked() int {
 	n := 0
 	now := r.Clock.Now()
 	for _, c := range r.active {
+		if c.ended {
+			continue
+		}
 		if !c.answered || now.Sub(c.answeredAt) < AbandonAfter {
 			n++
 		}
@@ -409,7 +427,7 @@ func (r *Runner) step(ctx context.Context, afterEnded bool) error {
 	for id := range r.active {
 		ids = append(ids, id)
 	}
-	active := len(r.active)
+	active := r.linesLocked()
 	ringing := r.ringingLocked()
 	r.mu.Unlock()
 	// Leases are renewed once per interval, not at every step: a step runs
@@ -465,7 +483,7 @@ func (r *Runner) step(ctx context.Context, afterEnded bool) error {
 			return err
 		}
 		r.mu.Lock()
-		active = len(r.active)
+		active = r.linesLocked()
 		ringing = r.ringingLocked()
 		r.mu.Unlock()
 	}
@@ -546,7 +564,10 @@ func (r *Runner) screenClaimed(ctx context.Context, recs []Record) {
 }
 
 func (r *Runner) maybeFinish(ctx context.Context, active int) error {
-	if active > 0 || r.Finished == nil {
+	r.mu.Lock()
+	writing := len(r.active) // calls ended but not yet recorded count too
+	r.mu.Unlock()
+	if active > 0 || writing > 0 || r.Finished == nil {
 		return nil
 	}
 	n, err := r.Records.Remaining(ctx)
@@ -603,6 +624,17 @@ func (r *Runner) start(ctx context.Context, rec Record) {
 		defer r.wg.Done()
 		o := r.dial(ctx, rec)
 		o.RecordID = rec.ID
+		// The line is free: the pacer may dial the next record while
+		// this outcome is written.
+		r.mu.Lock()
+		if f := r.active[rec.ID]; f != nil {
+			f.ended = true
+		}
+		r.mu.Unlock()
+		select {
+		case r.ended <- struct{}{}:
+		default:
+		}
 		// The outcome is recorded even if ctx ended meanwhile.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		if err := r.Records.Finish(fctx, o); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -716,5 +717,60 @@ func TestRunnerEndedCallsShareAStep(t *testing.T) {
 	// its own claim and status read.
 	if claims > 12 || statusReads > 3 {
 		t.Errorf("%d claims and %d status reads for 30 calls ending in waves", claims, statusReads)
+	}
+}
+
+// blockingFinish holds every outcome write until release is closed.
+type blockingFinish struct {
+	*memRecords
+	release chan struct{}
+}
+
+func (b blockingFinish) Finish(ctx context.Context, o Outcome) error {
+	<-b.release
+	return b.memRecords.Finish(ctx, o)
+}
+
+// TestRunnerLineFreeWhileOutcomeWritten: a call that ended frees its line
+// at once; the next record is dialed while the outcome is still being
+// written, and the campaign finishes only once every outcome is written.
+func TestRunnerLineFreeWhileOutcomeWritten(t *testing.T) {
+	ctx := ctxT(t)
+	mem := newMemRecords(1, numbers(2)...)
+	recs := blockingFinish{mem, make(chan struct{})}
+	placed := make(chan string, 2)
+	var finished atomic.Bool
+	r := &Runner{
+		Campaign: Campaign{ID: 1, Mode: ModeMulticast, SimultaneousCalls: 1, DialAttempts: 1, EndpointTemplate: "Local/{number}@c"},
+		Records:  recs, Interval: time.Minute,
+		Finished: func(context.Context) error { finished.Store(true); return nil },
+		Placer: PlacerFunc(func(_ context.Context, p PlaceRequest) (Result, error) {
+			placed <- p.Number
+			return Result{Status: "IVR_FINISHED", Answered: true}, nil
+		}),
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	for i := range 2 {
+		select {
+		case <-placed:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("call %d not placed while the first outcome is being written", i+1)
+		}
+	}
+	if finished.Load() {
+		t.Fatal("campaign finished before its outcomes were written")
+	}
+	close(recs.release)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("campaign did not finish after the outcomes were written")
+	}
+	if got := mem.lasts(); !slices.Equal(got, []string{"IVR_FINISHED", "IVR_FINISHED"}) || !finished.Load() {
+		t.Errorf("statuses %v, finished %v", got, finished.Load())
 	}
 }
