@@ -524,7 +524,7 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 	if len(o.Reason) > maxLong {
 		o.Reason = o.Reason[:maxLong]
 	}
-	return s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.grouped(ctx, func(tx *gorm.DB) error {
 		var rec CallListRecord
 		if err := tx.Select("id", "request_id").Where("id = ? AND account_id = ?", o.RecordID, o.AccountID).Take(&rec).Error; err != nil {
 			if isNotFound(err) {
