@@ -180,7 +180,7 @@ type run struct {
 	syskeys  map[string]string
 	callVars map[string]string // overrides/extra $call.* values
 	userVars map[string]string // cache of values read or written
-	policy   *NetPolicy // loaded by netPolicy when a widget first needs it
+	policy   *NetPolicy        // loaded by netPolicy when a widget first needs it
 	journey  Journey
 	status   string
 	// transferred: a transfer or queue widget set an IN_* / QUEUE_* status, which then stays

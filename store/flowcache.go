@@ -66,7 +66,7 @@ func (c *flowCache) put(id int64, v FlowVersion, gen uint64, at time.Time) {
 // (see flowCheckInterval); past the interval one query checks that the
 // cached version is still the published one.
 func (s *Store) PublishedFlowVersion(ctx context.Context, flowID int64) (v FlowVersion, err error) {
-	e, gen, ok := s.flows.get(flowID)
+	e, _, ok := s.flows.get(flowID)
 	t := time.Now()
 	if ok && t.Sub(e.checked) < flowCheckInterval {
 		return e.v, nil
@@ -74,7 +74,8 @@ func (s *Store) PublishedFlowVersion(ctx context.Context, flowID int64) (v FlowV
 	s.flows.load.Lock()
 	defer s.flows.load.Unlock()
 	// Another call may have loaded it while this one waited.
-	if e, gen, ok = s.flows.get(flowID); ok && time.Since(e.checked) < flowCheckInterval {
+	e, gen, ok := s.flows.get(flowID)
+	if ok && time.Since(e.checked) < flowCheckInterval {
 		return e.v, nil
 	}
 	defer s.track("PublishedFlowVersion", t, &err)
