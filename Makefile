@@ -41,7 +41,7 @@ test-short: ## unit tests only (no Asterisk, no Postgres, no load tests)
 	$(GO) test -short -count=1 $(PKGS)
 
 .PHONY: bench
-bench: ## benchmarks, including the real-Asterisk call-rate benchmark (figures printed at the end)
+bench: ## benchmarks, including the real-Asterisk call-rate and product-path benchmarks (figures printed at the end)
 	@.ci/bench.sh
 
 .PHONY: lint

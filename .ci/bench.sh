@@ -7,3 +7,8 @@ eval "$(asterisk-conf/local/up.sh | sed 's/^/export /')"
 # Micro-benchmarks: default bench time. Load benchmarks (named *CallRate*,
 # *Load*) run once each: one iteration is a whole scenario.
 go test -run '^$' -bench . -benchmem -p 1 -timeout 60m ${BENCH_PKGS:-./...} 2>&1 | tee /tmp/switchyard-bench.txt | grep -vE '^(goos|goarch|pkg|cpu):'
+# The whole product path (API upload → daemon dials → outcomes recorded)
+# against a bare originate loop, one line per store and concurrency.
+echo
+echo "Product path (cmd/app BenchmarkProductPathLoad):"
+grep -E '^BenchmarkProductPathLoad/[a-z]+/C=[0-9]+: ' /tmp/switchyard-bench.txt || echo "  (not run: no local Asterisk?)"

@@ -28,6 +28,11 @@ type Record struct {
 	// Reclaimed: the claim took over this attempt from a node whose lease
 	// expired; it may have been placed already (see Runner.reclaim).
 	Reclaimed bool
+
+	// screened: the claim's batch screening (Runner.ScreenAll) checked
+	// the number to dial; blocked is its reason not to dial ("" = dial).
+	screened bool
+	blocked  string
 }
 
 // Outcome ends one claimed attempt.
@@ -164,6 +169,10 @@ type Runner struct {
 	// Screen returns a non-empty reason when a number must not be dialed
 	// (blacklist, DNC); checked right before every dial.
 	Screen func(ctx context.Context, accountID int64, number string) (string, error)
+	// ScreenAll, if set, screens the numbers of a step's claimed records in
+	// one batch (a reason per number not to dial); Screen then checks only
+	// records the batch could not.
+	ScreenAll func(ctx context.Context, accountID int64, numbers []string) (map[string]string, error)
 	// Status reads the campaign's current status (pause/cancel from the
 	// API take effect at the next step).
 	Status func(ctx context.Context) (string, error)
@@ -201,6 +210,14 @@ type Runner struct {
 	wg       sync.WaitGroup
 	tokens   float64
 	lastFill time.Time
+	// renewedAt is when the leases of the calls in progress were last
+	// renewed.
+	renewedAt time.Time
+	// lastStatus is the campaign status read at lastStatusAt.
+	lastStatus   string
+	lastStatusAt time.Time
+	// ended is signalled when a call ends (Run coalesces these).
+	ended    chan struct{}
 	wake     chan struct{}
 	once     sync.Once
 	stats    Progress
@@ -234,12 +251,28 @@ type inflight struct {
 	dialedAt   time.Time
 	answered   bool
 	answeredAt time.Time
+	// ended: the call is over and its outcome is being recorded; it no
+	// longer holds a line (the pacer may dial the next record), but its
+	// lease is still renewed until the outcome is written.
+	ended bool
+}
+
+// linesLocked counts the calls in progress that still hold a line.
+func (r *Runner) linesLocked() int {
+	n := 0
+	for _, c := range r.active {
+		if !c.ended {
+			n++
+		}
+	}
+	return n
 }
 
 func (r *Runner) init() {
 	r.once.Do(func() {
 		r.active = map[int64]*inflight{}
 		r.wake = make(chan struct{}, 1)
+		r.ended = make(chan struct{}, 1)
 		if r.Clock == nil {
 			r.Clock = SystemClock{}
 		}
@@ -280,6 +313,9 @@ func (r *Runner) ringingLocked() int {
 	n := 0
 	now := r.Clock.Now()
 	for _, c := range r.active {
+		if c.ended {
+			continue
+		}
 		if !c.answered || now.Sub(c.answeredAt) < AbandonAfter {
 			n++
 		}
@@ -315,21 +351,40 @@ func (r *Runner) Wait() { r.wg.Wait() }
 func (r *Runner) Run(ctx context.Context) error {
 	r.init()
 	defer r.wg.Wait()
+	ended := false
 	for {
-		if err := r.Step(ctx); err != nil && ctx.Err() == nil {
+		if err := r.step(ctx, ended); err != nil && ctx.Err() == nil {
 			r.Logger.Warn("pacing step failed", "error", err)
 		}
 		if r.isFinished() {
 			return nil
 		}
+		ended = false
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-r.Clock.After(r.Interval):
 		case <-r.wake:
+		case <-r.ended:
+			// Calls ending together are paced by one step (one claim,
+			// one status read): wait a moment for the others.
+			ended = true
+			t := time.NewTimer(endedCoalesce)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-r.wake:
+				t.Stop()
+			case <-t.C:
+			}
 		}
 	}
 }
+
+// endedCoalesce is how long Run waits after a call ended for other calls
+// ending, so that one step replaces them all.
+const endedCoalesce = 5 * time.Millisecond
 
 func (r *Runner) isFinished() bool {
 	r.mu.Lock()
@@ -360,7 +415,13 @@ func (r *Runner) takeTokens(now time.Time, want int) int {
 // calls in progress, computes how many calls to start (mode, free agents,
 // simultaneous calls, calls-per-second cap, calling window), claims that
 // many records and starts them.
-func (r *Runner) Step(ctx context.Context) error {
+func (r *Runner) Step(ctx context.Context) error { return r.step(ctx, false) }
+
+// step is Step; afterEnded (a step run because calls ended) reuses a
+// campaign status read less than an interval ago: pause and cancel take
+// effect within an interval, and a busy campaign does not read its status
+// once per call.
+func (r *Runner) step(ctx context.Context, afterEnded bool) error {
 	r.init()
 	c := &r.Campaign
 	now := r.Clock.Now()
@@ -369,21 +430,38 @@ func (r *Runner) Step(ctx context.Context) error {
 	for id := range r.active {
 		ids = append(ids, id)
 	}
-	active := len(r.active)
+	active := r.linesLocked()
 	ringing := r.ringingLocked()
 	r.mu.Unlock()
-	if len(ids) > 0 {
+	// Leases are renewed once per interval, not at every step: a step runs
+	// whenever a call ends, and each renewal writes every active record.
+	r.mu.Lock()
+	renew := len(ids) > 0 && (r.renewedAt.IsZero() || now.Sub(r.renewedAt) >= r.Interval || now.Before(r.renewedAt))
+	if renew {
+		r.renewedAt = now
+	}
+	r.mu.Unlock()
+	if renew {
 		if err := r.Records.Renew(ctx, ids, now); err != nil {
 			r.Logger.Warn("renew leases", "error", err)
 		}
 	}
 	status := StatusRunning
 	if r.Status != nil {
-		s, err := r.Status(ctx)
-		if err != nil {
-			return fmt.Errorf("dialer: campaign status: %w", err)
+		r.mu.Lock()
+		fresh := afterEnded && r.lastStatus != "" && now.Sub(r.lastStatusAt) < r.Interval && !now.Before(r.lastStatusAt)
+		status = r.lastStatus
+		r.mu.Unlock()
+		if !fresh {
+			s, err := r.Status(ctx)
+			if err != nil {
+				return fmt.Errorf("dialer: campaign status: %w", err)
+			}
+			status = s
+			r.mu.Lock()
+			r.lastStatus, r.lastStatusAt = s, now
+			r.mu.Unlock()
 		}
-		status = s
 	}
 	if !Active(status) {
 		if status == StatusFinished || status == StatusCancelled {
@@ -408,7 +486,7 @@ func (r *Runner) Step(ctx context.Context) error {
 			return err
 		}
 		r.mu.Lock()
-		active = len(r.active)
+		active = r.linesLocked()
 		ringing = r.ringingLocked()
 		r.mu.Unlock()
 	}
@@ -458,6 +536,7 @@ func (r *Runner) Step(ctx context.Context) error {
 	if len(recs) == 0 {
 		return r.maybeFinish(ctx, active)
 	}
+	r.screenClaimed(ctx, recs)
 	for _, rec := range recs {
 		if rec.Reclaimed {
 			r.reclaim(ctx, rec)
@@ -468,8 +547,38 @@ func (r *Runner) Step(ctx context.Context) error {
 	return nil
 }
 
+// screenClaimed screens the claimed records' numbers with ScreenAll, one
+// batch per account; when it fails, each record is screened at its dial.
+func (r *Runner) screenClaimed(ctx context.Context, recs []Record) {
+	if r.ScreenAll == nil {
+		return
+	}
+	byAccount := map[int64][]string{}
+	for _, rec := range recs {
+		if n := calllist.NumberForAttempt(rec.Numbers, rec.Attempt); n != "" {
+			byAccount[rec.AccountID] = append(byAccount[rec.AccountID], n)
+		}
+	}
+	for acc, nums := range byAccount {
+		reasons, err := r.ScreenAll(ctx, acc, nums)
+		if err != nil {
+			r.Logger.Warn("screen claimed numbers (each is screened at its dial)", "account", acc, "error", err)
+			continue
+		}
+		for i := range recs {
+			if recs[i].AccountID == acc {
+				recs[i].screened = true
+				recs[i].blocked = reasons[calllist.NumberForAttempt(recs[i].Numbers, recs[i].Attempt)]
+			}
+		}
+	}
+}
+
 func (r *Runner) maybeFinish(ctx context.Context, active int) error {
-	if active > 0 || r.Finished == nil {
+	r.mu.Lock()
+	writing := len(r.active) // calls ended but not yet recorded count too
+	r.mu.Unlock()
+	if active > 0 || writing > 0 || r.Finished == nil {
 		return nil
 	}
 	n, err := r.Records.Remaining(ctx)
@@ -526,6 +635,19 @@ func (r *Runner) start(ctx context.Context, rec Record) {
 		defer r.wg.Done()
 		o := r.dial(ctx, rec)
 		o.RecordID = rec.ID
+		// The line is free: the pacer may dial the next record while
+		// this outcome is written.
+		r.mu.Lock()
+		if f := r.active[rec.ID]; f != nil {
+			f.ended = true
+		}
+		r.mu.Unlock()
+		select {
+		case r.ended <- struct{}{}:
+		default:
+		}
+		// The outcome is recorded even through a store outage (finish
+		// retries until shutdown; the lease is renewed meanwhile).
 		if err := r.finish(ctx, o); err != nil {
 			r.Logger.Error("record attempt outcome", "record", rec.ID, "status", o.Status, "error", err)
 		}
@@ -533,7 +655,7 @@ func (r *Runner) start(ctx context.Context, rec Record) {
 		delete(r.active, rec.ID)
 		r.mu.Unlock()
 		select {
-		case r.wake <- struct{}{}:
+		case r.ended <- struct{}{}:
 		default:
 		}
 	}()
@@ -551,7 +673,11 @@ func (r *Runner) dialWith(ctx context.Context, rec Record, p Placer) Outcome {
 	if number == "" {
 		return Outcome{Status: StatusNoNumber, Reason: "record has no number"}
 	}
-	if r.Screen != nil {
+	if rec.screened {
+		if rec.blocked != "" {
+			return Outcome{Status: StatusBlocked, Reason: rec.blocked}
+		}
+	} else if r.Screen != nil {
 		reason, err := r.Screen(ctx, rec.AccountID, number)
 		if err != nil {
 			// Not dialed: hand the claim back for a later step.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -431,6 +432,58 @@ func TestRunnerScreenAndNoNumber(t *testing.T) {
 	}
 }
 
+// TestRunnerScreenAllAtClaim: a step screens its claimed records in one
+// batch; per-record screening runs only when the batch failed.
+func TestRunnerScreenAllAtClaim(t *testing.T) {
+	for _, batchFails := range []bool{false, true} {
+		t.Run(fmt.Sprintf("batch fails %v", batchFails), func(t *testing.T) {
+			ctx := ctxT(t)
+			recs := newMemRecords(1, []string{"+15550001"}, []string{"+15550002"}, []string{"+15550003"})
+			var mu sync.Mutex
+			var batches [][]string
+			single := 0
+			r := &Runner{
+				Campaign: Campaign{ID: 1, Mode: ModeMulticast, SimultaneousCalls: 10, DialAttempts: 1, EndpointTemplate: "Local/{number}@c"},
+				Records:  recs, Clock: &fakeClock{},
+				ScreenAll: func(_ context.Context, acc int64, numbers []string) (map[string]string, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					batches = append(batches, slices.Sorted(slices.Values(numbers)))
+					if batchFails {
+						return nil, errors.New("db down")
+					}
+					return map[string]string{"+15550002": "DNC +1555"}, nil
+				},
+				Screen: func(_ context.Context, acc int64, number string) (string, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					single++
+					if number == "+15550002" {
+						return "DNC +1555", nil
+					}
+					return "", nil
+				},
+				Placer: PlacerFunc(func(_ context.Context, p PlaceRequest) (Result, error) {
+					return Result{Status: "IVR_FINISHED", Answered: true}, nil
+				}),
+			}
+			if err := r.Step(ctx); err != nil {
+				t.Fatal(err)
+			}
+			r.Wait()
+			if got := recs.lasts(); !slices.Equal(got, []string{"IVR_FINISHED", StatusBlocked, "IVR_FINISHED"}) {
+				t.Errorf("statuses %v", got)
+			}
+			if len(batches) != 1 || !slices.Equal(batches[0], []string{"+15550001", "+15550002", "+15550003"}) {
+				t.Errorf("batches %v, want one with the three numbers", batches)
+			}
+			if want := map[bool]int{false: 0, true: 3}[batchFails]; single != want {
+				t.Errorf("%d numbers screened one by one, want %d", single, want)
+			}
+		})
+	}
+}
+
 func TestRunnerPauseCancel(t *testing.T) {
 	ctx := ctxT(t)
 	recs := newMemRecords(1, numbers(4)...)
@@ -601,5 +654,123 @@ func TestRunnerRunStops(t *testing.T) {
 		if err := r.Run(ctxT(t)); err != nil || r.Progress().Dialed != 0 {
 			t.Errorf("%s: Run = %v, progress %+v", st, err, r.Progress())
 		}
+	}
+}
+
+// TestRunnerEndedCallsShareAStep: calls that end together are paced by one
+// step, which reuses the campaign status read less than an interval ago:
+// 30 calls in waves of 10 take a handful of claims and status reads, not
+// one per call.
+func TestRunnerEndedCallsShareAStep(t *testing.T) {
+	ctx := ctxT(t)
+	recs := newMemRecords(1, numbers(30)...)
+	var mu sync.Mutex
+	statusReads := 0
+	gate := make(chan struct{})
+	var placed sync.WaitGroup
+	placed.Add(10)
+	r := &Runner{
+		Campaign: Campaign{ID: 1, Mode: ModeMulticast, SimultaneousCalls: 10, DialAttempts: 1, EndpointTemplate: "Local/{number}@c"},
+		Records:  recs, Interval: time.Minute,
+		Status: func(context.Context) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			statusReads++
+			return StatusRunning, nil
+		},
+		Finished: func(context.Context) error { return nil },
+		Placer: PlacerFunc(func(ctx context.Context, p PlaceRequest) (Result, error) {
+			mu.Lock()
+			first := p.Record.ID <= 10
+			mu.Unlock()
+			if first {
+				// The first wave ends all at once.
+				placed.Done()
+				select {
+				case <-gate:
+				case <-ctx.Done():
+				}
+			}
+			return Result{Status: "IVR_FINISHED", Answered: true}, nil
+		}),
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	placed.Wait()
+	close(gate)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("campaign did not finish")
+	}
+	recs.mu.Lock()
+	claims := len(recs.claims)
+	recs.mu.Unlock()
+	if got := recs.lasts(); len(got) != 30 || slices.Contains(got, "") {
+		t.Fatalf("statuses %v", got)
+	}
+	t.Logf("%d claims, %d status reads", claims, statusReads)
+	// Without the coalescing each of the 30 ended calls ran a step with
+	// its own claim and status read.
+	if claims > 12 || statusReads > 3 {
+		t.Errorf("%d claims and %d status reads for 30 calls ending in waves", claims, statusReads)
+	}
+}
+
+// blockingFinish holds every outcome write until release is closed.
+type blockingFinish struct {
+	*memRecords
+	release chan struct{}
+}
+
+func (b blockingFinish) Finish(ctx context.Context, o Outcome) error {
+	<-b.release
+	return b.memRecords.Finish(ctx, o)
+}
+
+// TestRunnerLineFreeWhileOutcomeWritten: a call that ended frees its line
+// at once; the next record is dialed while the outcome is still being
+// written, and the campaign finishes only once every outcome is written.
+func TestRunnerLineFreeWhileOutcomeWritten(t *testing.T) {
+	ctx := ctxT(t)
+	mem := newMemRecords(1, numbers(2)...)
+	recs := blockingFinish{mem, make(chan struct{})}
+	placed := make(chan string, 2)
+	var finished atomic.Bool
+	r := &Runner{
+		Campaign: Campaign{ID: 1, Mode: ModeMulticast, SimultaneousCalls: 1, DialAttempts: 1, EndpointTemplate: "Local/{number}@c"},
+		Records:  recs, Interval: time.Minute,
+		Finished: func(context.Context) error { finished.Store(true); return nil },
+		Placer: PlacerFunc(func(_ context.Context, p PlaceRequest) (Result, error) {
+			placed <- p.Number
+			return Result{Status: "IVR_FINISHED", Answered: true}, nil
+		}),
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	for i := range 2 {
+		select {
+		case <-placed:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("call %d not placed while the first outcome is being written", i+1)
+		}
+	}
+	if finished.Load() {
+		t.Fatal("campaign finished before its outcomes were written")
+	}
+	close(recs.release)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("campaign did not finish after the outcomes were written")
+	}
+	if got := mem.lasts(); !slices.Equal(got, []string{"IVR_FINISHED", "IVR_FINISHED"}) || !finished.Load() {
+		t.Errorf("statuses %v, finished %v", got, finished.Load())
 	}
 }

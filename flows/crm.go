@@ -108,7 +108,7 @@ func (r *run) askCRM(ctx context.Context, c *callerIDCfg, id string, st *Step) (
 		b, _ := json.Marshal(map[string]string{"idContact": id})
 		req.Body, req.ContentType = b, "application/json"
 	}
-	res := doHTTP(ctx, r.policy, c.HTTP, ua, req)
+	res := doHTTP(ctx, r.netPolicy(ctx), c.HTTP, ua, req)
 	st.Outputs["crm_status_code"] = res.StatusCode
 	st.Outputs["crm_raw"] = string(res.Raw)
 	if !res.OK {

@@ -64,7 +64,7 @@ func (r *run) callDisconnectWebhooks(ctx context.Context) {
 					"reason", ReasonInvalidFlowVar, "unset", strings.Join(missing, ", "), "error", err)
 				continue
 			}
-			res := doHTTP(ctx, r.policy, 10*time.Second, "Switchyard", req)
+			res := doHTTP(ctx, r.netPolicy(ctx), 10*time.Second, "Switchyard", req)
 			if !res.OK {
 				r.e.log().Warn("disconnect webhook failed", "webhook", h.Name, "attempt", r.call.AttemptID,
 					"status", res.StatusCode, "reason", res.Reason, "detail", res.Detail)

@@ -164,6 +164,19 @@ type Journey struct {
 	Notes []string `json:"notes,omitempty"`
 }
 
+// netPolicy is the account's outbound HTTP policy, read once per run and
+// only by a run that makes an HTTP request (most calls never do).
+func (r *run) netPolicy(ctx context.Context) NetPolicy {
+	if r.policy == nil {
+		p := NetPolicy{}
+		if r.e.Policy != nil {
+			p = r.e.Policy(ctx, r.fv.AccountID)
+		}
+		r.policy = &p
+	}
+	return *r.policy
+}
+
 // run is one flow execution.
 type run struct {
 	// failReason is set when the widget just run failed with no line to
@@ -177,7 +190,7 @@ type run struct {
 	syskeys    map[string]string
 	callVars   map[string]string // overrides/extra $call.* values
 	userVars   map[string]string // cache of values read or written
-	policy     NetPolicy
+	policy     *NetPolicy        // loaded by netPolicy when a widget first needs it
 	journey    Journey
 	status     string
 	// transferred: a transfer or queue widget set an IN_* / QUEUE_* status, which then stays
@@ -235,9 +248,6 @@ func (e *Engine) Run(ctx context.Context, call *ari.Call, fv FlowVersion, vars m
 		default:
 			r.flowVars[strings.TrimPrefix(k, "$flow.key.")] = v
 		}
-	}
-	if e.Policy != nil {
-		r.policy = e.Policy(ctx, fv.AccountID)
 	}
 	r.journey = Journey{AttemptID: call.AttemptID, FlowID: fv.FlowID, Version: fv.Version, Start: e.now(), Steps: []Step{}}
 	r.setStatus(StatusIVRStarted)
@@ -1044,7 +1054,7 @@ func (r *run) webhook(ctx context.Context, c *webhookCfg, st *Step) result {
 		return r.webhookFail(st, HTTPResult{Reason: ReasonInvalidFlowVar, Detail: err.Error()})
 	}
 	st.Inputs["method"], st.Inputs["url"] = req.Method, req.URL
-	res := doHTTP(ctx, r.policy, c.Timeout, "Switchyard", req)
+	res := doHTTP(ctx, r.netPolicy(ctx), c.Timeout, "Switchyard", req)
 	st.Outputs["status_code"] = res.StatusCode
 	st.Outputs["duration_s"] = res.Duration.Seconds()
 	if !res.OK {

@@ -52,9 +52,6 @@ func oneNode(t *testing.T, e *Engine, node string, vars map[string]string, decla
 	}
 	r := &run{e: e, call: &ari.Call{ID: "test-chan"}, fv: FlowVersion{AccountID: 7, FlowID: 3, Version: 1, Flow: f}, flow: f,
 		flowVars: map[string]string{}, syskeys: map[string]string{}, callVars: map[string]string{}, userVars: map[string]string{}}
-	if e.Policy != nil {
-		r.policy = e.Policy(context.Background(), 7)
-	}
 	for k, v := range vars {
 		r.flowVars[k] = v
 	}

@@ -249,7 +249,7 @@ func (s *Store) StartAttempt(ctx context.Context, in AttemptStart) (a Attempt, e
 		reqID = &in.RequestID
 	}
 
-	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.grouped(ctx, func(tx *gorm.DB) error {
 		// Upsert the call. The WHERE on the conflict branch makes a call id
 		// of another account a no-op (0 rows) instead of a takeover.
 		res := tx.Exec(`INSERT INTO calls (id, account_id, direction, flow_id, request_id, client_identifier, cli, dnis, status, attempts, created_at, updated_at)
@@ -418,7 +418,7 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 		ended = norm(end.EndedAt)
 	}
 
-	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.grouped(ctx, func(tx *gorm.DB) error {
 		if err := tx.Where("id = ?", id).Take(&a).Error; err != nil {
 			if isNotFound(err) {
 				return fmt.Errorf("store: attempt %s: %w", id, ErrNotFound)
@@ -725,21 +725,18 @@ func (s *Store) SaveJourney(ctx context.Context, accountID int64, attemptID stri
 		return fmt.Errorf("store: save journey: attempt id %q is not a UUID: %w", attemptID, ErrInvalid)
 	}
 	attemptID = uid.String()
-	return s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var n int64
-		if err := tx.Model(&Attempt{}).Where("id = ? AND account_id = ?", attemptID, accountID).Count(&n).Error; err != nil {
-			return fmt.Errorf("store: save journey %s: %w", attemptID, err)
+	// One statement (every call saves its journey): the row is inserted
+	// only if the attempt exists in the account.
+	return s.grouped(ctx, func(tx *gorm.DB) error {
+		res := tx.Exec(`INSERT INTO `+journeyRow{}.TableName()+` (attempt_id, account_id, steps, updated_at)
+			SELECT id, account_id, ?, ? FROM `+Attempt{}.TableName()+` WHERE id = ? AND account_id = ?
+			ON CONFLICT (attempt_id) DO UPDATE SET steps = excluded.steps, updated_at = excluded.updated_at`,
+			string(steps), now(), attemptID, accountID)
+		if res.Error != nil {
+			return fmt.Errorf("store: save journey %s: %w", attemptID, res.Error)
 		}
-		if n == 0 {
+		if res.RowsAffected == 0 {
 			return fmt.Errorf("store: save journey: attempt %s in account %d: %w", attemptID, accountID, ErrNotFound)
-		}
-		j := journeyRow{AttemptID: attemptID, AccountID: accountID, Steps: string(steps), UpdatedAt: now()}
-		err := tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "attempt_id"}},
-			DoUpdates: clause.AssignmentColumns([]string{"steps", "updated_at"}),
-		}).Create(&j).Error
-		if err != nil {
-			return fmt.Errorf("store: save journey %s: %w", attemptID, err)
 		}
 		return nil
 	})

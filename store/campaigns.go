@@ -450,7 +450,8 @@ func (s *Store) ClaimCampaignRecords(ctx context.Context, c Claim) (rs []CallLis
 				return err
 			}
 		}
-		return refreshRequests(tx, touched, t)
+		// A claim starts its requests without recounting their records.
+		return markStarted(tx, touched, t)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim campaign records: %w", err)
@@ -566,6 +567,44 @@ func refreshRequests(tx *gorm.DB, ids map[string]bool, t time.Time) error {
 	return nil
 }
 
+// addCompleted adds n[id] newly completed records to each request's
+// completed count and sets its status from the new count, in one UPDATE per
+// request (in id order): the request row is locked only from this statement
+// to the commit, and nothing counts the request's records. The caller's
+// transaction moved exactly those records to COMPLETE (a lease-checked
+// UPDATE), so the count stays equal to the records with status COMPLETE.
+func addCompleted(tx *gorm.DB, n map[string]int64, t time.Time) error {
+	for _, id := range slices.Sorted(maps.Keys(n)) {
+		k := n[id]
+		if k == 0 {
+			continue
+		}
+		if err := tx.Model(&CallListRequest{}).Where("id = ?", id).Updates(map[string]any{
+			"completed": gorm.Expr("completed + ?", k),
+			"status": gorm.Expr("CASE WHEN uploaded <= completed + ? + invalid + scrubbed THEN ? ELSE ? END",
+				k, RequestCompleted, RequestInProcess),
+			"started_at": gorm.Expr("COALESCE(started_at, ?)", t),
+			"updated_at": t,
+		}).Error; err != nil {
+			return fmt.Errorf("store: completed count of request %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// markStarted moves requests the dialer claimed records of to In process
+// (started_at set once; a request with a record to dial is not complete).
+func markStarted(tx *gorm.DB, ids map[string]bool, t time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := tx.Model(&CallListRequest{}).Where("id IN ? AND started_at IS NULL", slices.Sorted(maps.Keys(ids))).
+		Updates(map[string]any{"started_at": t, "status": RequestInProcess, "updated_at": t}).Error; err != nil {
+		return fmt.Errorf("store: start requests: %w", err)
+	}
+	return nil
+}
+
 // RenewLeases extends the leases Owner holds on the given records; it
 // returns how many it still held.
 func (s *Store) RenewLeases(ctx context.Context, owner string, recordIDs []int64, until time.Time) (n int64, err error) {
@@ -629,9 +668,9 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 	if len(o.Reason) > maxLong {
 		o.Reason = o.Reason[:maxLong]
 	}
-	return s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.grouped(ctx, func(tx *gorm.DB) error {
 		var rec CallListRecord
-		if err := tx.Where("id = ? AND account_id = ?", o.RecordID, o.AccountID).Take(&rec).Error; err != nil {
+		if err := tx.Select("id", "request_id").Where("id = ? AND account_id = ?", o.RecordID, o.AccountID).Take(&rec).Error; err != nil {
 			if isNotFound(err) {
 				return fmt.Errorf("store: record %d: %w", o.RecordID, ErrNotFound)
 			}
@@ -669,7 +708,7 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 		if o.Release || o.Retry {
 			return nil
 		}
-		return refreshRequests(tx, map[string]bool{rec.RequestID: true}, t)
+		return addCompleted(tx, map[string]int64{rec.RequestID: 1}, t)
 	})
 }
 
@@ -861,40 +900,95 @@ func (s *Store) AdoptCampaignRecords(ctx context.Context, a Adopt) (rs []CallLis
 // "blacklisted" or "DNC <entry>". One indexed statement: the lists are
 // never loaded whole.
 func (s *Store) ScreenNumber(ctx context.Context, accountID int64, number string) (reason string, err error) {
-	defer s.track("ScreenNumber", time.Now(), &err)
-	if accountID <= 0 || number == "" {
+	if number == "" {
 		return "", fmt.Errorf("store: screen number: account and number are required: %w", ErrInvalid)
 	}
-	cands := []string{number}
-	for l := len(number) - 1; l >= 2; l-- {
-		cands = append(cands, number[:l])
+	r, err := s.ScreenNumbers(ctx, accountID, []string{number})
+	return r[number], err
+}
+
+// screenChunk is how many numbers one screening statement checks (each
+// brings up to ~15 prefix candidates as parameters).
+const screenChunk = 200
+
+// ScreenNumbers screens a batch of numbers as ScreenNumber does, in one
+// indexed statement per screenChunk numbers (the dialer screens a claim's
+// records together). The map holds a reason for each number that must not
+// be dialed; numbers that may be dialed are absent.
+func (s *Store) ScreenNumbers(ctx context.Context, accountID int64, numbers []string) (reasons map[string]string, err error) {
+	defer s.track("ScreenNumbers", time.Now(), &err)
+	if accountID <= 0 {
+		return nil, fmt.Errorf("store: screen numbers: account is required: %w", ErrInvalid)
+	}
+	reasons = map[string]string{}
+	for len(numbers) > 0 {
+		chunk := numbers[:min(len(numbers), screenChunk)]
+		numbers = numbers[len(chunk):]
+		if err := s.screenChunk(ctx, accountID, chunk, reasons); err != nil {
+			return nil, err
+		}
+	}
+	return reasons, nil
+}
+
+func (s *Store) screenChunk(ctx context.Context, accountID int64, numbers []string, reasons map[string]string) error {
+	seen := map[string]bool{}
+	var cands []string
+	for _, n := range numbers {
+		if n == "" {
+			return fmt.Errorf("store: screen numbers: empty number: %w", ErrInvalid)
+		}
+		for l := len(n); l >= 2; l-- {
+			if !seen[n[:l]] {
+				seen[n[:l]] = true
+				cands = append(cands, n[:l])
+			}
+		}
 	}
 	var rows []struct {
 		K string
 		V string
 	}
-	if err := s.r.WithContext(ctx).Raw(`SELECT 'list:' || list AS k, value AS v FROM access_list_entries WHERE account_id = ? AND kind = ? AND value = ?
+	if err := s.r.WithContext(ctx).Raw(`SELECT 'list:' || list AS k, value AS v FROM access_list_entries WHERE account_id = ? AND kind = ? AND value IN ?
 		UNION ALL
 		SELECT CASE WHEN prefix THEN 'prefix' ELSE 'dnc' END AS k, value AS v FROM dnc_entries WHERE account_id = ? AND value IN ?`,
-		accountID, KindPhone, number, accountID, cands).Scan(&rows).Error; err != nil {
-		return "", fmt.Errorf("store: screen number: %w", err)
+		accountID, KindPhone, numbers, accountID, cands).Scan(&rows).Error; err != nil {
+		return fmt.Errorf("store: screen numbers: %w", err)
 	}
-	var white bool
-	dnc := ""
+	if len(rows) == 0 {
+		return nil
+	}
+	black, white := map[string]bool{}, map[string]bool{}
+	dnc, prefixes := map[string]bool{}, map[string]bool{}
 	for _, r := range rows {
-		switch {
-		case r.K == "list:"+ListBlack:
-			return "blacklisted", nil
-		case r.K == "list:"+ListWhite:
-			white = true
-		case r.K == "dnc" && r.V == number:
-			dnc = number
-		case r.K == "prefix" && len(r.V) > len(dnc) && dnc != number:
-			dnc = r.V
+		switch r.K {
+		case "list:" + ListBlack:
+			black[r.V] = true
+		case "list:" + ListWhite:
+			white[r.V] = true
+		case "dnc":
+			dnc[r.V] = true
+		case "prefix":
+			prefixes[r.V] = true
 		}
 	}
-	if dnc != "" && !white {
-		return "DNC " + dnc, nil
+	for _, n := range numbers {
+		switch {
+		case black[n]:
+			reasons[n] = "blacklisted"
+		case white[n]:
+		case dnc[n]:
+			reasons[n] = "DNC " + n
+		default:
+			// The longest DNC prefix entry (a value that is the whole
+			// number but marked prefix counts too).
+			for l := len(n); l >= 2; l-- {
+				if prefixes[n[:l]] {
+					reasons[n] = "DNC " + n[:l]
+					break
+				}
+			}
+		}
 	}
-	return "", nil
+	return nil
 }

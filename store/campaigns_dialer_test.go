@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -114,7 +115,7 @@ func TestScreenNumber(t *testing.T) {
 		if _, err := s.AddDNCEntries(ctx, other.ID, "test", []DNCEntry{{Value: "+15550000009"}}); err != nil {
 			t.Fatal(err)
 		}
-		for _, tc := range []struct{ number, want string }{
+		cases := []struct{ number, want string }{
 			{"+15550000001", "blacklisted"},
 			{"+15550000002", ""}, // whitelisted: exempt from DNC
 			{"+15550000003", "DNC +15550000003"},
@@ -122,11 +123,30 @@ func TestScreenNumber(t *testing.T) {
 			{"+16667000000", "DNC +16667"}, // the longest prefix
 			{"+15550000004", ""},
 			{"+15550000009", ""}, // another account's DNC
-		} {
+		}
+		var batch []string
+		for _, tc := range cases {
 			got, err := s.ScreenNumber(ctx, acc.ID, tc.number)
 			if err != nil || got != tc.want {
 				t.Errorf("ScreenNumber(%s) = %q, %v; want %q", tc.number, got, err, tc.want)
 			}
+			batch = append(batch, tc.number)
+		}
+		// The claim-time batch gives the same answers, across chunks.
+		for i := range screenChunk {
+			batch = append(batch, fmt.Sprintf("+1777%07d", i))
+		}
+		got, err := s.ScreenNumbers(ctx, acc.ID, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range cases {
+			if r, ok := got[tc.number]; r != tc.want || ok != (tc.want != "") {
+				t.Errorf("ScreenNumbers: %s = %q (present %v), want %q", tc.number, r, ok, tc.want)
+			}
+		}
+		if len(got) != 4 {
+			t.Errorf("ScreenNumbers: %d reasons, want 4: %v", len(got), got)
 		}
 		if _, err := s.ScreenNumber(ctx, acc.ID, ""); err == nil {
 			t.Error("empty number screened")

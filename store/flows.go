@@ -215,6 +215,7 @@ func (s *Store) ListFlows(ctx context.Context, accountID int64) (fs []Flow, err 
 // are untouched).
 func (s *Store) UpdateFlow(ctx context.Context, accountID, id int64, in NewFlow) (f Flow, err error) {
 	defer s.track("UpdateFlow", time.Now(), &err)
+	defer s.flows.invalidate()
 	if err := in.check(); err != nil {
 		return Flow{}, err
 	}
@@ -237,6 +238,7 @@ func (s *Store) UpdateFlow(ctx context.Context, accountID, id int64, in NewFlow)
 // already running keep their in-memory version.
 func (s *Store) DeleteFlow(ctx context.Context, accountID, id int64) (err error) {
 	defer s.track("DeleteFlow", time.Now(), &err)
+	defer s.flows.invalidate()
 	return s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// Children explicitly: SQLite connections may run without
 		// foreign_keys enforcement.
@@ -261,6 +263,7 @@ func (s *Store) DeleteFlow(ctx context.Context, accountID, id int64) (err error)
 // it the published one.
 func (s *Store) PublishFlow(ctx context.Context, accountID, id int64) (v FlowVersion, err error) {
 	defer s.track("PublishFlow", time.Now(), &err)
+	defer s.flows.invalidate()
 	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var f Flow
 		q := tx.Where("account_id = ? AND id = ?", accountID, id)
@@ -667,11 +670,10 @@ func (s *Store) GrantHTTPPolicy(ctx context.Context, accountID int64, allowHTTP 
 	return p, nil
 }
 
-// PublishedFlowVersion returns the current published version of a flow of
+// loadPublishedFlowVersion reads the current published version of a flow of
 // any account (inbound routing and FastAGI entries, which know only the
 // flow id).
-func (s *Store) PublishedFlowVersion(ctx context.Context, flowID int64) (v FlowVersion, err error) {
-	defer s.track("PublishedFlowVersion", time.Now(), &err)
+func (s *Store) loadPublishedFlowVersion(ctx context.Context, flowID int64) (v FlowVersion, err error) {
 	var f Flow
 	if err := s.r.WithContext(ctx).Where("id = ?", flowID).Take(&f).Error; err != nil {
 		if isNotFound(err) {

@@ -111,6 +111,11 @@ type Store struct {
 	ckptRunning bool
 	ckptAgain   bool
 
+	// flows caches published flow versions for calls (flowcache.go).
+	flows flowCache
+	// group commits concurrent per-call writes together (SQLite).
+	group groupCommit
+
 	touchMu sync.Mutex
 	touched map[int64]time.Time // api key id -> last time we wrote last_used_at
 }

@@ -33,13 +33,19 @@ func logger(t testing.TB) *slog.Logger {
 	if os.Getenv("SWITCHYARD_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	return slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	level := slog.LevelWarn
+	if _, ok := t.(*testing.B); ok {
+		// Load benchmarks: slow-query warnings under load are expected
+		// and logging them costs the CPU being measured.
+		level = slog.LevelError
+	}
+	return slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: level}))
 }
 
 // boot starts a whole Switchyard in-process: port 0 HTTP and AGI, a temp
 // SQLite database, a unique ARI application on the test Asterisk (or the
 // ARI settings given by mod).
-func boot(t *testing.T, mod func(*app.Config)) (*app.App, func()) {
+func boot(t testing.TB, mod func(*app.Config)) (*app.App, func()) {
 	t.Helper()
 	cfg := app.Default()
 	cfg.HTTPAddr, cfg.AGIAddr = "127.0.0.1:0", "127.0.0.1:0"
@@ -317,7 +323,7 @@ func TestFastAGIThroughDaemon(t *testing.T) {
 }
 
 // apiCall sends an authenticated JSON request to the daemon.
-func apiCall(t *testing.T, a *app.App, key, method, path string, body any) (int, []byte) {
+func apiCall(t testing.TB, a *app.App, key, method, path string, body any) (int, []byte) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {

@@ -236,6 +236,14 @@ func Screen(s *store.Store) func(ctx context.Context, accountID int64, number st
 	}
 }
 
+// ScreenAll is the claim-time check of a batch of numbers (for
+// dialer.Runner.ScreenAll): store.ScreenNumbers, one query per 200 numbers.
+func ScreenAll(s *store.Store) func(ctx context.Context, accountID int64, numbers []string) (map[string]string, error) {
+	return func(ctx context.Context, accountID int64, numbers []string) (map[string]string, error) {
+		return s.ScreenNumbers(ctx, accountID, numbers)
+	}
+}
+
 // Status reads a campaign's status (for dialer.Runner.Status).
 func Status(s *store.Store, accountID, id int64) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {

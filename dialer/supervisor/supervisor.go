@@ -370,6 +370,7 @@ func (s *Supervisor) ensure(sc store.Campaign) {
 		Placer:           s.Placer,
 		Agents:           s.Agents,
 		Screen:           dialerstore.Screen(s.Store),
+		ScreenAll:        dialerstore.ScreenAll(s.Store),
 		Status:           dialerstore.Status(s.Store, c.AccountID, c.ID),
 		Finished:         finished,
 		Clock:            s.Clock,

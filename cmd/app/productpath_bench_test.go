@@ -1,0 +1,532 @@
+package app_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/google/uuid"
+
+	"github.com/switchyard/switchyard/ari/aritest"
+	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
+	"github.com/switchyard/switchyard/cmd/app"
+	"github.com/switchyard/switchyard/store"
+	"github.com/switchyard/switchyard/store/storetest"
+)
+
+// benchCustomer is the test customer both loops dial: it answers and
+// hangs up after 1 s. The dialed number follows it, so every call has its
+// own channel name and the observer can tell the records apart.
+const benchCustomer = "answer-hangup-1-"
+
+// benchWaitFlow waits for the customer to hang up (a gather with no
+// prompt), so the daemon's call lasts as long as the bare loop's.
+const benchWaitFlow = `{"format": 1, "name": "Bench wait", "type": "outbound_multicast", "start": "wait",
+ "nodes": [{"id": "wait", "type": "gather", "params": {"timeout": 10, "retries": 0}, "exits": ["end", "end"]},
+           {"id": "end", "type": "hangup"}]}`
+
+// BenchmarkProductPathLoad runs the product path as a whole: N = 3×C
+// records uploaded as a CSV through the HTTP API of an in-process daemon
+// (port 0; temp SQLite file or a fresh PostgreSQL database), dialed by the
+// daemon (a multicast campaign started through the API, C simultaneous
+// calls) to Local test customers that answer and hang up after 1 s, each
+// answered call running a published flow, until the request summary (API)
+// counts every record completed. In the same run a bare originate loop
+// (raw ARI HTTP + websocket, same concurrency, same Local target) on the
+// same Asterisk is the baseline.
+//
+// Reported: sy_calls/s, bare_calls/s, ratio (bare time ÷ product time;
+// target ≥ 0.95 at C=200, ≥ 0.9 at C=800), cpu_ratio (this process's CPU
+// per call ÷ Asterisk's CPU per call while the product path ran, from
+// /proc/<pid>/stat; target ≤ 0.6), sy_cpu_ms/call, ast_cpu_ms/call and
+// dials: the Local channels an independent observer (its own ARI
+// subscription to all channels) saw created for the list's numbers. dials
+// must equal N, each number once: otherwise the benchmark fails (a double
+// dial or a lost record).
+//
+// The process CPU includes the test's own HTTP polling and the observer
+// (which is filtered by Asterisk to ChannelCreated events), so it is an
+// upper bound. SWITCHYARD_BENCH_CPUPROFILE=dir writes a pprof CPU profile
+// of each product phase there.
+func BenchmarkProductPathLoad(b *testing.B) {
+	info := asterisktest.Require(b)
+	astPID := asteriskPID(b)
+	run := 0
+	for _, driver := range storetest.Drivers {
+		b.Run(driver, func(b *testing.B) {
+			for _, c := range benchConcurrency(b) {
+				run++
+				b.Run(fmt.Sprintf("C=%d", c), func(b *testing.B) {
+					for b.Loop() {
+						productPathRun(b, info, astPID, driver, c, run)
+					}
+				})
+			}
+		})
+	}
+}
+
+// benchConcurrency is C=200 and C=800, or the comma-separated list in
+// SWITCHYARD_BENCH_PRODUCT_C (a quick run: SWITCHYARD_BENCH_PRODUCT_C=20).
+func benchConcurrency(b *testing.B) []int {
+	v := os.Getenv("SWITCHYARD_BENCH_PRODUCT_C")
+	if v == "" {
+		return []int{200, 800}
+	}
+	var cs []int
+	for _, f := range strings.Split(v, ",") {
+		c, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || c < 1 || c > 3000 {
+			b.Fatalf("SWITCHYARD_BENCH_PRODUCT_C=%q: want numbers 1..3000", v)
+		}
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+func productPathRun(b *testing.B, info asterisktest.Info, astPID int, driver string, c, run int) {
+	n := 3 * c
+	a, stop := boot(b, func(cfg *app.Config) {
+		cfg.ARIURL, cfg.ARIUser, cfg.ARIPassword = info.URL, info.User, info.Password
+		if driver == store.DriverPostgres {
+			cfg.DatabaseURL = storetest.Options(b, driver).URL
+		}
+	})
+	defer stop()
+	// A minute: the shared Asterisk may be reloading another worktree's
+	// configuration.
+	deadline := time.Now().Add(time.Minute)
+	for !a.Calls().Stream().State().Connected {
+		if time.Now().After(deadline) {
+			b.Fatal("ARI not connected")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ctx := context.Background()
+	acc, err := a.Store().CreateAccount(ctx, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, key, err := a.Store().CreateAPIKey(ctx, acc.ID, "k")
+	if err != nil {
+		b.Fatal(err)
+	}
+	code, body := apiCall(b, a, key, http.MethodPost, "/api/v1/flows", []byte(benchWaitFlow))
+	if code != http.StatusCreated {
+		b.Fatalf("create flow: %d %s", code, body)
+	}
+	var fl struct {
+		ID int64 `json:"id"`
+	}
+	if err := json.Unmarshal(body, &fl); err != nil || fl.ID == 0 {
+		b.Fatalf("create flow: %s", body)
+	}
+	flowID := strconv.FormatInt(fl.ID, 10)
+	if code, body := apiCall(b, a, key, http.MethodPost, "/api/v1/flows/"+flowID+"/publish", nil); code/100 != 2 {
+		b.Fatalf("publish flow: %d %s", code, body)
+	}
+
+	// Numbers: Indian mobiles 98<run><7 digits> for the product path,
+	// 97<run><7 digits> for the bare loop, so runs and loops never share a
+	// channel name on the shared Asterisk.
+	number := func(prefix string, i int) string { return fmt.Sprintf("+91%s%d%07d", prefix, run, i) }
+	want := make(map[string]bool, n)
+	var list bytes.Buffer
+	list.WriteString("tel1,client-identifier\n")
+	for i := range n {
+		num := number("98", i)
+		want[num] = true
+		fmt.Fprintf(&list, "%s,c%d\n", num, i)
+	}
+
+	// The observer runs through both phases, so Asterisk does its work
+	// (an application subscribed to all channels) in both; it counts the
+	// product path's numbers only.
+	obs := observeDials(b, info, want)
+	// Baseline first (the product phase's garbage stays out of it).
+	runtime.GC()
+	astBare0 := procCPU(b, astPID)
+	bare := aritest.BareLoopConcurrent(b, n, c, func(i int) string {
+		return "Local/" + benchCustomer + number("97", i) + "@customers"
+	})
+	astBare := procCPU(b, astPID) - astBare0
+	waitNoChannels(b, a)
+
+	runtime.GC()
+	if dir := os.Getenv("SWITCHYARD_BENCH_CPUPROFILE"); dir != "" {
+		stopProfile := startCPUProfile(b, filepath.Join(dir, fmt.Sprintf("productpath-%s-C%d.pprof", driver, c)))
+		defer stopProfile()
+	}
+	sy0, ast0 := procCPU(b, os.Getpid()), procCPU(b, astPID)
+	start := time.Now()
+
+	reqID := uploadCSV(b, a, key, flowID, list.Bytes(), n)
+	code, body = apiCall(b, a, key, http.MethodPost, "/api/v1/campaigns", map[string]any{
+		"name": "bench", "mode": "multicast", "recipients": []string{reqID}, "caller_id": "+15551230000",
+		"endpoint_template": "Local/" + benchCustomer + "{number}@customers", "simultaneous_calls": c,
+		"dial_attempts": 1, "dial_timeout_ms": 10000, "flow_id": flowID,
+	})
+	if code != http.StatusCreated {
+		b.Fatalf("create campaign: %d %s", code, body)
+	}
+	var camp struct {
+		ID int64 `json:"id"`
+	}
+	if err := json.Unmarshal(body, &camp); err != nil || camp.ID == 0 {
+		b.Fatalf("campaign: %s", body)
+	}
+	if code, body := apiCall(b, a, key, http.MethodPost, fmt.Sprintf("/api/v1/campaigns/%d/start", camp.ID), nil); code != http.StatusOK {
+		b.Fatalf("start campaign: %d %s", code, body)
+	}
+	waitCompleted(b, a, key, reqID, n, 10*time.Minute)
+	elapsed := time.Since(start)
+	syCPU, astCPU := procCPU(b, os.Getpid())-sy0, procCPU(b, astPID)-ast0
+
+	if os.Getenv("SWITCHYARD_BENCH_STOREOPS") != "" {
+		printStoreOps(b, a)
+	}
+	// Every outcome is recorded: the per-request report has one line per
+	// record, none left pending.
+	checkReport(b, a, key, reqID, n)
+	dials, twice := obs.result(b)
+
+	syPer := float64(syCPU.Microseconds()) / 1000 / float64(n)
+	astPer := float64(astCPU.Microseconds()) / 1000 / float64(n)
+	ratio := bare.Seconds() / elapsed.Seconds()
+	cpuRatio := syCPU.Seconds() / astCPU.Seconds()
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "sy_calls/s")
+	b.ReportMetric(float64(n)/bare.Seconds(), "bare_calls/s")
+	b.ReportMetric(ratio, "ratio")
+	b.ReportMetric(cpuRatio, "cpu_ratio")
+	b.ReportMetric(syPer, "sy_cpu_ms/call")
+	b.ReportMetric(astPer, "ast_cpu_ms/call")
+	b.ReportMetric(float64(astBare.Microseconds())/1000/float64(n), "ast_bare_cpu_ms/call")
+	b.ReportMetric(float64(dials), "dials")
+	fmt.Printf("BenchmarkProductPathLoad/%s/C=%d: N=%d product=%v (%.1f calls/s) bare=%v (%.1f calls/s) ratio=%.3f cpu: switchyard %.2f ms/call, asterisk %.2f ms/call (bare loop: %.2f), ratio %.2f; observer dials=%d (twice: %d)\n",
+		driver, c, n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(), bare.Round(time.Millisecond), float64(n)/bare.Seconds(),
+		ratio, syPer, astPer, float64(astBare.Microseconds())/1000/float64(n), cpuRatio, dials, twice)
+	if dials != n || twice != 0 {
+		b.Fatalf("observer saw %d dials of the list's %d numbers (%d dialed more than once): want each exactly once", dials, n, twice)
+	}
+	waitNoChannels(b, a)
+}
+
+// uploadCSV posts the list as a multipart upload and returns the request id.
+func uploadCSV(b *testing.B, a *app.App, key, flowID string, data []byte, n int) string {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("file", "bench.csv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := fw.Write(data); err != nil {
+		b.Fatal(err)
+	}
+	if err := mw.Close(); err != nil {
+		b.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, "http://"+a.Addr()+"/api/v1/calllists/uploads?flow_id="+flowID, &body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Files []struct {
+			Request struct {
+				RequestID string `json:"request_id"`
+				Valid     int    `json:"valid"`
+			} `json:"request"`
+			Error string `json:"error"`
+		} `json:"files"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK || len(out.Files) != 1 {
+		b.Fatalf("upload: %d %v %+v", resp.StatusCode, err, out)
+	}
+	if f := out.Files[0]; f.Error != "" || f.Request.RequestID == "" || f.Request.Valid != n {
+		b.Fatalf("upload: %+v (want %d valid records)", f, n)
+	}
+	return out.Files[0].Request.RequestID
+}
+
+// waitCompleted polls the request summary until n records are completed.
+func waitCompleted(b *testing.B, a *app.App, key, reqID string, n int, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	last := -1
+	for {
+		code, body := apiCall(b, a, key, http.MethodGet, "/api/v1/calllists/requests?request_id="+reqID, nil)
+		var out struct {
+			Requests []struct {
+				Completed int    `json:"records_completed"`
+				Status    string `json:"status"`
+			} `json:"requests"`
+		}
+		if err := json.Unmarshal(body, &out); code != http.StatusOK || err != nil || len(out.Requests) != 1 {
+			b.Fatalf("request summary: %d %s", code, body)
+		}
+		last = out.Requests[0].Completed
+		if last >= n {
+			if out.Requests[0].Status != "Completed" {
+				b.Fatalf("request summary: %d of %d completed but status %q", last, n, out.Requests[0].Status)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("request %s: %d of %d records completed after %v", reqID, last, n, limit)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// checkReport reads the request's CSV report: n records, each COMPLETE.
+func checkReport(b *testing.B, a *app.App, key, reqID string, n int) {
+	code, body := apiCall(b, a, key, http.MethodGet, "/api/v1/calllists/requests/"+reqID+"/report.csv", nil)
+	if code != http.StatusOK {
+		b.Fatalf("report: %d %s", code, body)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if err != nil || len(rows) != n+1 {
+		b.Fatalf("report: %d rows (%v), want %d records + header", len(rows)-1, err, n)
+	}
+	col := slices.Index(rows[0], "status")
+	if col < 0 {
+		b.Fatalf("report header %v has no status", rows[0])
+	}
+	bad := 0
+	for _, r := range rows[1:] {
+		if r[col] != store.RecordComplete {
+			if bad++; bad <= 3 {
+				b.Errorf("report record not complete: %v", r)
+			}
+		}
+	}
+	if bad > 0 {
+		b.Fatalf("report: %d of %d records not %s", bad, n, store.RecordComplete)
+	}
+}
+
+func waitNoChannels(b *testing.B, a *app.App) {
+	aritest.WaitIdle(b, a.Calls().Client())
+}
+
+// dialObserver counts, on its own ARI subscription to all channels, the
+// Local channels created for the numbers it watches.
+type dialObserver struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	mu     sync.Mutex
+	seen   map[string]int
+}
+
+func observeDials(b *testing.B, info asterisktest.Info, want map[string]bool) *dialObserver {
+	app := "syobs-" + uuid.NewString()[:8]
+	ctx, cancel := context.WithCancel(context.Background())
+	hdr := http.Header{}
+	hdr.Set("Authorization", info.BasicAuth())
+	conn, _, err := websocket.Dial(ctx, strings.Replace(info.URL, "http", "ws", 1)+"/events?subscribeAll=true&app="+app, &websocket.DialOptions{HTTPHeader: hdr})
+	if err != nil {
+		cancel()
+		b.Fatal(err)
+	}
+	conn.SetReadLimit(16 << 20)
+	// Asterisk sends this application ChannelCreated only: the observer
+	// costs this process little.
+	filter := []byte(`{"allowed": [{"type": "ChannelCreated"}]}`)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, info.URL+"/applications/"+app+"/eventFilter", bytes.NewReader(filter))
+	req.Header.Set("Authorization", info.BasicAuth())
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		b.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		cancel()
+		b.Fatalf("observer event filter: %s", resp.Status)
+	}
+	o := &dialObserver{cancel: cancel, done: make(chan struct{}), seen: map[string]int{}}
+	prefix := "Local/" + benchCustomer
+	go func() {
+		defer close(o.done)
+		defer conn.CloseNow()
+		for {
+			_, data, err := conn.Read(ctx)
+			if err != nil {
+				return
+			}
+			var ev struct {
+				Type    string `json:"type"`
+				Channel struct {
+					Name string `json:"name"`
+				} `json:"channel"`
+			}
+			if json.Unmarshal(data, &ev) != nil || ev.Type != "ChannelCreated" {
+				continue
+			}
+			name := ev.Channel.Name
+			if !strings.HasPrefix(name, prefix) || !strings.HasSuffix(name, ";1") {
+				continue
+			}
+			num, _, ok := strings.Cut(name[len(prefix):], "@")
+			if !ok || !want[num] {
+				continue
+			}
+			o.mu.Lock()
+			o.seen[num]++
+			o.mu.Unlock()
+		}
+	}()
+	return o
+}
+
+// result stops the observer (after a moment for events in flight) and
+// returns the dials it saw and how many numbers were dialed more than once.
+func (o *dialObserver) result(b *testing.B) (dials, twice int) {
+	time.Sleep(500 * time.Millisecond)
+	o.cancel()
+	<-o.done
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, k := range o.seen {
+		dials += k
+		if k > 1 {
+			twice++
+		}
+	}
+	return dials, twice
+}
+
+// asteriskPID is the Asterisk process the benchmark reads CPU time of from
+// /proc: SWITCHYARD_BENCH_ASTERISK_PID (for an Asterisk of the benchmark's
+// own at SWITCHYARD_ARI_URL, away from other tests' load and reloads), else
+// the local dev Asterisk (its pid file in the chroot).
+func asteriskPID(b *testing.B) int {
+	if v := os.Getenv("SWITCHYARD_BENCH_ASTERISK_PID"); v != "" {
+		pid, err := strconv.Atoi(v)
+		if err != nil || pid <= 0 {
+			b.Fatalf("SWITCHYARD_BENCH_ASTERISK_PID=%q: not a process id", v)
+		}
+		return pid
+	}
+	info := asterisktest.Require(b)
+	if info.Root == "" {
+		if os.Getenv("CI") == "true" {
+			b.Fatal("the product-path benchmark reads Asterisk's CPU time from /proc: it needs the local dev Asterisk (asterisk-conf/local/up.sh)")
+		}
+		b.Skip("the product-path benchmark reads Asterisk's CPU time from /proc: it needs the local dev Asterisk (asterisk-conf/local/up.sh)")
+	}
+	raw, err := os.ReadFile(filepath.Join(info.Root, "run", "asterisk", "asterisk.pid"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil {
+		b.Fatalf("asterisk.pid: %v", err)
+	}
+	return pid
+}
+
+// clockTick is USER_HZ, the unit of /proc/<pid>/stat times (100 on every
+// Linux architecture Go supports).
+const clockTick = 10 * time.Millisecond
+
+// procCPU is a process's user + system CPU time so far
+// (/proc/<pid>/stat utime and stime, all threads).
+func procCPU(b *testing.B, pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The command name (field 2) is in parentheses and may hold spaces:
+	// fields are counted after its closing parenthesis.
+	s := string(raw)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		b.Fatalf("/proc/%d/stat: %q", pid, s)
+	}
+	f := strings.Fields(s[i+1:])
+	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(f) < 13 {
+		b.Fatalf("/proc/%d/stat: %q", pid, s)
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		b.Fatalf("/proc/%d/stat: %q", pid, s)
+	}
+	return time.Duration(ut+st) * clockTick
+}
+
+// startCPUProfile writes a pprof CPU profile to path until the returned
+// function is called.
+func startCPUProfile(b *testing.B, path string) func() {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Error(err)
+		}
+	}
+}
+
+// printStoreOps prints the mean duration and count of each store operation
+// (from /metrics; SWITCHYARD_BENCH_STOREOPS=1): where a call's time in
+// the store goes under load.
+func printStoreOps(b *testing.B, a *app.App) {
+	resp, err := http.Get("http://" + a.Addr() + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sums, counts := map[string]float64{}, map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		for suffix, m := range map[string]map[string]float64{"switchyard_store_op_duration_seconds_sum{": sums, "switchyard_store_op_duration_seconds_count{": counts} {
+			if !strings.HasPrefix(line, suffix) {
+				continue
+			}
+			_, rest, _ := strings.Cut(line, `op="`)
+			op, rest, _ := strings.Cut(rest, `"`)
+			_, val, _ := strings.Cut(rest, "} ")
+			v, _ := strconv.ParseFloat(strings.TrimSpace(val), 64)
+			m[op] += v
+		}
+	}
+	for _, op := range slices.Sorted(maps.Keys(counts)) {
+		if counts[op] > 0 {
+			fmt.Printf("  store %-28s n=%6.0f mean %7.2f ms\n", op, counts[op], sums[op]/counts[op]*1000)
+		}
+	}
+}

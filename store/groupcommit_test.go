@@ -1,0 +1,84 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+)
+
+// TestGroupedWritesFailAlone: concurrent per-call writes (grouped into
+// shared transactions on SQLite) each commit or fail on their own: a
+// duplicate attempt id among 200 concurrent starts fails alone, every
+// other attempt is stored, and finishes and journeys of all of them land.
+func TestGroupedWritesFailAlone(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *Store) {
+		ctx := ctxT(t)
+		acc := mustAccount(t, s, "acme")
+		dup := uuid.NewString()
+		if _, err := s.StartAttempt(ctx, AttemptStart{AccountID: acc.ID, AttemptID: dup, Direction: DirectionOutbound, ChannelID: uuid.NewString()}); err != nil {
+			t.Fatal(err)
+		}
+		const n = 200
+		ids := make([]string, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			ids[i] = uuid.NewString()
+			if i == n/2 {
+				ids[i] = dup
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = s.StartAttempt(ctx, AttemptStart{AccountID: acc.ID, AttemptID: ids[i], Direction: DirectionOutbound,
+					ChannelID: uuid.NewString(), DNIS: fmt.Sprintf("+1555%07d", i)})
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if i == n/2 {
+				if !errors.Is(err, ErrConflict) {
+					t.Errorf("duplicate attempt id: %v, want ErrConflict", err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("start %d: %v", i, err)
+			}
+		}
+		for i := range n {
+			if i == n/2 {
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := s.FinishAttempt(ctx, ids[i], finish("IVR_FINISHED")); err != nil {
+					errs[i] = err
+					return
+				}
+				errs[i] = s.SaveJourney(ctx, acc.ID, ids[i], []byte(`[{"node":"n"}]`))
+			}()
+		}
+		wg.Wait()
+		for i := range n {
+			if i == n/2 {
+				continue
+			}
+			if errs[i] != nil {
+				t.Fatalf("finish %d: %v", i, errs[i])
+			}
+			a, err := s.GetAttempt(ctx, acc.ID, ids[i])
+			if err != nil || a.State != StateFinished || a.Status != "IVR_FINISHED" || a.DNIS != fmt.Sprintf("+1555%07d", i) {
+				t.Fatalf("attempt %d: %+v %v", i, a, err)
+			}
+		}
+		// A journey of an unknown attempt fails alone too.
+		if err := s.SaveJourney(ctx, acc.ID, uuid.NewString(), []byte(`[]`)); !errors.Is(err, ErrNotFound) {
+			t.Errorf("journey of an unknown attempt: %v, want ErrNotFound", err)
+		}
+	})
+}
