@@ -45,8 +45,9 @@ const benchWaitFlow = `{"format": 1, "name": "Bench wait", "type": "outbound_mul
 // BenchmarkProductPathLoad runs the product path as a whole: N = 3×C
 // records uploaded as a CSV through the HTTP API of an in-process daemon
 // (port 0; temp SQLite file or a fresh PostgreSQL database), dialed by the
-// daemon (a multicast campaign started through the API, C simultaneous
-// calls) to Local test customers that answer and hang up after 1 s, each
+// daemon (the flow's automatic dialing, set through the API to C
+// simultaneous calls on an operator trunk; no campaign made by hand) to
+// Local test customers that answer and hang up after 1 s, each
 // answered call running a published flow, until the request summary (API)
 // counts every record completed. In the same run a bare originate loop
 // (raw ARI HTTP + websocket, same concurrency, same Local target) on the
@@ -105,6 +106,9 @@ func productPathRun(b *testing.B, info asterisktest.Info, astPID int, driver str
 	n := 3 * c
 	a, stop := boot(b, func(cfg *app.Config) {
 		cfg.ARIURL, cfg.ARIUser, cfg.ARIPassword = info.URL, info.User, info.Password
+		// The operator's trunk to the benchmark's test customer.
+		cfg.Trunks = "bench=Local/" + benchCustomer + "{number}@customers"
+		cfg.DefaultTrunk = "bench"
 		if driver == store.DriverPostgres {
 			cfg.DatabaseURL = storetest.Options(b, driver).URL
 		}
@@ -143,6 +147,15 @@ func productPathRun(b *testing.B, info asterisktest.Info, astPID int, driver str
 		b.Fatalf("publish flow: %d %s", code, body)
 	}
 
+	// The flow's dialing settings: the benchmark's trunk, C calls at a
+	// time, one attempt.
+	if code, body := apiCall(b, a, key, http.MethodPut, "/api/v1/flows/"+flowID+"/dialing", map[string]any{
+		"mode": "automatic", "trunk": "bench", "caller_id": "+15551230000", "simultaneous_calls": c,
+		"dial_attempts": 1, "dial_timeout_ms": 10000,
+	}); code != http.StatusOK {
+		b.Fatalf("flow dialing: %d %s", code, body)
+	}
+
 	// Numbers: Indian mobiles 98<run><7 digits> for the product path,
 	// 97<run><7 digits> for the bare loop, so runs and loops never share a
 	// channel name on the shared Asterisk.
@@ -177,24 +190,10 @@ func productPathRun(b *testing.B, info asterisktest.Info, astPID int, driver str
 	sy0, ast0 := procCPU(b, os.Getpid()), procCPU(b, astPID)
 	start := time.Now()
 
+	// The product path: the uploaded list is dialed by its flow's
+	// automatic dialing (no campaign made by hand) through the named
+	// trunk, C calls at a time.
 	reqID := uploadCSV(b, a, key, flowID, list.Bytes(), n)
-	code, body = apiCall(b, a, key, http.MethodPost, "/api/v1/campaigns", map[string]any{
-		"name": "bench", "mode": "multicast", "recipients": []string{reqID}, "caller_id": "+15551230000",
-		"endpoint_template": "Local/" + benchCustomer + "{number}@customers", "simultaneous_calls": c,
-		"dial_attempts": 1, "dial_timeout_ms": 10000, "flow_id": flowID,
-	})
-	if code != http.StatusCreated {
-		b.Fatalf("create campaign: %d %s", code, body)
-	}
-	var camp struct {
-		ID int64 `json:"id"`
-	}
-	if err := json.Unmarshal(body, &camp); err != nil || camp.ID == 0 {
-		b.Fatalf("campaign: %s", body)
-	}
-	if code, body := apiCall(b, a, key, http.MethodPost, fmt.Sprintf("/api/v1/campaigns/%d/start", camp.ID), nil); code != http.StatusOK {
-		b.Fatalf("start campaign: %d %s", code, body)
-	}
 	waitCompleted(b, a, key, reqID, n, 10*time.Minute)
 	elapsed := time.Since(start)
 	syCPU, astCPU := procCPU(b, os.Getpid())-sy0, procCPU(b, astPID)-ast0
