@@ -52,24 +52,10 @@ func (b *Bare) Do(tb testing.TB, method, path string, body []byte, trace *httptr
 // event frame and may act on it with b.Do. It returns when all n calls
 // have ended.
 func BareLoop(tb testing.TB, n int, ext string, onFrame func(b *Bare, frame []byte)) time.Duration {
-	info := asterisktest.Require(tb)
-	app := "sybare-" + uuid.NewString()[:8]
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	hdr := http.Header{}
-	hdr.Set("Authorization", info.BasicAuth())
-	conn, _, err := websocket.Dial(ctx, strings.Replace(info.URL, "http", "ws", 1)+"/events?app="+app, &websocket.DialOptions{HTTPHeader: hdr})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	conn.SetReadLimit(16 << 20)
+	b, app, conn := openBare(ctx, tb)
 	defer conn.CloseNow()
-	if fc, err := ari.NewClient(ari.Options{URL: info.URL, User: info.User, Password: info.Password, App: app}); err != nil {
-		tb.Fatal(err)
-	} else if err := fc.SetEventFilter(ctx, ari.DefaultDisallowedEvents); err != nil {
-		tb.Fatal(err)
-	}
-	b := &Bare{info: info, hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}}
 	ended := make(chan struct{}, n)
 	go func() {
 		for {
@@ -120,4 +106,28 @@ func WaitIdle(tb testing.TB, c *ari.Client) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	tb.Log("Asterisk still has channels (shared with other tests?); going on")
+}
+
+// openBare opens a throwaway application on the shared Asterisk: its raw
+// event websocket (read limit 16 MiB) with Switchyard's event filter, and a
+// Bare client for its REST calls. The caller closes the websocket.
+func openBare(ctx context.Context, tb testing.TB) (*Bare, string, *websocket.Conn) {
+	tb.Helper()
+	info := asterisktest.Require(tb)
+	app := "sybare-" + uuid.NewString()[:8]
+	hdr := http.Header{}
+	hdr.Set("Authorization", info.BasicAuth())
+	conn, _, err := websocket.Dial(ctx, strings.Replace(info.URL, "http", "ws", 1)+"/events?app="+app, &websocket.DialOptions{HTTPHeader: hdr})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	conn.SetReadLimit(16 << 20)
+	if fc, err := ari.NewClient(ari.Options{URL: info.URL, User: info.User, Password: info.Password, App: app}); err != nil {
+		conn.CloseNow()
+		tb.Fatal(err)
+	} else if err := fc.SetEventFilter(ctx, ari.DefaultDisallowedEvents); err != nil {
+		conn.CloseNow()
+		tb.Fatal(err)
+	}
+	return &Bare{info: info, hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}}, app, conn
 }

@@ -5,17 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	ariv6 "github.com/CyCoreSystems/ari/v6"
-	"github.com/coder/websocket"
 	"github.com/google/uuid"
 
-	"github.com/switchyard/switchyard/ari"
-	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 )
 
 // BareLoopConcurrent originates n calls, at most c at a time, straight over
@@ -24,24 +20,10 @@ import (
 // the baseline a paced dialer is measured against. endpoint(i) is the i-th
 // call's endpoint. It returns when all n calls have ended.
 func BareLoopConcurrent(tb testing.TB, n, c int, endpoint func(i int) string) time.Duration {
-	info := asterisktest.Require(tb)
-	app := "sybare-" + uuid.NewString()[:8]
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	hdr := http.Header{}
-	hdr.Set("Authorization", info.BasicAuth())
-	conn, _, err := websocket.Dial(ctx, strings.Replace(info.URL, "http", "ws", 1)+"/events?app="+app, &websocket.DialOptions{HTTPHeader: hdr})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	conn.SetReadLimit(16 << 20)
+	b, app, conn := openBare(ctx, tb)
 	defer conn.CloseNow()
-	if fc, err := ari.NewClient(ari.Options{URL: info.URL, User: info.User, Password: info.Password, App: app}); err != nil {
-		tb.Fatal(err)
-	} else if err := fc.SetEventFilter(ctx, ari.DefaultDisallowedEvents); err != nil {
-		tb.Fatal(err)
-	}
-	b := &Bare{info: info, hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}}
 
 	var mu sync.Mutex
 	waiting := make(map[string]chan struct{}, c)
