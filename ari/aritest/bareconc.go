@@ -11,7 +11,6 @@ import (
 
 	ariv6 "github.com/CyCoreSystems/ari/v6"
 	"github.com/google/uuid"
-
 )
 
 // BareLoopConcurrent originates n calls, at most c at a time, straight over
