@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -142,8 +143,10 @@ func crmServer(t *testing.T, answers map[string]string) (*httptest.Server, func(
 			_ = json.Unmarshal(b, &m)
 			id = m["idContact"]
 		} else {
-			_ = r.ParseForm()
-			id = r.PostForm.Get("idContact")
+			// text/plain (the default) and form bodies are both
+			// idContact=<id>.
+			q, _ := url.ParseQuery(string(b))
+			id = q.Get("idContact")
 		}
 		mu.Lock()
 		seen = append(seen, r.Header.Get("User-Agent")+" "+string(b))

@@ -541,9 +541,11 @@ func TestClaimFlowRecords(t *testing.T) {
 			t.Fatalf("FlowRequestIDs = %v %v, want [%s]", ids, err, req.ID)
 		}
 
+		// Leases outlast the test's clock (an expired one would be
+		// reclaimed for the same attempt).
 		claim := func(at time.Time) []CallListRecord {
 			t.Helper()
-			got, err := s.ClaimCampaignRecords(ctx, Claim{AccountID: acc.ID, FlowID: "7", Owner: "n1", Now: at, Lease: time.Minute, Limit: 10, MaxAttempts: 1})
+			got, err := s.ClaimCampaignRecords(ctx, Claim{AccountID: acc.ID, FlowID: "7", Owner: "n1", Now: at, Lease: 3 * time.Hour, Limit: 10, MaxAttempts: 1})
 			if err != nil {
 				t.Fatal(err)
 			}

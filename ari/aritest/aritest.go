@@ -6,8 +6,10 @@ package aritest
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +28,7 @@ type Recorder struct {
 	started  map[string]ari.Attempt
 	finished map[string]ari.AttemptEnd
 	twice    int
+	dropped  []string
 }
 
 // NewRecorder returns an empty Recorder.
@@ -52,6 +55,28 @@ func (r *Recorder) AttemptFinished(_ context.Context, id string, end ari.Attempt
 	}
 	r.finished[id] = end
 	return nil
+}
+
+// AttemptDiscarded implements ari.AttemptDiscarder: the attempt was never
+// placed (Asterisk unavailable, or the originate was lost with the link and
+// its channel never appeared), so its record goes. Discarding a finished
+// attempt is an error: a placed call must keep its record.
+func (r *Recorder) AttemptDiscarded(_ context.Context, id string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.finished[id]; ok {
+		return fmt.Errorf("aritest: discard of finished attempt %s", id)
+	}
+	delete(r.started, id)
+	r.dropped = append(r.dropped, id)
+	return nil
+}
+
+// Discarded lists the attempts whose records were discarded (not placed).
+func (r *Recorder) Discarded() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.dropped)
 }
 
 // OpenAttempts implements ari.Recorder.
