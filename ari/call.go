@@ -53,7 +53,6 @@ type Call struct {
 	legs         map[string]*Leg
 	done         chan struct{} // closed when the call is finished and recorded
 	uncertain    bool          // originate request failed in transit
-	notPlaced    bool          // uncertain, and the channel never appeared
 }
 
 func newCall(m *Manager, id string) *Call {
@@ -111,12 +110,6 @@ func (c *Call) AnsweredAt() time.Time { return c.answeredAt }
 
 // DTMF returns every digit received on the call so far.
 func (c *Call) DTMF() string { return c.dtmfAll.String() }
-
-// NotPlaced reports whether the call was never placed: its originate was
-// lost with the link to Asterisk and, once reconnected, Asterisk had no
-// channel of that ID. Its record is discarded; the dialer makes the
-// attempt again.
-func (c *Call) NotPlaced() bool { return c.notPlaced }
 
 // SetStatus records the call's outcome status (e.g. IVR_FINISHED).
 func (c *Call) SetStatus(s string) { c.status = s }
@@ -198,9 +191,13 @@ func (c *Call) observe(ev ariv6.Event) {
 		}
 	case *ChannelGone:
 		if e.ChannelID == c.ID && c.uncertain && !c.started {
-			c.markGone(0, "", "originate lost with the link to Asterisk: the channel never appeared")
+			// The originate request reached Asterisk (a request that was
+			// never written is "not placed" at once), but its answer was
+			// lost with the link and the channel had ended before the
+			// reconnect: it may have rung the customer, so it counts as
+			// placed — never dialed twice for this attempt.
+			c.markGone(0, "", "originate answer lost with the link to Asterisk; the channel ended before the reconnect")
 			c.status = StatusFailed
-			c.notPlaced = true
 		} else if e.ChannelID == c.ID {
 			c.markGone(0, "", "reconciled: channel gone while ARI was disconnected")
 		} else if l := c.legs[e.ChannelID]; l != nil {

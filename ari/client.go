@@ -31,6 +31,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	ariv6 "github.com/CyCoreSystems/ari/v6"
@@ -182,12 +183,22 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		}
 		rd = bytes.NewReader(b)
 	}
+	// wrote: the whole request went out on the connection. A request
+	// that failed before that never reached Asterisk (errNotSent).
+	var wrote atomic.Bool
 	if c.onReq != nil {
 		c.onReq(method, path, false, time.Now())
-		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-			WroteRequest: func(httptrace.WroteRequestInfo) { c.onReq(method, path, true, time.Now()) },
-		})
 	}
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(i httptrace.WroteRequestInfo) {
+			if i.Err == nil {
+				wrote.Store(true)
+			}
+			if c.onReq != nil {
+				c.onReq(method, path, true, time.Now())
+			}
+		},
+	})
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return fmt.Errorf("ari %s %s: %w", method, path, err)
@@ -198,6 +209,9 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	req.SetBasicAuth(c.user, c.pass)
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		if !wrote.Load() {
+			return fmt.Errorf("ari %s %s: %w: %w", method, path, errNotSent, err)
+		}
 		return fmt.Errorf("ari %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()

@@ -373,7 +373,7 @@ func TestWebsocketCutMidLoad(t *testing.T) {
 		t.Skip("load test")
 	}
 	info := asterisktest.Require(t)
-	proxy := newCutProxy(t, strings.TrimPrefix(strings.SplitN(strings.TrimPrefix(info.URL, "http://"), "/", 2)[0], ""))
+	proxy := asterisktest.StartCutProxy(t, info)
 	rec := newMemRecorder()
 	var inboundMu sync.Mutex
 	inbound := map[string]bool{}
@@ -388,7 +388,7 @@ func TestWebsocketCutMidLoad(t *testing.T) {
 			return c.Wait(ctx, 500*time.Millisecond)
 		}}
 	}
-	m := aritest.StartManager(t, rec, aritest.Options{URL: "http://" + proxy.addr() + "/ari", Route: route})
+	m := aritest.StartManager(t, rec, aritest.Options{URL: proxy.URL, Route: route})
 	// Inbound callers reach Asterisk directly (the trunk side is not cut).
 	direct, err := ari.NewClient(ari.Options{URL: info.URL, User: info.User, Password: info.Password, App: "unused"})
 	if err != nil {
@@ -401,7 +401,7 @@ func TestWebsocketCutMidLoad(t *testing.T) {
 		go func() {
 			defer close(outageDone)
 			for round := range 2 {
-				proxy.cut(3 * time.Second)
+				proxy.Cut(3 * time.Second)
 				for k := range 3 {
 					did := fmt.Sprintf("+49301%d%d", round, k)
 					dids = append(dids, did)

@@ -365,10 +365,11 @@ func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, erro
 	}
 	var ariErr *Error
 	if err != nil && !errors.As(err, &ariErr) && ctx.Err() == nil {
-		// The link failed mid-request: Asterisk may or may not have
-		// created the channel. Dialing again could call the customer
-		// twice, so the call stays tracked: its StasisStart, or the
-		// reconciliation after the reconnect (ChannelGone), settles it.
+		// The link failed after the request was written: Asterisk may
+		// have created the channel. Dialing again could call the
+		// customer twice, so the call stays tracked: its StasisStart, or
+		// the reconciliation after the reconnect (ChannelGone), settles
+		// it as placed.
 		m.log.Warn("originate outcome unknown; reconciliation will settle it", "channel", id, "error", err)
 		c.uncertain = true
 		err = nil
@@ -715,9 +716,7 @@ func (m *Manager) finish(c *Call, herr error) {
 	}
 	// The record is written while the call is still tracked, so a
 	// concurrent reconciliation never finishes it first.
-	if c.AttemptID != "" && c.notPlaced {
-		m.discard(ctx, c.AttemptID)
-	} else if c.AttemptID != "" {
+	if c.AttemptID != "" {
 		status := c.status
 		if status == "" {
 			status = DefaultStatus(c)

@@ -16,6 +16,10 @@ import (
 // but one to make again once Asterisk is back.
 var ErrUnavailable = errors.New("ari: Asterisk unavailable; call not placed")
 
+// errNotSent marks a request the link failed before it was written out
+// whole: Asterisk never received it.
+var errNotSent = errors.New("request not sent")
+
 // ErrNotRecorded marks an originate that was not placed because its call
 // record could not be written first (store down): a call is never placed
 // without its record.
@@ -47,8 +51,9 @@ func unavailable(err error, sinceConnect time.Duration) bool {
 		return false
 	}
 	// No HTTP answer at all: only errors that prove the request never
-	// reached Asterisk count (a reset mid-request may have placed it).
-	if errors.Is(err, syscall.ECONNREFUSED) {
+	// reached Asterisk count (a reset after the request was written may
+	// have placed it).
+	if errors.Is(err, errNotSent) || errors.Is(err, syscall.ECONNREFUSED) {
 		return true
 	}
 	var op *net.OpError

@@ -13,7 +13,8 @@ import (
 // CutProxy is a TCP proxy between Switchyard and ARI that a test can cut:
 // every connection through it (the events websocket and the REST
 // keep-alive connections) is closed at once, and new ones are refused for a
-// while, like a network failure between the two.
+// while (the port is closed: connection refused), like a network failure
+// between the two.
 type CutProxy struct {
 	// Info is the proxied ARI (URL and WSURL through the proxy).
 	Info
@@ -45,13 +46,15 @@ func StartCutProxy(t testing.TB, info Info) *CutProxy {
 	p.Info = info
 	p.URL = strings.TrimRight(pu.String(), "/")
 	p.WSURL = wsURL(p.URL)
-	go p.accept()
+	go p.accept(ln)
 	t.Cleanup(p.close)
 	return p
 }
 
 // Cut closes every connection through the proxy and refuses new ones for
-// hold.
+// hold: the listening port is closed meanwhile (a client's connect is
+// refused, it never gets a connection that then drops its request) and
+// opened again on the same address after hold.
 func (p *CutProxy) Cut(hold time.Duration) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -61,7 +64,32 @@ func (p *CutProxy) Cut(hold time.Duration) int {
 	for c := range p.conns {
 		_ = c.Close()
 	}
+	addr := p.ln.Addr().String()
+	_ = p.ln.Close()
+	cut := p.cuts
+	time.AfterFunc(hold, func() { p.reopen(addr, cut) })
 	return n
+}
+
+// reopen listens on addr again after cut number cut (unless the proxy was
+// stopped or cut again meanwhile).
+func (p *CutProxy) reopen(addr string, cut int) {
+	for try := 0; try < 50; try++ {
+		p.mu.Lock()
+		if p.stopped || p.cuts != cut {
+			p.mu.Unlock()
+			return
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err == nil {
+			p.ln = ln
+			p.mu.Unlock()
+			go p.accept(ln)
+			return
+		}
+		p.mu.Unlock()
+		time.Sleep(20 * time.Millisecond) // the port may linger a moment
+	}
 }
 
 func (p *CutProxy) close() {
@@ -70,13 +98,14 @@ func (p *CutProxy) close() {
 	for c := range p.conns {
 		_ = c.Close()
 	}
+	ln := p.ln
 	p.mu.Unlock()
-	_ = p.ln.Close()
+	_ = ln.Close()
 }
 
-func (p *CutProxy) accept() {
+func (p *CutProxy) accept(ln net.Listener) {
 	for {
-		c, err := p.ln.Accept()
+		c, err := ln.Accept()
 		if err != nil {
 			return
 		}

@@ -135,9 +135,6 @@ func (p *Placer) Place(ctx context.Context, r dialer.PlaceRequest) (dialer.Resul
 		return dialer.Result{Status: ari.StatusForOriginateError(err)}, err
 	}
 	<-call.Done() // bounded: the Manager ends every call (ring timeout, hangup, shutdown)
-	if call.NotPlaced() {
-		return dialer.Result{}, fmt.Errorf("%w: originate lost with the link to Asterisk; the channel never appeared", dialer.ErrNotPlaced)
-	}
 	if p.Connections != nil {
 		defer p.Connections.Forget(call.ID)
 	}
