@@ -82,7 +82,14 @@ func (s *Store) PublishedFlowVersion(ctx context.Context, flowID int64) (v FlowV
 	if ok {
 		var published []int
 		if err := s.r.WithContext(ctx).Model(&Flow{}).Where("id = ?", flowID).Limit(1).Pluck("published_version", &published).Error; err != nil {
-			return FlowVersion{}, fmt.Errorf("store: get flow %d: %w", flowID, err)
+			if ctx.Err() != nil {
+				return FlowVersion{}, fmt.Errorf("store: get flow %d: %w", flowID, err)
+			}
+			// The database cannot say (an outage): the call runs the
+			// version it last knew was published, and the check is made
+			// again after the interval (not by every call meanwhile).
+			s.flows.put(flowID, e.v, gen, t)
+			return e.v, nil
 		}
 		if len(published) == 1 && published[0] == e.v.Version {
 			s.flows.put(flowID, e.v, gen, t)

@@ -67,6 +67,21 @@ func TestPublishedFlowCache(t *testing.T) {
 			}
 			want(other, 3, 0)
 			want(s, 3, flowCheckInterval+time.Second)
+			// A database outage: a node that cached the flow keeps
+			// serving the version it knew past the check interval.
+			down, _ := openStoreWith(t, so, testStoreOpts{expectErrorLogs: true})
+			want(down, 3, 0)
+			rdb, err := down.r.DB()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rdb.Close(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(flowCheckInterval + 100*time.Millisecond)
+			if v, err := down.PublishedFlowVersion(ctx, f.ID); err != nil || v.Version != 3 {
+				t.Fatalf("during an outage: %d %v, want the cached version 3", v.Version, err)
+			}
 			// The other node deletes the flow: gone within the interval.
 			if err := other.DeleteFlow(ctx, a.ID, f.ID); err != nil {
 				t.Fatal(err)
