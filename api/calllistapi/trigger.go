@@ -29,8 +29,10 @@ type CallOutcome struct {
 	Index            int    `json:"index"`
 	ClientIdentifier string `json:"client-identifier"`
 	Accepted         bool   `json:"accepted"`
-	// Status: PENDING (accepted, waiting for its start time), INVALID or
-	// SCRUBBED (DNC/NDNC).
+	// Status: PENDING (accepted, waiting for its start time), IN_PROCESS
+	// or COMPLETE (accepted and already taken by the flow's automatic
+	// dialing, which may claim a call due now before this answer is
+	// written), INVALID or SCRUBBED (DNC/NDNC).
 	Status string `json:"status"`
 	Reason string `json:"reason,omitempty"`
 }
@@ -152,7 +154,7 @@ func (h *handler) trigger(c echo.Context, acc int64, t calllist.Trigger, wantTyp
 	resp := TriggerResponse{RequestID: req.ID, Status: req.Status, Calls: make([]CallOutcome, 0, len(recs))}
 	for _, r := range recs {
 		o := CallOutcome{Index: int(r.Row) - 1, ClientIdentifier: t.Calls[r.Row-1].ClientIdentifier, Status: r.Status, Reason: r.Reason}
-		o.Accepted = r.Status == store.RecordPending
+		o.Accepted = r.Status != store.RecordInvalid && r.Status != store.RecordScrubbed
 		if o.Accepted {
 			resp.Accepted++
 		} else {
