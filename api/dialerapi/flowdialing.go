@@ -21,7 +21,8 @@ import (
 
 // Dialing is an outbound flow's dialing settings as the API shows them.
 type Dialing struct {
-	FlowID string `json:"flow_id"`
+	// FlowID is an integer like every other id (flowIDOut).
+	FlowID *int64 `json:"flow_id"`
 	dialer.FlowDialing
 	// Configured is false while the flow runs on the defaults (nothing
 	// stored yet: the first import stores them).
@@ -55,12 +56,12 @@ func (h *handler) outboundFlow(c echo.Context, acct int64) (string, error) {
 func (h *handler) current(ctx context.Context, acct int64, flowID string) (Dialing, error) {
 	sc, err := h.d.Store.GetFlowCampaign(ctx, acct, flowID)
 	if errors.Is(err, store.ErrNotFound) {
-		return Dialing{FlowID: flowID, FlowDialing: dialer.DefaultFlowDialing(h.d.DefaultTrunk)}, nil
+		return Dialing{FlowID: flowIDOut(flowID), FlowDialing: dialer.DefaultFlowDialing(h.d.DefaultTrunk)}, nil
 	}
 	if err != nil {
 		return Dialing{}, err
 	}
-	return Dialing{FlowID: flowID, FlowDialing: dialer.FlowDialingOf(dialerstore.FromStore(sc)), Configured: true}, nil
+	return Dialing{FlowID: flowIDOut(flowID), FlowDialing: dialer.FlowDialingOf(dialerstore.FromStore(sc)), Configured: true}, nil
 }
 
 func (h *handler) getDialing(c echo.Context, acct int64) error {
@@ -124,5 +125,5 @@ func (h *handler) putDialing(c echo.Context, acct int64) error {
 			h.d.Logger.Warn("dialer not notified of a flow's dialing settings", "flow", flowID, "error", err)
 		}
 	}
-	return c.JSON(http.StatusOK, Dialing{FlowID: flowID, FlowDialing: dialer.FlowDialingOf(dialerstore.FromStore(sc)), Configured: true})
+	return c.JSON(http.StatusOK, Dialing{FlowID: flowIDOut(flowID), FlowDialing: dialer.FlowDialingOf(dialerstore.FromStore(sc)), Configured: true})
 }

@@ -35,7 +35,7 @@ func TestFlowDialing(t *testing.T) {
 
 	code, out := e.do(e.key, "GET", base, "")
 	if code != 200 || out["configured"] != false || out["mode"] != "automatic" || out["trunk"] != "test" ||
-		out["simultaneous_calls"] != float64(10) || out["dial_attempts"] != float64(1) || out["flow_id"] != fmt.Sprint(e.flow) {
+		out["simultaneous_calls"] != float64(10) || out["dial_attempts"] != float64(1) || out["flow_id"] != float64(e.flow) {
 		t.Fatalf("defaults: %d %v", code, out)
 	}
 	// A partial PUT changes only what it names.
