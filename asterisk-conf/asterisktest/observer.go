@@ -1,6 +1,7 @@
 package asterisktest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -114,6 +115,7 @@ func (o *Observer) run(ctx context.Context) {
 			continue
 		}
 		conn.SetReadLimit(16 << 20)
+		o.filter(ctx)
 		o.mu.Lock()
 		o.connected = true
 		o.connects++
@@ -123,6 +125,32 @@ func (o *Observer) run(ctx context.Context) {
 		o.connected = false
 		o.mu.Unlock()
 		_ = conn.CloseNow()
+	}
+}
+
+// observedEvents are the only events Asterisk sends the observer: with
+// every channel of a busy Asterisk subscribed, the full stream would be a
+// load of its own (and a slow reader fills Asterisk's event queue).
+var observedEvents = []byte(`{"allowed": [{"type": "ChannelCreated"}, {"type": "ChannelDialplan"}, {"type": "ChannelStateChange"}]}`)
+
+// filter sets the observer application's event filter (again after each
+// reconnect: an Asterisk restart forgets it), trying for a moment while
+// Asterisk registers the application.
+func (o *Observer) filter(ctx context.Context) {
+	for try := 0; try < 50 && ctx.Err() == nil; try++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, o.info.URL+"/applications/"+o.app+"/eventFilter", bytes.NewReader(observedEvents))
+		if err != nil {
+			return
+		}
+		req.Header.Set("Authorization", o.info.BasicAuth())
+		req.Header.Set("Content-Type", "application/json")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode/100 == 2 {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

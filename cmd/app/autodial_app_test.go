@@ -9,105 +9,15 @@ import (
 	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
-	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 	"github.com/switchyard/switchyard/cmd/app"
 	"github.com/switchyard/switchyard/store"
 	"github.com/switchyard/switchyard/store/storetest"
 )
-
-// observer is an independent witness on ARI: its own application
-// subscribed to every channel of Asterisk; it counts the channels the
-// daemon originated to each test-trunk number (ChannelCreated of the
-// first half of Local/<number>@test-trunk).
-type observer struct {
-	mu      sync.Mutex
-	created map[string]int // number → channels created
-}
-
-func observe(t *testing.T, info asterisktest.Info) *observer {
-	t.Helper()
-	o := &observer{created: map[string]int{}}
-	app := fmt.Sprintf("observer-%d", rand.Int64())
-	u := info.WSURL + "?" + url.Values{"app": {app}, "subscribeAll": {"true"}}.Encode()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {info.BasicAuth()}}})
-	if err != nil {
-		t.Fatalf("observer websocket: %v", err)
-	}
-	ws.SetReadLimit(4 << 20)
-	rctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			_, data, err := ws.Read(rctx)
-			if err != nil {
-				return
-			}
-			var ev struct {
-				Type    string `json:"type"`
-				Channel struct {
-					Name string `json:"name"`
-				} `json:"channel"`
-			}
-			if json.Unmarshal(data, &ev) != nil || ev.Type != "ChannelCreated" {
-				continue
-			}
-			// Local/+12025550101@test-trunk-0000002a;1
-			name, ok := strings.CutPrefix(ev.Channel.Name, "Local/")
-			if !ok || !strings.HasSuffix(name, ";1") {
-				continue
-			}
-			number, _, ok := strings.Cut(name, "@test-trunk-")
-			if !ok {
-				continue
-			}
-			o.mu.Lock()
-			o.created[number]++
-			o.mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ws.Close(websocket.StatusNormalClosure, "")
-		stop()
-		<-done
-	})
-	// Subscribed once Asterisk knows the application.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		code, _ := info.Do(t, http.MethodGet, "/applications/"+app, nil)
-		if code == http.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("observer application not registered (HTTP %d)", code)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	// Only ChannelCreated reaches the observer: with every channel of a
-	// shared, busy Asterisk subscribed, the full event stream would be a
-	// load of its own.
-	if code, body := info.Do(t, http.MethodPut, "/applications/"+app+"/eventFilter",
-		map[string]any{"allowed": []map[string]string{{"type": "ChannelCreated"}}}); code != http.StatusOK {
-		t.Fatalf("observer event filter: HTTP %d %s", code, body)
-	}
-	return o
-}
-
-func (o *observer) count(number string) int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.created[number]
-}
 
 // TestTriggeredListDialsItself is the product path as a new user meets
 // it: a published outbound flow, a list triggered through the HTTP API
@@ -125,7 +35,7 @@ func TestTriggeredListDialsItself(t *testing.T) {
 			if driver == store.DriverPostgres {
 				dbURL = storetest.Options(t, driver).URL
 			}
-			obs := observe(t, info)
+			obs := asterisktest.Observe(t, info)
 			a, _ := boot(t, func(c *app.Config) {
 				c.ARIURL, c.ARIUser, c.ARIPassword = info.URL, info.User, info.Password
 				c.DatabaseURL = dbURL
@@ -221,11 +131,11 @@ func TestTriggeredListDialsItself(t *testing.T) {
 			// No second dial afterwards either.
 			time.Sleep(2 * time.Second)
 			for n := range want {
-				if c := obs.count(n); c != 1 {
+				if c := obs.Created()[n]; c != 1 {
 					t.Errorf("%s dialed %d times (ARI observer), want exactly once", n, c)
 				}
 			}
-			if c := obs.count(later); c != 0 {
+			if c := obs.Created()[later]; c != 0 {
 				t.Errorf("%s (start time in an hour) dialed %d times", later, c)
 			}
 			if s := get(aheadID); s.Status != "Scheduled" || s.Completed != 0 {

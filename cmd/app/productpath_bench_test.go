@@ -17,12 +17,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/coder/websocket"
-	"github.com/google/uuid"
 
 	"github.com/switchyard/switchyard/ari/aritest"
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
@@ -172,7 +168,7 @@ func productPathRun(b *testing.B, info asterisktest.Info, astPID int, driver str
 	// The observer runs through both phases, so Asterisk does its work
 	// (an application subscribed to all channels) in both; it counts the
 	// product path's numbers only.
-	obs := observeDials(b, info, want)
+	obs := asterisktest.Observe(b, info)
 	// Baseline first (the product phase's garbage stays out of it).
 	runtime.GC()
 	astBare0 := procCPU(b, astPID)
@@ -204,7 +200,7 @@ func productPathRun(b *testing.B, info asterisktest.Info, astPID int, driver str
 	// Every outcome is recorded: the per-request report has one line per
 	// record, none left pending.
 	checkReport(b, a, key, reqID, n)
-	dials, twice := obs.result(b)
+	dials, twice := dialsOf(obs, want)
 
 	syPer := float64(syCPU.Microseconds()) / 1000 / float64(n)
 	astPer := float64(astCPU.Microseconds()) / 1000 / float64(n)
@@ -330,86 +326,15 @@ func waitNoChannels(b *testing.B, a *app.App) {
 	aritest.WaitIdle(b, a.Calls().Client())
 }
 
-// dialObserver counts, on its own ARI subscription to all channels, the
-// Local channels created for the numbers it watches.
-type dialObserver struct {
-	cancel context.CancelFunc
-	done   chan struct{}
-	mu     sync.Mutex
-	seen   map[string]int
-}
-
-func observeDials(b *testing.B, info asterisktest.Info, want map[string]bool) *dialObserver {
-	app := "syobs-" + uuid.NewString()[:8]
-	ctx, cancel := context.WithCancel(context.Background())
-	hdr := http.Header{}
-	hdr.Set("Authorization", info.BasicAuth())
-	conn, _, err := websocket.Dial(ctx, strings.Replace(info.URL, "http", "ws", 1)+"/events?subscribeAll=true&app="+app, &websocket.DialOptions{HTTPHeader: hdr})
-	if err != nil {
-		cancel()
-		b.Fatal(err)
-	}
-	conn.SetReadLimit(16 << 20)
-	// Asterisk sends this application ChannelCreated only: the observer
-	// costs this process little.
-	filter := []byte(`{"allowed": [{"type": "ChannelCreated"}]}`)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, info.URL+"/applications/"+app+"/eventFilter", bytes.NewReader(filter))
-	req.Header.Set("Authorization", info.BasicAuth())
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		cancel()
-		b.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		cancel()
-		b.Fatalf("observer event filter: %s", resp.Status)
-	}
-	o := &dialObserver{cancel: cancel, done: make(chan struct{}), seen: map[string]int{}}
-	prefix := "Local/" + benchCustomer
-	go func() {
-		defer close(o.done)
-		defer conn.CloseNow()
-		for {
-			_, data, err := conn.Read(ctx)
-			if err != nil {
-				return
-			}
-			var ev struct {
-				Type    string `json:"type"`
-				Channel struct {
-					Name string `json:"name"`
-				} `json:"channel"`
-			}
-			if json.Unmarshal(data, &ev) != nil || ev.Type != "ChannelCreated" {
-				continue
-			}
-			name := ev.Channel.Name
-			if !strings.HasPrefix(name, prefix) || !strings.HasSuffix(name, ";1") {
-				continue
-			}
-			num, _, ok := strings.Cut(name[len(prefix):], "@")
-			if !ok || !want[num] {
-				continue
-			}
-			o.mu.Lock()
-			o.seen[num]++
-			o.mu.Unlock()
+// dialsOf counts, from the observer's own subscription (Local channels
+// created, by dialed extension), the dials of the list's numbers and how
+// many of them were dialed more than once.
+func dialsOf(obs *asterisktest.Observer, want map[string]bool) (dials, twice int) {
+	time.Sleep(500 * time.Millisecond) // the last events in flight
+	for exten, k := range obs.Created() {
+		if !want[strings.TrimPrefix(exten, benchCustomer)] {
+			continue
 		}
-	}()
-	return o
-}
-
-// result stops the observer (after a moment for events in flight) and
-// returns the dials it saw and how many numbers were dialed more than once.
-func (o *dialObserver) result(b *testing.B) (dials, twice int) {
-	time.Sleep(500 * time.Millisecond)
-	o.cancel()
-	<-o.done
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for _, k := range o.seen {
 		dials += k
 		if k > 1 {
 			twice++
