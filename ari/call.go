@@ -196,7 +196,7 @@ func (c *Call) observe(ev ariv6.Event) {
 			// lost with the link and the channel had ended before the
 			// reconnect: it may have rung the customer, so it counts as
 			// placed — never dialed twice for this attempt.
-			c.markGone(0, "", "originate answer lost with the link to Asterisk; the channel ended before the reconnect")
+			c.markGone(0, "", ReasonOriginateLost)
 			c.status = StatusFailed
 		} else if e.ChannelID == c.ID {
 			c.markGone(0, "", "reconciled: channel gone while ARI was disconnected")
@@ -205,6 +205,11 @@ func (c *Call) observe(ev ariv6.Event) {
 		}
 	}
 }
+
+// ReasonOriginateLost is the finish reason of an originate whose request
+// went out but whose answer was lost with the link, its channel ended
+// before the reconnect: counted as placed, never dialed twice.
+const ReasonOriginateLost = "originate answer lost with the link to Asterisk; the channel ended before the reconnect"
 
 func (c *Call) markGone(cause int, text, reason string) {
 	if !c.hungUp {

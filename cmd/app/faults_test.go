@@ -16,9 +16,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 	"github.com/switchyard/switchyard/cmd/app"
 	"github.com/switchyard/switchyard/store"
@@ -139,8 +141,13 @@ type faultCounts struct {
 	NeverDialed  int // numbers the observer never saw dialed
 	NotComplete  int // records not final when the campaign should be done
 	FailedUndial int // records closed FAILED whose number was never dialed
-	Answered     int // attempts recorded answered (status not FAILED, answered_at set)
-	ByStatus     map[string]int64
+	// LostInTransit: of FailedUndial, originates whose request went out
+	// whole but whose answer was lost with a cut link: counted as placed
+	// (never dialed twice), though the cut may have dropped the request
+	// before Asterisk (the documented limit of a cut).
+	LostInTransit int
+	Answered      int // attempts recorded answered (status not FAILED, answered_at set)
+	ByStatus      map[string]int64
 }
 
 func (fc *faultCampaign) count(t *testing.T, obs *asterisktest.Observer) faultCounts {
@@ -176,6 +183,9 @@ func (fc *faultCampaign) count(t *testing.T, obs *asterisktest.Observer) faultCo
 	for _, at := range page.Attempts {
 		if at.Status == "FAILED" && d[at.DNIS] == 0 {
 			c.FailedUndial++
+			if strings.HasPrefix(at.FinishReason, ari.ReasonOriginateLost) {
+				c.LostInTransit++
+			}
 		}
 		if d[at.DNIS] == 0 {
 			t.Logf("never dialed: %s attempt %d %s (%s)", at.DNIS, at.AttemptNumber, at.Status, at.FinishReason)
@@ -286,11 +296,19 @@ func TestFaultWebsocketCut(t *testing.T) {
 	if !finished {
 		t.Errorf("campaign not Finished within 5 minutes of the cuts")
 	}
-	if c.Twice != 0 || c.NotComplete != 0 || c.FailedUndial != 0 {
-		t.Errorf("websocket cut: %d numbers dialed twice, %d records not final, %d closed FAILED without a dial; want 0 each",
-			c.Twice, c.NotComplete, c.FailedUndial)
+	// A request the cut dropped after it was written whole is counted as
+	// placed (a double dial is worse than a FAILED record the campaign's
+	// retries cover): at most a few, each with that reason; nothing else
+	// may be lost.
+	t.Logf("websocket cut: %d originates lost in transit (closed FAILED, counted as placed)", c.LostInTransit)
+	if c.Twice != 0 || c.NotComplete != 0 || c.FailedUndial != c.LostInTransit {
+		t.Errorf("websocket cut: %d numbers dialed twice, %d records not final, %d closed FAILED without a dial for another reason; want 0 each",
+			c.Twice, c.NotComplete, c.FailedUndial-c.LostInTransit)
 	}
-	if c.NeverDialed != 0 {
-		t.Errorf("websocket cut: %d numbers never dialed, want 0", c.NeverDialed)
+	if c.LostInTransit > 5 {
+		t.Errorf("websocket cut: %d originates lost in transit, want at most 5 (the requests in flight at the two cuts)", c.LostInTransit)
+	}
+	if c.NeverDialed != c.LostInTransit {
+		t.Errorf("websocket cut: %d numbers never dialed, want only the %d lost in transit", c.NeverDialed, c.LostInTransit)
 	}
 }
