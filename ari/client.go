@@ -248,6 +248,13 @@ func (c *Client) Info(ctx context.Context) (ariv6.AsteriskInfo, error) {
 	return info, err
 }
 
+// Status returns Asterisk's startup and last reload times.
+func (c *Client) Status(ctx context.Context) (ariv6.StatusInfo, error) {
+	var info ariv6.AsteriskInfo
+	err := c.do(ctx, http.MethodGet, "/asterisk/info", url.Values{"only": {"status"}}, nil, &info)
+	return info.StatusInfo, err
+}
+
 // OriginateRequest is what Originate sends. ChannelID should be
 // pre-assigned so the caller can route the channel's events before it exists.
 type OriginateRequest = ariv6.OriginateRequest
@@ -480,6 +487,15 @@ func (c *Client) GetVar(ctx context.Context, channelID, name string) (string, er
 		Value string `json:"value"`
 	}
 	err := c.do(ctx, http.MethodGet, "/channels/"+esc(channelID)+"/variable", url.Values{"variable": {name}}, nil, &v)
+	return v.Value, err
+}
+
+// GlobalVar reads an Asterisk global variable ("" when unset).
+func (c *Client) GlobalVar(ctx context.Context, name string) (string, error) {
+	var v struct {
+		Value string `json:"value"`
+	}
+	err := c.do(ctx, http.MethodGet, "/asterisk/variable", url.Values{"variable": {name}}, nil, &v)
 	return v.Value, err
 }
 

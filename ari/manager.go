@@ -127,6 +127,10 @@ type Manager struct {
 	// originate refused as unavailable (see Available).
 	connectedAt time.Time
 	refusedAt   time.Time
+	// run: the Asterisk run seen at the last connect (zero if unknown);
+	// marks: placement marks of originates in flight (placement.go).
+	run   asteriskRun
+	marks *placementMarks
 }
 
 // ErrDraining is returned by Originate while shutting down.
@@ -151,6 +155,7 @@ func NewManager(cfg ManagerConfig) *Manager {
 		cfg: cfg, client: cfg.Client, router: NewRouter(), log: cfg.Logger,
 		calls: map[string]*Call{}, created: map[string]bool{},
 		ready: make(chan struct{}),
+		marks: newPlacementMarks(cfg.Node, cfg.Client.App()),
 	}
 	m.router.Unrouted = m.unrouted
 	m.stream = NewStream(cfg.Client, m.router, StreamHooks{
@@ -337,9 +342,22 @@ func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, erro
 		}
 		c.AttemptID = a.AttemptID
 	}
+	// The placement mark: Asterisk sets it to the channel's ID as it
+	// creates the channel, so an originate whose answer is lost can be
+	// settled (placement.go).
+	mark, slot := m.marks.take()
+	defer m.marks.give(slot)
+	vars := make(map[string]string, len(p.Variables)+1)
+	for k, v := range p.Variables {
+		vars[k] = v
+	}
+	vars["GLOBAL("+mark+")"] = id
+	m.mu.Lock()
+	run := m.run
+	m.mu.Unlock()
 	req := OriginateRequest{
 		Endpoint: p.Endpoint, CallerID: p.CallerID, Timeout: int(p.Timeout / time.Second),
-		ChannelID: id, Variables: p.Variables,
+		ChannelID: id, Variables: vars,
 	}
 	if p.Context != "" {
 		req.Context, req.Extension, req.Priority = p.Context, p.Extension, 1
@@ -364,15 +382,32 @@ func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, erro
 		return nil, fmt.Errorf("originate %s: %w: %w", p.Endpoint, ErrUnavailable, err)
 	}
 	var ariErr *Error
+	inDoubt := false
 	if err != nil && !errors.As(err, &ariErr) && ctx.Err() == nil {
 		// The link failed after the request was written: Asterisk may
-		// have created the channel. Dialing again could call the
-		// customer twice, so the call stays tracked: its StasisStart, or
-		// the reconciliation after the reconnect (ChannelGone), settles
-		// it as placed.
-		m.log.Warn("originate outcome unknown; reconciliation will settle it", "channel", id, "error", err)
-		c.uncertain = true
-		err = nil
+		// have created the channel. Once the link is back, the channel or
+		// its placement mark tells; until then the call stays tracked.
+		failedAt := time.Now()
+		m.log.Warn("originate answer lost with the link; settling it once Asterisk answers", "channel", id, "error", err)
+		switch pl := m.settle(ctx, id, mark, run, failedAt); pl {
+		case notPlaced:
+			// Asterisk never created the channel: the attempt is made
+			// again, like one refused while Asterisk was unavailable.
+			m.log.Info("originate in doubt settled: not placed; the attempt is made again", "channel", id)
+			untrack()
+			if c.AttemptID != "" {
+				m.discard(ctx, c.AttemptID)
+			}
+			return nil, fmt.Errorf("originate %s: %w: request lost with the link: %w", p.Endpoint, ErrUnavailable, err)
+		default:
+			// Placed, or Asterisk could not tell (restarted, reloaded,
+			// unreachable): counted as placed, never dialed twice. A
+			// channel that has ended is recorded as the lost originate
+			// (ReasonOriginateLost).
+			m.log.Info("originate in doubt settled", "channel", id, "placement", pl.String())
+			c.uncertain, inDoubt = true, true
+			err = nil
+		}
 	}
 	if err != nil {
 		untrack()
@@ -394,6 +429,11 @@ func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, erro
 	m.mu.Lock()
 	m.created[id] = true
 	m.mu.Unlock()
+	if inDoubt {
+		// The reconcile of the reconnect ran before this call was known
+		// to exist: its missed answer or end is looked up now.
+		defer m.recheck(context.WithoutCancel(ctx), id)
+	}
 	m.start(c, func(ctx context.Context) error {
 		if !c.started {
 			// Wait for the answer (StasisStart) or the failure.
@@ -426,8 +466,13 @@ func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, erro
 // connected runs after every (re)connect of the events stream, on the
 // stream's goroutine, before events of the new connection are dispatched.
 func (m *Manager) connected(ctx context.Context, reconnect bool) {
+	run, err := m.currentRun(ctx)
+	if err != nil {
+		m.log.Warn("read Asterisk's run after connect; originates in doubt will count as placed", "error", err)
+	}
 	m.mu.Lock()
 	m.connectedAt, m.refusedAt = time.Now(), time.Time{}
+	m.run = run
 	m.mu.Unlock()
 	if reconnect && m.cfg.Hooks.Reconnect != nil {
 		m.cfg.Hooks.Reconnect()

@@ -1,0 +1,205 @@
+package ari_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/ari/aritest"
+	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
+)
+
+// lossyProxy sits between the Manager and ARI and, when armed, loses the
+// next originate in transit: "drop" reads the whole request and closes the
+// connection without passing it on (Asterisk never sees it); "lose" passes
+// it on and closes the connection instead of returning Asterisk's answer
+// (the channel exists, Switchyard does not know). Everything else, the
+// events websocket included, passes through untouched.
+type lossyProxy struct {
+	rp     *httputil.ReverseProxy
+	target *url.URL
+	mu     sync.Mutex
+	mode   string
+	hit    chan struct{}
+}
+
+func startLossyProxy(t *testing.T, info asterisktest.Info) (*lossyProxy, string) {
+	t.Helper()
+	u, err := url.Parse(info.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := &url.URL{Scheme: u.Scheme, Host: u.Host}
+	p := &lossyProxy{rp: httputil.NewSingleHostReverseProxy(target), target: target, hit: make(chan struct{}, 16)}
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	return p, srv.URL + u.Path
+}
+
+func (p *lossyProxy) arm(mode string) {
+	p.mu.Lock()
+	p.mode = mode
+	p.mu.Unlock()
+}
+
+func (p *lossyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var mode string
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/channels") {
+		p.mu.Lock()
+		mode, p.mode = p.mode, ""
+		p.mu.Unlock()
+	}
+	if mode == "" {
+		p.rp.ServeHTTP(w, r)
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	if mode == "lose" {
+		out := r.Clone(context.Background())
+		out.URL.Scheme, out.URL.Host, out.Host, out.RequestURI = p.target.Scheme, p.target.Host, p.target.Host, ""
+		out.Body = io.NopCloser(strings.NewReader(string(body)))
+		resp, err := http.DefaultTransport.RoundTrip(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	conn, _, err := w.(http.Hijacker).Hijack()
+	if err == nil {
+		conn.Close()
+	}
+	p.hit <- struct{}{}
+}
+
+// TestOriginateLostInTransit: an originate whose answer is lost with the
+// link is settled from Asterisk itself, never guessed. A request Asterisk
+// never received is "not placed" (the attempt is made again and dials
+// once); one it received is placed — followed to its end if the channel is
+// up, recorded as the lost originate if it has already ended — and never
+// dialed twice. Counted by an observer on ARI.
+func TestOriginateLostInTransit(t *testing.T) {
+	info := asterisktest.Require(t)
+	obs := asterisktest.Observe(t, info)
+	px, pxURL := startLossyProxy(t, info)
+	rec := newMemRecorder()
+	m := aritest.StartManager(t, rec, aritest.Options{URL: pxURL})
+	area := 200 + rand.IntN(700) // a number range of this run only
+
+	originate := func(line, attempt string, handler ari.Handler) (*ari.Call, string, error) {
+		number := fmt.Sprintf("+1%03d555%s", area, line)
+		c, err := m.Originate(context.Background(), ari.OriginateParams{
+			Endpoint: "Local/" + number + "@test-trunk", Timeout: 10 * time.Second,
+			Attempt: &ari.Attempt{AccountID: 1, AttemptID: attempt},
+			Handler: handler,
+		})
+		return c, number, err
+	}
+	hold := func(ctx context.Context, c *ari.Call) error { // until the customer hangs up
+		for !c.HungUp() {
+			if _, err := c.Next(ctx, 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	dialed := func(number string) int { return obs.Dialed()[number] }
+
+	t.Run("dropped before Asterisk: not placed, dialed once on the retry", func(t *testing.T) {
+		px.arm("drop")
+		id := "lost-drop-" + fmt.Sprint(area)
+		_, number, err := originate("0102", id, hold)
+		<-px.hit
+		if !errors.Is(err, ari.ErrUnavailable) {
+			t.Fatalf("originate dropped in transit: err = %v, want ErrUnavailable (not placed)", err)
+		}
+		if d := rec.Discarded(); len(d) != 1 || d[0] != id {
+			t.Fatalf("discarded attempts = %v, want [%s]", d, id)
+		}
+		if n := dialed(number); n != 0 {
+			t.Fatalf("%s dialed %d times by the dropped request, want 0", number, n)
+		}
+		c, _, err := originate("0102", id, hold)
+		if err != nil {
+			t.Fatalf("retry: %v", err)
+		}
+		<-c.Done()
+		eventuallyT(t, 10*time.Second, func() bool { return dialed(number) == 1 })
+		if n := dialed(number); n != 1 {
+			t.Fatalf("%s dialed %d times, want once", number, n)
+		}
+	})
+
+	t.Run("answer lost, channel up: placed and followed", func(t *testing.T) {
+		px.arm("lose")
+		ran := make(chan struct{}, 1)
+		c, number, err := originate("0103", "lost-up-"+fmt.Sprint(area), func(ctx context.Context, c *ari.Call) error {
+			ran <- struct{}{}
+			return hold(ctx, c)
+		})
+		if err != nil {
+			t.Fatalf("originate whose answer was lost: %v, want placed", err)
+		}
+		<-c.Done()
+		select {
+		case <-ran:
+		default:
+			t.Errorf("the answered call's handler never ran")
+		}
+		if !c.Started() {
+			t.Errorf("call not recorded answered")
+		}
+		if n := dialed(number); n != 1 {
+			t.Fatalf("%s dialed %d times, want once", number, n)
+		}
+	})
+
+	t.Run("answer lost, channel ended: placed, recorded, not dialed again", func(t *testing.T) {
+		px.arm("lose")
+		id := "lost-busy-" + fmt.Sprint(area)
+		c, number, err := originate("0130", id, hold)
+		if err != nil {
+			t.Fatalf("originate whose answer was lost: %v, want placed", err)
+		}
+		<-c.Done()
+		end, ok := rec.End(id)
+		if !ok {
+			t.Fatalf("attempt %s not recorded finished", id)
+		}
+		if end.Status == "" {
+			t.Errorf("attempt %s finished without a status: %+v", id, end)
+		}
+		for _, d := range rec.Discarded() {
+			if d == id {
+				t.Errorf("placed attempt %s was discarded", id)
+			}
+		}
+		if n := dialed(number); n != 1 {
+			t.Fatalf("%s dialed %d times, want once", number, n)
+		}
+	})
+}
+
+func eventuallyT(t *testing.T, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+}
