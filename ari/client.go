@@ -499,6 +499,12 @@ func (c *Client) GlobalVar(ctx context.Context, name string) (string, error) {
 	return v.Value, err
 }
 
+// SetGlobalVar sets an Asterisk global variable (or writes a dialplan
+// function such as GLOBAL()).
+func (c *Client) SetGlobalVar(ctx context.Context, name, value string) error {
+	return c.do(ctx, http.MethodPost, "/asterisk/variable", url.Values{"variable": {name}, "value": {value}}, nil, nil)
+}
+
 // SendDTMF sends digits to a channel.
 func (c *Client) SendDTMF(ctx context.Context, channelID, digits string, between time.Duration) error {
 	q := url.Values{"dtmf": {digits}}

@@ -467,8 +467,12 @@ func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, erro
 // stream's goroutine, before events of the new connection are dispatched.
 func (m *Manager) connected(ctx context.Context, reconnect bool) {
 	run, err := m.currentRun(ctx)
+	if err == nil {
+		err = m.marks.probe(ctx, m.client)
+	}
 	if err != nil {
-		m.log.Warn("read Asterisk's run after connect; originates in doubt will count as placed", "error", err)
+		run = asteriskRun{}
+		m.log.Warn("placement marks unavailable; originates in doubt will count as placed", "error", err)
 	}
 	m.mu.Lock()
 	m.connectedAt, m.refusedAt = time.Now(), time.Time{}

@@ -77,6 +77,25 @@ func (p *placementMarks) give(slot int) {
 	p.mu.Unlock()
 }
 
+// probe checks that Asterisk writes marks the way originates do (through
+// the GLOBAL() function, from func_global.so) and reads them back; without
+// it an in-doubt originate cannot be settled and counts as placed.
+func (p *placementMarks) probe(ctx context.Context, c *Client) error {
+	name := p.prefix + "probe"
+	want := strconv.FormatInt(time.Now().UnixNano(), 36)
+	if err := c.SetGlobalVar(ctx, "GLOBAL("+name+")", want); err != nil {
+		return fmt.Errorf("write placement mark: %w", err)
+	}
+	got, err := c.GlobalVar(ctx, name)
+	if err != nil {
+		return fmt.Errorf("read placement mark: %w", err)
+	}
+	if got != want {
+		return fmt.Errorf("placement mark not kept by Asterisk (is func_global.so loaded?)")
+	}
+	return nil
+}
+
 // asteriskRun identifies one run of Asterisk: a restart or a dialplan
 // reload may clear global variables.
 type asteriskRun struct{ startup, reload time.Time }
