@@ -158,20 +158,28 @@ func TestDecodeFrameSkipsUnroutedChannels(t *testing.T) {
 		t.Fatalf("decoded %#v", ev)
 	}
 	// StasisStart of an unknown channel is never skipped: it is a new call.
-	if _, _, skip, _ := r.decodeFrame([]byte(`{"type":"StasisStart","channel":{"id":"new"},"args":[]}`)); skip {
+	if _, _, skip, err := r.decodeFrame([]byte(`{"type":"StasisStart","channel":{"id":"new"},"args":[]}`)); err != nil {
+		t.Fatalf("r.decodeFrame: %v", err)
+	} else if skip {
 		t.Fatal("StasisStart skipped")
 	}
 	// Dial is routed by peer or caller.
 	dial := []byte(`{"type":"Dial","peer":{"id":"p"},"caller":{"id":"mine"},"dialstatus":"ANSWER"}`)
-	if _, _, skip, _ := r.decodeFrame(dial); skip {
+	if _, _, skip, err := r.decodeFrame(dial); err != nil {
+		t.Fatalf("r.decodeFrame(dial): %v", err)
+	} else if skip {
 		t.Fatal("Dial with a routed caller skipped")
 	}
-	if _, _, skip, _ := r.decodeFrame([]byte(`{"type":"Dial","peer":{"id":"p"},"dialstatus":""}`)); !skip {
+	if _, _, skip, err := r.decodeFrame([]byte(`{"type":"Dial","peer":{"id":"p"},"dialstatus":""}`)); err != nil {
+		t.Fatalf("r.decodeFrame: %v", err)
+	} else if !skip {
 		t.Fatal("Dial for nobody's channels not skipped")
 	}
 	// A listener for a type takes every channel's events.
 	r.Listen("ChannelDestroyed", func(ariv6.Event) {})
-	if _, _, skip, _ := r.decodeFrame([]byte(`{"type":"ChannelDestroyed","channel":{"id":"other"}}`)); skip {
+	if _, _, skip, err := r.decodeFrame([]byte(`{"type":"ChannelDestroyed","channel":{"id":"other"}}`)); err != nil {
+		t.Fatalf("r.decodeFrame: %v", err)
+	} else if skip {
 		t.Fatal("listened type skipped")
 	}
 }

@@ -353,7 +353,9 @@ func TestRunnerRotationAndRetry(t *testing.T) {
 	if got := recs.lasts(); !slices.Equal(got, []string{"IVR_FINISHED", "NOANSWER"}) {
 		t.Errorf("final statuses %v", got)
 	}
-	if rem, _ := recs.Remaining(ctx); rem != 0 {
+	if rem, err := recs.Remaining(ctx); err != nil {
+		t.Fatalf("recs.Remaining(ctx): %v", err)
+	} else if rem != 0 {
 		t.Errorf("remaining %d", rem)
 	}
 }

@@ -129,7 +129,9 @@ func TestUsers(t *testing.T) {
 		if !ann.CheckPassword("correct horse") || ann.CheckPassword("wrong horse") {
 			t.Error("CheckPassword does not verify the stored hash")
 		}
-		if bob, _ := s.GetUser(ctx, a.ID, us[1].ID); bob.CheckPassword("") {
+		if bob, err := s.GetUser(ctx, a.ID, us[1].ID); err != nil {
+			t.Fatalf("s.GetUser(ctx, a.ID, us[1].ID): %v", err)
+		} else if bob.CheckPassword("") {
 			t.Error("user without password accepted an empty password")
 		}
 	})

@@ -213,10 +213,14 @@ func TestQueuesCRUD(t *testing.T) {
 		if err != nil || del.ID != ids[1] || fmt.Sprint(left) != fmt.Sprint([]int64{q.ID, q2.ID}) {
 			t.Fatalf("delete agent: %+v %v %v", del, left, err)
 		}
-		if got, _ := s.GetQueue(ctx, a.ID, q.ID); fmt.Sprint(got.Members) != fmt.Sprint([]int64{ids[0]}) {
+		if got, err := s.GetQueue(ctx, a.ID, q.ID); err != nil {
+			t.Fatalf("s.GetQueue(ctx, a.ID, q.ID): %v", err)
+		} else if fmt.Sprint(got.Members) != fmt.Sprint([]int64{ids[0]}) {
 			t.Fatalf("members after agent delete: %v", got.Members)
 		}
-		if got, _ := s.GetQueue(ctx, a.ID, q2.ID); len(got.Members) != 0 {
+		if got, err := s.GetQueue(ctx, a.ID, q2.ID); err != nil {
+			t.Fatalf("s.GetQueue(ctx, a.ID, q2.ID): %v", err)
+		} else if len(got.Members) != 0 {
 			t.Fatalf("members after agent delete: %v", got.Members)
 		}
 		if _, _, err := s.DeleteAgent(ctx, a.ID, ids[1]); !errors.Is(err, ErrNotFound) {
@@ -302,8 +306,8 @@ func TestHooks(t *testing.T) {
 		if hs, err = s.ListHooks(ctx, a.ID, "popup"); err != nil || len(hs) != 1 || hs[0].ID != p.ID {
 			t.Fatalf("list popup: %+v %v", hs, err)
 		}
-		if hs, _ = s.ListHooks(ctx, b.ID, ""); len(hs) != 0 {
-			t.Fatalf("b sees a's hooks: %+v", hs)
+		if hs, err = s.ListHooks(ctx, b.ID, ""); err != nil || len(hs) != 0 {
+			t.Fatalf("b sees a's hooks: %+v %v", hs, err)
 		}
 		if _, err := s.GetHook(ctx, b.ID, h.ID); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("b gets a's hook: %v", err)
@@ -339,7 +343,9 @@ func TestAgentUI(t *testing.T) {
 		if err != nil || !u.Enabled || u.URL != "https://ui2.example.com" || u.Width != 400 || u.Height != 300 {
 			t.Fatalf("get: %+v %v", u, err)
 		}
-		if u, _ := s.GetAgentUI(ctx, b.ID); u.Enabled || u.URL != "" {
+		if u, err := s.GetAgentUI(ctx, b.ID); err != nil {
+			t.Fatalf("s.GetAgentUI(ctx, b.ID): %v", err)
+		} else if u.Enabled || u.URL != "" {
 			t.Fatalf("b sees a's UI: %+v", u)
 		}
 		if _, err := s.PutAgentUI(ctx, AgentUI{AccountID: a.ID, Width: -1}); !errors.Is(err, ErrInvalid) {
@@ -369,7 +375,9 @@ func TestAgentsAccountIsolation(t *testing.T) {
 		if _, err := s.GetAgent(ctx, b.ID, ag.ID); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("get: %v", err)
 		}
-		if l, _ := s.ListAgents(ctx, b.ID); len(l) != 0 {
+		if l, err := s.ListAgents(ctx, b.ID); err != nil {
+			t.Fatalf("s.ListAgents(ctx, b.ID): %v", err)
+		} else if len(l) != 0 {
 			t.Fatalf("list: %v", l)
 		}
 		steal := ag
@@ -386,7 +394,9 @@ func TestAgentsAccountIsolation(t *testing.T) {
 		if _, err := s.GetQueueByName(ctx, b.ID, "sales"); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("get queue by name: %v", err)
 		}
-		if l, _ := s.ListQueues(ctx, b.ID); len(l) != 0 {
+		if l, err := s.ListQueues(ctx, b.ID); err != nil {
+			t.Fatalf("s.ListQueues(ctx, b.ID): %v", err)
+		} else if len(l) != 0 {
 			t.Fatalf("list queues: %v", l)
 		}
 		qs := q
@@ -441,7 +451,9 @@ func TestACDJournal(t *testing.T) {
 		if len(all) != 10 {
 			t.Fatalf("time range: %d rows", len(all))
 		}
-		if bs, _ := s.ListAgentCalls(ctx, JournalFilter{AccountID: b.ID}); len(bs) != 1 || bs[0].AgentID != 7 {
+		if bs, err := s.ListAgentCalls(ctx, JournalFilter{AccountID: b.ID}); err != nil {
+			t.Fatalf("s.ListAgentCalls(ctx, JournalFilter{AccountID: b.ID}): %v", err)
+		} else if len(bs) != 1 || bs[0].AgentID != 7 {
 			t.Fatalf("b: %+v", bs)
 		}
 
@@ -478,7 +490,9 @@ func TestACDJournal(t *testing.T) {
 		if err := s.InsertAgentCalls(ctx, []AgentCall{{AccountID: a.ID, AgentID: 1, OfferedAt: t0, Outcome: strings.Repeat("x", 33)}}); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("long outcome: %v", err)
 		}
-		if ge, _ := s.ListAgentEvents(ctx, JournalFilter{AccountID: a.ID}); len(ge) != 2 {
+		if ge, err := s.ListAgentEvents(ctx, JournalFilter{AccountID: a.ID}); err != nil {
+			t.Fatalf("s.ListAgentEvents(ctx, JournalFilter{AccountID: a.ID}): %v", err)
+		} else if len(ge) != 2 {
 			t.Fatalf("events after refused batch: %d", len(ge))
 		}
 	})

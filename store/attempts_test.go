@@ -299,7 +299,9 @@ func TestListOpenAttempts(t *testing.T) {
 		if !slices.Equal(ids(got), wantAll) {
 			t.Errorf("open on all nodes = %v, want %v", ids(got), wantAll)
 		}
-		if got, _ := s.ListOpenAttempts(ctx, "node-z"); len(got) != 0 {
+		if got, err := s.ListOpenAttempts(ctx, "node-z"); err != nil {
+			t.Fatalf("s.ListOpenAttempts(ctx, 'node-z'): %v", err)
+		} else if len(got) != 0 {
 			t.Errorf("open on unknown node = %v", got)
 		}
 	})
@@ -495,10 +497,14 @@ func TestTenantIsolation(t *testing.T) {
 		if _, err := s.GetUser(ctx, b.ID, uA.ID); !errors.Is(err, ErrNotFound) {
 			t.Errorf("GetUser cross-account = %v", err)
 		}
-		if us, _ := s.ListUsers(ctx, b.ID); len(us) != 0 {
+		if us, err := s.ListUsers(ctx, b.ID); err != nil {
+			t.Fatalf("s.ListUsers(ctx, b.ID): %v", err)
+		} else if len(us) != 0 {
 			t.Errorf("ListUsers(b) = %v", us)
 		}
-		if ks, _ := s.ListAPIKeys(ctx, b.ID); len(ks) != 0 {
+		if ks, err := s.ListAPIKeys(ctx, b.ID); err != nil {
+			t.Fatalf("s.ListAPIKeys(ctx, b.ID): %v", err)
+		} else if len(ks) != 0 {
 			t.Errorf("ListAPIKeys(b) = %v", ks)
 		}
 		p, err := s.ListAttempts(ctx, AttemptFilter{AccountID: b.ID})
@@ -514,7 +520,9 @@ func TestTenantIsolation(t *testing.T) {
 		if err := s.SaveJourney(ctx, b.ID, atA.ID, json.RawMessage(`["b"]`)); !errors.Is(err, ErrNotFound) {
 			t.Errorf("SaveJourney cross-account = %v", err)
 		}
-		if j, _ := s.GetJourney(ctx, a.ID, atA.ID); string(j.Steps) != `["a"]` {
+		if j, err := s.GetJourney(ctx, a.ID, atA.ID); err != nil {
+			t.Fatalf("s.GetJourney(ctx, a.ID, atA.ID): %v", err)
+		} else if string(j.Steps) != `["a"]` {
 			t.Errorf("a's journey changed to %s", j.Steps)
 		}
 		if err := s.RevokeAPIKey(ctx, b.ID, kA.ID); !errors.Is(err, ErrNotFound) {
@@ -528,7 +536,9 @@ func TestTenantIsolation(t *testing.T) {
 		if _, err := s.StartAttempt(ctx, in); !errors.Is(err, ErrConflict) {
 			t.Errorf("StartAttempt on a's call as b = %v", err)
 		}
-		if c, _ := s.GetCall(ctx, a.ID, atA.CallID); c.Attempts != 1 || c.AccountID != a.ID {
+		if c, err := s.GetCall(ctx, a.ID, atA.CallID); err != nil {
+			t.Fatalf("s.GetCall(ctx, a.ID, atA.CallID): %v", err)
+		} else if c.Attempts != 1 || c.AccountID != a.ID {
 			t.Errorf("a's call changed: %+v", c)
 		}
 	})

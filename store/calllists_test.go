@@ -617,7 +617,9 @@ func TestClaimFlowRecords(t *testing.T) {
 		if ok, err := s.IsBlacklistedNumber(ctx, acc.ID, "+919800000001"); err != nil || !ok {
 			t.Errorf("blacklisted: %v %v", ok, err)
 		}
-		if ok, _ := s.IsBlacklistedNumber(ctx, acc.ID, "+919800000002"); ok {
+		if ok, err := s.IsBlacklistedNumber(ctx, acc.ID, "+919800000002"); err != nil {
+			t.Fatalf("s.IsBlacklistedNumber(ctx, acc.ID, '+919800000002'): %v", err)
+		} else if ok {
 			t.Error("false positive")
 		}
 	})

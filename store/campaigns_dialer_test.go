@@ -66,10 +66,14 @@ func TestAbandonTallyAndRescheduled(t *testing.T) {
 		if err != nil || len(hs) != 1 || hs[0].Answered != 3 || hs[0].Abandoned != 1 || !hs[0].Hour.Equal(now.UTC().Truncate(time.Hour)) {
 			t.Fatalf("abandon hours %+v %v", hs, err)
 		}
-		if hs, _ := s.CampaignAbandonHours(ctx, c.ID+1, now.Add(-time.Hour)); len(hs) != 0 {
+		if hs, err := s.CampaignAbandonHours(ctx, c.ID+1, now.Add(-time.Hour)); err != nil {
+			t.Fatalf("s.CampaignAbandonHours(ctx, c.ID+1, now.Add(-time.Hour)): %v", err)
+		} else if len(hs) != 0 {
 			t.Errorf("another campaign's tally: %+v", hs)
 		}
-		if rs, _ := s.ClaimCampaignRecords(ctx, claimFor(acc.ID, "n1", now.Add(time.Minute), 10, req.ID)); len(rs) != 0 {
+		if rs, err := s.ClaimCampaignRecords(ctx, claimFor(acc.ID, "n1", now.Add(time.Minute), 10, req.ID)); err != nil {
+			t.Fatalf("s.ClaimCampaignRecords: %v", err)
+		} else if len(rs) != 0 {
 			t.Fatalf("claimed %d records before their time", len(rs))
 		}
 		var r3, r5 CallListRecord

@@ -31,8 +31,8 @@ func TestCampaignLeadWebhooks(t *testing.T) {
 		if _, err := s.UpdateCampaign(ctx, got, dialer.Editable); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ = s.GetCampaign(ctx, acc.ID, c.ID); got.LogWebhook != "" || got.LeadWebhook != "next-lead" {
-			t.Fatalf("update: %+v", got)
+		if got, err = s.GetCampaign(ctx, acc.ID, c.ID); err != nil || got.LogWebhook != "" || got.LeadWebhook != "next-lead" {
+			t.Fatalf("update: %+v %v", got, err)
 		}
 		n, err := s.CountCampaignRecords(ctx, acc.ID, got.Recipients)
 		if err != nil || n.Remaining() != 0 {

@@ -117,7 +117,9 @@ func TestCampaignCRUDAndLifecycle(t *testing.T) {
 		if list, err := s.ListCampaigns(ctx, acc.ID, dialer.StatusRunning); err != nil || len(list) != 0 {
 			t.Errorf("list running: %+v %v", list, err)
 		}
-		if list, _ := s.ListCampaigns(ctx, other.ID, ""); len(list) != 0 {
+		if list, err := s.ListCampaigns(ctx, other.ID, ""); err != nil {
+			t.Fatalf("s.ListCampaigns(ctx, other.ID, ''): %v", err)
+		} else if len(list) != 0 {
 			t.Errorf("other account sees %+v", list)
 		}
 		if err := s.DeleteCampaign(ctx, other.ID, c.ID, dialer.Deletable); !errors.Is(err, ErrNotFound) {
@@ -208,10 +210,14 @@ func TestClaimCampaignRecords(t *testing.T) {
 		if err := s.FinishCampaignAttempt(ctx, AttemptOutcome{AccountID: acc.ID, RecordID: r2.ID, Owner: "node-a", Status: "IVR_FINISHED"}); !errors.Is(err, ErrConflict) {
 			t.Errorf("finish twice: %v", err)
 		}
-		if rq, _ := s.GetCallListRequest(ctx, acc.ID, req.ID); rq.Completed != 1 || rq.Status != RequestInProcess {
+		if rq, err := s.GetCallListRequest(ctx, acc.ID, req.ID); err != nil {
+			t.Fatalf("s.GetCallListRequest(ctx, acc.ID, req.ID): %v", err)
+		} else if rq.Completed != 1 || rq.Status != RequestInProcess {
 			t.Errorf("request after one complete: completed %d status %s", rq.Completed, rq.Status)
 		}
-		if early, _ := s.ClaimCampaignRecords(ctx, claimFor(acc.ID, "node-a", t0.Add(59*time.Second), 10, req.ID)); len(early) != 0 {
+		if early, err := s.ClaimCampaignRecords(ctx, claimFor(acc.ID, "node-a", t0.Add(59*time.Second), 10, req.ID)); err != nil {
+			t.Fatalf("s.ClaimCampaignRecords: %v", err)
+		} else if len(early) != 0 {
 			t.Errorf("retry claimed before its time: %v", rowsOf(early))
 		}
 		second, err := s.ClaimCampaignRecords(ctx, claimFor(acc.ID, "node-a", t0.Add(time.Minute), 10, req.ID))
@@ -255,10 +261,14 @@ func TestClaimCampaignRecords(t *testing.T) {
 		if n, err := s.RenewLeases(ctx, "node-a", []int64{o1[0].ID}, t0.Add(2*time.Minute)); err != nil || n != 1 {
 			t.Fatalf("renew: %d %v", n, err)
 		}
-		if n, _ := s.RenewLeases(ctx, "node-b", []int64{o1[0].ID}, t0.Add(10*time.Minute)); n != 0 {
+		if n, err := s.RenewLeases(ctx, "node-b", []int64{o1[0].ID}, t0.Add(10*time.Minute)); err != nil {
+			t.Fatalf("s.RenewLeases: %v", err)
+		} else if n != 0 {
 			t.Errorf("renewed someone else's lease")
 		}
-		if got, _ := s.ClaimCampaignRecords(ctx, claimFor(acc.ID, "node-b", t0.Add(90*time.Second), 10, otherReq.ID)); len(got) != 0 {
+		if got, err := s.ClaimCampaignRecords(ctx, claimFor(acc.ID, "node-b", t0.Add(90*time.Second), 10, otherReq.ID)); err != nil {
+			t.Fatalf("s.ClaimCampaignRecords: %v", err)
+		} else if len(got) != 0 {
 			t.Errorf("renewed lease stolen: %v", rowsOf(got))
 		}
 		stolen, err := s.ClaimCampaignRecords(ctx, claimFor(acc.ID, "node-b", t0.Add(2*time.Minute+time.Second), 10, otherReq.ID))
@@ -266,7 +276,9 @@ func TestClaimCampaignRecords(t *testing.T) {
 			t.Fatalf("expired lease reclaim: %+v %v", stolen, err)
 		}
 		// The future record becomes due.
-		if got, _ := s.ClaimCampaignRecords(ctx, claimFor(acc.ID, "node-b", future, 10, req.ID)); !slices.Equal(rowsOf(got), []int64{3}) {
+		if got, err := s.ClaimCampaignRecords(ctx, claimFor(acc.ID, "node-b", future, 10, req.ID)); err != nil {
+			t.Fatalf("s.ClaimCampaignRecords: %v", err)
+		} else if !slices.Equal(rowsOf(got), []int64{3}) {
 			t.Errorf("future record: %v", rowsOf(got))
 		}
 	})

@@ -55,7 +55,9 @@ func TestFlowsDraftAndVersions(t *testing.T) {
 		if _, err := s.PublishFlow(ctx, b.ID, f.ID); !errors.Is(err, ErrNotFound) {
 			t.Errorf("publish by other account: %v", err)
 		}
-		if fs, _ := s.ListFlows(ctx, a.ID); len(fs) != 1 {
+		if fs, err := s.ListFlows(ctx, a.ID); err != nil {
+			t.Fatalf("s.ListFlows(ctx, a.ID): %v", err)
+		} else if len(fs) != 1 {
 			t.Errorf("list %d", len(fs))
 		}
 		if _, err := s.SetDIDRoute(ctx, a.ID, "+4930111", f.ID); err != nil {
@@ -94,7 +96,9 @@ func TestWebhooksUserVarsDIDsPolicy(t *testing.T) {
 		if _, err := s.PutWebhook(ctx, a.ID, "bad name", json.RawMessage(`{}`)); !errors.Is(err, ErrInvalid) {
 			t.Errorf("bad name: %v", err)
 		}
-		if ws, _ := s.ListWebhooks(ctx, a.ID); len(ws) != 1 {
+		if ws, err := s.ListWebhooks(ctx, a.ID); err != nil {
+			t.Fatalf("s.ListWebhooks(ctx, a.ID): %v", err)
+		} else if len(ws) != 1 {
 			t.Errorf("webhooks %d", len(ws))
 		}
 		if err := s.DeleteWebhook(ctx, a.ID, "crm"); err != nil {
@@ -115,13 +119,17 @@ func TestWebhooksUserVarsDIDsPolicy(t *testing.T) {
 		if v, ok, err := s.GetUserVar(ctx, a.ID, "tok"); v != "2" || !ok || err != nil {
 			t.Errorf("latest wins: %q %v %v", v, ok, err)
 		}
-		if _, ok, _ := s.GetUserVar(ctx, b.ID, "tok"); ok {
+		if _, ok, err := s.GetUserVar(ctx, b.ID, "tok"); err != nil {
+			t.Fatalf("s.GetUserVar(ctx, b.ID, 'tok'): %v", err)
+		} else if ok {
 			t.Error("other account sees user var")
 		}
 		if err := s.SetUserVar(ctx, a.ID, "a.b", "x"); !errors.Is(err, ErrInvalid) {
 			t.Errorf("dotted name: %v", err)
 		}
-		if vs, _ := s.ListUserVars(ctx, a.ID); len(vs) != 1 || vs[0].Value != "2" {
+		if vs, err := s.ListUserVars(ctx, a.ID); err != nil {
+			t.Fatalf("s.ListUserVars(ctx, a.ID): %v", err)
+		} else if len(vs) != 1 || vs[0].Value != "2" {
 			t.Errorf("list %+v", vs)
 		}
 		if err := s.DeleteUserVar(ctx, a.ID, "tok"); err != nil {
@@ -149,7 +157,9 @@ func TestWebhooksUserVarsDIDsPolicy(t *testing.T) {
 		if _, err := s.SetDIDRoute(ctx, a.ID, "12ab", fa.ID); !errors.Is(err, ErrInvalid) {
 			t.Errorf("bad DID: %v", err)
 		}
-		if rs, _ := s.ListDIDRoutes(ctx, a.ID); len(rs) != 1 {
+		if rs, err := s.ListDIDRoutes(ctx, a.ID); err != nil {
+			t.Fatalf("s.ListDIDRoutes(ctx, a.ID): %v", err)
+		} else if len(rs) != 1 {
 			t.Errorf("routes %d", len(rs))
 		}
 		if err := s.DeleteDIDRoute(ctx, b.ID, "+4930222"); !errors.Is(err, ErrNotFound) {

@@ -38,7 +38,9 @@ func TestParseAPIKey(t *testing.T) {
 			}
 		})
 	}
-	if p, _ := parseAPIKey(key); p != prefix {
+	if p, err := parseAPIKey(key); err != nil {
+		t.Fatalf("parseAPIKey(key): %v", err)
+	} else if p != prefix {
 		t.Errorf("prefix %q, want %q", p, prefix)
 	}
 	// Keys are random: no two alike.

@@ -315,8 +315,8 @@ func TestRecordingsStore(t *testing.T) {
 		if err := s.MarkRecordingPurged(ctx, r.ID, time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if old, _ = s.ListRecordingsToPurge(ctx, in1.StartedAt.Add(time.Hour), 10); len(old) != 0 {
-			t.Errorf("purged recording listed again: %v", old)
+		if old, err = s.ListRecordingsToPurge(ctx, in1.StartedAt.Add(time.Hour), 10); err != nil || len(old) != 0 {
+			t.Errorf("purged recording listed again: %v %v", old, err)
 		}
 	})
 }
@@ -354,13 +354,19 @@ func TestEmailReportsStore(t *testing.T) {
 		if err != nil || !ok {
 			t.Fatal(ok, err)
 		}
-		if ok, _ := s.MarkEmailReportSent(ctx, r.ID, r.LastDay, "2030-01-01"); ok {
+		if ok, err := s.MarkEmailReportSent(ctx, r.ID, r.LastDay, "2030-01-01"); err != nil {
+			t.Fatalf("s.MarkEmailReportSent(ctx, r.ID, r.LastDay, '2030-01-01'): %v", err)
+		} else if ok {
 			t.Error("marked twice from the same previous day")
 		}
-		if all, _ := s.ListEmailReports(ctx, 0); len(all) != 1 {
+		if all, err := s.ListEmailReports(ctx, 0); err != nil {
+			t.Fatalf("s.ListEmailReports(ctx, 0): %v", err)
+		} else if len(all) != 1 {
 			t.Errorf("list all: %v", all)
 		}
-		if mine, _ := s.ListEmailReports(ctx, fx.b.ID); len(mine) != 0 {
+		if mine, err := s.ListEmailReports(ctx, fx.b.ID); err != nil {
+			t.Fatalf("s.ListEmailReports(ctx, fx.b.ID): %v", err)
+		} else if len(mine) != 0 {
 			t.Errorf("other account lists: %v", mine)
 		}
 		if err := s.DeleteEmailReport(ctx, fx.b.ID, fx.ivr.ID); !errors.Is(err, ErrNotFound) {
@@ -376,7 +382,9 @@ func TestEmailReportsStore(t *testing.T) {
 		if err := s.SetAccountTimezone(ctx, fx.a.ID, "Europe/Berlin"); err != nil {
 			t.Fatal(err)
 		}
-		if loc, _ := s.AccountLocation(ctx, fx.a.ID); loc.String() != "Europe/Berlin" {
+		if loc, err := s.AccountLocation(ctx, fx.a.ID); err != nil {
+			t.Fatalf("s.AccountLocation(ctx, fx.a.ID): %v", err)
+		} else if loc.String() != "Europe/Berlin" {
 			t.Errorf("location %v", loc)
 		}
 		if err := s.SetReportEnabled(ctx, fx.a.ID, "bogus", true); !errors.Is(err, ErrInvalid) {
@@ -387,14 +395,20 @@ func TestEmailReportsStore(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if on, _ := s.EnabledReports(ctx, fx.a.ID); !slices.Equal(on, []string{ReportAgents, ReportCalls}) {
+		if on, err := s.EnabledReports(ctx, fx.a.ID); err != nil {
+			t.Fatalf("s.EnabledReports(ctx, fx.a.ID): %v", err)
+		} else if !slices.Equal(on, []string{ReportAgents, ReportCalls}) {
 			t.Errorf("enabled: %v", on)
 		}
-		if on, _ := s.EnabledReports(ctx, fx.b.ID); len(on) != 0 {
+		if on, err := s.EnabledReports(ctx, fx.b.ID); err != nil {
+			t.Fatalf("s.EnabledReports(ctx, fx.b.ID): %v", err)
+		} else if len(on) != 0 {
 			t.Errorf("other account enabled: %v", on)
 		}
 		_ = s.SetReportEnabled(ctx, fx.a.ID, ReportAgents, false)
-		if on, _ := s.EnabledReports(ctx, fx.a.ID); !slices.Equal(on, []string{ReportCalls}) {
+		if on, err := s.EnabledReports(ctx, fx.a.ID); err != nil {
+			t.Fatalf("s.EnabledReports(ctx, fx.a.ID): %v", err)
+		} else if !slices.Equal(on, []string{ReportCalls}) {
 			t.Errorf("after disable: %v", on)
 		}
 	})
@@ -490,14 +504,20 @@ func TestADSReports(t *testing.T) {
 			t.Errorf("by tag: %+v", x.ByTag)
 		}
 		// Date parameters select campaigns by their start.
-		if st, _ := s.ADSStatistics(ctx, ADSFilter{AccountID: fx.a.ID, Start: time.Now().Add(time.Hour)}); len(st) != 0 {
+		if st, err := s.ADSStatistics(ctx, ADSFilter{AccountID: fx.a.ID, Start: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatalf("s.ADSStatistics: %v", err)
+		} else if len(st) != 0 {
 			t.Errorf("future start date: %v", st)
 		}
-		if st, _ := s.ADSStatistics(ctx, ADSFilter{AccountID: fx.a.ID, Start: time.Now().Add(-time.Hour), End: time.Now().Add(time.Hour)}); len(st) != 1 {
+		if st, err := s.ADSStatistics(ctx, ADSFilter{AccountID: fx.a.ID, Start: time.Now().Add(-time.Hour), End: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatalf("s.ADSStatistics: %v", err)
+		} else if len(st) != 1 {
 			t.Errorf("period: %v", st)
 		}
 		// Isolation.
-		if st, _ := s.ADSStatistics(ctx, ADSFilter{AccountID: fx.b.ID, CampaignIDs: []int64{c.ID}}); len(st) != 0 {
+		if st, err := s.ADSStatistics(ctx, ADSFilter{AccountID: fx.b.ID, CampaignIDs: []int64{c.ID}}); err != nil {
+			t.Fatalf("s.ADSStatistics: %v", err)
+		} else if len(st) != 0 {
 			t.Errorf("other account: %v", st)
 		}
 		cr, err := s.CampaignReport(ctx, PeriodFilter{AccountID: fx.a.ID})
@@ -543,7 +563,9 @@ func TestQueueAndAgentReports(t *testing.T) {
 		if len(qr) != 1 || qr[0].QueueName != "sales" || qr[0].Calls != 2 || qr[0].Answered != 1 || qr[0].Abandoned != 1 || qr[0].AvgWaitS != 20 || qr[0].MaxWaitS != 30 {
 			t.Errorf("queue report: %+v", qr)
 		}
-		if all, _ := s.QueueReport(ctx, PeriodFilter{AccountID: fx.a.ID}); len(all) != 1 || all[0].Calls != 3 || all[0].Timeout != 1 {
+		if all, err := s.QueueReport(ctx, PeriodFilter{AccountID: fx.a.ID}); err != nil {
+			t.Fatalf("s.QueueReport(ctx, PeriodFilter{AccountID: fx.a.ID}): %v", err)
+		} else if len(all) != 1 || all[0].Calls != 3 || all[0].Timeout != 1 {
 			t.Errorf("queue report, open period: %+v", all)
 		}
 		ar, err := s.AgentReport(ctx, PeriodFilter{AccountID: fx.a.ID})
@@ -553,7 +575,9 @@ func TestQueueAndAgentReports(t *testing.T) {
 		if len(ar) != 1 || ar[0].AgentName != "Ann" || ar[0].Offered != 2 || ar[0].Answered != 1 || ar[0].Missed != 1 || ar[0].TalkS != 60 || ar[0].AvgTalkS != 60 || ar[0].WrapUpS != 10 || ar[0].Recordings != 1 {
 			t.Errorf("agent report: %+v", ar)
 		}
-		if br, _ := s.AgentReport(ctx, PeriodFilter{AccountID: fx.b.ID}); len(br) != 1 || br[0].Offered != 1 || br[0].AgentName != "" {
+		if br, err := s.AgentReport(ctx, PeriodFilter{AccountID: fx.b.ID}); err != nil {
+			t.Fatalf("s.AgentReport(ctx, PeriodFilter{AccountID: fx.b.ID}): %v", err)
+		} else if len(br) != 1 || br[0].Offered != 1 || br[0].AgentName != "" {
 			t.Errorf("other account's agent report: %+v", br)
 		}
 	})

@@ -414,7 +414,9 @@ func TestAgentBadInput(t *testing.T) {
 	if code, out := e.do(e.key, "GET", "/api/v1/agents/abc", ""); code != 422 {
 		t.Fatalf("bad id: %d %v", code, out)
 	}
-	if l, _ := e.st.ListAgents(context.Background(), e.acct); len(l) != 1 {
+	if l, err := e.st.ListAgents(context.Background(), e.acct); err != nil {
+		t.Fatalf("e.st.ListAgents(context.Background(), e.acct): %v", err)
+	} else if len(l) != 1 {
 		t.Fatalf("bad input stored agents: %v", l)
 	}
 }
@@ -429,7 +431,9 @@ func TestAgentProvisionerFailure(t *testing.T) {
 	if _, msg := errField(out); !strings.Contains(msg, "not created") {
 		t.Fatalf("message: %q", msg)
 	}
-	if l, _ := e.st.ListAgents(context.Background(), e.acct); len(l) != 0 {
+	if l, err := e.st.ListAgents(context.Background(), e.acct); err != nil {
+		t.Fatalf("e.st.ListAgents(context.Background(), e.acct): %v", err)
+	} else if len(l) != 0 {
 		t.Fatalf("agent kept: %v", l)
 	}
 	// Mobile agents need no endpoint.

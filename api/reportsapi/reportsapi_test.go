@@ -386,7 +386,9 @@ func TestRecordingDownloads(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.spool, "rec-a3.gsm")); err != nil {
 		t.Errorf("file within the window purged: %v", err)
 	}
-	if n, _ := p.PurgeOnce(context.Background()); n != 0 {
+	if n, err := p.PurgeOnce(context.Background()); err != nil {
+		t.Fatalf("p.PurgeOnce(context.Background()): %v", err)
+	} else if n != 0 {
 		t.Errorf("second purge: %d", n)
 	}
 	if code, _, _ := e.do(e.fx.Key, "GET", "/api/v1/reports/recordings/0", ""); code != 422 {

@@ -113,7 +113,9 @@ func TestRegistration(t *testing.T) {
 	if st.Registered == nil || *st.Registered {
 		t.Fatalf("agent1 is not registered on the test Asterisk: %+v", st.Registered)
 	}
-	if s, _ := h.a.Staffing(1, "sales"); s.LoggedIn != 1 || s.Free != 0 {
+	if s, err := h.a.Staffing(1, "sales"); err != nil {
+		t.Fatalf("h.a.Staffing(1, 'sales'): %v", err)
+	} else if s.LoggedIn != 1 || s.Free != 0 {
 		t.Fatalf("staffing with an unregistered phone %+v", s)
 	}
 	ch, cancel := h.a.Subscribe(1)
@@ -127,7 +129,9 @@ func TestRegistration(t *testing.T) {
 	if st := h.state(1); st.Registered == nil || !*st.Registered {
 		t.Fatalf("after online event: %+v", st.Registered)
 	}
-	if s, _ := h.a.Staffing(1, "sales"); s.Free != 1 {
+	if s, err := h.a.Staffing(1, "sales"); err != nil {
+		t.Fatalf("h.a.Staffing(1, 'sales'): %v", err)
+	} else if s.Free != 1 {
 		t.Fatalf("staffing after registration %+v", s)
 	}
 	deadline := time.After(3 * time.Second)

@@ -155,7 +155,9 @@ func TestReserve(t *testing.T) {
 	a.releaseLocked(offers[0].ag, offers[0], "")
 	w.dialing = false
 	a.mu.Unlock()
-	if _, ok, _ := a.Reserve(ctx, 1, "sales"); ok {
+	if _, ok, err := a.Reserve(ctx, 1, "sales"); err != nil {
+		t.Fatalf("a.Reserve(ctx, 1, 'sales'): %v", err)
+	} else if ok {
 		t.Fatal("reserved an agent while a queue caller waits for one")
 	}
 	a.mu.Lock()
@@ -167,7 +169,9 @@ func TestReserve(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Release(ctx, 1, r)
-	if st, _ := a.Agent(1, 2); st.State != StateWrapUp {
+	if st, err := a.Agent(1, 2); err != nil {
+		t.Fatalf("a.Agent(1, 2): %v", err)
+	} else if st.State != StateWrapUp {
 		t.Fatalf("agent 2 after release: %+v", st)
 	}
 	a.Release(ctx, 1, r) // twice: no effect
@@ -192,11 +196,15 @@ func TestReserve(t *testing.T) {
 	if err := a.Logout(ctx, 1, 1); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := a.Agent(1, 1); st.State != StateOnCall {
+	if st, err := a.Agent(1, 1); err != nil {
+		t.Fatalf("a.Agent(1, 1): %v", err)
+	} else if st.State != StateOnCall {
 		t.Fatalf("logout during reservation: %+v", st)
 	}
 	a.Release(ctx, 1, r1)
-	if st, _ := a.Agent(1, 1); st.State != StateLoggedOut {
+	if st, err := a.Agent(1, 1); err != nil {
+		t.Fatalf("a.Agent(1, 1): %v", err)
+	} else if st.State != StateLoggedOut {
 		t.Fatalf("released after logout: %+v", st)
 	}
 	a.flush()
@@ -401,7 +409,9 @@ func TestReserveWithQueueCallers(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if _, ok, _ := h.a.Reserve(ctx, 1, "sales"); ok {
+	if _, ok, err := h.a.Reserve(ctx, 1, "sales"); err != nil {
+		t.Fatalf("h.a.Reserve(ctx, 1, 'sales'): %v", err)
+	} else if ok {
 		t.Fatal("reserved twice")
 	}
 	h.a.Release(ctx, 1, r)

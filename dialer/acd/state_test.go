@@ -105,7 +105,9 @@ func TestAgentStateMachine(t *testing.T) {
 	if _, err := a.Staffing(1, "nope"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("staffing unknown queue: %v", err)
 	}
-	if st, _ := a.Staffing(1, "sales"); st.Free != 1 {
+	if st, err := a.Staffing(1, "sales"); err != nil {
+		t.Fatalf("a.Staffing(1, 'sales'): %v", err)
+	} else if st.Free != 1 {
 		t.Fatalf("free agents %d", st.Free)
 	}
 	if got := a.Agents(1, StatePaused); len(got) != 1 || got[0].AgentID != 1 {

@@ -205,10 +205,14 @@ func TestAgentFirstLeadWebhookOnAsterisk(t *testing.T) {
 		c0.Get("Legs[0][CauseCode]") != "NORMAL_CLEARING" || c0.Get("OutgoingPhoneNumber") != "07314853246" || c0.Get("From") != "1000001" {
 		t.Errorf("first call log %v", c0)
 	}
-	if d, _ := strconv.Atoi(c0.Get("DialCallDuration")); d < 2 || d > 5 {
+	if d, err := strconv.Atoi(c0.Get("DialCallDuration")); err != nil {
+		t.Fatalf("strconv.Atoi(c0.Get('DialCallDuration')): %v", err)
+	} else if d < 2 || d > 5 {
 		t.Errorf("first call DialCallDuration %q (the customer talks 2 s)", c0.Get("DialCallDuration"))
 	}
-	if d, _ := strconv.Atoi(c0.Get("Legs[0][OnCallDuration]")); d < 2 || d > 4 {
+	if d, err := strconv.Atoi(c0.Get("Legs[0][OnCallDuration]")); err != nil {
+		t.Fatalf("strconv.Atoi(c0.Get('Legs[0][OnCallDuration]')): %v", err)
+	} else if d < 2 || d > 4 {
 		t.Errorf("first call OnCallDuration %q (the customer talks 2 s)", c0.Get("Legs[0][OnCallDuration]"))
 	}
 	if c1.Get("DialCallStatus") != "busy" || c1.Get("CallType") != "call-attempt" || c1.Get("Legs[0][CauseCode]") != "USER_BUSY" ||

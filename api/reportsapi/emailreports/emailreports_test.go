@@ -356,7 +356,9 @@ func TestRunLoopCatchUpAndRelayFailure(t *testing.T) {
 	if n, err := e.sched.RunDue(context.Background()); n != 1 || err != nil {
 		t.Fatalf("after the relay is back: %d %v", n, err)
 	}
-	if n, _ := e.sched.RunDue(context.Background()); n != 0 {
+	if n, err := e.sched.RunDue(context.Background()); err != nil {
+		t.Fatalf("e.sched.RunDue(context.Background()): %v", err)
+	} else if n != 0 {
 		t.Errorf("sent twice")
 	}
 }

@@ -242,7 +242,9 @@ func TestPopupPayload(t *testing.T) {
 				extra := 0
 				if method == "GET" {
 					extra = 1 // tenant
-					if q, _ := url.ParseQuery(r.Query); q.Get("tenant") != "3" {
+					if q, err := url.ParseQuery(r.Query); err != nil {
+						t.Fatalf("url.ParseQuery(r.Query): %v", err)
+					} else if q.Get("tenant") != "3" {
 						t.Errorf("configured query: %s", r.Query)
 					}
 				}

@@ -94,7 +94,9 @@ func testConfigRoundTrip(t *testing.T, st *store.Store) {
 	if err != nil || len(hooks) != 1 || !reflect.DeepEqual(hooks[0], h) {
 		t.Fatalf("hooks: %+v %v\nwant %+v", hooks, err, h)
 	}
-	if hooks, _ := cfg.Hooks(ctx, b.ID); len(hooks) != 0 {
+	if hooks, err := cfg.Hooks(ctx, b.ID); err != nil {
+		t.Fatalf("cfg.Hooks(ctx, b.ID): %v", err)
+	} else if len(hooks) != 0 {
 		t.Fatalf("b's hooks: %+v", hooks)
 	}
 	ui := acd.AgentUI{AccountID: a.ID, Enabled: true, URL: "https://ui.example", Width: 300, Height: 200}
