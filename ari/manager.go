@@ -285,184 +285,6 @@ type OriginateParams struct {
 	Failed func(c *Call)
 }
 
-// Originate places an outbound call. Its events are routed before the
-// channel exists (pre-assigned ID), its record is written, and a goroutine
-// runs Handler once the channel answers, or records the failure. It
-// returns once Asterisk accepted the originate.
-func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, error) {
-	select {
-	case <-m.ready:
-	default:
-		return nil, fmt.Errorf("%w: manager not running", ErrNotConnected)
-	}
-	m.mu.Lock()
-	draining := m.draining
-	m.mu.Unlock()
-	if draining {
-		return nil, ErrDraining
-	}
-	if !m.stream.State().Connected {
-		return nil, ErrNotConnected
-	}
-	if p.Timeout <= 0 {
-		p.Timeout = 30 * time.Second
-	}
-	id := uuid.NewString()
-	if p.Attempt != nil && p.Attempt.AttemptID != "" {
-		id = p.Attempt.AttemptID // one ID for record and channel
-	}
-	c := newCall(m, id)
-	c.Args = append([]string{"outbound"}, p.Args...)
-	// Tracked before its record exists, so reconciliation never takes the
-	// new open record for a stale one.
-	m.mu.Lock()
-	m.calls[id] = c
-	m.mu.Unlock()
-	untrack := func() {
-		m.mu.Lock()
-		delete(m.calls, id)
-		m.mu.Unlock()
-		c.unrouteAll()
-	}
-	if p.Attempt != nil {
-		a := *p.Attempt
-		a.ChannelID, a.Node = id, m.cfg.Node
-		if a.AttemptID == "" {
-			a.AttemptID = id
-		}
-		if a.CallID == "" {
-			a.CallID = uuid.NewString()
-		}
-		if a.StartedAt.IsZero() {
-			a.StartedAt = time.Now()
-		}
-		if err := m.cfg.Recorder.AttemptStarted(ctx, a); err != nil {
-			untrack()
-			return nil, fmt.Errorf("%w: %w", ErrNotRecorded, err)
-		}
-		c.AttemptID = a.AttemptID
-	}
-	// The placement mark: Asterisk sets it to the channel's ID as it
-	// creates the channel, so an originate whose answer is lost can be
-	// settled (placement.go).
-	mark, slot := m.marks.take()
-	defer m.marks.give(slot)
-	vars := make(map[string]string, len(p.Variables)+1)
-	for k, v := range p.Variables {
-		vars[k] = v
-	}
-	vars["GLOBAL("+mark+")"] = id
-	m.mu.Lock()
-	run := m.run
-	m.mu.Unlock()
-	req := OriginateRequest{
-		Endpoint: p.Endpoint, CallerID: p.CallerID, Timeout: int(p.Timeout / time.Second),
-		ChannelID: id, Variables: vars,
-	}
-	if p.Context != "" {
-		req.Context, req.Extension, req.Priority = p.Context, p.Extension, 1
-		if req.Extension == "" {
-			req.Extension = "s"
-		}
-	} else {
-		req.App, req.AppArgs = m.client.app, strings.Join(c.Args, ",")
-	}
-	err := m.client.originate(ctx, req, nil)
-	if err != nil && (unavailable(err, m.sinceConnect()) || m.shuttingDown(ctx, err)) {
-		// Not placed: Asterisk could not take the call. The attempt's
-		// record goes (the attempt is made again once Asterisk is back,
-		// under the same ID), and Available turns false for a moment.
-		untrack()
-		m.mu.Lock()
-		m.refusedAt = time.Now()
-		m.mu.Unlock()
-		if c.AttemptID != "" {
-			m.discard(ctx, c.AttemptID)
-		}
-		return nil, fmt.Errorf("originate %s: %w: %w", p.Endpoint, ErrUnavailable, err)
-	}
-	var ariErr *Error
-	inDoubt := false
-	if err != nil && !errors.As(err, &ariErr) && ctx.Err() == nil {
-		// The link failed after the request was written: Asterisk may
-		// have created the channel. Once the link is back, the channel or
-		// its placement mark tells; until then the call stays tracked.
-		failedAt := time.Now()
-		m.log.Warn("originate answer lost with the link; settling it once Asterisk answers", "channel", id, "error", err)
-		switch pl := m.settle(ctx, id, mark, run, failedAt); pl {
-		case notPlaced:
-			// Asterisk never created the channel: the attempt is made
-			// again, like one refused while Asterisk was unavailable.
-			m.log.Info("originate in doubt settled: not placed; the attempt is made again", "channel", id)
-			untrack()
-			if c.AttemptID != "" {
-				m.discard(ctx, c.AttemptID)
-			}
-			return nil, fmt.Errorf("originate %s: %w: request lost with the link: %w", p.Endpoint, ErrUnavailable, err)
-		default:
-			// Placed, or Asterisk could not tell (restarted, reloaded,
-			// unreachable): counted as placed, never dialed twice. A
-			// channel that has ended is recorded as the lost originate
-			// (ReasonOriginateLost).
-			m.log.Info("originate in doubt settled", "channel", id, "placement", pl.String())
-			c.uncertain, inDoubt = true, true
-			err = nil
-		}
-	}
-	if err != nil {
-		untrack()
-		if c.AttemptID != "" {
-			end := AttemptEnd{EndedAt: time.Now(), Status: StatusForOriginateError(err), FinishReason: "originate failed: " + err.Error()}
-			if rerr := m.cfg.Recorder.AttemptFinished(context.WithoutCancel(ctx), c.AttemptID, end); rerr != nil {
-				m.log.Error("record failed originate", "attempt", c.AttemptID, "error", rerr)
-			}
-		}
-		return nil, fmt.Errorf("originate %s: %w", p.Endpoint, err)
-	}
-	if p.Context != "" {
-		// A dialplan originate does not subscribe the application to the
-		// channel; subscribe so its hangup cause reaches us.
-		if err := m.client.Subscribe(ctx, "channel:"+id); err != nil && !errors.Is(err, ErrNotFound) {
-			m.log.Warn("subscribe to originated channel", "channel", id, "error", err)
-		}
-	}
-	m.mu.Lock()
-	m.created[id] = true
-	m.mu.Unlock()
-	if inDoubt {
-		// The reconcile of the reconnect ran before this call was known
-		// to exist: its missed answer or end is looked up now.
-		defer m.recheck(context.WithoutCancel(ctx), id)
-	}
-	m.start(c, func(ctx context.Context) error {
-		if !c.started {
-			// Wait for the answer (StasisStart) or the failure.
-			_, err := c.waitFor(ctx, p.Timeout+15*time.Second, func(ariv6.Event) bool { return c.started })
-			if err == nil && c.started {
-				m.recordAnswer(c, c.answeredAt)
-			}
-			if err != nil {
-				if p.Failed != nil {
-					p.Failed(c)
-				}
-				if errors.Is(err, ErrTimeout) {
-					c.reason = "no answer or failure event within ring timeout"
-					return nil
-				}
-				if errors.Is(err, ErrHangup) {
-					return nil // unanswered: status from cause
-				}
-				return err
-			}
-		}
-		if p.Handler == nil {
-			return nil
-		}
-		return p.Handler(ctx, c)
-	})
-	return c, nil
-}
-
 // connected runs after every (re)connect of the events stream, on the
 // stream's goroutine, before events of the new connection are dispatched.
 func (m *Manager) connected(ctx context.Context, reconnect bool) {
@@ -509,25 +331,11 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 // looked at; a call tracked before the channel list is read and absent
 // from it is really gone.
 func (m *Manager) reconcile(ctx context.Context, attach bool) error {
-	var open []OpenAttempt
-	if m.cfg.Recorder != nil {
-		var err error
-		if open, err = m.cfg.Recorder.OpenAttempts(ctx, m.cfg.Node); err != nil {
-			return fmt.Errorf("list open attempts: %w", err)
-		}
+	open, err := m.openAttempts(ctx)
+	if err != nil {
+		return err
 	}
-	m.mu.Lock()
-	created := make(map[string]bool, len(m.created))
-	tracked := make(map[string]bool, len(m.created)+len(m.calls))
-	for id, ok := range m.created {
-		created[id] = ok
-		tracked[id] = true
-	}
-	for id := range m.calls {
-		tracked[id] = true
-	}
-	m.mu.Unlock()
-
+	created, tracked := m.snapshotTracked()
 	chs, err := m.client.Channels(ctx)
 	if err != nil {
 		return fmt.Errorf("list channels: %w", err)
@@ -536,7 +344,60 @@ func (m *Manager) reconcile(ctx context.Context, attach bool) error {
 	for _, ch := range chs {
 		live[ch.ID] = ch
 	}
-	var gone, resync []string
+	gone, resync := m.settleTracked(created, live, attach)
+	openByChannel, finished, err := m.finishStaleRecords(ctx, open, tracked, live)
+	if err != nil {
+		return err
+	}
+	attached := 0
+	if attach {
+		var ended int
+		if attached, ended, err = m.reattach(ctx, live, tracked, openByChannel); err != nil {
+			return err
+		}
+		finished += ended
+	}
+	if len(gone)+finished+attached > 0 {
+		m.log.Info("reconciled with Asterisk", "live_channels", len(chs), "gone", len(gone),
+			"resynced", len(resync), "stale_records_finished", finished, "reattached", attached)
+	}
+	return nil
+}
+
+// openAttempts lists this node's open call records.
+func (m *Manager) openAttempts(ctx context.Context) ([]OpenAttempt, error) {
+	if m.cfg.Recorder == nil {
+		return nil, nil
+	}
+	open, err := m.cfg.Recorder.OpenAttempts(ctx, m.cfg.Node)
+	if err != nil {
+		return nil, fmt.Errorf("list open attempts: %w", err)
+	}
+	return open, nil
+}
+
+// snapshotTracked copies the channel IDs known to exist on Asterisk
+// (created: false while the originate is in flight) and every ID this
+// process tracks (calls and legs).
+func (m *Manager) snapshotTracked() (created, tracked map[string]bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	created = make(map[string]bool, len(m.created))
+	tracked = make(map[string]bool, len(m.created)+len(m.calls))
+	for id, ok := range m.created {
+		created[id] = ok
+		tracked[id] = true
+	}
+	for id := range m.calls {
+		tracked[id] = true
+	}
+	return created, tracked
+}
+
+// settleTracked tells each created call what became of its channel while
+// the link was down: ChannelGone if it has ended, Resync if it is up (only
+// when attach: on the stream's goroutine).
+func (m *Manager) settleTracked(created map[string]bool, live map[string]ariv6.ChannelData, attach bool) (gone, resync []string) {
 	for id, ok := range created {
 		if !ok {
 			continue // originate still in flight
@@ -556,7 +417,13 @@ func (m *Manager) reconcile(ctx context.Context, attach bool) error {
 				ChannelID: id, Channel: live[id]})
 		}
 	}
+	return gone, resync
+}
 
+// finishStaleRecords closes open records nobody tracks whose channel is
+// gone (Switchyard was not connected when it ended); it returns the open
+// untracked records whose channel is still up, by channel.
+func (m *Manager) finishStaleRecords(ctx context.Context, open []OpenAttempt, tracked map[string]bool, live map[string]ariv6.ChannelData) (map[string]string, int, error) {
 	openByChannel := map[string]string{}
 	finished := 0
 	for _, o := range open {
@@ -569,17 +436,19 @@ func (m *Manager) reconcile(ctx context.Context, attach bool) error {
 		}
 		end := AttemptEnd{EndedAt: time.Now(), Status: StatusFailed, IfAnswered: StatusAnswered, FinishReason: "reconciled: channel gone while Switchyard was not connected"}
 		if err := m.cfg.Recorder.AttemptFinished(ctx, o.AttemptID, end); err != nil {
-			return fmt.Errorf("finish stale attempt %s: %w", o.AttemptID, err)
+			return nil, finished, fmt.Errorf("finish stale attempt %s: %w", o.AttemptID, err)
 		}
 		finished++
 	}
+	return openByChannel, finished, nil
+}
 
-	// Channels in our application that nobody handles.
-	attached := 0
+// reattach handles channels sitting in our application that nobody
+// drives: one whose record is open from a previous process is hung up and
+// its record closed (a flow is never resumed half way); any other is
+// attached as if its StasisStart had just arrived.
+func (m *Manager) reattach(ctx context.Context, live map[string]ariv6.ChannelData, tracked map[string]bool, openByChannel map[string]string) (attached, finished int, err error) {
 	for id, ch := range live {
-		if !attach {
-			break
-		}
 		if tracked[id] || ch.Dialplan == nil || !strings.EqualFold(ch.Dialplan.AppName, "Stasis") {
 			continue
 		}
@@ -588,14 +457,12 @@ func (m *Manager) reconcile(ctx context.Context, attach bool) error {
 			continue
 		}
 		if att, ok := openByChannel[id]; ok {
-			// Its handler state died with a previous process: end it
-			// cleanly rather than resume a flow half way.
 			if err := m.client.Hangup(ctx, id, ""); err != nil && !errors.Is(err, ErrNotFound) {
 				m.log.Warn("hang up orphaned channel", "channel", id, "error", err)
 			}
 			end := AttemptEnd{EndedAt: time.Now(), Status: StatusFailed, IfAnswered: StatusAnswered, FinishReason: "reconciled: Switchyard restarted during the call; hung up"}
 			if err := m.cfg.Recorder.AttemptFinished(ctx, att, end); err != nil {
-				return fmt.Errorf("finish orphaned attempt %s: %w", att, err)
+				return attached, finished, fmt.Errorf("finish orphaned attempt %s: %w", att, err)
 			}
 			finished++
 			continue
@@ -606,11 +473,7 @@ func (m *Manager) reconcile(ctx context.Context, attach bool) error {
 		})
 		attached++
 	}
-	if len(gone)+finished+attached > 0 {
-		m.log.Info("reconciled with Asterisk", "live_channels", len(chs), "gone", len(gone),
-			"resynced", len(resync), "stale_records_finished", finished, "reattached", attached)
-	}
-	return nil
+	return attached, finished, nil
 }
 
 // unrouted handles events no call took: a StasisStart of a channel we do not
