@@ -289,32 +289,75 @@ func (s *stay) close(ctx context.Context) {
 // QUEUE_TIMEOUT, QUEUE_EMPTY, QUEUE_FULL, QUEUE_INVALID, QUEUE_JOIN (the
 // caller hung up; the error is then ari.ErrHangup). It runs on the
 // call's goroutine and implements flows.QueueRunner.
+//
+// The steps: join (or be refused: no such queue, nobody logged in, queue
+// full) → answer the caller if still ringing → wait, offering the call to
+// agents as they free up, with music and announcements meanwhile, until an
+// agent answers, the caller hangs up or the wait limit passes → leave
+// (journal the stay, wake the next caller).
 func (a *ACD) Enqueue(ctx context.Context, call *ari.Call, req flows.QueueRequest) (flows.QueueResult, error) {
-	queued := time.Now()
-	res := flows.QueueResult{
+	e := &enqueued{a: a, call: call, req: req, queued: time.Now(), res: flows.QueueResult{
 		Line: 1, Outputs: map[string]any{"queue": req.Queue},
 		CallVars: map[string]string{"agent.connect": "No"}, Syskeys: map[string]string{},
+	}}
+	if !e.join() {
+		return e.res, nil
 	}
-	set := func(status string) {
-		res.Status = status
-		res.Outputs["status"] = status
-		if status == QueueAnswer {
-			res.Line = 0
+	defer e.leave(ctx)
+	if call.Channel.State != "Up" && call.AnsweredAt().IsZero() {
+		if err := call.Answer(ctx); err != nil {
+			return e.gone(err)
 		}
 	}
+	return e.wait(ctx)
+}
+
+// enqueued is one caller's stay in a queue, from join to leave.
+type enqueued struct {
+	a      *ACD
+	call   *ari.Call
+	req    flows.QueueRequest
+	res    flows.QueueResult
+	queued time.Time // Enqueue entry (real clock)
+
+	q          *queue
+	w          *waiter
+	cfg        Queue
+	st         *stay
+	qc         QueueCall // the stay's journal record
+	joined     time.Time // the ACD's clock
+	answeredAt time.Time
+	tries      int // agent offers made for this call ($flow.syskey.agent.attempt_number)
+}
+
+func (e *enqueued) set(status string) {
+	e.res.Status = status
+	e.res.Outputs["status"] = status
+	if status == QueueAnswer {
+		e.res.Line = 0
+	}
+}
+
+// join adds the caller to the queue's waiting list; false (with the status
+// set) when it may not join: no such queue (QUEUE_INVALID), shutting down
+// (QUEUE_TIMEOUT: the flow goes on at once), nobody logged in unless the
+// queue takes callers anyway (QUEUE_EMPTY), full (QUEUE_FULL). A refusal
+// is journaled too.
+func (e *enqueued) join() bool {
+	a, call, req := e.a, e.call, e.req
 	a.mu.Lock()
 	q := a.queueByName[nameKey{req.AccountID, req.Queue}]
 	if q == nil || a.closed {
 		a.mu.Unlock()
-		set(QueueInvalid)
-		return res, nil
+		e.set(QueueInvalid)
+		return false
 	}
 	if a.draining {
 		a.mu.Unlock()
-		set(QueueTimeout) // shutting down: the flow goes on at once
-		return res, nil
+		e.set(QueueTimeout)
+		return false
 	}
-	refuse := func(status string) (flows.QueueResult, error) {
+	refuse := func(status string) bool {
 		now := a.o.Now()
 		qc := QueueCall{
 			AccountID: q.cfg.AccountID, QueueID: q.cfg.ID, FlowID: req.FlowID, CallID: call.ID, AttemptID: call.AttemptID,
@@ -322,8 +365,8 @@ func (a *ACD) Enqueue(ctx context.Context, call *ari.Call, req flows.QueueReques
 		}
 		a.mu.Unlock()
 		a.journal(func(j Journal) { j.QueueCall(qc) })
-		set(status)
-		return res, nil
+		e.set(status)
+		return false
 	}
 	if !q.cfg.JoinWhenEmpty && a.loggedInLocked(q) == 0 {
 		return refuse(QueueEmpty)
@@ -344,162 +387,198 @@ func (a *ACD) Enqueue(ctx context.Context, call *ari.Call, req flows.QueueReques
 	q.waiting = append(q.waiting, w)
 	q.joined++
 	position := len(q.waiting)
-	cfg := q.cfg
+	e.q, e.w, e.cfg, e.joined = q, w, q.cfg, now
 	a.publishQueueLocked(q)
 	a.mu.Unlock()
-	res.Outputs["position"] = position
-
-	st := &stay{a: a, call: call, q: cfg, queued: queued}
-	qc := QueueCall{
-		AccountID: cfg.AccountID, QueueID: cfg.ID, FlowID: req.FlowID, CallID: call.ID, AttemptID: call.AttemptID,
+	e.res.Outputs["position"] = position
+	e.st = &stay{a: a, call: call, q: e.cfg, queued: e.queued}
+	e.qc = QueueCall{
+		AccountID: e.cfg.AccountID, QueueID: e.cfg.ID, FlowID: req.FlowID, CallID: call.ID, AttemptID: call.AttemptID,
 		Caller: req.CLI, JoinedAt: now, Position: position,
 	}
-	var answeredAt time.Time
-	defer func() {
-		st.close(ctx)
-		a.mu.Lock()
-		q.removeLocked(w)
-		switch res.Status {
-		case QueueJoin:
-			q.abandoned++
-		case QueueTimeout:
-			q.timedOut++
-		}
-		end := a.o.Now()
-		a.publishQueueLocked(q)
-		a.kickQueueLocked(q)
-		a.mu.Unlock()
-		if answeredAt.IsZero() {
-			res.Outputs["wait_secs"] = end.Sub(now).Seconds()
-		}
-		qc.EndedAt, qc.Outcome = end, res.Status
-		rec := qc
-		a.journal(func(j Journal) { j.QueueCall(rec) })
-	}()
+	return true
+}
 
-	if call.Channel.State != "Up" && call.AnsweredAt().IsZero() {
-		if err := call.Answer(ctx); err != nil {
-			return a.gone(err, set, res)
-		}
+// leave takes the caller out: its bridge and recordings closed, the queue's
+// counters and published state updated, the next caller woken, the stay
+// journaled with its outcome.
+func (e *enqueued) leave(ctx context.Context) {
+	a, q := e.a, e.q
+	e.st.close(ctx)
+	a.mu.Lock()
+	q.removeLocked(e.w)
+	switch e.res.Status {
+	case QueueJoin:
+		q.abandoned++
+	case QueueTimeout:
+		q.timedOut++
 	}
+	end := a.o.Now()
+	a.publishQueueLocked(q)
+	a.kickQueueLocked(q)
+	a.mu.Unlock()
+	if e.answeredAt.IsZero() {
+		e.res.Outputs["wait_secs"] = end.Sub(e.joined).Seconds()
+	}
+	e.qc.EndedAt, e.qc.Outcome = end, e.res.Status
+	rec := e.qc
+	a.journal(func(j Journal) { j.QueueCall(rec) })
+}
+
+// wait is the caller's time in the queue: each round checks it may still
+// wait, offers the call to the agents free for it, or holds (music,
+// announcements) until woken, an announcement is due or the limit passes.
+func (e *enqueued) wait(ctx context.Context) (flows.QueueResult, error) {
+	a, w, st, cfg := e.a, e.w, e.st, e.cfg
 	limit := cfg.Timeout
-	if req.Timeout > 0 && req.Timeout < limit {
-		limit = req.Timeout
+	if e.req.Timeout > 0 && e.req.Timeout < limit {
+		limit = e.req.Timeout
 	}
-	deadline := queued.Add(limit)
+	deadline := e.queued.Add(limit)
 	var nextAnnounce time.Time
 	if cfg.AnnounceEvery > 0 {
-		nextAnnounce = queued.Add(cfg.AnnounceEvery)
+		nextAnnounce = e.queued.Add(cfg.AnnounceEvery)
 	}
-	tries := 0 // agent offers made for this call ($flow.syskey.agent.attempt_number)
 	for {
-		if call.HungUp() {
-			set(QueueJoin)
-			return res, ari.ErrHangup
-		}
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
-		a.mu.Lock()
-		removed, closed := q.removed, a.closed || a.draining
-		a.mu.Unlock()
-		if removed {
-			set(QueueInvalid)
-			return res, nil
-		}
-		remaining := time.Until(deadline)
-		if remaining <= 0 || closed {
-			set(QueueTimeout)
-			return res, nil
+		remaining, done, err := e.mayWait(ctx, deadline)
+		if done {
+			return e.res, err
 		}
 		a.mu.Lock()
 		offers := a.claimLocked(w)
 		a.mu.Unlock()
 		if offers != nil {
-			st.stopAnnouncement(ctx)
-			tries++
-			o, err := a.offer(ctx, st, w, offers, remaining)
-			a.mu.Lock()
-			w.dialing = false
-			a.mu.Unlock()
-			if o != nil {
-				answeredAt = o.rec.AnsweredAt
-				qc.AgentID, qc.Recording = o.ag.cfg.ID, o.queueRec
-				res.Outputs["agent_id"] = o.ag.cfg.ID
-				res.Outputs["wait_secs"] = answeredAt.Sub(now).Seconds()
-				a.fillVars(&res, o, tries)
-				set(QueueAnswer)
-				if errors.Is(err, ari.ErrHangup) {
-					return res, err // the caller hung up after the conversation
-				}
-				return res, err
-			}
-			if err != nil {
-				if errors.Is(err, ari.ErrHangup) || call.HungUp() {
-					set(QueueJoin)
-					return res, ari.ErrHangup
-				}
-				if ctx.Err() != nil {
-					return res, err
-				}
-				a.log.Warn("queue offer failed", "queue", cfg.Name, "call", call.ID, "error", err)
+			if done, err := e.offer(ctx, offers, remaining); done {
+				return e.res, err
 			}
 			continue
 		}
 		if err := st.ensureBridge(ctx); err != nil {
-			return a.gone(err, set, res)
+			return e.gone(err)
 		}
-		wait := remaining
-		if !nextAnnounce.IsZero() {
-			wait = min(wait, time.Until(nextAnnounce))
-		}
-		a.mu.Lock()
-		if len(w.tried) > 0 {
-			if d := time.Until(w.retryAt); d > 0 {
-				wait = min(wait, d)
-			}
-		}
-		a.mu.Unlock()
-		finished := false
-		err := call.WaitWakeFunc(ctx, w.wake, max(wait, time.Millisecond), func(ev ariv6.Event) bool {
-			if e, ok := ev.(*ariv6.PlaybackFinished); ok && st.playing != "" && e.Playback.ID == st.playing {
-				finished = true
-			}
-			return finished
-		})
-		if finished {
-			// The announcement is over: music on hold again.
-			call.ForgetPlay(st.playing)
-			st.playing = ""
-			if err := st.ensureBridge(ctx); err != nil {
-				return a.gone(err, set, res)
-			}
-		}
-		switch {
-		case err == nil:
-		case errors.Is(err, ari.ErrTimeout):
-			if !nextAnnounce.IsZero() && !time.Now().Before(nextAnnounce) {
-				nextAnnounce = time.Now().Add(cfg.AnnounceEvery)
-				if err := a.announce(ctx, st, w); err != nil {
-					return a.gone(err, set, res)
-				}
-			}
-		case errors.Is(err, ari.ErrHangup):
-			set(QueueJoin)
-			return res, ari.ErrHangup
-		default:
-			return res, err
+		if done, err := e.hold(ctx, remaining, &nextAnnounce); done {
+			return e.res, err
 		}
 	}
 }
 
-// gone maps an ARI error of the caller's leg: a hangup is QUEUE_JOIN.
-func (a *ACD) gone(err error, set func(string), res flows.QueueResult) (flows.QueueResult, error) {
-	if errors.Is(err, ari.ErrHangup) {
-		set(QueueJoin)
-		return res, ari.ErrHangup
+// mayWait reports the time left to wait, or done (with the status set)
+// when the caller hung up, the queue was removed, the ACD is closing or
+// the wait limit passed.
+func (e *enqueued) mayWait(ctx context.Context, deadline time.Time) (time.Duration, bool, error) {
+	if e.call.HungUp() {
+		e.set(QueueJoin)
+		return 0, true, ari.ErrHangup
 	}
-	return res, err
+	if err := ctx.Err(); err != nil {
+		return 0, true, err
+	}
+	e.a.mu.Lock()
+	removed, closed := e.q.removed, e.a.closed || e.a.draining
+	e.a.mu.Unlock()
+	if removed {
+		e.set(QueueInvalid)
+		return 0, true, nil
+	}
+	remaining := time.Until(deadline)
+	if remaining <= 0 || closed {
+		e.set(QueueTimeout)
+		return 0, true, nil
+	}
+	return remaining, false, nil
+}
+
+// offer rings the claimed agents; done when one answered (QUEUE_ANSWER,
+// the conversation is over) or the caller hung up. A failed offer is
+// logged and the caller waits on.
+func (e *enqueued) offer(ctx context.Context, offers []*offer, remaining time.Duration) (bool, error) {
+	a := e.a
+	e.st.stopAnnouncement(ctx)
+	e.tries++
+	o, err := a.offer(ctx, e.st, e.w, offers, remaining)
+	a.mu.Lock()
+	e.w.dialing = false
+	a.mu.Unlock()
+	if o != nil {
+		e.answeredAt = o.rec.AnsweredAt
+		e.qc.AgentID, e.qc.Recording = o.ag.cfg.ID, o.queueRec
+		e.res.Outputs["agent_id"] = o.ag.cfg.ID
+		e.res.Outputs["wait_secs"] = e.answeredAt.Sub(e.joined).Seconds()
+		a.fillVars(&e.res, o, e.tries)
+		e.set(QueueAnswer)
+		return true, err // ari.ErrHangup: the caller hung up after the conversation
+	}
+	if err != nil {
+		if errors.Is(err, ari.ErrHangup) || e.call.HungUp() {
+			e.set(QueueJoin)
+			return true, ari.ErrHangup
+		}
+		if ctx.Err() != nil {
+			return true, err
+		}
+		a.log.Warn("queue offer failed", "queue", e.cfg.Name, "call", e.call.ID, "error", err)
+	}
+	return false, nil
+}
+
+// hold keeps the caller on music until woken (an agent freed up), the
+// next announcement is due (played, then music again), an agent retry is
+// due or the time left passes; done when the caller hung up.
+func (e *enqueued) hold(ctx context.Context, remaining time.Duration, nextAnnounce *time.Time) (bool, error) {
+	a, call, st, w := e.a, e.call, e.st, e.w
+	wait := remaining
+	if !nextAnnounce.IsZero() {
+		wait = min(wait, time.Until(*nextAnnounce))
+	}
+	a.mu.Lock()
+	if len(w.tried) > 0 {
+		if d := time.Until(w.retryAt); d > 0 {
+			wait = min(wait, d)
+		}
+	}
+	a.mu.Unlock()
+	finished := false
+	err := call.WaitWakeFunc(ctx, w.wake, max(wait, time.Millisecond), func(ev ariv6.Event) bool {
+		if e, ok := ev.(*ariv6.PlaybackFinished); ok && st.playing != "" && e.Playback.ID == st.playing {
+			finished = true
+		}
+		return finished
+	})
+	if finished {
+		// The announcement is over: music on hold again.
+		call.ForgetPlay(st.playing)
+		st.playing = ""
+		if err := st.ensureBridge(ctx); err != nil {
+			_, gerr := e.gone(err)
+			return true, gerr
+		}
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, ari.ErrTimeout):
+		if !nextAnnounce.IsZero() && !time.Now().Before(*nextAnnounce) {
+			*nextAnnounce = time.Now().Add(e.cfg.AnnounceEvery)
+			if err := a.announce(ctx, st, w); err != nil {
+				_, gerr := e.gone(err)
+				return true, gerr
+			}
+		}
+	case errors.Is(err, ari.ErrHangup):
+		e.set(QueueJoin)
+		return true, ari.ErrHangup
+	default:
+		return true, err
+	}
+	return false, nil
+}
+
+// gone maps an ARI error of the caller's leg: a hangup is QUEUE_JOIN.
+func (e *enqueued) gone(err error) (flows.QueueResult, error) {
+	if errors.Is(err, ari.ErrHangup) {
+		e.set(QueueJoin)
+		return e.res, ari.ErrHangup
+	}
+	return e.res, err
 }
 
 // announce plays the periodic announcement / position to the caller
