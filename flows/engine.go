@@ -816,38 +816,32 @@ func (r *run) gather(ctx context.Context, c *gatherCfg, st *Step) result {
 	}
 	var tries []map[string]any
 	defer func() { st.Outputs["tries"] = tries }()
-	for attempt := 0; attempt <= c.Retries; attempt++ {
-		g, err := r.call.Gather(ctx, ari.GatherOptions{
+	var digits string
+	ok, err := r.collect(ctx, collectLoop{
+		opts: ari.GatherOptions{
 			Min: c.Min, Max: c.Max, Terminators: c.Terminator,
 			FirstDigit: c.FirstDigit, InterDigit: c.InterDigit, Overall: c.Overall, Prompt: prompt,
-		})
-		if err != nil {
-			return hangupOr(err)
-		}
+		},
+		retries: c.Retries, noInput: c.NoInput, invalid: c.Invalid,
+	}, func(g ari.GatherResult) bool {
 		valid := g.Valid && (c.Pattern == nil || c.Pattern.MatchString(g.Digits))
 		tries = append(tries, map[string]any{"digits": g.Digits, "reason": g.Reason, "valid": valid})
-		if valid {
-			st.Outputs["digits"] = g.Digits
-			if c.Variable != nil {
-				if err := r.assign(ctx, *c.Variable, g.Digits); err != nil {
-					return fail(err)
-				}
-			}
-			return line(0)
-		}
-		if attempt == c.Retries {
-			break
-		}
-		r.call.FlushDTMF()
-		again := c.Invalid
-		if g.Digits == "" {
-			again = c.NoInput
-		}
-		if err := r.playPrompt(ctx, again); err != nil {
-			return hangupOr(err)
+		digits = g.Digits
+		return valid
+	})
+	if err != nil {
+		return hangupOr(err)
+	}
+	if !ok {
+		return fail(errors.New("no valid input"))
+	}
+	st.Outputs["digits"] = digits
+	if c.Variable != nil {
+		if err := r.assign(ctx, *c.Variable, digits); err != nil {
+			return fail(err)
 		}
 	}
-	return fail(errors.New("no valid input"))
+	return line(0)
 }
 
 func (r *run) menu(ctx context.Context, c *menuCfg, st *Step) result {
@@ -857,38 +851,68 @@ func (r *run) menu(ctx context.Context, c *menuCfg, st *Step) result {
 	}
 	var tries []string
 	defer func() { st.Outputs["tries"] = tries }()
-	for attempt := 0; attempt <= c.Retries; attempt++ {
-		g, err := r.call.Gather(ctx, ari.GatherOptions{Min: 1, Max: 1, FirstDigit: c.Timeout, InterDigit: c.Timeout, Prompt: prompt})
-		if err != nil {
-			return hangupOr(err)
-		}
+	var choice string
+	ok, err := r.collect(ctx, collectLoop{
+		opts:    ari.GatherOptions{Min: 1, Max: 1, FirstDigit: c.Timeout, InterDigit: c.Timeout, Prompt: prompt},
+		retries: c.Retries, noInput: c.NoInput, invalid: c.Invalid,
+	}, func(g ari.GatherResult) bool {
 		tries = append(tries, g.Digits)
-		if l, ok := c.Options[g.Digits]; ok {
-			st.Outputs["choice"] = g.Digits
-			r.flowVars["menu_choice"] = g.Digits
-			if c.Variable != nil {
-				if err := r.assign(ctx, *c.Variable, g.Digits); err != nil {
-					return fail(err)
-				}
-			}
-			return line(l)
+		_, known := c.Options[g.Digits]
+		choice = g.Digits
+		return known
+	})
+	if err != nil {
+		return hangupOr(err)
+	}
+	if !ok {
+		if len(tries) > 0 && tries[len(tries)-1] == "" {
+			return fail(errors.New("no input"))
 		}
-		if attempt == c.Retries {
+		return fail(errors.New("invalid choice"))
+	}
+	st.Outputs["choice"] = choice
+	r.flowVars["menu_choice"] = choice
+	if c.Variable != nil {
+		if err := r.assign(ctx, *c.Variable, choice); err != nil {
+			return fail(err)
+		}
+	}
+	return line(c.Options[choice])
+}
+
+// collectLoop is how gather and menu ask for digits: up to 1+retries
+// tries with the prompt; between tries the no-input prompt (nothing was
+// pressed) or the invalid prompt plays.
+type collectLoop struct {
+	opts             ari.GatherOptions
+	retries          int
+	noInput, invalid []string
+}
+
+// collect runs the tries until accept takes one (true); false when every
+// try was refused. An error is the caller hanging up or a prompt failing.
+func (r *run) collect(ctx context.Context, l collectLoop, accept func(ari.GatherResult) bool) (bool, error) {
+	for attempt := 0; attempt <= l.retries; attempt++ {
+		g, err := r.call.Gather(ctx, l.opts)
+		if err != nil {
+			return false, err
+		}
+		if accept(g) {
+			return true, nil
+		}
+		if attempt == l.retries {
 			break
 		}
 		r.call.FlushDTMF()
-		again := c.Invalid
+		again := l.invalid
 		if g.Digits == "" {
-			again = c.NoInput
+			again = l.noInput
 		}
 		if err := r.playPrompt(ctx, again); err != nil {
-			return hangupOr(err)
+			return false, err
 		}
 	}
-	if len(tries) > 0 && tries[len(tries)-1] == "" {
-		return fail(errors.New("no input"))
-	}
-	return fail(errors.New("invalid choice"))
+	return false, nil
 }
 
 // ---- logic widgets -------------------------------------------------------
