@@ -6,6 +6,8 @@ package app
 import (
 	"cmp"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -66,6 +68,7 @@ type App struct {
 	// Reports: recording files (ARI or a spool), their retention purge and
 	// the daily email reports.
 	recordings recordings.Source
+	links      *recordings.Links
 	purger     *recordings.Purger
 	reports    *emailreports.Scheduler
 
@@ -119,10 +122,18 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	if err != nil {
 		return nil, err
 	}
+	// Recording URLs: signed with a key derived from the upload-address
+	// secret (configured, or generated once into the data dir); the base
+	// URL is set once the HTTP listener is bound.
+	secret, err := MailSecret(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.links = &recordings.Links{Key: recordingLinkKey(secret), TTL: cfg.RecordingURLTTL}
 	a.flowsDB = &flowstore.Adapter{S: a.store}
 	a.flows = &flows.Engine{UserVars: a.flowsDB, Webhooks: a.flowsDB, Journeys: a.flowsDB,
 		Recordings: a.flowsDB, Reports: a.flowsDB,
-		Policy: a.flowsDB.Policy, Logger: log.With("component", "flows")}
+		Policy: a.flowsDB.Policy, Logger: log.With("component", "flows"), RecordingLinks: a.links}
 	a.ari = ari.NewManager(ari.ManagerConfig{
 		Client:   client,
 		Recorder: recorder{a.store},
@@ -245,7 +256,8 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	} else {
 		a.recordings = recordings.ARISource{Client: client}
 	}
-	reportsapi.Register(a.http.API(), reportsapi.Deps{Store: a.store, Recordings: a.recordings, Logger: rlog})
+	reportsapi.Register(a.http.API(), reportsapi.Deps{Store: a.store, Recordings: a.recordings, Logger: rlog, Links: a.links})
+	reportsapi.RegisterLinks(a.http.Echo(), reportsapi.LinkDeps{Store: a.store, Recordings: a.recordings, Links: a.links, Logger: rlog})
 	a.purger = &recordings.Purger{Store: a.store, Source: a.recordings, Logger: rlog}
 	relay, err := a.outboundRelay(ctx)
 	if err != nil {
@@ -255,7 +267,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	if cfg.SMTPRelay != "" {
 		sender.User, sender.Password, sender.StartTLS = cfg.SMTPRelayUser, cfg.SMTPRelayPassword, cfg.SMTPRelayStartTLS
 	}
-	a.reports = &emailreports.Scheduler{Store: a.store, Sender: sender, From: cfg.MailSender(), Logger: rlog}
+	a.reports = &emailreports.Scheduler{Store: a.store, Sender: sender, From: cfg.MailSender(), Logger: rlog, Links: a.links}
 	if cfg.SMTPAddr != "" {
 		if err = a.startMail(ctx, lists); err != nil {
 			return nil, err
@@ -269,8 +281,21 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	if a.agiLn, err = lc.Listen(ctx, "tcp", cfg.AGIAddr); err != nil {
 		return nil, fmt.Errorf("SWITCHYARD_AGI_ADDR: listen on %s: %w", cfg.AGIAddr, err)
 	}
+	a.links.BaseURL = cfg.RecordingBaseURL(a.httpLn.Addr().String())
 	return a, nil
 }
+
+// recordingLinkKey derives the recording URLs' signing key from the
+// upload-address secret (a key of its own: neither can be computed from
+// the other's outputs).
+func recordingLinkKey(secret []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("switchyard recording links v1"))
+	return m.Sum(nil)
+}
+
+// RecordingLinks makes and checks the recording URLs (tests).
+func (a *App) RecordingLinks() *recordings.Links { return a.links }
 
 // Addr is the HTTP address (useful with port 0).
 func (a *App) Addr() string { return a.httpLn.Addr().String() }
@@ -498,6 +523,9 @@ func (a *App) routeInbound(ctx context.Context, ev *ariv6.StasisStart) ari.Route
 	if r.Handler != nil {
 		return r
 	}
+	if rt, ok := a.unassignedDID(ctx, ev); ok {
+		return rt
+	}
 	a.log.Info("unrouted call", "channel", ev.Channel.ID, "args", ev.Args)
 	return ari.Route{Handler: func(ctx context.Context, c *ari.Call) error {
 		if err := c.Answer(ctx); err != nil {
@@ -506,6 +534,38 @@ func (a *App) routeInbound(ctx context.Context, ev *ariv6.StasisStart) ari.Route
 		_, err := c.Play(ctx, ari.PlayOptions{Timeout: 30 * time.Second}, "sound:ss-noservice")
 		return err
 	}}
+}
+
+// unassignedDID routes an inbound call to a DID that no account owns: it
+// is refused with status noroute and the reason "DID … is not assigned to
+// any account", and recorded in the operator's account
+// (SWITCHYARD_UNASSIGNED_DID_ACCOUNT) so it appears in that account's call
+// report instead of only in the log. ok is false for other calls (not
+// inbound, the DID is known, a store error) or when no such account is
+// configured or it does not exist.
+func (a *App) unassignedDID(ctx context.Context, ev *ariv6.StasisStart) (ari.Route, bool) {
+	acct := a.cfg.UnassignedDIDAccount
+	if acct <= 0 || len(ev.Args) < 2 || ev.Args[0] != flows.KindInbound {
+		return ari.Route{}, false
+	}
+	did := ev.Args[1]
+	if _, err := a.store.GetDIDRoute(ctx, did); !errors.Is(err, store.ErrNotFound) {
+		return ari.Route{}, false
+	}
+	if _, err := a.store.GetAccount(ctx, acct); err != nil {
+		a.log.Warn("call to an unassigned DID not recorded: the account for such calls does not exist",
+			"did", did, "account", acct, "setting", EnvUnassignedDID, "error", err)
+		return ari.Route{}, false
+	}
+	reason := fmt.Sprintf("DID %s is not assigned to any account", did)
+	a.log.Warn("call refused: "+reason, "channel", ev.Channel.ID, "recorded_in_account", acct)
+	return ari.Route{
+		Attempt: &ari.Attempt{AccountID: acct, Number: 1, Inbound: true, CLI: ev.Channel.GetCaller().GetNumber(), DNIS: did},
+		Handler: func(ctx context.Context, c *ari.Call) error {
+			c.SetStatus(ari.StatusNoRoute)
+			return errors.New(reason)
+		},
+	}, true
 }
 
 // blacklisted reports whether cli is on the account's number blacklist.
