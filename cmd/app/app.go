@@ -187,8 +187,10 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		Reserver: a.acd,
 		// Agent-first campaigns with a lead webhook (seed 004).
 		Leads:    &leadhook.Source{Webhooks: a.flowsDB, Policy: a.flowsDB.Policy},
-		Sessions: &ariplacer.Sessions{Manager: a.ari},
+		Sessions: &ariplacer.Sessions{Manager: a.ari, Recordings: agentRecordings{a.store}, Logger: dlog},
 		Popup:    a.campaignPopup,
+		// The call log's RecordingUrl of recorded conversations.
+		RecordingURL: a.links.URL,
 		// National numbers in an account's campaigns belong to its
 		// default country.
 		AccountCountry: a.store.AccountCountry,
