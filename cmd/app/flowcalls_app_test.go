@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -151,7 +152,8 @@ func TestFlowTestCallOnAsterisk(t *testing.T) {
 // transfer widget calls the customer (+1 NXX 555 0102, answers, hangs up
 // after 2 s) and bridges them. Each number is dialed once; the answer is
 // the seed's call object whose Uri is the agent call's journey, which
-// shows the customer connected.
+// shows the customer connected. The flow records the call: its call log
+// webhook's RecordingUrl ($call.recordingUri) downloads the recording.
 func TestConnectAPIOnAsterisk(t *testing.T) {
 	info := asterisktest.Require(t)
 	obs := asterisktest.Observe(t, info)
@@ -167,9 +169,23 @@ func TestConnectAPIOnAsterisk(t *testing.T) {
 	_, key, _ := st.CreateAPIKey(ctx, acc.ID, "k")
 	area := testArea()
 	agent, customer, callerID := area+"5550100", area+"5550102", area+"5550199"
-	flow := createFlow(t, a, key, `{"format":1,"name":"Connect the lead","type":"inbound","start":"lead",
+	// The call log: after the conversation the flow posts the seed's
+	// Passthru fields, the recording's among them, to the CRM.
+	if _, err := st.GrantHTTPPolicy(ctx, acc.ID, true, []string{"127.0.0.0/8"}); err != nil {
+		t.Fatal(err)
+	}
+	logs := make(chan map[string]string, 2)
+	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]string
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		logs <- m
+	}))
+	t.Cleanup(crm.Close)
+	flow := createFlow(t, a, key, `{"format":1,"name":"Connect the lead","type":"inbound","start":"lead","settings":{"record_call":true},
 	  "nodes":[
-	    {"id":"lead","type":"transfer","params":{"endpoint":"Local/`+customer+`@test-trunk","caller_id":"`+callerID+`","timeout":20},"exits":["end","end","end","end","end"]},
+	    {"id":"lead","type":"transfer","params":{"endpoint":"Local/`+customer+`@test-trunk","caller_id":"`+callerID+`","timeout":20},"exits":["log","log","log","log","log"]},
+	    {"id":"log","type":"webhook","params":{"url":"`+crm.URL+`/log","method":"POST","body_type":"json",
+	      "body":{"CallSid":"$call.cdr","From":"$call.dnis","DialWhomNumber":"`+customer+`","RecordingUrl":"$call.recordingUri"}},"exits":["end","end"]},
 	    {"id":"end","type":"hangup","params":{"cause":16}}]}`)
 	// Not published yet: refused, nobody called.
 	if code, body := apiCall(t, a, key, http.MethodPost, "/api/v1/calls/connect", map[string]string{"From": agent, "CallerId": callerID, "flow_id": flow}); code != http.StatusUnprocessableEntity {
@@ -208,6 +224,25 @@ func TestConnectAPIOnAsterisk(t *testing.T) {
 	if at.BillsecMS < 2000 {
 		t.Errorf("agent's call lasted %d ms: the customer talks 2 s", at.BillsecMS)
 	}
+	var log map[string]string
+	select {
+	case log = <-logs:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no call log")
+	}
+	if log["CallSid"] != at.ID || log["From"] != agent || !strings.HasPrefix(log["RecordingUrl"], "http://"+a.Addr()+"/recordings/call_") {
+		t.Errorf("call log %v", log)
+	}
+	var status int
+	eventually(t, 15*time.Second, "the call's recording downloadable from the call log's RecordingUrl", func() bool {
+		resp, err := http.Get(log["RecordingUrl"])
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		status = resp.StatusCode
+		return status == http.StatusOK
+	})
 	dialed := obs.Dialed()
 	if dialed[agent] != 1 || dialed[customer] != 1 {
 		t.Errorf("dialed %v: want the agent %s and the customer %s once each", dialed, agent, customer)
