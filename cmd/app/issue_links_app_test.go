@@ -146,6 +146,11 @@ func TestRecordingURLInWebhook(t *testing.T) {
 	if code, _ := fetch(rep.Rows[0].RecordingURI); code != http.StatusOK {
 		t.Errorf("call report's recording URL: %d", code)
 	}
+	// The journey ("View JSON") shows it as a URL too.
+	if code, body := apiCall(t, a, key, http.MethodGet, "/api/v1/calls/"+at.ID+"/journey", nil); code != 200 ||
+		!strings.Contains(string(body), `"recording_uri":"http://`+a.Addr()+`/recordings/`+name+`?expires=`) {
+		t.Errorf("journey: %d %s", code, body)
+	}
 }
 
 // TestUnassignedDIDInCallReport (real Asterisk): a call to a DID that no
