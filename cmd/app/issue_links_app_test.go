@@ -153,47 +153,103 @@ func TestRecordingURLInWebhook(t *testing.T) {
 	}
 }
 
-// TestUnassignedDIDInCallReport (real Asterisk): a call to a DID that no
-// account owns is refused and shows in the operator's account's call
-// report (SWITCHYARD_UNASSIGNED_DID_ACCOUNT, the first account by default)
-// with status noroute and the reason; with the setting 0 it is only
-// logged.
+// TestUnassignedDIDInCallReport (real Asterisk): calls that reach no
+// flow are refused and still appear in a call report, with status noroute
+// and the reason: a call to a DID that no account owns (never mapped, or
+// its flow was deleted with its mapping) in the operator's account
+// (SWITCHYARD_UNASSIGNED_DID_ACCOUNT, the first account by default); a
+// call to a DID whose flow is not published (a mapping made before DIDs
+// required a published flow) in the DID's account.
 func TestUnassignedDIDInCallReport(t *testing.T) {
 	a, _ := boot(t, nil)
 	ctx := context.Background()
 	st := a.Store()
 	op, _ := st.CreateAccount(ctx, "operator")
-	_, key, _ := st.CreateAPIKey(ctx, op.ID, "k")
+	_, opKey, _ := st.CreateAPIKey(ctx, op.ID, "k")
 	if op.ID != a.Config().UnassignedDIDAccount {
 		t.Fatalf("operator account %d, setting %d", op.ID, a.Config().UnassignedDIDAccount)
 	}
+	acme, _ := st.CreateAccount(ctx, "acme")
+	_, acmeKey, _ := st.CreateAPIKey(ctx, acme.ID, "k")
 	eventually(t, 15*time.Second, "ARI connected", func() bool { return a.Calls().Stream().State().Connected })
-	did := "+4930557" + strconv.Itoa(int(time.Now().UnixNano()%10000))
-	if _, err := a.Calls().Client().Originate(ctx, ari.OriginateRequest{
-		Endpoint: "Local/" + did + "@from-trunk", Context: "customers", Extension: "answer-dtmf-123", Priority: 1,
-		Variables: map[string]string{"SWITCHYARD_APP": a.Config().ARIApp},
-	}); err != nil {
+	base := "+4930557" + strconv.Itoa(int(time.Now().UnixNano()%1000))
+	unmapped, unpublished, deleted := base+"1", base+"2", base+"3"
+
+	// acme: a draft flow mapped as legacy data would be (the API refuses
+	// it now), and a published flow that is then deleted.
+	draft, err := st.CreateFlow(ctx, acme.ID, store.NewFlow{Name: "Draft", Type: "inbound",
+		Draft: json.RawMessage(`{"format":1,"name":"Draft","type":"inbound","start":"h","nodes":[{"id":"h","type":"hangup"}]}`)})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := st.SetDIDRoute(ctx, acme.ID, unpublished, draft.ID); err != nil {
+		t.Fatal(err)
+	}
+	code, body := apiCall(t, a, acmeKey, http.MethodPost, "/api/v1/flows",
+		[]byte(`{"format":1,"name":"Gone","type":"inbound","start":"h","nodes":[{"id":"h","type":"hangup"}]}`))
+	var gone struct {
+		ID int64 `json:"id"`
+	}
+	_ = json.Unmarshal(body, &gone)
+	if code != http.StatusCreated {
+		t.Fatalf("create flow: %d %s", code, body)
+	}
+	goneID := strconv.FormatInt(gone.ID, 10)
+	if code, body := apiCall(t, a, acmeKey, http.MethodPost, "/api/v1/flows/"+goneID+"/publish", nil); code/100 != 2 {
+		t.Fatalf("publish: %d %s", code, body)
+	}
+	if code, body := apiCall(t, a, acmeKey, http.MethodPut, "/api/v1/dids/"+url.PathEscape(deleted), map[string]any{"flow_id": gone.ID}); code/100 != 2 {
+		t.Fatalf("map DID: %d %s", code, body)
+	}
+	if code, body := apiCall(t, a, acmeKey, http.MethodDelete, "/api/v1/flows/"+goneID, nil); code/100 != 2 {
+		t.Fatalf("delete flow: %d %s", code, body)
+	}
+
+	for _, did := range []string{unmapped, unpublished, deleted} {
+		if _, err := a.Calls().Client().Originate(ctx, ari.OriginateRequest{
+			Endpoint: "Local/" + did + "@from-trunk", Context: "customers", Extension: "answer-dtmf-123", Priority: 1,
+			Variables: map[string]string{"SWITCHYARD_APP": a.Config().ARIApp},
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	type row struct {
 		Direction    string `json:"direction"`
-		CLI          string `json:"cli"`
 		DNIS         string `json:"dnis"`
 		Status       string `json:"status"`
 		FinishReason string `json:"finish_reason"`
 		EndedAt      any    `json:"ended_at"`
 	}
-	var r row
-	eventually(t, 30*time.Second, "the refused call in the call report", func() bool {
-		code, body := apiCall(t, a, key, http.MethodGet, "/api/v1/reports/calls", nil)
-		var rep struct{ Rows []row }
-		if code != 200 || json.Unmarshal(body, &rep) != nil || len(rep.Rows) == 0 || rep.Rows[0].EndedAt == nil {
-			return false
+	report := func(key string, n int) map[string]row {
+		t.Helper()
+		out := map[string]row{}
+		eventually(t, 30*time.Second, "the refused calls in the call report", func() bool {
+			code, body := apiCall(t, a, key, http.MethodGet, "/api/v1/reports/calls", nil)
+			var rep struct{ Rows []row }
+			if code != 200 || json.Unmarshal(body, &rep) != nil || len(rep.Rows) < n {
+				return false
+			}
+			for _, r := range rep.Rows {
+				if r.EndedAt == nil {
+					return false
+				}
+				out[r.DNIS] = r
+			}
+			return true
+		})
+		return out
+	}
+	opRows, acmeRows := report(opKey, 2), report(acmeKey, 1)
+	for _, did := range []string{unmapped, deleted} {
+		r := opRows[did]
+		if r.Direction != "inbound" || r.Status != ari.StatusNoRoute || !strings.HasSuffix(r.FinishReason, "DID "+did+" is not assigned to any account") {
+			t.Errorf("operator's report, %s: %+v", did, r)
 		}
-		r = rep.Rows[0]
-		return true
-	})
-	if r.DNIS != did || r.Direction != "inbound" || r.Status != ari.StatusNoRoute || !strings.HasSuffix(r.FinishReason, "DID "+did+" is not assigned to any account") {
-		t.Errorf("call report row %+v", r)
+	}
+	if r := acmeRows[unpublished]; r.Status != ari.StatusNoRoute || !strings.HasSuffix(r.FinishReason, "flow "+strconv.FormatInt(draft.ID, 10)+" is not published") {
+		t.Errorf("acme's report, %s: %+v", unpublished, r)
+	}
+	if len(opRows) != 2 || len(acmeRows) != 1 {
+		t.Errorf("operator's rows %v, acme's %v", opRows, acmeRows)
 	}
 }
