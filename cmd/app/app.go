@@ -6,8 +6,6 @@ package app
 import (
 	"cmp"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -122,14 +120,16 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	if err != nil {
 		return nil, err
 	}
-	// Recording URLs: signed with a key derived from the upload-address
-	// secret (configured, or generated once into the data dir); the base
-	// URL is set once the HTTP listener is bound.
-	secret, err := MailSecret(cfg)
-	if err != nil {
-		return nil, err
+	// Recording URLs: signed with the configured key, else one generated
+	// once and kept in the database (every node signs alike); the base URL
+	// is set once the HTTP listener is bound.
+	linkKey := []byte(cfg.RecordingURLKey)
+	if len(linkKey) == 0 {
+		if linkKey, err = a.store.Secret(ctx, "recording-links"); err != nil {
+			return nil, err
+		}
 	}
-	a.links = &recordings.Links{Key: recordingLinkKey(secret), TTL: cfg.RecordingURLTTL}
+	a.links = &recordings.Links{Key: linkKey, TTL: cfg.RecordingURLTTL}
 	a.flowsDB = &flowstore.Adapter{S: a.store}
 	a.flows = &flows.Engine{UserVars: a.flowsDB, Webhooks: a.flowsDB, Journeys: a.flowsDB,
 		Recordings: a.flowsDB, Reports: a.flowsDB,
@@ -285,15 +285,6 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	}
 	a.links.BaseURL = cfg.RecordingBaseURL(a.httpLn.Addr().String())
 	return a, nil
-}
-
-// recordingLinkKey derives the recording URLs' signing key from the
-// upload-address secret (a key of its own: neither can be computed from
-// the other's outputs).
-func recordingLinkKey(secret []byte) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("switchyard recording links v1"))
-	return m.Sum(nil)
 }
 
 // RecordingLinks makes and checks the recording URLs (tests).

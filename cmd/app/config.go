@@ -57,6 +57,7 @@ const (
 	EnvDefaultTrunk    = "SWITCHYARD_DEFAULT_TRUNK"
 	EnvPublicURL       = "SWITCHYARD_PUBLIC_URL"
 	EnvRecordingURLTTL = "SWITCHYARD_RECORDING_URL_TTL"
+	EnvRecordingURLKey = "SWITCHYARD_RECORDING_URL_KEY"
 	EnvUnassignedDID   = "SWITCHYARD_UNASSIGNED_DID_ACCOUNT"
 )
 
@@ -186,6 +187,9 @@ type Config struct {
 	PublicURL string
 	// RecordingURLTTL is how long a recording URL stays valid.
 	RecordingURLTTL time.Duration
+	// RecordingURLKey signs recording URLs; empty: a key generated once
+	// and kept in the database (the same for every node).
+	RecordingURLKey string
 	// UnassignedDIDAccount is the account whose call report shows calls
 	// to DIDs that no account owns (0: they are only logged).
 	UnassignedDIDAccount int64
@@ -434,7 +438,7 @@ var settings = []setting{
 		func(c *Config) *string { return &c.PublicURL }),
 	{
 		Setting: Setting{Env: EnvRecordingURLTTL, Flag: "recording-url-ttl", Default: DefaultRecordingURLTTL.String(),
-			Description: "How long a recording URL stays valid (Go duration, at most " + DefaultRecordingURLTTL.String() + ", the recordings' availability). URLs are signed with a key derived from the upload-address secret (" + EnvMailSecret + ", or the generated " + MailSecretFileName + "): nodes sharing a database need the same secret."},
+			Description: "How long a recording URL stays valid (Go duration, at most " + DefaultRecordingURLTTL.String() + ", the recordings' availability)."},
 		set: func(c *Config, v string) error {
 			d, err := time.ParseDuration(strings.TrimSpace(v))
 			if err != nil {
@@ -444,6 +448,12 @@ var settings = []setting{
 			return nil
 		},
 		get: func(c *Config) string { return c.RecordingURLTTL.String() },
+	},
+	{
+		Setting: Setting{Env: EnvRecordingURLKey, Default: "(generated)",
+			Description: "Key (at least 16 bytes) signing recording URLs; changing it invalidates every URL given out. Environment only. Unset: a key generated once and kept in the database, shared by every node."},
+		set: func(c *Config, v string) error { c.RecordingURLKey = v; return nil },
+		get: func(c *Config) string { return "" },
 	},
 	{
 		Setting: Setting{Env: EnvUnassignedDID, Flag: "unassigned-did-account", Default: "1",
@@ -674,6 +684,13 @@ func (c *Config) Validate() error {
 		}
 	}
 	add(validatePublicURL(c.PublicURL))
+	if c.RecordingURLKey != "" {
+		if err := validatePrintable(EnvRecordingURLKey, c.RecordingURLKey, true); err != nil {
+			add(err)
+		} else if len(c.RecordingURLKey) < minMailSecretLen {
+			add(settingErr(EnvRecordingURLKey, "is %d bytes; at least %d are required", len(c.RecordingURLKey), minMailSecretLen))
+		}
+	}
 	if c.RecordingURLTTL <= 0 || c.RecordingURLTTL > DefaultRecordingURLTTL {
 		add(settingErr(EnvRecordingURLTTL, "%s must be positive and at most %s", c.RecordingURLTTL, DefaultRecordingURLTTL))
 	}
@@ -805,6 +822,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("smtp_addr", c.SMTPAddr),
 		slog.String("mail_domain", c.MailDomain),
 		slog.Bool("mail_secret_set", c.MailSecret != "" || c.MailSecretFile != ""),
+		slog.Bool("recording_url_key_set", c.RecordingURLKey != ""),
 		slog.String("smtp_relay", c.SMTPRelay),
 		slog.String("smtp_relay_user", c.SMTPRelayUser),
 		slog.Bool("smtp_relay_starttls", c.SMTPRelayStartTLS),
