@@ -49,6 +49,10 @@ type Reservation struct {
 	Endpoint string
 	// Number is the agent's number or extension (seed 004 popup "From").
 	Number string
+	// Record: the agent's calls are recorded (the agent's record
+	// setting): each customer conversation of the session gets an agent
+	// recording.
+	Record bool
 }
 
 // AgentReserver hands out free agents of a queue (the ACD implements it):
@@ -250,6 +254,7 @@ func (r *Runner) session(ctx context.Context, agent Reservation) {
 			}
 			res, err := s.Place(ctx, pr)
 			cc.EndedAt, cc.Answered = r.Clock.Now(), res.Answered
+			cc.RecordingURL = r.recordingURL(res.Recording)
 			cc.AgentHungUp = errors.Is(err, ErrAgentGone)
 			return res, err
 		})
@@ -392,6 +397,7 @@ func (r *Runner) leadCall(ctx context.Context, s Session, number string, popup f
 	res, err := s.Place(ctx, req)
 	cc.EndedAt = r.Clock.Now()
 	cc.Status, cc.Answered = res.Status, res.Answered
+	cc.RecordingURL = r.recordingURL(res.Recording)
 	if cc.Status == "" {
 		cc.Status = "FAILED"
 	}
@@ -409,6 +415,14 @@ func (r *Runner) leadCall(ctx context.Context, s Session, number string, popup f
 	popup(PopupTerminal, rec, number, false)
 	log.Info("lead call ended", "number", number, "status", cc.Status, "agent_hung_up", cc.AgentHungUp, "error", err)
 	return cc, true
+}
+
+// recordingURL is the download URL of a recording ("" for none).
+func (r *Runner) recordingURL(name string) string {
+	if name == "" || r.RecordingURL == nil {
+		return ""
+	}
+	return r.RecordingURL(name)
 }
 
 // postCallLog sends the call log of lc.Last (even when the campaign or the

@@ -81,6 +81,9 @@ type CustomerCall struct {
 	DialedAt    time.Time
 	AnsweredAt  time.Time
 	EndedAt     time.Time
+	// RecordingURL is the download URL of the conversation's recording
+	// (empty: not recorded); it can be downloaded from EndedAt on.
+	RecordingURL string
 }
 
 func seedTime(t time.Time, loc *time.Location, layout string) string {
@@ -175,8 +178,10 @@ func legCause(cc CustomerCall) (string, string) {
 // DialCallStatus, DialWhomNumber, Direction, EndTime, From,
 // Legs[0][Number], Legs[0][Type] (single), Legs[0][OnCallDuration]
 // (answer to end, s), Legs[0][CauseCode], Legs[0][Cause],
-// OutgoingPhoneNumber, StartTime, To, flow_id, tenant_id. (Switchyard does
-// not record these calls: no RecordingUrl.)
+// OutgoingPhoneNumber, StartTime, To, flow_id, tenant_id; and for a
+// recorded conversation (the agent's calls are recorded) RecordingUrl (a
+// signed, expiring download URL) and RecordingAvailableBy (when it can be
+// downloaded: the call's end, in the Created format).
 func CallLogParams(l LeadCall) map[string]string {
 	cc := l.Last
 	p := LeadParams(l)
@@ -202,6 +207,10 @@ func CallLogParams(l LeadCall) map[string]string {
 	p["Legs[0][CauseCode]"] = code
 	p["Legs[0][Cause]"] = cause
 	p["OutgoingPhoneNumber"] = l.CallerID
+	if cc.RecordingURL != "" {
+		p["RecordingUrl"] = cc.RecordingURL
+		p["RecordingAvailableBy"] = seedTime(cc.EndedAt, l.Location, seedCreatedLayout)
+	}
 	return p
 }
 

@@ -45,6 +45,10 @@ func TestCallLogParams(t *testing.T) {
 			want: map[string]string{"CallType": "completed", "DialCallStatus": "completed", "DialCallDuration": "40",
 				"Legs[0][OnCallDuration]": "31", "Legs[0][CauseCode]": "NORMAL_CLEARING", "Legs[0][Cause]": "16",
 				"EndTime": "2021-07-14 15:40:47"}},
+		{name: "completed and recorded", cc: CustomerCall{Number: "07995679243", Status: "IN_ANSWER", Answered: true, DialedAt: started,
+			AnsweredAt: started.Add(9 * time.Second), EndedAt: started.Add(40 * time.Second), RecordingURL: "https://sy.example/recordings/r?expires=1&signature=s"},
+			want: map[string]string{"CallType": "completed", "RecordingUrl": "https://sy.example/recordings/r?expires=1&signature=s",
+				"RecordingAvailableBy": "Wed, 14 Jul 2021 15:40:47"}},
 		{name: "busy", cc: CustomerCall{Number: "busy", Status: "BUSY", DialedAt: started, EndedAt: started.Add(2 * time.Second)},
 			want: map[string]string{"CallType": "call-attempt", "DialCallStatus": "busy", "DialCallDuration": "2",
 				"Legs[0][OnCallDuration]": "0", "Legs[0][CauseCode]": "USER_BUSY", "Legs[0][Cause]": "17"}},
@@ -82,6 +86,12 @@ func TestCallLogParams(t *testing.T) {
 			}
 			if _, ok := got["CallStatus"]; ok {
 				t.Error("CallStatus is a Connect parameter, not a Passthru one")
+			}
+			if _, ok := got["RecordingUrl"]; ok != (tc.cc.RecordingURL != "") {
+				t.Errorf("RecordingUrl present %v for a call recorded %v", ok, tc.cc.RecordingURL != "")
+			}
+			if _, ok := got["RecordingAvailableBy"]; ok != (tc.cc.RecordingURL != "") {
+				t.Errorf("RecordingAvailableBy present %v for a call recorded %v", ok, tc.cc.RecordingURL != "")
 			}
 		})
 	}

@@ -112,6 +112,9 @@ type Result struct {
 	// SafeHarbor: no agent was free in time; the safe-harbor message was
 	// played and the call hung up (abandoned).
 	SafeHarbor bool
+	// Recording names the call's recording (an agent-first conversation
+	// with an agent whose calls are recorded); empty: none.
+	Recording string
 }
 
 // Abandoned reports whether an attempt's result counts as an abandoned
@@ -196,6 +199,9 @@ type Runner struct {
 	Reserver AgentReserver
 	Sessions SessionPlacer
 	Popup    func(PopupEvent)
+	// RecordingURL, if set, is the download URL of a recording (the call
+	// log's RecordingUrl of recorded agent-first conversations).
+	RecordingURL func(name string) string
 	// Leads serves agent-first campaigns with a lead webhook (see
 	// Campaign.LeadWebhook) and the call-log webhook.
 	Leads LeadSource

@@ -85,7 +85,9 @@
 // Asterisk refuses an existing one (ifExists=fail, 409) so it is retried at
 // +1 ms. $call.ivr_recording.recordingUri, $call.play_and_record.recordingUri,
 // $call.flow.recordingUri and $call.recordingUri (the whole call's when
-// recorded, else the last widget recording) are "recording:<name>".
+// recorded, else the last widget recording) hold "recording:<name>" and
+// read as the recording's signed, expiring download URL when the engine
+// has RecordingLinks (a play widget given that URL plays the recording).
 //
 // At the end of the journey (after it is saved, never on the audio path)
 // the finished recordings go to Engine.Recordings and the report fields

@@ -101,6 +101,12 @@ type Engine struct {
 	// CallRecorder records whole calls of flows with the record_call
 	// setting (SnoopRecorder).
 	CallRecorder CallRecorder
+	// RecordingLinks, when set, makes the recording variables
+	// ($call.recordingUri, $call.agent_dialer.recordingUri, … as read by
+	// widgets, webhooks and templates) authenticated, expiring download
+	// URLs; a play widget given such a URL plays the recording. Nil: they
+	// read recording:<name>.
+	RecordingLinks RecordingLinks
 	// Policy gives an account's outbound HTTP policy (default: HTTPS
 	// only, no loopback/private/link-local targets).
 	Policy func(ctx context.Context, accountID int64) NetPolicy
@@ -111,6 +117,29 @@ type Engine struct {
 	Logger   *slog.Logger
 
 	disconnects sync.WaitGroup // disconnect webhooks in flight
+}
+
+// RecordingLinks makes and reads recording download URLs (see
+// api/reportsapi/recordings.Links).
+type RecordingLinks interface {
+	// URL is the download URL of the recording named name.
+	URL(name string) string
+	// Name is the recording a URL made by URL names (ok false for any
+	// other URL).
+	Name(link string) (name string, ok bool)
+}
+
+// recordingPrefix starts a recording's internal URI (recording:<name>,
+// also an ARI media URI).
+const recordingPrefix = "recording:"
+
+// exposeRecording turns the value of a recording variable into its
+// download URL (other variables and values are returned as they are).
+func (e *Engine) exposeRecording(name, v string) string {
+	if e.RecordingLinks == nil || !strings.HasSuffix(name, "recordingUri") || !strings.HasPrefix(v, recordingPrefix) {
+		return v
+	}
+	return e.RecordingLinks.URL(strings.TrimPrefix(v, recordingPrefix))
 }
 
 // Features tells the validator what this engine can run.
@@ -492,7 +521,8 @@ func (r *run) lookup(ctx context.Context, ref Ref) (string, bool) {
 			return now.Format("15:04:05"), true
 		}
 	case NSCall:
-		return r.callVar(ref.Name)
+		v, ok := r.callVar(ref.Name)
+		return r.e.exposeRecording(ref.Name, v), ok
 	}
 	return "", false
 }
@@ -684,6 +714,12 @@ func (r *run) resolveMedia(ctx context.Context, items []string) ([]string, error
 		s, missing := r.subCtx(ctx, m)
 		if len(missing) > 0 {
 			return nil, fmt.Errorf("media %q: %w %s", m, errUnsetVar, strings.Join(missing, ", "))
+		}
+		if r.e.RecordingLinks != nil && (strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "/")) {
+			// A recording variable's download URL plays the recording.
+			if name, ok := r.e.RecordingLinks.Name(s); ok {
+				s = recordingPrefix + name
+			}
 		}
 		kind, rest, ok := strings.Cut(s, ":")
 		if !ok || !mediaKinds[kind] || rest == "" {

@@ -79,7 +79,7 @@ var callDocs = []VarDoc{
 	always("$call.remoteHangup", "true when the other side hung up"),
 	always("$call.isdn", "the ISDN hangup cause (0 while the call is up)"),
 	always("$call.recorded", "Yes when the call has a recording, else No"),
-	when("$call.recordingUri", "the call's recording (the whole call's with record_call)", whenAnyRec),
+	when("$call.recordingUri", "the download URL (signed, expiring) of the call's recording (the whole call's with record_call)", whenAnyRec),
 	when("$call.lastdtmfreceived", "the last digit received", whenDTMF),
 	always("$call.attemptnumber", "the try number of the call (1 for inbound and first tries)"),
 	when("$call.lastWebhookStatus", "true when the last webhook succeeded", whenWebhook),
@@ -93,12 +93,12 @@ var callDocs = []VarDoc{
 	when("$call.agent.cli.number", "it without country code", whenAgent),
 	when("$call.agent.cli.numberWithoutArea", "it without country and area code", whenAgent),
 	when("$call.agent.cli.areaCode", "its area code", whenAgent),
-	when("$call.agent.recordingUri", "the agent leg's recording", whenAgentRec),
-	when("$call.flow.recordingUri", "the whole flow's recording", whenFlowRec),
-	when("$call.play_and_record.recordingUri", "the play-and-record widget's recording", whenPRRec),
-	when("$call.agent_dialer.recordingUri", "the agent leg's recording in a dialer flow", whenDialerRec),
-	when("$call.ivr_recording.recordingUri", "the record widget's recording", whenIVRRec),
-	when("$call.queue.recordingUri", "the queue's recording", whenQueueRec),
+	when("$call.agent.recordingUri", "the download URL (signed, expiring) of the agent leg's recording", whenAgentRec),
+	when("$call.flow.recordingUri", "the download URL (signed, expiring) of the whole flow's recording", whenFlowRec),
+	when("$call.play_and_record.recordingUri", "the download URL (signed, expiring) of the play-and-record widget's recording", whenPRRec),
+	when("$call.agent_dialer.recordingUri", "the download URL (signed, expiring) of the agent leg's recording in a dialer flow", whenDialerRec),
+	when("$call.ivr_recording.recordingUri", "the download URL (signed, expiring) of the record widget's recording", whenIVRRec),
+	when("$call.queue.recordingUri", "the download URL (signed, expiring) of the queue's recording", whenQueueRec),
 }
 
 var syskeyDocs = []VarDoc{

@@ -191,9 +191,12 @@ type ImportRecord struct {
 	ScheduleExtension string
 	Status            string
 	Reason            string
+	// Line is the record's line in the uploaded file, as uploaded (the ADS
+	// Detailed Report's "Record"); empty for records not read from a file.
+	Line string
 }
 
-const recordCols = "request_id, account_id, row_no, client_identifier, primary_number, numbers, variables, start_time, schedule_extension, status, reason, created_at, updated_at"
+const recordCols = "request_id, account_id, row_no, client_identifier, primary_number, numbers, variables, start_time, schedule_extension, status, reason, created_at, updated_at, line"
 
 var recordColList = strings.Split(strings.ReplaceAll(recordCols, " ", ""), ",")
 
@@ -217,6 +220,10 @@ func (in *CallListImport) validate() error {
 	return nil
 }
 
+// MaxRecordLine is the longest uploaded line kept for a record (longer
+// lines are cut).
+const MaxRecordLine = 16 << 10
+
 // recordValues is one record as stored: the columns of recordCols.
 type recordValues struct {
 	requestID                 string
@@ -228,6 +235,7 @@ type recordValues struct {
 	scheduleExtension         string
 	status, reason            string
 	at                        time.Time // created_at and updated_at
+	line                      string
 }
 
 // values are the columns in recordCols order (for COPY).
@@ -237,7 +245,7 @@ func (v *recordValues) values() []any {
 		st = v.start
 	}
 	return []any{v.requestID, v.accountID, v.row, v.clientIdentifier, v.primary, v.numbers, v.variables, st,
-		v.scheduleExtension, v.status, v.reason, v.at, v.at}
+		v.scheduleExtension, v.status, v.reason, v.at, v.at, v.line}
 }
 
 // recordRow checks an ImportRecord and converts it into column values.
@@ -288,8 +296,16 @@ func recordRow(reqID string, accountID int64, r ImportRecord, t time.Time) (reco
 	if err := checkLen("client identifier", cid, maxShort); err != nil {
 		return recordValues{}, err
 	}
+	line := r.Line
+	if strings.IndexByte(line, 0) >= 0 {
+		line = strings.ReplaceAll(line, "\x00", `\0`)
+	}
+	if len(line) > MaxRecordLine {
+		line = line[:MaxRecordLine]
+	}
 	v := recordValues{requestID: reqID, accountID: accountID, row: r.Row, clientIdentifier: cid, primary: primary,
-		numbers: numbers, variables: vars, scheduleExtension: r.ScheduleExtension, status: r.Status, reason: reason, at: t}
+		numbers: numbers, variables: vars, scheduleExtension: r.ScheduleExtension, status: r.Status, reason: reason, at: t,
+		line: line}
 	if r.StartTime != nil {
 		v.start, v.hasStart = norm(*r.StartTime), true
 	}

@@ -40,6 +40,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0010_flow_dialing", Migrate: m0010FlowDialing},
 		{ID: "0011_account_country", Migrate: m0011AccountCountry},
 		{ID: "0012_call_list_meta", Migrate: m0012CallListMeta},
+		{ID: "0013_record_line", Migrate: m0013RecordLine},
 	}
 }
 

@@ -170,7 +170,7 @@ func (s *Store) ADSCampaigns(ctx context.Context, f ADSFilter) (cs []Campaign, e
 // adsRecordsSQL selects a campaign's dialable records with their last
 // attempt (matched by request and number: the attempt's dnis is one of the
 // record's numbers).
-const adsRecordsSQL = `SELECT rec.id, rec.numbers, rec.variables, rec.attempts, rec.status, rec.last_status,
+const adsRecordsSQL = `SELECT rec.id, rec.numbers, rec.variables, rec.line, rec.attempts, rec.status, rec.last_status,
  (SELECT a.duration_ms FROM call_attempts a JOIN calls c ON c.id = a.call_id
    WHERE c.account_id = rec.account_id AND c.request_id = rec.request_id AND ('|' || rec.numbers || '|') LIKE ('%|' || a.dnis || '|%')
    ORDER BY a.started_at DESC, a.id DESC LIMIT 1),
@@ -208,10 +208,11 @@ func (s *Store) eachADSRecord(ctx context.Context, c Campaign, fn func(*ADSDetai
 		var (
 			d               = ADSDetail{CampaignID: c.ID}
 			numbers, vars   string
+			line            string
 			status, last    string
 			durMS, lastTime any
 		)
-		if err := rows.Scan(&d.RecordID, &numbers, &vars, &d.Tries, &status, &last, &durMS, &lastTime); err != nil {
+		if err := rows.Scan(&d.RecordID, &numbers, &vars, &line, &d.Tries, &status, &last, &durMS, &lastTime); err != nil {
 			return fmt.Errorf("store: ads records of campaign %d: %w", c.ID, err)
 		}
 		vm := map[string]string{}
@@ -220,7 +221,13 @@ func (s *Store) eachADSRecord(ctx context.Context, c Campaign, fn func(*ADSDetai
 				return fmt.Errorf("store: record %d variables: %w", d.RecordID, err)
 			}
 		}
-		d.Record = RecipientLine(numbers, vm)
+		// The line as uploaded; records that were not uploaded as a file
+		// (the trigger API) or were imported before lines were kept get
+		// their line rebuilt.
+		d.Record = line
+		if d.Record == "" {
+			d.Record = RecipientLine(numbers, vm)
+		}
 		d.Status = ADSStatus(status, last)
 		d.LastStatus = last
 		d.Tags = RecordTags(vm)

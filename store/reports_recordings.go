@@ -184,3 +184,19 @@ func (s *Store) MarkRecordingPurged(ctx context.Context, id int64, at time.Time)
 	}
 	return nil
 }
+
+// GetRecordingByName returns the latest recording indexed under the
+// Asterisk name (any account: a signed recording link names the recording,
+// not the account). ErrNotFound when none is (yet: a recording is indexed
+// when its call ends).
+func (s *Store) GetRecordingByName(ctx context.Context, name string) (r Recording, err error) {
+	defer s.track("GetRecordingByName", time.Now(), &err)
+	if err := s.r.WithContext(ctx).Where("name = ?", name).Order("id DESC").Limit(1).Take(&r).Error; err != nil {
+		if isNotFound(err) {
+			return Recording{}, fmt.Errorf("store: recording %q: %w", name, ErrNotFound)
+		}
+		return Recording{}, fmt.Errorf("store: get recording %q: %w", name, err)
+	}
+	fixRecording(&r)
+	return r, nil
+}

@@ -301,7 +301,7 @@ type liteRecord struct {
 // len(rs) rows (no boxing, no time formatting: this is the import's hot
 // loop).
 func (st *liteStmt) bindRecords(rs []liteRecord) error {
-	const cols = 13
+	const cols = 14
 	if len(rs)*cols != st.params {
 		return fmt.Errorf("%s: %d records for %d parameters", firstWords(st.sql), len(rs), st.params)
 	}
@@ -309,7 +309,7 @@ func (st *liteStmt) bindRecords(rs []liteRecord) error {
 	for i := range rs {
 		r := &rs[i]
 		need += len(r.requestID) + len(r.clientIdentifier) + len(r.primary) + len(r.numbers) + len(r.variables) +
-			len(r.start) + len(r.scheduleExtension) + len(r.status) + len(r.reason) + 2*len(r.at)
+			len(r.start) + len(r.scheduleExtension) + len(r.status) + len(r.reason) + 2*len(r.at) + len(r.line)
 	}
 	if err := st.reserve(need); err != nil {
 		return err
@@ -335,7 +335,8 @@ func (st *liteStmt) bindRecords(rs []liteRecord) error {
 			st.text(n+9, r.status, &off) |
 			st.text(n+10, r.reason, &off) |
 			st.text(n+11, r.at, &off) |
-			st.text(n+12, r.at, &off)
+			st.text(n+12, r.at, &off) |
+			st.text(n+13, r.line, &off)
 		if rc != sqlite3.SQLITE_OK {
 			return fmt.Errorf("%s: bind row %d: %w", firstWords(st.sql), r.row, st.c.error(sqlite3.Xsqlite3_extended_errcode(tls, st.c.db)))
 		}

@@ -339,6 +339,7 @@ func source(next func() (calllist.Record, error), v *calllist.Validator) func() 
 		return store.ImportRecord{
 			Row: int64(ch.Row), ClientIdentifier: ch.ClientIdentifier, Numbers: ch.Numbers, Variables: ch.Variables,
 			StartTime: ch.StartTime, ScheduleExtension: ch.ScheduleExtension, Status: ch.Status, Reason: ch.Reason,
+			Line: ch.Line,
 		}, nil
 	}
 }

@@ -5,6 +5,7 @@
 package flowsapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -80,6 +81,9 @@ type Deps struct {
 	Connect Connector
 	// Location formats the connect answer's times (default UTC).
 	Location func(ctx context.Context, accountID int64) (*time.Location, error)
+	// RecordingURL turns a recording's name into its download URL (the
+	// journey's recording_uri); nil: recording:<name>.
+	RecordingURL func(name string) string
 }
 
 // Register adds the routes to the authenticated /api/v1 group.
@@ -664,5 +668,36 @@ func (h *handler) journey(c echo.Context, acct int64) error {
 	if err != nil {
 		return err
 	}
+	j.Steps = journeyLinks(j.Steps, h.d.RecordingURL)
 	return c.JSON(http.StatusOK, j)
+}
+
+// journeyLinks shows the journey's recording_uri (recording:<name>) as
+// the recording's download URL.
+func journeyLinks(steps json.RawMessage, url func(string) string) json.RawMessage {
+	if url == nil || !bytes.Contains(steps, []byte(`"recording:`)) {
+		return steps
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(steps, &m) != nil {
+		return steps
+	}
+	var uri string
+	if json.Unmarshal(m["recording_uri"], &uri) != nil {
+		return steps
+	}
+	name, ok := strings.CutPrefix(uri, "recording:")
+	if !ok || name == "" {
+		return steps
+	}
+	b, err := json.Marshal(url(name))
+	if err != nil {
+		return steps
+	}
+	m["recording_uri"] = b
+	out, err := json.Marshal(m)
+	if err != nil {
+		return steps
+	}
+	return out
 }

@@ -441,3 +441,24 @@ func TestValidatePublishWarnAboutBlockedWebhooks(t *testing.T) {
 		t.Errorf("after allowing: %d %v", code, out)
 	}
 }
+
+// TestJourneyRecordingLink: the journey's recording_uri is shown as the
+// recording's download URL; journeys without one are unchanged.
+func TestJourneyRecordingLink(t *testing.T) {
+	url := func(name string) string { return "http://sy/recordings/" + name + "?signature=s" }
+	in := json.RawMessage(`{"flow_id":1,"recorded":true,"recording_uri":"recording:call_1_2_x","recordings":["call_1_2_x.gsm"]}`)
+	var got map[string]any
+	if err := json.Unmarshal(journeyLinks(in, url), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["recording_uri"] != "http://sy/recordings/call_1_2_x?signature=s" || got["recorded"] != true {
+		t.Errorf("journey %v", got)
+	}
+	plain := json.RawMessage(`{"flow_id":1,"recorded":false}`)
+	if out := journeyLinks(plain, url); string(out) != string(plain) {
+		t.Errorf("journey without a recording changed: %s", out)
+	}
+	if out := journeyLinks(in, nil); string(out) != string(in) {
+		t.Errorf("no links configured: %s", out)
+	}
+}

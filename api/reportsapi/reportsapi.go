@@ -8,12 +8,14 @@
 package reportsapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +56,9 @@ type Deps struct {
 	Recordings recordings.Source
 	// Window is how long recordings stay downloadable (default 30 days).
 	Window time.Duration
+	// Links signs the call report's recording URIs (recording_uri) into
+	// download URLs; nil leaves them recording:<name>.
+	Links *recordings.Links
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -188,6 +193,7 @@ func (h *handler) calls(c echo.Context, acct int64) error {
 	}
 	rows := make([]CallRow, len(p.Rows))
 	for i, r := range p.Rows {
+		r.RecordingURI = h.link(r.RecordingURI)
 		rows[i] = CallRow{
 			CallReportRow: r,
 			JourneyURL:    "/api/v1/calls/" + r.AttemptID + "/journey",
@@ -214,19 +220,46 @@ func (h *handler) callsCSV(c echo.Context, acct int64) error {
 		return api.Invalid("after", "the CSV download has every matching row; paging is for the JSON search")
 	}
 	return h.streamCSV(c, fmt.Sprintf("calls-%s.csv", h.d.Now().In(loc).Format("20060102-150405")), func(w *CSVWriter) error {
-		return WriteCallReport(ctx, h.d.Store, f, loc, w)
+		return WriteCallReport(ctx, h.d.Store, f, loc, w, h.d.Links)
 	})
 }
 
+// link is the download URL of a recording URI (recording:<name>) when
+// links are configured; anything else is returned as it is.
+func (h *handler) link(uri string) string {
+	return RecordingLink(h.d.Links, uri)
+}
+
+// RecordingLink is the signed download URL of a recording URI
+// (recording:<name>), or uri itself when it is none or links is nil.
+func RecordingLink(links *recordings.Links, uri string) string {
+	name, ok := strings.CutPrefix(uri, "recording:")
+	if links == nil || !ok || name == "" {
+		return uri
+	}
+	return links.URL(name)
+}
+
 // WriteCallReport writes the call report's header and rows to w (the CSV
-// download and the daily email report).
+// download and the daily email report); links, when set, turns the
+// recording_uri cells into download URLs.
 func WriteCallReport(ctx context.Context, st interface {
 	EachCallReportCells(ctx context.Context, f store.CallReportFilter, loc *time.Location, fn func(cells [][]byte) error) error
-}, f store.CallReportFilter, loc *time.Location, w *CSVWriter) error {
+}, f store.CallReportFilter, loc *time.Location, w *CSVWriter, links *recordings.Links) error {
 	if err := w.WriteStrings(store.CallReportColumns...); err != nil {
 		return err
 	}
-	return st.EachCallReportCells(ctx, f, loc, w.Write)
+	col := slices.Index(store.CallReportColumns, "recording_uri")
+	write := w.Write
+	if links != nil && col >= 0 {
+		write = func(cells [][]byte) error {
+			if col < len(cells) && bytes.HasPrefix(cells[col], []byte("recording:")) {
+				cells[col] = []byte(RecordingLink(links, string(cells[col])))
+			}
+			return w.Write(cells)
+		}
+	}
+	return st.EachCallReportCells(ctx, f, loc, write)
 }
 
 // streamCSV answers with a CSV attachment written by fn, flushed to the

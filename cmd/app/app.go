@@ -66,6 +66,7 @@ type App struct {
 	// Reports: recording files (ARI or a spool), their retention purge and
 	// the daily email reports.
 	recordings recordings.Source
+	links      *recordings.Links
 	purger     *recordings.Purger
 	reports    *emailreports.Scheduler
 
@@ -119,10 +120,20 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	if err != nil {
 		return nil, err
 	}
+	// Recording URLs: signed with the configured key, else one generated
+	// once and kept in the database (every node signs alike); the base URL
+	// is set once the HTTP listener is bound.
+	linkKey := []byte(cfg.RecordingURLKey)
+	if len(linkKey) == 0 {
+		if linkKey, err = a.store.Secret(ctx, "recording-links"); err != nil {
+			return nil, err
+		}
+	}
+	a.links = &recordings.Links{Key: linkKey, TTL: cfg.RecordingURLTTL}
 	a.flowsDB = &flowstore.Adapter{S: a.store}
 	a.flows = &flows.Engine{UserVars: a.flowsDB, Webhooks: a.flowsDB, Journeys: a.flowsDB,
 		Recordings: a.flowsDB, Reports: a.flowsDB,
-		Policy: a.flowsDB.Policy, Logger: log.With("component", "flows")}
+		Policy: a.flowsDB.Policy, Logger: log.With("component", "flows"), RecordingLinks: a.links}
 	a.ari = ari.NewManager(ari.ManagerConfig{
 		Client:   client,
 		Recorder: recorder{a.store},
@@ -176,8 +187,10 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		Reserver: a.acd,
 		// Agent-first campaigns with a lead webhook (seed 004).
 		Leads:    &leadhook.Source{Webhooks: a.flowsDB, Policy: a.flowsDB.Policy},
-		Sessions: &ariplacer.Sessions{Manager: a.ari},
+		Sessions: &ariplacer.Sessions{Manager: a.ari, Recordings: agentRecordings{a.store}, Logger: dlog},
 		Popup:    a.campaignPopup,
+		// The call log's RecordingUrl of recorded conversations.
+		RecordingURL: a.links.URL,
 		// National numbers in an account's campaigns belong to its
 		// default country.
 		AccountCountry: a.store.AccountCountry,
@@ -216,7 +229,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		TestCalls: testCaller{calls: a.ari, engine: a.flows, endpoint: cfg.OTPEndpoint, log: log.With("component", "testcall")},
 		// The connect-to-a-flow API calls the agent through the agent endpoint.
 		Connect:  testCaller{calls: a.ari, engine: a.flows, endpoint: cfg.AgentEndpoint, log: log.With("component", "connect")},
-		Location: a.store.AccountLocation})
+		Location: a.store.AccountLocation, RecordingURL: a.links.URL})
 	// Every import wakes its flow's automatic dialing.
 	autodial := &autodialStore{Store: a.store, dialer: a.dialer, defaultTrunk: cfg.DefaultTrunk, log: dlog}
 	lists := calllistapi.Deps{Store: autodial, Flows: a.flowsDB, Logger: log.With("component", "calllists"),
@@ -245,7 +258,8 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	} else {
 		a.recordings = recordings.ARISource{Client: client}
 	}
-	reportsapi.Register(a.http.API(), reportsapi.Deps{Store: a.store, Recordings: a.recordings, Logger: rlog})
+	reportsapi.Register(a.http.API(), reportsapi.Deps{Store: a.store, Recordings: a.recordings, Logger: rlog, Links: a.links})
+	reportsapi.RegisterLinks(a.http.Echo(), reportsapi.LinkDeps{Store: a.store, Recordings: a.recordings, Links: a.links, Logger: rlog})
 	a.purger = &recordings.Purger{Store: a.store, Source: a.recordings, Logger: rlog}
 	relay, err := a.outboundRelay(ctx)
 	if err != nil {
@@ -255,7 +269,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	if cfg.SMTPRelay != "" {
 		sender.User, sender.Password, sender.StartTLS = cfg.SMTPRelayUser, cfg.SMTPRelayPassword, cfg.SMTPRelayStartTLS
 	}
-	a.reports = &emailreports.Scheduler{Store: a.store, Sender: sender, From: cfg.MailSender(), Logger: rlog}
+	a.reports = &emailreports.Scheduler{Store: a.store, Sender: sender, From: cfg.MailSender(), Logger: rlog, Links: a.links}
 	if cfg.SMTPAddr != "" {
 		if err = a.startMail(ctx, lists); err != nil {
 			return nil, err
@@ -269,8 +283,12 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	if a.agiLn, err = lc.Listen(ctx, "tcp", cfg.AGIAddr); err != nil {
 		return nil, fmt.Errorf("SWITCHYARD_AGI_ADDR: listen on %s: %w", cfg.AGIAddr, err)
 	}
+	a.links.BaseURL = cfg.RecordingBaseURL(a.httpLn.Addr().String())
 	return a, nil
 }
+
+// RecordingLinks makes and checks the recording URLs (tests).
+func (a *App) RecordingLinks() *recordings.Links { return a.links }
 
 // Addr is the HTTP address (useful with port 0).
 func (a *App) Addr() string { return a.httpLn.Addr().String() }
@@ -498,6 +516,9 @@ func (a *App) routeInbound(ctx context.Context, ev *ariv6.StasisStart) ari.Route
 	if r.Handler != nil {
 		return r
 	}
+	if rt, ok := a.unassignedDID(ctx, ev); ok {
+		return rt
+	}
 	a.log.Info("unrouted call", "channel", ev.Channel.ID, "args", ev.Args)
 	return ari.Route{Handler: func(ctx context.Context, c *ari.Call) error {
 		if err := c.Answer(ctx); err != nil {
@@ -506,6 +527,38 @@ func (a *App) routeInbound(ctx context.Context, ev *ariv6.StasisStart) ari.Route
 		_, err := c.Play(ctx, ari.PlayOptions{Timeout: 30 * time.Second}, "sound:ss-noservice")
 		return err
 	}}
+}
+
+// unassignedDID routes an inbound call to a DID that no account owns: it
+// is refused with status noroute and the reason "DID … is not assigned to
+// any account", and recorded in the operator's account
+// (SWITCHYARD_UNASSIGNED_DID_ACCOUNT) so it appears in that account's call
+// report instead of only in the log. ok is false for other calls (not
+// inbound, the DID is known, a store error) or when no such account is
+// configured or it does not exist.
+func (a *App) unassignedDID(ctx context.Context, ev *ariv6.StasisStart) (ari.Route, bool) {
+	acct := a.cfg.UnassignedDIDAccount
+	if acct <= 0 || len(ev.Args) < 2 || ev.Args[0] != flows.KindInbound {
+		return ari.Route{}, false
+	}
+	did := ev.Args[1]
+	if _, err := a.store.GetDIDRoute(ctx, did); !errors.Is(err, store.ErrNotFound) {
+		return ari.Route{}, false
+	}
+	if _, err := a.store.GetAccount(ctx, acct); err != nil {
+		a.log.Warn("call to an unassigned DID not recorded: the account for such calls does not exist",
+			"did", did, "account", acct, "setting", EnvUnassignedDID, "error", err)
+		return ari.Route{}, false
+	}
+	reason := fmt.Sprintf("DID %s is not assigned to any account", did)
+	a.log.Warn("call refused: "+reason, "channel", ev.Channel.ID, "recorded_in_account", acct)
+	return ari.Route{
+		Attempt: &ari.Attempt{AccountID: acct, Number: 1, Inbound: true, CLI: ev.Channel.GetCaller().GetNumber(), DNIS: did},
+		Handler: func(ctx context.Context, c *ari.Call) error {
+			c.SetStatus(ari.StatusNoRoute)
+			return errors.New(reason)
+		},
+	}, true
 }
 
 // blacklisted reports whether cli is on the account's number blacklist.

@@ -55,6 +55,10 @@ const (
 	EnvDialMultiplier  = "SWITCHYARD_DIAL_MULTIPLIER"
 	EnvTrunks          = "SWITCHYARD_TRUNKS"
 	EnvDefaultTrunk    = "SWITCHYARD_DEFAULT_TRUNK"
+	EnvPublicURL       = "SWITCHYARD_PUBLIC_URL"
+	EnvRecordingURLTTL = "SWITCHYARD_RECORDING_URL_TTL"
+	EnvRecordingURLKey = "SWITCHYARD_RECORDING_URL_KEY"
+	EnvUnassignedDID   = "SWITCHYARD_UNASSIGNED_DID_ACCOUNT"
 )
 
 // Defaults.
@@ -74,6 +78,9 @@ const (
 	// DefaultOTPEndpoint dials whitelisting OTP calls out of the trunk;
 	// {number} becomes the E.164 number.
 	DefaultOTPEndpoint = "PJSIP/{number}@trunk"
+	// DefaultRecordingURLTTL: recording URLs stay valid as long as
+	// recordings can be downloaded (30 days).
+	DefaultRecordingURLTTL = 30 * 24 * time.Hour
 	// DefaultDialMultiplier is the global dial multiplier (seed
 	// ads_multiplier): calls = free agents × multiplier.
 	DefaultDialMultiplier = 1.0
@@ -174,6 +181,18 @@ type Config struct {
 	// recording spool (/var/spool/asterisk/recording) that recordings are
 	// read from and purged in; empty: over ARI's stored-recordings API.
 	RecordingsDir string
+	// PublicURL is the admin API's address as webhook receivers and users
+	// reach it (scheme://host[:port]); recording URLs start with it.
+	// Empty: http://HTTPAddr.
+	PublicURL string
+	// RecordingURLTTL is how long a recording URL stays valid.
+	RecordingURLTTL time.Duration
+	// RecordingURLKey signs recording URLs; empty: a key generated once
+	// and kept in the database (the same for every node).
+	RecordingURLKey string
+	// UnassignedDIDAccount is the account whose call report shows calls
+	// to DIDs that no account owns (0: they are only logged).
+	UnassignedDIDAccount int64
 	// DialMultiplier is the global dial multiplier of multiplied campaigns
 	// that set none (calls = free agents × multiplier).
 	DialMultiplier float64
@@ -224,6 +243,9 @@ func Default() Config {
 		DialMultiplier:  DefaultDialMultiplier,
 		Trunks:          DefaultTrunks,
 		DefaultTrunk:    DefaultTrunk,
+		RecordingURLTTL: DefaultRecordingURLTTL,
+		// The operator's account: the first one, made at installation.
+		UnassignedDIDAccount: 1,
 	}
 	limitsDefaults(&c)
 	return c
@@ -411,6 +433,41 @@ var settings = []setting{
 	stringSetting(EnvRecordingsDir, "recordings-dir", "(empty)",
 		"Directory shared with Asterisk's recording spool (/var/spool/asterisk/recording) to read and purge recordings from. Empty: over ARI's stored-recordings API (works with a remote Asterisk).",
 		func(c *Config) *string { return &c.RecordingsDir }),
+	stringSetting(EnvPublicURL, "public-url", "(http://HTTP_ADDR)",
+		"Address of the admin API as users and webhook receivers reach it (http(s)://host[:port], no path): recording URLs ($call.recordingUri, the call report's recording_uri) start with it.",
+		func(c *Config) *string { return &c.PublicURL }),
+	{
+		Setting: Setting{Env: EnvRecordingURLTTL, Flag: "recording-url-ttl", Default: DefaultRecordingURLTTL.String(),
+			Description: "How long a recording URL stays valid (Go duration, at most " + DefaultRecordingURLTTL.String() + ", the recordings' availability)."},
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%q is not a duration (examples: 24h, 168h)", v)
+			}
+			c.RecordingURLTTL = d
+			return nil
+		},
+		get: func(c *Config) string { return c.RecordingURLTTL.String() },
+	},
+	{
+		Setting: Setting{Env: EnvRecordingURLKey, Default: "(generated)",
+			Description: "Key (at least 16 bytes) signing recording URLs; changing it invalidates every URL given out. Environment only. Unset: a key generated once and kept in the database, shared by every node."},
+		set: func(c *Config, v string) error { c.RecordingURLKey = v; return nil },
+		get: func(c *Config) string { return "" },
+	},
+	{
+		Setting: Setting{Env: EnvUnassignedDID, Flag: "unassigned-did-account", Default: "1",
+			Description: "Account (the operator's) whose call report shows calls to DIDs no account owns, with status noroute; 0: such calls are only logged."},
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil || n < 0 {
+				return fmt.Errorf("%q is not an account id (0 or more)", v)
+			}
+			c.UnassignedDIDAccount = n
+			return nil
+		},
+		get: func(c *Config) string { return strconv.FormatInt(c.UnassignedDIDAccount, 10) },
+	},
 	stringSetting(EnvAgentEndpoint, "agent-endpoint", DefaultOTPEndpoint,
 		"Endpoint template that rings mobile and landline agents; {number} becomes the agent's number (e.g. PJSIP/{number}@trunk).",
 		func(c *Config) *string { return &c.AgentEndpoint }),
@@ -626,6 +683,17 @@ func (c *Config) Validate() error {
 			add(settingErr(EnvRecordingsDir, "%q is not a directory", truncate(c.RecordingsDir, 80)))
 		}
 	}
+	add(validatePublicURL(c.PublicURL))
+	if c.RecordingURLKey != "" {
+		if err := validatePrintable(EnvRecordingURLKey, c.RecordingURLKey, true); err != nil {
+			add(err)
+		} else if len(c.RecordingURLKey) < minMailSecretLen {
+			add(settingErr(EnvRecordingURLKey, "is %d bytes; at least %d are required", len(c.RecordingURLKey), minMailSecretLen))
+		}
+	}
+	if c.RecordingURLTTL <= 0 || c.RecordingURLTTL > DefaultRecordingURLTTL {
+		add(settingErr(EnvRecordingURLTTL, "%s must be positive and at most %s", c.RecordingURLTTL, DefaultRecordingURLTTL))
+	}
 	if math.IsNaN(c.DialMultiplier) || c.DialMultiplier <= 0 || c.DialMultiplier > maxDialMultiplier {
 		add(settingErr(EnvDialMultiplier, "%v must be greater than 0 and at most %d", c.DialMultiplier, maxDialMultiplier))
 	}
@@ -654,6 +722,31 @@ func (c *Config) RequireARICredentials() error {
 			"is required to connect to Asterisk ARI (or set %s)", EnvARIPasswordFile))
 	}
 	return errors.Join(errs...)
+}
+
+// validatePublicURL checks SWITCHYARD_PUBLIC_URL: empty, or an http(s)
+// URL with a host and no path, query or credentials.
+func validatePublicURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return settingErr(EnvPublicURL, "%q is not an http(s)://host[:port] URL", truncate(v, 80))
+	}
+	if strings.TrimRight(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return settingErr(EnvPublicURL, "%q: give only scheme, host and port (no path, query or credentials)", truncate(v, 80))
+	}
+	return nil
+}
+
+// RecordingBaseURL is where recording URLs point: PublicURL, else the
+// HTTP listen address.
+func (c *Config) RecordingBaseURL(listen string) string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	return "http://" + listen
 }
 
 // UsesPostgres reports whether DatabaseURL selects PostgreSQL (otherwise the
@@ -729,6 +822,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("smtp_addr", c.SMTPAddr),
 		slog.String("mail_domain", c.MailDomain),
 		slog.Bool("mail_secret_set", c.MailSecret != "" || c.MailSecretFile != ""),
+		slog.Bool("recording_url_key_set", c.RecordingURLKey != ""),
 		slog.String("smtp_relay", c.SMTPRelay),
 		slog.String("smtp_relay_user", c.SMTPRelayUser),
 		slog.Bool("smtp_relay_starttls", c.SMTPRelayStartTLS),

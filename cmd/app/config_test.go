@@ -360,6 +360,26 @@ func TestConfigSettings(t *testing.T) {
 		{name: "otp endpoint comma", env: map[string]string{EnvOTPEndpoint: "PJSIP/{number}@trunk,30"}, valErr: []string{EnvOTPEndpoint}},
 		{name: "otp endpoint unknown placeholder", env: map[string]string{EnvOTPEndpoint: "PJSIP/{phone}@trunk"}, valErr: []string{EnvOTPEndpoint}},
 		{name: "otp endpoint unbalanced", env: map[string]string{EnvOTPEndpoint: "PJSIP/{number@trunk"}, valErr: []string{EnvOTPEndpoint}},
+		{name: "recording url settings", env: map[string]string{EnvPublicURL: "https://sy.example.com:8443", EnvRecordingURLTTL: "168h",
+			EnvRecordingURLKey: "0123456789abcdef", EnvUnassignedDID: "0"},
+			check: func(t *testing.T, c Config) {
+				eq(t, c.RecordingBaseURL("127.0.0.1:8080"), "https://sy.example.com:8443")
+				if c.RecordingURLTTL != 168*time.Hour || c.RecordingURLKey != "0123456789abcdef" || c.UnassignedDIDAccount != 0 {
+					t.Fatalf("config %+v", c)
+				}
+			}},
+		{name: "recording url defaults", env: map[string]string{},
+			check: func(t *testing.T, c Config) {
+				eq(t, c.RecordingBaseURL("127.0.0.1:8080"), "http://127.0.0.1:8080")
+				if c.RecordingURLTTL != DefaultRecordingURLTTL || c.RecordingURLKey != "" || c.UnassignedDIDAccount != 1 {
+					t.Fatalf("config %+v", c)
+				}
+			}},
+		{name: "public url with path", env: map[string]string{EnvPublicURL: "https://sy.example.com/api"}, valErr: []string{EnvPublicURL}},
+		{name: "public url not http", env: map[string]string{EnvPublicURL: "ftp://sy.example.com"}, valErr: []string{EnvPublicURL}},
+		{name: "recording url ttl too long", env: map[string]string{EnvRecordingURLTTL: "1000h"}, valErr: []string{EnvRecordingURLTTL}},
+		{name: "recording url key short", env: map[string]string{EnvRecordingURLKey: "short"}, valErr: []string{EnvRecordingURLKey}},
+		{name: "unassigned did account negative", env: map[string]string{EnvUnassignedDID: "-1"}, loadErr: []string{EnvUnassignedDID}},
 		// several at once: all problems are reported
 		{name: "all bad at once", env: map[string]string{
 			EnvHTTPAddr: "x", EnvDataDir: aFile, EnvDatabaseURL: "mysql://x", EnvARIURL: "ftp://h",

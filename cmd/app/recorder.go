@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/dialer/ariplacer"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -58,4 +59,20 @@ func (r recorder) OpenAttempts(ctx context.Context, node string) ([]ari.OpenAtte
 		out[i] = ari.OpenAttempt{AttemptID: a.ID, ChannelID: a.ChannelID}
 	}
 	return out, nil
+}
+
+// agentRecordings indexes agent-first conversations' recordings with the
+// customer's attempt (ariplacer.RecordingIndex): the recording is listed
+// with the attempt's recordings and the attempt is recorded, its
+// recording_uri the agent recording.
+type agentRecordings struct{ s *store.Store }
+
+func (r agentRecordings) AgentRecording(ctx context.Context, in ariplacer.AgentRecording) error {
+	if _, err := r.s.AddRecording(ctx, store.Recording{AccountID: in.AccountID, AttemptID: in.AttemptID, Kind: store.RecordingAgent,
+		Name: in.Name, Format: in.Format, FileName: in.Name + "." + in.Format, StartedAt: in.StartedAt,
+		DurationMS: in.Duration.Milliseconds()}); err != nil {
+		return err
+	}
+	return r.s.SetAttemptReportFields(ctx, in.AccountID, in.AttemptID, store.AttemptReportFields{
+		Recorded: true, RecordingURI: "recording:" + in.Name})
 }

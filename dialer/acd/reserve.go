@@ -84,7 +84,8 @@ func (a *ACD) Reserve(ctx context.Context, accountID int64, queueName string) (d
 	if ag.cfg.LoginType.SIP() {
 		num = ag.cfg.Extension
 	}
-	return dialer.Reservation{AgentID: strconv.FormatInt(ag.cfg.ID, 10), Endpoint: a.dialstring(ag.cfg), Number: num}, true, nil
+	return dialer.Reservation{AgentID: strconv.FormatInt(ag.cfg.ID, 10), Endpoint: a.dialstring(ag.cfg), Number: num,
+		Record: ag.cfg.Record}, true, nil
 }
 
 // callerWaitsForLocked reports whether a queue the agent serves has a

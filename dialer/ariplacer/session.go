@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,9 +23,47 @@ import (
 // bridged with the agent; the agent stays in the call between customers.
 // Each customer leg gets its own attempt record (through the Manager's
 // Recorder), so agent-first calls appear in the call report.
+//
+// When the agent's calls are recorded (Reservation.Record), each answered
+// customer's conversation is recorded from the bridge as an agent
+// recording (seed file name record_agent_<account>_<agent>_<cli>_<dnis>_
+// <campaign id in place of the widget id>_<start ms>.gsm), indexed with the
+// customer's attempt through Recordings, and named in the Result.
 type Sessions struct {
 	Manager *ari.Manager
+	// Recordings indexes agent recordings (nil: conversations are not
+	// recorded).
+	Recordings RecordingIndex
+	Logger     *slog.Logger
 }
+
+func (p *Sessions) log() *slog.Logger {
+	if p.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.Logger
+}
+
+// RecordingIndex indexes a conversation's recording with the customer's
+// attempt and marks the attempt recorded (the call report's recorded and
+// recording_uri).
+type RecordingIndex interface {
+	AgentRecording(ctx context.Context, r AgentRecording) error
+}
+
+// AgentRecording is one recorded agent-first conversation.
+type AgentRecording struct {
+	AccountID int64
+	AttemptID string
+	AgentID   int64
+	Name      string
+	Format    string
+	StartedAt time.Time
+	Duration  time.Duration
+}
+
+// recordingFormat is the agent recordings' format (as the ACD's).
+const recordingFormat = "gsm"
 
 var _ dialer.SessionPlacer = (*Sessions)(nil)
 
@@ -40,6 +79,8 @@ type dialResult struct {
 
 type session struct {
 	m     *ari.Manager
+	p     *Sessions
+	agent dialer.Reservation
 	reqs  chan dialReq
 	close chan struct{}
 	once  sync.Once
@@ -74,7 +115,7 @@ func (s *session) Place(ctx context.Context, r dialer.PlaceRequest) (dialer.Resu
 
 // Open calls the agent and returns once the agent answered.
 func (p *Sessions) Open(ctx context.Context, c *dialer.Campaign, agent dialer.Reservation) (dialer.Session, error) {
-	s := &session{m: p.Manager, reqs: make(chan dialReq), close: make(chan struct{})}
+	s := &session{m: p.Manager, p: p, agent: agent, reqs: make(chan dialReq), close: make(chan struct{})}
 	answered := make(chan struct{})
 	call, err := p.Manager.Originate(ctx, ari.OriginateParams{
 		Endpoint: agent.Endpoint,
@@ -198,6 +239,7 @@ func (s *session) customer(ctx context.Context, call *ari.Call, b *ari.Bridge, r
 		_ = leg.Hangup(context.WithoutCancel(ctx))
 		return dialer.Result{Status: flows.StatusInAnswer, Answered: true}, err
 	}
+	recording := s.startRecording(ctx, call, b, r, legID)
 	for !call.HungUp() && !leg.Gone() {
 		if _, err := call.Next(ctx, 0); err != nil {
 			break
@@ -205,8 +247,54 @@ func (s *session) customer(ctx context.Context, call *ari.Call, b *ari.Bridge, r
 	}
 	_ = leg.Hangup(context.WithoutCancel(ctx))
 	res = dialer.Result{Status: flows.StatusInAnswer, Answered: true, AgentConnected: true}
+	if recording != nil {
+		res.Recording = recording.finish(ctx, call, s.p.Recordings, s.p.log())
+	}
 	if call.HungUp() {
 		return res, dialer.ErrAgentGone
 	}
 	return res, nil
+}
+
+// liveRecording is a conversation being recorded.
+type liveRecording struct {
+	AgentRecording
+}
+
+// startRecording records the bridge (agent and customer) when the agent's
+// calls are recorded; nil when not recorded or the recording could not
+// start (logged: the conversation goes on).
+func (s *session) startRecording(ctx context.Context, call *ari.Call, b *ari.Bridge, r dialer.PlaceRequest, attemptID string) *liveRecording {
+	if !s.agent.Record || s.p == nil || s.p.Recordings == nil || s.m.Recorder() == nil {
+		return nil
+	}
+	c := r.Campaign
+	agentID, _ := strconv.ParseInt(s.agent.AgentID, 10, 64)
+	start := time.Now()
+	name := flows.AgentRecordingName(c.AccountID, agentID, c.CallerID, r.Number, strconv.FormatInt(c.ID, 10), start)
+	if _, err := call.Client().RecordBridge(ctx, b.ID, ari.RecordRequest{Name: name, Format: recordingFormat, IfExists: "overwrite"}); err != nil {
+		s.p.log().Warn("agent-first: agent recording failed", "agent", s.agent.AgentID, "campaign", c.ID, "error", err)
+		return nil
+	}
+	return &liveRecording{AgentRecording{AccountID: c.AccountID, AttemptID: attemptID, AgentID: agentID, Name: name,
+		Format: recordingFormat, StartedAt: start}}
+}
+
+// finish stops the recording (the bridge stays for the agent's next
+// customer), indexes it and returns its name ("" if it could not be
+// indexed).
+func (l *liveRecording) finish(ctx context.Context, call *ari.Call, idx RecordingIndex, log *slog.Logger) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	l.Duration = time.Since(l.StartedAt)
+	// Not found: it already stopped (the bridge went away with the agent).
+	if err := call.Client().StopRecording(ctx, l.Name); err != nil && !errors.Is(err, ari.ErrNotFound) {
+		log.Warn("agent-first: stop the agent recording", "recording", l.Name, "error", err)
+		return ""
+	}
+	if err := idx.AgentRecording(ctx, l.AgentRecording); err != nil {
+		log.Warn("agent-first: index the agent recording", "recording", l.Name, "error", err)
+		return ""
+	}
+	return l.Name
 }

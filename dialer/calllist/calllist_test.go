@@ -517,3 +517,35 @@ func TestParseISOTimeOffsets(t *testing.T) {
 		t.Error("a malformed offset parsed")
 	}
 }
+
+// TestRecordLine: each record carries its line as uploaded (without the
+// line end; a byte-order mark, CRLF line ends, blank lines and a quoted
+// cell spanning lines handled), for the ADS Detailed Report.
+func TestRecordLine(t *testing.T) {
+	in := "\xEF\xBB\xBFnumbers,name , tags\r\n" +
+		"+15550000001|+15550000009 , \"Henry \"\"Hank\"\" Case\",  vip\r\n" +
+		"\r\n" +
+		"+15550000002,\"two\nlines\",x\n" +
+		"+15550000003,last,y"
+	rd, err := NewReader(strings.NewReader(in), Options{Format: FormatADS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"+15550000001|+15550000009 , \"Henry \"\"Hank\"\" Case\",  vip",
+		"+15550000002,\"two\nlines\",x",
+		"+15550000003,last,y",
+	}
+	for i, w := range want {
+		rec, err := rd.Next()
+		if err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		if rec.Line != w {
+			t.Errorf("record %d line %q, want %q", i, rec.Line, w)
+		}
+	}
+	if _, err := rd.Next(); err != io.EOF {
+		t.Fatalf("end: %v", err)
+	}
+}

@@ -34,6 +34,7 @@ type Options struct {
 type Reader struct {
 	cr        *csv.Reader
 	lim       *capReader
+	tap       *tap
 	format    Format
 	header    []string
 	start     *time.Time
@@ -44,6 +45,9 @@ type Reader struct {
 	schedCol  int
 	varCols   []varCol
 	done      bool
+	// skip is the byte-order mark's length; offset the CSV reader's
+	// input offset after the last line read.
+	skip, offset int64
 }
 
 type varCol struct {
@@ -74,6 +78,37 @@ func (c *capReader) Read(p []byte) (int, error) {
 		return n, fmt.Errorf("%w: more than %d bytes (limit %d MB)", ErrTooLarge, c.max, c.max>>20)
 	}
 	return n, err
+}
+
+// tap keeps the bytes read from the file that the CSV reader has not
+// finished with yet, so each record's line can be handed on as uploaded:
+// buf holds the input from offset base on (the buffered reader reads at
+// most its buffer size ahead of the CSV reader).
+type tap struct {
+	r    io.Reader
+	buf  []byte
+	base int64
+}
+
+func (t *tap) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	t.buf = append(t.buf, p[:n]...)
+	return n, err
+}
+
+// line returns the input between offsets from and to (the CSV reader's
+// offsets, i.e. after the byte-order mark skip of skip bytes), without its
+// line end, and forgets everything before to.
+func (t *tap) line(from, to, skip int64) string {
+	from, to = from+skip-t.base, to+skip-t.base
+	if from < 0 || to < from || to > int64(len(t.buf)) {
+		return ""
+	}
+	l := string(t.buf[from:to])
+	t.buf = append(t.buf[:0], t.buf[to:]...)
+	t.base += to
+	// Blank lines before it are skipped by the CSV reader, and so here.
+	return strings.Trim(l, "\r\n")
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -116,9 +151,12 @@ func NewReader(r io.Reader, o Options) (*Reader, error) {
 		max = MaxCSVBytes
 	}
 	lim := &capReader{r: r, max: max}
-	br := bufio.NewReaderSize(lim, 64<<10)
+	tp := &tap{r: lim}
+	br := bufio.NewReaderSize(tp, 64<<10)
+	var skip int64
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, utf8BOM) {
 		_, _ = br.Discard(3)
+		skip = 3
 	}
 	if err := notText(br); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrRejected, err)
@@ -131,7 +169,7 @@ func NewReader(r io.Reader, o Options) (*Reader, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	rd := &Reader{cr: cr, lim: lim, loc: loc, startCol: -1, clientCol: -1, schedCol: -1}
+	rd := &Reader{cr: cr, lim: lim, tap: tp, skip: skip, loc: loc, startCol: -1, clientCol: -1, schedCol: -1}
 	for i := range rd.telCols {
 		rd.telCols[i] = -1
 	}
@@ -153,6 +191,8 @@ func NewReader(r io.Reader, o Options) (*Reader, error) {
 	case err != nil:
 		return nil, fmt.Errorf("%w: header line: %v", ErrRejected, err)
 	}
+	rd.offset = cr.InputOffset()
+	tp.line(0, rd.offset, skip)
 	rd.header = make([]string, len(hdr))
 	for i, h := range hdr {
 		rd.header[i] = strings.TrimSpace(h)
@@ -290,6 +330,9 @@ func (rd *Reader) Next() (Record, error) {
 		return Record{}, io.EOF
 	}
 	fields, err := rd.cr.Read()
+	from := rd.offset
+	rd.offset = rd.cr.InputOffset()
+	line := rd.tap.line(from, rd.offset, rd.skip)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			rd.done = true
@@ -313,6 +356,7 @@ func (rd *Reader) Next() (Record, error) {
 	}
 	row, _ := rd.cr.FieldPos(0)
 	rec, err := rd.record(row, fields)
+	rec.Line = line
 	var re *RowError
 	if errors.As(err, &re) && re.Number == "" {
 		re.Number = rd.firstNumber(fields)

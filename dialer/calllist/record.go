@@ -87,6 +87,11 @@ type Record struct {
 	StartTime *time.Time
 	// ScheduleExtension is the EXTENSION of an ADS *Schedule* cell.
 	ScheduleExtension string
+	// Line is the record's line as it is in the uploaded file (without
+	// its line end; the lines of a quoted multi-line cell included): the
+	// ADS Detailed Report shows it as the record. Empty for records not
+	// read from a file.
+	Line string
 }
 
 // NumberForAttempt returns the number attempt n (1-based) dials: the list

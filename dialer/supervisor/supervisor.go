@@ -45,6 +45,9 @@ type Supervisor struct {
 	Reserver dialer.AgentReserver
 	Sessions dialer.SessionPlacer
 	Popup    func(dialer.PopupEvent)
+	// RecordingURL is the download URL of a recording (agent-first call
+	// logs' RecordingUrl).
+	RecordingURL func(name string) string
 	// Location is the time zone of calling windows for records with no
 	// zone of their own (default UTC); DefaultRegion the ISO country of
 	// numbers without a country code.
@@ -380,6 +383,7 @@ func (s *Supervisor) ensure(sc store.Campaign) {
 		Reserver:         s.Reserver,
 		Sessions:         s.Sessions,
 		Popup:            s.Popup,
+		RecordingURL:     s.RecordingURL,
 		Leads:            s.Leads,
 		DefaultRegion:    region,
 		Logger:           s.Logger,

@@ -35,6 +35,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/switchyard/switchyard/api/reportsapi"
+	"github.com/switchyard/switchyard/api/reportsapi/recordings"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -78,6 +79,9 @@ type Scheduler struct {
 	From   string
 	Clock  Clock
 	Logger *slog.Logger
+	// Links makes the report's recording URIs download URLs (nil: they
+	// stay recording:<name>).
+	Links *recordings.Links
 }
 
 func (s *Scheduler) clock() Clock {
@@ -312,7 +316,7 @@ func (s *Scheduler) compose(ctx context.Context, r store.EmailReport, loc *time.
 	w := reportsapi.NewCSVWriter(&csvBuf)
 	rows := -1 // the header
 	f := store.CallReportFilter{AccountID: r.AccountID, FlowID: strconv.FormatInt(r.FlowID, 10), From: d.Start, To: d.End}
-	err := reportsapi.WriteCallReport(ctx, countingStore{s.Store, &rows}, f, loc, w)
+	err := reportsapi.WriteCallReport(ctx, countingStore{s.Store, &rows}, f, loc, w, s.Links)
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}
