@@ -342,8 +342,11 @@ func (h *handler) adsStatistics(c echo.Context, acct int64) error {
 	return c.JSON(http.StatusOK, map[string]any{"campaigns": st})
 }
 
-// ADSStatisticsColumns is the CSV header of Statistics by Campaign.
-var ADSStatisticsColumns = []string{"campaign_id", "campaign_name", "group", "type", "total", "percentage"}
+// ADSStatisticsColumns is the CSV header of Statistics by Campaign: the
+// report's returned fields (Type, Total, Percentage) as the dialer's report
+// names them, after the campaign and which grouping (final status, dial
+// attempts or tag) the row belongs to.
+var ADSStatisticsColumns = []string{"Campaign", "Campaign Name", "Group", "Type", "Total", "Percentage"}
 
 func (h *handler) adsStatisticsCSV(c echo.Context, acct int64) error {
 	f, err := h.adsFilter(c, acct)
@@ -412,8 +415,10 @@ func (h *handler) adsDetailed(c echo.Context, acct int64) error {
 	return h.after(c, err)
 }
 
-// ADSDetailedColumns is the CSV header of the Detailed Report.
-var ADSDetailedColumns = []string{"campaign_id", "record", "tries", "status", "duration", "time", "tags"}
+// ADSDetailedColumns is the CSV header of the Detailed Report: its returned
+// fields (Record, Tries, Status, Duration, Time, Tags) as the dialer's report
+// names them, after the campaign (one or more campaigns may be selected).
+var ADSDetailedColumns = []string{"Campaign", "Record", "Tries", "Status", "Duration", "Time", "Tags"}
 
 func (h *handler) adsDetailedCSV(c echo.Context, acct int64) error {
 	f, err := h.adsFilter(c, acct)

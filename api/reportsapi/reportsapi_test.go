@@ -513,7 +513,7 @@ func TestADSRoutes(t *testing.T) {
 		t.Errorf("detailed: %d %v %s", code, err, b)
 	}
 	code, b, _ = e.do(e.fx.Key, "GET", "/api/v1/reports/ads/detailed.csv"+q, "")
-	if code != 200 || !strings.HasPrefix(string(b), "campaign_id,record,tries,status,duration,time,tags\r\n") || !strings.Contains(string(b), ",+15550000001,0,ready,30,2026-03-12 08:00:00,\r\n") {
+	if code != 200 || !strings.HasPrefix(string(b), "Campaign,Record,Tries,Status,Duration,Time,Tags\r\n") || !strings.Contains(string(b), ",+15550000001,0,ready,30,2026-03-12 08:00:00,\r\n") {
 		t.Errorf("detailed csv: %d %s", code, b)
 	}
 	// Another account, same campaign id: nothing.
