@@ -200,7 +200,8 @@ func TestHoldingBridgeWithMOH(t *testing.T) {
 	}
 }
 
-// TestDialFailures maps failed legs to the seed's IN_* outcomes.
+// TestDialFailures maps failed legs to the dial outcomes (IN_BUSY,
+// IN_NOANSWER, ...).
 func TestDialFailures(t *testing.T) {
 	rec := newMemRecorder()
 	m, _ := startManager(t, rec, nil)

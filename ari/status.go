@@ -4,8 +4,9 @@ import (
 	"errors"
 )
 
-// Call statuses for calls that did not reach a flow (seed 003, "States
-// when the outbound destination was not reached"). Flow, queue and dial
+// Call statuses for calls that did not reach a flow (the report's call
+// statuses for an outbound destination that was not reached: BUSY,
+// NOANSWER, CANCEL, CONGESTION, chanunavail, noroute). Flow, queue and dial
 // widgets set the IVR_*, QUEUE_* and IN_* statuses themselves.
 const (
 	StatusAnswered    = "ANSWERED"
@@ -100,7 +101,8 @@ var causeTexts = map[int]string{
 func CauseText(cause int) string { return causeTexts[cause] }
 
 // StatusFromCause maps the hangup cause of a call that was never answered to
-// its seed status, the way app_dial maps causes to DIALSTATUS.
+// its call status (BUSY, NOANSWER, ...), the way app_dial maps causes to
+// DIALSTATUS.
 func StatusFromCause(cause int, cancelledByUs bool) string {
 	if cancelledByUs {
 		return StatusCancel

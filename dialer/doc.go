@@ -1,17 +1,18 @@
-// Package dialer holds campaigns (seed 003 fields and lifecycle) and the
-// pacer: Runner makes one pacing decision per step — multicast (fill up to
-// the simultaneous calls), progressive (one call per free agent, live
-// Staffing from the ACD), multiplied (free agents × multiplier),
-// predictive (Predictor: dial level from staffing, answer rate and handle
-// time, capped by the abandon rate over rolling 24 h / 30 d windows) and
-// agent-first (seed 004: call the agent, then the customers from the
+// Package dialer holds campaigns (the ADS campaign fields and the
+// Created/Running/Paused/Finished/Cancelled lifecycle) and the pacer: Runner
+// makes one pacing decision per step — multicast (fill up to the
+// simultaneous calls), progressive (one call per free agent, live Staffing
+// from the ACD), multiplied (free agents × multiplier), predictive
+// (Predictor: dial level from staffing, answer rate and handle time, capped
+// by the abandon rate over rolling 24 h / 30 d windows) and agent-first (the
+// API-driven progressive dialer: call the agent, then the customers from the
 // agent's call — the next lead from the account's lead webhook, or from the
 // call list — posting the call-log webhook after each customer, until the
-// agent hangs up or no lead is left). Records are leased from the store (dialerstore), numbers
-// rotate across attempts, failed outcomes retry, flows reschedule through
-// $flow.syskey.*, calling windows apply in each record's time zone, and a
-// restarted node settles its previous life's claims from their call
-// records (deterministic AttemptID) instead of dialing them again. Calls
-// are placed through ari.Manager by dialer/ariplacer, which also runs AMD
-// and the safe-harbor message.
+// agent hangs up or no lead is left). Records are leased from the store
+// (dialerstore), numbers rotate across attempts, failed outcomes retry,
+// flows reschedule through $flow.syskey.*, calling windows apply in each
+// record's time zone, and a restarted node settles its previous life's
+// claims from their call records (deterministic AttemptID) instead of
+// dialing them again. Calls are placed through ari.Manager by
+// dialer/ariplacer, which also runs AMD and the safe-harbor message.
 package dialer

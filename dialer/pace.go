@@ -55,14 +55,15 @@ func (f AgentStateFunc) Staffing(ctx context.Context, accountID int64, queue str
 //     progress);
 //   - progressive: one call per free agent, never more: Free − callers
 //     already waiting − calls still ringing (active = ringing calls);
-//   - multiplied: floor(Free × multiplier) (seed: 2 × 3 = 6) − waiting −
-//     ringing.
+//   - multiplied: floor(Free × multiplier) (2 free agents × 3 = 6) −
+//     waiting − ringing.
 //
 // Both agent-paced modes are capped by SimultaneousCalls. A multicast
-// campaign with OnlyWhenFreeMembers set behaves as progressive (seed:
-// "this will be the limit"). An answered call connected to an agent makes
-// that agent Busy, so it is no longer in Free: the caller passes only the
-// calls not yet answered as active for the agent-paced modes.
+// campaign with OnlyWhenFreeMembers set behaves as progressive ("Only dial
+// out when there are free members in the queue": calls start until all the
+// agents are occupied). An answered call connected to an agent makes that
+// agent Busy, so it is no longer in Free: the caller passes only the calls
+// not yet answered as active for the agent-paced modes.
 func Want(c *Campaign, active int, st Staffing, globalMultiplier float64) int {
 	target := c.SimultaneousCalls
 	free := max(st.Free-max(st.Waiting, 0), 0)
@@ -102,8 +103,8 @@ func AgentPaced(c *Campaign) bool {
 func NeedsAgents(c *Campaign) bool { return AgentPaced(c) }
 
 // Retryable reports whether a final call status is a failed outcome that
-// earns another attempt (seed 003's "states when the outbound destination
-// was not reached", except CANCEL, which we caused).
+// earns another attempt (the call statuses for an outbound destination
+// that was not reached, except CANCEL, which we caused).
 func Retryable(status string) bool {
 	switch status {
 	case "BUSY", "NOANSWER", "CONGESTION", "chanunavail", "noroute", "FAILED":
@@ -139,7 +140,7 @@ func Next(c *Campaign, status string, attempt int, rescheduled bool, rescheduleA
 	return false, time.Time{}
 }
 
-// Reschedule syskeys of seed 000 ($flow.syskey.<name> = yes).
+// Reschedule syskeys: a flow sets $flow.syskey.<name> = yes.
 const (
 	SyskeyRescheduledCall  = "rescheduledCall"
 	SyskeyRescheduleAgent  = "reschedule_agent_call"

@@ -24,7 +24,7 @@ func TestWant(t *testing.T) {
 		{"progressive capped", ModeProgressive, false, 2, 0, 1, 0, 5, 2},
 		{"progressive no agents", ModeProgressive, false, 10, 0, 1, 0, 0, 0},
 		{"progressive negative agents", ModeProgressive, false, 10, 0, 1, 0, -1, 0},
-		{"multiplied seed 2x3=6 (global)", ModeMultiplied, false, 100, 0, 3, 0, 2, 6},
+		{"multiplied 2 agents x3=6 (global)", ModeMultiplied, false, 100, 0, 3, 0, 2, 6},
 		{"multiplied override", ModeMultiplied, false, 100, 2, 3, 0, 2, 4},
 		{"multiplied default 1", ModeMultiplied, false, 100, 0, 0, 0, 2, 2},
 		{"multiplied fraction floors", ModeMultiplied, false, 100, 1.5, 1, 0, 3, 4},

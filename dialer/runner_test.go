@@ -251,7 +251,7 @@ func TestRunnerAgentPaced(t *testing.T) {
 		want         int
 	}{
 		{"progressive", ModeProgressive, 0, 1, 2, 10, 2},
-		{"multiplied seed 2x3", ModeMultiplied, 0, 3, 2, 10, 6},
+		{"multiplied 2 agents x3", ModeMultiplied, 0, 3, 2, 10, 6},
 		{"multiplied override capped", ModeMultiplied, 4, 3, 2, 5, 5},
 		{"no free agents", ModeProgressive, 0, 1, 0, 10, 0},
 	} {

@@ -46,7 +46,7 @@ func TestAgentRecordingMarksCallRecorded(t *testing.T) {
 }
 
 // TestQueueCarriesCustomerID: the customer id a caller-ID (CRM) widget
-// found goes with the call to the agent (seed: the agent gets it as the
+// found goes with the call to the agent (the agent gets it as the
 // index to the customer's information).
 func TestQueueCarriesCustomerID(t *testing.T) {
 	var got QueueRequest
@@ -62,8 +62,8 @@ func TestQueueCarriesCustomerID(t *testing.T) {
 	}
 }
 
-// TestCRMRequestIsPlainText: the caller-ID widget's POST is plain/text
-// with idContact=<id> by default, as the seed's CRM expects.
+// TestCRMRequestIsPlainText: the caller-ID widget's POST is plain/text with
+// idContact=<id> by default, as the CRM identification contract expects.
 func TestCRMRequestIsPlainText(t *testing.T) {
 	var ct, body string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -13,8 +13,8 @@ import (
 	"github.com/switchyard/switchyard/ari"
 )
 
-// CRMAnswer is the CRM's reply (seed 002): {"status": "ok"|"fail",
-// "destination": true | false | "X,Y"}.
+// CRMAnswer is the CRM's reply (the identification contract): {"status":
+// "ok"|"fail", "destination": true | false | "X,Y"}.
 type CRMAnswer struct {
 	Status string
 	// Bool is the true/false answer (mode true_false).
@@ -97,7 +97,7 @@ func (r *run) askCRM(ctx context.Context, c *callerIDCfg, id string, st *Step) (
 		return CRMAnswer{}, fmt.Errorf("unset variable(s) in url: %s", strings.Join(missing, ", "))
 	}
 	ua := r.sub(c.UserAgent)
-	// The seed's POST is plain/text carrying idContact=<id> (the
+	// The CRM contract's POST is plain/text carrying idContact=<id> (the
 	// default); form and json are for CRMs that want those.
 	req := preparedRequest{Method: "POST", URL: u, Headers: map[string]string{},
 		Body: []byte(url.Values{"idContact": {id}}.Encode()), ContentType: "text/plain; charset=utf-8"}

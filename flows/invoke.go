@@ -51,7 +51,7 @@ const phPrefix = "__sy-inv-"
 
 // Invoke sends the webhook with the variables and parameters under the
 // policy. Like the widget it does not follow redirects and reports the
-// outcome in the seed's terms (HTTPResult.Reason: INVALID_FLOW_VAR,
+// outcome in the webhook widget's terms (HTTPResult.Reason: INVALID_FLOW_VAR,
 // SERVER_ERROR, TIMEOUT, BLOCKED_TARGET, ...). It retries nothing: the
 // caller decides.
 func Invoke(ctx context.Context, pol NetPolicy, inv Invocation) HTTPResult {

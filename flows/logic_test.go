@@ -124,8 +124,8 @@ func TestSetVariableAndUserVars(t *testing.T) {
 	}
 }
 
-// crmServer implements the seed 002 contract: POST, User-Agent, idContact.
-// answers maps idContact to the raw JSON reply.
+// crmServer implements the CRM identification contract: POST, User-Agent,
+// idContact. answers maps idContact to the raw JSON reply.
 func crmServer(t *testing.T, answers map[string]string) (*httptest.Server, func() []string) {
 	var mu sync.Mutex
 	var seen []string
@@ -303,7 +303,7 @@ func TestCallVars(t *testing.T) {
 	}
 }
 
-// TestCallStateAndWithheldCLI: $call.state takes the seed's values
+// TestCallStateAndWithheldCLI: $call.state takes the documented values
 // (dialing, connected, Processing, Failed, Hangup) and a withheld caller
 // id is an empty, set $call.cli.
 func TestCallStateAndWithheldCLI(t *testing.T) {

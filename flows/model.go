@@ -14,8 +14,8 @@ import (
 // FormatVersion is the flow document format this package reads and writes.
 const FormatVersion = 1
 
-// Flow types (seed 000/001: inbound, outbound multicast, outbound dialer,
-// emergency notification).
+// Flow types (the product's four flow types: inbound, outbound multicast,
+// outbound dialer, emergency notification).
 const (
 	TypeInbound        = "inbound"
 	TypeOutbound       = "outbound_multicast"
@@ -377,15 +377,15 @@ func isVarChar(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-'
 }
 
-// Settings are a flow's configurator options (seed 001).
+// Settings are a flow's configurator options (its configurator tab).
 type Settings struct {
 	// EmailStatus is "Email Status": after each call-list upload the
 	// per-number status goes to the account holder and to StatusRecipients
-	// (only whitelisted addresses are used, seed 001).
+	// (only whitelisted addresses are used).
 	EmailStatus      bool     `json:"email_status,omitempty"`
 	StatusRecipients []string `json:"status_recipients,omitempty"`
 	// RecordCall records the whole call from the flow's start
-	// (call_<acct>_<flow>_<cli>_<dnis>_<start ms>.gsm, seed 001) and sets
+	// (call_<acct>_<flow>_<cli>_<dnis>_<start ms>.gsm) and sets
 	// $call.flow.recordingUri and $call.recordingUri.
 	RecordCall bool `json:"record_call,omitempty"`
 }

@@ -11,8 +11,8 @@ import (
 	"github.com/switchyard/switchyard/ari"
 )
 
-// Recording kinds the engine makes (seed 001 "Call Recording Format"; the
-// store's kinds of the same names).
+// Recording kinds the engine makes (the recording types of the call
+// report's recording format; the store's kinds of the same names).
 const (
 	RecordingCall          = "call"            // the whole call (flow setting record_call)
 	RecordingRecord        = "record"          // the record widget
@@ -20,7 +20,7 @@ const (
 )
 
 // DefaultRecordingFormat is the format of the engine's recordings unless a
-// widget asks for another (the seed's file names end in .gsm).
+// widget asks for another (the recording file names end in .gsm).
 const DefaultRecordingFormat = "gsm"
 
 // Recording is one finished recording of a call, reported through
@@ -36,7 +36,7 @@ type Recording struct {
 	Duration  time.Duration
 }
 
-// FileName is the seed 001 download name: Name.Format.
+// FileName is the recording's download file name: Name.Format.
 func (r Recording) FileName() string { return r.Name + "." + r.Format }
 
 // RecordingSaver indexes finished recordings for the reports (the store's
@@ -45,8 +45,8 @@ type RecordingSaver interface {
 	AddRecording(ctx context.Context, r Recording) error
 }
 
-// ReportFields are the call report's filter fields a flow learns (seed 001
-// filters Queue, SMS, Email). Empty fields are not written.
+// ReportFields are the call report's filter fields a flow learns (the
+// report's Queue, SMS and Email filters). Empty fields are not written.
 type ReportFields struct {
 	Queue     string // the last queue the call went through (queue widget)
 	SMSNumber string // where an SMS went: $flow.key.sms_number
@@ -101,9 +101,9 @@ func nameTaken(err error) bool {
 	return errors.As(err, &ae) && ae.Status == http.StatusConflict && !errors.Is(err, ari.ErrHangup)
 }
 
-// Seed 001 recording names (without the extension, which is the
-// recording's format). The only definition: the ACD (dialer/acd) and the
-// reports API (api/reportsapi) use these.
+// Recording file names of the call report's recording format (without the
+// extension, which is the recording's format). The only definition: the ACD
+// (dialer/acd) and the reports API (api/reportsapi) use these.
 
 // CallRecordingName is call_<account_id>_<flow_id>_<CLI>_<DNIS>_<start ms>.
 func CallRecordingName(accountID, flowID int64, cli, dnis string, start time.Time) string {
@@ -112,7 +112,7 @@ func CallRecordingName(accountID, flowID int64, cli, dnis string, start time.Tim
 
 // PlayAndRecordRecordingName is
 // _play_and_record_<account_ID>_<flow_ID>_<cli>_<dnis>_<moduleName>_<start ms>
-// (the leading underscore is the seed's).
+// (the leading underscore is part of the format).
 func PlayAndRecordRecordingName(accountID, flowID int64, cli, dnis, module string, start time.Time) string {
 	return fmt.Sprintf("_play_and_record_%d_%d_%s_%s_%s_%d", accountID, flowID, namePart(cli), namePart(dnis), namePart(module), start.UnixMilli())
 }

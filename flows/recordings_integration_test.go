@@ -43,10 +43,11 @@ func storedSize(t *testing.T, c *ari.Client, name string) int {
 }
 
 // TestRecordingsOnAsterisk: the record, play_and_record and whole-call
-// recordings get the seed 001 names, Asterisk really stores them, they are
-// reported to Engine.Recordings, and names stay unique: within a call
-// (same millisecond: +1 ms) and against recordings Asterisk already has (a
-// second call with the same numbers and clock: ifExists=fail, +1 ms).
+// recordings get the call_/record_/_play_and_record_ names, Asterisk really
+// stores them, they are reported to Engine.Recordings, and names stay
+// unique: within a call (same millisecond: +1 ms) and against recordings
+// Asterisk already has (a second call with the same numbers and clock:
+// ifExists=fail, +1 ms).
 func TestRecordingsOnAsterisk(t *testing.T) {
 	asterisktest.Require(t)
 	h := startManager(t, nil)

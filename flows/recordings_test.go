@@ -16,9 +16,9 @@ import (
 	"github.com/switchyard/switchyard/store"
 )
 
-// TestRecordingNamesSeed: the seed 001 examples, exactly, and the same
-// names as the reports API's helpers.
-func TestRecordingNamesSeed(t *testing.T) {
+// TestRecordingNamesExamples: the recording format's documented examples,
+// exactly, and the same names as the reports API's helpers.
+func TestRecordingNamesExamples(t *testing.T) {
 	ms := func(n int64) time.Time { return time.UnixMilli(n) }
 	cases := []struct{ got, want string }{
 		{CallRecordingName(49, 99, "+912265014928", "+918980833222", ms(1619073131750)) + ".gsm", "call_49_99_+912265014928_+918980833222_1619073131750.gsm"},

@@ -7,7 +7,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 )
 
-// Variable namespaces (seed 000, "Types of Variables").
+// Variable namespaces (the product's types of flow variables).
 const (
 	NSFlow   = "flow.key"    // $flow.key.<name>: declared per flow
 	NSUser   = "user.key"    // $user.key.<name>: account-wide, persisted
@@ -30,10 +30,10 @@ func (r Ref) Full() string { return "$" + r.NS + "." + r.Name }
 // SysVars are the $sys.* names.
 var SysVars = []string{"datetime", "date", "time"}
 
-// CallVars are the $call.* names of seed 000 that Switchyard can fill.
-// (The seed names in unsupportedCallVars cannot be filled; referencing
-// them is a validation error. Every name here is documented in
-// vardocs.go and published.)
+// CallVars are the product's $call.* variables that Switchyard can fill.
+// (The product's names in unsupportedCallVars cannot be filled; referencing
+// them is a validation error. Every name here is documented in vardocs.go
+// and published.)
 var CallVars = []string{
 	"cdr", "start", "end", "dtmf", "state", "connect", "isIncoming",
 	"cli", "cli.number", "cli.countrycode", "cli.type", "cli.areacode", "cli.numberWithoutArea",
@@ -47,7 +47,7 @@ var CallVars = []string{
 	"ivr_recording.recordingUri", "queue.recordingUri",
 }
 
-// unsupportedCallVars are in the seed but cannot be known here.
+// unsupportedCallVars are product $call.* variables that cannot be known here.
 var unsupportedCallVars = map[string]string{
 	"cost":              "Switchyard has no rate plans, so the call cost is unknown",
 	"cost.currency":     "Switchyard has no rate plans, so the call cost currency is unknown",
@@ -55,7 +55,7 @@ var unsupportedCallVars = map[string]string{
 	"agent.cdr":         "the agent leg has no CDR of its own: use $call.cdr (the call attempt) and $flow.syskey.agentID",
 }
 
-// SyskeyVars are the $flow.syskey.* names of seed 000.
+// SyskeyVars are the product's $flow.syskey.* variables.
 var SyskeyVars = []string{
 	"rescheduledCall", "reschedule_agent_call", "reschedule_customer_call",
 	"agentID", "agent.attempt_number", "agent.type", "loginType",

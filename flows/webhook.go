@@ -20,8 +20,8 @@ import (
 )
 
 // Webhook error reasons ($flow.key.error_reason). INVALID_FLOW_VAR and
-// SERVER_ERROR are the seed's; the others name the remaining failures the
-// same way.
+// SERVER_ERROR are the webhook widget's documented ones; the others name the
+// remaining failures the same way.
 const (
 	ReasonInvalidFlowVar   = "INVALID_FLOW_VAR"
 	ReasonServerError      = "SERVER_ERROR"     // 5xx
@@ -141,7 +141,7 @@ func (p NetPolicy) newClient(timeout time.Duration) *http.Client {
 	}
 }
 
-// HTTPResult is one webhook call's outcome, in the seed's terms.
+// HTTPResult is one webhook call's outcome, in the webhook widget's terms.
 type HTTPResult struct {
 	OK         bool
 	StatusCode int
@@ -151,7 +151,7 @@ type HTTPResult struct {
 	Detail     string // human detail for the journey
 }
 
-// StatusType names the class of a status code (seed:
+// StatusType names the class of a status code (as
 // $flow.key.response_status_type, e.g. "Redirection").
 func StatusType(code int) string {
 	switch {

@@ -546,16 +546,16 @@ func checkWebhook(p *paramReader) any {
 	return c
 }
 
-// --- caller_id (seed 002) ---------------------------------------------------
+// --- caller_id (CRM customer identification) -------------------------------
 
-// CRM interaction modes (seed 002).
+// CRM interaction modes of customer identification.
 const (
 	CRMNone        = "none"        // no interaction: was an id entered?
 	CRMBool        = "true_false"  // external interaction type 1
 	CRMDestination = "destination" // external interaction type 2: "X,Y"
 )
 
-// Destination types of seed 002.
+// Destination types a CRM destination answer ("type,id") names.
 const (
 	DestInboundCampaign = 1
 	DestTimeCondition   = 2
@@ -589,7 +589,7 @@ type callerIDCfg struct {
 	Variable *Ref
 }
 
-// DefaultCRMUserAgent is the User-Agent seed 002 says the CRM receives.
+// DefaultCRMUserAgent is the User-Agent the CRM contract says it receives.
 const DefaultCRMUserAgent = "OMniLeads"
 
 func checkCallerID(p *paramReader) any {

@@ -9,7 +9,7 @@ import (
 
 // m0004Campaigns creates the dialer's campaigns table and adds the per-record
 // dialing state to call_list_records: when the next attempt is due, the
-// lease (owner node + expiry) of a record being dialed, and the seed status
+// lease (owner node + expiry) of a record being dialed, and the call status
 // of the last attempt. Frozen: do not edit.
 func m0004Campaigns(tx *gorm.DB) error {
 	type account struct {

@@ -9,7 +9,7 @@ import (
 
 // m0007Reports adds what the reports need (issue 7): the call report's
 // filter columns on call_attempts (queue, SMS number, email the flow used),
-// the recordings index (one row per stored recording, seed 001 file name),
+// the recordings index (one row per stored recording, by recording file name),
 // the per-flow daily email report schedules and the per-account report
 // catalogue switches. Frozen: do not edit.
 func m0007Reports(tx *gorm.DB) error {

@@ -7,9 +7,9 @@ import (
 )
 
 // m0008CampaignLeads adds the agent-first campaign's lead and call-log
-// webhooks (seed 004: the next lead of an agent comes from the account's
-// webhook; the call log goes to another after each call) and where the
-// number is read in a JSON answer. Frozen: do not edit.
+// webhooks (progressive dialer: the next lead of an agent comes from the
+// account's webhook; the call log goes to another after each call) and where
+// the number is read in a JSON answer. Frozen: do not edit.
 func m0008CampaignLeads(tx *gorm.DB) error {
 	type campaign struct {
 		LeadWebhook    string `gorm:"column:lead_webhook;size:128;not null;default:('')"`

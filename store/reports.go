@@ -13,7 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// ---- call report (seed 001 "Reports") ----
+// ---- call report (the account's "Reports" page) ----
 
 // CallReportFilter selects the call report's rows (one per attempt). Every
 // field but AccountID is optional; all given filters must match.
@@ -491,9 +491,8 @@ type AttemptReportFields struct {
 	Queue     string
 	SMSNumber string
 	Email     string
-	// Recorded / RecordingURI: the call has a recording (seed 001
-	// "recorded", the call's recording URI); false / "" leave them as they
-	// are.
+	// Recorded / RecordingURI: the call has a recording ($call.recorded,
+	// $call.recordingUri); false / "" leave them as they are.
 	Recorded     bool
 	RecordingURI string
 }

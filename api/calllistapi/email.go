@@ -29,13 +29,14 @@ import (
 	"github.com/switchyard/switchyard/store"
 )
 
-// Email upload (seed 000 "Email Upload", seed 001 notes 1–3): each outbound
-// flow has its own address; a mail to it from a whitelisted sender of the
-// account (a blacklisted one is refused) has its .csv/.zip attachments
-// imported as requests, and the sender gets an auto-response through the
-// outbound relay. When the flow's status email is on, the per-number status
-// goes to the account holder and the flow's selected whitelisted addresses;
-// a rejected file always notifies the account holder.
+// Email upload (a call list mailed to the flow, answered by an
+// auto-response and the flow's "Email Status" mail): each outbound flow has
+// its own address; a mail to it from a whitelisted sender of the account (a
+// blacklisted one is refused) has its .csv/.zip attachments imported as
+// requests, and the sender gets an auto-response through the outbound
+// relay. When the flow's status email is on, the per-number status goes to
+// the account holder and the flow's selected whitelisted addresses; a
+// rejected file always notifies the account holder, even with it off.
 
 // MailConfig configures the SMTP listener and the outbound relay.
 type MailConfig struct {
@@ -442,8 +443,8 @@ func (n *newlineStripper) Read(p []byte) (int, error) {
 	}
 }
 
-// respond sends the auto-response to the sender and, per seed 001, the
-// status email (flow setting on: account holder + the flow's selected
+// respond sends the auto-response to the sender and the flow's Email
+// Status mail (flow setting on: account holder + the flow's selected
 // whitelisted ids; any rejected file: the account holder always).
 // UploadStatus sends the flow's Email Status for a direct upload (API or
 // CLI): the same status email as for an emailed list — to the account
@@ -530,12 +531,12 @@ func (m *MailServer) respond(ctx context.Context, acc int64, f Flow, sender, sub
 			ok[e.Value] = true
 		}
 		for _, r := range f.StatusRecipients {
-			if ok[strings.ToLower(r)] { // seed 001 note 2: only whitelisted ids
+			if ok[strings.ToLower(r)] { // only whitelisted ids get the status mail
 				to = append(to, r)
 			}
 		}
 	} else if rejected {
-		to = append(to, owner) // seed 001 note 3
+		to = append(to, owner) // rejected: the holder is told anyway
 	}
 	if len(to) > 0 {
 		send(to, fmt.Sprintf("Call list status for flow %s: %s", f.Name, verdict),

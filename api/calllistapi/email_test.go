@@ -103,7 +103,7 @@ func TestEmailUploadRoundTrip(t *testing.T) {
 	}
 
 	// A rejected file with status email off: the sender and the account
-	// holder (seed 001 note 3) hear about it.
+	// holder (told of a rejected file even then) hear about it.
 	bad := mailtest.WithAttachments("ops@acme.test", addr, "bad", mailtest.Attachment{Name: "list.csv", Content: "phone;name\n"}, mailtest.Attachment{Name: "photo.jpg", Content: "x"})
 	if err := send("ops@acme.test", addr, bad); err != nil {
 		t.Fatal(err)

@@ -81,7 +81,9 @@ func (h *handler) triggerV1(c echo.Context) error {
 	return h.trigger(c, acc, t, "")
 }
 
-// triggerKairos serves the seed's paths: security-id authenticates.
+// triggerKairos serves the outbound-flow trigger webservice paths
+// (/kairos-apis/outbound/create, /kairos-apis/outbounddialer/create):
+// the body's security-id authenticates.
 func (h *handler) triggerKairos(c echo.Context, flowType string) error {
 	// The key is in the body: these routes count failures themselves.
 	if err := api.AuthAllowed(c); err != nil {

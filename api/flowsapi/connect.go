@@ -16,7 +16,7 @@ import (
 )
 
 // ConnectCall is the call object of the connect-to-a-flow answer, with
-// the seed's field names ({"Call": {...}}).
+// the field names that API's clients read ({"Call": {...}}).
 type ConnectCall struct {
 	Sid            string  `json:"Sid"`
 	ParentCallSid  *string `json:"ParentCallSid"`
@@ -40,7 +40,7 @@ type ConnectCall struct {
 }
 
 // flowInURL reads the flow id at the end of a flow URL
-// (".../start_voice/{flow_id}"), as the seed's Url parameter gives it.
+// (".../start_voice/{flow_id}"), as the API's Url parameter gives it.
 var flowInURL = regexp.MustCompile(`/([0-9]+)/?$`)
 
 // connect is POST /api/v1/calls/connect (the single-call agent-first API):

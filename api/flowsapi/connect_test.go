@@ -19,7 +19,7 @@ func (f connectFunc) Connect(ctx context.Context, fv flows.FlowVersion, from, ca
 }
 
 // TestConnectAPI: the single-call agent-first API calls From, runs the
-// published flow named by Url (or flow_id), and answers the seed's Call
+// published flow named by Url (or flow_id), and answers the API's Call
 // object.
 func TestConnectAPI(t *testing.T) {
 	var got []string

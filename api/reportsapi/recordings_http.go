@@ -104,11 +104,11 @@ func audioType(format string) string {
 	return "application/octet-stream"
 }
 
-// recordingsZip streams a zip of every available recording of the
-// attempts matching the call report's filters ("Download Recordings").
-// Files are stored (audio does not compress), named by the seed 001 file
-// name; recordings past the window are skipped and listed in
-// MISSING.txt with those whose file is gone.
+// recordingsZip streams a zip of every available recording of the attempts
+// matching the call report's filters ("Download Recordings"). Files are
+// stored (audio does not compress), named by the recording file name
+// (call_<account_id>_..., record_queue_..., ...); recordings past the window
+// are skipped and listed in MISSING.txt with those whose file is gone.
 func (h *handler) recordingsZip(c echo.Context, acct int64) error {
 	ctx := c.Request().Context()
 	loc, err := h.location(ctx, acct)

@@ -45,9 +45,10 @@ func (r storeRecorder) OpenAttempts(context.Context, string) ([]ari.OpenAttempt,
 
 // TestZipOfRealAsteriskRecordings records two calls on the real Asterisk
 // (ari.Call.Record on a Local channel, stored by Asterisk as ARI stored
-// recordings under seed 001 names), then downloads one recording and the
-// zip of a filter through the API with the ARI source, checks the other
-// account sees neither, and purges them through ARI after 30 days.
+// recordings under the call_/record_... file names), then downloads one
+// recording and the zip of a filter through the API with the ARI source,
+// checks the other account sees neither, and purges them through ARI after
+// 30 days.
 func TestZipOfRealAsteriskRecordings(t *testing.T) {
 	e := newEnv(t)
 	m := aritest.StartManager(t, storeRecorder{e.st}, aritest.Options{Prefix: "syreports"})

@@ -353,7 +353,7 @@ func TestRecordingDownloads(t *testing.T) {
 	if code, b, _ := e.do(e.fx.Key, "GET", "/api/v1/reports/recordings/"+strconv.FormatInt(r3b.ID, 10), ""); code != 410 {
 		t.Errorf("missing file: %d %s", code, b)
 	}
-	// The zip of a filter: files by seed name, missing ones listed.
+	// The zip of a filter: files by recording file name, missing ones listed.
 	files := e.zip(e.fx.Key, "")
 	if files[r1.FileName] != "AUDIO-A1" || files[r3.FileName] != "AUDIO-A3" || !strings.Contains(files["MISSING.txt"], "no longer on the media server") || len(files) != 3 {
 		t.Errorf("zip: %v", files)

@@ -39,7 +39,8 @@ import (
 //   - answered: the queue rings the agent's provisioned PJSIP endpoint,
 //     the phone answers and is bridged with the caller; the attempt ends
 //     QUEUE_ANSWER; the supervisor stream and counters, the CRM events and
-//     the seed 004 popup events follow; a disposition ends the wrap-up.
+//     the agent popup events (Dial, Answered, Terminal) follow; a
+//     disposition ends the wrap-up.
 //   - paused / logged out: the phone is not rung; QUEUE_TIMEOUT and
 //     QUEUE_EMPTY, and the flow takes line 1.
 //   - agent hangs up mid-call: the caller leaves the queue answered, its
@@ -173,7 +174,7 @@ func TestAgentsAndQueuesEndToEnd(t *testing.T) {
 				t.Errorf("CRM request %d: %s %s %v; want %v", i, r.Method, r.Path, r.Body, want)
 			}
 		}
-		// Popup (seed 004): Dial, Answered, Terminal, in order.
+		// Agent popup: Dial, Answered, Terminal, in order.
 		popReqs := popup.waitFor(t, 10*time.Second, 3, func(r hookReq) bool { return r.Query.Get("CallSid") == at.ChannelID })
 		for i, want := range [][2]string{{"Dial", "busy"}, {"Answered", "busy"}, {"Terminal", "free"}} {
 			p := popReqs[i].Query

@@ -9,8 +9,9 @@ import (
 	ariv6 "github.com/CyCoreSystems/ari/v6"
 )
 
-// TestRecordings: queue and agent recordings with the seed 001 names, in
-// gsm, and their URIs in $call.queue.recordingUri / $call.agent.recordingUri.
+// TestRecordings: queue and agent recordings with the
+// record_queue_/record_agent_ names, in gsm, and their URIs in
+// $call.queue.recordingUri / $call.agent.recordingUri.
 func TestRecordings(t *testing.T) {
 	h := newHarness(t, nil)
 	h.hangupAfterBridged(1500 * time.Millisecond)

@@ -223,7 +223,7 @@ func expectStatus(t *testing.T, o outcome, status string, line int) {
 	}
 }
 
-// TestQueueOutcomes: every seed 003 queue status on the real Asterisk.
+// TestQueueOutcomes: every queue outcome (QUEUE_*) on the real Asterisk.
 func TestQueueOutcomes(t *testing.T) {
 	h := newHarness(t, nil)
 	h.agent(1, "1000001", false, 0)

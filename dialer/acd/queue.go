@@ -200,8 +200,8 @@ type stay struct {
 	playing string      // announcement playback in progress
 }
 
-// recordFormat is the format of queue and agent recordings (seed 001's
-// examples are .gsm).
+// recordFormat is the format of queue and agent recordings (the recording
+// file names end in .gsm).
 const recordFormat = "gsm"
 
 // recording describes a queue or agent recording just started.
@@ -870,7 +870,7 @@ func (a *ACD) bridged(ctx context.Context, st *stay, o *offer, bridgeID string) 
 	}
 }
 
-// fillVars sets the seed 000 $call.agent.* and $flow.syskey.* values;
+// fillVars sets the $call.agent.* and $flow.syskey.* flow variables;
 // tries is the number of agent offers the call took (this one included).
 func (a *ACD) fillVars(res *flows.QueueResult, o *offer, tries int) {
 	a.mu.Lock()

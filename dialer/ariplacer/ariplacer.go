@@ -1,9 +1,9 @@
 // Package ariplacer places dialer calls through ari.Manager: the attempt
 // record is written by the Manager (CDR), the answered call is handed to
 // the campaign's flow (or a scheduled callback's extension), and the
-// outcome is mapped to the seed statuses. It also runs answering-machine
-// detection (the dialplan's amd context) and the safe-harbor message of
-// agent-paced campaigns.
+// outcome is mapped to the report's call statuses (BUSY, NOANSWER, IN_*,
+// ...). It also runs answering-machine detection (the dialplan's amd
+// context) and the safe-harbor message of agent-paced campaigns.
 package ariplacer
 
 import (

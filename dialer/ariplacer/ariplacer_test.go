@@ -21,7 +21,7 @@ func campaign() *dialer.Campaign {
 		SimultaneousCalls: 5, DialAttempts: 2, DialTimeoutMS: 3000}
 }
 
-// TestPlaceStatuses: each simulated customer's outcome maps to the seed
+// TestPlaceStatuses: each simulated customer's outcome maps to its call
 // status, and the Manager writes the attempt record.
 func TestPlaceStatuses(t *testing.T) {
 	rec := aritest.NewRecorder()

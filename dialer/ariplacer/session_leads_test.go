@@ -121,14 +121,14 @@ func leadsCampaign(accountID int64) dialer.Campaign {
 	return c
 }
 
-// TestAgentFirstLeadWebhookOnAsterisk: the lead webhook returns two
-// numbers then none (204): the agent (a Local channel of agents-sim) is
-// called once, both customers are dialed from the agent's call — the
-// first answers and is bridged with the agent, the second is busy — the
-// call log webhook gets one request per customer call with the seed's
-// Passthru parameters, the third lead request (telling the previous
-// customer) ends the session: the agent is hung up and released, and the
-// campaign (persisted without a call list) finishes.
+// TestAgentFirstLeadWebhookOnAsterisk: the lead webhook returns two numbers
+// then none (204): the agent (a Local channel of agents-sim) is called once,
+// both customers are dialed from the agent's call — the first answers and is
+// bridged with the agent, the second is busy — the call log webhook gets one
+// request per customer call with the Passthru (call log) parameters, the
+// third lead request (telling the previous customer) ends the session: the
+// agent is hung up and released, and the campaign (persisted without a call
+// list) finishes.
 func TestAgentFirstLeadWebhookOnAsterisk(t *testing.T) {
 	rec := aritest.NewRecorder()
 	m := aritest.StartManager(t, rec, aritest.Options{})

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// uploadName matches the seed's common-start-time file name,
+// uploadName matches the common-start-time file name of a call list,
 // upload_<ddMMyyyyHHmmss>.csv (any digit count, so a wrong one is reported
 // instead of silently ignored).
 var uploadName = regexp.MustCompile(`(?i)^upload_([0-9]+)\.csv$`)
@@ -17,7 +17,7 @@ var uploadName = regexp.MustCompile(`(?i)^upload_([0-9]+)\.csv$`)
 const FileStartTimeLayout = "02012006150405"
 
 // FileStartTime reads the common start time from a file named
-// upload_<ddMMyyyyHHmmss>.csv (seed 000: upload_08022020211200.csv is
+// upload_<ddMMyyyyHHmmss>.csv (e.g. upload_08022020211200.csv is
 // 8 Feb 2020 21:12:00), in loc (UTC if nil). ok is false for any other
 // name; a name of that shape with an impossible date is an error.
 func FileStartTime(name string, loc *time.Location) (t time.Time, ok bool, err error) {

@@ -27,7 +27,7 @@ func TestHeaderTypoRejected(t *testing.T) {
 		{"flow key variable", "number,$flow.key.name\n+15551230000,Ann\n", FormatAuto, FlowKeyPrefix + "<variable>"},
 		{"flow key misspelt", "number,$flow.kye.name\n+15551230000,Ann\n", FormatAuto, FlowKeyPrefix + "<variable>"},
 		// Real ADS lists.
-		{"seed ADS example", "TelNumber,FullName,CustomerCode\n2132458767|2145602412,Henry Case,0023\n", FormatAuto, ""},
+		{"ADS documented example", "TelNumber,FullName,CustomerCode\n2132458767|2145602412,Henry Case,0023\n", FormatAuto, ""},
 		{"ADS tel column", "tel,name,*Schedule*\n2132458767,Henry,1298635200:1101\n", FormatAuto, ""},
 		{"ADS numbers", "numbers,amount,due\n2132458767,10,tomorrow\n", FormatAuto, ""},
 		// The user said ADS: taken as such.

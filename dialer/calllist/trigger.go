@@ -13,7 +13,7 @@ import (
 // MaxTriggerCalls caps calls[] of one trigger request.
 const MaxTriggerCalls = 500
 
-// Trigger is the seed 000 webservice body.
+// Trigger is the request body of the outbound-flow trigger webservice.
 type Trigger struct {
 	APIVersion string        `json:"api-version"`
 	SecurityID string        `json:"security-id"`

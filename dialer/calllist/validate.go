@@ -26,9 +26,9 @@ func (NoScreen) Blacklisted(string) bool   { return false }
 func (NoScreen) Whitelisted(string) bool   { return false }
 func (NoScreen) DNC(string) (string, bool) { return "", false }
 
-// Normalize turns a number into E.164. Seed 000: numbers carry their
-// country code ("919876543210" or "+91 98765 43210"); a number that is only
-// valid as a national number of region (ISO 3166 code, e.g. "IN") is
+// Normalize turns a number into E.164. Trigger and call-list numbers carry
+// their country code ("919876543210" or "+91 98765 43210"); a number that is
+// only valid as a national number of region (ISO 3166 code, e.g. "IN") is
 // accepted too.
 func Normalize(raw, region string) (string, error) {
 	s := strings.TrimSpace(raw)
@@ -179,7 +179,7 @@ func (v *Validator) Check(rec Record) Checked {
 	}
 	for i, e := range norm {
 		if scr.Whitelisted(e) {
-			continue // seed 001: no NDNC scrubbing for whitelisted numbers
+			continue // whitelisted numbers are exempt from NDNC scrubbing
 		}
 		if entry, ok := scr.DNC(e); ok {
 			what := "number"

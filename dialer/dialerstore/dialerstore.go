@@ -192,7 +192,7 @@ func (r *Records) AbandonHours(ctx context.Context, since time.Time) ([]dialer.H
 	return out, nil
 }
 
-// StatusRescheduled is the seed 003 status of a scheduled call whose
+// StatusRescheduled is the call status of a scheduled call whose
 // campaign was cancelled before its time.
 const StatusRescheduled = "RESCHEDULED"
 

@@ -1,10 +1,10 @@
 // Package leadhook implements dialer.LeadSource on the account's
-// configured webhooks (seed 004's progressive dialer): the campaign's
+// configured webhooks (the API-driven progressive dialer): the campaign's
 // lead_webhook is asked for each next customer of an agent and its
 // log_webhook gets the call log after each customer call. Both go through
 // flows.Invoke — the webhook widget's interpolation, HTTP client and the
 // account's NetPolicy (HTTPS only unless allowed, no loopback/private
-// targets) — with the seed's parameters as the query string of a GET
+// targets) — with the Passthru parameters as the query string of a GET
 // (when the configured webhook has no method; a POST webhook gets them as
 // a form body).
 package leadhook
@@ -33,8 +33,8 @@ type Source struct {
 
 var _ dialer.LeadSource = (*Source)(nil)
 
-// ErrWebhook wraps every failed webhook call (the detail names the reason
-// in the seed's terms: SERVER_ERROR, TIMEOUT, BLOCKED_TARGET, ...).
+// ErrWebhook wraps every failed webhook call (the detail names the reason in
+// the webhook widget's terms: SERVER_ERROR, TIMEOUT, BLOCKED_TARGET, ...).
 var ErrWebhook = errors.New("leadhook: webhook failed")
 
 // NextLead asks the campaign's lead webhook for the agent's next number.

@@ -204,8 +204,8 @@ func TestInboundRunsVersionItStartedWith(t *testing.T) {
 	}
 }
 
-// TestFlowStatusEmailSetting: the flow's "Email Status" setting (seed 001)
-// reaches call-list intake.
+// TestFlowStatusEmailSetting: the flow's "Email Status" setting (status mail
+// after each call-list upload) reaches call-list intake.
 func TestFlowStatusEmailSetting(t *testing.T) {
 	st := openStore(t)
 	ctx := context.Background()

@@ -27,10 +27,10 @@ func (f queueFunc) Enqueue(ctx context.Context, call *ari.Call, req flows.QueueR
 }
 
 // TestRecordingsAndReportFieldsReachTheStore: an inbound call (real
-// Asterisk, store on SQLite) runs a flow that records the whole call and
-// has a record widget, goes through a queue and learns an SMS number and an
-// email: the recordings are indexed on the attempt under the seed names
-// Asterisk stored, and the call report shows the queue, SMS number and
+// Asterisk, store on SQLite) runs a flow that records the whole call and has
+// a record widget, goes through a queue and learns an SMS number and an
+// email: the recordings are indexed on the attempt under the call_/record_
+// names Asterisk stored, and the call report shows the queue, SMS number and
 // email.
 func TestRecordingsAndReportFieldsReachTheStore(t *testing.T) {
 	info := asterisktest.Require(t)

@@ -1,5 +1,5 @@
-// Package recordings names, fetches and purges call recordings (seed 001
-// "Call Recordings").
+// Package recordings names, fetches and purges call recordings (the call
+// report's "Download Recordings", per attempt or as a zip, for 30 days).
 //
 // Recordings are made by Asterisk and reach Switchyard in one of two ways:
 //
@@ -37,7 +37,7 @@ import (
 	"github.com/switchyard/switchyard/store"
 )
 
-// Window is how long a recording stays downloadable (seed 001: 30 days).
+// Window is how long a recording stays downloadable: 30 days.
 const Window = 30 * 24 * time.Hour
 
 // ErrGone means the recording's file no longer exists (purged or deleted
@@ -58,10 +58,10 @@ type ARIClient interface {
 	DeleteStoredRecording(ctx context.Context, name string) error
 }
 
-// ARISource reads Asterisk's stored recordings over ARI. Use ARIHTTP as
-// the client: seed names contain '+', which ari.Client sends unescaped and
-// Asterisk's HTTP server decodes as a space (404). ari.Client works too
-// once ari's path escaping encodes '+' as %2B.
+// ARISource reads Asterisk's stored recordings over ARI. Use ARIHTTP as the
+// client: recording names contain '+' (E.164 CLI/DNIS), which ari.Client
+// sends unescaped and Asterisk's HTTP server decodes as a space (404).
+// ari.Client works too once ari's path escaping encodes '+' as %2B.
 type ARISource struct{ Client ARIClient }
 
 // ARIHTTP is a minimal ARI client for stored recordings that escapes the

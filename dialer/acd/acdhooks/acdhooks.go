@@ -1,7 +1,7 @@
 // Package acdhooks delivers the ACD's CRM and popup events (acd.Event) to
-// the webhooks an account configured for them (acd.Hook): seed 001's CRM
-// Setup (agent_allocated, agent_connected) and seed 004's agent popup
-// (Dial, Answered, Terminal).
+// the webhooks an account configured for them (acd.Hook): the CRM Setup
+// events (agent_allocated, agent_connected) and the progressive dialer's
+// agent popup (Dial, Answered, Terminal).
 //
 // Notify never blocks the call path: events go into an unbounded queue per
 // (account, call) and are delivered in the background, in order per call
@@ -45,8 +45,8 @@
 //
 // # Popup events
 //
-// Seed 004's parameters, exactly these names, are sent in the query string
-// when the webhook's method is GET (or empty) and as a form body
+// The agent popup's parameters, exactly these names, are sent in the query
+// string when the webhook's method is GET (or empty) and as a form body
 // (application/x-www-form-urlencoded) for POST/PUT/PATCH; the configured
 // body is not used. The URL and headers may use the $event.* variables.
 //
@@ -60,10 +60,10 @@
 //	CurrentTime     when the event fired, "2021-07-25 14:56:14"
 //	DialWhomNumber  the customer's number
 //	Status          busy (Dial, Answered) | free (Terminal)
-//	Event Type      Dial | Answered | Terminal  (the seed's key, with the space)
+//	Event Type      Dial | Answered | Terminal  (the popup's key, with the space)
 //	EventType       the same (for clients written against the key without it)
 //
-// The time formats are those of the seed's webhook examples; times are in
+// The time formats are those of the popup's payload (as above); times are in
 // Config.Location (default: the server's local time zone).
 //
 // # Delivery
@@ -95,7 +95,7 @@ type Source interface {
 	Hooks(ctx context.Context, accountID int64) ([]acd.Hook, error)
 }
 
-// Time formats of the popup parameters (seed 004's webhook examples) and
+// Time formats of the popup parameters (the agent popup's payload) and
 // of the $event.* time variables.
 const (
 	CreatedFormat     = "Mon, 02 Jan 2006 15:04:05" // popup Created
@@ -454,7 +454,7 @@ func Vars(ev acd.Event, loc *time.Location) map[string]string {
 	}
 }
 
-// PopupParams are seed 004's popup parameters of an event.
+// PopupParams are the agent popup parameters of an event.
 func PopupParams(ev acd.Event, loc *time.Location) map[string]string {
 	if loc == nil {
 		loc = time.Local
@@ -470,7 +470,7 @@ func PopupParams(ev acd.Event, loc *time.Location) map[string]string {
 		"CurrentTime":    fmtTime(ev.At, loc, CurrentTimeFormat),
 		"DialWhomNumber": ev.Customer,
 		"Status":         status(ev),
-		// The seed's key has a space; EventType is kept for clients
+		// The popup's key has a space; EventType is kept for clients
 		// written against it.
 		"Event Type": string(ev.Kind),
 		"EventType":  string(ev.Kind),

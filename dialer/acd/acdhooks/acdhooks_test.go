@@ -249,7 +249,7 @@ func TestPopupPayload(t *testing.T) {
 					}
 				}
 				if len(r.Values) != len(want)+extra {
-					t.Errorf("%s: %d parameters %v; want exactly the seed's %d", kind, len(r.Values), r.Values, len(want))
+					t.Errorf("%s: %d parameters %v; want exactly the popup's %d", kind, len(r.Values), r.Values, len(want))
 				}
 			}
 		})

@@ -33,8 +33,8 @@ func startAttempt(t *testing.T, st *store.Store, acct int64) store.Attempt {
 func TestJournalRecordings(t *testing.T) { forEachDriver(t, testJournalRecordings) }
 
 // testJournalRecordings: the ACD's recordings land in the recordings index
-// of their attempt with the seed names; rows that cannot be indexed are
-// dropped without holding the others up.
+// of their attempt under their record_queue_/record_agent_ names; rows that
+// cannot be indexed are dropped without holding the others up.
 func testJournalRecordings(t *testing.T, st *store.Store) {
 	ctx := context.Background()
 	acct, err := st.CreateAccount(ctx, "rec")
@@ -172,7 +172,8 @@ func (r storeRecorder) OpenAttempts(ctx context.Context, node string) ([]ari.Ope
 
 // TestQueueRecordingIndexed: on the real Asterisk, an answered call of a
 // recording queue (and a recording agent) yields recordings-index rows of
-// the customer's attempt with the seed 001 names, and the files exist.
+// the customer's attempt with the record_queue_/record_agent_ names, and the
+// files exist.
 func TestQueueRecordingIndexed(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.Open(t, options(t, store.DriverSQLite))
