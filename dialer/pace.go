@@ -61,7 +61,7 @@ func (f AgentStateFunc) Staffing(ctx context.Context, accountID int64, queue str
 // Both agent-paced modes are capped by SimultaneousCalls. A multicast
 // campaign with OnlyWhenFreeMembers set behaves as progressive ("Only dial
 // out when there are free members in the queue": calls start until all the
-// agents are occupied). An answered call connected to an agent makes that
+// agents are occupied) and its Simultaneous calls setting is ignored. An answered call connected to an agent makes that
 // agent Busy, so it is no longer in Free: the caller passes only the calls
 // not yet answered as active for the agent-paced modes.
 func Want(c *Campaign, active int, st Staffing, globalMultiplier float64) int {
@@ -69,7 +69,11 @@ func Want(c *Campaign, active int, st Staffing, globalMultiplier float64) int {
 	free := max(st.Free-max(st.Waiting, 0), 0)
 	switch effectiveMode(c) {
 	case ModeProgressive, ModePredictive:
-		target = min(target, free)
+		if c.Mode == ModeMulticast && c.OnlyWhenFreeMembers {
+			target = free // Simultaneous calls is ignored with this option
+		} else {
+			target = min(target, free)
+		}
 	case ModeMultiplied:
 		n := math.Floor(float64(free)*c.EffectiveMultiplier(globalMultiplier) + 1e-9)
 		target = min(target, int(n))

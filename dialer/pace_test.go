@@ -19,6 +19,8 @@ func TestWant(t *testing.T) {
 		{"multicast full", ModeMulticast, false, 5, 0, 1, 5, 0, 0},
 		{"multicast over", ModeMulticast, false, 5, 0, 1, 7, 0, 0},
 		{"multicast only-free is progressive", ModeMulticast, true, 5, 0, 1, 0, 2, 2},
+		{"multicast only-free ignores simultaneous calls", ModeMulticast, true, 2, 0, 1, 0, 6, 6},
+		{"multicast only-free, simultaneous calls blank", ModeMulticast, true, 0, 0, 1, 1, 4, 3},
 		{"progressive = free agents", ModeProgressive, false, 10, 0, 1, 0, 3, 3},
 		{"progressive minus ringing", ModeProgressive, false, 10, 0, 1, 2, 3, 1},
 		{"progressive capped", ModeProgressive, false, 2, 0, 1, 0, 5, 2},
