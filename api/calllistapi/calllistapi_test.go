@@ -23,7 +23,7 @@ import (
 
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/api/apistore"
-	"github.com/switchyard/switchyard/api/csvout"
+	"github.com/switchyard/switchyard/reports/csvout"
 	"github.com/switchyard/switchyard/store"
 )
 

@@ -21,8 +21,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchyard/switchyard/api"
-	"github.com/switchyard/switchyard/api/csvout"
 	"github.com/switchyard/switchyard/dialer/calllist"
+	"github.com/switchyard/switchyard/reports/csvout"
 	"github.com/switchyard/switchyard/store"
 )
 

@@ -4,7 +4,7 @@ import (
 	"io"
 	"sync"
 
-	"github.com/switchyard/switchyard/api/csvout"
+	"github.com/switchyard/switchyard/reports/csvout"
 )
 
 // CSV writing for the report downloads: RFC 4180 quoting plus formula

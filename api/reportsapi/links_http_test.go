@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/api"
-	"github.com/switchyard/switchyard/api/reportsapi/recordings"
+	"github.com/switchyard/switchyard/reports/recordings"
 	"github.com/switchyard/switchyard/store"
 )
 

@@ -21,8 +21,8 @@ import (
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/api/apistore"
 	"github.com/switchyard/switchyard/api/flowsapi"
-	"github.com/switchyard/switchyard/api/reportsapi/recordings"
 	"github.com/switchyard/switchyard/flows"
+	"github.com/switchyard/switchyard/reports/recordings"
 	"github.com/switchyard/switchyard/store"
 )
 

@@ -25,8 +25,6 @@ import (
 	"github.com/switchyard/switchyard/api/dialerapi"
 	"github.com/switchyard/switchyard/api/flowsapi"
 	"github.com/switchyard/switchyard/api/reportsapi"
-	"github.com/switchyard/switchyard/api/reportsapi/emailreports"
-	"github.com/switchyard/switchyard/api/reportsapi/recordings"
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/ari/fastagi"
 	"github.com/switchyard/switchyard/dialer"
@@ -40,6 +38,8 @@ import (
 	"github.com/switchyard/switchyard/dialer/supervisor"
 	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/flows/flowstore"
+	"github.com/switchyard/switchyard/reports/emailreports"
+	"github.com/switchyard/switchyard/reports/recordings"
 	"github.com/switchyard/switchyard/store"
 )
 

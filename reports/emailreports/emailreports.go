@@ -35,7 +35,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/switchyard/switchyard/api/reportsapi"
-	"github.com/switchyard/switchyard/api/reportsapi/recordings"
+	"github.com/switchyard/switchyard/reports/recordings"
 	"github.com/switchyard/switchyard/store"
 )
 
