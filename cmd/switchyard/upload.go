@@ -125,8 +125,8 @@ func uploadCmd(cfg app.Config, args []string, getenv func(string) string, stdout
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, uploadTimeout)
 	defer cancel()
-	c := &calllistapi.Client{BaseURL: server, APIKey: key}
-	bar := &progress{draw: calllistapi.ProgressBar(stderr, filepath.Base(file)), last: -1}
+	c := &Client{BaseURL: server, APIKey: key}
+	bar := &progress{draw: ProgressBar(stderr, filepath.Base(file)), last: -1}
 	up, err := c.Upload(ctx, *flowID, file, serverFormat, bar.update)
 	if err != nil {
 		if bar.last >= 0 && bar.last < 100 {

@@ -1,4 +1,4 @@
-package calllistapi
+package main
 
 import (
 	"context"
@@ -15,9 +15,11 @@ import (
 	"strings"
 
 	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/api/calllistapi"
 )
 
-// Client uploads call lists to a running server (`switchyard upload`).
+// Client is the CLI's HTTP client: it uploads call lists to a running
+// server (`switchyard upload`) and reads their reports.
 type Client struct {
 	BaseURL string // e.g. http://127.0.0.1:8080
 	APIKey  string
@@ -55,15 +57,15 @@ func apiError(resp *http.Response) error {
 // Upload streams one file (.csv or .zip) to /api/v1/calllists/uploads;
 // progress, if not nil, is called with the bytes sent so far and the file
 // size.
-func (c *Client) Upload(ctx context.Context, flowID, file, format string, progress func(done, total int64)) (UploadResponse, error) {
+func (c *Client) Upload(ctx context.Context, flowID, file, format string, progress func(done, total int64)) (calllistapi.UploadResponse, error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return UploadResponse{}, err
+		return calllistapi.UploadResponse{}, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return UploadResponse{}, err
+		return calllistapi.UploadResponse{}, err
 	}
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
@@ -84,22 +86,22 @@ func (c *Client) Upload(ctx context.Context, flowID, file, format string, progre
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url("/calllists/uploads", q), pr)
 	if err != nil {
 		_ = pr.Close()
-		return UploadResponse{}, err
+		return calllistapi.UploadResponse{}, err
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+c.APIKey)
 	resp, err := c.http().Do(req)
 	if err != nil {
 		_ = pr.CloseWithError(err)
-		return UploadResponse{}, err
+		return calllistapi.UploadResponse{}, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return UploadResponse{}, apiError(resp)
+		return calllistapi.UploadResponse{}, apiError(resp)
 	}
-	var out UploadResponse
+	var out calllistapi.UploadResponse
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return UploadResponse{}, fmt.Errorf("reading the answer: %w", err)
+		return calllistapi.UploadResponse{}, fmt.Errorf("reading the answer: %w", err)
 	}
 	return out, nil
 }
@@ -158,7 +160,7 @@ func ProgressBar(w io.Writer, label string) func(done, total int64) {
 // WriteSummary prints the per-file results and, for each accepted file,
 // every record that was not added with its row and reason (from the
 // status report). It returns the number of rejected files.
-func (c *Client) WriteSummary(ctx context.Context, w io.Writer, up UploadResponse) (rejectedFiles int, err error) {
+func (c *Client) WriteSummary(ctx context.Context, w io.Writer, up calllistapi.UploadResponse) (rejectedFiles int, err error) {
 	for _, f := range up.Files {
 		if f.Request == nil {
 			rejectedFiles++
