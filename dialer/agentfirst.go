@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// ModeAgentFirst (seed 004, "progressive dialer using APIs") calls a free
+// ModeAgentFirst (Exotel's "progressive dialer using APIs") calls a free
 // agent first; once the agent answers, customers are dialed from the
 // agent's call one after the other and bridged with the agent, without
 // dropping the agent, until the agent hangs up or no customer is left.
@@ -47,7 +47,7 @@ type Reservation struct {
 	// Endpoint is the agent's dialstring (PJSIP/agent1,
 	// Local/+4930…@trunk…).
 	Endpoint string
-	// Number is the agent's number or extension (seed 004 popup "From").
+	// Number is the agent's number or extension (the agent popup's "From").
 	Number string
 	// Record: the agent's calls are recorded (the agent's record
 	// setting): each customer conversation of the session gets an agent
@@ -80,15 +80,16 @@ type SessionPlacer interface {
 	Open(ctx context.Context, c *Campaign, agent Reservation) (Session, error)
 }
 
-// Popup event kinds (seed 004 "Event Type").
+// Popup event kinds (the agent popup's "Event Type").
 const (
 	PopupDial     = "Dial"
 	PopupAnswered = "Answered"
 	PopupTerminal = "Terminal"
 )
 
-// PopupEvent is seed 004's agent popup: the agent's number (From), the
-// customer (DialWhomNumber) and the agent's busy/free status.
+// PopupEvent is the agent popup (the Connect applet's "Create Popup"
+// webhook): the agent's number (From), the customer (DialWhomNumber) and
+// the agent's busy/free status.
 type PopupEvent struct {
 	Kind       string
 	AccountID  int64
@@ -232,7 +233,7 @@ func (r *Runner) session(ctx context.Context, agent Reservation) {
 			return
 		}
 		if len(recs) == 0 {
-			return // no number: the session ends (seed 004)
+			return // no number left: the session ends
 		}
 		rec := recs[0]
 		r.mu.Lock()
@@ -279,8 +280,8 @@ func (r *Runner) session(ctx context.Context, agent Reservation) {
 	}
 }
 
-// sessionID is the seed's CallSid of a session: the agent call's id when
-// the session tells it.
+// sessionID is the CallSid of a session in the lead, popup and call log
+// parameters: the agent call's id when the session tells it.
 func sessionID(s Session, c *Campaign, agent Reservation, now time.Time) string {
 	if id, ok := s.(interface{ ID() string }); ok && id.ID() != "" {
 		return id.ID()

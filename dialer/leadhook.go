@@ -12,13 +12,13 @@ import (
 )
 
 // LeadSource serves agent-first campaigns whose leads come from the
-// account's webhooks (seed 004): NextLead asks the campaign's LeadWebhook
-// for the next customer of an agent (the Connect applet's "DialWhom →
-// Primary Url" GET), CallLog sends the campaign's LogWebhook after each
-// customer call (the Passthru applet). params are the seed's parameters
-// (LeadParams, CallLogParams); the adapter sends them as the query string
-// of a GET (dialer/leadhook does it through flows.Invoke, under the
-// account's NetPolicy).
+// account's webhooks (the progressive dialer using APIs): NextLead asks
+// the campaign's LeadWebhook for the next customer of an agent (the
+// Connect applet's "DialWhom → Primary Url" GET), CallLog sends the
+// campaign's LogWebhook after each customer call (the Passthru applet).
+// params are those applets' query parameters (LeadParams, CallLogParams);
+// the adapter sends them as the query string of a GET (dialer/leadhook
+// does it through flows.Invoke, under the account's NetPolicy).
 type LeadSource interface {
 	// NextLead returns the number to dial, or "" when the webhook has no
 	// lead for the agent (204, empty body, JSON null/""): the session
@@ -44,8 +44,8 @@ const DefaultLeadNumberPath = "number"
 // MaxLeadNumber is the longest number a lead webhook may return.
 const MaxLeadNumber = 64
 
-// Seed 004 time formats: "Created" ("Sun, 25 Jul 2021 14:56:12") and the
-// others ("2021-07-25 14:56:14").
+// Time formats of the lead and call log parameters: "Created" ("Sun, 25
+// Jul 2021 14:56:12") and the others ("2021-07-25 14:56:14").
 const (
 	seedCreatedLayout = "Mon, 02 Jan 2006 15:04:05"
 	seedTimeLayout    = "2006-01-02 15:04:05"
@@ -72,7 +72,7 @@ type LeadCall struct {
 // it.
 type CustomerCall struct {
 	Number string
-	// Status is the seed 003 status of the call (IN_ANSWER, BUSY,
+	// Status is the ADS call status of the call (IN_ANSWER, BUSY,
 	// NOANSWER, CANCEL, CONGESTION, chanunavail, ...).
 	Status   string
 	Answered bool
@@ -100,13 +100,14 @@ func secs(d time.Duration) string {
 	return strconv.FormatInt(int64(d.Round(time.Second)/time.Second), 10)
 }
 
-// LeadParams are the seed 004 Connect-applet parameters of a lead request:
+// LeadParams are the Connect applet's parameters of a lead request:
 // CallFrom, CallSid, CallStatus, CallTo, CallType, Created, CurrentTime,
 // DialCallDuration, DialWhomNumber, Direction, EndTime, From, StartTime,
 // To, flow_id (the campaign) and tenant_id (the account). DialWhomNumber
 // and DialCallDuration describe the session's previous customer call
-// (empty and 0 before the first), EndTime is the epoch (the call is in
-// progress), as in the seed.
+// (empty and 0 before the first), EndTime is the epoch while the call is
+// in progress (in the account's time zone: "1970-01-01 05:30:00" in
+// India).
 func LeadParams(l LeadCall) map[string]string {
 	dur := "0"
 	if !l.Last.DialedAt.IsZero() {
@@ -132,7 +133,7 @@ func LeadParams(l LeadCall) map[string]string {
 	}
 }
 
-// DialCallStatus maps a customer call to the seed's DialCallStatus:
+// DialCallStatus maps a customer call to the Passthru DialCallStatus:
 // completed, busy, no-answer, canceled or failed.
 func DialCallStatus(cc CustomerCall) string {
 	if cc.Answered {
@@ -149,7 +150,7 @@ func DialCallStatus(cc CustomerCall) string {
 	return "failed"
 }
 
-// legCause is the seed's Legs[0][CauseCode] / Legs[0][Cause] of a call.
+// legCause is the Passthru Legs[0][CauseCode] / Legs[0][Cause] of a call.
 func legCause(cc CustomerCall) (string, string) {
 	if cc.Answered {
 		return "NORMAL_CLEARING", "16"
@@ -158,7 +159,7 @@ func legCause(cc CustomerCall) (string, string) {
 	case "BUSY":
 		return "USER_BUSY", "17"
 	case "NOANSWER", "CANCEL":
-		return "RING_TIMEOUT", "1003" // as in the seed's canceled call
+		return "RING_TIMEOUT", "1003" // as a canceled call's Passthru log has it
 	case "CONGESTION":
 		return "NORMAL_CIRCUIT_CONGESTION", "34"
 	case "CHANUNAVAIL":
@@ -171,7 +172,7 @@ func legCause(cc CustomerCall) (string, string) {
 	return "UNSPECIFIED", "127"
 }
 
-// CallLogParams are the seed 004 Passthru parameters after the customer
+// CallLogParams are the Passthru applet's parameters after the customer
 // call l.Last: CallFrom, CallSid, CallTo, CallType (completed when the
 // customer answered, client-hangup when the agent hung up, else
 // call-attempt), Created, CurrentTime, DialCallDuration (dial to end, s),

@@ -93,7 +93,7 @@ func (r PlaceRequest) Answer() {
 
 // Result is how a placed call ended.
 type Result struct {
-	// Status is the seed call status (BUSY, NOANSWER, IVR_FINISHED…).
+	// Status is the ADS call status (BUSY, NOANSWER, IVR_FINISHED…).
 	Status   string
 	Answered bool
 	// Rescheduled: the flow set $flow.syskey.rescheduledCall (or another
@@ -153,7 +153,7 @@ const (
 	// StatusNoNumber: the record has no number to dial.
 	StatusNoNumber = "NONUMBER"
 	// StatusMachine: AMD heard an answering machine and the call was hung
-	// up (seed 003's detailed-report status "answmachine").
+	// up (the ADS Detailed Report's status "answmachine").
 	StatusMachine = "answmachine"
 	// StatusAbandoned: answered, no agent free within AbandonAfter; the
 	// safe-harbor message was played.
@@ -195,7 +195,8 @@ type Runner struct {
 	// country code (for their time zone), e.g. "US".
 	DefaultRegion string
 	// Agent-first campaigns: free agents are reserved from Reserver, called
-	// through Sessions, and Popup (optional) gets seed 004's popup events.
+	// through Sessions, and Popup (optional) gets the agent popup events
+	// (Dial, Answered, Terminal).
 	Reserver AgentReserver
 	Sessions SessionPlacer
 	Popup    func(PopupEvent)

@@ -1,7 +1,9 @@
 // Package flows is the flow engine: the JSON flow-graph format, its
-// validator, variables (seed 000), the webhook contract (seeds 000/001),
-// caller-ID/CRM identification (seed 002) and the interpreter that runs a
-// flow on a live call (ari.Call), writing a per-attempt journey.
+// validator, variables ($flow.key.*, $user.key.*, $sys.*, $call.*,
+// $flow.syskey.*), the webhook widget's contract (request fields and
+// $flow.key.response_* variables), caller-ID/CRM identification (OMniLeads'
+// customer identification node) and the interpreter that runs a flow on a
+// live call (ari.Call), writing a per-attempt journey.
 //
 // # Format (version 1)
 //
@@ -39,10 +41,10 @@
 //	set_variable     assign [{name, value}]; 0
 //	webhook          webhook (configured name) and/or inline method, url, username, password,
 //	                 headers, query, body_type (json|form|raw), body; extract {"$flow.key.x": "$.json.path"};
-//	                 timeout; 0 success, 1 failure (response variables as in seed 001)
+//	                 timeout; 0 success, 1 failure (sets $flow.key.response_*)
 //	caller_id        mode (none|true_false|destination), id_length, audio, url, attempts, timeout,
 //	                 http_timeout, user_agent (default "OMniLeads"), request_format (text|form|json:
-//	                 the POST body carries idContact; text, the default, is the seed's plain/text
+//	                 the POST body carries idContact; text, the default, is the CRM contract's plain/text
 //	                 "idContact=<id>"), variable, routes [{type, id, exit}];
 //	                 0 positive, 1 negative, routes' lines for "X,Y" destinations
 //	transfer         endpoint, caller_id, timeout; 0 answered (after the bridge ends), 1 failed,
@@ -75,7 +77,8 @@
 //
 // # Recordings
 //
-// Names follow seed 001 (extension = format, gsm by default):
+// Names follow the call recording format (extension = format, gsm by
+// default):
 // record_<acct>_<flow>_<cli>_<dnis>_<start ms> (record widget),
 // _play_and_record_<acct>_<flow>_<cli>_<dnis>_<moduleName>_<start ms>
 // (play_and_record) and call_<acct>_<flow>_<cli>_<dnis>_<start ms> (the

@@ -15,7 +15,8 @@ import (
 	"github.com/switchyard/switchyard/ari"
 )
 
-// Call statuses the flow engine sets (seed 003).
+// Call statuses the flow engine sets (the ADS call statuses for an IVR,
+// queue or other-extension destination).
 const (
 	StatusIVRStarted      = "IVR_STARTED"
 	StatusIVRFinished     = "IVR_FINISHED"
@@ -74,7 +75,7 @@ type QueueRequest struct {
 }
 
 // QueueResult is the outcome. Line 0 = answered by an agent, 1 = not.
-// Status is the seed 003 QUEUE_* status; CallVars fill $call.* (agent.*,
+// Status is the ADS QUEUE_* call status; CallVars fill $call.* (agent.*,
 // agent.recordingUri, …) and Syskeys $flow.syskey.* (agentID, agent.type).
 type QueueResult struct {
 	Line     int
@@ -166,7 +167,7 @@ type Step struct {
 	Error   string         `json:"error,omitempty"`
 }
 
-// Journey is the seed's per-attempt "View JSON".
+// Journey is the call report's per-attempt "View JSON".
 type Journey struct {
 	AttemptID string    `json:"attempt_id,omitempty"`
 	FlowID    int64     `json:"flow_id"`
@@ -1054,7 +1055,9 @@ func (r *run) set(ctx context.Context, c *setCfg, st *Step) result {
 
 // ---- webhook ----------------------------------------------------------------
 
-// setResponseVars writes the seed's response variables.
+// setResponseVars writes the webhook response variables
+// ($flow.key.response_status, _status_code, _status_type, _duration, _raw,
+// _error).
 func (r *run) setResponseVars(res HTTPResult) {
 	fv := r.flowVars
 	fv["response_status_code"] = strconv.Itoa(res.StatusCode)
@@ -1159,8 +1162,9 @@ func jsonText(v any) string {
 }
 
 // mergeWebhook applies a widget's overrides to a configured webhook: a
-// widget body replaces the configured one (seed 001); headers and query
-// are merged, the widget's winning.
+// widget body replaces the configured one outright (when both have one,
+// only the widget's is sent); headers and query are merged, the widget's
+// winning.
 func mergeWebhook(base, w WebhookConfig) WebhookConfig {
 	out := base
 	if w.Method != "" {
@@ -1199,7 +1203,7 @@ func mergeMap(a, b map[string]string) map[string]string {
 
 // ---- transfer ----------------------------------------------------------------
 
-// transferStatus maps a failed leg to its seed status and exit line.
+// transferStatus maps a failed leg to its IN_* call status and exit line.
 func transferStatus(l *ari.Leg, err error) (string, int) {
 	if errors.Is(err, ari.ErrHangup) {
 		return StatusInCancel, -1

@@ -16,8 +16,9 @@ type VarDoc struct {
 	When        string `json:"when,omitempty"`
 }
 
-// Unsupported is a seed variable Switchyard does not provide: a flow that
-// references it fails validation with Reason.
+// Unsupported is a Phonon flow system variable ($call.cost, ...) that
+// Switchyard does not provide: a flow that references it fails validation
+// with Reason.
 type Unsupported struct {
 	Name   string `json:"name"`
 	Reason string `json:"reason"`

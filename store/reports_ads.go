@@ -11,9 +11,9 @@ import (
 	"time"
 )
 
-// ---- ADS reports (seed 003 "Reports") ----
+// ---- ADS reports (the ADS dialer's Statistics by Campaign and Detailed Report) ----
 
-// ADSFilter holds the seed 003 report parameters: the account (accountcode),
+// ADSFilter holds the ADS report parameters: the account (Accountcode),
 // campaigns started from Start until End, and optionally the campaigns.
 type ADSFilter struct {
 	AccountID   int64
@@ -21,7 +21,7 @@ type ADSFilter struct {
 	CampaignIDs []int64   // empty: every campaign started in the period
 }
 
-// ADS detailed statuses (seed 003 "Status").
+// ADS detailed statuses (the Detailed Report's "Status" of a call record).
 const (
 	ADSReady       = "ready"
 	ADSRunning     = "running"
@@ -34,8 +34,8 @@ const (
 	ADSFax         = "fax"
 )
 
-// ADSStatus maps a record's state and the seed call status of its last
-// attempt to the seed 003 report status.
+// ADSStatus maps a record's state and the ADS call status of its last
+// attempt (BUSY, NOANSWER, IN_ANSWER, ...) to the Detailed Report status.
 func ADSStatus(recordStatus, lastStatus string) string {
 	switch recordStatus {
 	case RecordInProcess:

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Recording kinds (seed 001 "Call Recording Format").
+// Recording kinds (the "Recording Type" of the call recording format).
 const (
 	RecordingCall          = "call"
 	RecordingPlayAndRecord = "play_and_record"
@@ -27,7 +27,9 @@ type Recording struct {
 	// or the spool file without extension).
 	Name   string `gorm:"column:name" json:"name"`
 	Format string `gorm:"column:format" json:"format"`
-	// FileName is the seed 001 download name, with extension.
+	// FileName is the download name in the call recording format
+	// (call_<account_id>_<flow_id>_<CLI>_<DNIS>_<start ms>, ...), with
+	// extension.
 	FileName   string     `gorm:"column:file_name" json:"file_name"`
 	StartedAt  time.Time  `gorm:"column:started_at" json:"started_at"`
 	DurationMS int64      `gorm:"column:duration_ms" json:"duration_ms"`

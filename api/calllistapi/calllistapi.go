@@ -1,8 +1,9 @@
-// Package calllistapi serves call lists over HTTP: the seed 000 trigger
-// webservice (under /api/v1 and at the seed's own /kairos-apis paths),
-// multipart upload of CSV / zip / ADS files, the request summary (seed 001)
-// with its detail view and per-request status report CSV, the flow's CSV
-// template, and the account's white/blacklists and DNC entries.
+// Package calllistapi serves call lists over HTTP: the outbound-flow trigger
+// webservice (under /api/v1 and at its original /kairos-apis paths, so
+// existing clients only change the host), multipart upload of CSV / zip /
+// ADS files, the Request Summary Dashboard with its detail view and
+// per-request status report CSV, the flow's CSV template, and the account's
+// white/blacklists and DNC entries.
 package calllistapi
 
 import (
@@ -23,7 +24,7 @@ import (
 	"github.com/switchyard/switchyard/store"
 )
 
-// Flow types (seed 001: "It can be outbound or dialer").
+// Flow types: a call list's flow is either outbound (multicast) or dialer.
 const (
 	FlowTypeOutbound = "outbound" // outbound multicast: /kairos-apis/outbound/create
 	FlowTypeDialer   = "dialer"   // outbound dialer: /kairos-apis/outbounddialer/create
@@ -101,8 +102,8 @@ type Deps struct {
 	// proxy that sets X-Forwarded-For).
 	ClientIP func(c echo.Context) string
 	// AllowWithoutIPWhitelist lets the trigger API through for an account
-	// that whitelisted no IP address. Seed 001 requires a whitelisted IP
-	// ("make sure to whitelist your IP"), so the default is to refuse.
+	// that whitelisted no IP address. The trigger API is only for callers
+	// whose IP address the account whitelisted, so the default is to refuse.
 	AllowWithoutIPWhitelist bool
 	Logger                  *slog.Logger
 	// MailAddress gives a flow's email-upload address ("" when email
@@ -184,7 +185,7 @@ var Routes = []struct{ Method, Path string }{
 	{http.MethodPut, "/account/country"},
 }
 
-// KairosRoutes are the seed's own trigger paths (RegisterKairos).
+// KairosRoutes are the trigger webservice's original paths (RegisterKairos).
 var KairosRoutes = []string{"/kairos-apis/outbound/create", "/kairos-apis/outbounddialer/create"}
 
 // Register adds the authenticated routes to g (the /api/v1 group, whose
@@ -209,7 +210,7 @@ func Register(g *echo.Group, d Deps) {
 	g.PUT("/account/country", h.putCountry)
 }
 
-// RegisterKairos adds the seed's trigger paths to an UNauthenticated group
+// RegisterKairos adds the original trigger paths to an UNauthenticated group
 // (e.g. srv.Echo().Group("")): there the body's security-id (an account API
 // key) is the authentication.
 func RegisterKairos(g *echo.Group, d Deps) {
@@ -245,7 +246,7 @@ func (h *handler) flow(ctx context.Context, accountID int64, id string) (Flow, e
 	return f, nil
 }
 
-// ---- IP and domain whitelists (seed 001) ----
+// ---- IP and domain whitelists (Whitelist → IP Address / Domain) ----
 
 func (h *handler) clientIP(c echo.Context) string {
 	if h.d.ClientIP != nil {

@@ -356,7 +356,8 @@ func specBlock(spec, path string) string {
 }
 
 // TestSystemVariablesPublished: the system variable lists are served with
-// when each is set, and the refused seed names with their reason.
+// when each is set, and the refused Phonon variable names ($call.cost, ...)
+// with their reason.
 func TestSystemVariablesPublished(t *testing.T) {
 	e := newEnv(t)
 	code, out := e.do(e.key, "GET", "/api/v1/flows/variables/system", "")

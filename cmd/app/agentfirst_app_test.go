@@ -16,15 +16,15 @@ import (
 	"github.com/switchyard/switchyard/cmd/app"
 )
 
-// TestAgentFirstRecordedCallLogThroughDaemon (real Asterisk): an
-// agent-first campaign set up over the API only — a mobile agent whose
-// calls are recorded (the silent test line +1 NXX 555 0100, rung through
-// the agent endpoint), a queue, lead and call-log webhooks — calls the
-// agent, dials the lead (+1 NXX 555 0102, answers, hangs up after 2 s)
-// from the agent's call, and sends the call log with the seed's
-// RecordingUrl — the conversation's signed download URL, which downloads
-// the agent recording without an API key — and RecordingAvailableBy. The
-// customer's attempt in the call report is recorded with that recording.
+// TestAgentFirstRecordedCallLogThroughDaemon (real Asterisk): an agent-first
+// campaign set up over the API only — a mobile agent whose calls are recorded
+// (the silent test line +1 NXX 555 0100, rung through the agent endpoint), a
+// queue, lead and call-log webhooks — calls the agent, dials the lead (+1 NXX
+// 555 0102, answers, hangs up after 2 s) from the agent's call, and sends the
+// call log with the Passthru parameters' RecordingUrl — the conversation's
+// signed download URL, which downloads the agent recording without an API key
+// — and RecordingAvailableBy. The customer's attempt in the call report is
+// recorded with that recording.
 func TestAgentFirstRecordedCallLogThroughDaemon(t *testing.T) {
 	info := asterisktest.Require(t)
 	a, _ := boot(t, func(c *app.Config) {

@@ -81,8 +81,9 @@ const (
 	// DefaultRecordingURLTTL: recording URLs stay valid as long as
 	// recordings can be downloaded (30 days).
 	DefaultRecordingURLTTL = 30 * 24 * time.Hour
-	// DefaultDialMultiplier is the global dial multiplier (seed
-	// ads_multiplier): calls = free agents × multiplier.
+	// DefaultDialMultiplier is the global dial multiplier (the ADS dialer's
+	// ads_multiplier, applied to every campaign watching a queue): calls =
+	// free agents × multiplier.
 	DefaultDialMultiplier = 1.0
 	// DefaultTrunks is the shipped test trunk (asterisk-conf test-trunk:
 	// the E.164 test range +1 NXX 555 01XX reaches test customers), so a

@@ -153,8 +153,8 @@ func TestFlowTestCallOnAsterisk(t *testing.T) {
 // endpoint; once the agent answers the published flow runs and its
 // transfer widget calls the customer (+1 NXX 555 0102, answers, hangs up
 // after 2 s) and bridges them. Each number is dialed once; the answer is
-// the seed's call object whose Uri is the agent call's journey, which
-// shows the customer connected. The flow records the call: its call log
+// the API's {"Call": {...}} object whose Uri is the agent call's journey,
+// which shows the customer connected. The flow records the call: its call log
 // webhook's RecordingUrl ($call.recordingUri) downloads the recording.
 func TestConnectAPIOnAsterisk(t *testing.T) {
 	info := asterisktest.Require(t)
@@ -171,8 +171,8 @@ func TestConnectAPIOnAsterisk(t *testing.T) {
 	_, key, _ := st.CreateAPIKey(ctx, acc.ID, "k")
 	area := testArea()
 	agent, customer, callerID := area+"5550100", area+"5550102", area+"5550199"
-	// The call log: after the conversation the flow posts the seed's
-	// Passthru fields, the recording's among them, to the CRM.
+	// The call log: after the conversation the flow posts the Passthru
+	// applet's fields, the recording's among them, to the CRM.
 	if _, err := st.GrantHTTPPolicy(ctx, acc.ID, true, []string{"127.0.0.0/8"}); err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ import (
 //
 // When the agent's calls are recorded (Reservation.Record), each answered
 // customer's conversation is recorded from the bridge as an agent
-// recording (seed file name record_agent_<account>_<agent>_<cli>_<dnis>_
+// recording (file name record_agent_<account>_<agent>_<cli>_<dnis>_
 // <campaign id in place of the widget id>_<start ms>.gsm), indexed with the
 // customer's attempt through Recordings, and named in the Result.
 type Sessions struct {
@@ -90,7 +90,8 @@ type session struct {
 
 func (s *session) Done() <-chan struct{} { return s.done }
 
-// ID is the agent call's id (the seed's CallSid of the session).
+// ID is the agent call's id (the CallSid of the session's lead, popup
+// and call log parameters).
 func (s *session) ID() string { return s.id }
 
 // Close hangs up the agent and waits until the call is over and recorded.

@@ -25,13 +25,12 @@ func (x *recIndex) AgentRecording(_ context.Context, r AgentRecording) error {
 	return nil
 }
 
-// TestAgentFirstRecordedCallLogOnAsterisk: an agent whose calls are
-// recorded takes an agent-first session; the customer's conversation
-// (answer-hangup-2 talks 2 s) is recorded from the bridge as an agent
-// recording with the seed's file name, indexed with the customer's
-// attempt, stored on Asterisk, and the call log names it: RecordingUrl
-// (the recording's download URL) and RecordingAvailableBy. A busy
-// customer's call log has neither.
+// TestAgentFirstRecordedCallLogOnAsterisk: an agent whose calls are recorded
+// takes an agent-first session; the customer's conversation (answer-hangup-2
+// talks 2 s) is recorded from the bridge as an agent recording with its
+// record_agent_... file name, indexed with the customer's attempt, stored on
+// Asterisk, and the call log names it: RecordingUrl (the recording's download
+// URL) and RecordingAvailableBy. A busy customer's call log has neither.
 func TestAgentFirstRecordedCallLogOnAsterisk(t *testing.T) {
 	rec := aritest.NewRecorder()
 	m := aritest.StartManager(t, rec, aritest.Options{})

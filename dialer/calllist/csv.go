@@ -294,7 +294,7 @@ func (rd *Reader) adsHeader() error {
 	seen := map[string]int{}
 	for i, h := range rd.header {
 		if i == 0 {
-			continue // the numbers column; its name is ignored (seed 003)
+			continue // the numbers column; the ADS dialer ignores its name
 		}
 		col := i + 1
 		if h == "" {
@@ -477,7 +477,7 @@ func (rd *Reader) adsRecord(row int, fields []string) (Record, error) {
 }
 
 // ParseSchedule reads an ADS *Schedule* cell, UNIX_TIMESTAMP:EXTENSION
-// (seed 003: "1298635200:1101" = 2011-02-25 09:00:00 UTC-3 to agent 1101).
+// (e.g. "1298635200:1101" = 2011-02-25 09:00:00 UTC-3 to agent 1101).
 func ParseSchedule(s string) (time.Time, string, error) {
 	ts, ext, ok := strings.Cut(strings.TrimSpace(s), ":")
 	if !ok {

@@ -1,10 +1,11 @@
 // Package calllist reads the call lists that start outbound campaigns —
-// the seed formats: the CSV upload (tel1…tel10, $flow.key.<var>,
-// starttime, the common start time in an upload_<ddMMyyyyHHmmss>.csv file
-// name), a .zip of such CSVs, the ADS recipients format (numbers separated
-// by "|" in the first column, a *Schedule* column) and the trigger API's
-// JSON body — and validates each record (E.164 normalisation, duplicates,
-// blacklist, DNC scrubbing with the whitelist exempt).
+// Phonon's and the ADS dialer's formats: the CSV upload (tel1…tel10,
+// $flow.key.<var>, starttime, the common start time in an
+// upload_<ddMMyyyyHHmmss>.csv file name), a .zip of such CSVs, the ADS
+// recipients format (numbers separated by "|" in the first column, a
+// *Schedule* column) and the trigger API's JSON body — and validates each
+// record (E.164 normalisation, duplicates, blacklist, DNC scrubbing with the
+// whitelist exempt).
 //
 // Every reader streams from an io.Reader in constant memory. A bad row never
 // disappears: it comes back as a *RowError carrying its row number and the
@@ -20,8 +21,7 @@ import (
 	"unicode/utf8"
 )
 
-// Size caps of seed 001 ("Maximum file size: 10MB for one file or 25MB for
-// zip file").
+// Upload size caps: 10MB for one file, 25MB for a zip file.
 const (
 	MaxCSVBytes = 10 << 20
 	MaxZipBytes = 25 << 20
@@ -37,7 +37,7 @@ const (
 const (
 	StatusPending   = "PENDING"    // valid, added, waiting for its start time / the dialer
 	StatusInProcess = "IN_PROCESS" // the dialer is working on it
-	StatusComplete  = "COMPLETE"   // execution finished (seed: records completed)
+	StatusComplete  = "COMPLETE"   // execution finished (the request summary's "Records Completed")
 	StatusInvalid   = "INVALID"    // rejected: bad row, invalid number, duplicate, blacklisted
 	StatusScrubbed  = "SCRUBBED"   // rejected by DNC/NDNC scrubbing
 )

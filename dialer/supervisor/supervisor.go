@@ -41,7 +41,7 @@ type Supervisor struct {
 	Interval time.Duration
 	// Reserver, Sessions and Popup serve agent-first campaigns (the ACD
 	// reserves agents; ariplacer.Sessions calls them; Popup goes to the
-	// seed 004 popup webhooks).
+	// agent popup webhooks).
 	Reserver dialer.AgentReserver
 	Sessions dialer.SessionPlacer
 	Popup    func(dialer.PopupEvent)

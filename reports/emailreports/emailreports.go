@@ -1,8 +1,8 @@
-// Package emailreports sends the per-flow daily email reports (seed 001
+// Package emailreports sends the per-flow daily email reports (Phonon's
 // "Email Report"): every day at 00:05 in the account's time zone, the CSV
 // of the previous local day's calls of the flow (one row per attempt, the
-// call report's columns) goes to the flow's To, CC and BCC through the
-// outbound SMTP relay.
+// call report's columns) goes to the flow's To, CC and BCC as an
+// attachment through the outbound SMTP relay.
 //
 // The schedule is a robfig/cron spec ("5 0 * * *") evaluated in each
 // account's location (the per-location schedule cron.WithLocation gives a
@@ -39,7 +39,7 @@ import (
 	"github.com/switchyard/switchyard/store"
 )
 
-// Spec is the daily schedule: 00:05 ("12:05 AM" in the seed).
+// Spec is the daily schedule: 00:05 (the Email Report's "12:05 AM").
 const Spec = "5 0 * * *"
 
 // MaxCatchUp bounds how many missed days are sent after downtime.
