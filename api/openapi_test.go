@@ -1,6 +1,7 @@
 package api
 
 import (
+	"go.yaml.in/yaml/v3"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -27,5 +28,17 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/openapi.yaml", nil))
 	if rec.Code != 200 || !strings.HasPrefix(rec.Body.String(), "openapi: 3") {
 		t.Fatalf("/openapi.yaml: %d %.40q", rec.Code, rec.Body.String())
+	}
+}
+
+// TestOpenAPIParses: the spec is valid YAML for strict parsers (an unquoted
+// description with ": " in it is not), so client generators can read it.
+func TestOpenAPIParses(t *testing.T) {
+	var doc map[string]any
+	if err := yaml.Unmarshal(OpenAPI, &doc); err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
+	}
+	if _, ok := doc["paths"].(map[string]any); !ok {
+		t.Fatalf("openapi.yaml has no paths")
 	}
 }
