@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/switchyard/switchyard/api"
-	"github.com/switchyard/switchyard/api/apistore"
+	"github.com/switchyard/switchyard/api/apistore/apistoretest"
 	"github.com/switchyard/switchyard/dialer/acd"
 	"github.com/switchyard/switchyard/dialer/acd/provision"
 	"github.com/switchyard/switchyard/store"
@@ -212,7 +212,7 @@ type env struct {
 
 func newEnv(t testing.TB, mod ...func(*Deps)) *env {
 	t.Helper()
-	fx := apistore.NewFixture(t)
+	fx := apistoretest.NewFixture(t)
 	e := &env{t: t, srv: fx.Server, st: fx.Store, acd: newFakeACD(), prov: &fakeProv{}, key: fx.Key, other: fx.OtherKey,
 		acct: fx.Account, acct2: fx.Other, done: make(chan struct{})}
 	n := 0

@@ -22,7 +22,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchyard/switchyard/api"
-	"github.com/switchyard/switchyard/api/apistore"
+	"github.com/switchyard/switchyard/api/apistore/apistoretest"
 	"github.com/switchyard/switchyard/reports/csvout"
 	"github.com/switchyard/switchyard/store"
 )
@@ -49,7 +49,7 @@ const clientIP = "192.0.2.10"
 
 func newEnv(t *testing.T, mutate ...func(*Deps)) *env {
 	t.Helper()
-	fx := apistore.NewFixture(t, func(d *api.Deps) { d.BodyLimit = "30M" })
+	fx := apistoretest.NewFixture(t, func(d *api.Deps) { d.BodyLimit = "30M" })
 	st, srv, a := fx.Store, fx.Server, fx.Account
 	flows := fakeFlows{flow: func(_ context.Context, acc int64, id string) (Flow, error) {
 		switch {

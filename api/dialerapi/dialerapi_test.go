@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/api"
-	"github.com/switchyard/switchyard/api/apistore"
+	"github.com/switchyard/switchyard/api/apistore/apistoretest"
 	"github.com/switchyard/switchyard/dialer"
 	"github.com/switchyard/switchyard/store"
 )
@@ -55,7 +55,7 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	fx := apistore.NewFixture(t)
+	fx := apistoretest.NewFixture(t)
 	st, srv, acct := fx.Store, fx.Server, fx.Account
 	live := &fakeLive{live: map[int64]dialer.Progress{}}
 	Register(srv.API(), Deps{Store: st, Live: live, DefaultTrunk: "test",

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/switchyard/switchyard/api"
-	"github.com/switchyard/switchyard/api/apistore"
+	"github.com/switchyard/switchyard/api/apistore/apistoretest"
 	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/store"
 )
@@ -29,7 +29,7 @@ type env struct {
 
 func newEnv(t *testing.T, mutate ...func(*Deps)) *env {
 	t.Helper()
-	fx := apistore.NewFixture(t)
+	fx := apistoretest.NewFixture(t)
 	d := Deps{Store: fx.Store}
 	for _, m := range mutate {
 		m(&d)

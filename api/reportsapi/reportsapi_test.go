@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/api"
-	"github.com/switchyard/switchyard/api/apistore"
+	"github.com/switchyard/switchyard/api/apistore/apistoretest"
 	"github.com/switchyard/switchyard/api/flowsapi"
 	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/reports/recordings"
@@ -28,7 +28,7 @@ import (
 
 type env struct {
 	t        testing.TB
-	fx       *apistore.Fixture
+	fx       *apistoretest.Fixture
 	st       *store.Store
 	spool    string
 	now      time.Time
@@ -45,7 +45,7 @@ type swapSource struct{ recordings.Source }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	fx := apistore.NewFixture(t)
+	fx := apistoretest.NewFixture(t)
 	e := &env{t: t, fx: fx, st: fx.Store, spool: t.TempDir(), attempts: map[string]store.Attempt{}}
 	e.now = time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
 	e.src = &swapSource{recordings.SpoolSource{Dir: e.spool}}

@@ -1,10 +1,15 @@
-package apistore
+// Package apistoretest is the starting point of the API packages' tests:
+// a migrated temporary SQLite store with two accounts and their API keys,
+// and a server authenticating against it. It lives apart from apistore so
+// the binary never links the testing package.
+package apistoretest
 
 import (
 	"context"
 	"testing"
 
 	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/api/apistore"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -46,7 +51,7 @@ func NewFixture(t testing.TB, deps ...func(*api.Deps)) *Fixture {
 		}
 		*acc.id, *acc.key = a.ID, k
 	}
-	d := api.Deps{Authenticate: Authenticate(st), ErrorMap: ErrorMap()}
+	d := api.Deps{Authenticate: apistore.Authenticate(st), ErrorMap: apistore.ErrorMap()}
 	for _, fn := range deps {
 		fn(&d)
 	}
