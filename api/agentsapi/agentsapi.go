@@ -25,6 +25,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/dialer/acd"
 	"github.com/switchyard/switchyard/dialer/acd/acdstore"
@@ -222,25 +223,19 @@ func jsonType(goType string) string {
 	return goType
 }
 
-// invalid turns a domain validation error ("acd: invalid agent: name: …;
-// extension: …") into a 422 naming the first problem's field (JSON name)
-// and listing every problem.
+// invalid turns a domain validation error (acd.ErrInvalid, whose message
+// lists every problem for the client) into a 422 naming the first
+// problem's field by its JSON name.
 func invalid(err error, fields map[string]string) error {
-	msg := err.Error()
-	if strings.HasPrefix(msg, acd.ErrInvalid.Error()) {
-		msg = strings.TrimLeft(strings.TrimPrefix(msg, acd.ErrInvalid.Error()), " :")
-		for _, obj := range []string{"agent UI: ", "agent: ", "queue: ", "hook: "} {
-			msg = strings.TrimPrefix(msg, obj)
-		}
+	var se *switchyard.Error
+	if !errors.As(err, &se) || !errors.Is(err, acd.ErrInvalid) {
+		return err
 	}
-	field := msg
-	if i := strings.IndexAny(msg, ": "); i > 0 {
-		field = msg[:i]
-	}
+	field := se.Field
 	if f, ok := fields[field]; ok {
 		field = f
 	}
-	return api.Invalid(field, "%s", msg)
+	return &api.Error{Code: api.CodeInvalid, Field: field, Message: se.Message, Err: err}
 }
 
 // storeErr turns the store's coded errors into API errors that keep the
@@ -272,17 +267,12 @@ func storeErr(err error, fields map[string]string) error {
 	return err
 }
 
-// acdErr turns the engine's coded errors into API errors with their
-// message.
+// acdErr: the engine's coded errors (acd.ErrNotFound, ErrInvalid,
+// ErrState, ErrUnreachable) carry their client message and map by code;
+// a validation error gets its field's JSON name.
 func acdErr(err error) error {
-	msg := strings.TrimPrefix(err.Error(), "acd: ")
-	switch {
-	case errors.Is(err, acd.ErrNotFound):
-		return api.NotFound("%s", msg)
-	case errors.Is(err, acd.ErrInvalid):
+	if errors.Is(err, acd.ErrInvalid) {
 		return invalid(err, nil)
-	case errors.Is(err, acd.ErrState), errors.Is(err, acd.ErrUnreachable):
-		return api.Conflict("%s", msg)
 	}
 	return err
 }
