@@ -10,6 +10,7 @@
 package switchyard
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 )
@@ -164,4 +165,22 @@ func StatusForCode(code string) int {
 	default:
 		return http.StatusInternalServerError
 	}
+}
+
+// ClientMessage is what a client may be told about err: the message of
+// the first coded error in its chain, "" if there is none or it is a
+// server error (only unavailability and time limits say more than that).
+func ClientMessage(err error) string {
+	var e *Error
+	if !errors.As(err, &e) {
+		return ""
+	}
+	status := e.Status
+	if status == 0 {
+		status = StatusForCode(e.Code)
+	}
+	if status >= 500 && status != http.StatusServiceUnavailable && status != http.StatusGatewayTimeout {
+		return ""
+	}
+	return e.Message
 }
