@@ -334,7 +334,7 @@ func validKey(what, name string) (string, error) {
 	if name == "" || len(name) > 64 || strings.IndexFunc(name, func(r rune) bool {
 		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-' || r == '.')
 	}) >= 0 {
-		return "", fmt.Errorf("store: %s name %q must be 1-64 letters, digits, '_', '-' or '.': %w", what, name, ErrInvalid)
+		return "", ErrInvalid.New("", "%s name %q must be 1-64 letters, digits, '_', '-' or '.'", what, name)
 	}
 	return name, nil
 }

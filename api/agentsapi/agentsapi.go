@@ -238,21 +238,13 @@ func invalid(err error, fields map[string]string) error {
 	return &api.Error{Code: api.CodeInvalid, Field: field, Message: se.Message, Err: err}
 }
 
-// storeErr turns the store's coded errors into API errors that keep the
-// store's explanation (the generic ErrorMap would only say "invalid
-// input" or "conflict").
+// storeErr gives the store's coded errors the field of the API: the
+// store's client messages start with what they are about ("agent name …",
+// "queue members: …"), which fields maps to its JSON name (else "body").
 func storeErr(err error, fields map[string]string) error {
-	clean := func() string {
-		msg := err.Error()
-		msg = strings.TrimPrefix(msg, "store: ")
-		for _, s := range []error{store.ErrInvalid, store.ErrConflict, store.ErrNotFound} {
-			msg = strings.TrimSuffix(msg, ": "+s.Error())
-		}
-		return msg
-	}
 	switch {
 	case errors.Is(err, store.ErrInvalid):
-		msg := clean()
+		msg := switchyard.ClientMessage(err)
 		field := "body"
 		for prefix, f := range fields {
 			if strings.HasPrefix(msg, prefix) {
@@ -260,9 +252,9 @@ func storeErr(err error, fields map[string]string) error {
 				break
 			}
 		}
-		return api.Invalid(field, "%s", msg)
+		return &api.Error{Code: api.CodeInvalid, Field: field, Message: msg, Err: err}
 	case errors.Is(err, store.ErrConflict):
-		return api.Conflict("%s", clean())
+		return err // says what is already taken
 	}
 	return err
 }
