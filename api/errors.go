@@ -8,104 +8,58 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/switchyard/switchyard"
 )
 
-// Error is a coded application error. Handlers (and the packages they call)
-// return it, or wrap one of the sentinels below with %w; the one error
-// mapper (Server.handleError) turns it into
+// Error is the coded application error (switchyard.Error). Handlers (and
+// the packages they call) return it, or wrap one of the sentinels below
+// with %w; the one error mapper (Server.handleError) turns it into
 //
 //	{"error": {"code": "...", "message": "...", "field": "...", "request_id": "..."}}
 //
 // Message and Field are shown to the client; Err is the cause and is only logged.
-type Error struct {
-	Code    string // machine-readable: not_found, invalid, conflict, unauthorized, forbidden, ...
-	Message string // human-readable, safe to show to the client
-	Field   string // the offending input field, if any
-	Status  int    // HTTP status; 0 means derived from Code
-	Err     error  // cause; logged, never sent
-}
-
-func (e *Error) Error() string {
-	msg := e.Message
-	if msg == "" {
-		msg = e.Code
-	}
-	if e.Field != "" {
-		msg = e.Field + ": " + msg
-	}
-	if e.Err != nil {
-		return msg + ": " + e.Err.Error()
-	}
-	return msg
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// Is makes errors.Is(err, ErrNotFound) true for any *Error with code
-// not_found (and likewise for the other sentinels).
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	if !ok || !isSentinel(t) {
-		return false
-	}
-	return e.Code == t.Code
-}
+type Error = switchyard.Error
 
 // Codes of the sentinel errors.
 const (
-	CodeNotFound     = "not_found"
-	CodeInvalid      = "invalid"
-	CodeBadRequest   = "bad_request"
-	CodeConflict     = "conflict"
-	CodeUnauthorized = "unauthorized"
-	CodeForbidden    = "forbidden"
-	CodeUnavailable  = "unavailable"
-	CodeTimeout      = "timeout"
-	CodeInternal     = "internal"
+	CodeNotFound     = switchyard.CodeNotFound
+	CodeInvalid      = switchyard.CodeInvalid
+	CodeBadRequest   = switchyard.CodeBadRequest
+	CodeConflict     = switchyard.CodeConflict
+	CodeUnauthorized = switchyard.CodeUnauthorized
+	CodeForbidden    = switchyard.CodeForbidden
+	CodeNotGranted   = switchyard.CodeNotGranted
+	CodeUnavailable  = switchyard.CodeUnavailable
+	CodeTimeout      = switchyard.CodeTimeout
+	CodeInternal     = switchyard.CodeInternal
 )
 
 // Sentinel errors. Wrap them (fmt.Errorf("account %d: %w", id, api.ErrNotFound))
 // or build a specific one with NotFound, Invalid, ... to choose the message.
 var (
-	ErrNotFound     = &Error{Code: CodeNotFound, Status: http.StatusNotFound, Message: "not found"}
-	ErrInvalid      = &Error{Code: CodeInvalid, Status: http.StatusUnprocessableEntity, Message: "invalid input"}
-	ErrBadRequest   = &Error{Code: CodeBadRequest, Status: http.StatusBadRequest, Message: "bad request"}
-	ErrConflict     = &Error{Code: CodeConflict, Status: http.StatusConflict, Message: "conflict"}
-	ErrUnauthorized = &Error{Code: CodeUnauthorized, Status: http.StatusUnauthorized, Message: "missing or invalid API key"}
-	ErrForbidden    = &Error{Code: CodeForbidden, Status: http.StatusForbidden, Message: "forbidden"}
-	ErrUnavailable  = &Error{Code: CodeUnavailable, Status: http.StatusServiceUnavailable, Message: "temporarily unavailable"}
+	ErrNotFound     = switchyard.ErrNotFound
+	ErrInvalid      = switchyard.ErrInvalid
+	ErrBadRequest   = switchyard.ErrBadRequest
+	ErrConflict     = switchyard.ErrConflict
+	ErrUnauthorized = switchyard.ErrUnauthorized
+	ErrForbidden    = switchyard.ErrForbidden
+	ErrUnavailable  = switchyard.ErrUnavailable
 )
 
-var sentinels = []*Error{ErrNotFound, ErrInvalid, ErrBadRequest, ErrConflict, ErrUnauthorized, ErrForbidden, ErrUnavailable}
-
-func isSentinel(e *Error) bool {
-	for _, s := range sentinels {
-		if e == s {
-			return true
-		}
-	}
-	return false
-}
-
 // NotFound returns a not_found error with a client-visible message.
-func NotFound(format string, args ...any) *Error {
-	return &Error{Code: CodeNotFound, Message: fmt.Sprintf(format, args...)}
-}
+func NotFound(format string, args ...any) *Error { return switchyard.NotFound(format, args...) }
 
 // Invalid returns an invalid (422) error naming the offending field.
 func Invalid(field, format string, args ...any) *Error {
-	return &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+	return switchyard.Invalid(field, format, args...)
 }
 
 // Conflict returns a conflict (409) error.
-func Conflict(format string, args ...any) *Error {
-	return &Error{Code: CodeConflict, Message: fmt.Sprintf(format, args...)}
-}
+func Conflict(format string, args ...any) *Error { return switchyard.Conflict(format, args...) }
 
 // Forbidden returns a forbidden (403) error.
-func Forbidden(format string, args ...any) *Error {
-	return &Error{Code: CodeForbidden, Message: fmt.Sprintf(format, args...)}
-}
+func Forbidden(format string, args ...any) *Error { return switchyard.Forbidden(format, args...) }
 
 // ErrorMapping maps a foreign sentinel (matched with errors.Is), e.g. a
 // store package's ErrNotFound, to an HTTP error without this package
@@ -118,28 +72,7 @@ type ErrorMapping struct {
 }
 
 // statusForCode derives the HTTP status for a code.
-func statusForCode(code string) int {
-	switch code {
-	case CodeNotFound:
-		return http.StatusNotFound
-	case CodeInvalid:
-		return http.StatusUnprocessableEntity
-	case CodeBadRequest:
-		return http.StatusBadRequest
-	case CodeConflict:
-		return http.StatusConflict
-	case CodeUnauthorized:
-		return http.StatusUnauthorized
-	case CodeForbidden:
-		return http.StatusForbidden
-	case CodeUnavailable:
-		return http.StatusServiceUnavailable
-	case CodeTimeout:
-		return http.StatusGatewayTimeout
-	default:
-		return http.StatusInternalServerError
-	}
-}
+func statusForCode(code string) int { return switchyard.StatusForCode(code) }
 
 // codeForStatus names a status that arrived without a code (echo's own errors).
 func codeForStatus(status int) string {
@@ -222,8 +155,10 @@ func mapError1(err error, extra []ErrorMapping) (int, ErrorDetail, bool) {
 			code = codeForStatus(status)
 		}
 		if status >= 500 {
+			// Unavailability and a time limit may say so (their messages
+			// are written for clients); nothing else may.
 			msg := genericInternalMessage
-			if status == http.StatusServiceUnavailable && ae.Message != "" {
+			if (status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout) && ae.Message != "" {
 				msg = ae.Message
 			}
 			return status, ErrorDetail{Code: code, Message: msg}, true
@@ -285,10 +220,8 @@ func mapError1(err error, extra []ErrorMapping) (int, ErrorDetail, bool) {
 }
 
 func sentinelMessage(code string, status int) string {
-	for _, s := range sentinels {
-		if s.Code == code {
-			return s.Message
-		}
+	if m := switchyard.GenericMessage(code); m != "" {
+		return m
 	}
 	return http.StatusText(status)
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/switchyard/switchyard"
 )
 
 // Campaign types (seed 003: "whether it's a telephone or sms campaign").
@@ -66,8 +68,9 @@ const (
 // not allow.
 var ErrTransition = errors.New("dialer: campaign status does not allow this")
 
-// ErrInvalid wraps every campaign validation error.
-var ErrInvalid = errors.New("dialer: invalid campaign")
+// ErrInvalid: a campaign validation error (HTTP 422). Errors made from it
+// with New name the field and say, for the client, what is wrong.
+var ErrInvalid = switchyard.Sentinel(switchyard.CodeInvalid, 0, "invalid campaign")
 
 var transitions = map[string]map[string]string{
 	StatusCreated:   {ActionStart: StatusRunning},
@@ -117,10 +120,10 @@ func (w Window) IsZero() bool { return w.StartMinute == 0 && w.EndMinute == 0 }
 // Validate checks the minute bounds.
 func (w Window) Validate() error {
 	if w.StartMinute < 0 || w.StartMinute >= 1440 || w.EndMinute < 0 || w.EndMinute > 1440 {
-		return fmt.Errorf("%w: calling window minutes must be in 0…1440 (got %d–%d)", ErrInvalid, w.StartMinute, w.EndMinute)
+		return ErrInvalid.New("calling_window", "calling window minutes must be in 0…1440 (got %d–%d)", w.StartMinute, w.EndMinute)
 	}
 	if !w.IsZero() && w.StartMinute == w.EndMinute {
-		return fmt.Errorf("%w: calling window is empty (start = end = %d)", ErrInvalid, w.StartMinute)
+		return ErrInvalid.New("calling_window", "calling window is empty (start = end = %d)", w.StartMinute)
 	}
 	return nil
 }
@@ -292,24 +295,24 @@ func (c *Campaign) Normalize() {
 
 // validateLeadHooks checks lead_webhook, lead_number_path and log_webhook.
 func (c *Campaign) validateLeadHooks() error {
-	bad := func(f string, args ...any) error { return fmt.Errorf("%w: "+f, append([]any{ErrInvalid}, args...)...) }
+	bad := func(field, f string, args ...any) error { return ErrInvalid.New(field, f, args...) }
 	for _, f := range []struct{ name, v string }{{"lead_webhook", c.LeadWebhook}, {"log_webhook", c.LogWebhook}} {
 		if f.v == "" {
 			continue
 		}
 		if c.Mode != ModeAgentFirst {
-			return bad("%s is only for mode agent_first", f.name)
+			return bad(f.name, "%s is only for mode agent_first", f.name)
 		}
 		if !validWebhookName(f.v) {
-			return bad("%s %q must be a webhook name: 1-64 letters, digits, '_', '-' or '.'", f.name, f.v)
+			return bad(f.name, "%s %q must be a webhook name: 1-64 letters, digits, '_', '-' or '.'", f.name, f.v)
 		}
 	}
 	if c.LeadNumberPath != "" {
 		if c.LeadWebhook == "" {
-			return bad("lead_number_path is set but lead_webhook is not")
+			return bad("lead_number_path", "lead_number_path is set but lead_webhook is not")
 		}
 		if !ValidLeadPath(c.LeadNumberPath) {
-			return bad("lead_number_path %q must be dot-separated keys or indexes (letters, digits, _ and -)", c.LeadNumberPath)
+			return bad("lead_number_path", "lead_number_path %q must be dot-separated keys or indexes (letters, digits, _ and -)", c.LeadNumberPath)
 		}
 	}
 	return nil
@@ -334,110 +337,110 @@ func (c *Campaign) LeadsFromWebhook() bool { return c.Mode == ModeAgentFirst && 
 
 // Validate checks every field; the error names the field.
 func (c *Campaign) Validate() error {
-	bad := func(f string, args ...any) error { return fmt.Errorf("%w: "+f, append([]any{ErrInvalid}, args...)...) }
+	bad := func(field, f string, args ...any) error { return ErrInvalid.New(field, f, args...) }
 	switch c.Type {
 	case TypeTelephone, TypeSMS:
 	default:
-		return bad("type %q (want telephone or sms)", c.Type)
+		return bad("type", "type %q (want telephone or sms)", c.Type)
 	}
 	switch c.Mode {
 	case ModeMulticast, ModeProgressive, ModeMultiplied, ModePredictive, ModeAgentFirst:
 	default:
-		return bad("mode %q (want multicast, progressive, multiplied, predictive or agent_first)", c.Mode)
+		return bad("mode", "mode %q (want multicast, progressive, multiplied, predictive or agent_first)", c.Mode)
 	}
 	if c.Name == "" || len(c.Name) > 255 {
-		return bad("name must be 1…255 bytes")
+		return bad("name", "name must be 1…255 bytes")
 	}
 	if c.AccountID <= 0 {
-		return bad("account is required")
+		return bad("campaign", "account is required")
 	}
 	if err := c.validateLeadHooks(); err != nil {
 		return err
 	}
 	if c.Source == SourceFlow {
 		if c.FlowID == "" || len(c.Recipients) > 0 || c.Mode != ModeMulticast {
-			return bad("a flow's dialing settings need the flow, no recipients and mode multicast")
+			return bad("campaign", "a flow's dialing settings need the flow, no recipients and mode multicast")
 		}
 	} else if c.Source != "" {
-		return bad("source %q", c.Source)
+		return bad("source", "source %q", c.Source)
 	} else if (len(c.Recipients) == 0 && c.LeadWebhook == "") || len(c.Recipients) > MaxRecipients {
-		return bad("recipients: 1…%d call-list request ids required (got %d)", MaxRecipients, len(c.Recipients))
+		return bad("recipients", "recipients: 1…%d call-list request ids required (got %d)", MaxRecipients, len(c.Recipients))
 	}
 	seen := map[string]bool{}
 	for _, r := range c.Recipients {
 		if strings.TrimSpace(r) == "" {
-			return bad("recipients: empty request id")
+			return bad("recipients", "recipients: empty request id")
 		}
 		if seen[r] {
-			return bad("recipients: request %q listed twice", r)
+			return bad("recipients", "recipients: request %q listed twice", r)
 		}
 		seen[r] = true
 	}
 	if len(c.CallerID) > 128 {
-		return bad("caller_id longer than 128 bytes")
+		return bad("caller_id", "caller_id longer than 128 bytes")
 	}
 	if c.Trunk != "" && !ValidTrunkName(c.Trunk) {
-		return bad("trunk %q must be a trunk name: 1-64 letters, digits, '_', '-' or '.'", c.Trunk)
+		return bad("trunk", "trunk %q must be a trunk name: 1-64 letters, digits, '_', '-' or '.'", c.Trunk)
 	}
 	if c.Type == TypeTelephone && c.EndpointTemplate != "" {
 		if err := CheckTemplate(c.EndpointTemplate); err != nil {
-			return bad("endpoint_template: %v", err)
+			return bad("endpoint_template", "endpoint_template: %v", err)
 		}
 	}
 	if c.SimultaneousCalls < 1 || c.SimultaneousCalls > MaxSimultaneousCalls {
-		return bad("simultaneous_calls %d (1…%d)", c.SimultaneousCalls, MaxSimultaneousCalls)
+		return bad("simultaneous_calls", "simultaneous_calls %d (1…%d)", c.SimultaneousCalls, MaxSimultaneousCalls)
 	}
 	if c.DialAttempts < 1 || c.DialAttempts > MaxDialAttempts {
-		return bad("dial_attempts %d (1…%d)", c.DialAttempts, MaxDialAttempts)
+		return bad("dial_attempts", "dial_attempts %d (1…%d)", c.DialAttempts, MaxDialAttempts)
 	}
 	if c.DialTimeoutMS < 0 || c.DialTimeoutMS > MaxDialTimeoutMS {
-		return bad("dial_timeout_ms %d (0…%d)", c.DialTimeoutMS, MaxDialTimeoutMS)
+		return bad("dial_timeout_ms", "dial_timeout_ms %d (0…%d)", c.DialTimeoutMS, MaxDialTimeoutMS)
 	}
 	needQueue := AgentPaced(c) || c.Mode == ModeAgentFirst
 	if needQueue && strings.TrimSpace(c.Queue) == "" {
-		return bad("queue is required when dialing by free queue members")
+		return bad("queue", "queue is required when dialing by free queue members")
 	}
 	if c.Multiplier < 0 || c.Multiplier > MaxMultiplier {
-		return bad("multiplier %v (0 = global default, up to %d)", c.Multiplier, MaxMultiplier)
+		return bad("multiplier", "multiplier %v (0 = global default, up to %d)", c.Multiplier, MaxMultiplier)
 	}
 	if c.RetryIntervalSec < 0 || c.RetryIntervalSec > 7*24*3600 {
-		return bad("retry_interval_sec %d (0…604800)", c.RetryIntervalSec)
+		return bad("retry_interval_sec", "retry_interval_sec %d (0…604800)", c.RetryIntervalSec)
 	}
 	if err := c.CallingWindow.Validate(); err != nil {
 		return err
 	}
 	if c.CallsPerSecond < 0 || c.CallsPerSecond > MaxCallsPerSecond {
-		return bad("calls_per_second %v (0 = no cap, up to %d)", c.CallsPerSecond, MaxCallsPerSecond)
+		return bad("calls_per_second", "calls_per_second %v (0 = no cap, up to %d)", c.CallsPerSecond, MaxCallsPerSecond)
 	}
 	if c.AbandonCapPct < 0 || c.AbandonCapPct > 100 {
-		return bad("abandon_cap_pct %v (0 = default %v, up to 100)", c.AbandonCapPct, DefaultAbandonCapPct)
+		return bad("abandon_cap_pct", "abandon_cap_pct %v (0 = default %v, up to 100)", c.AbandonCapPct, DefaultAbandonCapPct)
 	}
 	if len(c.SafeHarborSound) > 255 || strings.ContainsAny(c.SafeHarborSound, "\x00\n\r") {
-		return bad("safe_harbor_sound must be at most 255 bytes on one line")
+		return bad("safe_harbor_sound", "safe_harbor_sound must be at most 255 bytes on one line")
 	}
 	if c.SafeHarborSound != "" && !strings.Contains(c.SafeHarborSound, ":") {
-		return bad("safe_harbor_sound %q must be a media URI such as sound:name", c.SafeHarborSound)
+		return bad("safe_harbor_sound", "safe_harbor_sound %q must be a media URI such as sound:name", c.SafeHarborSound)
 	}
 	switch c.MachineAction {
 	case "", MachineHangup:
 		if c.MachineFlowID != "" {
-			return bad("machine_flow_id is set but machine_action is not %q", MachineFlow)
+			return bad("machine_flow_id", "machine_flow_id is set but machine_action is not %q", MachineFlow)
 		}
 	case MachineFlow:
 		if !c.AMD {
-			return bad("machine_action %q needs amd", MachineFlow)
+			return bad("machine_action", "machine_action %q needs amd", MachineFlow)
 		}
 		if strings.TrimSpace(c.MachineFlowID) == "" {
-			return bad("machine_flow_id is required for machine_action %q", MachineFlow)
+			return bad("machine_flow_id", "machine_flow_id is required for machine_action %q", MachineFlow)
 		}
 	default:
-		return bad("machine_action %q (want hangup or flow)", c.MachineAction)
+		return bad("machine_action", "machine_action %q (want hangup or flow)", c.MachineAction)
 	}
 	if len(c.MachineFlowID) > 64 {
-		return bad("machine_flow_id longer than 64 bytes")
+		return bad("machine_flow_id", "machine_flow_id longer than 64 bytes")
 	}
 	if _, ok := transitions[c.Status]; !ok {
-		return bad("status %q", c.Status)
+		return bad("status", "status %q", c.Status)
 	}
 	return nil
 }

@@ -1,7 +1,5 @@
 package dialer
 
-import "fmt"
-
 // Flow dialing modes: how a flow's call lists are dialed.
 const (
 	// DialAutomatic: every request of the flow (trigger API, upload,
@@ -71,7 +69,7 @@ func (d FlowDialing) Validate() error {
 	switch d.Mode {
 	case DialAutomatic, DialCampaignsOnly:
 	default:
-		return fmt.Errorf("%w: mode %q (want automatic or campaigns_only)", ErrInvalid, d.Mode)
+		return ErrInvalid.New("mode", "mode %q (want automatic or campaigns_only)", d.Mode)
 	}
 	c := d.Campaign(1, "1")
 	return c.Validate()

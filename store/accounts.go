@@ -23,13 +23,13 @@ func validName(what, name string, required bool) (string, error) {
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "" && required:
-		return "", fmt.Errorf("store: %s name is empty: %w", what, ErrInvalid)
+		return "", ErrInvalid.New("", "%s name is empty", what)
 	case !utf8.ValidString(name):
-		return "", fmt.Errorf("store: %s name is not valid UTF-8: %w", what, ErrInvalid)
+		return "", ErrInvalid.New("", "%s name is not valid UTF-8", what)
 	case utf8.RuneCountInString(name) > maxNameLen:
-		return "", fmt.Errorf("store: %s name is longer than %d characters: %w", what, maxNameLen, ErrInvalid)
+		return "", ErrInvalid.New("", "%s name is longer than %d characters", what, maxNameLen)
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return "", fmt.Errorf("store: %s name %q contains control characters: %w", what, name, ErrInvalid)
+		return "", ErrInvalid.New("", "%s name %q contains control characters", what, name)
 	}
 	return name, nil
 }

@@ -43,7 +43,7 @@ func (a *Agent) AfterFind(*gorm.DB) error {
 
 func (a *Agent) check() error {
 	if a.AccountID <= 0 {
-		return fmt.Errorf("store: agent account is required: %w", ErrInvalid)
+		return ErrInvalid.New("", "agent account is required")
 	}
 	name, err := validName("agent", a.Name, true)
 	if err != nil {
@@ -51,7 +51,7 @@ func (a *Agent) check() error {
 	}
 	a.Name = name
 	if a.LoginType == "" {
-		return fmt.Errorf("store: agent login type is required: %w", ErrInvalid)
+		return ErrInvalid.New("", "agent login type is required")
 	}
 	for _, f := range []struct {
 		name, v string
@@ -65,7 +65,7 @@ func (a *Agent) check() error {
 		}
 	}
 	if a.WrapUpMS < 0 {
-		return fmt.Errorf("store: agent wrap-up %d ms is negative: %w", a.WrapUpMS, ErrInvalid)
+		return ErrInvalid.New("", "agent wrap-up %d ms is negative", a.WrapUpMS)
 	}
 	return nil
 }
@@ -100,7 +100,7 @@ func (q *Queue) AfterFind(*gorm.DB) error {
 
 func (q *Queue) check() error {
 	if q.AccountID <= 0 {
-		return fmt.Errorf("store: queue account is required: %w", ErrInvalid)
+		return ErrInvalid.New("", "queue account is required")
 	}
 	name, err := validKey("queue", q.Name)
 	if err != nil {
@@ -108,7 +108,7 @@ func (q *Queue) check() error {
 	}
 	q.Name = name
 	if q.Strategy == "" {
-		return fmt.Errorf("store: queue strategy is required: %w", ErrInvalid)
+		return ErrInvalid.New("", "queue strategy is required")
 	}
 	for _, f := range []struct {
 		name, v string
@@ -121,7 +121,7 @@ func (q *Queue) check() error {
 		}
 	}
 	if q.RingTimeoutMS < 0 || q.TimeoutMS < 0 || q.AnnounceEveryMS < 0 || q.MaxLen < 0 {
-		return fmt.Errorf("store: queue timeouts, announce interval and max length cannot be negative: %w", ErrInvalid)
+		return ErrInvalid.New("", "queue timeouts, announce interval and max length cannot be negative")
 	}
 	return nil
 }
@@ -196,7 +196,7 @@ func (s *Store) CreateAgent(ctx context.Context, a Agent) (out Agent, err error)
 func agentWriteErr(err error, a Agent) error {
 	switch {
 	case isDuplicate(err):
-		return fmt.Errorf("store: agent extension %q is already in use: %w", a.Extension, ErrConflict)
+		return ErrConflict.New("", "agent extension %q is already in use", a.Extension)
 	case isFKViolation(err):
 		return fmt.Errorf("store: agent account %d: %w", a.AccountID, ErrNotFound)
 	}
@@ -311,7 +311,7 @@ func checkMembers(tx *gorm.DB, accountID int64, members []int64) error {
 	seen := map[int64]bool{}
 	for _, m := range members {
 		if seen[m] {
-			return fmt.Errorf("store: queue members: agent %d listed twice: %w", m, ErrInvalid)
+			return ErrInvalid.New("", "queue members: agent %d listed twice", m)
 		}
 		seen[m] = true
 	}
@@ -328,7 +328,7 @@ func checkMembers(tx *gorm.DB, accountID int64, members []int64) error {
 			missing = append(missing, fmt.Sprint(m))
 		}
 	}
-	return fmt.Errorf("store: queue members: agent %s not found in the account: %w", strings.Join(missing, ", "), ErrInvalid)
+	return ErrInvalid.New("", "queue members: agent %s not found in the account", strings.Join(missing, ", "))
 }
 
 func writeMembers(tx *gorm.DB, q Queue) error {
@@ -351,7 +351,7 @@ func writeMembers(tx *gorm.DB, q Queue) error {
 func queueWriteErr(err error, q Queue) error {
 	switch {
 	case isDuplicate(err):
-		return fmt.Errorf("store: queue %q already exists in the account: %w", q.Name, ErrConflict)
+		return ErrConflict.New("", "queue %q already exists in the account", q.Name)
 	case isFKViolation(err):
 		return fmt.Errorf("store: queue account %d: %w", q.AccountID, ErrNotFound)
 	}
@@ -530,10 +530,10 @@ func (s *Store) DeleteQueue(ctx context.Context, accountID, id int64) (err error
 
 func (h *ACDHook) check() error {
 	if h.AccountID <= 0 {
-		return fmt.Errorf("store: hook account is required: %w", ErrInvalid)
+		return ErrInvalid.New("", "hook account is required")
 	}
 	if h.Kind == "" {
-		return fmt.Errorf("store: hook kind is required: %w", ErrInvalid)
+		return ErrInvalid.New("", "hook kind is required")
 	}
 	if err := checkLen("hook kind", h.Kind, 16); err != nil {
 		return err
@@ -544,7 +544,7 @@ func (h *ACDHook) check() error {
 	}
 	h.Webhook = name
 	if len(h.Events) > 16 {
-		return fmt.Errorf("store: hook events: at most 16: %w", ErrInvalid)
+		return ErrInvalid.New("", "hook events: at most 16")
 	}
 	for _, e := range h.Events {
 		if err := checkLen("hook event", e, 32); err != nil {
@@ -552,7 +552,7 @@ func (h *ACDHook) check() error {
 		}
 	}
 	if len(h.FlowIDs) > 1000 {
-		return fmt.Errorf("store: hook flow_ids: at most 1000: %w", ErrInvalid)
+		return ErrInvalid.New("", "hook flow_ids: at most 1000")
 	}
 	if h.Events == nil {
 		h.Events = []string{}
@@ -571,7 +571,7 @@ func checkHookRefs(tx *gorm.DB, h ACDHook) error {
 		return err
 	}
 	if n == 0 {
-		return fmt.Errorf("store: hook webhook: no webhook named %q is configured in the account: %w", h.Webhook, ErrInvalid)
+		return ErrInvalid.New("", "hook webhook: no webhook named %q is configured in the account", h.Webhook)
 	}
 	if len(h.FlowIDs) == 0 {
 		return nil
@@ -588,7 +588,7 @@ func checkHookRefs(tx *gorm.DB, h ACDHook) error {
 				missing = append(missing, fmt.Sprint(id))
 			}
 		}
-		return fmt.Errorf("store: hook flow_ids: flow %s not found in the account: %w", strings.Join(missing, ", "), ErrInvalid)
+		return ErrInvalid.New("", "hook flow_ids: flow %s not found in the account", strings.Join(missing, ", "))
 	}
 	return nil
 }
@@ -699,13 +699,13 @@ func (s *Store) GetAgentUI(ctx context.Context, accountID int64) (u AgentUI, err
 func (s *Store) PutAgentUI(ctx context.Context, u AgentUI) (out AgentUI, err error) {
 	defer s.track("PutAgentUI", time.Now(), &err)
 	if u.AccountID <= 0 {
-		return AgentUI{}, fmt.Errorf("store: agent UI account is required: %w", ErrInvalid)
+		return AgentUI{}, ErrInvalid.New("", "agent UI account is required")
 	}
 	if err := checkLen("agent UI url", u.URL, maxLong); err != nil {
 		return AgentUI{}, err
 	}
 	if u.Width < 0 || u.Height < 0 {
-		return AgentUI{}, fmt.Errorf("store: agent UI size cannot be negative: %w", ErrInvalid)
+		return AgentUI{}, ErrInvalid.New("", "agent UI size cannot be negative")
 	}
 	u.UpdatedAt = now()
 	err = s.w.WithContext(ctx).Clauses(clause.OnConflict{
@@ -752,7 +752,7 @@ func (r *AgentCall) AfterFind(*gorm.DB) error {
 
 func (r *AgentCall) check() error {
 	if r.AccountID <= 0 || r.AgentID <= 0 || r.OfferedAt.IsZero() {
-		return fmt.Errorf("store: agent call: account, agent and offered_at are required: %w", ErrInvalid)
+		return ErrInvalid.New("", "agent call: account, agent and offered_at are required")
 	}
 	for _, f := range []struct {
 		name, v string
@@ -797,7 +797,7 @@ func (r *QueueCall) AfterFind(*gorm.DB) error {
 
 func (r *QueueCall) check() error {
 	if r.AccountID <= 0 || r.QueueID <= 0 || r.JoinedAt.IsZero() {
-		return fmt.Errorf("store: queue call: account, queue and joined_at are required: %w", ErrInvalid)
+		return ErrInvalid.New("", "queue call: account, queue and joined_at are required")
 	}
 	for _, f := range []struct {
 		name, v string
@@ -835,7 +835,7 @@ func (r *AgentEvent) AfterFind(*gorm.DB) error {
 
 func (r *AgentEvent) check() error {
 	if r.AccountID <= 0 || r.AgentID <= 0 || r.At.IsZero() || r.ToState == "" {
-		return fmt.Errorf("store: agent event: account, agent, at and to state are required: %w", ErrInvalid)
+		return ErrInvalid.New("", "agent event: account, agent, at and to state are required")
 	}
 	for _, f := range []struct {
 		name, v string

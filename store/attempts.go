@@ -35,10 +35,10 @@ const (
 // (PostgreSQL text cannot store one; SQLite would, so both refuse alike).
 func checkLen(field, v string, maxLen int) error {
 	if len(v) > maxLen {
-		return fmt.Errorf("store: %s is %d bytes long, limit %d: %w", field, len(v), maxLen, ErrInvalid)
+		return ErrInvalid.New("", "%s is %d bytes long, limit %d", field, len(v), maxLen)
 	}
 	if strings.IndexByte(v, 0) >= 0 {
-		return fmt.Errorf("store: %s contains a NUL byte: %w", field, ErrInvalid)
+		return ErrInvalid.New("", "%s contains a NUL byte", field)
 	}
 	return nil
 }
@@ -83,7 +83,7 @@ func encodeVariables(vars map[string]string) (string, error) {
 	size := 2
 	for k, v := range vars {
 		if k == "" {
-			return "", fmt.Errorf("store: variables: empty variable name: %w", ErrInvalid)
+			return "", ErrInvalid.New("", "variables: empty variable name")
 		}
 		keys = append(keys, k)
 		size += len(k) + len(v) + 6
@@ -101,7 +101,7 @@ func encodeVariables(vars map[string]string) (string, error) {
 	}
 	b = append(b, '}')
 	if len(b) > maxVariablesLen {
-		return "", fmt.Errorf("store: variables are %d bytes as JSON, limit %d: %w", len(b), maxVariablesLen, ErrInvalid)
+		return "", ErrInvalid.New("", "variables are %d bytes as JSON, limit %d", len(b), maxVariablesLen)
 	}
 	return string(b), nil
 }

@@ -202,15 +202,15 @@ var recordColList = strings.Split(strings.ReplaceAll(recordCols, " ", ""), ",")
 
 func (in *CallListImport) validate() error {
 	if in.AccountID <= 0 {
-		return fmt.Errorf("store: call list: account id %d: %w", in.AccountID, ErrInvalid)
+		return ErrInvalid.New("", "call list: account id %d", in.AccountID)
 	}
 	if strings.TrimSpace(in.FlowID) == "" {
-		return fmt.Errorf("store: call list: flow id is empty: %w", ErrInvalid)
+		return ErrInvalid.New("", "call list: flow id is empty")
 	}
 	switch in.Source {
 	case SourceAPI, SourceUpload, SourceEmail:
 	default:
-		return fmt.Errorf("store: call list: source %q (want api, upload or email): %w", in.Source, ErrInvalid)
+		return ErrInvalid.New("", "call list: source %q (want api, upload or email)", in.Source)
 	}
 	for f, v := range map[string]string{"flow id": in.FlowID, "flow name": in.FlowName, "flow type": in.FlowType, "file name": in.FileName} {
 		if err := checkLen(f, v, maxShort); err != nil {
@@ -253,10 +253,10 @@ func recordRow(reqID string, accountID int64, r ImportRecord, t time.Time) (reco
 	switch r.Status {
 	case RecordPending, RecordInvalid, RecordScrubbed:
 	default:
-		return recordValues{}, fmt.Errorf("store: row %d: import status %q (want PENDING, INVALID or SCRUBBED): %w", r.Row, r.Status, ErrInvalid)
+		return recordValues{}, ErrInvalid.New("", "row %d: import status %q (want PENDING, INVALID or SCRUBBED)", r.Row, r.Status)
 	}
 	if r.Status == RecordPending && len(r.Numbers) == 0 {
-		return recordValues{}, fmt.Errorf("store: row %d: a valid record needs a number: %w", r.Row, ErrInvalid)
+		return recordValues{}, ErrInvalid.New("", "row %d: a valid record needs a number", r.Row)
 	}
 	vars := "{}"
 	if len(r.Variables) > 0 {
@@ -337,6 +337,20 @@ func (s *Store) ImportCallList(ctx context.Context, in CallListImport, next func
 	if err := in.validate(); err != nil {
 		return CallListRequest{}, err
 	}
+	// An error of the caller's record source (a rejected file, say) is
+	// the caller's: it is returned as it came, not wrapped.
+	var srcMu sync.Mutex
+	var srcErr error
+	src := next
+	next = func() (ImportRecord, error) {
+		r, err := src()
+		if err != nil && !errors.Is(err, io.EOF) {
+			srcMu.Lock()
+			srcErr = err
+			srcMu.Unlock()
+		}
+		return r, err
+	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return CallListRequest{}, fmt.Errorf("store: request id: %w", err)
@@ -373,6 +387,12 @@ func (s *Store) ImportCallList(ctx context.Context, in CallListImport, next func
 		if isFKViolation(err) || isLiteFKViolation(err) || strings.Contains(err.Error(), "23503") || strings.Contains(err.Error(), "FOREIGN KEY") {
 			return CallListRequest{}, fmt.Errorf("store: import call list: account %d: %w", in.AccountID, ErrNotFound)
 		}
+		srcMu.Lock()
+		se := srcErr
+		srcMu.Unlock()
+		if se != nil && errors.Is(err, se) {
+			return CallListRequest{}, se
+		}
 		if errors.Is(err, ErrInvalid) || isCtxErr(err) {
 			return CallListRequest{}, err
 		}
@@ -383,7 +403,7 @@ func (s *Store) ImportCallList(ctx context.Context, in CallListImport, next func
 }
 
 // errNoRecords rejects a call list without a single row.
-var errNoRecords = fmt.Errorf("the call list has no records (a header line only, or empty): %w", ErrInvalid)
+var errNoRecords = ErrInvalid.New("", "the call list has no records (a header line only, or empty)")
 
 const insertRequestSQL = `INSERT INTO call_list_requests (id, account_id, flow_id, flow_name, flow_type, source, file_name, status, uploaded, valid, invalid, scrubbed, added, completed, created_at, updated_at)
 VALUES (%s)`
@@ -931,17 +951,17 @@ type RequestFilter struct {
 func (s *Store) ListCallListRequests(ctx context.Context, f RequestFilter) (rs []CallListRequest, err error) {
 	defer s.track("ListCallListRequests", time.Now(), &err)
 	if f.AccountID <= 0 {
-		return nil, fmt.Errorf("store: list requests: account id %d: %w", f.AccountID, ErrInvalid)
+		return nil, ErrInvalid.New("", "list requests: account id %d", f.AccountID)
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = defaultListLimit
 	}
 	if limit > MaxListLimit {
-		return nil, fmt.Errorf("store: list requests: limit %d exceeds %d: %w", limit, MaxListLimit, ErrInvalid)
+		return nil, ErrInvalid.New("", "list requests: limit %d exceeds %d", limit, MaxListLimit)
 	}
 	if f.Offset < 0 {
-		return nil, fmt.Errorf("store: list requests: negative offset: %w", ErrInvalid)
+		return nil, ErrInvalid.New("", "list requests: negative offset")
 	}
 	q := s.r.WithContext(ctx).Where("account_id = ?", f.AccountID)
 	if f.From != nil {
@@ -985,7 +1005,7 @@ func (s *Store) ListCallListRecords(ctx context.Context, accountID int64, reques
 		limit = defaultListLimit
 	}
 	if limit > MaxListLimit {
-		return nil, fmt.Errorf("store: list records: limit %d exceeds %d: %w", limit, MaxListLimit, ErrInvalid)
+		return nil, ErrInvalid.New("", "list records: limit %d exceeds %d", limit, MaxListLimit)
 	}
 	if _, err := s.GetCallListRequest(ctx, accountID, requestID); err != nil {
 		return nil, err
@@ -1025,7 +1045,7 @@ func (s *Store) SetCallListRecordStatus(ctx context.Context, accountID, recordID
 	switch status {
 	case RecordPending, RecordInProcess, RecordComplete:
 	default:
-		return fmt.Errorf("store: record status %q (want PENDING, IN_PROCESS or COMPLETE): %w", status, ErrInvalid)
+		return ErrInvalid.New("", "record status %q (want PENDING, IN_PROCESS or COMPLETE)", status)
 	}
 	if err := checkLen("reason", reason, maxLong); err != nil {
 		return err
@@ -1039,7 +1059,7 @@ func (s *Store) SetCallListRecordStatus(ctx context.Context, accountID, recordID
 			return err
 		}
 		if rec.Status == RecordInvalid || rec.Status == RecordScrubbed {
-			return fmt.Errorf("store: record %d was rejected (%s): it cannot be dialed: %w", recordID, rec.Status, ErrConflict)
+			return ErrConflict.New("", "record %d was rejected (%s): it cannot be dialed", recordID, rec.Status)
 		}
 		t := now()
 		upd := map[string]any{"status": status, "reason": reason, "updated_at": t}
@@ -1118,29 +1138,29 @@ func NormalizeListValue(kind, v string) (string, error) {
 	switch kind {
 	case KindPhone:
 		if !e164Re.MatchString(v) {
-			return "", fmt.Errorf("store: %q is not an E.164 number (+<country code><number>): %w", v, ErrInvalid)
+			return "", ErrInvalid.New("value", "%q is not an E.164 number (+<country code><number>)", v)
 		}
 		return v, nil
 	case KindEmail:
 		a, err := mail.ParseAddress(v)
 		if err != nil || a.Address != v || len(v) > maxEmailLen {
-			return "", fmt.Errorf("store: %q is not an email address: %w", v, ErrInvalid)
+			return "", ErrInvalid.New("value", "%q is not an email address", v)
 		}
 		return strings.ToLower(v), nil
 	case KindIPv4:
 		ip := net.ParseIP(v)
 		if ip == nil || ip.To4() == nil || strings.Contains(v, ":") {
-			return "", fmt.Errorf("store: %q is not an IPv4 address (only IPv4 is supported): %w", v, ErrInvalid)
+			return "", ErrInvalid.New("value", "%q is not an IPv4 address (only IPv4 is supported)", v)
 		}
 		return ip.To4().String(), nil
 	case KindDomain:
 		d := strings.TrimSuffix(strings.ToLower(v), ".")
 		if len(d) > 253 || !domainRe.MatchString(d) {
-			return "", fmt.Errorf("store: %q is not a domain name: %w", v, ErrInvalid)
+			return "", ErrInvalid.New("value", "%q is not a domain name", v)
 		}
 		return d, nil
 	}
-	return "", fmt.Errorf("store: list kind %q (want phone, email, ipv4 or domain): %w", kind, ErrInvalid)
+	return "", ErrInvalid.New("kind", "list kind %q (want phone, email, ipv4 or domain)", kind)
 }
 
 // AddListEntry adds a value to the account's white or blacklist. Blacklists
@@ -1149,10 +1169,10 @@ func NormalizeListValue(kind, v string) (string, error) {
 func (s *Store) AddListEntry(ctx context.Context, accountID int64, list, kind, value string, verified bool) (e ListEntry, err error) {
 	defer s.track("AddListEntry", time.Now(), &err)
 	if list != ListWhite && list != ListBlack {
-		return ListEntry{}, fmt.Errorf("store: list %q (want white or black): %w", list, ErrInvalid)
+		return ListEntry{}, ErrInvalid.New("list", "list %q (want white or black)", list)
 	}
 	if list == ListBlack && kind != KindPhone && kind != KindEmail {
-		return ListEntry{}, fmt.Errorf("store: the blacklist holds phone numbers and emails, not %s: %w", kind, ErrInvalid)
+		return ListEntry{}, ErrInvalid.New("kind", "the blacklist holds phone numbers and emails, not %s", kind)
 	}
 	v, err := NormalizeListValue(kind, value)
 	if err != nil {
@@ -1170,7 +1190,7 @@ func (s *Store) AddListEntry(ctx context.Context, accountID int64, list, kind, v
 				return err
 			}
 			if n >= MaxWhitelistedPhones {
-				return fmt.Errorf("store: at most %d whitelisted phone numbers per account: %w", MaxWhitelistedPhones, ErrConflict)
+				return ErrConflict.New("", "at most %d whitelisted phone numbers per account", MaxWhitelistedPhones)
 			}
 		}
 		return tx.Create(&e).Error
@@ -1178,7 +1198,7 @@ func (s *Store) AddListEntry(ctx context.Context, accountID int64, list, kind, v
 	if err != nil {
 		switch {
 		case isDuplicate(err):
-			return ListEntry{}, fmt.Errorf("store: %s is already %slisted: %w", v, list, ErrConflict)
+			return ListEntry{}, ErrConflict.New("", "%s is already %slisted", v, list)
 		case isFKViolation(err):
 			return ListEntry{}, fmt.Errorf("store: account %d: %w", accountID, ErrNotFound)
 		case errors.Is(err, ErrConflict):
@@ -1243,7 +1263,7 @@ func (s *Store) AddDNCEntries(ctx context.Context, accountID int64, source strin
 			ok = dncPrefixRe.MatchString(e.Value)
 		}
 		if !ok {
-			return 0, fmt.Errorf("store: DNC entry %q is not a +<digits> number/prefix: %w", e.Value, ErrInvalid)
+			return 0, ErrInvalid.New("", "DNC entry %q is not a +<digits> number/prefix", e.Value)
 		}
 		rows = append(rows, DNCEntry{AccountID: accountID, Value: e.Value, Prefix: e.Prefix, Source: source, CreatedAt: t})
 	}
@@ -1396,7 +1416,7 @@ func (s *Store) SaveOTP(ctx context.Context, accountID int64, phone, code string
 		return err
 	}
 	if len(code) < 4 || len(code) > 12 {
-		return fmt.Errorf("store: OTP length %d: %w", len(code), ErrInvalid)
+		return ErrInvalid.New("", "OTP length %d", len(code))
 	}
 	var salt [16]byte
 	if _, err := rand.Read(salt[:]); err != nil {
@@ -1410,17 +1430,17 @@ func (s *Store) SaveOTP(ctx context.Context, accountID int64, phone, code string
 		}
 		for _, e := range es {
 			if e.Value == phone {
-				return fmt.Errorf("store: %s is already whitelisted: %w", phone, ErrConflict)
+				return ErrConflict.New("", "%s is already whitelisted", phone)
 			}
 		}
 		if len(es) >= MaxWhitelistedPhones {
-			return fmt.Errorf("store: at most %d whitelisted phone numbers per account: %w", MaxWhitelistedPhones, ErrConflict)
+			return ErrConflict.New("", "at most %d whitelisted phone numbers per account", MaxWhitelistedPhones)
 		}
 		var prev phoneOTP
 		err := tx.Where("account_id = ? AND phone = ?", accountID, phone).Take(&prev).Error
 		switch {
 		case err == nil && t.Sub(prev.CreatedAt.UTC()) < OTPResendAfter:
-			return fmt.Errorf("store: an OTP was sent to %s less than %v ago: %w", phone, OTPResendAfter, ErrConflict)
+			return ErrConflict.New("", "an OTP was sent to %s less than %v ago", phone, OTPResendAfter)
 		case err != nil && !isNotFound(err):
 			return err
 		}
@@ -1448,22 +1468,22 @@ func (s *Store) VerifyOTP(ctx context.Context, accountID int64, phone, code stri
 		var row phoneOTP
 		if err := tx.Where("account_id = ? AND phone = ?", accountID, phone).Take(&row).Error; err != nil {
 			if isNotFound(err) {
-				return fmt.Errorf("store: no OTP was sent to %s: %w", phone, ErrInvalid)
+				return ErrInvalid.New("otp", "no OTP was sent to %s", phone)
 			}
 			return err
 		}
 		switch {
 		case t.After(row.ExpiresAt.UTC()):
-			return fmt.Errorf("store: the OTP for %s has expired; request a new one: %w", phone, ErrInvalid)
+			return ErrInvalid.New("otp", "the OTP for %s has expired; request a new one", phone)
 		case row.Attempts >= OTPMaxAttempts:
-			return fmt.Errorf("store: too many wrong OTPs for %s; request a new one: %w", phone, ErrInvalid)
+			return ErrInvalid.New("otp", "too many wrong OTPs for %s; request a new one", phone)
 		}
 		if subtle.ConstantTimeCompare([]byte(otpHash(row.Salt, code)), []byte(row.CodeHash)) != 1 {
 			if err := tx.Model(&phoneOTP{}).Where("account_id = ? AND phone = ?", accountID, phone).
 				Update("attempts", gorm.Expr("attempts + 1")).Error; err != nil {
 				return err
 			}
-			failed = fmt.Errorf("store: wrong OTP for %s (%d attempts left): %w", phone, OTPMaxAttempts-row.Attempts-1, ErrInvalid)
+			failed = ErrInvalid.New("otp", "wrong OTP for %s (%d attempts left)", phone, OTPMaxAttempts-row.Attempts-1)
 			return nil // commit the attempt count
 		}
 		if err := tx.Where("account_id = ? AND phone = ?", accountID, phone).Delete(&phoneOTP{}).Error; err != nil {
@@ -1474,12 +1494,12 @@ func (s *Store) VerifyOTP(ctx context.Context, accountID int64, phone, code stri
 			return err
 		}
 		if n >= MaxWhitelistedPhones {
-			return fmt.Errorf("store: at most %d whitelisted phone numbers per account: %w", MaxWhitelistedPhones, ErrConflict)
+			return ErrConflict.New("", "at most %d whitelisted phone numbers per account", MaxWhitelistedPhones)
 		}
 		e = ListEntry{AccountID: accountID, List: ListWhite, Kind: KindPhone, Value: phone, VerifiedAt: &t, CreatedAt: t}
 		if err := tx.Create(&e).Error; err != nil {
 			if isDuplicate(err) {
-				return fmt.Errorf("store: %s is already whitelisted: %w", phone, ErrConflict)
+				return ErrConflict.New("", "%s is already whitelisted", phone)
 			}
 			return err
 		}

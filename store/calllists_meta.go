@@ -51,14 +51,14 @@ func (m CallListMeta) updates() (map[string]any, error) {
 	if m.Name != nil {
 		n := strings.TrimSpace(*m.Name)
 		if len(n) > 200 || !utf8.ValidString(n) || strings.ContainsFunc(n, unicode.IsControl) {
-			return nil, fmt.Errorf("store: list name: at most 200 characters, no control characters: %w", ErrInvalid)
+			return nil, ErrInvalid.New("name", "list name: at most 200 characters, no control characters")
 		}
 		upd["list_name"] = n
 	}
 	if m.Accountcode != nil {
 		a := strings.TrimSpace(*m.Accountcode)
 		if len(a) > 64 || strings.ContainsFunc(a, func(r rune) bool { return r <= ' ' || r > '~' }) {
-			return nil, fmt.Errorf("store: accountcode: at most 64 printable ASCII characters without spaces: %w", ErrInvalid)
+			return nil, ErrInvalid.New("accountcode", "accountcode: at most 64 printable ASCII characters without spaces")
 		}
 		upd["accountcode"] = a
 	}
@@ -67,7 +67,7 @@ func (m CallListMeta) updates() (map[string]any, error) {
 		case ListActive, ListDisabled:
 			upd["disabled"] = *m.ListStatus == ListDisabled
 		default:
-			return nil, fmt.Errorf("store: list status %q: want %s or %s: %w", *m.ListStatus, ListActive, ListDisabled, ErrInvalid)
+			return nil, ErrInvalid.New("list_status", "list status %q: want %s or %s", *m.ListStatus, ListActive, ListDisabled)
 		}
 	}
 	return upd, nil

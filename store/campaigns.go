@@ -99,7 +99,7 @@ func (c *Campaign) check() error {
 	}
 	if c.Source == CampaignSourceFlow {
 		if c.FlowID == "" || len(c.Recipients) > 0 {
-			return fmt.Errorf("store: a flow's dialing campaign needs its flow id and lists no recipients: %w", ErrInvalid)
+			return ErrInvalid.New("recipients", "a flow's dialing campaign needs its flow id and lists no recipients")
 		}
 		return nil
 	}
@@ -107,7 +107,7 @@ func (c *Campaign) check() error {
 		return fmt.Errorf("store: campaign source %q: %w", c.Source, ErrInvalid)
 	}
 	if len(c.Recipients) == 0 && c.LeadWebhook == "" {
-		return fmt.Errorf("store: campaign needs at least one recipients list (or a lead webhook): %w", ErrInvalid)
+		return ErrInvalid.New("recipients", "a campaign needs at least one recipients list (or a lead webhook)")
 	}
 	return nil
 }
@@ -131,7 +131,7 @@ func checkRecipients(tx *gorm.DB, accountID int64, ids []string) error {
 		return err
 	}
 	if len(reqs) != len(uniq) {
-		return fmt.Errorf("store: campaign recipients: %d of %d call-list requests not found in the account: %w", len(uniq)-len(reqs), len(uniq), ErrInvalid)
+		return ErrInvalid.New("recipients", "%d of %d call-list requests not found in the account", len(uniq)-len(reqs), len(uniq))
 	}
 	var reserve []string
 	for _, r := range reqs {
@@ -139,7 +139,7 @@ func checkRecipients(tx *gorm.DB, accountID int64, ids []string) error {
 			continue
 		}
 		if r.StartedAt != nil {
-			return fmt.Errorf("store: campaign recipients: request %s is already being dialed automatically by its flow: %w", r.ID, ErrConflict)
+			return ErrConflict.New("", "a request in recipients is already being dialed automatically by its flow; a campaign can list only requests its flow does not dial (upload them with a later start time, or set the flow's dialing mode to campaigns_only)")
 		}
 		reserve = append(reserve, r.ID)
 	}
@@ -154,7 +154,7 @@ func checkRecipients(tx *gorm.DB, accountID int64, ids []string) error {
 		return err
 	}
 	if len(disabled) > 0 {
-		return fmt.Errorf("store: campaign recipients: list %s is disabled (enable it first): %w", strings.Join(disabled, ", "), ErrInvalid)
+		return ErrInvalid.New("recipients", "list %s is disabled (enable it first)", strings.Join(disabled, ", "))
 	}
 	return nil
 }

@@ -5,31 +5,37 @@ import (
 	"errors"
 
 	"gorm.io/gorm"
+
+	"github.com/switchyard/switchyard"
 )
 
-// Coded errors. Every error the store returns for one of these conditions
-// wraps the matching sentinel, so the HTTP layer maps them with errors.Is
-// (ErrNotFound→404, ErrConflict→409, ErrInvalid→400, ErrUnauthenticated→401)
-// while the message says what exactly was wrong.
+// Coded errors (switchyard.Error sentinels). Every error the store returns
+// for one of these conditions is, or wraps, the matching sentinel, so
+// errors.Is(err, store.ErrInvalid) holds and the HTTP layer maps it by its
+// code (ErrNotFound→404, ErrConflict→409, ErrInvalid→422,
+// ErrUnauthenticated→401, ErrNotGranted→403, ErrQueryTimeout→504). An
+// error made with the sentinel's New carries a message written for the
+// client, which the client sees; a plain %w wrap shows the client only the
+// sentinel's generic message, whatever the wrapping text says.
 var (
 	// ErrNotFound: the row does not exist, or belongs to another account
 	// (the two are deliberately indistinguishable).
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = switchyard.Sentinel(switchyard.CodeNotFound, 0, "not found")
 	// ErrConflict: a uniqueness rule was violated (duplicate account name,
 	// duplicate user email in an account, reused call id of another account…).
-	ErrConflict = errors.New("conflict")
+	ErrConflict = switchyard.Sentinel(switchyard.CodeConflict, 0, "conflict")
 	// ErrInvalid: the input was rejected before touching the database.
-	ErrInvalid = errors.New("invalid input")
+	ErrInvalid = switchyard.Sentinel(switchyard.CodeInvalid, 0, "invalid input")
 	// ErrUnauthenticated: an API key is malformed, unknown, revoked, or its
-	// account is disabled. The message says which; show clients only a
-	// generic 401.
-	ErrUnauthenticated = errors.New("unauthenticated")
+	// account is disabled. The wrapping text says which (for the log);
+	// clients are only ever told the generic 401.
+	ErrUnauthenticated = switchyard.Sentinel(switchyard.CodeUnauthorized, 0, "missing or invalid API key")
 	// ErrNotGranted: an account asked for more than the operator granted
 	// it (e.g. an HTTP policy wider than the operator's grant).
-	ErrNotGranted = errors.New("not granted by the operator")
+	ErrNotGranted = switchyard.Sentinel(switchyard.CodeNotGranted, 0, "not granted by the operator")
 	// ErrQueryTimeout: the database cancelled a query at its time limit
 	// (the report pool's statement_timeout).
-	ErrQueryTimeout = errors.New("query timed out")
+	ErrQueryTimeout = switchyard.Sentinel(switchyard.CodeTimeout, 0, "the report took longer than its time limit; narrow the period or filters")
 )
 
 // isDuplicate reports a unique/primary key violation on either driver

@@ -334,7 +334,7 @@ func validKey(what, name string) (string, error) {
 	if name == "" || len(name) > 64 || strings.IndexFunc(name, func(r rune) bool {
 		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-' || r == '.')
 	}) >= 0 {
-		return "", fmt.Errorf("store: %s name %q must be 1-64 letters, digits, '_', '-' or '.': %w", what, name, ErrInvalid)
+		return "", ErrInvalid.New("", "%s name %q must be 1-64 letters, digits, '_', '-' or '.'", what, name)
 	}
 	return name, nil
 }
@@ -577,7 +577,7 @@ func normPrefixes(cidrs []string) ([]netip.Prefix, error) {
 	for _, c := range cidrs {
 		pr, err := netip.ParsePrefix(strings.TrimSpace(c))
 		if err != nil {
-			return nil, fmt.Errorf("store: %q is not a network (CIDR): %w", clip(c), ErrInvalid)
+			return nil, ErrInvalid.New("allow_networks", "%q is not a network (CIDR)", clip(c))
 		}
 		out = append(out, pr.Masked())
 	}
@@ -619,11 +619,11 @@ func (s *Store) SetHTTPPolicy(ctx context.Context, accountID int64, allowHTTP bo
 			cur = HTTPPolicy{AccountID: accountID}
 		}
 		if allowHTTP && !cur.GrantHTTP {
-			return fmt.Errorf("store: plain http:// webhooks: %w", ErrNotGranted)
+			return ErrNotGranted.New("allow_http", "plain http:// webhooks is beyond what the operator granted this account")
 		}
 		for _, n := range nets {
 			if !cur.granted(n) {
-				return fmt.Errorf("store: network %s: %w", n, ErrNotGranted)
+				return ErrNotGranted.New("allow_networks", "network %s is beyond what the operator granted this account", n)
 			}
 		}
 		p = HTTPPolicy{AccountID: accountID, AllowHTTP: allowHTTP, AllowCIDRs: joinPrefixes(nets),

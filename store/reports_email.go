@@ -44,7 +44,7 @@ func ParseAddressList(field, v string, required bool) (string, []string, error) 
 		}
 		a, err := mail.ParseAddress(p)
 		if err != nil || a.Name != "" || a.Address != p || !strings.Contains(a.Address[strings.LastIndexByte(a.Address, '@')+1:], ".") {
-			return "", nil, fmt.Errorf("store: %s: %q is not an email address (user@example.com): %w", field, p, ErrInvalid)
+			return "", nil, ErrInvalid.New(field, "%q is not an email address (user@example.com)", p)
 		}
 		k := strings.ToLower(p)
 		if !seen[k] {
@@ -53,10 +53,10 @@ func ParseAddressList(field, v string, required bool) (string, []string, error) 
 		}
 	}
 	if required && len(out) == 0 {
-		return "", nil, fmt.Errorf("store: %s: at least one email address is required: %w", field, ErrInvalid)
+		return "", nil, ErrInvalid.New(field, "at least one email address is required")
 	}
 	if len(out) > maxReportRecipients {
-		return "", nil, fmt.Errorf("store: %s: %d addresses, at most %d: %w", field, len(out), maxReportRecipients, ErrInvalid)
+		return "", nil, ErrInvalid.New(field, "%d addresses, at most %d", len(out), maxReportRecipients)
 	}
 	return strings.Join(out, ", "), out, nil
 }

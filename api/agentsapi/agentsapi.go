@@ -25,6 +25,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/dialer/acd"
 	"github.com/switchyard/switchyard/dialer/acd/acdstore"
@@ -222,42 +223,28 @@ func jsonType(goType string) string {
 	return goType
 }
 
-// invalid turns a domain validation error ("acd: invalid agent: name: …;
-// extension: …") into a 422 naming the first problem's field (JSON name)
-// and listing every problem.
+// invalid turns a domain validation error (acd.ErrInvalid, whose message
+// lists every problem for the client) into a 422 naming the first
+// problem's field by its JSON name.
 func invalid(err error, fields map[string]string) error {
-	msg := err.Error()
-	if strings.HasPrefix(msg, acd.ErrInvalid.Error()) {
-		msg = strings.TrimLeft(strings.TrimPrefix(msg, acd.ErrInvalid.Error()), " :")
-		for _, obj := range []string{"agent UI: ", "agent: ", "queue: ", "hook: "} {
-			msg = strings.TrimPrefix(msg, obj)
-		}
+	var se *switchyard.Error
+	if !errors.As(err, &se) || !errors.Is(err, acd.ErrInvalid) {
+		return err
 	}
-	field := msg
-	if i := strings.IndexAny(msg, ": "); i > 0 {
-		field = msg[:i]
-	}
+	field := se.Field
 	if f, ok := fields[field]; ok {
 		field = f
 	}
-	return api.Invalid(field, "%s", msg)
+	return &api.Error{Code: api.CodeInvalid, Field: field, Message: se.Message, Err: err}
 }
 
-// storeErr turns the store's coded errors into API errors that keep the
-// store's explanation (the generic ErrorMap would only say "invalid
-// input" or "conflict").
+// storeErr gives the store's coded errors the field of the API: the
+// store's client messages start with what they are about ("agent name …",
+// "queue members: …"), which fields maps to its JSON name (else "body").
 func storeErr(err error, fields map[string]string) error {
-	clean := func() string {
-		msg := err.Error()
-		msg = strings.TrimPrefix(msg, "store: ")
-		for _, s := range []error{store.ErrInvalid, store.ErrConflict, store.ErrNotFound} {
-			msg = strings.TrimSuffix(msg, ": "+s.Error())
-		}
-		return msg
-	}
 	switch {
 	case errors.Is(err, store.ErrInvalid):
-		msg := clean()
+		msg := switchyard.ClientMessage(err)
 		field := "body"
 		for prefix, f := range fields {
 			if strings.HasPrefix(msg, prefix) {
@@ -265,24 +252,19 @@ func storeErr(err error, fields map[string]string) error {
 				break
 			}
 		}
-		return api.Invalid(field, "%s", msg)
+		return &api.Error{Code: api.CodeInvalid, Field: field, Message: msg, Err: err}
 	case errors.Is(err, store.ErrConflict):
-		return api.Conflict("%s", clean())
+		return err // says what is already taken
 	}
 	return err
 }
 
-// acdErr turns the engine's coded errors into API errors with their
-// message.
+// acdErr: the engine's coded errors (acd.ErrNotFound, ErrInvalid,
+// ErrState, ErrUnreachable) carry their client message and map by code;
+// a validation error gets its field's JSON name.
 func acdErr(err error) error {
-	msg := strings.TrimPrefix(err.Error(), "acd: ")
-	switch {
-	case errors.Is(err, acd.ErrNotFound):
-		return api.NotFound("%s", msg)
-	case errors.Is(err, acd.ErrInvalid):
+	if errors.Is(err, acd.ErrInvalid) {
 		return invalid(err, nil)
-	case errors.Is(err, acd.ErrState), errors.Is(err, acd.ErrUnreachable):
-		return api.Conflict("%s", msg)
 	}
 	return err
 }

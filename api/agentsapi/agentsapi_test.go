@@ -503,9 +503,11 @@ func TestAgentActions(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{fmt.Errorf("%w: agent %d is logged out", acd.ErrState, aid), 409, "is logged out"},
-		{fmt.Errorf("%w: agent %d", acd.ErrNotFound, aid), 404, fmt.Sprintf("not found: agent %d", aid)},
-		{fmt.Errorf("%w: code %q: 1-40 letters", acd.ErrInvalid, "x"), 422, "1-40 letters"},
+		{acd.ErrState.New("", "agent %d is logged out", aid), 409, fmt.Sprintf("agent %d is logged out", aid)},
+		{acd.ErrNotFound.New("", "agent %d not found", aid), 404, fmt.Sprintf("agent %d not found", aid)},
+		// Wrapped context is never shown: only the coded error's message.
+		{fmt.Errorf("engine internals %d: %w", 42, acd.ErrState), 409, "agent state does not allow this"},
+		{acd.ErrInvalid.New("code", "code %q: 1-40 letters", "x"), 422, "1-40 letters"},
 		{acd.ErrUnreachable, 409, "did not answer"},
 		{errors.New("boom"), 500, "internal server error"},
 	} {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 
 	"github.com/switchyard/switchyard/api"
-	"github.com/switchyard/switchyard/dialer/acd"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -29,18 +28,9 @@ func Authenticate(st *store.Store) func(ctx context.Context, key string) (api.Pr
 	}
 }
 
-// ErrorMap maps the store's coded errors to HTTP errors.
+// ErrorMap maps foreign sentinels to HTTP errors. The store's and the
+// ACD's errors are coded (switchyard.Error) and map by their code and
+// message without an entry here.
 func ErrorMap() []api.ErrorMapping {
-	return []api.ErrorMapping{
-		{Target: store.ErrNotFound, Code: api.CodeNotFound},
-		{Target: store.ErrInvalid, Code: api.CodeInvalid},
-		{Target: store.ErrConflict, Code: api.CodeConflict},
-		{Target: store.ErrQueryTimeout, Code: api.CodeTimeout, Message: "the report took longer than its time limit; narrow the period or filters"},
-		// The ACD's coded errors (api/agentsapi converts them with their
-		// message; these are the fallback).
-		{Target: acd.ErrNotFound, Code: api.CodeNotFound},
-		{Target: acd.ErrInvalid, Code: api.CodeInvalid},
-		{Target: acd.ErrState, Code: api.CodeConflict},
-		{Target: acd.ErrUnreachable, Code: api.CodeConflict, Message: "the agent's line did not answer"},
-	}
+	return nil
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/dialer/calllist"
 	"github.com/switchyard/switchyard/reports/csvout"
@@ -159,8 +160,11 @@ func (h *handler) importFile(ctx context.Context, acc int64, f Flow, v *calllist
 // error is not the client's).
 func fileError(err error) string {
 	switch {
-	case errors.Is(err, calllist.ErrRejected), errors.Is(err, store.ErrInvalid):
-		return strings.TrimPrefix(strings.TrimPrefix(err.Error(), "store: import call list: "), "store: ")
+	case errors.Is(err, calllist.ErrRejected):
+		// The reader's own rejection (the store returns it unwrapped).
+		return err.Error()
+	case errors.Is(err, store.ErrInvalid):
+		return switchyard.ClientMessage(err)
 	case isMaxBytes(err):
 		return fmt.Sprintf("the upload exceeds %d MB", MaxUploadBody>>20)
 	case errors.Is(err, calllist.ErrZipLies):
@@ -437,12 +441,8 @@ func (h *handler) addEntry(c echo.Context) error {
 	}
 	e, err := h.d.Store.AddListEntry(c.Request().Context(), acc, in.List, in.Kind, v, false)
 	if err != nil {
-		switch {
-		case errors.Is(err, store.ErrInvalid):
-			return api.Invalid("value", "%s", strings.TrimSuffix(strings.TrimPrefix(err.Error(), "store: "), ": "+store.ErrInvalid.Error()))
-		case errors.Is(err, store.ErrConflict):
-			return api.Conflict("%s", strings.TrimSuffix(strings.TrimPrefix(err.Error(), "store: "), ": "+store.ErrConflict.Error()))
-		}
+		// The store's ErrInvalid names its field (list, kind or value) and
+		// its ErrConflict says what is already there: they map as they are.
 		return err
 	}
 	return c.JSON(http.StatusCreated, e)
@@ -590,10 +590,6 @@ type OTPInput struct {
 // OTPDigits is the length of the verification code.
 const OTPDigits = 6
 
-func storeMsg(err error, sentinel error) string {
-	return strings.TrimSuffix(strings.TrimPrefix(err.Error(), "store: "), ": "+sentinel.Error())
-}
-
 // sendOTP is POST /api/v1/calllists/access-lists/phone-otp: a voice call
 // reads a one-time code to the number (seed 001: whitelisted numbers are
 // verified through OTP; at most 10 per account).
@@ -620,13 +616,7 @@ func (h *handler) sendOTP(c echo.Context) error {
 	code := fmt.Sprintf("%0*d", OTPDigits, n.Int64())
 	ctx := c.Request().Context()
 	if err := h.d.Store.SaveOTP(ctx, acc, phone, code); err != nil {
-		switch {
-		case errors.Is(err, store.ErrConflict):
-			return api.Conflict("%s", storeMsg(err, store.ErrConflict))
-		case errors.Is(err, store.ErrInvalid):
-			return api.Invalid("value", "%s", storeMsg(err, store.ErrInvalid))
-		}
-		return err
+		return err // coded: the store says what is wrong
 	}
 	if err := h.d.OTP.CallOTP(ctx, acc, phone, code); err != nil {
 		api.Logger(c).Warn("OTP call failed", "phone", phone, "err", err)
@@ -654,13 +644,7 @@ func (h *handler) verifyOTP(c echo.Context) error {
 	}
 	e, err := h.d.Store.VerifyOTP(c.Request().Context(), acc, phone, strings.TrimSpace(in.OTP))
 	if err != nil {
-		switch {
-		case errors.Is(err, store.ErrConflict):
-			return api.Conflict("%s", storeMsg(err, store.ErrConflict))
-		case errors.Is(err, store.ErrInvalid):
-			return api.Invalid("otp", "%s", storeMsg(err, store.ErrInvalid))
-		}
-		return err
+		return err // coded: the store says what is wrong with the OTP
 	}
 	return c.JSON(http.StatusCreated, e)
 }

@@ -3,7 +3,6 @@ package calllistapi
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -35,17 +34,8 @@ func (h *handler) patchRequest(c echo.Context) error {
 		return &api.Error{Code: api.CodeBadRequest, Message: `body must be JSON {"name","accountcode","list_status"}`, Err: err}
 	}
 	r, err := h.d.Store.SetCallListMeta(c.Request().Context(), acc, c.Param("id"), store.CallListMeta{Name: in.Name, Accountcode: in.Accountcode, ListStatus: in.ListStatus})
-	if errors.Is(err, store.ErrInvalid) {
-		msg := err.Error()
-		field := "name"
-		switch {
-		case strings.Contains(msg, "accountcode"):
-			field = "accountcode"
-		case strings.Contains(msg, "list status"):
-			field = "list_status"
-		}
-		return api.Invalid(field, "%s", strings.TrimSuffix(strings.TrimPrefix(msg, "store: "), ": "+store.ErrInvalid.Error()))
-	}
+	// A store.ErrInvalid names its field (name, accountcode, list_status)
+	// and says what is wrong: it maps as it is.
 	if errors.Is(err, store.ErrNotFound) {
 		return api.NotFound("request %q not found", c.Param("id"))
 	}

@@ -189,12 +189,6 @@ func decode(c echo.Context) (Input, error) {
 	return in, nil
 }
 
-// validFields are the JSON names a dialer validation message may start
-// with.
-var validFields = []string{"type", "mode", "name", "recipients", "caller_id", "trunk", "endpoint_template", "simultaneous_calls",
-	"dial_attempts", "dial_timeout_ms", "queue", "multiplier", "retry_interval_sec", "calls_per_second", "status",
-	"abandon_cap_pct", "safe_harbor_sound", "machine_action", "machine_flow_id", "lead_webhook", "lead_number_path", "log_webhook", "calls_per_second", "source"}
-
 // campaign turns input into a validated domain campaign of the account.
 func (h *handler) campaign(ctx context.Context, acct int64, in Input) (dialer.Campaign, error) {
 	if in.EndpointTemplate != "" {
@@ -217,7 +211,7 @@ func (h *handler) campaign(ctx context.Context, acct int64, in Input) (dialer.Ca
 	}
 	c.Normalize()
 	if err := c.Validate(); err != nil {
-		return c, invalid(err)
+		return c, err // coded: names the field, says what is wrong
 	}
 	for _, w := range []struct{ field, name string }{{"lead_webhook", c.LeadWebhook}, {"log_webhook", c.LogWebhook}} {
 		if w.name == "" {
@@ -273,22 +267,6 @@ func (h *handler) checkRefs(ctx context.Context, acct int64, c dialer.Campaign) 
 	return nil
 }
 
-// invalid turns a dialer validation error into a 422 naming the field.
-func invalid(err error) error {
-	msg := strings.TrimPrefix(err.Error(), dialer.ErrInvalid.Error()+": ")
-	field := "campaign"
-	for _, f := range validFields {
-		if strings.HasPrefix(msg, f+" ") || strings.HasPrefix(msg, f+":") {
-			field = f
-			break
-		}
-	}
-	if strings.HasPrefix(msg, "calling window") {
-		field = "calling_window"
-	}
-	return api.Invalid(field, "%s", msg)
-}
-
 // errEndpointTemplate refuses a tenant-written dial string.
 func errEndpointTemplate(t dialer.Trunks) error {
 	return &api.Error{Code: api.CodeBadRequest, Status: http.StatusBadRequest, Field: "endpoint_template",
@@ -326,22 +304,6 @@ func (h *handler) ownCampaign(ctx context.Context, acct, id int64) (store.Campai
 		return store.Campaign{}, api.NotFound("campaign %d not found", id)
 	}
 	return sc, nil
-}
-
-// storeErr names the field of a store validation error (the recipients
-// must be call-list requests of the account).
-func storeErr(err error) error {
-	if errors.Is(err, store.ErrInvalid) && strings.Contains(err.Error(), "recipients") {
-		msg := err.Error()
-		if i := strings.Index(msg, "recipients: "); i >= 0 {
-			msg = strings.TrimSuffix(msg[i+len("recipients: "):], ": "+store.ErrInvalid.Error())
-		}
-		return api.Invalid("recipients", "%s", msg)
-	}
-	if errors.Is(err, store.ErrConflict) && strings.Contains(err.Error(), "dialed automatically") {
-		return api.Conflict("a request in recipients is already being dialed automatically by its flow; a campaign can list only requests its flow does not dial (upload them with a later start time, or set the flow's dialing mode to campaigns_only)")
-	}
-	return err
 }
 
 func (h *handler) list(c echo.Context, acct int64) error {
@@ -389,7 +351,7 @@ func (h *handler) create(c echo.Context, acct int64) error {
 	}
 	sc, err := h.d.Store.CreateCampaign(ctx, dialerstore.ToStore(camp))
 	if err != nil {
-		return storeErr(err)
+		return err // coded: the store says what is wrong with recipients
 	}
 	return c.JSON(http.StatusCreated, view(sc))
 }
@@ -433,7 +395,7 @@ func (h *handler) update(c echo.Context, acct int64) error {
 		return api.Conflict("campaign %d is %s: only Created or Finished campaigns can be edited", id, seen)
 	}
 	if err != nil {
-		return storeErr(err)
+		return err // coded: the store says what is wrong with recipients
 	}
 	return c.JSON(http.StatusOK, view(sc))
 }

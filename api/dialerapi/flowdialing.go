@@ -114,7 +114,7 @@ func (h *handler) putDialing(c echo.Context, acct int64) error {
 		return err
 	}
 	if err := d.Validate(); err != nil {
-		return invalid(err)
+		return err // coded: names the field, says what is wrong
 	}
 	sc, err := h.d.Store.PutFlowCampaign(ctx, dialerstore.ToStore(d.Campaign(acct, flowID)), false)
 	if err != nil {

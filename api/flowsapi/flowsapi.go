@@ -20,6 +20,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/store"
@@ -648,13 +649,12 @@ func (h *handler) putPolicy(c echo.Context, acct int64) error {
 	}
 	p, err := h.d.Store.SetHTTPPolicy(c.Request().Context(), acct, in.AllowHTTP, in.AllowNetworks)
 	if err != nil {
-		if errors.Is(err, store.ErrInvalid) {
-			return api.Invalid("allow_networks", "%v", strings.TrimPrefix(strings.TrimSuffix(err.Error(), ": "+store.ErrInvalid.Error()), "store: "))
-		}
+		// A store.ErrInvalid names allow_networks and says what is wrong;
+		// a store.ErrNotGranted says what is beyond the operator's grant,
+		// and the client is told how the policy may change.
 		if errors.Is(err, store.ErrNotGranted) {
-			what := strings.TrimPrefix(strings.TrimSuffix(err.Error(), ": "+store.ErrNotGranted.Error()), "store: ")
-			return &api.Error{Code: "policy_operator_only", Status: http.StatusForbidden,
-				Message: what + " is beyond what the operator granted this account: an account may only narrow its HTTP policy; widening (plain http://, loopback, private, link-local or metadata networks) is an operator setting (switchyard account http-policy)"}
+			return &api.Error{Code: "policy_operator_only", Status: http.StatusForbidden, Err: err,
+				Message: switchyard.ClientMessage(err) + ": an account may only narrow its HTTP policy; widening (plain http://, loopback, private, link-local or metadata networks) is an operator setting (switchyard account http-policy)"}
 		}
 		return err
 	}

@@ -498,8 +498,7 @@ func (h *handler) putEmail(c echo.Context, acct int64) error {
 		required bool
 	}{{"to", in.To, true}, {"cc", in.CC, false}, {"bcc", in.BCC, false}} {
 		if _, _, err := store.ParseAddressList(l.field, l.v, l.required); err != nil {
-			msg := strings.TrimSuffix(strings.TrimPrefix(err.Error(), "store: "+l.field+": "), ": "+store.ErrInvalid.Error())
-			return api.Invalid(l.field, "%s", msg)
+			return err // coded: names the field, says what is wrong
 		}
 	}
 	r, err := h.d.Store.PutEmailReport(c.Request().Context(), store.EmailReport{AccountID: acct, FlowID: id, To: in.To, CC: in.CC, BCC: in.BCC})

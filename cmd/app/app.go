@@ -506,12 +506,20 @@ func (a *App) checkARI(context.Context) (bool, string, map[string]any) {
 // tenant owns it).
 func (a *App) routeInbound(ctx context.Context, ev *ariv6.StasisStart) ari.Route {
 	r := a.flows.Route(a.flowsDB)(ctx, ev)
-	if r.Handler != nil && r.Attempt != nil && a.blacklisted(ctx, r.Attempt.AccountID, r.Attempt.CLI) {
-		a.log.Info("blacklisted caller refused", "channel", ev.Channel.ID, "account", r.Attempt.AccountID)
-		return ari.Route{Attempt: r.Attempt, Handler: func(ctx context.Context, c *ari.Call) error {
-			c.SetStatus("BLACKLISTED")
-			return c.Hangup(ctx, "rejected")
-		}}
+	if r.Handler != nil && r.Attempt != nil {
+		if refuse, err := callerRefused(ctx, a.store.IsBlacklistedNumber, r.Attempt.AccountID, r.Attempt.CLI); refuse {
+			if err != nil {
+				a.log.Error("blacklist check failed; refusing the caller", "channel", ev.Channel.ID, "account", r.Attempt.AccountID, "error", err)
+				return ari.Route{Attempt: r.Attempt, Handler: func(ctx context.Context, c *ari.Call) error {
+					return c.Hangup(ctx, "rejected")
+				}}
+			}
+			a.log.Info("blacklisted caller refused", "channel", ev.Channel.ID, "account", r.Attempt.AccountID)
+			return ari.Route{Attempt: r.Attempt, Handler: func(ctx context.Context, c *ari.Call) error {
+				c.SetStatus("BLACKLISTED")
+				return c.Hangup(ctx, "rejected")
+			}}
+		}
 	}
 	if r.Handler != nil {
 		return r
@@ -561,23 +569,23 @@ func (a *App) unassignedDID(ctx context.Context, ev *ariv6.StasisStart) (ari.Rou
 	}, true
 }
 
-// blacklisted reports whether cli is on the account's number blacklist.
-// A store error lets the call through (logged): refusing every caller
-// because of a database hiccup would be worse.
-func (a *App) blacklisted(ctx context.Context, accountID int64, cli string) bool {
+// callerRefused reports whether an inbound caller (cli) is refused by the
+// number blacklist of the flow's account. The blacklist is a security
+// control, so it fails closed: when it cannot be read the caller is
+// refused too (err says why), never let through unchecked.
+func callerRefused(ctx context.Context, isBlacklisted func(ctx context.Context, accountID int64, number string) (bool, error), accountID int64, cli string) (bool, error) {
 	if cli == "" {
-		return false
+		return false, nil
 	}
 	num, err := calllist.Normalize(cli, "")
 	if err != nil {
 		num = cli
 	}
-	bl, err := a.store.IsBlacklistedNumber(ctx, accountID, num)
+	bl, err := isBlacklisted(ctx, accountID, num)
 	if err != nil {
-		a.log.Warn("blacklist check failed; letting the call through", "account", accountID, "error", err)
-		return false
+		return true, err
 	}
-	return bl
+	return bl, nil
 }
 
 // runCampaignFlow runs an answered campaign call's flow (ariplacer's

@@ -2,7 +2,6 @@ package acd
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"time"
 )
@@ -78,7 +77,7 @@ func (r reqInfo) customer() string {
 func (a *ACD) agentLocked(accountID, agentID int64) (*agent, error) {
 	ag := a.agents[key{accountID, agentID}]
 	if ag == nil || ag.removed {
-		return nil, fmt.Errorf("%w: agent %d in account %d", ErrNotFound, agentID, accountID)
+		return nil, ErrNotFound.New("", "agent %d not found", agentID)
 	}
 	return ag, nil
 }
@@ -135,11 +134,11 @@ func (a *ACD) Login(ctx context.Context, accountID, agentID int64) error {
 	}
 	if ag.state != StateLoggedOut || ag.sess != nil {
 		a.mu.Unlock()
-		return fmt.Errorf("%w: agent %d is already logged in (%s)", ErrState, agentID, ag.state)
+		return ErrState.New("", "agent %d is already logged in (%s)", agentID, ag.state)
 	}
 	if a.closed || a.draining {
 		a.mu.Unlock()
-		return fmt.Errorf("%w: the ACD is shutting down", ErrState)
+		return ErrState.New("", "the ACD is shutting down")
 	}
 	if !ag.cfg.Persistent {
 		ag.idleSince = a.o.Now()
@@ -150,7 +149,7 @@ func (a *ACD) Login(ctx context.Context, accountID, agentID int64) error {
 	}
 	if a.o.Manager == nil {
 		a.mu.Unlock()
-		return fmt.Errorf("%w: persistent agents need the ARI manager", ErrState)
+		return ErrState.New("", "persistent agents need the ARI manager")
 	}
 	s := newSession()
 	ag.sess = s
@@ -171,7 +170,7 @@ func (a *ACD) Logout(ctx context.Context, accountID, agentID int64) error {
 	switch ag.state {
 	case StateLoggedOut:
 		a.mu.Unlock()
-		return fmt.Errorf("%w: agent %d is logged out", ErrState, agentID)
+		return ErrState.New("", "agent %d is logged out", agentID)
 	case StateRinging, StateOnCall:
 		ag.pendingLogout = true
 		a.mu.Unlock()
@@ -213,7 +212,7 @@ func (a *ACD) Pause(ctx context.Context, accountID, agentID int64, reason string
 	}
 	switch ag.state {
 	case StateLoggedOut:
-		return fmt.Errorf("%w: agent %d is logged out", ErrState, agentID)
+		return ErrState.New("", "agent %d is logged out", agentID)
 	case StateAvailable, StatePaused:
 		a.setStateLocked(ag, StatePaused, reason)
 	default:
@@ -237,7 +236,7 @@ func (a *ACD) Unpause(ctx context.Context, accountID, agentID int64) error {
 	case ag.pendingPause != "":
 		ag.pendingPause = ""
 	default:
-		return fmt.Errorf("%w: agent %d is not paused (%s)", ErrState, agentID, ag.state)
+		return ErrState.New("", "agent %d is not paused (%s)", agentID, ag.state)
 	}
 	return nil
 }
@@ -262,7 +261,7 @@ func (a *ACD) Disposition(ctx context.Context, accountID, agentID int64, code st
 		ag.cur.rec.Disposition = code
 		ag.cur.disposed = true
 	default:
-		return fmt.Errorf("%w: agent %d has no call to dispose (%s)", ErrState, agentID, ag.state)
+		return ErrState.New("", "agent %d has no call to dispose (%s)", agentID, ag.state)
 	}
 	return nil
 }

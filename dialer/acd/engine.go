@@ -355,7 +355,7 @@ func (a *ACD) PutAgent(ag Agent) error {
 		return err
 	}
 	if ag.ID == 0 || ag.AccountID == 0 {
-		return fmt.Errorf("%w agent: id and account_id are required", ErrInvalid)
+		return ErrInvalid.New("id", "agent id and account_id are required")
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -383,7 +383,7 @@ func (a *ACD) RemoveAgent(accountID, agentID int64) error {
 	k := key{accountID, agentID}
 	ag := a.agents[k]
 	if ag == nil {
-		return fmt.Errorf("%w: agent %d", ErrNotFound, agentID)
+		return ErrNotFound.New("", "agent %d not found", agentID)
 	}
 	ag.removed = true
 	if ag.state == StateLoggedOut {
@@ -400,7 +400,7 @@ func (a *ACD) PutQueue(q Queue) error {
 		return err
 	}
 	if q.ID == 0 || q.AccountID == 0 {
-		return fmt.Errorf("%w queue: id and account_id are required", ErrInvalid)
+		return ErrInvalid.New("id", "queue id and account_id are required")
 	}
 	q.Members = slices.Clone(q.Members)
 	a.mu.Lock()
@@ -408,7 +408,7 @@ func (a *ACD) PutQueue(q Queue) error {
 	k := key{q.AccountID, q.ID}
 	nk := nameKey{q.AccountID, q.Name}
 	if other := a.queueByName[nk]; other != nil && other.cfg.ID != q.ID {
-		return fmt.Errorf("%w queue: name %q is used by queue %d", ErrInvalid, q.Name, other.cfg.ID)
+		return ErrInvalid.New("name", "name %q is used by queue %d", q.Name, other.cfg.ID)
 	}
 	cur := a.queues[k]
 	if cur == nil {
@@ -432,7 +432,7 @@ func (a *ACD) RemoveQueue(accountID, queueID int64) error {
 	k := key{accountID, queueID}
 	q := a.queues[k]
 	if q == nil {
-		return fmt.Errorf("%w: queue %d", ErrNotFound, queueID)
+		return ErrNotFound.New("", "queue %d not found", queueID)
 	}
 	delete(a.queues, k)
 	delete(a.queueByName, nameKey{accountID, q.cfg.Name})

@@ -11,12 +11,13 @@ package acd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/switchyard/switchyard"
 )
 
 // State is an agent's live state.
@@ -82,19 +83,29 @@ const (
 	QueueInvalid = "QUEUE_INVALID" // no such queue
 )
 
-// Errors.
+// Errors (switchyard.Error sentinels). The errors made from them with New
+// carry a message written for the API's clients.
 var (
-	// ErrInvalid wraps every validation error (HTTP 400).
-	ErrInvalid = errors.New("acd: invalid")
+	// ErrInvalid: a validation error (HTTP 422). Its message lists every
+	// problem ("name: …; extension: …"); its field is the first problem's.
+	ErrInvalid = switchyard.Sentinel(switchyard.CodeInvalid, 0, "invalid input")
 	// ErrNotFound: no such agent or queue in this account (HTTP 404).
-	ErrNotFound = errors.New("acd: not found")
+	ErrNotFound = switchyard.Sentinel(switchyard.CodeNotFound, 0, "not found")
 	// ErrState: the agent's state does not allow the action (HTTP 409),
 	// e.g. pausing an agent who is logged out.
-	ErrState = errors.New("acd: agent state does not allow this")
+	ErrState = switchyard.Sentinel(switchyard.CodeConflict, 0, "agent state does not allow this")
 	// ErrUnreachable: a persistent agent's line did not answer at login
-	// (HTTP 409 or 502 at the API's choice).
-	ErrUnreachable = errors.New("acd: agent's line did not answer")
+	// (HTTP 409).
+	ErrUnreachable = switchyard.Sentinel(switchyard.CodeConflict, 0, "the agent's line did not answer")
 )
+
+// invalid is the ErrInvalid of a validation that found problems, each
+// "field: what is wrong": the client is told all of them, and the field of
+// the first.
+func invalid(problems []string) error {
+	field, _, _ := strings.Cut(problems[0], ":")
+	return ErrInvalid.New(field, "%s", strings.Join(problems, "; "))
+}
 
 // Agent is an agent's configuration. SIP agents ring Endpoint (the PJSIP
 // endpoint Switchyard manages, "PJSIP/<Extension>"); mobile and landline
@@ -179,7 +190,7 @@ func (a *Agent) Validate() error {
 		errs = append(errs, "wrap_up: 0 to 3600 seconds")
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("%w agent: %s", ErrInvalid, strings.Join(errs, "; "))
+		return invalid(errs)
 	}
 	return nil
 }
@@ -267,7 +278,7 @@ func (q *Queue) Validate() error {
 		seen[m] = true
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("%w queue: %s", ErrInvalid, strings.Join(errs, "; "))
+		return invalid(errs)
 	}
 	return nil
 }
@@ -275,7 +286,7 @@ func (q *Queue) Validate() error {
 // ValidReason checks a pause reason or disposition code.
 func ValidReason(code string) error {
 	if !reasonRe.MatchString(code) {
-		return fmt.Errorf("%w: code %q: 1-40 letters, digits, _ . -", ErrInvalid, code)
+		return ErrInvalid.New("code", "code %q: 1-40 letters, digits, _ . -", code)
 	}
 	return nil
 }
@@ -517,7 +528,7 @@ func (h *Hook) Validate() error {
 		errs = append(errs, "flow_ids: select at least one flow, or set all_flows")
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("%w hook: %s", ErrInvalid, strings.Join(errs, "; "))
+		return invalid(errs)
 	}
 	return nil
 }
@@ -579,7 +590,7 @@ func (u *AgentUI) Validate() error {
 		errs = append(errs, "width/height: 0 to 4000 pixels")
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("%w agent UI: %s", ErrInvalid, strings.Join(errs, "; "))
+		return invalid(errs)
 	}
 	return nil
 }

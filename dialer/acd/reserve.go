@@ -2,7 +2,6 @@ package acd
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -40,7 +39,7 @@ func (a *ACD) Reserve(ctx context.Context, accountID int64, queueName string) (d
 	defer a.mu.Unlock()
 	q := a.queueByName[nameKey{accountID, queueName}]
 	if q == nil {
-		return dialer.Reservation{}, false, fmt.Errorf("%w: queue %q in account %d", ErrNotFound, queueName, accountID)
+		return dialer.Reservation{}, false, ErrNotFound.New("", "queue %q not found", queueName)
 	}
 	if a.closed || a.draining {
 		return dialer.Reservation{}, false, nil

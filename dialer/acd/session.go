@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/ari"
 )
 
@@ -65,8 +66,8 @@ func (a *ACD) startSession(ctx context.Context, ag *agent, cfg Agent, s *session
 		// number): retrying the login cannot help until the agent's
 		// number or the server's agent endpoint is fixed.
 		a.log.Warn("agent line refused by Asterisk", "agent", cfg.ID, "dial", a.dialstring(cfg), "error", err)
-		return fmt.Errorf("%w: agent %d: Asterisk refused the call to the agent's line %s; check the agent's number and the server's agent endpoint (SWITCHYARD_AGENT_ENDPOINT)",
-			ErrUnreachable, cfg.ID, a.dialstring(cfg))
+		return &switchyard.Error{Code: ErrUnreachable.Code, Err: fmt.Errorf("%w: agent %d: %v", ErrUnreachable, cfg.ID, err),
+			Message: fmt.Sprintf("Asterisk refused the call to agent %d's line %s; check the agent's number and the server's agent endpoint (SWITCHYARD_AGENT_ENDPOINT)", cfg.ID, a.dialstring(cfg))}
 	}
 	go func() { <-c.Done(); a.sessionGone(ag, s); a.sessions.Done() }()
 	t := time.NewTimer(a.o.SessionLogin)
@@ -89,7 +90,7 @@ func (a *ACD) startSession(ctx context.Context, ag *agent, cfg Agent, s *session
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	return fmt.Errorf("%w: agent %d (%s)", ErrUnreachable, cfg.ID, a.dialstring(cfg))
+	return ErrUnreachable.New("", "agent %d's line did not answer (%s)", cfg.ID, a.dialstring(cfg))
 }
 
 // runSession is the agent line's goroutine.

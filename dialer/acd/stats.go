@@ -110,7 +110,7 @@ func (a *ACD) Staffing(accountID int64, queueName string) (Staffing, error) {
 	defer a.mu.Unlock()
 	q := a.queueByName[nameKey{accountID, queueName}]
 	if q == nil {
-		return Staffing{}, fmt.Errorf("%w: queue %q in account %d", ErrNotFound, queueName, accountID)
+		return Staffing{}, ErrNotFound.New("", "queue %q not found", queueName)
 	}
 	s := Staffing{Waiting: len(q.waiting), AvgHandle: q.avgHandle()}
 	for _, id := range q.cfg.Members {

@@ -132,7 +132,7 @@ func (p *Provisioner) Ensure(ctx context.Context, a acd.Agent) error {
 		return err
 	}
 	if a.SIPPassword == "" {
-		return fmt.Errorf("%w agent %d: sip_password: required to provision extension %q", acd.ErrInvalid, a.ID, a.Extension)
+		return acd.ErrInvalid.New("extension", "agent %d has no SIP password to provision extension %q with", a.ID, a.Extension)
 	}
 	for _, o := range p.objects(a) {
 		have, err := p.c.GetObject(ctx, ConfigClass, o.typ, a.Extension)
@@ -163,7 +163,7 @@ func (p *Provisioner) Ensure(ctx context.Context, a acd.Agent) error {
 // returns ErrStatic.
 func (p *Provisioner) Remove(ctx context.Context, extension string) error {
 	if extension == "" {
-		return fmt.Errorf("%w: extension: required", acd.ErrInvalid)
+		return acd.ErrInvalid.New("extension", "required")
 	}
 	for _, typ := range []string{"endpoint", "aor", "auth"} {
 		err := p.c.DeleteObject(ctx, ConfigClass, typ, extension)
