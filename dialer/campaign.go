@@ -273,7 +273,8 @@ func (c *Campaign) Endpoint(number string) string {
 }
 
 // Normalize fills defaults (type telephone, mode multicast, status
-// Created, one attempt).
+// Created, one attempt, DefaultFlowSimultaneousCalls simultaneous calls: the
+// campaign's Simultaneous calls may be left blank).
 func (c *Campaign) Normalize() {
 	c.Name = strings.TrimSpace(c.Name)
 	if c.Type == "" {
@@ -290,6 +291,9 @@ func (c *Campaign) Normalize() {
 	}
 	if c.DialAttempts == 0 {
 		c.DialAttempts = 1
+	}
+	if c.SimultaneousCalls == 0 {
+		c.SimultaneousCalls = DefaultFlowSimultaneousCalls
 	}
 }
 

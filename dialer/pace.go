@@ -69,7 +69,7 @@ func Want(c *Campaign, active int, st Staffing, globalMultiplier float64) int {
 	free := max(st.Free-max(st.Waiting, 0), 0)
 	switch effectiveMode(c) {
 	case ModeProgressive, ModePredictive:
-		if c.Mode == ModeMulticast && c.OnlyWhenFreeMembers {
+		if c.OnlyWhenFreeMembers {
 			target = free // Simultaneous calls is ignored with this option
 		} else {
 			target = min(target, free)

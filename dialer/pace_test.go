@@ -21,6 +21,7 @@ func TestWant(t *testing.T) {
 		{"multicast only-free is progressive", ModeMulticast, true, 5, 0, 1, 0, 2, 2},
 		{"multicast only-free ignores simultaneous calls", ModeMulticast, true, 2, 0, 1, 0, 6, 6},
 		{"multicast only-free, simultaneous calls blank", ModeMulticast, true, 0, 0, 1, 1, 4, 3},
+		{"progressive only-free ignores simultaneous calls", ModeProgressive, true, 2, 0, 1, 0, 6, 6},
 		{"progressive = free agents", ModeProgressive, false, 10, 0, 1, 0, 3, 3},
 		{"progressive minus ringing", ModeProgressive, false, 10, 0, 1, 2, 3, 1},
 		{"progressive capped", ModeProgressive, false, 2, 0, 1, 0, 5, 2},

@@ -189,7 +189,7 @@ func TestCampaignValidation(t *testing.T) {
 		{name: "no recipients", mod: func(m map[string]any) { m["recipients"] = []string{} }, field: "recipients", msg: "1…100"},
 		{name: "unknown request", mod: func(m map[string]any) { m["recipients"] = []string{"0190aaaa-0000-7000-8000-000000000000"} }, field: "recipients", msg: "not found in the account"},
 		{name: "unknown trunk", mod: func(m map[string]any) { m["trunk"] = "agents" }, field: "trunk", msg: "not configured (configured: carrier, test)"},
-		{name: "zero simultaneous", mod: func(m map[string]any) { m["simultaneous_calls"] = 0 }, field: "simultaneous_calls", msg: "1…1000"},
+		{name: "negative simultaneous", mod: func(m map[string]any) { m["simultaneous_calls"] = -1 }, field: "simultaneous_calls", msg: "1…1000"},
 		{name: "too many attempts", mod: func(m map[string]any) { m["dial_attempts"] = 11 }, field: "dial_attempts", msg: "1…10"},
 		{name: "progressive without queue", mod: func(m map[string]any) { m["mode"] = "progressive" }, field: "queue", msg: "queue is required"},
 		{name: "bad window", mod: func(m map[string]any) { m["calling_window"] = map[string]int{"start_minute": 60, "end_minute": 60} }, field: "calling_window", msg: "empty"},
@@ -543,5 +543,16 @@ func TestPredictiveProgressAndRescheduledOnCancel(t *testing.T) {
 	bs, _ := out["by_status"].(map[string]any)
 	if bs["RESCHEDULED"] != float64(1) || out["remaining"] != float64(0) {
 		t.Fatalf("after cancel: %v", out)
+	}
+}
+
+// TestCampaignSimultaneousCallsBlank: Simultaneous calls may be left blank
+// (the default, 10, applies); with "only dial out when there are free
+// members in the queue" the pacer ignores it anyway.
+func TestCampaignSimultaneousCallsBlank(t *testing.T) {
+	e := newEnv(t)
+	code, out := e.do(e.key, "POST", "/api/v1/campaigns", e.body(func(m map[string]any) { delete(m, "simultaneous_calls") }))
+	if code != 201 || out["simultaneous_calls"] != float64(10) {
+		t.Fatalf("create without simultaneous_calls: %d %v, want 201 with the default 10", code, out)
 	}
 }
