@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/switchyard/switchyard/ari"
 )
@@ -210,4 +211,105 @@ func (r *run) callerID(ctx context.Context, n *Node, c *callerIDCfg, st *Step) r
 		return stop(errFlowHangup)
 	}
 	return negative("no route for CRM destination " + dest)
+}
+
+// CRM interaction modes of customer identification.
+const (
+	CRMNone        = "none"        // no interaction: was an id entered?
+	CRMBool        = "true_false"  // external interaction type 1
+	CRMDestination = "destination" // external interaction type 2: "X,Y"
+)
+
+// Destination types a CRM destination answer ("type,id") names.
+const (
+	DestInboundCampaign = 1
+	DestTimeCondition   = 2
+	DestIVR             = 3
+	DestHangup          = 5
+	DestIdentification  = 9
+)
+
+// CRMRoute maps a CRM destination "type,id" to an exit line.
+type CRMRoute struct {
+	Type int    `json:"type"`
+	ID   string `json:"id"`
+	Exit int    `json:"exit"`
+}
+
+type callerIDCfg struct {
+	Mode      string
+	Length    int
+	Audio     []string
+	URL       string
+	Attempts  int
+	Timeout   time.Duration
+	HTTP      time.Duration
+	UserAgent string
+	// Format of the POST body: "text" (the default: text/plain
+	// "idContact=<id>", the plain/text POST the CRM of the product
+	// documents expects), "form" (the same body as
+	// application/x-www-form-urlencoded) or "json" ({"idContact": "<id>"}).
+	Format   string
+	Routes   []CRMRoute
+	Variable *Ref
+}
+
+// DefaultCRMUserAgent is the User-Agent the CRM contract says it receives.
+const DefaultCRMUserAgent = "OMniLeads"
+
+func checkCallerID(p *paramReader) any {
+	c := &callerIDCfg{
+		Mode:      p.enum("mode", "", CRMNone, CRMBool, CRMDestination),
+		Length:    p.integer("id_length", 0, 0, 64),
+		Audio:     p.media("audio", true),
+		URL:       p.str("url", false),
+		Attempts:  p.integer("attempts", 3, 1, 10),
+		Timeout:   p.seconds("timeout", 5*time.Second, time.Second, 2*time.Minute),
+		HTTP:      p.seconds("http_timeout", 5*time.Second, 100*time.Millisecond, time.Minute),
+		UserAgent: p.str("user_agent", false),
+		Format:    p.enum("request_format", "text", "text", "form", "json"),
+		Variable:  p.optTarget("variable"),
+	}
+	if c.UserAgent == "" {
+		c.UserAgent = DefaultCRMUserAgent
+	}
+	if c.Mode != CRMNone && c.Mode != "" && c.URL == "" {
+		p.bad("url", "is required for mode %s", c.Mode)
+	}
+	if c.Mode == CRMNone && c.URL != "" {
+		p.bad("url", "mode none does not call a service; remove url or pick true_false/destination")
+	}
+	if p.decodeInto("routes", &c.Routes, false) {
+		if c.Mode != CRMDestination {
+			p.bad("routes", "routes are only used in mode destination")
+		}
+		for i, r := range c.Routes {
+			field := fmt.Sprintf("routes[%d]", i)
+			switch r.Type {
+			case DestInboundCampaign, DestTimeCondition, DestIVR, DestHangup, DestIdentification:
+			default:
+				p.bad(field+".type", "destination type %d is not one of 1 (inbound campaign), 2 (time condition), 3 (IVR), 5 (hangup), 9 (identification)", r.Type)
+			}
+			if r.ID == "" {
+				p.bad(field+".id", "is required")
+			}
+			if r.Exit < 2 || r.Exit >= maxExitsPerNode {
+				p.bad(field+".exit", "must be 2-%d (lines 0 and 1 are the positive and negative destinations)", maxExitsPerNode-1)
+			} else if p.node.Exit(r.Exit) == "" && r.Type != DestHangup {
+				p.bad(field+".exit", "exit line %d is not connected", r.Exit)
+			}
+		}
+	}
+	checkExitsDeclared(p, func(line int) bool {
+		if line <= 1 {
+			return true
+		}
+		for _, r := range c.Routes {
+			if r.Exit == line {
+				return true
+			}
+		}
+		return false
+	})
+	return c
 }

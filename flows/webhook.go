@@ -342,3 +342,330 @@ func doHTTP(ctx context.Context, pol NetPolicy, timeout time.Duration, userAgent
 	}
 	return res
 }
+
+// WebhookConfig is an HTTP request description: an account's configured
+// webhook, or a widget's inline one. Every string may hold variables.
+type WebhookConfig struct {
+	Method   string            `json:"method"`
+	URL      string            `json:"url"`
+	Username string            `json:"username,omitempty"`
+	Password string            `json:"password,omitempty"`
+	Headers  map[string]string `json:"headers,omitempty"`
+	Query    map[string]string `json:"query,omitempty"`
+	BodyType string            `json:"body_type,omitempty"` // json, form, raw
+	Body     json.RawMessage   `json:"body,omitempty"`
+	// Trigger (account webhooks only) is when the webhook is called
+	// besides the widgets that name it: TriggerDisconnect (the default,
+	// "" too) at the end of every call of the account, with the call's
+	// variables; TriggerWidget only from widgets.
+	Trigger string `json:"trigger,omitempty"`
+}
+
+// Account webhook triggers.
+const (
+	TriggerDisconnect = "disconnect"
+	TriggerWidget     = "widget"
+)
+
+// ValidateWebhook checks a webhook description; it returns the problems
+// with field names relative to the webhook.
+func ValidateWebhook(w WebhookConfig) []Problem {
+	v := &validator{declared: map[string]bool{}}
+	n := &Node{}
+	p := &paramReader{v: v, node: n, used: map[string]bool{}}
+	checkWebhookFields(p, "", &w, true, nil)
+	switch w.Trigger {
+	case "", TriggerDisconnect, TriggerWidget:
+	default:
+		p.bad("trigger", "must be %q (called when each call ends, the default) or %q (only from widgets), got %q", TriggerDisconnect, TriggerWidget, w.Trigger)
+	}
+	return v.problems
+}
+
+var httpMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+// checkWebhookFields checks w; refs in its strings are checked unless
+// declared is nil (account-level webhooks: any flow variable).
+func checkWebhookFields(p *paramReader, prefix string, w *WebhookConfig, needURL bool, declaredOnly *bool) {
+	refs := func(field, s string) {
+		if declaredOnly != nil {
+			p.checkRefs(field, s)
+			return
+		}
+		_, bad := ScanRefs(s)
+		for _, b := range bad {
+			p.bad(field, "unknown variable %s", b.Full())
+		}
+	}
+	if w.Method != "" {
+		ok := false
+		for _, m := range httpMethods {
+			ok = ok || w.Method == m
+		}
+		if !ok {
+			p.bad(prefix+"method", "must be one of %s (got %q)", strings.Join(httpMethods, ", "), w.Method)
+		}
+	}
+	if needURL && strings.TrimSpace(w.URL) == "" {
+		p.bad(prefix+"url", "is required")
+	}
+	if w.URL != "" {
+		refs(prefix+"url", w.URL)
+		if !hasRefs(w.URL) && !strings.HasPrefix(w.URL, "https://") && !strings.HasPrefix(w.URL, "http://") {
+			p.bad(prefix+"url", "must be an http(s) URL (got %q)", w.URL)
+		}
+	}
+	refs(prefix+"username", w.Username)
+	refs(prefix+"password", w.Password)
+	for _, k := range sortedKeys(w.Headers) {
+		refs(prefix+"headers."+k, k)
+		refs(prefix+"headers."+k, w.Headers[k])
+	}
+	for _, k := range sortedKeys(w.Query) {
+		refs(prefix+"query."+k, k)
+		refs(prefix+"query."+k, w.Query[k])
+	}
+	switch w.BodyType {
+	case "", "json", "form", "raw":
+	default:
+		p.bad(prefix+"body_type", "must be json, form or raw (got %q)", w.BodyType)
+	}
+	if len(w.Body) > 0 {
+		switch w.BodyType {
+		case "raw":
+			var s string
+			if json.Unmarshal(w.Body, &s) != nil {
+				p.bad(prefix+"body", "a raw body must be a string")
+			} else {
+				refs(prefix+"body", s)
+			}
+		case "form":
+			var m map[string]string
+			if json.Unmarshal(w.Body, &m) != nil {
+				p.bad(prefix+"body", "a form body must be an object of strings")
+			} else {
+				for _, k := range sortedKeys(m) {
+					refs(prefix+"body."+k, k)
+					refs(prefix+"body."+k, m[k])
+				}
+			}
+		default:
+			var anyv any
+			if json.Unmarshal(w.Body, &anyv) != nil {
+				p.bad(prefix+"body", "a json body must be JSON")
+			} else {
+				walkStrings(anyv, func(s string) { refs(prefix+"body", s) })
+			}
+		}
+	}
+}
+
+func walkStrings(v any, f func(string)) {
+	switch x := v.(type) {
+	case string:
+		f(x)
+	case []any:
+		for _, e := range x {
+			walkStrings(e, f)
+		}
+	case map[string]any:
+		for _, k := range sortedKeys(x) {
+			f(k)
+			walkStrings(x[k], f)
+		}
+	}
+}
+
+type extraction struct {
+	Target Ref
+	Path   []pathStep
+	Raw    string
+}
+
+type webhookCfg struct {
+	Configured string // account webhook name; "" = inline
+	Inline     WebhookConfig
+	Extract    []extraction
+	Timeout    time.Duration
+}
+
+func checkWebhook(p *paramReader) any {
+	c := &webhookCfg{Configured: p.str("webhook", false)}
+	if hasRefs(c.Configured) {
+		p.bad("webhook", "the webhook name may not contain variables")
+	}
+	w := &c.Inline
+	w.Method = p.str("method", false)
+	w.URL = p.str("url", false)
+	w.Username = p.str("username", false)
+	w.Password = p.str("password", false)
+	w.Headers = p.stringMap("headers")
+	w.Query = p.stringMap("query")
+	w.BodyType = p.str("body_type", false)
+	if r, ok := p.raw("body"); ok {
+		w.Body = r
+	}
+	t := true
+	checkWebhookFields(p, "", w, c.Configured == "", &t)
+	var ex map[string]string
+	if p.decodeInto("extract", &ex, false) {
+		for _, k := range sortedKeys(ex) {
+			field := "extract." + k
+			tg := p.target(field, k)
+			steps, err := parsePath(ex[k])
+			if err != nil {
+				p.bad(field, "bad JSON path %q: %v", ex[k], err)
+				continue
+			}
+			c.Extract = append(c.Extract, extraction{Target: tg, Path: steps, Raw: ex[k]})
+		}
+	}
+	c.Timeout = p.seconds("timeout", 10*time.Second, 100*time.Millisecond, 60*time.Second)
+	return c
+}
+
+// setResponseVars writes the webhook response variables
+// ($flow.key.response_status, _status_code, _status_type, _duration, _raw,
+// _error).
+func (r *run) setResponseVars(res HTTPResult) {
+	fv := r.flowVars
+	fv["response_status_code"] = strconv.Itoa(res.StatusCode)
+	fv["response_duration"] = strconv.FormatFloat(res.Duration.Seconds(), 'f', 2, 64)
+	if len(res.Raw) == 0 {
+		fv["response_raw"] = "null"
+	} else {
+		fv["response_raw"] = string(res.Raw)
+	}
+	if res.OK {
+		fv["response_status"] = "SUCCESS"
+		fv["response_error"] = "false"
+		delete(fv, "response_status_type")
+		delete(fv, "error_reason")
+		r.callVars["lastWebhookStatus"] = "true"
+		return
+	}
+	fv["response_status"] = "FAILED"
+	fv["response_status_type"] = StatusType(res.StatusCode)
+	fv["response_error"] = "true"
+	fv["error_reason"] = res.Reason
+	r.callVars["lastWebhookStatus"] = "false"
+}
+
+func (r *run) webhookFail(st *Step, res HTTPResult) result {
+	if res.Reason == "" {
+		res.Reason = ReasonServerError
+	}
+	res.OK = false
+	r.setResponseVars(res)
+	st.Outputs["error_reason"] = res.Reason
+	if res.Detail != "" {
+		st.Outputs["detail"] = res.Detail
+	}
+	return line(1)
+}
+
+func (r *run) webhook(ctx context.Context, c *webhookCfg, st *Step) result {
+	w := c.Inline
+	if c.Configured != "" {
+		st.Inputs["webhook"] = c.Configured
+		if r.e.Webhooks == nil {
+			return r.webhookFail(st, HTTPResult{Reason: ReasonWebhookNotConfig, Detail: "no webhook store configured"})
+		}
+		base, err := r.e.Webhooks.Webhook(ctx, r.fv.AccountID, c.Configured)
+		if err != nil {
+			return r.webhookFail(st, HTTPResult{Reason: ReasonUnknownWebhook, Detail: err.Error()})
+		}
+		w = mergeWebhook(base, c.Inline)
+	}
+	req, missing, err := prepare(w, r.lookupFn(ctx))
+	if len(missing) > 0 {
+		st.Outputs["unset"] = missing
+		return r.webhookFail(st, HTTPResult{Reason: ReasonInvalidFlowVar, Detail: "unset variable(s): " + strings.Join(missing, ", ")})
+	}
+	if err != nil {
+		return r.webhookFail(st, HTTPResult{Reason: ReasonInvalidFlowVar, Detail: err.Error()})
+	}
+	st.Inputs["method"], st.Inputs["url"] = req.Method, req.URL
+	res := doHTTP(ctx, r.netPolicy(ctx), c.Timeout, "Switchyard", req)
+	st.Outputs["status_code"] = res.StatusCode
+	st.Outputs["duration_s"] = res.Duration.Seconds()
+	if !res.OK {
+		return r.webhookFail(st, res)
+	}
+	if len(c.Extract) > 0 {
+		var doc any
+		if err := json.Unmarshal(res.Raw, &doc); err != nil {
+			res.Reason, res.Detail = ReasonInvalidResponse, "response is not JSON: "+err.Error()
+			return r.webhookFail(st, res)
+		}
+		vals := map[Ref]string{}
+		for _, ex := range c.Extract {
+			v, ok := lookupPath(doc, ex.Path)
+			if !ok {
+				res.Reason, res.Detail = ReasonPathNotFound, fmt.Sprintf("path %s selects nothing in the response", ex.Raw)
+				return r.webhookFail(st, res)
+			}
+			vals[ex.Target] = jsonText(v)
+		}
+		for t, v := range vals {
+			if err := r.assign(ctx, t, v); err != nil {
+				return fail(err)
+			}
+			st.Outputs[t.Full()] = v
+		}
+	}
+	r.setResponseVars(res)
+	return line(0)
+}
+
+// jsonText renders an extracted JSON value: strings raw, the rest as JSON.
+func jsonText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	if v == nil {
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// mergeWebhook applies a widget's overrides to a configured webhook: a
+// widget body replaces the configured one outright (when both have one,
+// only the widget's is sent); headers and query are merged, the widget's
+// winning.
+func mergeWebhook(base, w WebhookConfig) WebhookConfig {
+	out := base
+	if w.Method != "" {
+		out.Method = w.Method
+	}
+	if w.URL != "" {
+		out.URL = w.URL
+	}
+	if w.Username != "" || w.Password != "" {
+		out.Username, out.Password = w.Username, w.Password
+	}
+	out.Headers = mergeMap(base.Headers, w.Headers)
+	out.Query = mergeMap(base.Query, w.Query)
+	if len(w.Body) > 0 {
+		out.Body = w.Body
+		out.BodyType = w.BodyType
+	} else if w.BodyType != "" {
+		out.BodyType = w.BodyType
+	}
+	return out
+}
+
+func mergeMap(a, b map[string]string) map[string]string {
+	if len(a) == 0 && len(b) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
