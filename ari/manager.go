@@ -484,9 +484,11 @@ func (m *Manager) unrouted(ev ariv6.Event) {
 		return
 	}
 	id := ss.Channel.ID
-	if len(ss.Args) > 0 && (ss.Args[0] == "leg" || ss.Args[0] == "snoop") {
+	if len(ss.Args) > 0 && (ss.Args[0] == "leg" || ss.Args[0] == "snoop" || ss.Args[0] == "outbound") {
 		// A leg or snoop channel whose owner is gone (e.g. after a
-		// restart): nothing will drive it.
+		// restart), or an outbound call nobody follows (an originate
+		// given up as not placed that Asterisk carried out late):
+		// nothing will drive it.
 		go func() { _ = m.client.Hangup(context.Background(), id, "") }()
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -51,12 +52,23 @@ func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, erro
 		m.mu.Unlock()
 		m.notPlaced(ctx, c)
 		return nil, fmt.Errorf("originate %s: %w: %w", p.Endpoint, ErrUnavailable, err)
+	case timedOut(ctx, err):
+		// No answer within the request timeout, the link still up:
+		// Asterisk may still be working on it (it is busy), so the call
+		// counts as placed and its events settle it.
+		m.log.Warn("originate answer timed out; the call counts as placed", "channel", c.ID, "error", err)
+		c.uncertain = true
 	case lostInTransit(ctx, err):
 		if m.settleLost(ctx, c, mark, run, err) == notPlaced {
 			m.notPlaced(ctx, c)
 			return nil, fmt.Errorf("originate %s: %w: request lost with the link: %w", p.Endpoint, ErrUnavailable, err)
 		}
 		inDoubt = true
+	case duplicateChannel(err):
+		// A channel with this attempt's ID exists: an earlier originate
+		// of the same attempt got through after all. It is that call.
+		m.log.Warn("originate refused: the attempt's channel already exists; following it", "channel", c.ID)
+		c.uncertain, inDoubt = true, true
 	default:
 		m.untrack(c)
 		m.recordOriginateFailure(ctx, c, err)
@@ -178,6 +190,23 @@ func (m *Manager) originateRequest(c *Call, p OriginateParams, mark string) Orig
 func lostInTransit(ctx context.Context, err error) bool {
 	var ariErr *Error
 	return !errors.As(err, &ariErr) && ctx.Err() == nil
+}
+
+// timedOut: the request got no answer within the client's request timeout
+// (not the caller's own deadline).
+func timedOut(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// duplicateChannel: Asterisk refused the originate because a channel with
+// its ID exists.
+func duplicateChannel(err error) bool {
+	var ae *Error
+	return errors.As(err, &ae) && ae.Status == 409 && strings.Contains(strings.ToLower(ae.Message), "unique id already exists")
 }
 
 // settleLost settles an originate whose answer was lost: once the link is

@@ -32,9 +32,10 @@ import (
 // There is one mark per originate in flight, reused afterwards, so the
 // number of globals stays at the peak of originates in flight.
 
-// settleGrace is how long after a failed originate Asterisk may still be
-// working on the request it received (the mark is written within
-// milliseconds of its arrival).
+// settleGrace is the least time after a failed originate before Asterisk
+// is asked: it may still be working on a request it received before the
+// link failed. The client's request timeout, when longer, is used instead
+// (a busy Asterisk takes up to that long to answer a request).
 const settleGrace = time.Second
 
 // settleMax bounds the wait for the link to come back to settle an
@@ -135,7 +136,7 @@ func (m *Manager) settle(ctx context.Context, id, mark string, run asteriskRun, 
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if time.Since(failedAt) >= settleGrace && m.stream.State().Connected {
+		if time.Since(failedAt) >= max(settleGrace, m.client.timeout) && m.stream.State().Connected {
 			p, err := m.checkPlacement(ctx, id, mark, run)
 			if err == nil {
 				return p
