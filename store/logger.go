@@ -25,14 +25,15 @@ type gormLogger struct {
 	log   *slog.Logger
 	slow  time.Duration
 	level gormlogger.LogLevel
+	count *stmtCounter
 }
 
 var _ gormlogger.Interface = (*gormLogger)(nil)
 
 var pgPlaceholder = regexp.MustCompile(`\$(\d+)\$`)
 
-func newGormLogger(log *slog.Logger, slow time.Duration) *gormLogger {
-	return &gormLogger{log: log, slow: slow, level: gormlogger.Info}
+func newGormLogger(log *slog.Logger, slow time.Duration, count *stmtCounter) *gormLogger {
+	return &gormLogger{log: log, slow: slow, level: gormlogger.Info, count: count}
 }
 
 func (g *gormLogger) LogMode(l gormlogger.LogLevel) gormlogger.Interface {
@@ -65,6 +66,10 @@ func (g *gormLogger) ParamsFilter(_ context.Context, sql string, _ ...any) (stri
 }
 
 func (g *gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if g.count.counting() {
+		sql, _ := fc()
+		g.count.add(sql)
+	}
 	if g.level <= gormlogger.Silent {
 		return
 	}

@@ -116,6 +116,9 @@ type Store struct {
 	// group commits concurrent per-call writes together (SQLite).
 	group groupCommit
 
+	// stmts counts SQL statements while CountStatements runs.
+	stmts *stmtCounter
+
 	touchMu sync.Mutex
 	touched map[int64]time.Time // api key id -> last time we wrote last_used_at
 }
@@ -136,10 +139,11 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		log:     log,
 		observe: o.Observe,
 		touched: make(map[int64]time.Time),
+		stmts:   &stmtCounter{},
 	}
 	cfg := func() *gorm.Config {
 		return &gorm.Config{
-			Logger: newGormLogger(base.With("component", "store.sql"), slow),
+			Logger: newGormLogger(base.With("component", "store.sql"), slow, s.stmts),
 			// Store all times in UTC with microsecond precision: that is what
 			// PostgreSQL keeps, and it makes SQLite's text timestamps sort
 			// correctly as strings.
