@@ -216,6 +216,26 @@ func (in *AttemptStart) validate() error {
 	return nil
 }
 
+// upsertCallSQL upserts a call and returns its attempt counter (no row:
+// the call id is another account's). greatest is the SQL function of the
+// larger of two values (GREATEST on PostgreSQL, MAX on SQLite). The WHERE
+// on the conflict branch makes a call id of another account a no-op
+// instead of a takeover; the upsert holds the call's row lock (PostgreSQL)
+// or the write lock (SQLite) until commit, so the counter it returns is
+// this attempt's number.
+func upsertCallSQL(greatest string) string {
+	return `INSERT INTO calls (id, account_id, direction, flow_id, request_id, client_identifier, cli, dnis, status, attempts, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET attempts = ` + greatest + `(calls.attempts + 1, excluded.attempts), status = excluded.status,
+			finished_at = NULL, updated_at = excluded.updated_at
+		WHERE calls.account_id = excluded.account_id
+		RETURNING attempts`
+}
+
+// attemptColumns are the columns StartAttempt writes.
+const attemptColumns = `id, call_id, account_id, attempt_number, channel_id, asterisk_node, direction, cli, dnis, state, status,
+	hangup_cause, hangup_cause_text, remote_hangup, started_at, duration_ms, billsec_ms, dtmf, recorded, recording_uri, finish_reason, variables`
+
 // StartAttempt records a new open attempt. In one transaction it creates the
 // call row if missing (or, for an existing call of the same account, bumps
 // its attempt counter, sets it back to IN_PROGRESS and clears finished_at)
@@ -249,62 +269,61 @@ func (s *Store) StartAttempt(ctx context.Context, in AttemptStart) (a Attempt, e
 		reqID = &in.RequestID
 	}
 
-	err = s.grouped(ctx, func(tx *gorm.DB) error {
-		// Upsert the call. The WHERE on the conflict branch makes a call id
-		// of another account a no-op (0 rows) instead of a takeover.
-		res := tx.Exec(`INSERT INTO calls (id, account_id, direction, flow_id, request_id, client_identifier, cli, dnis, status, attempts, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET attempts = calls.attempts + 1, status = excluded.status, finished_at = NULL, updated_at = excluded.updated_at
-			WHERE calls.account_id = excluded.account_id`,
-			in.CallID, in.AccountID, in.Direction, in.FlowID, reqID, in.ClientIdentifier, in.CLI, in.DNIS, StatusInProgress, t, t)
-		if res.Error != nil {
-			if isFKViolation(res.Error) {
-				return fmt.Errorf("store: start attempt: account %d: %w", in.AccountID, ErrNotFound)
-			}
-			return fmt.Errorf("store: start attempt: upsert call %s: %w", in.CallID, res.Error)
+	a = Attempt{
+		ID:           in.AttemptID,
+		CallID:       in.CallID,
+		AccountID:    in.AccountID,
+		ChannelID:    in.ChannelID,
+		AsteriskNode: in.AsteriskNode,
+		Direction:    in.Direction,
+		CLI:          in.CLI,
+		DNIS:         in.DNIS,
+		State:        StateOpen,
+		Status:       StatusInProgress,
+		StartedAt:    started,
+	}
+	// The call's attempt counter: one more than before (1 for a new
+	// call), or the caller's try number if that is higher (tries that
+	// never reached a channel, a refused originate, still count).
+	callArgs := []any{in.CallID, in.AccountID, in.Direction, in.FlowID, reqID, in.ClientIdentifier, in.CLI, in.DNIS, StatusInProgress, max(1, in.Number), t, t}
+	// The attempt's values after its number.
+	attemptArgs := []any{a.ChannelID, a.AsteriskNode, a.Direction, a.CLI, a.DNIS, a.State, a.Status, a.StartedAt, vars}
+	err = s.grouped(ctx, func(tx *gorm.DB, _ *groupTotals) error {
+		var n []int
+		var res *gorm.DB
+		if s.driver == DriverPostgres {
+			// One statement: the call's upsert feeds the attempt's
+			// insert its number.
+			res = tx.Raw(`WITH c AS (`+upsertCallSQL("GREATEST")+`)
+				INSERT INTO call_attempts (`+attemptColumns+`)
+				SELECT CAST(? AS varchar), CAST(? AS varchar), CAST(? AS bigint), c.attempts, CAST(? AS text), CAST(? AS text), CAST(? AS text),
+					CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text), 0, '', false, CAST(? AS timestamptz), 0, 0, '', false, '', '', CAST(? AS text)
+				FROM c RETURNING attempt_number`, slices.Concat(callArgs, []any{a.ID, a.CallID, a.AccountID}, attemptArgs)...).Scan(&n)
+		} else {
+			res = tx.Raw(upsertCallSQL("MAX"), callArgs...).Scan(&n)
 		}
-		if res.RowsAffected == 0 {
+		if res.Error != nil {
+			switch {
+			case isFKViolation(res.Error):
+				return fmt.Errorf("store: start attempt: account %d: %w", in.AccountID, ErrNotFound)
+			case isDuplicate(res.Error):
+				return fmt.Errorf("store: start attempt: attempt id %s already exists: %w", a.ID, ErrConflict)
+			}
+			return fmt.Errorf("store: start attempt %s of call %s: %w", a.ID, in.CallID, res.Error)
+		}
+		if len(n) == 0 {
+			// The upsert's WHERE made it a no-op.
 			return fmt.Errorf("store: start attempt: call id %s belongs to another account: %w", in.CallID, ErrConflict)
 		}
-		// Our upsert holds the row lock (PostgreSQL) or the write lock
-		// (SQLite) until commit, so this is the number we just set.
-		var n int
-		if err := tx.Model(&Call{}).Where("id = ?", in.CallID).Pluck("attempts", &n).Error; err != nil {
-			return fmt.Errorf("store: start attempt: read call %s: %w", in.CallID, err)
+		a.AttemptNumber = n[0]
+		if s.driver == DriverPostgres {
+			return nil
 		}
-		if in.Number > n {
-			// The caller's try number: tries that never reached a channel
-			// (a refused originate) still count.
-			if err := tx.Model(&Call{}).Where("id = ?", in.CallID).Update("attempts", in.Number).Error; err != nil {
-				return fmt.Errorf("store: start attempt: number call %s: %w", in.CallID, err)
-			}
-			n = in.Number
-		}
-		a = Attempt{
-			ID:            in.AttemptID,
-			CallID:        in.CallID,
-			AccountID:     in.AccountID,
-			AttemptNumber: n,
-			ChannelID:     in.ChannelID,
-			AsteriskNode:  in.AsteriskNode,
-			Direction:     in.Direction,
-			CLI:           in.CLI,
-			DNIS:          in.DNIS,
-			State:         StateOpen,
-			Status:        StatusInProgress,
-			StartedAt:     started,
-		}
-		// Insert with the pre-encoded variables (the model's serializer
-		// would re-encode the map; this way validation and storage agree).
-		row := map[string]any{
-			"id": a.ID, "call_id": a.CallID, "account_id": a.AccountID, "attempt_number": a.AttemptNumber,
-			"channel_id": a.ChannelID, "asterisk_node": a.AsteriskNode, "direction": a.Direction,
-			"cli": a.CLI, "dnis": a.DNIS, "state": a.State, "status": a.Status,
-			"hangup_cause": 0, "hangup_cause_text": "", "remote_hangup": false,
-			"started_at": a.StartedAt, "duration_ms": int64(0), "billsec_ms": int64(0),
-			"dtmf": "", "recorded": false, "recording_uri": "", "finish_reason": "", "variables": vars,
-		}
-		if err := tx.Table(Attempt{}.TableName()).Create(row).Error; err != nil {
+		// The upsert holds the write lock until commit, so this is the
+		// number it just set.
+		if err := tx.Exec(`INSERT INTO call_attempts (`+attemptColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', false, ?, 0, 0, '', false, '', '', ?)`,
+			slices.Concat([]any{a.ID, a.CallID, a.AccountID, a.AttemptNumber}, attemptArgs)...).Error; err != nil {
 			if isDuplicate(err) {
 				return fmt.Errorf("store: start attempt: attempt id %s already exists: %w", a.ID, ErrConflict)
 			}
@@ -418,7 +437,7 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 		ended = norm(end.EndedAt)
 	}
 
-	err = s.grouped(ctx, func(tx *gorm.DB) error {
+	err = s.grouped(ctx, func(tx *gorm.DB, _ *groupTotals) error {
 		if err := tx.Where("id = ?", id).Take(&a).Error; err != nil {
 			if isNotFound(err) {
 				return fmt.Errorf("store: attempt %s: %w", id, ErrNotFound)
@@ -727,7 +746,7 @@ func (s *Store) SaveJourney(ctx context.Context, accountID int64, attemptID stri
 	attemptID = uid.String()
 	// One statement (every call saves its journey): the row is inserted
 	// only if the attempt exists in the account.
-	return s.grouped(ctx, func(tx *gorm.DB) error {
+	return s.grouped(ctx, func(tx *gorm.DB, _ *groupTotals) error {
 		res := tx.Exec(`INSERT INTO `+journeyRow{}.TableName()+` (attempt_id, account_id, steps, updated_at)
 			SELECT id, account_id, ?, ? FROM `+Attempt{}.TableName()+` WHERE id = ? AND account_id = ?
 			ON CONFLICT (attempt_id) DO UPDATE SET steps = excluded.steps, updated_at = excluded.updated_at`,

@@ -113,7 +113,7 @@ type Store struct {
 
 	// flows caches published flow versions for calls (flowcache.go).
 	flows flowCache
-	// group commits concurrent per-call writes together (SQLite).
+	// group commits concurrent per-call writes together (groupcommit.go).
 	group groupCommit
 
 	// stmts counts SQL statements while CountStatements runs.
