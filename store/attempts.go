@@ -351,22 +351,23 @@ func (s *Store) AnswerAttempt(ctx context.Context, id string, at time.Time) (err
 	if at.IsZero() {
 		at = now()
 	}
-	res := s.w.WithContext(ctx).Model(&Attempt{}).
-		Where("id = ? AND state = ? AND answered_at IS NULL", id, StateOpen).
-		Update("answered_at", norm(at))
-	if res.Error != nil {
-		return fmt.Errorf("store: answer attempt %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		var n int64
-		if err := s.w.WithContext(ctx).Model(&Attempt{}).Where("id = ?", id).Count(&n).Error; err != nil {
-			return fmt.Errorf("store: answer attempt %s: %w", id, err)
+	at = norm(at)
+	return s.grouped(ctx, func(tx *gorm.DB, _ *groupTotals) error {
+		res := tx.Exec(`UPDATE call_attempts SET answered_at = ? WHERE id = ? AND state = ? AND answered_at IS NULL`, at, id, StateOpen)
+		if res.Error != nil {
+			return fmt.Errorf("store: answer attempt %s: %w", id, res.Error)
 		}
-		if n == 0 {
-			return fmt.Errorf("store: attempt %s: %w", id, ErrNotFound)
+		if res.RowsAffected == 0 {
+			var n int64
+			if err := tx.Model(&Attempt{}).Where("id = ?", id).Count(&n).Error; err != nil {
+				return fmt.Errorf("store: answer attempt %s: %w", id, err)
+			}
+			if n == 0 {
+				return fmt.Errorf("store: attempt %s: %w", id, ErrNotFound)
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // AttemptEnd describes how an attempt ended.
@@ -438,6 +439,7 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 	}
 
 	err = s.grouped(ctx, func(tx *gorm.DB, _ *groupTotals) error {
+		a = Attempt{}
 		if err := tx.Where("id = ?", id).Take(&a).Error; err != nil {
 			if isNotFound(err) {
 				return fmt.Errorf("store: attempt %s: %w", id, ErrNotFound)
@@ -482,17 +484,36 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 		if err != nil {
 			return err
 		}
-		res := tx.Model(&Attempt{}).Where("id = ? AND state = ?", id, StateOpen).Updates(map[string]any{
-			"state": a.State, "status": a.Status, "hangup_cause": a.HangupCause,
-			"hangup_cause_text": a.HangupCauseText, "remote_hangup": a.RemoteHangup,
-			"finish_reason": a.FinishReason, "dtmf": a.DTMF, "recorded": a.Recorded,
-			"recording_uri": a.RecordingURI, "answered_at": a.AnsweredAt, "ended_at": a.EndedAt,
-			"duration_ms": a.DurationMS, "billsec_ms": a.BillsecMS, "variables": vars,
-		})
-		if res.Error != nil {
-			return fmt.Errorf("store: finish attempt %s: %w", id, res.Error)
+		args := []any{a.State, a.Status, a.HangupCause, a.HangupCauseText, a.RemoteHangup, a.FinishReason, a.DTMF, a.Recorded,
+			a.RecordingURI, a.AnsweredAt, a.EndedAt, a.DurationMS, a.BillsecMS, vars, id, StateOpen}
+		// Only the latest attempt decides the call's outcome: a late finish
+		// of attempt 1 must not overwrite a running attempt 2.
+		callArgs := []any{a.Status, ended, t, a.CallID, a.AttemptNumber}
+		var updated int64
+		if s.driver == DriverPostgres {
+			// One statement: the call is updated only if the attempt was.
+			var n []int64
+			if err := tx.Raw(`WITH a AS (`+finishAttemptSQL+` RETURNING 1),
+				c AS (UPDATE calls SET status = ?, finished_at = ?, updated_at = ? WHERE id = ? AND attempts <= ? AND EXISTS (SELECT 1 FROM a))
+				SELECT count(*) FROM a`, slices.Concat(args, callArgs)...).Scan(&n).Error; err != nil {
+				return fmt.Errorf("store: finish attempt %s: %w", id, err)
+			}
+			if len(n) == 1 {
+				updated = n[0]
+			}
+		} else {
+			res := tx.Exec(finishAttemptSQL, args...)
+			if res.Error != nil {
+				return fmt.Errorf("store: finish attempt %s: %w", id, res.Error)
+			}
+			updated = res.RowsAffected
+			if updated > 0 {
+				if err := tx.Exec(`UPDATE calls SET status = ?, finished_at = ?, updated_at = ? WHERE id = ? AND attempts <= ?`, callArgs...).Error; err != nil {
+					return fmt.Errorf("store: finish attempt %s: update call %s: %w", id, a.CallID, err)
+				}
+			}
 		}
-		if res.RowsAffected == 0 {
+		if updated == 0 {
 			// A concurrent FinishAttempt won (PostgreSQL READ COMMITTED
 			// re-checks state after waiting for its row lock): return its
 			// record.
@@ -500,14 +521,6 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 			if err := tx.Where("id = ?", id).Take(&a).Error; err != nil {
 				return fmt.Errorf("store: finish attempt %s: re-read: %w", id, err)
 			}
-			return nil
-		}
-		// Only the latest attempt decides the call's outcome: a late finish
-		// of attempt 1 must not overwrite a running attempt 2.
-		err = tx.Model(&Call{}).Where("id = ? AND attempts <= ?", a.CallID, a.AttemptNumber).
-			Updates(map[string]any{"status": a.Status, "finished_at": ended, "updated_at": t}).Error
-		if err != nil {
-			return fmt.Errorf("store: finish attempt %s: update call %s: %w", id, a.CallID, err)
 		}
 		return nil
 	})
@@ -516,6 +529,11 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 	}
 	return a, nil
 }
+
+// finishAttemptSQL closes an open attempt.
+const finishAttemptSQL = `UPDATE call_attempts SET state = ?, status = ?, hangup_cause = ?, hangup_cause_text = ?, remote_hangup = ?,
+	finish_reason = ?, dtmf = ?, recorded = ?, recording_uri = ?, answered_at = ?, ended_at = ?, duration_ms = ?, billsec_ms = ?, variables = ?
+	WHERE id = ? AND state = ?`
 
 // DiscardAttempt deletes an open attempt that was never placed (Asterisk
 // refused the originate as unavailable), and its call if that was the

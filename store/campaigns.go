@@ -677,13 +677,6 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 		o.Reason = o.Reason[:maxLong]
 	}
 	return s.grouped(ctx, func(tx *gorm.DB, totals *groupTotals) error {
-		var rec CallListRecord
-		if err := tx.Select("id", "request_id").Where("id = ? AND account_id = ?", o.RecordID, o.AccountID).Take(&rec).Error; err != nil {
-			if isNotFound(err) {
-				return fmt.Errorf("store: record %d: %w", o.RecordID, ErrNotFound)
-			}
-			return err
-		}
 		t := now()
 		upd := map[string]any{"lease_owner": "", "lease_until": nil, "updated_at": t}
 		switch {
@@ -701,13 +694,23 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 		default:
 			upd["status"], upd["last_status"], upd["reason"], upd["rescheduled"] = RecordComplete, o.Status, o.Reason, false
 		}
-		res := tx.Model(&CallListRecord{}).Where("id = ? AND status = ? AND lease_owner = ?", o.RecordID, RecordInProcess, o.Owner).Updates(upd)
+		var recs []CallListRecord
+		res := tx.Model(&recs).Clauses(clause.Returning{Columns: []clause.Column{{Name: "request_id"}}}).
+			Where("id = ? AND account_id = ? AND status = ? AND lease_owner = ?", o.RecordID, o.AccountID, RecordInProcess, o.Owner).Updates(upd)
 		if res.Error != nil {
 			return fmt.Errorf("store: finish attempt of record %d: %w", o.RecordID, res.Error)
 		}
-		if res.RowsAffected == 0 {
+		if len(recs) == 0 {
+			var n int64
+			if err := tx.Model(&CallListRecord{}).Where("id = ? AND account_id = ?", o.RecordID, o.AccountID).Count(&n).Error; err != nil {
+				return err
+			}
+			if n == 0 {
+				return fmt.Errorf("store: record %d: %w", o.RecordID, ErrNotFound)
+			}
 			return fmt.Errorf("store: record %d is not leased by %s (lease lost): %w", o.RecordID, o.Owner, ErrConflict)
 		}
+		rec := recs[0]
 		if o.Live && o.CampaignID > 0 && !o.Release {
 			totals.abandonHour(o.CampaignID, t, o.Abandoned)
 		}
