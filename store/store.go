@@ -113,6 +113,8 @@ type Store struct {
 
 	// flows caches published flow versions for calls (flowcache.go).
 	flows flowCache
+	// webhooks caches accounts' webhooks for calls (webhookcache.go).
+	webhooks webhookCache
 	// group commits concurrent per-call writes together (groupcommit.go).
 	group groupCommit
 
