@@ -288,7 +288,7 @@ func (s *Store) StartAttempt(ctx context.Context, in AttemptStart) (a Attempt, e
 	callArgs := []any{in.CallID, in.AccountID, in.Direction, in.FlowID, reqID, in.ClientIdentifier, in.CLI, in.DNIS, StatusInProgress, max(1, in.Number), t, t}
 	// The attempt's values after its number.
 	attemptArgs := []any{a.ChannelID, a.AsteriskNode, a.Direction, a.CLI, a.DNIS, a.State, a.Status, a.StartedAt, vars}
-	err = s.grouped(ctx, func(tx *gorm.DB, _ *groupTotals) error {
+	err = s.grouped(ctx, laneKey(in.CallID), func(tx *gorm.DB, _ *groupTotals) error {
 		var n []int
 		var res *gorm.DB
 		if s.driver == DriverPostgres {
@@ -352,7 +352,7 @@ func (s *Store) AnswerAttempt(ctx context.Context, id string, at time.Time) (err
 		at = now()
 	}
 	at = norm(at)
-	return s.grouped(ctx, func(tx *gorm.DB, _ *groupTotals) error {
+	return s.grouped(ctx, laneKey(id), func(tx *gorm.DB, _ *groupTotals) error {
 		res := tx.Exec(`UPDATE call_attempts SET answered_at = ? WHERE id = ? AND state = ? AND answered_at IS NULL`, at, id, StateOpen)
 		if res.Error != nil {
 			return fmt.Errorf("store: answer attempt %s: %w", id, res.Error)
@@ -438,7 +438,7 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 		ended = norm(end.EndedAt)
 	}
 
-	err = s.grouped(ctx, func(tx *gorm.DB, _ *groupTotals) error {
+	err = s.grouped(ctx, laneKey(id), func(tx *gorm.DB, _ *groupTotals) error {
 		a = Attempt{}
 		if err := tx.Where("id = ?", id).Take(&a).Error; err != nil {
 			if isNotFound(err) {
@@ -764,7 +764,7 @@ func (s *Store) SaveJourney(ctx context.Context, accountID int64, attemptID stri
 	attemptID = uid.String()
 	// One statement (every call saves its journey): the row is inserted
 	// only if the attempt exists in the account.
-	return s.grouped(ctx, func(tx *gorm.DB, _ *groupTotals) error {
+	return s.grouped(ctx, laneKey(attemptID), func(tx *gorm.DB, _ *groupTotals) error {
 		res := tx.Exec(`INSERT INTO `+journeyRow{}.TableName()+` (attempt_id, account_id, steps, updated_at)
 			SELECT id, account_id, ?, ? FROM `+Attempt{}.TableName()+` WHERE id = ? AND account_id = ?
 			ON CONFLICT (attempt_id) DO UPDATE SET steps = excluded.steps, updated_at = excluded.updated_at`,

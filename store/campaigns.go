@@ -676,7 +676,7 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 	if len(o.Reason) > maxLong {
 		o.Reason = o.Reason[:maxLong]
 	}
-	return s.grouped(ctx, func(tx *gorm.DB, totals *groupTotals) error {
+	return s.grouped(ctx, uint64(o.RecordID), func(tx *gorm.DB, totals *groupTotals) error {
 		t := now()
 		upd := map[string]any{"lease_owner": "", "lease_until": nil, "updated_at": t}
 		switch {

@@ -73,3 +73,10 @@ func isNotFound(err error) bool { return errors.Is(err, gorm.ErrRecordNotFound) 
 func isCtxErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
+
+// isDeadlock reports a transaction PostgreSQL rolled back to break a
+// deadlock.
+func isDeadlock(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "40P01"
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"slices"
 	"sync"
@@ -25,22 +26,41 @@ import (
 // the group is rolled back and each of its writes is made again in a
 // transaction of its own, so it fails alone.
 //
-// One group commits at a time: on PostgreSQL two groups committing
-// together could lock the rows of two calls in opposite orders (a
-// deadlock, which the server breaks after a second). Batching is natural:
-// a write that finds no group committing starts one at once (no added
-// wait when the store is idle); writes arriving while a group commits wait
-// for the next group, which takes all of them (up to maxGroup).
+// Batching is natural: a write that finds no group of its lane committing
+// starts one at once (no added wait when the store is idle); writes
+// arriving while it commits wait for the lane's next group, which takes
+// all of them (up to maxGroup). SQLite has one lane (one writer
+// connection). PostgreSQL has pgLanes, each committing on a connection of
+// its own: one lane's statements run one after another, each a round trip
+// to the server. A write goes to the lane of its key (a call's start to
+// its call's, an attempt's answer, journey and end to its attempt's, an
+// outcome to its record's), so the writes of one call or attempt are never
+// in two groups at once: two groups committing together do not lock the
+// same call's rows in opposite orders (a deadlock, which the server would
+// break after a second; the group it rolls back is made again write by
+// write).
 //
 // The counters many calls update (a request's completed count, a
 // campaign's abandon hour) are added up over a group (groupTotals) and
 // written once, at the group's end, in key order: the rows are held for a
 // moment only, and always locked in the same order.
 type groupCommit struct {
+	lanes [pgLanes]groupLane
+}
+
+type groupLane struct {
 	mu      sync.Mutex
 	pending []*groupJob
 	running bool
 }
+
+// pgLanes is how many groups commit at a time on PostgreSQL.
+const pgLanes = 4
+
+// laneKey is the lane key of a call's or attempt's id.
+func laneKey(id string) uint64 { return maphash.String(laneSeed, id) }
+
+var laneSeed = maphash.MakeSeed()
 
 type groupJob struct {
 	ctx  context.Context
@@ -135,18 +155,22 @@ func (t *groupTotals) apply(tx *gorm.DB) error {
 }
 
 // grouped runs fn in a transaction shared with other concurrent grouped
-// writes (see groupCommit); fn adds its counter updates to t. It returns
+// writes of the lane of key (see groupCommit); fn adds its counter updates
+// to t. It returns
 // when fn's writes are committed or rolled back.
-func (s *Store) grouped(ctx context.Context, fn func(tx *gorm.DB, t *groupTotals) error) error {
+func (s *Store) grouped(ctx context.Context, key uint64, fn func(tx *gorm.DB, t *groupTotals) error) error {
 	j := &groupJob{ctx: ctx, fn: fn, done: make(chan struct{})}
-	g := &s.group
+	g := &s.group.lanes[0]
+	if s.driver == DriverPostgres {
+		g = &s.group.lanes[key%pgLanes]
+	}
 	g.mu.Lock()
 	g.pending = append(g.pending, j)
 	lead := !g.running
 	g.running = true
 	g.mu.Unlock()
 	if lead {
-		s.commitGroups()
+		s.commitGroups(g)
 	}
 	// Not abandoned on ctx: the write may commit with its group, and the
 	// caller must know whether it did.
@@ -157,8 +181,7 @@ func (s *Store) grouped(ctx context.Context, fn func(tx *gorm.DB, t *groupTotals
 // commitGroups commits one group of pending writes; if more arrived
 // meanwhile, another goroutine goes on with them, so the writer that led
 // this group returns as soon as its own write is done.
-func (s *Store) commitGroups() {
-	g := &s.group
+func (s *Store) commitGroups(g *groupLane) {
 	g.mu.Lock()
 	batch := g.pending[:min(len(g.pending), maxGroup)]
 	g.pending = g.pending[len(batch):]
@@ -176,7 +199,7 @@ func (s *Store) commitGroups() {
 	}
 	g.mu.Unlock()
 	if more {
-		go s.commitGroups()
+		go s.commitGroups(g)
 	}
 }
 

@@ -77,6 +77,14 @@ func (g *gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (stri
 	level := slog.LevelDebug
 	msg := "sql"
 	switch {
+	case err != nil && isDeadlock(err):
+		// The server rolled one transaction back to break the cycle; a
+		// group commit makes its writes again one by one, others return
+		// the error to their caller.
+		if g.level < gormlogger.Warn {
+			return
+		}
+		level, msg = slog.LevelWarn, "sql deadlock"
 	case err != nil && !isNotFound(err) && !isCtxErr(err) && !isDuplicate(err) && !isFKViolation(err):
 		if g.level < gormlogger.Error {
 			return
