@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -236,6 +237,20 @@ func upsertCallSQL(greatest string) string {
 const attemptColumns = `id, call_id, account_id, attempt_number, channel_id, asterisk_node, direction, cli, dnis, state, status,
 	hangup_cause, hangup_cause_text, remote_hangup, started_at, duration_ms, billsec_ms, dtmf, recorded, recording_uri, finish_reason, variables`
 
+var (
+	// startAttemptPG: the call's upsert feeds the attempt's insert its
+	// number (the select list's parameters are typed: they have no
+	// target column to take a type from).
+	startAttemptPG = raw(`WITH c AS (` + upsertCallSQL("GREATEST") + `)
+		INSERT INTO call_attempts (` + attemptColumns + `)
+		SELECT CAST(? AS varchar), CAST(? AS varchar), CAST(? AS bigint), c.attempts, CAST(? AS text), CAST(? AS text), CAST(? AS text),
+			CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text), 0, '', false, CAST(? AS timestamptz), 0, 0, '', false, '', '', CAST(? AS text)
+		FROM c RETURNING attempt_number`)
+	upsertCallSQLite    = raw(upsertCallSQL("MAX"))
+	insertAttemptSQLite = raw(`INSERT INTO call_attempts (` + attemptColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', false, ?, 0, 0, '', false, '', '', ?)`)
+)
+
 // StartAttempt records a new open attempt. In one transaction it creates the
 // call row if missing (or, for an existing call of the same account, bumps
 // its attempt counter, sets it back to IN_PROGRESS and clears finished_at)
@@ -290,26 +305,28 @@ func (s *Store) StartAttempt(ctx context.Context, in AttemptStart) (a Attempt, e
 	attemptArgs := []any{a.ChannelID, a.AsteriskNode, a.Direction, a.CLI, a.DNIS, a.State, a.Status, a.StartedAt, vars}
 	err = s.grouped(ctx, laneKey(in.CallID), func(tx *gorm.DB, _ *groupTotals) error {
 		var n []int
-		var res *gorm.DB
+		scan := func(rows *sql.Rows) error {
+			var k int
+			err := rows.Scan(&k)
+			n = append(n, k)
+			return err
+		}
+		var err error
 		if s.driver == DriverPostgres {
 			// One statement: the call's upsert feeds the attempt's
 			// insert its number.
-			res = tx.Raw(`WITH c AS (`+upsertCallSQL("GREATEST")+`)
-				INSERT INTO call_attempts (`+attemptColumns+`)
-				SELECT CAST(? AS varchar), CAST(? AS varchar), CAST(? AS bigint), c.attempts, CAST(? AS text), CAST(? AS text), CAST(? AS text),
-					CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text), 0, '', false, CAST(? AS timestamptz), 0, 0, '', false, '', '', CAST(? AS text)
-				FROM c RETURNING attempt_number`, slices.Concat(callArgs, []any{a.ID, a.CallID, a.AccountID}, attemptArgs)...).Scan(&n)
+			err = s.rawQuery(tx, startAttemptPG, slices.Concat(callArgs, []any{a.ID, a.CallID, a.AccountID}, attemptArgs), scan)
 		} else {
-			res = tx.Raw(upsertCallSQL("MAX"), callArgs...).Scan(&n)
+			err = s.rawQuery(tx, upsertCallSQLite, callArgs, scan)
 		}
-		if res.Error != nil {
+		if err != nil {
 			switch {
-			case isFKViolation(res.Error):
+			case isFKViolation(err):
 				return fmt.Errorf("store: start attempt: account %d: %w", in.AccountID, ErrNotFound)
-			case isDuplicate(res.Error):
+			case isDuplicate(err):
 				return fmt.Errorf("store: start attempt: attempt id %s already exists: %w", a.ID, ErrConflict)
 			}
-			return fmt.Errorf("store: start attempt %s of call %s: %w", a.ID, in.CallID, res.Error)
+			return fmt.Errorf("store: start attempt %s of call %s: %w", a.ID, in.CallID, err)
 		}
 		if len(n) == 0 {
 			// The upsert's WHERE made it a no-op.
@@ -321,9 +338,7 @@ func (s *Store) StartAttempt(ctx context.Context, in AttemptStart) (a Attempt, e
 		}
 		// The upsert holds the write lock until commit, so this is the
 		// number it just set.
-		if err := tx.Exec(`INSERT INTO call_attempts (`+attemptColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', false, ?, 0, 0, '', false, '', '', ?)`,
-			slices.Concat([]any{a.ID, a.CallID, a.AccountID, a.AttemptNumber}, attemptArgs)...).Error; err != nil {
+		if _, err := s.rawExec(tx, insertAttemptSQLite, slices.Concat([]any{a.ID, a.CallID, a.AccountID, a.AttemptNumber}, attemptArgs)...); err != nil {
 			if isDuplicate(err) {
 				return fmt.Errorf("store: start attempt: attempt id %s already exists: %w", a.ID, ErrConflict)
 			}
@@ -341,6 +356,8 @@ func (s *Store) StartAttempt(ctx context.Context, in AttemptStart) (a Attempt, e
 	return a, nil
 }
 
+var answerAttempt = raw(`UPDATE call_attempts SET answered_at = ? WHERE id = ? AND state = ? AND answered_at IS NULL`)
+
 // AnswerAttempt records when an open attempt was answered. Only the first
 // answer time is kept; answering a finished attempt is a no-op.
 func (s *Store) AnswerAttempt(ctx context.Context, id string, at time.Time) (err error) {
@@ -353,11 +370,11 @@ func (s *Store) AnswerAttempt(ctx context.Context, id string, at time.Time) (err
 	}
 	at = norm(at)
 	return s.grouped(ctx, laneKey(id), func(tx *gorm.DB, _ *groupTotals) error {
-		res := tx.Exec(`UPDATE call_attempts SET answered_at = ? WHERE id = ? AND state = ? AND answered_at IS NULL`, at, id, StateOpen)
-		if res.Error != nil {
-			return fmt.Errorf("store: answer attempt %s: %w", id, res.Error)
+		n, err := s.rawExec(tx, answerAttempt, at, id, StateOpen)
+		if err != nil {
+			return fmt.Errorf("store: answer attempt %s: %w", id, err)
 		}
-		if res.RowsAffected == 0 {
+		if n == 0 {
 			var n int64
 			if err := tx.Model(&Attempt{}).Where("id = ?", id).Count(&n).Error; err != nil {
 				return fmt.Errorf("store: answer attempt %s: %w", id, err)
@@ -492,23 +509,19 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 		var updated int64
 		if s.driver == DriverPostgres {
 			// One statement: the call is updated only if the attempt was.
-			var n []int64
-			if err := tx.Raw(`WITH a AS (`+finishAttemptSQL+` RETURNING 1),
-				c AS (UPDATE calls SET status = ?, finished_at = ?, updated_at = ? WHERE id = ? AND attempts <= ? AND EXISTS (SELECT 1 FROM a))
-				SELECT count(*) FROM a`, slices.Concat(args, callArgs)...).Scan(&n).Error; err != nil {
+			if err := s.rawQuery(tx, finishAttemptPG, slices.Concat(args, callArgs), func(rows *sql.Rows) error {
+				return rows.Scan(&updated)
+			}); err != nil {
 				return fmt.Errorf("store: finish attempt %s: %w", id, err)
 			}
-			if len(n) == 1 {
-				updated = n[0]
-			}
 		} else {
-			res := tx.Exec(finishAttemptSQL, args...)
-			if res.Error != nil {
-				return fmt.Errorf("store: finish attempt %s: %w", id, res.Error)
+			n, err := s.rawExec(tx, finishAttemptSQLite, args...)
+			if err != nil {
+				return fmt.Errorf("store: finish attempt %s: %w", id, err)
 			}
-			updated = res.RowsAffected
+			updated = n
 			if updated > 0 {
-				if err := tx.Exec(`UPDATE calls SET status = ?, finished_at = ?, updated_at = ? WHERE id = ? AND attempts <= ?`, callArgs...).Error; err != nil {
+				if _, err := s.rawExec(tx, finishCallSQLite, callArgs...); err != nil {
 					return fmt.Errorf("store: finish attempt %s: update call %s: %w", id, a.CallID, err)
 				}
 			}
@@ -534,6 +547,14 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 const finishAttemptSQL = `UPDATE call_attempts SET state = ?, status = ?, hangup_cause = ?, hangup_cause_text = ?, remote_hangup = ?,
 	finish_reason = ?, dtmf = ?, recorded = ?, recording_uri = ?, answered_at = ?, ended_at = ?, duration_ms = ?, billsec_ms = ?, variables = ?
 	WHERE id = ? AND state = ?`
+
+var (
+	finishAttemptSQLite = raw(finishAttemptSQL)
+	finishCallSQLite    = raw(`UPDATE calls SET status = ?, finished_at = ?, updated_at = ? WHERE id = ? AND attempts <= ?`)
+	finishAttemptPG     = raw(`WITH a AS (` + finishAttemptSQL + ` RETURNING 1),
+		c AS (UPDATE calls SET status = ?, finished_at = ?, updated_at = ? WHERE id = ? AND attempts <= ? AND EXISTS (SELECT 1 FROM a))
+		SELECT count(*) FROM a`)
+)
 
 // DiscardAttempt deletes an open attempt that was never placed (Asterisk
 // refused the originate as unavailable), and its call if that was the
@@ -765,19 +786,20 @@ func (s *Store) SaveJourney(ctx context.Context, accountID int64, attemptID stri
 	// One statement (every call saves its journey): the row is inserted
 	// only if the attempt exists in the account.
 	return s.grouped(ctx, laneKey(attemptID), func(tx *gorm.DB, _ *groupTotals) error {
-		res := tx.Exec(`INSERT INTO `+journeyRow{}.TableName()+` (attempt_id, account_id, steps, updated_at)
-			SELECT id, account_id, ?, ? FROM `+Attempt{}.TableName()+` WHERE id = ? AND account_id = ?
-			ON CONFLICT (attempt_id) DO UPDATE SET steps = excluded.steps, updated_at = excluded.updated_at`,
-			string(steps), now(), attemptID, accountID)
-		if res.Error != nil {
-			return fmt.Errorf("store: save journey %s: %w", attemptID, res.Error)
+		n, err := s.rawExec(tx, saveJourney, string(steps), now(), attemptID, accountID)
+		if err != nil {
+			return fmt.Errorf("store: save journey %s: %w", attemptID, err)
 		}
-		if res.RowsAffected == 0 {
+		if n == 0 {
 			return fmt.Errorf("store: save journey: attempt %s in account %d: %w", attemptID, accountID, ErrNotFound)
 		}
 		return nil
 	})
 }
+
+var saveJourney = raw(`INSERT INTO ` + journeyRow{}.TableName() + ` (attempt_id, account_id, steps, updated_at)
+	SELECT id, account_id, ?, ? FROM ` + Attempt{}.TableName() + ` WHERE id = ? AND account_id = ?
+	ON CONFLICT (attempt_id) DO UPDATE SET steps = excluded.steps, updated_at = excluded.updated_at`)
 
 // GetJourney returns the journey of an attempt of the account.
 func (s *Store) GetJourney(ctx context.Context, accountID int64, attemptID string) (d Journey, err error) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
@@ -695,10 +696,22 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 			upd["status"], upd["last_status"], upd["reason"], upd["rescheduled"] = RecordComplete, o.Status, o.Reason, false
 		}
 		var recs []CallListRecord
-		res := tx.Model(&recs).Clauses(clause.Returning{Columns: []clause.Column{{Name: "request_id"}}}).
-			Where("id = ? AND account_id = ? AND status = ? AND lease_owner = ?", o.RecordID, o.AccountID, RecordInProcess, o.Owner).Updates(upd)
-		if res.Error != nil {
-			return fmt.Errorf("store: finish attempt of record %d: %w", o.RecordID, res.Error)
+		var err error
+		if !o.Release && !o.Retry {
+			// The common outcome, without gorm's statement building.
+			err = s.rawQuery(tx, completeRecord, []any{o.Status, o.Reason, t, o.RecordID, o.AccountID, RecordInProcess, o.Owner},
+				func(rows *sql.Rows) error {
+					var r CallListRecord
+					err := rows.Scan(&r.RequestID)
+					recs = append(recs, r)
+					return err
+				})
+		} else {
+			err = tx.Model(&recs).Clauses(clause.Returning{Columns: []clause.Column{{Name: "request_id"}}}).
+				Where("id = ? AND account_id = ? AND status = ? AND lease_owner = ?", o.RecordID, o.AccountID, RecordInProcess, o.Owner).Updates(upd).Error
+		}
+		if err != nil {
+			return fmt.Errorf("store: finish attempt of record %d: %w", o.RecordID, err)
 		}
 		if len(recs) == 0 {
 			var n int64
@@ -720,6 +733,11 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 		return nil
 	})
 }
+
+// completeRecord ends a leased record's last attempt: COMPLETE.
+var completeRecord = raw(`UPDATE call_list_records SET status = '` + RecordComplete + `', last_status = ?, reason = ?, rescheduled = false,
+	lease_owner = '', lease_until = NULL, updated_at = ?
+	WHERE id = ? AND account_id = ? AND status = ? AND lease_owner = ? RETURNING request_id`)
 
 // CampaignRecordCounts summarises a campaign's records.
 type CampaignRecordCounts struct {
