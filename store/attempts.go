@@ -241,7 +241,7 @@ var (
 	// startAttemptPG: the call's upsert feeds the attempt's insert its
 	// number (the select list's parameters are typed: they have no
 	// target column to take a type from).
-	startAttemptPG = raw(`WITH c AS (` + upsertCallSQL("GREATEST") + `)
+	startAttemptPG = rawPG(`WITH c AS (` + upsertCallSQL("GREATEST") + `)
 		INSERT INTO call_attempts (` + attemptColumns + `)
 		SELECT CAST(? AS varchar), CAST(? AS varchar), CAST(? AS bigint), c.attempts, CAST(? AS text), CAST(? AS text), CAST(? AS text),
 			CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text), 0, '', false, CAST(? AS timestamptz), 0, 0, '', false, '', '', CAST(? AS text)
@@ -551,7 +551,7 @@ const finishAttemptSQL = `UPDATE call_attempts SET state = ?, status = ?, hangup
 var (
 	finishAttemptSQLite = raw(finishAttemptSQL)
 	finishCallSQLite    = raw(`UPDATE calls SET status = ?, finished_at = ?, updated_at = ? WHERE id = ? AND attempts <= ?`)
-	finishAttemptPG     = raw(`WITH a AS (` + finishAttemptSQL + ` RETURNING 1),
+	finishAttemptPG     = rawPG(`WITH a AS (` + finishAttemptSQL + ` RETURNING 1),
 		c AS (UPDATE calls SET status = ?, finished_at = ?, updated_at = ? WHERE id = ? AND attempts <= ? AND EXISTS (SELECT 1 FROM a))
 		SELECT count(*) FROM a`)
 )

@@ -237,6 +237,7 @@ func (s *Store) commitGroup(batch []*groupJob) {
 	}
 	gctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
+	s.prepareRaw(gctx)
 	tx := s.w.WithContext(gctx).Begin()
 	if tx.Error != nil {
 		for _, j := range batch {
@@ -286,6 +287,7 @@ func (s *Store) alone(j *groupJob) {
 		j.err = err
 		return
 	}
+	s.prepareRaw(j.ctx)
 	j.err = s.w.WithContext(j.ctx).Transaction(func(tx *gorm.DB) error {
 		var t groupTotals
 		if err := j.fn(tx, &t); err != nil {

@@ -11,6 +11,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -120,6 +122,11 @@ type Store struct {
 
 	// stmts counts SQL statements while CountStatements runs.
 	stmts *stmtCounter
+	// prepared keeps the per-call statements prepared on SQLite's writer
+	// connection (rawsql.go): *rawStmt → *sql.Stmt.
+	prepared sync.Map
+	rawMu    sync.Mutex
+	rawReady atomic.Bool
 
 	touchMu sync.Mutex
 	touched map[int64]time.Time // api key id -> last time we wrote last_used_at
@@ -335,6 +342,12 @@ func (s *Store) Ping(ctx context.Context) (err error) {
 func (s *Store) Close() error {
 	s.bg.Wait()
 	var errs []error
+	s.prepared.Range(func(_, v any) bool {
+		if err := v.(*sql.Stmt).Close(); err != nil {
+			errs = append(errs, err)
+		}
+		return true
+	})
 	for _, db := range s.pools() {
 		sqldb, err := db.DB()
 		if err != nil {
