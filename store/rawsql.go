@@ -20,8 +20,8 @@ import (
 type rawStmt struct {
 	q      string
 	pgOnly bool
-	once sync.Once
-	pg   string
+	once   sync.Once
+	pg     string
 }
 
 func raw(q string) *rawStmt {

@@ -49,13 +49,19 @@ func (c *stmtCounter) add(sql string) {
 }
 
 var (
-	stmtTable = regexp.MustCompile(`(?i)^\s*(?:WITH\b.*?\)\s*)?(INSERT\s+INTO|UPDATE|DELETE\s+FROM|SELECT\b.*?\bFROM)\s+["` + "`" + `]?([a-z0-9_]+)`)
+	stmtTable = regexp.MustCompile(`(?i)^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM|SELECT\b.*?\bFROM)\s+["` + "`" + `]?([a-z0-9_]+)`)
+	stmtWith  = regexp.MustCompile(`(?i)^\s*WITH\s+\w+\s+AS\s*\(\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+["` + "`" + `]?([a-z0-9_]+)`)
 	stmtVerb  = regexp.MustCompile(`^\s*([A-Za-z]+)`)
 )
 
-// stmtKind names a statement by its verb and first table.
+// stmtKind names a statement by its verb and first table; a statement
+// whose first common table expression writes is named by that write
+// ("WITH UPDATE call_attempts").
 func stmtKind(sql string) string {
 	sql = strings.Join(strings.Fields(sql), " ")
+	if m := stmtWith.FindStringSubmatch(sql); m != nil {
+		return "WITH " + strings.ToUpper(strings.Fields(m[1])[0]) + " " + m[2]
+	}
 	if m := stmtTable.FindStringSubmatch(sql); m != nil {
 		verb := strings.ToUpper(strings.Fields(m[1])[0])
 		return verb + " " + m[2]

@@ -12,7 +12,7 @@ func TestStmtKind(t *testing.T) {
 		"SAVEPOINT sy_group":                          "SAVEPOINT",
 		"RELEASE SAVEPOINT sy_group":                  "RELEASE",
 		`SELECT count(*) FROM (SELECT 1 FROM x) AS y`: "SELECT x",
-		`WITH c AS (INSERT INTO calls (id) VALUES (1) RETURNING id) INSERT INTO call_attempts SELECT id FROM c`: "INSERT call_attempts",
+		`WITH c AS (INSERT INTO calls (id) VALUES (1) RETURNING id) INSERT INTO call_attempts SELECT id FROM c`: "WITH INSERT calls",
 	} {
 		if got := stmtKind(sql); got != want {
 			t.Errorf("stmtKind(%q) = %q, want %q", sql, got, want)
