@@ -34,11 +34,12 @@ import (
 // its own: one lane's statements run one after another, each a round trip
 // to the server. A write goes to the lane of its key (a call's start to
 // its call's, an attempt's answer, journey and end to its attempt's, an
-// outcome to its record's), so the writes of one call or attempt are never
-// in two groups at once: two groups committing together do not lock the
-// same call's rows in opposite orders (a deadlock, which the server would
-// break after a second; the group it rolls back is made again write by
-// write).
+// outcome to its record's), so an attempt's writes, a call's starts and a
+// record's outcomes are each never in two groups at once. Two groups can
+// then deadlock only when attempts of the same two calls start and end at
+// the same moment in opposite orders (not on the dialer's path, where each
+// attempt is a call of its own): the server breaks the cycle after a
+// second, and the group it rolls back is made again write by write.
 //
 // The counters many calls update (a request's completed count, a
 // campaign's abandon hour) are added up over a group (groupTotals) and
