@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -216,6 +217,40 @@ func (in *AttemptStart) validate() error {
 	return nil
 }
 
+// upsertCallSQL upserts a call and returns its attempt counter (no row:
+// the call id is another account's). greatest is the SQL function of the
+// larger of two values (GREATEST on PostgreSQL, MAX on SQLite). The WHERE
+// on the conflict branch makes a call id of another account a no-op
+// instead of a takeover; the upsert holds the call's row lock (PostgreSQL)
+// or the write lock (SQLite) until commit, so the counter it returns is
+// this attempt's number.
+func upsertCallSQL(greatest string) string {
+	return `INSERT INTO calls (id, account_id, direction, flow_id, request_id, client_identifier, cli, dnis, status, attempts, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET attempts = ` + greatest + `(calls.attempts + 1, excluded.attempts), status = excluded.status,
+			finished_at = NULL, updated_at = excluded.updated_at
+		WHERE calls.account_id = excluded.account_id
+		RETURNING attempts`
+}
+
+// attemptColumns are the columns StartAttempt writes.
+const attemptColumns = `id, call_id, account_id, attempt_number, channel_id, asterisk_node, direction, cli, dnis, state, status,
+	hangup_cause, hangup_cause_text, remote_hangup, started_at, duration_ms, billsec_ms, dtmf, recorded, recording_uri, finish_reason, variables`
+
+var (
+	// startAttemptPG: the call's upsert feeds the attempt's insert its
+	// number (the select list's parameters are typed: they have no
+	// target column to take a type from).
+	startAttemptPG = rawPG(`WITH c AS (` + upsertCallSQL("GREATEST") + `)
+		INSERT INTO call_attempts (` + attemptColumns + `)
+		SELECT CAST(? AS varchar), CAST(? AS varchar), CAST(? AS bigint), c.attempts, CAST(? AS text), CAST(? AS text), CAST(? AS text),
+			CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text), 0, '', false, CAST(? AS timestamptz), 0, 0, '', false, '', '', CAST(? AS text)
+		FROM c RETURNING attempt_number`)
+	upsertCallSQLite    = raw(upsertCallSQL("MAX"))
+	insertAttemptSQLite = raw(`INSERT INTO call_attempts (` + attemptColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', false, ?, 0, 0, '', false, '', '', ?)`)
+)
+
 // StartAttempt records a new open attempt. In one transaction it creates the
 // call row if missing (or, for an existing call of the same account, bumps
 // its attempt counter, sets it back to IN_PROGRESS and clears finished_at)
@@ -249,62 +284,61 @@ func (s *Store) StartAttempt(ctx context.Context, in AttemptStart) (a Attempt, e
 		reqID = &in.RequestID
 	}
 
-	err = s.grouped(ctx, func(tx *gorm.DB) error {
-		// Upsert the call. The WHERE on the conflict branch makes a call id
-		// of another account a no-op (0 rows) instead of a takeover.
-		res := tx.Exec(`INSERT INTO calls (id, account_id, direction, flow_id, request_id, client_identifier, cli, dnis, status, attempts, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET attempts = calls.attempts + 1, status = excluded.status, finished_at = NULL, updated_at = excluded.updated_at
-			WHERE calls.account_id = excluded.account_id`,
-			in.CallID, in.AccountID, in.Direction, in.FlowID, reqID, in.ClientIdentifier, in.CLI, in.DNIS, StatusInProgress, t, t)
-		if res.Error != nil {
-			if isFKViolation(res.Error) {
-				return fmt.Errorf("store: start attempt: account %d: %w", in.AccountID, ErrNotFound)
-			}
-			return fmt.Errorf("store: start attempt: upsert call %s: %w", in.CallID, res.Error)
+	a = Attempt{
+		ID:           in.AttemptID,
+		CallID:       in.CallID,
+		AccountID:    in.AccountID,
+		ChannelID:    in.ChannelID,
+		AsteriskNode: in.AsteriskNode,
+		Direction:    in.Direction,
+		CLI:          in.CLI,
+		DNIS:         in.DNIS,
+		State:        StateOpen,
+		Status:       StatusInProgress,
+		StartedAt:    started,
+	}
+	// The call's attempt counter: one more than before (1 for a new
+	// call), or the caller's try number if that is higher (tries that
+	// never reached a channel, a refused originate, still count).
+	callArgs := []any{in.CallID, in.AccountID, in.Direction, in.FlowID, reqID, in.ClientIdentifier, in.CLI, in.DNIS, StatusInProgress, max(1, in.Number), t, t}
+	// The attempt's values after its number.
+	attemptArgs := []any{a.ChannelID, a.AsteriskNode, a.Direction, a.CLI, a.DNIS, a.State, a.Status, a.StartedAt, vars}
+	err = s.grouped(ctx, laneKey(in.CallID), func(tx *gorm.DB, _ *groupTotals) error {
+		var n []int
+		scan := func(rows *sql.Rows) error {
+			var k int
+			err := rows.Scan(&k)
+			n = append(n, k)
+			return err
 		}
-		if res.RowsAffected == 0 {
+		var err error
+		if s.driver == DriverPostgres {
+			// One statement: the call's upsert feeds the attempt's
+			// insert its number.
+			err = s.rawQuery(tx, startAttemptPG, slices.Concat(callArgs, []any{a.ID, a.CallID, a.AccountID}, attemptArgs), scan)
+		} else {
+			err = s.rawQuery(tx, upsertCallSQLite, callArgs, scan)
+		}
+		if err != nil {
+			switch {
+			case isFKViolation(err):
+				return fmt.Errorf("store: start attempt: account %d: %w", in.AccountID, ErrNotFound)
+			case isDuplicate(err):
+				return fmt.Errorf("store: start attempt: attempt id %s already exists: %w", a.ID, ErrConflict)
+			}
+			return fmt.Errorf("store: start attempt %s of call %s: %w", a.ID, in.CallID, err)
+		}
+		if len(n) == 0 {
+			// The upsert's WHERE made it a no-op.
 			return fmt.Errorf("store: start attempt: call id %s belongs to another account: %w", in.CallID, ErrConflict)
 		}
-		// Our upsert holds the row lock (PostgreSQL) or the write lock
-		// (SQLite) until commit, so this is the number we just set.
-		var n int
-		if err := tx.Model(&Call{}).Where("id = ?", in.CallID).Pluck("attempts", &n).Error; err != nil {
-			return fmt.Errorf("store: start attempt: read call %s: %w", in.CallID, err)
+		a.AttemptNumber = n[0]
+		if s.driver == DriverPostgres {
+			return nil
 		}
-		if in.Number > n {
-			// The caller's try number: tries that never reached a channel
-			// (a refused originate) still count.
-			if err := tx.Model(&Call{}).Where("id = ?", in.CallID).Update("attempts", in.Number).Error; err != nil {
-				return fmt.Errorf("store: start attempt: number call %s: %w", in.CallID, err)
-			}
-			n = in.Number
-		}
-		a = Attempt{
-			ID:            in.AttemptID,
-			CallID:        in.CallID,
-			AccountID:     in.AccountID,
-			AttemptNumber: n,
-			ChannelID:     in.ChannelID,
-			AsteriskNode:  in.AsteriskNode,
-			Direction:     in.Direction,
-			CLI:           in.CLI,
-			DNIS:          in.DNIS,
-			State:         StateOpen,
-			Status:        StatusInProgress,
-			StartedAt:     started,
-		}
-		// Insert with the pre-encoded variables (the model's serializer
-		// would re-encode the map; this way validation and storage agree).
-		row := map[string]any{
-			"id": a.ID, "call_id": a.CallID, "account_id": a.AccountID, "attempt_number": a.AttemptNumber,
-			"channel_id": a.ChannelID, "asterisk_node": a.AsteriskNode, "direction": a.Direction,
-			"cli": a.CLI, "dnis": a.DNIS, "state": a.State, "status": a.Status,
-			"hangup_cause": 0, "hangup_cause_text": "", "remote_hangup": false,
-			"started_at": a.StartedAt, "duration_ms": int64(0), "billsec_ms": int64(0),
-			"dtmf": "", "recorded": false, "recording_uri": "", "finish_reason": "", "variables": vars,
-		}
-		if err := tx.Table(Attempt{}.TableName()).Create(row).Error; err != nil {
+		// The upsert holds the write lock until commit, so this is the
+		// number it just set.
+		if _, err := s.rawExec(tx, insertAttemptSQLite, slices.Concat([]any{a.ID, a.CallID, a.AccountID, a.AttemptNumber}, attemptArgs)...); err != nil {
 			if isDuplicate(err) {
 				return fmt.Errorf("store: start attempt: attempt id %s already exists: %w", a.ID, ErrConflict)
 			}
@@ -322,6 +356,8 @@ func (s *Store) StartAttempt(ctx context.Context, in AttemptStart) (a Attempt, e
 	return a, nil
 }
 
+var answerAttempt = raw(`UPDATE call_attempts SET answered_at = ? WHERE id = ? AND state = ? AND answered_at IS NULL`)
+
 // AnswerAttempt records when an open attempt was answered. Only the first
 // answer time is kept; answering a finished attempt is a no-op.
 func (s *Store) AnswerAttempt(ctx context.Context, id string, at time.Time) (err error) {
@@ -332,22 +368,23 @@ func (s *Store) AnswerAttempt(ctx context.Context, id string, at time.Time) (err
 	if at.IsZero() {
 		at = now()
 	}
-	res := s.w.WithContext(ctx).Model(&Attempt{}).
-		Where("id = ? AND state = ? AND answered_at IS NULL", id, StateOpen).
-		Update("answered_at", norm(at))
-	if res.Error != nil {
-		return fmt.Errorf("store: answer attempt %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		var n int64
-		if err := s.w.WithContext(ctx).Model(&Attempt{}).Where("id = ?", id).Count(&n).Error; err != nil {
+	at = norm(at)
+	return s.grouped(ctx, laneKey(id), func(tx *gorm.DB, _ *groupTotals) error {
+		n, err := s.rawExec(tx, answerAttempt, at, id, StateOpen)
+		if err != nil {
 			return fmt.Errorf("store: answer attempt %s: %w", id, err)
 		}
 		if n == 0 {
-			return fmt.Errorf("store: attempt %s: %w", id, ErrNotFound)
+			var n int64
+			if err := tx.Model(&Attempt{}).Where("id = ?", id).Count(&n).Error; err != nil {
+				return fmt.Errorf("store: answer attempt %s: %w", id, err)
+			}
+			if n == 0 {
+				return fmt.Errorf("store: attempt %s: %w", id, ErrNotFound)
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // AttemptEnd describes how an attempt ended.
@@ -418,7 +455,8 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 		ended = norm(end.EndedAt)
 	}
 
-	err = s.grouped(ctx, func(tx *gorm.DB) error {
+	err = s.grouped(ctx, laneKey(id), func(tx *gorm.DB, _ *groupTotals) error {
+		a = Attempt{}
 		if err := tx.Where("id = ?", id).Take(&a).Error; err != nil {
 			if isNotFound(err) {
 				return fmt.Errorf("store: attempt %s: %w", id, ErrNotFound)
@@ -463,17 +501,32 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 		if err != nil {
 			return err
 		}
-		res := tx.Model(&Attempt{}).Where("id = ? AND state = ?", id, StateOpen).Updates(map[string]any{
-			"state": a.State, "status": a.Status, "hangup_cause": a.HangupCause,
-			"hangup_cause_text": a.HangupCauseText, "remote_hangup": a.RemoteHangup,
-			"finish_reason": a.FinishReason, "dtmf": a.DTMF, "recorded": a.Recorded,
-			"recording_uri": a.RecordingURI, "answered_at": a.AnsweredAt, "ended_at": a.EndedAt,
-			"duration_ms": a.DurationMS, "billsec_ms": a.BillsecMS, "variables": vars,
-		})
-		if res.Error != nil {
-			return fmt.Errorf("store: finish attempt %s: %w", id, res.Error)
+		args := []any{a.State, a.Status, a.HangupCause, a.HangupCauseText, a.RemoteHangup, a.FinishReason, a.DTMF, a.Recorded,
+			a.RecordingURI, a.AnsweredAt, a.EndedAt, a.DurationMS, a.BillsecMS, vars, id, StateOpen}
+		// Only the latest attempt decides the call's outcome: a late finish
+		// of attempt 1 must not overwrite a running attempt 2.
+		callArgs := []any{a.Status, ended, t, a.CallID, a.AttemptNumber}
+		var updated int64
+		if s.driver == DriverPostgres {
+			// One statement: the call is updated only if the attempt was.
+			if err := s.rawQuery(tx, finishAttemptPG, slices.Concat(args, callArgs), func(rows *sql.Rows) error {
+				return rows.Scan(&updated)
+			}); err != nil {
+				return fmt.Errorf("store: finish attempt %s: %w", id, err)
+			}
+		} else {
+			n, err := s.rawExec(tx, finishAttemptSQLite, args...)
+			if err != nil {
+				return fmt.Errorf("store: finish attempt %s: %w", id, err)
+			}
+			updated = n
+			if updated > 0 {
+				if _, err := s.rawExec(tx, finishCallSQLite, callArgs...); err != nil {
+					return fmt.Errorf("store: finish attempt %s: update call %s: %w", id, a.CallID, err)
+				}
+			}
 		}
-		if res.RowsAffected == 0 {
+		if updated == 0 {
 			// A concurrent FinishAttempt won (PostgreSQL READ COMMITTED
 			// re-checks state after waiting for its row lock): return its
 			// record.
@@ -481,14 +534,6 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 			if err := tx.Where("id = ?", id).Take(&a).Error; err != nil {
 				return fmt.Errorf("store: finish attempt %s: re-read: %w", id, err)
 			}
-			return nil
-		}
-		// Only the latest attempt decides the call's outcome: a late finish
-		// of attempt 1 must not overwrite a running attempt 2.
-		err = tx.Model(&Call{}).Where("id = ? AND attempts <= ?", a.CallID, a.AttemptNumber).
-			Updates(map[string]any{"status": a.Status, "finished_at": ended, "updated_at": t}).Error
-		if err != nil {
-			return fmt.Errorf("store: finish attempt %s: update call %s: %w", id, a.CallID, err)
 		}
 		return nil
 	})
@@ -497,6 +542,19 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 	}
 	return a, nil
 }
+
+// finishAttemptSQL closes an open attempt.
+const finishAttemptSQL = `UPDATE call_attempts SET state = ?, status = ?, hangup_cause = ?, hangup_cause_text = ?, remote_hangup = ?,
+	finish_reason = ?, dtmf = ?, recorded = ?, recording_uri = ?, answered_at = ?, ended_at = ?, duration_ms = ?, billsec_ms = ?, variables = ?
+	WHERE id = ? AND state = ?`
+
+var (
+	finishAttemptSQLite = raw(finishAttemptSQL)
+	finishCallSQLite    = raw(`UPDATE calls SET status = ?, finished_at = ?, updated_at = ? WHERE id = ? AND attempts <= ?`)
+	finishAttemptPG     = rawPG(`WITH a AS (` + finishAttemptSQL + ` RETURNING 1),
+		c AS (UPDATE calls SET status = ?, finished_at = ?, updated_at = ? WHERE id = ? AND attempts <= ? AND EXISTS (SELECT 1 FROM a))
+		SELECT count(*) FROM a`)
+)
 
 // DiscardAttempt deletes an open attempt that was never placed (Asterisk
 // refused the originate as unavailable), and its call if that was the
@@ -727,20 +785,21 @@ func (s *Store) SaveJourney(ctx context.Context, accountID int64, attemptID stri
 	attemptID = uid.String()
 	// One statement (every call saves its journey): the row is inserted
 	// only if the attempt exists in the account.
-	return s.grouped(ctx, func(tx *gorm.DB) error {
-		res := tx.Exec(`INSERT INTO `+journeyRow{}.TableName()+` (attempt_id, account_id, steps, updated_at)
-			SELECT id, account_id, ?, ? FROM `+Attempt{}.TableName()+` WHERE id = ? AND account_id = ?
-			ON CONFLICT (attempt_id) DO UPDATE SET steps = excluded.steps, updated_at = excluded.updated_at`,
-			string(steps), now(), attemptID, accountID)
-		if res.Error != nil {
-			return fmt.Errorf("store: save journey %s: %w", attemptID, res.Error)
+	return s.grouped(ctx, laneKey(attemptID), func(tx *gorm.DB, _ *groupTotals) error {
+		n, err := s.rawExec(tx, saveJourney, string(steps), now(), attemptID, accountID)
+		if err != nil {
+			return fmt.Errorf("store: save journey %s: %w", attemptID, err)
 		}
-		if res.RowsAffected == 0 {
+		if n == 0 {
 			return fmt.Errorf("store: save journey: attempt %s in account %d: %w", attemptID, accountID, ErrNotFound)
 		}
 		return nil
 	})
 }
+
+var saveJourney = raw(`INSERT INTO ` + journeyRow{}.TableName() + ` (attempt_id, account_id, steps, updated_at)
+	SELECT id, account_id, ?, ? FROM ` + Attempt{}.TableName() + ` WHERE id = ? AND account_id = ?
+	ON CONFLICT (attempt_id) DO UPDATE SET steps = excluded.steps, updated_at = excluded.updated_at`)
 
 // GetJourney returns the journey of an attempt of the account.
 func (s *Store) GetJourney(ctx context.Context, accountID int64, attemptID string) (d Journey, err error) {

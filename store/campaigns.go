@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
@@ -612,9 +613,17 @@ func (s *Store) RenewLeases(ctx context.Context, owner string, recordIDs []int64
 	if owner == "" || len(recordIDs) == 0 {
 		return 0, nil
 	}
-	res := s.w.WithContext(ctx).Model(&CallListRecord{}).
-		Where("id IN ? AND status = ? AND lease_owner = ?", recordIDs, RecordInProcess, owner).
-		Updates(map[string]any{"lease_until": norm(until)})
+	q := s.w.WithContext(ctx).Model(&CallListRecord{})
+	if s.driver == DriverPostgres {
+		// Rows locked now are being finished (their outcome's group
+		// transaction): skipped, so a renewal never waits for a group
+		// that waits for one of its rows (a deadlock).
+		q = q.Where("id IN (?)", s.skipLocked(s.w.Model(&CallListRecord{}).Select("id").
+			Where("id IN ? AND status = ? AND lease_owner = ?", recordIDs, RecordInProcess, owner)))
+	} else {
+		q = q.Where("id IN ? AND status = ? AND lease_owner = ?", recordIDs, RecordInProcess, owner)
+	}
+	res := q.Updates(map[string]any{"lease_until": norm(until)})
 	if res.Error != nil {
 		return 0, fmt.Errorf("store: renew leases: %w", res.Error)
 	}
@@ -668,14 +677,7 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 	if len(o.Reason) > maxLong {
 		o.Reason = o.Reason[:maxLong]
 	}
-	return s.grouped(ctx, func(tx *gorm.DB) error {
-		var rec CallListRecord
-		if err := tx.Select("id", "request_id").Where("id = ? AND account_id = ?", o.RecordID, o.AccountID).Take(&rec).Error; err != nil {
-			if isNotFound(err) {
-				return fmt.Errorf("store: record %d: %w", o.RecordID, ErrNotFound)
-			}
-			return err
-		}
+	return s.grouped(ctx, uint64(o.RecordID), func(tx *gorm.DB, totals *groupTotals) error {
 		t := now()
 		upd := map[string]any{"lease_owner": "", "lease_until": nil, "updated_at": t}
 		switch {
@@ -693,24 +695,49 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 		default:
 			upd["status"], upd["last_status"], upd["reason"], upd["rescheduled"] = RecordComplete, o.Status, o.Reason, false
 		}
-		res := tx.Model(&CallListRecord{}).Where("id = ? AND status = ? AND lease_owner = ?", o.RecordID, RecordInProcess, o.Owner).Updates(upd)
-		if res.Error != nil {
-			return fmt.Errorf("store: finish attempt of record %d: %w", o.RecordID, res.Error)
+		var recs []CallListRecord
+		var err error
+		if !o.Release && !o.Retry {
+			// The common outcome, without gorm's statement building.
+			err = s.rawQuery(tx, completeRecord, []any{o.Status, o.Reason, t, o.RecordID, o.AccountID, RecordInProcess, o.Owner},
+				func(rows *sql.Rows) error {
+					var r CallListRecord
+					err := rows.Scan(&r.RequestID)
+					recs = append(recs, r)
+					return err
+				})
+		} else {
+			err = tx.Model(&recs).Clauses(clause.Returning{Columns: []clause.Column{{Name: "request_id"}}}).
+				Where("id = ? AND account_id = ? AND status = ? AND lease_owner = ?", o.RecordID, o.AccountID, RecordInProcess, o.Owner).Updates(upd).Error
 		}
-		if res.RowsAffected == 0 {
+		if err != nil {
+			return fmt.Errorf("store: finish attempt of record %d: %w", o.RecordID, err)
+		}
+		if len(recs) == 0 {
+			var n int64
+			if err := tx.Model(&CallListRecord{}).Where("id = ? AND account_id = ?", o.RecordID, o.AccountID).Count(&n).Error; err != nil {
+				return err
+			}
+			if n == 0 {
+				return fmt.Errorf("store: record %d: %w", o.RecordID, ErrNotFound)
+			}
 			return fmt.Errorf("store: record %d is not leased by %s (lease lost): %w", o.RecordID, o.Owner, ErrConflict)
 		}
+		rec := recs[0]
 		if o.Live && o.CampaignID > 0 && !o.Release {
-			if err := addAbandonHour(tx, o.CampaignID, t, o.Abandoned); err != nil {
-				return fmt.Errorf("store: abandon tally of campaign %d: %w", o.CampaignID, err)
-			}
+			totals.abandonHour(o.CampaignID, t, o.Abandoned)
 		}
-		if o.Release || o.Retry {
-			return nil
+		if !o.Release && !o.Retry {
+			totals.complete(rec.RequestID)
 		}
-		return addCompleted(tx, map[string]int64{rec.RequestID: 1}, t)
+		return nil
 	})
 }
+
+// completeRecord ends a leased record's last attempt: COMPLETE.
+var completeRecord = raw(`UPDATE call_list_records SET status = '` + RecordComplete + `', last_status = ?, reason = ?, rescheduled = false,
+	lease_owner = '', lease_until = NULL, updated_at = ?
+	WHERE id = ? AND account_id = ? AND status = ? AND lease_owner = ? RETURNING request_id`)
 
 // CampaignRecordCounts summarises a campaign's records.
 type CampaignRecordCounts struct {
@@ -773,17 +800,6 @@ type CampaignAbandonHour struct {
 }
 
 func (CampaignAbandonHour) TableName() string { return "campaign_abandon_hours" }
-
-func addAbandonHour(tx *gorm.DB, campaignID int64, t time.Time, abandoned bool) error {
-	ab := 0
-	if abandoned {
-		ab = 1
-	}
-	return tx.Exec(`INSERT INTO campaign_abandon_hours (campaign_id, hour, answered, abandoned) VALUES (?, ?, 1, ?)
-		ON CONFLICT (campaign_id, hour) DO UPDATE SET answered = campaign_abandon_hours.answered + 1,
-		abandoned = campaign_abandon_hours.abandoned + excluded.abandoned`,
-		campaignID, norm(t.Truncate(time.Hour)), ab).Error
-}
 
 // CampaignAbandonHours returns the campaign's hourly abandon tallies from
 // the hour containing since on, oldest first.

@@ -3,7 +3,12 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 
+	gosqlite "github.com/glebarez/go-sqlite"
+	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 
 	"github.com/switchyard/switchyard"
@@ -40,13 +45,44 @@ var (
 
 // isDuplicate reports a unique/primary key violation on either driver
 // (gorm.Config.TranslateError maps both to gorm.ErrDuplicatedKey).
-func isDuplicate(err error) bool { return errors.Is(err, gorm.ErrDuplicatedKey) }
+func isDuplicate(err error) bool { return errors.Is(translate(err), gorm.ErrDuplicatedKey) }
 
 // isFKViolation reports a foreign key violation on either driver.
-func isFKViolation(err error) bool { return errors.Is(err, gorm.ErrForeignKeyViolated) }
+func isFKViolation(err error) bool { return errors.Is(translate(err), gorm.ErrForeignKeyViolated) }
+
+// translate maps a driver's constraint error to gorm's (as
+// gorm.Config.TranslateError does): gorm does not translate the errors of
+// raw queries read with Scan or Rows.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var t error
+	var pe *pgconn.PgError
+	var se *gosqlite.Error
+	switch {
+	case errors.As(err, &pe):
+		t = (postgres.Dialector{}).Translate(pe)
+	case errors.As(err, &se):
+		t = (sqlite.Dialector{}).Translate(se)
+	default:
+		return err
+	}
+	if errors.Is(t, gorm.ErrDuplicatedKey) || errors.Is(t, gorm.ErrForeignKeyViolated) {
+		return fmt.Errorf("%w: %w", t, err)
+	}
+	return err
+}
 
 func isNotFound(err error) bool { return errors.Is(err, gorm.ErrRecordNotFound) }
 
 func isCtxErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// isDeadlock reports a transaction PostgreSQL rolled back to break a
+// deadlock.
+func isDeadlock(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "40P01"
 }

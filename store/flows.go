@@ -342,6 +342,7 @@ func validKey(what, name string) (string, error) {
 // PutWebhook creates or replaces the account's webhook of that name.
 func (s *Store) PutWebhook(ctx context.Context, accountID int64, name string, config json.RawMessage) (w Webhook, err error) {
 	defer s.track("PutWebhook", time.Now(), &err)
+	defer s.webhooks.invalidate()
 	if name, err = validKey("webhook", name); err != nil {
 		return Webhook{}, err
 	}
@@ -393,6 +394,7 @@ func (s *Store) ListWebhooks(ctx context.Context, accountID int64) (ws []Webhook
 // DeleteWebhook deletes the account's webhook of that name.
 func (s *Store) DeleteWebhook(ctx context.Context, accountID int64, name string) (err error) {
 	defer s.track("DeleteWebhook", time.Now(), &err)
+	defer s.webhooks.invalidate()
 	res := s.w.WithContext(ctx).Where("account_id = ? AND name = ?", accountID, name).Delete(&Webhook{})
 	if res.Error != nil {
 		return fmt.Errorf("store: delete webhook %q: %w", name, res.Error)

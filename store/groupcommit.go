@@ -1,28 +1,71 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"hash/maphash"
+	"maps"
+	"slices"
 	"sync"
+	"time"
 
 	"gorm.io/gorm"
 )
 
 // groupCommit commits the per-call writes of concurrent calls (attempt
-// start and end, journey, record outcome) together on SQLite: its single
-// writer connection otherwise commits — writes WAL frames for — each call's
-// transaction on its own, and under load the calls queue for it. Each
-// write runs in its own savepoint of the shared transaction, so a failing
-// write is rolled back alone and gets its own error; the others commit.
+// start, answer and end, journey, record outcome) together, a group of
+// them in one transaction, instead of each call's write in a transaction
+// of its own: on SQLite its single writer connection otherwise commits —
+// writes WAL frames for — each call's transaction on its own, and under
+// load the calls queue for it; on PostgreSQL every transaction costs the
+// server a commit (a WAL flush) and the process two round trips and a
+// pooled connection.
+//
+// A group has no savepoints (two statements a write): when a write fails,
+// the group is rolled back and each of its writes is made again in a
+// transaction of its own, so it fails alone.
+//
+// Batching is natural: a write that finds no group of its lane committing
+// starts one at once (no added wait when the store is idle); writes
+// arriving while it commits wait for the lane's next group, which takes
+// all of them (up to maxGroup). SQLite has one lane (one writer
+// connection). PostgreSQL has pgLanes, each committing on a connection of
+// its own: one lane's statements run one after another, each a round trip
+// to the server. A write goes to the lane of its key (a call's start to
+// its call's, an attempt's answer, journey and end to its attempt's, an
+// outcome to its record's), so an attempt's writes, a call's starts and a
+// record's outcomes are each never in two groups at once. Two groups can
+// then deadlock only when attempts of the same two calls start and end at
+// the same moment in opposite orders (not on the dialer's path, where each
+// attempt is a call of its own): the server breaks the cycle after a
+// second, and the group it rolls back is made again write by write.
+//
+// The counters many calls update (a request's completed count, a
+// campaign's abandon hour) are added up over a group (groupTotals) and
+// written once, at the group's end, in key order: the rows are held for a
+// moment only, and always locked in the same order.
 type groupCommit struct {
+	lanes [pgLanes]groupLane
+}
+
+type groupLane struct {
 	mu      sync.Mutex
 	pending []*groupJob
 	running bool
 }
 
+// pgLanes is how many groups commit at a time on PostgreSQL.
+const pgLanes = 4
+
+// laneKey is the lane key of a call's or attempt's id.
+func laneKey(id string) uint64 { return maphash.String(laneSeed, id) }
+
+var laneSeed = maphash.MakeSeed()
+
 type groupJob struct {
 	ctx  context.Context
-	fn   func(tx *gorm.DB) error
+	fn   func(tx *gorm.DB, t *groupTotals) error
 	err  error
 	done chan struct{}
 }
@@ -30,24 +73,105 @@ type groupJob struct {
 // maxGroup caps the writes of one group transaction.
 const maxGroup = 128
 
-// grouped runs fn in a transaction: on SQLite in a savepoint of a group
-// transaction shared with other concurrent grouped writes, elsewhere in a
-// transaction of its own (PostgreSQL commits concurrent transactions on
-// its own connections). It returns when fn's writes are committed or
-// rolled back.
-func (s *Store) grouped(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	if s.driver != DriverSQLite {
-		return s.w.WithContext(ctx).Transaction(fn)
+// groupTimeout bounds a group whose writes have no deadline.
+const groupTimeout = 30 * time.Second
+
+// groupTotals are counter updates of grouped writes, written once per
+// group (or per write made alone) by apply.
+type groupTotals struct {
+	// completed: request id → records newly completed.
+	completed map[string]int64
+	// hours: a campaign's clock hour → live-answered and abandoned calls.
+	hours map[abandonKey]abandonTally
+}
+
+type abandonKey struct {
+	campaign int64
+	hour     time.Time
+}
+
+type abandonTally struct{ answered, abandoned int64 }
+
+// complete counts a record of the request completed.
+func (t *groupTotals) complete(requestID string) {
+	if t.completed == nil {
+		t.completed = map[string]int64{}
 	}
+	t.completed[requestID]++
+}
+
+// abandonHour counts a live-answered call (abandoned or not) in the
+// campaign's hour of at.
+func (t *groupTotals) abandonHour(campaignID int64, at time.Time, abandoned bool) {
+	if t.hours == nil {
+		t.hours = map[abandonKey]abandonTally{}
+	}
+	k := abandonKey{campaignID, norm(at.Truncate(time.Hour))}
+	v := t.hours[k]
+	v.answered++
+	if abandoned {
+		v.abandoned++
+	}
+	t.hours[k] = v
+}
+
+func (t *groupTotals) add(o *groupTotals) {
+	for id, n := range o.completed {
+		if t.completed == nil {
+			t.completed = map[string]int64{}
+		}
+		t.completed[id] += n
+	}
+	for k, v := range o.hours {
+		if t.hours == nil {
+			t.hours = map[abandonKey]abandonTally{}
+		}
+		w := t.hours[k]
+		w.answered += v.answered
+		w.abandoned += v.abandoned
+		t.hours[k] = w
+	}
+}
+
+// apply writes the totals, each row once, in key order.
+func (t *groupTotals) apply(tx *gorm.DB) error {
+	if len(t.completed) > 0 {
+		if err := addCompleted(tx, t.completed, now()); err != nil {
+			return err
+		}
+	}
+	keys := slices.SortedFunc(maps.Keys(t.hours), func(a, b abandonKey) int {
+		return cmp.Or(cmp.Compare(a.campaign, b.campaign), a.hour.Compare(b.hour))
+	})
+	for _, k := range keys {
+		v := t.hours[k]
+		if err := tx.Exec(`INSERT INTO campaign_abandon_hours (campaign_id, hour, answered, abandoned) VALUES (?, ?, ?, ?)
+			ON CONFLICT (campaign_id, hour) DO UPDATE SET answered = campaign_abandon_hours.answered + excluded.answered,
+			abandoned = campaign_abandon_hours.abandoned + excluded.abandoned`,
+			k.campaign, k.hour, v.answered, v.abandoned).Error; err != nil {
+			return fmt.Errorf("store: abandon tally of campaign %d: %w", k.campaign, err)
+		}
+	}
+	return nil
+}
+
+// grouped runs fn in a transaction shared with other concurrent grouped
+// writes of the lane of key (see groupCommit); fn adds its counter updates
+// to t. It returns
+// when fn's writes are committed or rolled back.
+func (s *Store) grouped(ctx context.Context, key uint64, fn func(tx *gorm.DB, t *groupTotals) error) error {
 	j := &groupJob{ctx: ctx, fn: fn, done: make(chan struct{})}
-	g := &s.group
+	g := &s.group.lanes[0]
+	if s.driver == DriverPostgres {
+		g = &s.group.lanes[key%pgLanes]
+	}
 	g.mu.Lock()
 	g.pending = append(g.pending, j)
 	lead := !g.running
 	g.running = true
 	g.mu.Unlock()
 	if lead {
-		s.commitGroups()
+		s.commitGroups(g)
 	}
 	// Not abandoned on ctx: the write may commit with its group, and the
 	// caller must know whether it did.
@@ -58,16 +182,17 @@ func (s *Store) grouped(ctx context.Context, fn func(tx *gorm.DB) error) error {
 // commitGroups commits one group of pending writes; if more arrived
 // meanwhile, another goroutine goes on with them, so the writer that led
 // this group returns as soon as its own write is done.
-func (s *Store) commitGroups() {
-	g := &s.group
+func (s *Store) commitGroups(g *groupLane) {
 	g.mu.Lock()
-	batch := g.pending
-	if len(batch) > maxGroup {
-		batch = batch[:maxGroup]
-	}
+	batch := g.pending[:min(len(g.pending), maxGroup)]
 	g.pending = g.pending[len(batch):]
+	if len(g.pending) == 0 {
+		g.pending = nil // the array goes with the batch
+	}
 	g.mu.Unlock()
-	s.commitGroup(batch)
+	if len(batch) > 0 {
+		s.commitGroup(batch)
+	}
 	g.mu.Lock()
 	more := len(g.pending) > 0
 	if !more {
@@ -75,38 +200,100 @@ func (s *Store) commitGroups() {
 	}
 	g.mu.Unlock()
 	if more {
-		go s.commitGroups()
+		go s.commitGroups(g)
 	}
 }
 
+// commitGroup commits a group in one transaction. If a write fails, or
+// the totals do, before the commit, the group is rolled back and every
+// write is made again alone (alone): it fails or commits on its own. A
+// failed commit fails every write of the group (it may or may not have
+// committed, as any transaction's).
 func (s *Store) commitGroup(batch []*groupJob) {
-	ran := make([]bool, len(batch))
-	err := s.w.Transaction(func(tx *gorm.DB) error {
-		for i, j := range batch {
-			if err := j.ctx.Err(); err != nil {
-				j.err = err
-				continue
-			}
-			if err := tx.Exec("SAVEPOINT sy_group").Error; err != nil {
-				return fmt.Errorf("store: group savepoint: %w", err)
-			}
-			ran[i] = true
-			if j.err = j.fn(tx.WithContext(j.ctx)); j.err != nil {
-				if err := tx.Exec("ROLLBACK TO SAVEPOINT sy_group").Error; err != nil {
-					return fmt.Errorf("store: group rollback to savepoint: %w", err)
+	defer func() {
+		for _, j := range batch {
+			close(j.done)
+		}
+	}()
+	if len(batch) == 1 {
+		s.alone(batch[0])
+		return
+	}
+	// The group's statements do not run under any one caller's context:
+	// one caller giving up must not break the others' transaction. The
+	// group is bounded by its writes' latest deadline.
+	deadline, bounded := time.Time{}, true
+	for _, j := range batch {
+		d, ok := j.ctx.Deadline()
+		if !ok {
+			bounded = false
+			break
+		}
+		if d.After(deadline) {
+			deadline = d
+		}
+	}
+	if !bounded {
+		deadline = time.Now().Add(groupTimeout)
+	}
+	gctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	s.prepareRaw(gctx)
+	tx := s.w.WithContext(gctx).Begin()
+	if tx.Error != nil {
+		for _, j := range batch {
+			j.err = fmt.Errorf("store: group begin: %w", tx.Error)
+		}
+		return
+	}
+	var totals groupTotals
+	failed := false
+	for _, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			j.err = err
+			continue
+		}
+		var t groupTotals
+		if err := j.fn(tx, &t); err != nil {
+			failed = true
+			break
+		}
+		totals.add(&t)
+	}
+	if !failed && totals.apply(tx) == nil {
+		if err := tx.Commit().Error; err != nil {
+			for _, j := range batch {
+				if j.err == nil {
+					j.err = fmt.Errorf("store: group commit: %w", err)
 				}
 			}
-			if err := tx.Exec("RELEASE SAVEPOINT sy_group").Error; err != nil {
-				return fmt.Errorf("store: group release savepoint: %w", err)
-			}
 		}
-		return nil
-	})
-	for i, j := range batch {
-		if err != nil && ran[i] && j.err == nil {
-			// The group did not commit: neither did this write.
-			j.err = err
-		}
-		close(j.done)
+		return
 	}
+	if err := tx.Rollback().Error; err != nil {
+		s.log.Debug("group rollback failed", "error", err)
+	}
+	// Nothing of the group committed: each write is made again on its own
+	// (a broken connection is replaced by the pool).
+	for _, j := range batch {
+		if j.err == nil {
+			s.alone(j)
+		}
+	}
+}
+
+// alone makes one grouped write in a transaction of its own.
+func (s *Store) alone(j *groupJob) {
+	if err := j.ctx.Err(); err != nil {
+		j.err = err
+		return
+	}
+	s.prepareRaw(j.ctx)
+	j.err = s.w.WithContext(j.ctx).Transaction(func(tx *gorm.DB) error {
+		var t groupTotals
+		if err := j.fn(tx, &t); err != nil {
+			return err
+		}
+		return t.apply(tx)
+	})
 }

@@ -25,14 +25,15 @@ type gormLogger struct {
 	log   *slog.Logger
 	slow  time.Duration
 	level gormlogger.LogLevel
+	count *stmtCounter
 }
 
 var _ gormlogger.Interface = (*gormLogger)(nil)
 
 var pgPlaceholder = regexp.MustCompile(`\$(\d+)\$`)
 
-func newGormLogger(log *slog.Logger, slow time.Duration) *gormLogger {
-	return &gormLogger{log: log, slow: slow, level: gormlogger.Info}
+func newGormLogger(log *slog.Logger, slow time.Duration, count *stmtCounter) *gormLogger {
+	return &gormLogger{log: log, slow: slow, level: gormlogger.Info, count: count}
 }
 
 func (g *gormLogger) LogMode(l gormlogger.LogLevel) gormlogger.Interface {
@@ -65,6 +66,10 @@ func (g *gormLogger) ParamsFilter(_ context.Context, sql string, _ ...any) (stri
 }
 
 func (g *gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if g.count.counting() {
+		sql, _ := fc()
+		g.count.add(sql)
+	}
 	if g.level <= gormlogger.Silent {
 		return
 	}
@@ -72,6 +77,14 @@ func (g *gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (stri
 	level := slog.LevelDebug
 	msg := "sql"
 	switch {
+	case err != nil && isDeadlock(err):
+		// The server rolled one transaction back to break the cycle; a
+		// group commit makes its writes again one by one, others return
+		// the error to their caller.
+		if g.level < gormlogger.Warn {
+			return
+		}
+		level, msg = slog.LevelWarn, "sql deadlock"
 	case err != nil && !isNotFound(err) && !isCtxErr(err) && !isDuplicate(err) && !isFKViolation(err):
 		if g.level < gormlogger.Error {
 			return

@@ -11,6 +11,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -113,8 +115,18 @@ type Store struct {
 
 	// flows caches published flow versions for calls (flowcache.go).
 	flows flowCache
-	// group commits concurrent per-call writes together (SQLite).
+	// webhooks caches accounts' webhooks for calls (webhookcache.go).
+	webhooks webhookCache
+	// group commits concurrent per-call writes together (groupcommit.go).
 	group groupCommit
+
+	// stmts counts SQL statements while CountStatements runs.
+	stmts *stmtCounter
+	// prepared keeps the per-call statements prepared on SQLite's writer
+	// connection (rawsql.go): *rawStmt → *sql.Stmt.
+	prepared sync.Map
+	rawMu    sync.Mutex
+	rawReady atomic.Bool
 
 	touchMu sync.Mutex
 	touched map[int64]time.Time // api key id -> last time we wrote last_used_at
@@ -136,10 +148,11 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		log:     log,
 		observe: o.Observe,
 		touched: make(map[int64]time.Time),
+		stmts:   &stmtCounter{},
 	}
 	cfg := func() *gorm.Config {
 		return &gorm.Config{
-			Logger: newGormLogger(base.With("component", "store.sql"), slow),
+			Logger: newGormLogger(base.With("component", "store.sql"), slow, s.stmts),
 			// Store all times in UTC with microsecond precision: that is what
 			// PostgreSQL keeps, and it makes SQLite's text timestamps sort
 			// correctly as strings.
@@ -329,6 +342,12 @@ func (s *Store) Ping(ctx context.Context) (err error) {
 func (s *Store) Close() error {
 	s.bg.Wait()
 	var errs []error
+	s.prepared.Range(func(_, v any) bool {
+		if err := v.(*sql.Stmt).Close(); err != nil {
+			errs = append(errs, err)
+		}
+		return true
+	})
 	for _, db := range s.pools() {
 		sqldb, err := db.DB()
 		if err != nil {

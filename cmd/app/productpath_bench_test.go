@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -100,13 +101,15 @@ func benchConcurrency(b *testing.B) []int {
 
 func productPathRun(b *testing.B, info asterisktest.Info, astPID int, driver string, c, run int) {
 	n := 3 * c
+	var dbURL string
 	a, stop := boot(b, func(cfg *app.Config) {
 		cfg.ARIURL, cfg.ARIUser, cfg.ARIPassword = info.URL, info.User, info.Password
 		// The operator's trunk to the benchmark's test customer.
 		cfg.Trunks = "bench=Local/" + benchCustomer + "{number}@customers"
 		cfg.DefaultTrunk = "bench"
 		if driver == store.DriverPostgres {
-			cfg.DatabaseURL = storetest.Options(b, driver).URL
+			dbURL = storetest.Options(b, driver).URL
+			cfg.DatabaseURL = dbURL
 		}
 	})
 	defer stop()
@@ -183,6 +186,14 @@ func productPathRun(b *testing.B, info asterisktest.Info, astPID int, driver str
 		stopProfile := startCPUProfile(b, filepath.Join(dir, fmt.Sprintf("productpath-%s-C%d.pprof", driver, c)))
 		defer stopProfile()
 	}
+	var stopCount func() map[string]int64
+	if os.Getenv("SWITCHYARD_BENCH_SQLCOUNT") != "" {
+		stopCount = a.Store().CountStatements()
+	}
+	var pg *pgServer
+	if dbURL != "" {
+		pg = openPGServer(b, dbURL)
+	}
 	sy0, ast0 := procCPU(b, os.Getpid()), procCPU(b, astPID)
 	start := time.Now()
 
@@ -193,6 +204,16 @@ func productPathRun(b *testing.B, info asterisktest.Info, astPID int, driver str
 	waitCompleted(b, a, key, reqID, n, 10*time.Minute)
 	elapsed := time.Since(start)
 	syCPU, astCPU := procCPU(b, os.Getpid())-sy0, procCPU(b, astPID)-ast0
+	if pg != nil {
+		pgCPU, xacts := pg.since(b)
+		b.ReportMetric(float64(pgCPU.Microseconds())/1000/float64(n), "pg_cpu_ms/call")
+		b.ReportMetric(float64(xacts)/float64(n), "pg_xacts/call")
+		fmt.Printf("  postgres: %.2f ms CPU per call (its backends of this database), %.2f transactions per call\n",
+			float64(pgCPU.Microseconds())/1000/float64(n), float64(xacts)/float64(n))
+	}
+	if stopCount != nil {
+		printStatements(b, stopCount(), n)
+	}
 
 	if os.Getenv("SWITCHYARD_BENCH_STOREOPS") != "" {
 		printStoreOps(b, a)
@@ -453,4 +474,87 @@ func printStoreOps(b *testing.B, a *app.App) {
 			fmt.Printf("  store %-28s n=%6.0f mean %7.2f ms\n", op, counts[op], sums[op]/counts[op]*1000)
 		}
 	}
+}
+
+// printStatements prints the SQL statements the store ran during the
+// product phase, per call, by kind (SWITCHYARD_BENCH_SQLCOUNT=1).
+func printStatements(b *testing.B, counts map[string]int64, n int) {
+	var total int64
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		total += counts[k]
+		fmt.Printf("  sql %-40s %6d  %5.2f/call\n", k, counts[k], float64(counts[k])/float64(n))
+	}
+	fmt.Printf("  sql statements per call: %.2f\n", float64(total)/float64(n))
+	b.ReportMetric(float64(total)/float64(n), "sql/call")
+}
+
+// pgServer reads the CPU time of the PostgreSQL backends serving the
+// benchmark's database (/proc of the server processes, found through
+// pg_stat_activity: the server runs on this machine) and the database's
+// committed transactions.
+type pgServer struct {
+	db    *sql.DB
+	name  string
+	cpu0  map[int]time.Duration
+	xact0 int64
+}
+
+func openPGServer(b *testing.B, url string) *pgServer {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = db.Close() })
+	p := &pgServer{db: db}
+	if err := db.QueryRow("SELECT current_database()").Scan(&p.name); err != nil {
+		b.Fatal(err)
+	}
+	p.cpu0 = p.backendCPU(b)
+	p.xact0 = p.xacts(b)
+	return p
+}
+
+func (p *pgServer) backendCPU(b *testing.B) map[int]time.Duration {
+	rows, err := p.db.Query("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", p.name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[int]time.Duration{}
+	for rows.Next() {
+		var pid int
+		if err := rows.Scan(&pid); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+			out[pid] = procCPU(b, pid)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+func (p *pgServer) xacts(b *testing.B) int64 {
+	// The statistics are flushed by backends now and then: ask for a
+	// fresh snapshot.
+	_, _ = p.db.Exec("SELECT pg_stat_clear_snapshot()")
+	var n int64
+	if err := p.db.QueryRow("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = $1", p.name).Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+// since is the backends' CPU time (a backend that started meanwhile counts
+// from zero) and the database's transactions since openPGServer.
+func (p *pgServer) since(b *testing.B) (time.Duration, int64) {
+	var cpu time.Duration
+	for pid, t := range p.backendCPU(b) {
+		cpu += t - p.cpu0[pid]
+	}
+	// Backends report their transaction counts at most every second.
+	time.Sleep(1100 * time.Millisecond)
+	return cpu, p.xacts(b) - p.xact0
 }

@@ -24,7 +24,8 @@ type Store interface {
 	PublishedFlowVersion(ctx context.Context, flowID int64) (store.FlowVersion, error)
 	GetFlow(ctx context.Context, accountID, id int64) (store.Flow, error)
 	GetWebhook(ctx context.Context, accountID int64, name string) (store.Webhook, error)
-	ListWebhooks(ctx context.Context, accountID int64) ([]store.Webhook, error)
+	// CallWebhooks is ListWebhooks for calls (cached; a shared slice).
+	CallWebhooks(ctx context.Context, accountID int64) ([]store.Webhook, error)
 	GetUserVar(ctx context.Context, accountID int64, name string) (string, bool, error)
 	SetUserVar(ctx context.Context, accountID int64, name, value string) error
 	GetHTTPPolicy(ctx context.Context, accountID int64) (store.HTTPPolicy, error)
@@ -156,7 +157,7 @@ func (a *Adapter) SetReportFields(ctx context.Context, accountID int64, attemptI
 // DisconnectWebhooks implements flows.DisconnectLister: the account's
 // webhooks whose trigger is disconnect (the default), by name.
 func (a *Adapter) DisconnectWebhooks(ctx context.Context, accountID int64) ([]flows.NamedWebhook, error) {
-	ws, err := a.S.ListWebhooks(ctx, accountID)
+	ws, err := a.S.CallWebhooks(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
