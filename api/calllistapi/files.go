@@ -381,8 +381,8 @@ type OTPInput struct {
 }
 
 // sendOTP is POST /api/v1/calllists/access-lists/phone-otp: a voice call
-// reads a one-time code to the number (seed 001: whitelisted numbers are
-// verified through OTP; at most 10 per account).
+// reads a one-time code to the number (a phone number is whitelisted only
+// once verified through OTP; at most 10 per account).
 func (h *handler) sendOTP(c echo.Context) error {
 	acc, err := principal(c)
 	if err != nil {

@@ -239,7 +239,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		Location: a.store.AccountLocation, RecordingURL: a.links.URL})
 	// Every import wakes its flow's automatic dialing.
 	autodial := &autodialStore{Store: a.store, dialer: a.dialer, defaultTrunk: cfg.DefaultTrunk, log: dlog}
-	a.intake = intake.New(intake.Config{Store: autodial, Flows: a.flowsDB, Logger: log.With("component", "calllists"),
+	a.intake = intake.New(intake.Config{Store: autodial, Flows: a.flowsDB, Logger: log,
 		AccountLocation: a.store.AccountLocation,
 		OTP:             ariplacer.OTPCaller{Calls: a.ari, Endpoint: cfg.OTPEndpoint, Log: log.With("component", "otp")}})
 	lists := calllistapi.Deps{Store: autodial, Intake: a.intake, Logger: log.With("component", "calllists"),
@@ -280,7 +280,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	}
 	a.reports = &emailreports.Scheduler{Store: a.store, Sender: sender, From: cfg.MailSender(), Logger: rlog, Links: a.links}
 	if cfg.SMTPAddr != "" {
-		if err = a.startMail(ctx, smtpin.Deps{Store: a.store, Intake: a.intake, Logger: log.With("component", "calllists")}); err != nil {
+		if err = a.startMail(ctx, smtpin.Deps{Store: a.store, Intake: a.intake, Logger: log}); err != nil {
 			return nil, err
 		}
 	}

@@ -27,7 +27,9 @@ func (f *fakeStore) AddDNCEntries(_ context.Context, _ int64, _ string, es []sto
 
 type flowsFunc func(ctx context.Context, acc int64, id string) (Flow, error)
 
-func (f flowsFunc) Flow(ctx context.Context, acc int64, id string) (Flow, error) { return f(ctx, acc, id) }
+func (f flowsFunc) Flow(ctx context.Context, acc int64, id string) (Flow, error) {
+	return f(ctx, acc, id)
+}
 
 // TestFlow: call lists go to the account's outbound and dialer flows only;
 // the errors name the field and say what is wrong.
