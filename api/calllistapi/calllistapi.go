@@ -4,6 +4,10 @@
 // ADS files, the Request Summary Dashboard with its detail view and
 // per-request status report CSV, the flow's CSV template, and the account's
 // white/blacklists and DNC entries.
+//
+// The handlers decode the request, call the call-list intake service
+// (dialer/calllist/intake: importing, validation, DNC lists, OTP, status
+// reports — the same service the email upload uses) and encode its answer.
 package calllistapi
 
 import (
@@ -15,88 +19,35 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchyard/switchyard/api"
-	"github.com/switchyard/switchyard/dialer/calllist"
+	"github.com/switchyard/switchyard/dialer/calllist/intake"
 	"github.com/switchyard/switchyard/store"
 )
 
-// Flow types: a call list's flow is either outbound (multicast) or dialer.
-const (
-	FlowTypeOutbound = "outbound" // outbound multicast: /kairos-apis/outbound/create
-	FlowTypeDialer   = "dialer"   // outbound dialer: /kairos-apis/outbounddialer/create
-)
-
-// Flow is what call lists need to know about a flow.
-type Flow struct {
-	ID        string
-	Name      string
-	Type      string   // FlowTypeOutbound or FlowTypeDialer
-	Variables []string // declared flow variables (names without "$flow.key.")
-	// StatusEmail is the flow's "Email Status" setting: the per-number
-	// status of each upload goes to the account holder and to
-	// StatusRecipients (only whitelisted ones are used).
-	StatusEmail      bool
-	StatusRecipients []string
-}
-
-// ErrFlowNotFound is returned (wrapped) by Flows for an unknown flow or one
-// of another account.
-var ErrFlowNotFound = errors.New("flow not found")
-
-// Flows looks flows up (the flow engine implements it; the composition root
-// wires it).
-type Flows interface {
-	Flow(ctx context.Context, accountID int64, flowID string) (Flow, error)
-}
-
-// Store is the persistence this package uses (*store.Store implements it).
+// Store is the persistence the handlers use beside the intake service
+// (*store.Store implements it).
 type Store interface {
 	AuthenticateAPIKey(ctx context.Context, key string) (store.Principal, error)
-	ImportCallList(ctx context.Context, in store.CallListImport, next func() (store.ImportRecord, error)) (store.CallListRequest, error)
-	LoadNumberScreen(ctx context.Context, accountID int64) (*store.NumberScreen, error)
 	ListCallListRequests(ctx context.Context, f store.RequestFilter) ([]store.CallListRequest, error)
 	GetCallListRequest(ctx context.Context, accountID int64, id string) (store.CallListRequest, error)
 	ListCallListRecords(ctx context.Context, accountID int64, requestID string, afterRow int64, limit int) ([]store.CallListRecord, error)
-	EachCallListRecord(ctx context.Context, accountID int64, requestID string, fn func(store.CallListRecord) error) error
 	AddListEntry(ctx context.Context, accountID int64, list, kind, value string, verified bool) (store.ListEntry, error)
 	ListListEntries(ctx context.Context, accountID int64, list, kind string) ([]store.ListEntry, error)
 	DeleteListEntry(ctx context.Context, accountID, id int64) error
-	AddDNCEntries(ctx context.Context, accountID int64, source string, entries []store.DNCEntry) (int64, error)
-	ListUsers(ctx context.Context, accountID int64) ([]store.User, error)
-	SaveOTP(ctx context.Context, accountID int64, phone, code string) error
-	VerifyOTP(ctx context.Context, accountID int64, phone, code string) (store.ListEntry, error)
 	AccountCountry(ctx context.Context, accountID int64) (string, error)
 	SetCallListMeta(ctx context.Context, accountID int64, requestID string, m store.CallListMeta) (store.CallListRequest, error)
 	SetAccountCountry(ctx context.Context, accountID int64, country string) error
 }
 
-// OTPCaller places the verification call that reads code to phone (E.164)
-// for whitelisting it (the composition root wires it to the ARI manager:
-// originate, play the digits, hang up).
-type OTPCaller interface {
-	CallOTP(ctx context.Context, accountID int64, phone, code string) error
-}
-
 // Deps configures the handlers.
 type Deps struct {
 	Store Store
-	Flows Flows
-	// OTP places verification calls; nil disables whitelisting numbers.
-	OTP OTPCaller
-	// Region is the server's default country (ISO 3166-1 alpha-2, e.g.
-	// "IN") for numbers without a country code, used when the account set
-	// none (PUT /api/v1/account/country); empty requires the country code.
-	Region string
-	// Location reads start times without an offset and writes report
-	// times when AccountLocation is nil or fails (UTC if nil).
-	Location *time.Location
-	// AccountLocation gives the account's own time zone (Account
-	// timezone); the composition root wires the store's AccountLocation.
-	AccountLocation func(ctx context.Context, accountID int64) (*time.Location, error)
+	// Intake imports, validates and reports call lists (the same service
+	// the email upload uses).
+	Intake *intake.Importer
 	// ClientIP returns the caller's address for the IP whitelist. Nil uses
 	// the TCP peer address (set it to echo's RealIP only behind a trusted
 	// proxy that sets X-Forwarded-For).
@@ -111,15 +62,35 @@ type Deps struct {
 	MailAddress func(accountID int64, flowID string) string
 	// UploadStatus sends the flow's Email Status for a direct upload
 	// (MailServer.UploadStatus when email is on; nil: none).
-	UploadStatus func(ctx context.Context, accountID int64, f Flow, who string, results []FileResult)
+	UploadStatus func(ctx context.Context, accountID int64, f intake.Flow, who string, results []FileResult)
 }
+
+// The response bodies are the intake service's results.
+type (
+	// FileResult is the outcome of one uploaded file.
+	FileResult = intake.FileResult
+	// TriggerResponse answers a trigger request.
+	TriggerResponse = intake.TriggerResult
+	// CallOutcome is the status of one call of a trigger request.
+	CallOutcome = intake.CallOutcome
+	// DNCResponse reports a DNC list import.
+	DNCResponse = intake.DNCResult
+	// RowReason is a rejected line of a DNC list.
+	RowReason = intake.RowReason
+)
+
+// ReportHeader is the status report's CSV header.
+var ReportHeader = intake.ReportHeader
+
+// OTPDigits is the length of the verification code.
+const OTPDigits = intake.OTPDigits
 
 // Caps.
 const (
 	// MaxTriggerBody caps a trigger request body (500 calls fit easily).
 	MaxTriggerBody = 1 << 20
 	// MaxUploadBody caps a multipart upload (a 25 MB zip plus form overhead).
-	MaxUploadBody = calllist.MaxZipBytes + 1<<20
+	MaxUploadBody = intake.MaxUploadBytes
 	// MaxDNCBody caps a DNC list upload.
 	MaxDNCBody = 50 << 20
 )
@@ -139,30 +110,14 @@ type handler struct {
 }
 
 func newHandler(d Deps) *handler {
-	if d.Store == nil || d.Flows == nil {
-		panic("calllistapi: Deps.Store and Deps.Flows are required")
+	if d.Store == nil || d.Intake == nil {
+		panic("calllistapi: Deps.Store and Deps.Intake are required")
 	}
 	log := d.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if d.Location == nil {
-		d.Location = time.UTC
-	}
 	return &handler{d: d, log: log.With("component", "calllistapi")}
-}
-
-// loc is the time zone for an account's start times and reports: its own
-// zone, else Deps.Location.
-func (h *handler) loc(ctx context.Context, acc int64) *time.Location {
-	if h.d.AccountLocation != nil {
-		if l, err := h.d.AccountLocation(ctx, acc); err == nil && l != nil {
-			return l
-		} else if err != nil {
-			h.log.Warn("account time zone unavailable; using the default", "account", acc, "error", err)
-		}
-	}
-	return h.d.Location
 }
 
 // Routes lists the routes Register adds (method, path under the group).
@@ -215,8 +170,8 @@ func Register(g *echo.Group, d Deps) {
 // key) is the authentication.
 func RegisterKairos(g *echo.Group, d Deps) {
 	h := newHandler(d)
-	g.POST("/kairos-apis/outbound/create", func(c echo.Context) error { return h.triggerKairos(c, FlowTypeOutbound) })
-	g.POST("/kairos-apis/outbounddialer/create", func(c echo.Context) error { return h.triggerKairos(c, FlowTypeDialer) })
+	g.POST("/kairos-apis/outbound/create", func(c echo.Context) error { return h.triggerKairos(c, intake.FlowTypeOutbound) })
+	g.POST("/kairos-apis/outbounddialer/create", func(c echo.Context) error { return h.triggerKairos(c, intake.FlowTypeDialer) })
 }
 
 func principal(c echo.Context) (int64, error) {
@@ -225,25 +180,6 @@ func principal(c echo.Context) (int64, error) {
 		return 0, api.ErrUnauthorized
 	}
 	return p.AccountID, nil
-}
-
-// flow resolves a flow of the account with a clear error.
-func (h *handler) flow(ctx context.Context, accountID int64, id string) (Flow, error) {
-	id = strings.TrimSpace(id)
-	if id == "" {
-		return Flow{}, api.Invalid("flow_id", "required")
-	}
-	f, err := h.d.Flows.Flow(ctx, accountID, id)
-	if err != nil {
-		if errors.Is(err, ErrFlowNotFound) || errors.Is(err, store.ErrNotFound) {
-			return Flow{}, api.NotFound("flow %q not found", id)
-		}
-		return Flow{}, fmt.Errorf("flow %q: %w", id, err)
-	}
-	if f.Type != FlowTypeOutbound && f.Type != FlowTypeDialer {
-		return Flow{}, api.Invalid("flow_id", "flow %q is a %s flow; call lists are for outbound and dialer flows", id, f.Type)
-	}
-	return f, nil
 }
 
 // ---- IP and domain whitelists (Whitelist → IP Address / Domain) ----
@@ -316,57 +252,6 @@ func (h *handler) checkAccess(c echo.Context, accountID int64) error {
 		return api.Forbidden("domain %s is not whitelisted for this account (requests from other domains are refused)", d)
 	}
 	return nil
-}
-
-// ---- validation pipeline ----
-
-// source turns parsed records into store rows: row errors become INVALID
-// rows with their reason, valid ones go through the validator.
-func source(next func() (calllist.Record, error), v *calllist.Validator) func() (store.ImportRecord, error) {
-	return func() (store.ImportRecord, error) {
-		rec, err := next()
-		var re *calllist.RowError
-		switch {
-		case errors.As(err, &re):
-			ir := store.ImportRecord{Row: int64(re.Row), ClientIdentifier: re.ClientIdentifier, Status: store.RecordInvalid, Reason: re.Reason}
-			if re.Number != "" {
-				ir.Numbers = []string{re.Number}
-			}
-			return ir, nil
-		case err != nil:
-			return store.ImportRecord{}, err
-		}
-		ch := v.Check(rec)
-		return store.ImportRecord{
-			Row: int64(ch.Row), ClientIdentifier: ch.ClientIdentifier, Numbers: ch.Numbers, Variables: ch.Variables,
-			StartTime: ch.StartTime, ScheduleExtension: ch.ScheduleExtension, Status: ch.Status, Reason: ch.Reason,
-			Line: ch.Line,
-		}, nil
-	}
-}
-
-func (h *handler) validator(ctx context.Context, accountID int64) (*calllist.Validator, error) {
-	scr, err := h.d.Store.LoadNumberScreen(ctx, accountID)
-	if err != nil {
-		return nil, err
-	}
-	return &calllist.Validator{Region: h.region(ctx, accountID), Screen: scr}, nil
-}
-
-// region is the default country of an account's national numbers: the
-// account's own (PUT /api/v1/account/country), else Deps.Region. A failed
-// lookup falls back to Deps.Region (numbers then need their country code
-// unless the server sets one) and is logged.
-func (h *handler) region(ctx context.Context, acc int64) string {
-	cc, err := h.d.Store.AccountCountry(ctx, acc)
-	if err != nil {
-		h.log.Warn("account country unavailable; using the default", "account", acc, "error", err)
-		return h.d.Region
-	}
-	if cc != "" {
-		return cc
-	}
-	return h.d.Region
 }
 
 // capBody limits the request body; reading past it fails with a 413.

@@ -23,16 +23,17 @@ import (
 
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/api/apistore/apistoretest"
+	"github.com/switchyard/switchyard/dialer/calllist/intake"
 	"github.com/switchyard/switchyard/reports/csvout"
 	"github.com/switchyard/switchyard/store"
 )
 
 // fakeFlows is a function-field fake of Flows.
 type fakeFlows struct {
-	flow func(ctx context.Context, accountID int64, id string) (Flow, error)
+	flow func(ctx context.Context, accountID int64, id string) (intake.Flow, error)
 }
 
-func (f fakeFlows) Flow(ctx context.Context, accountID int64, id string) (Flow, error) {
+func (f fakeFlows) Flow(ctx context.Context, accountID int64, id string) (intake.Flow, error) {
 	return f.flow(ctx, accountID, id)
 }
 
@@ -47,25 +48,27 @@ type env struct {
 
 const clientIP = "192.0.2.10"
 
-func newEnv(t *testing.T, mutate ...func(*Deps)) *env {
+func newEnv(t *testing.T, mutate ...func(*Deps, *intake.Config)) *env {
 	t.Helper()
 	fx := apistoretest.NewFixture(t, func(d *api.Deps) { d.BodyLimit = "30M" })
 	st, srv, a := fx.Store, fx.Server, fx.Account
-	flows := fakeFlows{flow: func(_ context.Context, acc int64, id string) (Flow, error) {
+	flows := fakeFlows{flow: func(_ context.Context, acc int64, id string) (intake.Flow, error) {
 		switch {
 		case acc == a && id == "42":
-			return Flow{ID: "42", Name: "Reminders", Type: FlowTypeOutbound, Variables: []string{"name", "amount"}}, nil
+			return intake.Flow{ID: "42", Name: "Reminders", Type: intake.FlowTypeOutbound, Variables: []string{"name", "amount"}}, nil
 		case acc == a && id == "43":
-			return Flow{ID: "43", Name: "Sales", Type: FlowTypeDialer, Variables: []string{"name"}}, nil
+			return intake.Flow{ID: "43", Name: "Sales", Type: intake.FlowTypeDialer, Variables: []string{"name"}}, nil
 		case acc == a && id == "44":
-			return Flow{ID: "44", Name: "IVR", Type: "inbound"}, nil
+			return intake.Flow{ID: "44", Name: "IVR", Type: "inbound"}, nil
 		}
-		return Flow{}, fmt.Errorf("flow %s: %w", id, ErrFlowNotFound)
+		return intake.Flow{}, fmt.Errorf("flow %s: %w", id, intake.ErrFlowNotFound)
 	}}
-	d := Deps{Store: st, Flows: flows, Region: "IN"}
+	d := Deps{Store: st}
+	c := intake.Config{Store: st, Flows: flows, Region: "IN"}
 	for _, m := range mutate {
-		m(&d)
+		m(&d, &c)
 	}
+	d.Intake = intake.New(c)
 	Register(srv.API(), d)
 	RegisterKairos(srv.Echo().Group(""), d)
 	e := &env{t: t, st: st, srv: srv, acc: a, key: fx.Key, other: fx.Other}
@@ -267,7 +270,7 @@ func TestTriggerIPAndDomainWhitelist(t *testing.T) {
 		}
 	}
 	// The opt-out for deployments that do not want the IP whitelist.
-	e2 := newEnv(t, func(d *Deps) { d.AllowWithoutIPWhitelist = true })
+	e2 := newEnv(t, func(d *Deps, _ *intake.Config) { d.AllowWithoutIPWhitelist = true })
 	if rec := e2.json(http.MethodPost, "/kairos-apis/outbound/create", triggerBody(e2.key, "42", call("a", []string{"+919876543210"})), nil); rec.Code != 200 {
 		t.Errorf("AllowWithoutIPWhitelist: %d %s", rec.Code, rec.Body)
 	}
@@ -351,7 +354,7 @@ func TestUploadAndRequestSummary(t *testing.T) {
 	body, ct = multipartBody(t, files, []string{"ads.csv"})
 	rec = e.do(http.MethodPost, "/api/v1/calllists/uploads?flow_id=43&format=ads", body, map[string]string{"Content-Type": ct})
 	ads := decodeTo[UploadResponse](t, rec)
-	if rec.Code != 200 || ads.Files[0].Request == nil || ads.Files[0].Request.Uploaded != 5 || ads.Files[0].Request.Invalid != 2 || ads.Files[0].Request.FlowType != FlowTypeDialer {
+	if rec.Code != 200 || ads.Files[0].Request == nil || ads.Files[0].Request.Uploaded != 5 || ads.Files[0].Request.Invalid != 2 || ads.Files[0].Request.FlowType != intake.FlowTypeDialer {
 		t.Fatalf("ads: %d %s", rec.Code, rec.Body)
 	}
 	for _, tc := range []struct {
@@ -532,7 +535,7 @@ func (f fakeOTP) CallOTP(ctx context.Context, acc int64, phone, code string) err
 func TestWhitelistPhoneByOTP(t *testing.T) {
 	var got struct{ phone, code string }
 	fail := false
-	e := newEnv(t, func(d *Deps) {
+	e := newEnv(t, func(_ *Deps, d *intake.Config) {
 		d.OTP = fakeOTP{call: func(_ context.Context, _ int64, phone, code string) error {
 			if fail {
 				return errors.New("trunk down")
@@ -594,7 +597,7 @@ func TestRoutesDocumented(t *testing.T) {
 	}
 	e := echo.New()
 	g := e.Group("/api/v1")
-	d := Deps{Store: &store.Store{}, Flows: fakeFlows{}}
+	d := Deps{Store: &store.Store{}, Intake: intake.New(intake.Config{Store: &store.Store{}, Flows: fakeFlows{}})}
 	Register(g, d)
 	RegisterKairos(e.Group(""), d)
 	param := regexp.MustCompile(`:([A-Za-z_]+)`)
@@ -617,7 +620,7 @@ func TestRoutesDocumented(t *testing.T) {
 // TestAccountTimeZone: a start time without an offset is read in the
 // account's own time zone, not the server's.
 func TestAccountTimeZone(t *testing.T) {
-	e := newEnv(t, func(d *Deps) { d.AccountLocation = d.Store.(*store.Store).AccountLocation })
+	e := newEnv(t, func(_ *Deps, d *intake.Config) { d.AccountLocation = d.Store.(*store.Store).AccountLocation })
 	ctx := context.Background()
 	e.whitelistIP(clientIP)
 	if err := e.st.SetAccountTimezone(ctx, e.acc, "Asia/Kolkata"); err != nil {

@@ -64,7 +64,7 @@ func (h *handler) emailAddress(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f, err := h.flow(c.Request().Context(), acc, c.QueryParam("flow_id"))
+	f, err := h.d.Intake.Flow(c.Request().Context(), acc, c.QueryParam("flow_id"))
 	if err != nil {
 		return err
 	}

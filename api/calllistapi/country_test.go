@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchyard/switchyard/dialer/calllist/intake"
+	"github.com/switchyard/switchyard/mail/smtpin"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -12,7 +14,7 @@ import (
 // sample (national numbers) is rejected until the account sets its
 // default country; then its valid rows are accepted.
 func TestAccountCountryADSIntake(t *testing.T) {
-	e := newEnv(t, func(d *Deps) { d.Region = "" })
+	e := newEnv(t, func(_ *Deps, d *intake.Config) { d.Region = "" })
 	files := map[string][]byte{"ads.csv": fixture(t, "ads.csv")}
 	upload := func() *store.CallListRequest {
 		t.Helper()
@@ -96,13 +98,13 @@ func TestRejectedRowKeepsClientIdentifierInReport(t *testing.T) {
 // TestEmailAddressAPI: the account sees a flow's email-upload address
 // through the API (not only the operator CLI).
 func TestEmailAddressAPI(t *testing.T) {
-	cfg := MailConfig{Domain: "lists.example.com", Secret: []byte("0123456789abcdef0123")}
-	e := newEnv(t, func(d *Deps) {
-		d.MailAddress = func(acc int64, flow string) string { return MailAddress(cfg, acc, flow) }
+	cfg := smtpin.Config{Domain: "lists.example.com", Secret: []byte("0123456789abcdef0123")}
+	e := newEnv(t, func(d *Deps, _ *intake.Config) {
+		d.MailAddress = func(acc int64, flow string) string { return smtpin.Address(cfg, acc, flow) }
 	})
 	rec := e.do(http.MethodGet, "/api/v1/calllists/email-address?flow_id=42", nil, nil)
 	got := decodeTo[EmailAddress](t, rec)
-	if rec.Code != 200 || got.FlowID != "42" || got.Address != MailAddress(cfg, e.acc, "42") || !strings.HasSuffix(got.Address, "@lists.example.com") {
+	if rec.Code != 200 || got.FlowID != "42" || got.Address != smtpin.Address(cfg, e.acc, "42") || !strings.HasSuffix(got.Address, "@lists.example.com") {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
 	if rec := e.do(http.MethodGet, "/api/v1/calllists/email-address?flow_id=99", nil, nil); rec.Code != 404 {

@@ -1,18 +1,13 @@
 package calllistapi
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -20,32 +15,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/dialer/calllist"
-	"github.com/switchyard/switchyard/reports/csvout"
+	"github.com/switchyard/switchyard/dialer/calllist/intake"
 	"github.com/switchyard/switchyard/store"
 )
-
-// FileResult is the outcome of one uploaded file (or one CSV of a zip):
-// the request it created, or why it was rejected.
-type FileResult struct {
-	File    string                 `json:"file"`
-	Request *store.CallListRequest `json:"request,omitempty"`
-	Error   string                 `json:"error,omitempty"`
-	// Code classifies Error: csv_header_typo (a mistyped standard CSV
-	// header in a file without tel1: fix it, or send format=ads),
-	// file_rejected (any other problem of the file).
-	Code string `json:"code,omitempty"`
-}
-
-// fileErrorCode is FileResult.Code for a rejected file.
-func fileErrorCode(err error) string {
-	if errors.Is(err, calllist.ErrHeaderTypo) {
-		return "csv_header_typo"
-	}
-	return "file_rejected"
-}
 
 // UploadResponse lists the results in upload order.
 type UploadResponse struct {
@@ -66,11 +40,11 @@ func (h *handler) upload(c echo.Context) error {
 	if err != nil {
 		return api.Invalid("format", "%v", err)
 	}
-	f, err := h.flow(ctx, acc, c.QueryParam("flow_id"))
+	f, err := h.d.Intake.Flow(ctx, acc, c.QueryParam("flow_id"))
 	if err != nil {
 		return err
 	}
-	if err := checkListMeta(c); err != nil {
+	if err := intake.CheckListMeta(c.QueryParam("name"), c.QueryParam("accountcode")); err != nil {
 		return err
 	}
 	if err := tooLarge(c, MaxUploadBody, "the upload"); err != nil {
@@ -81,7 +55,7 @@ func (h *handler) upload(c echo.Context) error {
 	if err != nil {
 		return &api.Error{Code: api.CodeBadRequest, Message: "expected a multipart/form-data body with one or more \"file\" parts: " + err.Error()}
 	}
-	v, err := h.validator(ctx, acc)
+	up, err := h.d.Intake.Begin(ctx, acc, f, format, store.SourceUpload)
 	if err != nil {
 		return err
 	}
@@ -102,28 +76,21 @@ func (h *handler) upload(c echo.Context) error {
 			continue
 		}
 		name := path.Base(strings.ReplaceAll(part.FileName(), "\\", "/"))
-		switch strings.ToLower(path.Ext(name)) {
-		case ".csv", ".txt":
-			resp.Files = append(resp.Files, h.importFile(ctx, acc, f, v, name, part, format, store.SourceUpload))
-		case ".zip":
-			res, err := h.importZip(ctx, acc, f, v, name, part, format, store.SourceUpload)
-			if err != nil {
-				var ae *api.Error
-				if errors.As(err, &ae) {
-					return err
-				}
-				return &api.Error{Code: api.CodeBadRequest, Message: "reading the upload: " + err.Error()}
+		res, err := h.d.Intake.Import(ctx, up, name, part)
+		if err != nil {
+			var ae *api.Error
+			if errors.As(err, &ae) {
+				return err
 			}
-			resp.Files = append(resp.Files, res...)
-		default:
-			resp.Files = append(resp.Files, FileResult{File: name, Error: "unsupported file type: upload a .csv or a .zip of .csv files"})
+			return &api.Error{Code: api.CodeBadRequest, Message: "reading the upload: " + err.Error()}
 		}
+		resp.Files = append(resp.Files, res...)
 		_ = part.Close()
 	}
 	if len(resp.Files) == 0 {
 		return api.Invalid("file", "no file in the upload: send one or more multipart parts named \"file\"")
 	}
-	if err := h.applyListMeta(c, acc, resp.Files); err != nil {
+	if err := h.d.Intake.ApplyListMeta(ctx, acc, resp.Files, c.QueryParam("name"), c.QueryParam("accountcode")); err != nil {
 		return err
 	}
 	if h.d.UploadStatus != nil {
@@ -133,79 +100,6 @@ func (h *handler) upload(c echo.Context) error {
 	return c.JSON(http.StatusOK, resp)
 }
 
-// importFile imports one CSV/ADS file as one request.
-func (h *handler) importFile(ctx context.Context, acc int64, f Flow, v *calllist.Validator, name string, r io.Reader, format calllist.Format, src string) FileResult {
-	res := FileResult{File: name}
-	rd, err := calllist.NewReader(r, calllist.Options{Format: format, FileName: name, Location: h.loc(ctx, acc), Variables: f.Variables, MaxBytes: calllist.MaxCSVBytes})
-	if err != nil {
-		res.Error, res.Code = fileError(err), fileErrorCode(err)
-		return res
-	}
-	req, err := h.d.Store.ImportCallList(ctx, store.CallListImport{
-		AccountID: acc, FlowID: f.ID, FlowName: f.Name, FlowType: f.Type, Source: src, FileName: name,
-	}, source(rd.Next, v))
-	if err != nil {
-		res.Error, res.Code = fileError(err), fileErrorCode(err)
-		if res.Error == "" {
-			h.log.Error("call list import failed", "file", name, "err", err)
-			res.Error = "internal error while storing the call list"
-		}
-		return res
-	}
-	res.Request = &req
-	return res
-}
-
-// fileError is the client message for a file-level rejection ("" if the
-// error is not the client's).
-func fileError(err error) string {
-	switch {
-	case errors.Is(err, calllist.ErrRejected):
-		// The reader's own rejection (the store returns it unwrapped).
-		return err.Error()
-	case errors.Is(err, store.ErrInvalid):
-		return switchyard.ClientMessage(err)
-	case isMaxBytes(err):
-		return fmt.Sprintf("the upload exceeds %d MB", MaxUploadBody>>20)
-	case errors.Is(err, calllist.ErrZipLies):
-		return err.Error()
-	}
-	return ""
-}
-
-func (h *handler) importZip(ctx context.Context, acc int64, f Flow, v *calllist.Validator, name string, r io.Reader, format calllist.Format, src string) ([]FileResult, error) {
-	tmp, err := os.CreateTemp("", "switchyard-upload-*.zip")
-	if err != nil {
-		return nil, fmt.Errorf("spool zip: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	n, err := io.Copy(tmp, io.LimitReader(r, calllist.MaxZipBytes+1))
-	if err != nil {
-		if isMaxBytes(err) {
-			return []FileResult{{File: name, Error: fmt.Sprintf("the upload exceeds %d MB", MaxUploadBody>>20)}}, nil
-		}
-		return nil, err
-	}
-	if n > calllist.MaxZipBytes {
-		return []FileResult{{File: name, Error: fmt.Sprintf("%s: the zip exceeds %d MB", calllist.ErrTooLarge, calllist.MaxZipBytes>>20)}}, nil
-	}
-	var out []FileResult
-	err = calllist.ReadZip(tmp, n, func(zf calllist.ZipFile, zr io.Reader) error {
-		res := h.importFile(ctx, acc, f, v, zf.Name, zr, format, src)
-		res.File = name + "/" + zf.Name
-		out = append(out, res)
-		return nil
-	}, func(zf calllist.ZipFile, reason string) error {
-		out = append(out, FileResult{File: name + "/" + zf.Name, Error: reason})
-		return nil
-	})
-	if err != nil {
-		out = append(out, FileResult{File: name, Error: err.Error()})
-	}
-	return out, nil
-}
-
 // template is GET /api/v1/calllists/template?flow_id=: the flow's CSV
 // template (headers from its declared variables).
 func (h *handler) template(c echo.Context) error {
@@ -213,7 +107,7 @@ func (h *handler) template(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f, err := h.flow(c.Request().Context(), acc, c.QueryParam("flow_id"))
+	f, err := h.d.Intake.Flow(c.Request().Context(), acc, c.QueryParam("flow_id"))
 	if err != nil {
 		return err
 	}
@@ -262,7 +156,7 @@ func (h *handler) listRequests(c echo.Context) error {
 		return err
 	}
 	f := store.RequestFilter{AccountID: acc, RequestID: c.QueryParam("request_id"), FlowType: c.QueryParam("flow_type"), FlowID: c.QueryParam("flow_id")}
-	loc := h.loc(c.Request().Context(), acc)
+	loc := h.d.Intake.Location(c.Request().Context(), acc)
 	if f.From, err = parseTimeParam(c, "from", loc); err != nil {
 		return err
 	}
@@ -278,8 +172,8 @@ func (h *handler) listRequests(c echo.Context) error {
 	if f.Offset, err = intParam(c, "offset", 0); err != nil {
 		return err
 	}
-	if f.FlowType != "" && f.FlowType != FlowTypeOutbound && f.FlowType != FlowTypeDialer {
-		return api.Invalid("flow_type", "must be %s or %s", FlowTypeOutbound, FlowTypeDialer)
+	if f.FlowType != "" && f.FlowType != intake.FlowTypeOutbound && f.FlowType != intake.FlowTypeDialer {
+		return api.Invalid("flow_type", "must be %s or %s", intake.FlowTypeOutbound, intake.FlowTypeDialer)
 	}
 	rs, err := h.d.Store.ListCallListRequests(c.Request().Context(), f)
 	if err != nil {
@@ -335,9 +229,6 @@ func (h *handler) getRequest(c echo.Context) error {
 	return c.JSON(http.StatusOK, d)
 }
 
-// ReportHeader is the status report's CSV header.
-var ReportHeader = []string{"row", "client-identifier", "number", "numbers", "status", "reason", "starttime", "schedule-extension", "attempts", "updated"}
-
 // report is GET /api/v1/calllists/requests/:id/report.csv: one line per
 // uploaded row with its status and reason, streamed.
 func (h *handler) report(c echo.Context) error {
@@ -354,37 +245,11 @@ func (h *handler) report(c echo.Context) error {
 	w.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	w.Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="request-%s.csv"`, req.ID))
 	w.WriteHeader(http.StatusOK)
-	if err := h.writeReport(ctx, w, acc, req.ID); err != nil {
+	if err := h.d.Intake.WriteReport(ctx, w, acc, req.ID); err != nil {
 		// The status line is out; all we can do is log and cut the body.
 		api.Logger(c).Error("status report interrupted", "request_id", req.ID, "err", err)
 	}
 	return nil
-}
-
-// writeReport writes a request's status report CSV.
-func (h *handler) writeReport(ctx context.Context, out io.Writer, acc int64, requestID string) error {
-	bw := bufio.NewWriter(out)
-	cw := csv.NewWriter(bw)
-	_ = cw.Write(ReportHeader)
-	loc := h.loc(ctx, acc)
-	err := h.d.Store.EachCallListRecord(ctx, acc, requestID, func(r store.CallListRecord) error {
-		st := ""
-		if r.StartTime != nil {
-			st = r.StartTime.In(loc).Format(time.RFC3339)
-		}
-		// Client-supplied cells (identifier, numbers, reasons quoting
-		// them) are neutralised: the report is opened in spreadsheets.
-		return cw.Write(csvout.Row([]string{strconv.FormatInt(r.Row, 10), r.ClientIdentifier, r.PrimaryNumber, strings.Join(r.Numbers, "|"), r.Status, r.Reason,
-			st, r.ScheduleExtension, strconv.Itoa(r.Attempts), r.UpdatedAt.In(loc).Format(time.RFC3339)}))
-	})
-	cw.Flush()
-	if err == nil {
-		err = cw.Error()
-	}
-	if ferr := bw.Flush(); err == nil {
-		err = ferr
-	}
-	return err
 }
 
 // ---- white/blacklists and DNC ----
@@ -433,7 +298,7 @@ func (h *handler) addEntry(c echo.Context) error {
 	}
 	v := in.Value
 	if in.Kind == store.KindPhone {
-		e, err := calllist.Normalize(v, h.region(c.Request().Context(), acc))
+		e, err := calllist.Normalize(v, h.d.Intake.Region(c.Request().Context(), acc))
 		if err != nil {
 			return api.Invalid("value", "%v", err)
 		}
@@ -464,20 +329,6 @@ func (h *handler) deleteEntry(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
-}
-
-// DNCResponse reports a DNC list import.
-type DNCResponse struct {
-	Read     int         `json:"read"`
-	Added    int64       `json:"added"`
-	Rejected []RowReason `json:"rejected"`
-}
-
-// RowReason is a rejected line.
-type RowReason struct {
-	Line   int    `json:"line"`
-	Value  string `json:"value"`
-	Reason string `json:"reason"`
 }
 
 // uploadDNC is POST /api/v1/calllists/dnc: a multipart "file" (or a plain
@@ -513,72 +364,14 @@ func (h *handler) uploadDNC(c echo.Context) error {
 		}
 		r, name = part, path.Base(part.FileName())
 	}
-	ctx := c.Request().Context()
-	resp := DNCResponse{Rejected: []RowReason{}}
-	batch := make([]store.DNCEntry, 0, 1000)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		n, err := h.d.Store.AddDNCEntries(ctx, acc, name, batch)
-		resp.Added += n
-		batch = batch[:0]
-		return err
-	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 4096), 4096)
-	line := 0
-	for sc.Scan() {
-		line++
-		raw := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff"))
-		if i := strings.IndexByte(raw, ','); i >= 0 {
-			raw = strings.TrimSpace(raw[:i])
-		}
-		raw = strings.Trim(raw, `"`)
-		if raw == "" || (line == 1 && !strings.ContainsAny(raw, "0123456789")) {
-			continue
-		}
-		resp.Read++
-		e, reason := dncEntry(raw, h.region(c.Request().Context(), acc))
-		if reason != "" {
-			if len(resp.Rejected) < 1000 {
-				resp.Rejected = append(resp.Rejected, RowReason{Line: line, Value: raw, Reason: reason})
-			}
-			continue
-		}
-		batch = append(batch, e)
-		if len(batch) == cap(batch) {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
+	resp, err := h.d.Intake.ImportDNC(c.Request().Context(), acc, name, r)
+	if err != nil {
 		if isMaxBytes(err) {
 			return &api.Error{Code: "payload_too_large", Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("the DNC list exceeds %d MB", MaxDNCBody>>20)}
 		}
-		return api.Invalid("file", "line %d: %v", line+1, err)
-	}
-	if err := flush(); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, resp)
-}
-
-// dncEntry reads "+919876543210", "919876543210" or a prefix "+9198*".
-func dncEntry(raw, region string) (store.DNCEntry, string) {
-	if p, ok := strings.CutSuffix(raw, "*"); ok {
-		d := strings.TrimPrefix(p, "+")
-		if d == "" || len(d) > 15 || strings.Trim(d, "0123456789") != "" || d[0] == '0' {
-			return store.DNCEntry{}, "a prefix is + and 1–15 digits (country code first) followed by *"
-		}
-		return store.DNCEntry{Value: "+" + d, Prefix: true}, ""
-	}
-	e, err := calllist.Normalize(raw, region)
-	if err != nil {
-		return store.DNCEntry{}, err.Error()
-	}
-	return store.DNCEntry{Value: e}, ""
 }
 
 // OTPInput is the body of phone-otp ({value}) and phone-verify ({value, otp}).
@@ -587,40 +380,21 @@ type OTPInput struct {
 	OTP   string `json:"otp,omitempty"`
 }
 
-// OTPDigits is the length of the verification code.
-const OTPDigits = 6
-
 // sendOTP is POST /api/v1/calllists/access-lists/phone-otp: a voice call
-// reads a one-time code to the number (seed 001: whitelisted numbers are
-// verified through OTP; at most 10 per account).
+// reads a one-time code to the number (a phone number is whitelisted only
+// once verified through OTP; at most 10 per account).
 func (h *handler) sendOTP(c echo.Context) error {
 	acc, err := principal(c)
 	if err != nil {
 		return err
 	}
-	if h.d.OTP == nil {
-		return &api.Error{Code: api.CodeUnavailable, Message: "OTP verification calls are not configured on this server"}
-	}
 	var in OTPInput
 	if err := c.Bind(&in); err != nil {
 		return &api.Error{Code: api.CodeBadRequest, Message: "body must be JSON {value}", Err: err}
 	}
-	phone, err := calllist.Normalize(in.Value, h.region(c.Request().Context(), acc))
-	if err != nil {
-		return api.Invalid("value", "%v", err)
-	}
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	phone, err := h.d.Intake.SendOTP(c.Request().Context(), acc, in.Value)
 	if err != nil {
 		return err
-	}
-	code := fmt.Sprintf("%0*d", OTPDigits, n.Int64())
-	ctx := c.Request().Context()
-	if err := h.d.Store.SaveOTP(ctx, acc, phone, code); err != nil {
-		return err // coded: the store says what is wrong
-	}
-	if err := h.d.OTP.CallOTP(ctx, acc, phone, code); err != nil {
-		api.Logger(c).Warn("OTP call failed", "phone", phone, "err", err)
-		return &api.Error{Code: api.CodeUnavailable, Message: "the verification call could not be placed; try again later", Err: err}
 	}
 	return c.JSON(http.StatusAccepted, map[string]any{"phone": phone, "expires_in_seconds": int(store.OTPTTL.Seconds())})
 }
@@ -635,14 +409,7 @@ func (h *handler) verifyOTP(c echo.Context) error {
 	if err := c.Bind(&in); err != nil {
 		return &api.Error{Code: api.CodeBadRequest, Message: "body must be JSON {value, otp}", Err: err}
 	}
-	phone, err := calllist.Normalize(in.Value, h.region(c.Request().Context(), acc))
-	if err != nil {
-		return api.Invalid("value", "%v", err)
-	}
-	if in.OTP == "" {
-		return api.Invalid("otp", "required")
-	}
-	e, err := h.d.Store.VerifyOTP(c.Request().Context(), acc, phone, strings.TrimSpace(in.OTP))
+	e, err := h.d.Intake.VerifyOTP(c.Request().Context(), acc, in.Value, in.OTP)
 	if err != nil {
 		return err // coded: the store says what is wrong with the OTP
 	}

@@ -3,7 +3,6 @@ package calllistapi
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
@@ -13,29 +12,6 @@ import (
 	"github.com/switchyard/switchyard/dialer/calllist"
 	"github.com/switchyard/switchyard/store"
 )
-
-// TriggerResponse answers a trigger request: the request id and one status
-// per call, in the order of calls[].
-type TriggerResponse struct {
-	RequestID string        `json:"request-id"`
-	Status    string        `json:"status"`
-	Accepted  int           `json:"accepted"`
-	Rejected  int           `json:"rejected"`
-	Calls     []CallOutcome `json:"calls"`
-}
-
-// CallOutcome is the status of calls[Index].
-type CallOutcome struct {
-	Index            int    `json:"index"`
-	ClientIdentifier string `json:"client-identifier"`
-	Accepted         bool   `json:"accepted"`
-	// Status: PENDING (accepted, waiting for its start time), IN_PROCESS
-	// or COMPLETE (accepted and already taken by the flow's automatic
-	// dialing, which may claim a call due now before this answer is
-	// written), INVALID or SCRUBBED (DNC/NDNC).
-	Status string `json:"status"`
-	Reason string `json:"reason,omitempty"`
-}
 
 func (h *handler) decode(c echo.Context) (calllist.Trigger, error) {
 	if err := tooLarge(c, MaxTriggerBody, "the request body"); err != nil {
@@ -115,55 +91,10 @@ func (h *handler) trigger(c echo.Context, acc int64, t calllist.Trigger, wantTyp
 	if err := h.checkAccess(c, acc); err != nil {
 		return err
 	}
-	f, err := h.flow(ctx, acc, t.FlowID)
-	if err != nil {
-		var ae *api.Error
-		if errors.As(err, &ae) && ae.Field == "flow_id" {
-			ae.Field = "flow-id"
-		}
-		return err
-	}
-	if wantType != "" && f.Type != wantType {
-		right := "/kairos-apis/outbound/create"
-		if f.Type == FlowTypeDialer {
-			right = "/kairos-apis/outbounddialer/create"
-		}
-		return api.Invalid("flow-id", "flow %q is an %s flow: trigger it at %s", f.ID, f.Type, right)
-	}
-	v, err := h.validator(ctx, acc)
+	resp, err := h.d.Intake.Trigger(ctx, acc, t, wantType)
 	if err != nil {
 		return err
 	}
-	i := 0
-	loc := h.loc(ctx, acc)
-	next := func() (calllist.Record, error) {
-		if i >= len(t.Calls) {
-			return calllist.Record{}, io.EOF
-		}
-		i++
-		return t.Record(i-1, f.Variables, loc)
-	}
-	req, err := h.d.Store.ImportCallList(ctx, store.CallListImport{
-		AccountID: acc, FlowID: f.ID, FlowName: f.Name, FlowType: f.Type, Source: store.SourceAPI,
-	}, source(next, v))
-	if err != nil {
-		return err
-	}
-	recs, err := h.d.Store.ListCallListRecords(ctx, acc, req.ID, 0, calllist.MaxTriggerCalls)
-	if err != nil {
-		return err
-	}
-	resp := TriggerResponse{RequestID: req.ID, Status: req.Status, Calls: make([]CallOutcome, 0, len(recs))}
-	for _, r := range recs {
-		o := CallOutcome{Index: int(r.Row) - 1, ClientIdentifier: t.Calls[r.Row-1].ClientIdentifier, Status: r.Status, Reason: r.Reason}
-		o.Accepted = r.Status != store.RecordInvalid && r.Status != store.RecordScrubbed
-		if o.Accepted {
-			resp.Accepted++
-		} else {
-			resp.Rejected++
-		}
-		resp.Calls = append(resp.Calls, o)
-	}
-	api.Logger(c).Info("call list triggered", "request_id", req.ID, "flow_id", f.ID, "accepted", resp.Accepted, "rejected", resp.Rejected)
+	api.Logger(c).Info("call list triggered", "request_id", resp.RequestID, "flow_id", strings.TrimSpace(t.FlowID), "accepted", resp.Accepted, "rejected", resp.Rejected)
 	return c.JSON(http.StatusOK, resp)
 }

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchyard/switchyard/api/calllistapi/mailtest"
 	"github.com/switchyard/switchyard/cmd/app"
+	"github.com/switchyard/switchyard/mail/mailtest"
 	"github.com/switchyard/switchyard/store"
 )
 

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	ariv6 "github.com/CyCoreSystems/ari/v6"
-	"github.com/emersion/go-smtp"
 
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/api/agentsapi"
@@ -34,10 +33,13 @@ import (
 	"github.com/switchyard/switchyard/dialer/acd/provision"
 	"github.com/switchyard/switchyard/dialer/ariplacer"
 	"github.com/switchyard/switchyard/dialer/calllist"
+	"github.com/switchyard/switchyard/dialer/calllist/intake"
 	"github.com/switchyard/switchyard/dialer/leadhook"
 	"github.com/switchyard/switchyard/dialer/supervisor"
 	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/flows/flowstore"
+	"github.com/switchyard/switchyard/mail/relay"
+	"github.com/switchyard/switchyard/mail/smtpin"
 	"github.com/switchyard/switchyard/reports/emailreports"
 	"github.com/switchyard/switchyard/reports/recordings"
 	"github.com/switchyard/switchyard/store"
@@ -72,15 +74,20 @@ type App struct {
 
 	httpLn, agiLn net.Listener
 
-	// Email upload (nil when SWITCHYARD_SMTP_ADDR is empty); logRelay
-	// stands in for the outbound relay when SWITCHYARD_SMTP_RELAY is empty.
-	mail       *calllistapi.MailServer
-	mailCfg    calllistapi.MailConfig
-	mailLn     net.Listener
-	logRelay   *smtp.Server
-	logRelayLn net.Listener
+	// Call-list intake: one importer for the HTTP upload, the trigger API
+	// and email upload.
+	intake *intake.Importer
+	// Email upload (nil when SWITCHYARD_SMTP_ADDR is empty); relay is the
+	// outbound relay (the in-process log relay when SWITCHYARD_SMTP_RELAY
+	// is empty).
+	mail    *smtpin.Server
+	mailCfg smtpin.Config
+	mailLn  net.Listener
+	relay   *relay.Relay
 
-	closed sync.Once
+	// closers release what New created, last first (Close runs them).
+	closers []func()
+	closed  sync.Once
 }
 
 // New builds the application: it opens and migrates the store and binds the
@@ -232,15 +239,17 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		Location: a.store.AccountLocation, RecordingURL: a.links.URL})
 	// Every import wakes its flow's automatic dialing.
 	autodial := &autodialStore{Store: a.store, dialer: a.dialer, defaultTrunk: cfg.DefaultTrunk, log: dlog}
-	lists := calllistapi.Deps{Store: autodial, Flows: a.flowsDB, Logger: log.With("component", "calllists"),
-		AccountLocation: a.store.AccountLocation, MailAddress: a.MailAddress,
+	a.intake = intake.New(intake.Config{Store: autodial, Flows: a.flowsDB, Logger: log,
+		AccountLocation: a.store.AccountLocation,
+		OTP:             ariplacer.OTPCaller{Calls: a.ari, Endpoint: cfg.OTPEndpoint, Log: log.With("component", "otp")}})
+	lists := calllistapi.Deps{Store: autodial, Intake: a.intake, Logger: log.With("component", "calllists"),
+		MailAddress: a.MailAddress,
 		// Email Status for direct uploads, when email is on.
-		UploadStatus: func(ctx context.Context, acc int64, f calllistapi.Flow, who string, rs []calllistapi.FileResult) {
+		UploadStatus: func(ctx context.Context, acc int64, f intake.Flow, who string, rs []intake.FileResult) {
 			if a.mail != nil {
 				a.mail.UploadStatus(ctx, acc, f, who, rs)
 			}
-		},
-		OTP: otpCaller{calls: a.ari, endpoint: cfg.OTPEndpoint, log: log.With("component", "otp")}}
+		}}
 	calllistapi.Register(a.http.API(), lists)
 	calllistapi.RegisterKairos(a.http.Echo().Group(""), lists)
 	dialerapi.Register(a.http.API(), dialerapi.Deps{Store: a.store, Live: a.dialer, Logger: dlog,
@@ -261,17 +270,17 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	reportsapi.Register(a.http.API(), reportsapi.Deps{Store: a.store, Recordings: a.recordings, Logger: rlog, Links: a.links})
 	reportsapi.RegisterLinks(a.http.Echo(), reportsapi.LinkDeps{Store: a.store, Recordings: a.recordings, Links: a.links, Logger: rlog})
 	a.purger = &recordings.Purger{Store: a.store, Source: a.recordings, Logger: rlog}
-	relay, err := a.outboundRelay(ctx)
-	if err != nil {
+	if a.relay, err = relay.Open(ctx, cfg.SMTPRelay, EnvSMTPRelay, log.With("component", "mail-log")); err != nil {
 		return nil, err
 	}
-	sender := emailreports.SMTPSender{Relay: relay}
-	if cfg.SMTPRelay != "" {
+	a.onClose(a.relay.Close)
+	sender := emailreports.SMTPSender{Relay: a.relay.Addr}
+	if a.relay.Configured() {
 		sender.User, sender.Password, sender.StartTLS = cfg.SMTPRelayUser, cfg.SMTPRelayPassword, cfg.SMTPRelayStartTLS
 	}
 	a.reports = &emailreports.Scheduler{Store: a.store, Sender: sender, From: cfg.MailSender(), Logger: rlog, Links: a.links}
 	if cfg.SMTPAddr != "" {
-		if err = a.startMail(ctx, lists); err != nil {
+		if err = a.startMail(ctx, smtpin.Deps{Store: a.store, Intake: a.intake, Logger: log}); err != nil {
 			return nil, err
 		}
 	}
@@ -365,11 +374,11 @@ func (a *App) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	if a.logRelay != nil {
+	if !a.relay.Configured() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := a.logRelay.Serve(a.logRelayLn); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+			if err := a.relay.Serve(); err != nil {
 				errc <- fmt.Errorf("mail log relay: %w", err)
 			}
 		}()
@@ -435,6 +444,9 @@ func (a *App) Run(ctx context.Context) error {
 	return runErr
 }
 
+// onClose registers f to run at Close, before what was created earlier.
+func (a *App) onClose(f func()) { a.closers = append(a.closers, f) }
+
 // Close releases the store. Call it after Run returned (or instead of
 // Run, after New).
 func (a *App) Close() error {
@@ -446,11 +458,8 @@ func (a *App) Close() error {
 		if a.agiLn != nil {
 			_ = a.agiLn.Close()
 		}
-		if a.mailLn != nil {
-			_ = a.mailLn.Close()
-		}
-		if a.logRelayLn != nil {
-			_ = a.logRelayLn.Close()
+		for i := len(a.closers) - 1; i >= 0; i-- {
+			a.closers[i]()
 		}
 		if a.flows != nil {
 			// Let the disconnect webhooks of ended calls finish (bounded).

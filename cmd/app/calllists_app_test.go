@@ -21,9 +21,9 @@ import (
 
 	ariv6 "github.com/CyCoreSystems/ari/v6"
 
-	"github.com/switchyard/switchyard/api/calllistapi/mailtest"
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 	"github.com/switchyard/switchyard/cmd/app"
+	"github.com/switchyard/switchyard/mail/mailtest"
 	"github.com/switchyard/switchyard/store"
 )
 

@@ -16,8 +16,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/switchyard/switchyard/api/calllistapi"
 	"github.com/switchyard/switchyard/cmd/app"
+	"github.com/switchyard/switchyard/mail/smtpin"
 )
 
 // EnvAPIKey holds the API key of `switchyard upload`.
@@ -258,7 +258,7 @@ func mailAddressCmd(cfg app.Config, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "switchyard mail-address:", err)
 		return 1
 	}
-	addr := calllistapi.MailAddress(calllistapi.MailConfig{Domain: strings.ToLower(cfg.MailDomain), Secret: secret}, acc, args[1])
+	addr := smtpin.Address(smtpin.Config{Domain: strings.ToLower(cfg.MailDomain), Secret: secret}, acc, args[1])
 	if addr == "" {
 		fmt.Fprintf(stderr, "switchyard mail-address: flow id %q cannot be part of an address (want lower-case letters, digits, _)\n", args[1])
 		return 2

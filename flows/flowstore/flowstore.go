@@ -13,7 +13,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/switchyard/switchyard/api/calllistapi"
+	"github.com/switchyard/switchyard/dialer/calllist/intake"
 	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/store"
 )
@@ -37,7 +37,7 @@ type Store interface {
 // Adapter implements flows.FlowResolver, flows.WebhookSource,
 // flows.UserVarStore, flows.JourneySaver, flows.RecordingSaver,
 // flows.ReportFieldsSaver, the Engine.Policy function and
-// calllistapi.Flows. Published versions are immutable, so parsed flows
+// intake.Flows. Published versions are immutable, so parsed flows
 // are cached by (flow, version).
 type Adapter struct {
 	S        Store
@@ -60,7 +60,7 @@ var (
 	_ flows.JourneySaver      = (*Adapter)(nil)
 	_ flows.RecordingSaver    = (*Adapter)(nil)
 	_ flows.ReportFieldsSaver = (*Adapter)(nil)
-	_ calllistapi.Flows       = (*Adapter)(nil)
+	_ intake.Flows            = (*Adapter)(nil)
 )
 
 func (a *Adapter) version(v store.FlowVersion) (flows.FlowVersion, error) {
@@ -184,40 +184,40 @@ func (a *Adapter) Policy(ctx context.Context, accountID int64) flows.NetPolicy {
 	return flows.NetPolicy{AllowHTTP: p.AllowHTTP, Allow: p.Networks(), MaxBytes: a.MaxResponseBytes}
 }
 
-// Flow implements calllistapi.Flows from the flow's draft declaration
+// Flow implements intake.Flows from the flow's draft declaration
 // (name, type, declared variables). Multicast and emergency flows are
 // "outbound", dialer flows "dialer"; other types pass through (the call-list
 // API rejects them).
-func (a *Adapter) Flow(ctx context.Context, accountID int64, flowID string) (calllistapi.Flow, error) {
+func (a *Adapter) Flow(ctx context.Context, accountID int64, flowID string) (intake.Flow, error) {
 	id, err := strconv.ParseInt(flowID, 10, 64)
 	if err != nil {
-		return calllistapi.Flow{}, fmt.Errorf("flow %q: %w", flowID, calllistapi.ErrFlowNotFound)
+		return intake.Flow{}, fmt.Errorf("flow %q: %w", flowID, intake.ErrFlowNotFound)
 	}
 	f, err := a.S.GetFlow(ctx, accountID, id)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return calllistapi.Flow{}, fmt.Errorf("flow %d: %w", id, calllistapi.ErrFlowNotFound)
+			return intake.Flow{}, fmt.Errorf("flow %d: %w", id, intake.ErrFlowNotFound)
 		}
-		return calllistapi.Flow{}, err
+		return intake.Flow{}, err
 	}
 	var typ string
 	switch f.Type {
 	case flows.TypeOutbound, flows.TypeEmergency:
-		typ = calllistapi.FlowTypeOutbound
+		typ = intake.FlowTypeOutbound
 	case flows.TypeDialer:
-		typ = calllistapi.FlowTypeDialer
+		typ = intake.FlowTypeDialer
 	default:
 		typ = f.Type // calllistapi rejects it with a clear message
 	}
 	doc, err := flows.Decode(f.Draft)
 	if err != nil {
-		return calllistapi.Flow{}, fmt.Errorf("flow %d: %w", id, err)
+		return intake.Flow{}, fmt.Errorf("flow %d: %w", id, err)
 	}
 	vars := make([]string, 0, len(doc.Variables))
 	for _, v := range doc.Variables {
 		vars = append(vars, strings.TrimPrefix(v, "$flow.key."))
 	}
-	out := calllistapi.Flow{ID: strconv.FormatInt(f.ID, 10), Name: f.Name, Type: typ, Variables: vars}
+	out := intake.Flow{ID: strconv.FormatInt(f.ID, 10), Name: f.Name, Type: typ, Variables: vars}
 	if doc.Settings != nil {
 		out.StatusEmail = doc.Settings.EmailStatus
 		out.StatusRecipients = doc.Settings.StatusRecipients

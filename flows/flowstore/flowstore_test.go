@@ -12,9 +12,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/switchyard/switchyard/api/calllistapi"
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
+	"github.com/switchyard/switchyard/dialer/calllist/intake"
 	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/store"
 	"github.com/switchyard/switchyard/store/storetest"
@@ -85,13 +85,13 @@ func TestAdapter(t *testing.T) {
 		t.Fatal(err)
 	}
 	cf, err := a.Flow(ctx, acct.ID, fmt.Sprint(out.ID))
-	if err != nil || cf.Type != calllistapi.FlowTypeDialer || strings.Join(cf.Variables, ",") != "amount,name" || cf.Name != "rem" {
+	if err != nil || cf.Type != intake.FlowTypeDialer || strings.Join(cf.Variables, ",") != "amount,name" || cf.Name != "rem" {
 		t.Errorf("calllist flow %+v %v", cf, err)
 	}
-	if _, err := a.Flow(ctx, acct.ID+1, fmt.Sprint(out.ID)); !errors.Is(err, calllistapi.ErrFlowNotFound) {
+	if _, err := a.Flow(ctx, acct.ID+1, fmt.Sprint(out.ID)); !errors.Is(err, intake.ErrFlowNotFound) {
 		t.Errorf("other account: %v", err)
 	}
-	if _, err := a.Flow(ctx, acct.ID, "x"); !errors.Is(err, calllistapi.ErrFlowNotFound) {
+	if _, err := a.Flow(ctx, acct.ID, "x"); !errors.Is(err, intake.ErrFlowNotFound) {
 		t.Errorf("bad id: %v", err)
 	}
 }

@@ -393,7 +393,7 @@ func (l *lineWrapper) Write(p []byte) (int, error) {
 }
 
 // SMTPSender delivers through the outbound relay (the same relay settings
-// as calllistapi.MailConfig: SWITCHYARD_SMTP_RELAY and friends).
+// as smtpin.Config (mail/smtpin): SWITCHYARD_SMTP_RELAY and friends).
 type SMTPSender struct {
 	Relay          string // host:port
 	User, Password string // AUTH PLAIN when User is set (needs StartTLS)

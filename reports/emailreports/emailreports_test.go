@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchyard/switchyard/api/calllistapi/mailtest"
+	"github.com/switchyard/switchyard/mail/mailtest"
 	"github.com/switchyard/switchyard/store"
 	"github.com/switchyard/switchyard/store/storetest"
 )

@@ -1,4 +1,4 @@
-package calllistapi
+package smtpin
 
 import (
 	"context"
@@ -12,7 +12,8 @@ import (
 
 	"github.com/emersion/go-smtp"
 
-	"github.com/switchyard/switchyard/api/calllistapi/mailtest"
+	"github.com/switchyard/switchyard/dialer/calllist/intake"
+	"github.com/switchyard/switchyard/mail/mailtest"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -30,10 +31,10 @@ func (f failingLists) ListListEntries(ctx context.Context, acc int64, list, kind
 	return f.Store.ListListEntries(ctx, acc, list, kind)
 }
 
-// startMail serves a MailServer for d on a local port.
-func startMail(t *testing.T, d Deps, cfg MailConfig) (*MailServer, string) {
+// startMail serves a Server for d on a local port.
+func startMail(t *testing.T, d Deps, cfg Config) (*Server, string) {
 	t.Helper()
-	ms, err := NewMailServer(d, cfg)
+	ms, err := NewServer(d, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,13 +47,14 @@ func startMail(t *testing.T, d Deps, cfg MailConfig) (*MailServer, string) {
 	return ms, l.Addr().String()
 }
 
+// testMailDeps serves flow 42 of e's account through st.
 func testMailDeps(e *env, st Store) Deps {
-	return Deps{Store: st, Region: "IN", Flows: fakeFlows{flow: func(_ context.Context, acc int64, id string) (Flow, error) {
+	return testDeps(e, st, fakeFlows{flow: func(_ context.Context, acc int64, id string) (intake.Flow, error) {
 		if acc == e.acc && id == "42" {
-			return Flow{ID: "42", Name: "Reminders", Type: FlowTypeOutbound}, nil
+			return intake.Flow{ID: "42", Name: "Reminders", Type: intake.FlowTypeOutbound}, nil
 		}
-		return Flow{}, ErrFlowNotFound
-	}}}
+		return intake.Flow{}, intake.ErrFlowNotFound
+	}})
 }
 
 // TestEmailBlacklistLookupFailsClosed: when the blacklist cannot be read,
@@ -65,12 +67,12 @@ func TestEmailBlacklistLookupFailsClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	sk := mailtest.Start(t)
-	cfg := MailConfig{Domain: "upload.switchyard.test", Secret: []byte("0123456789abcdef0123"), Relay: sk.Addr, From: "noreply@upload.switchyard.test"}
+	cfg := Config{Domain: "upload.switchyard.test", Secret: []byte("0123456789abcdef0123"), Relay: sk.Addr, From: "noreply@upload.switchyard.test"}
 	// lookups counts blacklist lookups; failFrom makes lookup n and later fail.
 	var lookups, failFrom atomic.Int64
 	st := failingLists{Store: e.st, fail: func() bool { return lookups.Add(1) >= failFrom.Load() }}
 	_, addr := startMail(t, testMailDeps(e, st), cfg)
-	to := MailAddress(cfg, e.acc, "42")
+	to := Address(cfg, e.acc, "42")
 	msg := mailtest.WithAttachments("ops@acme.test", to, "list", mailtest.Attachment{Name: "l.csv", Content: "tel1\n+919876543210\n"})
 
 	for _, tc := range []struct {
@@ -144,16 +146,15 @@ func TestStatusMailReportNeutralised(t *testing.T) {
 		t.Fatal(err)
 	}
 	sk := mailtest.Start(t)
-	cfg := MailConfig{Domain: "upload.switchyard.test", Secret: []byte("0123456789abcdef0123"), Relay: sk.Addr, From: "noreply@upload.switchyard.test"}
-	d := testMailDeps(e, e.st)
-	d.Flows = fakeFlows{flow: func(_ context.Context, acc int64, id string) (Flow, error) {
+	cfg := Config{Domain: "upload.switchyard.test", Secret: []byte("0123456789abcdef0123"), Relay: sk.Addr, From: "noreply@upload.switchyard.test"}
+	d := testDeps(e, e.st, fakeFlows{flow: func(_ context.Context, acc int64, id string) (intake.Flow, error) {
 		if acc == e.acc && id == "42" {
-			return Flow{ID: "42", Name: "Reminders", Type: FlowTypeOutbound, StatusEmail: true}, nil
+			return intake.Flow{ID: "42", Name: "Reminders", Type: intake.FlowTypeOutbound, StatusEmail: true}, nil
 		}
-		return Flow{}, ErrFlowNotFound
-	}}
+		return intake.Flow{}, intake.ErrFlowNotFound
+	}})
 	_, addr := startMail(t, d, cfg)
-	to := MailAddress(cfg, e.acc, "42")
+	to := Address(cfg, e.acc, "42")
 	msg := mailtest.WithAttachments("ops@acme.test", to, "list", mailtest.Attachment{Name: "l.csv",
 		Content: "tel1,client-identifier\n+919876543210,\"=HYPERLINK(\"\"http://evil.test\"\",\"\"x\"\")\"\n"})
 	c, err := smtp.Dial(addr)

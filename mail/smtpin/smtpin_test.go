@@ -1,4 +1,4 @@
-package calllistapi
+package smtpin
 
 import (
 	"bytes"
@@ -7,14 +7,14 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/http"
 	"net/mail"
 	"strings"
 	"testing"
 
 	"github.com/emersion/go-smtp"
 
-	"github.com/switchyard/switchyard/api/calllistapi/mailtest"
+	"github.com/switchyard/switchyard/dialer/calllist/intake"
+	"github.com/switchyard/switchyard/mail/mailtest"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -31,16 +31,16 @@ func TestEmailUploadRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cfg := MailConfig{Domain: "upload.switchyard.test", Secret: []byte("0123456789abcdef0123"), Relay: relay, From: "noreply@upload.switchyard.test"}
+	cfg := Config{Domain: "upload.switchyard.test", Secret: []byte("0123456789abcdef0123"), Relay: relay, From: "noreply@upload.switchyard.test"}
 	statusOn := false
-	d := Deps{Store: e.st, Region: "IN", Flows: fakeFlows{flow: func(_ context.Context, acc int64, id string) (Flow, error) {
+	d := testDeps(e, e.st, fakeFlows{flow: func(_ context.Context, acc int64, id string) (intake.Flow, error) {
 		if acc == e.acc && id == "42" {
-			return Flow{ID: "42", Name: "Reminders", Type: FlowTypeOutbound, Variables: []string{"name"}, StatusEmail: statusOn,
+			return intake.Flow{ID: "42", Name: "Reminders", Type: intake.FlowTypeOutbound, Variables: []string{"name"}, StatusEmail: statusOn,
 				StatusRecipients: []string{"status@acme.test", "not-whitelisted@acme.test"}}, nil
 		}
-		return Flow{}, ErrFlowNotFound
-	}}}
-	ms, err := NewMailServer(d, cfg)
+		return intake.Flow{}, intake.ErrFlowNotFound
+	}})
+	ms, err := NewServer(d, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestEmailUploadRoundTrip(t *testing.T) {
 	}
 	go func() { _ = ms.Serve(l) }()
 	t.Cleanup(func() { _ = ms.Close() })
-	addr := MailAddress(cfg, e.acc, "42")
+	addr := Address(cfg, e.acc, "42")
 	if addr == "" || !strings.HasSuffix(addr, "@upload.switchyard.test") {
 		t.Fatalf("address %q", addr)
 	}
@@ -157,17 +157,17 @@ func TestEmailUploadRoundTrip(t *testing.T) {
 }
 
 func TestMailConfigValidate(t *testing.T) {
-	good := MailConfig{Domain: "u.test", Secret: make([]byte, 16), Relay: "127.0.0.1:25", From: "a@u.test"}
+	good := Config{Domain: "u.test", Secret: make([]byte, 16), Relay: "127.0.0.1:25", From: "a@u.test"}
 	if err := good.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	for name, mut := range map[string]func(*MailConfig){
-		"domain": func(c *MailConfig) { c.Domain = "" },
-		"secret": func(c *MailConfig) { c.Secret = []byte("short") },
-		"relay":  func(c *MailConfig) { c.Relay = "" },
-		"port":   func(c *MailConfig) { c.Relay = "host" },
-		"from":   func(c *MailConfig) { c.From = "nope" },
-		"auth":   func(c *MailConfig) { c.RelayUser = "u" },
+	for name, mut := range map[string]func(*Config){
+		"domain": func(c *Config) { c.Domain = "" },
+		"secret": func(c *Config) { c.Secret = []byte("short") },
+		"relay":  func(c *Config) { c.Relay = "" },
+		"port":   func(c *Config) { c.Relay = "host" },
+		"from":   func(c *Config) { c.From = "nope" },
+		"auth":   func(c *Config) { c.RelayUser = "u" },
 	} {
 		c := good
 		mut(&c)
@@ -175,10 +175,10 @@ func TestMailConfigValidate(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if MailAddress(good, 1, "Bad-ID") != "" {
+	if Address(good, 1, "Bad-ID") != "" {
 		t.Error("address for an id that cannot be in a mailbox name")
 	}
-	if _, _, ok := parseMailAddress(good, MailAddress(good, 7, "42")); !ok {
+	if _, _, ok := parseAddress(good, Address(good, 7, "42")); !ok {
 		t.Error("round trip")
 	}
 }
@@ -186,42 +186,3 @@ func TestMailConfigValidate(t *testing.T) {
 // TestDirectUploadEmailStatus: a direct (API) upload to a flow with
 // status email on sends the Email Status to the owner and the whitelisted
 // status recipients, as an emailed list does (no auto-response).
-func TestDirectUploadEmailStatus(t *testing.T) {
-	sk := mailtest.Start(t)
-	flows := fakeFlows{flow: func(_ context.Context, _ int64, id string) (Flow, error) {
-		if id == "42" {
-			return Flow{ID: "42", Name: "Reminders", Type: FlowTypeOutbound, Variables: []string{"name"}, StatusEmail: true,
-				StatusRecipients: []string{"status@acme.test", "not-whitelisted@acme.test"}}, nil
-		}
-		return Flow{}, ErrFlowNotFound
-	}}
-	var ms *MailServer
-	e := newEnv(t, func(d *Deps) {
-		d.Flows = flows
-		cfg := MailConfig{Domain: "upload.switchyard.test", Secret: []byte("0123456789abcdef0123"), Relay: sk.Addr, From: "noreply@upload.switchyard.test"}
-		var err error
-		if ms, err = NewMailServer(*d, cfg); err != nil {
-			t.Fatal(err)
-		}
-		d.UploadStatus = ms.UploadStatus
-	})
-	ctx := context.Background()
-	if _, err := e.st.CreateUser(ctx, store.NewUser{AccountID: e.acc, Email: "owner@acme.test", Name: "Owner", Role: store.RoleOwner}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.st.AddListEntry(ctx, e.acc, store.ListWhite, store.KindEmail, "status@acme.test", false); err != nil {
-		t.Fatal(err)
-	}
-	body, ct := multipartBody(t, map[string][]byte{"l.csv": []byte("tel1,$flow.key.name\n+919876543210,Asha\n")}, []string{"l.csv"})
-	if rec := e.do(http.MethodPost, "/api/v1/calllists/uploads?flow_id=42", body, map[string]string{"Content-Type": ct}); rec.Code != 200 {
-		t.Fatalf("upload: %d %s", rec.Code, rec.Body)
-	}
-	msgs := sk.Wait(t, 1)
-	if len(msgs) != 1 {
-		t.Fatalf("%d messages", len(msgs))
-	}
-	m := msgs[0]
-	if strings.Join(m.To, ",") != "owner@acme.test,status@acme.test" || !strings.Contains(string(m.Data), "Call list status for flow Reminders") {
-		t.Errorf("status email to %v:\n%s", m.To, m.Data)
-	}
-}

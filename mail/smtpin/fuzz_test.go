@@ -1,11 +1,12 @@
-package calllistapi
+package smtpin
 
 import (
 	"bytes"
 	"net/mail"
 	"testing"
 
-	"github.com/switchyard/switchyard/api/calllistapi/mailtest"
+	"github.com/switchyard/switchyard/dialer/calllist/intake"
+	"github.com/switchyard/switchyard/mail/mailtest"
 )
 
 // FuzzMailAttachments: any mail either fails to parse with an error or
@@ -20,12 +21,12 @@ func FuzzMailAttachments(f *testing.F) {
 		if err != nil {
 			return
 		}
-		var atts []attachment
+		var atts []intake.Attachment
 		var other []string
 		_ = walkMIME(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), "", msg.Body, &atts, &other, 0)
 		for _, a := range atts {
-			if a.name == "" || bytes.ContainsAny([]byte(a.name), "/\\") {
-				t.Fatalf("attachment name %q", a.name)
+			if a.Name == "" || bytes.ContainsAny([]byte(a.Name), "/\\") {
+				t.Fatalf("attachment name %q", a.Name)
 			}
 		}
 	})

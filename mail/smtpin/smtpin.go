@@ -1,4 +1,15 @@
-package calllistapi
+// Package smtpin is the email-upload SMTP server (a call list mailed to the
+// flow, answered by an auto-response and the flow's "Email Status" mail):
+// each outbound flow has its own address; a mail to it from a whitelisted sender of the account (a
+// blacklisted one is refused) has its .csv/.zip attachments imported as
+// requests, and the sender gets an auto-response through the outbound
+// relay. When the flow's status email is on, the per-number status goes to
+// the account holder and the flow's selected whitelisted addresses; a
+// rejected file always notifies the account holder, even with it off.
+//
+// Attachments are imported by the call-list intake service
+// (dialer/calllist/intake), the same importer as the HTTP upload.
+package smtpin
 
 import (
 	"bytes"
@@ -11,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -26,20 +38,12 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/switchyard/switchyard/dialer/calllist"
+	"github.com/switchyard/switchyard/dialer/calllist/intake"
 	"github.com/switchyard/switchyard/store"
 )
 
-// Email upload (a call list mailed to the flow, answered by an
-// auto-response and the flow's "Email Status" mail): each outbound flow has
-// its own address; a mail to it from a whitelisted sender of the account (a
-// blacklisted one is refused) has its .csv/.zip attachments imported as
-// requests, and the sender gets an auto-response through the outbound
-// relay. When the flow's status email is on, the per-number status goes to
-// the account holder and the flow's selected whitelisted addresses; a
-// rejected file always notifies the account holder, even with it off.
-
-// MailConfig configures the SMTP listener and the outbound relay.
-type MailConfig struct {
+// Config configures the SMTP listener and the outbound relay.
+type Config struct {
 	// Domain of the per-flow addresses (the MX of this server), e.g.
 	// "upload.example.com".
 	Domain string
@@ -68,18 +72,18 @@ type MailConfig struct {
 	IdleTimeout time.Duration
 }
 
-// Defaults of MailConfig.
+// Defaults of Config.
 const (
 	DefaultSMTPMaxConns    = 200
 	DefaultSMTPIdleTimeout = 60 * time.Second
 )
 
 // Validate checks the configuration.
-func (c *MailConfig) Validate() error {
+func (c *Config) Validate() error {
 	switch {
 	case c.Domain == "" || strings.ContainsAny(c.Domain, "@ "):
 		return fmt.Errorf("mail upload: domain %q is not a domain name", c.Domain)
-	case len(c.Secret) < 16:
+	case len(c.Secret) < MinSecretLen:
 		return errors.New("mail upload: the address secret must be at least 16 bytes")
 	case c.Relay == "":
 		return errors.New("mail upload: an outbound relay (host:port) is required for the auto-responses")
@@ -96,9 +100,9 @@ func (c *MailConfig) Validate() error {
 	return nil
 }
 
-// MailAddress is the upload address of a flow ("" if the flow id cannot be
+// Address is the upload address of a flow ("" if the flow id cannot be
 // used in an address).
-func MailAddress(c MailConfig, accountID int64, flowID string) string {
+func Address(c Config, accountID int64, flowID string) string {
 	if flowID == "" || strings.Trim(flowID, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
 		return ""
 	}
@@ -111,8 +115,8 @@ func addrMAC(secret []byte, accountID int64, flowID string) string {
 	return hex.EncodeToString(m.Sum(nil))[:16]
 }
 
-// parseMailAddress reverses MailAddress.
-func parseMailAddress(c MailConfig, addr string) (int64, string, bool) {
+// parseAddress reverses Address.
+func parseAddress(c Config, addr string) (int64, string, bool) {
 	local, domain, ok := strings.Cut(strings.ToLower(addr), "@")
 	if !ok || domain != strings.ToLower(c.Domain) {
 		return 0, "", false
@@ -125,7 +129,7 @@ func parseMailAddress(c MailConfig, addr string) (int64, string, bool) {
 	if err != nil || acc <= 0 {
 		return 0, "", false
 	}
-	flowID := parts[2] // MailAddress only makes addresses for lower-case ids
+	flowID := parts[2] // Address only makes addresses for lower-case ids
 
 	if !hmac.Equal([]byte(addrMAC(c.Secret, acc, flowID)), []byte(parts[3])) {
 		return 0, "", false
@@ -133,10 +137,27 @@ func parseMailAddress(c MailConfig, addr string) (int64, string, bool) {
 	return acc, flowID, true
 }
 
-// MailServer is the SMTP listener for email uploads.
-type MailServer struct {
-	h   *handler
-	cfg MailConfig
+// Store is what the server reads beside the intake service: the
+// account's email white/blacklists and its users (*store.Store implements
+// it).
+type Store interface {
+	ListListEntries(ctx context.Context, accountID int64, list, kind string) ([]store.ListEntry, error)
+	ListUsers(ctx context.Context, accountID int64) ([]store.User, error)
+}
+
+// Deps are the server's collaborators.
+type Deps struct {
+	Store Store
+	// Intake imports the attachments and writes the status reports.
+	Intake *intake.Importer
+	Logger *slog.Logger
+}
+
+// Server is the SMTP listener for email uploads.
+type Server struct {
+	d   Deps
+	log *slog.Logger
+	cfg Config
 	srv *smtp.Server
 
 	mu   sync.Mutex
@@ -144,9 +165,16 @@ type MailServer struct {
 	ln   *limitListener
 }
 
-// NewMailServer builds the listener. d.Flows must find flows by the id in
-// the address; d.Store also answers ListUsers for the account holder.
-func NewMailServer(d Deps, cfg MailConfig) (*MailServer, error) {
+// NewServer builds the listener. d.Intake must find flows by the id in
+// the address.
+func NewServer(d Deps, cfg Config) (*Server, error) {
+	if d.Store == nil || d.Intake == nil {
+		return nil, errors.New("mail upload: Deps.Store and Deps.Intake are required")
+	}
+	log := d.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -162,7 +190,7 @@ func NewMailServer(d Deps, cfg MailConfig) (*MailServer, error) {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = DefaultSMTPIdleTimeout
 	}
-	m := &MailServer{h: newHandler(d), cfg: cfg}
+	m := &Server{d: d, log: log.With("component", "smtpin"), cfg: cfg}
 	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &mailSession{m: m, remote: c.Conn().RemoteAddr().String()}, nil
 	}))
@@ -171,7 +199,7 @@ func NewMailServer(d Deps, cfg MailConfig) (*MailServer, error) {
 	s.MaxRecipients = 1
 	s.ReadTimeout = cfg.IdleTimeout
 	s.WriteTimeout = cfg.Timeout
-	s.ErrorLog = slogLogger{m.h.log}
+	s.ErrorLog = slogLogger{m.log}
 	m.srv = s
 	return m, nil
 }
@@ -184,7 +212,7 @@ func (s slogLogger) Printf(format string, v ...any) { s.l.Warn(fmt.Sprintf(forma
 func (s slogLogger) Println(v ...any)               { s.l.Warn(fmt.Sprint(v...)) }
 
 // Serve accepts SMTP connections on l until Close.
-func (m *MailServer) Serve(l net.Listener) error {
+func (m *Server) Serve(l net.Listener) error {
 	ll := newLimitListener(l, m.cfg.MaxConns, m.cfg.Domain)
 	m.mu.Lock()
 	m.ln = ll
@@ -197,14 +225,14 @@ func (m *MailServer) Serve(l net.Listener) error {
 }
 
 // Close stops the listener and open sessions.
-func (m *MailServer) Close() error { return m.srv.Close() }
+func (m *Server) Close() error { return m.srv.Close() }
 
 // Shutdown stops accepting and waits for open sessions (bounded by ctx).
-func (m *MailServer) Shutdown(ctx context.Context) error { return m.srv.Shutdown(ctx) }
+func (m *Server) Shutdown(ctx context.Context) error { return m.srv.Shutdown(ctx) }
 
 // Conns returns the open SMTP connections and how many were refused
 // over MaxConns.
-func (m *MailServer) Conns() (open, refused int64) {
+func (m *Server) Conns() (open, refused int64) {
 	m.mu.Lock()
 	ll := m.ln
 	m.mu.Unlock()
@@ -215,25 +243,25 @@ func (m *MailServer) Conns() (open, refused int64) {
 }
 
 // Sent is the number of responses delivered to the relay.
-func (m *MailServer) Sent() int {
+func (m *Server) Sent() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.sent
 }
 
 type mailSession struct {
-	m      *MailServer
+	m      *Server
 	remote string
 	from   string
 	acc    int64
-	flow   Flow
+	flow   intake.Flow
 }
 
 func smtpErr(code int, enh smtp.EnhancedCode, msg string) *smtp.SMTPError {
 	return &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: msg}
 }
 
-func (s *mailSession) Reset()        { s.from, s.acc, s.flow = "", 0, Flow{} }
+func (s *mailSession) Reset()        { s.from, s.acc, s.flow = "", 0, intake.Flow{} }
 func (s *mailSession) Logout() error { return nil }
 
 func (s *mailSession) Mail(from string, _ *smtp.MailOptions) error {
@@ -250,7 +278,7 @@ func (s *mailSession) ctx() (context.Context, context.CancelFunc) {
 }
 
 func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	acc, flowID, ok := parseMailAddress(s.m.cfg, to)
+	acc, flowID, ok := parseAddress(s.m.cfg, to)
 	if !ok {
 		return smtpErr(550, smtp.EnhancedCode{5, 1, 1}, "no such upload address")
 	}
@@ -259,7 +287,7 @@ func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if err := s.checkSender(ctx, acc); err != nil {
 		return err
 	}
-	f, err := s.m.h.flow(ctx, acc, flowID)
+	f, err := s.m.d.Intake.Flow(ctx, acc, flowID)
 	if err != nil {
 		return smtpErr(550, smtp.EnhancedCode{5, 1, 1}, "the flow of this upload address does not exist")
 	}
@@ -274,10 +302,10 @@ var errTempFailure = smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "temporary failure
 // checkSender refuses a blacklisted or non-whitelisted sender for acc. A
 // failed lookup refuses too (fails closed, with a temporary error).
 func (s *mailSession) checkSender(ctx context.Context, acc int64) error {
-	st := s.m.h.d.Store
+	st := s.m.d.Store
 	black, err := st.ListListEntries(ctx, acc, store.ListBlack, store.KindEmail)
 	if err != nil {
-		s.m.h.log.Warn("email upload: blacklist lookup failed; refusing the mail for now", "account_id", acc, "err", err)
+		s.m.log.Warn("email upload: blacklist lookup failed; refusing the mail for now", "account_id", acc, "err", err)
 		return errTempFailure
 	}
 	for _, e := range black {
@@ -287,7 +315,7 @@ func (s *mailSession) checkSender(ctx context.Context, acc int64) error {
 	}
 	white, err := st.ListListEntries(ctx, acc, store.ListWhite, store.KindEmail)
 	if err != nil {
-		s.m.h.log.Warn("email upload: whitelist lookup failed; refusing the mail for now", "account_id", acc, "err", err)
+		s.m.log.Warn("email upload: whitelist lookup failed; refusing the mail for now", "account_id", acc, "err", err)
 		return errTempFailure
 	}
 	for _, e := range white {
@@ -296,12 +324,6 @@ func (s *mailSession) checkSender(ctx context.Context, acc int64) error {
 		}
 	}
 	return smtpErr(550, smtp.EnhancedCode{5, 7, 1}, "the sender address is not a whitelisted email id of this account")
-}
-
-// attachment is one file of the mail.
-type attachment struct {
-	name string
-	data []byte
 }
 
 func (s *mailSession) Data(r io.Reader) error {
@@ -321,46 +343,30 @@ func (s *mailSession) Data(r io.Reader) error {
 		return smtpErr(550, smtp.EnhancedCode{5, 6, 0}, "the message cannot be parsed: "+err.Error())
 	}
 	subject := msg.Header.Get("Subject")
-	var atts []attachment
+	var atts []intake.Attachment
 	var other []string
 	if err := walkMIME(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), "", msg.Body, &atts, &other, 0); err != nil {
 		return smtpErr(550, smtp.EnhancedCode{5, 6, 0}, "the message cannot be parsed: "+err.Error())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	var results []FileResult
-	v, err := s.m.h.validator(ctx, s.acc)
+	up, err := s.m.d.Intake.Begin(ctx, s.acc, s.flow, calllist.FormatAuto, store.SourceEmail)
 	if err != nil {
 		return smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "temporary failure, try again later")
 	}
-	for _, a := range atts {
-		switch strings.ToLower(path.Ext(a.name)) {
-		case ".csv", ".txt":
-			if len(a.data) > calllist.MaxCSVBytes {
-				results = append(results, FileResult{File: a.name, Error: fmt.Sprintf("%v: %d bytes, limit %d MB per CSV", calllist.ErrTooLarge, len(a.data), calllist.MaxCSVBytes>>20)})
-				continue
-			}
-			results = append(results, s.m.h.importFile(ctx, s.acc, s.flow, v, a.name, bytes.NewReader(a.data), calllist.FormatAuto, store.SourceEmail))
-		case ".zip":
-			res, err := s.m.h.importZip(ctx, s.acc, s.flow, v, a.name, bytes.NewReader(a.data), calllist.FormatAuto, store.SourceEmail)
-			if err != nil {
-				res = []FileResult{{File: a.name, Error: "could not read the zip: " + err.Error()}}
-			}
-			results = append(results, res...)
-		}
-	}
+	results := s.m.d.Intake.ImportAttachments(ctx, up, atts)
 	for _, n := range other {
-		results = append(results, FileResult{File: n, Error: "unsupported attachment: send a .csv or a .zip of .csv files"})
+		results = append(results, intake.FileResult{File: n, Error: "unsupported attachment: send a .csv or a .zip of .csv files"})
 	}
 	if len(results) == 0 {
-		results = append(results, FileResult{File: "(none)", Error: "the mail has no .csv or .zip attachment"})
+		results = append(results, intake.FileResult{File: "(none)", Error: "the mail has no .csv or .zip attachment"})
 	}
 	s.m.respond(ctx, s.acc, s.flow, s.from, subject, results, true)
 	return nil
 }
 
 // walkMIME collects the attachments of a message part (depth-limited).
-func walkMIME(ctype, cte, disp string, body io.Reader, atts *[]attachment, other *[]string, depth int) error {
+func walkMIME(ctype, cte, disp string, body io.Reader, atts *[]intake.Attachment, other *[]string, depth int) error {
 	if depth > 10 {
 		return errors.New("MIME nesting is too deep")
 	}
@@ -420,7 +426,7 @@ func walkMIME(ctype, cte, disp string, body io.Reader, atts *[]attachment, other
 	if err != nil {
 		return fmt.Errorf("attachment %s: %w", name, err)
 	}
-	*atts = append(*atts, attachment{name: name, data: data})
+	*atts = append(*atts, intake.Attachment{Name: name, Data: data})
 	return nil
 }
 
@@ -451,12 +457,12 @@ func (n *newlineStripper) Read(p []byte) (int, error) {
 // owner and the flow's whitelisted status recipients when the flow has
 // status email on, to the owner alone when a file was rejected — with no
 // auto-response. who names the uploader in the text.
-func (m *MailServer) UploadStatus(ctx context.Context, acc int64, f Flow, who string, results []FileResult) {
+func (m *Server) UploadStatus(ctx context.Context, acc int64, f intake.Flow, who string, results []intake.FileResult) {
 	m.respond(ctx, acc, f, who, "", results, false)
 }
 
-func (m *MailServer) respond(ctx context.Context, acc int64, f Flow, sender, subject string, results []FileResult, autoReply bool) {
-	log := m.h.log.With("account_id", acc, "flow_id", f.ID)
+func (m *Server) respond(ctx context.Context, acc int64, f intake.Flow, sender, subject string, results []intake.FileResult, autoReply bool) {
+	log := m.log.With("account_id", acc, "flow_id", f.ID)
 	rejected := false
 	var summary strings.Builder
 	for _, r := range results {
@@ -478,7 +484,7 @@ func (m *MailServer) respond(ctx context.Context, acc int64, f Flow, sender, sub
 			}
 		}
 	}
-	black, err := m.h.d.Store.ListListEntries(ctx, acc, store.ListBlack, store.KindEmail)
+	black, err := m.d.Store.ListListEntries(ctx, acc, store.ListBlack, store.KindEmail)
 	if err != nil {
 		// Without the blacklist no recipient can be cleared: send nothing.
 		log.Error("upload response not sent: blacklist lookup failed", "err", err)
@@ -525,7 +531,7 @@ func (m *MailServer) respond(ctx context.Context, acc int64, f Flow, sender, sub
 	var to []string
 	if f.StatusEmail {
 		to = append(to, owner)
-		white, _ := m.h.d.Store.ListListEntries(ctx, acc, store.ListWhite, store.KindEmail)
+		white, _ := m.d.Store.ListListEntries(ctx, acc, store.ListWhite, store.KindEmail)
 		ok := map[string]bool{}
 		for _, e := range white {
 			ok[e.Value] = true
@@ -544,8 +550,8 @@ func (m *MailServer) respond(ctx context.Context, acc int64, f Flow, sender, sub
 	}
 }
 
-func (m *MailServer) ownerEmail(ctx context.Context, acc int64) string {
-	us, err := m.h.d.Store.ListUsers(ctx, acc)
+func (m *Server) ownerEmail(ctx context.Context, acc int64) string {
+	us, err := m.d.Store.ListUsers(ctx, acc)
 	if err != nil {
 		return ""
 	}
@@ -559,7 +565,7 @@ func (m *MailServer) ownerEmail(ctx context.Context, acc int64) string {
 
 // compose builds the MIME message; with reports, each accepted request's
 // per-number status CSV is attached.
-func (m *MailServer) compose(ctx context.Context, acc int64, to []string, subject, body string, results []FileResult, reports bool) ([]byte, error) {
+func (m *Server) compose(ctx context.Context, acc int64, to []string, subject, body string, results []intake.FileResult, reports bool) ([]byte, error) {
 	var b bytes.Buffer
 	var rnd [12]byte
 	_, _ = rand.Read(rnd[:])
@@ -578,7 +584,7 @@ func (m *MailServer) compose(ctx context.Context, acc int64, to []string, subjec
 				continue
 			}
 			var csvb bytes.Buffer
-			if err := m.h.writeReport(ctx, &csvb, acc, r.Request.ID); err != nil {
+			if err := m.d.Intake.WriteReport(ctx, &csvb, acc, r.Request.ID); err != nil {
 				return nil, err
 			}
 			fmt.Fprintf(&b, "--%s\r\nContent-Type: text/csv; charset=utf-8\r\nContent-Disposition: attachment; filename=\"request-%s.csv\"\r\nContent-Transfer-Encoding: base64\r\n\r\n", boundary, r.Request.ID)
@@ -594,7 +600,7 @@ func (m *MailServer) compose(ctx context.Context, acc int64, to []string, subjec
 	return b.Bytes(), nil
 }
 
-func (m *MailServer) deliver(to []string, msg []byte) error {
+func (m *Server) deliver(to []string, msg []byte) error {
 	var auth sasl.Client
 	if m.cfg.RelayUser != "" {
 		auth = sasl.NewPlainClient("", m.cfg.RelayUser, m.cfg.RelayPassword)

@@ -1,4 +1,4 @@
-package calllistapi
+package smtpin
 
 import (
 	"net"
