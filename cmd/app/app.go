@@ -26,6 +26,7 @@ import (
 	"github.com/switchyard/switchyard/api/flowsapi"
 	"github.com/switchyard/switchyard/api/reportsapi"
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/ari/aristore"
 	"github.com/switchyard/switchyard/ari/fastagi"
 	"github.com/switchyard/switchyard/dialer"
 	"github.com/switchyard/switchyard/dialer/acd"
@@ -34,6 +35,7 @@ import (
 	"github.com/switchyard/switchyard/dialer/acd/provision"
 	"github.com/switchyard/switchyard/dialer/ariplacer"
 	"github.com/switchyard/switchyard/dialer/calllist"
+	"github.com/switchyard/switchyard/dialer/dialerstore"
 	"github.com/switchyard/switchyard/dialer/leadhook"
 	"github.com/switchyard/switchyard/dialer/supervisor"
 	"github.com/switchyard/switchyard/flows"
@@ -136,7 +138,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		Policy: a.flowsDB.Policy, Logger: log.With("component", "flows"), RecordingLinks: a.links}
 	a.ari = ari.NewManager(ari.ManagerConfig{
 		Client:   client,
-		Recorder: recorder{a.store},
+		Recorder: aristore.Recorder{S: a.store},
 		Node:     cfg.NodeName,
 		Route:    a.routeInbound,
 		Logger:   log.With("component", "calls"),
@@ -187,7 +189,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		Reserver: a.acd,
 		// Agent-first campaigns with a lead webhook (seed 004).
 		Leads:    &leadhook.Source{Webhooks: a.flowsDB, Policy: a.flowsDB.Policy},
-		Sessions: &ariplacer.Sessions{Manager: a.ari, Recordings: agentRecordings{a.store}, Logger: dlog},
+		Sessions: &ariplacer.Sessions{Manager: a.ari, Recordings: dialerstore.AgentRecordings{S: a.store}, Logger: dlog},
 		Popup:    a.campaignPopup,
 		// The call log's RecordingUrl of recorded conversations.
 		RecordingURL: a.links.URL,
