@@ -228,9 +228,9 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 
 	flowsapi.Register(a.http.API(), flowsapi.Deps{Store: a.store, Features: a.flows.Features(),
 		// Test calls to whitelisted numbers run the draft before it is live.
-		TestCalls: testCaller{calls: a.ari, engine: a.flows, endpoint: cfg.OTPEndpoint, log: log.With("component", "testcall")},
+		TestCalls: flows.Dialout{Calls: a.ari, Engine: a.flows, Endpoint: cfg.OTPEndpoint, Logger: log.With("component", "testcall")},
 		// The connect-to-a-flow API calls the agent through the agent endpoint.
-		Connect:  testCaller{calls: a.ari, engine: a.flows, endpoint: cfg.AgentEndpoint, log: log.With("component", "connect")},
+		Connect:  flows.Dialout{Calls: a.ari, Engine: a.flows, Endpoint: cfg.AgentEndpoint, Logger: log.With("component", "connect")},
 		Location: a.store.AccountLocation, RecordingURL: a.links.URL})
 	// Every import wakes its flow's automatic dialing.
 	autodial := &autodialStore{Store: a.store, dialer: a.dialer, defaultTrunk: cfg.DefaultTrunk, log: dlog}
