@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	ariv6 "github.com/CyCoreSystems/ari/v6"
 	"github.com/emersion/go-smtp"
 
 	"github.com/switchyard/switchyard/api"
@@ -34,7 +33,6 @@ import (
 	"github.com/switchyard/switchyard/dialer/acd/acdstore"
 	"github.com/switchyard/switchyard/dialer/acd/provision"
 	"github.com/switchyard/switchyard/dialer/ariplacer"
-	"github.com/switchyard/switchyard/dialer/calllist"
 	"github.com/switchyard/switchyard/dialer/dialerstore"
 	"github.com/switchyard/switchyard/dialer/leadhook"
 	"github.com/switchyard/switchyard/dialer/supervisor"
@@ -136,11 +134,15 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	a.flows = &flows.Engine{UserVars: a.flowsDB, Webhooks: a.flowsDB, Journeys: a.flowsDB,
 		Recordings: a.flowsDB, Reports: a.flowsDB,
 		Policy: a.flowsDB.Policy, Logger: log.With("component", "flows"), RecordingLinks: a.links}
+	// Inbound calls: the DID's flow, blacklisted callers refused, calls to
+	// unassigned DIDs recorded in the operator's account.
+	inbound := &flows.InboundRouter{Engine: a.flows, Flows: a.flowsDB, Directory: flowstore.Inbound{S: a.store},
+		UnassignedDIDAccount: cfg.UnassignedDIDAccount, UnassignedDIDSetting: EnvUnassignedDID, Logger: log}
 	a.ari = ari.NewManager(ari.ManagerConfig{
 		Client:   client,
 		Recorder: aristore.Recorder{S: a.store},
 		Node:     cfg.NodeName,
-		Route:    a.routeInbound,
+		Route:    inbound.Route,
 		Logger:   log.With("component", "calls"),
 		Hooks: ari.ManagerHooks{
 			LiveCalls: func(d int) { a.metrics.LiveCalls.Add(float64(d)) },
@@ -498,96 +500,6 @@ func (a *App) checkARI(context.Context) (bool, string, map[string]any) {
 		return false, detail, data
 	}
 	return true, "", data
-}
-
-// routeInbound decides what runs a channel that entered the application by
-// itself: inbound calls run their DID's published flow (the version current
-// when the call arrived), FastAGI hand-offs run the named flow. A caller on
-// the flow account's blacklist is hung up before any flow runs. Anything
-// else hears the no-service announcement and is hung up, unrecorded (no
-// tenant owns it).
-func (a *App) routeInbound(ctx context.Context, ev *ariv6.StasisStart) ari.Route {
-	r := a.flows.Route(a.flowsDB)(ctx, ev)
-	if r.Handler != nil && r.Attempt != nil {
-		if refuse, err := callerRefused(ctx, a.store.IsBlacklistedNumber, r.Attempt.AccountID, r.Attempt.CLI); refuse {
-			if err != nil {
-				a.log.Error("blacklist check failed; refusing the caller", "channel", ev.Channel.ID, "account", r.Attempt.AccountID, "error", err)
-				return ari.Route{Attempt: r.Attempt, Handler: func(ctx context.Context, c *ari.Call) error {
-					return c.Hangup(ctx, "rejected")
-				}}
-			}
-			a.log.Info("blacklisted caller refused", "channel", ev.Channel.ID, "account", r.Attempt.AccountID)
-			return ari.Route{Attempt: r.Attempt, Handler: func(ctx context.Context, c *ari.Call) error {
-				c.SetStatus("BLACKLISTED")
-				return c.Hangup(ctx, "rejected")
-			}}
-		}
-	}
-	if r.Handler != nil {
-		return r
-	}
-	if rt, ok := a.unassignedDID(ctx, ev); ok {
-		return rt
-	}
-	a.log.Info("unrouted call", "channel", ev.Channel.ID, "args", ev.Args)
-	return ari.Route{Handler: func(ctx context.Context, c *ari.Call) error {
-		if err := c.Answer(ctx); err != nil {
-			return err
-		}
-		_, err := c.Play(ctx, ari.PlayOptions{Timeout: 30 * time.Second}, "sound:ss-noservice")
-		return err
-	}}
-}
-
-// unassignedDID routes an inbound call to a DID that no account owns: it
-// is refused with status noroute and the reason "DID … is not assigned to
-// any account", and recorded in the operator's account
-// (SWITCHYARD_UNASSIGNED_DID_ACCOUNT) so it appears in that account's call
-// report instead of only in the log. ok is false for other calls (not
-// inbound, the DID is known, a store error) or when no such account is
-// configured or it does not exist.
-func (a *App) unassignedDID(ctx context.Context, ev *ariv6.StasisStart) (ari.Route, bool) {
-	acct := a.cfg.UnassignedDIDAccount
-	if acct <= 0 || len(ev.Args) < 2 || ev.Args[0] != flows.KindInbound {
-		return ari.Route{}, false
-	}
-	did := ev.Args[1]
-	if _, err := a.store.GetDIDRoute(ctx, did); !errors.Is(err, store.ErrNotFound) {
-		return ari.Route{}, false
-	}
-	if _, err := a.store.GetAccount(ctx, acct); err != nil {
-		a.log.Warn("call to an unassigned DID not recorded: the account for such calls does not exist",
-			"did", did, "account", acct, "setting", EnvUnassignedDID, "error", err)
-		return ari.Route{}, false
-	}
-	reason := fmt.Sprintf("DID %s is not assigned to any account", did)
-	a.log.Warn("call refused: "+reason, "channel", ev.Channel.ID, "recorded_in_account", acct)
-	return ari.Route{
-		Attempt: &ari.Attempt{AccountID: acct, Number: 1, Inbound: true, CLI: ev.Channel.GetCaller().GetNumber(), DNIS: did},
-		Handler: func(ctx context.Context, c *ari.Call) error {
-			c.SetStatus(ari.StatusNoRoute)
-			return errors.New(reason)
-		},
-	}, true
-}
-
-// callerRefused reports whether an inbound caller (cli) is refused by the
-// number blacklist of the flow's account. The blacklist is a security
-// control, so it fails closed: when it cannot be read the caller is
-// refused too (err says why), never let through unchecked.
-func callerRefused(ctx context.Context, isBlacklisted func(ctx context.Context, accountID int64, number string) (bool, error), accountID int64, cli string) (bool, error) {
-	if cli == "" {
-		return false, nil
-	}
-	num, err := calllist.Normalize(cli, "")
-	if err != nil {
-		num = cli
-	}
-	bl, err := isBlacklisted(ctx, accountID, num)
-	if err != nil {
-		return true, err
-	}
-	return bl, nil
 }
 
 // runCampaignFlow runs an answered campaign call's flow (ariplacer's
