@@ -4,13 +4,11 @@
 package app
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -148,7 +146,6 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 			LiveCalls: func(d int) { a.metrics.LiveCalls.Add(float64(d)) },
 			Event:     a.metrics.ARIEvent,
 			Reconnect: a.metrics.ARIReconnects.Inc,
-			Connected: a.ariConnected,
 		},
 	})
 
@@ -166,33 +163,33 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		return nil, err
 	}
 	conns := &ariplacer.Connections{}
-	a.acd = acd.New(acd.Options{Manager: a.ari, Config: acdCfg, Journal: a.journal, Notifier: acdEvents{a.notifier, conns},
-		Trunk: strings.ReplaceAll(cfg.AgentEndpoint, "{number}", "%s"), Logger: acdLog,
-		// An agent freed up: campaigns paced by that queue dial now, not at
-		// their next pacing tick.
-		OnAgentFree: func(acct int64, qs []string) {
-			if d := a.dialer; d != nil {
-				for _, q := range qs {
-					d.Wake(acct, q)
-				}
-			}
-		}})
+	// The dialer is built after the ACD it reads, but the ACD wakes it: an
+	// agent freed up, so campaigns paced by that queue dial now, not at
+	// their next pacing tick.
+	a.dialer = new(supervisor.Supervisor)
+	a.acd = acd.New(acd.Options{Manager: a.ari, Config: acdCfg, Journal: a.journal,
+		// CRM/popup webhooks, and the dialer's answer → agent timing
+		// (abandon rate of predictive campaigns).
+		Notifier: acd.Notifiers{conns, a.notifier},
+		Trunk:    strings.ReplaceAll(cfg.AgentEndpoint, "{number}", "%s"), Logger: acdLog,
+		OnAgentFree: a.dialer.WakeQueues})
 	a.flows.Queue = a.acd
 	a.flowsDB.Features = a.flows.Features()
 
 	dlog := log.With("component", "dialer")
-	a.dialer = &supervisor.Supervisor{
+	*a.dialer = supervisor.Supervisor{
 		Store: a.store, Node: cfg.NodeName, GlobalMultiplier: cfg.DialMultiplier, Logger: dlog,
 		// Only + and digits reach a dial string.
-		Placer: dialer.GuardNumbers(connectedPlacer{&ariplacer.Placer{Manager: a.ari, RunFlow: a.runCampaignFlow, Agents: staffing{a.acd},
+		Placer: dialer.GuardNumbers(ariplacer.WhenConnected{Placer: &ariplacer.Placer{Manager: a.ari,
+			RunFlow: ariplacer.CampaignFlows{Flows: a.flowsDB, Engine: a.flows}.Run, Agents: a.acd.Pacing(),
 			Connections: conns}}),
 		Trunks: cfg.TrunkTable(), DefaultTrunk: cfg.DefaultTrunk,
-		Agents:   staffing{a.acd},
+		Agents:   a.acd.Pacing(),
 		Reserver: a.acd,
-		// Agent-first campaigns with a lead webhook (seed 004).
+		// Agent-first campaigns with a lead webhook.
 		Leads:    &leadhook.Source{Webhooks: a.flowsDB, Policy: a.flowsDB.Policy},
 		Sessions: &ariplacer.Sessions{Manager: a.ari, Recordings: dialerstore.AgentRecordings{S: a.store}, Logger: dlog},
-		Popup:    a.campaignPopup,
+		Popup:    a.notifier.CampaignPopup,
 		// The call log's RecordingUrl of recorded conversations.
 		RecordingURL: a.links.URL,
 		// National numbers in an account's campaigns belong to its
@@ -500,109 +497,4 @@ func (a *App) checkARI(context.Context) (bool, string, map[string]any) {
 		return false, detail, data
 	}
 	return true, "", data
-}
-
-// runCampaignFlow runs an answered campaign call's flow (ariplacer's
-// Answered hook) with the call-list record's variables. A campaign without
-// a flow just hangs up (the Manager does, after the handler).
-func (a *App) runCampaignFlow(ctx context.Context, c *ari.Call, r dialer.PlaceRequest, flowID string) (*flows.Journey, error) {
-	camp := r.Campaign
-	if flowID == "" {
-		return nil, nil
-	}
-	id, err := strconv.ParseInt(flowID, 10, 64)
-	if err != nil || id <= 0 {
-		return nil, fmt.Errorf("campaign %d: flow id %q is not a number", camp.ID, flowID)
-	}
-	fv, err := a.flowsDB.FlowByID(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("campaign %d: flow %d: %w", camp.ID, id, err)
-	}
-	if fv.AccountID != camp.AccountID {
-		return nil, fmt.Errorf("campaign %d: flow %d belongs to another account", camp.ID, id)
-	}
-	vars := make(map[string]string, len(r.Record.Variables)+3)
-	for k, v := range r.Record.Variables {
-		vars[k] = v
-	}
-	vars["$call.cli"] = camp.CallerID
-	vars["$call.dnis"] = r.Number
-	vars["$call.attemptnumber"] = strconv.Itoa(r.Record.Attempt)
-	// The journey's syskeys carry $flow.syskey.* reschedule requests back
-	// to the dialer.
-	return a.flows.RunOutbound(ctx, c, fv, vars)
-}
-
-// acdEvents fans the ACD's events out: CRM/popup webhooks, and the
-// dialer's answer → agent timing (abandon rate of predictive campaigns).
-type acdEvents struct {
-	hooks *acdhooks.Notifier
-	conns *ariplacer.Connections
-}
-
-func (e acdEvents) Notify(ev acd.Event) {
-	if ev.Kind == acd.EventAgentConnected {
-		e.conns.Connected(ev.CallID, ev.At)
-	}
-	e.hooks.Notify(ev)
-}
-
-// campaignPopup sends an agent-first campaign's popup events (seed 004)
-// through the account's popup webhooks.
-func (a *App) campaignPopup(p dialer.PopupEvent) {
-	agentID, _ := strconv.ParseInt(p.Agent.AgentID, 10, 64)
-	a.notifier.Notify(acd.Event{
-		Kind: acd.EventKind(p.Kind), AccountID: p.AccountID, CallID: cmp.Or(p.CallID, fmt.Sprintf("campaign-%d-record-%d", p.CampaignID, p.RecordID)),
-		AgentID: agentID, AgentNumber: p.Agent.Number, Customer: p.Customer, CallFrom: p.Agent.Number, CallTo: p.Customer,
-		Direction: "outbound-dial", At: p.At, Created: p.At, Busy: p.Busy,
-	})
-}
-
-// connectedPlacer holds a dialer call while Asterisk is not connected
-// (boot, reconnect) instead of failing it: a failed originate would spend
-// one of the record's attempts. The runner renews the claim meanwhile; on
-// shutdown the error is returned with ctx done, so the claim is released
-// uncounted.
-type connectedPlacer struct{ p dialer.Placer }
-
-// Available forwards the inner placer's availability (dialer.Availability):
-// the runner claims nothing while Asterisk is away.
-func (c connectedPlacer) Available() bool {
-	a, ok := c.p.(dialer.Availability)
-	return !ok || a.Available()
-}
-
-func (c connectedPlacer) Place(ctx context.Context, r dialer.PlaceRequest) (dialer.Result, error) {
-	for {
-		res, err := c.p.Place(ctx, r)
-		if !errors.Is(err, ari.ErrNotConnected) {
-			return res, err
-		}
-		select {
-		case <-ctx.Done():
-			return res, err
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-}
-
-// ariConnected runs on every ARI connect: the ACD re-subscribes to PJSIP
-// endpoint events (ARI forgets subscriptions with the websocket) and
-// re-reads registration state.
-func (a *App) ariConnected() {
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		if err := a.acd.Resubscribe(ctx); err != nil {
-			a.log.Warn("agent registration state not watched", "error", err)
-		}
-	}()
-}
-
-// staffing adapts the ACD's live queue state to the dialer's pacer.
-type staffing struct{ a *acd.ACD }
-
-func (s staffing) Staffing(_ context.Context, accountID int64, queue string) (dialer.Staffing, error) {
-	st, err := s.a.Staffing(accountID, queue)
-	return dialer.Staffing(st), err // the same fields
 }
