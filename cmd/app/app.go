@@ -232,7 +232,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		Connect:  flows.Dialout{Calls: a.ari, Engine: a.flows, Endpoint: cfg.AgentEndpoint, Logger: log.With("component", "connect")},
 		Location: a.store.AccountLocation, RecordingURL: a.links.URL})
 	// Every import wakes its flow's automatic dialing.
-	autodial := &autodialStore{Store: a.store, dialer: a.dialer, defaultTrunk: cfg.DefaultTrunk, log: dlog}
+	autodial := &supervisor.AutodialStore{Store: a.store, Dialer: a.dialer, DefaultTrunk: cfg.DefaultTrunk, Logger: dlog}
 	lists := calllistapi.Deps{Store: autodial, Flows: a.flowsDB, Logger: log.With("component", "calllists"),
 		AccountLocation: a.store.AccountLocation, MailAddress: a.MailAddress,
 		// Email Status for direct uploads, when email is on.
