@@ -78,7 +78,9 @@ type App struct {
 	logRelay   *smtp.Server
 	logRelayLn net.Listener
 
-	closed sync.Once
+	// cleanup is Close's teardown stack (onClose).
+	cleanup []func() error
+	closed  sync.Once
 }
 
 // New builds the application: it opens and migrates the store and binds the
@@ -102,13 +104,12 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	a.store, err = store.Open(ctx, store.Options{
 		URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log,
 		ReportConns: cfg.ReportConns, ReportTimeout: cfg.ReportTimeout,
-		Observe: func(op string, d time.Duration, _ error) {
-			a.metrics.StoreLatency.WithLabelValues(op).Observe(d.Seconds())
-		},
+		Observe: a.metrics.StoreOp,
 	})
 	if err != nil {
 		return nil, err
 	}
+	a.onClose(a.store.Close)
 	if err = a.store.Migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -132,6 +133,17 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	a.flows = &flows.Engine{UserVars: a.flowsDB, Webhooks: a.flowsDB, Journeys: a.flowsDB,
 		Recordings: a.flowsDB, Reports: a.flowsDB,
 		Policy: a.flowsDB.Policy, Logger: log.With("component", "flows"), RecordingLinks: a.links}
+	a.onClose(func() error {
+		// Let the disconnect webhooks of ended calls finish (bounded).
+		done := make(chan struct{})
+		go func() { a.flows.WaitDisconnects(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			a.log.Warn("closing with disconnect webhooks still running")
+		}
+		return nil
+	})
 	// Inbound calls: the DID's flow, blacklisted callers refused, calls to
 	// unassigned DIDs recorded in the operator's account.
 	inbound := &flows.InboundRouter{Engine: a.flows, Flows: a.flowsDB, Directory: flowstore.Inbound{S: a.store},
@@ -143,7 +155,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		Route:    inbound.Route,
 		Logger:   log.With("component", "calls"),
 		Hooks: ari.ManagerHooks{
-			LiveCalls: func(d int) { a.metrics.LiveCalls.Add(float64(d)) },
+			LiveCalls: a.metrics.AddLiveCalls,
 			Event:     a.metrics.ARIEvent,
 			Reconnect: a.metrics.ARIReconnects.Inc,
 		},
@@ -262,6 +274,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	reportsapi.Register(a.http.API(), reportsapi.Deps{Store: a.store, Recordings: a.recordings, Logger: rlog, Links: a.links})
 	reportsapi.RegisterLinks(a.http.Echo(), reportsapi.LinkDeps{Store: a.store, Recordings: a.recordings, Links: a.links, Logger: rlog})
 	a.purger = &recordings.Purger{Store: a.store, Source: a.recordings, Logger: rlog}
+	a.onClose(func() error { return closeListener(a.logRelayLn) })
 	relay, err := a.outboundRelay(ctx)
 	if err != nil {
 		return nil, err
@@ -272,6 +285,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	}
 	a.reports = &emailreports.Scheduler{Store: a.store, Sender: sender, From: cfg.MailSender(), Logger: rlog, Links: a.links}
 	if cfg.SMTPAddr != "" {
+		a.onClose(func() error { return closeListener(a.mailLn) })
 		if err = a.startMail(ctx, lists); err != nil {
 			return nil, err
 		}
@@ -281,9 +295,11 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	if a.httpLn, err = lc.Listen(ctx, "tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("SWITCHYARD_HTTP_ADDR: listen on %s: %w", cfg.HTTPAddr, err)
 	}
+	a.onClose(func() error { return closeListener(a.httpLn) })
 	if a.agiLn, err = lc.Listen(ctx, "tcp", cfg.AGIAddr); err != nil {
 		return nil, fmt.Errorf("SWITCHYARD_AGI_ADDR: listen on %s: %w", cfg.AGIAddr, err)
 	}
+	a.onClose(func() error { return closeListener(a.agiLn) })
 	a.links.BaseURL = cfg.RecordingBaseURL(a.httpLn.Addr().String())
 	return a, nil
 }
@@ -436,38 +452,32 @@ func (a *App) Run(ctx context.Context) error {
 	return runErr
 }
 
-// Close releases the store. Call it after Run returned (or instead of
-// Run, after New).
+// Close tears down what New built, the last created first (each teardown
+// is registered right after its component is created; New runs them too
+// when it fails half-way): the listeners close, the disconnect webhooks of
+// ended calls finish (bounded), the store closes. Call it after Run
+// returned (or instead of Run, after New).
 func (a *App) Close() error {
 	var err error
 	a.closed.Do(func() {
-		if a.httpLn != nil {
-			_ = a.httpLn.Close()
+		for i := len(a.cleanup) - 1; i >= 0; i-- {
+			err = errors.Join(err, a.cleanup[i]())
 		}
-		if a.agiLn != nil {
-			_ = a.agiLn.Close()
-		}
-		if a.mailLn != nil {
-			_ = a.mailLn.Close()
-		}
-		if a.logRelayLn != nil {
-			_ = a.logRelayLn.Close()
-		}
-		if a.flows != nil {
-			// Let the disconnect webhooks of ended calls finish (bounded).
-			done := make(chan struct{})
-			go func() { a.flows.WaitDisconnects(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(5 * time.Second):
-				a.log.Warn("closing with disconnect webhooks still running")
-			}
-		}
-		if a.store != nil {
-			err = a.store.Close()
-		}
+		a.cleanup = nil
 	})
 	return err
+}
+
+// onClose registers a teardown step for Close.
+func (a *App) onClose(fn func() error) { a.cleanup = append(a.cleanup, fn) }
+
+// closeListener closes a listener that was bound (its error is of no use
+// at shutdown).
+func closeListener(ln net.Listener) error {
+	if ln != nil {
+		_ = ln.Close()
+	}
+	return nil
 }
 
 func (a *App) checkDB(ctx context.Context) (bool, string, map[string]any) {
