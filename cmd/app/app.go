@@ -337,7 +337,7 @@ func (a *App) Run(ctx context.Context) error {
 	// ARI connection like any other originate.
 	dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	// Agents and queues load before calls arrive; endpoint registration
-	// state is read on every ARI connect (ariConnected).
+	// state is read on every ARI connect (the ACD registers for it here).
 	err := a.acd.Start(dctx)
 	if err == nil {
 		err = a.dialer.Start(dctx)
