@@ -87,6 +87,23 @@ func (m *Metrics) ObserveStore(op string, start time.Time) {
 	m.StoreLatency.WithLabelValues(op).Observe(time.Since(start).Seconds())
 }
 
+// StoreOp observes one store operation's latency (store.Options.Observe).
+func (m *Metrics) StoreOp(op string, d time.Duration, _ error) {
+	if m == nil {
+		return
+	}
+	m.StoreLatency.WithLabelValues(op).Observe(d.Seconds())
+}
+
+// AddLiveCalls moves the live calls gauge by delta
+// (ari.ManagerHooks.LiveCalls).
+func (m *Metrics) AddLiveCalls(delta int) {
+	if m == nil {
+		return
+	}
+	m.LiveCalls.Add(float64(delta))
+}
+
 // ARIEvent counts one ARI event of the given type.
 func (m *Metrics) ARIEvent(eventType string) {
 	if m == nil {

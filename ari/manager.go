@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -131,6 +132,8 @@ type Manager struct {
 	// marks: placement marks of originates in flight (placement.go).
 	run   asteriskRun
 	marks *placementMarks
+	// onConnected: what components registered to run on every connect.
+	onConnected []func()
 }
 
 // ErrDraining is returned by Originate while shutting down.
@@ -163,6 +166,17 @@ func NewManager(cfg ManagerConfig) *Manager {
 		Connected: m.connected,
 	}, cfg.Logger.With("part", "stream"))
 	return m
+}
+
+// OnConnected registers fn to run after every connect of the events
+// stream from now on, after Hooks.Connected and under the same rules: on
+// the stream's goroutine, so it must not block. Components that keep ARI
+// state which does not survive the websocket (event subscriptions)
+// register here themselves.
+func (m *Manager) OnConnected(fn func()) {
+	m.mu.Lock()
+	m.onConnected = append(m.onConnected, fn)
+	m.mu.Unlock()
 }
 
 // Router is the event router (for listeners such as endpoint watchers).
@@ -305,6 +319,12 @@ func (m *Manager) connected(ctx context.Context, reconnect bool) {
 	}
 	if m.cfg.Hooks.Connected != nil {
 		m.cfg.Hooks.Connected()
+	}
+	m.mu.Lock()
+	fns := slices.Clone(m.onConnected)
+	m.mu.Unlock()
+	for _, fn := range fns {
+		fn()
 	}
 	if err := m.Reconcile(ctx); err != nil {
 		m.log.Error("reconcile after connect failed", "error", err)

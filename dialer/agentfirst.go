@@ -443,3 +443,15 @@ func (r *Runner) status(ctx context.Context) (string, error) {
 	}
 	return r.Status(ctx)
 }
+
+// AgentRecording is one recorded agent-first conversation: indexed with
+// the customer's attempt, whose call report then shows it recorded.
+type AgentRecording struct {
+	AccountID int64
+	AttemptID string
+	AgentID   int64
+	Name      string
+	Format    string
+	StartedAt time.Time
+	Duration  time.Duration
+}

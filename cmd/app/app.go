@@ -4,18 +4,14 @@
 package app
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	ariv6 "github.com/CyCoreSystems/ari/v6"
 
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/api/agentsapi"
@@ -25,6 +21,7 @@ import (
 	"github.com/switchyard/switchyard/api/flowsapi"
 	"github.com/switchyard/switchyard/api/reportsapi"
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/ari/aristore"
 	"github.com/switchyard/switchyard/ari/fastagi"
 	"github.com/switchyard/switchyard/dialer"
 	"github.com/switchyard/switchyard/dialer/acd"
@@ -32,8 +29,8 @@ import (
 	"github.com/switchyard/switchyard/dialer/acd/acdstore"
 	"github.com/switchyard/switchyard/dialer/acd/provision"
 	"github.com/switchyard/switchyard/dialer/ariplacer"
-	"github.com/switchyard/switchyard/dialer/calllist"
 	"github.com/switchyard/switchyard/dialer/calllist/intake"
+	"github.com/switchyard/switchyard/dialer/dialerstore"
 	"github.com/switchyard/switchyard/dialer/leadhook"
 	"github.com/switchyard/switchyard/dialer/supervisor"
 	"github.com/switchyard/switchyard/flows"
@@ -85,8 +82,8 @@ type App struct {
 	mailLn  net.Listener
 	relay   *relay.Relay
 
-	// closers release what New created, last first (Close runs them).
-	closers []func()
+	// cleanup is Close's teardown stack (onClose).
+	cleanup []func() error
 	closed  sync.Once
 }
 
@@ -111,13 +108,12 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	a.store, err = store.Open(ctx, store.Options{
 		URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log,
 		ReportConns: cfg.ReportConns, ReportTimeout: cfg.ReportTimeout,
-		Observe: func(op string, d time.Duration, _ error) {
-			a.metrics.StoreLatency.WithLabelValues(op).Observe(d.Seconds())
-		},
+		Observe: a.metrics.StoreOp,
 	})
 	if err != nil {
 		return nil, err
 	}
+	a.onClose(a.store.Close)
 	if err = a.store.Migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -141,17 +137,31 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	a.flows = &flows.Engine{UserVars: a.flowsDB, Webhooks: a.flowsDB, Journeys: a.flowsDB,
 		Recordings: a.flowsDB, Reports: a.flowsDB,
 		Policy: a.flowsDB.Policy, Logger: log.With("component", "flows"), RecordingLinks: a.links}
+	a.onClose(func() error {
+		// Let the disconnect webhooks of ended calls finish (bounded).
+		done := make(chan struct{})
+		go func() { a.flows.WaitDisconnects(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			a.log.Warn("closing with disconnect webhooks still running")
+		}
+		return nil
+	})
+	// Inbound calls: the DID's flow, blacklisted callers refused, calls to
+	// unassigned DIDs recorded in the operator's account.
+	inbound := &flows.InboundRouter{Engine: a.flows, Flows: a.flowsDB, Directory: flowstore.Inbound{S: a.store},
+		UnassignedDIDAccount: cfg.UnassignedDIDAccount, UnassignedDIDSetting: EnvUnassignedDID, Logger: log}
 	a.ari = ari.NewManager(ari.ManagerConfig{
 		Client:   client,
-		Recorder: recorder{a.store},
+		Recorder: aristore.Recorder{S: a.store},
 		Node:     cfg.NodeName,
-		Route:    a.routeInbound,
+		Route:    inbound.Route,
 		Logger:   log.With("component", "calls"),
 		Hooks: ari.ManagerHooks{
-			LiveCalls: func(d int) { a.metrics.LiveCalls.Add(float64(d)) },
+			LiveCalls: a.metrics.AddLiveCalls,
 			Event:     a.metrics.ARIEvent,
 			Reconnect: a.metrics.ARIReconnects.Inc,
-			Connected: a.ariConnected,
 		},
 	})
 
@@ -169,33 +179,33 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		return nil, err
 	}
 	conns := &ariplacer.Connections{}
-	a.acd = acd.New(acd.Options{Manager: a.ari, Config: acdCfg, Journal: a.journal, Notifier: acdEvents{a.notifier, conns},
-		Trunk: strings.ReplaceAll(cfg.AgentEndpoint, "{number}", "%s"), Logger: acdLog,
-		// An agent freed up: campaigns paced by that queue dial now, not at
-		// their next pacing tick.
-		OnAgentFree: func(acct int64, qs []string) {
-			if d := a.dialer; d != nil {
-				for _, q := range qs {
-					d.Wake(acct, q)
-				}
-			}
-		}})
+	// The dialer is built after the ACD it reads, but the ACD wakes it: an
+	// agent freed up, so campaigns paced by that queue dial now, not at
+	// their next pacing tick.
+	a.dialer = new(supervisor.Supervisor)
+	a.acd = acd.New(acd.Options{Manager: a.ari, Config: acdCfg, Journal: a.journal,
+		// CRM/popup webhooks, and the dialer's answer → agent timing
+		// (abandon rate of predictive campaigns).
+		Notifier: acd.Notifiers{conns, a.notifier},
+		Trunk:    strings.ReplaceAll(cfg.AgentEndpoint, "{number}", "%s"), Logger: acdLog,
+		OnAgentFree: a.dialer.WakeQueues})
 	a.flows.Queue = a.acd
 	a.flowsDB.Features = a.flows.Features()
 
 	dlog := log.With("component", "dialer")
-	a.dialer = &supervisor.Supervisor{
+	*a.dialer = supervisor.Supervisor{
 		Store: a.store, Node: cfg.NodeName, GlobalMultiplier: cfg.DialMultiplier, Logger: dlog,
 		// Only + and digits reach a dial string.
-		Placer: dialer.GuardNumbers(connectedPlacer{&ariplacer.Placer{Manager: a.ari, RunFlow: a.runCampaignFlow, Agents: staffing{a.acd},
+		Placer: dialer.GuardNumbers(ariplacer.WhenConnected{Placer: &ariplacer.Placer{Manager: a.ari,
+			RunFlow: ariplacer.CampaignFlows{Flows: a.flowsDB, Engine: a.flows}.Run, Agents: a.acd.Pacing(),
 			Connections: conns}}),
 		Trunks: cfg.TrunkTable(), DefaultTrunk: cfg.DefaultTrunk,
-		Agents:   staffing{a.acd},
+		Agents:   a.acd.Pacing(),
 		Reserver: a.acd,
-		// Agent-first campaigns with a lead webhook (seed 004).
+		// Agent-first campaigns with a lead webhook.
 		Leads:    &leadhook.Source{Webhooks: a.flowsDB, Policy: a.flowsDB.Policy},
-		Sessions: &ariplacer.Sessions{Manager: a.ari, Recordings: agentRecordings{a.store}, Logger: dlog},
-		Popup:    a.campaignPopup,
+		Sessions: &ariplacer.Sessions{Manager: a.ari, Recordings: dialerstore.AgentRecordings{S: a.store}, Logger: dlog},
+		Popup:    a.notifier.CampaignPopup,
 		// The call log's RecordingUrl of recorded conversations.
 		RecordingURL: a.links.URL,
 		// National numbers in an account's campaigns belong to its
@@ -233,12 +243,12 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 
 	flowsapi.Register(a.http.API(), flowsapi.Deps{Store: a.store, Features: a.flows.Features(),
 		// Test calls to whitelisted numbers run the draft before it is live.
-		TestCalls: testCaller{calls: a.ari, engine: a.flows, endpoint: cfg.OTPEndpoint, log: log.With("component", "testcall")},
+		TestCalls: flows.Dialout{Calls: a.ari, Engine: a.flows, Endpoint: cfg.OTPEndpoint, Logger: log.With("component", "testcall")},
 		// The connect-to-a-flow API calls the agent through the agent endpoint.
-		Connect:  testCaller{calls: a.ari, engine: a.flows, endpoint: cfg.AgentEndpoint, log: log.With("component", "connect")},
+		Connect:  flows.Dialout{Calls: a.ari, Engine: a.flows, Endpoint: cfg.AgentEndpoint, Logger: log.With("component", "connect")},
 		Location: a.store.AccountLocation, RecordingURL: a.links.URL})
 	// Every import wakes its flow's automatic dialing.
-	autodial := &autodialStore{Store: a.store, dialer: a.dialer, defaultTrunk: cfg.DefaultTrunk, log: dlog}
+	autodial := &supervisor.AutodialStore{Store: a.store, Dialer: a.dialer, DefaultTrunk: cfg.DefaultTrunk, Logger: dlog}
 	a.intake = intake.New(intake.Config{Store: autodial, Flows: a.flowsDB, Logger: log,
 		AccountLocation: a.store.AccountLocation,
 		OTP:             ariplacer.OTPCaller{Calls: a.ari, Endpoint: cfg.OTPEndpoint, Log: log.With("component", "otp")}})
@@ -273,7 +283,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	if a.relay, err = relay.Open(ctx, cfg.SMTPRelay, EnvSMTPRelay, log.With("component", "mail-log")); err != nil {
 		return nil, err
 	}
-	a.onClose(a.relay.Close)
+	a.onClose(func() error { a.relay.Close(); return nil })
 	sender := emailreports.SMTPSender{Relay: a.relay.Addr}
 	if a.relay.Configured() {
 		sender.User, sender.Password, sender.StartTLS = cfg.SMTPRelayUser, cfg.SMTPRelayPassword, cfg.SMTPRelayStartTLS
@@ -289,9 +299,11 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	if a.httpLn, err = lc.Listen(ctx, "tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("SWITCHYARD_HTTP_ADDR: listen on %s: %w", cfg.HTTPAddr, err)
 	}
+	a.onClose(func() error { return closeListener(a.httpLn) })
 	if a.agiLn, err = lc.Listen(ctx, "tcp", cfg.AGIAddr); err != nil {
 		return nil, fmt.Errorf("SWITCHYARD_AGI_ADDR: listen on %s: %w", cfg.AGIAddr, err)
 	}
+	a.onClose(func() error { return closeListener(a.agiLn) })
 	a.links.BaseURL = cfg.RecordingBaseURL(a.httpLn.Addr().String())
 	return a, nil
 }
@@ -329,7 +341,7 @@ func (a *App) Run(ctx context.Context) error {
 	// ARI connection like any other originate.
 	dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	// Agents and queues load before calls arrive; endpoint registration
-	// state is read on every ARI connect (ariConnected).
+	// state is read on every ARI connect (the ACD registers for it here).
 	err := a.acd.Start(dctx)
 	if err == nil {
 		err = a.dialer.Start(dctx)
@@ -444,38 +456,32 @@ func (a *App) Run(ctx context.Context) error {
 	return runErr
 }
 
-// onClose registers f to run at Close, before what was created earlier.
-func (a *App) onClose(f func()) { a.closers = append(a.closers, f) }
-
-// Close releases the store. Call it after Run returned (or instead of
-// Run, after New).
+// Close tears down what New built, the last created first (each teardown
+// is registered right after its component is created; New runs them too
+// when it fails half-way): the listeners close, the disconnect webhooks of
+// ended calls finish (bounded), the store closes. Call it after Run
+// returned (or instead of Run, after New).
 func (a *App) Close() error {
 	var err error
 	a.closed.Do(func() {
-		if a.httpLn != nil {
-			_ = a.httpLn.Close()
+		for i := len(a.cleanup) - 1; i >= 0; i-- {
+			err = errors.Join(err, a.cleanup[i]())
 		}
-		if a.agiLn != nil {
-			_ = a.agiLn.Close()
-		}
-		for i := len(a.closers) - 1; i >= 0; i-- {
-			a.closers[i]()
-		}
-		if a.flows != nil {
-			// Let the disconnect webhooks of ended calls finish (bounded).
-			done := make(chan struct{})
-			go func() { a.flows.WaitDisconnects(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(5 * time.Second):
-				a.log.Warn("closing with disconnect webhooks still running")
-			}
-		}
-		if a.store != nil {
-			err = a.store.Close()
-		}
+		a.cleanup = nil
 	})
 	return err
+}
+
+// onClose registers a teardown step for Close.
+func (a *App) onClose(fn func() error) { a.cleanup = append(a.cleanup, fn) }
+
+// closeListener closes a listener that was bound (its error is of no use
+// at shutdown).
+func closeListener(ln net.Listener) error {
+	if ln != nil {
+		_ = ln.Close()
+	}
+	return nil
 }
 
 func (a *App) checkDB(ctx context.Context) (bool, string, map[string]any) {
@@ -505,199 +511,4 @@ func (a *App) checkARI(context.Context) (bool, string, map[string]any) {
 		return false, detail, data
 	}
 	return true, "", data
-}
-
-// routeInbound decides what runs a channel that entered the application by
-// itself: inbound calls run their DID's published flow (the version current
-// when the call arrived), FastAGI hand-offs run the named flow. A caller on
-// the flow account's blacklist is hung up before any flow runs. Anything
-// else hears the no-service announcement and is hung up, unrecorded (no
-// tenant owns it).
-func (a *App) routeInbound(ctx context.Context, ev *ariv6.StasisStart) ari.Route {
-	r := a.flows.Route(a.flowsDB)(ctx, ev)
-	if r.Handler != nil && r.Attempt != nil {
-		if refuse, err := callerRefused(ctx, a.store.IsBlacklistedNumber, r.Attempt.AccountID, r.Attempt.CLI); refuse {
-			if err != nil {
-				a.log.Error("blacklist check failed; refusing the caller", "channel", ev.Channel.ID, "account", r.Attempt.AccountID, "error", err)
-				return ari.Route{Attempt: r.Attempt, Handler: func(ctx context.Context, c *ari.Call) error {
-					return c.Hangup(ctx, "rejected")
-				}}
-			}
-			a.log.Info("blacklisted caller refused", "channel", ev.Channel.ID, "account", r.Attempt.AccountID)
-			return ari.Route{Attempt: r.Attempt, Handler: func(ctx context.Context, c *ari.Call) error {
-				c.SetStatus("BLACKLISTED")
-				return c.Hangup(ctx, "rejected")
-			}}
-		}
-	}
-	if r.Handler != nil {
-		return r
-	}
-	if rt, ok := a.unassignedDID(ctx, ev); ok {
-		return rt
-	}
-	a.log.Info("unrouted call", "channel", ev.Channel.ID, "args", ev.Args)
-	return ari.Route{Handler: func(ctx context.Context, c *ari.Call) error {
-		if err := c.Answer(ctx); err != nil {
-			return err
-		}
-		_, err := c.Play(ctx, ari.PlayOptions{Timeout: 30 * time.Second}, "sound:ss-noservice")
-		return err
-	}}
-}
-
-// unassignedDID routes an inbound call to a DID that no account owns: it
-// is refused with status noroute and the reason "DID … is not assigned to
-// any account", and recorded in the operator's account
-// (SWITCHYARD_UNASSIGNED_DID_ACCOUNT) so it appears in that account's call
-// report instead of only in the log. ok is false for other calls (not
-// inbound, the DID is known, a store error) or when no such account is
-// configured or it does not exist.
-func (a *App) unassignedDID(ctx context.Context, ev *ariv6.StasisStart) (ari.Route, bool) {
-	acct := a.cfg.UnassignedDIDAccount
-	if acct <= 0 || len(ev.Args) < 2 || ev.Args[0] != flows.KindInbound {
-		return ari.Route{}, false
-	}
-	did := ev.Args[1]
-	if _, err := a.store.GetDIDRoute(ctx, did); !errors.Is(err, store.ErrNotFound) {
-		return ari.Route{}, false
-	}
-	if _, err := a.store.GetAccount(ctx, acct); err != nil {
-		a.log.Warn("call to an unassigned DID not recorded: the account for such calls does not exist",
-			"did", did, "account", acct, "setting", EnvUnassignedDID, "error", err)
-		return ari.Route{}, false
-	}
-	reason := fmt.Sprintf("DID %s is not assigned to any account", did)
-	a.log.Warn("call refused: "+reason, "channel", ev.Channel.ID, "recorded_in_account", acct)
-	return ari.Route{
-		Attempt: &ari.Attempt{AccountID: acct, Number: 1, Inbound: true, CLI: ev.Channel.GetCaller().GetNumber(), DNIS: did},
-		Handler: func(ctx context.Context, c *ari.Call) error {
-			c.SetStatus(ari.StatusNoRoute)
-			return errors.New(reason)
-		},
-	}, true
-}
-
-// callerRefused reports whether an inbound caller (cli) is refused by the
-// number blacklist of the flow's account. The blacklist is a security
-// control, so it fails closed: when it cannot be read the caller is
-// refused too (err says why), never let through unchecked.
-func callerRefused(ctx context.Context, isBlacklisted func(ctx context.Context, accountID int64, number string) (bool, error), accountID int64, cli string) (bool, error) {
-	if cli == "" {
-		return false, nil
-	}
-	num, err := calllist.Normalize(cli, "")
-	if err != nil {
-		num = cli
-	}
-	bl, err := isBlacklisted(ctx, accountID, num)
-	if err != nil {
-		return true, err
-	}
-	return bl, nil
-}
-
-// runCampaignFlow runs an answered campaign call's flow (ariplacer's
-// Answered hook) with the call-list record's variables. A campaign without
-// a flow just hangs up (the Manager does, after the handler).
-func (a *App) runCampaignFlow(ctx context.Context, c *ari.Call, r dialer.PlaceRequest, flowID string) (*flows.Journey, error) {
-	camp := r.Campaign
-	if flowID == "" {
-		return nil, nil
-	}
-	id, err := strconv.ParseInt(flowID, 10, 64)
-	if err != nil || id <= 0 {
-		return nil, fmt.Errorf("campaign %d: flow id %q is not a number", camp.ID, flowID)
-	}
-	fv, err := a.flowsDB.FlowByID(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("campaign %d: flow %d: %w", camp.ID, id, err)
-	}
-	if fv.AccountID != camp.AccountID {
-		return nil, fmt.Errorf("campaign %d: flow %d belongs to another account", camp.ID, id)
-	}
-	vars := make(map[string]string, len(r.Record.Variables)+3)
-	for k, v := range r.Record.Variables {
-		vars[k] = v
-	}
-	vars["$call.cli"] = camp.CallerID
-	vars["$call.dnis"] = r.Number
-	vars["$call.attemptnumber"] = strconv.Itoa(r.Record.Attempt)
-	// The journey's syskeys carry $flow.syskey.* reschedule requests back
-	// to the dialer.
-	return a.flows.RunOutbound(ctx, c, fv, vars)
-}
-
-// acdEvents fans the ACD's events out: CRM/popup webhooks, and the
-// dialer's answer → agent timing (abandon rate of predictive campaigns).
-type acdEvents struct {
-	hooks *acdhooks.Notifier
-	conns *ariplacer.Connections
-}
-
-func (e acdEvents) Notify(ev acd.Event) {
-	if ev.Kind == acd.EventAgentConnected {
-		e.conns.Connected(ev.CallID, ev.At)
-	}
-	e.hooks.Notify(ev)
-}
-
-// campaignPopup sends an agent-first campaign's popup events (seed 004)
-// through the account's popup webhooks.
-func (a *App) campaignPopup(p dialer.PopupEvent) {
-	agentID, _ := strconv.ParseInt(p.Agent.AgentID, 10, 64)
-	a.notifier.Notify(acd.Event{
-		Kind: acd.EventKind(p.Kind), AccountID: p.AccountID, CallID: cmp.Or(p.CallID, fmt.Sprintf("campaign-%d-record-%d", p.CampaignID, p.RecordID)),
-		AgentID: agentID, AgentNumber: p.Agent.Number, Customer: p.Customer, CallFrom: p.Agent.Number, CallTo: p.Customer,
-		Direction: "outbound-dial", At: p.At, Created: p.At, Busy: p.Busy,
-	})
-}
-
-// connectedPlacer holds a dialer call while Asterisk is not connected
-// (boot, reconnect) instead of failing it: a failed originate would spend
-// one of the record's attempts. The runner renews the claim meanwhile; on
-// shutdown the error is returned with ctx done, so the claim is released
-// uncounted.
-type connectedPlacer struct{ p dialer.Placer }
-
-// Available forwards the inner placer's availability (dialer.Availability):
-// the runner claims nothing while Asterisk is away.
-func (c connectedPlacer) Available() bool {
-	a, ok := c.p.(dialer.Availability)
-	return !ok || a.Available()
-}
-
-func (c connectedPlacer) Place(ctx context.Context, r dialer.PlaceRequest) (dialer.Result, error) {
-	for {
-		res, err := c.p.Place(ctx, r)
-		if !errors.Is(err, ari.ErrNotConnected) {
-			return res, err
-		}
-		select {
-		case <-ctx.Done():
-			return res, err
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-}
-
-// ariConnected runs on every ARI connect: the ACD re-subscribes to PJSIP
-// endpoint events (ARI forgets subscriptions with the websocket) and
-// re-reads registration state.
-func (a *App) ariConnected() {
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		if err := a.acd.Resubscribe(ctx); err != nil {
-			a.log.Warn("agent registration state not watched", "error", err)
-		}
-	}()
-}
-
-// staffing adapts the ACD's live queue state to the dialer's pacer.
-type staffing struct{ a *acd.ACD }
-
-func (s staffing) Staffing(_ context.Context, accountID int64, queue string) (dialer.Staffing, error) {
-	st, err := s.a.Staffing(accountID, queue)
-	return dialer.Staffing(st), err // the same fields
 }

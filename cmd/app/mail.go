@@ -86,7 +86,7 @@ func (a *App) startMail(ctx context.Context, deps smtpin.Deps) error {
 	if a.mailLn, err = lc.Listen(ctx, "tcp", a.cfg.SMTPAddr); err != nil {
 		return fmt.Errorf("%s: listen on %s: %w", EnvSMTPAddr, a.cfg.SMTPAddr, err)
 	}
-	a.onClose(func() { _ = a.mailLn.Close() }) // in case Serve never ran
+	a.onClose(func() error { return closeListener(a.mailLn) }) // in case Serve never ran
 	return nil
 }
 

@@ -143,9 +143,11 @@ func (a *ACD) Start(ctx context.Context) error {
 	}
 	if a.o.Manager != nil {
 		a.o.Manager.Router().Listen("EndpointStateChange", a.endpointEvent)
-		// Before the events stream is up (the daemon starts without
-		// Asterisk) the subscription is made on connect instead
-		// (Resubscribe from ari.ManagerHooks.Connected).
+		// ARI forgets subscriptions with the websocket: every connect
+		// subscribes again and re-reads registration state. Before the
+		// events stream is up (the daemon starts without Asterisk) that
+		// connect makes the first subscription.
+		a.o.Manager.OnConnected(a.resubscribeAsync)
 		if st := a.o.Manager.Stream(); st == nil || st.State().Connected {
 			if err := a.Resubscribe(ctx); err != nil {
 				a.log.Warn("PJSIP endpoint state not watched yet; retried on the next ARI connect", "error", err)
@@ -157,8 +159,7 @@ func (a *ACD) Start(ctx context.Context) error {
 
 // Resubscribe subscribes the application to PJSIP endpoint events and
 // re-reads every endpoint's state. ARI forgets application subscriptions
-// when the websocket drops: call it after every reconnect (from
-// ari.ManagerHooks.Reconnect, in its own goroutine).
+// when the websocket drops: Start has it run after every connect.
 func (a *ACD) Resubscribe(ctx context.Context) error {
 	if a.o.Manager == nil {
 		return nil
@@ -177,6 +178,18 @@ func (a *ACD) Resubscribe(ctx context.Context) error {
 		a.setEndpointLocked(ep.Resource, ep.State)
 	}
 	return nil
+}
+
+// resubscribeAsync runs on every ARI connect (on the stream's goroutine,
+// which it must not block).
+func (a *ACD) resubscribeAsync() {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := a.Resubscribe(ctx); err != nil {
+			a.log.Warn("agent registration state not watched", "error", err)
+		}
+	}()
 }
 
 // endpointEvent runs on the event dispatcher: it must not block.

@@ -594,3 +594,13 @@ func (u *AgentUI) Validate() error {
 	}
 	return nil
 }
+
+// Notifiers fans every event out to each notifier, in order.
+type Notifiers []Notifier
+
+// Notify passes ev to every notifier.
+func (ns Notifiers) Notify(ev Event) {
+	for _, n := range ns {
+		n.Notify(ev)
+	}
+}

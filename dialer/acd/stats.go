@@ -1,11 +1,14 @@
 package acd
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/switchyard/switchyard/dialer"
 )
 
 // statusLocked is the agent's live row.
@@ -266,4 +269,13 @@ func (a *ACD) publishQueueSubsLocked(q *queue) {
 			s.push(k, u)
 		}
 	}
+}
+
+// Pacing is the ACD's live queue staffing as the dialer's pacer reads it
+// (dialer.AgentState).
+func (a *ACD) Pacing() dialer.AgentState {
+	return dialer.AgentStateFunc(func(_ context.Context, accountID int64, queue string) (dialer.Staffing, error) {
+		st, err := a.Staffing(accountID, queue)
+		return dialer.Staffing(st), err // the same fields
+	})
 }

@@ -52,15 +52,7 @@ type RecordingIndex interface {
 }
 
 // AgentRecording is one recorded agent-first conversation.
-type AgentRecording struct {
-	AccountID int64
-	AttemptID string
-	AgentID   int64
-	Name      string
-	Format    string
-	StartedAt time.Time
-	Duration  time.Duration
-}
+type AgentRecording = dialer.AgentRecording
 
 // recordingFormat is the agent recordings' format (as the ACD's).
 const recordingFormat = "gsm"

@@ -239,6 +239,15 @@ func (s *Supervisor) Wake(accountID int64, queue string) {
 	}
 }
 
+// WakeQueues is Wake for each of the queues: an agent of them freed up, so
+// the campaigns they pace dial now, not at their next pacing step (the
+// ACD's OnAgentFree).
+func (s *Supervisor) WakeQueues(accountID int64, queues []string) {
+	for _, q := range queues {
+		s.Wake(accountID, q)
+	}
+}
+
 // Poke makes a campaign's runner step now, starting one if the campaign is
 // Running and has none here (a flow's dialing campaign after an import).
 func (s *Supervisor) Poke(ctx context.Context, accountID, id int64) error {

@@ -1,11 +1,11 @@
-package app
+package dialerstore
 
 import (
 	"context"
 	"testing"
 	"time"
 
-	"github.com/switchyard/switchyard/dialer/ariplacer"
+	"github.com/switchyard/switchyard/dialer"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -29,7 +29,7 @@ func TestAgentRecordingsIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := "record_agent_1_7_+4930111_+4930222_9_1700000000000"
-	if err := (agentRecordings{st}).AgentRecording(ctx, ariplacer.AgentRecording{AccountID: acc.ID, AttemptID: at.ID, AgentID: 7,
+	if err := (AgentRecordings{st}).AgentRecording(ctx, dialer.AgentRecording{AccountID: acc.ID, AttemptID: at.ID, AgentID: 7,
 		Name: name, Format: "gsm", StartedAt: time.Now(), Duration: 2 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
