@@ -13,6 +13,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/switchyard/switchyard/reports/csvout"
 	"github.com/switchyard/switchyard/store"
 	"github.com/switchyard/switchyard/store/storetest"
 )
@@ -54,7 +55,7 @@ func BenchmarkCallReportExportLoad(b *testing.B) {
 				stop := sampleHeap()
 				ew := &countWriter{}
 				t0 = time.Now()
-				w := NewCSVWriter(ew)
+				w := csvout.NewWriter(ew)
 				var got int64
 				err = st.EachCallReportCells(ctx, f, time.UTC, func(cells [][]byte) error { got++; return w.Write(cells) })
 				if err == nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/reports/callreport"
 	"github.com/switchyard/switchyard/reports/recordings"
 	"github.com/switchyard/switchyard/store"
 )
@@ -115,10 +116,10 @@ func TestSignedRecordingLinks(t *testing.T) {
 	if rec := get(other.URL(name)); rec.Code != 403 {
 		t.Errorf("other key: %d %s", rec.Code, rec.Body)
 	}
-	if got := RecordingLink(links, "recording:"+name); !strings.HasPrefix(got, "http://sy.example:8080/recordings/") {
+	if got := callreport.Link(links, "recording:"+name); !strings.HasPrefix(got, "http://sy.example:8080/recordings/") {
 		t.Errorf("RecordingLink %s", got)
 	}
-	if got := RecordingLink(links, ""); got != "" {
+	if got := callreport.Link(links, ""); got != "" {
 		t.Errorf("RecordingLink of none: %q", got)
 	}
 }

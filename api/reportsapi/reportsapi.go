@@ -8,14 +8,12 @@
 package reportsapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +21,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/reports/callreport"
+	"github.com/switchyard/switchyard/reports/csvout"
 	"github.com/switchyard/switchyard/reports/recordings"
 	"github.com/switchyard/switchyard/store"
 )
@@ -219,59 +219,27 @@ func (h *handler) callsCSV(c echo.Context, acct int64) error {
 	if f.After != "" {
 		return api.Invalid("after", "the CSV download has every matching row; paging is for the JSON search")
 	}
-	return h.streamCSV(c, fmt.Sprintf("calls-%s.csv", h.d.Now().In(loc).Format("20060102-150405")), func(w *CSVWriter) error {
-		return WriteCallReport(ctx, h.d.Store, f, loc, w, h.d.Links)
+	return h.streamCSV(c, fmt.Sprintf("calls-%s.csv", h.d.Now().In(loc).Format("20060102-150405")), func(w *csvout.Writer) error {
+		return callreport.WriteCSV(ctx, h.d.Store, f, loc, w, h.d.Links)
 	})
 }
 
 // link is the download URL of a recording URI (recording:<name>) when
 // links are configured; anything else is returned as it is.
 func (h *handler) link(uri string) string {
-	return RecordingLink(h.d.Links, uri)
-}
-
-// RecordingLink is the signed download URL of a recording URI
-// (recording:<name>), or uri itself when it is none or links is nil.
-func RecordingLink(links *recordings.Links, uri string) string {
-	name, ok := strings.CutPrefix(uri, "recording:")
-	if links == nil || !ok || name == "" {
-		return uri
-	}
-	return links.URL(name)
-}
-
-// WriteCallReport writes the call report's header and rows to w (the CSV
-// download and the daily email report); links, when set, turns the
-// recording_uri cells into download URLs.
-func WriteCallReport(ctx context.Context, st interface {
-	EachCallReportCells(ctx context.Context, f store.CallReportFilter, loc *time.Location, fn func(cells [][]byte) error) error
-}, f store.CallReportFilter, loc *time.Location, w *CSVWriter, links *recordings.Links) error {
-	if err := w.WriteStrings(store.CallReportColumns...); err != nil {
-		return err
-	}
-	col := slices.Index(store.CallReportColumns, "recording_uri")
-	write := w.Write
-	if links != nil && col >= 0 {
-		write = func(cells [][]byte) error {
-			if col < len(cells) && bytes.HasPrefix(cells[col], []byte("recording:")) {
-				cells[col] = []byte(RecordingLink(links, string(cells[col])))
-			}
-			return w.Write(cells)
-		}
-	}
-	return st.EachCallReportCells(ctx, f, loc, write)
+	return callreport.Link(h.d.Links, uri)
 }
 
 // streamCSV answers with a CSV attachment written by fn, flushed to the
 // client as it goes. Errors before the first byte are normal API errors;
 // later ones abort the connection (the client sees a truncated download,
 // never a short file that looks complete).
-func (h *handler) streamCSV(c echo.Context, name string, fn func(w *CSVWriter) error) error {
+func (h *handler) streamCSV(c echo.Context, name string, fn func(w *csvout.Writer) error) error {
 	resp := c.Response()
 	resp.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	resp.Header().Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", name))
 	resp.Header().Set("X-Content-Type-Options", "nosniff")
-	w := NewCSVWriter(resp)
+	w := csvout.NewWriter(resp)
 	w.Flushed = resp.Flush
 	err := fn(w)
 	if err == nil {
@@ -357,7 +325,7 @@ func (h *handler) adsStatisticsCSV(c echo.Context, acct int64) error {
 	if err != nil {
 		return err
 	}
-	return h.streamCSV(c, "ads-statistics.csv", func(w *CSVWriter) error {
+	return h.streamCSV(c, "ads-statistics.csv", func(w *csvout.Writer) error {
 		if err := w.WriteStrings(ADSStatisticsColumns...); err != nil {
 			return err
 		}
@@ -386,27 +354,27 @@ func (h *handler) adsDetailed(c echo.Context, acct int64) error {
 	// Streamed as a JSON array: the report has every record.
 	resp := c.Response()
 	resp.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
-	bw := NewCSVWriter(resp) // reused as a pooled, flushing byte buffer
+	bw := csvout.NewWriter(resp) // reused as a pooled, flushing byte buffer
 	bw.Flushed = resp.Flush
 	first := true
-	*bw.buf = append(*bw.buf, `{"records":[`...)
-	err = h.d.Store.EachADSDetail(c.Request().Context(), f, func(d *store.ADSDetail) error {
-		b, err := json.Marshal(d)
-		if err != nil {
-			return err
-		}
-		if !first {
-			*bw.buf = append(*bw.buf, ',')
-		}
-		first = false
-		*bw.buf = append(*bw.buf, b...)
-		if len(*bw.buf) >= flushAt {
-			return bw.Flush()
-		}
-		return nil
-	})
+	err = bw.WriteRaw([]byte(`{"records":[`))
 	if err == nil {
-		*bw.buf = append(*bw.buf, "]}\n"...)
+		err = h.d.Store.EachADSDetail(c.Request().Context(), f, func(d *store.ADSDetail) error {
+			b, err := json.Marshal(d)
+			if err != nil {
+				return err
+			}
+			if !first {
+				b = append([]byte{','}, b...)
+			}
+			first = false
+			return bw.WriteRaw(b)
+		})
+	}
+	if err == nil {
+		err = bw.WriteRaw([]byte("]}\n"))
+	}
+	if err == nil {
 		err = bw.Close()
 	} else {
 		bw.Discard()
@@ -430,7 +398,7 @@ func (h *handler) adsDetailedCSV(c echo.Context, acct int64) error {
 	if err != nil {
 		return err
 	}
-	return h.streamCSV(c, "ads-detailed.csv", func(w *CSVWriter) error {
+	return h.streamCSV(c, "ads-detailed.csv", func(w *csvout.Writer) error {
 		if err := w.WriteStrings(ADSDetailedColumns...); err != nil {
 			return err
 		}
@@ -634,7 +602,7 @@ func (h *handler) catalogueReport(asCSV bool) func(c echo.Context, acct int64) e
 		if !asCSV {
 			return c.JSON(http.StatusOK, map[string]any{"report": name, "rows": rows})
 		}
-		return h.streamCSV(c, name+".csv", func(w *CSVWriter) error {
+		return h.streamCSV(c, name+".csv", func(w *csvout.Writer) error {
 			if err := w.WriteStrings(header...); err != nil {
 				return err
 			}

@@ -34,7 +34,8 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/robfig/cron/v3"
 
-	"github.com/switchyard/switchyard/api/reportsapi"
+	"github.com/switchyard/switchyard/reports/callreport"
+	"github.com/switchyard/switchyard/reports/csvout"
 	"github.com/switchyard/switchyard/reports/recordings"
 	"github.com/switchyard/switchyard/store"
 )
@@ -313,10 +314,10 @@ func notBlacklisted(addrs []string, black []store.ListEntry) []string {
 // compose builds the message: a short text and the day's CSV attached.
 func (s *Scheduler) compose(ctx context.Context, r store.EmailReport, loc *time.Location, d Day, flowName string, to, cc []string) ([]byte, int, error) {
 	var csvBuf bytes.Buffer
-	w := reportsapi.NewCSVWriter(&csvBuf)
+	w := csvout.NewWriter(&csvBuf)
 	rows := -1 // the header
 	f := store.CallReportFilter{AccountID: r.AccountID, FlowID: strconv.FormatInt(r.FlowID, 10), From: d.Start, To: d.End}
-	err := reportsapi.WriteCallReport(ctx, countingStore{s.Store, &rows}, f, loc, w, s.Links)
+	err := callreport.WriteCSV(ctx, countingStore{s.Store, &rows}, f, loc, w, s.Links)
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}

@@ -1,10 +1,8 @@
-package reportsapi
+package csvout
 
 import (
 	"io"
 	"sync"
-
-	"github.com/switchyard/switchyard/reports/csvout"
 )
 
 // CSV writing for the report downloads: RFC 4180 quoting plus formula
@@ -23,8 +21,8 @@ const (
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, bufCap); return &b }}
 
-// CSVWriter writes CSV rows to w.
-type CSVWriter struct {
+// Writer writes CSV rows to w.
+type Writer struct {
 	w   io.Writer
 	buf *[]byte
 	err error
@@ -32,11 +30,11 @@ type CSVWriter struct {
 	Flushed func()
 }
 
-// NewCSVWriter returns a writer; Close returns its buffer to the pool.
-func NewCSVWriter(w io.Writer) *CSVWriter {
+// NewWriter returns a writer; Close returns its buffer to the pool.
+func NewWriter(w io.Writer) *Writer {
 	b := bufPool.Get().(*[]byte)
 	*b = (*b)[:0]
-	return &CSVWriter{w: w, buf: b}
+	return &Writer{w: w, buf: b}
 }
 
 // needsQuote reports whether a cell must be quoted.
@@ -52,7 +50,7 @@ func needsQuote(c []byte) bool {
 }
 
 // isFormula is the shared rule (package csvout).
-func isFormula(c []byte) bool { return csvout.IsFormula(c) }
+func isFormula(c []byte) bool { return IsFormula(c) }
 
 // AppendCell appends one CSV cell (without separator) to dst.
 func AppendCell(dst, c []byte) []byte {
@@ -90,7 +88,7 @@ func indexQuote(c []byte) int {
 }
 
 // Write writes one row of cells.
-func (w *CSVWriter) Write(cells [][]byte) error {
+func (w *Writer) Write(cells [][]byte) error {
 	if w.err != nil {
 		return w.err
 	}
@@ -110,7 +108,7 @@ func (w *CSVWriter) Write(cells [][]byte) error {
 }
 
 // WriteStrings writes one row of string cells.
-func (w *CSVWriter) WriteStrings(cells ...string) error {
+func (w *Writer) WriteStrings(cells ...string) error {
 	if w.err != nil {
 		return w.err
 	}
@@ -129,8 +127,22 @@ func (w *CSVWriter) WriteStrings(cells ...string) error {
 	return nil
 }
 
+// WriteRaw appends bytes as they are (no CSV quoting), flushing like Write:
+// the writer doubles as a pooled, flushing buffer for other streamed
+// formats (a JSON report).
+func (w *Writer) WriteRaw(b []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	*w.buf = append(*w.buf, b...)
+	if len(*w.buf) >= flushAt {
+		return w.Flush()
+	}
+	return nil
+}
+
 // Flush writes the buffered rows to the destination.
-func (w *CSVWriter) Flush() error {
+func (w *Writer) Flush() error {
 	if w.err != nil {
 		return w.err
 	}
@@ -147,7 +159,7 @@ func (w *CSVWriter) Flush() error {
 
 // Discard drops the rows buffered since the last flush (on an error, so
 // that a response not yet started can still become an error response).
-func (w *CSVWriter) Discard() {
+func (w *Writer) Discard() {
 	if w.buf != nil {
 		*w.buf = (*w.buf)[:0]
 	}
@@ -155,7 +167,7 @@ func (w *CSVWriter) Discard() {
 
 // Close flushes and releases the buffer; the writer must not be used
 // afterwards.
-func (w *CSVWriter) Close() error {
+func (w *Writer) Close() error {
 	err := w.Flush()
 	if w.buf != nil {
 		if cap(*w.buf) <= 4*bufCap {

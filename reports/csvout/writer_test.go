@@ -1,4 +1,4 @@
-package reportsapi
+package csvout
 
 import (
 	"bytes"
@@ -44,7 +44,7 @@ func FuzzCSVCell(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
 		var out bytes.Buffer
-		w := NewCSVWriter(&out)
+		w := NewWriter(&out)
 		if err := w.Write([][]byte{[]byte(a), []byte(b)}); err != nil {
 			t.Fatal(err)
 		}
@@ -93,7 +93,7 @@ func FuzzCSVCell(f *testing.F) {
 func TestCSVWriterFlushesAndStopsOnError(t *testing.T) {
 	var out bytes.Buffer
 	flushes := 0
-	w := NewCSVWriter(&out)
+	w := NewWriter(&out)
 	w.Flushed = func() { flushes++ }
 	row := [][]byte{bytes.Repeat([]byte("x"), 1000)}
 	for range 200 {
@@ -107,7 +107,7 @@ func TestCSVWriterFlushesAndStopsOnError(t *testing.T) {
 	if err := w.Close(); err != nil || out.Len() != 200*1002 {
 		t.Errorf("close: %v, %d bytes", err, out.Len())
 	}
-	fail := NewCSVWriter(failWriter{})
+	fail := NewWriter(failWriter{})
 	var err error
 	for i := 0; i < 100 && err == nil; i++ {
 		err = fail.Write(row)
