@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -17,49 +16,7 @@ const flowCheckInterval = time.Second
 // call does not read its flow from the database: published versions are
 // immutable, only which one is published changes. gen counts this node's
 // flow changes; an entry loaded under an older gen is reloaded.
-type flowCache struct {
-	mu  sync.Mutex
-	gen uint64
-	m   map[int64]flowCacheEntry
-	// load serialises reads from the database: the calls that start
-	// together and miss the cache wait for the first one's read instead
-	// of each reading the flow.
-	load sync.Mutex
-}
-
-type flowCacheEntry struct {
-	v       FlowVersion
-	gen     uint64
-	checked time.Time
-}
-
-// invalidate drops every cached flow (this node changed one).
-func (c *flowCache) invalidate() {
-	c.mu.Lock()
-	c.gen++
-	c.m = nil
-	c.mu.Unlock()
-}
-
-func (c *flowCache) get(id int64) (e flowCacheEntry, gen uint64, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok = c.m[id]
-	return e, c.gen, ok && e.gen == c.gen
-}
-
-// put stores v loaded under gen (dropped if a change came meanwhile).
-func (c *flowCache) put(id int64, v FlowVersion, gen uint64, at time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen != c.gen {
-		return
-	}
-	if c.m == nil {
-		c.m = map[int64]flowCacheEntry{}
-	}
-	c.m[id] = flowCacheEntry{v: v, gen: gen, checked: at}
-}
+type flowCache = genCache[FlowVersion]
 
 // PublishedFlowVersion returns the published version of a flow (any
 // account: callers check the owner), from the cache when it is fresh
