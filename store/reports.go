@@ -266,7 +266,10 @@ func (s *Store) CallReport(ctx context.Context, f CallReportFilter) (p CallRepor
 		if perr != nil {
 			return CallReportPage{}, perr
 		}
-		b.where("(a.started_at < %s OR (a.started_at = %s AND a.id < %s))", at, at, id)
+		// A row-value comparison, not "< OR (= AND <)": both engines turn
+		// it into one range of the (account_id, started_at, id) index, so
+		// a page deep in the report costs what the first page does.
+		b.where("(a.started_at, a.id) < (%s, %s)", at, id)
 	}
 	q := typedSelect + reportFrom + b.clause() + " ORDER BY a.started_at DESC, a.id DESC LIMIT " + strconv.Itoa(f.Limit+1)
 	rows, err := s.rep.WithContext(ctx).Raw(q, b.args...).Rows()
