@@ -705,7 +705,7 @@ func (s *Store) ListAttempts(ctx context.Context, f AttemptFilter) (p AttemptPag
 		if perr != nil {
 			return AttemptPage{}, perr
 		}
-		q = q.Where("(started_at < ? OR (started_at = ? AND id < ?))", at, at, id)
+		q = q.Where("(started_at, id) < (?, ?)", at, id) // one index range, like the call report
 	}
 	rows := make([]Attempt, 0, f.Limit+1)
 	if err := q.Order(clause.OrderBy{Columns: []clause.OrderByColumn{
