@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/flows/variables"
 )
 
 // CRMAnswer is the CRM's reply (the identification contract): {"status":
@@ -251,7 +252,7 @@ type callerIDCfg struct {
 	// application/x-www-form-urlencoded) or "json" ({"idContact": "<id>"}).
 	Format   string
 	Routes   []CRMRoute
-	Variable *Ref
+	Variable *variables.Ref
 }
 
 // DefaultCRMUserAgent is the User-Agent the CRM contract says it receives.

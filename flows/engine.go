@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/flows/variables"
 )
 
 // Call statuses the flow engine sets (the ADS call statuses for an IVR,
@@ -488,15 +489,15 @@ func (r *run) exec(ctx context.Context, n *Node, st *Step) result {
 }
 
 // lookup resolves a reference; ok=false when unset.
-func (r *run) lookup(ctx context.Context, ref Ref) (string, bool) {
+func (r *run) lookup(ctx context.Context, ref variables.Ref) (string, bool) {
 	switch ref.NS {
-	case NSFlow:
+	case variables.NSFlow:
 		v, ok := r.flowVars[ref.Name]
 		return v, ok
-	case NSSyskey:
+	case variables.NSSyskey:
 		v, ok := r.syskeys[ref.Name]
 		return v, ok
-	case NSUser:
+	case variables.NSUser:
 		if v, ok := r.userVars[ref.Name]; ok {
 			return v, true
 		}
@@ -509,7 +510,7 @@ func (r *run) lookup(ctx context.Context, ref Ref) (string, bool) {
 		}
 		r.userVars[ref.Name] = v
 		return v, true
-	case NSSys:
+	case variables.NSSys:
 		now := r.e.now()
 		switch ref.Name {
 		case "datetime":
@@ -519,34 +520,34 @@ func (r *run) lookup(ctx context.Context, ref Ref) (string, bool) {
 		case "time":
 			return now.Format("15:04:05"), true
 		}
-	case NSCall:
+	case variables.NSCall:
 		v, ok := r.callVar(ref.Name)
 		return r.e.exposeRecording(ref.Name, v), ok
 	}
 	return "", false
 }
 
-func (r *run) lookupFn(ctx context.Context) func(Ref) (string, bool) {
-	return func(ref Ref) (string, bool) { return r.lookup(ctx, ref) }
+func (r *run) lookupFn(ctx context.Context) func(variables.Ref) (string, bool) {
+	return func(ref variables.Ref) (string, bool) { return r.lookup(ctx, ref) }
 }
 
 // sub interpolates, leaving unset variables empty.
 func (r *run) sub(s string) string {
-	out, _ := Interpolate(s, r.lookupFn(context.Background()))
+	out, _ := variables.Interpolate(s, r.lookupFn(context.Background()))
 	return out
 }
 
 func (r *run) subCtx(ctx context.Context, s string) (string, []string) {
-	return Interpolate(s, r.lookupFn(ctx))
+	return variables.Interpolate(s, r.lookupFn(ctx))
 }
 
-func (r *run) assign(ctx context.Context, t Ref, v string) error {
+func (r *run) assign(ctx context.Context, t variables.Ref, v string) error {
 	switch t.NS {
-	case NSFlow:
+	case variables.NSFlow:
 		r.flowVars[t.Name] = v
-	case NSSyskey:
+	case variables.NSSyskey:
 		r.syskeys[t.Name] = v
-	case NSUser:
+	case variables.NSUser:
 		r.userVars[t.Name] = v
 		if r.e.UserVars != nil {
 			if err := r.e.UserVars.SetUserVar(ctx, r.fv.AccountID, t.Name, v); err != nil {
@@ -627,7 +628,7 @@ func (r *run) callVar(name string) (string, bool) {
 			if num == "" {
 				return "", false
 			}
-			cc, national, area, without, typ := splitNumber(num)
+			cc, national, area, without, typ := variables.SplitNumber(num)
 			var v string
 			switch strings.TrimPrefix(name, base+".") {
 			case "number":

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchyard/switchyard/flows/variables"
 )
 
 // Invocation is one call of a configured webhook outside a flow run (the
@@ -100,13 +102,13 @@ func Invoke(ctx context.Context, pol NetPolicy, inv Invocation) HTTPResult {
 	if len(rw.missing) > 0 {
 		return HTTPResult{Reason: ReasonInvalidFlowVar, Detail: "unset variable(s): " + strings.Join(rw.missing, ", ")}
 	}
-	lookup := func(r Ref) (string, bool) {
+	lookup := func(r variables.Ref) (string, bool) {
 		switch r.NS {
-		case NSFlow:
+		case variables.NSFlow:
 			v, ok := values[r.Name]
 			return v, ok
-		case NSSys:
-			if v, ok := inv.Vars[NSSys+"."+r.Name]; ok {
+		case variables.NSSys:
+			if v, ok := inv.Vars[variables.NSSys+"."+r.Name]; ok {
 				return v, true
 			}
 			t := now()
@@ -119,7 +121,7 @@ func Invoke(ctx context.Context, pol NetPolicy, inv Invocation) HTTPResult {
 				return t.Format("15:04:05"), true
 			}
 			return "", false
-		case NSUser:
+		case variables.NSUser:
 			return "", false
 		}
 		v, ok := inv.Vars[r.NS+"."+r.Name]
@@ -168,7 +170,7 @@ func newRewriter(vars map[string]string, values map[string]string) *rewriter {
 // isFlowsNS reports whether a var name belongs to a namespace the widget's
 // interpolation knows ($call.*, $sys.*, ...).
 func isFlowsNS(name string) bool {
-	for _, ns := range []string{NSFlow, NSUser, NSSyskey, NSSys, NSCall} {
+	for _, ns := range []string{variables.NSFlow, variables.NSUser, variables.NSSyskey, variables.NSSys, variables.NSCall} {
 		if strings.HasPrefix(name, ns+".") {
 			return true
 		}
@@ -181,7 +183,7 @@ func (rw *rewriter) literal(v string) string {
 	name := phPrefix + strconv.Itoa(rw.n)
 	rw.n++
 	rw.values[name] = v
-	return "${" + NSFlow + "." + name + "}"
+	return "${" + variables.NSFlow + "." + name + "}"
 }
 
 func (rw *rewriter) rewriteMap(m map[string]string) map[string]string {
@@ -226,7 +228,7 @@ func (rw *rewriter) rewrite(s string) string {
 			for _, n := range rw.names {
 				if strings.HasPrefix(s[body:], n) {
 					k := body + len(n)
-					if k == len(s) || !isVarChar(rune(s[k])) {
+					if k == len(s) || !variables.IsNameChar(rune(s[k])) {
 						name, end = n, k
 						break
 					}
@@ -235,7 +237,7 @@ func (rw *rewriter) rewrite(s string) string {
 			if end < 0 {
 				// An unknown name of an own namespace: report it.
 				k := body + len(ns) + 1
-				for k < len(s) && (isVarChar(rune(s[k])) || s[k] == '.') {
+				for k < len(s) && (variables.IsNameChar(rune(s[k])) || s[k] == '.') {
 					k++
 				}
 				name, end = strings.TrimRight(s[body:k], "."), k

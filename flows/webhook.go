@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/switchyard/switchyard/flows/variables"
 )
 
 // Webhook error reasons ($flow.key.error_reason). INVALID_FLOW_VAR and
@@ -180,10 +182,10 @@ type preparedRequest struct {
 
 // prepare substitutes variables in every field of w. missing lists the
 // variables that were unset.
-func prepare(w WebhookConfig, lookup func(Ref) (string, bool)) (preparedRequest, []string, error) {
+func prepare(w WebhookConfig, lookup func(variables.Ref) (string, bool)) (preparedRequest, []string, error) {
 	var missing []string
 	sub := func(s string) string {
-		out, m := Interpolate(s, lookup)
+		out, m := variables.Interpolate(s, lookup)
 		missing = append(missing, m...)
 		return out
 	}
@@ -392,7 +394,7 @@ func checkWebhookFields(p *paramReader, prefix string, w *WebhookConfig, needURL
 			p.checkRefs(field, s)
 			return
 		}
-		_, bad := ScanRefs(s)
+		_, bad := variables.Scan(s)
 		for _, b := range bad {
 			p.bad(field, "unknown variable %s", b.Full())
 		}
@@ -411,7 +413,7 @@ func checkWebhookFields(p *paramReader, prefix string, w *WebhookConfig, needURL
 	}
 	if w.URL != "" {
 		refs(prefix+"url", w.URL)
-		if !hasRefs(w.URL) && !strings.HasPrefix(w.URL, "https://") && !strings.HasPrefix(w.URL, "http://") {
+		if !variables.HasRefs(w.URL) && !strings.HasPrefix(w.URL, "https://") && !strings.HasPrefix(w.URL, "http://") {
 			p.bad(prefix+"url", "must be an http(s) URL (got %q)", w.URL)
 		}
 	}
@@ -477,7 +479,7 @@ func walkStrings(v any, f func(string)) {
 }
 
 type extraction struct {
-	Target Ref
+	Target variables.Ref
 	Path   []pathStep
 	Raw    string
 }
@@ -491,7 +493,7 @@ type webhookCfg struct {
 
 func checkWebhook(p *paramReader) any {
 	c := &webhookCfg{Configured: p.str("webhook", false)}
-	if hasRefs(c.Configured) {
+	if variables.HasRefs(c.Configured) {
 		p.bad("webhook", "the webhook name may not contain variables")
 	}
 	w := &c.Inline
@@ -598,7 +600,7 @@ func (r *run) webhook(ctx context.Context, c *webhookCfg, st *Step) result {
 			res.Reason, res.Detail = ReasonInvalidResponse, "response is not JSON: "+err.Error()
 			return r.webhookFail(st, res)
 		}
-		vals := map[Ref]string{}
+		vals := map[variables.Ref]string{}
 		for _, ex := range c.Extract {
 			v, ok := lookupPath(doc, ex.Path)
 			if !ok {

@@ -23,6 +23,7 @@ import (
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/flows"
+	"github.com/switchyard/switchyard/flows/variables"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -512,7 +513,7 @@ func varName(c echo.Context) string { return strings.TrimPrefix(c.Param("name"),
 // $event.*), each with when it is set, and the seed names Switchyard
 // refuses (docs/flow-variables.md is the same list).
 func (h *handler) systemVars(c echo.Context, _ int64) error {
-	return c.JSON(http.StatusOK, flows.Variables())
+	return c.JSON(http.StatusOK, variables.Published())
 }
 
 func (h *handler) listVars(c echo.Context, acct int64) error {
