@@ -14,6 +14,7 @@ import (
 
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/flows/variables"
+	"github.com/switchyard/switchyard/flows/webhooks"
 )
 
 // Call statuses the flow engine sets (the ADS call statuses for an IVR,
@@ -35,14 +36,6 @@ type UserVarStore interface {
 	GetUserVar(ctx context.Context, accountID int64, name string) (value string, ok bool, err error)
 	SetUserVar(ctx context.Context, accountID int64, name, value string) error
 }
-
-// WebhookSource finds an account's configured webhook by name.
-type WebhookSource interface {
-	Webhook(ctx context.Context, accountID int64, name string) (WebhookConfig, error)
-}
-
-// ErrWebhookNotFound is what a WebhookSource returns for an unknown name.
-var ErrWebhookNotFound = errors.New("webhook not found")
 
 // JourneySaver stores a journey (the store's SaveJourney).
 type JourneySaver interface {
@@ -90,7 +83,7 @@ type QueueResult struct {
 // they provide (a flow needing one fails at that widget with a reason).
 type Engine struct {
 	UserVars UserVarStore
-	Webhooks WebhookSource
+	Webhooks webhooks.Source
 	Journeys JourneySaver
 	TTS      TTS
 	Queue    QueueRunner
@@ -111,7 +104,7 @@ type Engine struct {
 	RecordingLinks RecordingLinks
 	// Policy gives an account's outbound HTTP policy (default: HTTPS
 	// only, no loopback/private/link-local targets).
-	Policy func(ctx context.Context, accountID int64) NetPolicy
+	Policy func(ctx context.Context, accountID int64) webhooks.Policy
 	// Now is the clock for $sys.* and time conditions (default time.Now).
 	Now func() time.Time
 	// MaxSteps bounds widgets per call (loops; default 500).
@@ -197,9 +190,9 @@ type Journey struct {
 
 // netPolicy is the account's outbound HTTP policy, read once per run and
 // only by a run that makes an HTTP request (most calls never do).
-func (r *run) netPolicy(ctx context.Context) NetPolicy {
+func (r *run) netPolicy(ctx context.Context) webhooks.Policy {
 	if r.policy == nil {
-		p := NetPolicy{}
+		p := webhooks.Policy{}
 		if r.e.Policy != nil {
 			p = r.e.Policy(ctx, r.fv.AccountID)
 		}
@@ -221,7 +214,7 @@ type run struct {
 	syskeys    map[string]string
 	callVars   map[string]string // overrides/extra $call.* values
 	userVars   map[string]string // cache of values read or written
-	policy     *NetPolicy        // loaded by netPolicy when a widget first needs it
+	policy     *webhooks.Policy  // loaded by netPolicy when a widget first needs it
 	journey    Journey
 	status     string
 	// transferred: a transfer or queue widget set an IN_* / QUEUE_* status, which then stays
@@ -383,7 +376,7 @@ func (r *run) loop(ctx context.Context) error {
 		if res.err != nil && !errors.Is(res.err, errFlowHangup) {
 			st.Error = res.err.Error()
 			if errors.Is(res.err, errUnsetVar) {
-				st.Outputs["error_reason"] = ReasonInvalidFlowVar
+				st.Outputs["error_reason"] = webhooks.ReasonInvalidFlowVar
 			}
 			if next == "" {
 				r.failReason = fmt.Sprintf("node %q (%s): %s", n.ID, n.Type, st.Error)

@@ -1,4 +1,4 @@
-package flows
+package webhooks
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 
 // Invocation is one call of a configured webhook outside a flow run (the
 // ACD's CRM and popup events, dialer/acd/acdhooks). It goes through the
-// same interpolation, HTTP client and NetPolicy as the webhook widget.
+// same interpolation, HTTP client and Policy as the webhook widget.
 type Invocation struct {
-	Webhook WebhookConfig
+	Webhook Config
 	// Vars are variable values by name without the "$", e.g.
 	// "event.type" or "call.cli". Every field of Webhook may reference
 	// them as $event.type or ${event.type}. Names in a namespace of their
@@ -42,8 +42,8 @@ type Invocation struct {
 	Now func() time.Time
 }
 
-// DefaultInvokeTimeout is Invocation.Timeout's default.
-const DefaultInvokeTimeout = 10 * time.Second
+// DefaultTimeout is Invocation.Timeout's default.
+const DefaultTimeout = 10 * time.Second
 
 // placeholder names stand for Vars and Params inside the webhook while it
 // is prepared: the widget's interpolation (one pass, inserted values are
@@ -53,12 +53,12 @@ const phPrefix = "__sy-inv-"
 
 // Invoke sends the webhook with the variables and parameters under the
 // policy. Like the widget it does not follow redirects and reports the
-// outcome in the webhook widget's terms (HTTPResult.Reason: INVALID_FLOW_VAR,
+// outcome in the webhook widget's terms (Result.Reason: INVALID_FLOW_VAR,
 // SERVER_ERROR, TIMEOUT, BLOCKED_TARGET, ...). It retries nothing: the
 // caller decides.
-func Invoke(ctx context.Context, pol NetPolicy, inv Invocation) HTTPResult {
+func Invoke(ctx context.Context, pol Policy, inv Invocation) Result {
 	if inv.Timeout <= 0 {
-		inv.Timeout = DefaultInvokeTimeout
+		inv.Timeout = DefaultTimeout
 	}
 	if inv.UserAgent == "" {
 		inv.UserAgent = "Switchyard"
@@ -94,13 +94,13 @@ func Invoke(ctx context.Context, pol NetPolicy, inv Invocation) HTTPResult {
 		} else {
 			b, err := json.Marshal(params)
 			if err != nil {
-				return HTTPResult{Reason: ReasonInvalidFlowVar, Detail: err.Error()}
+				return Result{Reason: ReasonInvalidFlowVar, Detail: err.Error()}
 			}
 			w.Body, w.BodyType = b, "form"
 		}
 	}
 	if len(rw.missing) > 0 {
-		return HTTPResult{Reason: ReasonInvalidFlowVar, Detail: "unset variable(s): " + strings.Join(rw.missing, ", ")}
+		return Result{Reason: ReasonInvalidFlowVar, Detail: "unset variable(s): " + strings.Join(rw.missing, ", ")}
 	}
 	lookup := func(r variables.Ref) (string, bool) {
 		switch r.NS {
@@ -127,14 +127,14 @@ func Invoke(ctx context.Context, pol NetPolicy, inv Invocation) HTTPResult {
 		v, ok := inv.Vars[r.NS+"."+r.Name]
 		return v, ok
 	}
-	req, missing, err := prepare(w, lookup)
+	req, missing, err := Prepare(w, lookup)
 	if len(missing) > 0 {
-		return HTTPResult{Reason: ReasonInvalidFlowVar, Detail: "unset variable(s): " + strings.Join(missing, ", ")}
+		return Result{Reason: ReasonInvalidFlowVar, Detail: "unset variable(s): " + strings.Join(missing, ", ")}
 	}
 	if err != nil {
-		return HTTPResult{Reason: ReasonInvalidFlowVar, Detail: err.Error()}
+		return Result{Reason: ReasonInvalidFlowVar, Detail: err.Error()}
 	}
-	return doHTTP(ctx, pol, inv.Timeout, inv.UserAgent, req)
+	return Send(ctx, pol, inv.Timeout, inv.UserAgent, req)
 }
 
 // rewriter replaces references to Vars of own namespaces with
@@ -255,4 +255,14 @@ func (rw *rewriter) rewrite(s string) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+func mergeMap(a, b map[string]string) map[string]string {
+	if len(a) == 0 && len(b) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(a)+len(b))
+	maps.Copy(out, a)
+	maps.Copy(out, b)
+	return out
 }
