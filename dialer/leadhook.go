@@ -18,7 +18,7 @@ import (
 // campaign's LogWebhook after each customer call (the Passthru applet).
 // params are those applets' query parameters (LeadParams, CallLogParams);
 // the adapter sends them as the query string of a GET (dialer/leadhook
-// does it through flows.Invoke, under the account's NetPolicy).
+// does it through flows/webhooks.Invoke, under the account's policy).
 type LeadSource interface {
 	// NextLead returns the number to dial, or "" when the webhook has no
 	// lead for the agent (204, empty body, JSON null/""): the session

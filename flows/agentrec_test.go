@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/flows/webhooks"
 )
 
 type queueFunc func(ctx context.Context, call *ari.Call, req QueueRequest) (QueueResult, error)
@@ -72,7 +73,7 @@ func TestCRMRequestIsPlainText(t *testing.T) {
 		_, _ = io.WriteString(w, `{"status":"ok","destination":true}`)
 	}))
 	defer srv.Close()
-	e := &Engine{Policy: func(context.Context, int64) NetPolicy { return loopback }}
+	e := &Engine{Policy: func(context.Context, int64) webhooks.Policy { return loopback }}
 	r, n := oneNode(t, e, `{"id":"n","type":"caller_id","params":{"mode":"true_false","audio":"sound:x","url":"`+srv.URL+`/id"},"exits":["ok","ok"]}`, nil)
 	c := *n.cfg.(*callerIDCfg)
 	if _, err := r.askCRM(context.Background(), &c, "0023", &Step{Outputs: map[string]any{}}); err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/ari/aritest"
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
+	"github.com/switchyard/switchyard/flows/webhooks"
 )
 
 // benchFlow: answer, webhook to a local server, gather one digit, hang up
@@ -227,7 +228,7 @@ func BenchmarkFlowCallRate(b *testing.B) {
 		}
 		issuedMu.Unlock()
 	})
-	e := &Engine{Policy: func(context.Context, int64) NetPolicy { return loopback }, Logger: testLogger(b)}
+	e := &Engine{Policy: func(context.Context, int64) webhooks.Policy { return loopback }, Logger: testLogger(b)}
 	fv := FlowVersion{AccountID: 1, FlowID: 1, Version: 1, Flow: f}
 
 	var flowD, bareD, bareLat []time.Duration

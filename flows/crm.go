@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/flows/variables"
+	"github.com/switchyard/switchyard/flows/webhooks"
 )
 
 // CRMAnswer is the CRM's reply (the identification contract): {"status":
@@ -100,7 +102,7 @@ func (r *run) askCRM(ctx context.Context, c *callerIDCfg, id string, st *Step) (
 	ua := r.sub(c.UserAgent)
 	// The CRM contract's POST is plain/text carrying idContact=<id> (the
 	// default); form and json are for CRMs that want those.
-	req := preparedRequest{Method: "POST", URL: u, Headers: map[string]string{},
+	req := webhooks.Request{Method: "POST", URL: u, Headers: map[string]string{},
 		Body: []byte(url.Values{"idContact": {id}}.Encode()), ContentType: "text/plain; charset=utf-8"}
 	switch c.Format {
 	case "form":
@@ -109,7 +111,7 @@ func (r *run) askCRM(ctx context.Context, c *callerIDCfg, id string, st *Step) (
 		b, _ := json.Marshal(map[string]string{"idContact": id})
 		req.Body, req.ContentType = b, "application/json"
 	}
-	res := doHTTP(ctx, r.netPolicy(ctx), c.HTTP, ua, req)
+	res := webhooks.Send(ctx, r.netPolicy(ctx), c.HTTP, ua, req)
 	st.Outputs["crm_status_code"] = res.StatusCode
 	st.Outputs["crm_raw"] = string(res.Raw)
 	if !res.OK {
@@ -251,7 +253,7 @@ type callerIDCfg struct {
 	// application/x-www-form-urlencoded) or "json" ({"idContact": "<id>"}).
 	Format   string
 	Routes   []CRMRoute
-	Variable *Ref
+	Variable *variables.Ref
 }
 
 // DefaultCRMUserAgent is the User-Agent the CRM contract says it receives.

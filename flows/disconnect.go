@@ -4,15 +4,17 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"github.com/switchyard/switchyard/flows/webhooks"
 )
 
 // NamedWebhook is an account webhook with its name.
 type NamedWebhook struct {
 	Name   string
-	Config WebhookConfig
+	Config webhooks.Config
 }
 
-// DisconnectLister, when the Engine's WebhookSource implements it, lists
+// DisconnectLister, when the Engine's webhooks.Source implements it, lists
 // the account webhooks called when each call ends (trigger "disconnect",
 // the default for account webhooks).
 type DisconnectLister interface {
@@ -58,13 +60,13 @@ func (r *run) callDisconnectWebhooks(ctx context.Context) {
 		}
 		lookup := r.lookupFn(ctx)
 		for _, h := range hooks {
-			req, missing, err := prepare(h.Config, lookup)
+			req, missing, err := webhooks.Prepare(h.Config, lookup)
 			if len(missing) > 0 || err != nil {
 				r.e.log().Warn("disconnect webhook not called", "webhook", h.Name, "attempt", r.call.AttemptID,
-					"reason", ReasonInvalidFlowVar, "unset", strings.Join(missing, ", "), "error", err)
+					"reason", webhooks.ReasonInvalidFlowVar, "unset", strings.Join(missing, ", "), "error", err)
 				continue
 			}
-			res := doHTTP(ctx, r.netPolicy(ctx), 10*time.Second, "Switchyard", req)
+			res := webhooks.Send(ctx, r.netPolicy(ctx), 10*time.Second, "Switchyard", req)
 			if !res.OK {
 				r.e.log().Warn("disconnect webhook failed", "webhook", h.Name, "attempt", r.call.AttemptID,
 					"status", res.StatusCode, "reason", res.Reason, "detail", res.Detail)

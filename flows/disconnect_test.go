@@ -13,6 +13,7 @@ import (
 	ariv6 "github.com/CyCoreSystems/ari/v6"
 
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/flows/webhooks"
 )
 
 type disconnectSource struct {
@@ -40,11 +41,11 @@ func TestDisconnectWebhooks(t *testing.T) {
 		if acc != 7 {
 			t.Errorf("account %d", acc)
 		}
-		return []NamedWebhook{{Name: "crm", Config: WebhookConfig{Method: "GET", URL: srv.URL + "/end",
+		return []NamedWebhook{{Name: "crm", Config: webhooks.Config{Method: "GET", URL: srv.URL + "/end",
 			Query: map[string]string{"cli": "$call.cli", "who": "$flow.key.who", "state": "$call.state"}}}}, nil
 	}}
-	e := &Engine{Webhooks: src, Policy: func(context.Context, int64) NetPolicy {
-		return NetPolicy{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
+	e := &Engine{Webhooks: src, Policy: func(context.Context, int64) webhooks.Policy {
+		return webhooks.Policy{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 	}}
 	f, err := Parse([]byte(`{"format":1,"name":"d","type":"inbound","start":"s","variables":["who"],"nodes":[
 	  {"id":"s","type":"set_variable","params":{"assign":[{"name":"who","value":"Asha"}]}}]}`), e.Features())
@@ -61,14 +62,5 @@ func TestDisconnectWebhooks(t *testing.T) {
 	defer mu.Unlock()
 	if len(got) != 1 || !strings.HasPrefix(got[0], "/end?") || !strings.Contains(got[0], "who=Asha") || !strings.Contains(got[0], "cli=%2B4930555") {
 		t.Fatalf("disconnect webhook requests %q", got)
-	}
-}
-
-func TestWebhookTrigger(t *testing.T) {
-	for trig, ok := range map[string]bool{"": true, "disconnect": true, "widget": true, "hangup": false} {
-		ps := ValidateWebhook(WebhookConfig{Method: "GET", URL: "https://x.example/", Trigger: trig})
-		if (len(ps) == 0) != ok {
-			t.Errorf("trigger %q: problems %v", trig, ps)
-		}
 	}
 }

@@ -1,9 +1,11 @@
 // Package flows is the flow engine: the JSON flow-graph format, its
-// validator, variables ($flow.key.*, $user.key.*, $sys.*, $call.*,
-// $flow.syskey.*), the webhook widget's contract (request fields and
-// $flow.key.response_* variables), caller-ID/CRM identification (OMniLeads'
-// customer identification node) and the interpreter that runs a flow on a
-// live call (ari.Call), writing a per-attempt journey.
+// validator, the values of the variables on a call (the variable model
+// itself, $flow.key.*, $user.key.*, $sys.*, $call.*, $flow.syskey.* and
+// their interpolation, is flows/variables), the webhook widget's contract
+// (request fields and $flow.key.response_* variables), caller-ID/CRM
+// identification (OMniLeads' customer identification node) and the
+// interpreter that runs a flow on a live call (ari.Call), writing a
+// per-attempt journey.
 //
 // # Format (version 1)
 //
@@ -61,9 +63,9 @@
 // # Variables
 //
 // $flow.key.<name>, $user.key.<name> (account-wide, via UserVarStore),
-// $sys.datetime|date|time, $call.* (CallVars) and $flow.syskey.*
-// (SyskeyVars) may appear in every string parameter; ${flow.key.name}
-// delimits a name explicitly. An unset variable in a webhook field fails
+// $sys.datetime|date|time, $call.* and $flow.syskey.* (the lists are in
+// flows/variables and docs/flow-variables.md) may appear in every string
+// parameter; ${flow.key.name} delimits a name explicitly. An unset variable in a webhook field fails
 // the widget with response_error=true, error_reason=INVALID_FLOW_VAR.
 //
 // # Running

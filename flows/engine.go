@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/flows/variables"
+	"github.com/switchyard/switchyard/flows/webhooks"
 )
 
 // Call statuses the flow engine sets (the ADS call statuses for an IVR,
@@ -34,14 +36,6 @@ type UserVarStore interface {
 	GetUserVar(ctx context.Context, accountID int64, name string) (value string, ok bool, err error)
 	SetUserVar(ctx context.Context, accountID int64, name, value string) error
 }
-
-// WebhookSource finds an account's configured webhook by name.
-type WebhookSource interface {
-	Webhook(ctx context.Context, accountID int64, name string) (WebhookConfig, error)
-}
-
-// ErrWebhookNotFound is what a WebhookSource returns for an unknown name.
-var ErrWebhookNotFound = errors.New("webhook not found")
 
 // JourneySaver stores a journey (the store's SaveJourney).
 type JourneySaver interface {
@@ -89,7 +83,7 @@ type QueueResult struct {
 // they provide (a flow needing one fails at that widget with a reason).
 type Engine struct {
 	UserVars UserVarStore
-	Webhooks WebhookSource
+	Webhooks webhooks.Source
 	Journeys JourneySaver
 	TTS      TTS
 	Queue    QueueRunner
@@ -110,7 +104,7 @@ type Engine struct {
 	RecordingLinks RecordingLinks
 	// Policy gives an account's outbound HTTP policy (default: HTTPS
 	// only, no loopback/private/link-local targets).
-	Policy func(ctx context.Context, accountID int64) NetPolicy
+	Policy func(ctx context.Context, accountID int64) webhooks.Policy
 	// Now is the clock for $sys.* and time conditions (default time.Now).
 	Now func() time.Time
 	// MaxSteps bounds widgets per call (loops; default 500).
@@ -196,9 +190,9 @@ type Journey struct {
 
 // netPolicy is the account's outbound HTTP policy, read once per run and
 // only by a run that makes an HTTP request (most calls never do).
-func (r *run) netPolicy(ctx context.Context) NetPolicy {
+func (r *run) netPolicy(ctx context.Context) webhooks.Policy {
 	if r.policy == nil {
-		p := NetPolicy{}
+		p := webhooks.Policy{}
 		if r.e.Policy != nil {
 			p = r.e.Policy(ctx, r.fv.AccountID)
 		}
@@ -220,7 +214,7 @@ type run struct {
 	syskeys    map[string]string
 	callVars   map[string]string // overrides/extra $call.* values
 	userVars   map[string]string // cache of values read or written
-	policy     *NetPolicy        // loaded by netPolicy when a widget first needs it
+	policy     *webhooks.Policy  // loaded by netPolicy when a widget first needs it
 	journey    Journey
 	status     string
 	// transferred: a transfer or queue widget set an IN_* / QUEUE_* status, which then stays
@@ -382,7 +376,7 @@ func (r *run) loop(ctx context.Context) error {
 		if res.err != nil && !errors.Is(res.err, errFlowHangup) {
 			st.Error = res.err.Error()
 			if errors.Is(res.err, errUnsetVar) {
-				st.Outputs["error_reason"] = ReasonInvalidFlowVar
+				st.Outputs["error_reason"] = webhooks.ReasonInvalidFlowVar
 			}
 			if next == "" {
 				r.failReason = fmt.Sprintf("node %q (%s): %s", n.ID, n.Type, st.Error)
@@ -488,15 +482,15 @@ func (r *run) exec(ctx context.Context, n *Node, st *Step) result {
 }
 
 // lookup resolves a reference; ok=false when unset.
-func (r *run) lookup(ctx context.Context, ref Ref) (string, bool) {
+func (r *run) lookup(ctx context.Context, ref variables.Ref) (string, bool) {
 	switch ref.NS {
-	case NSFlow:
+	case variables.NSFlow:
 		v, ok := r.flowVars[ref.Name]
 		return v, ok
-	case NSSyskey:
+	case variables.NSSyskey:
 		v, ok := r.syskeys[ref.Name]
 		return v, ok
-	case NSUser:
+	case variables.NSUser:
 		if v, ok := r.userVars[ref.Name]; ok {
 			return v, true
 		}
@@ -509,7 +503,7 @@ func (r *run) lookup(ctx context.Context, ref Ref) (string, bool) {
 		}
 		r.userVars[ref.Name] = v
 		return v, true
-	case NSSys:
+	case variables.NSSys:
 		now := r.e.now()
 		switch ref.Name {
 		case "datetime":
@@ -519,34 +513,34 @@ func (r *run) lookup(ctx context.Context, ref Ref) (string, bool) {
 		case "time":
 			return now.Format("15:04:05"), true
 		}
-	case NSCall:
+	case variables.NSCall:
 		v, ok := r.callVar(ref.Name)
 		return r.e.exposeRecording(ref.Name, v), ok
 	}
 	return "", false
 }
 
-func (r *run) lookupFn(ctx context.Context) func(Ref) (string, bool) {
-	return func(ref Ref) (string, bool) { return r.lookup(ctx, ref) }
+func (r *run) lookupFn(ctx context.Context) func(variables.Ref) (string, bool) {
+	return func(ref variables.Ref) (string, bool) { return r.lookup(ctx, ref) }
 }
 
 // sub interpolates, leaving unset variables empty.
 func (r *run) sub(s string) string {
-	out, _ := Interpolate(s, r.lookupFn(context.Background()))
+	out, _ := variables.Interpolate(s, r.lookupFn(context.Background()))
 	return out
 }
 
 func (r *run) subCtx(ctx context.Context, s string) (string, []string) {
-	return Interpolate(s, r.lookupFn(ctx))
+	return variables.Interpolate(s, r.lookupFn(ctx))
 }
 
-func (r *run) assign(ctx context.Context, t Ref, v string) error {
+func (r *run) assign(ctx context.Context, t variables.Ref, v string) error {
 	switch t.NS {
-	case NSFlow:
+	case variables.NSFlow:
 		r.flowVars[t.Name] = v
-	case NSSyskey:
+	case variables.NSSyskey:
 		r.syskeys[t.Name] = v
-	case NSUser:
+	case variables.NSUser:
 		r.userVars[t.Name] = v
 		if r.e.UserVars != nil {
 			if err := r.e.UserVars.SetUserVar(ctx, r.fv.AccountID, t.Name, v); err != nil {
@@ -627,7 +621,7 @@ func (r *run) callVar(name string) (string, bool) {
 			if num == "" {
 				return "", false
 			}
-			cc, national, area, without, typ := splitNumber(num)
+			cc, national, area, without, typ := variables.SplitNumber(num)
 			var v string
 			switch strings.TrimPrefix(name, base+".") {
 			case "number":

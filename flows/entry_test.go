@@ -15,6 +15,7 @@ import (
 
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/ari/fastagi"
+	"github.com/switchyard/switchyard/flows/webhooks"
 )
 
 // fakeResolver is a function-field FlowResolver.
@@ -157,7 +158,7 @@ func TestPaymentReminderExample(t *testing.T) {
 		},
 		set: func(context.Context, int64, string, string) error { return nil },
 	}
-	e := &Engine{UserVars: users, Policy: func(context.Context, int64) NetPolicy { return loopback }}
+	e := &Engine{UserVars: users, Policy: func(context.Context, int64) webhooks.Policy { return loopback }}
 	h := startManager(t, nil)
 	r := h.call(t, e, doc, "answer-dtmf-1", map[string]string{
 		"$flow.key.customer_name": `Ann "the payer"`, "amount": "250", "due_date": "2026-12-01", "policy_number": "P-9",

@@ -14,6 +14,7 @@ import (
 
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/ari/aritest"
+	"github.com/switchyard/switchyard/flows/webhooks"
 )
 
 func newMemRecorder() *aritest.Recorder { return aritest.NewRecorder() }
@@ -253,7 +254,7 @@ func TestWidgetsOnAsterisk(t *testing.T) {
 	withURL := `,"url":"` + srv.URL + `/identify"`
 	routes := withURL + `,"routes":[{"type":1,"id":"3","exit":2},{"type":5,"id":"1","exit":3}]`
 	e := func() *Engine {
-		return &Engine{Policy: func(context.Context, int64) NetPolicy { return loopback }}
+		return &Engine{Policy: func(context.Context, int64) webhooks.Policy { return loopback }}
 	}
 	for _, tc := range []struct {
 		name, doc, customer string

@@ -16,6 +16,7 @@ import (
 	ariv6 "github.com/CyCoreSystems/ari/v6"
 
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/flows/webhooks"
 )
 
 func TestDecisionWidget(t *testing.T) {
@@ -221,7 +222,7 @@ func TestAskCRM(t *testing.T) {
 		{"", "form", "444444", CRMBool, "CRM request failed: TIMEOUT", CRMAnswer{}},
 		{"", "form", "999999", CRMBool, "CRM request failed: CLIENT_ERROR", CRMAnswer{}},
 	} {
-		e := &Engine{Policy: func(context.Context, int64) NetPolicy { return loopback }}
+		e := &Engine{Policy: func(context.Context, int64) webhooks.Policy { return loopback }}
 		r, n := oneNode(t, e, fmt.Sprintf(node, tc.ua, tc.format), map[string]string{"acct": "5"}, "acct")
 		c := *n.cfg.(*callerIDCfg)
 		c.Mode = tc.mode

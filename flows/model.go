@@ -9,6 +9,8 @@ import (
 	"net/mail"
 	"sort"
 	"strings"
+
+	"github.com/switchyard/switchyard/flows/variables"
 )
 
 // FormatVersion is the flow document format this package reads and writes.
@@ -17,16 +19,15 @@ const FormatVersion = 1
 // Flow types (the product's four flow types: inbound, outbound multicast,
 // outbound dialer, emergency notification).
 const (
-	TypeInbound        = "inbound"
-	TypeOutbound       = "outbound_multicast"
-	TypeDialer         = "outbound_dialer"
-	TypeEmergency      = "emergency_notification"
-	maxNodes           = 2000
-	maxExitsPerNode    = 64
-	maxDocumentBytes   = 1 << 20
-	defaultMaxSteps    = 500
-	nodeIDMaxLen       = 64
-	variableNameMaxLen = 64
+	TypeInbound      = "inbound"
+	TypeOutbound     = "outbound_multicast"
+	TypeDialer       = "outbound_dialer"
+	TypeEmergency    = "emergency_notification"
+	maxNodes         = 2000
+	maxExitsPerNode  = 64
+	maxDocumentBytes = 1 << 20
+	defaultMaxSteps  = 500
+	nodeIDMaxLen     = 64
 )
 
 // FlowTypes lists the valid flow types.
@@ -237,8 +238,8 @@ func (v *validator) run() {
 		field := fmt.Sprintf("variables[%d]", i)
 		name = strings.TrimPrefix(name, "$flow.key.")
 		switch {
-		case !validVarName(name):
-			v.add("", field, "%q is not a valid variable name (letters, digits, _ and -, at most %d)", f.Variables[i], variableNameMaxLen)
+		case !variables.ValidName(name):
+			v.add("", field, "%q is not a valid variable name (letters, digits, _ and -, at most %d)", f.Variables[i], variables.MaxNameLen)
 		case v.declared[name]:
 			v.add("", field, "variable %q is declared twice", name)
 		default:
@@ -359,22 +360,6 @@ func successors(n *Node) []string {
 		}
 	}
 	return out
-}
-
-func validVarName(s string) bool {
-	if s == "" || len(s) > variableNameMaxLen {
-		return false
-	}
-	for _, r := range s {
-		if !isVarChar(r) {
-			return false
-		}
-	}
-	return true
-}
-
-func isVarChar(r rune) bool {
-	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-'
 }
 
 // Settings are a flow's configurator options (its configurator tab).

@@ -166,53 +166,6 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }
 
-func TestScanRefsAndInterpolate(t *testing.T) {
-	vals := map[string]string{
-		"$flow.key.name": "Ann", "$user.key.authToken": "1234", "$call.cli.number": "3012345",
-		"$call.cli": "+493012345", "$sys.date": "2026-01-02", "$flow.syskey.agent.type": "dynamic",
-	}
-	lookup := func(r Ref) (string, bool) { v, ok := vals[r.Full()]; return v, ok }
-	for _, tc := range []struct {
-		in, out string
-		missing []string
-	}{
-		{"Bearer oauth-$user.key.authToken", "Bearer oauth-1234", nil},
-		{"Hi $flow.key.name.", "Hi Ann.", nil},
-		{"${flow.key.name}s", "Anns", nil},
-		{"$call.cli.number/$call.cli.", "3012345/+493012345.", nil},
-		{"cost $5 and $$", "cost $5 and $$", nil},
-		{"$flow.key.unset!", "!", []string{"$flow.key.unset"}},
-		{"$call.nope", "", []string{"$call.nope"}},
-		{"$flow.syskey.agent.type-x", "dynamic-x", nil},
-		{"on $sys.date", "on 2026-01-02", nil},
-		{"${flow.key.open", "", []string{"$flow.key.open"}},
-	} {
-		out, missing := Interpolate(tc.in, lookup)
-		if out != tc.out || strings.Join(missing, ",") != strings.Join(tc.missing, ",") {
-			t.Errorf("Interpolate(%q) = %q %v, want %q %v", tc.in, out, missing, tc.out, tc.missing)
-		}
-	}
-}
-
-func TestSplitNumber(t *testing.T) {
-	for _, tc := range []struct{ in, cc, nat, area, without, typ string }{
-		{"+4930123456", "49", "30123456", "30", "123456", "international"},
-		{"+442079460000", "44", "2079460000", "20", "79460000", "international"},
-		{"+33142685300", "33", "142685300", "1", "42685300", "international"},
-		{"+919876543210", "91", "9876543210", "", "9876543210", "international"},
-		{"+12125551234", "1", "2125551234", "212", "5551234", "international"},
-		{"00919898333148", "91", "9898333148", "", "9898333148", "international"},
-		{"+380441234567", "380", "441234567", "44", "1234567", "international"},
-		{"030123456", "", "030123456", "", "030123456", "national"},
-		{"anonymous", "", "anonymous", "", "anonymous", "unknown"},
-	} {
-		cc, nat, area, without, typ := splitNumber(tc.in)
-		if cc != tc.cc || nat != tc.nat || area != tc.area || without != tc.without || typ != tc.typ {
-			t.Errorf("splitNumber(%q) = %q %q %q %q %q", tc.in, cc, nat, area, without, typ)
-		}
-	}
-}
-
 func TestParsePath(t *testing.T) {
 	doc := map[string]any{}
 	_ = json.Unmarshal([]byte(`{"a":{"b":[{"c":"x"},{"c":2}]},"odd key":true}`), &doc)
@@ -283,18 +236,6 @@ func BenchmarkParseFlow(b *testing.B) {
 	for b.Loop() {
 		if _, err := Parse(doc, Features{}); err != nil {
 			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkInterpolate(b *testing.B) {
-	vals := map[string]string{"$flow.key.name": "Ann", "$user.key.tok": "1234", "$call.cli.number": "3012345"}
-	lookup := func(r Ref) (string, bool) { v, ok := vals[r.Full()]; return v, ok }
-	s := "https://crm.example.com/c/${flow.key.name}?tok=$user.key.tok&cli=$call.cli.number"
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, missing := Interpolate(s, lookup); missing != nil {
-			b.Fatal(missing)
 		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/switchyard/switchyard/flows/variables"
 )
 
 // paramReader decodes one node's params, reporting each problem with the
@@ -33,18 +35,16 @@ func (p *paramReader) raw(name string) (json.RawMessage, bool) {
 
 // checkRefs validates the variable references in a string param.
 func (p *paramReader) checkRefs(field, s string) {
-	refs, bad := ScanRefs(s)
+	refs, bad := variables.Scan(s)
 	for _, b := range bad {
-		if b.NS == NSCall {
-			if why, ok := unsupportedCallVars[b.Name]; ok {
-				p.bad(field, "variable %s is not available: %s", b.Full(), why)
-				continue
-			}
+		if why, ok := variables.WhyUnsupported(b); ok {
+			p.bad(field, "variable %s is not available: %s", b.Full(), why)
+			continue
 		}
 		p.bad(field, "unknown variable %s", b.Full())
 	}
 	for _, r := range refs {
-		if r.NS == NSFlow && !p.v.declared[r.Name] && !builtinSet[r.Name] {
+		if r.NS == variables.NSFlow && !p.v.declared[r.Name] && !variables.IsBuiltin(r.Name) {
 			p.bad(field, "undeclared variable %s (declare %q in the flow's variables)", r.Full(), r.Name)
 		}
 	}
@@ -156,7 +156,7 @@ func (p *paramReader) media(name string, required bool) []string {
 	}
 	for i, m := range list {
 		field := fmt.Sprintf("%s[%d]", name, i)
-		if strings.HasPrefix(m, "$") && hasRefs(m) {
+		if strings.HasPrefix(m, "$") && variables.HasRefs(m) {
 			// A variable holding a whole media URI (e.g. a recording's
 			// $call.ivr_recording.recordingUri): checked when played.
 			p.checkRefs(field, m)
@@ -194,6 +194,14 @@ func (p *paramReader) stringMap(name string) map[string]string {
 	return m
 }
 
+func setOf(ss []string) map[string]bool {
+	m := make(map[string]bool, len(ss))
+	for _, s := range ss {
+		m[s] = true
+	}
+	return m
+}
+
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
@@ -204,19 +212,19 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // target reads a variable name a widget writes to.
-func (p *paramReader) target(field, s string) Ref {
-	r, ok := ParseVarName(s)
+func (p *paramReader) target(field, s string) variables.Ref {
+	r, ok := variables.ParseName(s)
 	if !ok {
 		p.bad(field, "%q is not a writable variable ($flow.key.<name>, $user.key.<name> or $flow.syskey.<name>)", s)
-		return Ref{}
+		return variables.Ref{}
 	}
-	if r.NS == NSFlow && !p.v.declared[r.Name] && !builtinSet[r.Name] {
+	if r.NS == variables.NSFlow && !p.v.declared[r.Name] && !variables.IsBuiltin(r.Name) {
 		p.bad(field, "undeclared variable %s (declare %q in the flow's variables)", r.Full(), r.Name)
 	}
 	return r
 }
 
-func (p *paramReader) optTarget(name string) *Ref {
+func (p *paramReader) optTarget(name string) *variables.Ref {
 	r, ok := p.raw(name)
 	if !ok {
 		return nil
@@ -234,7 +242,7 @@ func (p *paramReader) optTarget(name string) *Ref {
 }
 
 func (p *paramReader) regex(field, s string) *regexp.Regexp {
-	if strings.Contains(s, "$") && hasRefs(s) {
+	if strings.Contains(s, "$") && variables.HasRefs(s) {
 		p.bad(field, "a regular expression may not contain variables")
 		return nil
 	}
@@ -244,11 +252,6 @@ func (p *paramReader) regex(field, s string) *regexp.Regexp {
 		return nil
 	}
 	return re
-}
-
-func hasRefs(s string) bool {
-	refs, _ := ScanRefs(s)
-	return len(refs) > 0
 }
 
 // decodeInto decodes a structured param strictly.

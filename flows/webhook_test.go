@@ -14,16 +14,17 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/flows/webhooks"
 )
 
-var loopback = NetPolicy{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
+var loopback = webhooks.Policy{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
 
-// fakeWebhooks is a function-field WebhookSource.
+// fakeWebhooks is a function-field webhooks.Source.
 type fakeWebhooks struct {
-	get func(ctx context.Context, accountID int64, name string) (WebhookConfig, error)
+	get func(ctx context.Context, accountID int64, name string) (webhooks.Config, error)
 }
 
-func (f fakeWebhooks) Webhook(ctx context.Context, accountID int64, name string) (WebhookConfig, error) {
+func (f fakeWebhooks) Webhook(ctx context.Context, accountID int64, name string) (webhooks.Config, error) {
 	return f.get(ctx, accountID, name)
 }
 
@@ -111,11 +112,11 @@ func TestWebhookWidget(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	configured := fakeWebhooks{get: func(_ context.Context, acct int64, name string) (WebhookConfig, error) {
+	configured := fakeWebhooks{get: func(_ context.Context, acct int64, name string) (webhooks.Config, error) {
 		if acct != 7 || name != "crm" {
-			return WebhookConfig{}, ErrWebhookNotFound
+			return webhooks.Config{}, webhooks.ErrNotFound
 		}
-		return WebhookConfig{Method: "POST", URL: srv.URL + "/ok", Username: "svc", Password: "$user.key.pw",
+		return webhooks.Config{Method: "POST", URL: srv.URL + "/ok", Username: "svc", Password: "$user.key.pw",
 			Headers: map[string]string{"X-Token": "cfg"}, BodyType: "json", Body: json.RawMessage(`{"from":"configured"}`)}, nil
 	}}
 	users := fakeUserVars{
@@ -131,7 +132,7 @@ func TestWebhookWidget(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		node     string
-		policy   NetPolicy
+		policy   webhooks.Policy
 		vars     map[string]string
 		wantLine int
 		want     map[string]string
@@ -159,7 +160,7 @@ func TestWebhookWidget(t *testing.T) {
 			name:   "unknown configured webhook",
 			node:   `{"id":"n","type":"webhook","params":{"webhook":"nope"},"exits":["ok","ok"]}`,
 			policy: loopback, wantLine: 1,
-			want: map[string]string{"response_status": "FAILED", "response_error": "true", "error_reason": ReasonUnknownWebhook},
+			want: map[string]string{"response_status": "FAILED", "response_error": "true", "error_reason": webhooks.ReasonUnknownWebhook},
 		},
 		{
 			name:   "unset variable",
@@ -171,7 +172,7 @@ func TestWebhookWidget(t *testing.T) {
 			name:   "slow server times out",
 			node:   `{"id":"n","type":"webhook","params":{"url":"` + srv.URL + `/slow","timeout":0.3},"exits":["ok","ok"]}`,
 			policy: loopback, wantLine: 1,
-			want: map[string]string{"response_status": "FAILED", "response_error": "true", "error_reason": ReasonTimeout, "response_status_code": "0", "response_raw": "null"},
+			want: map[string]string{"response_status": "FAILED", "response_error": "true", "error_reason": webhooks.ReasonTimeout, "response_status_code": "0", "response_raw": "null"},
 		},
 		{
 			name:   "server error",
@@ -184,19 +185,19 @@ func TestWebhookWidget(t *testing.T) {
 			name:   "401",
 			node:   `{"id":"n","type":"webhook","params":{"url":"` + srv.URL + `/unauth"},"exits":["ok","ok"]}`,
 			policy: loopback, wantLine: 1,
-			want: map[string]string{"response_status_code": "401", "response_status_type": "Client Error", "error_reason": ReasonClientError, "response_raw": "null"},
+			want: map[string]string{"response_status_code": "401", "response_status_type": "Client Error", "error_reason": webhooks.ReasonClientError, "response_raw": "null"},
 		},
 		{
 			name:   "bad JSON when extracting",
 			node:   `{"id":"n","type":"webhook","params":{"url":"` + srv.URL + `/badjson","extract":{"x":"$.customer"}},"exits":["ok","ok"]}`,
 			policy: loopback, vars: map[string]string{}, wantLine: 1,
-			want: map[string]string{"response_status": "FAILED", "response_status_code": "200", "response_status_type": "Success", "error_reason": ReasonInvalidResponse},
+			want: map[string]string{"response_status": "FAILED", "response_status_code": "200", "response_status_type": "Success", "error_reason": webhooks.ReasonInvalidResponse},
 		},
 		{
 			name:   "extract path missing",
 			node:   `{"id":"n","type":"webhook","params":{"url":"` + srv.URL + `/ok","extract":{"x":"$.nobody"}},"exits":["ok","ok"]}`,
 			policy: loopback, wantLine: 1,
-			want: map[string]string{"error_reason": ReasonPathNotFound, "x": "<unset>"},
+			want: map[string]string{"error_reason": webhooks.ReasonPathNotFound, "x": "<unset>"},
 		},
 		{
 			name:   "empty body is null",
@@ -208,36 +209,36 @@ func TestWebhookWidget(t *testing.T) {
 			name:   "redirect not followed",
 			node:   `{"id":"n","type":"webhook","params":{"url":"` + srv.URL + `/redirect"},"exits":["ok","ok"]}`,
 			policy: loopback, wantLine: 1, noHit: true,
-			want: map[string]string{"response_status_code": "302", "response_status_type": "Redirection", "error_reason": ReasonRedirection},
+			want: map[string]string{"response_status_code": "302", "response_status_type": "Redirection", "error_reason": webhooks.ReasonRedirection},
 		},
 		{
 			name:   "response too large",
 			node:   `{"id":"n","type":"webhook","params":{"url":"` + srv.URL + `/big"},"exits":["ok","ok"]}`,
-			policy: NetPolicy{AllowHTTP: true, Allow: loopback.Allow, MaxBytes: 1024}, wantLine: 1,
-			want: map[string]string{"error_reason": ReasonTooLarge},
+			policy: webhooks.Policy{AllowHTTP: true, Allow: loopback.Allow, MaxBytes: 1024}, wantLine: 1,
+			want: map[string]string{"error_reason": webhooks.ReasonTooLarge},
 		},
 		{
 			name:   "loopback refused by default",
 			node:   `{"id":"n","type":"webhook","params":{"url":"` + srv.URL + `/ok"},"exits":["ok","ok"]}`,
-			policy: NetPolicy{AllowHTTP: true}, wantLine: 1, noHit: true,
-			want: map[string]string{"error_reason": ReasonBlockedTarget, "response_error": "true"},
+			policy: webhooks.Policy{AllowHTTP: true}, wantLine: 1, noHit: true,
+			want: map[string]string{"error_reason": webhooks.ReasonBlockedTarget, "response_error": "true"},
 		},
 		{
 			name:   "http refused unless allowed",
 			node:   `{"id":"n","type":"webhook","params":{"url":"` + srv.URL + `/ok"},"exits":["ok","ok"]}`,
-			policy: NetPolicy{Allow: loopback.Allow}, wantLine: 1, noHit: true,
-			want: map[string]string{"error_reason": ReasonHTTPNotAllowed},
+			policy: webhooks.Policy{Allow: loopback.Allow}, wantLine: 1, noHit: true,
+			want: map[string]string{"error_reason": webhooks.ReasonHTTPNotAllowed},
 		},
 		{
 			name:   "private and link-local refused",
 			node:   `{"id":"n","type":"webhook","params":{"url":"http://169.254.169.254/latest","timeout":1},"exits":["ok","ok"]}`,
-			policy: NetPolicy{AllowHTTP: true}, wantLine: 1,
-			want: map[string]string{"error_reason": ReasonBlockedTarget},
+			policy: webhooks.Policy{AllowHTTP: true}, wantLine: 1,
+			want: map[string]string{"error_reason": webhooks.ReasonBlockedTarget},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pol := tc.policy
-			e := &Engine{Webhooks: configured, UserVars: users, Policy: func(context.Context, int64) NetPolicy { return pol }}
+			e := &Engine{Webhooks: configured, UserVars: users, Policy: func(context.Context, int64) webhooks.Policy { return pol }}
 			r, n := oneNode(t, e, tc.node, tc.vars, "pin", "name", "cname", "tier", "tags", "x")
 			before := hits.Load()
 			last.Store("")
@@ -259,62 +260,6 @@ func TestWebhookWidget(t *testing.T) {
 	}
 }
 
-func TestWebhookPolicyAllowed(t *testing.T) {
-	// This host's own addresses: a fake public one besides the real ones.
-	real := hostAddrs
-	hostAddrs = func() addrSet {
-		s := addrSet{netip.MustParseAddr("203.0.113.9"): {}, netip.MustParseAddr("2001:db8::9"): {}}
-		for a := range real() {
-			s[a] = struct{}{}
-		}
-		return s
-	}
-	SetBlockedNetworks([]netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}) // e.g. the host's NATed public address
-	t.Cleanup(func() { hostAddrs = real; SetBlockedNetworks(nil) })
-	own := NetPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("203.0.113.9/32")}}
-	for _, tc := range []struct {
-		ip   string
-		pol  NetPolicy
-		want bool
-	}{
-		{"8.8.8.8", NetPolicy{}, true},
-		{"127.0.0.1", NetPolicy{}, false},
-		{"10.1.2.3", NetPolicy{}, false},
-		{"192.168.1.1", NetPolicy{}, false},
-		{"172.16.0.1", NetPolicy{}, false},
-		{"169.254.169.254", NetPolicy{}, false},
-		{"100.64.0.1", NetPolicy{}, false},
-		{"0.0.0.0", NetPolicy{}, false},
-		{"::1", NetPolicy{}, false},
-		{"fe80::1", NetPolicy{}, false},
-		{"fd00::1", NetPolicy{}, false},
-		{"::ffff:127.0.0.1", NetPolicy{}, false},
-		{"2001:4860::8888", NetPolicy{}, true},
-		{"127.0.0.1", loopback, true},
-		{"10.1.2.3", NetPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}}, true},
-		{"10.2.2.3", NetPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}}, false},
-		// The host's own (public) address and cloud metadata, under the default policy.
-		{"203.0.113.9", NetPolicy{}, false},
-		{"2001:db8::9", NetPolicy{}, false},
-		{"::ffff:203.0.113.9", NetPolicy{}, false},
-		{"203.0.113.10", NetPolicy{}, true},
-		{"203.0.113.9", own, true}, // the operator may allow it
-		{"198.51.100.7", NetPolicy{}, false},
-		{"198.51.100.7", NetPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("198.51.100.7/32")}}, true},
-		{"168.63.129.16", NetPolicy{}, false},
-		{"100.100.100.200", NetPolicy{}, false},
-		{"fd00:ec2::254", NetPolicy{}, false},
-		{"64:ff9b::a9fe:a9fe", NetPolicy{}, false}, // NAT64 of 169.254.169.254
-		{"64:ff9b::808:808", NetPolicy{}, true},    // NAT64 of 8.8.8.8
-		{"198.18.0.1", NetPolicy{}, false},
-		{"240.0.0.1", NetPolicy{}, false},
-	} {
-		if got := tc.pol.allowed(netip.MustParseAddr(tc.ip)); got != tc.want {
-			t.Errorf("allowed(%s) = %v, want %v", tc.ip, got, tc.want)
-		}
-	}
-}
-
 func TestWebhookHTTPS(t *testing.T) {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"ok":true}`)
@@ -324,17 +269,17 @@ func TestWebhookHTTPS(t *testing.T) {
 	node := `{"id":"n","type":"webhook","params":{"url":"` + srv.URL + `/x"},"exits":["ok","ok"]}`
 	for _, tc := range []struct {
 		name   string
-		pol    NetPolicy
+		pol    webhooks.Policy
 		line   int
 		reason string
 	}{
-		{"https with the CA, loopback allowed", NetPolicy{Allow: loopback.Allow, RootCAs: pool}, 0, ""},
-		{"untrusted certificate", NetPolicy{Allow: loopback.Allow}, 1, ReasonConnection},
-		{"loopback not allowed", NetPolicy{RootCAs: pool}, 1, ReasonBlockedTarget},
+		{"https with the CA, loopback allowed", webhooks.Policy{Allow: loopback.Allow, RootCAs: pool}, 0, ""},
+		{"untrusted certificate", webhooks.Policy{Allow: loopback.Allow}, 1, webhooks.ReasonConnection},
+		{"loopback not allowed", webhooks.Policy{RootCAs: pool}, 1, webhooks.ReasonBlockedTarget},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pol := tc.pol
-			r, n := oneNode(t, &Engine{Policy: func(context.Context, int64) NetPolicy { return pol }}, node, nil)
+			r, n := oneNode(t, &Engine{Policy: func(context.Context, int64) webhooks.Policy { return pol }}, node, nil)
 			res, st := execNode(r, n)
 			if res.line != tc.line || (tc.reason != "" && r.flowVars["error_reason"] != tc.reason) {
 				t.Errorf("line %d reason %q (%v)", res.line, r.flowVars["error_reason"], st.Outputs)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/flows/variables"
 )
 
 type gatherCfg struct {
@@ -22,7 +23,7 @@ type gatherCfg struct {
 	Overall                  time.Duration
 	Retries                  int
 	Pattern                  *regexp.Regexp
-	Variable                 *Ref
+	Variable                 *variables.Ref
 }
 
 func checkGather(p *paramReader) any {
@@ -56,7 +57,7 @@ type menuCfg struct {
 	Options                  map[string]int // digit -> exit line
 	Timeout                  time.Duration
 	Retries                  int
-	Variable                 *Ref
+	Variable                 *variables.Ref
 }
 
 func checkMenu(p *paramReader) any {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchyard/switchyard/flows/variables"
 )
 
 type condition struct {
@@ -229,7 +231,7 @@ func (r *run) timeCondition(n *Node, c *timeCfg, st *Step) result {
 type assignment struct {
 	Name   string `json:"name"`
 	Value  string `json:"value"`
-	target Ref
+	target variables.Ref
 }
 
 type setCfg struct{ Assign []assignment }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/flows/variables"
 )
 
 type playCfg struct {
@@ -30,7 +31,7 @@ type recordCfg struct {
 	MaxSilence  time.Duration
 	Terminator  string
 	Format      string
-	Variable    *Ref
+	Variable    *variables.Ref
 	PlayFirst   bool
 	// Module is play_and_record's moduleName in the recording's name
 	// (param "name"; the node id when unset).
@@ -50,7 +51,7 @@ func checkRecord(p *paramReader, withPrompt bool) any {
 	}
 	if withPrompt {
 		c.Module = p.str("name", false)
-		if hasRefs(c.Module) {
+		if variables.HasRefs(c.Module) {
 			p.bad("name", "the module name may not contain variables")
 		}
 		if c.Module != "" && namePart(c.Module) != c.Module {

@@ -44,7 +44,7 @@ type FlowVersion struct {
 func (FlowVersion) TableName() string { return "flow_versions" }
 
 // Webhook is an account's configured webhook (seed 001, Advanced →
-// Webhook); Config is the flows.WebhookConfig JSON.
+// Webhook); Config is the flows/webhooks.Config JSON.
 type Webhook struct {
 	ID        int64           `gorm:"column:id;primaryKey;autoIncrement" json:"id"`
 	AccountID int64           `gorm:"column:account_id" json:"account_id"`

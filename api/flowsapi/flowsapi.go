@@ -23,6 +23,8 @@ import (
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/flows"
+	"github.com/switchyard/switchyard/flows/variables"
+	"github.com/switchyard/switchyard/flows/webhooks"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -75,7 +77,7 @@ type Deps struct {
 	Features flows.Features
 	// Resolve looks up webhook hosts for the HTTP-policy warnings of
 	// validate and publish (nil: the system resolver, 2 s per host).
-	Resolve flows.Resolver
+	Resolve webhooks.Resolver
 	// TestCalls places flow test calls; nil: test calls are off (503).
 	TestCalls TestCaller
 	// Connect places connect-to-a-flow calls; nil: off (503).
@@ -383,7 +385,7 @@ func (h *handler) policyWarnings(ctx context.Context, acct int64, f *flows.Flow)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	pol := flows.NetPolicy{AllowHTTP: sp.AllowHTTP, Allow: sp.Networks()}
+	pol := webhooks.Policy{AllowHTTP: sp.AllowHTTP, Allow: sp.Networks()}
 	resolve := h.d.Resolve
 	if resolve == nil {
 		resolve = func(ctx context.Context, host string) ([]netip.Addr, error) {
@@ -403,7 +405,7 @@ func (h *handler) policyWarnings(ctx context.Context, acct int64, f *flows.Flow)
 			if err != nil {
 				return nil, err
 			}
-			var cfg flows.WebhookConfig
+			var cfg webhooks.Config
 			if json.Unmarshal(w.Config, &cfg) != nil {
 				continue
 			}
@@ -475,18 +477,18 @@ func (h *handler) putWebhook(c echo.Context, acct int64) error {
 	if err != nil {
 		return err
 	}
-	var w flows.WebhookConfig
+	var w webhooks.Config
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&w); err != nil {
 		return api.Invalid("body", "not a webhook object (method, url, username, password, headers, query, body_type, body): %v", err)
 	}
-	if ps := flows.ValidateWebhook(w); len(ps) > 0 {
+	if ps := webhooks.Validate(w); len(ps) > 0 {
 		msgs := make([]string, 0, len(ps))
 		for _, p := range ps {
 			msgs = append(msgs, p.String())
 		}
-		return api.Invalid(strings.TrimPrefix(ps[0].Field, "params."), "%s", strings.Join(msgs, "; "))
+		return api.Invalid(ps[0].Field, "%s", strings.Join(msgs, "; "))
 	}
 	norm, _ := json.Marshal(w)
 	saved, err := h.d.Store.PutWebhook(c.Request().Context(), acct, c.Param("name"), norm)
@@ -512,7 +514,7 @@ func varName(c echo.Context) string { return strings.TrimPrefix(c.Param("name"),
 // $event.*), each with when it is set, and the seed names Switchyard
 // refuses (docs/flow-variables.md is the same list).
 func (h *handler) systemVars(c echo.Context, _ int64) error {
-	return c.JSON(http.StatusOK, flows.Variables())
+	return c.JSON(http.StatusOK, variables.Published())
 }
 
 func (h *handler) listVars(c echo.Context, acct int64) error {

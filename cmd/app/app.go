@@ -35,6 +35,7 @@ import (
 	"github.com/switchyard/switchyard/dialer/supervisor"
 	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/flows/flowstore"
+	"github.com/switchyard/switchyard/flows/webhooks"
 	"github.com/switchyard/switchyard/mail/relay"
 	"github.com/switchyard/switchyard/mail/smtpin"
 	"github.com/switchyard/switchyard/reports/emailreports"
@@ -219,7 +220,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	if err != nil {
 		return nil, err
 	}
-	flows.SetBlockedNetworks(deny)
+	webhooks.SetBlockedNetworks(deny)
 
 	a.agi = fastagi.New(cfg.AGIAddr, log)
 	a.agi.Handle("flow/", a.flows.AGIHandler(cfg.ARIApp, a.flowsDB))

@@ -492,7 +492,7 @@ const (
 )
 
 // Hook is one CRM or popup setup of an account: which configured webhook
-// (by name, see store.Webhook / flows.WebhookConfig) is invoked on which
+// (by name, see store.Webhook / flows/webhooks.Config) is invoked on which
 // events, for which flows.
 type Hook struct {
 	ID        int64       `json:"id"`

@@ -19,7 +19,7 @@ import (
 	"github.com/switchyard/switchyard/dialer"
 	"github.com/switchyard/switchyard/dialer/dialerstore"
 	"github.com/switchyard/switchyard/dialer/leadhook"
-	"github.com/switchyard/switchyard/flows"
+	"github.com/switchyard/switchyard/flows/webhooks"
 )
 
 // leadServer is a lead webhook answering from a script (then 204) and a
@@ -64,8 +64,8 @@ func number(n string) func(w http.ResponseWriter, r *http.Request) {
 func (ls *leadServer) source() *leadhook.Source {
 	return &leadhook.Source{
 		Webhooks: webhookMap{"next-lead": {URL: ls.srv.URL + "/lead"}, "crm-log": {URL: ls.srv.URL + "/log"}},
-		Policy: func(context.Context, int64) flows.NetPolicy {
-			return flows.NetPolicy{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
+		Policy: func(context.Context, int64) webhooks.Policy {
+			return webhooks.Policy{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 		},
 		Timeout: 700 * time.Millisecond,
 	}
@@ -77,12 +77,12 @@ func (ls *leadServer) got() (leads, logs []url.Values) {
 	return append([]url.Values(nil), ls.leads...), append([]url.Values(nil), ls.logs...)
 }
 
-type webhookMap map[string]flows.WebhookConfig
+type webhookMap map[string]webhooks.Config
 
-func (m webhookMap) Webhook(_ context.Context, _ int64, name string) (flows.WebhookConfig, error) {
+func (m webhookMap) Webhook(_ context.Context, _ int64, name string) (webhooks.Config, error) {
 	w, ok := m[name]
 	if !ok {
-		return flows.WebhookConfig{}, flows.ErrWebhookNotFound
+		return webhooks.Config{}, webhooks.ErrNotFound
 	}
 	return w, nil
 }

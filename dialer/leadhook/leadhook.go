@@ -2,8 +2,8 @@
 // configured webhooks (the API-driven progressive dialer): the campaign's
 // lead_webhook is asked for each next customer of an agent and its
 // log_webhook gets the call log after each customer call. Both go through
-// flows.Invoke — the webhook widget's interpolation, HTTP client and the
-// account's NetPolicy (HTTPS only unless allowed, no loopback/private
+// webhooks.Invoke — the webhook widget's interpolation, HTTP client and the
+// account's webhooks.Policy (HTTPS only unless allowed, no loopback/private
 // targets) — with the Passthru parameters as the query string of a GET
 // (when the configured webhook has no method; a POST webhook gets them as
 // a form body).
@@ -16,15 +16,15 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/dialer"
-	"github.com/switchyard/switchyard/flows"
+	"github.com/switchyard/switchyard/flows/webhooks"
 )
 
 // Source is the webhook LeadSource. Webhooks is required.
 type Source struct {
-	Webhooks flows.WebhookSource
+	Webhooks webhooks.Source
 	// Policy gives an account's outbound HTTP policy (default: HTTPS
 	// only, no loopback/private/link-local targets).
-	Policy func(ctx context.Context, accountID int64) flows.NetPolicy
+	Policy func(ctx context.Context, accountID int64) webhooks.Policy
 	// Timeout bounds one request (default 10 s).
 	Timeout time.Duration
 	// UserAgent (default "Switchyard").
@@ -62,19 +62,19 @@ func (s *Source) CallLog(ctx context.Context, c *dialer.Campaign, params map[str
 	return err
 }
 
-func (s *Source) invoke(ctx context.Context, accountID int64, name string, params map[string]string, lead bool) (flows.HTTPResult, error) {
+func (s *Source) invoke(ctx context.Context, accountID int64, name string, params map[string]string, lead bool) (webhooks.Result, error) {
 	if s.Webhooks == nil {
-		return flows.HTTPResult{}, errors.New("leadhook: no webhook source")
+		return webhooks.Result{}, errors.New("leadhook: no webhook source")
 	}
 	w, err := s.Webhooks.Webhook(ctx, accountID, name)
 	if err != nil {
-		return flows.HTTPResult{}, fmt.Errorf("webhook %q: %w", name, err)
+		return webhooks.Result{}, fmt.Errorf("webhook %q: %w", name, err)
 	}
-	pol := flows.NetPolicy{}
+	pol := webhooks.Policy{}
 	if s.Policy != nil {
 		pol = s.Policy(ctx, accountID)
 	}
-	res := flows.Invoke(ctx, pol, flows.Invocation{Webhook: w, Params: params, Timeout: s.Timeout, UserAgent: s.UserAgent})
+	res := webhooks.Invoke(ctx, pol, webhooks.Invocation{Webhook: w, Params: params, Timeout: s.Timeout, UserAgent: s.UserAgent})
 	if !res.OK {
 		if lead && res.StatusCode == 204 {
 			return res, nil

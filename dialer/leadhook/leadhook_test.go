@@ -12,22 +12,22 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/dialer"
-	"github.com/switchyard/switchyard/flows"
+	"github.com/switchyard/switchyard/flows/webhooks"
 )
 
 // hooks is a WebhookSource over a map.
-type hooks map[string]flows.WebhookConfig
+type hooks map[string]webhooks.Config
 
-func (h hooks) Webhook(_ context.Context, _ int64, name string) (flows.WebhookConfig, error) {
+func (h hooks) Webhook(_ context.Context, _ int64, name string) (webhooks.Config, error) {
 	w, ok := h[name]
 	if !ok {
-		return flows.WebhookConfig{}, flows.ErrWebhookNotFound
+		return webhooks.Config{}, webhooks.ErrNotFound
 	}
 	return w, nil
 }
 
-var loopback = func(context.Context, int64) flows.NetPolicy {
-	return flows.NetPolicy{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
+var loopback = func(context.Context, int64) webhooks.Policy {
+	return webhooks.Policy{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
 }
 
 func TestNextLead(t *testing.T) {
@@ -97,7 +97,7 @@ func TestPolicyAndUnknownWebhook(t *testing.T) {
 		t.Errorf("default policy: %v", err)
 	}
 	s.Policy = loopback
-	if err := s.CallLog(context.Background(), c, nil); !errors.Is(err, flows.ErrWebhookNotFound) {
+	if err := s.CallLog(context.Background(), c, nil); !errors.Is(err, webhooks.ErrNotFound) {
 		t.Errorf("unknown webhook: %v", err)
 	}
 	if err := s.CallLog(context.Background(), &dialer.Campaign{AccountID: 1}, nil); err != nil {

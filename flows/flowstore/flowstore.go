@@ -15,6 +15,7 @@ import (
 
 	"github.com/switchyard/switchyard/dialer/calllist/intake"
 	"github.com/switchyard/switchyard/flows"
+	"github.com/switchyard/switchyard/flows/webhooks"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -34,7 +35,7 @@ type Store interface {
 	SetAttemptReportFields(ctx context.Context, accountID int64, attemptID string, in store.AttemptReportFields) error
 }
 
-// Adapter implements flows.FlowResolver, flows.WebhookSource,
+// Adapter implements flows.FlowResolver, webhooks.Source,
 // flows.UserVarStore, flows.JourneySaver, flows.RecordingSaver,
 // flows.ReportFieldsSaver, the Engine.Policy function and
 // intake.Flows. Published versions are immutable, so parsed flows
@@ -55,7 +56,7 @@ type versionKey struct {
 
 var (
 	_ flows.FlowResolver      = (*Adapter)(nil)
-	_ flows.WebhookSource     = (*Adapter)(nil)
+	_ webhooks.Source         = (*Adapter)(nil)
 	_ flows.UserVarStore      = (*Adapter)(nil)
 	_ flows.JourneySaver      = (*Adapter)(nil)
 	_ flows.RecordingSaver    = (*Adapter)(nil)
@@ -107,17 +108,17 @@ func (a *Adapter) FlowByID(ctx context.Context, flowID int64) (flows.FlowVersion
 }
 
 // Webhook returns a configured webhook.
-func (a *Adapter) Webhook(ctx context.Context, accountID int64, name string) (flows.WebhookConfig, error) {
+func (a *Adapter) Webhook(ctx context.Context, accountID int64, name string) (webhooks.Config, error) {
 	w, err := a.S.GetWebhook(ctx, accountID, name)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return flows.WebhookConfig{}, fmt.Errorf("webhook %q: %w", name, flows.ErrWebhookNotFound)
+			return webhooks.Config{}, fmt.Errorf("webhook %q: %w", name, webhooks.ErrNotFound)
 		}
-		return flows.WebhookConfig{}, err
+		return webhooks.Config{}, err
 	}
-	var c flows.WebhookConfig
+	var c webhooks.Config
 	if err := json.Unmarshal(w.Config, &c); err != nil {
-		return flows.WebhookConfig{}, fmt.Errorf("webhook %q: stored config: %w", name, err)
+		return webhooks.Config{}, fmt.Errorf("webhook %q: stored config: %w", name, err)
 	}
 	return c, nil
 }
@@ -163,11 +164,11 @@ func (a *Adapter) DisconnectWebhooks(ctx context.Context, accountID int64) ([]fl
 	}
 	var out []flows.NamedWebhook
 	for _, w := range ws {
-		var cfg flows.WebhookConfig
+		var cfg webhooks.Config
 		if err := json.Unmarshal(w.Config, &cfg); err != nil {
 			return nil, fmt.Errorf("webhook %q: %w", w.Name, err)
 		}
-		if cfg.Trigger == "" || cfg.Trigger == flows.TriggerDisconnect {
+		if cfg.Trigger == "" || cfg.Trigger == webhooks.TriggerDisconnect {
 			out = append(out, flows.NamedWebhook{Name: w.Name, Config: cfg})
 		}
 	}
@@ -176,12 +177,12 @@ func (a *Adapter) DisconnectWebhooks(ctx context.Context, accountID int64) ([]fl
 
 // Policy is the Engine.Policy function: the account's stored policy; on a
 // read error the default (HTTPS only, no private targets).
-func (a *Adapter) Policy(ctx context.Context, accountID int64) flows.NetPolicy {
+func (a *Adapter) Policy(ctx context.Context, accountID int64) webhooks.Policy {
 	p, err := a.S.GetHTTPPolicy(ctx, accountID)
 	if err != nil {
-		return flows.NetPolicy{MaxBytes: a.MaxResponseBytes}
+		return webhooks.Policy{MaxBytes: a.MaxResponseBytes}
 	}
-	return flows.NetPolicy{AllowHTTP: p.AllowHTTP, Allow: p.Networks(), MaxBytes: a.MaxResponseBytes}
+	return webhooks.Policy{AllowHTTP: p.AllowHTTP, Allow: p.Networks(), MaxBytes: a.MaxResponseBytes}
 }
 
 // Flow implements intake.Flows from the flow's draft declaration

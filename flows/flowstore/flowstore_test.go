@@ -16,6 +16,7 @@ import (
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 	"github.com/switchyard/switchyard/dialer/calllist/intake"
 	"github.com/switchyard/switchyard/flows"
+	"github.com/switchyard/switchyard/flows/webhooks"
 	"github.com/switchyard/switchyard/store"
 	"github.com/switchyard/switchyard/store/storetest"
 )
@@ -66,7 +67,7 @@ func TestAdapter(t *testing.T) {
 	if err != nil || w.URL != "https://x/$flow.key.id" || w.Headers["A"] != "b" {
 		t.Errorf("webhook %+v %v", w, err)
 	}
-	if _, err := a.Webhook(ctx, acct.ID, "nope"); !errors.Is(err, flows.ErrWebhookNotFound) {
+	if _, err := a.Webhook(ctx, acct.ID, "nope"); !errors.Is(err, webhooks.ErrNotFound) {
 		t.Errorf("unknown webhook: %v", err)
 	}
 

@@ -7,9 +7,9 @@
 // (account, call) and are delivered in the background, in order per call
 // (Dial before Answered before Terminal), with a bounded number of
 // concurrent deliveries per account. Each webhook is sent through
-// flows.Invoke, i.e. the same interpolation, HTTP client and account
-// NetPolicy (HTTPS only unless allowed, no loopback/private targets) as the
-// flow webhook widget.
+// webhooks.Invoke, i.e. the same interpolation, HTTP client and account
+// webhooks.Policy (HTTPS only unless allowed, no loopback/private targets)
+// as the flow webhook widget.
 //
 // # CRM events
 //
@@ -86,7 +86,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/dialer/acd"
-	"github.com/switchyard/switchyard/flows"
+	"github.com/switchyard/switchyard/flows/webhooks"
 )
 
 // Source gives an account's CRM and popup hook setups (acdstore
@@ -105,10 +105,10 @@ const (
 // Config configures a Notifier. Hooks and Webhooks are required.
 type Config struct {
 	Hooks    Source
-	Webhooks flows.WebhookSource
+	Webhooks webhooks.Source
 	// Policy gives an account's outbound HTTP policy (default: HTTPS
 	// only, no loopback/private/link-local targets).
-	Policy func(ctx context.Context, accountID int64) flows.NetPolicy
+	Policy func(ctx context.Context, accountID int64) webhooks.Policy
 	// Timeout bounds one HTTP attempt (default 10 s).
 	Timeout time.Duration
 	// Retries after a 5xx, connection error or timeout (default 2; -1:
@@ -172,7 +172,7 @@ func New(cfg Config) (*Notifier, error) {
 		return nil, errors.New("acdhooks: Config.Hooks and Config.Webhooks are required")
 	}
 	if cfg.Policy == nil {
-		cfg.Policy = func(context.Context, int64) flows.NetPolicy { return flows.NetPolicy{} }
+		cfg.Policy = func(context.Context, int64) webhooks.Policy { return webhooks.Policy{} }
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
@@ -347,15 +347,15 @@ func (n *Notifier) send(ev acd.Event, h *acd.Hook) error {
 	if err != nil {
 		return fmt.Errorf("webhook %q: %w", h.Webhook, err)
 	}
-	inv := flows.Invocation{Webhook: w, Vars: Vars(ev, n.cfg.Location), Timeout: n.cfg.Timeout, Now: n.cfg.Now}
+	inv := webhooks.Invocation{Webhook: w, Vars: Vars(ev, n.cfg.Location), Timeout: n.cfg.Timeout, Now: n.cfg.Now}
 	if h.Kind == acd.HookPopup {
 		inv.Params = PopupParams(ev, n.cfg.Location)
 	}
 	pol := n.cfg.Policy(n.ctx, ev.AccountID)
 	backoff := n.cfg.Backoff
-	var res flows.HTTPResult
+	var res webhooks.Result
 	for attempt := 0; ; attempt++ {
-		res = flows.Invoke(n.ctx, pol, inv)
+		res = webhooks.Invoke(n.ctx, pol, inv)
 		if res.OK {
 			return nil
 		}
@@ -378,9 +378,9 @@ func (n *Notifier) send(ev acd.Event, h *acd.Hook) error {
 	return fmt.Errorf("%s: %s", res.Reason, res.Detail)
 }
 
-func retryable(r flows.HTTPResult) bool {
+func retryable(r webhooks.Result) bool {
 	switch r.Reason {
-	case flows.ReasonServerError, flows.ReasonConnection, flows.ReasonTimeout:
+	case webhooks.ReasonServerError, webhooks.ReasonConnection, webhooks.ReasonTimeout:
 		return true
 	}
 	return false

@@ -20,7 +20,7 @@ import (
 
 	"github.com/switchyard/switchyard/dialer/acd"
 	"github.com/switchyard/switchyard/dialer/acd/acdhooks"
-	"github.com/switchyard/switchyard/flows"
+	"github.com/switchyard/switchyard/flows/webhooks"
 )
 
 // fakeHooks / fakeWebhooks are function-field fakes of our interfaces.
@@ -31,10 +31,10 @@ type fakeHooks struct {
 func (f fakeHooks) Hooks(ctx context.Context, id int64) ([]acd.Hook, error) { return f.fn(ctx, id) }
 
 type fakeWebhooks struct {
-	fn func(ctx context.Context, accountID int64, name string) (flows.WebhookConfig, error)
+	fn func(ctx context.Context, accountID int64, name string) (webhooks.Config, error)
 }
 
-func (f fakeWebhooks) Webhook(ctx context.Context, id int64, name string) (flows.WebhookConfig, error) {
+func (f fakeWebhooks) Webhook(ctx context.Context, id int64, name string) (webhooks.Config, error) {
 	return f.fn(ctx, id, name)
 }
 
@@ -42,18 +42,18 @@ func staticHooks(hs ...acd.Hook) fakeHooks {
 	return fakeHooks{func(context.Context, int64) ([]acd.Hook, error) { return hs, nil }}
 }
 
-func staticWebhooks(m map[string]flows.WebhookConfig) fakeWebhooks {
-	return fakeWebhooks{func(_ context.Context, _ int64, name string) (flows.WebhookConfig, error) {
+func staticWebhooks(m map[string]webhooks.Config) fakeWebhooks {
+	return fakeWebhooks{func(_ context.Context, _ int64, name string) (webhooks.Config, error) {
 		w, ok := m[name]
 		if !ok {
-			return w, flows.ErrWebhookNotFound
+			return w, webhooks.ErrNotFound
 		}
 		return w, nil
 	}}
 }
 
-var loopback = func(context.Context, int64) flows.NetPolicy {
-	return flows.NetPolicy{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
+var loopback = func(context.Context, int64) webhooks.Policy {
+	return webhooks.Policy{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
 }
 
 type req struct {
@@ -163,7 +163,7 @@ func TestCRMPayload(t *testing.T) {
 		`"cli":"$call.cli","dnis":"$call.dnis"}`
 	n := newNotifier(t, acdhooks.Config{
 		Hooks: staticHooks(acd.Hook{ID: 1, AccountID: 3, Kind: acd.HookCRM, Webhook: "crm", AllFlows: true}),
-		Webhooks: staticWebhooks(map[string]flows.WebhookConfig{"crm": {Method: "POST",
+		Webhooks: staticWebhooks(map[string]webhooks.Config{"crm": {Method: "POST",
 			URL: srv.URL + "/crm/${event.type}", Headers: map[string]string{"X-Agent": "$event.agent_id"},
 			Body: json.RawMessage(body)}}),
 	})
@@ -206,7 +206,7 @@ func TestPopupPayload(t *testing.T) {
 			srv := newServer(t, nil)
 			n := newNotifier(t, acdhooks.Config{
 				Hooks: staticHooks(acd.Hook{ID: 2, AccountID: 3, Kind: acd.HookPopup, Webhook: "popup", AllFlows: true}),
-				Webhooks: staticWebhooks(map[string]flows.WebhookConfig{"popup": {Method: method,
+				Webhooks: staticWebhooks(map[string]webhooks.Config{"popup": {Method: method,
 					URL: srv.URL + "/popup?tenant=$event.account_id"}}),
 				Location: time.FixedZone("IST", 5*3600+1800),
 			})
@@ -265,9 +265,9 @@ func TestFiltering(t *testing.T) {
 		{ID: 3, AccountID: 3, Kind: acd.HookPopup, Webhook: "popup-answered", FlowIDs: []int64{6}, Events: []acd.EventKind{acd.EventPopupAnswered}},
 		{ID: 4, AccountID: 3, Kind: acd.HookCRM, Webhook: "missing", AllFlows: true, Events: []acd.EventKind{acd.EventAgentAllocated}},
 	}
-	wh := map[string]flows.WebhookConfig{}
+	wh := map[string]webhooks.Config{}
 	for _, name := range []string{"only-flow-5", "connected-all", "popup-answered"} {
-		wh[name] = flows.WebhookConfig{Method: "GET", URL: srv.URL + "/" + name + "/$event.type/$event.flow_id"}
+		wh[name] = webhooks.Config{Method: "GET", URL: srv.URL + "/" + name + "/$event.type/$event.flow_id"}
 	}
 	n := newNotifier(t, acdhooks.Config{
 		Hooks: fakeHooks{func(_ context.Context, id int64) ([]acd.Hook, error) {
@@ -324,7 +324,7 @@ func TestOrderPerCall(t *testing.T) {
 	})
 	n := newNotifier(t, acdhooks.Config{
 		Hooks:      staticHooks(acd.Hook{ID: 2, AccountID: 3, Kind: acd.HookPopup, Webhook: "popup", AllFlows: true}),
-		Webhooks:   staticWebhooks(map[string]flows.WebhookConfig{"popup": {Method: "GET", URL: srv.URL}}),
+		Webhooks:   staticWebhooks(map[string]webhooks.Config{"popup": {Method: "GET", URL: srv.URL}}),
 		PerAccount: 8,
 	})
 	const calls = 40
@@ -358,7 +358,7 @@ func TestSlowServerDoesNotBlockNotify(t *testing.T) {
 	t.Cleanup(unblock)
 	n := newNotifier(t, acdhooks.Config{
 		Hooks:    staticHooks(acd.Hook{ID: 1, AccountID: 3, Kind: acd.HookCRM, Webhook: "crm", AllFlows: true}),
-		Webhooks: staticWebhooks(map[string]flows.WebhookConfig{"crm": {URL: srv.URL}}),
+		Webhooks: staticWebhooks(map[string]webhooks.Config{"crm": {URL: srv.URL}}),
 		Timeout:  30 * time.Second,
 	})
 	start := time.Now()
@@ -398,7 +398,7 @@ func TestRetries(t *testing.T) {
 			acd.Hook{ID: 2, AccountID: 3, Kind: acd.HookCRM, Webhook: "bad", AllFlows: true, Events: []acd.EventKind{acd.EventAgentConnected}},
 			acd.Hook{ID: 3, AccountID: 3, Kind: acd.HookPopup, Webhook: "down", AllFlows: true, Events: []acd.EventKind{acd.EventPopupDial}},
 		),
-		Webhooks: staticWebhooks(map[string]flows.WebhookConfig{
+		Webhooks: staticWebhooks(map[string]webhooks.Config{
 			"flaky": {URL: srv.URL + "/flaky"}, "bad": {URL: srv.URL + "/bad"}, "down": {URL: srv.URL + "/down"}}),
 		Retries: 2,
 	})
@@ -423,8 +423,8 @@ func TestPolicyBlocksLoopbackByDefault(t *testing.T) {
 	srv := newServer(t, nil)
 	n := newNotifier(t, acdhooks.Config{
 		Hooks:    staticHooks(acd.Hook{ID: 1, AccountID: 3, Kind: acd.HookCRM, Webhook: "crm", AllFlows: true}),
-		Webhooks: staticWebhooks(map[string]flows.WebhookConfig{"crm": {URL: srv.URL}}),
-		Policy:   func(context.Context, int64) flows.NetPolicy { return flows.NetPolicy{AllowHTTP: true} },
+		Webhooks: staticWebhooks(map[string]webhooks.Config{"crm": {URL: srv.URL}}),
+		Policy:   func(context.Context, int64) webhooks.Policy { return webhooks.Policy{AllowHTTP: true} },
 	})
 	n.Notify(event(acd.EventAgentAllocated, "c"))
 	st := waitIdle(t, n)
@@ -437,7 +437,7 @@ func TestCloseDrains(t *testing.T) {
 	srv := newServer(t, func(req) int { time.Sleep(20 * time.Millisecond); return 200 })
 	n := newNotifier(t, acdhooks.Config{
 		Hooks:    staticHooks(acd.Hook{ID: 1, AccountID: 3, Kind: acd.HookPopup, Webhook: "p", AllFlows: true}),
-		Webhooks: staticWebhooks(map[string]flows.WebhookConfig{"p": {URL: srv.URL}}),
+		Webhooks: staticWebhooks(map[string]webhooks.Config{"p": {URL: srv.URL}}),
 	})
 	for i := range 10 {
 		n.Notify(event(acd.EventPopupDial, fmt.Sprint("c", i%2)))
@@ -460,7 +460,7 @@ func TestCloseDeadline(t *testing.T) {
 	defer close(release)
 	n := newNotifier(t, acdhooks.Config{
 		Hooks:        staticHooks(acd.Hook{ID: 1, AccountID: 3, Kind: acd.HookPopup, Webhook: "p", AllFlows: true}),
-		Webhooks:     staticWebhooks(map[string]flows.WebhookConfig{"p": {URL: srv.URL}}),
+		Webhooks:     staticWebhooks(map[string]webhooks.Config{"p": {URL: srv.URL}}),
 		Timeout:      time.Minute,
 		DrainTimeout: 200 * time.Millisecond,
 	})
@@ -490,7 +490,7 @@ func BenchmarkNotify(b *testing.B) {
 	defer srv.Close()
 	n, err := acdhooks.New(acdhooks.Config{
 		Hooks:    staticHooks(acd.Hook{ID: 1, AccountID: 3, Kind: acd.HookPopup, Webhook: "p", AllFlows: true}),
-		Webhooks: staticWebhooks(map[string]flows.WebhookConfig{"p": {URL: srv.URL}}),
+		Webhooks: staticWebhooks(map[string]webhooks.Config{"p": {URL: srv.URL}}),
 		Policy:   loopback, DrainTimeout: time.Minute,
 	})
 	if err != nil {

@@ -1,4 +1,4 @@
-package flows
+package webhooks
 
 import (
 	"context"
@@ -39,7 +39,7 @@ func recordServer(t *testing.T, status int) (*httptest.Server, func() []seenRequ
 	}
 }
 
-var invLoopback = NetPolicy{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
+var invLoopback = Policy{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
 
 func TestInvokeInterpolates(t *testing.T) {
 	srv, seen := recordServer(t, 200)
@@ -47,7 +47,7 @@ func TestInvokeInterpolates(t *testing.T) {
 		"event.type": "agent_connected", "event.agent_id": "7", "event.agent": "Ann",
 		"event.customer": `+49 "quoted" $call.cli`, "call.cli": "+4930111",
 	}
-	w := WebhookConfig{
+	w := Config{
 		Method:   "POST",
 		URL:      srv.URL + "/crm/${event.type}?agent=$event.agent_id",
 		Username: "u-$event.agent_id", Password: "p",
@@ -96,7 +96,7 @@ func TestInvokeParams(t *testing.T) {
 	for _, method := range []string{"", "GET", "POST"} {
 		t.Run("method="+method, func(t *testing.T) {
 			srv, seen := recordServer(t, 204)
-			w := WebhookConfig{Method: method, URL: srv.URL + "/popup?fixed=1",
+			w := Config{Method: method, URL: srv.URL + "/popup?fixed=1",
 				Body: json.RawMessage(`{"ignored":"yes"}`)}
 			res := Invoke(context.Background(), invLoopback, Invocation{Webhook: w, Params: params})
 			if !res.OK {
@@ -131,17 +131,17 @@ func TestInvokeErrors(t *testing.T) {
 	srv, seen := recordServer(t, 503)
 	cases := []struct {
 		name   string
-		pol    NetPolicy
-		w      WebhookConfig
+		pol    Policy
+		w      Config
 		vars   map[string]string
 		reason string
 	}{
-		{"unknown event var", invLoopback, WebhookConfig{URL: srv.URL + "/$event.nope"}, map[string]string{"event.type": "x"}, ReasonInvalidFlowVar},
-		{"flow var", invLoopback, WebhookConfig{URL: srv.URL + "/$flow.key.x"}, nil, ReasonInvalidFlowVar},
-		{"unset call var", invLoopback, WebhookConfig{URL: srv.URL + "/$call.cli"}, map[string]string{"event.type": "x"}, ReasonInvalidFlowVar},
-		{"invLoopback blocked", NetPolicy{AllowHTTP: true}, WebhookConfig{URL: srv.URL}, nil, ReasonBlockedTarget},
-		{"http blocked", NetPolicy{}, WebhookConfig{URL: srv.URL}, nil, ReasonHTTPNotAllowed},
-		{"server error", invLoopback, WebhookConfig{URL: srv.URL}, nil, ReasonServerError},
+		{"unknown event var", invLoopback, Config{URL: srv.URL + "/$event.nope"}, map[string]string{"event.type": "x"}, ReasonInvalidFlowVar},
+		{"flow var", invLoopback, Config{URL: srv.URL + "/$flow.key.x"}, nil, ReasonInvalidFlowVar},
+		{"unset call var", invLoopback, Config{URL: srv.URL + "/$call.cli"}, map[string]string{"event.type": "x"}, ReasonInvalidFlowVar},
+		{"invLoopback blocked", Policy{AllowHTTP: true}, Config{URL: srv.URL}, nil, ReasonBlockedTarget},
+		{"http blocked", Policy{}, Config{URL: srv.URL}, nil, ReasonHTTPNotAllowed},
+		{"server error", invLoopback, Config{URL: srv.URL}, nil, ReasonServerError},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -170,7 +170,7 @@ func TestInvokeTimeout(t *testing.T) {
 	defer srv.Close()
 	defer close(block)
 	start := time.Now()
-	res := Invoke(context.Background(), invLoopback, Invocation{Webhook: WebhookConfig{URL: srv.URL}, Timeout: 200 * time.Millisecond})
+	res := Invoke(context.Background(), invLoopback, Invocation{Webhook: Config{URL: srv.URL}, Timeout: 200 * time.Millisecond})
 	if res.Reason != ReasonTimeout || time.Since(start) > 2*time.Second {
 		t.Errorf("Invoke = %+v after %v; want TIMEOUT after ~200ms", res, time.Since(start))
 	}

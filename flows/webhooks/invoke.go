@@ -1,4 +1,4 @@
-package flows
+package webhooks
 
 import (
 	"context"
@@ -9,13 +9,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchyard/switchyard/flows/variables"
 )
 
 // Invocation is one call of a configured webhook outside a flow run (the
 // ACD's CRM and popup events, dialer/acd/acdhooks). It goes through the
-// same interpolation, HTTP client and NetPolicy as the webhook widget.
+// same interpolation, HTTP client and Policy as the webhook widget.
 type Invocation struct {
-	Webhook WebhookConfig
+	Webhook Config
 	// Vars are variable values by name without the "$", e.g.
 	// "event.type" or "call.cli". Every field of Webhook may reference
 	// them as $event.type or ${event.type}. Names in a namespace of their
@@ -40,8 +42,8 @@ type Invocation struct {
 	Now func() time.Time
 }
 
-// DefaultInvokeTimeout is Invocation.Timeout's default.
-const DefaultInvokeTimeout = 10 * time.Second
+// DefaultTimeout is Invocation.Timeout's default.
+const DefaultTimeout = 10 * time.Second
 
 // placeholder names stand for Vars and Params inside the webhook while it
 // is prepared: the widget's interpolation (one pass, inserted values are
@@ -51,12 +53,12 @@ const phPrefix = "__sy-inv-"
 
 // Invoke sends the webhook with the variables and parameters under the
 // policy. Like the widget it does not follow redirects and reports the
-// outcome in the webhook widget's terms (HTTPResult.Reason: INVALID_FLOW_VAR,
+// outcome in the webhook widget's terms (Result.Reason: INVALID_FLOW_VAR,
 // SERVER_ERROR, TIMEOUT, BLOCKED_TARGET, ...). It retries nothing: the
 // caller decides.
-func Invoke(ctx context.Context, pol NetPolicy, inv Invocation) HTTPResult {
+func Invoke(ctx context.Context, pol Policy, inv Invocation) Result {
 	if inv.Timeout <= 0 {
-		inv.Timeout = DefaultInvokeTimeout
+		inv.Timeout = DefaultTimeout
 	}
 	if inv.UserAgent == "" {
 		inv.UserAgent = "Switchyard"
@@ -92,21 +94,21 @@ func Invoke(ctx context.Context, pol NetPolicy, inv Invocation) HTTPResult {
 		} else {
 			b, err := json.Marshal(params)
 			if err != nil {
-				return HTTPResult{Reason: ReasonInvalidFlowVar, Detail: err.Error()}
+				return Result{Reason: ReasonInvalidFlowVar, Detail: err.Error()}
 			}
 			w.Body, w.BodyType = b, "form"
 		}
 	}
 	if len(rw.missing) > 0 {
-		return HTTPResult{Reason: ReasonInvalidFlowVar, Detail: "unset variable(s): " + strings.Join(rw.missing, ", ")}
+		return Result{Reason: ReasonInvalidFlowVar, Detail: "unset variable(s): " + strings.Join(rw.missing, ", ")}
 	}
-	lookup := func(r Ref) (string, bool) {
+	lookup := func(r variables.Ref) (string, bool) {
 		switch r.NS {
-		case NSFlow:
+		case variables.NSFlow:
 			v, ok := values[r.Name]
 			return v, ok
-		case NSSys:
-			if v, ok := inv.Vars[NSSys+"."+r.Name]; ok {
+		case variables.NSSys:
+			if v, ok := inv.Vars[variables.NSSys+"."+r.Name]; ok {
 				return v, true
 			}
 			t := now()
@@ -119,20 +121,20 @@ func Invoke(ctx context.Context, pol NetPolicy, inv Invocation) HTTPResult {
 				return t.Format("15:04:05"), true
 			}
 			return "", false
-		case NSUser:
+		case variables.NSUser:
 			return "", false
 		}
 		v, ok := inv.Vars[r.NS+"."+r.Name]
 		return v, ok
 	}
-	req, missing, err := prepare(w, lookup)
+	req, missing, err := Prepare(w, lookup)
 	if len(missing) > 0 {
-		return HTTPResult{Reason: ReasonInvalidFlowVar, Detail: "unset variable(s): " + strings.Join(missing, ", ")}
+		return Result{Reason: ReasonInvalidFlowVar, Detail: "unset variable(s): " + strings.Join(missing, ", ")}
 	}
 	if err != nil {
-		return HTTPResult{Reason: ReasonInvalidFlowVar, Detail: err.Error()}
+		return Result{Reason: ReasonInvalidFlowVar, Detail: err.Error()}
 	}
-	return doHTTP(ctx, pol, inv.Timeout, inv.UserAgent, req)
+	return Send(ctx, pol, inv.Timeout, inv.UserAgent, req)
 }
 
 // rewriter replaces references to Vars of own namespaces with
@@ -168,7 +170,7 @@ func newRewriter(vars map[string]string, values map[string]string) *rewriter {
 // isFlowsNS reports whether a var name belongs to a namespace the widget's
 // interpolation knows ($call.*, $sys.*, ...).
 func isFlowsNS(name string) bool {
-	for _, ns := range []string{NSFlow, NSUser, NSSyskey, NSSys, NSCall} {
+	for _, ns := range []string{variables.NSFlow, variables.NSUser, variables.NSSyskey, variables.NSSys, variables.NSCall} {
 		if strings.HasPrefix(name, ns+".") {
 			return true
 		}
@@ -181,7 +183,7 @@ func (rw *rewriter) literal(v string) string {
 	name := phPrefix + strconv.Itoa(rw.n)
 	rw.n++
 	rw.values[name] = v
-	return "${" + NSFlow + "." + name + "}"
+	return "${" + variables.NSFlow + "." + name + "}"
 }
 
 func (rw *rewriter) rewriteMap(m map[string]string) map[string]string {
@@ -226,7 +228,7 @@ func (rw *rewriter) rewrite(s string) string {
 			for _, n := range rw.names {
 				if strings.HasPrefix(s[body:], n) {
 					k := body + len(n)
-					if k == len(s) || !isVarChar(rune(s[k])) {
+					if k == len(s) || !variables.IsNameChar(rune(s[k])) {
 						name, end = n, k
 						break
 					}
@@ -235,7 +237,7 @@ func (rw *rewriter) rewrite(s string) string {
 			if end < 0 {
 				// An unknown name of an own namespace: report it.
 				k := body + len(ns) + 1
-				for k < len(s) && (isVarChar(rune(s[k])) || s[k] == '.') {
+				for k < len(s) && (variables.IsNameChar(rune(s[k])) || s[k] == '.') {
 					k++
 				}
 				name, end = strings.TrimRight(s[body:k], "."), k
@@ -253,4 +255,14 @@ func (rw *rewriter) rewrite(s string) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+func mergeMap(a, b map[string]string) map[string]string {
+	if len(a) == 0 && len(b) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(a)+len(b))
+	maps.Copy(out, a)
+	maps.Copy(out, b)
+	return out
 }

@@ -1,6 +1,16 @@
-package flows
+// Package variables is the flow variable model: the namespaces
+// ($flow.key.*, $user.key.*, $sys.*, $call.*, $flow.syskey.*), the system
+// variables Switchyard fills and their published documentation
+// (docs/flow-variables.md), and the scanner and interpolation of
+// references ("$flow.key.amount", "${flow.key.amount}") in strings. Flows,
+// their webhooks and the event webhooks of the dialer all interpolate
+// through it; what a variable holds on a call is the flow engine's
+// business (flows), not this package's.
+package variables
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,17 +34,39 @@ type Ref struct {
 	bad        bool
 }
 
+// MaxNameLen bounds a $flow.key.* / $user.key.* name.
+const MaxNameLen = 64
+
+// ValidName reports a valid $flow.key.* / $user.key.* name: letters,
+// digits, _ and -, at most MaxNameLen.
+func ValidName(s string) bool {
+	if s == "" || len(s) > MaxNameLen {
+		return false
+	}
+	for _, r := range s {
+		if !IsNameChar(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// IsNameChar reports a character of a variable name.
+func IsNameChar(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-'
+}
+
 // Full is the canonical spelling, e.g. "$flow.key.amount".
 func (r Ref) Full() string { return "$" + r.NS + "." + r.Name }
 
-// SysVars are the $sys.* names.
-var SysVars = []string{"datetime", "date", "time"}
+// sysVars are the $sys.* names.
+var sysVars = []string{"datetime", "date", "time"}
 
-// CallVars are the product's $call.* variables that Switchyard can fill.
+// callVars are the product's $call.* variables that Switchyard can fill.
 // (The product's names in unsupportedCallVars cannot be filled; referencing
-// them is a validation error. Every name here is documented in vardocs.go
+// them is a validation error. Every name here is documented in docs.go
 // and published.)
-var CallVars = []string{
+var callVars = []string{
 	"cdr", "start", "end", "dtmf", "state", "connect", "isIncoming",
 	"cli", "cli.number", "cli.countrycode", "cli.type", "cli.areacode", "cli.numberWithoutArea",
 	"dnis", "dnis.number", "dnis.countrycode", "dnis.type", "dnis.areacode", "dnis.numberWithoutArea",
@@ -55,26 +87,48 @@ var unsupportedCallVars = map[string]string{
 	"agent.cdr":         "the agent leg has no CDR of its own: use $call.cdr (the call attempt) and $flow.syskey.agentID",
 }
 
-// SyskeyVars are the product's $flow.syskey.* variables.
-var SyskeyVars = []string{
+// syskeyVars are the product's $flow.syskey.* variables.
+var syskeyVars = []string{
 	"rescheduledCall", "reschedule_agent_call", "reschedule_customer_call",
 	"agentID", "agent.attempt_number", "agent.type", "loginType",
 }
 
-// BuiltinFlowVars are $flow.key.* names widgets set themselves; a flow may
+// builtinFlowVars are $flow.key.* names widgets set themselves; a flow may
 // read them without declaring them.
-var BuiltinFlowVars = []string{
+var builtinFlowVars = []string{
 	"response_status", "response_status_code", "response_status_type",
 	"response_duration", "response_raw", "response_error", "error_reason",
 	"crm_id", "crm_result", "crm_destination", "crm_reason", "dial_status", "menu_choice",
 }
 
 var (
-	sysSet     = setOf(SysVars)
-	callSet    = setOf(CallVars)
-	syskeySet  = setOf(SyskeyVars)
-	builtinSet = setOf(BuiltinFlowVars)
+	sysSet     = setOf(sysVars)
+	callSet    = setOf(callVars)
+	syskeySet  = setOf(syskeyVars)
+	builtinSet = setOf(builtinFlowVars)
 )
+
+// IsBuiltin reports a $flow.key.* name a widget sets itself (a flow may
+// read it without declaring it).
+func IsBuiltin(name string) bool { return builtinSet[name] }
+
+// WhyUnsupported says why r, a product variable Switchyard cannot fill
+// ($call.cost, ...), is refused; ok is false for every other reference.
+func WhyUnsupported(r Ref) (why string, ok bool) {
+	if r.NS != NSCall {
+		return "", false
+	}
+	why, ok = unsupportedCallVars[r.Name]
+	return why, ok
+}
+
+// HasRefs reports whether s holds a valid variable reference.
+func HasRefs(s string) bool {
+	refs, _ := Scan(s)
+	return len(refs) > 0
+}
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 func setOf(ss []string) map[string]bool {
 	m := make(map[string]bool, len(ss))
@@ -84,12 +138,12 @@ func setOf(ss []string) map[string]bool {
 	return m
 }
 
-// ScanRefs finds every variable reference in s. A "$" that does not start
+// Scan finds every variable reference in s. A "$" that does not start
 // a known namespace is literal text. Dotted names ($call.cli.number) take
 // the longest known name, so "$call.cli." ends before the final dot.
 // Unknown names in the dotted namespaces are returned with ok=false in
 // bad (for validation messages).
-func ScanRefs(s string) (refs []Ref, bad []Ref) {
+func Scan(s string) (refs []Ref, bad []Ref) {
 	for i := 0; i < len(s); i++ {
 		if s[i] != '$' {
 			continue
@@ -128,7 +182,7 @@ func ScanRefs(s string) (refs []Ref, bad []Ref) {
 		}
 		dotted := ns == NSCall || ns == NSSyskey
 		j := nameStart
-		for j < len(s) && (isVarChar(rune(s[j])) || dotted && s[j] == '.') {
+		for j < len(s) && (IsNameChar(rune(s[j])) || dotted && s[j] == '.') {
 			j++
 		}
 		name := s[nameStart:j]
@@ -155,9 +209,9 @@ func ScanRefs(s string) (refs []Ref, bad []Ref) {
 }
 
 func longestKnown(ns, name string) string {
-	list := CallVars
+	list := callVars
 	if ns == NSSyskey {
-		list = SyskeyVars
+		list = syskeyVars
 	}
 	best := ""
 	for _, k := range list {
@@ -171,7 +225,7 @@ func longestKnown(ns, name string) string {
 func knownName(ns, name string) bool {
 	switch ns {
 	case NSFlow, NSUser:
-		return validVarName(name)
+		return ValidName(name)
 	case NSSys:
 		return sysSet[name]
 	case NSCall:
@@ -189,7 +243,7 @@ func Interpolate(s string, lookup func(Ref) (string, bool)) (string, []string) {
 	if strings.IndexByte(s, '$') < 0 {
 		return s, nil
 	}
-	refs, bad := ScanRefs(s)
+	refs, bad := Scan(s)
 	var missing []string
 	for _, b := range bad {
 		missing = append(missing, b.Full())
@@ -232,16 +286,16 @@ func mergeRefs(a, b []Ref) []Ref {
 	return out
 }
 
-// ParseVarName parses a variable name a widget writes to: "$flow.key.x",
+// ParseName parses a variable name a widget writes to: "$flow.key.x",
 // "$user.key.x" or "$flow.syskey.x" (or a bare "x", meaning $flow.key.x).
-func ParseVarName(s string) (Ref, bool) {
+func ParseName(s string) (Ref, bool) {
 	if !strings.HasPrefix(s, "$") {
-		if validVarName(s) {
+		if ValidName(s) {
 			return Ref{NS: NSFlow, Name: s}, true
 		}
 		return Ref{}, false
 	}
-	refs, _ := ScanRefs(s)
+	refs, _ := Scan(s)
 	if len(refs) != 1 || refs[0].Start != 0 || refs[0].End != len(s) {
 		return Ref{}, false
 	}
@@ -252,12 +306,12 @@ func ParseVarName(s string) (Ref, bool) {
 	return Ref{}, false
 }
 
-// splitNumber splits a phone number into country code, national number,
+// SplitNumber splits a phone number into country code, national number,
 // area code and number without area, and a type. The country code is
 // read from E.164 form (+CC… or 00CC…); the area code comes from the
 // phone-number tables of that country (github.com/nyaruka/phonenumbers),
 // empty for numbers without a geographic area code (mobiles, toll-free).
-func splitNumber(n string) (cc, national, area, withoutArea, typ string) {
+func SplitNumber(n string) (cc, national, area, withoutArea, typ string) {
 	digits := strings.TrimSpace(n)
 	intl := false
 	switch {

@@ -1,15 +1,15 @@
-package flows
+package variables
 
 import (
 	"fmt"
 	"strings"
 )
 
-// VarDoc documents one system variable: what it holds and when it is
+// Doc documents one system variable: what it holds and when it is
 // set. Always is true for a variable every call has from its first
 // widget; otherwise When says which path fills it (until then it is an
 // unset variable: a widget using it fails with INVALID_FLOW_VAR).
-type VarDoc struct {
+type Doc struct {
 	Name        string `json:"name"` // with "$", e.g. "$call.cli"
 	Description string `json:"description"`
 	Always      bool   `json:"always"`
@@ -24,20 +24,20 @@ type Unsupported struct {
 	Reason string `json:"reason"`
 }
 
-// SystemVariables is the published list of system variables
+// System is the published list of system variables
 // (docs/flow-variables.md, GET /api/v1/flows/variables/system).
-type SystemVariables struct {
-	Sys         []VarDoc      `json:"sys"`
-	Call        []VarDoc      `json:"call"`
-	Syskey      []VarDoc      `json:"syskey"`
-	Builtin     []VarDoc      `json:"builtin_flow_keys"`
-	Event       []VarDoc      `json:"event"`
+type System struct {
+	Sys         []Doc         `json:"sys"`
+	Call        []Doc         `json:"call"`
+	Syskey      []Doc         `json:"syskey"`
+	Builtin     []Doc         `json:"builtin_flow_keys"`
+	Event       []Doc         `json:"event"`
 	Unsupported []Unsupported `json:"unsupported"`
 }
 
-func always(name, desc string) VarDoc { return VarDoc{Name: name, Description: desc, Always: true} }
-func when(name, desc, w string) VarDoc {
-	return VarDoc{Name: name, Description: desc, When: w}
+func always(name, desc string) Doc { return Doc{Name: name, Description: desc, Always: true} }
+func when(name, desc, w string) Doc {
+	return Doc{Name: name, Description: desc, When: w}
 }
 
 const (
@@ -57,7 +57,7 @@ const (
 	whenSetFlow   = "when a flow assigns it, or the dialer/queue sets it"
 )
 
-var callDocs = []VarDoc{
+var callDocs = []Doc{
 	always("$call.cdr", "the call attempt id (the CDR id of the call report)"),
 	always("$call.start", "when the flow started, 2006-01-02 15:04:05"),
 	when("$call.end", "when the call ended", whenHungUp),
@@ -102,7 +102,7 @@ var callDocs = []VarDoc{
 	when("$call.queue.recordingUri", "the download URL (signed, expiring) of the queue's recording", whenQueueRec),
 }
 
-var syskeyDocs = []VarDoc{
+var syskeyDocs = []Doc{
 	when("$flow.syskey.rescheduledCall", "set to yes to reschedule an outbound call", whenSetFlow),
 	when("$flow.syskey.reschedule_agent_call", "set to yes to reschedule the agent side in a dialer flow", whenSetFlow),
 	when("$flow.syskey.reschedule_customer_call", "set to yes to reschedule the customer side in a dialer flow", whenSetFlow),
@@ -112,13 +112,13 @@ var syskeyDocs = []VarDoc{
 	when("$flow.syskey.loginType", "mobile phone, desk phone, landline or softphone", whenAgent),
 }
 
-var sysDocs = []VarDoc{
+var sysDocs = []Doc{
 	always("$sys.datetime", "now, 2006-01-02 15:04:05 in the account's time zone"),
 	always("$sys.date", "today, 2006-01-02"),
 	always("$sys.time", "now, 15:04:05"),
 }
 
-var builtinDocs = []VarDoc{
+var builtinDocs = []Doc{
 	when("$flow.key.response_status", "the webhook's outcome", whenWebhook),
 	when("$flow.key.response_status_code", "the webhook's HTTP status code", whenWebhook),
 	when("$flow.key.response_status_type", "the webhook's status class", whenWebhook),
@@ -134,9 +134,9 @@ var builtinDocs = []VarDoc{
 	when("$flow.key.menu_choice", "the menu option chosen", "after a menu widget"),
 }
 
-// EventDocs are the $event.* variables of the agent and CRM event webhooks
+// eventDocs are the $event.* variables of the agent and CRM event webhooks
 // (dialer/acd/acdhooks).
-var eventDocs = []VarDoc{
+var eventDocs = []Doc{
 	always("$event.type", "agent_allocated or agent_connected"),
 	always("$event.call_id", "the customer's call id"),
 	always("$event.attempt_id", "the call attempt id (empty for inbound calls)"),
@@ -156,26 +156,26 @@ var eventDocs = []VarDoc{
 	always("$event.timestamp", "when the event fired, Unix milliseconds"),
 }
 
-// Variables returns the published system-variable lists.
-func Variables() SystemVariables {
-	sv := SystemVariables{Sys: sysDocs, Call: callDocs, Syskey: syskeyDocs, Builtin: builtinDocs, Event: eventDocs}
+// Published returns the published system-variable lists.
+func Published() System {
+	sv := System{Sys: sysDocs, Call: callDocs, Syskey: syskeyDocs, Builtin: builtinDocs, Event: eventDocs}
 	for _, n := range sortedKeys(unsupportedCallVars) {
 		sv.Unsupported = append(sv.Unsupported, Unsupported{Name: "$call." + n, Reason: unsupportedCallVars[n]})
 	}
 	return sv
 }
 
-// VariablesMarkdown renders the lists as docs/flow-variables.md.
-func VariablesMarkdown() string {
-	sv := Variables()
+// Markdown renders the lists as docs/flow-variables.md.
+func Markdown() string {
+	sv := Published()
 	var b strings.Builder
 	b.WriteString("# Flow variables\n\n")
-	b.WriteString("Generated from `flows/vardocs.go` (`go test ./flows -run TestVariablesDoc -update` rewrites it);\n")
+	b.WriteString("Generated from `flows/variables/docs.go` (`go test ./flows/variables -run TestMarkdown -update` rewrites it);\n")
 	b.WriteString("the same lists are served at `GET /api/v1/flows/variables/system`.\n\n")
 	b.WriteString("A variable marked *always* has a value on every call from the flow's first widget. The others\n")
 	b.WriteString("are set by the path named in *when*; before that they are unset, and a widget that uses an\n")
 	b.WriteString("unset variable fails with `INVALID_FLOW_VAR` (the journey step records which one).\n")
-	section := func(title string, list []VarDoc) {
+	section := func(title string, list []Doc) {
 		fmt.Fprintf(&b, "\n## %s\n\n| Variable | Holds | Set |\n|---|---|---|\n", title)
 		for _, d := range list {
 			set := "always"

@@ -1,4 +1,4 @@
-package flows
+package webhooks
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-func TestNetPolicyBlocked(t *testing.T) {
+func TestPolicyBlocked(t *testing.T) {
 	resolve := func(_ context.Context, host string) ([]netip.Addr, error) {
 		switch host {
 		case "intranet.example":
@@ -18,10 +18,10 @@ func TestNetPolicyBlocked(t *testing.T) {
 		}
 		return nil, errors.New("no such host")
 	}
-	strict := NetPolicy{}
-	open := NetPolicy{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}}
+	strict := Policy{}
+	open := Policy{AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}}
 	for _, tc := range []struct {
-		pol  NetPolicy
+		pol  Policy
 		url  string
 		want string // substring; "" = allowed
 	}{
