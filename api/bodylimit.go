@@ -9,27 +9,20 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/gommon/bytes"
+
+	"github.com/switchyard/switchyard"
 )
 
 // MaxEcho bounds how much of a client's own input an error message may
 // quote back (Clip): an error about a 40 MB value must not return 40 MB.
-const MaxEcho = 512
+const MaxEcho = switchyard.MaxEcho
 
 // maxMessage bounds a whole client-visible error message.
 const maxMessage = 4 * MaxEcho
 
 // Clip returns s cut to MaxEcho bytes (on a rune boundary), marked as cut
 // with its full length, for quoting client input in an error message.
-func Clip(s string) string {
-	if len(s) <= MaxEcho {
-		return s
-	}
-	cut := MaxEcho
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%s…(%d bytes)", s[:cut], len(s))
-}
+func Clip(s string) string { return switchyard.Clip(s) }
 
 // clipMessage is the last guard in the error mapper: no client-visible
 // message is longer than maxMessage.

@@ -15,4 +15,10 @@
 // claims from their call records (deterministic AttemptID) instead of
 // dialing them again. Calls are placed through ari.Manager by
 // dialer/ariplacer, which also runs AMD and the safe-harbor message.
+//
+// This package has no persistence. The campaign service that every
+// transport calls — creating, editing, searching, starting, pausing,
+// resuming and cancelling campaigns, a flow's dialing settings and its
+// automatic campaign — is dialer/campaigns; dialer/supervisor runs the
+// runners of the stored campaigns.
 package dialer

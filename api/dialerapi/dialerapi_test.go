@@ -15,6 +15,7 @@ import (
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/api/apistore/apistoretest"
 	"github.com/switchyard/switchyard/dialer"
+	"github.com/switchyard/switchyard/dialer/campaigns"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -58,8 +59,8 @@ func newEnv(t testing.TB) *env {
 	fx := apistoretest.NewFixture(t)
 	st, srv, acct := fx.Store, fx.Server, fx.Account
 	live := &fakeLive{live: map[int64]dialer.Progress{}}
-	Register(srv.API(), Deps{Store: st, Live: live, DefaultTrunk: "test",
-		Trunks: dialer.Trunks{"test": "Local/{number}@test-trunk", "carrier": "PJSIP/{number}@carrier"}})
+	Register(srv.API(), Deps{Campaigns: campaigns.New(campaigns.Config{Store: st, Live: live, DefaultTrunk: "test",
+		Trunks: dialer.Trunks{"test": "Local/{number}@test-trunk", "carrier": "PJSIP/{number}@carrier"}})})
 	req, err := st.ImportCallList(ctx, store.CallListImport{AccountID: acct, FlowID: "1", FlowType: "outbound", Source: store.SourceAPI},
 		store.ImportRecords([]store.ImportRecord{
 			{Row: 1, Numbers: []string{"+15550000001"}, Status: store.RecordPending},

@@ -30,6 +30,7 @@ import (
 	"github.com/switchyard/switchyard/dialer/acd/provision"
 	"github.com/switchyard/switchyard/dialer/ariplacer"
 	"github.com/switchyard/switchyard/dialer/calllist/intake"
+	"github.com/switchyard/switchyard/dialer/campaigns"
 	"github.com/switchyard/switchyard/dialer/dialerstore"
 	"github.com/switchyard/switchyard/dialer/leadhook"
 	"github.com/switchyard/switchyard/dialer/supervisor"
@@ -248,8 +249,12 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		// The connect-to-a-flow API calls the agent through the agent endpoint.
 		Connect:  flows.Dialout{Calls: a.ari, Engine: a.flows, Endpoint: cfg.AgentEndpoint, Logger: log.With("component", "connect")},
 		Location: a.store.AccountLocation, RecordingURL: a.links.URL})
+	// One campaign service for the API and the automatic dialing of
+	// imported lists.
+	camps := campaigns.New(campaigns.Config{Store: a.store, Live: a.dialer, Logger: dlog,
+		Trunks: cfg.TrunkTable(), DefaultTrunk: cfg.DefaultTrunk})
 	// Every import wakes its flow's automatic dialing.
-	autodial := &supervisor.AutodialStore{Store: a.store, Dialer: a.dialer, DefaultTrunk: cfg.DefaultTrunk, Logger: dlog}
+	autodial := &supervisor.AutodialStore{Store: a.store, Dialer: a.dialer, Campaigns: camps, Logger: dlog}
 	a.intake = intake.New(intake.Config{Store: autodial, Flows: a.flowsDB, Logger: log,
 		AccountLocation: a.store.AccountLocation,
 		OTP:             ariplacer.OTPCaller{Calls: a.ari, Endpoint: cfg.OTPEndpoint, Log: log.With("component", "otp")}})
@@ -263,8 +268,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		}}
 	calllistapi.Register(a.http.API(), lists)
 	calllistapi.RegisterKairos(a.http.Echo().Group(""), lists)
-	dialerapi.Register(a.http.API(), dialerapi.Deps{Store: a.store, Live: a.dialer, Logger: dlog,
-		Trunks: cfg.TrunkTable(), DefaultTrunk: cfg.DefaultTrunk})
+	dialerapi.Register(a.http.API(), dialerapi.Deps{Campaigns: camps})
 	a.httpDone = make(chan struct{})
 	agents := agentsapi.Deps{Store: a.store, ACD: a.acd, Logger: acdLog, Done: a.httpDone}
 	if cfg.ManageEndpoints {

@@ -3,30 +3,31 @@ package supervisor
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"sync"
 
-	"github.com/switchyard/switchyard/dialer"
-	"github.com/switchyard/switchyard/dialer/dialerstore"
 	"github.com/switchyard/switchyard/store"
 )
+
+// FlowCampaigns gives a flow its dialing campaign (the campaign service,
+// dialer/campaigns, implements it): made with the default settings the
+// first time, its id returned.
+type FlowCampaigns interface {
+	FlowCampaign(ctx context.Context, accountID int64, flowID string) (int64, error)
+}
 
 // AutodialStore is the call-list store every intake path (trigger API,
 // uploads, email, CLI upload over HTTP) imports through: after a request
 // with records to dial is stored, its flow's dialing campaign is made sure
-// of (created with the default settings the first time: automatic, through
-// the default trunk) and its runner is woken, so the records are dialed at
-// their start time without anyone creating a campaign. Other nodes pick the
-// campaign up at their next resync; the runner claims by flow, so a
-// restart resumes where it stopped.
+// of by the campaign service (created with the default settings the first
+// time: automatic, through the default trunk) and its runner is woken, so
+// the records are dialed at their start time without anyone creating a
+// campaign. Other nodes pick the campaign up at their next resync; the
+// runner claims by flow, so a restart resumes where it stopped.
 type AutodialStore struct {
 	*store.Store
-	Dialer       *Supervisor
-	DefaultTrunk string
-	Logger       *slog.Logger
-
-	flows sync.Map // "account/flow" → dialing campaign id
+	Dialer    *Supervisor
+	Campaigns FlowCampaigns
+	Logger    *slog.Logger
 }
 
 // ImportCallList stores the request, then wakes its flow's dialing.
@@ -45,18 +46,11 @@ func (s *AutodialStore) ImportCallList(ctx context.Context, in store.CallListImp
 
 // wake makes sure the flow has its dialing campaign and wakes its runner.
 func (s *AutodialStore) wake(ctx context.Context, accountID int64, flowID string) error {
-	key := fmt.Sprintf("%d/%s", accountID, flowID)
-	id, ok := s.flows.Load(key)
-	if !ok {
-		c := dialer.DefaultFlowDialing(s.DefaultTrunk).Campaign(accountID, flowID)
-		sc, err := s.Store.PutFlowCampaign(ctx, dialerstore.ToStore(c), true)
-		if err != nil {
-			return fmt.Errorf("flow %s dialing campaign: %w", flowID, err)
-		}
-		id = sc.ID
-		s.flows.Store(key, sc.ID)
+	id, err := s.Campaigns.FlowCampaign(ctx, accountID, flowID)
+	if err != nil {
+		return err
 	}
-	if err := s.Dialer.Poke(ctx, accountID, id.(int64)); err != nil && !errors.Is(err, ErrNotStarted) {
+	if err := s.Dialer.Poke(ctx, accountID, id); err != nil && !errors.Is(err, ErrNotStarted) {
 		return err
 	}
 	return nil

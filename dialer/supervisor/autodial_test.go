@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/dialer"
+	"github.com/switchyard/switchyard/dialer/campaigns"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -27,7 +28,7 @@ func TestAutodialStore(t *testing.T) {
 	}))
 	sup.Trunks = dialer.Trunks{"carrier": "PJSIP/{number}@carrier"}
 	sup.DefaultTrunk = "carrier"
-	s := &AutodialStore{Store: f.st, Dialer: sup, DefaultTrunk: "carrier"}
+	s := &AutodialStore{Store: f.st, Dialer: sup, Campaigns: campaigns.New(campaigns.Config{Store: f.st, DefaultTrunk: "carrier"})}
 	imp := func(number string) {
 		t.Helper()
 		recs := []store.ImportRecord{{Row: 1, Numbers: []string{number}, Status: store.RecordPending}}
