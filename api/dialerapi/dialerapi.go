@@ -151,7 +151,7 @@ type View struct {
 }
 
 func view(s store.Campaign) View {
-	c := dialerstore.FromStore(s)
+	c := s.Campaign
 	if c.Recipients == nil {
 		c.Recipients = []string{}
 	}
@@ -349,7 +349,7 @@ func (h *handler) create(c echo.Context, acct int64) error {
 	if err != nil {
 		return err
 	}
-	sc, err := h.d.Store.CreateCampaign(ctx, dialerstore.ToStore(camp))
+	sc, err := h.d.Store.CreateCampaign(ctx, store.Campaign{Campaign: camp})
 	if err != nil {
 		return err // coded: the store says what is wrong with recipients
 	}
@@ -387,7 +387,7 @@ func (h *handler) update(c echo.Context, acct int64) error {
 	}
 	camp.ID = id
 	var seen string
-	sc, err := h.d.Store.UpdateCampaign(ctx, dialerstore.ToStore(camp), func(status string) bool {
+	sc, err := h.d.Store.UpdateCampaign(ctx, store.Campaign{Campaign: camp}, func(status string) bool {
 		seen = status
 		return dialer.Editable(status)
 	})
@@ -538,7 +538,7 @@ func (h *handler) progress(c echo.Context, acct int64) error {
 			p.Answered += k
 		}
 	}
-	if dc := dialerstore.FromStore(sc); dialer.AgentPaced(&dc) {
+	if dc := sc.Campaign; dialer.AgentPaced(&dc) {
 		now := time.Now()
 		hs, err := h.d.Store.CampaignAbandonHours(ctx, id, now.Add(-dialer.AbandonMonth))
 		if err != nil {

@@ -15,7 +15,6 @@ import (
 
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/dialer"
-	"github.com/switchyard/switchyard/dialer/dialerstore"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -61,7 +60,7 @@ func (h *handler) current(ctx context.Context, acct int64, flowID string) (Diali
 	if err != nil {
 		return Dialing{}, err
 	}
-	return Dialing{FlowID: flowIDOut(flowID), FlowDialing: dialer.FlowDialingOf(dialerstore.FromStore(sc)), Configured: true}, nil
+	return Dialing{FlowID: flowIDOut(flowID), FlowDialing: dialer.FlowDialingOf(sc.Campaign), Configured: true}, nil
 }
 
 func (h *handler) getDialing(c echo.Context, acct int64) error {
@@ -116,7 +115,7 @@ func (h *handler) putDialing(c echo.Context, acct int64) error {
 	if err := d.Validate(); err != nil {
 		return err // coded: names the field, says what is wrong
 	}
-	sc, err := h.d.Store.PutFlowCampaign(ctx, dialerstore.ToStore(d.Campaign(acct, flowID)), false)
+	sc, err := h.d.Store.PutFlowCampaign(ctx, store.Campaign{Campaign: d.Campaign(acct, flowID)}, false)
 	if err != nil {
 		return err
 	}
@@ -125,5 +124,5 @@ func (h *handler) putDialing(c echo.Context, acct int64) error {
 			h.d.Logger.Warn("dialer not notified of a flow's dialing settings", "flow", flowID, "error", err)
 		}
 	}
-	return c.JSON(http.StatusOK, Dialing{FlowID: flowIDOut(flowID), FlowDialing: dialer.FlowDialingOf(dialerstore.FromStore(sc)), Configured: true})
+	return c.JSON(http.StatusOK, Dialing{FlowID: flowIDOut(flowID), FlowDialing: dialer.FlowDialingOf(sc.Campaign), Configured: true})
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 	"github.com/switchyard/switchyard/dialer"
-	"github.com/switchyard/switchyard/dialer/dialerstore"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -92,7 +91,7 @@ func TestKill9MidCampaign(t *testing.T) {
 	if err := dc.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	sc, err := s.CreateCampaign(ctx, dialerstore.ToStore(dc))
+	sc, err := s.CreateCampaign(ctx, store.Campaign{Campaign: dc})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/switchyard/switchyard/dialer/dialerstore"
 	"github.com/switchyard/switchyard/dialer/leadhook"
 	"github.com/switchyard/switchyard/flows"
+	"github.com/switchyard/switchyard/store"
 )
 
 // leadServer is a lead webhook answering from a script (then 204) and a
@@ -140,14 +141,14 @@ func TestAgentFirstLeadWebhookOnAsterisk(t *testing.T) {
 	if err := dc.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	sc, err := s.CreateCampaign(ctx, dialerstore.ToStore(dc))
+	sc, err := s.CreateCampaign(ctx, store.Campaign{Campaign: dc})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sc, err = s.TransitionCampaign(ctx, acc.ID, sc.ID, func(f string) (string, error) { return dialer.Transition(f, dialer.ActionStart) }); err != nil {
 		t.Fatal(err)
 	}
-	dc = dialerstore.FromStore(sc)
+	dc = sc.Campaign
 	if dc.LeadWebhook != "next-lead" || dc.LogWebhook != "crm-log" {
 		t.Fatalf("stored campaign %+v", dc)
 	}

@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/switchyard/switchyard/dialer"
-	"github.com/switchyard/switchyard/dialer/dialerstore"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -49,7 +48,7 @@ func (s *AutodialStore) wake(ctx context.Context, accountID int64, flowID string
 	id, ok := s.flows.Load(key)
 	if !ok {
 		c := dialer.DefaultFlowDialing(s.DefaultTrunk).Campaign(accountID, flowID)
-		sc, err := s.Store.PutFlowCampaign(ctx, dialerstore.ToStore(c), true)
+		sc, err := s.Store.PutFlowCampaign(ctx, store.Campaign{Campaign: c}, true)
 		if err != nil {
 			return fmt.Errorf("flow %s dialing campaign: %w", flowID, err)
 		}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/dialer"
-	"github.com/switchyard/switchyard/dialer/dialerstore"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -51,13 +50,13 @@ func TestFlowDialingCampaign(t *testing.T) {
 	}
 
 	d := dialer.DefaultFlowDialing("carrier")
-	sc, err := f.st.PutFlowCampaign(ctx, dialerstore.ToStore(d.Campaign(f.acct, "7")), true)
+	sc, err := f.st.PutFlowCampaign(ctx, store.Campaign{Campaign: d.Campaign(f.acct, "7")}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	reserved := imp("7", "+12025550199")
-	if _, err := f.st.CreateCampaign(ctx, store.Campaign{AccountID: f.acct, Type: "telephone", Mode: "multicast", Name: "by hand",
-		Recipients: []string{reserved.ID}, Trunk: "test", SimultaneousCalls: 1, DialAttempts: 1, Status: dialer.StatusCreated}); err != nil {
+	if _, err := f.st.CreateCampaign(ctx, store.Campaign{Campaign: dialer.Campaign{AccountID: f.acct, Type: "telephone", Mode: "multicast", Name: "by hand",
+		Recipients: []string{reserved.ID}, Trunk: "test", SimultaneousCalls: 1, DialAttempts: 1, Status: dialer.StatusCreated}}); err != nil {
 		t.Fatal(err)
 	}
 	s1 := newSup()
@@ -145,7 +144,7 @@ func TestFlowDialingSettingsChange(t *testing.T) {
 	}))
 	s.Trunks, s.DefaultTrunk = dialer.Trunks{"test": "Local/{number}@test-trunk", "carrier": "PJSIP/{number}@carrier"}, "test"
 	d := dialer.DefaultFlowDialing("test")
-	sc, err := f.st.PutFlowCampaign(ctx, dialerstore.ToStore(d.Campaign(f.acct, "7")), false)
+	sc, err := f.st.PutFlowCampaign(ctx, store.Campaign{Campaign: d.Campaign(f.acct, "7")}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +167,7 @@ func TestFlowDialingSettingsChange(t *testing.T) {
 	eventually(t, "first call", func() bool { return len(got()) == 1 })
 	time.Sleep(10 * time.Millisecond) // updated_at moves on
 	d.Trunk = "carrier"
-	if _, err := f.st.PutFlowCampaign(ctx, dialerstore.ToStore(d.Campaign(f.acct, "7")), false); err != nil {
+	if _, err := f.st.PutFlowCampaign(ctx, store.Campaign{Campaign: d.Campaign(f.acct, "7")}, false); err != nil {
 		t.Fatal(err)
 	}
 	s.Resync(ctx)

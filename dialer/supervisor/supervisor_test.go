@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/dialer"
-	"github.com/switchyard/switchyard/dialer/dialerstore"
 	"github.com/switchyard/switchyard/store"
 	"github.com/switchyard/switchyard/store/storetest"
 )
@@ -55,14 +54,14 @@ func (f *fixture) campaign(n int, mod func(*dialer.Campaign), actions ...string)
 	if err := c.Validate(); err != nil {
 		f.t.Fatal(err)
 	}
-	sc, err := f.st.CreateCampaign(ctx, dialerstore.ToStore(c))
+	sc, err := f.st.CreateCampaign(ctx, store.Campaign{Campaign: c})
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	for _, a := range actions {
 		f.act(sc.ID, a)
 	}
-	return dialerstore.FromStore(sc)
+	return sc.Campaign
 }
 
 func (f *fixture) act(id int64, action string) {
