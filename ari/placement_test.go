@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/ari/aritest"
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
+	"github.com/switchyard/switchyard/internal/testkit"
 )
 
 // lossyProxy sits between the Manager and ARI and, when armed, loses the
@@ -140,7 +141,7 @@ func TestOriginateLostInTransit(t *testing.T) {
 			t.Fatalf("retry: %v", err)
 		}
 		<-c.Done()
-		eventuallyT(t, 10*time.Second, func() bool { return dialed(number) == 1 })
+		testkit.Poll(10*time.Second, func() bool { return dialed(number) == 1 })
 		if n := dialed(number); n != 1 {
 			t.Fatalf("%s dialed %d times, want once", number, n)
 		}
@@ -194,12 +195,4 @@ func TestOriginateLostInTransit(t *testing.T) {
 			t.Fatalf("%s dialed %d times, want once", number, n)
 		}
 	})
-}
-
-func eventuallyT(t *testing.T, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
 }

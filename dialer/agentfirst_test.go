@@ -109,14 +109,14 @@ func leadCampaign() Campaign {
 }
 
 func TestAgentFirstLeadWebhookLoop(t *testing.T) {
-	clk := &fakeClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	clk := clockAt(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 	s := newFakeSession(func(r PlaceRequest) (Result, error) {
-		clk.set(clk.Now().Add(3 * time.Second))
+		clk.Set(clk.Now().Add(3 * time.Second))
 		if r.Number == "busy" {
 			return Result{Status: "BUSY"}, nil
 		}
 		r.Answer()
-		clk.set(clk.Now().Add(20 * time.Second))
+		clk.Set(clk.Now().Add(20 * time.Second))
 		return Result{Status: "IN_ANSWER", Answered: true, AgentConnected: true}, nil
 	})
 	leads := &fakeLeads{numbers: []string{"answer-hangup-1", "busy"}}
@@ -179,7 +179,7 @@ func TestAgentFirstLeadAgentHangsUp(t *testing.T) {
 	leads := &fakeLeads{numbers: []string{"1", "2", "3"}}
 	res := &fakeReserver{}
 	r := &Runner{Campaign: leadCampaign(), Records: newMemRecords(1), Reserver: res, Sessions: &fakeSessions{s: s}, Leads: leads,
-		Clock: &fakeClock{t: time.Unix(1e9, 0)}}
+		Clock: clockAt(time.Unix(1e9, 0))}
 	if err := r.Step(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestAgentFirstLeadAgentHangsUp(t *testing.T) {
 }
 
 func TestAgentFirstLeadWebhookError(t *testing.T) {
-	clk := &fakeClock{t: time.Unix(1e9, 0)}
+	clk := clockAt(time.Unix(1e9, 0))
 	s := newFakeSession(func(PlaceRequest) (Result, error) { t.Error("dialed"); return Result{}, nil })
 	leads := &fakeLeads{err: errors.New("SERVER_ERROR")}
 	res := &fakeReserver{}
@@ -225,7 +225,7 @@ func TestAgentFirstLeadWebhookError(t *testing.T) {
 	if ss.opened != 1 {
 		t.Errorf("opened %d sessions during the backoff", ss.opened)
 	}
-	clk.set(clk.Now().Add(LeadErrorBackoff))
+	clk.Set(clk.Now().Add(LeadErrorBackoff))
 	if err := r.Step(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestAgentFirstLeadBlocked(t *testing.T) {
 	s := newFakeSession(func(r PlaceRequest) (Result, error) { return Result{Status: "NOANSWER"}, nil })
 	leads := &fakeLeads{numbers: []string{"666", "2"}}
 	r := &Runner{Campaign: leadCampaign(), Records: newMemRecords(1), Reserver: &fakeReserver{}, Sessions: &fakeSessions{s: s}, Leads: leads,
-		Clock: &fakeClock{t: time.Unix(1e9, 0)},
+		Clock: clockAt(time.Unix(1e9, 0)),
 		Screen: func(_ context.Context, _ int64, n string) (string, error) {
 			if n == "666" {
 				return "DNC", nil

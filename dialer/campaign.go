@@ -152,7 +152,7 @@ type Campaign struct {
 	Mode      string `json:"mode"`
 	Name      string `json:"name"`
 	// Recipients are call-list request ids.
-	Recipients []string `json:"recipients"`
+	Recipients []string `json:"recipients" gorm:"type:text;serializer:json"`
 	CallerID   string   `json:"caller_id,omitempty"`
 	// Trunk names the operator-configured trunk the campaign dials
 	// through (Trunks; empty: the default trunk).
@@ -179,7 +179,7 @@ type Campaign struct {
 	Multiplier float64 `json:"multiplier,omitempty"`
 	// RetryIntervalSec is the wait before a failed record is dialed again.
 	RetryIntervalSec int    `json:"retry_interval_sec"`
-	CallingWindow    Window `json:"calling_window"`
+	CallingWindow    Window `json:"calling_window" gorm:"embedded;embeddedPrefix:window_"`
 	// CallsPerSecond caps originates per second on the trunk; 0 = no cap.
 	CallsPerSecond float64 `json:"calls_per_second,omitempty"`
 	FlowID         string  `json:"flow_id,omitempty"`

@@ -92,7 +92,7 @@ func TestPredictorGain(t *testing.T) {
 // TestPredictorAbandonCap: over the cap in the 24 h or the 30 d window
 // the campaign paces as progressive until both are back under it.
 func TestPredictorAbandonCap(t *testing.T) {
-	clk := &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := clockAt(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	c := predCampaign() // default cap 3 %
 	st := Staffing{LoggedIn: 10, Free: 2, Busy: 8, AvgHandle: 60 * time.Second}
 	var p Predictor
@@ -116,7 +116,7 @@ func TestPredictorAbandonCap(t *testing.T) {
 	}
 	// 25 h later the 24 h window is clean, the 30 d one is not: still
 	// progressive.
-	clk.set(clk.Now().Add(25 * time.Hour))
+	clk.Set(clk.Now().Add(25 * time.Hour))
 	w = p.Windows(clk.Now())
 	if w.Day != (Tally{}) || w.Month.Abandoned != 5 {
 		t.Fatalf("windows after 25 h %+v", w)
@@ -138,7 +138,7 @@ func TestPredictorAbandonCap(t *testing.T) {
 		t.Error("5 % over a 10 % cap")
 	}
 	// 31 days on, the old hours are gone.
-	clk.set(clk.Now().Add(31 * 24 * time.Hour))
+	clk.Set(clk.Now().Add(31 * 24 * time.Hour))
 	if w := p.Windows(clk.Now()); w.Month != (Tally{}) || len(p.hours) != 0 {
 		t.Errorf("windows after 31 d %+v (%d hours kept)", w, len(p.hours))
 	}
@@ -170,7 +170,7 @@ func (h *historyRecords) AbandonHours(context.Context, time.Time) ([]HourTally, 
 // falls back to progressive when the stored history is over the cap.
 func TestRunnerPredictive(t *testing.T) {
 	ctx := ctxT(t)
-	clk := &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := clockAt(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	recs := &historyRecords{memRecords: newMemRecords(1, numbers(10)...)}
 	g := newGatePlacer()
 	st := Staffing{LoggedIn: 4, Free: 2, Busy: 2, AvgHandle: 30 * time.Second}
@@ -225,7 +225,7 @@ func TestRunnerPredictive(t *testing.T) {
 	}
 	// The history says the campaign is over its cap: progressive.
 	recs.hours = []HourTally{{Hour: clk.Now(), Tally: Tally{Answered: 100, Abandoned: 10}}}
-	clk.set(clk.Now().Add(historyReload))
+	clk.Set(clk.Now().Add(historyReload))
 	st = Staffing{LoggedIn: 10, Free: 1, Busy: 9, AvgHandle: 10 * time.Second}
 	if err := r.Step(ctx); err != nil {
 		t.Fatal(err)

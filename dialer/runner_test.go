@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/switchyard/switchyard/internal/testkit"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -11,21 +12,16 @@ import (
 	"time"
 )
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// fakeClock is a settable clock whose timers never fire: the runner
+// steps only when woken.
+type fakeClock struct{ testkit.FakeClock }
 
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
 func (c *fakeClock) After(time.Duration) <-chan time.Time { return nil }
-func (c *fakeClock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
+
+func clockAt(t time.Time) *fakeClock {
+	c := &fakeClock{}
+	c.Set(t)
+	return c
 }
 
 type memRec struct {
@@ -185,7 +181,7 @@ func TestRunnerMulticastConcurrency(t *testing.T) {
 	finished := 0
 	r := &Runner{
 		Campaign: Campaign{ID: 1, Mode: ModeMulticast, SimultaneousCalls: 3, DialAttempts: 1, EndpointTemplate: "Local/{number}@customers"},
-		Records:  recs, Placer: g, Clock: &fakeClock{t: time.Unix(1e9, 0)},
+		Records:  recs, Placer: g, Clock: clockAt(time.Unix(1e9, 0)),
 		Finished: func(context.Context) error { finished++; return nil },
 	}
 	if err := r.Step(ctx); err != nil {
@@ -262,7 +258,7 @@ func TestRunnerAgentPaced(t *testing.T) {
 			var queues []string
 			r := &Runner{
 				Campaign: Campaign{ID: 1, AccountID: 7, Mode: tc.mode, Queue: "sales", Multiplier: tc.mult, SimultaneousCalls: tc.simul, DialAttempts: 1, EndpointTemplate: "Local/{number}@customers"},
-				Records:  recs, Placer: g, Clock: &fakeClock{t: time.Unix(1e9, 0)}, GlobalMultiplier: tc.global,
+				Records:  recs, Placer: g, Clock: clockAt(time.Unix(1e9, 0)), GlobalMultiplier: tc.global,
 				Agents: AgentStateFunc(func(_ context.Context, acct int64, q string) (Staffing, error) {
 					queues = append(queues, fmt.Sprintf("%d %s", acct, q))
 					return Staffing{LoggedIn: tc.free + 1, Free: tc.free, Busy: 1}, nil
@@ -312,7 +308,7 @@ func TestRunnerAgentPaced(t *testing.T) {
 func TestRunnerRotationAndRetry(t *testing.T) {
 	ctx := ctxT(t)
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	clk := &fakeClock{t: t0}
+	clk := clockAt(t0)
 	recs := newMemRecords(MaxAttempts(&Campaign{DialAttempts: 3}), []string{"busy", "answer"}, []string{"noanswer"})
 	results := map[string]Result{
 		"busy": {Status: "BUSY"}, "answer": {Status: "IVR_FINISHED", Answered: true}, "noanswer": {Status: "NOANSWER"},
@@ -331,7 +327,7 @@ func TestRunnerRotationAndRetry(t *testing.T) {
 	}
 	step := func(at time.Duration) {
 		t.Helper()
-		clk.set(t0.Add(at))
+		clk.Set(t0.Add(at))
 		if err := r.Step(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -363,7 +359,7 @@ func TestRunnerRotationAndRetry(t *testing.T) {
 func TestRunnerReschedule(t *testing.T) {
 	ctx := ctxT(t)
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	clk := &fakeClock{t: t0}
+	clk := clockAt(t0)
 	recs := newMemRecords(MaxAttempts(&Campaign{DialAttempts: 1}), []string{"a"})
 	n := 0
 	r := &Runner{
@@ -378,7 +374,7 @@ func TestRunnerReschedule(t *testing.T) {
 		}),
 	}
 	for _, at := range []time.Duration{0, 59 * time.Minute, time.Hour, 2 * time.Hour} {
-		clk.set(t0.Add(at))
+		clk.Set(t0.Add(at))
 		if err := r.Step(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -546,7 +542,7 @@ func TestRunnerPauseCancel(t *testing.T) {
 func TestRunnerCallsPerSecond(t *testing.T) {
 	ctx := ctxT(t)
 	t0 := time.Unix(1e9, 0)
-	clk := &fakeClock{t: t0}
+	clk := clockAt(t0)
 	recs := newMemRecords(1, numbers(10)...)
 	r := &Runner{
 		Campaign: Campaign{ID: 1, Mode: ModeMulticast, SimultaneousCalls: 10, DialAttempts: 1, CallsPerSecond: 2, EndpointTemplate: "Local/{number}@c"},
@@ -555,7 +551,7 @@ func TestRunnerCallsPerSecond(t *testing.T) {
 	}
 	var got []int
 	for _, at := range []time.Duration{0, 0, 250 * time.Millisecond, 500 * time.Millisecond, 1500 * time.Millisecond, 10 * time.Second} {
-		clk.set(t0.Add(at))
+		clk.Set(t0.Add(at))
 		before := r.Progress().Dialed
 		if err := r.Step(ctx); err != nil {
 			t.Fatal(err)
@@ -575,7 +571,7 @@ func TestRunnerCallingWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &fakeClock{t: time.Date(2026, 1, 15, 13, 30, 0, 0, time.UTC)} // 08:30 EST
+	clk := clockAt(time.Date(2026, 1, 15, 13, 30, 0, 0, time.UTC)) // 08:30 EST
 	recs := newMemRecords(1, numbers(1)...)
 	r := &Runner{
 		Campaign: Campaign{ID: 1, Mode: ModeMulticast, SimultaneousCalls: 1, DialAttempts: 1, EndpointTemplate: "Local/{number}@c", CallingWindow: Window{StartMinute: 540, EndMinute: 1260}},
@@ -593,7 +589,7 @@ func TestRunnerCallingWindow(t *testing.T) {
 	if rec := recs.recs[0]; rec.state != "pending" || rec.attempts != 0 || !rec.next.Equal(time.Date(2026, 1, 15, 14, 0, 0, 0, time.UTC)) {
 		t.Fatalf("record after the closed window: %+v", rec)
 	}
-	clk.set(time.Date(2026, 1, 15, 13, 59, 0, 0, time.UTC))
+	clk.Set(time.Date(2026, 1, 15, 13, 59, 0, 0, time.UTC))
 	if err := r.Step(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -601,7 +597,7 @@ func TestRunnerCallingWindow(t *testing.T) {
 	if r.Progress().Dialed != 0 {
 		t.Fatal("dialed before the window opened")
 	}
-	clk.set(time.Date(2026, 1, 15, 14, 0, 0, 0, time.UTC)) // 09:00 EST
+	clk.Set(time.Date(2026, 1, 15, 14, 0, 0, 0, time.UTC)) // 09:00 EST
 	if err := r.Step(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func TestRunnerCallbacks(t *testing.T) {
 	exts := map[int64]string{}
 	r := &Runner{
 		Campaign: Campaign{ID: 1, Mode: ModeMulticast, SimultaneousCalls: 2, DialAttempts: 2, RetryIntervalSec: 60, EndpointTemplate: "Local/{number}@c"},
-		Records:  recs, Clock: &fakeClock{t: t0},
+		Records:  recs, Clock: clockAt(t0),
 		Placer: PlacerFunc(func(_ context.Context, pr PlaceRequest) (Result, error) {
 			mu.Lock()
 			exts[pr.Record.ID] = pr.Extension
@@ -142,7 +142,7 @@ func TestNumberLocationAndWindows(t *testing.T) {
 // New York one (08:00 local) is handed back until 09:00 EST.
 func TestRunnerWindowPerRecordZone(t *testing.T) {
 	ctx := ctxT(t)
-	clk := &fakeClock{t: time.Date(2026, 1, 15, 13, 0, 0, 0, time.UTC)}
+	clk := clockAt(time.Date(2026, 1, 15, 13, 0, 0, 0, time.UTC))
 	recs := newMemRecords(1, []string{"+12125550100"}, []string{"+4930123456"})
 	var mu sync.Mutex
 	var dialed []string
@@ -167,7 +167,7 @@ func TestRunnerWindowPerRecordZone(t *testing.T) {
 	if ny := recs.recs[0]; ny.state != "pending" || ny.attempts != 0 || !ny.next.Equal(time.Date(2026, 1, 15, 14, 0, 0, 0, time.UTC)) {
 		t.Fatalf("New York record %+v", ny)
 	}
-	clk.set(time.Date(2026, 1, 15, 14, 0, 0, 0, time.UTC))
+	clk.Set(time.Date(2026, 1, 15, 14, 0, 0, 0, time.UTC))
 	if err := r.Step(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -586,8 +586,8 @@ func TestClaimFlowRecords(t *testing.T) {
 		}
 
 		// The flow's dialing campaign: one per flow, hidden from the list.
-		fc := Campaign{AccountID: acc.ID, Type: dialer.TypeTelephone, Mode: dialer.ModeMulticast, Name: "flow 7", Source: CampaignSourceFlow,
-			FlowID: "7", Trunk: "test", SimultaneousCalls: 5, DialAttempts: 1, Status: dialer.StatusRunning}
+		fc := Campaign{Campaign: dialer.Campaign{AccountID: acc.ID, Type: dialer.TypeTelephone, Mode: dialer.ModeMulticast, Name: "flow 7", Source: CampaignSourceFlow,
+			FlowID: "7", Trunk: "test", SimultaneousCalls: 5, DialAttempts: 1, Status: dialer.StatusRunning}}
 		got, err := s.PutFlowCampaign(ctx, fc, true)
 		if err != nil || got.ID == 0 || got.StartedAt == nil {
 			t.Fatalf("PutFlowCampaign: %+v %v", got, err)

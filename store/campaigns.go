@@ -11,47 +11,22 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/switchyard/switchyard/dialer"
 )
 
-// Campaign is a stored dialer campaign (seed 003 fields). The store checks
-// sizes and ownership; package dialer validates the semantics and owns the
-// lifecycle (the store applies the transition function it is given).
+// Campaign is a stored dialer campaign: the dialer's campaign (its columns
+// are the domain fields; the calling window is window_start_minute and
+// window_end_minute) and the lifecycle timestamps the store keeps. The
+// store checks sizes and ownership; package dialer validates the semantics
+// and owns the lifecycle (the store applies the transition function it is
+// given).
 type Campaign struct {
-	ID                  int64      `gorm:"column:id;primaryKey;autoIncrement" json:"id"`
-	AccountID           int64      `gorm:"column:account_id" json:"account_id"`
-	Type                string     `gorm:"column:type" json:"type"`
-	Mode                string     `gorm:"column:mode" json:"mode"`
-	Name                string     `gorm:"column:name" json:"name"`
-	Recipients          []string   `gorm:"column:recipients;type:text;serializer:json" json:"recipients"`
-	CallerID            string     `gorm:"column:caller_id" json:"caller_id"`
-	EndpointTemplate    string     `gorm:"column:endpoint_template" json:"endpoint_template"`
-	Trunk               string     `gorm:"column:trunk" json:"trunk"`
-	Source              string     `gorm:"column:source" json:"source,omitempty"`
-	SimultaneousCalls   int        `gorm:"column:simultaneous_calls" json:"simultaneous_calls"`
-	DialAttempts        int        `gorm:"column:dial_attempts" json:"dial_attempts"`
-	DialTimeoutMS       int        `gorm:"column:dial_timeout_ms" json:"dial_timeout_ms"`
-	OnlyWhenFreeMembers bool       `gorm:"column:only_when_free_members" json:"only_when_free_members"`
-	Queue               string     `gorm:"column:queue" json:"queue"`
-	DialToExtension     string     `gorm:"column:dial_to_extension" json:"dial_to_extension"`
-	Multiplier          float64    `gorm:"column:multiplier" json:"multiplier"`
-	RetryIntervalSec    int        `gorm:"column:retry_interval_sec" json:"retry_interval_sec"`
-	WindowStartMinute   int        `gorm:"column:window_start_minute" json:"window_start_minute"`
-	WindowEndMinute     int        `gorm:"column:window_end_minute" json:"window_end_minute"`
-	CallsPerSecond      float64    `gorm:"column:calls_per_second" json:"calls_per_second"`
-	FlowID              string     `gorm:"column:flow_id" json:"flow_id"`
-	AbandonCapPct       float64    `gorm:"column:abandon_cap_pct" json:"abandon_cap_pct"`
-	SafeHarborSound     string     `gorm:"column:safe_harbor_sound" json:"safe_harbor_sound"`
-	AMD                 bool       `gorm:"column:amd" json:"amd"`
-	MachineAction       string     `gorm:"column:machine_action" json:"machine_action"`
-	MachineFlowID       string     `gorm:"column:machine_flow_id" json:"machine_flow_id"`
-	LeadWebhook         string     `gorm:"column:lead_webhook" json:"lead_webhook"`
-	LeadNumberPath      string     `gorm:"column:lead_number_path" json:"lead_number_path"`
-	LogWebhook          string     `gorm:"column:log_webhook" json:"log_webhook"`
-	Status              string     `gorm:"column:status" json:"status"`
-	StartedAt           *time.Time `gorm:"column:started_at" json:"started_at,omitempty"`
-	EndedAt             *time.Time `gorm:"column:ended_at" json:"ended_at,omitempty"`
-	CreatedAt           time.Time  `gorm:"column:created_at" json:"created_at"`
-	UpdatedAt           time.Time  `gorm:"column:updated_at" json:"updated_at"`
+	dialer.Campaign `gorm:"embedded"`
+	StartedAt       *time.Time `gorm:"column:started_at" json:"started_at,omitempty"`
+	EndedAt         *time.Time `gorm:"column:ended_at" json:"ended_at,omitempty"`
+	CreatedAt       time.Time  `gorm:"column:created_at" json:"created_at"`
+	UpdatedAt       time.Time  `gorm:"column:updated_at" json:"updated_at"`
 }
 
 func (Campaign) TableName() string { return "campaigns" }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm/schema"
+
 	"github.com/switchyard/switchyard/dialer"
 )
 
@@ -17,13 +19,13 @@ func transitionTo(action string) func(string) (string, error) {
 }
 
 func testCampaign(accountID int64, reqs ...string) Campaign {
-	return Campaign{
+	return Campaign{Campaign: dialer.Campaign{
 		AccountID: accountID, Type: dialer.TypeTelephone, Mode: dialer.ModeMulticast, Name: "promo",
 		Recipients: reqs, EndpointTemplate: "Local/{number}@customers", SimultaneousCalls: 3,
 		DialAttempts: 2, DialTimeoutMS: 5000, Multiplier: 1.5, RetryIntervalSec: 60,
-		WindowStartMinute: 540, WindowEndMinute: 1260, CallsPerSecond: 2.5, Queue: "sales",
+		CallingWindow: dialer.Window{StartMinute: 540, EndMinute: 1260}, CallsPerSecond: 2.5, Queue: "sales",
 		Status: dialer.StatusCreated,
-	}
+	}}
 }
 
 func TestCampaignCRUDAndLifecycle(t *testing.T) {
@@ -445,6 +447,38 @@ func TestSearchCampaignsByStartedEnded(t *testing.T) {
 			if got := names(tc.f); got != tc.want {
 				t.Errorf("%+v: %q, want %q", tc.f, got, tc.want)
 			}
+		}
+	})
+}
+
+// TestCampaignColumns: the stored campaign is the dialer's campaign plus
+// the store's timestamps; every field maps to a column of the campaigns
+// table and every column to a field (a field added to the domain type
+// without a migration fails here, on both drivers).
+func TestCampaignColumns(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *Store) {
+		sc, err := schema.Parse(&Campaign{}, &sync.Map{}, s.w.NamingStrategy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fields []string
+		for _, f := range sc.Fields {
+			if f.DBName != "" {
+				fields = append(fields, f.DBName)
+			}
+		}
+		cts, err := s.w.Migrator().ColumnTypes("campaigns")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cols []string
+		for _, c := range cts {
+			cols = append(cols, c.Name())
+		}
+		slices.Sort(fields)
+		slices.Sort(cols)
+		if !slices.Equal(fields, cols) {
+			t.Errorf("campaign fields %v\ncampaigns columns %v", fields, cols)
 		}
 	})
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"testing"
+
+	"github.com/switchyard/switchyard/dialer"
 )
 
 // TestADSDetailRecordIsUploadedLine: the Detailed Report's "Record" is
@@ -21,8 +23,8 @@ func TestADSDetailRecordIsUploadedLine(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateCampaign(ctx, Campaign{AccountID: a.ID, Type: "call", Mode: "predictive", Name: "March", Status: "Created",
-			Recipients: []string{req.ID}, SimultaneousCalls: 1, DialAttempts: 1}); err != nil {
+		if _, err := s.CreateCampaign(ctx, Campaign{Campaign: dialer.Campaign{AccountID: a.ID, Type: "call", Mode: "predictive", Name: "March", Status: "Created",
+			Recipients: []string{req.ID}, SimultaneousCalls: 1, DialAttempts: 1}}); err != nil {
 			t.Fatal(err)
 		}
 		var got []string

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchyard/switchyard/dialer"
 )
 
 // reportFixture is two accounts with flows, a call-list request and a set
@@ -426,8 +428,8 @@ func TestADSReports(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, s *Store) {
 		ctx := ctxT(t)
 		fx := newReportFixture(t, s)
-		c, err := s.CreateCampaign(ctx, Campaign{AccountID: fx.a.ID, Type: "call", Mode: "predictive", Name: "March", Status: "Created",
-			Recipients: []string{fx.req.ID}, SimultaneousCalls: 1, DialAttempts: 3})
+		c, err := s.CreateCampaign(ctx, Campaign{Campaign: dialer.Campaign{AccountID: fx.a.ID, Type: "call", Mode: "predictive", Name: "March", Status: "Created",
+			Recipients: []string{fx.req.ID}, SimultaneousCalls: 1, DialAttempts: 3}})
 		if err != nil {
 			t.Fatal(err)
 		}

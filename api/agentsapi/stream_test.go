@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/dialer/acd"
+	"github.com/switchyard/switchyard/internal/testkit"
 )
 
 // sseEvent is one parsed Server-Sent Event (or a comment line).
@@ -105,17 +106,6 @@ func (f *streamFixture) open(t *testing.T, ctx context.Context) (*http.Response,
 	return resp, ch
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // TestStreamSnapshotUpdatesDisconnect: the snapshot, then updates as they
 // come, and the handler ends (unsubscribing) when the client goes.
 func TestStreamSnapshotUpdatesDisconnect(t *testing.T) {
@@ -158,7 +148,7 @@ func TestStreamSnapshotUpdatesDisconnect(t *testing.T) {
 		t.Fatal("unsubscribed while streaming")
 	}
 	cancel() // the client goes away
-	waitFor(t, "the handler to unsubscribe", func() bool { return f.unsubbed.Load() == 1 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return f.unsubbed.Load() == 1 }, "the handler to unsubscribe")
 }
 
 // TestStreamHeartbeatAndShutdown: comment lines keep the stream alive;
@@ -175,7 +165,7 @@ func TestStreamHeartbeatAndShutdown(t *testing.T) {
 		t.Fatalf("heartbeat: %+v", ev)
 	}
 	close(f.e.done)
-	waitFor(t, "the handler to end", func() bool { return f.unsubbed.Load() == 1 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return f.unsubbed.Load() == 1 }, "the handler to end")
 	for ev := range ch { // the stream ends: the channel closes
 		if ev.event != "" {
 			t.Fatalf("event after shutdown: %+v", ev)

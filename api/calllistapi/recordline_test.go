@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/switchyard/switchyard/dialer"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -25,8 +26,8 @@ func TestUploadKeepsRecipientLine(t *testing.T) {
 		t.Fatalf("upload: %d %s", rec.Code, rec.Body)
 	}
 	ctx := context.Background()
-	if _, err := e.st.CreateCampaign(ctx, store.Campaign{AccountID: e.acc, Type: "call", Mode: "predictive", Name: "March", Status: "Created",
-		Recipients: []string{up.Files[0].Request.ID}, SimultaneousCalls: 1, DialAttempts: 1}); err != nil {
+	if _, err := e.st.CreateCampaign(ctx, store.Campaign{Campaign: dialer.Campaign{AccountID: e.acc, Type: "call", Mode: "predictive", Name: "March", Status: "Created",
+		Recipients: []string{up.Files[0].Request.ID}, SimultaneousCalls: 1, DialAttempts: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	var got []string

@@ -21,6 +21,7 @@ import (
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/api/apistore/apistoretest"
 	"github.com/switchyard/switchyard/api/flowsapi"
+	"github.com/switchyard/switchyard/dialer"
 	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/reports/recordings"
 	"github.com/switchyard/switchyard/store"
@@ -489,8 +490,8 @@ func TestCatalogue(t *testing.T) {
 func TestADSRoutes(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	c, err := e.st.CreateCampaign(ctx, store.Campaign{AccountID: e.fx.Account, Type: "call", Mode: "progressive", Name: "=March", Status: "Created",
-		Recipients: []string{e.req.ID}, SimultaneousCalls: 1, DialAttempts: 1})
+	c, err := e.st.CreateCampaign(ctx, store.Campaign{Campaign: dialer.Campaign{AccountID: e.fx.Account, Type: "call", Mode: "progressive", Name: "=March", Status: "Created",
+		Recipients: []string{e.req.ID}, SimultaneousCalls: 1, DialAttempts: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/switchyard/switchyard/ari/fastagi"
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
+	"github.com/switchyard/switchyard/internal/testkit"
 )
 
 type logBuf struct {
@@ -126,7 +127,7 @@ func startAGI(t *testing.T, setup func(*fastagi.Server)) (*fastagi.Server, *logB
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(context.Background(), l) }()
-	waitFor(t, "FastAGI listening", func() bool { return srv.Addr() != "" })
+	testkit.Eventually(t, 10*time.Second, func() bool { return srv.Addr() != "" }, "FastAGI listening")
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -290,7 +291,7 @@ func TestAsteriskHangupCancelsContext(t *testing.T) {
 	if err := <-cause; !errors.Is(err, fastagi.ErrHangup) {
 		t.Fatalf("handler context cause = %v, want ErrHangup", err)
 	}
-	waitFor(t, "session to end", func() bool { return srv.LiveSessions() == 0 })
+	testkit.Eventually(t, 10*time.Second, func() bool { return srv.LiveSessions() == 0 }, "session to end")
 }
 
 // TestAsteriskUnknownPath: an unregistered path is logged and answered
@@ -312,7 +313,7 @@ func l(srv *fastagi.Server) string { return srv.Addr() }
 
 func waitLog(t *testing.T, logs *logBuf, parts ...string) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("log line with %q", parts), func() bool {
+	testkit.Eventually(t, 10*time.Second, func() bool {
 		for _, line := range strings.Split(logs.String(), "\n") {
 			all := true
 			for _, p := range parts {
@@ -326,16 +327,5 @@ func waitLog(t *testing.T, logs *logBuf, parts ...string) {
 			}
 		}
 		return false
-	})
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	}, "%s", fmt.Sprintf("log line with %q", parts))
 }

@@ -2,10 +2,10 @@ package fastagi
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/switchyard/switchyard/internal/testkit"
 	"io"
 	"log/slog"
 	"net"
@@ -20,28 +20,10 @@ import (
 
 // ---- test helpers ----
 
-// syncBuf is a goroutine-safe log sink.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startServer serves srv on a loopback port until the test ends.
-func startServer(t *testing.T, setup func(srv *Server)) (*Server, *syncBuf) {
+func startServer(t *testing.T, setup func(srv *Server)) (*Server, *testkit.SyncBuffer) {
 	t.Helper()
-	logs := &syncBuf{}
+	logs := &testkit.SyncBuffer{}
 	srv := New("127.0.0.1:0", slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if setup != nil {
 		setup(srv)
@@ -53,7 +35,7 @@ func startServer(t *testing.T, setup func(srv *Server)) (*Server, *syncBuf) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, l) }()
-	waitFor(t, "listening", func() bool { return srv.Addr() != "" })
+	testkit.Eventually(t, 5*time.Second, func() bool { return srv.Addr() != "" }, "listening")
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil && !errors.Is(err, ErrServerClosed) {
@@ -194,17 +176,6 @@ func (f *fakeAsterisk) answerAll() []string {
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // ---- tests ----
 
 func TestHelloOverTCP(t *testing.T) {
@@ -222,7 +193,7 @@ func TestHelloOverTCP(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("commands:\n got %q\nwant %q", got, want)
 	}
-	waitFor(t, "session to end", func() bool { return srv.LiveSessions() == 0 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return srv.LiveSessions() == 0 }, "session to end")
 }
 
 func TestHelloOverPipe(t *testing.T) {
@@ -247,7 +218,7 @@ func TestHelloFailsOnCommandError(t *testing.T) {
 	f.expect(`SET VARIABLE SWITCHYARD_AGI_STATUS "FAILURE"`)
 	f.send("200 result=1\n")
 	f.expectEOF()
-	waitFor(t, "error log", func() bool { return strings.Contains(logs.String(), "FastAGI handler failed") })
+	testkit.Eventually(t, 5*time.Second, func() bool { return strings.Contains(logs.String(), "FastAGI handler failed") }, "error log")
 }
 
 func TestRouting(t *testing.T) {
@@ -573,8 +544,8 @@ func TestBadHeaders(t *testing.T) {
 		go io.WriteString(f.conn, "agi_x: "+strings.Repeat("a", 100*1024)+"\n\n")
 		f.expectEOF()
 	})
-	waitFor(t, "warnings", func() bool { return strings.Count(logs.String(), "without a valid AGI header") >= 4 })
-	waitFor(t, "sessions to end", func() bool { return srv.LiveSessions() == 0 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return strings.Count(logs.String(), "without a valid AGI header") >= 4 }, "warnings")
+	testkit.Eventually(t, 5*time.Second, func() bool { return srv.LiveSessions() == 0 }, "sessions to end")
 }
 
 func TestGracefulShutdownWaitsForLiveSessions(t *testing.T) {
@@ -603,14 +574,14 @@ func TestGracefulShutdownWaitsForLiveSessions(t *testing.T) {
 		shut <- srv.Shutdown(ctx)
 	}()
 	// New connections are refused once shutdown began.
-	waitFor(t, "listener closed", func() bool {
+	testkit.Eventually(t, 5*time.Second, func() bool {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
 			return true
 		}
 		c.Close()
 		return false
-	})
+	}, "listener closed")
 	select {
 	case err := <-shut:
 		t.Fatalf("Shutdown returned %v while a session was live", err)
@@ -663,7 +634,7 @@ func TestShutdownTimeoutForcesSessionsClosed(t *testing.T) {
 		t.Fatal("handler still blocked after forced shutdown")
 	}
 	f.expectEOF()
-	waitFor(t, "sessions to end", func() bool { return srv.LiveSessions() == 0 })
+	testkit.Eventually(t, 5*time.Second, func() bool { return srv.LiveSessions() == 0 }, "sessions to end")
 	if !strings.Contains(logs.String(), "shutdown timed out") {
 		t.Errorf("forced close not logged")
 	}
@@ -687,7 +658,7 @@ func TestServeContextCancelIsHardStop(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.ListenAndServe(ctx) }()
-	waitFor(t, "listening", func() bool { return srv.Addr() != "" })
+	testkit.Eventually(t, 5*time.Second, func() bool { return srv.Addr() != "" }, "listening")
 	if strings.HasSuffix(srv.Addr(), ":0") {
 		t.Fatalf("Addr() = %s, want the bound port", srv.Addr())
 	}

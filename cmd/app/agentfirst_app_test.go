@@ -14,6 +14,7 @@ import (
 
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 	"github.com/switchyard/switchyard/cmd/app"
+	"github.com/switchyard/switchyard/internal/testkit"
 )
 
 // TestAgentFirstRecordedCallLogThroughDaemon (real Asterisk): an agent-first
@@ -31,7 +32,7 @@ func TestAgentFirstRecordedCallLogThroughDaemon(t *testing.T) {
 		c.ARIURL, c.ARIUser, c.ARIPassword = info.URL, info.User, info.Password
 		c.AgentEndpoint = "Local/{number}@test-trunk"
 	})
-	eventually(t, 15*time.Second, "ARI connected", func() bool { return a.Calls().Stream().State().Connected })
+	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
 	ctx := context.Background()
 	st := a.Store()
 	acc, _ := st.CreateAccount(ctx, "acme")
@@ -85,7 +86,7 @@ func TestAgentFirstRecordedCallLogThroughDaemon(t *testing.T) {
 	must(http.MethodPost, "/api/v1/campaigns/"+strconv.FormatInt(camp.ID, 10)+"/start", nil, http.StatusOK)
 
 	var log url.Values
-	eventually(t, 60*time.Second, "the call log", func() bool {
+	testkit.Eventually(t, 60*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		if len(logs) == 0 {
@@ -93,7 +94,7 @@ func TestAgentFirstRecordedCallLogThroughDaemon(t *testing.T) {
 		}
 		log = logs[0]
 		return true
-	})
+	}, "the call log")
 	link := log.Get("RecordingUrl")
 	prefix := "http://" + a.Addr() + "/recordings/record_agent_" + strconv.FormatInt(acc.ID, 10) + "_" + strconv.FormatInt(ag.ID, 10) + "_"
 	if log.Get("DialCallStatus") != "completed" || log.Get("DialWhomNumber") != customer || !strings.HasPrefix(link, prefix) {

@@ -28,6 +28,7 @@ import (
 	"github.com/switchyard/switchyard/dialer/acd"
 	"github.com/switchyard/switchyard/dialer/acd/acdhooks"
 	"github.com/switchyard/switchyard/flows"
+	"github.com/switchyard/switchyard/internal/testkit"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -52,7 +53,7 @@ func TestAgentsAndQueuesEndToEnd(t *testing.T) {
 		c.ARIURL, c.ARIUser, c.ARIPassword = info.URL, info.User, info.Password
 		c.ManageEndpoints = true
 	})
-	eventually(t, 15*time.Second, "ARI connected", func() bool { return a.Calls().Stream().State().Connected })
+	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
 	ctx := context.Background()
 	st := a.Store()
 	acc, _ := st.CreateAccount(ctx, "acme")
@@ -257,10 +258,10 @@ func TestAgentsAndQueuesEndToEnd(t *testing.T) {
 		e.placeCall(customer, "answer-silent") // stays 60 s: only the agent ends the conversation
 		sse.waitStates(t, ag1.ID, mark, 20*time.Second, acd.StateRinging, acd.StateOnCall)
 		var callID string
-		eventually(t, 10*time.Second, "caller bridged with the phone", func() bool {
+		testkit.Eventually(t, 10*time.Second, func() bool {
 			callID = e.chans.customerOf(ag1.Extension, customer)
 			return callID != ""
-		})
+		}, "caller bridged with the phone")
 		// A disposition during the call skips the wrap-up.
 		e.action(ag1.ID, "disposition", map[string]string{"code": "callback"})
 		if err := phone1.Hangup(); err != nil {
@@ -452,10 +453,10 @@ func (e *e2e) supervisorQueue(id int64) acd.QueueStatus {
 // waitRegistered waits until the supervisor shows the phone registered.
 func (e *e2e) waitRegistered(id int64) {
 	e.t.Helper()
-	eventually(e.t, 15*time.Second, fmt.Sprintf("agent %d registered on the supervisor list", id), func() bool {
+	testkit.Eventually(e.t, 15*time.Second, func() bool {
 		r := e.supervisorAgent(id).Registered
 		return r != nil && *r
-	})
+	}, "%s", fmt.Sprintf("agent %d registered on the supervisor list", id))
 }
 
 // action posts an agent action and returns the agent's status.
@@ -492,7 +493,7 @@ func (e *e2e) placeCall(customer, ext string) {
 func (e *e2e) waitAttempt(customer string) store.Attempt {
 	e.t.Helper()
 	var at store.Attempt
-	eventually(e.t, 45*time.Second, "attempt of "+customer+" finished", func() bool {
+	testkit.Eventually(e.t, 45*time.Second, func() bool {
 		page, err := e.a.Store().ListAttempts(context.Background(), store.AttemptFilter{AccountID: e.acct, Limit: 100})
 		if err != nil {
 			return false
@@ -504,7 +505,7 @@ func (e *e2e) waitAttempt(customer string) store.Attempt {
 			}
 		}
 		return false
-	})
+	}, "%s", "attempt of "+customer+" finished")
 	return at
 }
 
@@ -549,7 +550,7 @@ func (e *e2e) expectQueueOutcome(at store.Attempt, status, next string) {
 func (e *e2e) waitQueueCall(callID string) store.QueueCall {
 	e.t.Helper()
 	var out store.QueueCall
-	eventually(e.t, 10*time.Second, "queue call "+callID+" journaled", func() bool {
+	testkit.Eventually(e.t, 10*time.Second, func() bool {
 		rows, err := e.a.Store().ListQueueCalls(context.Background(), store.JournalFilter{AccountID: e.acct})
 		if err != nil {
 			return false
@@ -561,14 +562,14 @@ func (e *e2e) waitQueueCall(callID string) store.QueueCall {
 			}
 		}
 		return false
-	})
+	}, "%s", "queue call "+callID+" journaled")
 	return out
 }
 
 func (e *e2e) waitAgentCall(callID string, ok func(store.AgentCall) bool) store.AgentCall {
 	e.t.Helper()
 	var out store.AgentCall
-	eventually(e.t, 10*time.Second, "agent call "+callID+" journaled", func() bool {
+	testkit.Eventually(e.t, 10*time.Second, func() bool {
 		rows, err := e.a.Store().ListAgentCalls(context.Background(), store.JournalFilter{AccountID: e.acct})
 		if err != nil {
 			return false
@@ -580,7 +581,7 @@ func (e *e2e) waitAgentCall(callID string, ok func(store.AgentCall) bool) store.
 			}
 		}
 		return false
-	})
+	}, "%s", "agent call "+callID+" journaled")
 	return out
 }
 
@@ -855,12 +856,12 @@ func (w *sseWatch) since(id int64, mark int, state acd.State) time.Time {
 // state (the API answers before the stream has the change).
 func (w *sseWatch) waitState(t *testing.T, id int64, state acd.State) {
 	t.Helper()
-	eventually(t, 10*time.Second, fmt.Sprintf("agent %d %s on the supervisor stream", id, state), func() bool {
+	testkit.Eventually(t, 10*time.Second, func() bool {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		u := w.agents[id]
 		return len(u) > 0 && u[len(u)-1].State == state
-	})
+	}, "%s", fmt.Sprintf("agent %d %s on the supervisor stream", id, state))
 }
 
 // waitStates waits until the agent went through exactly want since mark.

@@ -22,6 +22,7 @@ import (
 	"github.com/switchyard/switchyard/ari/fastagi"
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 	"github.com/switchyard/switchyard/cmd/app"
+	"github.com/switchyard/switchyard/internal/testkit"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -111,23 +112,12 @@ func getHealth(t *testing.T, a *app.App) (int, health) {
 	return resp.StatusCode, h
 }
 
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func TestBootHealthAuthAndCalls(t *testing.T) {
 	a, stop := boot(t, nil)
-	eventually(t, 15*time.Second, "healthz ok", func() bool {
+	testkit.Eventually(t, 15*time.Second, func() bool {
 		code, h := getHealth(t, a)
 		return code == 200 && h.Status == "ok" && h.Checks["ari"].OK && h.Checks["db"].OK
-	})
+	}, "healthz ok")
 
 	// Auth with a key made the way `switchyard account create` makes it.
 	ctx := context.Background()
@@ -173,10 +163,10 @@ func TestBootHealthAuthAndCalls(t *testing.T) {
 	}
 	want := map[string]string{"answer-hangup-1": ari.StatusAnswered, "busy": ari.StatusBusy, "congestion": ari.StatusCongestion}
 	for ext, id := range ids {
-		eventually(t, 20*time.Second, ext+" finished", func() bool {
+		testkit.Eventually(t, 20*time.Second, func() bool {
 			at, err := a.Store().GetAttempt(ctx, acc.ID, id)
 			return err == nil && at.State == store.StateFinished
-		})
+		}, "%s", ext+" finished")
 		at, _ := a.Store().GetAttempt(ctx, acc.ID, id)
 		if at.Status != want[ext] {
 			t.Errorf("%s: status %s, want %s (cause %d)", ext, at.Status, want[ext], at.HangupCause)
@@ -205,7 +195,7 @@ func TestBootHealthAuthAndCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "call answered", func() bool { return a.Calls().Live() == 1 })
+	testkit.Eventually(t, 10*time.Second, func() bool { return a.Calls().Live() == 1 }, "call answered")
 	time.Sleep(300 * time.Millisecond)
 	start := time.Now()
 	stop()
@@ -236,10 +226,10 @@ func TestAsteriskUnreachable(t *testing.T) {
 	if code != http.StatusServiceUnavailable || h.Status != "degraded" || h.Checks["ari"].OK || !h.Checks["db"].OK {
 		t.Fatalf("healthz = %d %+v", code, h)
 	}
-	eventually(t, 10*time.Second, "connect error in healthz", func() bool {
+	testkit.Eventually(t, 10*time.Second, func() bool {
 		_, h := getHealth(t, a)
 		return strings.Contains(h.Checks["ari"].Detail, "connect")
-	})
+	}, "connect error in healthz")
 }
 
 // TestWrongCredentials: a clear error in /healthz (and the log), no crash.
@@ -248,10 +238,10 @@ func TestWrongCredentials(t *testing.T) {
 	a, _ := boot(t, func(c *app.Config) {
 		c.ARIURL, c.ARIUser, c.ARIPassword = info.URL, info.User, "wrong-password"
 	})
-	eventually(t, 10*time.Second, "credentials error in healthz", func() bool {
+	testkit.Eventually(t, 10*time.Second, func() bool {
 		code, h := getHealth(t, a)
 		return code == 503 && strings.Contains(h.Checks["ari"].Detail, "credentials rejected")
-	})
+	}, "credentials error in healthz")
 }
 
 // TestReconcileAfterRestart: a record left open by a crashed process (its
@@ -279,10 +269,10 @@ func TestReconcileAfterRestart(t *testing.T) {
 		c.DataDir, c.ARIApp, c.NodeName = dir, app1, app1
 		c.ARIURL, c.ARIUser, c.ARIPassword = info.URL, info.User, info.Password
 	})
-	eventually(t, 15*time.Second, "stale record finished", func() bool {
+	testkit.Eventually(t, 15*time.Second, func() bool {
 		at, err := a.Store().GetAttempt(ctx, acc.ID, stale.ID)
 		return err == nil && at.State == store.StateFinished
-	})
+	}, "stale record finished")
 	at, _ := a.Store().GetAttempt(ctx, acc.ID, stale.ID)
 	if !strings.HasPrefix(at.FinishReason, "reconciled") {
 		t.Errorf("finish reason %q", at.FinishReason)
@@ -298,7 +288,7 @@ func TestFastAGIThroughDaemon(t *testing.T) {
 		got <- s.Request
 		return s.SetVariable("SWITCHYARD_TEST", "seen")
 	})
-	eventually(t, 15*time.Second, "ARI connected", func() bool { return a.Calls().Stream().State().Connected })
+	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
 	ctx := context.Background()
 	id := uuid.NewString()
 	// The ;1 half runs context agi-test, which calls AGI(${AGI_URL}); the
@@ -379,7 +369,7 @@ func TestInboundFlowEndToEnd(t *testing.T) {
 	if code, body := apiCall(t, a, key, http.MethodPut, "/api/v1/dids/"+url.PathEscape(did), map[string]any{"flow_id": created.ID}); code/100 != 2 {
 		t.Fatalf("map DID: %d %s", code, body)
 	}
-	eventually(t, 15*time.Second, "ARI connected", func() bool { return a.Calls().Stream().State().Connected })
+	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
 	// The caller: its far half enters from-trunk with the DID; its own
 	// half presses 1, 2, 3.
 	if _, err := a.Calls().Client().Originate(ctx, ari.OriginateRequest{
@@ -389,14 +379,14 @@ func TestInboundFlowEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	var at store.Attempt
-	eventually(t, 30*time.Second, "inbound attempt finished", func() bool {
+	testkit.Eventually(t, 30*time.Second, func() bool {
 		page, err := a.Store().ListAttempts(ctx, store.AttemptFilter{AccountID: acc.ID, Limit: 10})
 		if err != nil || len(page.Attempts) == 0 {
 			return false
 		}
 		at = page.Attempts[0]
 		return at.State == store.StateFinished
-	})
+	}, "inbound attempt finished")
 	if at.Status != "IVR_FINISHED" || at.DTMF != "123" || at.DNIS != did || at.Direction != store.DirectionInbound {
 		t.Errorf("attempt = status %s dtmf %q dnis %q direction %s", at.Status, at.DTMF, at.DNIS, at.Direction)
 	}

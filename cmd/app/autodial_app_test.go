@@ -15,6 +15,7 @@ import (
 
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 	"github.com/switchyard/switchyard/cmd/app"
+	"github.com/switchyard/switchyard/internal/testkit"
 	"github.com/switchyard/switchyard/store"
 	"github.com/switchyard/switchyard/store/storetest"
 )
@@ -40,7 +41,7 @@ func TestTriggeredListDialsItself(t *testing.T) {
 				c.ARIURL, c.ARIUser, c.ARIPassword = info.URL, info.User, info.Password
 				c.DatabaseURL = dbURL
 			})
-			eventually(t, 15*time.Second, "ARI connected", func() bool { return a.Calls().Stream().State().Connected })
+			testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
 			ctx := context.Background()
 			st := a.Store()
 			// Channel ids are derived from account, record and attempt: an
@@ -119,11 +120,11 @@ func TestTriggeredListDialsItself(t *testing.T) {
 				return s
 			}
 			seen := map[string]bool{}
-			eventually(t, 30*time.Second, "request Completed", func() bool {
+			testkit.Eventually(t, 30*time.Second, func() bool {
 				s := get(reqID)
 				seen[s.Status] = true
 				return s.Status == "Completed"
-			})
+			}, "request Completed")
 			if s := get(reqID); s.Completed != int64(len(want)) || s.Added != int64(len(want)) {
 				t.Errorf("summary %+v, want %d completed", s, len(want))
 			}

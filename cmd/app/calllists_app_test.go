@@ -23,6 +23,7 @@ import (
 
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 	"github.com/switchyard/switchyard/cmd/app"
+	"github.com/switchyard/switchyard/internal/testkit"
 	"github.com/switchyard/switchyard/mail/mailtest"
 	"github.com/switchyard/switchyard/store"
 )
@@ -188,7 +189,7 @@ func TestOTPCallOnAsterisk(t *testing.T) {
 		c.ARIURL, c.ARIUser, c.ARIPassword = info.URL, info.User, info.Password
 		c.OTPEndpoint = "Local/answer-silent@customers"
 	})
-	eventually(t, 15*time.Second, "ARI connected", func() bool { return a.Calls().Stream().State().Connected })
+	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
 	type played struct{ target, media, state string }
 	var mu sync.Mutex
 	var finished []played
@@ -209,12 +210,12 @@ func TestOTPCallOnAsterisk(t *testing.T) {
 		t.Fatalf("phone-otp: %d %s", code, body)
 	}
 	var got []played
-	eventually(t, 30*time.Second, "the code read twice", func() bool {
+	testkit.Eventually(t, 30*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		got = append(got[:0], finished...)
 		return len(got) >= 2
-	})
+	}, "the code read twice")
 	otp := strings.TrimPrefix(got[0].media, "digits:")
 	for _, p := range got {
 		if p.media != "digits:"+otp || p.state != "done" || p.target != got[0].target || !strings.HasPrefix(p.target, "channel:") {
@@ -225,7 +226,7 @@ func TestOTPCallOnAsterisk(t *testing.T) {
 		t.Fatalf("played %q, want six digits", got[0].media)
 	}
 	// Hung up after the second reading; nothing recorded.
-	eventually(t, 15*time.Second, "OTP call ended", func() bool { return a.Calls().Live() == 0 })
+	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Live() == 0 }, "OTP call ended")
 	channel := strings.TrimPrefix(got[0].target, "channel:")
 	if _, err := a.Calls().Client().Channel(ctx, channel); err == nil {
 		t.Errorf("channel %s still up after the reading", channel)

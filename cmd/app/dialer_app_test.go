@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 	"github.com/switchyard/switchyard/cmd/app"
+	"github.com/switchyard/switchyard/internal/testkit"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -21,7 +22,7 @@ import (
 func TestMulticastCampaignOnAsterisk(t *testing.T) {
 	info := asterisktest.Require(t)
 	a, _ := boot(t, func(c *app.Config) { c.ARIURL, c.ARIUser, c.ARIPassword = info.URL, info.User, info.Password })
-	eventually(t, 15*time.Second, "ARI connected", func() bool { return a.Calls().Stream().State().Connected })
+	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
 	ctx := context.Background()
 	st := a.Store()
 	acc, _ := st.CreateAccount(ctx, "acme")
@@ -63,10 +64,10 @@ func TestMulticastCampaignOnAsterisk(t *testing.T) {
 	if code, body := apiCall(t, a, key, http.MethodPost, base+"/start", nil); code != http.StatusOK {
 		t.Fatalf("start: %d %s", code, body)
 	}
-	eventually(t, 20*time.Second, "campaign Finished", func() bool {
+	testkit.Eventually(t, 20*time.Second, func() bool {
 		c, err := st.GetCampaign(ctx, acc.ID, camp.ID)
 		return err == nil && c.Status == "Finished"
-	})
+	}, "campaign Finished")
 
 	n, err := st.CountCampaignRecords(ctx, acc.ID, []string{req.ID})
 	if err != nil {

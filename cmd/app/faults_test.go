@@ -23,6 +23,7 @@ import (
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 	"github.com/switchyard/switchyard/cmd/app"
+	"github.com/switchyard/switchyard/internal/testkit"
 	"github.com/switchyard/switchyard/store"
 	"github.com/switchyard/switchyard/store/storetest"
 )
@@ -211,10 +212,10 @@ func TestFaultPostgresOutage(t *testing.T) {
 		c.ARIURL, c.ARIUser, c.ARIPassword = info.URL, info.User, info.Password
 		c.DatabaseURL = pg.URL
 	})
-	eventually(t, 15*time.Second, "ARI connected", func() bool { return a.Calls().Stream().State().Connected })
+	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
 	fc := startFaultCampaign(t, a, faultRecords, 25, 4)
 
-	eventually(t, 60*time.Second, "a third of the records dialed", func() bool { return fc.dialedSoFar(obs) >= faultRecords/3 })
+	testkit.Eventually(t, 60*time.Second, func() bool { return fc.dialedSoFar(obs) >= faultRecords/3 }, "a third of the records dialed")
 	if err := pg.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -248,16 +249,16 @@ func TestFaultAsteriskRestart(t *testing.T) {
 	a, _ := boot(t, func(c *app.Config) {
 		c.ARIURL, c.ARIUser, c.ARIPassword = ast.URL, ast.User, ast.Password
 	})
-	eventually(t, 15*time.Second, "ARI connected", func() bool { return a.Calls().Stream().State().Connected })
+	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
 	fc := startFaultCampaign(t, a, faultRecords, 25, 4)
 
-	eventually(t, 60*time.Second, "a third of the records dialed", func() bool { return fc.dialedSoFar(obs) >= faultRecords/3 })
+	testkit.Eventually(t, 60*time.Second, func() bool { return fc.dialedSoFar(obs) >= faultRecords/3 }, "a third of the records dialed")
 	t.Logf("core restart now with %d/%d numbers dialed", fc.dialedSoFar(obs), faultRecords)
 	ast.RestartNow(t)
 	if err := ast.WaitReady(90 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 15*time.Second, "observer reconnected", func() bool { return obs.Connects() >= 2 && obs.Connected() })
+	testkit.Eventually(t, 15*time.Second, func() bool { return obs.Connects() >= 2 && obs.Connected() }, "observer reconnected")
 	t.Logf("Asterisk back with %d/%d numbers dialed", fc.dialedSoFar(obs), faultRecords)
 
 	finished := fc.waitFinished(t, 5*time.Minute)
@@ -282,11 +283,11 @@ func TestFaultWebsocketCut(t *testing.T) {
 	a, _ := boot(t, func(c *app.Config) {
 		c.ARIURL, c.ARIUser, c.ARIPassword = px.URL, px.User, px.Password
 	})
-	eventually(t, 15*time.Second, "ARI connected", func() bool { return a.Calls().Stream().State().Connected })
+	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
 	fc := startFaultCampaign(t, a, faultRecords, 25, 4)
 
 	for i, at := range []int{faultRecords / 4, faultRecords * 3 / 5} {
-		eventually(t, 90*time.Second, fmt.Sprintf("%d records dialed", at), func() bool { return fc.dialedSoFar(obs) >= at })
+		testkit.Eventually(t, 90*time.Second, func() bool { return fc.dialedSoFar(obs) >= at }, "%s", fmt.Sprintf("%d records dialed", at))
 		n := px.Cut(3 * time.Second)
 		t.Logf("cut %d: %d connections closed with %d/%d numbers dialed", i+1, n, fc.dialedSoFar(obs), faultRecords)
 	}

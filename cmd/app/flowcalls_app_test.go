@@ -14,6 +14,7 @@ import (
 
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 	"github.com/switchyard/switchyard/cmd/app"
+	"github.com/switchyard/switchyard/internal/testkit"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -44,7 +45,7 @@ func createFlow(t *testing.T, a *app.App, key, doc string) string {
 func finishedAttempt(t *testing.T, st *store.Store, acct int64, dnis string) store.Attempt {
 	t.Helper()
 	var at store.Attempt
-	eventually(t, 45*time.Second, "the attempt to "+dnis+" finished", func() bool {
+	testkit.Eventually(t, 45*time.Second, func() bool {
 		page, err := st.ListAttempts(context.Background(), store.AttemptFilter{AccountID: acct, Limit: 50})
 		if err != nil {
 			return false
@@ -56,7 +57,7 @@ func finishedAttempt(t *testing.T, st *store.Store, acct int64, dnis string) sto
 			}
 		}
 		return false
-	})
+	}, "%s", "the attempt to "+dnis+" finished")
 	return at
 }
 
@@ -93,8 +94,8 @@ func TestFlowTestCallOnAsterisk(t *testing.T) {
 		c.ARIURL, c.ARIUser, c.ARIPassword = info.URL, info.User, info.Password
 		c.OTPEndpoint = "Local/{number}@test-trunk"
 	})
-	eventually(t, 15*time.Second, "ARI connected", func() bool { return a.Calls().Stream().State().Connected })
-	eventually(t, 15*time.Second, "observer connected", obs.Connected)
+	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
+	testkit.Eventually(t, 15*time.Second, obs.Connected, "observer connected")
 	ctx := context.Background()
 	st := a.Store()
 	acc, _ := st.CreateAccount(ctx, "acme")
@@ -163,8 +164,8 @@ func TestConnectAPIOnAsterisk(t *testing.T) {
 		c.ARIURL, c.ARIUser, c.ARIPassword = info.URL, info.User, info.Password
 		c.AgentEndpoint = "Local/{number}@test-trunk"
 	})
-	eventually(t, 15*time.Second, "ARI connected", func() bool { return a.Calls().Stream().State().Connected })
-	eventually(t, 15*time.Second, "observer connected", obs.Connected)
+	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
+	testkit.Eventually(t, 15*time.Second, obs.Connected, "observer connected")
 	ctx := context.Background()
 	st := a.Store()
 	acc, _ := st.CreateAccount(ctx, "acme")
@@ -236,7 +237,7 @@ func TestConnectAPIOnAsterisk(t *testing.T) {
 		t.Errorf("call log %v", log)
 	}
 	var status int
-	eventually(t, 15*time.Second, "the call's recording downloadable from the call log's RecordingUrl", func() bool {
+	testkit.Eventually(t, 15*time.Second, func() bool {
 		resp, err := http.Get(log["RecordingUrl"])
 		if err != nil {
 			return false
@@ -244,7 +245,7 @@ func TestConnectAPIOnAsterisk(t *testing.T) {
 		resp.Body.Close()
 		status = resp.StatusCode
 		return status == http.StatusOK
-	})
+	}, "the call's recording downloadable from the call log's RecordingUrl")
 	dialed := obs.Dialed()
 	if dialed[agent] != 1 || dialed[customer] != 1 {
 		t.Errorf("dialed %v: want the agent %s and the customer %s once each", dialed, agent, customer)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/internal/testkit"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -61,7 +62,7 @@ func TestRecordingURLInWebhook(t *testing.T) {
 	if code, body := apiCall(t, a, key, http.MethodPut, "/api/v1/dids/"+url.PathEscape(did), map[string]any{"flow_id": created.ID}); code/100 != 2 {
 		t.Fatalf("map DID: %d %s", code, body)
 	}
-	eventually(t, 15*time.Second, "ARI connected", func() bool { return a.Calls().Stream().State().Connected })
+	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
 	if _, err := a.Calls().Client().Originate(ctx, ari.OriginateRequest{
 		// The caller speaks (a voicemail greeting): the recording has audio.
 		Endpoint: "Local/" + did + "@from-trunk", Context: "customers", Extension: "machine", Priority: 1,
@@ -81,14 +82,14 @@ func TestRecordingURLInWebhook(t *testing.T) {
 		t.Fatalf("webhook body %v (want URLs starting %s)", got, base)
 	}
 	var at store.Attempt
-	eventually(t, 30*time.Second, "attempt finished", func() bool {
+	testkit.Eventually(t, 30*time.Second, func() bool {
 		page, err := st.ListAttempts(ctx, store.AttemptFilter{AccountID: acc.ID, Limit: 10})
 		if err != nil || len(page.Attempts) == 0 {
 			return false
 		}
 		at = page.Attempts[0]
 		return at.State == store.StateFinished
-	})
+	}, "attempt finished")
 	fetch := func(link string) (int, string) {
 		t.Helper()
 		resp, err := http.Get(link)
@@ -102,10 +103,10 @@ func TestRecordingURLInWebhook(t *testing.T) {
 	var status int
 	var audio string
 	// The recording is indexed when the journey is saved, just after the call.
-	eventually(t, 15*time.Second, "recording downloadable", func() bool {
+	testkit.Eventually(t, 15*time.Second, func() bool {
 		status, audio = fetch(got["uri"])
 		return status == http.StatusOK
-	})
+	}, "recording downloadable")
 	// The same audio as the API-key download of the attempt's recording.
 	_, rb := apiCall(t, a, key, http.MethodGet, "/api/v1/reports/attempts/"+at.ID+"/recordings", nil)
 	var recs struct {
@@ -171,7 +172,7 @@ func TestUnassignedDIDInCallReport(t *testing.T) {
 	}
 	acme, _ := st.CreateAccount(ctx, "acme")
 	_, acmeKey, _ := st.CreateAPIKey(ctx, acme.ID, "k")
-	eventually(t, 15*time.Second, "ARI connected", func() bool { return a.Calls().Stream().State().Connected })
+	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
 	base := "+4930557" + strconv.Itoa(int(time.Now().UnixNano()%1000))
 	unmapped, unpublished, deleted := base+"1", base+"2", base+"3"
 
@@ -223,7 +224,7 @@ func TestUnassignedDIDInCallReport(t *testing.T) {
 	report := func(key string, n int) map[string]row {
 		t.Helper()
 		out := map[string]row{}
-		eventually(t, 30*time.Second, "the refused calls in the call report", func() bool {
+		testkit.Eventually(t, 30*time.Second, func() bool {
 			code, body := apiCall(t, a, key, http.MethodGet, "/api/v1/reports/calls", nil)
 			var rep struct{ Rows []row }
 			if code != 200 || json.Unmarshal(body, &rep) != nil || len(rep.Rows) < n {
@@ -236,7 +237,7 @@ func TestUnassignedDIDInCallReport(t *testing.T) {
 				out[r.DNIS] = r
 			}
 			return true
-		})
+		}, "the refused calls in the call report")
 		return out
 	}
 	opRows, acmeRows := report(opKey, 2), report(acmeKey, 1)

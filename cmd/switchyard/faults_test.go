@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
+	"github.com/switchyard/switchyard/internal/testkit"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -76,7 +77,7 @@ func TestFaultKill9(t *testing.T) {
 	start := func(name string) *exec.Cmd {
 		cmd := exec.Command(bin, "serve")
 		cmd.Env = env
-		out := &syncBuffer{}
+		out := &testkit.SyncBuffer{}
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("start %s: %v", name, err)

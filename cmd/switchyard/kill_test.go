@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,34 +8,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 	"github.com/switchyard/switchyard/dialer"
-	"github.com/switchyard/switchyard/dialer/dialerstore"
+	"github.com/switchyard/switchyard/internal/testkit"
 	"github.com/switchyard/switchyard/store"
 )
-
-// syncBuffer collects a subprocess's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestKill9MidCampaign runs a campaign with the real daemon binary on the
 // real Asterisk, kills it with SIGKILL while calls are in progress and
@@ -92,7 +72,7 @@ func TestKill9MidCampaign(t *testing.T) {
 	if err := dc.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	sc, err := s.CreateCampaign(ctx, dialerstore.ToStore(dc))
+	sc, err := s.CreateCampaign(ctx, store.Campaign{Campaign: dc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,10 +89,10 @@ func TestKill9MidCampaign(t *testing.T) {
 		"SWITCHYARD_ARI_PASSWORD_FILE=", "SWITCHYARD_ARI_APP="+app, "SWITCHYARD_NODE="+app,
 		"SWITCHYARD_HTTP_ADDR=127.0.0.1:0", "SWITCHYARD_AGI_ADDR=127.0.0.1:0", "SWITCHYARD_SMTP_ADDR=",
 		"SWITCHYARD_LOG_LEVEL=debug")
-	start := func(name string) (*exec.Cmd, *syncBuffer) {
+	start := func(name string) (*exec.Cmd, *testkit.SyncBuffer) {
 		cmd := exec.Command(bin, "serve")
 		cmd.Env = env
-		out := &syncBuffer{}
+		out := &testkit.SyncBuffer{}
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("start %s: %v", name, err)
@@ -137,12 +117,8 @@ func TestKill9MidCampaign(t *testing.T) {
 	}
 	waitFor := func(what string, d time.Duration, ok func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(d)
-		for !ok() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s (records %+v)", what, counts())
-			}
-			time.Sleep(50 * time.Millisecond)
+		if !testkit.Poll(d, ok) {
+			t.Fatalf("timed out waiting for %s (records %+v)", what, counts())
 		}
 	}
 

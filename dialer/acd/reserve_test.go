@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/dialer"
+	"github.com/switchyard/switchyard/internal/testkit"
 )
 
 // freeCalls records Options.OnAgentFree calls.
@@ -63,7 +64,7 @@ func (f *freeCalls) expect(t *testing.T, a *ACD, want ...string) {
 // TestReserve: agent-first reservations by strategy until none is free,
 // the reserved agent's state, release through wrap-up, errors.
 func TestReserve(t *testing.T) {
-	clk := &fakeClock{now: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}
+	clk := testkit.NewFakeClock(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
 	j := &memJournal{}
 	a := New(Options{Now: clk.Now, Journal: j, Trunk: "PJSIP/%s@trunk"})
 	defer a.Close()
@@ -247,7 +248,7 @@ func TestReserveStrategies(t *testing.T) {
 		{StrategyRingAll, []string{"1", "2", "3"}},
 	} {
 		t.Run(string(tc.strategy), func(t *testing.T) {
-			clk := &fakeClock{now: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}
+			clk := testkit.NewFakeClock(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
 			a := New(Options{Now: clk.Now, Trunk: "PJSIP/%s@trunk"})
 			defer a.Close()
 			for id := int64(1); id <= 3; id++ {
@@ -292,7 +293,7 @@ func TestReserveStrategies(t *testing.T) {
 // TestOnAgentFree: the hook fires (off the ACD's lock, never blocking the
 // caller) each time an agent becomes free, with the agent's queues.
 func TestOnAgentFree(t *testing.T) {
-	clk := &fakeClock{now: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}
+	clk := testkit.NewFakeClock(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
 	f := &freeCalls{}
 	var a *ACD
 	block := make(chan struct{})

@@ -3,27 +3,11 @@ package acd
 import (
 	"context"
 	"errors"
+	"github.com/switchyard/switchyard/internal/testkit"
 	"sync"
 	"testing"
 	"time"
 )
-
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 type memJournal struct {
 	mu     sync.Mutex
@@ -57,7 +41,7 @@ func testAgent(id int64, name string) Agent {
 // Agent state without Asterisk: login, pause reasons, logout, errors,
 // the supervisor rows, staffing and the journal.
 func TestAgentStateMachine(t *testing.T) {
-	clk := &fakeClock{now: time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)}
+	clk := testkit.NewFakeClock(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
 	j := &memJournal{}
 	a := New(Options{Now: clk.Now, Journal: j})
 	ctx := context.Background()

@@ -98,24 +98,17 @@ func (a *ACD) Queues(accountID int64) []QueueStatus {
 	return out
 }
 
-// Staffing is a queue's live staffing for the dialer's pacer.
-type Staffing struct {
-	LoggedIn, Free, Busy, Waiting int
-	// AvgHandle is the mean talk + wrap-up time of the queue's recent
-	// answered calls (0: unknown).
-	AvgHandle time.Duration
-}
-
-// Staffing reports the named queue's live staffing. Busy counts members
-// ringing, on a call or in wrap-up.
-func (a *ACD) Staffing(accountID int64, queueName string) (Staffing, error) {
+// Staffing reports the named queue's live staffing for the dialer's
+// pacer. Busy counts members ringing, on a call or in wrap-up; AvgHandle
+// is the mean talk + wrap-up time of the queue's recent answered calls.
+func (a *ACD) Staffing(accountID int64, queueName string) (dialer.Staffing, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	q := a.queueByName[nameKey{accountID, queueName}]
 	if q == nil {
-		return Staffing{}, ErrNotFound.New("", "queue %q not found", queueName)
+		return dialer.Staffing{}, ErrNotFound.New("", "queue %q not found", queueName)
 	}
-	s := Staffing{Waiting: len(q.waiting), AvgHandle: q.avgHandle()}
+	s := dialer.Staffing{Waiting: len(q.waiting), AvgHandle: q.avgHandle()}
 	for _, id := range q.cfg.Members {
 		ag := a.agents[key{accountID, id}]
 		if ag == nil || ag.state == StateLoggedOut {
@@ -275,7 +268,6 @@ func (a *ACD) publishQueueSubsLocked(q *queue) {
 // (dialer.AgentState).
 func (a *ACD) Pacing() dialer.AgentState {
 	return dialer.AgentStateFunc(func(_ context.Context, accountID int64, queue string) (dialer.Staffing, error) {
-		st, err := a.Staffing(accountID, queue)
-		return dialer.Staffing(st), err // the same fields
+		return a.Staffing(accountID, queue)
 	})
 }

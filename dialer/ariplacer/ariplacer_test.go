@@ -104,14 +104,14 @@ func campaignOnAsterisk(t *testing.T, mode string, mult float64, agents int) {
 	if err := dc.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	sc, err := s.CreateCampaign(ctx, dialerstore.ToStore(dc))
+	sc, err := s.CreateCampaign(ctx, store.Campaign{Campaign: dc})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sc, err = s.TransitionCampaign(ctx, acc.ID, sc.ID, func(f string) (string, error) { return dialer.Transition(f, dialer.ActionStart) }); err != nil {
 		t.Fatal(err)
 	}
-	dc = dialerstore.FromStore(sc)
+	dc = sc.Campaign
 	var mu sync.Mutex
 	var placed []string
 	// peak counts calls ringing or holding an agent. A call whose agent

@@ -39,14 +39,14 @@ func TestPredictiveCampaignOnAsterisk(t *testing.T) {
 	if err := dc.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	sc, err := s.CreateCampaign(ctx, dialerstore.ToStore(dc))
+	sc, err := s.CreateCampaign(ctx, store.Campaign{Campaign: dc})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sc, err = s.TransitionCampaign(ctx, acc.ID, sc.ID, func(f string) (string, error) { return dialer.Transition(f, dialer.ActionStart) }); err != nil {
 		t.Fatal(err)
 	}
-	dc = dialerstore.FromStore(sc)
+	dc = sc.Campaign
 	// The fake ACD: two agents; the flow "queue" takes a free one for the
 	// customer's call (Free counts down), or reports QUEUE_TIMEOUT.
 	var busy atomic.Int64

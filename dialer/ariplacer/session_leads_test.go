@@ -1,7 +1,6 @@
 package ariplacer
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -20,6 +19,8 @@ import (
 	"github.com/switchyard/switchyard/dialer/dialerstore"
 	"github.com/switchyard/switchyard/dialer/leadhook"
 	"github.com/switchyard/switchyard/flows/webhooks"
+	"github.com/switchyard/switchyard/internal/testkit"
+	"github.com/switchyard/switchyard/store"
 )
 
 // leadServer is a lead webhook answering from a script (then 204) and a
@@ -87,24 +88,6 @@ func (m webhookMap) Webhook(_ context.Context, _ int64, name string) (webhooks.C
 	return w, nil
 }
 
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // noRecords is the record source of a campaign without a call list.
 type noRecords struct{}
 
@@ -140,14 +123,14 @@ func TestAgentFirstLeadWebhookOnAsterisk(t *testing.T) {
 	if err := dc.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	sc, err := s.CreateCampaign(ctx, dialerstore.ToStore(dc))
+	sc, err := s.CreateCampaign(ctx, store.Campaign{Campaign: dc})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sc, err = s.TransitionCampaign(ctx, acc.ID, sc.ID, func(f string) (string, error) { return dialer.Transition(f, dialer.ActionStart) }); err != nil {
 		t.Fatal(err)
 	}
-	dc = dialerstore.FromStore(sc)
+	dc = sc.Campaign
 	if dc.LeadWebhook != "next-lead" || dc.LogWebhook != "crm-log" {
 		t.Fatalf("stored campaign %+v", dc)
 	}
@@ -155,7 +138,7 @@ func TestAgentFirstLeadWebhookOnAsterisk(t *testing.T) {
 	agents := &oneAgent{agent: dialer.Reservation{AgentID: "7", Endpoint: "Local/1000001@agents-sim", Number: "1000001"}}
 	var mu sync.Mutex
 	var popups []string
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	r := &dialer.Runner{
 		Campaign: dc, Records: &dialerstore.Records{Store: s, Campaign: dc, Owner: "node-1", NodePrefix: "node-"},
 		Reserver: agents, Sessions: &Sessions{Manager: m}, Leads: ls.source(),
@@ -255,7 +238,7 @@ func TestAgentFirstLeadAgentHangsUpOnAsterisk(t *testing.T) {
 	defer cancel()
 	ls := newLeadServer(t, number("answer-silent"), number("answer-hangup-1"))
 	agents := &oneAgent{agent: dialer.Reservation{AgentID: "8", Endpoint: "Local/5040001@agents-sim", Number: "5040001"}}
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	r := &dialer.Runner{Campaign: leadsCampaign(1), Records: noRecords{}, Reserver: agents, Sessions: &Sessions{Manager: m},
 		Leads: ls.source(), Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	start := time.Now()
@@ -314,7 +297,7 @@ func TestAgentFirstLeadWebhookErrorsOnAsterisk(t *testing.T) {
 			defer cancel()
 			ls := newLeadServer(t, tc.answer)
 			agents := &oneAgent{agent: dialer.Reservation{AgentID: "9", Endpoint: "Local/1000002@agents-sim", Number: "1000002"}}
-			var logs syncBuffer
+			var logs testkit.SyncBuffer
 			dialed := 0
 			r := &dialer.Runner{Campaign: leadsCampaign(1), Records: noRecords{}, Reserver: agents, Sessions: &Sessions{Manager: m},
 				Leads: ls.source(), Logger: slog.New(slog.NewTextHandler(&logs, nil)), OnDial: func(dialer.PlaceRequest) { dialed++ }}

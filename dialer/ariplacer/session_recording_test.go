@@ -11,6 +11,7 @@ import (
 	"github.com/switchyard/switchyard/ari/aritest"
 	"github.com/switchyard/switchyard/dialer"
 	"github.com/switchyard/switchyard/dialer/dialerstore"
+	"github.com/switchyard/switchyard/store"
 )
 
 type recIndex struct {
@@ -39,14 +40,14 @@ func TestAgentFirstRecordedCallLogOnAsterisk(t *testing.T) {
 	s, acc := acmeStore(t, ctx)
 	dc := leadsCampaign(acc.ID)
 	dc.ID, dc.Status = 0, dialer.StatusCreated
-	sc, err := s.CreateCampaign(ctx, dialerstore.ToStore(dc))
+	sc, err := s.CreateCampaign(ctx, store.Campaign{Campaign: dc})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sc, err = s.TransitionCampaign(ctx, acc.ID, sc.ID, func(f string) (string, error) { return dialer.Transition(f, dialer.ActionStart) }); err != nil {
 		t.Fatal(err)
 	}
-	dc = dialerstore.FromStore(sc)
+	dc = sc.Campaign
 	ls := newLeadServer(t, number("answer-hangup-2"), number("busy"))
 	agents := &oneAgent{agent: dialer.Reservation{AgentID: "7", Endpoint: "Local/1000001@agents-sim", Number: "1000001", Record: true}}
 	idx := &recIndex{}

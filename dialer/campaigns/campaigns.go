@@ -27,7 +27,6 @@ import (
 
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/dialer"
-	"github.com/switchyard/switchyard/dialer/dialerstore"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -106,7 +105,7 @@ type Campaign struct {
 }
 
 func fromStore(s store.Campaign) Campaign {
-	c := dialerstore.FromStore(s)
+	c := s.Campaign
 	if c.Recipients == nil {
 		c.Recipients = []string{}
 	}
@@ -216,7 +215,7 @@ func (s *Service) Create(ctx context.Context, acct int64, in Input) (Campaign, e
 	if err != nil {
 		return Campaign{}, err
 	}
-	sc, err := s.c.Store.CreateCampaign(ctx, dialerstore.ToStore(c))
+	sc, err := s.c.Store.CreateCampaign(ctx, store.Campaign{Campaign: c})
 	if err != nil {
 		return Campaign{}, err // coded: the store says what is wrong with recipients
 	}
@@ -235,7 +234,7 @@ func (s *Service) Update(ctx context.Context, acct, id int64, in Input) (Campaig
 	}
 	c.ID = id
 	var seen string
-	sc, err := s.c.Store.UpdateCampaign(ctx, dialerstore.ToStore(c), func(status string) bool {
+	sc, err := s.c.Store.UpdateCampaign(ctx, store.Campaign{Campaign: c}, func(status string) bool {
 		seen = status
 		return dialer.Editable(status)
 	})

@@ -180,8 +180,8 @@ func TestCreateStoreErrors(t *testing.T) {
 
 // storedCampaign is a stored campaign of the fake in status st.
 func storedCampaign(id int64, st, source string) store.Campaign {
-	return store.Campaign{ID: id, AccountID: acct, Type: "telephone", Mode: "multicast", Name: "c", Recipients: []string{"req-1"},
-		SimultaneousCalls: 1, DialAttempts: 1, Status: st, Source: source, FlowID: "1"}
+	return store.Campaign{Campaign: dialer.Campaign{ID: id, AccountID: acct, Type: "telephone", Mode: "multicast", Name: "c", Recipients: []string{"req-1"},
+		SimultaneousCalls: 1, DialAttempts: 1, Status: st, Source: source, FlowID: "1"}}
 }
 
 // TestUpdateAndDeleteRules: only a Created or Finished campaign is edited,

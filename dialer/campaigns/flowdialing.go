@@ -8,7 +8,6 @@ import (
 
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/dialer"
-	"github.com/switchyard/switchyard/dialer/dialerstore"
 	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/store"
 )
@@ -51,7 +50,7 @@ func (s *Service) current(ctx context.Context, acct, id int64, flowID string) (D
 	if err != nil {
 		return Dialing{}, err
 	}
-	return Dialing{FlowID: id, FlowDialing: dialer.FlowDialingOf(dialerstore.FromStore(sc)), Configured: true}, nil
+	return Dialing{FlowID: id, FlowDialing: dialer.FlowDialingOf(sc.Campaign), Configured: true}, nil
 }
 
 // FlowDialing reads an outbound flow's dialing settings (the defaults
@@ -92,13 +91,13 @@ func (s *Service) SetFlowDialing(ctx context.Context, acct, flowID int64, change
 	if err := d.Validate(); err != nil {
 		return Dialing{}, err // coded: names the field, says what is wrong
 	}
-	sc, err := s.c.Store.PutFlowCampaign(ctx, dialerstore.ToStore(d.Campaign(acct, fid)), false)
+	sc, err := s.c.Store.PutFlowCampaign(ctx, store.Campaign{Campaign: d.Campaign(acct, fid)}, false)
 	if err != nil {
 		return Dialing{}, err
 	}
 	s.flows.Store(flowKey(acct, fid), sc.ID)
 	s.notify(ctx, acct, sc.ID, "dialer not notified of a flow's dialing settings", "flow", fid)
-	return Dialing{FlowID: flowID, FlowDialing: dialer.FlowDialingOf(dialerstore.FromStore(sc)), Configured: true}, nil
+	return Dialing{FlowID: flowID, FlowDialing: dialer.FlowDialingOf(sc.Campaign), Configured: true}, nil
 }
 
 func flowKey(acct int64, flowID string) string { return fmt.Sprintf("%d/%s", acct, flowID) }
@@ -114,7 +113,7 @@ func (s *Service) FlowCampaign(ctx context.Context, acct int64, flowID string) (
 		return id.(int64), nil
 	}
 	c := dialer.DefaultFlowDialing(s.c.DefaultTrunk).Campaign(acct, flowID)
-	sc, err := s.c.Store.PutFlowCampaign(ctx, dialerstore.ToStore(c), true)
+	sc, err := s.c.Store.PutFlowCampaign(ctx, store.Campaign{Campaign: c}, true)
 	if err != nil {
 		return 0, fmt.Errorf("flow %s dialing campaign: %w", flowID, err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/dialer"
-	"github.com/switchyard/switchyard/dialer/dialerstore"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -31,7 +30,7 @@ func flowStore(stored *store.Campaign) *fakeStore {
 // settings are read back from the flow's dialing campaign.
 func TestFlowDialing(t *testing.T) {
 	custom := dialer.FlowDialing{Mode: dialer.DialCampaignsOnly, Trunk: "carrier", SimultaneousCalls: 3, DialAttempts: 2, RetryIntervalSec: 30}
-	sc := dialerstore.ToStore(custom.Campaign(acct, "1"))
+	sc := store.Campaign{Campaign: custom.Campaign(acct, "1")}
 	tests := []struct {
 		name   string
 		stored *store.Campaign

@@ -137,7 +137,7 @@ func (s *Service) Progress(ctx context.Context, acct, id int64) (Progress, error
 			p.Answered += k
 		}
 	}
-	if dc := dialerstore.FromStore(sc); dialer.AgentPaced(&dc) {
+	if dc := sc.Campaign; dialer.AgentPaced(&dc) {
 		now := s.c.Now()
 		hs, err := s.c.Store.CampaignAbandonHours(ctx, id, now.Add(-dialer.AbandonMonth))
 		if err != nil {

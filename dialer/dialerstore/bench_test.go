@@ -49,14 +49,14 @@ func BenchmarkStoreRoundTripsPerAttempt(b *testing.B) {
 		dc := dialer.Campaign{AccountID: acc.ID, Name: "bench", Recipients: []string{req.ID}, EndpointTemplate: "Local/{number}@c",
 			SimultaneousCalls: 10, DialAttempts: 1}
 		dc.Normalize()
-		sc, err := s.CreateCampaign(ctx, ToStore(dc))
+		sc, err := s.CreateCampaign(ctx, store.Campaign{Campaign: dc})
 		if err != nil {
 			b.Fatal(err)
 		}
 		if sc, err = s.TransitionCampaign(ctx, acc.ID, sc.ID, func(f string) (string, error) { return dialer.Transition(f, dialer.ActionStart) }); err != nil {
 			b.Fatal(err)
 		}
-		dc = FromStore(sc)
+		dc = sc.Campaign
 		r := &dialer.Runner{
 			Campaign: dc, Records: &Records{Store: s, Campaign: dc, Owner: "bench", NodePrefix: "bench-"},
 			Placer: dialer.PlacerFunc(func(context.Context, dialer.PlaceRequest) (dialer.Result, error) {

@@ -13,40 +13,6 @@ import (
 	"github.com/switchyard/switchyard/store"
 )
 
-// ToStore converts a domain campaign to its stored form.
-func ToStore(c dialer.Campaign) store.Campaign {
-	return store.Campaign{
-		ID: c.ID, AccountID: c.AccountID, Type: c.Type, Mode: c.Mode, Name: c.Name,
-		Recipients: append([]string(nil), c.Recipients...), CallerID: c.CallerID, EndpointTemplate: c.EndpointTemplate,
-		Trunk: c.Trunk, Source: c.Source,
-		SimultaneousCalls: c.SimultaneousCalls, DialAttempts: c.DialAttempts, DialTimeoutMS: c.DialTimeoutMS,
-		OnlyWhenFreeMembers: c.OnlyWhenFreeMembers, Queue: c.Queue, DialToExtension: c.DialToExtension,
-		Multiplier: c.Multiplier, RetryIntervalSec: c.RetryIntervalSec,
-		WindowStartMinute: c.CallingWindow.StartMinute, WindowEndMinute: c.CallingWindow.EndMinute,
-		CallsPerSecond: c.CallsPerSecond, FlowID: c.FlowID, Status: c.Status,
-		AbandonCapPct: c.AbandonCapPct, SafeHarborSound: c.SafeHarborSound, AMD: c.AMD,
-		MachineAction: c.MachineAction, MachineFlowID: c.MachineFlowID,
-		LeadWebhook: c.LeadWebhook, LeadNumberPath: c.LeadNumberPath, LogWebhook: c.LogWebhook,
-	}
-}
-
-// FromStore converts a stored campaign to the domain type.
-func FromStore(s store.Campaign) dialer.Campaign {
-	return dialer.Campaign{
-		ID: s.ID, AccountID: s.AccountID, Type: s.Type, Mode: s.Mode, Name: s.Name,
-		Recipients: append([]string(nil), s.Recipients...), CallerID: s.CallerID, EndpointTemplate: s.EndpointTemplate,
-		Trunk: s.Trunk, Source: s.Source,
-		SimultaneousCalls: s.SimultaneousCalls, DialAttempts: s.DialAttempts, DialTimeoutMS: s.DialTimeoutMS,
-		OnlyWhenFreeMembers: s.OnlyWhenFreeMembers, Queue: s.Queue, DialToExtension: s.DialToExtension,
-		Multiplier: s.Multiplier, RetryIntervalSec: s.RetryIntervalSec,
-		CallingWindow:  dialer.Window{StartMinute: s.WindowStartMinute, EndMinute: s.WindowEndMinute},
-		CallsPerSecond: s.CallsPerSecond, FlowID: s.FlowID, Status: s.Status,
-		AbandonCapPct: s.AbandonCapPct, SafeHarborSound: s.SafeHarborSound, AMD: s.AMD,
-		MachineAction: s.MachineAction, MachineFlowID: s.MachineFlowID,
-		LeadWebhook: s.LeadWebhook, LeadNumberPath: s.LeadNumberPath, LogWebhook: s.LogWebhook,
-	}
-}
-
 // DefaultLease is how long a claim holds without renewal; the runner
 // renews the leases of calls in progress at every step.
 const DefaultLease = 2 * time.Minute

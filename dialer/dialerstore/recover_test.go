@@ -37,14 +37,14 @@ func TestRestartAdoptsClaims(t *testing.T) {
 			dc := dialer.Campaign{AccountID: acc.ID, Name: "c", Recipients: []string{req.ID}, EndpointTemplate: "Local/{number}@c",
 				SimultaneousCalls: 4, DialAttempts: 2, RetryIntervalSec: 3600}
 			dc.Normalize()
-			sc, err := s.CreateCampaign(ctx, ToStore(dc))
+			sc, err := s.CreateCampaign(ctx, store.Campaign{Campaign: dc})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if sc, err = s.TransitionCampaign(ctx, acc.ID, sc.ID, func(f string) (string, error) { return dialer.Transition(f, dialer.ActionStart) }); err != nil {
 				t.Fatal(err)
 			}
-			dc = FromStore(sc)
+			dc = sc.Campaign
 			// The dead life "node-a-1" claimed three records, another node
 			// "node-b-1" the fourth.
 			dead := &Records{Store: s, Campaign: dc, Owner: "node-a-1"}

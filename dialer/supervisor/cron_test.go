@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/dialer"
+	"github.com/switchyard/switchyard/internal/testkit"
 )
 
 // TestResyncAdoptsRunningCampaign: a campaign started without a
@@ -24,9 +25,9 @@ func TestResyncAdoptsRunningCampaign(t *testing.T) {
 	}
 	f.act(c.ID, dialer.ActionStart) // no Notify
 	start := time.Now()
-	eventually(t, "runner adopted by the resync job", func() bool { return s.Running() == 1 })
+	testkit.Eventually(t, 10*time.Second, func() bool { return s.Running() == 1 }, "runner adopted by the resync job")
 	t.Logf("adopted after %v", time.Since(start))
-	eventually(t, "first call", func() bool { return g.count() == 1 })
+	testkit.Eventually(t, 10*time.Second, func() bool { return g.count() == 1 }, "first call")
 
 	f.act(c.ID, dialer.ActionPause) // no Notify either
 	s.Resync(context.Background())  // sees it Paused: marks it for the sweep
@@ -38,7 +39,7 @@ func TestResyncAdoptsRunningCampaign(t *testing.T) {
 	close(g.release)
 	g.release = make(chan struct{})
 	g.mu.Unlock()
-	eventually(t, "paused runner released by the sweep", func() bool { return s.Running() == 0 })
+	testkit.Eventually(t, 10*time.Second, func() bool { return s.Running() == 0 }, "paused runner released by the sweep")
 	if g.count() != 1 {
 		t.Errorf("%d calls while paused", g.count())
 	}

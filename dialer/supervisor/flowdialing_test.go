@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/dialer"
-	"github.com/switchyard/switchyard/dialer/dialerstore"
+	"github.com/switchyard/switchyard/internal/testkit"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -51,13 +51,13 @@ func TestFlowDialingCampaign(t *testing.T) {
 	}
 
 	d := dialer.DefaultFlowDialing("carrier")
-	sc, err := f.st.PutFlowCampaign(ctx, dialerstore.ToStore(d.Campaign(f.acct, "7")), true)
+	sc, err := f.st.PutFlowCampaign(ctx, store.Campaign{Campaign: d.Campaign(f.acct, "7")}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	reserved := imp("7", "+12025550199")
-	if _, err := f.st.CreateCampaign(ctx, store.Campaign{AccountID: f.acct, Type: "telephone", Mode: "multicast", Name: "by hand",
-		Recipients: []string{reserved.ID}, Trunk: "test", SimultaneousCalls: 1, DialAttempts: 1, Status: dialer.StatusCreated}); err != nil {
+	if _, err := f.st.CreateCampaign(ctx, store.Campaign{Campaign: dialer.Campaign{AccountID: f.acct, Type: "telephone", Mode: "multicast", Name: "by hand",
+		Recipients: []string{reserved.ID}, Trunk: "test", SimultaneousCalls: 1, DialAttempts: 1, Status: dialer.StatusCreated}}); err != nil {
 		t.Fatal(err)
 	}
 	s1 := newSup()
@@ -69,11 +69,11 @@ func TestFlowDialingCampaign(t *testing.T) {
 	if err := s1.Poke(ctx, f.acct, sc.ID); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "first list dialed", func() bool { return count("+12025550101") == 1 && count("+12025550102") == 1 })
-	eventually(t, "first list Completed", func() bool {
+	testkit.Eventually(t, 10*time.Second, func() bool { return count("+12025550101") == 1 && count("+12025550102") == 1 }, "first list dialed")
+	testkit.Eventually(t, 10*time.Second, func() bool {
 		r, err := f.st.GetCallListRequest(ctx, f.acct, first.ID)
 		return err == nil && r.Status == store.RequestCompleted
-	})
+	}, "first list Completed")
 	s1.Stop()
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	if err := s1.Wait(wctx); err != nil {
@@ -90,7 +90,7 @@ func TestFlowDialingCampaign(t *testing.T) {
 	if err := s2.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "second list dialed after the restart", func() bool { return count("+12025550104") == 1 })
+	testkit.Eventually(t, 10*time.Second, func() bool { return count("+12025550104") == 1 }, "second list dialed after the restart")
 	time.Sleep(100 * time.Millisecond) // a few more pacing steps
 	for _, n := range []string{"+12025550101", "+12025550102", "+12025550104"} {
 		if c := count(n); c != 1 {
@@ -145,7 +145,7 @@ func TestFlowDialingSettingsChange(t *testing.T) {
 	}))
 	s.Trunks, s.DefaultTrunk = dialer.Trunks{"test": "Local/{number}@test-trunk", "carrier": "PJSIP/{number}@carrier"}, "test"
 	d := dialer.DefaultFlowDialing("test")
-	sc, err := f.st.PutFlowCampaign(ctx, dialerstore.ToStore(d.Campaign(f.acct, "7")), false)
+	sc, err := f.st.PutFlowCampaign(ctx, store.Campaign{Campaign: d.Campaign(f.acct, "7")}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,21 +165,21 @@ func TestFlowDialingSettingsChange(t *testing.T) {
 		return append([]string(nil), endpoints...)
 	}
 	imp("+12025550101")
-	eventually(t, "first call", func() bool { return len(got()) == 1 })
+	testkit.Eventually(t, 10*time.Second, func() bool { return len(got()) == 1 }, "first call")
 	time.Sleep(10 * time.Millisecond) // updated_at moves on
 	d.Trunk = "carrier"
-	if _, err := f.st.PutFlowCampaign(ctx, dialerstore.ToStore(d.Campaign(f.acct, "7")), false); err != nil {
+	if _, err := f.st.PutFlowCampaign(ctx, store.Campaign{Campaign: d.Campaign(f.acct, "7")}, false); err != nil {
 		t.Fatal(err)
 	}
 	s.Resync(ctx)
-	eventually(t, "runner restarted", func() bool {
+	testkit.Eventually(t, 10*time.Second, func() bool {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		r, ok := s.runs[sc.ID]
 		return ok && !r.stopping && r.runner.Campaign.Trunk == "carrier"
-	})
+	}, "runner restarted")
 	imp("+12025550102")
-	eventually(t, "second call", func() bool { return len(got()) == 2 })
+	testkit.Eventually(t, 10*time.Second, func() bool { return len(got()) == 2 }, "second call")
 	if e := got(); e[0] != "Local/+12025550101@test-trunk" || e[1] != "PJSIP/+12025550102@carrier" {
 		t.Errorf("endpoints %v: want the second call through the new trunk", e)
 	}

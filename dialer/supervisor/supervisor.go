@@ -340,7 +340,7 @@ func (s *Supervisor) region(accountID int64) string {
 // runner that is ending is left to end: its goroutine re-reads the status
 // and starts a new one if the campaign is Running again.
 func (s *Supervisor) ensure(sc store.Campaign) {
-	c := dialerstore.FromStore(sc)
+	c := sc.Campaign
 	region := s.region(c.AccountID)
 	s.mu.Lock()
 	defer s.mu.Unlock()

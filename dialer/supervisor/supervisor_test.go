@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/dialer"
-	"github.com/switchyard/switchyard/dialer/dialerstore"
+	"github.com/switchyard/switchyard/internal/testkit"
 	"github.com/switchyard/switchyard/store"
 	"github.com/switchyard/switchyard/store/storetest"
 )
@@ -55,14 +55,14 @@ func (f *fixture) campaign(n int, mod func(*dialer.Campaign), actions ...string)
 	if err := c.Validate(); err != nil {
 		f.t.Fatal(err)
 	}
-	sc, err := f.st.CreateCampaign(ctx, dialerstore.ToStore(c))
+	sc, err := f.st.CreateCampaign(ctx, store.Campaign{Campaign: c})
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	for _, a := range actions {
 		f.act(sc.ID, a)
 	}
-	return dialerstore.FromStore(sc)
+	return sc.Campaign
 }
 
 func (f *fixture) act(id int64, action string) {
@@ -90,18 +90,6 @@ func (f *fixture) counts(c dialer.Campaign) store.CampaignRecordCounts {
 		f.t.Fatal(err)
 	}
 	return n
-}
-
-// eventually polls cond every 10 ms for up to 10 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func (f *fixture) supervisor(p dialer.Placer) *Supervisor {
@@ -142,8 +130,8 @@ func TestResumesRunningCampaignsAtBoot(t *testing.T) {
 	if o := s.Owner(); !strings.HasPrefix(o, "node1-") || len(o) <= len("node1-") {
 		t.Errorf("owner %q", o)
 	}
-	eventually(t, "campaign Finished", func() bool { return f.status(c.ID) == dialer.StatusFinished })
-	eventually(t, "runner released", func() bool { return s.Running() == 0 })
+	testkit.Eventually(t, 10*time.Second, func() bool { return f.status(c.ID) == dialer.StatusFinished }, "campaign Finished")
+	testkit.Eventually(t, 10*time.Second, func() bool { return s.Running() == 0 }, "runner released")
 	if n := f.counts(c); n.Complete != 5 || n.Remaining() != 0 || n.ByStatus["IVR_FINISHED"] != 5 || n.Attempts != 5 {
 		t.Errorf("counts %+v", n)
 	}
@@ -201,7 +189,7 @@ func TestPauseResumeCancelRestart(t *testing.T) {
 	if err := s.Notify(ctx, f.acct, c.ID); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "first call", func() bool { return g.count() == 1 })
+	testkit.Eventually(t, 10*time.Second, func() bool { return g.count() == 1 }, "first call")
 	if p, ok := s.Progress(f.acct, c.ID); !ok || p.Dialed != 1 || p.Active != 1 {
 		t.Errorf("progress %+v %v", p, ok)
 	}
@@ -222,7 +210,7 @@ func TestPauseResumeCancelRestart(t *testing.T) {
 	close(g.release)
 	g.release = make(chan struct{})
 	g.mu.Unlock()
-	eventually(t, "paused runner released", func() bool { return s.Running() == 0 })
+	testkit.Eventually(t, 10*time.Second, func() bool { return s.Running() == 0 }, "paused runner released")
 	if g.count() != 1 {
 		t.Fatalf("%d calls placed while paused", g.count())
 	}
@@ -234,7 +222,7 @@ func TestPauseResumeCancelRestart(t *testing.T) {
 	if err := s.Notify(ctx, f.acct, c.ID); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "second call", func() bool { return g.count() == 2 })
+	testkit.Eventually(t, 10*time.Second, func() bool { return g.count() == 2 }, "second call")
 	f.act(c.ID, dialer.ActionCancel)
 	if err := s.Notify(ctx, f.acct, c.ID); err != nil {
 		t.Fatal(err)
@@ -243,7 +231,7 @@ func TestPauseResumeCancelRestart(t *testing.T) {
 	close(g.release)
 	g.release = make(chan struct{})
 	g.mu.Unlock()
-	eventually(t, "cancelled runner released", func() bool { return s.Running() == 0 })
+	testkit.Eventually(t, 10*time.Second, func() bool { return s.Running() == 0 }, "cancelled runner released")
 	if n := f.counts(c); n.Complete != 2 || n.Pending != 2 || g.count() != 2 {
 		t.Errorf("after cancel: %+v, %d placed", n, g.count())
 	}
@@ -256,8 +244,8 @@ func TestPauseResumeCancelRestart(t *testing.T) {
 	if err := s.Notify(ctx, f.acct, c.ID); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "campaign Finished", func() bool { return f.status(c.ID) == dialer.StatusFinished })
-	eventually(t, "runner released", func() bool { return s.Running() == 0 })
+	testkit.Eventually(t, 10*time.Second, func() bool { return f.status(c.ID) == dialer.StatusFinished }, "campaign Finished")
+	testkit.Eventually(t, 10*time.Second, func() bool { return s.Running() == 0 }, "runner released")
 	if n := f.counts(c); n.Complete != 4 || n.Remaining() != 0 || g.count() != 4 {
 		t.Errorf("after restart: %+v, %d placed", n, g.count())
 	}
@@ -273,7 +261,7 @@ func TestStopWaitsForCallsInProgress(t *testing.T) {
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "first call", func() bool { return g.count() == 1 })
+	testkit.Eventually(t, 10*time.Second, func() bool { return g.count() == 1 }, "first call")
 	s.Stop()
 	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -312,7 +300,7 @@ func TestNoQueuesPlacesNoAgentPacedCalls(t *testing.T) {
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "runner", func() bool { return s.Running() == 1 })
+	testkit.Eventually(t, 10*time.Second, func() bool { return s.Running() == 1 }, "runner")
 	time.Sleep(150 * time.Millisecond)
 	if placed.Load() != 0 || f.status(c.ID) != dialer.StatusRunning {
 		t.Errorf("placed %d, status %s", placed.Load(), f.status(c.ID))
@@ -353,7 +341,7 @@ func TestWakeOnFreeAgent(t *testing.T) {
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "runner", func() bool { return s.Running() == 1 })
+	testkit.Eventually(t, 10*time.Second, func() bool { return s.Running() == 1 }, "runner")
 	time.Sleep(100 * time.Millisecond) // the first step: no free agent
 	free.Store(1)
 	s.Wake(f.acct, "support")
@@ -362,7 +350,7 @@ func TestWakeOnFreeAgent(t *testing.T) {
 		t.Fatal("a wake for another queue placed a call")
 	}
 	s.Wake(f.acct, "sales")
-	eventually(t, "the call after the wake", func() bool { return placed.Load() == 1 })
+	testkit.Eventually(t, 10*time.Second, func() bool { return placed.Load() == 1 }, "the call after the wake")
 }
 
 // TestRunnerRegionIsTheAccountCountry: a runner's default country is the

@@ -1,11 +1,11 @@
 package relay
 
 import (
+	"github.com/switchyard/switchyard/internal/testkit"
 	"log/slog"
 	"net"
 	"net/smtp"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -19,28 +19,10 @@ func TestFirstText(t *testing.T) {
 	}
 }
 
-// syncBuf is a goroutine-safe log sink.
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestLogRelay: without SWITCHYARD_SMTP_RELAY, responses are logged with
 // sender, recipients, subject and text instead of being sent.
 func TestLogRelay(t *testing.T) {
-	var buf syncBuf
+	var buf testkit.SyncBuffer
 	srv := NewLog(slog.New(slog.NewTextHandler(&buf, nil)), "SWITCHYARD_SMTP_RELAY")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -12,59 +12,14 @@ import (
 	"net/mail"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/testkit"
 	"github.com/switchyard/switchyard/mail/mailtest"
 	"github.com/switchyard/switchyard/store"
 	"github.com/switchyard/switchyard/store/storetest"
 )
-
-// fakeClock is an injectable clock: After waits until Set moves past it.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []waiter
-	added   chan time.Time
-}
-
-type waiter struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func newClock(t time.Time) *fakeClock { return &fakeClock{now: t, added: make(chan time.Time, 16)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	w := waiter{at: c.now.Add(d), ch: make(chan time.Time, 1)}
-	c.waiters = append(c.waiters, w)
-	c.added <- w.at
-	return w.ch
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-	keep := c.waiters[:0]
-	for _, w := range c.waiters {
-		if !w.at.After(t) {
-			w.ch <- t
-		} else {
-			keep = append(keep, w)
-		}
-	}
-	c.waiters = keep
-}
 
 type env struct {
 	st      *store.Store
@@ -74,7 +29,7 @@ type env struct {
 	flow2   store.Flow
 	report  store.EmailReport
 	sink    *mailtest.Sink
-	clock   *fakeClock
+	clock   *testkit.FakeClock
 	sched   *Scheduler
 	berlin  *time.Location
 	attempt map[string]string // attempt id -> label
@@ -109,7 +64,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e.sink = mailtest.Start(t)
-	e.clock = newClock(time.Time{})
+	e.clock = testkit.NewFakeClock(time.Time{})
 	e.sched = &Scheduler{Store: st, Sender: SMTPSender{Relay: e.sink.Addr, Timeout: 10 * time.Second}, From: "Switchyard <reports@example.com>", Clock: e.clock}
 	return e
 }
@@ -324,7 +279,7 @@ func TestRunLoopCatchUpAndRelayFailure(t *testing.T) {
 	for {
 		var at time.Time
 		select {
-		case at = <-e.clock.added:
+		case at = <-e.clock.Waits():
 		case <-time.After(10 * time.Second):
 			t.Fatal("the loop did not wait")
 		}
