@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -319,7 +320,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	// Users and logins: reset and invitation mails go through the relay
 	// and link to the console at the public URL.
 	a.accounts = accounts.New(accounts.Config{Store: a.store, Mailer: sender, From: cfg.MailSender(),
-		PublicURL: a.links.BaseURL, Logger: log})
+		PublicURL: a.consoleBase(), Logger: log})
 	a.onClose(func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -335,7 +336,24 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 func (a *App) Accounts() *accounts.Service { return a.accounts }
 
 // ConsoleURL is where the web console is served.
-func (a *App) ConsoleURL() string { return a.links.BaseURL + "/" }
+func (a *App) ConsoleURL() string { return a.consoleBase() + "/" }
+
+// consoleBase is the public URL, else the HTTP address (a wildcard
+// address as loopback, which a browser on this machine can open).
+func (a *App) consoleBase() string {
+	if a.cfg.PublicURL != "" {
+		return strings.TrimRight(a.cfg.PublicURL, "/")
+	}
+	ap, err := netip.ParseAddrPort(a.httpLn.Addr().String())
+	if err != nil {
+		return "http://" + a.httpLn.Addr().String()
+	}
+	ip := ap.Addr()
+	if ip.IsUnspecified() {
+		ip = netip.MustParseAddr("127.0.0.1")
+	}
+	return "http://" + netip.AddrPortFrom(ip, ap.Port()).String()
+}
 
 // RecordingLinks makes and checks the recording URLs (tests).
 func (a *App) RecordingLinks() *recordings.Links { return a.links }
