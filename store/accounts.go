@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -218,11 +219,16 @@ func (o Operator) CheckPassword(password string) bool { return checkPassword(o.P
 
 // dummyHash is compared against when there is no hash, so a login with
 // an unknown email takes as long as one with a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no password set here"), bcrypt.DefaultCost)
+// (Made on first use: hashing costs tens of milliseconds, too much for
+// every process start.)
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("no password set here"), bcrypt.DefaultCost)
+	return h
+})
 
 func checkPassword(hash *string, password string) bool {
 	if hash == nil {
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 		return false
 	}
 	return bcrypt.CompareHashAndPassword([]byte(*hash), []byte(password)) == nil
