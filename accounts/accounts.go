@@ -56,6 +56,9 @@ const (
 	DefaultLockoutFor      = 15 * time.Minute
 	// touchEvery throttles the session's last_seen_at writes.
 	touchEvery = time.Minute
+	// resetEvery: at most one reset mail per email in this time (a reset
+	// request cannot be used to flood someone's inbox).
+	resetEvery = time.Minute
 )
 
 // Mailer sends one message (emailreports.SMTPSender implements it).
@@ -89,6 +92,8 @@ type Service struct {
 	cfg  Config
 	log  *slog.Logger
 	lock *lockout
+	// resets throttles reset mails: one per email per resetEvery.
+	resets *lockout
 	// mails tracks background mail sends (Close waits for them).
 	mails sync.WaitGroup
 }
@@ -116,7 +121,8 @@ func New(cfg Config) *Service {
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	log := cfg.Logger.With("component", "accounts")
-	return &Service{cfg: cfg, log: log, lock: newLockout(cfg.LockoutFailures, cfg.LockoutFor, cfg.Now)}
+	return &Service{cfg: cfg, log: log, lock: newLockout(cfg.LockoutFailures, cfg.LockoutFor, cfg.Now),
+		resets: newLockout(1, resetEvery, cfg.Now)}
 }
 
 // Close waits (bounded by ctx) for mails still being sent.

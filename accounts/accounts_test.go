@@ -680,3 +680,31 @@ func TestAPIKeyRoleCap(t *testing.T) {
 		t.Errorf("admin revokes owner key: %v", err)
 	}
 }
+
+// Reset requests mail at most once a minute per email, and say nothing
+// either way.
+func TestRequestResetThrottled(t *testing.T) {
+	f, _ := loginFake(t)
+	var made []store.AuthToken
+	f.createAuthToken = func(_ context.Context, tk store.AuthToken) error { made = append(made, tk); return nil }
+	now := time.Unix(1_800_000_000, 0)
+	var mails []string
+	s := New(Config{Store: f, Now: func() time.Time { return now }, Mailer: mailerFunc(func(_ context.Context, _ string, to []string, _ []byte) error {
+		mails = append(mails, to[0])
+		return nil
+	})})
+	ctx := context.Background()
+	s.RequestReset(ctx, "ops@x.test")
+	s.RequestReset(ctx, "OPS@x.test")
+	s.RequestReset(ctx, "nobody@x.test")
+	s.Close(ctx)
+	if len(made) != 1 || made[0].OperatorID == nil || len(mails) != 1 || mails[0] != "ops@x.test" {
+		t.Fatalf("tokens %+v, mails %v", made, mails)
+	}
+	now = now.Add(resetEvery)
+	s.RequestReset(ctx, "ops@x.test")
+	s.Close(ctx)
+	if len(made) != 2 {
+		t.Fatalf("after a minute: %d tokens", len(made))
+	}
+}

@@ -102,3 +102,14 @@ func (l *lockout) clearEmail(email string) {
 		}
 	}
 }
+
+// allow reports whether key email may act now, and if so counts it (a
+// rate of failures per window, used as a plain rate limit).
+func (l *lockout) allow(email string) bool {
+	k := lockKey{email: email}
+	if l.locked(k) {
+		return false
+	}
+	l.failed(k)
+	return true
+}

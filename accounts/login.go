@@ -291,7 +291,7 @@ func checkPasswordShape(field, pw string) error {
 // answer takes as long either way.
 func (s *Service) RequestReset(ctx context.Context, email string) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	if email == "" || len(email) > 254 {
+	if email == "" || len(email) > 254 || !s.resets.allow(email) {
 		return
 	}
 	s.mails.Add(1)

@@ -147,6 +147,7 @@ func (h *handler) login(c echo.Context) error {
 		return err
 	}
 	h.setCookie(c, sess.Token, sess.ExpiresAt)
+	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, meBody(sess.Me))
 }
 
@@ -273,6 +274,7 @@ func (h *handler) acceptInvite(c echo.Context) error {
 		return err
 	}
 	h.setCookie(c, sess.Token, sess.ExpiresAt)
+	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, meBody(sess.Me))
 }
 
@@ -521,8 +523,14 @@ func pathID(c echo.Context) (int64, error) {
 
 const maxBody = 16 << 10
 
-// decode reads one JSON object into v; unknown fields are refused.
+// decode reads one JSON object into v; unknown fields are refused. The
+// body must be declared application/json: an HTML form on another site
+// cannot send that (without a CORS preflight this server never answers),
+// so a cross-site form cannot log a browser in or spend its tokens.
 func decode(c echo.Context, v any) error {
+	if ct, _, _ := strings.Cut(c.Request().Header.Get(echo.HeaderContentType), ";"); !strings.EqualFold(strings.TrimSpace(ct), echo.MIMEApplicationJSON) {
+		return &api.Error{Code: "unsupported_media_type", Status: http.StatusUnsupportedMediaType, Message: "send the body as Content-Type: application/json"}
+	}
 	b, err := io.ReadAll(io.LimitReader(c.Request().Body, maxBody+1))
 	if err != nil {
 		return fmt.Errorf("read body: %w", err)
