@@ -21,7 +21,7 @@ build: ## build bin/switchyard
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/switchyard
 
 .PHONY: run
-run: build ## run the service: embedded SQLite in ./data, local Asterisk 22 brought up unless SWITCHYARD_ARI_URL is set
+run: build ## run the service: embedded SQLite in ./data, local Asterisk 22 brought up unless SWITCHYARD_ARI_URL is set; prints the console URL (and, on a fresh ./data, a first owner/operator login with a one-time password)
 	@set -e; \
 	if [ -z "$$SWITCHYARD_ARI_URL" ]; then \
 	  eval "$$(asterisk-conf/local/up.sh | sed 's/^/export /')"; \

@@ -39,6 +39,11 @@ type Deps struct {
 	// as a server failure (500) and logged. Nil rejects every request to
 	// /api/v1.
 	Authenticate func(ctx context.Context, key string) (Principal, error)
+	// Session resolves the value of the session cookie (SessionCookie) to
+	// its principal, CSRF token included. It must return an error wrapping
+	// ErrUnauthorized for an unknown or expired session; nil refuses
+	// cookie authentication.
+	Session func(ctx context.Context, token string) (Principal, error)
 	// Registerer and Gatherer: the dedicated Prometheus registry (see
 	// NewRegistry); HTTP metrics are registered with Registerer and
 	// /metrics serves Gatherer. If Gatherer is nil and Registerer is a

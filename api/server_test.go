@@ -267,7 +267,8 @@ func TestAuth(t *testing.T) {
 			}
 			if tc.status == 200 {
 				p := decode[Principal](t, rec)
-				if p != (Principal{AccountID: 42, KeyID: 7}) {
+				// An authenticator that knows no roles gives admin.
+				if p != (Principal{AccountID: 42, KeyID: 7, Role: RoleAdmin}) {
 					t.Fatalf("principal %+v", p)
 				}
 				return
@@ -295,14 +296,14 @@ func TestAuth(t *testing.T) {
 	})
 	t.Run("principal reaches the request context", func(t *testing.T) {
 		s, _ := newTestServer(t, Deps{Authenticate: auth})
-		s.API().GET("/ctx", func(c echo.Context) error {
+		s.API().GET("/flows", func(c echo.Context) error {
 			p, ok := PrincipalFromContext(c.Request().Context())
 			if !ok {
 				return errors.New("no principal in context")
 			}
 			return c.JSON(200, p)
 		})
-		rec := do(t, s, http.MethodGet, "/api/v1/ctx", nil, "Authorization", "Bearer sy_good")
+		rec := do(t, s, http.MethodGet, "/api/v1/flows", nil, "Authorization", "Bearer sy_good")
 		if rec.Code != 200 || decode[Principal](t, rec).AccountID != 42 {
 			t.Fatalf("%d %s", rec.Code, rec.Body)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -110,62 +111,80 @@ type NewUser struct {
 	AccountID int64
 	Email     string // required; stored lower-cased; unique per account
 	Name      string
-	Role      string // RoleOwner, RoleAdmin, RoleSupervisor or RoleAgent
+	Role      string // one of Roles
 	// Password, if not empty, is stored as a bcrypt hash (8–72 bytes).
 	Password string
 }
 
-func validRole(r string) bool {
-	switch r {
-	case RoleOwner, RoleAdmin, RoleSupervisor, RoleAgent:
-		return true
-	}
-	return false
-}
+func validRole(r string) bool { return RoleRank(r) > 0 }
 
 // CreateUser adds a user to an account.
 func (s *Store) CreateUser(ctx context.Context, in NewUser) (u User, err error) {
 	defer s.track("CreateUser", time.Now(), &err)
-	email := strings.ToLower(strings.TrimSpace(in.Email))
-	if email == "" {
-		return User{}, fmt.Errorf("store: user email is empty: %w", ErrInvalid)
-	}
-	if len(email) > maxEmailLen {
-		return User{}, fmt.Errorf("store: user email is longer than %d bytes: %w", maxEmailLen, ErrInvalid)
-	}
-	if addr, perr := mail.ParseAddress(email); perr != nil || addr.Address != email || addr.Name != "" {
-		return User{}, fmt.Errorf("store: user email %q is not a plain address like name@example.com: %w", email, ErrInvalid)
+	email, err := NormalizeEmail(in.Email)
+	if err != nil {
+		return User{}, err
 	}
 	name, err := validName("user", in.Name, false)
 	if err != nil {
 		return User{}, err
 	}
 	if !validRole(in.Role) {
-		return User{}, fmt.Errorf("store: user role %q: want one of %s, %s, %s, %s: %w",
-			in.Role, RoleOwner, RoleAdmin, RoleSupervisor, RoleAgent, ErrInvalid)
+		return User{}, ErrInvalid.New("role", "user role %q: want one of %s", in.Role, strings.Join(Roles, ", "))
 	}
 	u = User{AccountID: in.AccountID, Email: email, Name: name, Role: in.Role, CreatedAt: now()}
 	if in.Password != "" {
-		if len(in.Password) < 8 || len(in.Password) > 72 {
-			return User{}, fmt.Errorf("store: user password must be 8 to 72 bytes long: %w", ErrInvalid)
+		h, err := hashPassword(in.Password)
+		if err != nil {
+			return User{}, err
 		}
-		h, herr := bcrypt.GenerateFromPassword([]byte(in.Password), bcrypt.DefaultCost)
-		if herr != nil {
-			return User{}, fmt.Errorf("store: hash password: %w", herr)
-		}
-		hs := string(h)
-		u.PasswordHash = &hs
+		u.PasswordHash = &h
 	}
 	if err := s.w.WithContext(ctx).Create(&u).Error; err != nil {
 		switch {
 		case isDuplicate(err):
-			return User{}, fmt.Errorf("store: user %q already exists in account %d: %w", email, in.AccountID, ErrConflict)
+			return User{}, fmt.Errorf("store: user %q already exists in account %d: %w", email, in.AccountID,
+				ErrConflict.New("email", "a user with this email already exists in the account"))
 		case isFKViolation(err):
 			return User{}, fmt.Errorf("store: account %d: %w", in.AccountID, ErrNotFound)
 		}
 		return User{}, fmt.Errorf("store: create user %q: %w", email, err)
 	}
 	return u, nil
+}
+
+// Password length bounds (bcrypt reads at most 72 bytes).
+const (
+	MinPasswordLen = 8
+	MaxPasswordLen = 72
+)
+
+// hashPassword checks the length and returns the bcrypt hash.
+func hashPassword(password string) (string, error) {
+	if len(password) < MinPasswordLen || len(password) > MaxPasswordLen {
+		return "", ErrInvalid.New("password", "the password must be %d to %d bytes long", MinPasswordLen, MaxPasswordLen)
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return "", fmt.Errorf("store: hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+// NormalizeEmail lower-cases and checks a login email: a plain address
+// like name@example.com.
+func NormalizeEmail(email string) (string, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if email == "" {
+		return "", ErrInvalid.New("email", "the email is empty")
+	}
+	if len(email) > maxEmailLen {
+		return "", ErrInvalid.New("email", "the email is longer than %d bytes", maxEmailLen)
+	}
+	if addr, perr := mail.ParseAddress(email); perr != nil || addr.Address != email || addr.Name != "" {
+		return "", ErrInvalid.New("email", "the email is not a plain address like name@example.com")
+	}
+	return email, nil
 }
 
 // GetUser returns one user of an account.
@@ -192,12 +211,32 @@ func (s *Store) ListUsers(ctx context.Context, accountID int64) (us []User, err 
 
 // CheckPassword reports whether password matches the user's stored
 // bcrypt hash (false for users without a password).
-func (u User) CheckPassword(password string) bool {
-	if u.PasswordHash == nil {
+func (u User) CheckPassword(password string) bool { return checkPassword(u.PasswordHash, password) }
+
+// CheckPassword reports whether password matches the operator's stored
+// bcrypt hash (false for operators without a password).
+func (o Operator) CheckPassword(password string) bool { return checkPassword(o.PasswordHash, password) }
+
+// dummyHash is compared against when there is no hash, so a login with
+// an unknown email takes as long as one with a wrong password.
+// (Made on first use: hashing costs tens of milliseconds, too much for
+// every process start.)
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("no password set here"), bcrypt.DefaultCost)
+	return h
+})
+
+func checkPassword(hash *string, password string) bool {
+	if hash == nil {
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 		return false
 	}
-	return bcrypt.CompareHashAndPassword([]byte(*u.PasswordHash), []byte(password)) == nil
+	return bcrypt.CompareHashAndPassword([]byte(*hash), []byte(password)) == nil
 }
+
+// CheckNoPassword spends the time of a password check (for a login whose
+// email matched nobody, so it is not told apart by its speed).
+func CheckNoPassword(password string) { checkPassword(nil, password) }
 
 // SetAccountCountry sets the account's default country for national
 // numbers (numbers written without a country code): an ISO 3166-1 alpha-2

@@ -161,7 +161,7 @@ func TestAPIKeys(t *testing.T) {
 		// A second key that shares the prefix (possible: 32 bits) must not
 		// confuse the lookup.
 		twin := plain[:12] + strings.Repeat("0", 64)
-		if err := s.w.WithContext(ctx).Create(&APIKey{AccountID: b.ID, Name: "twin", Prefix: k.Prefix, Hash: hashAPIKey(twin), CreatedAt: now()}).Error; err != nil {
+		if err := s.w.WithContext(ctx).Create(&APIKey{AccountID: b.ID, Name: "twin", Role: RoleAdmin, Prefix: k.Prefix, Hash: hashAPIKey(twin), CreatedAt: now()}).Error; err != nil {
 			t.Fatal(err)
 		}
 		wrongSecret := plain[:len(plain)-1] + string("0123456789abcdef"[(strings.IndexByte("0123456789abcdef", plain[len(plain)-1])+1)%16])
@@ -180,9 +180,9 @@ func TestAPIKeys(t *testing.T) {
 			want Principal
 			err  error
 		}{
-			{"good", plain, Principal{AccountID: a.ID, KeyID: k.ID}, nil},
-			{"other account", plainB, Principal{AccountID: b.ID, KeyID: kb.ID}, nil},
-			{"twin prefix", twin, Principal{AccountID: b.ID, KeyID: k.ID + 2}, nil},
+			{"good", plain, Principal{AccountID: a.ID, KeyID: k.ID, Role: RoleAdmin}, nil},
+			{"other account", plainB, Principal{AccountID: b.ID, KeyID: kb.ID, Role: RoleAdmin}, nil},
+			{"twin prefix", twin, Principal{AccountID: b.ID, KeyID: k.ID + 2, Role: RoleAdmin}, nil},
 			{"wrong secret", wrongSecret, Principal{}, ErrUnauthenticated},
 			{"revoked", plainRevoked, Principal{}, ErrUnauthenticated},
 			{"empty", "", Principal{}, ErrUnauthenticated},

@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // API key format:
@@ -33,10 +35,14 @@ const (
 	lastUsedEvery = time.Minute
 )
 
-// Principal is who an API key authenticates as.
+// Principal is who an API key authenticates as. Role is what the key may
+// do: its own role, cut to its user's current role when it is bound to a
+// user.
 type Principal struct {
 	AccountID int64
 	KeyID     int64
+	UserID    int64 // 0: an integration key, bound to no user
+	Role      string
 }
 
 // parseAPIKey checks the key's shape and returns its prefix. It never
@@ -86,24 +92,103 @@ func newAPIKey() (key, prefix string) {
 	return apiKeyScheme + prefix + "_" + hex.EncodeToString(sec[:]), prefix
 }
 
-// CreateAPIKey creates a key for an account and returns it with its
-// plaintext, which is not stored and cannot be shown again.
-func (s *Store) CreateAPIKey(ctx context.Context, accountID int64, name string) (k APIKey, plaintext string, err error) {
+// CreateAPIKey creates an admin key for an account (bound to no user) and
+// returns it with its plaintext, which is not stored and cannot be shown
+// again.
+func (s *Store) CreateAPIKey(ctx context.Context, accountID int64, name string) (APIKey, string, error) {
+	return s.CreateAPIKeyFor(ctx, NewAPIKey{AccountID: accountID, Name: name, Role: RoleAdmin})
+}
+
+// NewAPIKey is the input of CreateAPIKeyFor.
+type NewAPIKey struct {
+	AccountID int64
+	Name      string
+	Role      string // one of Roles
+	UserID    int64  // 0: an integration key; else a user of the account
+}
+
+// CreateAPIKeyFor creates a key with a role, optionally bound to a user of
+// the account, and returns it with its plaintext (shown once).
+func (s *Store) CreateAPIKeyFor(ctx context.Context, in NewAPIKey) (k APIKey, plaintext string, err error) {
 	defer s.track("CreateAPIKey", time.Now(), &err)
-	name, err = validName("API key", name, false)
+	return s.createAPIKey(s.w.WithContext(ctx), in)
+}
+
+func (s *Store) createAPIKey(db *gorm.DB, in NewAPIKey) (APIKey, string, error) {
+	name, err := validName("API key", in.Name, false)
 	if err != nil {
 		return APIKey{}, "", err
 	}
+	if !validRole(in.Role) {
+		return APIKey{}, "", ErrInvalid.New("role", "API key role %q: want one of %v", in.Role, Roles)
+	}
 	key, prefix := newAPIKey()
-	k = APIKey{AccountID: accountID, Name: name, Prefix: prefix, Hash: hashAPIKey(key), CreatedAt: now()}
-	if err := s.w.WithContext(ctx).Create(&k).Error; err != nil {
-		if isFKViolation(err) {
-			return APIKey{}, "", fmt.Errorf("store: account %d: %w", accountID, ErrNotFound)
+	k := APIKey{AccountID: in.AccountID, Name: name, Role: in.Role, Prefix: prefix, Hash: hashAPIKey(key), CreatedAt: now()}
+	if in.UserID != 0 {
+		var n int64
+		if err := db.Model(&User{}).Where("id = ? AND account_id = ?", in.UserID, in.AccountID).Count(&n).Error; err != nil {
+			return APIKey{}, "", fmt.Errorf("store: API key user: %w", err)
 		}
-		return APIKey{}, "", fmt.Errorf("store: create API key for account %d: %w", accountID, err)
+		if n == 0 {
+			return APIKey{}, "", fmt.Errorf("store: user %d in account %d: %w", in.UserID, in.AccountID, ErrNotFound)
+		}
+		uid := in.UserID
+		k.UserID = &uid
+	}
+	if err := db.Create(&k).Error; err != nil {
+		if isFKViolation(err) {
+			return APIKey{}, "", fmt.Errorf("store: account %d: %w", in.AccountID, ErrNotFound)
+		}
+		return APIKey{}, "", fmt.Errorf("store: create API key for account %d: %w", in.AccountID, err)
 	}
 	k.Hash = ""
 	return k, key, nil
+}
+
+// GetAPIKey returns one key of the account (no secret material).
+func (s *Store) GetAPIKey(ctx context.Context, accountID, keyID int64) (k APIKey, err error) {
+	defer s.track("GetAPIKey", time.Now(), &err)
+	if err := s.r.WithContext(ctx).Where("id = ? AND account_id = ?", keyID, accountID).Take(&k).Error; err != nil {
+		if isNotFound(err) {
+			return APIKey{}, fmt.Errorf("store: API key %d in account %d: %w", keyID, accountID, ErrNotFound)
+		}
+		return APIKey{}, fmt.Errorf("store: get API key %d: %w", keyID, err)
+	}
+	k.Hash = ""
+	return k, nil
+}
+
+// RotateAPIKey replaces a key that is not revoked: the old key is revoked
+// and a new one with the same name, role and user is returned with its
+// plaintext (shown once), in one transaction.
+func (s *Store) RotateAPIKey(ctx context.Context, accountID, keyID int64) (k APIKey, plaintext string, err error) {
+	defer s.track("RotateAPIKey", time.Now(), &err)
+	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var old APIKey
+		if err := tx.Where("id = ? AND account_id = ? AND revoked_at IS NULL", keyID, accountID).Take(&old).Error; err != nil {
+			if isNotFound(err) {
+				return fmt.Errorf("store: API key %d in account %d (or revoked): %w", keyID, accountID, ErrNotFound)
+			}
+			return fmt.Errorf("store: get API key %d: %w", keyID, err)
+		}
+		res := tx.Model(&APIKey{}).Where("id = ? AND revoked_at IS NULL", keyID).Update("revoked_at", now())
+		if res.Error != nil {
+			return fmt.Errorf("store: revoke API key %d: %w", keyID, res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return fmt.Errorf("store: API key %d was revoked meanwhile: %w", keyID, ErrNotFound)
+		}
+		var uid int64
+		if old.UserID != nil {
+			uid = *old.UserID
+		}
+		k, plaintext, err = s.createAPIKey(tx, NewAPIKey{AccountID: accountID, Name: old.Name, Role: old.Role, UserID: uid})
+		return err
+	})
+	if err != nil {
+		return APIKey{}, "", err
+	}
+	return k, plaintext, nil
 }
 
 // ListAPIKeys returns an account's keys (revoked ones included) without
@@ -154,18 +239,24 @@ func (s *Store) AuthenticateAPIKey(ctx context.Context, key string) (p Principal
 	}
 	want := []byte(hashAPIKey(key))
 	var rows []struct {
-		ID         int64
-		AccountID  int64
-		Hash       string
-		RevokedAt  *time.Time
-		LastUsedAt *time.Time
-		DisabledAt *time.Time
+		ID             int64
+		AccountID      int64
+		Hash           string
+		Role           string
+		UserID         *int64
+		RevokedAt      *time.Time
+		LastUsedAt     *time.Time
+		DisabledAt     *time.Time
+		UserRole       *string
+		UserDisabledAt *time.Time
 	}
 	// (Query builder rather than Raw().Scan: gorm's Scan path would log the
 	// bind parameters.)
 	err = s.r.WithContext(ctx).Table("api_keys AS k").
-		Select("k.id, k.account_id, k.hash, k.revoked_at, k.last_used_at, a.disabled_at").
+		Select("k.id, k.account_id, k.hash, k.role, k.user_id, k.revoked_at, k.last_used_at, a.disabled_at, "+
+			"u.role AS user_role, u.disabled_at AS user_disabled_at").
 		Joins("JOIN accounts AS a ON a.id = k.account_id").
+		Joins("LEFT JOIN users AS u ON u.id = k.user_id").
 		Where("k.prefix = ?", prefix).Find(&rows).Error
 	if err != nil {
 		return Principal{}, fmt.Errorf("store: authenticate API key %s…: %w", prefix, err)
@@ -179,12 +270,24 @@ func (s *Store) AuthenticateAPIKey(ctx context.Context, key string) (p Principal
 			return Principal{}, fmt.Errorf("store: API key %d (%s…) is revoked: %w", r.ID, prefix, ErrUnauthenticated)
 		case r.DisabledAt != nil:
 			return Principal{}, fmt.Errorf("store: API key %d (%s…): account %d is disabled: %w", r.ID, prefix, r.AccountID, ErrUnauthenticated)
+		case r.UserID != nil && (r.UserRole == nil || r.UserDisabledAt != nil):
+			return Principal{}, fmt.Errorf("store: API key %d (%s…): its user %d is disabled or gone: %w", r.ID, prefix, *r.UserID, ErrUnauthenticated)
+		}
+		p := Principal{AccountID: r.AccountID, KeyID: r.ID, Role: r.Role}
+		if r.UserID != nil {
+			p.UserID = *r.UserID
+			if RoleRank(*r.UserRole) < RoleRank(p.Role) {
+				p.Role = *r.UserRole // never more than the user may do now
+			}
+		}
+		if RoleRank(p.Role) == 0 {
+			return Principal{}, fmt.Errorf("store: API key %d (%s…) has no valid role: %w", r.ID, prefix, ErrUnauthenticated)
 		}
 		t := now()
 		if r.LastUsedAt == nil || t.Sub(*r.LastUsedAt) >= lastUsedEvery {
 			s.touchAPIKey(ctx, r.ID, t)
 		}
-		return Principal{AccountID: r.AccountID, KeyID: r.ID}, nil
+		return p, nil
 	}
 	return Principal{}, fmt.Errorf("store: unknown API key %s…: %w", prefix, ErrUnauthenticated)
 }

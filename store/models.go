@@ -35,8 +35,23 @@ const (
 	RoleOwner      = "owner"
 	RoleAdmin      = "admin"
 	RoleSupervisor = "supervisor"
+	RoleScheduler  = "scheduler"
 	RoleAgent      = "agent"
 )
+
+// Roles lists the account roles from the least to the most powerful.
+var Roles = []string{RoleAgent, RoleScheduler, RoleSupervisor, RoleAdmin, RoleOwner}
+
+// RoleRank orders the account roles (agent 1 … owner 5); 0 for anything
+// else, which therefore outranks nothing.
+func RoleRank(role string) int {
+	for i, r := range Roles {
+		if r == role {
+			return i + 1
+		}
+	}
+	return 0
+}
 
 // User is a person who logs into an account (admin UI, agent desktop).
 type User struct {
@@ -48,12 +63,79 @@ type User struct {
 	// PasswordHash is a bcrypt hash, nil for users without a password.
 	PasswordHash *string   `gorm:"column:password_hash" json:"-"`
 	CreatedAt    time.Time `gorm:"column:created_at" json:"created_at"`
+	// DisabledAt: a disabled user cannot log in; their sessions and API
+	// keys stop working.
+	DisabledAt *time.Time `gorm:"column:disabled_at" json:"disabled_at,omitempty"`
 }
 
 func (User) TableName() string { return "users" }
 
 func (u *User) AfterFind(*gorm.DB) error {
-	u.CreatedAt = u.CreatedAt.UTC()
+	u.CreatedAt, u.DisabledAt = u.CreatedAt.UTC(), utcPtr(u.DisabledAt)
+	return nil
+}
+
+// Operator is a member of the service operator's support team: the level
+// above accounts (creates and disables accounts, grants features). An
+// operator belongs to no account.
+type Operator struct {
+	ID           int64      `gorm:"column:id;primaryKey;autoIncrement" json:"id"`
+	Email        string     `gorm:"column:email" json:"email"`
+	Name         string     `gorm:"column:name" json:"name"`
+	PasswordHash *string    `gorm:"column:password_hash" json:"-"`
+	CreatedAt    time.Time  `gorm:"column:created_at" json:"created_at"`
+	DisabledAt   *time.Time `gorm:"column:disabled_at" json:"disabled_at,omitempty"`
+}
+
+func (Operator) TableName() string { return "operators" }
+
+func (o *Operator) AfterFind(*gorm.DB) error {
+	o.CreatedAt, o.DisabledAt = o.CreatedAt.UTC(), utcPtr(o.DisabledAt)
+	return nil
+}
+
+// Session is a login session. Hash is the SHA-256 of the session id the
+// browser holds (the id itself is never stored). Exactly one of UserID
+// and OperatorID is set.
+type Session struct {
+	Hash       string    `gorm:"column:hash;primaryKey"`
+	UserID     *int64    `gorm:"column:user_id"`
+	OperatorID *int64    `gorm:"column:operator_id"`
+	CreatedAt  time.Time `gorm:"column:created_at"`
+	LastSeenAt time.Time `gorm:"column:last_seen_at"`
+	ExpiresAt  time.Time `gorm:"column:expires_at"`
+}
+
+func (Session) TableName() string { return "sessions" }
+
+func (s *Session) AfterFind(*gorm.DB) error {
+	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = s.CreatedAt.UTC(), s.LastSeenAt.UTC(), s.ExpiresAt.UTC()
+	return nil
+}
+
+// Token kinds.
+const (
+	TokenReset  = "reset"
+	TokenInvite = "invite"
+)
+
+// AuthToken is a single-use token mailed or handed to a person (password
+// reset, invitation). Hash is the SHA-256 of the token. Exactly one of
+// UserID and OperatorID is set.
+type AuthToken struct {
+	Hash       string     `gorm:"column:hash;primaryKey"`
+	Kind       string     `gorm:"column:kind"`
+	UserID     *int64     `gorm:"column:user_id"`
+	OperatorID *int64     `gorm:"column:operator_id"`
+	CreatedAt  time.Time  `gorm:"column:created_at"`
+	ExpiresAt  time.Time  `gorm:"column:expires_at"`
+	UsedAt     *time.Time `gorm:"column:used_at"`
+}
+
+func (AuthToken) TableName() string { return "auth_tokens" }
+
+func (t *AuthToken) AfterFind(*gorm.DB) error {
+	t.CreatedAt, t.ExpiresAt, t.UsedAt = t.CreatedAt.UTC(), t.ExpiresAt.UTC(), utcPtr(t.UsedAt)
 	return nil
 }
 
@@ -62,6 +144,10 @@ type APIKey struct {
 	ID        int64  `gorm:"column:id;primaryKey;autoIncrement" json:"id"`
 	AccountID int64  `gorm:"column:account_id" json:"account_id"`
 	Name      string `gorm:"column:name" json:"name"`
+	// Role is the most the key may do (an account role); a key bound to a
+	// user (UserID) never does more than the user's current role.
+	Role   string `gorm:"column:role" json:"role"`
+	UserID *int64 `gorm:"column:user_id" json:"user_id"`
 	// Prefix is the public lookup part of the key (shown in listings so a
 	// user can tell keys apart).
 	Prefix     string     `gorm:"column:prefix" json:"prefix"`

@@ -24,7 +24,7 @@ func Authenticate(st *store.Store) func(ctx context.Context, key string) (api.Pr
 			}
 			return api.Principal{}, err
 		}
-		return api.Principal{AccountID: p.AccountID, KeyID: p.KeyID}, nil
+		return api.Principal{AccountID: p.AccountID, KeyID: p.KeyID, UserID: p.UserID, Role: p.Role}, nil
 	}
 }
 

@@ -9,11 +9,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/switchyard/switchyard/accounts"
 	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/api/accountsapi"
 	"github.com/switchyard/switchyard/api/agentsapi"
 	"github.com/switchyard/switchyard/api/apistore"
 	"github.com/switchyard/switchyard/api/calllistapi"
@@ -83,6 +86,9 @@ type App struct {
 	mailCfg smtpin.Config
 	mailLn  net.Listener
 	relay   *relay.Relay
+
+	// Users, logins, API keys and the operator level.
+	accounts *accounts.Service
 
 	// cleanup is Close's teardown stack (onClose).
 	cleanup []func() error
@@ -233,7 +239,12 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 			{Name: "ari", Check: a.checkARI},
 		},
 		Authenticate: apistore.Authenticate(a.store),
-		Registerer:   reg, Gatherer: reg,
+		// Console sessions (the service is built once the HTTP address,
+		// which its mailed links name, is known).
+		Session: func(ctx context.Context, token string) (api.Principal, error) {
+			return accountsapi.Session(a.accounts)(ctx, token)
+		},
+		Registerer: reg, Gatherer: reg,
 		// JSON bodies: 1 MiB. Uploads (a 25 MB zip) and DNC lists (50 MB)
 		// have their own limits.
 		BodyLimit:       api.DefaultBodyLimit,
@@ -310,7 +321,43 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	}
 	a.onClose(func() error { return closeListener(a.agiLn) })
 	a.links.BaseURL = cfg.RecordingBaseURL(a.httpLn.Addr().String())
+
+	// Users and logins: reset and invitation mails go through the relay
+	// and link to the console at the public URL.
+	a.accounts = accounts.New(accounts.Config{Store: a.store, Mailer: sender, From: cfg.MailSender(),
+		PublicURL: a.consoleBase(), Logger: log})
+	a.onClose(func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		a.accounts.Close(ctx)
+		return nil
+	})
+	accountsapi.Register(a.http.API(), accountsapi.Deps{Service: a.accounts,
+		SecureCookie: strings.HasPrefix(strings.ToLower(cfg.PublicURL), "https://")})
 	return a, nil
+}
+
+// Accounts is the users, logins and operator service (CLI, tests).
+func (a *App) Accounts() *accounts.Service { return a.accounts }
+
+// ConsoleURL is where the web console is served.
+func (a *App) ConsoleURL() string { return a.consoleBase() + "/" }
+
+// consoleBase is the public URL, else the HTTP address (a wildcard
+// address as loopback, which a browser on this machine can open).
+func (a *App) consoleBase() string {
+	if a.cfg.PublicURL != "" {
+		return strings.TrimRight(a.cfg.PublicURL, "/")
+	}
+	ap, err := netip.ParseAddrPort(a.httpLn.Addr().String())
+	if err != nil {
+		return "http://" + a.httpLn.Addr().String()
+	}
+	ip := ap.Addr()
+	if ip.IsUnspecified() {
+		ip = netip.MustParseAddr("127.0.0.1")
+	}
+	return "http://" + netip.AddrPortFrom(ip, ap.Port()).String()
 }
 
 // RecordingLinks makes and checks the recording URLs (tests).

@@ -2,7 +2,9 @@
 //
 //	switchyard [serve]            run the service (default)
 //	switchyard migrate            apply database migrations and exit
-//	switchyard account create N   create an account, print its id and API key
+//	switchyard account create N --owner-email E
+//	                              create an account with its owner, print its id and API key
+//	switchyard operator create E  create an operator (the level above accounts)
 //	switchyard upload --flow ID F upload a call list to a running server
 //	switchyard mail-address A F   print the email-upload address of flow F of account A
 //	switchyard version            print the version
@@ -17,8 +19,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -37,7 +37,10 @@ const usage = `Switchyard — a Go control plane in front of Asterisk.
 Usage:
   switchyard [flags] [serve]             run the service (default)
   switchyard [flags] migrate             apply database migrations and exit
-  switchyard [flags] account create NAME create an account; prints its id and API key
+  switchyard [flags] account create NAME --owner-email EMAIL [--owner-password-stdin]
+                                         create an account and its owner (the account holder);
+                                         prints its id, an API key and the owner's invitation
+                                         link (or reads the owner's password from stdin)
   switchyard [flags] account timezone ACCOUNT_ID ZONE
                                          set an account's IANA time zone (reports, start times)
   switchyard [flags] account country ACCOUNT_ID CC|none
@@ -47,6 +50,10 @@ Usage:
   switchyard [flags] account http-policy ACCOUNT_ID [https|http [CIDR ...]]
                                          grant an account's webhooks plain http and private networks
                                          (the account can only narrow it); no argument shows it
+  switchyard [flags] operator create EMAIL [--password-stdin]
+                                         create an operator (creates and disables accounts,
+                                         grants features in the web console); prints an
+                                         invitation link, or reads the password from stdin
   switchyard [flags] upload --flow ID [--format csv|zip|ads] [--url URL] [--api-key-file FILE] FILE
                                          upload a call list (.csv, .txt or .zip) to a running server;
                                          the API key comes from SWITCHYARD_API_KEY or --api-key-file
@@ -119,6 +126,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			return 1
 		}
 		defer a.Close()
+		if err := firstLogin(ctx, a, stderr); err != nil {
+			log.Error("start failed", "error", err)
+			return 1
+		}
 		if err := a.Run(ctx); err != nil {
 			log.Error("stopped with error", "error", err)
 			return 1
@@ -142,6 +153,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 0
 	case "account":
 		return accountCmd(cfg, rest, stdout, stderr)
+	case "operator":
+		return operatorCmd(cfg, rest, stdout, stderr)
 	case "mail-address":
 		return mailAddressCmd(cfg, rest, stdout, stderr)
 	}
@@ -154,109 +167,4 @@ func last(ids []string) string {
 		return "(none)"
 	}
 	return ids[len(ids)-1]
-}
-
-const accountUsage = `usage:
-  switchyard account create NAME
-  switchyard account timezone ACCOUNT_ID ZONE            (IANA zone, e.g. Europe/Berlin)
-  switchyard account country ACCOUNT_ID CC|none          (default country of national numbers, e.g. IN)
-  switchyard account reports ACCOUNT_ID enable|disable REPORT   (calls, queues, agents, campaigns)
-  switchyard account http-policy ACCOUNT_ID [https|http [CIDR ...]]
-      the operator's grant for the account's webhooks: plain http:// (http)
-      and loopback/private/link-local networks they may reach, e.g.
-      "http 10.1.0.0/16"; "https" alone resets to the default (HTTPS to
-      public addresses only); no argument shows the policy`
-
-func accountCmd(cfg app.Config, args []string, stdout, stderr io.Writer) int {
-	ok := len(args) > 0 && (args[0] == "create" && len(args) == 2 || args[0] == "timezone" && len(args) == 3 ||
-		args[0] == "country" && len(args) == 3 ||
-		args[0] == "reports" && len(args) == 4 && (args[2] == "enable" || args[2] == "disable") ||
-		args[0] == "http-policy" && (len(args) == 2 || args[2] == "http" || args[2] == "https"))
-	if !ok {
-		fmt.Fprintln(stderr, accountUsage)
-		return 2
-	}
-	var id int64
-	if args[0] != "create" {
-		n, err := strconv.ParseInt(args[1], 10, 64)
-		if err != nil || n <= 0 {
-			fmt.Fprintf(stderr, "switchyard account %s: account id %q is not a positive number\n", args[0], args[1])
-			return 2
-		}
-		id = n
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	s, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
-	if err != nil {
-		fmt.Fprintln(stderr, "switchyard account:", err)
-		return 1
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		fmt.Fprintln(stderr, "switchyard account:", err)
-		return 1
-	}
-	switch args[0] {
-	case "timezone":
-		if err := s.SetAccountTimezone(ctx, id, args[2]); err != nil {
-			fmt.Fprintln(stderr, "switchyard account timezone:", err)
-			return 1
-		}
-		fmt.Fprintf(stdout, "account %d: time zone %s\n", id, args[2])
-		return 0
-	case "http-policy":
-		if len(args) > 2 {
-			if _, err := s.GrantHTTPPolicy(ctx, id, args[2] == "http", args[3:]); err != nil {
-				fmt.Fprintln(stderr, "switchyard account http-policy:", err)
-				return 1
-			}
-		}
-		p, err := s.GetHTTPPolicy(ctx, id)
-		if err != nil {
-			fmt.Fprintln(stderr, "switchyard account http-policy:", err)
-			return 1
-		}
-		nets := make([]string, 0)
-		for _, n := range p.GrantNetworks() {
-			nets = append(nets, n.String())
-		}
-		fmt.Fprintf(stdout, "account %d: granted http=%v networks=[%s]; in use http=%v networks=[%s]\n", id, p.GrantHTTP, strings.Join(nets, " "), p.AllowHTTP, p.AllowCIDRs)
-		return 0
-	case "country":
-		cc := args[2]
-		if strings.EqualFold(cc, "none") {
-			cc = ""
-		}
-		if err := s.SetAccountCountry(ctx, id, cc); err != nil {
-			fmt.Fprintln(stderr, "switchyard account country:", err)
-			return 1
-		}
-		if cc == "" {
-			fmt.Fprintf(stdout, "account %d: no default country (numbers need their country code)\n", id)
-		} else {
-			fmt.Fprintf(stdout, "account %d: default country %s\n", id, strings.ToUpper(strings.TrimSpace(cc)))
-		}
-		return 0
-	case "reports":
-		if err := s.SetReportEnabled(ctx, id, args[3], args[2] == "enable"); err != nil {
-			fmt.Fprintln(stderr, "switchyard account reports:", err)
-			return 1
-		}
-		fmt.Fprintf(stdout, "account %d: %s report %sd\n", id, args[3], args[2])
-		return 0
-	}
-	acc, err := s.CreateAccount(ctx, args[1])
-	if err != nil {
-		fmt.Fprintln(stderr, "switchyard account create:", err)
-		return 1
-	}
-	_, key, err := s.CreateAPIKey(ctx, acc.ID, "initial")
-	if err != nil {
-		fmt.Fprintln(stderr, "switchyard account create:", err)
-		return 1
-	}
-	fmt.Fprintf(stdout, "account_id=%d\napi_key=%s\n", acc.ID, key)
-	fmt.Fprintln(stderr, "Keep the API key: it is shown only once. Use it as: Authorization: Bearer <api_key>")
-	return 0
 }

@@ -266,9 +266,38 @@ func TestMailAddressCmd(t *testing.T) {
 func TestAccountCmd(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{app.EnvDataDir: dir}
-	r := runCLI(t, env, "account", "create", "acme")
-	if r.code != 0 || !strings.Contains(r.stdout, "account_id=1") || !strings.Contains(r.stdout, "api_key=") {
+	if r := runCLI(t, env, "account", "create", "acme"); r.code != 2 || !strings.Contains(r.stderr, "--owner-email") {
+		t.Fatalf("create without an owner: %d %q", r.code, r.stderr)
+	}
+	r := runCLI(t, env, "account", "create", "acme", "--owner-email", "boss@acme.test")
+	if r.code != 0 || !strings.Contains(r.stdout, "account_id=1") || !strings.Contains(r.stdout, "api_key=") ||
+		!strings.Contains(r.stdout, "owner=boss@acme.test") || !strings.Contains(r.stdout, "owner_invite_url=http://127.0.0.1:8080/#/invite?token=") {
 		t.Fatalf("create: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	stdin = strings.NewReader("owner's password\n")
+	r = runCLI(t, env, "account", "create", "--owner-email=ann@beta.test", "--owner-password-stdin", "beta")
+	if r.code != 0 || !strings.Contains(r.stdout, "account_id=2") || strings.Contains(r.stdout, "invite") {
+		t.Fatalf("create with a password: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	stdin = strings.NewReader("short\n")
+	if r = runCLI(t, env, "account", "create", "gamma", "--owner-email", "g@gamma.test", "--owner-password-stdin"); r.code != 1 || !strings.Contains(r.stderr, "8 to 72") {
+		t.Fatalf("short password: %d %q", r.code, r.stderr)
+	}
+	if r = runCLI(t, env, "account", "create", "delta", "--owner-email", "not an email"); r.code != 1 || !strings.Contains(r.stderr, "owner") {
+		t.Fatalf("bad email: %d %q", r.code, r.stderr)
+	}
+	if r = runCLI(t, env, "operator", "create", "ops@switchyard.test"); r.code != 0 || !strings.Contains(r.stdout, "invite_url=http://127.0.0.1:8080/#/invite?token=") {
+		t.Fatalf("operator: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	stdin = strings.NewReader("operator password\n")
+	if r = runCLI(t, env, "operator", "create", "ops2@switchyard.test", "--password-stdin"); r.code != 0 || strings.Contains(r.stdout, "invite") {
+		t.Fatalf("operator with a password: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r = runCLI(t, env, "operator", "create", "ops@switchyard.test"); r.code != 1 || !strings.Contains(r.stderr, "exists") {
+		t.Fatalf("operator twice: %d %q", r.code, r.stderr)
+	}
+	if r = runCLI(t, env, "operator", "delete", "x"); r.code != 2 {
+		t.Fatalf("operator usage: %d", r.code)
 	}
 	for _, tc := range []struct {
 		args []string
@@ -288,6 +317,9 @@ func TestAccountCmd(t *testing.T) {
 		{[]string{"account", "reports", "1", "enable", "nope"}, 1, "nope"},
 		{[]string{"account", "reports", "1", "toggle", "calls"}, 2, "usage"},
 		{[]string{"account", "delete", "1"}, 2, "usage"},
+		{[]string{"account", "disable", "2"}, 0, "account 2: disabled"},
+		{[]string{"account", "enable", "2"}, 0, "account 2: enabled"},
+		{[]string{"account", "disable", "99"}, 1, "not found"},
 		{[]string{"account", "http-policy", "1"}, 0, "granted http=false networks=[]"},
 		{[]string{"account", "http-policy", "1", "http", "10.1.0.0/16", "127.0.0.1/32"}, 0, "granted http=true networks=[10.1.0.0/16 127.0.0.1/32]; in use http=true networks=[10.1.0.0/16 127.0.0.1/32]"},
 		{[]string{"account", "http-policy", "1"}, 0, "granted http=true networks=[10.1.0.0/16 127.0.0.1/32]"},

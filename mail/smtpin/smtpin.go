@@ -142,7 +142,9 @@ func parseAddress(c Config, addr string) (int64, string, bool) {
 // it).
 type Store interface {
 	ListListEntries(ctx context.Context, accountID int64, list, kind string) ([]store.ListEntry, error)
-	ListUsers(ctx context.Context, accountID int64) ([]store.User, error)
+	// AccountOwnerEmails: the account holder's addresses (active owners,
+	// oldest first).
+	AccountOwnerEmails(ctx context.Context, accountID int64) ([]string, error)
 }
 
 // Deps are the server's collaborators.
@@ -550,17 +552,19 @@ func (m *Server) respond(ctx context.Context, acc int64, f intake.Flow, sender, 
 	}
 }
 
+// ownerEmail is the account holder's address: the account's oldest active
+// owner (made with the account by `switchyard account create` or the
+// operator console).
 func (m *Server) ownerEmail(ctx context.Context, acc int64) string {
-	us, err := m.d.Store.ListUsers(ctx, acc)
+	owners, err := m.d.Store.AccountOwnerEmails(ctx, acc)
 	if err != nil {
+		m.log.Warn("account holder lookup failed", "account_id", acc, "err", err)
 		return ""
 	}
-	for _, u := range us {
-		if u.Role == store.RoleOwner {
-			return u.Email
-		}
+	if len(owners) == 0 {
+		return ""
 	}
-	return ""
+	return owners[0]
 }
 
 // compose builds the MIME message; with reports, each accepted request's
