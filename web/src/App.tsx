@@ -66,7 +66,7 @@ function Shell() {
         Skip to content
       </a>
       <header className="topbar">
-        <button type="button" className="menu-btn" aria-expanded={menuOpen} aria-controls="sidenav" onClick={() => setMenuOpen((x) => !x)}>
+        <button type="button" className="menu-btn" aria-label="Menu" aria-expanded={menuOpen} aria-controls="sidenav" onClick={() => setMenuOpen((x) => !x)}>
           <span aria-hidden="true">☰</span> Menu
         </button>
         <a className="brand" href="#/">

@@ -51,7 +51,7 @@ export function useTime() {
       if (!s) return "";
       const d = new Date(s);
       if (isNaN(d.getTime()) || d.getFullYear() < 1971) return "";
-      return new Intl.DateTimeFormat("en-GB", { timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }).format(d);
+      return new Intl.DateTimeFormat("sv-SE", { timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }).format(d);
     },
     [timeZone],
   );
