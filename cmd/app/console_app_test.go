@@ -286,7 +286,7 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// A phone-width screen: the dashboard and the menu.
 	p := newBrowser(t, a, 390, 844)
-		p.login("owner@acme.test", "correct horse battery")
+	p.login("owner@acme.test", "correct horse battery")
 	p.waitText(reqID)
 	p.screenshot("phone-dashboard")
 	p.click("Menu")
