@@ -276,6 +276,37 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.click("Remove")
 	b.waitText("+12025550199 removed.")
 	b.screenshot("blacklist")
+	// Every other screen opens on the real API without an error.
+	for _, pg := range []struct{ path, title, shot string }{
+		{"/email-reports", "Email Report", "email-reports"},
+		{"/download-reports", "Download Reports", "download-reports"},
+		{"/recipients", "Recipients", "recipients"},
+		{"/ads-statistics", "Statistics by Campaign", "ads-statistics"},
+		{"/ads-detailed", "Detailed Report", "ads-detailed"},
+		{"/dids", "DIDs", "dids"},
+		{"/supervisor", "Supervisor Agent Dashboard", "supervisor"},
+		{"/agents", "Agents", "agents"},
+		{"/queues", "Queues", "queues"},
+		{"/webhooks", "Webhook", "webhooks"},
+		{"/flow-variables", "Flow Variable", "flow-variables"},
+		{"/crm-setup", "CRM Setup", "crm-setup"},
+		{"/agent-ui", "Agent UI Setup", "agent-ui"},
+		{"/settings", "Account settings", "settings"},
+		{"/me", "My profile", "profile"},
+	} {
+		b.open(pg.path)
+		b.waitJS("heading "+pg.title, `document.querySelector('main h1')?.innerText === `+strconv.Quote(pg.title), 20*time.Second)
+		time.Sleep(300 * time.Millisecond) // the page's first loads
+		if msg := jsEval[string](b, "errors on "+pg.path, `[...document.querySelectorAll('.alert-error')].map(e => e.innerText).join('; ')`); msg != "" {
+			t.Errorf("%s shows an error: %s", pg.path, msg)
+		}
+		b.screenshot(pg.shot)
+	}
+	b.open("/ads-statistics")
+	b.waitText("Statistics by Campaign")
+	b.click("Search")
+	b.waitText("March reminders")
+	b.screenshot("ads-statistics")
 	b.noCSPViolations()
 
 	// Log out: back to the login page, the session is gone.
