@@ -59,6 +59,12 @@ test-short: ## unit tests only (no Asterisk, no Postgres, no load tests)
 bench: ## benchmarks, including the real-Asterisk call-rate and product-path benchmarks (figures printed at the end)
 	@.ci/bench.sh
 
+.PHONY: screenshots
+screenshots: console ## run the console browser test and save its screenshots in docs/screenshots (needs the local Asterisk and chromium)
+	@.ci/ensure-chromium.sh
+	@eval "$$(asterisk-conf/local/up.sh | sed 's/^/export /')"; \
+	SWITCHYARD_SCREENSHOTS=docs/screenshots $(GO) test -count=1 -run '^TestConsoleInBrowser$$' ./cmd/app/
+
 .PHONY: lint
 lint: ## go vet + staticcheck + gofmt check
 	$(GO) vet $(PKGS)

@@ -40,8 +40,8 @@ export function UsersPage() {
         { key: "name", label: "Name" },
         { key: "email", label: "Email" },
         { key: "role", label: "Role" },
-        { key: "disabled", label: "Status", value: (u) => (u.disabled ? "disabled" : "active") },
-        { key: "last_login_at", label: "Last login", render: (u) => fmt(u.last_login_at) },
+        { key: "disabled", label: "Status", value: (u) => (u.disabled ? "disabled" : u.invited ? "invitation pending" : "active") },
+        { key: "created_at", label: "Added", render: (u) => fmt(u.created_at) },
         { key: "a", label: "Actions", sortable: false, render: (u) => (u.role === "owner" && !owner) || u.id === session?.user.id ? null : <div className="row-actions"><button type="button" className="btn btn-small" onClick={() => setEdit(u)} aria-label={`Edit ${u.email}`}>Edit</button><button type="button" className="btn btn-small btn-ghost-danger" onClick={() => void remove(u)} aria-label={`Remove ${u.email}`}>Remove</button></div> },
       ]} empty="No users." />
       {add && <AddUser owner={owner} onClose={() => setAdd(false)} onDone={() => { setAdd(false); users.reload(); }} />}
@@ -123,7 +123,7 @@ export function APIKeysPage() {
   const fmt = useTime();
   const toast = useToast();
   const confirm = useConfirm();
-  const keys = useLoad(() => call<{ keys: APIKey[] }>(api.GET("/api/v1/api-keys")).then((r) => r.keys ?? []), []);
+  const keys = useLoad(() => call<{ api_keys: APIKey[] }>(api.GET("/api/v1/api-keys")).then((r) => r.api_keys ?? []), []);
   const [add, setAdd] = useState(false);
   const [shown, setShown] = useState<string>("");
   const rotate = async (k: APIKey) => {
