@@ -358,3 +358,26 @@ func uploadFile(t *testing.T, a *app.App, key, flow, name, content string) strin
 	}
 	return up.Files[0].Request.ID
 }
+
+// TestConsoleRoles: an agent sees no admin page in the menu, and opening
+// one by its address shows "Not allowed" instead of the screen.
+func TestConsoleRoles(t *testing.T) {
+	a, _ := boot(t, noARI)
+	c := setupConsoleAccount(t, a)
+	fakeSession(t, a, c, "agent")
+	b := newBrowser(t, a, 1366, 768)
+	b.login("owner@acme.test", "correct horse battery")
+	b.waitText("Agent desk")
+	nav := jsEval[string](b, "menu", `document.querySelector('nav[aria-label=Main]').innerText`)
+	for _, admin := range []string{"Whitelist", "Users", "API keys", "Webhook", "Reports", "Campaigns", "Request Summary Dashboard"} {
+		if strings.Contains(nav, admin) {
+			t.Errorf("an agent's menu offers %s:\n%s", admin, nav)
+		}
+	}
+	for _, page := range []string{"/users", "/whitelist", "/reports", "/campaigns"} {
+		b.open(page)
+		b.waitText("Not allowed")
+	}
+	b.screenshot("agent-not-allowed")
+	b.noCSPViolations()
+}

@@ -258,9 +258,3 @@ func (b *browserEnv) dropFiles(selector string, files map[string]string) {
 	b.waitJS("drop files", expr, 20*time.Second)
 }
 
-// fetchStatus runs fetch(path) from the page (with the page's session) and
-// returns the HTTP status.
-func (b *browserEnv) fetchStatus(method, path string) int {
-	b.t.Helper()
-	return jsEval[int](b, "fetch "+path, fmt.Sprintf(`fetch(%q, { method: %q, credentials: 'same-origin' }).then(r => r.status)`, path, method))
-}
