@@ -257,4 +257,3 @@ func (b *browserEnv) dropFiles(selector string, files map[string]string) {
 	})()`, qs, fs)
 	b.waitJS("drop files", expr, 20*time.Second)
 }
-
