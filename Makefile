@@ -16,12 +16,27 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 help: ## list targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-zA-Z_-]+:.*## /{printf "  \033[1m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# The web console (web/): npm ci only when node_modules is older than the
+# lock file, the build (typed client generation + tsc + vite) only when a
+# source or api/openapi.yaml changed. The binary embeds web/dist.
+WEB_SRC := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json web/package.json -type f -not -name '*.d.ts' 2>/dev/null) api/openapi.yaml
+
+web/node_modules/.package-lock.json: web/package-lock.json web/package.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+	cd web && npm run build
+
+.PHONY: console
+console: web/dist/index.html ## build the web console into web/dist (npm ci when needed)
+
 .PHONY: build
-build: ## build bin/switchyard
+build: console ## build bin/switchyard (with the web console)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/switchyard
 
 .PHONY: run
-run: build ## run the service: embedded SQLite in ./data, local Asterisk 22 brought up unless SWITCHYARD_ARI_URL is set; prints the console URL (and, on a fresh ./data, a first owner/operator login with a one-time password)
+run: build ## run the service (console at the printed URL, http://127.0.0.1:8080/ by default): embedded SQLite in ./data, local Asterisk 22 brought up unless SWITCHYARD_ARI_URL is set; on a fresh ./data it prints a first owner/operator login with a one-time password
 	@set -e; \
 	if [ -z "$$SWITCHYARD_ARI_URL" ]; then \
 	  eval "$$(asterisk-conf/local/up.sh | sed 's/^/export /')"; \
@@ -43,6 +58,12 @@ test-short: ## unit tests only (no Asterisk, no Postgres, no load tests)
 .PHONY: bench
 bench: ## benchmarks, including the real-Asterisk call-rate and product-path benchmarks (figures printed at the end)
 	@.ci/bench.sh
+
+.PHONY: screenshots
+screenshots: console ## run the console browser test and save its screenshots in docs/screenshots (needs the local Asterisk and chromium)
+	@.ci/ensure-chromium.sh
+	@eval "$$(asterisk-conf/local/up.sh | sed 's/^/export /')"; \
+	SWITCHYARD_SCREENSHOTS=docs/screenshots $(GO) test -count=1 -run '^TestConsoleInBrowser$$' ./cmd/app/
 
 .PHONY: lint
 lint: ## go vet + staticcheck + gofmt check
@@ -70,5 +91,6 @@ fuzz: ## run each fuzz test for 20 s
 	  done; done
 
 .PHONY: clean
-clean: ## remove build output
+clean: ## remove build output (and the console build)
 	rm -rf bin
+	find web/dist -mindepth 1 ! -name .keep -exec rm -rf {} +

@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 command -v go >/dev/null || { echo "Go is required (https://go.dev/dl/)"; exit 1; }
 
 .ci/ensure-postgres.sh
+.ci/ensure-chromium.sh
+# The web console: built (npm ci when needed) and embedded before go test,
+# so the served page and the browser tests run the real build.
+command -v npm >/dev/null || { echo "Node.js 20.19+ with npm is required to build the console (web/)"; exit 1; }
+make console
 asterisk-conf/local/ensure-baresip.sh
 # Export the local Asterisk's connection facts (reused if one answers).
 eval "$(asterisk-conf/local/up.sh | sed 's/^/export /')"

@@ -1,0 +1,105 @@
+// Package web serves the console: the Vite build of web/ (index.html and
+// its hashed assets) embedded into the binary. index.html is served only at
+// / (the console routes with #/...), assets under /assets/ with a year-long
+// immutable cache, and every response carries the console's strict Content
+// Security Policy.
+package web
+
+import (
+	"bytes"
+	"embed"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+//go:embed all:dist
+var dist embed.FS
+
+// CSP is the console's Content Security Policy: nothing from another
+// origin, no inline script or style, no framing.
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+	"connect-src 'self'; media-src 'self' blob:; object-src 'none'; base-uri 'none'; " +
+	"frame-ancestors 'none'; form-action 'self'"
+
+// notBuilt is served at / when the binary was built without the console.
+const notBuilt = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Switchyard</title></head>` +
+	"<body><h1>Switchyard</h1><p>console not built: run <code>make build</code></p></body></html>\n"
+
+// Console serves the embedded build.
+type Console struct {
+	files fs.FS
+	index []byte
+	built time.Time
+}
+
+// New reads the embedded build. A build without index.html serves the
+// "console not built" page.
+func New() *Console { return newConsole(dist) }
+
+func newConsole(root fs.FS) *Console {
+	sub, err := fs.Sub(root, "dist")
+	if err != nil {
+		panic(err) // the embed pattern guarantees dist
+	}
+	c := &Console{files: sub, built: time.Now()}
+	if b, err := fs.ReadFile(sub, "index.html"); err == nil {
+		c.index = b
+	}
+	return c
+}
+
+// Built reports whether the console's build is embedded.
+func (c *Console) Built() bool { return c.index != nil }
+
+// Register adds GET/HEAD / and /assets/* to e.
+func (c *Console) Register(e *echo.Echo) {
+	for _, m := range []string{http.MethodGet, http.MethodHead} {
+		e.Add(m, "/", c.serveIndex)
+		e.Add(m, "/assets/*", c.serveAsset)
+	}
+}
+
+func securityHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", CSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+}
+
+func (c *Console) serveIndex(ctx echo.Context) error {
+	h := ctx.Response().Header()
+	securityHeaders(h)
+	h.Set("Cache-Control", "no-cache")
+	if c.index == nil {
+		return ctx.HTMLBlob(http.StatusOK, []byte(notBuilt))
+	}
+	http.ServeContent(ctx.Response(), ctx.Request(), "index.html", c.built, bytes.NewReader(c.index))
+	return nil
+}
+
+func (c *Console) serveAsset(ctx echo.Context) error {
+	name := ctx.Param("*")
+	if name == "" || strings.Contains(name, "..") || strings.HasPrefix(name, "/") {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	b, err := fs.ReadFile(c.files, path.Join("assets", name))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	h := ctx.Response().Header()
+	securityHeaders(h)
+	// Asset names carry their content hash: they never change.
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	if t := mime.TypeByExtension(path.Ext(name)); t != "" {
+		h.Set("Content-Type", t)
+	}
+	http.ServeContent(ctx.Response(), ctx.Request(), name, c.built, bytes.NewReader(b))
+	return nil
+}
