@@ -75,8 +75,10 @@ var routeAccess = map[string]string{
 	"POST /kairos-apis/outbounddialer/create": AccessPublic,
 	"GET /recordings/:name":                   AccessPublic,
 	// The web console's files.
-	"GET /":         AccessPublic,
-	"GET /assets/*": AccessPublic,
+	"GET /":          AccessPublic,
+	"GET /assets/*":  AccessPublic,
+	"HEAD /":         AccessPublic,
+	"HEAD /assets/*": AccessPublic,
 
 	// Unknown paths under /api/v1: authenticated, then 404.
 	"echo_route_not_found /api/v1":   AccessAnyone,

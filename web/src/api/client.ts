@@ -3,9 +3,8 @@
 // call the spec does not have fails `npm run build`.
 import createClient, { type Middleware } from "openapi-fetch";
 import type { paths as specPaths } from "./schema";
-import type { paths as authPaths } from "./auth-schema";
 
-export type Paths = specPaths & authPaths;
+export type Paths = specPaths;
 
 /** ApiError is the API's error body: {"error": {code, message, field}}. */
 export class ApiError extends Error {

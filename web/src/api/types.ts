@@ -1,7 +1,6 @@
 // The console's reading of API answers the spec describes in prose only.
 // Schemas the spec does define are taken from the generated types.
 import type { components as C } from "./schema";
-import type { components as A } from "./auth-schema";
 
 export type Agent = C["schemas"]["Agent"];
 export type AgentInput = C["schemas"]["AgentInput"];
@@ -15,10 +14,10 @@ export type AgentUI = C["schemas"]["AgentUI"];
 export type FlowDialing = C["schemas"]["FlowDialing"];
 export type VarDoc = C["schemas"]["VarDoc"];
 
-export type User = A["schemas"]["User"];
-export type Account = A["schemas"]["Account"];
-export type Session = A["schemas"]["Session"];
-export type APIKey = A["schemas"]["APIKey"];
+export type User = C["schemas"]["User"];
+export type Account = C["schemas"]["AccountBrief"];
+export type Session = C["schemas"]["Me"];
+export type APIKey = C["schemas"]["APIKey"];
 
 export type Role = "agent" | "scheduler" | "supervisor" | "admin" | "owner" | "operator";
 

@@ -1,6 +1,9 @@
 import { useState, type FormEvent } from "react";
 import { api, call } from "../api/client";
 import type { APIKey, User } from "../api/types";
+import type { components } from "../api/schema";
+
+type AccountRole = components["schemas"]["AccountRole"];
 import { DataTable } from "../ui/Table";
 import { Modal } from "../ui/Modal";
 import { Check, Field, FormError, useForm } from "../ui/Field";
@@ -53,7 +56,7 @@ export function UsersPage() {
 function AddUser({ owner, onClose, onDone }: { owner: boolean; onClose: () => void; onDone: () => void }) {
   const [email, setEmail] = useState("");
   const [name, setName] = useState("");
-  const [role, setRole] = useState("scheduler");
+  const [role, setRole] = useState<AccountRole>("scheduler");
   const [invite, setInvite] = useState(true);
   const [password, setPassword] = useState("");
   const [url, setUrl] = useState("");
@@ -86,7 +89,7 @@ function AddUser({ owner, onClose, onDone }: { owner: boolean; onClose: () => vo
         <FormError text={f.general} />
         <Field label="Email" error={f.errors.email}><input className="input" type="email" value={email} onChange={(e) => setEmail(e.target.value)} /></Field>
         <Field label="Name" error={f.errors.name}><input className="input" value={name} onChange={(e) => setName(e.target.value)} /></Field>
-        <Field label="Role" error={f.errors.role}><select className="input" value={role} onChange={(e) => setRole(e.target.value)}>{ROLES.filter((r) => owner || r !== "owner").map((r) => <option key={r}>{r}</option>)}</select></Field>
+        <Field label="Role" error={f.errors.role}><select className="input" value={role} onChange={(e) => setRole(e.target.value as AccountRole)}>{ROLES.filter((r) => owner || r !== "owner").map((r) => <option key={r}>{r}</option>)}</select></Field>
         <Check label="Send an invitation (the user sets the password)" checked={invite} onChange={setInvite} />
         {!invite && <Field label="Password" error={f.errors.password}><input className="input" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} /></Field>}
       </form>
@@ -96,7 +99,7 @@ function AddUser({ owner, onClose, onDone }: { owner: boolean; onClose: () => vo
 
 function EditUser({ user, owner, onClose, onDone }: { user: User; owner: boolean; onClose: () => void; onDone: () => void }) {
   const [name, setName] = useState(user.name);
-  const [role, setRole] = useState<string>(user.role);
+  const [role, setRole] = useState<AccountRole>(user.role === "operator" ? "admin" : user.role);
   const [disabled, setDisabled] = useState(!!user.disabled);
   const f = useForm();
   const toast = useToast();
@@ -112,7 +115,7 @@ function EditUser({ user, owner, onClose, onDone }: { user: User; owner: boolean
       <form id="euser-form" onSubmit={submit} noValidate>
         <FormError text={f.general} />
         <Field label="Name" error={f.errors.name}><input className="input" value={name} onChange={(e) => setName(e.target.value)} /></Field>
-        <Field label="Role" error={f.errors.role}><select className="input" value={role} onChange={(e) => setRole(e.target.value)}>{ROLES.filter((r) => owner || r !== "owner").map((r) => <option key={r}>{r}</option>)}</select></Field>
+        <Field label="Role" error={f.errors.role}><select className="input" value={role} onChange={(e) => setRole(e.target.value as AccountRole)}>{ROLES.filter((r) => owner || r !== "owner").map((r) => <option key={r}>{r}</option>)}</select></Field>
         <Check label="Disabled (cannot log in)" checked={disabled} onChange={setDisabled} />
       </form>
     </Modal>
@@ -173,7 +176,7 @@ export function APIKeysPage() {
 
 function AddKey({ onClose, onCreated }: { onClose: () => void; onCreated: (k: string) => void }) {
   const [name, setName] = useState("");
-  const [role, setRole] = useState("scheduler");
+  const [role, setRole] = useState<AccountRole>("scheduler");
   const f = useForm();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -186,7 +189,7 @@ function AddKey({ onClose, onCreated }: { onClose: () => void; onCreated: (k: st
       <form id="key-form" onSubmit={submit} noValidate>
         <FormError text={f.general} />
         <Field label="Name" error={f.errors.name}><input className="input" value={name} onChange={(e) => setName(e.target.value)} /></Field>
-        <Field label="Role" error={f.errors.role}><select className="input" value={role} onChange={(e) => setRole(e.target.value)}>{["scheduler", "supervisor", "admin"].map((r) => <option key={r}>{r}</option>)}</select></Field>
+        <Field label="Role" error={f.errors.role}><select className="input" value={role} onChange={(e) => setRole(e.target.value as AccountRole)}>{["scheduler", "supervisor", "admin"].map((r) => <option key={r}>{r}</option>)}</select></Field>
       </form>
     </Modal>
   );
