@@ -293,11 +293,7 @@ func (h *handler) listUsers(c echo.Context) error {
 }
 
 func (h *handler) getUser(c echo.Context) error {
-	a, err := actor(c)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(c)
+	a, id, err := actorAndID(c)
 	if err != nil {
 		return err
 	}
@@ -336,11 +332,7 @@ func (h *handler) createUser(c echo.Context) error {
 }
 
 func (h *handler) updateUser(c echo.Context) error {
-	a, err := actor(c)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(c)
+	a, id, err := actorAndID(c)
 	if err != nil {
 		return err
 	}
@@ -360,11 +352,7 @@ func (h *handler) updateUser(c echo.Context) error {
 }
 
 func (h *handler) deleteUser(c echo.Context) error {
-	a, err := actor(c)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(c)
+	a, id, err := actorAndID(c)
 	if err != nil {
 		return err
 	}
@@ -415,11 +403,7 @@ func (h *handler) createKey(c echo.Context) error {
 }
 
 func (h *handler) rotateKey(c echo.Context) error {
-	a, err := actor(c)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(c)
+	a, id, err := actorAndID(c)
 	if err != nil {
 		return err
 	}
@@ -432,11 +416,7 @@ func (h *handler) rotateKey(c echo.Context) error {
 }
 
 func (h *handler) revokeKey(c echo.Context) error {
-	a, err := actor(c)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(c)
+	a, id, err := actorAndID(c)
 	if err != nil {
 		return err
 	}
@@ -512,6 +492,16 @@ func (h *handler) updateAccount(c echo.Context) error {
 }
 
 // ---- helpers ----
+
+// actorAndID is the caller and the {id} of the path.
+func actorAndID(c echo.Context) (accounts.Actor, int64, error) {
+	a, err := actor(c)
+	if err != nil {
+		return accounts.Actor{}, 0, err
+	}
+	id, err := pathID(c)
+	return a, id, err
+}
 
 func pathID(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
