@@ -177,7 +177,9 @@ func (s *Service) UpdateAccount(ctx context.Context, id int64, p AccountPatch) (
 	}
 	if p.HTTP != nil {
 		if _, err := s.cfg.Store.GrantHTTPPolicy(ctx, id, p.HTTP.AllowHTTP, p.HTTP.Networks); err != nil {
-			return Account{}, withField(fmt.Errorf("accounts: HTTP policy: %w", err), "http_policy")
+			// The grant's only checked input is the network list: the
+			// error names it as the client sent it.
+			return Account{}, asField(fmt.Errorf("accounts: HTTP policy: %w", err), "http_policy.networks")
 		}
 	}
 	if p.Disabled != nil {
@@ -194,6 +196,16 @@ func (s *Service) UpdateAccount(ctx context.Context, id int64, p AccountPatch) (
 func withField(err error, field string) error {
 	var e *switchyard.Error
 	if errors.As(err, &e) && e.Field == "" && e.Code == switchyard.CodeInvalid {
+		return &switchyard.Error{Code: e.Code, Status: e.Status, Field: field, Message: e.Message, Err: err}
+	}
+	return err
+}
+
+// asField names the input field of a store invalid-input error, whatever
+// field the store named (its own column name), keeping its client message.
+func asField(err error, field string) error {
+	var e *switchyard.Error
+	if errors.As(err, &e) && e.Code == switchyard.CodeInvalid {
 		return &switchyard.Error{Code: e.Code, Status: e.Status, Field: field, Message: e.Message, Err: err}
 	}
 	return err
