@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/switchyard/switchyard"
@@ -13,15 +13,18 @@ import (
 
 // Account is an account as the operator sees it.
 type Account struct {
-	ID        int64      `json:"id"`
-	Name      string     `json:"name"`
-	TimeZone  string     `json:"time_zone"`
-	Country   string     `json:"country"`
-	Disabled  bool       `json:"disabled"`
-	CreatedAt time.Time  `json:"created_at"`
-	Reports   []string   `json:"reports"`
-	HTTP      *HTTPGrant `json:"http_policy,omitempty"`
-	Owners    []string   `json:"owners,omitempty"`
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	TimeZone  string    `json:"time_zone"`
+	Country   string    `json:"country"`
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"created_at"`
+	Reports   []string  `json:"reports"`
+	// AvailableReports are the catalogue reports the operator may enable
+	// (GetAccount only).
+	AvailableReports []string   `json:"available_reports,omitempty"`
+	HTTP             *HTTPGrant `json:"http_policy,omitempty"`
+	Owners           []string   `json:"owners,omitempty"`
 }
 
 // HTTPGrant is the operator's grant for the account's webhooks: plain
@@ -57,6 +60,7 @@ func (s *Service) GetAccount(ctx context.Context, id int64) (Account, error) {
 		return Account{}, fmt.Errorf("accounts: get account: %w", err)
 	}
 	v := accountView(a)
+	v.AvailableReports = slices.Clone(store.CatalogueReports)
 	if v.Reports, err = s.cfg.Store.EnabledReports(ctx, id); err != nil {
 		return Account{}, fmt.Errorf("accounts: reports of account %d: %w", id, err)
 	}
@@ -153,7 +157,11 @@ func (s *Service) UpdateAccount(ctx context.Context, id int64, p AccountPatch) (
 		return Account{}, fmt.Errorf("accounts: update account: %w", err)
 	}
 	if p.TimeZone != nil {
-		if err := s.cfg.Store.SetAccountTimezone(ctx, id, strings.TrimSpace(*p.TimeZone)); err != nil {
+		tz, err := CheckTimeZone(*p.TimeZone)
+		if err != nil {
+			return Account{}, err
+		}
+		if err := s.cfg.Store.SetAccountTimezone(ctx, id, tz); err != nil {
 			return Account{}, withField(fmt.Errorf("accounts: time zone: %w", err), "time_zone")
 		}
 	}
@@ -169,7 +177,9 @@ func (s *Service) UpdateAccount(ctx context.Context, id int64, p AccountPatch) (
 	}
 	if p.HTTP != nil {
 		if _, err := s.cfg.Store.GrantHTTPPolicy(ctx, id, p.HTTP.AllowHTTP, p.HTTP.Networks); err != nil {
-			return Account{}, withField(fmt.Errorf("accounts: HTTP policy: %w", err), "http_policy")
+			// The grant's only checked input is the network list: the
+			// error names it as the client sent it.
+			return Account{}, asField(fmt.Errorf("accounts: HTTP policy: %w", err), "http_policy.networks")
 		}
 	}
 	if p.Disabled != nil {
@@ -186,6 +196,16 @@ func (s *Service) UpdateAccount(ctx context.Context, id int64, p AccountPatch) (
 func withField(err error, field string) error {
 	var e *switchyard.Error
 	if errors.As(err, &e) && e.Field == "" && e.Code == switchyard.CodeInvalid {
+		return &switchyard.Error{Code: e.Code, Status: e.Status, Field: field, Message: e.Message, Err: err}
+	}
+	return err
+}
+
+// asField names the input field of a store invalid-input error, whatever
+// field the store named (its own column name), keeping its client message.
+func asField(err error, field string) error {
+	var e *switchyard.Error
+	if errors.As(err, &e) && e.Code == switchyard.CodeInvalid {
 		return &switchyard.Error{Code: e.Code, Status: e.Status, Field: field, Message: e.Message, Err: err}
 	}
 	return err

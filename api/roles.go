@@ -128,6 +128,8 @@ var routeAccess = map[string]string{
 	"POST /api/v1/calllists/dnc":                       RoleAdmin,
 	"GET /api/v1/account/country":                      RoleScheduler,
 	"PUT /api/v1/account/country":                      RoleAdmin,
+	"GET /api/v1/account/time-zone":                    RoleScheduler,
+	"PUT /api/v1/account/time-zone":                    RoleAdmin,
 
 	// Campaigns: made by schedulers, controlled by supervisors.
 	"GET /api/v1/campaigns":              RoleScheduler,
@@ -142,6 +144,7 @@ var routeAccess = map[string]string{
 	"POST /api/v1/campaigns/:id/cancel":  RoleSupervisor,
 	"GET /api/v1/flows/:id/dialing":      RoleScheduler,
 	"PUT /api/v1/flows/:id/dialing":      RoleAdmin,
+	"GET /api/v1/trunks":                 RoleScheduler,
 
 	// Flows: read by schedulers, written and published by admins.
 	"POST /api/v1/flows/validate":             RoleScheduler,

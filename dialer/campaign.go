@@ -151,6 +151,10 @@ type Campaign struct {
 	Type      string `json:"type"`
 	Mode      string `json:"mode"`
 	Name      string `json:"name"`
+	// Accountcode is the campaign's accountcode: the billing code its
+	// calls carry (the channel's accountcode, so the call records show
+	// it) and the key the ADS reports select campaigns by. Empty: none.
+	Accountcode string `json:"accountcode" gorm:"column:accountcode"`
 	// Recipients are call-list request ids.
 	Recipients []string `json:"recipients" gorm:"type:text;serializer:json"`
 	CallerID   string   `json:"caller_id,omitempty"`
@@ -272,11 +276,22 @@ func (c *Campaign) Endpoint(number string) string {
 	return strings.ReplaceAll(c.EndpointTemplate, "{number}", number)
 }
 
+// MaxAccountcode is the longest accountcode (campaigns and recipients
+// lists alike).
+const MaxAccountcode = 64
+
+// ValidAccountcode: empty, or up to MaxAccountcode printable ASCII
+// characters without spaces (what a channel's accountcode may hold).
+func ValidAccountcode(a string) bool {
+	return len(a) <= MaxAccountcode && !strings.ContainsFunc(a, func(r rune) bool { return r <= ' ' || r > '~' })
+}
+
 // Normalize fills defaults (type telephone, mode multicast, status
 // Created, one attempt, DefaultFlowSimultaneousCalls simultaneous calls: the
 // campaign's Simultaneous calls may be left blank).
 func (c *Campaign) Normalize() {
 	c.Name = strings.TrimSpace(c.Name)
+	c.Accountcode = strings.TrimSpace(c.Accountcode)
 	if c.Type == "" {
 		c.Type = TypeTelephone
 	}
@@ -357,6 +372,9 @@ func (c *Campaign) Validate() error {
 	}
 	if c.AccountID <= 0 {
 		return bad("campaign", "account is required")
+	}
+	if !ValidAccountcode(c.Accountcode) {
+		return bad("accountcode", "accountcode: at most %d printable ASCII characters without spaces", MaxAccountcode)
 	}
 	if err := c.validateLeadHooks(); err != nil {
 		return err

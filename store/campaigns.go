@@ -59,7 +59,7 @@ func (c *Campaign) check() error {
 		name, v string
 		max     int
 	}{
-		{"name", c.Name, maxShort}, {"type", c.Type, 16}, {"mode", c.Mode, 16}, {"status", c.Status, 16},
+		{"name", c.Name, maxShort}, {"accountcode", c.Accountcode, 64}, {"type", c.Type, 16}, {"mode", c.Mode, 16}, {"status", c.Status, 16},
 		{"caller id", c.CallerID, maxNumber}, {"endpoint template", c.EndpointTemplate, maxShort},
 		{"trunk", c.Trunk, 64}, {"source", c.Source, 16},
 		{"queue", c.Queue, maxShort}, {"dial-to extension", c.DialToExtension, maxShort}, {"flow id", c.FlowID, 64},
@@ -182,7 +182,9 @@ func (s *Store) ListCampaigns(ctx context.Context, accountID int64, status strin
 // campaign started and ended (From inclusive, To exclusive; a bound on
 // StartedAt/EndedAt leaves out campaigns that have not started/ended).
 type CampaignFilter struct {
-	Status                 string
+	Status string
+	// Accountcode selects the campaigns with this accountcode ("": any).
+	Accountcode            string
 	StartedFrom, StartedTo *time.Time
 	EndedFrom, EndedTo     *time.Time
 }
@@ -194,6 +196,9 @@ func (s *Store) SearchCampaigns(ctx context.Context, accountID int64, f Campaign
 	q := s.r.WithContext(ctx).Where("account_id = ? AND source = ?", accountID, "")
 	if f.Status != "" {
 		q = q.Where("status = ?", f.Status)
+	}
+	if f.Accountcode != "" {
+		q = q.Where("accountcode = ?", f.Accountcode)
 	}
 	for _, b := range []struct {
 		cond string

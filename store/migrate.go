@@ -42,6 +42,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0012_call_list_meta", Migrate: m0012CallListMeta},
 		{ID: "0013_record_line", Migrate: m0013RecordLine},
 		{ID: "0014_console_users", Migrate: m0014ConsoleUsers},
+		{ID: "0015_campaign_accountcode", Migrate: m0015CampaignAccountcode},
 	}
 }
 

@@ -13,10 +13,14 @@ import (
 
 // ---- ADS reports (the ADS dialer's Statistics by Campaign and Detailed Report) ----
 
-// ADSFilter holds the ADS report parameters: the account (Accountcode),
-// campaigns started from Start until End, and optionally the campaigns.
+// ADSFilter holds the ADS report parameters: the account, the campaigns'
+// accountcode, campaigns started from Start until End, and optionally the
+// campaigns. A flow's hidden dialing campaign (its automatic dialing) is
+// never selected: the reports are about the campaigns users made.
 type ADSFilter struct {
-	AccountID   int64
+	AccountID int64
+	// Accountcode selects the campaigns with this accountcode ("": any).
+	Accountcode string
 	Start, End  time.Time // zero: no bound (on the campaign's started_at)
 	CampaignIDs []int64   // empty: every campaign started in the period
 }
@@ -147,7 +151,10 @@ func (s *Store) ADSCampaigns(ctx context.Context, f ADSFilter) (cs []Campaign, e
 	if !f.Start.IsZero() && !f.End.IsZero() && f.End.Before(f.Start) {
 		return nil, fmt.Errorf("store: ads report: end date is before start date: %w", ErrInvalid)
 	}
-	q := s.rep.WithContext(ctx).Where("account_id = ?", f.AccountID)
+	q := s.rep.WithContext(ctx).Where("account_id = ? AND source = ?", f.AccountID, "")
+	if f.Accountcode != "" {
+		q = q.Where("accountcode = ?", f.Accountcode)
+	}
 	if !f.Start.IsZero() {
 		q = q.Where("started_at >= ?", norm(f.Start))
 	}

@@ -48,6 +48,9 @@ type Service interface {
 	GetAccount(ctx context.Context, id int64) (accounts.Account, error)
 	CreateAccount(ctx context.Context, in accounts.NewAccount) (accounts.Created, error)
 	UpdateAccount(ctx context.Context, id int64, p accounts.AccountPatch) (accounts.Account, error)
+
+	AccountTimeZone(ctx context.Context, actor accounts.Actor) (string, error)
+	SetAccountTimeZone(ctx context.Context, actor accounts.Actor, tz string) (string, error)
 }
 
 // Deps configures the handlers.
@@ -84,6 +87,9 @@ func Register(g *echo.Group, d Deps) {
 	g.POST("/operator/accounts", h.createAccount)
 	g.GET("/operator/accounts/:id", h.getAccount)
 	g.PATCH("/operator/accounts/:id", h.updateAccount)
+
+	g.GET("/account/time-zone", h.getTimeZone)
+	g.PUT("/account/time-zone", h.putTimeZone)
 }
 
 // Session adapts the service's session lookup to api.Deps.Session.
@@ -489,6 +495,41 @@ func (h *handler) updateAccount(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, a)
+}
+
+// ---- account settings ----
+
+// timeZoneBody is the body of the account time-zone routes.
+type timeZoneBody struct {
+	TimeZone string `json:"time_zone"`
+}
+
+func (h *handler) getTimeZone(c echo.Context) error {
+	a, err := actor(c)
+	if err != nil {
+		return err
+	}
+	tz, err := h.d.Service.AccountTimeZone(c.Request().Context(), a)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, timeZoneBody{TimeZone: tz})
+}
+
+func (h *handler) putTimeZone(c echo.Context) error {
+	a, err := actor(c)
+	if err != nil {
+		return err
+	}
+	var in timeZoneBody
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	tz, err := h.d.Service.SetAccountTimeZone(c.Request().Context(), a, in.TimeZone)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, timeZoneBody{TimeZone: tz})
 }
 
 // ---- helpers ----

@@ -36,6 +36,7 @@ type Campaigns interface {
 	Progress(ctx context.Context, acct, id int64) (campaigns.Progress, error)
 	FlowDialing(ctx context.Context, acct, flowID int64) (campaigns.Dialing, error)
 	SetFlowDialing(ctx context.Context, acct, flowID int64, change func(*campaigns.DialingInput) error) (campaigns.Dialing, error)
+	Trunks() []campaigns.Trunk
 }
 
 // Deps configures the handlers.
@@ -60,6 +61,12 @@ func Register(g *echo.Group, d Deps) {
 	g.GET("/campaigns/:id/progress", withAccount(h.progress))
 	g.GET("/flows/:id/dialing", withAccount(h.getDialing))
 	g.PUT("/flows/:id/dialing", withAccount(h.putDialing))
+	g.GET("/trunks", withAccount(h.trunks))
+}
+
+// trunks lists the trunks the account's campaigns and flows may name.
+func (h *handler) trunks(c echo.Context, _ int64) error {
+	return c.JSON(http.StatusOK, map[string]any{"trunks": h.s.Trunks()})
 }
 
 type handler struct{ s Campaigns }

@@ -21,6 +21,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/dialer"
 	"github.com/switchyard/switchyard/reports/callreport"
 	"github.com/switchyard/switchyard/reports/csvout"
 	"github.com/switchyard/switchyard/reports/recordings"
@@ -276,7 +277,10 @@ func (h *handler) adsFilter(c echo.Context, acct int64) (store.ADSFilter, error)
 		return store.ADSFilter{}, err
 	}
 	q := c.QueryParams()
-	f := store.ADSFilter{AccountID: acct}
+	f := store.ADSFilter{AccountID: acct, Accountcode: strings.TrimSpace(q.Get("accountcode"))}
+	if !dialer.ValidAccountcode(f.Accountcode) {
+		return f, api.Invalid("accountcode", "at most %d printable ASCII characters without spaces", dialer.MaxAccountcode)
+	}
 	if f.Start, err = parseTime("start_date", q.Get("start_date"), loc, false); err != nil {
 		return f, err
 	}

@@ -524,6 +524,20 @@ func TestADSRoutes(t *testing.T) {
 	if code, _, _ := e.do(e.fx.Key, "GET", "/api/v1/reports/ads/statistics?campaign=x", ""); code != 422 {
 		t.Errorf("bad campaign: %d", code)
 	}
+	// The Accountcode parameter selects campaigns by their accountcode.
+	for _, tc := range []struct {
+		code string
+		want int
+	}{{"", 1}, {"NOPE", 0}} {
+		code, b, _ := e.do(e.fx.Key, "GET", "/api/v1/reports/ads/statistics?accountcode="+tc.code, "")
+		var st struct{ Campaigns []store.ADSStatistics }
+		if err := json.Unmarshal(b, &st); code != 200 || err != nil || len(st.Campaigns) != tc.want {
+			t.Errorf("accountcode %q: %d %v %s, want %d campaigns", tc.code, code, err, b, tc.want)
+		}
+	}
+	if code, b, _ := e.do(e.fx.Key, "GET", "/api/v1/reports/ads/detailed?accountcode=a%20b", ""); code != 422 || !strings.Contains(string(b), `"field":"accountcode"`) {
+		t.Errorf("bad accountcode: %d %s", code, b)
+	}
 }
 
 // TestRoutesDocumented: every route this package serves is in openapi.yaml.

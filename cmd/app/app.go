@@ -220,6 +220,9 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		// National numbers in an account's campaigns belong to its
 		// default country.
 		AccountCountry: a.store.AccountCountry,
+		// Calling windows of records with no zone of their own are in
+		// the account's time zone.
+		AccountLocation: a.store.AccountLocation,
 	}
 
 	// Webhooks never reach these unless the operator grants them (the

@@ -68,6 +68,9 @@ const (
 	VarCampaign = "SWITCHYARD_CAMPAIGN"
 	VarRecord   = "SWITCHYARD_RECORD"
 	VarAttempt  = "SWITCHYARD_ATTEMPT"
+	// VarAccountcode sets the channel's accountcode (a dialplan function
+	// set as an originate variable).
+	VarAccountcode = "CHANNEL(accountcode)"
 )
 
 // Statuses the placer sets (see dialer.StatusMachine, StatusAbandoned).
@@ -116,6 +119,10 @@ func (p *Placer) Place(ctx context.Context, r dialer.PlaceRequest) (dialer.Resul
 			mu.Unlock()
 			return err
 		},
+	}
+	if c.Accountcode != "" {
+		// The call records (CDR, CEL) carry the campaign's accountcode.
+		params.Variables[VarAccountcode] = c.Accountcode
 	}
 	if c.AMD {
 		params.Context = p.AMDContext

@@ -214,9 +214,13 @@ func (s *session) customer(ctx context.Context, call *ari.Call, b *ari.Bridge, r
 			}
 		}()
 	}
+	vars := map[string]string{VarCampaign: strconv.FormatInt(c.ID, 10), VarRecord: strconv.FormatInt(r.Record.ID, 10),
+		VarAttempt: strconv.Itoa(r.Record.Attempt)}
+	if c.Accountcode != "" {
+		vars[VarAccountcode] = c.Accountcode
+	}
 	leg, err = call.Dial(ctx, ari.LegRequest{ID: legID, Endpoint: r.Endpoint, CallerID: c.CallerID, Timeout: c.DialTimeout(),
-		Variables: map[string]string{VarCampaign: strconv.FormatInt(c.ID, 10), VarRecord: strconv.FormatInt(r.Record.ID, 10),
-			VarAttempt: strconv.Itoa(r.Record.Attempt)}})
+		Variables: vars})
 	if err != nil {
 		if errors.Is(err, ari.ErrHangup) && call.HungUp() {
 			return dialer.Result{Status: "CANCEL"}, dialer.ErrAgentGone

@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -117,7 +118,9 @@ var statuses = []string{dialer.StatusCreated, dialer.StatusRunning, dialer.Statu
 
 // Filter selects campaigns in Search; zero fields select all.
 type Filter struct {
-	Status                 string
+	Status string
+	// Accountcode selects the campaigns with this accountcode.
+	Accountcode            string
 	StartedFrom, StartedTo *time.Time
 	EndedFrom, EndedTo     *time.Time
 }
@@ -125,6 +128,7 @@ type Filter struct {
 // Filter parameter names, as every transport spells them.
 const (
 	ParamStatus      = "status"
+	ParamAccountcode = "accountcode"
 	ParamStartedFrom = "started_from"
 	ParamStartedTo   = "started_to"
 	ParamEndedFrom   = "ended_from"
@@ -132,13 +136,16 @@ const (
 )
 
 // FilterFrom reads a Filter from named parameters (a query string, CLI
-// flags): status, and started_from, started_to, ended_from, ended_to as
+// flags): status, accountcode, and started_from, started_to, ended_from, ended_to as
 // RFC 3339 times; param returns "" for one not given. The error names the
 // parameter.
 func FilterFrom(param func(name string) string) (Filter, error) {
-	f := Filter{Status: param(ParamStatus)}
+	f := Filter{Status: param(ParamStatus), Accountcode: strings.TrimSpace(param(ParamAccountcode))}
 	if err := checkStatus(f.Status); err != nil {
 		return Filter{}, err
+	}
+	if !dialer.ValidAccountcode(f.Accountcode) {
+		return Filter{}, switchyard.Invalid(ParamAccountcode, "accountcode: at most %d printable ASCII characters without spaces", dialer.MaxAccountcode)
 	}
 	for _, q := range []struct {
 		name string
@@ -175,7 +182,7 @@ func (s *Service) Search(ctx context.Context, acct int64, f Filter) ([]Campaign,
 	if err := checkStatus(f.Status); err != nil {
 		return nil, err
 	}
-	cs, err := s.c.Store.SearchCampaigns(ctx, acct, store.CampaignFilter{Status: f.Status,
+	cs, err := s.c.Store.SearchCampaigns(ctx, acct, store.CampaignFilter{Status: f.Status, Accountcode: f.Accountcode,
 		StartedFrom: f.StartedFrom, StartedTo: f.StartedTo, EndedFrom: f.EndedFrom, EndedTo: f.EndedTo})
 	if err != nil {
 		return nil, err

@@ -19,12 +19,13 @@ import (
 // Input is a campaign as clients send it (id, account and status are the
 // server's).
 type Input struct {
-	Type       string   `json:"type"`
-	Mode       string   `json:"mode"`
-	Name       string   `json:"name"`
-	Recipients []string `json:"recipients"`
-	CallerID   string   `json:"caller_id"`
-	Trunk      string   `json:"trunk"`
+	Type        string   `json:"type"`
+	Mode        string   `json:"mode"`
+	Name        string   `json:"name"`
+	Accountcode string   `json:"accountcode"`
+	Recipients  []string `json:"recipients"`
+	CallerID    string   `json:"caller_id"`
+	Trunk       string   `json:"trunk"`
 	// EndpointTemplate is refused (400): dial strings are operator
 	// configuration (SWITCHYARD_TRUNKS); tenants name a trunk.
 	EndpointTemplate    string        `json:"endpoint_template"`
@@ -59,7 +60,7 @@ func (s *Service) campaign(ctx context.Context, acct int64, in Input) (dialer.Ca
 		return dialer.Campaign{}, err
 	}
 	c := dialer.Campaign{
-		AccountID: acct, Type: in.Type, Mode: in.Mode, Name: in.Name, Recipients: in.Recipients, CallerID: in.CallerID,
+		AccountID: acct, Type: in.Type, Mode: in.Mode, Name: in.Name, Accountcode: in.Accountcode, Recipients: in.Recipients, CallerID: in.CallerID,
 		Trunk: trunk, SimultaneousCalls: in.SimultaneousCalls, DialAttempts: in.DialAttempts,
 		DialTimeoutMS: in.DialTimeoutMS, OnlyWhenFreeMembers: in.OnlyWhenFreeMembers, Queue: strings.TrimSpace(in.Queue),
 		DialToExtension: strings.TrimSpace(in.DialToExtension), Multiplier: in.Multiplier, RetryIntervalSec: in.RetryIntervalSec,
@@ -206,4 +207,32 @@ func FlowIDOut(s string) *int64 {
 		return nil
 	}
 	return &n
+}
+
+// Trunk is what a tenant may know of an operator-configured trunk: its
+// name, whether campaigns and flows that name none use it, and the
+// channel technology it dials through (never the dial string: it can
+// name the carrier's host or credentials).
+type Trunk struct {
+	Name       string `json:"name"`
+	Default    bool   `json:"default"`
+	Technology string `json:"technology,omitempty"`
+}
+
+// Trunks lists the trunks a campaign or a flow's dialing settings may
+// name, by name. With no trunk table (tests) it lists the default trunk
+// alone, if there is one.
+func (s *Service) Trunks() []Trunk {
+	out := []Trunk{}
+	if s.c.Trunks == nil {
+		if s.c.DefaultTrunk != "" {
+			out = append(out, Trunk{Name: s.c.DefaultTrunk, Default: true})
+		}
+		return out
+	}
+	for _, n := range s.c.Trunks.Names() {
+		tech, _, _ := strings.Cut(s.c.Trunks[n], "/")
+		out = append(out, Trunk{Name: n, Default: n == s.c.DefaultTrunk, Technology: tech})
+	}
+	return out
 }

@@ -57,6 +57,10 @@ type Supervisor struct {
 	// country (PUT /api/v1/account/country), which wins over
 	// DefaultRegion for that account's runners.
 	AccountCountry func(ctx context.Context, accountID int64) (string, error)
+	// AccountLocation, when set, gives the campaign account's own time
+	// zone, which wins over Location for that account's runners (read when
+	// a runner starts).
+	AccountLocation func(ctx context.Context, accountID int64) (*time.Location, error)
 	// Leads serves agent-first campaigns with a lead or call-log webhook
 	// (dialer/leadhook.Source in the daemon).
 	Leads dialer.LeadSource
@@ -336,12 +340,34 @@ func (s *Supervisor) region(accountID int64) string {
 	return cc
 }
 
+// location is the time zone of an account's calling windows for records
+// with no zone of their own: the account's, else Location (also when the
+// lookup fails, which is logged).
+func (s *Supervisor) location(accountID int64) *time.Location {
+	if s.AccountLocation == nil {
+		return s.Location
+	}
+	base := s.ctx
+	if base == nil {
+		base = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(base, 5*time.Second)
+	defer cancel()
+	loc, err := s.AccountLocation(ctx, accountID)
+	if err != nil || loc == nil {
+		s.Logger.Warn("account time zone unavailable; using the default", "account", accountID, "error", err)
+		return s.Location
+	}
+	return loc
+}
+
 // ensure starts a runner for a Running campaign unless one is alive. A
 // runner that is ending is left to end: its goroutine re-reads the status
 // and starts a new one if the campaign is Running again.
 func (s *Supervisor) ensure(sc store.Campaign) {
 	c := sc.Campaign
 	region := s.region(c.AccountID)
+	loc := s.location(c.AccountID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
@@ -388,7 +414,7 @@ func (s *Supervisor) ensure(sc store.Campaign) {
 		Clock:            s.Clock,
 		Interval:         s.Interval,
 		GlobalMultiplier: s.GlobalMultiplier,
-		Location:         s.Location,
+		Location:         loc,
 		Reserver:         s.Reserver,
 		Sessions:         s.Sessions,
 		Popup:            s.Popup,

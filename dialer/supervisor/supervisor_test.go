@@ -384,3 +384,42 @@ func TestRunnerRegionIsTheAccountCountry(t *testing.T) {
 		t.Errorf("without AccountCountry: %q", got)
 	}
 }
+
+// TestRunnerLocationIsTheAccountTimeZone: the calling window of records
+// with no zone of their own is read in the account's time zone, else the
+// server default (also when the lookup fails).
+func TestRunnerLocationIsTheAccountTimeZone(t *testing.T) {
+	kolkata, err := time.LoadLocation("Asia/Kolkata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		loc  *time.Location
+		err  error
+		want *time.Location
+	}{
+		{"account zone", kolkata, nil, kolkata},
+		{"lookup fails", nil, errors.New("db down"), berlin},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &Supervisor{Location: berlin, Logger: slog.New(slog.DiscardHandler),
+				AccountLocation: func(_ context.Context, acc int64) (*time.Location, error) {
+					if acc != 7 {
+						t.Errorf("account %d", acc)
+					}
+					return tc.loc, tc.err
+				}}
+			if got := s.location(7); got != tc.want {
+				t.Errorf("location = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	if got := (&Supervisor{Location: berlin}).location(7); got != berlin {
+		t.Errorf("without AccountLocation: %v", got)
+	}
+}

@@ -33,7 +33,7 @@ function Root() {
 }
 
 function home(role: string): string {
-  return role === "agent" ? "/desk" : role === "operator" ? "/me" : "/requests";
+  return role === "agent" ? "/desk" : role === "operator" ? "/operator/accounts" : "/requests";
 }
 
 function Shell() {

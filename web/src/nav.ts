@@ -65,6 +65,10 @@ export const NAV: NavGroup[] = [
     ],
   },
   {
+    label: "Operator",
+    items: [{ path: "/operator/accounts", label: "Accounts", min: "operator" }],
+  },
+  {
     label: "Administration",
     items: [
       { path: "/users", label: "Users", min: "admin" },

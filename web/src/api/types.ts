@@ -12,6 +12,8 @@ export type Hook = C["schemas"]["Hook"];
 export type HookInput = C["schemas"]["HookInput"];
 export type AgentUI = C["schemas"]["AgentUI"];
 export type FlowDialing = C["schemas"]["FlowDialing"];
+export type Trunk = C["schemas"]["Trunk"];
+export type OperatorAccount = C["schemas"]["OperatorAccount"];
 export type VarDoc = C["schemas"]["VarDoc"];
 
 export type User = C["schemas"]["User"];
@@ -161,6 +163,7 @@ export interface Campaign {
   type: "telephone" | "sms";
   mode: string;
   name: string;
+  accountcode: string;
   recipients: string[];
   caller_id: string;
   trunk: string;

@@ -196,21 +196,46 @@ function AddKey({ onClose, onCreated }: { onClose: () => void; onCreated: (k: st
 }
 
 export function SettingsPage() {
-  const { session } = useSession();
   const country = useLoad(() => call<{ country: string }>(api.GET("/api/v1/account/country")), []);
+  const tz = useLoad(() => call<{ time_zone: string }>(api.GET("/api/v1/account/time-zone")), []);
   return (
     <>
       <PageHead title="Account settings" />
-      <ErrorBox text={country.error} />
-      <section className="card narrow-card" aria-labelledby="tz">
-        <h2 id="tz">Time zone</h2>
-        <p>
-          <strong>{session?.account?.time_zone || "UTC"}</strong>: reports, the daily email report (12:05 AM) and the times on every screen use it.
-        </p>
-        <p className="muted small">Our support team sets the account's time zone.</p>
-      </section>
+      <ErrorBox text={country.error || tz.error} />
+      {tz.data && <TimeZoneForm initial={tz.data.time_zone} />}
       {country.data && <CountryForm initial={country.data.country} />}
     </>
+  );
+}
+
+/** zones: the IANA names the browser knows (suggestions only: the API decides). */
+const zones: string[] = (Intl as unknown as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.("timeZone") ?? [];
+
+function TimeZoneForm({ initial }: { initial: string }) {
+  const { refresh } = useSession();
+  const [tz, setTz] = useState(initial);
+  const f = useForm();
+  const toast = useToast();
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!tz.trim()) return f.setErrors({ time_zone: "Enter a time zone such as Europe/Berlin or Asia/Kolkata." });
+    let saved = "";
+    if (await f.run(async () => { saved = (await call<{ time_zone: string }>(api.PUT("/api/v1/account/time-zone", { body: { time_zone: tz.trim() } }))).time_zone; }, ["time_zone"])) {
+      setTz(saved);
+      toast(`Time zone set to ${saved}.`);
+      await refresh(); // every screen's times follow the new zone
+    }
+  };
+  return (
+    <form className="card narrow-card" onSubmit={submit} noValidate aria-labelledby="tz">
+      <h2 id="tz">Time zone</h2>
+      <FormError text={f.general} />
+      <Field label="Time zone" error={f.errors.time_zone} hint="An IANA name such as Asia/Kolkata. Reports, the daily email report (12:05 AM), call-list start times written without an offset and the times on every screen use it.">
+        <input className="input" list="tz-names" value={tz} autoComplete="off" spellCheck={false} onChange={(e) => setTz(e.target.value)} />
+      </Field>
+      <datalist id="tz-names">{zones.map((z) => <option key={z} value={z} />)}</datalist>
+      <button type="submit" className="btn btn-primary" disabled={f.busy}>Save</button>
+    </form>
   );
 }
 

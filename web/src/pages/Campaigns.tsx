@@ -9,6 +9,7 @@ import { useToast } from "../ui/Toast";
 import { Badge, ErrorBox, PageHead, dayEnd, dayStart, useInterval, useLoad, useTime } from "../util";
 import { listFlows } from "./flowsCache";
 import { useSession } from "../session";
+import { TrunkOptions, useTrunks } from "./trunks";
 
 type Action = "start" | "pause" | "resume" | "cancel";
 
@@ -17,7 +18,7 @@ export function CampaignsPage() {
   const toast = useToast();
   const confirm = useConfirm();
   const { can } = useSession();
-  const [draft, setDraft] = useState({ started_from: "", ended_to: "", status: "" });
+  const [draft, setDraft] = useState({ started_from: "", ended_to: "", status: "", accountcode: "" });
   const [filters, setFilters] = useState(draft);
   const [edit, setEdit] = useState<Campaign | "new" | null>(null);
   const [progress, setProgress] = useState<Record<number, CampaignProgress>>({});
@@ -25,7 +26,7 @@ export function CampaignsPage() {
     () =>
       call<{ campaigns: Campaign[] }>(
         api.GET("/api/v1/campaigns", {
-          params: { query: clean({ status: filters.status as Campaign["status"], started_from: dayStart(filters.started_from), ended_to: dayEnd(filters.ended_to) }) },
+          params: { query: clean({ status: filters.status as Campaign["status"], accountcode: filters.accountcode.trim(), started_from: dayStart(filters.started_from), ended_to: dayEnd(filters.ended_to) }) },
         }),
       ).then((r) => r.campaigns ?? []),
     [filters],
@@ -79,6 +80,7 @@ export function CampaignsPage() {
   const control = can("supervisor");
   const cols: Column<Campaign>[] = [
     { key: "name", label: "Name" },
+    { key: "accountcode", label: "Accountcode" },
     { key: "type", label: "Campaign type" },
     { key: "mode", label: "Mode" },
     { key: "status", label: "Status", render: (c) => <Badge text={c.status} /> },
@@ -123,6 +125,9 @@ export function CampaignsPage() {
             ))}
           </select>
         </Field>
+        <Field label="Accountcode">
+          <input className="input" value={draft.accountcode} maxLength={64} onChange={(e) => setDraft({ ...draft, accountcode: e.target.value })} />
+        </Field>
         <div className="filter-actions">
           <button type="submit" className="btn btn-primary">Search</button>
         </div>
@@ -154,6 +159,7 @@ interface FormValues {
   type: "telephone" | "sms";
   mode: string;
   name: string;
+  accountcode: string;
   recipients: string[];
   caller_id: string;
   trunk: string;
@@ -175,6 +181,7 @@ function toForm(c: Campaign | null): FormValues {
     type: c?.type ?? "telephone",
     mode: c?.mode ?? "multicast",
     name: c?.name ?? "",
+    accountcode: c?.accountcode ?? "",
     recipients: c?.recipients ?? [],
     caller_id: c?.caller_id ?? "",
     trunk: c?.trunk ?? "",
@@ -200,8 +207,13 @@ function CampaignForm({ campaign, onClose, onSaved }: { campaign: Campaign | nul
   const f = useForm();
   const lists = useLoad(() => call<{ requests: RequestSummary[] }>(api.GET("/api/v1/calllists/requests", { params: { query: { limit: 1000 } } })).then((r) => r.requests ?? []), []);
   const flows = useLoad(listFlows, []);
+  const trunks = useTrunks();
   const queues = useLoad(() => call<{ queues: Queue[] }>(api.GET("/api/v1/queues")).then((r) => r.queues ?? []).catch(() => null), []);
-  const active = (lists.data ?? []).filter((r) => r.list_status !== "disabled" || v.recipients.includes(r.request_id));
+  // Lists with the campaign's accountcode come first.
+  const code = v.accountcode.trim();
+  const active = (lists.data ?? [])
+    .filter((r) => r.list_status !== "disabled" || v.recipients.includes(r.request_id))
+    .sort((a, b) => Number(!!code && b.accountcode === code) - Number(!!code && a.accountcode === code));
   const published = (flows.data ?? []).filter((x: Flow) => x.published_version > 0 && x.type !== "inbound");
   const set = <K extends keyof FormValues>(k: K, val: FormValues[K]) => setV((cur) => ({ ...cur, [k]: val }));
   const submit = async (e: FormEvent) => {
@@ -214,6 +226,7 @@ function CampaignForm({ campaign, onClose, onSaved }: { campaign: Campaign | nul
       type: v.type,
       mode: v.only_when_free_members && v.mode === "multicast" ? "progressive" : v.mode,
       name: v.name.trim(),
+      accountcode: code,
       recipients: v.recipients,
       caller_id: v.caller_id.trim(),
       trunk: v.trunk.trim(),
@@ -259,6 +272,9 @@ function CampaignForm({ campaign, onClose, onSaved }: { campaign: Campaign | nul
               <option value="sms">SMS</option>
             </select>
           </Field>
+          <Field label="Accountcode" error={f.errors.accountcode} hint="The campaign's accountcode: its calls carry it, and the ADS reports select campaigns by it. May be left blank.">
+            <input className="input" value={v.accountcode} onChange={(e) => set("accountcode", e.target.value)} maxLength={64} />
+          </Field>
           <Field label="Name" error={f.errors.name}>
             <input className="input" value={v.name} onChange={(e) => set("name", e.target.value)} maxLength={255} />
           </Field>
@@ -282,8 +298,10 @@ function CampaignForm({ campaign, onClose, onSaved }: { campaign: Campaign | nul
           <Field label="Call id" error={f.errors.caller_id} hint="The caller id shown to the phones being called; may be left blank.">
             <input className="input" value={v.caller_id} onChange={(e) => set("caller_id", e.target.value)} />
           </Field>
-          <Field label="Permission group" error={f.errors.trunk} hint="The trunk that routes this campaign's calls; blank = the default trunk.">
-            <input className="input" value={v.trunk} onChange={(e) => set("trunk", e.target.value)} />
+          <Field label="Permission group" error={f.errors.trunk ?? trunks.error} hint="The trunk that routes this campaign's calls, as our support team configured them.">
+            <select className="input" value={v.trunk} onChange={(e) => set("trunk", e.target.value)}>
+              <TrunkOptions trunks={trunks.data ?? []} value={v.trunk} />
+            </select>
           </Field>
           <Field label="Simultaneous calls" error={f.errors.simultaneous_calls} hint="Blank = 10. Ignored when dialing only for free queue members.">
             <input className="input" type="number" min={1} max={1000} value={v.simultaneous_calls} onChange={(e) => set("simultaneous_calls", e.target.value)} />

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
-import { api, call, href } from "../api/client";
-import type { Flow, FlowVersion, Problem } from "../api/types";
+import { api, call, clean, href } from "../api/client";
+import type { Flow, FlowDialing, FlowVersion, Problem } from "../api/types";
 import { DataTable, type Column } from "../ui/Table";
 import { Modal } from "../ui/Modal";
 import { Field, FormError, useForm } from "../ui/Field";
@@ -9,6 +9,7 @@ import { useToast } from "../ui/Toast";
 import { ErrorBox, PageHead, useLoad, useTime } from "../util";
 import { FLOW_TYPE_LABEL, listFlows } from "./flowsCache";
 import { useSession } from "../session";
+import { TrunkOptions, useTrunks } from "./trunks";
 
 export function FlowsPage() {
   const fmt = useTime();
@@ -20,6 +21,7 @@ export function FlowsPage() {
   const [versions, setVersions] = useState<Flow | null>(null);
   const [problems, setProblems] = useState<{ flow: Flow; problems: Problem[] } | null>(null);
   const [create, setCreate] = useState(false);
+  const [dialing, setDialing] = useState<Flow | null>(null);
   const publish = async (fl: Flow) => {
     if (!(await confirm({ title: "Publish flow", message: `Publish the draft of "${fl.name}" as version ${fl.published_version + 1}? New calls run it; calls in progress keep their version.`, confirm: "Publish", danger: false }))) return;
     try {
@@ -68,6 +70,7 @@ export function FlowsPage() {
       render: (x) => (
         <div className="row-actions">
           <button type="button" className="btn btn-small" onClick={() => setVersions(x)} aria-label={`Versions of ${x.name}`}>Versions</button>
+          {x.type !== "inbound" && <button type="button" className="btn btn-small" onClick={() => setDialing(x)} aria-label={`Dialing settings of ${x.name}`}>Dialing</button>}
           {x.type !== "inbound" && <a className="btn btn-small" href={href("/api/v1/calllists/template", { flow_id: x.id })} download aria-label={`CSV template of ${x.name}`}>Template</a>}
           {admin && <button type="button" className="btn btn-small btn-primary" onClick={() => void publish(x)} aria-label={`Publish ${x.name}`}>Publish</button>}
           {admin && <button type="button" className="btn btn-small btn-ghost-danger" onClick={() => void remove(x)} aria-label={`Delete ${x.name}`}>Delete</button>}
@@ -88,6 +91,7 @@ export function FlowsPage() {
           <DataTable caption="Problems" rows={problems.problems.map((p, i) => ({ ...p, i }))} rowKey={(p) => p.i} columns={[{ key: "node", label: "Node" }, { key: "field", label: "Field" }, { key: "message", label: "Problem" }]} empty="None." />
         </Modal>
       )}
+      {dialing && <DialingModal flow={dialing} admin={admin} onClose={() => setDialing(null)} />}
       {create && <CreateFlow onClose={() => setCreate(false)} onSaved={() => { setCreate(false); flows.reload(); }} />}
     </>
   );
@@ -150,5 +154,111 @@ function CreateFlow({ onClose, onSaved }: { onClose: () => void; onSaved: () => 
         </label>
       </form>
     </Modal>
+  );
+}
+
+const hhmm = (m?: number) => (m === undefined ? "" : `${String(Math.floor(m / 60) % 24).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`);
+const minutes = (v: string) => {
+  const [h, m] = v.split(":").map(Number);
+  return h * 60 + m;
+};
+const numOrUndef = (s: string) => (s.trim() === "" ? undefined : Number(s));
+
+/** DialingModal shows an outbound flow's dialing settings; admins change them. */
+function DialingModal({ flow, admin, onClose }: { flow: Flow; admin: boolean; onClose: () => void }) {
+  const d = useLoad(() => call<FlowDialing>(api.GET("/api/v1/flows/{id}/dialing", { params: { path: { id: flow.id } } })), [flow.id]);
+  return (
+    <Modal title={`Dialing settings of "${flow.name}"`} onClose={onClose} wide footer={!admin || !d.data ? <button type="button" className="btn" onClick={onClose}>Close</button> : <><button type="button" className="btn" onClick={onClose}>Cancel</button><button type="submit" form="dialing-form" className="btn btn-primary">Save</button></>}>
+      <ErrorBox text={d.error} />
+      {d.data && <DialingForm flow={flow} initial={d.data} admin={admin} onSaved={onClose} />}
+    </Modal>
+  );
+}
+
+function DialingForm({ flow, initial, admin, onSaved }: { flow: Flow; initial: FlowDialing; admin: boolean; onSaved: () => void }) {
+  const trunks = useTrunks();
+  const toast = useToast();
+  const f = useForm();
+  const w = initial.calling_window;
+  const [v, setV] = useState({
+    mode: initial.mode ?? "automatic",
+    trunk: initial.trunk ?? "",
+    caller_id: initial.caller_id ?? "",
+    simultaneous_calls: initial.simultaneous_calls ? String(initial.simultaneous_calls) : "",
+    dial_attempts: initial.dial_attempts ? String(initial.dial_attempts) : "",
+    retry_interval_sec: initial.retry_interval_sec !== undefined ? String(initial.retry_interval_sec) : "",
+    dial_timeout_ms: initial.dial_timeout_ms ? String(initial.dial_timeout_ms) : "",
+    calls_per_second: initial.calls_per_second ? String(initial.calls_per_second) : "",
+    window_from: w && (w.start_minute || w.end_minute) ? hhmm(w.start_minute) : "",
+    window_to: w && (w.start_minute || w.end_minute) ? hhmm(w.end_minute) : "",
+  });
+  const set = (k: keyof typeof v, val: string) => setV((cur) => ({ ...cur, [k]: val }));
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!!v.window_from !== !!v.window_to) return f.setErrors({ calling_window: "Give both the start and the end of the calling window, or neither." });
+    const body = {
+      trunk: v.trunk, // "": the default trunk
+      caller_id: v.caller_id.trim(), // "": none
+      // Blank numbers keep the stored value.
+      ...clean({
+        mode: v.mode as FlowDialing["mode"],
+        simultaneous_calls: numOrUndef(v.simultaneous_calls),
+        dial_attempts: numOrUndef(v.dial_attempts),
+        retry_interval_sec: numOrUndef(v.retry_interval_sec),
+      }),
+      dial_timeout_ms: numOrUndef(v.dial_timeout_ms) ?? 0,
+      calls_per_second: numOrUndef(v.calls_per_second) ?? 0,
+      calling_window: v.window_from ? { start_minute: minutes(v.window_from), end_minute: minutes(v.window_to) } : { start_minute: 0, end_minute: 0 },
+    } as FlowDialing;
+    if (await f.run(async () => { await call(api.PUT("/api/v1/flows/{id}/dialing", { params: { path: { id: flow.id } }, body })); }, Object.keys(body))) {
+      toast(`Dialing settings of "${flow.name}" saved.`);
+      onSaved();
+    }
+  };
+  return (
+    <form id="dialing-form" onSubmit={submit} noValidate>
+      {!initial.configured && <p className="muted">Nobody has set these yet: the defaults below apply.</p>}
+      <FormError text={f.general} />
+      <fieldset className="fieldset" disabled={!admin}>
+        <legend className="sr-only">Dialing settings</legend>
+        <div className="grid2">
+          <Field label="Dialing mode" error={f.errors.mode} hint="Automatic dials every list of the flow at its start times; campaigns only waits for a campaign that lists it.">
+            <select className="input" value={v.mode} onChange={(e) => set("mode", e.target.value)}>
+              <option value="automatic">Automatic</option>
+              <option value="campaigns_only">Campaigns only</option>
+            </select>
+          </Field>
+          <Field label="Trunk" error={f.errors.trunk ?? trunks.error} hint="The route the calls go out through, as our support team configured them.">
+            <select className="input" value={v.trunk} onChange={(e) => set("trunk", e.target.value)}>
+              <TrunkOptions trunks={trunks.data ?? []} value={v.trunk} />
+            </select>
+          </Field>
+          <Field label="Caller id" error={f.errors.caller_id}>
+            <input className="input" value={v.caller_id} onChange={(e) => set("caller_id", e.target.value)} />
+          </Field>
+          <Field label="Simultaneous calls" error={f.errors.simultaneous_calls}>
+            <input className="input" type="number" min={1} max={1000} value={v.simultaneous_calls} onChange={(e) => set("simultaneous_calls", e.target.value)} />
+          </Field>
+          <Field label="Dial attempts" error={f.errors.dial_attempts}>
+            <input className="input" type="number" min={1} max={10} value={v.dial_attempts} onChange={(e) => set("dial_attempts", e.target.value)} />
+          </Field>
+          <Field label="Retry interval (s)" error={f.errors.retry_interval_sec}>
+            <input className="input" type="number" min={0} value={v.retry_interval_sec} onChange={(e) => set("retry_interval_sec", e.target.value)} />
+          </Field>
+          <Field label="Dial timeout (ms)" error={f.errors.dial_timeout_ms} hint="Blank = 30 s.">
+            <input className="input" type="number" min={0} max={300000} value={v.dial_timeout_ms} onChange={(e) => set("dial_timeout_ms", e.target.value)} />
+          </Field>
+          <Field label="Calls per second" error={f.errors.calls_per_second} hint="Blank = no cap.">
+            <input className="input" type="number" min={0} step="0.1" value={v.calls_per_second} onChange={(e) => set("calls_per_second", e.target.value)} />
+          </Field>
+          <Field label="Calling window from" error={f.errors.calling_window} hint="In each number's local time; blank = any time.">
+            <input className="input" type="time" value={v.window_from} onChange={(e) => set("window_from", e.target.value)} />
+          </Field>
+          <Field label="Calling window to">
+            <input className="input" type="time" value={v.window_to} onChange={(e) => set("window_to", e.target.value)} />
+          </Field>
+        </div>
+      </fieldset>
+    </form>
   );
 }

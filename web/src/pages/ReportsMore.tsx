@@ -179,10 +179,19 @@ function AdsParams({ onSearch, csv }: { onSearch: (q: Record<string, string>) =>
   const [start, setStart] = useState("");
   const [end, setEnd] = useState("");
   const [sel, setSel] = useState<string[]>([]);
-  const q = clean({ start_date: start, end_date: end, campaign: sel.join(",") });
-  const shown = (campaigns.data ?? []).filter((c) => c.started_at && (!start || c.started_at.slice(0, 10) >= start) && (!end || c.started_at.slice(0, 10) <= end));
+  const [code, setCode] = useState("");
+  const accountcode = code.trim();
+  const q = clean({ accountcode, start_date: start, end_date: end, campaign: sel.join(",") });
+  const shown = (campaigns.data ?? []).filter(
+    (c) => c.started_at && (!accountcode || c.accountcode === accountcode) && (!start || c.started_at.slice(0, 10) >= start) && (!end || c.started_at.slice(0, 10) <= end),
+  );
+  const codes = Array.from(new Set((campaigns.data ?? []).map((c) => c.accountcode).filter(Boolean))).sort();
   return (
     <form className="filters" aria-label="Parameters" onSubmit={(e) => { e.preventDefault(); onSearch(q); }}>
+      <Field label="Accountcode" hint="The campaigns' accountcode; blank = any.">
+        <input className="input" list="ads-accountcodes" value={code} maxLength={64} onChange={(e) => { setCode(e.target.value); setSel([]); }} />
+      </Field>
+      <datalist id="ads-accountcodes">{codes.map((c) => <option key={c} value={c} />)}</datalist>
       <Field label="Start Date"><input className="input" type="date" value={start} onChange={(e) => setStart(e.target.value)} /></Field>
       <Field label="End Date"><input className="input" type="date" value={end} onChange={(e) => setEnd(e.target.value)} /></Field>
       <Field label="Campaign" hint="Campaigns started in the period; none selected = all of them.">

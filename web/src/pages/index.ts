@@ -10,6 +10,7 @@ import { AgentUIPage, CRMSetupPage, DIDsPage, FlowVariablesPage, WebhooksPage } 
 import { AgentsPage, QueuesPage, SupervisorPage } from "./ContactCenter";
 import { APIKeysPage, SettingsPage, UsersPage } from "./Admin";
 import { DeskPage, MePage } from "./Me";
+import { OperatorAccountsPage } from "./Operator";
 
 /** pages maps a hash path to its screen; nav.ts says who may open it. */
 export const pages: Record<string, ComponentType> = {
@@ -37,4 +38,5 @@ export const pages: Record<string, ComponentType> = {
   "/settings": SettingsPage,
   "/me": MePage,
   "/desk": DeskPage,
+  "/operator/accounts": OperatorAccountsPage,
 };
