@@ -98,7 +98,7 @@ function Shell() {
               <ul>
                 {items.map((i) => (
                   <li key={i.path}>
-                    <a href={`#${i.path}`} aria-current={route.path === i.path ? "page" : undefined}>
+                    <a href={`#${i.path}`} onClick={() => setMenuOpen(false)} aria-current={route.path === i.path ? "page" : undefined}>
                       {i.label}
                     </a>
                   </li>
