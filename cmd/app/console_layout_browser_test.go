@@ -142,3 +142,45 @@ func (b *browserEnv) overflow() string {
 		return 'scrollWidth ' + d.scrollWidth + ' > clientWidth ' + d.clientWidth + ': ' + out.slice(0, 6).join(', ');
 	})()`)
 }
+
+// TestConsoleFieldErrorsInBrowser: errors the API answers with a field
+// ({code, message, field}) appear next to that field, marked invalid, in
+// the forms of the Users, Blacklist and Agent UI screens; the form stays
+// open with what was typed.
+func TestConsoleFieldErrorsInBrowser(t *testing.T) {
+	a, _ := boot(t, noARI)
+	c := setupConsoleAccount(t, a)
+	consoleUser(t, a, c, "owner")
+	b := newBrowser(t, a, 1366, 768)
+	b.login("owner@acme.test", "correct horse battery")
+
+	// A user with an email the account already has: 409 on "email".
+	b.open("/users")
+	b.click("Add user")
+	b.fill("Email", "owner@acme.test")
+	b.fill("Role", "admin")
+	b.click("Save")
+	b.waitFieldError("Email", "already exists")
+	b.screenshot("field-error")
+	b.click("Cancel")
+
+	// A blacklisted number that is not one: 422 on "value".
+	b.open("/blacklist")
+	b.click("Add number")
+	b.fill("Phone number", "not a number")
+	b.click("Save")
+	b.waitFieldError("Phone number", "")
+	b.click("Cancel")
+
+	// An agent UI window wider than allowed: 422 on "width".
+	b.open("/agent-ui")
+	b.check("Embedded Widget")
+	b.fill("Webapp URL", "https://crm.acme.test/agent")
+	b.fill("Window width (px)", "99999")
+	b.click("Save")
+	b.waitFieldError("Window width (px)", "")
+	if e := b.fieldError("Webapp URL"); e != "" {
+		t.Errorf("the URL shows %q", e)
+	}
+	b.noCSPViolations()
+}
