@@ -60,10 +60,10 @@ bench: ## benchmarks, including the real-Asterisk call-rate and product-path ben
 	@.ci/bench.sh
 
 .PHONY: screenshots
-screenshots: console ## run the console browser test and save its screenshots in docs/screenshots (needs the local Asterisk and chromium)
+screenshots: console ## run the console browser tests and save their screenshots in docs/screenshots (needs the local Asterisk and chromium)
 	@.ci/ensure-chromium.sh
 	@eval "$$(asterisk-conf/local/up.sh | sed 's/^/export /')"; \
-	SWITCHYARD_SCREENSHOTS=docs/screenshots $(GO) test -count=1 -run '^TestConsoleInBrowser$$' ./cmd/app/
+	SWITCHYARD_SCREENSHOTS=docs/screenshots $(GO) test -count=1 -run '^TestConsole(InBrowser|ResetAndInviteInBrowser|FieldErrorsInBrowser)$$' ./cmd/app/
 
 .PHONY: lint
 lint: ## go vet + staticcheck + gofmt check

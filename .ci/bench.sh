@@ -12,3 +12,7 @@ go test -run '^$' -bench . -benchmem -p 1 -timeout 60m ${BENCH_PKGS:-./...} 2>&1
 echo
 echo "Product path (cmd/app BenchmarkProductPathLoad):"
 grep -E '^BenchmarkProductPathLoad/[a-z]+/C=[0-9]+: ' /tmp/switchyard-bench.txt || echo "  (not run: no local Asterisk?)"
+# The console's Reports page in Chromium on 100 000 attempts (p50/p95 ms).
+echo
+echo "Console report page (cmd/app BenchmarkConsoleReportPageLoad):"
+grep -E '^BenchmarkConsoleReportPageLoad' /tmp/switchyard-bench.txt | tr '\t' '\n' | grep -E 'ms$' | sed 's/^ */  /' || echo "  (not run: no chromium or console build?)"

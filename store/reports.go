@@ -173,8 +173,15 @@ func (f *CallReportFilter) conds(b *sqlArgs) {
 	if !f.To.IsZero() {
 		b.where("a.started_at < %s", norm(f.To))
 	}
+	// Flow type and name: the flow's own, else the request's — written
+	// as an OR of plain columns rather than COALESCE(...) = x (the same
+	// rows, x being non-empty) so the planner estimates how many rows
+	// match from the columns' statistics; on the COALESCE it guesses a
+	// handful, sorts the whole account instead of walking the
+	// (account_id, started_at, id) index newest first, and a filtered page
+	// of a large report takes a second instead of milliseconds.
 	if f.FlowType != "" {
-		b.where(exprFlowType+" = %s", f.FlowType)
+		b.where("(f.type = %s OR (f.type IS NULL AND r.flow_type = %s))", f.FlowType, f.FlowType)
 	}
 	if f.FlowID != "" {
 		if n, err := strconv.ParseInt(f.FlowID, 10, 64); err == nil {
@@ -184,7 +191,7 @@ func (f *CallReportFilter) conds(b *sqlArgs) {
 		}
 	}
 	if f.FlowName != "" {
-		b.where(exprFlowName+" = %s", f.FlowName)
+		b.where("(f.name = %s OR (f.name IS NULL AND r.flow_name = %s))", f.FlowName, f.FlowName)
 	}
 	if f.CallID != "" {
 		b.where("a.call_id = %s", f.CallID)

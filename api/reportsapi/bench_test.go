@@ -2,7 +2,6 @@ package reportsapi
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
@@ -14,8 +13,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/api/apistore"
@@ -124,7 +121,7 @@ func sampleHeap() (stop func() uint64) {
 
 // benchStore opens a store on a fresh PostgreSQL database with n finished
 // attempts (one call each) of one account, started one second apart from
-// benchBase, spread over a few flows and statuses.
+// benchBase, spread over a few flows and statuses (storetest.SeedCallReport).
 func benchStore(b *testing.B, n int) (*store.Store, int64) {
 	b.Helper()
 	o := storetest.Options(b, store.DriverPostgres)
@@ -135,44 +132,7 @@ func benchStore(b *testing.B, n int) (*store.Store, int64) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	db, err := sql.Open("pgx", o.URL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	for _, q := range []string{
-		`INSERT INTO flows (account_id, name, type, draft, created_at, updated_at)
-		 SELECT $1, 'Flow ' || g, CASE WHEN g % 2 = 0 THEN 'inbound' ELSE 'outbound' END, '{}', now(), now() FROM generate_series(1, 4) g`,
-		`INSERT INTO calls (id, account_id, direction, flow_id, cli, dnis, status, attempts, created_at, updated_at, finished_at)
-		 SELECT lpad(to_hex(g), 32, '0')::uuid::text, $1, 'outbound', (SELECT min(id) FROM flows) + g % 4,
-		        '+4930' || (1000000 + g % 1000), '+49151' || (10000000 + g), 'IVR_FINISHED', 1,
-		        $2::timestamptz + g * interval '1 second', $2::timestamptz + g * interval '1 second', $2::timestamptz + g * interval '1 second' + interval '42 seconds'
-		 FROM generate_series(0, $3 - 1) g`,
-		`INSERT INTO call_attempts (id, call_id, account_id, attempt_number, channel_id, asterisk_node, direction, cli, dnis, state, status,
-		        hangup_cause, hangup_cause_text, remote_hangup, started_at, answered_at, ended_at, duration_ms, billsec_ms, dtmf, recorded,
-		        recording_uri, finish_reason, variables, queue, sms_number, email)
-		 SELECT lpad(to_hex(g + 4294967296), 32, '0')::uuid::text, lpad(to_hex(g), 32, '0')::uuid::text, $1, 1, 'ch-' || g, 'node1', 'outbound',
-		        '+4930' || (1000000 + g % 1000), '+49151' || (10000000 + g), 'finished',
-		        (ARRAY['IVR_FINISHED','BUSY','NOANSWER','QUEUE_ANSWER'])[1 + g % 4], 16, 'Normal Clearing', g % 2 = 0,
-		        $2::timestamptz + g * interval '1 second', $2::timestamptz + g * interval '1 second' + interval '3 seconds',
-		        $2::timestamptz + g * interval '1 second' + interval '42 seconds', 42000, 39000, CASE WHEN g % 3 = 0 THEN '1#' ELSE '' END, false,
-		        '', 'hangup', '{}', CASE WHEN g % 4 = 3 THEN 'sales' ELSE '' END, '', ''
-		 FROM generate_series(0, $3 - 1) g`,
-		`ANALYZE`,
-	} {
-		var err error
-		switch {
-		case q == `ANALYZE`:
-			_, err = db.ExecContext(ctx, q)
-		case len(q) > 30 && q[:30] == "INSERT INTO flows (account_id,":
-			_, err = db.ExecContext(ctx, q, a.ID)
-		default:
-			_, err = db.ExecContext(ctx, q, a.ID, benchBase, n)
-		}
-		if err != nil {
-			b.Fatalf("%v\n%s", err, q)
-		}
-	}
+	storetest.SeedCallReport(b, o.URL, a.ID, benchBase, n)
 	return st, a.ID
 }
 

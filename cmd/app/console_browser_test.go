@@ -23,7 +23,7 @@ var yes = true
 // browserEnv drives Debian's chromium (headless) against a daemon booted
 // in-process: the console exactly as a person uses it.
 type browserEnv struct {
-	t    *testing.T
+	t    testing.TB
 	a    *app.App
 	base string
 	ctx  context.Context
@@ -33,7 +33,7 @@ type browserEnv struct {
 	downloads string
 }
 
-func chromiumPath(t *testing.T) string {
+func chromiumPath(t testing.TB) string {
 	t.Helper()
 	for _, p := range []string{"chromium", "/usr/bin/chromium", "chromium-browser"} {
 		if path, err := exec.LookPath(p); err == nil {
@@ -47,7 +47,7 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-func newBrowser(t *testing.T, a *app.App, width, height int64) *browserEnv {
+func newBrowser(t testing.TB, a *app.App, width, height int64) *browserEnv {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test")

@@ -6,6 +6,7 @@ import { useRoute, navigate } from "./router";
 import { NAV, minRole } from "./nav";
 import { Login } from "./pages/Login";
 import { pages } from "./pages";
+import { publicPages } from "./pages/Public";
 
 export function App() {
   return (
@@ -21,6 +22,11 @@ export function App() {
 
 function Root() {
   const { session, loading } = useSession();
+  const route = useRoute();
+  // The mailed links and "Forgot password?" open without a session (and
+  // even with one: a reset link opened in a logged-in browser still works).
+  const pub = publicPages[route.path];
+  if (pub) return <>{pub()}</>;
   if (loading) {
     return (
       <div className="center-page" aria-busy="true">
@@ -92,7 +98,7 @@ function Shell() {
               <ul>
                 {items.map((i) => (
                   <li key={i.path}>
-                    <a href={`#${i.path}`} aria-current={route.path === i.path ? "page" : undefined}>
+                    <a href={`#${i.path}`} onClick={() => setMenuOpen(false)} aria-current={route.path === i.path ? "page" : undefined}>
                       {i.label}
                     </a>
                   </li>

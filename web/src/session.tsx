@@ -16,6 +16,8 @@ interface Ctx {
   login: (email: string, password: string, accountId?: number) => Promise<void>;
   logout: () => Promise<void>;
   refresh: () => Promise<void>;
+  /** adopt takes a session the API just opened (invitation accepted). */
+  adopt: (s: Session | null) => void;
   can: (min: Role) => boolean;
   timeZone: string;
 }
@@ -25,10 +27,10 @@ const SessionCtx = createContext<Ctx | null>(null);
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [session, setSession] = useState<Session | null>(null);
   const [loading, setLoading] = useState(true);
-  const adopt = (s: Session | null) => {
+  const adopt = useCallback((s: Session | null) => {
     setCSRF(s?.csrf_token ?? "");
     setSession(s);
-  };
+  }, []);
   const refresh = useCallback(async () => {
     try {
       adopt(await call<Session>(api.GET("/api/v1/auth/me")));
@@ -58,7 +60,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const role = session?.user.role;
   const can = useCallback((min: Role) => atLeast(role, min), [role]);
   const timeZone = session?.account?.time_zone || Intl.DateTimeFormat().resolvedOptions().timeZone;
-  return <SessionCtx.Provider value={{ session, loading, login, logout, refresh, can, timeZone }}>{children}</SessionCtx.Provider>;
+  return <SessionCtx.Provider value={{ session, loading, login, logout, refresh, adopt, can, timeZone }}>{children}</SessionCtx.Provider>;
 }
 
 export function useSession(): Ctx {

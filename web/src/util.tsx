@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { ApiError } from "./api/client";
 import { useSession } from "./session";
 
@@ -46,14 +46,17 @@ export function useInterval(fn: () => void, ms: number, active = true) {
 /** useTime formats API times (RFC 3339) in the account's time zone. */
 export function useTime() {
   const { timeZone } = useSession();
+  // One formatter per time zone: making one costs far more than using it,
+  // and a report page formats hundreds of times.
+  const f = useMemo(() => new Intl.DateTimeFormat("sv-SE", { timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }), [timeZone]);
   return useCallback(
     (s?: string | null) => {
       if (!s) return "";
       const d = new Date(s);
       if (isNaN(d.getTime()) || d.getFullYear() < 1971) return "";
-      return new Intl.DateTimeFormat("sv-SE", { timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }).format(d);
+      return f.format(d);
     },
-    [timeZone],
+    [f],
   );
 }
 

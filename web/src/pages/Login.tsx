@@ -47,6 +47,9 @@ export function Login() {
         <button type="submit" className="btn btn-primary btn-block" disabled={f.busy}>
           {f.busy ? "Logging in…" : "Log in"}
         </button>
+        <p className="login-foot">
+          <a href="#/forgot">Forgot password?</a>
+        </p>
       </form>
     </div>
   );

@@ -1,4 +1,4 @@
-import { cloneElement, useCallback, useId, useState, type ReactElement, type ReactNode } from "react";
+import { cloneElement, useCallback, useEffect, useId, useState, type ReactElement, type ReactNode } from "react";
 import { ApiError } from "../api/client";
 
 interface FieldProps {
@@ -57,6 +57,23 @@ export interface FormState {
   reset: () => void;
 }
 
+/**
+ * fieldCandidates are the form keys an API field name may land on, the
+ * most precise first: "members[2].agent_id" → members[2].agent_id,
+ * members[2], members.
+ */
+export function fieldCandidates(field: string): string[] {
+  const out: string[] = [];
+  let f = field;
+  for (;;) {
+    if (f && !out.includes(f)) out.push(f);
+    const cut = Math.max(f.lastIndexOf("."), f.lastIndexOf("["));
+    if (cut <= 0) break;
+    f = f.slice(0, cut);
+  }
+  return out;
+}
+
 export function useForm(): FormState {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState("");
@@ -70,8 +87,9 @@ export function useForm(): FormState {
       return true;
     } catch (e) {
       if (e instanceof ApiError) {
-        const f = e.field ? e.field.replace(/\[\d+\]$/, "").replace(/\.\d+$/, "") : "";
-        if (f && (!known || known.includes(f))) {
+        const cands = e.field ? fieldCandidates(e.field) : [];
+        const f = known ? cands.find((c) => known.includes(c)) : cands[cands.length - 1];
+        if (f) {
           setErrors({ [f]: e.message });
         } else {
           setGeneral(e.field ? `${e.field}: ${e.message}` : e.message);
@@ -84,6 +102,16 @@ export function useForm(): FormState {
       setBusy(false);
     }
   }, []);
+  // An error no field of the form shows (the form has no control for that
+  // field) goes above the form: an error is never lost. Effects run once
+  // the page shows the errors, so the field errors on screen are known.
+  useEffect(() => {
+    const onScreen = new Set([...document.querySelectorAll(".field-err")].map((e) => e.textContent ?? ""));
+    const lost = Object.entries(errors).filter(([, m]) => !onScreen.has(m));
+    if (lost.length === 0) return;
+    setErrors((cur) => Object.fromEntries(Object.entries(cur).filter(([k]) => !lost.some(([l]) => l === k))));
+    setGeneral((g) => [g, ...lost.map(([k, m]) => `${k}: ${m}`)].filter(Boolean).join(" "));
+  }, [errors]);
   const reset = useCallback(() => {
     setErrors({});
     setGeneral("");

@@ -1,4 +1,4 @@
-import { useMemo, useState, type ReactNode } from "react";
+import { memo, useMemo, useState, type ReactNode } from "react";
 
 export interface Column<T> {
   key: string;
@@ -26,6 +26,23 @@ function val<T>(c: Column<T>, r: T): string | number {
   if (v === undefined || v === null) return "";
   return typeof v === "number" ? v : String(v);
 }
+
+/**
+ * Row is one table row. It renders again only when its row or the columns
+ * change: a page that keeps its columns (useMemo) and appends a page of
+ * rows draws the new rows alone, not the hundreds already shown.
+ */
+const Row = memo(function Row({ row, columns }: { row: unknown; columns: Column<unknown>[] }) {
+  return (
+    <tr>
+      {columns.map((c) => (
+        <td key={c.key} className={c.className} data-label={c.label}>
+          {c.render ? c.render(row) : String(val(c, row))}
+        </td>
+      ))}
+    </tr>
+  );
+}) as <T>(p: { row: T; columns: Column<T>[] }) => ReactNode;
 
 /** DataTable is a table with sortable headers, an optional search box and an empty state. */
 export function DataTable<T>({ columns, rows, rowKey, empty, caption, search, initialSort, loading }: Props<T>) {
@@ -85,13 +102,7 @@ export function DataTable<T>({ columns, rows, rowKey, empty, caption, search, in
           </thead>
           <tbody>
             {shown.map((r) => (
-              <tr key={rowKey(r)}>
-                {columns.map((c) => (
-                  <td key={c.key} className={c.className} data-label={c.label}>
-                    {c.render ? c.render(r) : String(val(c, r))}
-                  </td>
-                ))}
-              </tr>
+              <Row key={rowKey(r)} row={r} columns={columns} />
             ))}
           </tbody>
         </table>
