@@ -65,6 +65,10 @@ screenshots: console ## run the console browser tests and save their screenshots
 	@eval "$$(asterisk-conf/local/up.sh | sed 's/^/export /')"; \
 	SWITCHYARD_SCREENSHOTS=docs/screenshots $(GO) test -count=1 -run '^TestConsole(InBrowser|ResetAndInviteInBrowser|FieldErrorsInBrowser)$$' ./cmd/app/
 
+.PHONY: graph
+graph: ## regenerate the README's package graph from the code (TestReadmePackageGraph checks it)
+	$(GO) test -count=1 -run '^TestReadmePackageGraph$$' -update-readme .
+
 .PHONY: lint
 lint: ## go vet + staticcheck + gofmt check
 	$(GO) vet $(PKGS)

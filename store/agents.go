@@ -9,29 +9,21 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 )
 
-// The ACD's configuration (issue 6): agents, queues and their members, the
-// accounts' CRM/popup hook setups and agent-UI embed. Package dialer/acd
-// validates the semantics (dialer/acd/acdstore converts); the store checks
+// The ACD's configuration: agents, queues and their members, the accounts'
+// CRM/popup hook setups and agent-UI embed, stored as the types of
+// dialer/acd/acdconfig (which validates the semantics); the store checks
 // sizes, uniqueness and that every referenced row belongs to the account.
 
-// Agent is a stored ACD agent. SIPPassword is the PJSIP endpoint's secret
-// (SIP login types): the API shows it once, at creation.
+// Agent is a stored ACD agent: the ACD's agent as it is configured (its
+// fields are the columns; the wrap-up is wrap_up_ms). SIPPassword is the
+// PJSIP endpoint's secret (SIP login types): the API shows it once, at
+// creation.
 type Agent struct {
-	ID          int64     `gorm:"column:id;primaryKey;autoIncrement" json:"id"`
-	AccountID   int64     `gorm:"column:account_id" json:"account_id"`
-	Name        string    `gorm:"column:name" json:"name"`
-	LoginType   string    `gorm:"column:login_type" json:"login_type"`
-	Extension   string    `gorm:"column:extension" json:"extension"`
-	SIPPassword string    `gorm:"column:sip_password" json:"-"`
-	Number      string    `gorm:"column:number" json:"number"`
-	CLI         string    `gorm:"column:cli" json:"cli"`
-	WrapUpMS    int64     `gorm:"column:wrap_up_ms" json:"wrap_up_ms"`
-	Record      bool      `gorm:"column:record" json:"record"`
-	Persistent  bool      `gorm:"column:persistent" json:"persistent"`
-	CreatedAt   time.Time `gorm:"column:created_at" json:"created_at"`
-	UpdatedAt   time.Time `gorm:"column:updated_at" json:"updated_at"`
+	acdconfig.Agent `gorm:"embedded"`
 }
 
 func (Agent) TableName() string { return "agents" }
@@ -57,38 +49,24 @@ func (a *Agent) check() error {
 		name, v string
 		max     int
 	}{
-		{"login type", a.LoginType, 16}, {"extension", a.Extension, 64}, {"sip password", a.SIPPassword, 128},
+		{"login type", string(a.LoginType), 16}, {"extension", a.Extension, 64}, {"sip password", a.SIPPassword, 128},
 		{"number", a.Number, 32}, {"cli", a.CLI, 32},
 	} {
 		if err := checkLen(f.name, f.v, f.max); err != nil {
 			return err
 		}
 	}
-	if a.WrapUpMS < 0 {
-		return ErrInvalid.New("", "agent wrap-up %d ms is negative", a.WrapUpMS)
+	if a.WrapUp < 0 {
+		return ErrInvalid.New("", "agent wrap-up %d ms is negative", a.WrapUp.Milliseconds())
 	}
 	return nil
 }
 
-// Queue is a stored ACD queue; Members are agent IDs of the same account,
-// in order.
+// Queue is a stored ACD queue: the ACD's queue (durations are the *_ms
+// columns); Members are agent IDs of the same account, in order (the
+// queue_members table).
 type Queue struct {
-	ID               int64     `gorm:"column:id;primaryKey;autoIncrement" json:"id"`
-	AccountID        int64     `gorm:"column:account_id" json:"account_id"`
-	Name             string    `gorm:"column:name" json:"name"`
-	Strategy         string    `gorm:"column:strategy" json:"strategy"`
-	Members          []int64   `gorm:"-" json:"members"`
-	RingTimeoutMS    int64     `gorm:"column:ring_timeout_ms" json:"ring_timeout_ms"`
-	TimeoutMS        int64     `gorm:"column:timeout_ms" json:"timeout_ms"`
-	MaxLen           int       `gorm:"column:max_len" json:"max_len"`
-	JoinWhenEmpty    bool      `gorm:"column:join_when_empty" json:"join_when_empty"`
-	MOHClass         string    `gorm:"column:moh_class" json:"moh_class"`
-	Announce         string    `gorm:"column:announce" json:"announce"`
-	AnnounceEveryMS  int64     `gorm:"column:announce_every_ms" json:"announce_every_ms"`
-	AnnouncePosition bool      `gorm:"column:announce_position" json:"announce_position"`
-	Record           bool      `gorm:"column:record" json:"record"`
-	CreatedAt        time.Time `gorm:"column:created_at" json:"created_at"`
-	UpdatedAt        time.Time `gorm:"column:updated_at" json:"updated_at"`
+	acdconfig.Queue `gorm:"embedded"`
 }
 
 func (Queue) TableName() string { return "queues" }
@@ -114,13 +92,13 @@ func (q *Queue) check() error {
 		name, v string
 		max     int
 	}{
-		{"queue strategy", q.Strategy, 32}, {"queue moh class", q.MOHClass, 128}, {"queue announce", q.Announce, maxLong},
+		{"queue strategy", string(q.Strategy), 32}, {"queue moh class", q.MOHClass, 128}, {"queue announce", q.Announce, maxLong},
 	} {
 		if err := checkLen(f.name, f.v, f.max); err != nil {
 			return err
 		}
 	}
-	if q.RingTimeoutMS < 0 || q.TimeoutMS < 0 || q.AnnounceEveryMS < 0 || q.MaxLen < 0 {
+	if q.RingTimeout < 0 || q.Timeout < 0 || q.AnnounceEvery < 0 || q.MaxLen < 0 {
 		return ErrInvalid.New("", "queue timeouts, announce interval and max length cannot be negative")
 	}
 	return nil
@@ -136,18 +114,13 @@ type QueueMember struct {
 
 func (QueueMember) TableName() string { return "queue_members" }
 
-// ACDHook is an account's CRM or popup setup: the configured webhook (by
-// name) invoked on which events, for which flows.
+// ACDHook is an account's CRM or popup setup: the ACD's hook (the
+// configured webhook, by name, invoked on which events, for which flows;
+// events and flow_ids are JSON text) and its timestamps.
 type ACDHook struct {
-	ID        int64     `gorm:"column:id;primaryKey;autoIncrement" json:"id"`
-	AccountID int64     `gorm:"column:account_id" json:"account_id"`
-	Kind      string    `gorm:"column:kind" json:"kind"`
-	Webhook   string    `gorm:"column:webhook" json:"webhook"`
-	Events    []string  `gorm:"column:events;type:text;serializer:json" json:"events"`
-	AllFlows  bool      `gorm:"column:all_flows" json:"all_flows"`
-	FlowIDs   []int64   `gorm:"column:flow_ids;type:text;serializer:json" json:"flow_ids"`
-	CreatedAt time.Time `gorm:"column:created_at" json:"created_at"`
-	UpdatedAt time.Time `gorm:"column:updated_at" json:"updated_at"`
+	acdconfig.Hook `gorm:"embedded"`
+	CreatedAt      time.Time `gorm:"column:created_at" json:"created_at"`
+	UpdatedAt      time.Time `gorm:"column:updated_at" json:"updated_at"`
 }
 
 func (ACDHook) TableName() string { return "acd_hooks" }
@@ -155,7 +128,7 @@ func (ACDHook) TableName() string { return "acd_hooks" }
 func (h *ACDHook) AfterFind(*gorm.DB) error {
 	h.CreatedAt, h.UpdatedAt = h.CreatedAt.UTC(), h.UpdatedAt.UTC()
 	if h.Events == nil {
-		h.Events = []string{}
+		h.Events = []acdconfig.EventKind{}
 	}
 	if h.FlowIDs == nil {
 		h.FlowIDs = []int64{}
@@ -163,14 +136,11 @@ func (h *ACDHook) AfterFind(*gorm.DB) error {
 	return nil
 }
 
-// AgentUI is an account's agent-interface embed settings.
+// AgentUI is an account's agent-interface embed settings (the ACD's) and
+// when they were last changed.
 type AgentUI struct {
-	AccountID int64     `gorm:"column:account_id;primaryKey" json:"account_id"`
-	Enabled   bool      `gorm:"column:enabled" json:"enabled"`
-	URL       string    `gorm:"column:url" json:"url"`
-	Width     int       `gorm:"column:width" json:"width"`
-	Height    int       `gorm:"column:height" json:"height"`
-	UpdatedAt time.Time `gorm:"column:updated_at" json:"updated_at"`
+	acdconfig.AgentUI `gorm:"embedded"`
+	UpdatedAt         time.Time `gorm:"column:updated_at" json:"updated_at"`
 }
 
 func (AgentUI) TableName() string { return "agent_ui" }
@@ -250,8 +220,8 @@ func (s *Store) UpdateAgent(ctx context.Context, a Agent) (out Agent, err error)
 		return Agent{}, err
 	}
 	upd := map[string]any{
-		"name": a.Name, "login_type": a.LoginType, "extension": a.Extension, "number": a.Number, "cli": a.CLI,
-		"wrap_up_ms": a.WrapUpMS, "record": a.Record, "persistent": a.Persistent, "updated_at": now(),
+		"name": a.Name, "login_type": string(a.LoginType), "extension": a.Extension, "number": a.Number, "cli": a.CLI,
+		"wrap_up_ms": a.WrapUp.Milliseconds(), "record": a.Record, "persistent": a.Persistent, "updated_at": now(),
 	}
 	switch {
 	case a.Extension == "":
@@ -488,9 +458,9 @@ func (s *Store) UpdateQueue(ctx context.Context, q Queue) (out Queue, err error)
 			return err
 		}
 		res := tx.Model(&Queue{}).Where("account_id = ? AND id = ?", q.AccountID, q.ID).Updates(map[string]any{
-			"name": q.Name, "strategy": q.Strategy, "ring_timeout_ms": q.RingTimeoutMS, "timeout_ms": q.TimeoutMS,
+			"name": q.Name, "strategy": string(q.Strategy), "ring_timeout_ms": q.RingTimeout.Milliseconds(), "timeout_ms": q.Timeout.Milliseconds(),
 			"max_len": q.MaxLen, "join_when_empty": q.JoinWhenEmpty, "moh_class": q.MOHClass, "announce": q.Announce,
-			"announce_every_ms": q.AnnounceEveryMS, "announce_position": q.AnnouncePosition, "record": q.Record,
+			"announce_every_ms": q.AnnounceEvery.Milliseconds(), "announce_position": q.AnnouncePosition, "record": q.Record,
 			"updated_at": now(),
 		})
 		if res.Error != nil {
@@ -535,7 +505,7 @@ func (h *ACDHook) check() error {
 	if h.Kind == "" {
 		return ErrInvalid.New("", "hook kind is required")
 	}
-	if err := checkLen("hook kind", h.Kind, 16); err != nil {
+	if err := checkLen("hook kind", string(h.Kind), 16); err != nil {
 		return err
 	}
 	name, err := validKey("webhook", h.Webhook)
@@ -547,7 +517,7 @@ func (h *ACDHook) check() error {
 		return ErrInvalid.New("", "hook events: at most 16")
 	}
 	for _, e := range h.Events {
-		if err := checkLen("hook event", e, 32); err != nil {
+		if err := checkLen("hook event", string(e), 32); err != nil {
 			return err
 		}
 	}
@@ -555,7 +525,7 @@ func (h *ACDHook) check() error {
 		return ErrInvalid.New("", "hook flow_ids: at most 1000")
 	}
 	if h.Events == nil {
-		h.Events = []string{}
+		h.Events = []acdconfig.EventKind{}
 	}
 	if h.FlowIDs == nil {
 		h.FlowIDs = []int64{}
@@ -687,7 +657,7 @@ func (s *Store) GetAgentUI(ctx context.Context, accountID int64) (u AgentUI, err
 	defer s.track("GetAgentUI", time.Now(), &err)
 	if err := s.r.WithContext(ctx).Where("account_id = ?", accountID).Take(&u).Error; err != nil {
 		if isNotFound(err) {
-			return AgentUI{AccountID: accountID}, nil
+			return AgentUI{AgentUI: acdconfig.AgentUI{AccountID: accountID}}, nil
 		}
 		return AgentUI{}, fmt.Errorf("store: get agent UI: %w", err)
 	}

@@ -1,16 +1,19 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 )
 
 func sipAgent(acct int64, name, ext string) Agent {
-	return Agent{AccountID: acct, Name: name, LoginType: "softphone", Extension: ext, SIPPassword: "secret-" + ext, WrapUpMS: 5000, Record: true}
+	return Agent{Agent: acdconfig.Agent{AccountID: acct, Name: name, LoginType: "softphone", Extension: ext, SIPPassword: "secret-" + ext, WrapUp: 5 * time.Second, Record: true}}
 }
 
 func TestAgentsCRUD(t *testing.T) {
@@ -36,7 +39,7 @@ func TestAgentsCRUD(t *testing.T) {
 		}
 		// Several non-SIP agents have no extension.
 		for i, n := range []string{"+15550001", "+15550002"} {
-			if _, err := s.CreateAgent(ctx, Agent{AccountID: b.ID, Name: fmt.Sprint("m", i), LoginType: "mobile", Number: n, Persistent: true}); err != nil {
+			if _, err := s.CreateAgent(ctx, Agent{Agent: acdconfig.Agent{AccountID: b.ID, Name: fmt.Sprint("m", i), LoginType: "mobile", Number: n, Persistent: true}}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -50,9 +53,9 @@ func TestAgentsCRUD(t *testing.T) {
 		}
 
 		// Update keeps the password when none is given.
-		ag.Name, ag.SIPPassword, ag.WrapUpMS = "Alice B", "", 0
+		ag.Name, ag.SIPPassword, ag.WrapUp = "Alice B", "", 0
 		up, err := s.UpdateAgent(ctx, ag)
-		if err != nil || up.Name != "Alice B" || up.SIPPassword != "secret-7001" || up.WrapUpMS != 0 || up.UpdatedAt.Before(up.CreatedAt) {
+		if err != nil || up.Name != "Alice B" || up.SIPPassword != "secret-7001" || up.WrapUp != 0 || up.UpdatedAt.Before(up.CreatedAt) {
 			t.Fatalf("update: %+v %v", up, err)
 		}
 		ag.SIPPassword = "new"
@@ -89,12 +92,12 @@ func TestAgentInputErrors(t *testing.T) {
 			{"no name", func(x *Agent) { x.Name = " " }, "name"},
 			{"control in name", func(x *Agent) { x.Name = "a\x01" }, "name"},
 			{"no login type", func(x *Agent) { x.LoginType = "" }, "login type"},
-			{"long login type", func(x *Agent) { x.LoginType = strings.Repeat("x", 17) }, "login type"},
+			{"long login type", func(x *Agent) { x.LoginType = acdconfig.LoginType(strings.Repeat("x", 17)) }, "login type"},
 			{"long extension", func(x *Agent) { x.Extension = strings.Repeat("1", 65) }, "extension"},
 			{"long password", func(x *Agent) { x.SIPPassword = strings.Repeat("p", 129) }, "sip password"},
 			{"long number", func(x *Agent) { x.Number = strings.Repeat("1", 33) }, "number"},
 			{"NUL cli", func(x *Agent) { x.CLI = "1\x00" }, "cli"},
-			{"negative wrap-up", func(x *Agent) { x.WrapUpMS = -1 }, "wrap-up"},
+			{"negative wrap-up", func(x *Agent) { x.WrapUp = -time.Millisecond }, "wrap-up"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				in := sipAgent(a.ID, "x", "8001")
@@ -112,8 +115,8 @@ func TestAgentInputErrors(t *testing.T) {
 }
 
 func stdQueue(acct int64, name string, members ...int64) Queue {
-	return Queue{AccountID: acct, Name: name, Strategy: "longest-idle", Members: members, RingTimeoutMS: 20000, TimeoutMS: 300000,
-		MOHClass: "default", Announce: "sound:queue-periodic-announce", AnnounceEveryMS: 30000, AnnouncePosition: true}
+	return Queue{Queue: acdconfig.Queue{AccountID: acct, Name: name, Strategy: "longest-idle", Members: members, RingTimeout: 20 * time.Second, Timeout: 5 * time.Minute,
+		MOHClass: "default", Announce: "sound:queue-periodic-announce", AnnounceEvery: 30 * time.Second, AnnouncePosition: true}}
 }
 
 func TestQueuesCRUD(t *testing.T) {
@@ -139,7 +142,7 @@ func TestQueuesCRUD(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, err := s.GetQueue(ctx, a.ID, q.ID)
-		if err != nil || fmt.Sprint(got.Members) != fmt.Sprint([]int64{ids[2], ids[0]}) || got.Announce != q.Announce || got.RingTimeoutMS != 20000 {
+		if err != nil || fmt.Sprint(got.Members) != fmt.Sprint([]int64{ids[2], ids[0]}) || got.Announce != q.Announce || got.RingTimeout != 20*time.Second {
 			t.Fatalf("get: %+v %v", got, err)
 		}
 		if byName, err := s.GetQueueByName(ctx, a.ID, "sales"); err != nil || byName.ID != q.ID || len(byName.Members) != 2 {
@@ -162,10 +165,10 @@ func TestQueuesCRUD(t *testing.T) {
 			t.Fatalf("duplicate member: %v", err)
 		}
 		for _, bad := range []Queue{
-			{AccountID: a.ID, Name: "bad name!", Strategy: "x"},
-			{AccountID: a.ID, Name: "ok"},
-			{AccountID: a.ID, Name: "ok", Strategy: "x", TimeoutMS: -1},
-			{AccountID: 0, Name: "ok", Strategy: "x"},
+			{Queue: acdconfig.Queue{AccountID: a.ID, Name: "bad name!", Strategy: "x"}},
+			{Queue: acdconfig.Queue{AccountID: a.ID, Name: "ok"}},
+			{Queue: acdconfig.Queue{AccountID: a.ID, Name: "ok", Strategy: "x", Timeout: -time.Millisecond}},
+			{Queue: acdconfig.Queue{AccountID: 0, Name: "ok", Strategy: "x"}},
 		} {
 			if _, err := s.CreateQueue(ctx, bad); !errors.Is(err, ErrInvalid) {
 				t.Fatalf("bad queue %+v: %v", bad, err)
@@ -269,11 +272,11 @@ func TestHooks(t *testing.T) {
 		fa := mustFlow(t, s, a.ID, "in")
 		fb := mustFlow(t, s, b.ID, "in")
 
-		h, err := s.PutHook(ctx, ACDHook{AccountID: a.ID, Kind: "crm", Webhook: "crm", Events: []string{"agent_allocated"}, FlowIDs: []int64{fa.ID}})
+		h, err := s.PutHook(ctx, ACDHook{Hook: acdconfig.Hook{AccountID: a.ID, Kind: "crm", Webhook: "crm", Events: []acdconfig.EventKind{"agent_allocated"}, FlowIDs: []int64{fa.ID}}})
 		if err != nil || h.ID == 0 || fmt.Sprint(h.FlowIDs) != fmt.Sprint([]int64{fa.ID}) || h.Events[0] != "agent_allocated" {
 			t.Fatalf("create: %+v %v", h, err)
 		}
-		p, err := s.PutHook(ctx, ACDHook{AccountID: a.ID, Kind: "popup", Webhook: "crm", AllFlows: true})
+		p, err := s.PutHook(ctx, ACDHook{Hook: acdconfig.Hook{AccountID: a.ID, Kind: "popup", Webhook: "crm", AllFlows: true}})
 		if err != nil || p.Events == nil || p.FlowIDs == nil || !p.AllFlows {
 			t.Fatalf("create popup: %+v %v", p, err)
 		}
@@ -282,13 +285,13 @@ func TestHooks(t *testing.T) {
 			want error
 			msg  string
 		}{
-			{ACDHook{AccountID: a.ID, Kind: "crm", Webhook: "bcrm", AllFlows: true}, ErrInvalid, `no webhook named "bcrm"`},
-			{ACDHook{AccountID: a.ID, Kind: "crm", Webhook: "crm", FlowIDs: []int64{fa.ID, fb.ID}}, ErrInvalid, fmt.Sprintf("flow %d not found", fb.ID)},
-			{ACDHook{AccountID: a.ID, Kind: "", Webhook: "crm"}, ErrInvalid, "kind"},
-			{ACDHook{AccountID: a.ID, Kind: "crm", Webhook: "a b"}, ErrInvalid, "webhook"},
-			{ACDHook{AccountID: a.ID, Kind: "crm", Webhook: "crm", Events: []string{strings.Repeat("e", 33)}}, ErrInvalid, "event"},
+			{ACDHook{Hook: acdconfig.Hook{AccountID: a.ID, Kind: "crm", Webhook: "bcrm", AllFlows: true}}, ErrInvalid, `no webhook named "bcrm"`},
+			{ACDHook{Hook: acdconfig.Hook{AccountID: a.ID, Kind: "crm", Webhook: "crm", FlowIDs: []int64{fa.ID, fb.ID}}}, ErrInvalid, fmt.Sprintf("flow %d not found", fb.ID)},
+			{ACDHook{Hook: acdconfig.Hook{AccountID: a.ID, Kind: "", Webhook: "crm"}}, ErrInvalid, "kind"},
+			{ACDHook{Hook: acdconfig.Hook{AccountID: a.ID, Kind: "crm", Webhook: "a b"}}, ErrInvalid, "webhook"},
+			{ACDHook{Hook: acdconfig.Hook{AccountID: a.ID, Kind: "crm", Webhook: "crm", Events: []acdconfig.EventKind{acdconfig.EventKind(strings.Repeat("e", 33))}}}, ErrInvalid, "event"},
 			// Another account's hook id cannot be replaced.
-			{ACDHook{ID: h.ID, AccountID: b.ID, Kind: "crm", Webhook: "bcrm", AllFlows: true}, ErrNotFound, "hook"},
+			{ACDHook{Hook: acdconfig.Hook{ID: h.ID, AccountID: b.ID, Kind: "crm", Webhook: "bcrm", AllFlows: true}}, ErrNotFound, "hook"},
 		} {
 			if _, err := s.PutHook(ctx, bad.h); !errors.Is(err, bad.want) || !strings.Contains(err.Error(), bad.msg) {
 				t.Fatalf("put %+v: %v (want %v with %q)", bad.h, err, bad.want, bad.msg)
@@ -333,10 +336,10 @@ func TestAgentUI(t *testing.T) {
 		if err != nil || u.Enabled || u.URL != "" || u.AccountID != a.ID {
 			t.Fatalf("default: %+v %v", u, err)
 		}
-		if _, err := s.PutAgentUI(ctx, AgentUI{AccountID: a.ID, Enabled: true, URL: "https://ui.example.com", Width: 800, Height: 600}); err != nil {
+		if _, err := s.PutAgentUI(ctx, AgentUI{AgentUI: acdconfig.AgentUI{AccountID: a.ID, Enabled: true, URL: "https://ui.example.com", Width: 800, Height: 600}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.PutAgentUI(ctx, AgentUI{AccountID: a.ID, Enabled: true, URL: "https://ui2.example.com", Width: 400, Height: 300}); err != nil {
+		if _, err := s.PutAgentUI(ctx, AgentUI{AgentUI: acdconfig.AgentUI{AccountID: a.ID, Enabled: true, URL: "https://ui2.example.com", Width: 400, Height: 300}}); err != nil {
 			t.Fatal(err)
 		}
 		u, err = s.GetAgentUI(ctx, a.ID)
@@ -348,10 +351,10 @@ func TestAgentUI(t *testing.T) {
 		} else if u.Enabled || u.URL != "" {
 			t.Fatalf("b sees a's UI: %+v", u)
 		}
-		if _, err := s.PutAgentUI(ctx, AgentUI{AccountID: a.ID, Width: -1}); !errors.Is(err, ErrInvalid) {
+		if _, err := s.PutAgentUI(ctx, AgentUI{AgentUI: acdconfig.AgentUI{AccountID: a.ID, Width: -1}}); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("negative width: %v", err)
 		}
-		if _, err := s.PutAgentUI(ctx, AgentUI{AccountID: 0}); !errors.Is(err, ErrInvalid) {
+		if _, err := s.PutAgentUI(ctx, AgentUI{AgentUI: acdconfig.AgentUI{AccountID: 0}}); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("no account: %v", err)
 		}
 	})
@@ -494,6 +497,66 @@ func TestACDJournal(t *testing.T) {
 			t.Fatalf("s.ListAgentEvents(ctx, JournalFilter{AccountID: a.ID}): %v", err)
 		} else if len(ge) != 2 {
 			t.Fatalf("events after refused batch: %d", len(ge))
+		}
+	})
+}
+
+// TestACDColumns: the stored agent, queue, hook setup and agent-UI embed
+// are the ACD's configuration types (plus the store's timestamps); their
+// fields map one to one onto the columns the migrations made, on both
+// drivers, so a renamed field cannot silently rename a column.
+func TestACDColumns(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *Store) {
+		for _, c := range []struct {
+			model any
+			table string
+		}{
+			{&Agent{}, "agents"},
+			{&Queue{}, "queues"},
+			{&ACDHook{}, "acd_hooks"},
+			{&AgentUI{}, "agent_ui"},
+		} {
+			t.Run(c.table, func(t *testing.T) { checkColumns(t, s, c.model, c.table) })
+		}
+	})
+}
+
+// TestACDDurationsStoredInMillis: the configuration's durations are
+// written to and read from the *_ms columns as whole milliseconds.
+func TestACDDurationsStoredInMillis(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a := mustAccount(t, s, "millis")
+		ag := sipAgent(a.ID, "Ann", "7301")
+		ag.WrapUp = 2500 * time.Millisecond
+		ag, err := s.CreateAgent(ctx, ag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := stdQueue(a.ID, "millis", ag.ID)
+		q.RingTimeout, q.Timeout, q.AnnounceEvery = 15*time.Second, 90*time.Second, 45*time.Second
+		q, err = s.CreateQueue(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var row struct{ WrapUpMS, RingTimeoutMS, TimeoutMS, AnnounceEveryMS int64 }
+		if err := s.w.Raw(`SELECT a.wrap_up_ms AS wrap_up_ms, q.ring_timeout_ms AS ring_timeout_ms, q.timeout_ms AS timeout_ms,
+			q.announce_every_ms AS announce_every_ms FROM agents a, queues q WHERE a.id = ? AND q.id = ?`, ag.ID, q.ID).Scan(&row).Error; err != nil {
+			t.Fatal(err)
+		}
+		if want := (struct{ WrapUpMS, RingTimeoutMS, TimeoutMS, AnnounceEveryMS int64 }{2500, 15000, 90000, 45000}); row != want {
+			t.Errorf("stored %+v, want %+v", row, want)
+		}
+		gotA, err := s.GetAgent(ctx, a.ID, ag.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotQ, err := s.GetQueue(ctx, a.ID, q.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gotA.WrapUp != 2500*time.Millisecond || gotQ.RingTimeout != 15*time.Second || gotQ.Timeout != 90*time.Second || gotQ.AnnounceEvery != 45*time.Second {
+			t.Errorf("read back wrap-up %v, ring %v, timeout %v, announce %v", gotA.WrapUp, gotQ.RingTimeout, gotQ.Timeout, gotQ.AnnounceEvery)
 		}
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/dialer"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 )
 
 // reportFixture is two accounts with flows, a call-list request and a set
@@ -533,11 +534,11 @@ func TestQueueAndAgentReports(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, s *Store) {
 		ctx := ctxT(t)
 		fx := newReportFixture(t, s)
-		q, err := s.CreateQueue(ctx, Queue{AccountID: fx.a.ID, Name: "sales", Strategy: "ringall", RingTimeoutMS: 15000, TimeoutMS: 60000})
+		q, err := s.CreateQueue(ctx, Queue{Queue: acdconfig.Queue{AccountID: fx.a.ID, Name: "sales", Strategy: "ringall", RingTimeout: 15 * time.Second, Timeout: time.Minute}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ag, err := s.CreateAgent(ctx, Agent{AccountID: fx.a.ID, Name: "Ann", LoginType: "sip", Extension: "ann1"})
+		ag, err := s.CreateAgent(ctx, Agent{Agent: acdconfig.Agent{AccountID: fx.a.ID, Name: "Ann", LoginType: "sip", Extension: "ann1"}})
 		if err != nil {
 			t.Fatal(err)
 		}

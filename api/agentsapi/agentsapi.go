@@ -28,7 +28,7 @@ import (
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/dialer/acd"
-	"github.com/switchyard/switchyard/dialer/acd/acdstore"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 	"github.com/switchyard/switchyard/dialer/acd/provision"
 	"github.com/switchyard/switchyard/store"
 )
@@ -55,9 +55,9 @@ type Store interface {
 
 // ACD is the live engine as the API sees it (*acd.ACD implements it).
 type ACD interface {
-	PutAgent(ag acd.Agent) error
+	PutAgent(ag acdconfig.Agent) error
 	RemoveAgent(accountID, agentID int64) error
-	PutQueue(q acd.Queue) error
+	PutQueue(q acdconfig.Queue) error
 	RemoveQueue(accountID, queueID int64) error
 	Login(ctx context.Context, accountID, agentID int64) error
 	Logout(ctx context.Context, accountID, agentID int64) error
@@ -73,7 +73,7 @@ type ACD interface {
 // Provisioner creates and removes SIP agents' PJSIP endpoints on Asterisk.
 // Both must be idempotent.
 type Provisioner interface {
-	Ensure(ctx context.Context, a acd.Agent) error
+	Ensure(ctx context.Context, a acdconfig.Agent) error
 	Remove(ctx context.Context, extension string) error
 }
 
@@ -310,16 +310,16 @@ type AgentView struct {
 }
 
 func agentView(a store.Agent) AgentView {
-	return AgentView{ID: a.ID, AccountID: a.AccountID, Name: a.Name, LoginType: a.LoginType, Extension: a.Extension,
-		Number: a.Number, CLI: a.CLI, WrapUpSecs: int(a.WrapUpMS / 1000), Record: a.Record, Persistent: a.Persistent,
+	return AgentView{ID: a.ID, AccountID: a.AccountID, Name: a.Name, LoginType: string(a.LoginType), Extension: a.Extension,
+		Number: a.Number, CLI: a.CLI, WrapUpSecs: int(a.WrapUp / time.Second), Record: a.Record, Persistent: a.Persistent,
 		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
 }
 
 var agentFields = map[string]string{"wrap_up": "wrap_up_secs", "agent name": "name", "extension": "extension",
 	"sip password": "extension", "number": "number", "cli": "cli", "login type": "login_type", "wrap-up": "wrap_up_secs"}
 
-func (in AgentInput) agent(acct int64) (acd.Agent, error) {
-	a := acd.Agent{AccountID: acct, Name: strings.TrimSpace(in.Name), LoginType: acd.LoginType(in.LoginType),
+func (in AgentInput) agent(acct int64) (acdconfig.Agent, error) {
+	a := acdconfig.Agent{AccountID: acct, Name: strings.TrimSpace(in.Name), LoginType: acdconfig.LoginType(in.LoginType),
 		Extension: strings.TrimSpace(in.Extension), Number: strings.TrimSpace(in.Number), CLI: strings.TrimSpace(in.CLI),
 		WrapUp: time.Duration(in.WrapUpSecs) * time.Second, Record: in.Record, Persistent: in.Persistent}
 	if in.WrapUpSecs < 0 || in.WrapUpSecs > 3600 {
@@ -408,11 +408,11 @@ func (h *handler) createAgent(c echo.Context, acct int64) error {
 		}
 	}
 	ctx := c.Request().Context()
-	sa, err := h.d.Store.CreateAgent(ctx, acdstore.AgentToStore(a))
+	sa, err := h.d.Store.CreateAgent(ctx, store.Agent{Agent: a})
 	if err != nil {
 		return storeErr(err, agentFields)
 	}
-	a = acdstore.AgentFromStore(sa)
+	a = sa.Agent
 	if a.LoginType.SIP() && h.d.Provisioner != nil {
 		if err := h.d.Provisioner.Ensure(ctx, a); err != nil {
 			// Created means usable: undo.
@@ -461,11 +461,11 @@ func (h *handler) updateAgent(c echo.Context, acct int64) error {
 	} else if in.RegeneratePassword {
 		return api.Invalid("regenerate_password", "only softphone and deskphone agents have a SIP password")
 	}
-	sa, err := h.d.Store.UpdateAgent(ctx, acdstore.AgentToStore(a))
+	sa, err := h.d.Store.UpdateAgent(ctx, store.Agent{Agent: a})
 	if err != nil {
 		return storeErr(err, agentFields)
 	}
-	a = acdstore.AgentFromStore(sa)
+	a = sa.Agent
 	if h.d.ACD != nil {
 		if err := h.d.ACD.PutAgent(a); err != nil {
 			h.log.Error("ACD refused a stored agent", "agent", a.ID, "err", err)
@@ -530,7 +530,7 @@ func (h *handler) pushQueue(ctx context.Context, acct, id int64) {
 		h.log.Error("queue not reloaded into the ACD", "queue", id, "err", err)
 		return
 	}
-	if err := h.d.ACD.PutQueue(acdstore.QueueFromStore(q)); err != nil {
+	if err := h.d.ACD.PutQueue(q.Queue); err != nil {
 		h.log.Error("ACD refused a stored queue", "queue", id, "err", err)
 	}
 }
@@ -634,10 +634,10 @@ func queueView(q store.Queue) QueueView {
 	if m == nil {
 		m = []int64{}
 	}
-	return QueueView{ID: q.ID, AccountID: q.AccountID, Name: q.Name, Strategy: q.Strategy, Members: m,
-		RingTimeoutSecs: int(q.RingTimeoutMS / 1000), TimeoutSecs: int(q.TimeoutMS / 1000), MaxLen: q.MaxLen,
+	return QueueView{ID: q.ID, AccountID: q.AccountID, Name: q.Name, Strategy: string(q.Strategy), Members: m,
+		RingTimeoutSecs: int(q.RingTimeout / time.Second), TimeoutSecs: int(q.Timeout / time.Second), MaxLen: q.MaxLen,
 		JoinWhenEmpty: q.JoinWhenEmpty, MOHClass: q.MOHClass, Announce: q.Announce,
-		AnnounceEverySecs: int(q.AnnounceEveryMS / 1000), AnnouncePosition: q.AnnouncePosition, Record: q.Record,
+		AnnounceEverySecs: int(q.AnnounceEvery / time.Second), AnnouncePosition: q.AnnouncePosition, Record: q.Record,
 		CreatedAt: q.CreatedAt, UpdatedAt: q.UpdatedAt}
 }
 
@@ -645,16 +645,16 @@ var queueFields = map[string]string{"ring_timeout": "ring_timeout_secs", "timeou
 	"announce_every": "announce_every_secs", "queue name": "name", "members": "members", "queue members": "members", "queue moh class": "moh_class",
 	"queue announce": "announce"}
 
-func (in QueueInput) queue(acct int64) (acd.Queue, error) {
+func (in QueueInput) queue(acct int64) (acdconfig.Queue, error) {
 	for _, f := range []struct {
 		name string
 		v    int
 	}{{"ring_timeout_secs", in.RingTimeoutSecs}, {"timeout_secs", in.TimeoutSecs}, {"announce_every_secs", in.AnnounceEverySecs}} {
 		if f.v < 0 || f.v > 86400 {
-			return acd.Queue{}, api.Invalid(f.name, "0 (default) to 86400 seconds, got %d", f.v)
+			return acdconfig.Queue{}, api.Invalid(f.name, "0 (default) to 86400 seconds, got %d", f.v)
 		}
 	}
-	q := acd.Queue{AccountID: acct, Name: strings.TrimSpace(in.Name), Strategy: acd.Strategy(in.Strategy),
+	q := acdconfig.Queue{AccountID: acct, Name: strings.TrimSpace(in.Name), Strategy: acdconfig.Strategy(in.Strategy),
 		Members: append([]int64{}, in.Members...), RingTimeout: time.Duration(in.RingTimeoutSecs) * time.Second,
 		Timeout: time.Duration(in.TimeoutSecs) * time.Second, MaxLen: in.MaxLen, JoinWhenEmpty: in.JoinWhenEmpty,
 		MOHClass: strings.TrimSpace(in.MOHClass), Announce: strings.TrimSpace(in.Announce),
@@ -722,7 +722,7 @@ func (h *handler) saved(q store.Queue) {
 	if h.d.ACD == nil {
 		return
 	}
-	if err := h.d.ACD.PutQueue(acdstore.QueueFromStore(q)); err != nil {
+	if err := h.d.ACD.PutQueue(q.Queue); err != nil {
 		h.log.Error("ACD refused a stored queue", "queue", q.ID, "err", err)
 	}
 }
@@ -736,7 +736,7 @@ func (h *handler) createQueue(c echo.Context, acct int64) error {
 	if err != nil {
 		return err
 	}
-	sq, err := h.d.Store.CreateQueue(c.Request().Context(), acdstore.QueueToStore(q))
+	sq, err := h.d.Store.CreateQueue(c.Request().Context(), store.Queue{Queue: q})
 	if err != nil {
 		return storeErr(err, queueFields)
 	}
@@ -762,7 +762,7 @@ func (h *handler) updateQueue(c echo.Context, acct int64) error {
 		return err
 	}
 	q.ID = id
-	sq, err := h.d.Store.UpdateQueue(ctx, acdstore.QueueToStore(q))
+	sq, err := h.d.Store.UpdateQueue(ctx, store.Queue{Queue: q})
 	if err != nil {
 		return storeErr(err, queueFields)
 	}
@@ -894,10 +894,10 @@ type HookView struct {
 }
 
 func hookView(h store.ACDHook) HookView {
-	v := HookView{ID: h.ID, AccountID: h.AccountID, Kind: h.Kind, Webhook: h.Webhook, Events: h.Events, AllFlows: h.AllFlows,
-		FlowIDs: h.FlowIDs, CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt}
-	if v.Events == nil {
-		v.Events = []string{}
+	v := HookView{ID: h.ID, AccountID: h.AccountID, Kind: string(h.Kind), Webhook: h.Webhook, Events: make([]string, len(h.Events)),
+		AllFlows: h.AllFlows, FlowIDs: h.FlowIDs, CreatedAt: h.CreatedAt, UpdatedAt: h.UpdatedAt}
+	for i, e := range h.Events {
+		v.Events[i] = string(e)
 	}
 	if v.FlowIDs == nil {
 		v.FlowIDs = []int64{}
@@ -908,11 +908,11 @@ func hookView(h store.ACDHook) HookView {
 var hookFields = map[string]string{"hook webhook": "webhook", "hook flow_ids": "flow_ids", "webhook name": "webhook",
 	"hook kind": "kind", "hook event": "events", "hook events": "events"}
 
-func (in HookInput) hook(acct int64) (acd.Hook, error) {
-	h := acd.Hook{AccountID: acct, Kind: acd.HookKind(in.Kind), Webhook: strings.TrimSpace(in.Webhook), AllFlows: in.AllFlows,
+func (in HookInput) hook(acct int64) (acdconfig.Hook, error) {
+	h := acdconfig.Hook{AccountID: acct, Kind: acdconfig.HookKind(in.Kind), Webhook: strings.TrimSpace(in.Webhook), AllFlows: in.AllFlows,
 		FlowIDs: append([]int64{}, in.FlowIDs...)}
 	for _, e := range in.Events {
-		h.Events = append(h.Events, acd.EventKind(e))
+		h.Events = append(h.Events, acdconfig.EventKind(e))
 	}
 	if err := h.Validate(); err != nil {
 		return h, invalid(err, nil)
@@ -925,8 +925,8 @@ func (in HookInput) hook(acct int64) (acd.Hook, error) {
 
 func (h *handler) listHooks(c echo.Context, acct int64) error {
 	kind := c.QueryParam("kind")
-	switch acd.HookKind(kind) {
-	case "", acd.HookCRM, acd.HookPopup:
+	switch acdconfig.HookKind(kind) {
+	case "", acdconfig.HookCRM, acdconfig.HookPopup:
 	default:
 		return api.Invalid("kind", "%q is not crm or popup", kind)
 	}
@@ -963,7 +963,7 @@ func (h *handler) putHook(c echo.Context, acct, id int64) error {
 		return err
 	}
 	hk.ID = id
-	x, err := h.d.Store.PutHook(c.Request().Context(), acdstore.HookToStore(hk))
+	x, err := h.d.Store.PutHook(c.Request().Context(), store.ACDHook{Hook: hk})
 	if err != nil {
 		return storeErr(err, hookFields)
 	}
@@ -1005,7 +1005,7 @@ func (h *handler) getUI(c echo.Context, acct int64) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, acdstore.UIFromStore(u))
+	return c.JSON(http.StatusOK, u.AgentUI)
 }
 
 func (h *handler) putUI(c echo.Context, acct int64) error {
@@ -1018,15 +1018,15 @@ func (h *handler) putUI(c echo.Context, acct int64) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	u := acd.AgentUI{AccountID: acct, Enabled: in.Enabled, URL: strings.TrimSpace(in.URL), Width: in.Width, Height: in.Height}
+	u := acdconfig.AgentUI{AccountID: acct, Enabled: in.Enabled, URL: strings.TrimSpace(in.URL), Width: in.Width, Height: in.Height}
 	if err := u.Validate(); err != nil {
 		return invalid(err, map[string]string{"width/height": "width"})
 	}
-	su, err := h.d.Store.PutAgentUI(c.Request().Context(), acdstore.UIToStore(u))
+	su, err := h.d.Store.PutAgentUI(c.Request().Context(), store.AgentUI{AgentUI: u})
 	if err != nil {
 		return storeErr(err, map[string]string{"agent UI url": "url"})
 	}
-	return c.JSON(http.StatusOK, acdstore.UIFromStore(su))
+	return c.JSON(http.StatusOK, su.AgentUI)
 }
 
 // ---- supervisor ----

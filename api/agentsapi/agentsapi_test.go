@@ -13,6 +13,7 @@ import (
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/api/apistore/apistoretest"
 	"github.com/switchyard/switchyard/dialer/acd"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 	"github.com/switchyard/switchyard/dialer/acd/provision"
 	"github.com/switchyard/switchyard/store"
 )
@@ -27,8 +28,8 @@ var (
 // actions. Unset functions have simple defaults.
 type fakeACD struct {
 	mu       sync.Mutex
-	agents   map[int64]acd.Agent // by id, as pushed
-	queues   map[int64]acd.Queue
+	agents   map[int64]acdconfig.Agent // by id, as pushed
+	queues   map[int64]acdconfig.Queue
 	removedA []int64
 	removedQ []int64
 	actions  []string
@@ -40,10 +41,10 @@ type fakeACD struct {
 }
 
 func newFakeACD() *fakeACD {
-	return &fakeACD{agents: map[int64]acd.Agent{}, queues: map[int64]acd.Queue{}}
+	return &fakeACD{agents: map[int64]acdconfig.Agent{}, queues: map[int64]acdconfig.Queue{}}
 }
 
-func (f *fakeACD) PutAgent(ag acd.Agent) error {
+func (f *fakeACD) PutAgent(ag acdconfig.Agent) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.agents[ag.ID] = ag
@@ -58,7 +59,7 @@ func (f *fakeACD) RemoveAgent(acct, id int64) error {
 	return nil
 }
 
-func (f *fakeACD) PutQueue(q acd.Queue) error {
+func (f *fakeACD) PutQueue(q acdconfig.Queue) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.queues[q.ID] = q
@@ -145,14 +146,14 @@ func (f *fakeACD) Subscribe(acct int64) (<-chan acd.Update, func()) {
 	return ch, func() {}
 }
 
-func (f *fakeACD) pushed(id int64) (acd.Agent, bool) {
+func (f *fakeACD) pushed(id int64) (acdconfig.Agent, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	a, ok := f.agents[id]
 	return a, ok
 }
 
-func (f *fakeACD) pushedQueue(id int64) (acd.Queue, bool) {
+func (f *fakeACD) pushedQueue(id int64) (acdconfig.Queue, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	q, ok := f.queues[id]
@@ -163,11 +164,11 @@ func (f *fakeACD) pushedQueue(id int64) (acd.Queue, bool) {
 type fakeProv struct {
 	mu     sync.Mutex
 	calls  []string
-	ensure func(a acd.Agent) error
+	ensure func(a acdconfig.Agent) error
 	remove func(ext string) error
 }
 
-func (p *fakeProv) Ensure(_ context.Context, a acd.Agent) error {
+func (p *fakeProv) Ensure(_ context.Context, a acdconfig.Agent) error {
 	p.mu.Lock()
 	p.calls = append(p.calls, "ensure "+a.Extension+" "+a.SIPPassword)
 	fn := p.ensure
@@ -423,7 +424,7 @@ func TestAgentBadInput(t *testing.T) {
 
 func TestAgentProvisionerFailure(t *testing.T) {
 	e := newEnv(t)
-	e.prov.ensure = func(acd.Agent) error { return errors.New("ARI: 500") }
+	e.prov.ensure = func(acdconfig.Agent) error { return errors.New("ARI: 500") }
 	code, out := e.do(e.key, "POST", "/api/v1/agents", js(map[string]any{"name": "A", "login_type": "softphone", "extension": "7001"}))
 	if code != 503 {
 		t.Fatalf("create with failing provisioner: %d %v", code, out)
@@ -612,7 +613,7 @@ func TestQueues(t *testing.T) {
 	if code != 200 || out["strategy"] != "ring-all" || out["ring_timeout_secs"] != float64(15) || fmt.Sprint(out["members"]) != fmt.Sprintf("[%d]", a1) {
 		t.Fatalf("update: %d %v", code, out)
 	}
-	if q, _ := e.acd.pushedQueue(qid); q.Strategy != acd.StrategyRingAll {
+	if q, _ := e.acd.pushedQueue(qid); q.Strategy != acdconfig.StrategyRingAll {
 		t.Fatalf("ACD after update: %+v", q)
 	}
 	// Members sub-resource.
@@ -913,7 +914,7 @@ func TestSupervisorLists(t *testing.T) {
 // not 503 "try again".
 func TestAgentStaticEndpoint(t *testing.T) {
 	e := newEnv(t)
-	e.prov.ensure = func(acd.Agent) error { return fmt.Errorf("provision agent1: %w", provision.ErrStatic) }
+	e.prov.ensure = func(acdconfig.Agent) error { return fmt.Errorf("provision agent1: %w", provision.ErrStatic) }
 	code, out := e.do(e.key, "POST", "/api/v1/agents", js(map[string]any{"name": "A", "login_type": "softphone", "extension": "agent1"}))
 	f, msg := errField(out)
 	if code != 409 || f != "extension" || !strings.Contains(msg, "pjsip.conf") || strings.Contains(msg, "try again") {

@@ -15,6 +15,7 @@ import (
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/api/apistore/apistoretest"
 	"github.com/switchyard/switchyard/dialer"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 	"github.com/switchyard/switchyard/dialer/campaigns"
 	"github.com/switchyard/switchyard/store"
 )
@@ -81,7 +82,7 @@ func newEnv(t testing.TB) *env {
 	if _, err := st.PublishFlow(ctx, acct, f.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CreateQueue(ctx, store.Queue{AccountID: acct, Name: "sales", Strategy: "ringall", RingTimeoutMS: 1000, TimeoutMS: 1000}); err != nil {
+	if _, err := st.CreateQueue(ctx, store.Queue{Queue: acdconfig.Queue{AccountID: acct, Name: "sales", Strategy: "ringall", RingTimeout: time.Second, Timeout: time.Second}}); err != nil {
 		t.Fatal(err)
 	}
 	return &env{t: t, srv: srv, st: st, live: live, key: fx.Key, other: fx.OtherKey, acct: acct, acct2: fx.Other, req: req.ID, flow: f.ID}
@@ -260,7 +261,7 @@ func TestCampaignRefsCheckedAtCreate(t *testing.T) {
 	if _, err := e.st.PublishFlow(ctx, e.acct2, otherFlow.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.st.CreateQueue(ctx, store.Queue{AccountID: e.acct2, Name: "theirs", Strategy: "ringall", RingTimeoutMS: 1000, TimeoutMS: 1000}); err != nil {
+	if _, err := e.st.CreateQueue(ctx, store.Queue{Queue: acdconfig.Queue{AccountID: e.acct2, Name: "theirs", Strategy: "ringall", RingTimeout: time.Second, Timeout: time.Second}}); err != nil {
 		t.Fatal(err)
 	}
 	machine := func(id int64) func(m map[string]any) {

@@ -22,6 +22,7 @@ import (
 	"github.com/switchyard/switchyard/api/apistore/apistoretest"
 	"github.com/switchyard/switchyard/api/flowsapi"
 	"github.com/switchyard/switchyard/dialer"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/reports/recordings"
 	"github.com/switchyard/switchyard/store"
@@ -460,7 +461,7 @@ func TestCatalogue(t *testing.T) {
 	if code, b, _ := e.do(e.fx.Key, "GET", "/api/v1/reports/catalogue/calls/csv", ""); code != 200 || bytes.Count(b, []byte("\r\n")) != 4 {
 		t.Errorf("calls csv: %d %s", code, b)
 	}
-	q, err := e.st.CreateQueue(ctx, store.Queue{AccountID: e.fx.Account, Name: "sales", Strategy: "ringall", RingTimeoutMS: 1000, TimeoutMS: 1000})
+	q, err := e.st.CreateQueue(ctx, store.Queue{Queue: acdconfig.Queue{AccountID: e.fx.Account, Name: "sales", Strategy: "ringall", RingTimeout: time.Second, Timeout: time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}

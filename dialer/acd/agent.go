@@ -4,11 +4,13 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 )
 
 // agent is an agent's configuration and live state; guarded by ACD.mu.
 type agent struct {
-	cfg     Agent
+	cfg     acdconfig.Agent
 	state   State
 	since   time.Time
 	reason  string
@@ -277,13 +279,13 @@ func (a *ACD) reserveLocked(ag *agent, w *waiter) *offer {
 	}
 	ag.cur = o
 	ag.offered++
-	a.notify(a.eventLocked(EventAgentAllocated, ag, o, true))
+	a.notify(a.eventLocked(acdconfig.EventAgentAllocated, ag, o, true))
 	if ag.sess != nil {
 		ag.sess.conv = o
 		a.answeredLocked(ag, o)
 	} else {
 		a.setStateLocked(ag, StateRinging, "")
-		a.notify(a.eventLocked(EventPopupDial, ag, o, true))
+		a.notify(a.eventLocked(acdconfig.EventPopupDial, ag, o, true))
 	}
 	return o
 }
@@ -324,7 +326,7 @@ func (a *ACD) releaseLocked(ag *agent, o *offer, outcome string) {
 	if ag.sess != nil && ag.sess.conv == o {
 		ag.sess.conv = nil
 	}
-	a.notify(a.eventLocked(EventPopupTerminal, ag, o, false))
+	a.notify(a.eventLocked(acdconfig.EventPopupTerminal, ag, o, false))
 	if ag.state == StateLoggedOut {
 		return // persistent session ended meanwhile
 	}
@@ -343,7 +345,7 @@ func (a *ACD) endCallLocked(ag *agent, o *offer, agentGone bool) {
 	o.rec.Outcome = "answered"
 	o.talk = now.Sub(o.rec.AnsweredAt)
 	ag.lastEnd = now
-	a.notify(a.eventLocked(EventPopupTerminal, ag, o, false))
+	a.notify(a.eventLocked(acdconfig.EventPopupTerminal, ag, o, false))
 	if ag.sess != nil && ag.sess.conv == o {
 		ag.sess.conv = nil
 		if !agentGone {
@@ -410,7 +412,7 @@ func (a *ACD) finishWrapLocked(ag *agent, disposition string) {
 }
 
 // eventLocked builds a CRM / popup event.
-func (a *ACD) eventLocked(kind EventKind, ag *agent, o *offer, busy bool) Event {
+func (a *ACD) eventLocked(kind acdconfig.EventKind, ag *agent, o *offer, busy bool) Event {
 	dir := "incoming"
 	if o.req.outbound {
 		dir = "outbound-dial"
@@ -469,4 +471,4 @@ func (a *ACD) registeredLocked(ag *agent) *bool {
 }
 
 // dialstring is what Asterisk dials to reach the agent.
-func (a *ACD) dialstring(ag Agent) string { return ag.Dialstring(a.o.Trunk) }
+func (a *ACD) dialstring(ag acdconfig.Agent) string { return ag.Dialstring(a.o.Trunk) }

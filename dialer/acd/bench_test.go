@@ -16,6 +16,7 @@ import (
 
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/ari/aritest"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 	"github.com/switchyard/switchyard/flows"
 )
 
@@ -102,13 +103,13 @@ func BenchmarkACDLoad(b *testing.B) {
 	defer a.Close()
 	var members []int64
 	for i := int64(1); i <= agents; i++ {
-		if err := a.PutAgent(Agent{ID: i, AccountID: 1, Name: fmt.Sprintf("a%02d", i), LoginType: LoginMobile,
+		if err := a.PutAgent(acdconfig.Agent{ID: i, AccountID: 1, Name: fmt.Sprintf("a%02d", i), LoginType: acdconfig.LoginMobile,
 			Number: fmt.Sprintf("1000%03d", i), Persistent: true}); err != nil {
 			b.Fatal(err)
 		}
 		members = append(members, i)
 	}
-	if err := a.PutQueue(Queue{ID: 1, AccountID: 1, Name: "load", Members: members, JoinWhenEmpty: true}); err != nil {
+	if err := a.PutQueue(acdconfig.Queue{ID: 1, AccountID: 1, Name: "load", Members: members, JoinWhenEmpty: true}); err != nil {
 		b.Fatal(err)
 	}
 	var wg sync.WaitGroup

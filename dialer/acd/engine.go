@@ -13,6 +13,7 @@ import (
 	ariv6 "github.com/CyCoreSystems/ari/v6"
 
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 	"github.com/switchyard/switchyard/flows"
 )
 
@@ -363,7 +364,7 @@ func (a *ACD) notify(ev Event) {
 
 // PutAgent adds or replaces an agent's configuration (validated); the
 // agent's live state is kept.
-func (a *ACD) PutAgent(ag Agent) error {
+func (a *ACD) PutAgent(ag acdconfig.Agent) error {
 	if err := ag.Validate(); err != nil {
 		return err
 	}
@@ -407,7 +408,7 @@ func (a *ACD) RemoveAgent(accountID, agentID int64) error {
 
 // PutQueue adds or replaces a queue's configuration (defaults filled,
 // validated); waiting callers stay.
-func (a *ACD) PutQueue(q Queue) error {
+func (a *ACD) PutQueue(q acdconfig.Queue) error {
 	q.Defaults()
 	if err := q.Validate(); err != nil {
 		return err

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	ariv6 "github.com/CyCoreSystems/ari/v6"
+
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 )
 
 // TestRecordings: queue and agent recordings with the
@@ -15,11 +17,11 @@ import (
 func TestRecordings(t *testing.T) {
 	h := newHarness(t, nil)
 	h.hangupAfterBridged(1500 * time.Millisecond)
-	if err := h.a.PutAgent(Agent{ID: 1, AccountID: 1, Name: "rec", LoginType: LoginMobile, Number: "1000001", Record: true}); err != nil {
+	if err := h.a.PutAgent(acdconfig.Agent{ID: 1, AccountID: 1, Name: "rec", LoginType: acdconfig.LoginMobile, Number: "1000001", Record: true}); err != nil {
 		t.Fatal(err)
 	}
 	h.login(1)
-	h.queue(Queue{ID: 10, Name: "sales", Members: []int64{1}, Record: true})
+	h.queue(acdconfig.Queue{ID: 10, Name: "sales", Members: []int64{1}, Record: true})
 	_, ch := h.customer("answer-silent", "sales", 0)
 	o := wait(t, ch, 20*time.Second)
 	expectStatus(t, o, QueueAnswer, 0)
@@ -63,7 +65,7 @@ func TestRecordings(t *testing.T) {
 func TestAnnouncements(t *testing.T) {
 	h := newHarness(t, nil)
 	h.agent(1, "1000001", false, 0)
-	h.queue(Queue{ID: 10, Name: "sales", Members: []int64{1}, JoinWhenEmpty: true, AnnounceEvery: 5 * time.Second,
+	h.queue(acdconfig.Queue{ID: 10, Name: "sales", Members: []int64{1}, JoinWhenEmpty: true, AnnounceEvery: 5 * time.Second,
 		AnnouncePosition: true, Announce: "sound:queue-periodic-announce"})
 	start := time.Now()
 	c, ch := h.customer("answer-silent", "sales", 8*time.Second)
@@ -105,10 +107,10 @@ func TestAnnouncements(t *testing.T) {
 // logged in but not free.
 func TestRegistration(t *testing.T) {
 	h := newHarness(t, nil)
-	if err := h.a.PutAgent(Agent{ID: 1, AccountID: 1, Name: "sip", LoginType: LoginSoftphone, Extension: "agent1"}); err != nil {
+	if err := h.a.PutAgent(acdconfig.Agent{ID: 1, AccountID: 1, Name: "sip", LoginType: acdconfig.LoginSoftphone, Extension: "agent1"}); err != nil {
 		t.Fatal(err)
 	}
-	h.queue(Queue{ID: 10, Name: "sales", Members: []int64{1}})
+	h.queue(acdconfig.Queue{ID: 10, Name: "sales", Members: []int64{1}})
 	h.login(1)
 	st := h.state(1)
 	if st.Registered == nil || *st.Registered {
@@ -160,7 +162,7 @@ func TestLogoutDuringCall(t *testing.T) {
 	h.hangupAfterBridged(1500 * time.Millisecond)
 	h.agent(1, "1000001", false, time.Minute)
 	h.login(1)
-	h.queue(Queue{ID: 10, Name: "sales", Members: []int64{1}})
+	h.queue(acdconfig.Queue{ID: 10, Name: "sales", Members: []int64{1}})
 	_, ch := h.customer("answer-silent", "sales", 0)
 	h.waitState(1, StateOnCall, 10*time.Second)
 	if err := h.a.Logout(context.Background(), 1, 1); err != nil {
@@ -179,7 +181,7 @@ func TestBusyAgentRetry(t *testing.T) {
 	h := newHarness(t, nil)
 	h.agent(1, "4000001", false, 0) // busy at once
 	h.login(1)
-	h.queue(Queue{ID: 10, Name: "sales", Members: []int64{1}})
+	h.queue(acdconfig.Queue{ID: 10, Name: "sales", Members: []int64{1}})
 	_, ch := h.customer("answer-silent", "sales", 5*time.Second)
 	expectStatus(t, wait(t, ch, 15*time.Second), QueueTimeout, 1)
 	st := h.waitState(1, StateAvailable, 5*time.Second)
@@ -196,7 +198,7 @@ func TestDrain(t *testing.T) {
 	h.agent(1, "1000001", true, 0)
 	h.agent(2, "1000002", true, 0)
 	h.login(1)
-	h.queue(Queue{ID: 10, Name: "sales", Members: []int64{1, 2}, JoinWhenEmpty: true})
+	h.queue(acdconfig.Queue{ID: 10, Name: "sales", Members: []int64{1, 2}, JoinWhenEmpty: true})
 	_, busy := h.customer("answer-silent", "sales", 0)
 	h.waitState(1, StateOnCall, 10*time.Second)
 	_, waiting := h.customer("answer-silent", "sales", 0)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/ari/aritest"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 	"github.com/switchyard/switchyard/flows"
 )
 
@@ -17,7 +18,7 @@ func TestFlowQueueWidget(t *testing.T) {
 	h := newHarness(t, nil)
 	h.agent(1, "5030001", false, 0) // answers, hangs up after 3 s
 	h.login(1)
-	h.queue(Queue{ID: 10, Name: "sales", Members: []int64{1}})
+	h.queue(acdconfig.Queue{ID: 10, Name: "sales", Members: []int64{1}})
 	doc := `{
 	  "format": 1, "name": "q", "type": "inbound", "start": "q",
 	  "nodes": [

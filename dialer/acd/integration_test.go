@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/ari/aritest"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 	"github.com/switchyard/switchyard/flows"
 )
 
@@ -26,10 +27,10 @@ type memNotifier struct {
 
 func (n *memNotifier) Notify(ev Event) { n.mu.Lock(); n.evs = append(n.evs, ev); n.mu.Unlock() }
 
-func (n *memNotifier) kinds(callID string) []EventKind {
+func (n *memNotifier) kinds(callID string) []acdconfig.EventKind {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	var out []EventKind
+	var out []acdconfig.EventKind
 	for _, e := range n.evs {
 		if e.CallID == callID {
 			out = append(out, e.Kind)
@@ -103,7 +104,7 @@ func newHarness(t *testing.T, tune func(*Options)) *harness {
 // agent adds a mobile agent whose number selects its agents-sim behaviour.
 func (h *harness) agent(id int64, number string, persistent bool, wrap time.Duration) {
 	h.t.Helper()
-	if err := h.a.PutAgent(Agent{ID: id, AccountID: 1, Name: fmt.Sprintf("agent-%02d", id), LoginType: LoginMobile,
+	if err := h.a.PutAgent(acdconfig.Agent{ID: id, AccountID: 1, Name: fmt.Sprintf("agent-%02d", id), LoginType: acdconfig.LoginMobile,
 		Number: number, Persistent: persistent, WrapUp: wrap}); err != nil {
 		h.t.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func (h *harness) login(ids ...int64) {
 	}
 }
 
-func (h *harness) queue(q Queue) {
+func (h *harness) queue(q acdconfig.Queue) {
 	h.t.Helper()
 	q.AccountID = 1
 	if q.ID == 0 {
@@ -227,8 +228,8 @@ func expectStatus(t *testing.T, o outcome, status string, line int) {
 func TestQueueOutcomes(t *testing.T) {
 	h := newHarness(t, nil)
 	h.agent(1, "1000001", false, 0)
-	h.queue(Queue{ID: 10, Name: "sales", Members: []int64{1}, Timeout: 3 * time.Second, MaxLen: 1, JoinWhenEmpty: true})
-	h.queue(Queue{ID: 11, Name: "strict", Members: []int64{1}})
+	h.queue(acdconfig.Queue{ID: 10, Name: "sales", Members: []int64{1}, Timeout: 3 * time.Second, MaxLen: 1, JoinWhenEmpty: true})
+	h.queue(acdconfig.Queue{ID: 11, Name: "strict", Members: []int64{1}})
 
 	t.Run("invalid", func(t *testing.T) {
 		_, ch := h.customer("answer-silent", "nope", 0)
@@ -305,7 +306,7 @@ func TestQueueOutcomes(t *testing.T) {
 		deadline := time.Now().Add(3 * time.Second)
 		for {
 			k := h.n.kinds(c.ID)
-			want := []EventKind{EventAgentAllocated, EventPopupDial, EventAgentConnected, EventPopupAnswered, EventPopupTerminal}
+			want := []acdconfig.EventKind{acdconfig.EventAgentAllocated, acdconfig.EventPopupDial, acdconfig.EventAgentConnected, acdconfig.EventPopupAnswered, acdconfig.EventPopupTerminal}
 			if slices.Equal(k, want) {
 				break
 			}

@@ -12,12 +12,13 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 	"github.com/switchyard/switchyard/flows"
 )
 
 // queue is a queue's configuration and live state; guarded by ACD.mu.
 type queue struct {
-	cfg     Queue
+	cfg     acdconfig.Queue
 	waiting []*waiter // FIFO: position 1 first
 	rr      int       // round-robin: index in Members of the last agent picked
 	rrSet   bool
@@ -192,7 +193,7 @@ func (a *ACD) claimLocked(w *waiter) []*offer {
 type stay struct {
 	a       *ACD
 	call    *ari.Call
-	q       Queue
+	q       acdconfig.Queue
 	bridge  *ari.Bridge // waiting bridge (nil until the caller must wait or ring)
 	moh     bool
 	queued  time.Time   // Enqueue entry (real clock)
@@ -322,7 +323,7 @@ type enqueued struct {
 
 	q          *queue
 	w          *waiter
-	cfg        Queue
+	cfg        acdconfig.Queue
 	st         *stay
 	qc         QueueCall // the stay's journal record
 	joined     time.Time // the ACD's clock
@@ -842,8 +843,8 @@ func (a *ACD) bridged(ctx context.Context, st *stay, o *offer, bridgeID string) 
 	o.q.removeLocked(o.w)
 	a.publishQueueLocked(o.q)
 	a.kickQueueLocked(o.q)
-	a.notify(a.eventLocked(EventAgentConnected, o.ag, o, true))
-	a.notify(a.eventLocked(EventPopupAnswered, o.ag, o, true))
+	a.notify(a.eventLocked(acdconfig.EventAgentConnected, o.ag, o, true))
+	a.notify(a.eventLocked(acdconfig.EventPopupAnswered, o.ag, o, true))
 	acct, agentID, rec := o.ag.cfg.AccountID, o.ag.cfg.ID, o.ag.cfg.Record
 	a.mu.Unlock()
 	start := a.o.Now()
@@ -909,8 +910,8 @@ func (a *ACD) fillVars(res *flows.QueueResult, o *offer, tries int) {
 	} else {
 		res.Syskeys["agent.type"] = "dynamic"
 	}
-	res.Syskeys["loginType"] = map[LoginType]string{
-		LoginSoftphone: "softphone", LoginDeskPhone: "desk phone", LoginMobile: "mobile phone", LoginLandline: "landline",
+	res.Syskeys["loginType"] = map[acdconfig.LoginType]string{
+		acdconfig.LoginSoftphone: "softphone", acdconfig.LoginDeskPhone: "desk phone", acdconfig.LoginMobile: "mobile phone", acdconfig.LoginLandline: "landline",
 	}[cfg.LoginType]
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/dialer"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 	"github.com/switchyard/switchyard/internal/testkit"
 )
 
@@ -69,9 +70,9 @@ func TestReserve(t *testing.T) {
 	a := New(Options{Now: clk.Now, Journal: j, Trunk: "PJSIP/%s@trunk"})
 	defer a.Close()
 	ctx := context.Background()
-	for _, ag := range []Agent{
+	for _, ag := range []acdconfig.Agent{
 		testAgent(1, "mobile"),
-		{ID: 2, AccountID: 1, Name: "sip", LoginType: LoginSoftphone, Extension: "7002", WrapUp: 50 * time.Millisecond},
+		{ID: 2, AccountID: 1, Name: "sip", LoginType: acdconfig.LoginSoftphone, Extension: "7002", WrapUp: 50 * time.Millisecond},
 		testAgent(3, "logged out"),
 		testAgent(4, "paused"),
 	} {
@@ -79,7 +80,7 @@ func TestReserve(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := a.PutQueue(Queue{ID: 10, AccountID: 1, Name: "sales", Members: []int64{1, 2, 3, 4}}); err != nil {
+	if err := a.PutQueue(acdconfig.Queue{ID: 10, AccountID: 1, Name: "sales", Members: []int64{1, 2, 3, 4}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := a.Reserve(ctx, 1, "nope"); !errors.Is(err, ErrNotFound) {
@@ -239,13 +240,13 @@ func TestReserve(t *testing.T) {
 func TestReserveStrategies(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
-		strategy Strategy
+		strategy acdconfig.Strategy
 		want     []string
 	}{
-		{StrategyLongestIdle, []string{"3", "1", "2"}},
-		{StrategyRoundRobin, []string{"1", "2", "3"}},
-		{StrategyFewestCalls, []string{"2", "3", "1"}},
-		{StrategyRingAll, []string{"1", "2", "3"}},
+		{acdconfig.StrategyLongestIdle, []string{"3", "1", "2"}},
+		{acdconfig.StrategyRoundRobin, []string{"1", "2", "3"}},
+		{acdconfig.StrategyFewestCalls, []string{"2", "3", "1"}},
+		{acdconfig.StrategyRingAll, []string{"1", "2", "3"}},
 	} {
 		t.Run(string(tc.strategy), func(t *testing.T) {
 			clk := testkit.NewFakeClock(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
@@ -256,7 +257,7 @@ func TestReserveStrategies(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := a.PutQueue(Queue{ID: 10, AccountID: 1, Name: "sales", Strategy: tc.strategy, Members: []int64{1, 2, 3}}); err != nil {
+			if err := a.PutQueue(acdconfig.Queue{ID: 10, AccountID: 1, Name: "sales", Strategy: tc.strategy, Members: []int64{1, 2, 3}}); err != nil {
 				t.Fatal(err)
 			}
 			for _, id := range []int64{3, 1, 2} {
@@ -312,13 +313,13 @@ func TestOnAgentFree(t *testing.T) {
 	ctx := context.Background()
 	ag1 := testAgent(1, "one")
 	ag1.WrapUp = 300 * time.Millisecond
-	for _, ag := range []Agent{ag1, testAgent(2, "two"), testAgent(3, "no queue"),
-		{ID: 1, AccountID: 2, Name: "other", LoginType: LoginSoftphone, Extension: "7009"}} {
+	for _, ag := range []acdconfig.Agent{ag1, testAgent(2, "two"), testAgent(3, "no queue"),
+		{ID: 1, AccountID: 2, Name: "other", LoginType: acdconfig.LoginSoftphone, Extension: "7009"}} {
 		if err := a.PutAgent(ag); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, q := range []Queue{
+	for _, q := range []acdconfig.Queue{
 		{ID: 10, AccountID: 1, Name: "sales", Members: []int64{1, 2}},
 		{ID: 11, AccountID: 1, Name: "support", Members: []int64{1}},
 		{ID: 12, AccountID: 2, Name: "sales", Members: []int64{1}},
@@ -382,7 +383,7 @@ func TestReserveWithQueueCallers(t *testing.T) {
 	h := newHarness(t, func(o *Options) { o.OnAgentFree = f.hook })
 	h.hangupAfterBridged(500 * time.Millisecond)
 	h.agent(1, "1000001", false, 0)
-	h.queue(Queue{ID: 10, Name: "sales", Members: []int64{1}})
+	h.queue(acdconfig.Queue{ID: 10, Name: "sales", Members: []int64{1}})
 	h.login(1)
 	f.wait(t, h.a, 1)
 	f.expect(t, h.a, "1:[sales]")

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 )
 
 func agentOf(t *testing.T, o outcome) int64 {
@@ -48,7 +50,7 @@ func TestStrategies(t *testing.T) {
 	all := []int64{1, 2, 3}
 
 	t.Run("longest-idle", func(t *testing.T) {
-		h.queue(Queue{ID: 10, Name: "li", Strategy: StrategyLongestIdle, Members: all})
+		h.queue(acdconfig.Queue{ID: 10, Name: "li", Strategy: acdconfig.StrategyLongestIdle, Members: all})
 		var got []int64
 		for range 4 {
 			got = append(got, h.serve(t, "li"))
@@ -59,7 +61,7 @@ func TestStrategies(t *testing.T) {
 		}
 	})
 	t.Run("round-robin", func(t *testing.T) {
-		h.queue(Queue{ID: 11, Name: "rr", Strategy: StrategyRoundRobin, Members: []int64{2, 1, 3}})
+		h.queue(acdconfig.Queue{ID: 11, Name: "rr", Strategy: acdconfig.StrategyRoundRobin, Members: []int64{2, 1, 3}})
 		var got []int64
 		for range 4 {
 			got = append(got, h.serve(t, "rr"))
@@ -71,7 +73,7 @@ func TestStrategies(t *testing.T) {
 	})
 	t.Run("fewest-calls", func(t *testing.T) {
 		// Answered so far: 1 → 2 calls, 2 → 3, 3 → 3.
-		h.queue(Queue{ID: 12, Name: "fc", Strategy: StrategyFewestCalls, Members: all})
+		h.queue(acdconfig.Queue{ID: 12, Name: "fc", Strategy: acdconfig.StrategyFewestCalls, Members: all})
 		if got := h.serve(t, "fc"); got != 1 {
 			t.Fatalf("served by %d, want 1 (fewest answered today)", got)
 		}
@@ -80,7 +82,7 @@ func TestStrategies(t *testing.T) {
 		h.agent(4, "3000004", false, 0) // never answers
 		h.agent(5, "2000005", false, 0) // answers after 2 s
 		h.login(4, 5)
-		h.queue(Queue{ID: 13, Name: "ra", Strategy: StrategyRingAll, Members: []int64{4, 5}})
+		h.queue(acdconfig.Queue{ID: 13, Name: "ra", Strategy: acdconfig.StrategyRingAll, Members: []int64{4, 5}})
 		before4, before5 := h.state(4), h.state(5)
 		if got := h.serve(t, "ra"); got != 5 {
 			t.Fatalf("served by %d, want 5", got)
@@ -102,7 +104,7 @@ func TestRingTimeoutAndAbandon(t *testing.T) {
 	h.agent(1, "3000001", false, 0) // never answers
 	h.agent(2, "1000002", false, 0)
 	h.login(1, 2)
-	h.queue(Queue{ID: 10, Name: "sales", Members: []int64{1, 2}, RingTimeout: 2 * time.Second})
+	h.queue(acdconfig.Queue{ID: 10, Name: "sales", Members: []int64{1, 2}, RingTimeout: 2 * time.Second})
 	start := time.Now()
 	if got := h.serve(t, "sales"); got != 2 {
 		t.Fatalf("served by %d, want 2 after agent 1 rang out", got)
@@ -119,7 +121,7 @@ func TestRingTimeoutAndAbandon(t *testing.T) {
 	if err := h.a.Logout(context.Background(), 1, 2); err != nil {
 		t.Fatal(err)
 	}
-	h.queue(Queue{ID: 10, Name: "sales", Members: []int64{1, 2}, RingTimeout: 20 * time.Second})
+	h.queue(acdconfig.Queue{ID: 10, Name: "sales", Members: []int64{1, 2}, RingTimeout: 20 * time.Second})
 	_, ch := h.customer("answer-hangup-2", "sales", 0)
 	deadline := time.Now().Add(3 * time.Second)
 	for h.state(1).State != StateRinging {
@@ -151,7 +153,7 @@ func TestPauseAndWrapUp(t *testing.T) {
 	h.hangupAfterBridged(500 * time.Millisecond)
 	h.agent(1, "1000001", true, time.Minute) // persistent, long wrap-up
 	h.login(1)
-	h.queue(Queue{ID: 10, Name: "sales", Members: []int64{1}, JoinWhenEmpty: true})
+	h.queue(acdconfig.Queue{ID: 10, Name: "sales", Members: []int64{1}, JoinWhenEmpty: true})
 	ctx := context.Background()
 
 	if err := h.a.Pause(ctx, 1, 1, "lunch"); err != nil {
@@ -224,7 +226,7 @@ func TestAgentDisconnectMidCall(t *testing.T) {
 	routes0 := h.m.Router().Routes()
 	h.agent(1, "5040001", true, 5*time.Second) // answers, hangs up after 4 s
 	h.login(1)
-	h.queue(Queue{ID: 10, Name: "sales", Members: []int64{1}})
+	h.queue(acdconfig.Queue{ID: 10, Name: "sales", Members: []int64{1}})
 	c, ch := h.customer("answer-silent", "sales", 0)
 	var o outcome
 	select {
@@ -282,7 +284,7 @@ func TestConcurrentCallersFIFO(t *testing.T) {
 			h.agent(1, "1000001", persistent, 0)
 			h.agent(2, "1000002", persistent, 0)
 			h.login(1, 2)
-			h.queue(Queue{ID: 10, Name: "sales", Members: []int64{1, 2}, Strategy: StrategyRoundRobin})
+			h.queue(acdconfig.Queue{ID: 10, Name: "sales", Members: []int64{1, 2}, Strategy: acdconfig.StrategyRoundRobin})
 			var mu sync.Mutex
 			var chans []<-chan outcome
 			joined := map[string]int{}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/ari"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 )
 
 // session is a persistent agent's line: up from login to logout, waiting
@@ -47,7 +48,7 @@ const agentMOH = "default"
 
 // startSession calls the agent's line into the application and waits
 // until it answered and sits in its bridge.
-func (a *ACD) startSession(ctx context.Context, ag *agent, cfg Agent, s *session) error {
+func (a *ACD) startSession(ctx context.Context, ag *agent, cfg acdconfig.Agent, s *session) error {
 	a.sessions.Add(1)
 	c, err := a.o.Manager.Originate(ctx, ari.OriginateParams{
 		Endpoint: a.dialstring(cfg), CallerID: cfg.CLI, Timeout: 30 * time.Second,

@@ -3,10 +3,12 @@ package acd
 import (
 	"context"
 	"errors"
-	"github.com/switchyard/switchyard/internal/testkit"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
+	"github.com/switchyard/switchyard/internal/testkit"
 )
 
 type memJournal struct {
@@ -34,8 +36,8 @@ func (j *memJournal) snapshot() ([]AgentCall, []QueueCall, []AgentEvent) {
 	return append([]AgentCall(nil), j.calls...), append([]QueueCall(nil), j.queues...), append([]AgentEvent(nil), j.events...)
 }
 
-func testAgent(id int64, name string) Agent {
-	return Agent{ID: id, AccountID: 1, Name: name, LoginType: LoginMobile, Number: "+4930100000" + string(rune('0'+id%10))}
+func testAgent(id int64, name string) acdconfig.Agent {
+	return acdconfig.Agent{ID: id, AccountID: 1, Name: name, LoginType: acdconfig.LoginMobile, Number: "+4930100000" + string(rune('0'+id%10))}
 }
 
 // Agent state without Asterisk: login, pause reasons, logout, errors,
@@ -51,10 +53,10 @@ func TestAgentStateMachine(t *testing.T) {
 	if err := a.PutAgent(testAgent(2, "Alice")); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.PutAgent(Agent{ID: 3, AccountID: 1, Name: "bad", LoginType: "pager"}); !errors.Is(err, ErrInvalid) {
+	if err := a.PutAgent(acdconfig.Agent{ID: 3, AccountID: 1, Name: "bad", LoginType: "pager"}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("invalid agent: %v", err)
 	}
-	if err := a.PutQueue(Queue{ID: 10, AccountID: 1, Name: "sales", Members: []int64{1, 2}}); err != nil {
+	if err := a.PutQueue(acdconfig.Queue{ID: 10, AccountID: 1, Name: "sales", Members: []int64{1, 2}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Pause(ctx, 1, 1, "lunch"); !errors.Is(err, ErrState) {
@@ -125,7 +127,7 @@ func TestAgentStateMachine(t *testing.T) {
 	if len(qs) != 1 || qs[0].LoggedIn != 0 {
 		t.Fatalf("queues %+v", qs)
 	}
-	if err := a.PutQueue(Queue{ID: 11, AccountID: 1, Name: "sales"}); !errors.Is(err, ErrInvalid) {
+	if err := a.PutQueue(acdconfig.Queue{ID: 11, AccountID: 1, Name: "sales"}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("duplicate queue name: %v", err)
 	}
 	a.Close()
@@ -155,7 +157,7 @@ func TestSubscribeCoalesces(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := a.PutAgent(Agent{ID: 9, AccountID: 2, Name: "other", LoginType: LoginMobile, Number: "+15550001"}); err != nil {
+	if err := a.PutAgent(acdconfig.Agent{ID: 9, AccountID: 2, Name: "other", LoginType: acdconfig.LoginMobile, Number: "+15550001"}); err != nil {
 		t.Fatal(err)
 	}
 	ch, cancel := a.Subscribe(1)

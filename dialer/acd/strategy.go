@@ -1,6 +1,7 @@
 package acd
 
 import (
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 	"slices"
 	"time"
 )
@@ -19,23 +20,23 @@ type candidate struct {
 // (except that a persistent member, whose line is already up, takes the
 // call alone). last is the member index picked last (round-robin; -1:
 // none) and n the number of members.
-func Pick(s Strategy, free []candidate, last, n int) []candidate {
+func Pick(s acdconfig.Strategy, free []candidate, last, n int) []candidate {
 	if len(free) == 0 {
 		return nil
 	}
 	c := slices.Clone(free)
 	switch s {
-	case StrategyRoundRobin:
+	case acdconfig.StrategyRoundRobin:
 		dist := func(x candidate) int { return ((x.Index-last-1)%n + n) % n }
 		slices.SortStableFunc(c, func(x, y candidate) int { return dist(x) - dist(y) })
-	case StrategyFewestCalls:
+	case acdconfig.StrategyFewestCalls:
 		slices.SortStableFunc(c, func(x, y candidate) int {
 			if x.AnsweredToday != y.AnsweredToday {
 				return x.AnsweredToday - y.AnsweredToday
 			}
 			return x.IdleSince.Compare(y.IdleSince)
 		})
-	case StrategyRingAll:
+	case acdconfig.StrategyRingAll:
 		for _, x := range c {
 			if x.Persistent {
 				return []candidate{x}

@@ -1,6 +1,7 @@
 package acd
 
 import (
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 	"testing"
 	"time"
 )
@@ -20,23 +21,23 @@ func TestPick(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		s    Strategy
+		s    acdconfig.Strategy
 		free []candidate
 		last int
 		n    int
 		want []int64
 	}{
-		{"longest idle: earliest idle-since wins", StrategyLongestIdle, []candidate{c(1, 0, 30, 0), c(2, 1, 10, 0), c(3, 2, 20, 0)}, -1, 3, []int64{2}},
-		{"longest idle: tie by member order", StrategyLongestIdle, []candidate{c(3, 2, 10, 0), c(1, 0, 10, 0)}, -1, 3, []int64{1}},
-		{"round robin: first member when none picked", StrategyRoundRobin, []candidate{c(1, 0, 0, 0), c(2, 1, 0, 0), c(3, 2, 0, 0)}, -1, 3, []int64{1}},
-		{"round robin: next after the last", StrategyRoundRobin, []candidate{c(1, 0, 0, 0), c(2, 1, 0, 0), c(3, 2, 0, 0)}, 0, 3, []int64{2}},
-		{"round robin: wraps", StrategyRoundRobin, []candidate{c(1, 0, 0, 0), c(2, 1, 0, 0), c(3, 2, 0, 0)}, 2, 3, []int64{1}},
-		{"round robin: skips busy members", StrategyRoundRobin, []candidate{c(1, 0, 0, 0), c(4, 3, 0, 0)}, 1, 5, []int64{4}},
-		{"fewest calls", StrategyFewestCalls, []candidate{c(1, 0, 0, 5), c(2, 1, 0, 2), c(3, 2, 0, 3)}, -1, 3, []int64{2}},
-		{"fewest calls: tie by longest idle", StrategyFewestCalls, []candidate{c(1, 0, 50, 2), c(2, 1, 40, 2)}, -1, 3, []int64{2}},
-		{"ring all: everyone free", StrategyRingAll, []candidate{c(1, 0, 0, 0), c(2, 1, 0, 0)}, -1, 2, []int64{1, 2}},
-		{"ring all: a persistent line takes it alone", StrategyRingAll, []candidate{c(1, 0, 0, 0), {ID: 2, Index: 1, Persistent: true}}, -1, 2, []int64{2}},
-		{"nobody free", StrategyLongestIdle, nil, -1, 2, nil},
+		{"longest idle: earliest idle-since wins", acdconfig.StrategyLongestIdle, []candidate{c(1, 0, 30, 0), c(2, 1, 10, 0), c(3, 2, 20, 0)}, -1, 3, []int64{2}},
+		{"longest idle: tie by member order", acdconfig.StrategyLongestIdle, []candidate{c(3, 2, 10, 0), c(1, 0, 10, 0)}, -1, 3, []int64{1}},
+		{"round robin: first member when none picked", acdconfig.StrategyRoundRobin, []candidate{c(1, 0, 0, 0), c(2, 1, 0, 0), c(3, 2, 0, 0)}, -1, 3, []int64{1}},
+		{"round robin: next after the last", acdconfig.StrategyRoundRobin, []candidate{c(1, 0, 0, 0), c(2, 1, 0, 0), c(3, 2, 0, 0)}, 0, 3, []int64{2}},
+		{"round robin: wraps", acdconfig.StrategyRoundRobin, []candidate{c(1, 0, 0, 0), c(2, 1, 0, 0), c(3, 2, 0, 0)}, 2, 3, []int64{1}},
+		{"round robin: skips busy members", acdconfig.StrategyRoundRobin, []candidate{c(1, 0, 0, 0), c(4, 3, 0, 0)}, 1, 5, []int64{4}},
+		{"fewest calls", acdconfig.StrategyFewestCalls, []candidate{c(1, 0, 0, 5), c(2, 1, 0, 2), c(3, 2, 0, 3)}, -1, 3, []int64{2}},
+		{"fewest calls: tie by longest idle", acdconfig.StrategyFewestCalls, []candidate{c(1, 0, 50, 2), c(2, 1, 40, 2)}, -1, 3, []int64{2}},
+		{"ring all: everyone free", acdconfig.StrategyRingAll, []candidate{c(1, 0, 0, 0), c(2, 1, 0, 0)}, -1, 2, []int64{1, 2}},
+		{"ring all: a persistent line takes it alone", acdconfig.StrategyRingAll, []candidate{c(1, 0, 0, 0), {ID: 2, Index: 1, Persistent: true}}, -1, 2, []int64{2}},
+		{"nobody free", acdconfig.StrategyLongestIdle, nil, -1, 2, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/dialer"
 	"github.com/switchyard/switchyard/dialer/acd"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 )
 
 // WhenConnected holds a dialer call while Asterisk is not connected (boot,
@@ -43,7 +44,7 @@ func (w WhenConnected) Place(ctx context.Context, r dialer.PlaceRequest) (dialer
 // customer call times its answer → agent delay (the abandon rate of
 // predictive campaigns).
 func (c *Connections) Notify(ev acd.Event) {
-	if ev.Kind == acd.EventAgentConnected {
+	if ev.Kind == acdconfig.EventAgentConnected {
 		c.Connected(ev.CallID, ev.At)
 	}
 }

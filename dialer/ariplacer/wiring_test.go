@@ -10,6 +10,7 @@ import (
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/dialer"
 	"github.com/switchyard/switchyard/dialer/acd"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 	"github.com/switchyard/switchyard/flows"
 )
 
@@ -93,10 +94,10 @@ func TestWhenConnected(t *testing.T) {
 func TestConnectionsFromACD(t *testing.T) {
 	var c Connections
 	at := time.Unix(1700000000, 0)
-	var got []acd.EventKind
+	var got []acdconfig.EventKind
 	n := acd.Notifiers{&c, acd.NotifierFunc(func(ev acd.Event) { got = append(got, ev.Kind) })}
-	n.Notify(acd.Event{Kind: acd.EventAgentConnected, CallID: "call-1", At: at})
-	n.Notify(acd.Event{Kind: acd.EventKind("call_ended"), CallID: "call-2", At: at})
+	n.Notify(acd.Event{Kind: acdconfig.EventAgentConnected, CallID: "call-1", At: at})
+	n.Notify(acd.Event{Kind: acdconfig.EventKind("call_ended"), CallID: "call-2", At: at})
 	if t1, ok := c.At("call-1"); !ok || !t1.Equal(at) {
 		t.Errorf("call-1 connected %v %v", t1, ok)
 	}

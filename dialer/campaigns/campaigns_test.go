@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/dialer"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 	"github.com/switchyard/switchyard/dialer/dialerstore"
 	"github.com/switchyard/switchyard/store"
 )
@@ -63,7 +64,7 @@ func refStore() *fakeStore {
 		},
 		getQueue: func(_ int64, name string) (store.Queue, error) {
 			if name == "sales" {
-				return store.Queue{Name: name}, nil
+				return store.Queue{Queue: acdconfig.Queue{Name: name}}, nil
 			}
 			return store.Queue{}, store.ErrNotFound
 		},

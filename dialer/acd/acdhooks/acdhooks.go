@@ -1,5 +1,5 @@
 // Package acdhooks delivers the ACD's CRM and popup events (acd.Event) to
-// the webhooks an account configured for them (acd.Hook): the CRM Setup
+// the webhooks an account configured for them (acdconfig.Hook): the CRM Setup
 // events (agent_allocated, agent_connected) and the progressive dialer's
 // agent popup (Dial, Answered, Terminal).
 //
@@ -86,13 +86,14 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/dialer/acd"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 	"github.com/switchyard/switchyard/flows/webhooks"
 )
 
 // Source gives an account's CRM and popup hook setups (acdstore
 // implements it).
 type Source interface {
-	Hooks(ctx context.Context, accountID int64) ([]acd.Hook, error)
+	Hooks(ctx context.Context, accountID int64) ([]acdconfig.Hook, error)
 }
 
 // Time formats of the popup parameters (the agent popup's payload) and
@@ -162,7 +163,7 @@ type lane struct {
 }
 
 type cached struct {
-	hooks []acd.Hook
+	hooks []acdconfig.Hook
 	until time.Time
 }
 
@@ -278,7 +279,7 @@ func (n *Notifier) pruneLocked() {
 }
 
 // hooks returns the account's hook setups, cached for CacheTTL.
-func (n *Notifier) hooks(accountID int64) ([]acd.Hook, error) {
+func (n *Notifier) hooks(accountID int64) ([]acdconfig.Hook, error) {
 	n.mu.Lock()
 	c, ok := n.cache[accountID]
 	lm := n.inflight[accountID]
@@ -325,7 +326,7 @@ func (n *Notifier) deliver(ev acd.Event) {
 	}
 	for i := range hs {
 		h := &hs[i]
-		if h.AccountID != 0 && h.AccountID != ev.AccountID || !h.Wants(ev) {
+		if h.AccountID != 0 && h.AccountID != ev.AccountID || !h.Wants(ev.Kind, ev.FlowID) {
 			continue
 		}
 		hlog := log.With("hook", h.ID, "webhook", h.Webhook)
@@ -340,7 +341,7 @@ func (n *Notifier) deliver(ev acd.Event) {
 }
 
 // send resolves the hook's webhook and invokes it, with retries.
-func (n *Notifier) send(ev acd.Event, h *acd.Hook) error {
+func (n *Notifier) send(ev acd.Event, h *acdconfig.Hook) error {
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.Timeout)
 	w, err := n.cfg.Webhooks.Webhook(ctx, ev.AccountID, h.Webhook)
 	cancel()
@@ -348,7 +349,7 @@ func (n *Notifier) send(ev acd.Event, h *acd.Hook) error {
 		return fmt.Errorf("webhook %q: %w", h.Webhook, err)
 	}
 	inv := webhooks.Invocation{Webhook: w, Vars: Vars(ev, n.cfg.Location), Timeout: n.cfg.Timeout, Now: n.cfg.Now}
-	if h.Kind == acd.HookPopup {
+	if h.Kind == acdconfig.HookPopup {
 		inv.Params = PopupParams(ev, n.cfg.Location)
 	}
 	pol := n.cfg.Policy(n.ctx, ev.AccountID)

@@ -19,16 +19,19 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/dialer/acd"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 	"github.com/switchyard/switchyard/dialer/acd/acdhooks"
 	"github.com/switchyard/switchyard/flows/webhooks"
 )
 
 // fakeHooks / fakeWebhooks are function-field fakes of our interfaces.
 type fakeHooks struct {
-	fn func(ctx context.Context, accountID int64) ([]acd.Hook, error)
+	fn func(ctx context.Context, accountID int64) ([]acdconfig.Hook, error)
 }
 
-func (f fakeHooks) Hooks(ctx context.Context, id int64) ([]acd.Hook, error) { return f.fn(ctx, id) }
+func (f fakeHooks) Hooks(ctx context.Context, id int64) ([]acdconfig.Hook, error) {
+	return f.fn(ctx, id)
+}
 
 type fakeWebhooks struct {
 	fn func(ctx context.Context, accountID int64, name string) (webhooks.Config, error)
@@ -38,8 +41,8 @@ func (f fakeWebhooks) Webhook(ctx context.Context, id int64, name string) (webho
 	return f.fn(ctx, id, name)
 }
 
-func staticHooks(hs ...acd.Hook) fakeHooks {
-	return fakeHooks{func(context.Context, int64) ([]acd.Hook, error) { return hs, nil }}
+func staticHooks(hs ...acdconfig.Hook) fakeHooks {
+	return fakeHooks{func(context.Context, int64) ([]acdconfig.Hook, error) { return hs, nil }}
 }
 
 func staticWebhooks(m map[string]webhooks.Config) fakeWebhooks {
@@ -147,11 +150,11 @@ var (
 	fired   = time.Date(2021, 7, 25, 14, 56, 14, 0, time.UTC)
 )
 
-func event(kind acd.EventKind, call string) acd.Event {
+func event(kind acdconfig.EventKind, call string) acd.Event {
 	return acd.Event{Kind: kind, AccountID: 3, FlowID: 5, CallID: call, AttemptID: "att-" + call, AgentID: 7,
 		AgentNumber: "07995679243", Customer: "07709562799", CallFrom: "07709562799", CallTo: "07314853246",
 		Direction: "outbound-dial", Queue: "sales", Created: created, At: fired,
-		Busy: kind != acd.EventPopupTerminal}
+		Busy: kind != acdconfig.EventPopupTerminal}
 }
 
 func TestCRMPayload(t *testing.T) {
@@ -162,14 +165,14 @@ func TestCRMPayload(t *testing.T) {
 		`"status":"$event.status","created":"$event.created","time":"$event.time","ts":"$event.timestamp",` +
 		`"cli":"$call.cli","dnis":"$call.dnis"}`
 	n := newNotifier(t, acdhooks.Config{
-		Hooks: staticHooks(acd.Hook{ID: 1, AccountID: 3, Kind: acd.HookCRM, Webhook: "crm", AllFlows: true}),
+		Hooks: staticHooks(acdconfig.Hook{ID: 1, AccountID: 3, Kind: acdconfig.HookCRM, Webhook: "crm", AllFlows: true}),
 		Webhooks: staticWebhooks(map[string]webhooks.Config{"crm": {Method: "POST",
 			URL: srv.URL + "/crm/${event.type}", Headers: map[string]string{"X-Agent": "$event.agent_id"},
 			Body: json.RawMessage(body)}}),
 	})
-	n.Notify(event(acd.EventAgentAllocated, "c1"))
-	n.Notify(event(acd.EventAgentConnected, "c1"))
-	n.Notify(event(acd.EventPopupDial, "c1")) // not a CRM event
+	n.Notify(event(acdconfig.EventAgentAllocated, "c1"))
+	n.Notify(event(acdconfig.EventAgentConnected, "c1"))
+	n.Notify(event(acdconfig.EventPopupDial, "c1")) // not a CRM event
 	st := waitIdle(t, n)
 	if st.Sent != 2 || st.Failed != 0 {
 		t.Errorf("stats %+v", st)
@@ -205,12 +208,12 @@ func TestPopupPayload(t *testing.T) {
 		t.Run(method, func(t *testing.T) {
 			srv := newServer(t, nil)
 			n := newNotifier(t, acdhooks.Config{
-				Hooks: staticHooks(acd.Hook{ID: 2, AccountID: 3, Kind: acd.HookPopup, Webhook: "popup", AllFlows: true}),
+				Hooks: staticHooks(acdconfig.Hook{ID: 2, AccountID: 3, Kind: acdconfig.HookPopup, Webhook: "popup", AllFlows: true}),
 				Webhooks: staticWebhooks(map[string]webhooks.Config{"popup": {Method: method,
 					URL: srv.URL + "/popup?tenant=$event.account_id"}}),
 				Location: time.FixedZone("IST", 5*3600+1800),
 			})
-			for _, k := range []acd.EventKind{acd.EventPopupDial, acd.EventPopupAnswered, acd.EventPopupTerminal, acd.EventAgentConnected} {
+			for _, k := range []acdconfig.EventKind{acdconfig.EventPopupDial, acdconfig.EventPopupAnswered, acdconfig.EventPopupTerminal, acdconfig.EventAgentConnected} {
 				n.Notify(event(k, "c9"))
 			}
 			waitIdle(t, n)
@@ -259,18 +262,18 @@ func TestPopupPayload(t *testing.T) {
 func TestFiltering(t *testing.T) {
 	srv := newServer(t, nil)
 	var loads atomic.Int32
-	hooks := []acd.Hook{
-		{ID: 1, AccountID: 3, Kind: acd.HookCRM, Webhook: "only-flow-5", FlowIDs: []int64{5}},
-		{ID: 2, AccountID: 3, Kind: acd.HookCRM, Webhook: "connected-all", AllFlows: true, Events: []acd.EventKind{acd.EventAgentConnected}},
-		{ID: 3, AccountID: 3, Kind: acd.HookPopup, Webhook: "popup-answered", FlowIDs: []int64{6}, Events: []acd.EventKind{acd.EventPopupAnswered}},
-		{ID: 4, AccountID: 3, Kind: acd.HookCRM, Webhook: "missing", AllFlows: true, Events: []acd.EventKind{acd.EventAgentAllocated}},
+	hooks := []acdconfig.Hook{
+		{ID: 1, AccountID: 3, Kind: acdconfig.HookCRM, Webhook: "only-flow-5", FlowIDs: []int64{5}},
+		{ID: 2, AccountID: 3, Kind: acdconfig.HookCRM, Webhook: "connected-all", AllFlows: true, Events: []acdconfig.EventKind{acdconfig.EventAgentConnected}},
+		{ID: 3, AccountID: 3, Kind: acdconfig.HookPopup, Webhook: "popup-answered", FlowIDs: []int64{6}, Events: []acdconfig.EventKind{acdconfig.EventPopupAnswered}},
+		{ID: 4, AccountID: 3, Kind: acdconfig.HookCRM, Webhook: "missing", AllFlows: true, Events: []acdconfig.EventKind{acdconfig.EventAgentAllocated}},
 	}
 	wh := map[string]webhooks.Config{}
 	for _, name := range []string{"only-flow-5", "connected-all", "popup-answered"} {
 		wh[name] = webhooks.Config{Method: "GET", URL: srv.URL + "/" + name + "/$event.type/$event.flow_id"}
 	}
 	n := newNotifier(t, acdhooks.Config{
-		Hooks: fakeHooks{func(_ context.Context, id int64) ([]acd.Hook, error) {
+		Hooks: fakeHooks{func(_ context.Context, id int64) ([]acdconfig.Hook, error) {
 			loads.Add(1)
 			if id != 3 {
 				return nil, nil
@@ -281,13 +284,13 @@ func TestFiltering(t *testing.T) {
 		CacheTTL: time.Minute,
 	})
 	for _, flow := range []int64{5, 6} {
-		for _, k := range []acd.EventKind{acd.EventAgentAllocated, acd.EventAgentConnected, acd.EventPopupDial, acd.EventPopupAnswered} {
+		for _, k := range []acdconfig.EventKind{acdconfig.EventAgentAllocated, acdconfig.EventAgentConnected, acdconfig.EventPopupDial, acdconfig.EventPopupAnswered} {
 			ev := event(k, fmt.Sprintf("f%d", flow))
 			ev.FlowID = flow
 			n.Notify(ev)
 		}
 	}
-	other := event(acd.EventAgentConnected, "x")
+	other := event(acdconfig.EventAgentConnected, "x")
 	other.AccountID = 4
 	n.Notify(other)
 	st := waitIdle(t, n)
@@ -323,12 +326,12 @@ func TestOrderPerCall(t *testing.T) {
 		return 200
 	})
 	n := newNotifier(t, acdhooks.Config{
-		Hooks:      staticHooks(acd.Hook{ID: 2, AccountID: 3, Kind: acd.HookPopup, Webhook: "popup", AllFlows: true}),
+		Hooks:      staticHooks(acdconfig.Hook{ID: 2, AccountID: 3, Kind: acdconfig.HookPopup, Webhook: "popup", AllFlows: true}),
 		Webhooks:   staticWebhooks(map[string]webhooks.Config{"popup": {Method: "GET", URL: srv.URL}}),
 		PerAccount: 8,
 	})
 	const calls = 40
-	kinds := []acd.EventKind{acd.EventPopupDial, acd.EventPopupAnswered, acd.EventPopupTerminal}
+	kinds := []acdconfig.EventKind{acdconfig.EventPopupDial, acdconfig.EventPopupAnswered, acdconfig.EventPopupTerminal}
 	for _, k := range kinds {
 		for c := range calls {
 			n.Notify(event(k, fmt.Sprintf("call-%d", c)))
@@ -357,13 +360,13 @@ func TestSlowServerDoesNotBlockNotify(t *testing.T) {
 	unblock := func() { once.Do(func() { close(release) }) }
 	t.Cleanup(unblock)
 	n := newNotifier(t, acdhooks.Config{
-		Hooks:    staticHooks(acd.Hook{ID: 1, AccountID: 3, Kind: acd.HookCRM, Webhook: "crm", AllFlows: true}),
+		Hooks:    staticHooks(acdconfig.Hook{ID: 1, AccountID: 3, Kind: acdconfig.HookCRM, Webhook: "crm", AllFlows: true}),
 		Webhooks: staticWebhooks(map[string]webhooks.Config{"crm": {URL: srv.URL}}),
 		Timeout:  30 * time.Second,
 	})
 	start := time.Now()
 	for i := range 2000 {
-		n.Notify(event(acd.EventAgentAllocated, fmt.Sprintf("c%d", i%50)))
+		n.Notify(event(acdconfig.EventAgentAllocated, fmt.Sprintf("c%d", i%50)))
 	}
 	if d := time.Since(start); d > 500*time.Millisecond {
 		t.Errorf("2000 Notify calls against a stuck server took %v", d)
@@ -394,17 +397,17 @@ func TestRetries(t *testing.T) {
 	})
 	n := newNotifier(t, acdhooks.Config{
 		Hooks: staticHooks(
-			acd.Hook{ID: 1, AccountID: 3, Kind: acd.HookCRM, Webhook: "flaky", AllFlows: true, Events: []acd.EventKind{acd.EventAgentAllocated}},
-			acd.Hook{ID: 2, AccountID: 3, Kind: acd.HookCRM, Webhook: "bad", AllFlows: true, Events: []acd.EventKind{acd.EventAgentConnected}},
-			acd.Hook{ID: 3, AccountID: 3, Kind: acd.HookPopup, Webhook: "down", AllFlows: true, Events: []acd.EventKind{acd.EventPopupDial}},
+			acdconfig.Hook{ID: 1, AccountID: 3, Kind: acdconfig.HookCRM, Webhook: "flaky", AllFlows: true, Events: []acdconfig.EventKind{acdconfig.EventAgentAllocated}},
+			acdconfig.Hook{ID: 2, AccountID: 3, Kind: acdconfig.HookCRM, Webhook: "bad", AllFlows: true, Events: []acdconfig.EventKind{acdconfig.EventAgentConnected}},
+			acdconfig.Hook{ID: 3, AccountID: 3, Kind: acdconfig.HookPopup, Webhook: "down", AllFlows: true, Events: []acdconfig.EventKind{acdconfig.EventPopupDial}},
 		),
 		Webhooks: staticWebhooks(map[string]webhooks.Config{
 			"flaky": {URL: srv.URL + "/flaky"}, "bad": {URL: srv.URL + "/bad"}, "down": {URL: srv.URL + "/down"}}),
 		Retries: 2,
 	})
-	n.Notify(event(acd.EventAgentAllocated, "c"))
-	n.Notify(event(acd.EventAgentConnected, "c"))
-	n.Notify(event(acd.EventPopupDial, "c"))
+	n.Notify(event(acdconfig.EventAgentAllocated, "c"))
+	n.Notify(event(acdconfig.EventAgentConnected, "c"))
+	n.Notify(event(acdconfig.EventPopupDial, "c"))
 	st := waitIdle(t, n)
 	count := map[string]int{}
 	for _, r := range srv.requests() {
@@ -422,11 +425,11 @@ func TestRetries(t *testing.T) {
 func TestPolicyBlocksLoopbackByDefault(t *testing.T) {
 	srv := newServer(t, nil)
 	n := newNotifier(t, acdhooks.Config{
-		Hooks:    staticHooks(acd.Hook{ID: 1, AccountID: 3, Kind: acd.HookCRM, Webhook: "crm", AllFlows: true}),
+		Hooks:    staticHooks(acdconfig.Hook{ID: 1, AccountID: 3, Kind: acdconfig.HookCRM, Webhook: "crm", AllFlows: true}),
 		Webhooks: staticWebhooks(map[string]webhooks.Config{"crm": {URL: srv.URL}}),
 		Policy:   func(context.Context, int64) webhooks.Policy { return webhooks.Policy{AllowHTTP: true} },
 	})
-	n.Notify(event(acd.EventAgentAllocated, "c"))
+	n.Notify(event(acdconfig.EventAgentAllocated, "c"))
 	st := waitIdle(t, n)
 	if st.Failed != 1 || len(srv.requests()) != 0 {
 		t.Errorf("stats %+v, requests %d; want the loopback target refused", st, len(srv.requests()))
@@ -436,11 +439,11 @@ func TestPolicyBlocksLoopbackByDefault(t *testing.T) {
 func TestCloseDrains(t *testing.T) {
 	srv := newServer(t, func(req) int { time.Sleep(20 * time.Millisecond); return 200 })
 	n := newNotifier(t, acdhooks.Config{
-		Hooks:    staticHooks(acd.Hook{ID: 1, AccountID: 3, Kind: acd.HookPopup, Webhook: "p", AllFlows: true}),
+		Hooks:    staticHooks(acdconfig.Hook{ID: 1, AccountID: 3, Kind: acdconfig.HookPopup, Webhook: "p", AllFlows: true}),
 		Webhooks: staticWebhooks(map[string]webhooks.Config{"p": {URL: srv.URL}}),
 	})
 	for i := range 10 {
-		n.Notify(event(acd.EventPopupDial, fmt.Sprint("c", i%2)))
+		n.Notify(event(acdconfig.EventPopupDial, fmt.Sprint("c", i%2)))
 	}
 	if err := n.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -448,7 +451,7 @@ func TestCloseDrains(t *testing.T) {
 	if got := len(srv.requests()); got != 10 {
 		t.Errorf("delivered before Close returned: %d; want 10", got)
 	}
-	n.Notify(event(acd.EventPopupDial, "late"))
+	n.Notify(event(acdconfig.EventPopupDial, "late"))
 	if st := n.Stats(); st.Dropped != 1 || st.Sent != 10 {
 		t.Errorf("stats %+v", st)
 	}
@@ -459,13 +462,13 @@ func TestCloseDeadline(t *testing.T) {
 	srv := newServer(t, func(req) int { <-release; return 200 })
 	defer close(release)
 	n := newNotifier(t, acdhooks.Config{
-		Hooks:        staticHooks(acd.Hook{ID: 1, AccountID: 3, Kind: acd.HookPopup, Webhook: "p", AllFlows: true}),
+		Hooks:        staticHooks(acdconfig.Hook{ID: 1, AccountID: 3, Kind: acdconfig.HookPopup, Webhook: "p", AllFlows: true}),
 		Webhooks:     staticWebhooks(map[string]webhooks.Config{"p": {URL: srv.URL}}),
 		Timeout:      time.Minute,
 		DrainTimeout: 200 * time.Millisecond,
 	})
 	for i := range 5 {
-		n.Notify(event(acd.EventPopupDial, fmt.Sprint("c", i)))
+		n.Notify(event(acdconfig.EventPopupDial, fmt.Sprint("c", i)))
 	}
 	start := time.Now()
 	err := n.Close()
@@ -489,7 +492,7 @@ func BenchmarkNotify(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
 	n, err := acdhooks.New(acdhooks.Config{
-		Hooks:    staticHooks(acd.Hook{ID: 1, AccountID: 3, Kind: acd.HookPopup, Webhook: "p", AllFlows: true}),
+		Hooks:    staticHooks(acdconfig.Hook{ID: 1, AccountID: 3, Kind: acdconfig.HookPopup, Webhook: "p", AllFlows: true}),
 		Webhooks: staticWebhooks(map[string]webhooks.Config{"p": {URL: srv.URL}}),
 		Policy:   loopback, DrainTimeout: time.Minute,
 	})
@@ -498,7 +501,7 @@ func BenchmarkNotify(b *testing.B) {
 	}
 	evs := make([]acd.Event, 64)
 	for i := range evs {
-		evs[i] = event(acd.EventPopupDial, fmt.Sprint("c", i))
+		evs[i] = event(acdconfig.EventPopupDial, fmt.Sprint("c", i))
 	}
 	// Timed: Notify and the delivery of every event (Close drains), so an
 	// op is one event posted to the local server, not just queued (an

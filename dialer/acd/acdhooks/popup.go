@@ -7,6 +7,7 @@ import (
 
 	"github.com/switchyard/switchyard/dialer"
 	"github.com/switchyard/switchyard/dialer/acd"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 )
 
 // CampaignPopup sends an agent-first campaign's popup events (the agent is
@@ -15,7 +16,7 @@ import (
 func (n *Notifier) CampaignPopup(p dialer.PopupEvent) {
 	agentID, _ := strconv.ParseInt(p.Agent.AgentID, 10, 64)
 	n.Notify(acd.Event{
-		Kind: acd.EventKind(p.Kind), AccountID: p.AccountID, CallID: cmp.Or(p.CallID, fmt.Sprintf("campaign-%d-record-%d", p.CampaignID, p.RecordID)),
+		Kind: acdconfig.EventKind(p.Kind), AccountID: p.AccountID, CallID: cmp.Or(p.CallID, fmt.Sprintf("campaign-%d-record-%d", p.CampaignID, p.RecordID)),
 		AgentID: agentID, AgentNumber: p.Agent.Number, Customer: p.Customer, CallFrom: p.Agent.Number, CallTo: p.Customer,
 		Direction: "outbound-dial", At: p.At, Created: p.At, Busy: p.Busy,
 	})

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/dialer/acd"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 	"github.com/switchyard/switchyard/store"
 	"github.com/switchyard/switchyard/store/storetest"
 )
@@ -38,23 +39,23 @@ func testConfigRoundTrip(t *testing.T, st *store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := acd.Agent{AccountID: a.ID, Name: "Alice", LoginType: acd.LoginSoftphone, Extension: "7001", SIPPassword: "pw",
+	in := acdconfig.Agent{AccountID: a.ID, Name: "Alice", LoginType: acdconfig.LoginSoftphone, Extension: "7001", SIPPassword: "pw",
 		CLI: "+15550000", WrapUp: 15 * time.Second, Record: true, Persistent: true}
-	sa, err := st.CreateAgent(ctx, AgentToStore(in))
+	sa, err := st.CreateAgent(ctx, store.Agent{Agent: in})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mob, err := st.CreateAgent(ctx, AgentToStore(acd.Agent{AccountID: b.ID, Name: "Bob", LoginType: acd.LoginMobile, Number: "+15551111"}))
+	mob, err := st.CreateAgent(ctx, store.Agent{Agent: acdconfig.Agent{AccountID: b.ID, Name: "Bob", LoginType: acdconfig.LoginMobile, Number: "+15551111"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := acd.Queue{AccountID: a.ID, Name: "sales", Members: []int64{sa.ID}, Announce: "sound:x", AnnounceEvery: 30 * time.Second,
+	q := acdconfig.Queue{AccountID: a.ID, Name: "sales", Members: []int64{sa.ID}, Announce: "sound:x", AnnounceEvery: 30 * time.Second,
 		AnnouncePosition: true, MaxLen: 3, JoinWhenEmpty: true, Record: true}
 	q.Defaults()
 	if err := q.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CreateQueue(ctx, QueueToStore(q)); err != nil {
+	if _, err := st.CreateQueue(ctx, store.Queue{Queue: q}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -68,7 +69,7 @@ func testConfigRoundTrip(t *testing.T, st *store.Store) {
 	if !reflect.DeepEqual(got, in) {
 		t.Fatalf("agent round trip:\n got %+v\nwant %+v", got, in)
 	}
-	if agents[1].ID != mob.ID || agents[1].Number != "+15551111" || agents[1].LoginType != acd.LoginMobile {
+	if agents[1].ID != mob.ID || agents[1].Number != "+15551111" || agents[1].LoginType != acdconfig.LoginMobile {
 		t.Fatalf("mobile agent: %+v", agents[1])
 	}
 	queues, err := cfg.Queues(ctx)
@@ -84,8 +85,8 @@ func testConfigRoundTrip(t *testing.T, st *store.Store) {
 	if _, err := st.PutWebhook(ctx, a.ID, "crm", json.RawMessage(`{"url":"https://x.example"}`)); err != nil {
 		t.Fatal(err)
 	}
-	h := acd.Hook{AccountID: a.ID, Kind: acd.HookPopup, Webhook: "crm", Events: []acd.EventKind{acd.EventPopupDial, acd.EventPopupTerminal}, AllFlows: true}
-	sh, err := st.PutHook(ctx, HookToStore(h))
+	h := acdconfig.Hook{AccountID: a.ID, Kind: acdconfig.HookPopup, Webhook: "crm", Events: []acdconfig.EventKind{acdconfig.EventPopupDial, acdconfig.EventPopupTerminal}, AllFlows: true}
+	sh, err := st.PutHook(ctx, store.ACDHook{Hook: h})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,8 +100,8 @@ func testConfigRoundTrip(t *testing.T, st *store.Store) {
 	} else if len(hooks) != 0 {
 		t.Fatalf("b's hooks: %+v", hooks)
 	}
-	ui := acd.AgentUI{AccountID: a.ID, Enabled: true, URL: "https://ui.example", Width: 300, Height: 200}
-	if _, err := st.PutAgentUI(ctx, UIToStore(ui)); err != nil {
+	ui := acdconfig.AgentUI{AccountID: a.ID, Enabled: true, URL: "https://ui.example", Width: 300, Height: 200}
+	if _, err := st.PutAgentUI(ctx, store.AgentUI{AgentUI: ui}); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := cfg.AgentUI(ctx, a.ID); err != nil || got != ui {

@@ -14,6 +14,7 @@ import (
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/ari/aritest"
 	"github.com/switchyard/switchyard/dialer/acd"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/store"
 	"github.com/switchyard/switchyard/store/storetest"
@@ -201,10 +202,10 @@ func TestQueueRecordingIndexed(t *testing.T) {
 		}
 	}
 	t.Cleanup(closeAll)
-	if err := a.PutAgent(acd.Agent{ID: 3, AccountID: acct.ID, Name: "rec", LoginType: acd.LoginMobile, Number: "1000003", Record: true}); err != nil {
+	if err := a.PutAgent(acdconfig.Agent{ID: 3, AccountID: acct.ID, Name: "rec", LoginType: acdconfig.LoginMobile, Number: "1000003", Record: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.PutQueue(acd.Queue{ID: 10, AccountID: acct.ID, Name: "sales", Members: []int64{3}, Record: true}); err != nil {
+	if err := a.PutQueue(acdconfig.Queue{ID: 10, AccountID: acct.ID, Name: "sales", Members: []int64{3}, Record: true}); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Login(ctx, acct.ID, 3); err != nil {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/dialer/acd"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 )
 
 // ConfigClass is the sorcery configuration class of PJSIP objects.
@@ -106,7 +107,7 @@ type object struct {
 	fields map[string]string
 }
 
-func (p *Provisioner) objects(a acd.Agent) []object {
+func (p *Provisioner) objects(a acdconfig.Agent) []object {
 	ep := maps.Clone(p.endpoint)
 	ep["auth"] = a.Extension
 	ep["aors"] = a.Extension
@@ -124,7 +125,7 @@ func (p *Provisioner) objects(a acd.Agent) []object {
 // agents have no endpoint: Ensure does nothing for them. An extension that
 // is a pjsip.conf section returns ErrStatic. When an agent's extension
 // changes (or the agent stops being a SIP agent), Remove the old one.
-func (p *Provisioner) Ensure(ctx context.Context, a acd.Agent) error {
+func (p *Provisioner) Ensure(ctx context.Context, a acdconfig.Agent) error {
 	if !a.LoginType.SIP() {
 		return nil
 	}

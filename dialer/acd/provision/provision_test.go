@@ -14,6 +14,7 @@ import (
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest/sipagent"
 	"github.com/switchyard/switchyard/dialer/acd"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 	"github.com/switchyard/switchyard/dialer/acd/provision"
 )
 
@@ -27,8 +28,8 @@ func client(t *testing.T) (*ari.Client, asterisktest.Info) {
 	return c, info
 }
 
-func sipAgent(ext string) acd.Agent {
-	return acd.Agent{ID: 7, AccountID: 1, Name: `Ann "the" Agent`, LoginType: acd.LoginSoftphone, Extension: ext, SIPPassword: "pw-" + ext}
+func sipAgent(ext string) acdconfig.Agent {
+	return acdconfig.Agent{ID: 7, AccountID: 1, Name: `Ann "the" Agent`, LoginType: acdconfig.LoginSoftphone, Extension: ext, SIPPassword: "pw-" + ext}
 }
 
 // TestEnsureRemove runs on the real Asterisk: the endpoint appears in
@@ -146,12 +147,12 @@ func TestStaticAndInvalid(t *testing.T) {
 	}
 
 	// Mobile agents have no endpoint.
-	if err := p.Ensure(ctx, acd.Agent{Name: "m", LoginType: acd.LoginMobile, Number: "+4930123"}); err != nil {
+	if err := p.Ensure(ctx, acdconfig.Agent{Name: "m", LoginType: acdconfig.LoginMobile, Number: "+4930123"}); err != nil {
 		t.Errorf("Ensure(mobile) = %v; want nil", err)
 	}
-	for name, a := range map[string]acd.Agent{
-		"no password":   {Name: "x", LoginType: acd.LoginSoftphone, Extension: "syprov-nopw"},
-		"bad extension": {Name: "x", LoginType: acd.LoginDeskPhone, Extension: "a b", SIPPassword: "x"},
+	for name, a := range map[string]acdconfig.Agent{
+		"no password":   {Name: "x", LoginType: acdconfig.LoginSoftphone, Extension: "syprov-nopw"},
+		"bad extension": {Name: "x", LoginType: acdconfig.LoginDeskPhone, Extension: "a b", SIPPassword: "x"},
 	} {
 		if err := p.Ensure(ctx, a); !errors.Is(err, acd.ErrInvalid) {
 			t.Errorf("%s: Ensure = %v; want ErrInvalid", name, err)
