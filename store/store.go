@@ -119,6 +119,10 @@ type Store struct {
 	webhooks webhookCache
 	// group commits concurrent per-call writes together (groupcommit.go).
 	group groupCommit
+	// open holds the attempts this store started and has not finished
+	// (attempt id → openAttempt), so that their end needs no read of
+	// the row (attempts.go).
+	open sync.Map
 
 	// stmts counts SQL statements while CountStatements runs.
 	stmts *stmtCounter
