@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -305,9 +304,13 @@ func (s *Store) StartAttempt(ctx context.Context, in AttemptStart) (a Attempt, e
 	callArgs := []any{in.CallID, in.AccountID, in.Direction, in.FlowID, reqID, in.ClientIdentifier, in.CLI, in.DNIS, StatusInProgress, max(1, in.Number), t, t}
 	// The attempt's values after its number.
 	attemptArgs := []any{a.ChannelID, a.AsteriskNode, a.Direction, a.CLI, a.DNIS, a.State, a.Status, a.StartedAt, vars}
-	err = s.grouped(ctx, laneKey(in.CallID), func(tx *gorm.DB, _ *groupTotals) error {
+	pipe := &pipeStep{stmt: startAttemptPG, args: slices.Concat(callArgs, []any{a.ID, a.CallID, a.AccountID}, attemptArgs),
+		scan: func(rows rowScanner) error { return rows.Scan(&a.AttemptNumber) },
+		// None: the call is another account's (the full form says so).
+		done: func(n int64, _ *groupTotals) bool { return n == 1 }}
+	err = s.groupedPipe(ctx, laneKey(in.CallID), pipe, func(tx *gorm.DB, _ *groupTotals) error {
 		var n []int
-		scan := func(rows *sql.Rows) error {
+		scan := func(rows rowScanner) error {
 			var k int
 			err := rows.Scan(&k)
 			n = append(n, k)
@@ -414,7 +417,11 @@ func (s *Store) AnswerAttempt(ctx context.Context, id string, at time.Time) (err
 			o.mu.Unlock()
 		}
 	}()
-	return s.grouped(ctx, laneKey(id), func(tx *gorm.DB, _ *groupTotals) error {
+	pipe := &pipeStep{stmt: answerAttempt, args: []any{at, id, StateOpen},
+		// None: answered before, finished or missing (the full form
+		// tells which).
+		done: func(n int64, _ *groupTotals) bool { answered = n > 0; return answered }}
+	return s.groupedPipe(ctx, laneKey(id), pipe, func(tx *gorm.DB, _ *groupTotals) error {
 		n, err := s.rawExec(tx, answerAttempt, at, id, StateOpen)
 		answered = n > 0
 		if err != nil {
@@ -501,7 +508,27 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 		ended = norm(end.EndedAt)
 	}
 
-	err = s.grouped(ctx, laneKey(id), func(tx *gorm.DB, _ *groupTotals) error {
+	// On PostgreSQL the end of an attempt this store holds a copy of is
+	// one statement, sent pipelined with its group's others.
+	var pipe *pipeStep
+	if c, ok := s.openCopy(id); ok && s.driver == DriverPostgres {
+		fin := c
+		args, callArgs, err := finishArgs(&fin, end, ended, t, true)
+		if err != nil {
+			return Attempt{}, err
+		}
+		var updated int64
+		pipe = &pipeStep{stmt: finishCopyPG, args: slices.Concat(args, callArgs),
+			scan: func(rows rowScanner) error { return rows.Scan(&updated) },
+			done: func(int64, *groupTotals) bool {
+				if updated == 0 {
+					return false // finished, or changed behind the copy: the full form reads the row
+				}
+				a = fin
+				return true
+			}}
+	}
+	err = s.groupedPipe(ctx, laneKey(id), pipe, func(tx *gorm.DB, _ *groupTotals) error {
 		if c, ok := s.openCopy(id); ok {
 			// Started by this store and still open as far as it knows:
 			// written from its copy, unless the row says otherwise.
@@ -540,50 +567,10 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 // false when it did not, and nothing was written.
 func (s *Store) finishAttempt(tx *gorm.DB, a *Attempt, end AttemptEnd, ended, t time.Time, fromCopy bool) (done bool, err error) {
 	id := a.ID
-	guard := []any{a.AnsweredAt, a.Recorded, a.RecordingURI}
-	if a.AnsweredAt == nil && end.AnsweredAt != nil {
-		a.AnsweredAt = normPtr(end.AnsweredAt)
-	}
-	a.State = StateFinished
-	a.Status = end.Status
-	if a.AnsweredAt != nil && end.IfAnswered != "" {
-		a.Status = end.IfAnswered
-	}
-	a.HangupCause = end.HangupCause
-	a.HangupCauseText = end.HangupCauseText
-	a.RemoteHangup = end.RemoteHangup
-	a.FinishReason = end.FinishReason
-	a.DTMF = end.DTMF
-	// The flow may have reported its recordings already
-	// (SetAttemptReportFields): keep them unless the end says more.
-	a.Recorded = a.Recorded || end.Recorded
-	if end.RecordingURI != "" {
-		a.RecordingURI = end.RecordingURI
-	}
-	a.EndedAt = &ended
-	a.DurationMS = max(0, ended.Sub(a.StartedAt).Milliseconds())
-	a.BillsecMS = 0
-	if a.AnsweredAt != nil {
-		a.BillsecMS = max(0, ended.Sub(*a.AnsweredAt).Milliseconds())
-	}
-	if a.Variables == nil {
-		a.Variables = map[string]string{}
-	}
-	for k, v := range end.Variables {
-		a.Variables[k] = v
-	}
-	vars, err := encodeVariables(a.Variables)
+	args, callArgs, err := finishArgs(a, end, ended, t, fromCopy)
 	if err != nil {
 		return false, err
 	}
-	args := []any{a.State, a.Status, a.HangupCause, a.HangupCauseText, a.RemoteHangup, a.FinishReason, a.DTMF, a.Recorded,
-		a.RecordingURI, a.AnsweredAt, a.EndedAt, a.DurationMS, a.BillsecMS, vars, id, StateOpen}
-	if fromCopy {
-		args = append(args, guard...)
-	}
-	// Only the latest attempt decides the call's outcome: a late finish
-	// of attempt 1 must not overwrite a running attempt 2.
-	callArgs := []any{a.Status, ended, t, a.CallID, a.AttemptNumber}
 	var updated int64
 	if s.driver == DriverPostgres {
 		// One statement: the call is updated only if the attempt was.
@@ -591,7 +578,7 @@ func (s *Store) finishAttempt(tx *gorm.DB, a *Attempt, end AttemptEnd, ended, t 
 		if fromCopy {
 			stmt = finishCopyPG
 		}
-		if err := s.rawQuery(tx, stmt, slices.Concat(args, callArgs), func(rows *sql.Rows) error {
+		if err := s.rawQuery(tx, stmt, slices.Concat(args, callArgs), func(rows rowScanner) error {
 			return rows.Scan(&updated)
 		}); err != nil {
 			return false, fmt.Errorf("store: finish attempt %s: %w", id, err)
@@ -627,6 +614,58 @@ func (s *Store) finishAttempt(tx *gorm.DB, a *Attempt, end AttemptEnd, ended, t 
 		return false, fmt.Errorf("store: finish attempt %s: re-read: %w", id, err)
 	}
 	return true, nil
+}
+
+// finishArgs sets a, open, to its finished record and returns the
+// arguments of the statements that write it: the attempt's update (with,
+// fromCopy, the values the row must still hold: the answer time and
+// recording the end merges with) and the call's.
+func finishArgs(a *Attempt, end AttemptEnd, ended, t time.Time, fromCopy bool) (args, callArgs []any, err error) {
+	guard := []any{a.AnsweredAt, a.Recorded, a.RecordingURI}
+	if a.AnsweredAt == nil && end.AnsweredAt != nil {
+		a.AnsweredAt = normPtr(end.AnsweredAt)
+	}
+	a.State = StateFinished
+	a.Status = end.Status
+	if a.AnsweredAt != nil && end.IfAnswered != "" {
+		a.Status = end.IfAnswered
+	}
+	a.HangupCause = end.HangupCause
+	a.HangupCauseText = end.HangupCauseText
+	a.RemoteHangup = end.RemoteHangup
+	a.FinishReason = end.FinishReason
+	a.DTMF = end.DTMF
+	// The flow may have reported its recordings already
+	// (SetAttemptReportFields): keep them unless the end says more.
+	a.Recorded = a.Recorded || end.Recorded
+	if end.RecordingURI != "" {
+		a.RecordingURI = end.RecordingURI
+	}
+	a.EndedAt = &ended
+	a.DurationMS = max(0, ended.Sub(a.StartedAt).Milliseconds())
+	a.BillsecMS = 0
+	if a.AnsweredAt != nil {
+		a.BillsecMS = max(0, ended.Sub(*a.AnsweredAt).Milliseconds())
+	}
+	if a.Variables == nil {
+		a.Variables = map[string]string{}
+	}
+	for k, v := range end.Variables {
+		a.Variables[k] = v
+	}
+	vars, err := encodeVariables(a.Variables)
+	if err != nil {
+		return nil, nil, err
+	}
+	args = []any{a.State, a.Status, a.HangupCause, a.HangupCauseText, a.RemoteHangup, a.FinishReason, a.DTMF, a.Recorded,
+		a.RecordingURI, a.AnsweredAt, a.EndedAt, a.DurationMS, a.BillsecMS, vars, a.ID, StateOpen}
+	if fromCopy {
+		args = append(args, guard...)
+	}
+	// Only the latest attempt decides the call's outcome: a late finish
+	// of attempt 1 must not overwrite a running attempt 2.
+	callArgs = []any{a.Status, ended, t, a.CallID, a.AttemptNumber}
+	return args, callArgs, nil
 }
 
 // finishAttemptSQL closes an open attempt.
@@ -887,8 +926,11 @@ func (s *Store) SaveJourney(ctx context.Context, accountID int64, attemptID stri
 	attemptID = uid.String()
 	// One statement (every call saves its journey): the row is inserted
 	// only if the attempt exists in the account.
-	return s.grouped(ctx, laneKey(attemptID), func(tx *gorm.DB, _ *groupTotals) error {
-		n, err := s.rawExec(tx, saveJourney, string(steps), now(), attemptID, accountID)
+	t := now()
+	pipe := &pipeStep{stmt: saveJourney, args: []any{string(steps), t, attemptID, accountID},
+		done: func(n int64, _ *groupTotals) bool { return n > 0 }}
+	return s.groupedPipe(ctx, laneKey(attemptID), pipe, func(tx *gorm.DB, _ *groupTotals) error {
+		n, err := s.rawExec(tx, saveJourney, string(steps), t, attemptID, accountID)
 		if err != nil {
 			return fmt.Errorf("store: save journey %s: %w", attemptID, err)
 		}

@@ -66,6 +66,7 @@ var laneSeed = maphash.MakeSeed()
 type groupJob struct {
 	ctx  context.Context
 	fn   func(tx *gorm.DB, t *groupTotals) error
+	pipe *pipeStep // its one-statement form on PostgreSQL, or nil (grouppipe.go)
 	err  error
 	done chan struct{}
 }
@@ -160,7 +161,17 @@ func (t *groupTotals) apply(tx *gorm.DB) error {
 // to t. It returns
 // when fn's writes are committed or rolled back.
 func (s *Store) grouped(ctx context.Context, key uint64, fn func(tx *gorm.DB, t *groupTotals) error) error {
-	j := &groupJob{ctx: ctx, fn: fn, done: make(chan struct{})}
+	return s.groupedPipe(ctx, key, nil, fn)
+}
+
+// groupedPipe is grouped with the write's one-statement form on
+// PostgreSQL (nil: none), which a group sends pipelined when all its
+// writes have one (grouppipe.go).
+func (s *Store) groupedPipe(ctx context.Context, key uint64, pipe *pipeStep, fn func(tx *gorm.DB, t *groupTotals) error) error {
+	if s.driver != DriverPostgres {
+		pipe = nil
+	}
+	j := &groupJob{ctx: ctx, fn: fn, pipe: pipe, done: make(chan struct{})}
 	g := &s.group.lanes[0]
 	if s.driver == DriverPostgres {
 		g = &s.group.lanes[key%pgLanes]
@@ -215,7 +226,11 @@ func (s *Store) commitGroup(batch []*groupJob) {
 			close(j.done)
 		}
 	}()
-	if len(batch) == 1 {
+	piped := s.driver == DriverPostgres
+	for _, j := range batch {
+		piped = piped && j.pipe != nil
+	}
+	if len(batch) == 1 && !piped {
 		s.alone(batch[0])
 		return
 	}
@@ -238,6 +253,9 @@ func (s *Store) commitGroup(batch []*groupJob) {
 	}
 	gctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
+	if piped && s.commitPiped(gctx, batch) {
+		return
+	}
 	s.prepareRaw(gctx)
 	tx := s.w.WithContext(gctx).Begin()
 	if tx.Error != nil {

@@ -107,15 +107,21 @@ func (w *witness) waitCompleted(b *testing.B, addr, key, reqID string, n int, li
 	}
 }
 
-// created is the observer's count of outbound Local channels created
-// per dialed extension.
-func (w *witness) created(b *testing.B) map[string]int {
+// witnessCount is the observer's count of outbound Local channels
+// created per dialed extension, and how many times its websocket
+// connected (more than once: it was cut, and may have missed events).
+type witnessCount struct {
+	Created  map[string]int `json:"created"`
+	Connects int            `json:"connects"`
+}
+
+func (w *witness) created(b *testing.B) witnessCount {
 	b.Helper()
-	var m map[string]int
-	if err := json.Unmarshal([]byte(w.send(b, "created")), &m); err != nil {
+	var c witnessCount
+	if err := json.Unmarshal([]byte(w.send(b, "created")), &c); err != nil {
 		b.Fatalf("witness created: %v", err)
 	}
-	return m
+	return c
 }
 
 // witnessMain is the witness process: it starts the observer on the
@@ -123,7 +129,7 @@ func (w *witness) created(b *testing.B) map[string]int {
 // command until its input ends:
 //
 //	wait <addr> <api key> <request id> <n> <limit> → "done" or "error: …"
-//	created                                      → the observer's Created() as JSON
+//	created                                      → the observer's witnessCount as JSON
 func witnessMain(infoJSON string, stdin io.Reader, stdout io.Writer) int {
 	var info asterisktest.Info
 	if err := json.Unmarshal([]byte(infoJSON), &info); err != nil {
@@ -156,7 +162,7 @@ func witnessMain(infoJSON string, stdin io.Reader, stdout io.Writer) int {
 		case len(f) == 1 && f[0] == "created":
 			// The last events in flight.
 			time.Sleep(500 * time.Millisecond)
-			out, err := json.Marshal(obs.Created())
+			out, err := json.Marshal(witnessCount{Created: obs.Created(), Connects: obs.Connects()})
 			if err != nil {
 				fmt.Fprintf(stdout, "error: %v\n", err)
 				continue
