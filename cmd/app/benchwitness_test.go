@@ -160,8 +160,7 @@ func witnessMain(infoJSON string, stdin io.Reader, stdout io.Writer) int {
 			}
 			fmt.Fprintln(stdout, "done")
 		case len(f) == 1 && f[0] == "created":
-			// The last events in flight.
-			time.Sleep(500 * time.Millisecond)
+			settle(obs)
 			out, err := json.Marshal(witnessCount{Created: obs.Created(), Connects: obs.Connects()})
 			if err != nil {
 				fmt.Fprintf(stdout, "error: %v\n", err)
@@ -173,6 +172,27 @@ func witnessMain(infoJSON string, stdin io.Reader, stdout io.Writer) int {
 		}
 	}
 	return 0
+}
+
+// settle waits for the observer's last events in flight: until its count
+// of created channels has not moved for 2 s (at most a minute). With both
+// cores saturated Asterisk's event stream to the observer can lag the
+// calls by seconds.
+func settle(obs *asterisktest.Observer) {
+	total := func() int {
+		n := 0
+		for _, k := range obs.Created() {
+			n += k
+		}
+		return n
+	}
+	last, since := total(), time.Now()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline) && time.Since(since) < 2*time.Second; {
+		time.Sleep(100 * time.Millisecond)
+		if n := total(); n != last {
+			last, since = n, time.Now()
+		}
+	}
 }
 
 // pollCompleted polls the request summary every 100 ms until n records
