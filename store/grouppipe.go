@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -147,8 +148,22 @@ func (s *Store) pipeGroup(ctx context.Context, c *pgx.Conn, batch []*groupJob) (
 	for i := 0; err == nil && i < len(stmts); i++ {
 		begin := time.Now()
 		tag, e := br2.Exec()
-		err = translate(e)
-		s.w.Logger.Trace(ctx, begin, func() (string, int64) { return stmts[i], tag.RowsAffected() }, err)
+		s.w.Logger.Trace(ctx, begin, func() (string, int64) { return stmts[i], tag.RowsAffected() }, translate(e))
+		if e == nil {
+			continue
+		}
+		var pgErr *pgconn.PgError
+		if !errors.As(e, &pgErr) {
+			// The connection failed with the COMMIT sent: the group may or
+			// may not have committed.
+			_ = br2.Close()
+			for _, j := range live {
+				j.err = fmt.Errorf("store: group commit: %w", translate(e))
+			}
+			return true, driver.ErrBadConn
+		}
+		// The server refused a counter and skipped the COMMIT.
+		err = e
 	}
 	if err == nil {
 		if _, err = br2.Exec(); err != nil {
@@ -160,20 +175,19 @@ func (s *Store) pipeGroup(ctx context.Context, c *pgx.Conn, batch []*groupJob) (
 			}
 			return true, driver.ErrBadConn
 		}
-	}
-	if cerr := br2.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		// A counter failed before the COMMIT ran: roll back, and the
-		// usual way makes the group again.
-		if _, rerr := c.Exec(ctx, "ROLLBACK"); rerr != nil {
-			return false, driver.ErrBadConn
+		s.pipedGroups.Add(1)
+		if cerr := br2.Close(); cerr != nil {
+			return true, driver.ErrBadConn // committed; the connection is dropped
 		}
-		return false, nil
+		return true, nil
 	}
-	s.pipedGroups.Add(1)
-	return true, nil
+	_ = br2.Close()
+	// The server refused a counter before the COMMIT: roll back, and the
+	// usual way makes the group again.
+	if _, rerr := c.Exec(ctx, "ROLLBACK"); rerr != nil {
+		return false, driver.ErrBadConn
+	}
+	return false, nil
 }
 
 var (
