@@ -675,7 +675,7 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 				return true
 			}}
 	}
-	return s.groupedPipe(ctx, uint64(o.RecordID), pipe, func(tx *gorm.DB, totals *groupTotals) error {
+	return s.grouped(ctx, uint64(o.RecordID), pipe, func(tx *gorm.DB, totals *groupTotals) error {
 		t := now()
 		upd := map[string]any{"lease_owner": "", "lease_until": nil, "updated_at": t}
 		switch {
