@@ -326,18 +326,6 @@ func checkReport(b *testing.B, a *app.App, key, reqID string, n int) {
 	if bad > 0 {
 		b.Fatalf("report: %d of %d records not %s", bad, n, store.RecordComplete)
 	}
-	// The calls' outcomes (a record is complete whatever its call's
-	// outcome: a dial Asterisk refused is complete, and not a dial).
-	for i, h := range rows[0] {
-		if i == col || !strings.Contains(strings.ToLower(h), "status") {
-			continue
-		}
-		by := map[string]int{}
-		for _, r := range rows[1:] {
-			by[r[i]]++
-		}
-		fmt.Printf("  report %s: %v\n", h, by)
-	}
 }
 
 func waitNoChannels(b *testing.B, a *app.App) {
