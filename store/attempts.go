@@ -2,13 +2,14 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -303,9 +304,13 @@ func (s *Store) StartAttempt(ctx context.Context, in AttemptStart) (a Attempt, e
 	callArgs := []any{in.CallID, in.AccountID, in.Direction, in.FlowID, reqID, in.ClientIdentifier, in.CLI, in.DNIS, StatusInProgress, max(1, in.Number), t, t}
 	// The attempt's values after its number.
 	attemptArgs := []any{a.ChannelID, a.AsteriskNode, a.Direction, a.CLI, a.DNIS, a.State, a.Status, a.StartedAt, vars}
-	err = s.grouped(ctx, laneKey(in.CallID), func(tx *gorm.DB, _ *groupTotals) error {
+	pipe := &pipeStep{stmt: startAttemptPG, args: slices.Concat(callArgs, []any{a.ID, a.CallID, a.AccountID}, attemptArgs),
+		scan: func(rows rowScanner) error { return rows.Scan(&a.AttemptNumber) },
+		// None: the call is another account's (the full form says so).
+		done: func(n int64, _ *groupTotals) bool { return n == 1 }}
+	err = s.grouped(ctx, laneKey(in.CallID), pipe, func(tx *gorm.DB, _ *groupTotals) error {
 		var n []int
-		scan := func(rows *sql.Rows) error {
+		scan := func(rows rowScanner) error {
 			var k int
 			err := rows.Scan(&k)
 			n = append(n, k)
@@ -353,7 +358,39 @@ func (s *Store) StartAttempt(ctx context.Context, in AttemptStart) (a Attempt, e
 	for k, v := range in.Variables {
 		a.Variables[k] = v
 	}
+	s.open.Store(a.ID, &openAttempt{a: a})
 	return a, nil
+}
+
+// openAttempt is an attempt as this store wrote it, from its start to its
+// end: every write of an attempt's row while it is open is made by the
+// node that runs its call, through its store, which keeps this copy
+// current (AnswerAttempt) or drops it (SetAttemptReportFields,
+// DiscardAttempt). The attempt's end writes from it without reading the
+// row back, on the condition that the row still holds what the copy
+// says; otherwise it reads the row as before.
+type openAttempt struct {
+	mu sync.Mutex
+	a  Attempt
+}
+
+// openCopy returns the store's copy of an open attempt (with its own
+// variables map).
+func (s *Store) openCopy(id string) (Attempt, bool) {
+	v, ok := s.open.Load(id)
+	if !ok {
+		return Attempt{}, false
+	}
+	o := v.(*openAttempt)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	a := o.a
+	a.AnsweredAt = normPtr(o.a.AnsweredAt)
+	a.Variables = make(map[string]string, len(o.a.Variables))
+	for k, v := range o.a.Variables {
+		a.Variables[k] = v
+	}
+	return a, true
 }
 
 var answerAttempt = raw(`UPDATE call_attempts SET answered_at = ? WHERE id = ? AND state = ? AND answered_at IS NULL`)
@@ -369,8 +406,24 @@ func (s *Store) AnswerAttempt(ctx context.Context, id string, at time.Time) (err
 		at = now()
 	}
 	at = norm(at)
-	return s.grouped(ctx, laneKey(id), func(tx *gorm.DB, _ *groupTotals) error {
+	answered := false
+	defer func() {
+		if v, ok := s.open.Load(id); ok && err == nil && answered {
+			o := v.(*openAttempt)
+			o.mu.Lock()
+			if o.a.AnsweredAt == nil {
+				o.a.AnsweredAt = &at
+			}
+			o.mu.Unlock()
+		}
+	}()
+	pipe := &pipeStep{stmt: answerAttempt, args: []any{at, id, StateOpen},
+		// None: answered before, finished or missing (the full form
+		// tells which).
+		done: func(n int64, _ *groupTotals) bool { answered = n > 0; return answered }}
+	return s.grouped(ctx, laneKey(id), pipe, func(tx *gorm.DB, _ *groupTotals) error {
 		n, err := s.rawExec(tx, answerAttempt, at, id, StateOpen)
+		answered = n > 0
 		if err != nil {
 			return fmt.Errorf("store: answer attempt %s: %w", id, err)
 		}
@@ -455,7 +508,36 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 		ended = norm(end.EndedAt)
 	}
 
-	err = s.grouped(ctx, laneKey(id), func(tx *gorm.DB, _ *groupTotals) error {
+	// On PostgreSQL the end of an attempt this store holds a copy of is
+	// one statement, sent pipelined with its group's others.
+	var pipe *pipeStep
+	if c, ok := s.openCopy(id); ok && s.driver == DriverPostgres {
+		fin := c
+		args, callArgs, err := finishArgs(&fin, end, ended, t, true)
+		if err != nil {
+			return Attempt{}, err
+		}
+		var updated int64
+		pipe = &pipeStep{stmt: finishCopyPG, args: slices.Concat(args, callArgs),
+			scan: func(rows rowScanner) error { return rows.Scan(&updated) },
+			done: func(int64, *groupTotals) bool {
+				if updated == 0 {
+					return false // finished, or changed behind the copy: the full form reads the row
+				}
+				a = fin
+				return true
+			}}
+	}
+	err = s.grouped(ctx, laneKey(id), pipe, func(tx *gorm.DB, _ *groupTotals) error {
+		if c, ok := s.openCopy(id); ok {
+			// Started by this store and still open as far as it knows:
+			// written from its copy, unless the row says otherwise.
+			a = c
+			done, err := s.finishAttempt(tx, &a, end, ended, t, true)
+			if err != nil || done {
+				return err
+			}
+		}
 		a = Attempt{}
 		if err := tx.Where("id = ?", id).Take(&a).Error; err != nil {
 			if isNotFound(err) {
@@ -466,81 +548,124 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 		if a.State != StateOpen {
 			return nil // already finished: keep the first finish
 		}
-		if a.AnsweredAt == nil && end.AnsweredAt != nil {
-			a.AnsweredAt = normPtr(end.AnsweredAt)
-		}
-		a.State = StateFinished
-		a.Status = end.Status
-		if a.AnsweredAt != nil && end.IfAnswered != "" {
-			a.Status = end.IfAnswered
-		}
-		a.HangupCause = end.HangupCause
-		a.HangupCauseText = end.HangupCauseText
-		a.RemoteHangup = end.RemoteHangup
-		a.FinishReason = end.FinishReason
-		a.DTMF = end.DTMF
-		// The flow may have reported its recordings already
-		// (SetAttemptReportFields): keep them unless the end says more.
-		a.Recorded = a.Recorded || end.Recorded
-		if end.RecordingURI != "" {
-			a.RecordingURI = end.RecordingURI
-		}
-		a.EndedAt = &ended
-		a.DurationMS = max(0, ended.Sub(a.StartedAt).Milliseconds())
-		a.BillsecMS = 0
-		if a.AnsweredAt != nil {
-			a.BillsecMS = max(0, ended.Sub(*a.AnsweredAt).Milliseconds())
-		}
-		if a.Variables == nil {
-			a.Variables = map[string]string{}
-		}
-		for k, v := range end.Variables {
-			a.Variables[k] = v
-		}
-		vars, err := encodeVariables(a.Variables)
-		if err != nil {
-			return err
-		}
-		args := []any{a.State, a.Status, a.HangupCause, a.HangupCauseText, a.RemoteHangup, a.FinishReason, a.DTMF, a.Recorded,
-			a.RecordingURI, a.AnsweredAt, a.EndedAt, a.DurationMS, a.BillsecMS, vars, id, StateOpen}
-		// Only the latest attempt decides the call's outcome: a late finish
-		// of attempt 1 must not overwrite a running attempt 2.
-		callArgs := []any{a.Status, ended, t, a.CallID, a.AttemptNumber}
-		var updated int64
-		if s.driver == DriverPostgres {
-			// One statement: the call is updated only if the attempt was.
-			if err := s.rawQuery(tx, finishAttemptPG, slices.Concat(args, callArgs), func(rows *sql.Rows) error {
-				return rows.Scan(&updated)
-			}); err != nil {
-				return fmt.Errorf("store: finish attempt %s: %w", id, err)
-			}
-		} else {
-			n, err := s.rawExec(tx, finishAttemptSQLite, args...)
-			if err != nil {
-				return fmt.Errorf("store: finish attempt %s: %w", id, err)
-			}
-			updated = n
-			if updated > 0 {
-				if _, err := s.rawExec(tx, finishCallSQLite, callArgs...); err != nil {
-					return fmt.Errorf("store: finish attempt %s: update call %s: %w", id, a.CallID, err)
-				}
-			}
-		}
-		if updated == 0 {
-			// A concurrent FinishAttempt won (PostgreSQL READ COMMITTED
-			// re-checks state after waiting for its row lock): return its
-			// record.
-			a = Attempt{}
-			if err := tx.Where("id = ?", id).Take(&a).Error; err != nil {
-				return fmt.Errorf("store: finish attempt %s: re-read: %w", id, err)
-			}
-		}
-		return nil
+		_, err := s.finishAttempt(tx, &a, end, ended, t, false)
+		return err
 	})
+	if err == nil || errors.Is(err, ErrNotFound) {
+		s.open.Delete(id)
+	}
 	if err != nil {
 		return Attempt{}, err
 	}
 	return a, nil
+}
+
+// finishAttempt writes the end of the open attempt a (read from its row,
+// or the store's copy when fromCopy) and sets a to the finished record.
+// From the copy the row is written only if it still holds the copy's
+// answer time and recording (the values the end merges with); done is
+// false when it did not, and nothing was written.
+func (s *Store) finishAttempt(tx *gorm.DB, a *Attempt, end AttemptEnd, ended, t time.Time, fromCopy bool) (done bool, err error) {
+	id := a.ID
+	args, callArgs, err := finishArgs(a, end, ended, t, fromCopy)
+	if err != nil {
+		return false, err
+	}
+	var updated int64
+	if s.driver == DriverPostgres {
+		// One statement: the call is updated only if the attempt was.
+		stmt := finishAttemptPG
+		if fromCopy {
+			stmt = finishCopyPG
+		}
+		if err := s.rawQuery(tx, stmt, slices.Concat(args, callArgs), func(rows rowScanner) error {
+			return rows.Scan(&updated)
+		}); err != nil {
+			return false, fmt.Errorf("store: finish attempt %s: %w", id, err)
+		}
+	} else {
+		stmt := finishAttemptSQLite
+		if fromCopy {
+			stmt = finishCopySQLite
+		}
+		n, err := s.rawExec(tx, stmt, args...)
+		if err != nil {
+			return false, fmt.Errorf("store: finish attempt %s: %w", id, err)
+		}
+		updated = n
+		if updated > 0 {
+			if _, err := s.rawExec(tx, finishCallSQLite, callArgs...); err != nil {
+				return false, fmt.Errorf("store: finish attempt %s: update call %s: %w", id, a.CallID, err)
+			}
+		}
+	}
+	if updated > 0 {
+		return true, nil
+	}
+	if fromCopy {
+		// Finished meanwhile, or answered or recorded by a write this
+		// store's copy missed: the caller reads the row.
+		return false, nil
+	}
+	// A concurrent FinishAttempt won (PostgreSQL READ COMMITTED re-checks
+	// state after waiting for its row lock): return its record.
+	*a = Attempt{}
+	if err := tx.Where("id = ?", id).Take(a).Error; err != nil {
+		return false, fmt.Errorf("store: finish attempt %s: re-read: %w", id, err)
+	}
+	return true, nil
+}
+
+// finishArgs sets a, open, to its finished record and returns the
+// arguments of the statements that write it: the attempt's update (with,
+// fromCopy, the values the row must still hold: the answer time and
+// recording the end merges with) and the call's.
+func finishArgs(a *Attempt, end AttemptEnd, ended, t time.Time, fromCopy bool) (args, callArgs []any, err error) {
+	guard := []any{a.AnsweredAt, a.Recorded, a.RecordingURI}
+	if a.AnsweredAt == nil && end.AnsweredAt != nil {
+		a.AnsweredAt = normPtr(end.AnsweredAt)
+	}
+	a.State = StateFinished
+	a.Status = end.Status
+	if a.AnsweredAt != nil && end.IfAnswered != "" {
+		a.Status = end.IfAnswered
+	}
+	a.HangupCause = end.HangupCause
+	a.HangupCauseText = end.HangupCauseText
+	a.RemoteHangup = end.RemoteHangup
+	a.FinishReason = end.FinishReason
+	a.DTMF = end.DTMF
+	// The flow may have reported its recordings already
+	// (SetAttemptReportFields): keep them unless the end says more.
+	a.Recorded = a.Recorded || end.Recorded
+	if end.RecordingURI != "" {
+		a.RecordingURI = end.RecordingURI
+	}
+	a.EndedAt = &ended
+	a.DurationMS = max(0, ended.Sub(a.StartedAt).Milliseconds())
+	a.BillsecMS = 0
+	if a.AnsweredAt != nil {
+		a.BillsecMS = max(0, ended.Sub(*a.AnsweredAt).Milliseconds())
+	}
+	if a.Variables == nil {
+		a.Variables = map[string]string{}
+	}
+	for k, v := range end.Variables {
+		a.Variables[k] = v
+	}
+	vars, err := encodeVariables(a.Variables)
+	if err != nil {
+		return nil, nil, err
+	}
+	args = []any{a.State, a.Status, a.HangupCause, a.HangupCauseText, a.RemoteHangup, a.FinishReason, a.DTMF, a.Recorded,
+		a.RecordingURI, a.AnsweredAt, a.EndedAt, a.DurationMS, a.BillsecMS, vars, a.ID, StateOpen}
+	if fromCopy {
+		args = append(args, guard...)
+	}
+	// Only the latest attempt decides the call's outcome: a late finish
+	// of attempt 1 must not overwrite a running attempt 2.
+	callArgs = []any{a.Status, ended, t, a.CallID, a.AttemptNumber}
+	return args, callArgs, nil
 }
 
 // finishAttemptSQL closes an open attempt.
@@ -548,13 +673,28 @@ const finishAttemptSQL = `UPDATE call_attempts SET state = ?, status = ?, hangup
 	finish_reason = ?, dtmf = ?, recorded = ?, recording_uri = ?, answered_at = ?, ended_at = ?, duration_ms = ?, billsec_ms = ?, variables = ?
 	WHERE id = ? AND state = ?`
 
+// finishCopySQL closes an open attempt whose answer time and recording
+// are still those of the store's copy (finishAttempt).
+const (
+	finishCopyPGSQL     = finishAttemptSQL + ` AND answered_at IS NOT DISTINCT FROM ? AND recorded = ? AND recording_uri = ?`
+	finishCopySQLiteSQL = finishAttemptSQL + ` AND answered_at IS ? AND recorded = ? AND recording_uri = ?`
+)
+
 var (
 	finishAttemptSQLite = raw(finishAttemptSQL)
+	finishCopySQLite    = raw(finishCopySQLiteSQL)
 	finishCallSQLite    = raw(`UPDATE calls SET status = ?, finished_at = ?, updated_at = ? WHERE id = ? AND attempts <= ?`)
-	finishAttemptPG     = rawPG(`WITH a AS (` + finishAttemptSQL + ` RETURNING 1),
-		c AS (UPDATE calls SET status = ?, finished_at = ?, updated_at = ? WHERE id = ? AND attempts <= ? AND EXISTS (SELECT 1 FROM a))
-		SELECT count(*) FROM a`)
+	finishAttemptPG     = rawPG(finishPGSQL(finishAttemptSQL))
+	finishCopyPG        = rawPG(finishPGSQL(finishCopyPGSQL))
 )
+
+// finishPGSQL is one statement that closes the attempt (update) and, if
+// it did, its call.
+func finishPGSQL(update string) string {
+	return `WITH a AS (` + update + ` RETURNING 1),
+		c AS (UPDATE calls SET status = ?, finished_at = ?, updated_at = ? WHERE id = ? AND attempts <= ? AND EXISTS (SELECT 1 FROM a))
+		SELECT count(*) FROM a`
+}
 
 // DiscardAttempt deletes an open attempt that was never placed (Asterisk
 // refused the originate as unavailable), and its call if that was the
@@ -566,6 +706,7 @@ func (s *Store) DiscardAttempt(ctx context.Context, id string) (err error) {
 	if id, err = parseID("attempt id", id); err != nil {
 		return err
 	}
+	s.open.Delete(id)
 	return s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var a Attempt
 		if err := tx.Where("id = ?", id).Take(&a).Error; err != nil {
@@ -785,8 +926,11 @@ func (s *Store) SaveJourney(ctx context.Context, accountID int64, attemptID stri
 	attemptID = uid.String()
 	// One statement (every call saves its journey): the row is inserted
 	// only if the attempt exists in the account.
-	return s.grouped(ctx, laneKey(attemptID), func(tx *gorm.DB, _ *groupTotals) error {
-		n, err := s.rawExec(tx, saveJourney, string(steps), now(), attemptID, accountID)
+	t := now()
+	pipe := &pipeStep{stmt: saveJourney, args: []any{string(steps), t, attemptID, accountID},
+		done: func(n int64, _ *groupTotals) bool { return n > 0 }}
+	return s.grouped(ctx, laneKey(attemptID), pipe, func(tx *gorm.DB, _ *groupTotals) error {
+		n, err := s.rawExec(tx, saveJourney, string(steps), t, attemptID, accountID)
 		if err != nil {
 			return fmt.Errorf("store: save journey %s: %w", attemptID, err)
 		}

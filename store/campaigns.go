@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
@@ -657,7 +656,26 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 	if len(o.Reason) > maxLong {
 		o.Reason = o.Reason[:maxLong]
 	}
-	return s.grouped(ctx, uint64(o.RecordID), func(tx *gorm.DB, totals *groupTotals) error {
+	// On PostgreSQL the common outcome (complete) is one statement, sent
+	// pipelined with its group's others.
+	var pipe *pipeStep
+	if !o.Release && !o.Retry {
+		t := now()
+		var reqID string
+		pipe = &pipeStep{stmt: completeRecord, args: []any{o.Status, o.Reason, t, o.RecordID, o.AccountID, RecordInProcess, o.Owner},
+			scan: func(rows rowScanner) error { return rows.Scan(&reqID) },
+			done: func(n int64, totals *groupTotals) bool {
+				if n == 0 {
+					return false // missing or not leased: the full form tells which
+				}
+				if o.Live && o.CampaignID > 0 {
+					totals.abandonHour(o.CampaignID, t, o.Abandoned)
+				}
+				totals.complete(reqID)
+				return true
+			}}
+	}
+	return s.grouped(ctx, uint64(o.RecordID), pipe, func(tx *gorm.DB, totals *groupTotals) error {
 		t := now()
 		upd := map[string]any{"lease_owner": "", "lease_until": nil, "updated_at": t}
 		switch {
@@ -680,7 +698,7 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 		if !o.Release && !o.Retry {
 			// The common outcome, without gorm's statement building.
 			err = s.rawQuery(tx, completeRecord, []any{o.Status, o.Reason, t, o.RecordID, o.AccountID, RecordInProcess, o.Owner},
-				func(rows *sql.Rows) error {
+				func(rows rowScanner) error {
 					var r CallListRecord
 					err := rows.Scan(&r.RequestID)
 					recs = append(recs, r)

@@ -31,8 +31,9 @@ import (
 // arriving while it commits wait for the lane's next group, which takes
 // all of them (up to maxGroup). SQLite has one lane (one writer
 // connection). PostgreSQL has pgLanes, each committing on a connection of
-// its own: one lane's statements run one after another, each a round trip
-// to the server. A write goes to the lane of its key (a call's start to
+// its own; a group whose writes all have a one-statement form is sent as
+// two pipelined batches (grouppipe.go), else its statements run one after
+// another, each a round trip to the server. A write goes to the lane of its key (a call's start to
 // its call's, an attempt's answer, journey and end to its attempt's, an
 // outcome to its record's), so an attempt's writes, a call's starts and a
 // record's outcomes are each never in two groups at once. Two groups can
@@ -66,6 +67,7 @@ var laneSeed = maphash.MakeSeed()
 type groupJob struct {
 	ctx  context.Context
 	fn   func(tx *gorm.DB, t *groupTotals) error
+	pipe *pipeStep // its one-statement form on PostgreSQL, or nil (grouppipe.go)
 	err  error
 	done chan struct{}
 }
@@ -157,10 +159,14 @@ func (t *groupTotals) apply(tx *gorm.DB) error {
 
 // grouped runs fn in a transaction shared with other concurrent grouped
 // writes of the lane of key (see groupCommit); fn adds its counter updates
-// to t. It returns
-// when fn's writes are committed or rolled back.
-func (s *Store) grouped(ctx context.Context, key uint64, fn func(tx *gorm.DB, t *groupTotals) error) error {
-	j := &groupJob{ctx: ctx, fn: fn, done: make(chan struct{})}
+// to t. pipe is the write's one-statement form on PostgreSQL (nil: none),
+// which a group sends pipelined when all its writes have one
+// (grouppipe.go). It returns when the write is committed or rolled back.
+func (s *Store) grouped(ctx context.Context, key uint64, pipe *pipeStep, fn func(tx *gorm.DB, t *groupTotals) error) error {
+	if s.driver != DriverPostgres {
+		pipe = nil
+	}
+	j := &groupJob{ctx: ctx, fn: fn, pipe: pipe, done: make(chan struct{})}
 	g := &s.group.lanes[0]
 	if s.driver == DriverPostgres {
 		g = &s.group.lanes[key%pgLanes]
@@ -215,7 +221,11 @@ func (s *Store) commitGroup(batch []*groupJob) {
 			close(j.done)
 		}
 	}()
-	if len(batch) == 1 {
+	piped := s.driver == DriverPostgres
+	for _, j := range batch {
+		piped = piped && j.pipe != nil
+	}
+	if len(batch) == 1 && !piped {
 		s.alone(batch[0])
 		return
 	}
@@ -238,6 +248,9 @@ func (s *Store) commitGroup(batch []*groupJob) {
 	}
 	gctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
+	if piped && s.commitPiped(gctx, batch) {
+		return
+	}
 	s.prepareRaw(gctx)
 	tx := s.w.WithContext(gctx).Begin()
 	if tx.Error != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -81,4 +82,74 @@ func TestGroupedWritesFailAlone(t *testing.T) {
 			t.Errorf("journey of an unknown attempt: %v, want ErrNotFound", err)
 		}
 	})
+}
+
+// TestPipelinedGroups: on PostgreSQL a group of per-call writes is sent as
+// pipelined batches; a write among them that needs its full form (an
+// answer or a journey of an unknown attempt, an end whose row changed
+// behind the store's copy) fails or completes on its own, and every
+// other write of the group lands.
+func TestPipelinedGroups(t *testing.T) {
+	s, _ := openTestStore(t, DriverPostgres)
+	ctx := ctxT(t)
+	acc := mustAccount(t, s, "acme")
+	const n = 100
+	ids := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			a, err := s.StartAttempt(ctx, AttemptStart{AccountID: acc.ID, Direction: DirectionOutbound,
+				ChannelID: uuid.NewString(), DNIS: fmt.Sprintf("+1555%07d", i)})
+			ids[i], errs[i] = a.ID, err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("start %d: %v", i, err)
+		}
+	}
+	before := s.pipedGroups.Load()
+	// The row of attempt 0 is answered behind the store's copy.
+	if err := s.w.Exec(`UPDATE call_attempts SET answered_at = now() WHERE id = ?`, ids[0]).Error; err != nil {
+		t.Fatal(err)
+	}
+	unknown := make([]error, 2)
+	for i := range n {
+		wg.Go(func() {
+			if i > 0 {
+				if errs[i] = s.AnswerAttempt(ctx, ids[i], time.Time{}); errs[i] != nil {
+					return
+				}
+			}
+			if errs[i] = s.SaveJourney(ctx, acc.ID, ids[i], []byte(`[{"node":"n"}]`)); errs[i] != nil {
+				return
+			}
+			_, errs[i] = s.FinishAttempt(ctx, ids[i], AttemptEnd{Status: "NOANSWER", IfAnswered: "IVR_FINISHED", FinishReason: "hangup"})
+		})
+	}
+	wg.Go(func() { unknown[0] = s.AnswerAttempt(ctx, uuid.NewString(), time.Time{}) })
+	wg.Go(func() { unknown[1] = s.SaveJourney(ctx, acc.ID, uuid.NewString(), []byte(`[]`)) })
+	wg.Wait()
+	for i, err := range unknown {
+		if !errors.Is(err, ErrNotFound) {
+			t.Errorf("write %d of an unknown attempt: %v, want ErrNotFound", i, err)
+		}
+	}
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("attempt %d: %v", i, errs[i])
+		}
+		a, err := s.GetAttempt(ctx, acc.ID, ids[i])
+		if err != nil || a.State != StateFinished || a.Status != "IVR_FINISHED" || a.AnsweredAt == nil || a.DNIS != fmt.Sprintf("+1555%07d", i) {
+			t.Fatalf("attempt %d: %+v %v", i, a, err)
+		}
+		if _, err := s.GetJourney(ctx, acc.ID, ids[i]); err != nil {
+			t.Fatalf("journey %d: %v", i, err)
+		}
+	}
+	if got := s.pipedGroups.Load() - before; got == 0 {
+		t.Error("no group was committed pipelined")
+	}
 }

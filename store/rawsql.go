@@ -85,7 +85,7 @@ func (s *Store) rawExec(tx *gorm.DB, r *rawStmt, args ...any) (int64, error) {
 
 // rawQuery runs a statement on tx's connection and calls scan for each
 // row.
-func (s *Store) rawQuery(tx *gorm.DB, r *rawStmt, args []any, scan func(*sql.Rows) error) error {
+func (s *Store) rawQuery(tx *gorm.DB, r *rawStmt, args []any, scan func(rowScanner) error) error {
 	q := r.sql(s.driver)
 	ctx := tx.Statement.Context
 	if ctx == nil {

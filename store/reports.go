@@ -539,6 +539,9 @@ func (s *Store) SetAttemptReportFields(ctx context.Context, accountID int64, att
 	if len(upd) == 0 {
 		return nil
 	}
+	// The attempt's end merges its recording with these: it reads the
+	// row, not the store's copy.
+	s.open.Delete(id)
 	res := s.w.WithContext(ctx).Model(&Attempt{}).Where("id = ? AND account_id = ?", id, accountID).Updates(upd)
 	if res.Error != nil {
 		return fmt.Errorf("store: set report fields of attempt %s: %w", id, res.Error)

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -40,21 +41,33 @@ type Observer struct {
 // websocket is connected; it stops when the test ends.
 func Observe(t testing.TB, info Info) *Observer {
 	t.Helper()
+	o, err := StartObserver(info, 15*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(o.Stop)
+	return o
+}
+
+// StartObserver starts an Observer outside a test (a benchmark's witness
+// process of its own) and waits up to wait until its websocket is
+// connected; the caller stops it.
+func StartObserver(info Info, wait time.Duration) (*Observer, error) {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	ctx, cancel := context.WithCancel(context.Background())
 	o := &Observer{info: info, app: "syobserver-" + hex.EncodeToString(b[:]), cancel: cancel,
 		done: make(chan struct{}), created: map[string]int{}, reached: map[string]int{}, seen: map[string]bool{}}
 	go o.run(ctx)
-	t.Cleanup(o.Stop)
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(wait)
 	for !o.Connected() {
 		if time.Now().After(deadline) {
-			t.Fatalf("asterisktest: observer websocket did not connect to %s", info.WSURL)
+			o.Stop()
+			return nil, fmt.Errorf("asterisktest: observer websocket did not connect to %s", info.WSURL)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return o
+	return o, nil
 }
 
 // Stop closes the observer's websocket.
