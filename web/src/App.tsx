@@ -90,7 +90,7 @@ function Shell() {
       </header>
       <nav id="sidenav" className="sidenav" aria-label="Main">
         {NAV.map((g) => {
-          const items = g.items.filter((i) => (i.only ? role === i.only : can(i.min)));
+          const items = g.items.filter((i) => (i.only ? role === i.only : i.anyone || can(i.min)));
           if (items.length === 0) return null;
           return (
             <div className="nav-group" key={g.label}>
