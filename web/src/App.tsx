@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactNode } from "react";
+import { Suspense, useEffect, useState, type ReactNode } from "react";
 import { SessionProvider, useSession } from "./session";
 import { ToastProvider } from "./ui/Toast";
 import { ConfirmProvider } from "./ui/Confirm";
@@ -109,7 +109,7 @@ function Shell() {
         })}
       </nav>
       <main id="main" className="main" tabIndex={-1}>
-        {content}
+        <Suspense fallback={<div className="muted" aria-busy="true">Loading…</div>}>{content}</Suspense>
       </main>
     </div>
   );
