@@ -244,6 +244,9 @@ func (s *Service) ChangePassword(ctx context.Context, me Me, current, next strin
 	if !ok {
 		return switchyard.Invalid("current_password", "the current password is wrong")
 	}
+	if err := checkPasswordShape("new_password", next); err != nil {
+		return err
+	}
 	if err := s.setPassword(ctx, me.Operator, me.User.ID, next, ""); err != nil {
 		return err
 	}

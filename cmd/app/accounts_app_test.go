@@ -362,6 +362,11 @@ func TestConsolePasswordResetAndInvite(t *testing.T) {
 	sam2 := newClient(t, a)
 	mustCode(t, "second login", sam2.login("sam@acme.test", "sam's password"), 200)
 	mustCode(t, "wrong current", sam.do("POST", "/api/v1/auth/password", map[string]string{"current_password": "nope nope", "new_password": "sam's new one"}, true), 422)
+	r = sam.do("POST", "/api/v1/auth/password", map[string]string{"current_password": "sam's password", "new_password": "short"}, true)
+	mustCode(t, "new password too short", r, 422)
+	if !strings.Contains(string(r.body), `"field":"new_password"`) {
+		t.Errorf("a too short new password is not refused on new_password: %s", r.body)
+	}
 	mustCode(t, "change", sam.do("POST", "/api/v1/auth/password", map[string]string{"current_password": "sam's password", "new_password": "sam's new one"}, true), 204)
 	mustCode(t, "this session", sam.do("GET", "/api/v1/auth/me", nil, false), 200)
 	mustCode(t, "other session", sam2.do("GET", "/api/v1/auth/me", nil, false), 401)

@@ -49,6 +49,7 @@ func TestConsoleAdminScreensInBrowser(t *testing.T) {
 	b.fill("Time zone", "Asia/Kolkata")
 	b.click("Save")
 	b.waitText("Time zone set to Asia/Kolkata.")
+	b.screenshot("settings-time-zone")
 	if code, body := apiCall(t, a, c.key, http.MethodGet, "/api/v1/account/time-zone", nil); code != 200 || !strings.Contains(string(body), `"Asia/Kolkata"`) {
 		t.Fatalf("time zone after saving: %d %s", code, body)
 	}
@@ -211,5 +212,28 @@ func TestConsoleOperatorInBrowser(t *testing.T) {
 	if code := jsEval[float64](b, "operator on an account route", `fetch('/api/v1/campaigns').then(r => r.status)`); code != 403 {
 		t.Errorf("operator GET /campaigns: %v", strconv.FormatFloat(code, 'f', 0, 64))
 	}
+
+	// The operator changes their own password from "My profile" in the
+	// menu: the current one is required, the new one follows the API's
+	// rule (8 to 72 bytes), and the new one logs in after logging out.
+	b.click("My profile")
+	b.waitJS("profile open", `document.querySelector('main h1')?.innerText === 'My profile'`, 20*time.Second)
+	b.fill("Current password", "operator password")
+	b.fill("New password", "short")
+	b.click("Change password")
+	b.waitFieldError("New password", "Use at least 8 characters.")
+	b.fill("Current password", "not my password")
+	b.fill("New password", "operator's new password")
+	b.click("Change password")
+	b.waitFieldError("Current password", "the current password is wrong")
+	b.fill("Current password", "operator password")
+	b.click("Change password")
+	b.waitText("Password changed")
+	b.noCSPViolations()
+	b.click("Log out")
+	b.waitText("Log in")
+	mustCode(t, "operator login with the old password", newClient(t, a).login("ops@switchyard.test", "operator password"), 401)
+	b.login("ops@switchyard.test", "operator's new password")
+	b.waitJS("operator home after the new password", `document.querySelector('main h1')?.innerText === 'Accounts'`, 20*time.Second)
 	b.noCSPViolations()
 }

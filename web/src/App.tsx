@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactNode } from "react";
+import { Suspense, useEffect, useState, type ReactNode } from "react";
 import { SessionProvider, useSession } from "./session";
 import { ToastProvider } from "./ui/Toast";
 import { ConfirmProvider } from "./ui/Confirm";
@@ -90,7 +90,7 @@ function Shell() {
       </header>
       <nav id="sidenav" className="sidenav" aria-label="Main">
         {NAV.map((g) => {
-          const items = g.items.filter((i) => (i.only ? role === i.only : can(i.min)));
+          const items = g.items.filter((i) => (i.only ? role === i.only : i.anyone || can(i.min)));
           if (items.length === 0) return null;
           return (
             <div className="nav-group" key={g.label}>
@@ -109,7 +109,7 @@ function Shell() {
         })}
       </nav>
       <main id="main" className="main" tabIndex={-1}>
-        {content}
+        <Suspense fallback={<div className="muted" aria-busy="true">Loading…</div>}>{content}</Suspense>
       </main>
     </div>
   );

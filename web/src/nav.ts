@@ -6,6 +6,8 @@ export interface NavItem {
   min: Role;
   /** only: shown to this role alone (the agent's own desk) */
   only?: Role;
+  /** anyone: every logged-in person, operators included (their own profile) */
+  anyone?: boolean;
 }
 export interface NavGroup {
   label: string;
@@ -74,12 +76,13 @@ export const NAV: NavGroup[] = [
       { path: "/users", label: "Users", min: "admin" },
       { path: "/api-keys", label: "API keys", min: "admin" },
       { path: "/settings", label: "Account settings", min: "admin" },
-      { path: "/me", label: "My profile", min: "agent" },
+      { path: "/me", label: "My profile", min: "agent", anyone: true },
     ],
   },
 ];
 
+/** minRole is the least role that may open path; undefined: anyone logged in (or not a menu page). */
 export function minRole(path: string): Role | undefined {
-  for (const g of NAV) for (const i of g.items) if (i.path === path) return i.min;
+  for (const g of NAV) for (const i of g.items) if (i.path === path) return i.anyone ? undefined : i.min;
   return undefined;
 }

@@ -1,6 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from "react";
 import { api, ApiError, call, setCSRF, setUnauthorizedHandler } from "./api/client";
 import type { Role, Session } from "./api/types";
+import { dropPrefetched, takeSessionCheck } from "./boot";
 
 const rank: Record<string, number> = { agent: 0, scheduler: 1, supervisor: 2, admin: 3, owner: 4 };
 
@@ -29,11 +30,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const [loading, setLoading] = useState(true);
   const adopt = useCallback((s: Session | null) => {
     setCSRF(s?.csrf_token ?? "");
+    if (!s) dropPrefetched();
     setSession(s);
   }, []);
   const refresh = useCallback(async () => {
     try {
-      adopt(await call<Session>(api.GET("/api/v1/auth/me")));
+      adopt(await call<Session>(takeSessionCheck()));
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 401) console.warn("session check failed", e);
       adopt(null);

@@ -11,6 +11,7 @@ import { useConfirm } from "../ui/Confirm";
 import { useToast } from "../ui/Toast";
 import { ErrorBox, PageHead, useLoad, useTime } from "../util";
 import { useSession } from "../session";
+import { passwordHint, passwordProblem } from "../password";
 
 const ROLES = ["agent", "scheduler", "supervisor", "admin", "owner"] as const;
 
@@ -66,7 +67,8 @@ function AddUser({ owner, onClose, onDone }: { owner: boolean; onClose: () => vo
     e.preventDefault();
     const errs: Record<string, string> = {};
     if (!email.trim()) errs.email = "Enter the email address.";
-    if (!invite && password.length < 10) errs.password = "Use at least 10 characters.";
+    const bad = invite ? "" : passwordProblem(password);
+    if (bad) errs.password = bad;
     if (Object.keys(errs).length) return f.setErrors(errs);
     if (await f.run(async () => {
       const r = await call<{ invite_url?: string }>(api.POST("/api/v1/users", { body: { email: email.trim(), name: name.trim(), role, ...(invite ? { invite: true } : { password }) } }));
@@ -91,7 +93,7 @@ function AddUser({ owner, onClose, onDone }: { owner: boolean; onClose: () => vo
         <Field label="Name" error={f.errors.name}><input className="input" value={name} onChange={(e) => setName(e.target.value)} /></Field>
         <Field label="Role" error={f.errors.role}><select className="input" value={role} onChange={(e) => setRole(e.target.value as AccountRole)}>{ROLES.filter((r) => owner || r !== "owner").map((r) => <option key={r}>{r}</option>)}</select></Field>
         <Check label="Send an invitation (the user sets the password)" checked={invite} onChange={setInvite} />
-        {!invite && <Field label="Password" error={f.errors.password}><input className="input" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} /></Field>}
+        {!invite && <Field label="Password" error={f.errors.password} hint={passwordHint}><input className="input" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} /></Field>}
       </form>
     </Modal>
   );

@@ -4,6 +4,7 @@ import { useSession } from "../session";
 import { Field, FormError, useForm } from "../ui/Field";
 import { useToast } from "../ui/Toast";
 import { PageHead } from "../util";
+import { passwordHint, passwordProblem } from "../password";
 
 export function MePage() {
   const { session } = useSession();
@@ -15,7 +16,8 @@ export function MePage() {
     e.preventDefault();
     const errs: Record<string, string> = {};
     if (!cur) errs.current_password = "Enter your current password.";
-    if (next.length < 10) errs.new_password = "Use at least 10 characters.";
+    const bad = passwordProblem(next);
+    if (bad) errs.new_password = bad;
     if (Object.keys(errs).length) return f.setErrors(errs);
     if (await f.run(async () => { await call(api.POST("/api/v1/auth/password", { body: { current_password: cur, new_password: next } })); }, ["current_password", "new_password"])) {
       toast("Password changed; your other sessions were logged out.");
@@ -52,7 +54,7 @@ export function MePage() {
           <Field label="Current password" error={f.errors.current_password}>
             <input className="input" type="password" autoComplete="current-password" value={cur} onChange={(e) => setCur(e.target.value)} />
           </Field>
-          <Field label="New password" error={f.errors.new_password}>
+          <Field label="New password" error={f.errors.new_password} hint={passwordHint}>
             <input className="input" type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} />
           </Field>
           <button type="submit" className="btn btn-primary" disabled={f.busy}>Change password</button>

@@ -7,6 +7,7 @@ import type { Session } from "../api/types";
 import { navigate, useRoute } from "../router";
 import { useSession } from "../session";
 import { Field, FormError, useForm } from "../ui/Field";
+import { passwordHint, passwordProblem } from "../password";
 
 /** publicPages are shown whether or not someone is logged in. */
 export const publicPages: Record<string, () => ReactNode> = {
@@ -14,17 +15,6 @@ export const publicPages: Record<string, () => ReactNode> = {
   "/reset": () => <ResetPassword />,
   "/invite": () => <AcceptInvite />,
 };
-
-const MIN_PASSWORD = 8;
-const MAX_PASSWORD = 72;
-
-/** passwordProblem is the password policy the API enforces (8 to 72 bytes), checked before sending. */
-function passwordProblem(pw: string): string {
-  const n = new TextEncoder().encode(pw).length;
-  if (n < MIN_PASSWORD) return `Use at least ${MIN_PASSWORD} characters.`;
-  if (n > MAX_PASSWORD) return `Use at most ${MAX_PASSWORD} bytes (fewer characters with accents or symbols).`;
-  return "";
-}
 
 /** badLink: the API refused the token itself (unknown, expired or used), not a field. */
 function badLink(e: unknown): boolean {
@@ -110,7 +100,7 @@ function usePasswordPair() {
 function PasswordFields({ p, errors, focus }: { p: ReturnType<typeof usePasswordPair>; errors: Record<string, string>; focus?: boolean }) {
   return (
     <>
-      <Field label="New password" error={errors.password} hint={`${MIN_PASSWORD} to ${MAX_PASSWORD} characters; a few words make a good one.`}>
+      <Field label="New password" error={errors.password} hint={passwordHint}>
         <input className="input" type="password" autoComplete="new-password" value={p.pw} onChange={(e) => p.setPw(e.target.value)} autoFocus={focus} />
       </Field>
       <Field label="New password again" error={errors.password_again}>

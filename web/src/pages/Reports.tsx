@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState, type FormEvent } from "react";
+import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { api, call, clean, href } from "../api/client";
 import type { CallRow, Recording } from "../api/types";
 import { DataTable, type Column } from "../ui/Table";
@@ -9,6 +9,7 @@ import { Badge, ErrorBox, PageHead, useLoad, useTime } from "../util";
 import { FLOW_TYPE_LABEL, listFlows } from "./flowsCache";
 import { useRoute } from "../router";
 import { useSession } from "../session";
+import { takePrefetched, takeSettled } from "../boot";
 
 interface Filters {
   from: string;
@@ -34,10 +35,16 @@ export function ReportsPage() {
   const [draft, setDraft] = useState<Filters>(initial);
   const [filters, setFilters] = useState<Filters>(initial);
   const [fieldErr, setFieldErr] = useState<Record<string, string>>({});
-  const [rows, setRows] = useState<CallRow[]>([]);
-  const [next, setNext] = useState("");
+  // The first page, when it came back while the page loaded: drawn in the
+  // first render, not asked for again.
+  const [first] = useState(() => takeSettled("/api/v1/reports/calls", { ...clean(initial), limit: 100 }) as { rows?: CallRow[]; next?: string } | undefined);
+  const skipFirst = useRef(!!first);
+  const [rows, setRows] = useState<CallRow[]>(first?.rows ?? []);
+  const [next, setNext] = useState(first?.next ?? "");
   const [error, setError] = useState("");
-  const [loading, setLoading] = useState(false);
+  // Loading from the start otherwise: the first page is asked for on
+  // mount, so the table does not show "no calls" first.
+  const [loading, setLoading] = useState(!first);
   const [journey, setJourney] = useState<string | null>(null);
   const [recs, setRecs] = useState<CallRow | null>(null);
   const flows = useLoad(listFlows, []);
@@ -48,7 +55,9 @@ export function ReportsPage() {
     setLoading(true);
     setError("");
     try {
-      const r = await call<{ rows: CallRow[]; next?: string }>(api.GET("/api/v1/reports/calls", { params: { query: { ...q(f), limit: 100, ...(after ? { after } : {}) } } }));
+      const query = { ...q(f), limit: 100, ...(after ? { after } : {}) };
+      // The first page may already be on its way (started with the page load).
+      const r = await call<{ rows: CallRow[]; next?: string }>(takePrefetched("/api/v1/reports/calls", query) ?? api.GET("/api/v1/reports/calls", { params: { query } }));
       setRows((cur) => (after ? [...cur, ...(r.rows ?? [])] : r.rows ?? []));
       setNext(r.next ?? "");
     } catch (e) {
@@ -61,6 +70,10 @@ export function ReportsPage() {
     }
   };
   useEffect(() => {
+    if (skipFirst.current) {
+      skipFirst.current = false;
+      return;
+    }
     void load(filters);
   }, [filters]);
 

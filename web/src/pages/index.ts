@@ -1,42 +1,78 @@
-import type { ComponentType } from "react";
-import { RequestsPage } from "./Requests";
-import { ReportsPage } from "./Reports";
-import { AdsDetailedPage, AdsStatisticsPage, DownloadReportsPage, EmailReportsPage } from "./ReportsMore";
-import { CampaignsPage } from "./Campaigns";
-import { RecipientsPage } from "./Recipients";
-import { FlowsPage } from "./Flows";
-import { BlacklistPage, WhitelistPage } from "./AccessLists";
-import { AgentUIPage, CRMSetupPage, DIDsPage, FlowVariablesPage, WebhooksPage } from "./Advanced";
-import { AgentsPage, QueuesPage, SupervisorPage } from "./ContactCenter";
-import { APIKeysPage, SettingsPage, UsersPage } from "./Admin";
-import { DeskPage, MePage } from "./Me";
-import { OperatorAccountsPage } from "./Operator";
+import { createElement, lazy, type ComponentType } from "react";
+
+// Each screen's code is its own chunk, fetched when the screen is first
+// opened (or, for the screen the page opens on, beside the session check:
+// preloadScreen), so the entry module stays small.
+interface Screen {
+  load: () => Promise<unknown>;
+  Page: ComponentType;
+}
+
+// A screen whose code is already here renders at once; only one still
+// loading goes through lazy (and its Suspense fallback, which React keeps
+// up for a while once shown: the first screen of a page load must not
+// take that path, so main.tsx waits for its code beside the session check).
+function screen<M>(load: () => Promise<M>, pick: (m: M) => ComponentType): Screen {
+  let Loaded: ComponentType | undefined;
+  const get = () => load().then((m) => (Loaded = pick(m)));
+  const Lazy = lazy(async () => ({ default: await get() }));
+  const Page = () => (Loaded ? createElement(Loaded) : createElement(Lazy));
+  return { load: get, Page };
+}
+
+const requests = () => import("./Requests");
+const reports = () => import("./Reports");
+const more = () => import("./ReportsMore");
+const campaigns = () => import("./Campaigns");
+const recipients = () => import("./Recipients");
+const flows = () => import("./Flows");
+const lists = () => import("./AccessLists");
+const advanced = () => import("./Advanced");
+const contact = () => import("./ContactCenter");
+const admin = () => import("./Admin");
+const me = () => import("./Me");
+const operator = () => import("./Operator");
+
+const screens: Record<string, Screen> = {
+  "/requests": screen(requests, (m) => m.RequestsPage),
+  "/reports": screen(reports, (m) => m.ReportsPage),
+  "/email-reports": screen(more, (m) => m.EmailReportsPage),
+  "/download-reports": screen(more, (m) => m.DownloadReportsPage),
+  "/campaigns": screen(campaigns, (m) => m.CampaignsPage),
+  "/recipients": screen(recipients, (m) => m.RecipientsPage),
+  "/ads-statistics": screen(more, (m) => m.AdsStatisticsPage),
+  "/ads-detailed": screen(more, (m) => m.AdsDetailedPage),
+  "/flows": screen(flows, (m) => m.FlowsPage),
+  "/dids": screen(advanced, (m) => m.DIDsPage),
+  "/whitelist": screen(lists, (m) => m.WhitelistPage),
+  "/blacklist": screen(lists, (m) => m.BlacklistPage),
+  "/supervisor": screen(contact, (m) => m.SupervisorPage),
+  "/agents": screen(contact, (m) => m.AgentsPage),
+  "/queues": screen(contact, (m) => m.QueuesPage),
+  "/webhooks": screen(advanced, (m) => m.WebhooksPage),
+  "/flow-variables": screen(advanced, (m) => m.FlowVariablesPage),
+  "/crm-setup": screen(advanced, (m) => m.CRMSetupPage),
+  "/agent-ui": screen(advanced, (m) => m.AgentUIPage),
+  "/users": screen(admin, (m) => m.UsersPage),
+  "/api-keys": screen(admin, (m) => m.APIKeysPage),
+  "/settings": screen(admin, (m) => m.SettingsPage),
+  "/me": screen(me, (m) => m.MePage),
+  "/desk": screen(me, (m) => m.DeskPage),
+  "/operator/accounts": screen(operator, (m) => m.OperatorAccountsPage),
+};
 
 /** pages maps a hash path to its screen; nav.ts says who may open it. */
-export const pages: Record<string, ComponentType> = {
-  "/requests": RequestsPage,
-  "/reports": ReportsPage,
-  "/email-reports": EmailReportsPage,
-  "/download-reports": DownloadReportsPage,
-  "/campaigns": CampaignsPage,
-  "/recipients": RecipientsPage,
-  "/ads-statistics": AdsStatisticsPage,
-  "/ads-detailed": AdsDetailedPage,
-  "/flows": FlowsPage,
-  "/dids": DIDsPage,
-  "/whitelist": WhitelistPage,
-  "/blacklist": BlacklistPage,
-  "/supervisor": SupervisorPage,
-  "/agents": AgentsPage,
-  "/queues": QueuesPage,
-  "/webhooks": WebhooksPage,
-  "/flow-variables": FlowVariablesPage,
-  "/crm-setup": CRMSetupPage,
-  "/agent-ui": AgentUIPage,
-  "/users": UsersPage,
-  "/api-keys": APIKeysPage,
-  "/settings": SettingsPage,
-  "/me": MePage,
-  "/desk": DeskPage,
-  "/operator/accounts": OperatorAccountsPage,
-};
+export const pages: Record<string, ComponentType> = Object.fromEntries(Object.entries(screens).map(([path, s]) => [path, s.Page]));
+
+/**
+ * preloadScreen fetches the code of the screen at path (nothing for other
+ * paths); it settles when the code is here or failed to load (opening the
+ * screen then tries again and shows the failure).
+ */
+export async function preloadScreen(path: string): Promise<void> {
+  try {
+    await screens[path]?.load();
+  } catch {
+    /* shown when the screen is opened */
+  }
+}
