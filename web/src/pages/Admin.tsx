@@ -7,7 +7,7 @@ type AccountRole = components["schemas"]["AccountRole"];
 import { DataTable } from "../ui/Table";
 import { Modal } from "../ui/Modal";
 import { Check, Field, FormError, useForm } from "../ui/Field";
-import { useConfirm } from "../ui/Confirm";
+import { useAction } from "../ui/action";
 import { useToast } from "../ui/Toast";
 import { ErrorBox, PageHead, useLoad, useTime } from "../util";
 import { useSession } from "../session";
@@ -19,21 +19,17 @@ export function UsersPage() {
   const fmt = useTime();
   const { session, can } = useSession();
   const owner = can("owner");
-  const toast = useToast();
-  const confirm = useConfirm();
+  const action = useAction();
   const users = useLoad(() => call<{ users: User[] }>(api.GET("/api/v1/users")).then((r) => r.users ?? []), []);
   const [add, setAdd] = useState(false);
   const [edit, setEdit] = useState<User | null>(null);
-  const remove = async (u: User) => {
-    if (!(await confirm({ title: "Remove user", message: `Remove ${u.email}? They are logged out at once.`, confirm: "Remove" }))) return;
-    try {
-      await call(api.DELETE("/api/v1/users/{id}", { params: { path: { id: u.id } } }));
-      toast("User removed.");
-      users.reload();
-    } catch (e) {
-      toast((e as Error).message, "error");
-    }
-  };
+  const remove = (u: User) =>
+    action({
+      ask: { title: "Remove user", message: `Remove ${u.email}? They are logged out at once.`, confirm: "Remove" },
+      run: () => call(api.DELETE("/api/v1/users/{id}", { params: { path: { id: u.id } } })),
+      done: "User removed.",
+      after: users.reload,
+    });
   return (
     <>
       <PageHead title="Users" intro="People who log in to the console, and their roles: agent < scheduler < supervisor < admin < owner. Only an owner manages owners.">
@@ -126,31 +122,26 @@ function EditUser({ user, owner, onClose, onDone }: { user: User; owner: boolean
 
 export function APIKeysPage() {
   const fmt = useTime();
-  const toast = useToast();
-  const confirm = useConfirm();
+  const action = useAction();
   const keys = useLoad(() => call<{ api_keys: APIKey[] }>(api.GET("/api/v1/api-keys")).then((r) => r.api_keys ?? []), []);
   const [add, setAdd] = useState(false);
   const [shown, setShown] = useState<string>("");
-  const rotate = async (k: APIKey) => {
-    if (!(await confirm({ title: "Rotate key", message: `Rotate "${k.name}"? The current key stops working at once; the new one is shown once.`, confirm: "Rotate" }))) return;
-    try {
-      const r = await call<{ api_key: string }>(api.POST("/api/v1/api-keys/{id}/rotate", { params: { path: { id: k.id } } }));
-      setShown(r.api_key);
-      keys.reload();
-    } catch (e) {
-      toast((e as Error).message, "error");
-    }
-  };
-  const revoke = async (k: APIKey) => {
-    if (!(await confirm({ title: "Revoke key", message: `Revoke "${k.name}"? Integrations using it stop working at once.`, confirm: "Revoke" }))) return;
-    try {
-      await call(api.DELETE("/api/v1/api-keys/{id}", { params: { path: { id: k.id } } }));
-      toast("Key revoked.");
-      keys.reload();
-    } catch (e) {
-      toast((e as Error).message, "error");
-    }
-  };
+  const rotate = (k: APIKey) =>
+    action({
+      ask: { title: "Rotate key", message: `Rotate "${k.name}"? The current key stops working at once; the new one is shown once.`, confirm: "Rotate" },
+      run: () => call<{ api_key: string }>(api.POST("/api/v1/api-keys/{id}/rotate", { params: { path: { id: k.id } } })),
+      after: (r) => {
+        setShown(r.api_key);
+        keys.reload();
+      },
+    });
+  const revoke = (k: APIKey) =>
+    action({
+      ask: { title: "Revoke key", message: `Revoke "${k.name}"? Integrations using it stop working at once.`, confirm: "Revoke" },
+      run: () => call(api.DELETE("/api/v1/api-keys/{id}", { params: { path: { id: k.id } } })),
+      done: "Key revoked.",
+      after: keys.reload,
+    });
   return (
     <>
       <PageHead title="API keys" intro="Keys for integrations (the trigger API, uploads, reports). Each key has a role; the key itself is shown only once.">

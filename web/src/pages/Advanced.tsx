@@ -4,24 +4,15 @@ import type { AgentUI, DID, Flow, Hook, UserVariable, VarDoc, Webhook, WebhookCo
 import { DataTable } from "../ui/Table";
 import { Modal } from "../ui/Modal";
 import { Check, Field, FormError, useForm } from "../ui/Field";
-import { useConfirm } from "../ui/Confirm";
 import { useToast } from "../ui/Toast";
+import { useAction } from "../ui/action";
 import { ErrorBox, PageHead, useLoad, useTime } from "../util";
 import { listFlows } from "./flowsCache";
 
 function useRemove() {
-  const confirm = useConfirm();
-  const toast = useToast();
-  return async (what: string, fn: () => Promise<unknown>, after: () => void) => {
-    if (!(await confirm({ title: "Confirm removal", message: `Remove ${what}?`, confirm: "Remove" }))) return;
-    try {
-      await fn();
-      toast(`${what} removed.`);
-      after();
-    } catch (e) {
-      toast((e as Error).message, "error");
-    }
-  };
+  const action = useAction();
+  return (what: string, fn: () => Promise<unknown>, after: () => void) =>
+    action({ ask: { title: "Confirm removal", message: `Remove ${what}?`, confirm: "Remove" }, run: fn, done: `${what} removed.`, after });
 }
 
 // ---- Webhook ----

@@ -4,7 +4,7 @@ import type { Campaign, CampaignProgress, Flow, Queue, RequestSummary } from "..
 import { DataTable, type Column } from "../ui/Table";
 import { Modal } from "../ui/Modal";
 import { Check, Field, FormError, useForm } from "../ui/Field";
-import { useConfirm } from "../ui/Confirm";
+import { useAction } from "../ui/action";
 import { useToast } from "../ui/Toast";
 import { Badge, ErrorBox, PageHead, dayEnd, dayStart, useInterval, useLoad, useTime } from "../util";
 import { listFlows } from "./flowsCache";
@@ -15,8 +15,7 @@ type Action = "start" | "pause" | "resume" | "cancel";
 
 export function CampaignsPage() {
   const fmt = useTime();
-  const toast = useToast();
-  const confirm = useConfirm();
+  const action = useAction();
   const { can } = useSession();
   const [draft, setDraft] = useState({ started_from: "", ended_to: "", status: "", accountcode: "" });
   const [filters, setFilters] = useState(draft);
@@ -57,26 +56,20 @@ export function CampaignsPage() {
     setSeen(ids);
     void pollProgress(list.data);
   }
-  const act = async (c: Campaign, a: Action) => {
-    if (a === "cancel" && !(await confirm({ title: "Cancel campaign", message: `Cancel "${c.name}"? It stops placing calls; it can be started again later.`, confirm: "Cancel campaign", cancel: "Keep running" }))) return;
-    try {
-      await call(api.POST(`/api/v1/campaigns/{id}/${a}`, { params: { path: { id: c.id } } }));
-      toast(`Campaign "${c.name}": ${a === "start" ? "started" : a === "pause" ? "paused" : a === "resume" ? "resumed" : "cancelled"}.`);
-      list.reload();
-    } catch (e) {
-      toast((e as Error).message, "error");
-    }
-  };
-  const remove = async (c: Campaign) => {
-    if (!(await confirm({ title: "Remove campaign", message: `Remove "${c.name}"? Its call lists stay.`, confirm: "Remove" }))) return;
-    try {
-      await call(api.DELETE("/api/v1/campaigns/{id}", { params: { path: { id: c.id } } }));
-      toast("Campaign removed.");
-      list.reload();
-    } catch (e) {
-      toast((e as Error).message, "error");
-    }
-  };
+  const act = (c: Campaign, a: Action) =>
+    action({
+      ask: a === "cancel" ? { title: "Cancel campaign", message: `Cancel "${c.name}"? It stops placing calls; it can be started again later.`, confirm: "Cancel campaign", cancel: "Keep running" } : undefined,
+      run: () => call(api.POST(`/api/v1/campaigns/{id}/${a}`, { params: { path: { id: c.id } } })),
+      done: `Campaign "${c.name}": ${a === "start" ? "started" : a === "pause" ? "paused" : a === "resume" ? "resumed" : "cancelled"}.`,
+      after: list.reload,
+    });
+  const remove = (c: Campaign) =>
+    action({
+      ask: { title: "Remove campaign", message: `Remove "${c.name}"? Its call lists stay.`, confirm: "Remove" },
+      run: () => call(api.DELETE("/api/v1/campaigns/{id}", { params: { path: { id: c.id } } })),
+      done: "Campaign removed.",
+      after: list.reload,
+    });
   const control = can("supervisor");
   const cols: Column<Campaign>[] = [
     { key: "name", label: "Name" },

@@ -4,8 +4,8 @@ import type { Agent, AgentInput, AgentStatus, Queue, QueueInput, QueueStatus } f
 import { DataTable } from "../ui/Table";
 import { Modal } from "../ui/Modal";
 import { Check, Field, FormError, useForm } from "../ui/Field";
-import { useConfirm } from "../ui/Confirm";
 import { useToast } from "../ui/Toast";
+import { useAction } from "../ui/action";
 import { Badge, ErrorBox, PageHead, useInterval, useLoad } from "../util";
 import { useSession } from "../session";
 
@@ -71,33 +71,28 @@ export function SupervisorPage() {
 export function AgentsPage() {
   const { can } = useSession();
   const admin = can("admin");
-  const toast = useToast();
-  const confirm = useConfirm();
+  const action = useAction();
   const agents = useLoad(() => call<{ agents: Agent[] }>(api.GET("/api/v1/agents")).then((r) => r.agents ?? []), []);
   const [edit, setEdit] = useState<Agent | "new" | null>(null);
   const [secret, setSecret] = useState<{ name: string; pw: string } | null>(null);
-  const act = async (a: Agent, what: "login" | "logout" | "pause" | "unpause") => {
-    try {
-      if (what === "login") await call(api.POST("/api/v1/agents/{id}/login", { params: { path: { id: a.id! } } }));
-      if (what === "logout") await call(api.POST("/api/v1/agents/{id}/logout", { params: { path: { id: a.id! } } }));
-      if (what === "pause") await call(api.POST("/api/v1/agents/{id}/pause", { params: { path: { id: a.id! } }, body: { reason: "supervisor" } }));
-      if (what === "unpause") await call(api.POST("/api/v1/agents/{id}/unpause", { params: { path: { id: a.id! } } }));
-      toast(`${a.name}: ${what} done.`);
-      agents.reload();
-    } catch (e) {
-      toast((e as Error).message, "error");
-    }
-  };
-  const remove = async (a: Agent) => {
-    if (!(await confirm({ title: "Delete agent", message: `Delete ${a.name}? The agent leaves every queue and is logged out; its report history stays.`, confirm: "Delete" }))) return;
-    try {
-      await call(api.DELETE("/api/v1/agents/{id}", { params: { path: { id: a.id! } } }));
-      toast("Agent deleted.");
-      agents.reload();
-    } catch (e) {
-      toast((e as Error).message, "error");
-    }
-  };
+  const act = (a: Agent, what: "login" | "logout" | "pause" | "unpause") =>
+    action({
+      run: async () => {
+        if (what === "login") await call(api.POST("/api/v1/agents/{id}/login", { params: { path: { id: a.id! } } }));
+        if (what === "logout") await call(api.POST("/api/v1/agents/{id}/logout", { params: { path: { id: a.id! } } }));
+        if (what === "pause") await call(api.POST("/api/v1/agents/{id}/pause", { params: { path: { id: a.id! } }, body: { reason: "supervisor" } }));
+        if (what === "unpause") await call(api.POST("/api/v1/agents/{id}/unpause", { params: { path: { id: a.id! } } }));
+      },
+      done: `${a.name}: ${what} done.`,
+      after: agents.reload,
+    });
+  const remove = (a: Agent) =>
+    action({
+      ask: { title: "Delete agent", message: `Delete ${a.name}? The agent leaves every queue and is logged out; its report history stays.`, confirm: "Delete" },
+      run: () => call(api.DELETE("/api/v1/agents/{id}", { params: { path: { id: a.id! } } })),
+      done: "Agent deleted.",
+      after: agents.reload,
+    });
   return (
     <>
       <PageHead title="Agents" intro="The account's agents, how they log in, and their live status.">
@@ -177,22 +172,18 @@ function AgentForm({ agent, onClose, onSaved }: { agent: Agent | null; onClose: 
 export function QueuesPage() {
   const { can } = useSession();
   const admin = can("admin");
-  const toast = useToast();
-  const confirm = useConfirm();
+  const action = useAction();
   const queues = useLoad(() => call<{ queues: Queue[] }>(api.GET("/api/v1/queues")).then((r) => r.queues ?? []), []);
   const agents = useLoad(() => call<{ agents: Agent[] }>(api.GET("/api/v1/agents")).then((r) => r.agents ?? []), []);
   const [edit, setEdit] = useState<Queue | "new" | null>(null);
   const aname = (id: number) => agents.data?.find((a) => a.id === id)?.name ?? String(id);
-  const remove = async (q: Queue) => {
-    if (!(await confirm({ title: "Delete queue", message: `Delete ${q.name}? Callers waiting in it leave (QUEUE_INVALID); its report history stays.`, confirm: "Delete" }))) return;
-    try {
-      await call(api.DELETE("/api/v1/queues/{id}", { params: { path: { id: q.id! } } }));
-      toast("Queue deleted.");
-      queues.reload();
-    } catch (e) {
-      toast((e as Error).message, "error");
-    }
-  };
+  const remove = (q: Queue) =>
+    action({
+      ask: { title: "Delete queue", message: `Delete ${q.name}? Callers waiting in it leave (QUEUE_INVALID); its report history stays.`, confirm: "Delete" },
+      run: () => call(api.DELETE("/api/v1/queues/{id}", { params: { path: { id: q.id! } } })),
+      done: "Queue deleted.",
+      after: queues.reload,
+    });
   return (
     <>
       <PageHead title="Queues" intro="Queues, their strategy and their members in order.">

@@ -6,6 +6,7 @@ import { Modal } from "../ui/Modal";
 import { Field, FormError, useForm } from "../ui/Field";
 import { useConfirm } from "../ui/Confirm";
 import { useToast } from "../ui/Toast";
+import { useAction } from "../ui/action";
 import { ErrorBox, PageHead, useLoad, useTime } from "../util";
 import { FLOW_TYPE_LABEL, listFlows } from "./flowsCache";
 import { useSession } from "../session";
@@ -15,6 +16,7 @@ export function FlowsPage() {
   const fmt = useTime();
   const toast = useToast();
   const confirm = useConfirm();
+  const action = useAction();
   const { can } = useSession();
   const admin = can("admin");
   const flows = useLoad(listFlows, []);
@@ -34,16 +36,13 @@ export function FlowsPage() {
       else toast((e as Error).message, "error");
     }
   };
-  const remove = async (fl: Flow) => {
-    if (!(await confirm({ title: "Delete flow", message: `Delete "${fl.name}", its versions and its DID routes? Calls in progress keep their version.`, confirm: "Delete" }))) return;
-    try {
-      await call(api.DELETE("/api/v1/flows/{id}", { params: { path: { id: fl.id } } }));
-      toast("Flow deleted.");
-      flows.reload();
-    } catch (e) {
-      toast((e as Error).message, "error");
-    }
-  };
+  const remove = (fl: Flow) =>
+    action({
+      ask: { title: "Delete flow", message: `Delete "${fl.name}", its versions and its DID routes? Calls in progress keep their version.`, confirm: "Delete" },
+      run: () => call(api.DELETE("/api/v1/flows/{id}", { params: { path: { id: fl.id } } })),
+      done: "Flow deleted.",
+      after: flows.reload,
+    });
   const cols: Column<Flow>[] = [
     { key: "id", label: "Flow ID", className: "num" },
     { key: "name", label: "Flow Name" },

@@ -4,7 +4,7 @@ import type { OperatorAccount } from "../api/types";
 import { DataTable } from "../ui/Table";
 import { Modal } from "../ui/Modal";
 import { Check, Field, FormError, useForm } from "../ui/Field";
-import { useConfirm } from "../ui/Confirm";
+import { useAction } from "../ui/action";
 import { useToast } from "../ui/Toast";
 import { Badge, ErrorBox, PageHead, useLoad, useTime } from "../util";
 
@@ -15,30 +15,24 @@ import { Badge, ErrorBox, PageHead, useLoad, useTime } from "../util";
  */
 export function OperatorAccountsPage() {
   const fmt = useTime();
-  const toast = useToast();
-  const confirm = useConfirm();
+  const action = useAction();
   const list = useLoad(() => call<{ accounts: OperatorAccount[] }>(api.GET("/api/v1/operator/accounts")).then((r) => r.accounts ?? []), []);
   const [manage, setManage] = useState<OperatorAccount | null>(null);
   const [add, setAdd] = useState(false);
-  const setDisabled = async (a: OperatorAccount, disabled: boolean) => {
-    if (
-      disabled &&
-      !(await confirm({
-        title: "Disable account",
-        message: `Disable "${a.name}"? Its users are logged out and cannot log in, its API keys stop working and its dialing stops, until you enable it again.`,
-        confirm: "Disable account",
-        cancel: "Keep it enabled",
-      }))
-    )
-      return;
-    try {
-      await call(api.PATCH("/api/v1/operator/accounts/{id}", { params: { path: { id: a.id } }, body: { disabled } }));
-      toast(`Account "${a.name}" ${disabled ? "disabled" : "enabled"}.`);
-      list.reload();
-    } catch (e) {
-      toast((e as Error).message, "error");
-    }
-  };
+  const setDisabled = (a: OperatorAccount, disabled: boolean) =>
+    action({
+      ask: disabled
+        ? {
+            title: "Disable account",
+            message: `Disable "${a.name}"? Its users are logged out and cannot log in, its API keys stop working and its dialing stops, until you enable it again.`,
+            confirm: "Disable account",
+            cancel: "Keep it enabled",
+          }
+        : undefined,
+      run: () => call(api.PATCH("/api/v1/operator/accounts/{id}", { params: { path: { id: a.id } }, body: { disabled } })),
+      done: `Account "${a.name}" ${disabled ? "disabled" : "enabled"}.`,
+      after: list.reload,
+    });
   return (
     <>
       <PageHead title="Accounts" intro="Every account of this installation: enable or disable it, and choose the reports it may download and what its webhooks may reach.">

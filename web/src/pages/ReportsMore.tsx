@@ -4,28 +4,24 @@ import type { CampaignStats, CatalogueReport, DetailedRecord, EmailReport, Flow,
 import { DataTable, type Column } from "../ui/Table";
 import { Modal } from "../ui/Modal";
 import { Field, FormError, useForm } from "../ui/Field";
-import { useConfirm } from "../ui/Confirm";
 import { useToast } from "../ui/Toast";
+import { useAction } from "../ui/action";
 import { ErrorBox, PageHead, pct, useLoad, useTime } from "../util";
 import { FLOW_TYPE_LABEL, listFlows } from "./flowsCache";
 
 export function EmailReportsPage() {
-  const toast = useToast();
-  const confirm = useConfirm();
+  const action = useAction();
   const flows = useLoad(listFlows, []);
   const list = useLoad(() => call<{ email_reports: EmailReport[] }>(api.GET("/api/v1/reports/email")).then((r) => r.email_reports ?? []), []);
   const [edit, setEdit] = useState<EmailReport | "new" | null>(null);
   const flowName = (id: number) => flows.data?.find((f) => f.id === id)?.name ?? String(id);
-  const remove = async (r: EmailReport) => {
-    if (!(await confirm({ title: "Stop email report", message: `Stop the daily report of "${flowName(r.flow_id)}"?`, confirm: "Stop" }))) return;
-    try {
-      await call(api.DELETE("/api/v1/reports/email/{flow}", { params: { path: { flow: r.flow_id } } }));
-      toast("Email report stopped.");
-      list.reload();
-    } catch (e) {
-      toast((e as Error).message, "error");
-    }
-  };
+  const remove = (r: EmailReport) =>
+    action({
+      ask: { title: "Stop email report", message: `Stop the daily report of "${flowName(r.flow_id)}"?`, confirm: "Stop" },
+      run: () => call(api.DELETE("/api/v1/reports/email/{flow}", { params: { path: { flow: r.flow_id } } })),
+      done: "Email report stopped.",
+      after: list.reload,
+    });
   return (
     <>
       <PageHead title="Email Report" intro="A daily report per flow: every day at 12:05 AM (account time zone) the previous day's calls go as a .csv attachment to the configured addresses.">

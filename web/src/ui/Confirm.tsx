@@ -10,7 +10,10 @@ interface Ask {
   resolve: (ok: boolean) => void;
 }
 
-type ConfirmFn = (o: { title: string; message: ReactNode; confirm?: string; cancel?: string; danger?: boolean }) => Promise<boolean>;
+/** ConfirmOptions is what the confirmation dialog says: its title, the question, and its two buttons. */
+export type ConfirmOptions = { title: string; message: ReactNode; confirm?: string; cancel?: string; danger?: boolean };
+
+type ConfirmFn = (o: ConfirmOptions) => Promise<boolean>;
 
 const Ctx = createContext<ConfirmFn>(async () => false);
 
