@@ -82,8 +82,8 @@ func (s *Store) RequestTransactional(ctx context.Context, accountID int64) (a Ac
 
 // SetFlowTransactional marks or unmarks one of the account's flows as
 // transactional. Marking needs transactional messaging on the account
-// (ErrNotGranted, field transactional) and a flow that places calls
-// (outbound, emergency or dialer; ErrInvalid otherwise). Unmarking
+// (ErrNotGranted, field transactional); which flow types may be marked is
+// the flows API's rule (flows that place calls). Unmarking
 // supersedes the versions still waiting for approval: the flow then
 // publishes as marketing traffic, live at once.
 func (s *Store) SetFlowTransactional(ctx context.Context, accountID, flowID int64, on bool) (f Flow, err error) {
@@ -102,11 +102,6 @@ func (s *Store) SetFlowTransactional(ctx context.Context, accountID, flowID int6
 			return fmt.Errorf("store: flow %d: %w", flowID, err)
 		}
 		if on {
-			switch f.Type {
-			case "outbound", "emergency", "dialer":
-			default:
-				return ErrInvalid.New("transactional", "only flows that place calls (outbound, emergency, dialer) can be transactional; this is a %s flow", f.Type)
-			}
 			var a Account
 			if err := tx.Where("id = ?", accountID).Take(&a).Error; err != nil {
 				return fmt.Errorf("store: account %d: %w", accountID, err)
@@ -314,4 +309,15 @@ func (s *Store) TransactionalExempt(ctx context.Context, accountID, flowID int64
 	}
 	s.exempt.put(flowID, fe, gen, t)
 	return fe.exempt && fe.account == accountID, nil
+}
+
+// OperatorEmails returns the emails of the active operators (mails about
+// requests the operator decides on).
+func (s *Store) OperatorEmails(ctx context.Context) (emails []string, err error) {
+	defer s.track("OperatorEmails", time.Now(), &err)
+	emails = []string{}
+	if err := s.r.WithContext(ctx).Model(&Operator{}).Where("disabled_at IS NULL").Order("id").Pluck("email", &emails).Error; err != nil {
+		return nil, fmt.Errorf("store: operator emails: %w", err)
+	}
+	return emails, nil
 }

@@ -24,11 +24,7 @@ func TestTransactionalFlowApproval(t *testing.T) {
 		a := mustAccount(t, s, "a")
 		b := mustAccount(t, s, "b")
 		doc := func(n int) json.RawMessage { return json.RawMessage(`{"v":` + string(rune('0'+n)) + `}`) }
-		f, err := s.CreateFlow(ctx, a.ID, NewFlow{Name: "Reminders", Type: "outbound", Draft: doc(1)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		in, err := s.CreateFlow(ctx, a.ID, NewFlow{Name: "Reception", Type: "inbound", Draft: doc(1)})
+		f, err := s.CreateFlow(ctx, a.ID, NewFlow{Name: "Reminders", Type: "outbound_multicast", Draft: doc(1)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,8 +45,6 @@ func TestTransactionalFlowApproval(t *testing.T) {
 		if err := s.SetAccountTransactional(ctx, a.ID, true); err != nil {
 			t.Fatal(err)
 		}
-		_, err = s.SetFlowTransactional(ctx, a.ID, in.ID, true)
-		wantField(t, err, ErrInvalid, "transactional")
 		if _, err := s.SetFlowTransactional(ctx, b.ID, f.ID, true); !errors.Is(err, ErrNotFound) {
 			t.Errorf("another account marks the flow: %v", err)
 		}
@@ -63,7 +57,7 @@ func TestTransactionalFlowApproval(t *testing.T) {
 		}
 
 		// Publishing now submits for approval; the live version stays.
-		if _, err := s.UpdateFlow(ctx, a.ID, f.ID, NewFlow{Name: "Reminders", Type: "outbound", Draft: doc(2)}); err != nil {
+		if _, err := s.UpdateFlow(ctx, a.ID, f.ID, NewFlow{Name: "Reminders", Type: "outbound_multicast", Draft: doc(2)}); err != nil {
 			t.Fatal(err)
 		}
 		v2, err := s.PublishFlowAs(ctx, a.ID, f.ID, "owner@a.example")
@@ -178,7 +172,7 @@ func TestTransactionalFlowNothingLiveBeforeApproval(t *testing.T) {
 		if err := s.SetAccountTransactional(ctx, a.ID, true); err != nil {
 			t.Fatal(err)
 		}
-		f, err := s.CreateFlow(ctx, a.ID, NewFlow{Name: "OTP", Type: "dialer", Draft: json.RawMessage(`{}`)})
+		f, err := s.CreateFlow(ctx, a.ID, NewFlow{Name: "OTP", Type: "outbound_dialer", Draft: json.RawMessage(`{}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
