@@ -13,8 +13,10 @@ func (f *fakeStore) SetAccountTransactional(context.Context, int64, bool) error 
 func (f *fakeStore) RequestTransactional(context.Context, int64) (store.Account, error) {
 	return store.Account{}, errNotFaked
 }
-func (f *fakeStore) OperatorEmails(context.Context) ([]string, error)            { return nil, errNotFaked }
-func (f *fakeStore) AccountOwnerEmails(context.Context, int64) ([]string, error) { return nil, errNotFaked }
+func (f *fakeStore) OperatorEmails(context.Context) ([]string, error) { return nil, errNotFaked }
+func (f *fakeStore) AccountOwnerEmails(context.Context, int64) ([]string, error) {
+	return nil, errNotFaked
+}
 func (f *fakeStore) ListPendingFlowVersions(context.Context) ([]store.PendingFlowVersion, error) {
 	return nil, errNotFaked
 }

@@ -111,7 +111,7 @@ var routeAccess = map[string]string{
 	"PATCH /api/v1/operator/accounts/:id": AccessOperator,
 	// Transactional flows: the operator approves every version; the
 	// account reads its state and asks for it (admins).
-	"GET /api/v1/operator/flow-approvals":                           AccessOperator,
+	"GET /api/v1/operator/flow-approvals":                            AccessOperator,
 	"GET /api/v1/operator/flow-approvals/:flow_id/:version":          AccessOperator,
 	"POST /api/v1/operator/flow-approvals/:flow_id/:version/approve": AccessOperator,
 	"POST /api/v1/operator/flow-approvals/:flow_id/:version/reject":  AccessOperator,

@@ -27,9 +27,9 @@ type Flow struct {
 	PublishedVersion int             `gorm:"column:published_version" json:"published_version"` // 0 = never published
 	// Transactional: every version published from now on needs the
 	// operator's approval before it goes live (see ApproveFlowVersion).
-	Transactional bool `gorm:"column:transactional" json:"transactional"`
-	CreatedAt        time.Time       `gorm:"column:created_at" json:"created_at"`
-	UpdatedAt        time.Time       `gorm:"column:updated_at" json:"updated_at"`
+	Transactional bool      `gorm:"column:transactional" json:"transactional"`
+	CreatedAt     time.Time `gorm:"column:created_at" json:"created_at"`
+	UpdatedAt     time.Time `gorm:"column:updated_at" json:"updated_at"`
 }
 
 func (Flow) TableName() string { return "flows" }
