@@ -321,3 +321,22 @@ func (s *Store) OperatorEmails(ctx context.Context) (emails []string, err error)
 	}
 	return emails, nil
 }
+
+// AwaitingApproval returns, per flow of the account with a version waiting
+// for the operator's approval, that version (the flows list shows it).
+func (s *Store) AwaitingApproval(ctx context.Context, accountID int64) (m map[int64]int, err error) {
+	defer s.track("AwaitingApproval", time.Now(), &err)
+	var rows []struct {
+		FlowID  int64
+		Version int
+	}
+	if err := s.r.WithContext(ctx).Model(&FlowVersion{}).Select("flow_id, MAX(version) AS version").
+		Where("account_id = ? AND approval = ?", accountID, ApprovalPending).Group("flow_id").Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: versions awaiting approval: %w", err)
+	}
+	m = make(map[int64]int, len(rows))
+	for _, r := range rows {
+		m[r.FlowID] = r.Version
+	}
+	return m, nil
+}

@@ -85,6 +85,12 @@ func TestTransactionalFlowApproval(t *testing.T) {
 		if old, err := s.GetFlowVersion(ctx, a.ID, f.ID, 2); err != nil || old.Approval != ApprovalSuperseded {
 			t.Errorf("v2 after v3: %+v %v", old, err)
 		}
+		if w, err := s.AwaitingApproval(ctx, a.ID); err != nil || len(w) != 1 || w[f.ID] != 3 {
+			t.Errorf("awaiting approval: %v %v", w, err)
+		}
+		if w, err := s.AwaitingApproval(ctx, b.ID); err != nil || len(w) != 0 {
+			t.Errorf("another account's awaiting approval: %v %v", w, err)
+		}
 		_, _, err = s.DecideFlowVersion(ctx, f.ID, 2, true, "op@example.com", "")
 		wantField(t, err, ErrConflict, "version")
 
@@ -102,6 +108,9 @@ func TestTransactionalFlowApproval(t *testing.T) {
 		wantField(t, err, ErrConflict, "version")
 		if ps, err := s.ListPendingFlowVersions(ctx); err != nil || len(ps) != 0 {
 			t.Errorf("pending after reject: %+v %v", ps, err)
+		}
+		if w, err := s.AwaitingApproval(ctx, a.ID); err != nil || len(w) != 0 {
+			t.Errorf("awaiting approval after reject: %v %v", w, err)
 		}
 
 		// Approval moves the live version and makes the flow exempt.

@@ -38,6 +38,7 @@ type Store interface {
 	PublishFlowAs(ctx context.Context, accountID, id int64, by string) (store.FlowVersion, error)
 	SetFlowTransactional(ctx context.Context, accountID, flowID int64, on bool) (store.Flow, error)
 	GetUserByID(ctx context.Context, id int64) (store.User, error)
+	AwaitingApproval(ctx context.Context, accountID int64) (map[int64]int, error)
 	GetFlowVersion(ctx context.Context, accountID, flowID int64, version int) (store.FlowVersion, error)
 	ListFlowVersions(ctx context.Context, accountID, flowID int64) ([]store.FlowVersion, error)
 	PutWebhook(ctx context.Context, accountID int64, name string, config json.RawMessage) (store.Webhook, error)
@@ -186,6 +187,9 @@ func invalidFlow(c echo.Context, ve *flows.ValidationError) error {
 type FlowView struct {
 	store.Flow
 	Problems []flows.Problem `json:"problems"` // the draft's validation problems (empty when publishable)
+	// AwaitingApproval is the version of a transactional flow waiting for
+	// the operator's approval (0: none).
+	AwaitingApproval int `json:"awaiting_approval"`
 }
 
 func (h *handler) view(f store.Flow) FlowView {
@@ -286,9 +290,15 @@ func (h *handler) listFlows(c echo.Context, acct int64) error {
 	if err != nil {
 		return err
 	}
+	waiting, err := h.d.Store.AwaitingApproval(c.Request().Context(), acct)
+	if err != nil {
+		return err
+	}
 	out := make([]FlowView, 0, len(fs))
 	for _, f := range fs {
-		out = append(out, h.view(f))
+		v := h.view(f)
+		v.AwaitingApproval = waiting[f.ID]
+		out = append(out, v)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"flows": out})
 }
@@ -302,7 +312,13 @@ func (h *handler) getFlow(c echo.Context, acct int64) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, h.view(f))
+	waiting, err := h.d.Store.AwaitingApproval(c.Request().Context(), acct)
+	if err != nil {
+		return err
+	}
+	v := h.view(f)
+	v.AwaitingApproval = waiting[f.ID]
+	return c.JSON(http.StatusOK, v)
 }
 
 func (h *handler) updateFlow(c echo.Context, acct int64) error {

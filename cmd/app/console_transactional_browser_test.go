@@ -98,6 +98,7 @@ func TestConsoleTransactionalInBrowser(t *testing.T) {
 	if f := flow(); !f.Transactional || f.PublishedVersion != 0 {
 		t.Fatalf("flow after submitting: transactional %v, live version %d", f.Transactional, f.PublishedVersion)
 	}
+	b.waitJS("list shows it waiting", `[...document.querySelectorAll('tbody tr')].some(tr => tr.innerText.includes('Payment reminder') && tr.innerText.includes('none approved') && tr.innerText.includes('awaiting approval'))`, 10*time.Second)
 	b.click("Versions of Payment reminder")
 	b.waitJS("awaiting approval", `[...document.querySelectorAll('[role=dialog] tbody tr')].some(tr => tr.innerText.includes('v1') && tr.innerText.includes('awaiting approval') && tr.innerText.includes('owner@acme.test'))`, 10*time.Second)
 	b.screenshot("transactional-awaiting-approval")

@@ -85,6 +85,7 @@ func TestTransactionalFlowApprovalAPI(t *testing.T) {
 		ID               int64 `json:"id"`
 		PublishedVersion int   `json:"published_version"`
 		Transactional    bool  `json:"transactional"`
+		AwaitingApproval int   `json:"awaiting_approval"`
 	}
 	r.json(t, &flow)
 	fl := "/api/v1/flows/" + strconv.FormatInt(flow.ID, 10)
@@ -136,8 +137,8 @@ func TestTransactionalFlowApprovalAPI(t *testing.T) {
 	if r.json(t, &v); v.Approval != store.ApprovalPending || v.SubmittedBy != "boss@acme.test" {
 		t.Fatalf("published %s", r.body)
 	}
-	if owner.do("GET", fl, nil, false).json(t, &flow); flow.PublishedVersion != 0 {
-		t.Fatalf("live before approval: %d", flow.PublishedVersion)
+	if owner.do("GET", fl, nil, false).json(t, &flow); flow.PublishedVersion != 0 || flow.AwaitingApproval != 1 {
+		t.Fatalf("before approval: live %d, awaiting %d", flow.PublishedVersion, flow.AwaitingApproval)
 	}
 	mustCode(t, "current before approval", owner.do("GET", fl+"/versions/current", nil, false), 404)
 	mustCode(t, "other account's versions", other.do("GET", fl+"/versions", nil, false), 404)
@@ -168,8 +169,8 @@ func TestTransactionalFlowApprovalAPI(t *testing.T) {
 	if r.json(t, &v); v.Approval != store.ApprovalApproved || v.DecidedBy != "ops@switchyard.test" {
 		t.Fatalf("approved %s", r.body)
 	}
-	if owner.do("GET", fl, nil, false).json(t, &flow); flow.PublishedVersion != 1 {
-		t.Fatalf("live after approval: %d", flow.PublishedVersion)
+	if owner.do("GET", fl, nil, false).json(t, &flow); flow.PublishedVersion != 1 || flow.AwaitingApproval != 0 {
+		t.Fatalf("after approval: live %d, awaiting %d", flow.PublishedVersion, flow.AwaitingApproval)
 	}
 	mailTo(t, sink, 2, "boss@acme.test", "approved: it is live")
 	wantFieldError(t, "approve twice", op.do("POST", ap+"/approve", nil, true), 409, "conflict", "version")

@@ -89,6 +89,8 @@ export interface Flow {
   published_version: number;
   /** transactional: every version published waits for the operator's approval before it goes live */
   transactional: boolean;
+  /** the version waiting for the operator's approval, 0 when none */
+  awaiting_approval: number;
   problems: Problem[];
   created_at: string;
   updated_at: string;

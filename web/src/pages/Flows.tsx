@@ -60,7 +60,17 @@ export function FlowsPage() {
     { key: "id", label: "Flow ID", className: "num" },
     { key: "name", label: "Flow Name" },
     { key: "type", label: "Flow Type", render: (x) => FLOW_TYPE_LABEL[x.type] ?? x.type },
-    { key: "published_version", label: "Live version", className: "num", render: (x) => (x.published_version ? `v${x.published_version}` : <span className="muted">{x.transactional ? "none approved" : "draft only"}</span>) },
+    {
+      key: "published_version",
+      label: "Live version",
+      className: "num",
+      render: (x) => (
+        <>
+          {x.published_version ? `v${x.published_version}` : <span className="muted">{x.transactional ? "none approved" : "draft only"}</span>}
+          {x.awaiting_approval > 0 && <div><Badge text="awaiting approval" /> <span className="muted">v{x.awaiting_approval}</span></div>}
+        </>
+      ),
+    },
     {
       key: "transactional",
       label: "Transactional",
