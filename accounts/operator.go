@@ -25,6 +25,11 @@ type Account struct {
 	AvailableReports []string   `json:"available_reports,omitempty"`
 	HTTP             *HTTPGrant `json:"http_policy,omitempty"`
 	Owners           []string   `json:"owners,omitempty"`
+	// TransactionalMessaging is on once the operator enabled it (the
+	// extended contract is signed); TransactionalRequestedAt is when the
+	// account last asked for it.
+	TransactionalMessaging   bool       `json:"transactional_messaging"`
+	TransactionalRequestedAt *time.Time `json:"transactional_requested_at,omitempty"`
 }
 
 // HTTPGrant is the operator's grant for the account's webhooks: plain
@@ -36,7 +41,7 @@ type HTTPGrant struct {
 
 func accountView(a store.Account) Account {
 	return Account{ID: a.ID, Name: a.Name, TimeZone: a.Timezone, Country: a.Country, Disabled: a.DisabledAt != nil,
-		CreatedAt: a.CreatedAt, Reports: []string{}}
+		CreatedAt: a.CreatedAt, Reports: []string{}, TransactionalMessaging: a.TransactionalMessaging, TransactionalRequestedAt: a.TransactionalRequestedAt}
 }
 
 // ListAccounts lists every account (operator level).
@@ -149,6 +154,10 @@ type AccountPatch struct {
 	TimeZone *string
 	// Country: "" clears the default country.
 	Country *string
+	// TransactionalMessaging switches transactional messaging on or off
+	// (the extended contract). Off, the account's transactional flows are
+	// scrubbed again at once.
+	TransactionalMessaging *bool
 }
 
 // UpdateAccount applies the operator's changes and returns the account.
@@ -181,6 +190,12 @@ func (s *Service) UpdateAccount(ctx context.Context, id int64, p AccountPatch) (
 			// error names it as the client sent it.
 			return Account{}, asField(fmt.Errorf("accounts: HTTP policy: %w", err), "http_policy.networks")
 		}
+	}
+	if p.TransactionalMessaging != nil {
+		if err := s.cfg.Store.SetAccountTransactional(ctx, id, *p.TransactionalMessaging); err != nil {
+			return Account{}, fmt.Errorf("accounts: transactional messaging: %w", err)
+		}
+		s.log.InfoContext(ctx, "transactional messaging switched by the operator", "account_id", id, "on", *p.TransactionalMessaging)
 	}
 	if p.Disabled != nil {
 		if err := s.cfg.Store.SetAccountDisabled(ctx, id, *p.Disabled); err != nil {

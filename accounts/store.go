@@ -13,6 +13,7 @@ type Store interface {
 	UserStore
 	AuthStore
 	KeyStore
+	TransactionalStore
 }
 
 // AccountStore holds accounts and the operator's grants to them.

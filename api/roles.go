@@ -109,6 +109,14 @@ var routeAccess = map[string]string{
 	"POST /api/v1/operator/accounts":      AccessOperator,
 	"GET /api/v1/operator/accounts/:id":   AccessOperator,
 	"PATCH /api/v1/operator/accounts/:id": AccessOperator,
+	// Transactional flows: the operator approves every version; the
+	// account reads its state and asks for it (admins).
+	"GET /api/v1/operator/flow-approvals":                            AccessOperator,
+	"GET /api/v1/operator/flow-approvals/:flow_id/:version":          AccessOperator,
+	"POST /api/v1/operator/flow-approvals/:flow_id/:version/approve": AccessOperator,
+	"POST /api/v1/operator/flow-approvals/:flow_id/:version/reject":  AccessOperator,
+	"GET /api/v1/account/transactional-messaging":                    RoleScheduler,
+	"POST /api/v1/account/transactional-messaging/request":           RoleAdmin,
 
 	// Call lists: upload, trigger, request summary (scheduler); white- and
 	// blacklists, DNC and settings (admin).
@@ -158,6 +166,7 @@ var routeAccess = map[string]string{
 	"DELETE /api/v1/flows/:id":                RoleAdmin,
 	"POST /api/v1/flows/:id/publish":          RoleAdmin,
 	"POST /api/v1/flows/:id/test-call":        RoleAdmin,
+	"PUT /api/v1/flows/:id/transactional":     RoleAdmin,
 	"POST /api/v1/calls/connect":              RoleSupervisor,
 	"GET /api/v1/calls/:id/journey":           RoleSupervisor,
 	"GET /api/v1/webhooks":                    RoleAdmin,

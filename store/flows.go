@@ -25,8 +25,11 @@ type Flow struct {
 	Type             string          `gorm:"column:type" json:"type"`
 	Draft            json.RawMessage `gorm:"column:draft;type:text;serializer:json" json:"draft"`
 	PublishedVersion int             `gorm:"column:published_version" json:"published_version"` // 0 = never published
-	CreatedAt        time.Time       `gorm:"column:created_at" json:"created_at"`
-	UpdatedAt        time.Time       `gorm:"column:updated_at" json:"updated_at"`
+	// Transactional: every version published from now on needs the
+	// operator's approval before it goes live (see ApproveFlowVersion).
+	Transactional bool      `gorm:"column:transactional" json:"transactional"`
+	CreatedAt     time.Time `gorm:"column:created_at" json:"created_at"`
+	UpdatedAt     time.Time `gorm:"column:updated_at" json:"updated_at"`
 }
 
 func (Flow) TableName() string { return "flows" }
@@ -39,6 +42,15 @@ type FlowVersion struct {
 	AccountID   int64           `gorm:"column:account_id" json:"account_id"`
 	Definition  json.RawMessage `gorm:"column:definition;type:text;serializer:json" json:"definition"`
 	PublishedAt time.Time       `gorm:"column:published_at" json:"published_at"`
+	// Approval is the operator's decision on a version of a transactional
+	// flow: ApprovalPending, ApprovalApproved, ApprovalRejected or
+	// ApprovalSuperseded; "" for a version that needed none (it went live
+	// when published).
+	Approval       string     `gorm:"column:approval" json:"approval"`
+	SubmittedBy    string     `gorm:"column:submitted_by" json:"submitted_by"`
+	DecidedBy      string     `gorm:"column:decided_by" json:"decided_by,omitempty"`
+	DecidedAt      *time.Time `gorm:"column:decided_at" json:"decided_at,omitempty"`
+	DecisionReason string     `gorm:"column:decision_reason" json:"decision_reason,omitempty"`
 }
 
 func (FlowVersion) TableName() string { return "flow_versions" }
@@ -245,6 +257,7 @@ func (s *Store) DeleteFlow(ctx context.Context, accountID, id int64) (err error)
 		if err := tx.Where("account_id = ? AND flow_id = ?", accountID, id).Delete(&DIDRoute{}).Error; err != nil {
 			return fmt.Errorf("store: delete flow %d routes: %w", id, err)
 		}
+		defer s.exempt.invalidate()
 		if err := tx.Where("account_id = ? AND flow_id = ?", accountID, id).Delete(&FlowVersion{}).Error; err != nil {
 			return fmt.Errorf("store: delete flow %d versions: %w", id, err)
 		}
@@ -260,10 +273,22 @@ func (s *Store) DeleteFlow(ctx context.Context, accountID, id int64) (err error)
 }
 
 // PublishFlow snapshots the current draft as the next version and makes
-// it the published one.
-func (s *Store) PublishFlow(ctx context.Context, accountID, id int64) (v FlowVersion, err error) {
+// it the published one (PublishFlowAs with no submitter).
+func (s *Store) PublishFlow(ctx context.Context, accountID, id int64) (FlowVersion, error) {
+	return s.PublishFlowAs(ctx, accountID, id, "")
+}
+
+// PublishFlowAs snapshots the current draft as the next version. A flow
+// that is not transactional goes live with it at once (published_version
+// moves). A transactional flow's version is submitted for the operator's
+// approval instead (ApprovalPending): the live version stays the last
+// approved one until ApproveFlowVersion, and an older version still
+// waiting is superseded (the operator decides on the newest only). by
+// names who published (for the operator's list).
+func (s *Store) PublishFlowAs(ctx context.Context, accountID, id int64, by string) (v FlowVersion, err error) {
 	defer s.track("PublishFlow", time.Now(), &err)
 	defer s.flows.invalidate()
+	defer s.exempt.invalidate()
 	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var f Flow
 		q := tx.Where("account_id = ? AND id = ?", accountID, id)
@@ -280,14 +305,25 @@ func (s *Store) PublishFlow(ctx context.Context, accountID, id int64) (v FlowVer
 		if err := tx.Model(&FlowVersion{}).Where("flow_id = ?", id).Select("COALESCE(MAX(version), 0)").Scan(&last).Error; err != nil {
 			return fmt.Errorf("store: publish flow %d: %w", id, err)
 		}
-		v = FlowVersion{FlowID: id, Version: last + 1, AccountID: accountID, Definition: f.Draft, PublishedAt: now()}
+		v = FlowVersion{FlowID: id, Version: last + 1, AccountID: accountID, Definition: f.Draft, PublishedAt: now(), SubmittedBy: limitLen(by, 254)}
+		if f.Transactional {
+			v.Approval = ApprovalPending
+			if err := tx.Model(&FlowVersion{}).Where("flow_id = ? AND approval = ?", id, ApprovalPending).
+				Update("approval", ApprovalSuperseded).Error; err != nil {
+				return fmt.Errorf("store: publish flow %d: supersede: %w", id, err)
+			}
+		}
 		if err := tx.Create(&v).Error; err != nil {
 			if isDuplicate(err) {
 				return fmt.Errorf("store: flow %d was published concurrently: %w", id, ErrConflict)
 			}
 			return fmt.Errorf("store: publish flow %d: %w", id, err)
 		}
-		return tx.Model(&Flow{}).Where("id = ?", id).Updates(map[string]any{"published_version": v.Version, "updated_at": v.PublishedAt}).Error
+		set := map[string]any{"updated_at": v.PublishedAt}
+		if !f.Transactional {
+			set["published_version"] = v.Version
+		}
+		return tx.Model(&Flow{}).Where("id = ?", id).Updates(set).Error
 	})
 	if err != nil {
 		return FlowVersion{}, err

@@ -43,6 +43,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0013_record_line", Migrate: m0013RecordLine},
 		{ID: "0014_console_users", Migrate: m0014ConsoleUsers},
 		{ID: "0015_campaign_accountcode", Migrate: m0015CampaignAccountcode},
+		{ID: "0016_transactional_flows", Migrate: m0016TransactionalFlows},
 	}
 }
 

@@ -21,12 +21,19 @@ type Account struct {
 	CreatedAt  time.Time  `gorm:"column:created_at" json:"created_at"`
 	UpdatedAt  time.Time  `gorm:"column:updated_at" json:"updated_at"`
 	DisabledAt *time.Time `gorm:"column:disabled_at" json:"disabled_at,omitempty"`
+	// TransactionalMessaging is the operator's switch (the extended
+	// contract is signed): the account's approved transactional flows
+	// are exempt from DNC/NDNC scrubbing.
+	TransactionalMessaging bool `gorm:"column:transactional_messaging" json:"transactional_messaging"`
+	// TransactionalRequestedAt is when the account last asked for it.
+	TransactionalRequestedAt *time.Time `gorm:"column:transactional_requested_at" json:"transactional_requested_at,omitempty"`
 }
 
 func (Account) TableName() string { return "accounts" }
 
 func (a *Account) AfterFind(*gorm.DB) error {
 	a.CreatedAt, a.UpdatedAt, a.DisabledAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC(), utcPtr(a.DisabledAt)
+	a.TransactionalRequestedAt = utcPtr(a.TransactionalRequestedAt)
 	return nil
 }
 

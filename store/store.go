@@ -115,6 +115,9 @@ type Store struct {
 
 	// flows caches published flow versions for calls (flowcache.go).
 	flows flowCache
+	// exempt caches which flows are exempt from DNC scrubbing as approved
+	// transactional flows (transactional.go).
+	exempt genCache[flowExemption]
 	// webhooks caches accounts' webhooks for calls (webhookcache.go).
 	webhooks webhookCache
 	// group commits concurrent per-call writes together (groupcommit.go).

@@ -20,6 +20,7 @@ import (
 
 	"github.com/switchyard/switchyard/accounts"
 	"github.com/switchyard/switchyard/api"
+	"github.com/switchyard/switchyard/store"
 )
 
 // Service is the accounts service as the handlers use it
@@ -48,6 +49,12 @@ type Service interface {
 	GetAccount(ctx context.Context, id int64) (accounts.Account, error)
 	CreateAccount(ctx context.Context, in accounts.NewAccount) (accounts.Created, error)
 	UpdateAccount(ctx context.Context, id int64, p accounts.AccountPatch) (accounts.Account, error)
+
+	TransactionalMessaging(ctx context.Context, actor accounts.Actor) (accounts.Transactional, error)
+	RequestTransactionalMessaging(ctx context.Context, actor accounts.Actor) (accounts.Transactional, error)
+	PendingApprovals(ctx context.Context) ([]store.PendingFlowVersion, error)
+	ReviewApproval(ctx context.Context, flowID int64, version int) (accounts.ApprovalReview, error)
+	DecideApproval(ctx context.Context, actor accounts.Actor, flowID int64, version int, approve bool, reason string) (store.FlowVersion, error)
 
 	AccountTimeZone(ctx context.Context, actor accounts.Actor) (string, error)
 	SetAccountTimeZone(ctx context.Context, actor accounts.Actor, tz string) (string, error)
@@ -87,6 +94,14 @@ func Register(g *echo.Group, d Deps) {
 	g.POST("/operator/accounts", h.createAccount)
 	g.GET("/operator/accounts/:id", h.getAccount)
 	g.PATCH("/operator/accounts/:id", h.updateAccount)
+
+	g.GET("/operator/flow-approvals", h.listApprovals)
+	g.GET("/operator/flow-approvals/:flow_id/:version", h.reviewApproval)
+	g.POST("/operator/flow-approvals/:flow_id/:version/approve", h.approve)
+	g.POST("/operator/flow-approvals/:flow_id/:version/reject", h.reject)
+
+	g.GET("/account/transactional-messaging", h.getTransactional)
+	g.POST("/account/transactional-messaging/request", h.requestTransactional)
 
 	g.GET("/account/time-zone", h.getTimeZone)
 	g.PUT("/account/time-zone", h.putTimeZone)
@@ -485,19 +500,110 @@ func (h *handler) updateAccount(c echo.Context) error {
 		HTTPPolicy *accounts.HTTPGrant `json:"http_policy"`
 		TimeZone   *string             `json:"time_zone"`
 		Country    *string             `json:"country"`
+		// Transactional: the operator's switch (the extended contract).
+		Transactional *bool `json:"transactional_messaging"`
 	}
 	if err := decode(c, &in); err != nil {
 		return err
 	}
 	a, err := h.d.Service.UpdateAccount(c.Request().Context(), id, accounts.AccountPatch{Disabled: in.Disabled, Reports: in.Reports,
-		HTTP: in.HTTPPolicy, TimeZone: in.TimeZone, Country: in.Country})
+		HTTP: in.HTTPPolicy, TimeZone: in.TimeZone, Country: in.Country, TransactionalMessaging: in.Transactional})
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, a)
 }
 
+// ---- flow approvals (operator) ----
+
+func (h *handler) listApprovals(c echo.Context) error {
+	ps, err := h.d.Service.PendingApprovals(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"approvals": ps})
+}
+
+// flowVersionPath is the {flow_id} and {version} of an approval path.
+func flowVersionPath(c echo.Context) (int64, int, error) {
+	id, err := strconv.ParseInt(c.Param("flow_id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, 0, api.Invalid("flow_id", "must be a positive integer, got %q", api.Clip(c.Param("flow_id")))
+	}
+	v, err := strconv.Atoi(c.Param("version"))
+	if err != nil || v <= 0 {
+		return 0, 0, api.Invalid("version", "must be a positive integer, got %q", api.Clip(c.Param("version")))
+	}
+	return id, v, nil
+}
+
+func (h *handler) reviewApproval(c echo.Context) error {
+	id, v, err := flowVersionPath(c)
+	if err != nil {
+		return err
+	}
+	r, err := h.d.Service.ReviewApproval(c.Request().Context(), id, v)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+func (h *handler) approve(c echo.Context) error {
+	return h.decide(c, true, "")
+}
+
+func (h *handler) reject(c echo.Context) error {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	return h.decide(c, false, in.Reason)
+}
+
+func (h *handler) decide(c echo.Context, approve bool, reason string) error {
+	a, err := actor(c)
+	if err != nil {
+		return err
+	}
+	id, ver, err := flowVersionPath(c)
+	if err != nil {
+		return err
+	}
+	v, err := h.d.Service.DecideApproval(c.Request().Context(), a, id, ver, approve, reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
 // ---- account settings ----
+
+func (h *handler) getTransactional(c echo.Context) error {
+	a, err := actor(c)
+	if err != nil {
+		return err
+	}
+	t, err := h.d.Service.TransactionalMessaging(c.Request().Context(), a)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, t)
+}
+
+func (h *handler) requestTransactional(c echo.Context) error {
+	a, err := actor(c)
+	if err != nil {
+		return err
+	}
+	t, err := h.d.Service.RequestTransactionalMessaging(c.Request().Context(), a)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, t)
+}
 
 // timeZoneBody is the body of the account time-zone routes.
 type timeZoneBody struct {

@@ -35,7 +35,10 @@ type Store interface {
 	ListFlows(ctx context.Context, accountID int64) ([]store.Flow, error)
 	UpdateFlow(ctx context.Context, accountID, id int64, in store.NewFlow) (store.Flow, error)
 	DeleteFlow(ctx context.Context, accountID, id int64) error
-	PublishFlow(ctx context.Context, accountID, id int64) (store.FlowVersion, error)
+	PublishFlowAs(ctx context.Context, accountID, id int64, by string) (store.FlowVersion, error)
+	SetFlowTransactional(ctx context.Context, accountID, flowID int64, on bool) (store.Flow, error)
+	GetUserByID(ctx context.Context, id int64) (store.User, error)
+	AwaitingApproval(ctx context.Context, accountID int64) (map[int64]int, error)
 	GetFlowVersion(ctx context.Context, accountID, flowID int64, version int) (store.FlowVersion, error)
 	ListFlowVersions(ctx context.Context, accountID, flowID int64) ([]store.FlowVersion, error)
 	PutWebhook(ctx context.Context, accountID int64, name string, config json.RawMessage) (store.Webhook, error)
@@ -101,6 +104,7 @@ func Register(g *echo.Group, d Deps) {
 	g.DELETE("/flows/:id", withAccount(h.deleteFlow))
 	g.POST("/flows/:id/publish", withAccount(h.publish))
 	g.POST("/flows/:id/test-call", withAccount(h.testCall))
+	g.PUT("/flows/:id/transactional", withAccount(h.putTransactional))
 	g.POST("/calls/connect", withAccount(h.connect))
 	g.GET("/flows/:id/versions", withAccount(h.listVersions))
 	g.GET("/flows/:id/versions/:version", withAccount(h.getVersion))
@@ -183,6 +187,9 @@ func invalidFlow(c echo.Context, ve *flows.ValidationError) error {
 type FlowView struct {
 	store.Flow
 	Problems []flows.Problem `json:"problems"` // the draft's validation problems (empty when publishable)
+	// AwaitingApproval is the version of a transactional flow waiting for
+	// the operator's approval (0: none).
+	AwaitingApproval int `json:"awaiting_approval"`
 }
 
 func (h *handler) view(f store.Flow) FlowView {
@@ -283,9 +290,15 @@ func (h *handler) listFlows(c echo.Context, acct int64) error {
 	if err != nil {
 		return err
 	}
+	waiting, err := h.d.Store.AwaitingApproval(c.Request().Context(), acct)
+	if err != nil {
+		return err
+	}
 	out := make([]FlowView, 0, len(fs))
 	for _, f := range fs {
-		out = append(out, h.view(f))
+		v := h.view(f)
+		v.AwaitingApproval = waiting[f.ID]
+		out = append(out, v)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"flows": out})
 }
@@ -299,7 +312,13 @@ func (h *handler) getFlow(c echo.Context, acct int64) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, h.view(f))
+	waiting, err := h.d.Store.AwaitingApproval(c.Request().Context(), acct)
+	if err != nil {
+		return err
+	}
+	v := h.view(f)
+	v.AwaitingApproval = waiting[f.ID]
+	return c.JSON(http.StatusOK, v)
 }
 
 func (h *handler) updateFlow(c echo.Context, acct int64) error {
@@ -351,11 +370,64 @@ func (h *handler) publish(c echo.Context, acct int64) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.d.Store.PublishFlow(ctx, acct, id)
+	v, err := h.d.Store.PublishFlowAs(ctx, acct, id, h.who(c))
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, published{FlowVersion: v, Warnings: warnings})
+}
+
+// who names the caller for the operator's approval list: the user's
+// email, or the API key.
+func (h *handler) who(c echo.Context) string {
+	p, _ := api.PrincipalFrom(c)
+	if p.UserID > 0 {
+		if u, err := h.d.Store.GetUserByID(c.Request().Context(), p.UserID); err == nil && u.AccountID == p.AccountID {
+			return u.Email
+		}
+	}
+	if p.KeyID > 0 {
+		return fmt.Sprintf("API key %d", p.KeyID)
+	}
+	return ""
+}
+
+// putTransactional marks or unmarks the flow as transactional: every
+// version published while marked waits for the operator's approval before
+// it goes live, and once approved its call lists are not DNC/NDNC
+// scrubbed. Marking needs transactional messaging on the account.
+func (h *handler) putTransactional(c echo.Context, acct int64) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	b, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Transactional *bool `json:"transactional"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil || in.Transactional == nil {
+		return api.Invalid("transactional", "send {\"transactional\": true} or false")
+	}
+	ctx := c.Request().Context()
+	if *in.Transactional {
+		cur, err := h.d.Store.GetFlow(ctx, acct, id)
+		if err != nil {
+			return err
+		}
+		if cur.Type == flows.TypeInbound {
+			return api.Invalid("transactional", "only flows that place calls (outbound multicast, dialer, emergency notification) can be transactional; this is an inbound flow")
+		}
+	}
+	f, err := h.d.Store.SetFlowTransactional(ctx, acct, id, *in.Transactional)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, h.view(f))
 }
 
 // published is a publish answer: the version and the warnings (e.g. a

@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/switchyard/switchyard/dialer"
@@ -208,6 +210,60 @@ func ScreenAll(s *store.Store) func(ctx context.Context, accountID int64, number
 	return func(ctx context.Context, accountID int64, numbers []string) (map[string]string, error) {
 		return s.ScreenNumbers(ctx, accountID, numbers)
 	}
+}
+
+// CampaignScreen is Screen for the calls of campaign c: when c's flow is
+// an approved transactional flow of an account with transactional
+// messaging on (store.TransactionalExempt, cached: no database read per
+// call), a DNC match does not stop the dial (transactional traffic is
+// exempt from NDNC); the blacklist still does. The exemption is asked at
+// each dial, so the operator switching the account off stops it at once.
+func CampaignScreen(s *store.Store, c dialer.Campaign) func(ctx context.Context, accountID int64, number string) (string, error) {
+	return func(ctx context.Context, accountID int64, number string) (string, error) {
+		r, err := s.ScreenNumber(ctx, accountID, number)
+		if err != nil || r == "" {
+			return r, err
+		}
+		return exemptReason(ctx, s, c, accountID, r)
+	}
+}
+
+// CampaignScreenAll is ScreenAll for campaign c (see CampaignScreen).
+func CampaignScreenAll(s *store.Store, c dialer.Campaign) func(ctx context.Context, accountID int64, numbers []string) (map[string]string, error) {
+	return func(ctx context.Context, accountID int64, numbers []string) (map[string]string, error) {
+		rs, err := s.ScreenNumbers(ctx, accountID, numbers)
+		if err != nil || len(rs) == 0 {
+			return rs, err
+		}
+		for n, r := range rs {
+			if rs[n], err = exemptReason(ctx, s, c, accountID, r); err != nil {
+				return nil, err
+			}
+			if rs[n] == "" {
+				delete(rs, n)
+			}
+		}
+		return rs, nil
+	}
+}
+
+// exemptReason drops a DNC reason when c's flow is exempt.
+func exemptReason(ctx context.Context, s *store.Store, c dialer.Campaign, accountID int64, reason string) (string, error) {
+	if !strings.HasPrefix(reason, "DNC ") {
+		return reason, nil
+	}
+	flowID, err := strconv.ParseInt(c.FlowID, 10, 64)
+	if err != nil || flowID <= 0 {
+		return reason, nil
+	}
+	exempt, err := s.TransactionalExempt(ctx, accountID, flowID)
+	if err != nil {
+		return "", err
+	}
+	if exempt {
+		return "", nil
+	}
+	return reason, nil
 }
 
 // Status reads a campaign's status (for dialer.Runner.Status).

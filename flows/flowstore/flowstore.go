@@ -24,6 +24,9 @@ type Store interface {
 	GetDIDRoute(ctx context.Context, did string) (store.DIDRoute, error)
 	PublishedFlowVersion(ctx context.Context, flowID int64) (store.FlowVersion, error)
 	GetFlow(ctx context.Context, accountID, id int64) (store.Flow, error)
+	// TransactionalExempt: the flow is an approved transactional flow of
+	// an account with transactional messaging on (cached).
+	TransactionalExempt(ctx context.Context, accountID, flowID int64) (bool, error)
 	GetWebhook(ctx context.Context, accountID int64, name string) (store.Webhook, error)
 	// CallWebhooks is ListWebhooks for calls (cached; a shared slice).
 	CallWebhooks(ctx context.Context, accountID int64) ([]store.Webhook, error)
@@ -222,6 +225,11 @@ func (a *Adapter) Flow(ctx context.Context, accountID int64, flowID string) (int
 	if doc.Settings != nil {
 		out.StatusEmail = doc.Settings.EmailStatus
 		out.StatusRecipients = doc.Settings.StatusRecipients
+	}
+	if f.Transactional {
+		if out.DNCExempt, err = a.S.TransactionalExempt(ctx, accountID, f.ID); err != nil {
+			return intake.Flow{}, fmt.Errorf("flow %d: %w", id, err)
+		}
 	}
 	return out, nil
 }

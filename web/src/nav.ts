@@ -68,7 +68,10 @@ export const NAV: NavGroup[] = [
   },
   {
     label: "Operator",
-    items: [{ path: "/operator/accounts", label: "Accounts", min: "operator" }],
+    items: [
+      { path: "/operator/accounts", label: "Accounts", min: "operator" },
+      { path: "/operator/approvals", label: "Flow approvals", min: "operator" },
+    ],
   },
   {
     label: "Administration",

@@ -99,6 +99,13 @@ export function Badge({ text, tone }: { text: string; tone?: string }) {
       SCRUBBED: "warn",
       active: "ok",
       disabled: "muted",
+      "awaiting approval": "warn",
+      approved: "ok",
+      rejected: "bad",
+      superseded: "muted",
+      transactional: "info",
+      enabled: "ok",
+      requested: "warn",
     } as Record<string, string>)[text] ??
     "muted";
   return <span className={`badge badge-${t}`}>{text}</span>;

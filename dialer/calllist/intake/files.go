@@ -57,7 +57,7 @@ type Upload struct {
 
 // Begin starts an upload of files for flow f of acc.
 func (im *Importer) Begin(ctx context.Context, acc int64, f Flow, format calllist.Format, source string) (*Upload, error) {
-	v, err := im.validator(ctx, acc)
+	v, err := im.validator(ctx, acc, f)
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,12 @@ type Flow struct {
 	// StatusRecipients (only whitelisted ones are used).
 	StatusEmail      bool
 	StatusRecipients []string
+	// DNCExempt: the flow is transactional, its live version approved by
+	// the operator, and the account has transactional messaging on. Its
+	// records are not DNC/NDNC scrubbed (transactional traffic is exempt;
+	// the blacklist still applies). Any other flow is marketing traffic
+	// and scrubbed.
+	DNCExempt bool
 }
 
 // ErrFlowNotFound is returned (wrapped) by Flows for an unknown flow or one
@@ -165,14 +171,26 @@ func (im *Importer) Flow(ctx context.Context, accountID int64, id string) (Flow,
 	return f, nil
 }
 
-// validator loads the account's number screen and default country.
-func (im *Importer) validator(ctx context.Context, accountID int64) (*calllist.Validator, error) {
+// validator loads the account's number screen and default country for
+// records of flow f (an approved transactional flow's records skip the
+// DNC/NDNC screen).
+func (im *Importer) validator(ctx context.Context, accountID int64, f Flow) (*calllist.Validator, error) {
 	scr, err := im.c.Store.LoadNumberScreen(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	return &calllist.Validator{Region: im.Region(ctx, accountID), Screen: scr}, nil
+	var screen calllist.Screen = scr
+	if f.DNCExempt {
+		screen = transactionalScreen{scr}
+	}
+	return &calllist.Validator{Region: im.Region(ctx, accountID), Screen: screen}, nil
 }
+
+// transactionalScreen is the screen of an approved transactional flow's
+// records: the account's lists without DNC/NDNC.
+type transactionalScreen struct{ calllist.Screen }
+
+func (transactionalScreen) DNC(string) (string, bool) { return "", false }
 
 // source turns parsed records into store rows: row errors become INVALID
 // rows with their reason, valid ones go through the validator.

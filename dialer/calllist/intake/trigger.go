@@ -53,7 +53,7 @@ func (im *Importer) Trigger(ctx context.Context, acc int64, t calllist.Trigger, 
 		}
 		return TriggerResult{}, switchyard.Invalid("flow-id", "flow %q is an %s flow: trigger it at %s", f.ID, f.Type, right)
 	}
-	v, err := im.validator(ctx, acc)
+	v, err := im.validator(ctx, acc, f)
 	if err != nil {
 		return TriggerResult{}, err
 	}

@@ -14,6 +14,9 @@ export type AgentUI = C["schemas"]["AgentUI"];
 export type FlowDialing = C["schemas"]["FlowDialing"];
 export type Trunk = C["schemas"]["Trunk"];
 export type OperatorAccount = C["schemas"]["OperatorAccount"];
+export type FlowApproval = C["schemas"]["FlowApproval"];
+export type FlowApprovalReview = C["schemas"]["FlowApprovalReview"];
+export type TransactionalMessaging = C["schemas"]["TransactionalMessaging"];
 export type VarDoc = C["schemas"]["VarDoc"];
 
 export type User = C["schemas"]["User"];
@@ -84,6 +87,10 @@ export interface Flow {
   type: string;
   draft: FlowDoc;
   published_version: number;
+  /** transactional: every version published waits for the operator's approval before it goes live */
+  transactional: boolean;
+  /** the version waiting for the operator's approval, 0 when none */
+  awaiting_approval: number;
   problems: Problem[];
   created_at: string;
   updated_at: string;
@@ -102,6 +109,12 @@ export interface FlowVersion {
   version: number;
   published_at: string;
   definition?: unknown;
+  /** "" went live when published; pending | approved | rejected | superseded (transactional flows) */
+  approval: "" | "pending" | "approved" | "rejected" | "superseded";
+  submitted_by?: string;
+  decided_by?: string;
+  decided_at?: string;
+  decision_reason?: string;
 }
 
 export interface AccessEntry {

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { api, call } from "../api/client";
-import type { APIKey, User } from "../api/types";
+import type { APIKey, TransactionalMessaging, User } from "../api/types";
 import type { components } from "../api/schema";
 
 type AccountRole = components["schemas"]["AccountRole"];
@@ -9,7 +9,7 @@ import { Modal } from "../ui/Modal";
 import { Check, Field, FormError, useForm } from "../ui/Field";
 import { useAction } from "../ui/action";
 import { useToast } from "../ui/Toast";
-import { ErrorBox, PageHead, useLoad, useTime } from "../util";
+import { Badge, ErrorBox, PageHead, useLoad, useTime } from "../util";
 import { useSession } from "../session";
 import { passwordHint, passwordProblem } from "../password";
 
@@ -197,7 +197,51 @@ export function SettingsPage() {
       <ErrorBox text={country.error || tz.error} />
       {tz.data && <TimeZoneForm initial={tz.data.time_zone} />}
       {country.data && <CountryForm initial={country.data.country} />}
+      <TransactionalCard />
     </>
+  );
+}
+
+/**
+ * TransactionalCard shows the account's transactional messaging: only the
+ * operator enables it (an extended contract); the account requests it here.
+ */
+function TransactionalCard() {
+  const fmt = useTime();
+  const action = useAction();
+  const st = useLoad(() => call<TransactionalMessaging>(api.GET("/api/v1/account/transactional-messaging")), []);
+  const request = () =>
+    action({
+      run: () => call<TransactionalMessaging>(api.POST("/api/v1/account/transactional-messaging/request")),
+      done: "Requested: our operations team will send you the extended contract.",
+      after: st.reload,
+    });
+  return (
+    <section className="card narrow-card" aria-labelledby="txn">
+      <h2 id="txn">Transactional messaging</h2>
+      <ErrorBox text={st.error} />
+      {st.data && (
+        <>
+          <p>
+            {st.data.enabled ? (
+              <>
+                <Badge text="enabled" /> Flows marked transactional (Flows screen) have every version approved by our operations team; once approved their call lists are not DNC/NDNC scrubbed.
+              </>
+            ) : (
+              <>
+                Not enabled: all call lists are DNC/NDNC scrubbed (marketing traffic). It needs an extended contract, sent when you request it.
+                {st.data.requested_at && <> You requested it {fmt(st.data.requested_at)}.</>}
+              </>
+            )}
+          </p>
+          {!st.data.enabled && (
+            <button type="button" className="btn btn-primary" onClick={() => void request()}>
+              {st.data.requested_at ? "Request again" : "Request transactional messaging"}
+            </button>
+          )}
+        </>
+      )}
+    </section>
   );
 }
 

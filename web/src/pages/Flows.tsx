@@ -7,7 +7,7 @@ import { Field, FormError, useForm } from "../ui/Field";
 import { useConfirm } from "../ui/Confirm";
 import { useToast } from "../ui/Toast";
 import { useAction } from "../ui/action";
-import { ErrorBox, PageHead, useLoad, useTime } from "../util";
+import { Badge, ErrorBox, PageHead, useLoad, useTime } from "../util";
 import { FLOW_TYPE_LABEL, listFlows } from "./flowsCache";
 import { useSession } from "../session";
 import { TrunkOptions, useTrunks } from "./trunks";
@@ -25,10 +25,14 @@ export function FlowsPage() {
   const [create, setCreate] = useState(false);
   const [dialing, setDialing] = useState<Flow | null>(null);
   const publish = async (fl: Flow) => {
-    if (!(await confirm({ title: "Publish flow", message: `Publish the draft of "${fl.name}" as version ${fl.published_version + 1}? New calls run it; calls in progress keep their version.`, confirm: "Publish", danger: false }))) return;
+    const ask = fl.transactional
+      ? { title: "Submit for approval", message: `Submit the draft of "${fl.name}" for approval as a new version? "${fl.name}" is transactional: the version goes live only when our operations team approves it${fl.published_version ? `; version ${fl.published_version} stays live meanwhile` : ""}. Until then, try the draft with a test call to a whitelisted number.`, confirm: "Submit for approval", danger: false }
+      : { title: "Publish flow", message: `Publish the draft of "${fl.name}" as version ${fl.published_version + 1}? New calls run it; calls in progress keep their version.`, confirm: "Publish", danger: false };
+    if (!(await confirm(ask))) return;
     try {
-      const r = await call<{ version: number; warnings?: { message: string }[] }>(api.POST("/api/v1/flows/{id}/publish", { params: { path: { id: fl.id } } }));
-      toast(`Published "${fl.name}" version ${r.version}.${r.warnings?.length ? ` ${r.warnings.length} warning(s): ${r.warnings.map((w) => w.message).join("; ")}` : ""}`);
+      const r = await call<{ version: number; approval?: string; warnings?: { message: string }[] }>(api.POST("/api/v1/flows/{id}/publish", { params: { path: { id: fl.id } } }));
+      const what = r.approval === "pending" ? `Submitted "${fl.name}" version ${r.version} for approval: it goes live once approved.` : `Published "${fl.name}" version ${r.version}.`;
+      toast(`${what}${r.warnings?.length ? ` ${r.warnings.length} warning(s): ${r.warnings.map((w) => w.message).join("; ")}` : ""}`);
       flows.reload();
     } catch (e) {
       const body = (e as { body?: { problems?: Problem[] } }).body;
@@ -36,6 +40,15 @@ export function FlowsPage() {
       else toast((e as Error).message, "error");
     }
   };
+  const setTransactional = (fl: Flow, on: boolean) =>
+    action({
+      ask: on
+        ? { title: "Mark transactional", message: `Mark "${fl.name}" transactional? Every version you publish from now on waits for approval by our operations team before it goes live. Once a version is approved, the flow's call lists are not DNC/NDNC scrubbed.`, confirm: "Mark transactional", cancel: "Keep it marketing", danger: false }
+        : { title: "Mark as marketing", message: `Make "${fl.name}" a marketing flow again? Versions waiting for approval are withdrawn, its call lists are DNC/NDNC scrubbed, and publishing makes a version live at once.`, confirm: "Mark as marketing", cancel: "Keep it transactional" },
+      run: () => call(api.PUT("/api/v1/flows/{id}/transactional", { params: { path: { id: fl.id } }, body: { transactional: on } })),
+      done: on ? `"${fl.name}" is transactional: publish it to submit it for approval.` : `"${fl.name}" is a marketing flow.`,
+      after: flows.reload,
+    });
   const remove = (fl: Flow) =>
     action({
       ask: { title: "Delete flow", message: `Delete "${fl.name}", its versions and its DID routes? Calls in progress keep their version.`, confirm: "Delete" },
@@ -47,7 +60,34 @@ export function FlowsPage() {
     { key: "id", label: "Flow ID", className: "num" },
     { key: "name", label: "Flow Name" },
     { key: "type", label: "Flow Type", render: (x) => FLOW_TYPE_LABEL[x.type] ?? x.type },
-    { key: "published_version", label: "Published version", className: "num", render: (x) => (x.published_version ? `v${x.published_version}` : <span className="muted">draft only</span>) },
+    {
+      key: "published_version",
+      label: "Live version",
+      className: "num",
+      render: (x) => (
+        <>
+          {x.published_version ? `v${x.published_version}` : <span className="muted">{x.transactional ? "none approved" : "draft only"}</span>}
+          {x.awaiting_approval > 0 && <div><Badge text="awaiting approval" /> <span className="muted">v{x.awaiting_approval}</span></div>}
+        </>
+      ),
+    },
+    {
+      key: "transactional",
+      label: "Transactional",
+      value: (x) => (x.transactional ? 1 : 0),
+      render: (x) =>
+        x.type === "inbound" ? (
+          <span className="muted">—</span>
+        ) : admin ? (
+          <label className="check">
+            <input type="checkbox" checked={x.transactional} aria-label={`Transactional ${x.name}`} onChange={(e) => void setTransactional(x, e.target.checked)} /> {x.transactional ? "yes" : "no"}
+          </label>
+        ) : x.transactional ? (
+          <Badge text="transactional" />
+        ) : (
+          <span className="muted">no</span>
+        ),
+    },
     {
       key: "problems",
       label: "Draft",
@@ -79,7 +119,7 @@ export function FlowsPage() {
   ];
   return (
     <>
-      <PageHead title="Flows" intro="Call flows of the account: drafts, published versions and draft problems.">
+      <PageHead title="Flows" intro="Call flows of the account: drafts, published versions and draft problems. A transactional flow's versions go live only once our operations team approves them.">
         {admin && <button type="button" className="btn btn-primary" onClick={() => setCreate(true)}>Add flow</button>}
       </PageHead>
       <ErrorBox text={flows.error} />
@@ -111,8 +151,10 @@ function VersionsModal({ flow, onClose }: { flow: Flow; onClose: () => void }) {
         loading={v.loading}
         initialSort={{ key: "version", dir: "desc" }}
         columns={[
-          { key: "version", label: "Version", className: "num", render: (x) => `v${x.version}${x.version === flow.published_version ? " (current)" : ""}` },
+          { key: "version", label: "Version", className: "num", render: (x) => `v${x.version}${x.version === flow.published_version ? " (live)" : ""}` },
           { key: "published_at", label: "Published", render: (x) => fmt(x.published_at) },
+          { key: "submitted_by", label: "By", render: (x) => x.submitted_by || <span className="muted">—</span> },
+          { key: "approval", label: "Approval", value: (x) => x.approval, render: (x) => <ApprovalState v={x} /> },
           { key: "view", label: "Definition", sortable: false, render: (x) => <button type="button" className="link" onClick={() => void open(x)}>View JSON</button> },
         ]}
         empty="Never published: publish the draft to make it live."
@@ -120,6 +162,31 @@ function VersionsModal({ flow, onClose }: { flow: Flow; onClose: () => void }) {
       {shown && <pre className="json" tabIndex={0} aria-label={`Version ${shown.version} JSON`}>{JSON.stringify(shown.definition, null, 2)}</pre>}
     </Modal>
   );
+}
+
+/** ApprovalState says where a version stands with the operator's approval. */
+function ApprovalState({ v }: { v: FlowVersion }) {
+  const fmt = useTime();
+  switch (v.approval) {
+    case "pending":
+      return <Badge text="awaiting approval" />;
+    case "approved":
+      return (
+        <span>
+          <Badge text="approved" /> <span className="muted">{v.decided_at ? fmt(v.decided_at) : ""}</span>
+        </span>
+      );
+    case "rejected":
+      return (
+        <span>
+          <Badge text="rejected" /> {v.decision_reason}
+        </span>
+      );
+    case "superseded":
+      return <Badge text="superseded" />;
+    default:
+      return <span className="muted">not needed</span>;
+  }
 }
 
 function CreateFlow({ onClose, onSaved }: { onClose: () => void; onSaved: () => void }) {

@@ -10,8 +10,9 @@ import { Badge, ErrorBox, PageHead, useLoad, useTime } from "../util";
 
 /**
  * OperatorAccountsPage is the operator's screen (our support team): every
- * account, enabling and disabling one (asked first), and per account the
- * reports it may download and what its webhooks may reach.
+ * account, enabling and disabling one (asked first), switching its
+ * transactional messaging (the extended contract; asked first), and per
+ * account the reports it may download and what its webhooks may reach.
  */
 export function OperatorAccountsPage() {
   const fmt = useTime();
@@ -33,9 +34,30 @@ export function OperatorAccountsPage() {
       done: `Account "${a.name}" ${disabled ? "disabled" : "enabled"}.`,
       after: list.reload,
     });
+  const setTransactional = (a: OperatorAccount, on: boolean) =>
+    action({
+      ask: on
+        ? {
+            title: "Enable transactional messaging",
+            message: `Enable transactional messaging for "${a.name}"? Do this once its extended contract is signed. Its flows can then be marked transactional; each version you approve goes live and its call lists are not DNC/NDNC scrubbed.`,
+            confirm: "Enable transactional messaging",
+            cancel: "Not yet",
+            danger: false,
+          }
+        : {
+            title: "Disable transactional messaging",
+            message: `Disable transactional messaging for "${a.name}"? From now on all its call lists are DNC/NDNC scrubbed again, approved transactional flows included (their approvals are kept).`,
+            confirm: "Disable transactional messaging",
+            cancel: "Keep it enabled",
+          },
+      run: () => call(api.PATCH("/api/v1/operator/accounts/{id}", { params: { path: { id: a.id } }, body: { transactional_messaging: on } })),
+      done: `Transactional messaging ${on ? "enabled" : "disabled"} for "${a.name}".`,
+      after: list.reload,
+    });
+  const txnState = (a: OperatorAccount) => (a.transactional_messaging ? "enabled" : a.transactional_requested_at ? "requested" : "off");
   return (
     <>
-      <PageHead title="Accounts" intro="Every account of this installation: enable or disable it, and choose the reports it may download and what its webhooks may reach.">
+      <PageHead title="Accounts" intro="Every account of this installation: enable or disable it, switch its transactional messaging (extended contract), and choose the reports it may download and what its webhooks may reach.">
         <button type="button" className="btn btn-primary" onClick={() => setAdd(true)}>Add account</button>
       </PageHead>
       <ErrorBox text={list.error} />
@@ -52,6 +74,20 @@ export function OperatorAccountsPage() {
           { key: "time_zone", label: "Time zone" },
           { key: "country", label: "Country" },
           { key: "disabled", label: "Status", value: (a) => (a.disabled ? "disabled" : "active"), render: (a) => <Badge text={a.disabled ? "disabled" : "active"} /> },
+          {
+            key: "transactional_messaging",
+            label: "Transactional",
+            value: txnState,
+            render: (a) =>
+              txnState(a) === "off" ? (
+                <span className="muted">off</span>
+              ) : (
+                <span title={a.transactional_requested_at ? `requested ${fmt(a.transactional_requested_at)}` : undefined}>
+                  <Badge text={txnState(a)} />
+                  {txnState(a) === "requested" && a.transactional_requested_at && <span className="muted"> {fmt(a.transactional_requested_at)}</span>}
+                </span>
+              ),
+          },
           { key: "created_at", label: "Created", render: (a) => fmt(a.created_at) },
           {
             key: "actions",
@@ -60,6 +96,11 @@ export function OperatorAccountsPage() {
             render: (a) => (
               <div className="row-actions">
                 <button type="button" className="btn btn-small" onClick={() => setManage(a)} aria-label={`Manage ${a.name}`}>Manage</button>
+                {a.transactional_messaging ? (
+                  <button type="button" className="btn btn-small btn-ghost-danger" onClick={() => void setTransactional(a, false)} aria-label={`Disable transactional messaging for ${a.name}`}>Transactional off</button>
+                ) : (
+                  <button type="button" className="btn btn-small" onClick={() => void setTransactional(a, true)} aria-label={`Enable transactional messaging for ${a.name}`}>Transactional on</button>
+                )}
                 {a.disabled ? (
                   <button type="button" className="btn btn-small btn-primary" onClick={() => void setDisabled(a, false)} aria-label={`Enable ${a.name}`}>Enable</button>
                 ) : (

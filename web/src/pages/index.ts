@@ -32,6 +32,7 @@ const contact = () => import("./ContactCenter");
 const admin = () => import("./Admin");
 const me = () => import("./Me");
 const operator = () => import("./Operator");
+const approvals = () => import("./Approvals");
 
 const screens: Record<string, Screen> = {
   "/requests": screen(requests, (m) => m.RequestsPage),
@@ -59,6 +60,7 @@ const screens: Record<string, Screen> = {
   "/me": screen(me, (m) => m.MePage),
   "/desk": screen(me, (m) => m.DeskPage),
   "/operator/accounts": screen(operator, (m) => m.OperatorAccountsPage),
+  "/operator/approvals": screen(approvals, (m) => m.ApprovalsPage),
 };
 
 /** pages maps a hash path to its screen; nav.ts says who may open it. */
