@@ -260,7 +260,7 @@ func (r *Runner) session(ctx context.Context, agent Reservation) {
 			return res, err
 		})
 		o := r.dialWith(ctx, rec, placer)
-		o.RecordID = rec.ID
+		o.RecordID, o.RequestID = rec.ID, rec.RequestID
 		if number != "" {
 			popup(PopupTerminal, rec, number, false)
 			if c.LogWebhook != "" {

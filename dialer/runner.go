@@ -38,8 +38,12 @@ type Record struct {
 // Outcome ends one claimed attempt.
 type Outcome struct {
 	RecordID int64
-	Status   string
-	Reason   string
+	// RequestID is the record's call-list request: the store commits a
+	// request's outcomes one group after another, so its completed count
+	// is not fought over.
+	RequestID string
+	Status    string
+	Reason    string
 	// Retry: dial again at NextAttemptAt; otherwise the record is final.
 	Retry         bool
 	NextAttemptAt time.Time
@@ -641,7 +645,7 @@ func (r *Runner) start(ctx context.Context, rec Record) {
 	go func() {
 		defer r.wg.Done()
 		o := r.dial(ctx, rec)
-		o.RecordID = rec.ID
+		o.RecordID, o.RequestID = rec.ID, rec.RequestID
 		// The line is free: the pacer may dial the next record while
 		// this outcome is written.
 		r.mu.Lock()
