@@ -237,7 +237,8 @@ func (r *Runner) session(ctx context.Context, agent Reservation) {
 		}
 		rec := recs[0]
 		r.mu.Lock()
-		r.active[rec.ID] = &inflight{dialedAt: r.Clock.Now()}
+		now := r.Clock.Now()
+		r.active[rec.ID] = &inflight{dialedAt: now, leasedAt: now} // leased by its claim, just now
 		r.mu.Unlock()
 		number := ""
 		var cc CustomerCall
