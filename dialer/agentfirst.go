@@ -237,7 +237,8 @@ func (r *Runner) session(ctx context.Context, agent Reservation) {
 		}
 		rec := recs[0]
 		r.mu.Lock()
-		r.active[rec.ID] = &inflight{dialedAt: r.Clock.Now()}
+		now := r.Clock.Now()
+		r.active[rec.ID] = &inflight{dialedAt: now, leasedAt: now} // leased by its claim, just now
 		r.mu.Unlock()
 		number := ""
 		var cc CustomerCall
@@ -260,7 +261,7 @@ func (r *Runner) session(ctx context.Context, agent Reservation) {
 			return res, err
 		})
 		o := r.dialWith(ctx, rec, placer)
-		o.RecordID = rec.ID
+		o.RecordID, o.RequestID = rec.ID, rec.RequestID
 		if number != "" {
 			popup(PopupTerminal, rec, number, false)
 			if c.LogWebhook != "" {

@@ -102,7 +102,7 @@ func (r *Runner) reclaim(ctx context.Context, rec Record) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		out := Outcome{RecordID: rec.ID, Status: "FAILED", Reason: "lease expired; outcome unknown"}
+		out := Outcome{RecordID: rec.ID, RequestID: rec.RequestID, Status: "FAILED", Reason: "lease expired; outcome unknown"}
 		out.Retry, out.NextAttemptAt = Next(&r.Campaign, out.Status, rec.Attempt, false, time.Time{}, r.Clock.Now())
 		if err := r.finish(ctx, out); err != nil {
 			r.Logger.Error("record a reclaimed attempt's outcome", "record", rec.ID, "error", err)
@@ -121,7 +121,7 @@ const OrphanTimeout = 5 * time.Minute
 // record of a call that is gone) and records its outcome like dial does.
 func (r *Runner) settle(ctx context.Context, rc Recoverer, o Orphan) {
 	c := &r.Campaign
-	out := Outcome{RecordID: o.Record.ID, Release: true}
+	out := Outcome{RecordID: o.Record.ID, RequestID: o.Record.RequestID, Release: true}
 	// A call record the call manager never closes (its channel was still
 	// ringing when it reconciled, and nobody owns it since) is settled as
 	// FAILED after this long.
@@ -157,7 +157,7 @@ func (r *Runner) settle(ctx context.Context, rc Recoverer, o Orphan) {
 		}
 		live := AgentPaced(c) && o.Answered
 		retry, at := Next(c, status, o.Record.Attempt, false, time.Time{}, r.Clock.Now())
-		out = Outcome{RecordID: o.Record.ID, Status: status, Reason: "settled after a restart", Retry: retry, NextAttemptAt: at, Live: live}
+		out = Outcome{RecordID: o.Record.ID, RequestID: o.Record.RequestID, Status: status, Reason: "settled after a restart", Retry: retry, NextAttemptAt: at, Live: live}
 		r.mu.Lock()
 		r.stats.Dialed++
 		if o.Answered {

@@ -38,8 +38,12 @@ type Record struct {
 // Outcome ends one claimed attempt.
 type Outcome struct {
 	RecordID int64
-	Status   string
-	Reason   string
+	// RequestID is the record's call-list request: the store commits a
+	// request's outcomes one group after another, so its completed count
+	// is not fought over.
+	RequestID string
+	Status    string
+	Reason    string
 	// Retry: dial again at NextAttemptAt; otherwise the record is final.
 	Retry         bool
 	NextAttemptAt time.Time
@@ -185,6 +189,12 @@ type Runner struct {
 	Clock    Clock
 	// Interval between steps (default 1 s).
 	Interval time.Duration
+	// RenewAfter is how long a record being dialed holds its lease before
+	// the runner renews it (default Interval). Set it well under the
+	// store's lease (a quarter, say): a call shorter than RenewAfter never
+	// has its lease written again, where renewing every call's lease at
+	// every interval wrote each record in progress once a second.
+	RenewAfter time.Duration
 	// GlobalMultiplier is the ads_multiplier (default 1).
 	GlobalMultiplier float64
 	// Location is where the calling window is evaluated for a record with
@@ -218,7 +228,7 @@ type Runner struct {
 	tokens   float64
 	lastFill time.Time
 	// renewedAt is when the leases of the calls in progress were last
-	// renewed.
+	// looked at for renewal.
 	renewedAt time.Time
 	// lastStatus is the campaign status read at lastStatusAt.
 	lastStatus   string
@@ -255,7 +265,9 @@ type Progress struct {
 
 // inflight is one call in progress.
 type inflight struct {
-	dialedAt   time.Time
+	dialedAt time.Time
+	// leasedAt is when the record's lease was taken or last renewed.
+	leasedAt   time.Time
 	answered   bool
 	answeredAt time.Time
 	// ended: the call is over and its outcome is being recorded; it no
@@ -432,23 +444,28 @@ func (r *Runner) step(ctx context.Context, afterEnded bool) error {
 	r.init()
 	c := &r.Campaign
 	now := r.Clock.Now()
+	// Leases are looked at once per interval, not at every step (a step
+	// runs whenever a call ends), and only those held RenewAfter or longer
+	// are renewed: each renewal writes its records.
 	r.mu.Lock()
-	ids := make([]int64, 0, len(r.active))
-	for id := range r.active {
-		ids = append(ids, id)
-	}
 	active := r.linesLocked()
 	ringing := r.ringingLocked()
-	r.mu.Unlock()
-	// Leases are renewed once per interval, not at every step: a step runs
-	// whenever a call ends, and each renewal writes every active record.
-	r.mu.Lock()
-	renew := len(ids) > 0 && (r.renewedAt.IsZero() || now.Sub(r.renewedAt) >= r.Interval || now.Before(r.renewedAt))
-	if renew {
+	var ids []int64
+	if len(r.active) > 0 && (r.renewedAt.IsZero() || now.Sub(r.renewedAt) >= r.Interval || now.Before(r.renewedAt)) {
 		r.renewedAt = now
+		after := r.RenewAfter
+		if after <= 0 {
+			after = r.Interval
+		}
+		for id, f := range r.active {
+			if f.leasedAt.IsZero() || now.Sub(f.leasedAt) >= after || now.Before(f.leasedAt) {
+				ids = append(ids, id)
+				f.leasedAt = now
+			}
+		}
 	}
 	r.mu.Unlock()
-	if renew {
+	if len(ids) > 0 {
 		if err := r.Records.Renew(ctx, ids, now); err != nil {
 			r.Logger.Warn("renew leases", "error", err)
 		}
@@ -635,13 +652,14 @@ func (r *Runner) loadHistory(ctx context.Context, now time.Time) {
 
 func (r *Runner) start(ctx context.Context, rec Record) {
 	r.mu.Lock()
-	r.active[rec.ID] = &inflight{dialedAt: r.Clock.Now()}
+	now := r.Clock.Now()
+	r.active[rec.ID] = &inflight{dialedAt: now, leasedAt: now} // leased by its claim, just now
 	r.mu.Unlock()
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		o := r.dial(ctx, rec)
-		o.RecordID = rec.ID
+		o.RecordID, o.RequestID = rec.ID, rec.RequestID
 		// The line is free: the pacer may dial the next record while
 		// this outcome is written.
 		r.mu.Lock()

@@ -233,8 +233,73 @@ func TestRunnerMulticastConcurrency(t *testing.T) {
 	if !slices.Equal(recs.lasts(), []string{"IVR_FINISHED", "IVR_FINISHED", "IVR_FINISHED", "IVR_FINISHED", "IVR_FINISHED"}) {
 		t.Errorf("statuses %v", recs.lasts())
 	}
-	if recs.renewed == 0 {
-		t.Error("leases of calls in progress never renewed")
+}
+
+// renewRecords records which records each renewal wrote.
+type renewRecords struct {
+	*memRecords
+	mu      sync.Mutex
+	renewed [][]int64
+}
+
+func (r *renewRecords) Renew(ctx context.Context, ids []int64, now time.Time) error {
+	r.mu.Lock()
+	r.renewed = append(r.renewed, slices.Sorted(slices.Values(ids)))
+	r.mu.Unlock()
+	return r.memRecords.Renew(ctx, ids, now)
+}
+
+// TestRunnerRenewsLeasesHeldLong: a call in progress has its lease
+// renewed once it has held it RenewAfter (by default one interval), and
+// then again every RenewAfter; shorter calls are never written again.
+func TestRunnerRenewsLeasesHeldLong(t *testing.T) {
+	t0 := time.Unix(1e9, 0)
+	for _, tc := range []struct {
+		name       string
+		renewAfter time.Duration
+		// at: seconds after the first claim when a step runs; dial: how
+		// many more records are claimed at that step.
+		steps []struct{ at, dial int }
+		want  [][]int64
+	}{
+		{"default: every interval", 0,
+			[]struct{ at, dial int }{{0, 2}, {1, 0}, {2, 1}, {3, 0}},
+			[][]int64{{1, 2}, {1, 2}, {1, 2, 3}}},
+		{"renew after 30 s", 30 * time.Second,
+			[]struct{ at, dial int }{{0, 2}, {1, 0}, {20, 1}, {29, 0}, {30, 0}, {45, 0}, {50, 0}, {60, 0}},
+			[][]int64{{1, 2}, {3}, {1, 2}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := ctxT(t)
+			recs := &renewRecords{memRecords: newMemRecords(1, numbers(5)...)}
+			g := newGatePlacer()
+			clock := clockAt(t0)
+			r := &Runner{
+				Campaign: Campaign{ID: 1, Mode: ModeMulticast, SimultaneousCalls: 0, DialAttempts: 1, EndpointTemplate: "Local/{number}@customers"},
+				Records:  recs, Placer: g, Clock: clock, Interval: time.Second, RenewAfter: tc.renewAfter,
+			}
+			lines := 0
+			for _, st := range tc.steps {
+				clock.Set(t0.Add(time.Duration(st.at) * time.Second))
+				lines += st.dial
+				r.Campaign.SimultaneousCalls = lines
+				if err := r.Step(ctx); err != nil {
+					t.Fatal(err)
+				}
+				for range st.dial {
+					<-g.started
+				}
+			}
+			for range lines {
+				g.release <- Result{Status: "IVR_FINISHED", Answered: true}
+			}
+			r.Wait()
+			recs.mu.Lock()
+			defer recs.mu.Unlock()
+			if fmt.Sprint(recs.renewed) != fmt.Sprint(tc.want) {
+				t.Errorf("renewals %v, want %v", recs.renewed, tc.want)
+			}
+		})
 	}
 }
 

@@ -613,6 +613,11 @@ func (s *Store) RenewLeases(ctx context.Context, owner string, recordIDs []int64
 type AttemptOutcome struct {
 	AccountID int64
 	RecordID  int64
+	// RequestID, when the caller knows it, is the record's request: on
+	// PostgreSQL the outcomes of one request then commit in one lane, a
+	// group after another, instead of every lane's group waiting for the
+	// others' commits to update the request's completed count.
+	RequestID string
 	Owner     string
 	// Status is the seed call status of the attempt (BUSY, IVR_FINISHED…).
 	Status string
@@ -675,7 +680,11 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 				return true
 			}}
 	}
-	return s.grouped(ctx, uint64(o.RecordID), pipe, func(tx *gorm.DB, totals *groupTotals) error {
+	key := uint64(o.RecordID)
+	if o.RequestID != "" {
+		key = laneKey(o.RequestID)
+	}
+	return s.grouped(ctx, key, pipe, func(tx *gorm.DB, totals *groupTotals) error {
 		t := now()
 		upd := map[string]any{"lease_owner": "", "lease_until": nil, "updated_at": t}
 		switch {

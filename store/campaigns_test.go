@@ -358,8 +358,23 @@ func TestClaimCampaignRecordsRace(t *testing.T) {
 }
 
 // TestFinishCampaignAttemptsConcurrently: outcomes finished in parallel
-// keep the request's completed count exact (no lost update).
+// keep the request's completed count exact (no lost update), whether the
+// caller names the record's request (its outcomes share a lane), does not
+// (each record's lane), or some do and some do not.
 func TestFinishCampaignAttemptsConcurrently(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		named func(i int) bool
+	}{
+		{"record lanes", func(int) bool { return false }},
+		{"request lane", func(int) bool { return true }},
+		{"mixed", func(i int) bool { return i%2 == 0 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) { finishConcurrently(t, tc.named) })
+	}
+}
+
+func finishConcurrently(t *testing.T, named func(i int) bool) {
 	forEachDriver(t, func(t *testing.T, s *Store) {
 		ctx := ctxT(t)
 		acc := mustAccount(t, s, "acme")
@@ -375,11 +390,15 @@ func TestFinishCampaignAttemptsConcurrently(t *testing.T) {
 		}
 		var wg sync.WaitGroup
 		errs := make(chan error, n)
-		for _, r := range got {
+		for i, r := range got {
+			o := AttemptOutcome{AccountID: acc.ID, RecordID: r.ID, Owner: "node-a", Status: "IVR_FINISHED"}
+			if named(i) {
+				o.RequestID = req.ID
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs <- s.FinishCampaignAttempt(ctx, AttemptOutcome{AccountID: acc.ID, RecordID: r.ID, Owner: "node-a", Status: "IVR_FINISHED"})
+				errs <- s.FinishCampaignAttempt(ctx, o)
 			}()
 		}
 		wg.Wait()

@@ -35,8 +35,12 @@ import (
 // two pipelined batches (grouppipe.go), else its statements run one after
 // another, each a round trip to the server. A write goes to the lane of its key (a call's start to
 // its call's, an attempt's answer, journey and end to its attempt's, an
-// outcome to its record's), so an attempt's writes, a call's starts and a
-// record's outcomes are each never in two groups at once. Two groups can
+// outcome to its request's — or its record's when the caller does not say
+// the request), so an attempt's writes, a call's starts and a record's
+// outcomes are each never in two groups at once. A request's outcomes
+// then share a lane: its completed count, one row every outcome updates,
+// is written by one group at a time, not by every lane's group waiting,
+// row locked, for the others' commits. Two groups can
 // then deadlock only when attempts of the same two calls start and end at
 // the same moment in opposite orders (not on the dialer's path, where each
 // attempt is a call of its own): the server breaks the cycle after a

@@ -136,7 +136,7 @@ func (r *Records) Renew(ctx context.Context, ids []int64, now time.Time) error {
 // invalid outcome is final (dialer.ErrFinal), anything else is retried.
 func (r *Records) Finish(ctx context.Context, o dialer.Outcome) error {
 	err := r.Store.FinishCampaignAttempt(ctx, store.AttemptOutcome{
-		AccountID: r.Campaign.AccountID, RecordID: o.RecordID, Owner: r.Owner, Status: o.Status, Reason: o.Reason,
+		AccountID: r.Campaign.AccountID, RecordID: o.RecordID, RequestID: o.RequestID, Owner: r.Owner, Status: o.Status, Reason: o.Reason,
 		Retry: o.Retry, NextAttemptAt: o.NextAttemptAt, Release: o.Release,
 		Rescheduled: o.Rescheduled, CallbackTo: o.CallbackTo,
 		CampaignID: r.Campaign.ID, Live: o.Live, Abandoned: o.Abandoned,

@@ -413,6 +413,7 @@ func (s *Supervisor) ensure(sc store.Campaign) {
 		Finished:         finished,
 		Clock:            s.Clock,
 		Interval:         s.Interval,
+		RenewAfter:       dialerstore.DefaultLease / 4,
 		GlobalMultiplier: s.GlobalMultiplier,
 		Location:         loc,
 		Reserver:         s.Reserver,
