@@ -389,19 +389,39 @@ func (s *Store) ClaimCampaignRecords(ctx context.Context, c Claim) (rs []CallLis
 	at := norm(c.Now)
 	until := norm(c.Now.Add(c.Lease))
 	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var reqs any = c.RequestIDs
-		if c.FlowID != "" {
-			reqs = flowRequests(tx, c.AccountID, c.FlowID)
-		}
 		t := now()
 		touched := map[string]bool{}
-		q := tx.Where("account_id = ? AND request_id IN (?)", c.AccountID, reqs).
-			Where(tx.Where("status = ? AND attempts < ? AND (start_time IS NULL OR start_time <= ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?)", RecordPending, c.MaxAttempts, at, at).
-				Or("status = ? AND lease_until < ?", RecordInProcess, at)).
-			Order("next_attempt_at, start_time, id").Limit(c.Limit)
-		q = s.skipLocked(q)
-		if err := q.Find(&rs).Error; err != nil {
-			return err
+		// Due records in order of priority, each kind from an index that
+		// gives it in that order, so a claim reads about the records it
+		// takes however long the list (one query sorting every pending
+		// record of a 100,000-record list took 66 ms on SQLite and 195 ms
+		// on PostgreSQL): expired leases, oldest first; then retries due,
+		// earliest first; then first attempts without a start time, in
+		// upload order; then first attempts whose start time has come, by
+		// start time. The status and NULL tests are literals: SQLite uses
+		// a partial index only for terms it can match to the index's.
+		kinds := []struct{ where, order string }{
+			{"status = '" + RecordInProcess + "' AND lease_until < ?", "lease_until, id"},
+			{"status = '" + RecordPending + "' AND next_attempt_at IS NOT NULL AND next_attempt_at <= ? AND (start_time IS NULL OR start_time <= ?) AND attempts < ?", "next_attempt_at, id"},
+			{"status = '" + RecordPending + "' AND next_attempt_at IS NULL AND start_time IS NULL AND attempts < ?", "start_time, id"},
+			{"status = '" + RecordPending + "' AND next_attempt_at IS NULL AND start_time <= ? AND attempts < ?", "start_time, id"},
+		}
+		args := [][]any{{at}, {at, at, c.MaxAttempts}, {c.MaxAttempts}, {at, c.MaxAttempts}}
+		for i, k := range kinds {
+			if len(rs) >= c.Limit {
+				break
+			}
+			var got []CallListRecord
+			var reqs any = c.RequestIDs
+			if c.FlowID != "" {
+				reqs = flowRequests(tx, c.AccountID, c.FlowID)
+			}
+			q := tx.Where("account_id = ? AND request_id IN (?)", c.AccountID, reqs).
+				Where(k.where, args[i]...).Order(k.order).Limit(c.Limit - len(rs))
+			if err := s.skipLocked(q).Find(&got).Error; err != nil {
+				return err
+			}
+			rs = append(rs, got...)
 		}
 		var fresh, reclaimed []int64
 		for i, r := range rs {

@@ -510,3 +510,64 @@ func checkColumns(t *testing.T, s *Store, model any, table string) {
 		t.Errorf("%T fields %v\n%s columns %v", model, fields, table, cols)
 	}
 }
+
+// TestClaimOrder: a claim takes expired leases first (oldest first), then
+// retries that are due (earliest first), then first attempts without a
+// start time (upload order), then first attempts whose start time has
+// come (by start time); retries and first attempts not yet due wait.
+func TestClaimOrder(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *Store) {
+		ctx := ctxT(t)
+		acc := mustAccount(t, s, "order")
+		t0 := time.Now().UTC().Truncate(time.Second)
+		at := func(d time.Duration) *time.Time { v := t0.Add(d); return &v }
+		// row → (start time, next attempt, leased until)
+		setup := []struct {
+			row                  int64
+			start, next, leaseTo *time.Time
+		}{
+			{1, at(-time.Minute), nil, nil},      // first attempt, started a minute ago
+			{2, nil, nil, nil},                   // first attempt, no start time
+			{3, nil, at(-time.Hour), nil},        // retry due an hour ago
+			{4, nil, nil, at(-2 * time.Minute)},  // lease expired two minutes ago
+			{5, nil, at(time.Hour), nil},         // retry due in an hour
+			{6, at(time.Hour), nil, nil},         // first attempt starting in an hour
+			{7, at(-2 * time.Hour), nil, nil},    // first attempt, started two hours ago
+			{8, nil, nil, nil},                   // first attempt, no start time
+			{9, nil, at(-2 * time.Hour), nil},    // retry due two hours ago
+			{10, nil, nil, at(-3 * time.Minute)}, // lease expired three minutes ago
+		}
+		var recs []ImportRecord
+		for _, r := range setup {
+			recs = append(recs, ImportRecord{Row: r.row, Numbers: []string{fmt.Sprintf("+1555000%04d", r.row)}, StartTime: r.start, Status: RecordPending})
+		}
+		req := mustImport(t, s, CallListImport{AccountID: acc.ID, FlowID: "1", FlowType: "outbound", Source: SourceAPI}, recs)
+		for _, r := range setup {
+			q := s.w.Model(&CallListRecord{}).Where("request_id = ? AND row_no = ?", req.ID, r.row)
+			var err error
+			switch {
+			case r.next != nil:
+				err = q.Updates(map[string]any{"next_attempt_at": norm(*r.next), "attempts": 1}).Error
+			case r.leaseTo != nil:
+				err = q.Updates(map[string]any{"status": RecordInProcess, "lease_owner": "gone", "lease_until": norm(*r.leaseTo), "attempts": 1}).Error
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		var order []int64
+		for range 10 {
+			got, err := s.ClaimCampaignRecords(ctx, claimFor(acc.ID, "node-a", t0, 1, req.ID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) == 0 {
+				break
+			}
+			order = append(order, got[0].Row)
+		}
+		if want := []int64{10, 4, 9, 3, 2, 8, 7, 1}; !slices.Equal(order, want) {
+			t.Errorf("claimed rows in order %v, want %v", order, want)
+		}
+	})
+}
