@@ -126,6 +126,22 @@ probe() {
 			-H @- "$ARI_URL/asterisk/info" 2>/dev/null || true
 }
 
+# probe_ws — whether ARI's event websocket accepts a connection within 5 s
+# (an HTTP upgrade answered 101 Switching Protocols). Asterisk 22.10 can
+# lock up so that plain ARI requests still answer but no websocket is
+# accepted any more (a client that stopped reading blocked a websocket
+# write; fixed upstream after 22.10): no Switchyard could connect.
+probe_ws() (
+	set +o pipefail # curl ends on SIGPIPE once head has the status line
+	local auth
+	auth=$(printf '%s:%s' "$ARI_USER" "$ARI_PASSWORD" | base64 -w0)
+	printf 'Authorization: Basic %s\n' "$auth" |
+		curl -s -i -N -o - --connect-timeout 2 --max-time 5 -H @- \
+			-H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+			-H 'Sec-WebSocket-Key: c3dpdGNoeWFyZC11cC1wcm9iZQ==' \
+			"$ARI_URL/events?app=switchyard-up-probe" 2>/dev/null | head -c 12 | grep -q ' 101'
+)
+
 print_facts() {
 	printf 'SWITCHYARD_ARI_URL=%s\n' "$ARI_URL"
 	printf 'SWITCHYARD_ARI_USER=%s\n' "$ARI_USER"
@@ -379,6 +395,14 @@ if is_local_default_url && ours_running; then
 	fi
 	if ! wait_ari 20; then
 		log "our Asterisk runs but ARI does not answer (HTTP $LAST_CODE): restarting it"
+		stop_asterisk
+		start_asterisk
+		wait_ari "$START_TIMEOUT" || {
+			show_logs
+			die "ARI did not answer at $ARI_URL within ${START_TIMEOUT}s (HTTP $LAST_CODE)"
+		}
+	elif ! probe_ws; then
+		log "our Asterisk answers ARI requests but accepts no event websocket (locked up): restarting it"
 		stop_asterisk
 		start_asterisk
 		wait_ari "$START_TIMEOUT" || {
