@@ -43,6 +43,8 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0013_record_line", Migrate: m0013RecordLine},
 		{ID: "0014_console_users", Migrate: m0014ConsoleUsers},
 		{ID: "0015_campaign_accountcode", Migrate: m0015CampaignAccountcode},
+		// 0016 is taken by a migration of another branch.
+		{ID: "0017_login_failures", Migrate: m0017LoginFailures},
 	}
 }
 
