@@ -1,8 +1,14 @@
+/// <reference types="node" />
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { defineConfig, type Plugin } from "vite";
 import react from "@vitejs/plugin-react";
 
 // earlyScript adds src/early.js to the build as a chunk of its own (it
-// imports nothing): a tiny script, loaded async ahead of the entry, that
+// imports nothing, so it runs as a classic script: an async module script
+// waits for the main thread to compile the entry module first): a tiny
+// script, loaded async ahead of the entry, that
 // starts the first API requests of a page load and preloads the opened
 // screen's code while the entry script still downloads and compiles. The
 // screens' chunk files (each screen module's chunk and the chunks it
@@ -44,8 +50,33 @@ function earlyScript(): Plugin {
         tag,
         (t) =>
           `<meta name="sy-screens" content='${JSON.stringify(screens).replace(/&/g, "&amp;").replace(/'/g, "&#39;").replace(/</g, "&lt;")}' />\n` +
-          `    <script type="module" async crossorigin src="/${early}"></script>\n    ${t}`,
+          `    <script async src="/${early}"></script>\n    ${t}`,
       );
+    },
+  };
+}
+
+// precompress writes each script and style also brotli- and
+// gzip-compressed (name.br, name.gz, at the highest levels: it is done
+// once, at build time); the binary serves the one the browser accepts
+// with its Content-Encoding. It compresses the files as written (Vite
+// still edits chunks after generateBundle).
+function precompress(): Plugin {
+  return {
+    name: "switchyard-precompress",
+    apply: "build",
+    enforce: "post",
+    writeBundle(options, bundle) {
+      for (const name of Object.keys(bundle)) {
+        if (!/\.(js|css)$/.test(name)) continue;
+        const file = join(options.dir ?? "dist", name);
+        const raw = readFileSync(file);
+        const br = brotliCompressSync(raw, {
+          params: { [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length },
+        });
+        writeFileSync(file + ".br", br);
+        writeFileSync(file + ".gz", gzipSync(raw, { level: 9 }));
+      }
     },
   };
 }
@@ -54,7 +85,7 @@ function earlyScript(): Plugin {
 // assets under /assets/. Nothing is inlined (the page's CSP allows only
 // 'self' scripts and styles) and nothing is loaded from another origin.
 export default defineConfig({
-  plugins: [react(), earlyScript()],
+  plugins: [react(), earlyScript(), precompress()],
   base: "/",
   build: {
     outDir: "dist",

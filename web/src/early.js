@@ -1,6 +1,6 @@
-// The first requests of a page load, from a tiny script of their own that
-// runs as soon as it is here (async), while the entry script still
-// downloads and compiles: the session check, the first page of rows when
+// The first requests of a page load, from a tiny classic script of their
+// own that runs as soon as it is here (async), while the entry module
+// still downloads and compiles: the session check, the first page of rows when
 // the page opens on the Reports screen, and that screen's code
 // (modulepreload). Plain fetch, no imports: boot.ts takes the requests
 // (window.__syEarly), and makes them itself when this script came too
