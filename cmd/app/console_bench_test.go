@@ -44,7 +44,7 @@ new MutationObserver((_, o) => {
 //     cache emptied first (document, scripts, style, session check, the
 //     first keyset page of 100 rows), from the start of the navigation;
 //     cold-html: the part of it until the browser's renderer began on the
-//     page's HTML;
+//     page's HTML; cold-page: the rest, the console's own part;
 //   - load: the same with the browser's cache of the assets;
 //   - menu: from a click on "Reports" in the menu (another screen open);
 //   - more: each "Load more" (the next keyset page, after=<cursor>), five
@@ -96,6 +96,7 @@ func BenchmarkConsoleReportPageLoad(b *testing.B) {
 			total, api, parse := br.coldLoad()
 			add("cold")(total, api)
 			took["cold-html"] = append(took["cold-html"], parse)
+			took["cold-page"] = append(took["cold-page"], total-parse)
 			add("load")(br.reportLoad())
 			br.inPage("open My profile", `location.hash = '#/me'`, `!!document.querySelector('main h1') && document.querySelector('main h1').innerText === 'My profile'`)
 			add("menu")(br.inPage("Reports from the menu",
@@ -116,7 +117,7 @@ func BenchmarkConsoleReportPageLoad(b *testing.B) {
 	for _, k := range []string{"cold", "load", "menu", "more", "filtered"} {
 		kks := []string{k, k + "-api"}
 		if k == "cold" {
-			kks = append(kks, "cold-html")
+			kks = append(kks, "cold-html", "cold-page")
 		}
 		for _, kk := range kks {
 			xs := took[kk]
