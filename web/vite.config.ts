@@ -87,6 +87,19 @@ function precompress(): Plugin {
 export default defineConfig({
   plugins: [react(), earlyScript(), precompress()],
   base: "/",
+  // The components are written against React's API and types, and run on
+  // Preact's compat layer: the entry is 52 kB instead of 251 kB (React was
+  // 190 kB of it), which a cold load has to download, compile and run
+  // before the first draw.
+  resolve: {
+    alias: [
+      { find: /^react\/jsx-runtime$/, replacement: "preact/jsx-runtime" },
+      { find: /^react\/jsx-dev-runtime$/, replacement: "preact/jsx-dev-runtime" },
+      { find: /^react-dom\/client$/, replacement: "preact/compat/client" },
+      { find: /^react-dom$/, replacement: "preact/compat" },
+      { find: /^react$/, replacement: "preact/compat" },
+    ],
+  },
   build: {
     outDir: "dist",
     emptyOutDir: true,
