@@ -37,6 +37,11 @@ var (
 	ErrBadLogin = switchyard.Sentinel(switchyard.CodeUnauthorized, http.StatusUnauthorized, "wrong email or password")
 	// ErrLocked: too many failed logins for the email.
 	ErrLocked = switchyard.Sentinel("locked", http.StatusTooManyRequests, "too many failed logins for this email; try again later")
+	// ErrLoginUnavailable: the store could not be reached during a login,
+	// so neither the password nor the lockout could be checked: the login
+	// is refused (never let through without its lockout check).
+	ErrLoginUnavailable = switchyard.Sentinel(switchyard.CodeUnavailable, http.StatusServiceUnavailable,
+		"logging in is not possible at the moment; try again in a minute")
 	// ErrNoSession: the session is unknown, expired or its user disabled.
 	ErrNoSession = switchyard.Sentinel(switchyard.CodeUnauthorized, http.StatusUnauthorized, "not logged in or the session expired")
 	// ErrBadToken: a reset or invitation token is unknown, used or
@@ -82,7 +87,9 @@ type Config struct {
 	SessionIdle, SessionMax time.Duration
 	ResetTTL, InviteTTL     time.Duration
 	// LockoutFailures failed logins for an email (per account, and per
-	// email when no account is named) lock it for LockoutFor.
+	// email when no account is named) within LockoutFor lock it until
+	// LockoutFor has passed since the last one, on every node that shares
+	// the store.
 	LockoutFailures int
 	LockoutFor      time.Duration
 }
@@ -93,7 +100,7 @@ type Service struct {
 	log  *slog.Logger
 	lock *lockout
 	// resets throttles reset mails: one per email per resetEvery.
-	resets *lockout
+	resets *throttle
 	// mails tracks background mail sends (Close waits for them).
 	mails sync.WaitGroup
 }
@@ -121,8 +128,9 @@ func New(cfg Config) *Service {
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	log := cfg.Logger.With("component", "accounts")
-	return &Service{cfg: cfg, log: log, lock: newLockout(cfg.LockoutFailures, cfg.LockoutFor, cfg.Now),
-		resets: newLockout(1, resetEvery, cfg.Now)}
+	return &Service{cfg: cfg, log: log,
+		lock:   &lockout{st: cfg.Store, failures: cfg.LockoutFailures, window: cfg.LockoutFor, now: cfg.Now, log: log.WarnContext},
+		resets: newThrottle(resetEvery, cfg.Now)}
 }
 
 // Close waits (bounded by ctx) for mails still being sent.

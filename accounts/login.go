@@ -29,7 +29,10 @@ func (c candidate) checkPassword(pw string) bool {
 // any) picks the account when the email is a user of several; operators
 // log in without one. Unknown emails and wrong passwords both fail with
 // ErrBadLogin, after the same bcrypt work; too many failures for the email
-// fail with ErrLocked before the password is looked at.
+// fail with ErrLocked before the password is looked at (the lockout is
+// shared by every node through the store). If the store cannot be reached
+// the login fails with ErrLoginUnavailable: it is never let through
+// without its lockout check.
 func (s *Service) Login(ctx context.Context, email, password string, accountID int64) (Session, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if email == "" || len(email) > 254 || password == "" || len(password) > store.MaxPasswordLen*4 {
@@ -37,15 +40,18 @@ func (s *Service) Login(ctx context.Context, email, password string, accountID i
 	}
 	users, err := s.cfg.Store.FindUsersByEmail(ctx, email)
 	if err != nil {
-		return Session{}, fmt.Errorf("accounts: login: %w", err)
+		return Session{}, loginUnavailable(err)
 	}
 	var cands []candidate
-	keys := []lockKey{{account: accountID, email: email}}
+	// The failures count per email and the account named; without one,
+	// also in every account the email is a user of, so that alternating
+	// does not multiply the attempts.
+	keys := []store.LoginKey{{AccountID: accountID, Email: email}}
 	for i := range users {
 		if accountID == 0 || users[i].AccountID == accountID {
 			cands = append(cands, candidate{user: &users[i]})
 			if accountID == 0 {
-				keys = append(keys, lockKey{account: users[i].AccountID, email: email})
+				keys = append(keys, store.LoginKey{AccountID: users[i].AccountID, Email: email})
 			}
 		}
 	}
@@ -55,10 +61,16 @@ func (s *Service) Login(ctx context.Context, email, password string, accountID i
 		case err == nil:
 			cands = append(cands, candidate{op: &op})
 		case !errors.Is(err, store.ErrNotFound):
-			return Session{}, fmt.Errorf("accounts: login: %w", err)
+			return Session{}, loginUnavailable(err)
 		}
 	}
-	if s.lock.locked(keys...) {
+	// The attempt counts as a failure from here until the password proves
+	// right.
+	locked, err := s.lock.charge(ctx, keys)
+	if err != nil {
+		return Session{}, loginUnavailable(err)
+	}
+	if locked {
 		return Session{}, ErrLocked
 	}
 	var match []candidate
@@ -70,21 +82,22 @@ func (s *Service) Login(ctx context.Context, email, password string, accountID i
 	if len(cands) == 0 {
 		store.CheckNoPassword(password) // as slow as a wrong password
 	}
-	switch len(match) {
-	case 0:
-		s.lock.failed(keys...)
+	if len(match) == 0 {
+		s.lock.failed(ctx)
 		s.log.InfoContext(ctx, "login failed", "account_id", accountID)
 		return Session{}, ErrBadLogin
-	case 1:
-	default:
+	}
+	if err := s.lock.clear(ctx, keys); err != nil {
+		return Session{}, loginUnavailable(err)
+	}
+	if len(match) > 1 {
 		return Session{}, switchyard.Invalid("account_id", "this email is a user of several accounts: choose the account")
 	}
-	s.lock.clear(keys...)
 	c := match[0]
 	var sess store.Session
 	if c.user != nil {
 		if err := s.usable(ctx, *c.user); err != nil {
-			return Session{}, err
+			return Session{}, orUnavailable(err)
 		}
 		sess.UserID = &c.user.ID
 	} else {
@@ -95,10 +108,26 @@ func (s *Service) Login(ctx context.Context, email, password string, accountID i
 	}
 	out, err := s.startSession(ctx, sess)
 	if err != nil {
-		return Session{}, err
+		return Session{}, orUnavailable(err)
 	}
 	s.log.InfoContext(ctx, "login", "user_id", out.User.ID, "account_id", out.Actor.AccountID, "role", out.User.Role)
 	return out, nil
+}
+
+// loginUnavailable turns an error of the store during a login into
+// ErrLoginUnavailable ("try again").
+func loginUnavailable(err error) error {
+	return fmt.Errorf("accounts: login: %w: %w", ErrLoginUnavailable, err)
+}
+
+// orUnavailable keeps a coded error meant for the client (the user is
+// disabled, ...) and makes any other ErrLoginUnavailable.
+func orUnavailable(err error) error {
+	var coded *switchyard.Error
+	if errors.As(err, &coded) {
+		return err
+	}
+	return loginUnavailable(err)
 }
 
 // usable refuses a disabled user or a user of a disabled account (the
@@ -456,5 +485,7 @@ func (s *Service) clearLockout(ctx context.Context, operator bool, id int64) {
 		}
 		email = u.Email
 	}
-	s.lock.clearEmail(email)
+	if err := s.lock.clearEmail(ctx, email); err != nil {
+		s.log.WarnContext(ctx, "clear the login failures of a reset password", "err", err)
+	}
 }

@@ -14,6 +14,7 @@ type Store interface {
 	AuthStore
 	KeyStore
 	TransactionalStore
+	LockoutStore
 }
 
 // AccountStore holds accounts and the operator's grants to them.
@@ -57,6 +58,14 @@ type AuthStore interface {
 	PurgeAuth(ctx context.Context, before time.Time) error
 	CreateAuthToken(ctx context.Context, t store.AuthToken) error
 	UseAuthToken(ctx context.Context, hash, kind string, at time.Time) (store.AuthToken, error)
+}
+
+// LockoutStore holds the failed-login counters all nodes share.
+type LockoutStore interface {
+	ChargeLoginAttempt(ctx context.Context, keys []store.LoginKey, at time.Time, window time.Duration, limit int) (bool, error)
+	ClearLoginFailures(ctx context.Context, keys []store.LoginKey) error
+	ClearLoginFailuresOf(ctx context.Context, email string) error
+	PruneLoginFailures(ctx context.Context, before time.Time) (int64, error)
 }
 
 // KeyStore holds API keys.

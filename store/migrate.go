@@ -44,6 +44,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0014_console_users", Migrate: m0014ConsoleUsers},
 		{ID: "0015_campaign_accountcode", Migrate: m0015CampaignAccountcode},
 		{ID: "0016_transactional_flows", Migrate: m0016TransactionalFlows},
+		{ID: "0017_login_failures", Migrate: m0017LoginFailures},
 		{ID: "0018_claim_indexes", Migrate: m0018ClaimIndexes},
 	}
 }

@@ -1,8 +1,9 @@
 // Package web serves the console: the Vite build of web/ (index.html and
 // its hashed assets) embedded into the binary. index.html is served only at
 // / (the console routes with #/...), assets under /assets/ with a year-long
-// immutable cache, and every response carries the console's strict Content
-// Security Policy.
+// immutable cache (brotli- or gzip-compressed when the browser accepts it:
+// the build writes both beside each script and style), and every response
+// carries the console's strict Content Security Policy.
 package web
 
 import (
@@ -84,6 +85,33 @@ func (c *Console) serveIndex(ctx echo.Context) error {
 	return nil
 }
 
+// encodings are the precompressed copies the build writes, by
+// Content-Encoding, the preferred first (acceptedEncodings keeps that
+// order).
+var encodings = map[string]string{"br": ".br", "gzip": ".gz"}
+
+// acceptedEncodings lists which of br and gzip (in that order) an
+// Accept-Encoding header accepts (q=0 refuses one).
+func acceptedEncodings(header string) []string {
+	ok := map[string]bool{}
+	for _, part := range strings.Split(header, ",") {
+		name, params, _ := strings.Cut(part, ";")
+		name = strings.ToLower(strings.TrimSpace(name))
+		q := strings.ReplaceAll(strings.ToLower(params), " ", "")
+		if strings.HasPrefix(q, "q=0") && strings.Trim(strings.TrimPrefix(q, "q=0"), ".0") == "" {
+			continue
+		}
+		ok[name] = true
+	}
+	var out []string
+	for _, enc := range []string{"br", "gzip"} {
+		if ok[enc] || ok["*"] {
+			out = append(out, enc)
+		}
+	}
+	return out
+}
+
 func (c *Console) serveAsset(ctx echo.Context) error {
 	name := ctx.Param("*")
 	if name == "" || strings.Contains(name, "..") || strings.HasPrefix(name, "/") {
@@ -95,6 +123,14 @@ func (c *Console) serveAsset(ctx echo.Context) error {
 	}
 	h := ctx.Response().Header()
 	securityHeaders(h)
+	h.Add("Vary", "Accept-Encoding")
+	for _, enc := range acceptedEncodings(ctx.Request().Header.Get("Accept-Encoding")) {
+		if z, err := fs.ReadFile(c.files, path.Join("assets", name+encodings[enc])); err == nil {
+			h.Set("Content-Encoding", enc)
+			b = z
+			break
+		}
+	}
 	// Asset names carry their content hash: they never change.
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	if t := mime.TypeByExtension(path.Ext(name)); t != "" {

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -106,6 +108,26 @@ func TestConsolePage(t *testing.T) {
 		if strings.HasSuffix(a, ".js") && !strings.Contains(r.Header().Get("Content-Type"), "javascript") {
 			t.Errorf("%s Content-Type = %q", a, r.Header().Get("Content-Type"))
 		}
+		// The gzip copy the build wrote is the asset as served, byte for
+		// byte (the brotli one is made from the same file).
+		e := echo.New()
+		c.Register(e)
+		req := httptest.NewRequest(http.MethodGet, a, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		gz := httptest.NewRecorder()
+		e.ServeHTTP(gz, req)
+		if gz.Header().Get("Content-Encoding") != "gzip" {
+			t.Errorf("%s: no gzip copy (Content-Encoding %q)", a, gz.Header().Get("Content-Encoding"))
+			continue
+		}
+		zr, err := gzip.NewReader(gz.Body)
+		if err != nil {
+			t.Fatalf("%s: %v", a, err)
+		}
+		plain, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(plain, body) {
+			t.Errorf("%s: the gzip copy is not the asset (%d bytes vs %d, %v)", a, len(plain), len(body), err)
+		}
 	}
 }
 
@@ -146,5 +168,50 @@ func TestConsoleAssets(t *testing.T) {
 	}
 	if rec := serve(t, c, http.MethodHead, "/"); rec.Code != 200 || rec.Body.Len() != 0 {
 		t.Errorf("HEAD /: %d, %d bytes", rec.Code, rec.Body.Len())
+	}
+}
+
+// TestConsoleAssetsCompressed: an asset goes brotli-compressed to a
+// browser that accepts br, gzip-compressed to one that accepts only gzip,
+// and as it is otherwise (or when the build wrote no compressed copy);
+// the answer varies by Accept-Encoding.
+func TestConsoleAssetsCompressed(t *testing.T) {
+	c := newConsole(fstest.MapFS{
+		"dist/index.html":              {Data: []byte(`<!doctype html>`)},
+		"dist/assets/a-12345678.js":    {Data: []byte("console.log(1)")},
+		"dist/assets/a-12345678.js.br": {Data: []byte("BR")},
+		"dist/assets/a-12345678.js.gz": {Data: []byte("GZ")},
+		"dist/assets/b-12345678.css":   {Data: []byte("p{}")},
+	})
+	e := echo.New()
+	c.Register(e)
+	tests := []struct {
+		asset, accept, wantEnc, wantBody string
+	}{
+		{"a-12345678.js", "gzip, deflate, br, zstd", "br", "BR"},
+		{"a-12345678.js", "gzip, deflate", "gzip", "GZ"},
+		{"a-12345678.js", "br;q=0, gzip;q=0.8", "gzip", "GZ"},
+		{"a-12345678.js", "br;q=0.0, gzip;q=0", "", "console.log(1)"},
+		{"a-12345678.js", "*", "br", "BR"},
+		{"a-12345678.js", "", "", "console.log(1)"},
+		{"a-12345678.js", "identity", "", "console.log(1)"},
+		{"b-12345678.css", "gzip, br", "", "p{}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.asset+" "+tt.accept, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/assets/"+tt.asset, nil)
+			req.Header.Set("Accept-Encoding", tt.accept)
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK || rec.Header().Get("Content-Encoding") != tt.wantEnc || rec.Body.String() != tt.wantBody {
+				t.Fatalf("%d, Content-Encoding %q, body %q; want %q, %q", rec.Code, rec.Header().Get("Content-Encoding"), rec.Body, tt.wantEnc, tt.wantBody)
+			}
+			if rec.Header().Get("Vary") != "Accept-Encoding" {
+				t.Errorf("Vary = %q", rec.Header().Get("Vary"))
+			}
+			if ct := rec.Header().Get("Content-Type"); !strings.Contains(ct, "javascript") && !strings.HasPrefix(ct, "text/css") {
+				t.Errorf("Content-Type = %q (of the asset, not of its compressed copy)", ct)
+			}
+		})
 	}
 }

@@ -3,11 +3,14 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -37,9 +40,12 @@ new MutationObserver((_, o) => {
 // user. Measured in the browser, until the page shows its rows (the
 // table holds them and the next frame is drawn):
 //
-//   - load: a full page load of <console>/#/reports (document, script,
-//     session check, the first keyset page of 100 rows), from the start of
-//     the navigation;
+//   - cold: a full page load of <console>/#/reports with the browser's
+//     cache emptied first (document, scripts, style, session check, the
+//     first keyset page of 100 rows), from the start of the navigation;
+//     cold-html: the part of it until the browser's renderer began on the
+//     page's HTML; cold-page: the rest, the console's own part;
+//   - load: the same with the browser's cache of the assets;
 //   - menu: from a click on "Reports" in the menu (another screen open);
 //   - more: each "Load more" (the next keyset page, after=<cursor>), five
 //     in a row, so the last one goes 500 rows deep and the table holds 600;
@@ -87,6 +93,10 @@ func BenchmarkConsoleReportPageLoad(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		for range samples {
+			total, api, parse := br.coldLoad()
+			add("cold")(total, api)
+			took["cold-html"] = append(took["cold-html"], parse)
+			took["cold-page"] = append(took["cold-page"], total-parse)
 			add("load")(br.reportLoad())
 			br.inPage("open My profile", `location.hash = '#/me'`, `!!document.querySelector('main h1') && document.querySelector('main h1').innerText === 'My profile'`)
 			add("menu")(br.inPage("Reports from the menu",
@@ -104,8 +114,12 @@ func BenchmarkConsoleReportPageLoad(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	for _, k := range []string{"load", "menu", "more", "filtered"} {
-		for _, kk := range []string{k, k + "-api"} {
+	for _, k := range []string{"cold", "load", "menu", "more", "filtered"} {
+		kks := []string{k, k + "-api"}
+		if k == "cold" {
+			kks = append(kks, "cold-html", "cold-page")
+		}
+		for _, kk := range kks {
 			xs := took[kk]
 			slices.Sort(xs)
 			b.ReportMetric(xs[len(xs)/2], kk+"-p50-ms")
@@ -113,6 +127,49 @@ func BenchmarkConsoleReportPageLoad(b *testing.B) {
 		}
 	}
 }
+
+// coldLoad is reportLoad with the browser's cache emptied first: the
+// document, its script and style come over the network as on a first
+// visit (the session cookie stays). parse is the ms until the page's
+// first asset was asked for: when the browser's new renderer began on the
+// HTML (the document itself comes in a few ms), which the console cannot
+// change. With SWITCHYARD_BENCH_TRACE=<file> each load's trace
+// (loadTraceScript) is appended to the file.
+func (b *browserEnv) coldLoad() (total, api, parse float64) {
+	b.t.Helper()
+	if _, err := chromedp.Call(b.ctx, network.ClearBrowserCache, cdp.Empty{}); err != nil {
+		b.t.Fatalf("empty the browser cache: %v", err)
+	}
+	total, api = b.reportLoad()
+	parse = jsEval[float64](b, "HTML parsed", `Math.min(...performance.getEntriesByType('resource').filter(e => e.name.includes('/assets/')).map(e => e.startTime))`)
+	if path := os.Getenv("SWITCHYARD_BENCH_TRACE"); path != "" {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		fmt.Fprintf(f, "cold load %.0f ms:\n%s\n", total, jsEval[string](b, "trace", loadTraceScript))
+		if err := f.Close(); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+	return total, api, parse
+}
+
+// loadTraceScript describes where a page load's time went: the
+// navigation's phases, each resource's request and size, the paints.
+const loadTraceScript = `(() => {
+	const f = x => x.toFixed(0);
+	const n = performance.getEntriesByType('navigation')[0];
+	const out = ['document: start ' + f(n.startTime) + ' fetch ' + f(n.fetchStart) + ' request ' + f(n.requestStart) + ' response ' + f(n.responseStart) + '-' + f(n.responseEnd) +
+		' bytes ' + n.transferSize + '/' + n.decodedBodySize + ' interactive ' + f(n.domInteractive) + ' DOMContentLoaded ' + f(n.domContentLoadedEventEnd) + ' load ' + f(n.loadEventEnd) + ' rows ' + f(window.__rowsAt)];
+	for (const e of performance.getEntriesByType('resource')) {
+		out.push(e.name.replace(location.origin, '') + ': start ' + f(e.startTime) + ' request ' + f(e.requestStart) + ' response ' + f(e.responseStart) + '-' + f(e.responseEnd) +
+			' bytes ' + e.transferSize + '/' + e.encodedBodySize + '/' + e.decodedBodySize);
+	}
+	for (const e of performance.getEntriesByType('paint')) out.push(e.name + ' ' + f(e.startTime));
+	for (const e of performance.getEntriesByType('mark')) out.push('mark ' + e.name + ' ' + f(e.startTime));
+	return out.join('\n');
+})()`
 
 // reportLoad loads <console>/#/reports as a new document and returns the
 // ms from the start of the navigation until the first page of rows shows,

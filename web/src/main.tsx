@@ -10,10 +10,11 @@ import "./styles.css";
 // The code of the screen opened, split from the entry, loads beside the
 // session check; the console draws once it is here, so that screen never
 // waits behind a loading placeholder.
-void preloadScreen(takeFirstPath()).then(() =>
+void preloadScreen(takeFirstPath()).then(() => {
+  performance.mark("sy:screen-code");
   createRoot(document.getElementById("root")!).render(
     <StrictMode>
       <App />
     </StrictMode>,
-  ),
-);
+  );
+});

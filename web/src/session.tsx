@@ -1,7 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from "react";
 import { api, ApiError, call, setCSRF, setUnauthorizedHandler } from "./api/client";
 import type { Role, Session } from "./api/types";
-import { dropPrefetched, takeSessionCheck } from "./boot";
+import { dropPrefetched, takeSessionCheck, takeSettledSession } from "./boot";
 
 const rank: Record<string, number> = { agent: 0, scheduler: 1, supervisor: 2, admin: 3, owner: 4 };
 
@@ -26,8 +26,15 @@ interface Ctx {
 const SessionCtx = createContext<Ctx | null>(null);
 
 export function SessionProvider({ children }: { children: ReactNode }) {
-  const [session, setSession] = useState<Session | null>(null);
-  const [loading, setLoading] = useState(true);
+  // The session the check started with the page load found, when it is
+  // already back: the first render draws the screen, not "Loading…".
+  const [first] = useState(() => {
+    const s = takeSettledSession() as Session | undefined;
+    if (s) setCSRF(s.csrf_token ?? "");
+    return s;
+  });
+  const [session, setSession] = useState<Session | null>(first ?? null);
+  const [loading, setLoading] = useState(!first);
   const adopt = useCallback((s: Session | null) => {
     setCSRF(s?.csrf_token ?? "");
     if (!s) dropPrefetched();
@@ -45,8 +52,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, []);
   useEffect(() => {
     setUnauthorizedHandler(() => adopt(null));
-    void refresh();
-  }, [refresh]);
+    if (!first) void refresh();
+  }, [refresh, first]);
   const login = useCallback(async (email: string, password: string, accountId?: number) => {
     const s = await call<Session>(api.POST("/api/v1/auth/login", { body: { email, password, ...(accountId ? { account_id: accountId } : {}) } }));
     adopt(s);
