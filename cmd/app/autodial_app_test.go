@@ -44,25 +44,7 @@ func TestTriggeredListDialsItself(t *testing.T) {
 			testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
 			ctx := context.Background()
 			st := a.Store()
-			// Channel ids are derived from account, record and attempt: an
-			// account id of our own keeps them apart from other tests'
-			// calls on the shared Asterisk (a clash is refused with 409).
-			for i := range 5 + rand.IntN(200) {
-				if _, err := st.CreateAccount(ctx, fmt.Sprintf("filler-%d", i)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			acc, err := st.CreateAccount(ctx, "acme")
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, key, err := st.CreateAPIKey(ctx, acc.ID, "k")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := st.AddListEntry(ctx, acc.ID, store.ListWhite, store.KindIPv4, "127.0.0.1", false); err != nil {
-				t.Fatal(err)
-			}
+			acc, key := dialingAccount(t, a)
 			flow := outboundFlow(t, a, key)
 			if code, body := apiCall(t, a, key, http.MethodPost, "/api/v1/flows/"+flow+"/publish", nil); code/100 != 2 {
 				t.Fatalf("publish flow: %d %s", code, body)
@@ -285,4 +267,32 @@ func TestUploadIsAutoDialed(t *testing.T) {
 	if code != http.StatusCreated {
 		t.Errorf("campaign over the list: %d %s", code, body)
 	}
+}
+
+// dialingAccount makes the account "acme" with an API key, and 127.0.0.1
+// whitelisted, for a test that dials on the shared Asterisk. Channel ids
+// are derived from account, record and attempt: an account id of its own
+// (after a random number of others) keeps them apart from other tests'
+// calls there (a clash is refused with 409).
+func dialingAccount(t *testing.T, a *app.App) (store.Account, string) {
+	t.Helper()
+	ctx := context.Background()
+	st := a.Store()
+	for i := range 5 + rand.IntN(200) {
+		if _, err := st.CreateAccount(ctx, fmt.Sprintf("filler-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acc, err := st.CreateAccount(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, err := st.CreateAPIKey(ctx, acc.ID, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddListEntry(ctx, acc.ID, store.ListWhite, store.KindIPv4, "127.0.0.1", false); err != nil {
+		t.Fatal(err)
+	}
+	return acc, key
 }

@@ -33,24 +33,7 @@ func TestApprovedTransactionalFlowDialsDNCNumber(t *testing.T) {
 	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
 	ctx := context.Background()
 	st := a.Store()
-	// An account id of our own keeps channel ids apart from other tests'
-	// calls on the shared Asterisk.
-	for i := range 5 + rand.IntN(200) {
-		if _, err := st.CreateAccount(ctx, fmt.Sprintf("filler-%d", i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	acc, err := st.CreateAccount(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key, err := st.CreateAPIKey(ctx, acc.ID, "k")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.AddListEntry(ctx, acc.ID, store.ListWhite, store.KindIPv4, "127.0.0.1", false); err != nil {
-		t.Fatal(err)
-	}
+	acc, key := dialingAccount(t, a)
 	flow := outboundFlow(t, a, key)
 	flowID, err := strconv.ParseInt(flow, 10, 64)
 	if err != nil {
