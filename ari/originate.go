@@ -36,9 +36,7 @@ func (m *Manager) Originate(ctx context.Context, p OriginateParams) (*Call, erro
 	}
 	mark, slot := m.marks.take()
 	defer m.marks.give(slot)
-	m.mu.Lock()
-	run := m.run
-	m.mu.Unlock()
+	run := m.runOfThisLink(ctx)
 
 	err := m.client.originate(ctx, m.originateRequest(c, p, mark), nil)
 	inDoubt := false

@@ -109,6 +109,29 @@ func (m *Manager) currentRun(ctx context.Context) (asteriskRun, error) {
 	return asteriskRun{startup: time.Time(st.StartupTime), reload: time.Time(st.LastReloadTime)}, nil
 }
 
+// runOfThisLink is the Asterisk run the placement marks of the current
+// link belong to (zero: marks unavailable). The stream reports itself
+// connected before the link's Connected hook has read the run and probed
+// the marks: an originate issued in that moment waits for it (up to 2 s,
+// or ctx), or it would count as placed if its answer were lost.
+func (m *Manager) runOfThisLink(ctx context.Context) asteriskRun {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		st := m.stream.State()
+		m.mu.Lock()
+		run, hooked := m.run, !m.connectedAt.Before(st.Since)
+		m.mu.Unlock()
+		if hooked || !st.Connected || time.Now().After(deadline) {
+			return run
+		}
+		select {
+		case <-ctx.Done():
+			return run
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
 // placement is what settling an originate in doubt found.
 type placement int
 

@@ -33,6 +33,9 @@ type lossyProxy struct {
 	mu     sync.Mutex
 	mode   string
 	hit    chan struct{}
+	// slowMarks delays every write of a global variable (the placement
+	// marks' probe after each connect) by that long.
+	slowMarks time.Duration
 }
 
 func startLossyProxy(t *testing.T, info asterisktest.Info) (*lossyProxy, string) {
@@ -55,6 +58,12 @@ func (p *lossyProxy) arm(mode string) {
 }
 
 func (p *lossyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/asterisk/variable") {
+		p.mu.Lock()
+		d := p.slowMarks
+		p.mu.Unlock()
+		time.Sleep(d)
+	}
 	var mode string
 	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/channels") {
 		p.mu.Lock()
@@ -195,4 +204,30 @@ func TestOriginateLostInTransit(t *testing.T) {
 			t.Fatalf("%s dialed %d times, want once", number, n)
 		}
 	})
+}
+
+// TestOriginateRightAfterConnect: the stream reports itself connected
+// before the link's Connected hook has learnt Asterisk's run and probed
+// the placement marks; an originate issued in that moment whose request
+// is then lost in transit must still be settled from Asterisk (not
+// placed), not counted as placed for want of a mark.
+func TestOriginateRightAfterConnect(t *testing.T) {
+	info := asterisktest.Require(t)
+	px, pxURL := startLossyProxy(t, info)
+	px.mu.Lock()
+	px.slowMarks = time.Second
+	px.mu.Unlock()
+	rec := newMemRecorder()
+	m := aritest.StartManager(t, rec, aritest.Options{URL: pxURL}) // returns once connected
+	px.arm("drop")
+	id := fmt.Sprintf("lost-early-%d", rand.IntN(1e9))
+	_, err := m.Originate(context.Background(), ari.OriginateParams{
+		Endpoint: fmt.Sprintf("Local/+1%03d5550199@test-trunk", 200+rand.IntN(700)), Timeout: 10 * time.Second,
+		Attempt: &ari.Attempt{AccountID: 1, AttemptID: id},
+		Handler: func(context.Context, *ari.Call) error { return nil },
+	})
+	<-px.hit
+	if !errors.Is(err, ari.ErrUnavailable) {
+		t.Fatalf("originate dropped in transit right after connect: err = %v, want ErrUnavailable (not placed)", err)
+	}
 }
