@@ -49,7 +49,10 @@ type Options struct {
 	RequestTimeout time.Duration
 	// MaxConns bounds concurrent HTTP connections to Asterisk (default 64).
 	// Asterisk's http.conf sessionlimit (default 100) counts these plus the
-	// events websocket, so keep it below that.
+	// events websocket, so keep it below that. Originates (and the settling
+	// of originates in doubt) get half of them and the calls' commands the
+	// other half, so a burst of originates never makes a call's next
+	// command wait for a connection (see lanes).
 	MaxConns int
 	// DisallowEvents are event types Asterisk is asked not to send to the
 	// application (ARI event filter). Nil means DefaultDisallowedEvents;
@@ -75,7 +78,8 @@ type Client struct {
 	pass     string
 	app      string
 	timeout  time.Duration
-	hc       *http.Client
+	hc       *http.Client // the calls' commands and everything else
+	ohc      *http.Client // originates and the settling of originates in doubt
 	log      *slog.Logger
 	disallow []string
 	onReq    func(method, path string, written bool, at time.Time)
@@ -139,13 +143,11 @@ func NewClient(o Options) (*Client, error) {
 	if disallow == nil {
 		disallow = DefaultDisallowedEvents
 	}
-	tr := &http.Transport{
-		Proxy:               nil, // ARI is never reached through an HTTP proxy
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        o.MaxConns,
-		MaxIdleConnsPerHost: o.MaxConns,
-		MaxConnsPerHost:     o.MaxConns,
-		IdleConnTimeout:     10 * time.Second, // below Asterisk's session_keep_alive (15 s)
+	cmdConns, origConns := splitConns(o.MaxConns)
+	hc := &http.Client{Transport: newTransport(cmdConns)}
+	ohc := hc
+	if origConns > 0 {
+		ohc = &http.Client{Transport: newTransport(origConns)}
 	}
 	return &Client{
 		base:     strings.TrimRight(u.String(), "/"),
@@ -153,11 +155,61 @@ func NewClient(o Options) (*Client, error) {
 		pass:     o.Password,
 		app:      o.App,
 		timeout:  o.RequestTimeout,
-		hc:       &http.Client{Transport: tr},
+		hc:       hc,
+		ohc:      ohc,
 		log:      o.Logger,
 		disallow: disallow,
 		onReq:    o.OnRequest,
 	}, nil
+}
+
+// Two lanes to Asterisk, each its own pool of connections: originates
+// and everything else. An originate holds its connection until Asterisk
+// has created the channel, which under a burst of originates (a campaign's
+// pacer, a flow benchmark) takes long enough for the pool to fill with
+// them; every request waits for a connection in one queue, first come
+// first served, so a call's command (answer, play, hangup) issued then
+// would wait behind every originate queued before it. With the lanes a
+// command waits at most for other commands. The settling of an originate
+// in doubt (placement.go) asks Asterisk on the originate lane: after a
+// reconnect there may be many such questions at once, and they must not
+// hold up the calls that are up.
+
+// splitConns divides maxConns between the command lane and the originate
+// lane: half each (the commands get the odd one). With a single
+// connection there is one lane (originate 0): both share it.
+func splitConns(maxConns int) (commands, originates int) {
+	if maxConns < 2 {
+		return maxConns, 0
+	}
+	return maxConns - maxConns/2, maxConns / 2
+}
+
+func newTransport(conns int) *http.Transport {
+	return &http.Transport{
+		Proxy:               nil, // ARI is never reached through an HTTP proxy
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        conns,
+		MaxIdleConnsPerHost: conns,
+		MaxConnsPerHost:     conns,
+		IdleConnTimeout:     10 * time.Second, // below Asterisk's session_keep_alive (15 s)
+	}
+}
+
+type originateLaneKey struct{}
+
+// onOriginateLane marks ctx so that the client's requests made with it go
+// on the originate lane.
+func onOriginateLane(ctx context.Context) context.Context {
+	return context.WithValue(ctx, originateLaneKey{}, true)
+}
+
+// lane returns the HTTP client for a request made with ctx.
+func (c *Client) lane(ctx context.Context) *http.Client {
+	if ctx.Value(originateLaneKey{}) != nil {
+		return c.ohc
+	}
+	return c.hc
 }
 
 // App is the Stasis application name.
@@ -207,7 +259,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.SetBasicAuth(c.user, c.pass)
-	resp, err := c.hc.Do(req)
+	resp, err := c.lane(ctx).Do(req)
 	if err != nil {
 		if !wrote.Load() {
 			return fmt.Errorf("ari %s %s: %w: %w", method, path, errNotSent, err)
@@ -273,6 +325,7 @@ func (c *Client) originate(ctx context.Context, req OriginateRequest, out *ariv6
 	if req.App == "" && req.Context == "" {
 		req.App = c.app
 	}
+	ctx = onOriginateLane(ctx)
 	if out == nil {
 		return c.do(ctx, http.MethodPost, "/channels", nil, req, nil)
 	}
