@@ -49,7 +49,10 @@ type Options struct {
 	RequestTimeout time.Duration
 	// MaxConns bounds concurrent HTTP connections to Asterisk (default 64).
 	// Asterisk's http.conf sessionlimit (default 100) counts these plus the
-	// events websocket, so keep it below that.
+	// events websocket, so keep it below that. Originates (and the settling
+	// of originates in doubt) hold at most three quarters of them, so a
+	// burst of originates never makes a call's next command wait for a
+	// connection (see originateSlots).
 	MaxConns int
 	// DisallowEvents are event types Asterisk is asked not to send to the
 	// application (ARI event filter). Nil means DefaultDisallowedEvents;
@@ -70,15 +73,19 @@ var DefaultDisallowedEvents = []string{"ChannelDialplan", "ChannelVarset"}
 
 // Client is a context-aware ARI REST client.
 type Client struct {
-	base     string
-	user     string
-	pass     string
-	app      string
-	timeout  time.Duration
-	hc       *http.Client
-	log      *slog.Logger
-	disallow []string
-	onReq    func(method, path string, written bool, at time.Time)
+	base    string
+	user    string
+	pass    string
+	app     string
+	timeout time.Duration
+	hc      *http.Client
+	// originating: a slot per originate request in flight (originates
+	// and the settling of originates in doubt), fewer than the pool's
+	// connections.
+	originating chan struct{}
+	log         *slog.Logger
+	disallow    []string
+	onReq       func(method, path string, written bool, at time.Time)
 }
 
 // Error is a non-2xx answer from ARI.
@@ -148,16 +155,44 @@ func NewClient(o Options) (*Client, error) {
 		IdleConnTimeout:     10 * time.Second, // below Asterisk's session_keep_alive (15 s)
 	}
 	return &Client{
-		base:     strings.TrimRight(u.String(), "/"),
-		user:     o.User,
-		pass:     o.Password,
-		app:      o.App,
-		timeout:  o.RequestTimeout,
-		hc:       &http.Client{Transport: tr},
-		log:      o.Logger,
-		disallow: disallow,
-		onReq:    o.OnRequest,
+		base:        strings.TrimRight(u.String(), "/"),
+		user:        o.User,
+		pass:        o.Password,
+		app:         o.App,
+		timeout:     o.RequestTimeout,
+		hc:          &http.Client{Transport: tr},
+		originating: make(chan struct{}, originateSlots(o.MaxConns)),
+		log:         o.Logger,
+		disallow:    disallow,
+		onReq:       o.OnRequest,
 	}, nil
+}
+
+// An originate holds its connection until Asterisk has created the
+// channel, which under a burst of originates (a campaign's pacer, a flow
+// benchmark) takes long enough for every pooled connection to be held by
+// one. Requests wait for a connection in one queue, first come first
+// served, so a call's command (answer, play, hangup) issued then would
+// wait behind every originate queued before it. Originates therefore wait
+// for a slot first, and there are fewer slots than connections: the rest
+// always cycle among the calls' commands, which take a connection for a
+// moment each. The settling of originates in doubt (placement.go) asks
+// Asterisk under the same slots: after a reconnect there may be many such
+// questions at once, and they must not hold up the calls that are up.
+
+// originateSlots is how many originate requests may be in flight at once
+// out of maxConns connections: three quarters, at least one (with a
+// single connection, originates and commands share it).
+func originateSlots(maxConns int) int {
+	return max(maxConns-max(maxConns/4, 1), 1)
+}
+
+type originateLaneKey struct{}
+
+// onOriginateLane marks ctx so that the client's requests made with it
+// wait for an originate slot.
+func onOriginateLane(ctx context.Context) context.Context {
+	return context.WithValue(ctx, originateLaneKey{}, true)
 }
 
 // App is the Stasis application name.
@@ -207,6 +242,14 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.SetBasicAuth(c.user, c.pass)
+	if ctx.Value(originateLaneKey{}) != nil {
+		select {
+		case c.originating <- struct{}{}:
+			defer func() { <-c.originating }()
+		case <-ctx.Done():
+			return fmt.Errorf("ari %s %s: %w: waiting for an originate slot: %w", method, path, errNotSent, context.Cause(ctx))
+		}
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if !wrote.Load() {
@@ -273,6 +316,7 @@ func (c *Client) originate(ctx context.Context, req OriginateRequest, out *ariv6
 	if req.App == "" && req.Context == "" {
 		req.App = c.app
 	}
+	ctx = onOriginateLane(ctx)
 	if out == nil {
 		return c.do(ctx, http.MethodPost, "/channels", nil, req, nil)
 	}

@@ -154,6 +154,9 @@ func (m *Manager) settle(ctx context.Context, id, mark string, run asteriskRun, 
 	if run == (asteriskRun{}) {
 		return placementUnknown // the run at originate time is not known
 	}
+	// Asked on the originate lane: after a reconnect every originate in
+	// doubt asks at once, and the calls that are up must not wait.
+	ctx = onOriginateLane(ctx)
 	giveUp := time.NewTimer(settleMax)
 	defer giveUp.Stop()
 	tick := time.NewTicker(200 * time.Millisecond)
@@ -212,6 +215,7 @@ func (m *Manager) checkPlacement(ctx context.Context, id, mark string, run aster
 // have been missed), a gone one ChannelGone. If Asterisk cannot be asked,
 // the next reconnect's reconciliation does it.
 func (m *Manager) recheck(ctx context.Context, id string) {
+	ctx = onOriginateLane(ctx)
 	ch, err := m.client.Channel(ctx, id)
 	switch {
 	case err == nil:

@@ -185,6 +185,13 @@ func BenchmarkFlowCallRate(b *testing.B) {
 	// written to Asterisk.
 	var issuedMu sync.Mutex
 	dtmfIn, hangupIssued, hangupOut := map[string]time.Time{}, map[string]time.Time{}, map[string]time.Time{}
+	// Originates whose answer has not come back yet, counted when each
+	// hangup is issued, and how long each originate took (issued →
+	// answered, the wait for a connection included): whether a hangup
+	// had a burst of originates in front of it for the connections.
+	var originating atomic.Int64
+	var behind []int64
+	var originateRTT []time.Duration
 	maxConns, _ := strconv.Atoi(os.Getenv("SWITCHYARD_FLOW_BENCH_CONNS"))
 	client, err := ari.NewClient(ari.Options{URL: info.URL, User: info.User, Password: info.Password, App: app, Logger: testLogger(b),
 		MaxConns: maxConns,
@@ -197,6 +204,9 @@ func BenchmarkFlowCallRate(b *testing.B) {
 				issuedMu.Lock()
 				if _, seen := into[id]; !seen {
 					into[id] = at
+					if !written {
+						behind = append(behind, originating.Load())
+					}
 				}
 				issuedMu.Unlock()
 			}
@@ -270,6 +280,8 @@ func BenchmarkFlowCallRate(b *testing.B) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
+					originating.Add(1)
+					sent := time.Now()
 					c, err := m.Originate(context.Background(), ari.OriginateParams{
 						Endpoint: "Local/answer-dtmf-1@customers", Timeout: 30 * time.Second, Attempt: &ari.Attempt{AccountID: 1},
 						Handler: func(ctx context.Context, c *ari.Call) error {
@@ -286,6 +298,10 @@ func BenchmarkFlowCallRate(b *testing.B) {
 							return err
 						},
 					})
+					originating.Add(-1)
+					issuedMu.Lock()
+					originateRTT = append(originateRTT, time.Since(sent))
+					issuedMu.Unlock()
 					if err != nil {
 						b.Error(err)
 						return
@@ -343,6 +359,10 @@ func BenchmarkFlowCallRate(b *testing.B) {
 		pct(issued, 0.5), pct(issued, 0.99), pct(written, 0.5), pct(written, 0.99), len(issued))
 	fmt.Printf("BenchmarkFlowCallRate: of which frame read -> digit in the flow p50=%v p99=%v, digit -> hangup issued p50=%v p99=%v\n",
 		pct(wake, 0.5), pct(wake, 0.99), pct(react, 0.5), pct(react, 0.99))
+	slices.Sort(behind)
+	slices.Sort(originateRTT)
+	fmt.Printf("BenchmarkFlowCallRate: originates awaiting their answer when a hangup was issued p50=%d p99=%d max=%d; originate answered after p50=%v p99=%v max=%v\n",
+		pctInt(behind, 0.5), pctInt(behind, 0.99), pctInt(behind, 1), pct(originateRTT, 0.5), pct(originateRTT, 0.99), pct(originateRTT, 1))
 	slices.Sort(bareLat)
 	fd, bd := median(flowD), median(bareD)
 	b.ReportMetric(float64(n)/fd.Seconds(), "flow_calls/s")
@@ -362,6 +382,13 @@ func BenchmarkFlowCallRate(b *testing.B) {
 		fmt.Printf("BenchmarkFlowCallRate: as Asterisk sees it: DTMF -> hangup request p50=%v p99=%v (%d samples); of which DTMF -> digit in the flow p50=%v p99=%v, digit -> hangup request p50=%v p99=%v\n",
 			pct(lat, 0.5), pct(lat, 0.99), len(lat), pct(deliver, 0.5), pct(deliver, 0.99), pct(act, 0.5), pct(act, 0.99))
 	}
+}
+
+func pctInt(xs []int64, p float64) int64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	return xs[int(float64(len(xs)-1)*p)]
 }
 
 func median(ds []time.Duration) time.Duration {

@@ -366,7 +366,7 @@ var settings = []setting{
 	},
 	{
 		Setting: Setting{Env: EnvARIMaxConns, Flag: "ari-max-conns", Default: strconv.Itoa(DefaultARIMaxConns),
-			Description: "Concurrent REST connections to Asterisk (1-4000); keep below http.conf sessionlimit. The shipped config allows 4000: 256 suits call bursts."},
+			Description: "Concurrent REST connections to Asterisk (1-4000); keep below http.conf sessionlimit. The shipped config allows 4000: 256 suits call bursts. Originates hold at most three quarters of them; the rest stay free for the calls' commands (answer, play, hangup), which never wait behind a burst of originates."},
 		set: func(c *Config, v string) error {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil || n < 1 || n > 4000 {
