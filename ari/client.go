@@ -549,6 +549,11 @@ func (c *Client) SetGlobalVar(ctx context.Context, name, value string) error {
 	return c.do(ctx, http.MethodPost, "/asterisk/variable", url.Values{"variable": {name}, "value": {value}}, nil, nil)
 }
 
+// UnsetGlobalVar removes a global variable (set without a value).
+func (c *Client) UnsetGlobalVar(ctx context.Context, name string) error {
+	return c.do(ctx, http.MethodPost, "/asterisk/variable", url.Values{"variable": {name}}, nil, nil)
+}
+
 // SendDTMF sends digits to a channel.
 func (c *Client) SendDTMF(ctx context.Context, channelID, digits string, between time.Duration) error {
 	q := url.Values{"dtmf": {digits}}

@@ -212,6 +212,9 @@ func (m *Manager) Run(ctx context.Context) error {
 	err := m.stream.Run(ctx)
 	m.cancel() // call contexts end: handlers return, records are written
 	m.wg.Wait()
+	cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	m.marks.clear(cctx, m.client)
+	cancel()
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}

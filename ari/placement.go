@@ -78,6 +78,26 @@ func (p *placementMarks) give(slot int) {
 	p.mu.Unlock()
 }
 
+// clear removes the marks this manager used (and its probe) from
+// Asterisk's global variables when it stops: Asterisk scans its list of
+// globals on every write, and each new application name (every test run
+// on a shared Asterisk) would otherwise leave its marks for good. Best
+// effort: a mark left behind is harmless.
+func (p *placementMarks) clear(ctx context.Context, c *Client) {
+	p.mu.Lock()
+	n := p.next
+	p.mu.Unlock()
+	names := []string{p.prefix + "probe"}
+	for i := range n {
+		names = append(names, p.prefix+strconv.Itoa(i))
+	}
+	for _, name := range names {
+		if err := c.UnsetGlobalVar(ctx, name); err != nil {
+			return
+		}
+	}
+}
+
 // probe checks that Asterisk writes marks the way originates do (through
 // the GLOBAL() function, from func_global.so) and reads them back; without
 // it an in-doubt originate cannot be settled and counts as placed.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -229,5 +230,51 @@ func TestOriginateRightAfterConnect(t *testing.T) {
 	<-px.hit
 	if !errors.Is(err, ari.ErrUnavailable) {
 		t.Fatalf("originate dropped in transit right after connect: err = %v, want ErrUnavailable (not placed)", err)
+	}
+}
+
+// TestPlacementMarksClearedOnStop: a manager that stops removes the
+// placement marks it used from Asterisk's globals (each application name
+// would otherwise leave its marks on a shared Asterisk for good).
+func TestPlacementMarksClearedOnStop(t *testing.T) {
+	info := asterisktest.Require(t)
+	app := fmt.Sprintf("sytest-marks-%d", rand.IntN(1e9))
+	client, err := ari.NewClient(ari.Options{URL: info.URL, User: info.User, Password: info.Password, App: app, Logger: aritest.Logger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ari.NewManager(ari.ManagerConfig{Client: client, Recorder: newMemRecorder(), Node: app, Logger: aritest.Logger(t)})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	testkit.Eventually(t, 20*time.Second, func() bool { return m.Stream().State().Connected }, "ARI connected")
+	if _, err := m.Originate(context.Background(), ari.OriginateParams{
+		Endpoint: fmt.Sprintf("Local/+1%03d5550102@test-trunk", 200+rand.IntN(700)), Timeout: 10 * time.Second,
+		Handler: func(context.Context, *ari.Call) error { return nil },
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(app + "\x00" + app))
+	prefix := fmt.Sprintf("SWITCHYARD_PLACED_%08x_", h.Sum32())
+	probe, err := client.GlobalVar(context.Background(), prefix+"probe")
+	if err != nil || probe == "" {
+		t.Fatalf("placement mark probe while running: %q, %v (the mark names changed?)", probe, err)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("manager did not stop")
+	}
+	for _, name := range []string{prefix + "probe", prefix + "0"} {
+		if v, err := client.GlobalVar(context.Background(), name); err != nil && !errors.Is(err, ari.ErrNotFound) {
+			t.Fatal(err)
+		} else if v != "" {
+			t.Errorf("%s = %q after the manager stopped, want it removed", name, v)
+		}
 	}
 }
