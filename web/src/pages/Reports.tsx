@@ -101,22 +101,21 @@ export function ReportsPage() {
   // The columns stay the same between renders, so the table redraws only
   // the rows that change (see DataTable).
   const cols = useMemo<Column<CallRow>[]>(() => [
-    { key: "started_at", label: "Start time", colClass: "w-time", render: (r) => fmt(r.started_at) },
-    { key: "call_id", label: "Phonon UUID", className: "cell-id", colClass: "w-id" },
-    { key: "attempt_number", label: "Attempt", className: "num", colClass: "w-6" },
-    { key: "request_id", label: "Request ID", className: "cell-id", colClass: "w-id" },
-    { key: "flow_name", label: "Flow", colClass: "w-8", value: (r) => (r.flow_name ? `${r.flow_name} (${r.flow_id})` : r.flow_id) },
-    { key: "direction", label: "Direction", colClass: "w-7" },
-    { key: "cli", label: "CLI", colClass: "w-8" },
-    { key: "dnis", label: "DNIS", colClass: "w-8" },
-    { key: "status", label: "Status", colClass: "w-9", render: (r) => <Badge text={r.status} tone={r.status === "ANSWER" || r.status === "COMPLETE" || r.status === "IN_ANSWER" ? "ok" : undefined} /> },
-    { key: "duration_s", label: "Duration (s)", className: "num", colClass: "w-9" },
-    { key: "queue", label: "Queue", colClass: "w-7" },
+    { key: "started_at", label: "Start time", render: (r) => fmt(r.started_at) },
+    { key: "call_id", label: "Phonon UUID", render: (r) => <code className="id">{r.call_id}</code> },
+    { key: "attempt_number", label: "Attempt", className: "num" },
+    { key: "request_id", label: "Request ID", render: (r) => (r.request_id ? <code className="id">{r.request_id}</code> : "") },
+    { key: "flow_name", label: "Flow", value: (r) => (r.flow_name ? `${r.flow_name} (${r.flow_id})` : r.flow_id) },
+    { key: "direction", label: "Direction" },
+    { key: "cli", label: "CLI" },
+    { key: "dnis", label: "DNIS" },
+    { key: "status", label: "Status", render: (r) => <Badge text={r.status} tone={r.status === "ANSWER" || r.status === "COMPLETE" || r.status === "IN_ANSWER" ? "ok" : undefined} /> },
+    { key: "duration_s", label: "Duration (s)", className: "num" },
+    { key: "queue", label: "Queue" },
     {
       key: "journey",
       label: "View detailed report",
       sortable: false,
-      colClass: "w-12",
       render: (r) => (
         <button type="button" className="link" onClick={() => setJourney(r.attempt_id)} aria-label={`View JSON journey of attempt ${r.attempt_number} of call ${r.call_id}`}>
           View
@@ -127,7 +126,6 @@ export function ReportsPage() {
       key: "rec",
       label: "Download recording",
       sortable: false,
-      colClass: "w-13",
       render: (r) =>
         r.recorded ? (
           <button type="button" className="link" onClick={() => setRecs(r)} aria-label={`Download recordings of attempt ${r.attempt_number} of call ${r.call_id}`}>
@@ -206,7 +204,7 @@ export function ReportsPage() {
         </div>
       </form>
       <ErrorBox text={error} />
-      <DataTable caption="Call report" fixed columns={cols} rows={rows} rowKey={(r) => r.attempt_id} loading={loading && rows.length === 0} empty="No calls match these filters." />
+      <DataTable caption="Call report" columns={cols} rows={rows} rowKey={(r) => r.attempt_id} loading={loading && rows.length === 0} empty="No calls match these filters." />
       {next && (
         <p className="more">
           <button type="button" className="btn" disabled={loading} onClick={() => void load(filters, next)}>

@@ -8,8 +8,6 @@ export interface Column<T> {
   value?: (row: T) => string | number | undefined | null;
   sortable?: boolean;
   className?: string;
-  /** class of the column's <col>: its width in a fixed-layout table */
-  colClass?: string;
 }
 
 interface Props<T> {
@@ -21,11 +19,6 @@ interface Props<T> {
   search?: boolean;
   initialSort?: { key: string; dir: "asc" | "desc" };
   loading?: boolean;
-  /**
-   * fixed lays the table out from its columns' widths (colClass) instead of
-   * measuring every cell first: a long table draws its first screen sooner.
-   */
-  fixed?: boolean;
 }
 
 function val<T>(c: Column<T>, r: T): string | number {
@@ -52,7 +45,7 @@ const Row = memo(function Row({ row, columns }: { row: unknown; columns: Column<
 }) as <T>(p: { row: T; columns: Column<T>[] }) => ReactNode;
 
 /** DataTable is a table with sortable headers, an optional search box and an empty state. */
-export function DataTable<T>({ columns, rows, rowKey, empty, caption, search, initialSort, loading, fixed }: Props<T>) {
+export function DataTable<T>({ columns, rows, rowKey, empty, caption, search, initialSort, loading }: Props<T>) {
   const [q, setQ] = useState("");
   const [sort, setSort] = useState(initialSort);
   const shown = useMemo(() => {
@@ -84,15 +77,8 @@ export function DataTable<T>({ columns, rows, rowKey, empty, caption, search, in
         </div>
       )}
       <div className="table-scroll">
-        <table className={fixed ? "table table-fixed" : "table"}>
+        <table className="table">
           {caption && <caption className="sr-only">{caption}</caption>}
-          {fixed && (
-            <colgroup>
-              {columns.map((c) => (
-                <col key={c.key} className={c.colClass} />
-              ))}
-            </colgroup>
-          )}
           <thead>
             <tr>
               {columns.map((c) => {
