@@ -25,12 +25,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -86,6 +89,14 @@ type Client struct {
 	log         *slog.Logger
 	disallow    []string
 	onReq       func(method, path string, written bool, at time.Time)
+	// subs: the event sources subscribed to other than single channels
+	// (those end with their channel), removed when the manager stops.
+	subs *subscriptions
+}
+
+type subscriptions struct {
+	mu      sync.Mutex
+	sources map[string]bool
 }
 
 // Error is a non-2xx answer from ARI.
@@ -165,6 +176,7 @@ func NewClient(o Options) (*Client, error) {
 		log:         o.Logger,
 		disallow:    disallow,
 		onReq:       o.OnRequest,
+		subs:        &subscriptions{sources: map[string]bool{}},
 	}, nil
 }
 
@@ -671,7 +683,46 @@ func (c *Client) SetDeviceState(ctx context.Context, name, state string) error {
 // Subscribe subscribes the application to an event source, e.g.
 // "endpoint:PJSIP" or "deviceState:PJSIP/agent1".
 func (c *Client) Subscribe(ctx context.Context, source string) error {
-	return c.do(ctx, http.MethodPost, "/applications/"+esc(c.app)+"/subscription", url.Values{"eventSource": {source}}, nil, nil)
+	err := c.do(ctx, http.MethodPost, "/applications/"+esc(c.app)+"/subscription", url.Values{"eventSource": {source}}, nil, nil)
+	if err == nil && !strings.HasPrefix(source, "channel:") {
+		c.subs.mu.Lock()
+		c.subs.sources[source] = true
+		c.subs.mu.Unlock()
+	}
+	return err
+}
+
+// Applications lists the names of the Stasis applications Asterisk has
+// registered.
+func (c *Client) Applications(ctx context.Context) ([]string, error) {
+	var apps []struct {
+		Name string `json:"name"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/applications", nil, nil, &apps); err != nil {
+		return nil, err
+	}
+	names := make([]string, len(apps))
+	for i, a := range apps {
+		names[i] = a.Name
+	}
+	return names, nil
+}
+
+// unsubscribeAll removes the application's subscriptions to event sources
+// other than single channels. Asterisk keeps an application that still
+// has a subscription after its websocket closed: every stopped daemon (and
+// every test run's application name) would otherwise stay registered,
+// its forwards in place, for as long as Asterisk runs.
+func (c *Client) unsubscribeAll(ctx context.Context) {
+	c.subs.mu.Lock()
+	sources := slices.Sorted(maps.Keys(c.subs.sources))
+	clear(c.subs.sources)
+	c.subs.mu.Unlock()
+	for _, src := range sources {
+		if err := c.do(ctx, http.MethodDelete, "/applications/"+esc(c.app)+"/subscription", url.Values{"eventSource": {src}}, nil, nil); err != nil {
+			c.log.Debug("unsubscribe on stop", "source", src, "error", err)
+		}
+	}
 }
 
 // SetEventFilter asks Asterisk not to send the given event types to the

@@ -214,6 +214,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	m.wg.Wait()
 	cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	m.marks.clear(cctx, m.client)
+	m.client.unsubscribeAll(cctx)
 	cancel()
 	if errors.Is(err, context.Canceled) {
 		return nil

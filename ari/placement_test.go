@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -234,8 +235,9 @@ func TestOriginateRightAfterConnect(t *testing.T) {
 }
 
 // TestPlacementMarksClearedOnStop: a manager that stops removes the
-// placement marks it used from Asterisk's globals (each application name
-// would otherwise leave its marks on a shared Asterisk for good).
+// placement marks it used from Asterisk's globals and its subscriptions
+// to event sources, so Asterisk drops its application (each application
+// name would otherwise stay on a shared Asterisk for good).
 func TestPlacementMarksClearedOnStop(t *testing.T) {
 	info := asterisktest.Require(t)
 	app := fmt.Sprintf("sytest-marks-%d", rand.IntN(1e9))
@@ -257,6 +259,11 @@ func TestPlacementMarksClearedOnStop(t *testing.T) {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(app + "\x00" + app))
 	prefix := fmt.Sprintf("SWITCHYARD_PLACED_%08x_", h.Sum32())
+	// A subscription like the ACD's (every PJSIP endpoint) keeps an
+	// application registered in Asterisk after its websocket closed.
+	if err := client.Subscribe(context.Background(), "endpoint:PJSIP"); err != nil {
+		t.Fatal(err)
+	}
 	probe, err := client.GlobalVar(context.Background(), prefix+"probe")
 	if err != nil || probe == "" {
 		t.Fatalf("placement mark probe while running: %q, %v (the mark names changed?)", probe, err)
@@ -270,6 +277,14 @@ func TestPlacementMarksClearedOnStop(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("manager did not stop")
 	}
+	// Asterisk drops an application whose websocket is gone and that has
+	// no subscription left when it next tidies its registry (on the next
+	// application's connect).
+	aritest.StartManager(t, newMemRecorder(), aritest.Options{})
+	testkit.Eventually(t, 5*time.Second, func() bool {
+		apps, err := client.Applications(context.Background())
+		return err == nil && !slices.Contains(apps, app)
+	}, "application "+app+" no longer registered in Asterisk")
 	for _, name := range []string{prefix + "probe", prefix + "0"} {
 		if v, err := client.GlobalVar(context.Background(), name); err != nil && !errors.Is(err, ari.ErrNotFound) {
 			t.Fatal(err)
