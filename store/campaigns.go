@@ -937,6 +937,15 @@ func (s *Store) AdoptCampaignRecords(ctx context.Context, a Adopt) (rs []CallLis
 	return rs, nil
 }
 
+// dncReason starts the dial-time screen's reason for a number on the DNC
+// list ("DNC <entry>").
+const dncReason = "DNC "
+
+// IsDNCReason reports whether a reason of ScreenNumber(s) is a DNC/NDNC
+// match (not the blacklist): what an approved transactional flow is exempt
+// from.
+func IsDNCReason(reason string) bool { return strings.HasPrefix(reason, dncReason) }
+
 // ScreenNumber is the dial-time check of one number against the account's
 // blacklist and DNC list (exact entries and prefixes; a whitelisted number
 // is exempt from DNC). It returns "" when the number may be dialed, else
@@ -1021,13 +1030,13 @@ func (s *Store) screenChunk(ctx context.Context, accountID int64, numbers []stri
 			reasons[n] = "blacklisted"
 		case white[n]:
 		case dnc[n]:
-			reasons[n] = "DNC " + n
+			reasons[n] = dncReason + n
 		default:
 			// The longest DNC prefix entry (a value that is the whole
 			// number but marked prefix counts too).
 			for l := len(n); l >= 2; l-- {
 				if prefixes[n[:l]] {
-					reasons[n] = "DNC " + n[:l]
+					reasons[n] = dncReason + n[:l]
 					break
 				}
 			}

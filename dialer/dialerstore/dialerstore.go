@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/switchyard/switchyard/dialer"
@@ -249,7 +248,7 @@ func CampaignScreenAll(s *store.Store, c dialer.Campaign) func(ctx context.Conte
 
 // exemptReason drops a DNC reason when c's flow is exempt.
 func exemptReason(ctx context.Context, s *store.Store, c dialer.Campaign, accountID int64, reason string) (string, error) {
-	if !strings.HasPrefix(reason, "DNC ") {
+	if !store.IsDNCReason(reason) {
 		return reason, nil
 	}
 	flowID, err := strconv.ParseInt(c.FlowID, 10, 64)
