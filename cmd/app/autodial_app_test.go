@@ -184,17 +184,7 @@ func TestUploadIsAutoDialed(t *testing.T) {
 	a, _ := boot(t, noARI)
 	ctx := context.Background()
 	st := a.Store()
-	acc, err := st.CreateAccount(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key, err := st.CreateAPIKey(ctx, acc.ID, "k")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.AddListEntry(ctx, acc.ID, store.ListWhite, store.KindIPv4, "127.0.0.1", false); err != nil {
-		t.Fatal(err)
-	}
+	acc, key := apiAccount(t, a)
 	flow := outboundFlow(t, a, key)
 	if code, body := apiCall(t, a, key, http.MethodPost, "/api/v1/flows/"+flow+"/publish", nil); code/100 != 2 {
 		t.Fatalf("publish flow: %d %s", code, body)
@@ -283,6 +273,15 @@ func dialingAccount(t *testing.T, a *app.App) (store.Account, string) {
 			t.Fatal(err)
 		}
 	}
+	return apiAccount(t, a)
+}
+
+// apiAccount makes the account "acme" with an API key, and 127.0.0.1
+// whitelisted (the HTTP test client's address).
+func apiAccount(t *testing.T, a *app.App) (store.Account, string) {
+	t.Helper()
+	ctx := context.Background()
+	st := a.Store()
 	acc, err := st.CreateAccount(ctx, "acme")
 	if err != nil {
 		t.Fatal(err)
