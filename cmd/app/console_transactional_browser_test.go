@@ -113,7 +113,7 @@ func TestConsoleTransactionalInBrowser(t *testing.T) {
 	b.click("Review Payment reminder version 1")
 	b.waitText("no version is live yet")
 	b.waitJS("diff shown", `document.querySelectorAll('[role=dialog] .diff .diff-add').length > 5`, 10*time.Second)
-	b.screenshot("transactional-review")
+	b.screenshot("operator-flow-approval")
 	b.click("Whole JSON")
 	b.waitJS("json shown", `document.querySelector('[role=dialog] pre.json')?.innerText.includes('"Payment reminder"')`, 10*time.Second)
 	b.click("Approve")
@@ -132,7 +132,7 @@ func TestConsoleTransactionalInBrowser(t *testing.T) {
 	b.open("/flows")
 	b.click("Versions of Payment reminder")
 	b.waitJS("approved", `[...document.querySelectorAll('[role=dialog] tbody tr')].some(tr => tr.innerText.includes('v1 (live)') && tr.innerText.includes('approved'))`, 10*time.Second)
-	b.screenshot("transactional-approved")
+	b.screenshot("flow-versions-approved")
 	b.noCSPViolations()
 
 	if code, body := apiCall(t, a, key, http.MethodGet, "/api/v1/flows/"+strconv.FormatInt(flowID, 10)+"/versions/current", nil); code != http.StatusOK {
