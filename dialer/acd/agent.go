@@ -314,6 +314,10 @@ func (a *ACD) releaseLocked(ag *agent, o *offer, outcome string) {
 	switch outcome {
 	case "missed":
 		ag.missed++
+		if ag.cfg.AutoPauseMissed && !ag.pendingLogout && ag.pendingPause == "" {
+			// The supervisor sees why: the pause reason.
+			ag.pendingPause = acdconfig.MissedRingReason
+		}
 	case "abandoned":
 		ag.abandoned++
 	}
