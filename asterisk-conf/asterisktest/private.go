@@ -83,6 +83,16 @@ func StartPrivate(t testing.TB) *Private {
 				"astvarlibdir => /var/lib/asterisk\nastdatadir => /usr/share/asterisk\nastmoddir => /usr/lib/x86_64-linux-gnu/asterisk/modules\n\n", inside)), data...)
 		case "http.conf":
 			data = regexp.MustCompile(`(?m)^bindport\s*=.*$`).ReplaceAll(data, fmt.Appendf(nil, "bindport = %d", httpPort))
+			// HTTPS (the WebRTC phone's wss://) on a port of its own, or
+			// off when up.sh has not made the certificate yet.
+			tls := "tlsenable = no"
+			if _, err := os.Stat(filepath.Join(root, "var", "lib", "asterisk", "keys", "switchyard-http.pem")); err == nil {
+				if tlsPort, err := freeTCPPort(); err == nil {
+					tls = fmt.Sprintf("tlsenable = yes\ntlsbindaddr = 127.0.0.1:%d", tlsPort)
+				}
+			}
+			data = regexp.MustCompile(`(?m)^tlsbindaddr\s*=.*$`).ReplaceAll(data, nil)
+			data = regexp.MustCompile(`(?m)^tlsenable\s*=.*$`).ReplaceAll(data, []byte(tls))
 		case "pjsip.conf":
 			data = regexp.MustCompile(`(?m)^bind\s*=\s*127\.0\.0\.1:5060\s*$`).ReplaceAll(data, fmt.Appendf(nil, "bind = 127.0.0.1:%d", sipPort))
 		}
