@@ -285,7 +285,8 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	calllistapi.RegisterKairos(a.http.Echo().Group(""), lists)
 	dialerapi.Register(a.http.API(), dialerapi.Deps{Campaigns: camps})
 	a.httpDone = make(chan struct{})
-	agents := agentsapi.Deps{Store: a.store, ACD: a.acd, Logger: acdLog, Done: a.httpDone}
+	agents := agentsapi.Deps{Store: a.store, ACD: a.acd, Logger: acdLog, Done: a.httpDone, Channels: client,
+		Phone: agentsapi.Phone{WebRTCURL: cfg.webRTCURL(), SIPHost: cfg.sipHost()}}
 	if cfg.ManageEndpoints {
 		agents.Provisioner = provision.New(client, provision.Options{Logger: log.With("component", "provision")})
 	}
