@@ -25,11 +25,14 @@ import (
 // now) without disturbing the shared instance other tests use.
 type Private struct {
 	Info
-	root string
-	dir  string // inside the root, as seen from outside it
-	conf string // asterisk.conf path inside the chroot
-	cmd  *exec.Cmd
-	done chan struct{}
+	// SIPPort is its PJSIP UDP transport's port on 127.0.0.1 (phones
+	// register at 127.0.0.1:SIPPort).
+	SIPPort int
+	root    string
+	dir     string // inside the root, as seen from outside it
+	conf    string // asterisk.conf path inside the chroot
+	cmd     *exec.Cmd
+	done    chan struct{}
 }
 
 // StartPrivate starts a private Asterisk and waits until its ARI answers;
@@ -120,6 +123,7 @@ func StartPrivate(t testing.TB) *Private {
 	}
 	base := fmt.Sprintf("http://127.0.0.1:%d/ari", httpPort)
 	p.Info = Info{URL: base, User: shared.User, Password: password, WSURL: wsURL(base)}
+	p.SIPPort = sipPort
 	// Foreground (-f) under this process: ours to stop; `core restart now`
 	// re-executes it in place.
 	p.cmd = exec.Command("chroot", root, "/usr/sbin/asterisk", "-f", "-n", "-C", p.conf)

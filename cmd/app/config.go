@@ -1220,3 +1220,12 @@ func (c *Config) sipHost() string {
 	}
 	return net.JoinHostPort(u.Hostname(), "5060")
 }
+
+// origin is scheme://host[:port] of a URL ("" if it has none).
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}

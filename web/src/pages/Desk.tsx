@@ -92,7 +92,11 @@ export function DeskPage() {
         const who = [s.customer, s.customer_id ? `customer id ${s.customer_id}` : "", s.queue ? `queue ${s.queue}` : ""].filter(Boolean).join(" · ");
         setPopups((p) => [{ at: new Date().toISOString(), text: `Call from ${who}` }, ...p].slice(0, 10));
       }
-      if (s.state === "available" || s.state === "paused" || s.state === "logged_out") void loadCalls();
+      // The call's record is written just after the fact: read again.
+      if (s.state === "available" || s.state === "paused" || s.state === "logged_out") {
+        void loadCalls();
+        for (const ms of [1000, 3000]) window.setTimeout(() => void loadCalls(), ms);
+      }
     });
     return () => es.close();
   }, [agent?.id]);
@@ -230,7 +234,7 @@ export function DeskPage() {
                   <button type="button" className="btn" disabled={busy} onClick={() => void pause()}>Pause</button>
                 </>
               )}
-              <button type="button" className="btn" disabled={busy} onClick={() => void act("/api/v1/me/agent/logout", "Logged out.")}>Log out</button>
+              <button type="button" className="btn" disabled={busy} onClick={() => void act("/api/v1/me/agent/logout", "Logged out of the queues.")}>Stop taking calls</button>
             </div>
           )}
         </section>
