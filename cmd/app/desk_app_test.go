@@ -82,7 +82,7 @@ func TestAgentDeskSoftphoneBaresip(t *testing.T) {
 	}
 	// The README's baresip account: <sip:USER@HOST>;auth_pass=PASSWORD
 	// (sipagent writes exactly that line, with the answer mode).
-	phone := sipagent.Start(t, sipagent.Options{User: setup.User, Password: setup.Password, Registrar: setup.Host, Manual: true})
+	phone := sipagent.Start(t, sipagent.Options{User: setup.User, Password: setup.Password, Registrar: setup.Host, Manual: true, Asterisk: p.Info})
 	e.waitRegistered(ag.ID)
 
 	var in struct {
