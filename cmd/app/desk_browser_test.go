@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -87,10 +85,13 @@ func TestAgentDeskWebRTCInBrowser(t *testing.T) {
 	}
 	e.mustOK(http.MethodPost, "/api/v1/queues", map[string]any{"name": "support", "strategy": "longest-idle", "members": []int64{ag.ID},
 		"ring_timeout_secs": 30, "timeout_secs": 120, "join_when_empty": true})
-	doc, err := os.ReadFile(filepath.Join("..", "..", "testdata", "flows", "agents_inbound_queue.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The flow learns about the customer ($flow.key.*; crm_id is the
+	// customer id) before the queue: the desk shows it with the call.
+	doc := []byte(`{"format": 1, "name": "Desk line", "type": "inbound", "start": "keys", "nodes": [
+		{"id": "keys", "type": "set_variable", "params": {"assign": [{"name": "$flow.key.order", "value": "A-1042"},
+			{"name": "$flow.key.crm_id", "value": "C-77"}]}, "exits": ["queue"]},
+		{"id": "queue", "type": "queue", "params": {"queue": "support", "timeout": 60}, "exits": ["end", "end"]},
+		{"id": "end", "type": "hangup", "params": {"cause": 16}}]}`)
 	var flow struct {
 		ID int64 `json:"id"`
 	}
@@ -131,6 +132,12 @@ func TestAgentDeskWebRTCInBrowser(t *testing.T) {
 	b.waitJS("the call rings in the desk", `[...document.querySelectorAll('button')].some(x => x.innerText === 'Answer')`, 30*time.Second)
 	if got := jsEval[string](b, "customer", `document.querySelector('[data-testid=call-customer]')?.innerText || ''`); got != customer {
 		t.Errorf("desk shows customer %q, want %q", got, customer)
+	}
+	if got := jsEval[string](b, "customer id", `document.querySelector('[data-testid=call-customer-id]')?.innerText || ''`); got != "C-77" {
+		t.Errorf("desk shows customer id %q, want C-77", got)
+	}
+	if got := jsEval[string](b, "flow key", `document.querySelector('[data-testid=flow-key-order]')?.innerText || ''`); got != "A-1042" {
+		t.Errorf("desk shows $flow.key.order %q, want A-1042", got)
 	}
 	b.screenshot("desk-ringing")
 	b.click("Answer")

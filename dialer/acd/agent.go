@@ -64,6 +64,8 @@ type reqInfo struct {
 	// customerID is the id a caller-ID widget found (seed 002: the call
 	// reaches the agent with it).
 	customerID string
+	// flowKeys are the call's $flow.key.* when it joined the queue.
+	flowKeys map[string]string
 }
 
 // customer is the customer's number: the caller of an inbound call, the

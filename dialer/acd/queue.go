@@ -383,7 +383,7 @@ func (e *enqueued) join() bool {
 	w := &waiter{
 		call: call, callID: call.ID, attemptID: call.AttemptID, q: q, joined: now, wake: make(chan struct{}, 1),
 		req: reqInfo{flowID: req.FlowID, cli: req.CLI, dnis: req.DNIS, outbound: req.Outbound, created: created, queue: req.Queue, widgetID: req.WidgetID,
-			customerID: req.CustomerID},
+			customerID: req.CustomerID, flowKeys: req.FlowKeys},
 	}
 	q.waiting = append(q.waiting, w)
 	q.joined++

@@ -256,7 +256,7 @@ func differs(want map[string]string, have []ari.ConfigTuple) string {
 }
 
 func equalValue(attr, want, have string) bool {
-	if want == have {
+	if want == have || strings.EqualFold(want, have) { // dtls_verify: fingerprint → "Fingerprint"
 		return true
 	}
 	if attr == "allow" {

@@ -259,6 +259,12 @@ export function DeskPage() {
                 )}
                 <dt>Call id</dt>
                 <dd className="mono">{st.call_id}</dd>
+                {Object.entries(st.flow_keys ?? {}).map(([k, v]) => (
+                  <>
+                    <dt key={`k-${k}`} className="mono">$flow.key.{k}</dt>
+                    <dd key={`v-${k}`} data-testid={`flow-key-${k}`}>{v}</dd>
+                  </>
+                ))}
               </dl>
               <div className="row-actions">
                 {phone.call === "ringing" && <button type="button" className="btn btn-primary" onClick={() => phoneRef.current?.answer()}>Answer</button>}
