@@ -87,7 +87,7 @@ func TestAgentDeskWebRTCInBrowser(t *testing.T) {
 		"ring_timeout_secs": 30, "timeout_secs": 120, "join_when_empty": true})
 	// The flow learns about the customer ($flow.key.*; crm_id is the
 	// customer id) before the queue: the desk shows it with the call.
-	doc := []byte(`{"format": 1, "name": "Desk line", "type": "inbound", "start": "keys", "nodes": [
+	doc := []byte(`{"format": 1, "name": "Desk line", "type": "inbound", "start": "keys", "variables": ["order", "crm_id"], "nodes": [
 		{"id": "keys", "type": "set_variable", "params": {"assign": [{"name": "$flow.key.order", "value": "A-1042"},
 			{"name": "$flow.key.crm_id", "value": "C-77"}]}, "exits": ["queue"]},
 		{"id": "queue", "type": "queue", "params": {"queue": "support", "timeout": 60}, "exits": ["end", "end"]},
@@ -204,6 +204,12 @@ func TestAgentDeskWebRTCInBrowser(t *testing.T) {
 		t.Errorf("supervisor row: %+v", s)
 	}
 	b.screenshot("desk-on-call")
+
+	// Hold: the customer's channel gets music on hold, then not.
+	b.click("Hold")
+	b.waitJS("on hold", `[...document.querySelectorAll('button')].some(x => x.innerText === 'Resume call')`, 10*time.Second)
+	b.click("Resume call")
+	b.waitJS("off hold", `[...document.querySelectorAll('button')].some(x => x.innerText === 'Hold')`, 10*time.Second)
 
 	b.click("Hang up")
 	b.waitJS("wrap-up", `document.querySelector('[data-testid=agent-state]')?.innerText === 'Filling disposition'`, 20*time.Second)

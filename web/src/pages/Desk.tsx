@@ -5,7 +5,7 @@
 // the account's embedded widget and the popups of their calls. With the
 // browser phone the desk registers a WebRTC phone (phone/phone.ts) and
 // answers the calls itself.
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { Fragment, useEffect, useRef, useState, type FormEvent } from "react";
 import { api, call } from "../api/client";
 import type { components as C } from "../api/schema";
 import { Phone, type PhoneState } from "../phone/phone";
@@ -260,10 +260,10 @@ export function DeskPage() {
                 <dt>Call id</dt>
                 <dd className="mono">{st.call_id}</dd>
                 {Object.entries(st.flow_keys ?? {}).map(([k, v]) => (
-                  <>
-                    <dt key={`k-${k}`} className="mono">$flow.key.{k}</dt>
-                    <dd key={`v-${k}`} data-testid={`flow-key-${k}`}>{v}</dd>
-                  </>
+                  <Fragment key={k}>
+                    <dt className="mono">$flow.key.{k}</dt>
+                    <dd data-testid={`flow-key-${k}`}>{v}</dd>
+                  </Fragment>
                 ))}
               </dl>
               <div className="row-actions">
