@@ -45,6 +45,9 @@ type MeAgent struct {
 	// LoginTypes are the login types the agent may choose at login: the
 	// SIP ones for an agent with an extension, its own otherwise.
 	LoginTypes []string `json:"login_types"`
+	// TransferQueues are the account's queues a call can be transferred
+	// to.
+	TransferQueues []string `json:"transfer_queues"`
 }
 
 // PhoneSetup is what a phone needs to register as the agent. Password is
@@ -79,6 +82,7 @@ func registerMe(g *echo.Group, h *handler) {
 	g.POST("/me/agent/disposition", h.me(h.meAction("disposition")))
 	g.POST("/me/agent/hangup", h.me(h.meHangup))
 	g.POST("/me/agent/hold", h.me(h.meHold))
+	g.POST("/me/agent/transfer", h.me(h.meTransfer))
 	g.GET("/me/agent/calls", h.me(h.meCalls))
 	g.GET("/me/agent/phone", h.me(h.mePhone))
 	g.POST("/me/agent/phone/password", h.me(h.mePassword))
@@ -120,7 +124,14 @@ func loginTypes(a store.Agent) []string {
 func (h *handler) meGet(c echo.Context, a store.Agent) error {
 	v := agentView(a)
 	h.withStatus(a.AccountID, &v)
-	out := MeAgent{Agent: v, Status: v.Status, LoginTypes: loginTypes(a)}
+	qs, err := h.d.Store.ListQueues(c.Request().Context(), a.AccountID)
+	if err != nil {
+		return err
+	}
+	out := MeAgent{Agent: v, Status: v.Status, LoginTypes: loginTypes(a), TransferQueues: make([]string, 0, len(qs))}
+	for _, q := range qs {
+		out.TransferQueues = append(out.TransferQueues, q.Name)
+	}
 	out.Agent.Status = nil
 	return c.JSON(http.StatusOK, out)
 }
@@ -246,6 +257,31 @@ func (h *handler) meHold(c echo.Context, a store.Agent) error {
 		return fmt.Errorf("hold %s: %w", ch, err)
 	}
 	return c.JSON(http.StatusOK, map[string]bool{"hold": body.Hold})
+}
+
+// meTransfer sends the caller of the call in progress to another queue
+// (the agent goes to wrap-up).
+func (h *handler) meTransfer(c echo.Context, a store.Agent) error {
+	var body struct {
+		Queue string `json:"queue"`
+	}
+	if err := decode(c, &body); err != nil {
+		return err
+	}
+	if body.Queue == "" {
+		return api.Invalid("queue", "required: the name of a queue of the account")
+	}
+	if h.d.ACD == nil {
+		return errNoACD
+	}
+	if err := h.d.ACD.Transfer(c.Request().Context(), a.AccountID, a.ID, body.Queue); err != nil {
+		return acdErr(err)
+	}
+	st, err := h.d.ACD.Agent(a.AccountID, a.ID)
+	if err != nil {
+		return acdErr(err)
+	}
+	return c.JSON(http.StatusOK, st)
 }
 
 // meCalls is the agent's calls of the day (since local midnight of the

@@ -148,6 +148,18 @@ func TestMeAgent(t *testing.T) {
 	if got := strings.Join(ch.calls, ","); got != "moh cust-1,hangup cust-1" {
 		t.Fatalf("channels: %s", got)
 	}
+	if code, _ := e.do(key, http.MethodPost, "/api/v1/me/agent/transfer", `{"queue":""}`); code != http.StatusUnprocessableEntity {
+		t.Fatalf("transfer without queue: %d", code)
+	}
+	if code, body := e.do(key, http.MethodPost, "/api/v1/me/agent/transfer", `{"queue":"billing"}`); code != http.StatusOK {
+		t.Fatalf("transfer: %d %v", code, body)
+	}
+	e.acd.mu.Lock()
+	last := e.acd.actions[len(e.acd.actions)-1]
+	e.acd.mu.Unlock()
+	if last != fmt.Sprintf("transfer %d %d billing", e.acct, id) {
+		t.Fatalf("last action %q", last)
+	}
 	if code, body := e.do(key, http.MethodGet, "/api/v1/me/agent/calls", ""); code != http.StatusOK || body["calls"] == nil {
 		t.Fatalf("calls: %d %v", code, body)
 	}

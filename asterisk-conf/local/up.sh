@@ -268,7 +268,11 @@ install_conf() {
 ensure_tls() {
 	local dir=$CACHE/tls keys=$ROOT/var/lib/asterisk/keys
 	if [ ! -s "$dir/switchyard-http.pem" ] || [ ! -s "$dir/switchyard-http.key" ]; then
-		command -v openssl >/dev/null || die "openssl is required to make the local TLS certificate (apt-get install openssl)"
+		if ! command -v openssl >/dev/null; then
+			log "installing openssl (apt-get) for the local TLS certificate"
+			{ apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >&2; } ||
+				die "openssl is required to make the local TLS certificate (apt-get install openssl)"
+		fi
 		mkdir -p "$dir"
 		log "making a self-signed TLS certificate for Asterisk's HTTPS/WSS in $dir"
 		(umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=localhost" \

@@ -113,7 +113,7 @@ func TestAgentDeskWebRTCInBrowser(t *testing.T) {
 		el.dispatchEvent(new Event('change', { bubbles: true }));
 		return el.value === 'browser';
 	})()`)
-	b.click("Log in")
+	deskClick(b, "Log in")
 	b.waitJS("available", `document.querySelector('[data-testid=agent-state]')?.innerText === 'Available'`, 20*time.Second)
 	start := time.Now()
 	b.waitJS("browser phone registered", `document.querySelector('[data-testid=phone-registration]')?.innerText.startsWith('registered')`, 30*time.Second)
@@ -140,7 +140,7 @@ func TestAgentDeskWebRTCInBrowser(t *testing.T) {
 		t.Errorf("desk shows $flow.key.order %q, want A-1042", got)
 	}
 	b.screenshot("desk-ringing")
-	b.click("Answer")
+	deskClick(b, "Answer")
 	b.waitJS("on call", `document.querySelector('[data-testid=agent-state]')?.innerText === 'On call'`, 20*time.Second)
 	b.waitJS("popup", `(document.querySelector('[data-testid=popups]')?.innerText || '').includes(`+strconv.Quote(customer)+`)`, 10*time.Second)
 
@@ -206,15 +206,15 @@ func TestAgentDeskWebRTCInBrowser(t *testing.T) {
 	b.screenshot("desk-on-call")
 
 	// Hold: the customer's channel gets music on hold, then not.
-	b.click("Hold")
+	deskClick(b, "Hold")
 	b.waitJS("on hold", `[...document.querySelectorAll('button')].some(x => x.innerText === 'Resume call')`, 10*time.Second)
-	b.click("Resume call")
+	deskClick(b, "Resume call")
 	b.waitJS("off hold", `[...document.querySelectorAll('button')].some(x => x.innerText === 'Hold')`, 10*time.Second)
 
-	b.click("Hang up")
+	deskClick(b, "Hang up")
 	b.waitJS("wrap-up", `document.querySelector('[data-testid=agent-state]')?.innerText === 'Filling disposition'`, 20*time.Second)
 	b.screenshot("desk-wrap-up")
-	b.click("sale")
+	deskClick(b, "sale")
 	b.waitJS("available again", `document.querySelector('[data-testid=agent-state]')?.innerText === 'Available'`, 20*time.Second)
 	var call store.AgentCall
 	testkit.Eventually(t, 10*time.Second, func() bool {
@@ -232,15 +232,43 @@ func TestAgentDeskWebRTCInBrowser(t *testing.T) {
 	}
 	b.waitJS("calls today", `(document.querySelector('[data-testid=calls-today]')?.innerText || '').includes('sale')`, 20*time.Second)
 
+	// Transfer to another queue: the agent's line is hung up (wrap-up),
+	// the caller waits in billing.
+	var billing struct {
+		ID int64 `json:"id"`
+	}
+	if err := json.Unmarshal(e.mustOK(http.MethodPost, "/api/v1/queues", map[string]any{"name": "billing", "members": []int64{other.ID},
+		"timeout_secs": 120, "join_when_empty": true}), &billing); err != nil {
+		t.Fatal(err)
+	}
+	b.run("reload the desk", chromedp.Reload()) // the desk reads the queues it can transfer to
+	b.waitJS("available", `document.querySelector('[data-testid=agent-state]')?.innerText === 'Available'`, 20*time.Second)
+	b.waitJS("browser phone registered again", `document.querySelector('[data-testid=phone-registration]')?.innerText.startsWith('registered')`, 30*time.Second)
+	second := "+4930777" + e.did[len(e.did)-4:] + "2"
+	e.placeCall(second, "answer-echo")
+	deskClick(b, "Answer")
+	b.waitJS("second call on", `document.querySelector('[data-testid=agent-state]')?.innerText === 'On call'`, 20*time.Second)
+	b.waitJS("choose billing", `(() => {
+		const el = document.querySelector('select[aria-label="Transfer to queue"]');
+		Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set.call(el, 'billing');
+		el.dispatchEvent(new Event('change', { bubbles: true }));
+		return el.value === 'billing';
+	})()`, 10*time.Second)
+	deskClick(b, "Transfer")
+	b.waitJS("wrap-up after the transfer", `document.querySelector('[data-testid=agent-state]')?.innerText === 'Filling disposition'`, 20*time.Second)
+	testkit.Eventually(t, 15*time.Second, func() bool { return e.supervisorQueue(billing.ID).Waiting == 1 }, "the caller waits in billing")
+	deskClick(b, "escalated")
+	b.waitJS("available after the transfer", `document.querySelector('[data-testid=agent-state]')?.innerText === 'Available'`, 20*time.Second)
+
 	// Pause with a reason, resume, log out: the phone unregisters.
-	b.click("Pause")
+	deskClick(b, "Pause")
 	b.waitJS("paused", `document.querySelector('[data-testid=agent-state]')?.innerText === 'Paused'`, 10*time.Second)
 	if s := e.supervisorAgent(ag.ID); s.State != acd.StatePaused || s.Reason != "break" {
 		t.Errorf("supervisor after pause: %+v", s)
 	}
-	b.click("Resume")
+	deskClick(b, "Resume")
 	b.waitJS("resumed", `document.querySelector('[data-testid=agent-state]')?.innerText === 'Available'`, 10*time.Second)
-	b.click("Stop taking calls")
+	deskClick(b, "Stop taking calls")
 	b.waitJS("logged out", `document.querySelector('[data-testid=agent-state]')?.innerText === 'Logged out'`, 10*time.Second)
 	testkit.Eventually(t, 15*time.Second, func() bool {
 		r := e.supervisorAgent(ag.ID).Registered
@@ -272,4 +300,14 @@ func cookieCall(b *browserEnv, method, path, body string) int {
 		const r = await fetch(%q, { method: %q, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token || '' }, body: %q });
 		return r.status;
 	})()`, path, method, body))
+}
+
+// deskClick clicks a desk button once it is enabled (the desk disables
+// its buttons while an action is on its way; the live feed can show the
+// new state before the action's answer).
+func deskClick(b *browserEnv, label string) {
+	b.t.Helper()
+	q, _ := json.Marshal(label)
+	b.waitJS("enabled "+label, fmt.Sprintf(`[...document.querySelectorAll('button')].some(x => x.innerText.trim() === %s && !x.disabled)`, q), 20*time.Second)
+	b.click(label)
 }

@@ -61,6 +61,7 @@ export function DeskPage() {
   const [otp, setOtp] = useState<PhoneSetup | null>(null);
   const [phone, setPhone] = useState<PhoneState>({ registration: "off", call: "idle" });
   const [held, setHeld] = useState(false);
+  const [target, setTarget] = useState("");
   const [popups, setPopups] = useState<Popup[]>([]);
   const [, tick] = useState(0);
   const phoneRef = useRef<Phone | null>(null);
@@ -161,6 +162,9 @@ export function DeskPage() {
     await call(api.POST("/api/v1/me/agent/hold", { body: { hold: !held } }));
     setHeld(!held);
   });
+  const transfer = () => run(async () => {
+    setSt(await call<AgentStatus>(api.POST("/api/v1/me/agent/transfer", { body: { queue: target } })));
+  }, `Transferred to ${target}.`);
   const newPassword = () => run(async () => setOtp(await call<PhoneSetup>(api.POST("/api/v1/me/agent/phone/password"))));
   useEffect(() => {
     if (agent && agent.login_type !== "browser") void call<PhoneSetup>(api.GET("/api/v1/me/agent/phone")).then(setSetup, () => {});
@@ -228,7 +232,7 @@ export function DeskPage() {
                 <button type="button" className="btn btn-primary" disabled={busy} onClick={() => void act("/api/v1/me/agent/unpause", "Resumed.")}>Resume</button>
               ) : (
                 <>
-                  <select className="input" aria-label="Pause reason" value={reason} onChange={(e) => setReason(e.target.value)}>
+                  <select className="input" aria-label="Pause reason" value={reason} onChange={(e) => setReason(e.target.value)} style={{ width: "auto" }}>
                     {PAUSE_REASONS.map((r) => <option key={r} value={r}>{r}</option>)}
                   </select>
                   <button type="button" className="btn" disabled={busy} onClick={() => void pause()}>Pause</button>
@@ -272,6 +276,11 @@ export function DeskPage() {
                   <>
                     <button type="button" className="btn" disabled={busy} onClick={() => void hold()}>{held ? "Resume call" : "Hold"}</button>
                     <button type="button" className="btn btn-danger" disabled={busy} onClick={() => void hangup()}>Hang up</button>
+                    <select className="input" aria-label="Transfer to queue" value={target} onChange={(e) => setTarget(e.target.value)} style={{ width: "auto" }}>
+                      <option value="">Transfer to queue…</option>
+                      {(me.data?.transfer_queues ?? []).map((q) => <option key={q} value={q}>{q}</option>)}
+                    </select>
+                    <button type="button" className="btn" disabled={busy || !target} onClick={() => void transfer()}>Transfer</button>
                   </>
                 )}
               </div>
