@@ -106,7 +106,7 @@ type Agent struct {
 	// call rang the agent and was not answered.
 	AutoPauseMissed bool      `json:"auto_pause_missed" gorm:"column:auto_pause_missed"`
 	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
 }
 
 // Dialstring returns what Asterisk dials to reach the agent: PJSIP/<ext>
