@@ -188,13 +188,24 @@ module_app		menu.so
 	return nil
 }
 
+// freeUDPPort picks a port free for UDP and for TCP on 127.0.0.1: baresip
+// listens on both (a port the kernel hands out for UDP may be a TCP
+// listener's, e.g. the test daemon's HTTP server).
 func freeUDPPort() (int, error) {
-	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("pick a free UDP port: %w", err)
+	for range 20 {
+		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			return 0, fmt.Errorf("pick a free UDP port: %w", err)
+		}
+		port := c.LocalAddr().(*net.UDPAddr).Port
+		l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
+		_ = c.Close()
+		if err == nil {
+			_ = l.Close()
+			return port, nil
+		}
 	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port, nil
+	return 0, fmt.Errorf("pick a free UDP port: none free for TCP too after 20 tries")
 }
 
 // User is the SIP user / endpoint name.

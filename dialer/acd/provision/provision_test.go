@@ -298,6 +298,13 @@ func TestBrowserEndpoint(t *testing.T) {
 			t.Errorf("after the switch to softphone: missing %q in:\n%s", want, out)
 		}
 	}
+	writes = nil
+	if err := p.Ensure(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if len(writes) != 0 {
+		t.Errorf("a second Ensure of the softphone wrote %v", writes)
+	}
 	if err := p.Remove(ctx, ext); err != nil {
 		t.Fatal(err)
 	}
