@@ -141,7 +141,7 @@ func TestAgentDeskWebRTCInBrowser(t *testing.T) {
 	}
 	b.screenshot("desk-ringing")
 	deskClick(b, "Answer")
-	b.waitJS("on call", `document.querySelector('[data-testid=agent-state]')?.innerText === 'On call'`, 20*time.Second)
+	b.waitJS("on call", `document.querySelector('[data-testid=agent-state]')?.innerText === 'On call'`, 45*time.Second)
 	b.waitJS("popup", `(document.querySelector('[data-testid=popups]')?.innerText || '').includes(`+strconv.Quote(customer)+`)`, 10*time.Second)
 
 	// Audio both ways: Asterisk's RTP counters on the agent's channel and
@@ -162,15 +162,23 @@ func TestAgentDeskWebRTCInBrowser(t *testing.T) {
 	testkit.Eventually(t, 10*time.Second, func() bool { ch = agentChan(); return ch != "" }, "the agent's channel")
 	rx, tx := 0, 0
 	qos := ""
-	testkit.Eventually(t, 20*time.Second, func() bool {
+	for deadline := time.Now().Add(45 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		v, err := a.Calls().Client().GetVar(ctx, ch, "CHANNEL(rtcp,all)")
 		if err != nil {
-			return false
+			qos = err.Error()
+		} else {
+			qos = v
+			rx, tx = qosCount(v, "rxcount"), qosCount(v, "txcount")
+			if rx >= 100 && tx >= 100 {
+				break
+			}
 		}
-		qos = v
-		rx, tx = qosCount(v, "rxcount"), qosCount(v, "txcount")
-		return rx >= 100 && tx >= 100
-	}, "RTP both ways on the agent's channel")
+		if time.Now().After(deadline) {
+			b.screenshot("failed-rtp")
+			t.Fatalf("no RTP both ways on the agent's channel after 45 s: %s; browser %v", qos,
+				jsEval[map[string]int](b, "browser RTP stats", `window.deskPhone ? window.deskPhone.stats() : {}`))
+		}
+	}
 	t.Logf("Asterisk, agent channel %s: received %d RTP packets from the browser, sent %d (%s)", ch, rx, tx, qos)
 	stats := jsEval[struct {
 		Sent     int `json:"sent"`
@@ -247,7 +255,7 @@ func TestAgentDeskWebRTCInBrowser(t *testing.T) {
 	second := "+4930777" + e.did[len(e.did)-4:] + "2"
 	e.placeCall(second, "answer-echo")
 	deskClick(b, "Answer")
-	b.waitJS("second call on", `document.querySelector('[data-testid=agent-state]')?.innerText === 'On call'`, 20*time.Second)
+	b.waitJS("second call on", `document.querySelector('[data-testid=agent-state]')?.innerText === 'On call'`, 45*time.Second)
 	b.waitJS("choose billing", `(() => {
 		const el = document.querySelector('select[aria-label="Transfer to queue"]');
 		Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set.call(el, 'billing');
@@ -255,7 +263,7 @@ func TestAgentDeskWebRTCInBrowser(t *testing.T) {
 		return el.value === 'billing';
 	})()`, 10*time.Second)
 	deskClick(b, "Transfer")
-	b.waitJS("wrap-up after the transfer", `document.querySelector('[data-testid=agent-state]')?.innerText === 'Filling disposition'`, 20*time.Second)
+	b.waitJS("wrap-up after the transfer", `document.querySelector('[data-testid=agent-state]')?.innerText === 'Filling disposition'`, 45*time.Second)
 	testkit.Eventually(t, 15*time.Second, func() bool { return e.supervisorQueue(billing.ID).Waiting == 1 }, "the caller waits in billing")
 	deskClick(b, "escalated")
 	b.waitJS("available after the transfer", `document.querySelector('[data-testid=agent-state]')?.innerText === 'Available'`, 20*time.Second)

@@ -39,6 +39,16 @@ function clock(secs: number): string {
   return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${pad(m)}:${pad(s % 60)}`;
 }
 
+/**
+ * fresher keeps the newer of two statuses: an action's answer can arrive
+ * after the live feed already showed the next state (a transfer's answer
+ * says "on call" while the feed says "wrap-up").
+ */
+function fresher(cur: AgentStatus | null, next: AgentStatus): AgentStatus {
+  if (!cur?.since || !next.since) return next;
+  return new Date(next.since).getTime() >= new Date(cur.since).getTime() ? next : cur;
+}
+
 interface Popup {
   at: string;
   text: string;
@@ -67,6 +77,7 @@ export function DeskPage() {
   const phoneRef = useRef<Phone | null>(null);
   const lastCall = useRef("");
 
+  const setLatest = (s: AgentStatus) => setSt((cur) => fresher(cur, s));
   const agent = me.data?.agent;
   const state = st?.state ?? "logged_out";
   useInterval(() => tick((n) => n + 1), 1000);
@@ -74,7 +85,7 @@ export function DeskPage() {
   const loadCalls = () => call<{ calls: DeskCall[] }>(api.GET("/api/v1/me/agent/calls")).then((r) => setCalls(r.calls ?? []), () => {});
   useEffect(() => {
     if (me.data) {
-      setSt(me.data.status ?? null);
+      if (me.data.status) setLatest(me.data.status);
       setLoginType((t) => t || me.data!.agent?.login_type || "");
       void loadCalls();
     }
@@ -87,7 +98,7 @@ export function DeskPage() {
     const es = new EventSource("/api/v1/me/agent/stream");
     es.addEventListener("agent", (ev) => {
       const s = JSON.parse((ev as MessageEvent).data) as AgentStatus;
-      setSt(s);
+      setLatest(s);
       if (s.call_id && s.call_id !== lastCall.current && (s.state === "ringing" || s.state === "on_call")) {
         lastCall.current = s.call_id;
         const who = [s.customer, s.customer_id ? `customer id ${s.customer_id}` : "", s.queue ? `queue ${s.queue}` : ""].filter(Boolean).join(" · ");
@@ -140,17 +151,17 @@ export function DeskPage() {
     }
   };
   const act = (path: "/api/v1/me/agent/logout" | "/api/v1/me/agent/unpause", done: string) =>
-    run(async () => setSt(await call<AgentStatus>(api.POST(path))), done);
+    run(async () => setLatest(await call<AgentStatus>(api.POST(path))), done);
   const login = (e: FormEvent) => {
     e.preventDefault();
     void run(async () => {
-      setSt(await call<AgentStatus>(api.POST("/api/v1/me/agent/login", { body: { login_type: loginType as "browser" } })));
+      setLatest(await call<AgentStatus>(api.POST("/api/v1/me/agent/login", { body: { login_type: loginType as "browser" } })));
       me.reload();
     }, "Logged in.");
   };
-  const pause = () => run(async () => setSt(await call<AgentStatus>(api.POST("/api/v1/me/agent/pause", { body: { reason } }))), "Paused.");
+  const pause = () => run(async () => setLatest(await call<AgentStatus>(api.POST("/api/v1/me/agent/pause", { body: { reason } }))), "Paused.");
   const dispose = (c: string) => run(async () => {
-    setSt(await call<AgentStatus>(api.POST("/api/v1/me/agent/disposition", { body: { code: c } })));
+    setLatest(await call<AgentStatus>(api.POST("/api/v1/me/agent/disposition", { body: { code: c } })));
     setCode("");
     void loadCalls();
   }, `Disposition ${c} saved.`);
@@ -163,7 +174,7 @@ export function DeskPage() {
     setHeld(!held);
   });
   const transfer = () => run(async () => {
-    setSt(await call<AgentStatus>(api.POST("/api/v1/me/agent/transfer", { body: { queue: target } })));
+    setLatest(await call<AgentStatus>(api.POST("/api/v1/me/agent/transfer", { body: { queue: target } })));
   }, `Transferred to ${target}.`);
   const newPassword = () => run(async () => setOtp(await call<PhoneSetup>(api.POST("/api/v1/me/agent/phone/password"))));
   useEffect(() => {
