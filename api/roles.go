@@ -212,8 +212,22 @@ var routeAccess = map[string]string{
 	"GET /api/v1/agent-ui":                        RoleAgent,
 	"PUT /api/v1/agent-ui":                        RoleAdmin,
 	"GET /api/v1/supervisor/agents":               RoleSupervisor,
-	"GET /api/v1/supervisor/queues":               RoleSupervisor,
-	"GET /api/v1/supervisor/stream":               RoleSupervisor,
+	// The agent desk: a user works as their own agent (never another).
+	"GET /api/v1/me/agent":                 RoleAgent,
+	"POST /api/v1/me/agent/login":          RoleAgent,
+	"POST /api/v1/me/agent/logout":         RoleAgent,
+	"POST /api/v1/me/agent/pause":          RoleAgent,
+	"POST /api/v1/me/agent/unpause":        RoleAgent,
+	"POST /api/v1/me/agent/disposition":    RoleAgent,
+	"POST /api/v1/me/agent/hangup":         RoleAgent,
+	"POST /api/v1/me/agent/hold":           RoleAgent,
+	"POST /api/v1/me/agent/transfer":       RoleAgent,
+	"GET /api/v1/me/agent/calls":           RoleAgent,
+	"GET /api/v1/me/agent/phone":           RoleAgent,
+	"POST /api/v1/me/agent/phone/password": RoleAgent,
+	"GET /api/v1/me/agent/stream":          RoleAgent,
+	"GET /api/v1/supervisor/queues":        RoleSupervisor,
+	"GET /api/v1/supervisor/stream":        RoleSupervisor,
 
 	// Reports: call and ADS reports read by schedulers; recordings and
 	// email reports by supervisors.

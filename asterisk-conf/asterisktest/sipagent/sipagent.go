@@ -45,6 +45,9 @@ type Options struct {
 	// Registrar is host:port of Asterisk's SIP transport (default
 	// 127.0.0.1:5060).
 	Registrar string
+	// Asterisk is the ARI the endpoint's state is read from (a private
+	// Asterisk's Info); zero: asterisktest.Require's.
+	Asterisk asterisktest.Info
 	// ListenPort is baresip's SIP port on 127.0.0.1 (0: a free one).
 	ListenPort int
 	// Manual leaves incoming calls ringing (answermode=manual): the test
@@ -90,7 +93,10 @@ func Start(t testing.TB, o Options) *Agent {
 	if o.Timeout <= 0 {
 		o.Timeout = 15 * time.Second
 	}
-	info := asterisktest.Require(t)
+	info := o.Asterisk
+	if info.URL == "" {
+		info = asterisktest.Require(t)
+	}
 	bin, err := exec.LookPath("baresip")
 	if err != nil {
 		unavailable(t, "baresip is not installed: run asterisk-conf/local/ensure-baresip.sh")
@@ -182,13 +188,24 @@ module_app		menu.so
 	return nil
 }
 
+// freeUDPPort picks a port free for UDP and for TCP on 127.0.0.1: baresip
+// listens on both (a port the kernel hands out for UDP may be a TCP
+// listener's, e.g. the test daemon's HTTP server).
 func freeUDPPort() (int, error) {
-	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("pick a free UDP port: %w", err)
+	for range 20 {
+		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			return 0, fmt.Errorf("pick a free UDP port: %w", err)
+		}
+		port := c.LocalAddr().(*net.UDPAddr).Port
+		l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
+		_ = c.Close()
+		if err == nil {
+			_ = l.Close()
+			return port, nil
+		}
 	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port, nil
+	return 0, fmt.Errorf("pick a free UDP port: none free for TCP too after 20 tries")
 }
 
 // User is the SIP user / endpoint name.
