@@ -146,6 +146,10 @@ func StartPrivate(t testing.TB) *Private {
 }
 
 // WaitReady waits until ARI answers 200 (after a start or restart).
+// HostPath is where a path inside the chroot (as Asterisk sees it, e.g. a
+// file its dialplan wrote under /tmp) is seen from the test.
+func (p *Private) HostPath(inside string) string { return filepath.Join(p.root, inside) }
+
 func (p *Private) WaitReady(d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for {

@@ -257,10 +257,11 @@ func TestAgentDeskWebRTCInBrowser(t *testing.T) {
 	deskClick(b, "Answer")
 	b.waitJS("second call on", `document.querySelector('[data-testid=agent-state]')?.innerText === 'On call'`, 45*time.Second)
 	b.waitJS("choose billing", `(() => {
-		const el = document.querySelector('select[aria-label="Transfer to queue"]');
-		Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set.call(el, 'billing');
+		const el = document.querySelector('select[aria-label="Transfer to"]');
+		if (!el || ![...el.options].some(o => o.value === 'q:billing')) return false;
+		Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set.call(el, 'q:billing');
 		el.dispatchEvent(new Event('change', { bubbles: true }));
-		return el.value === 'billing';
+		return el.value === 'q:billing';
 	})()`, 10*time.Second)
 	deskClick(b, "Transfer")
 	b.waitJS("wrap-up after the transfer", `document.querySelector('[data-testid=agent-state]')?.innerText === 'Filling disposition'`, 45*time.Second)
