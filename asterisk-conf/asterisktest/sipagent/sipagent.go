@@ -188,8 +188,9 @@ module_app		menu.so
 	return nil
 }
 
-// freeUDPPort picks a port free for UDP and for TCP on 127.0.0.1: baresip
-// listens on both (a port the kernel hands out for UDP may be a TCP
+// freeUDPPort picks a port free for UDP and for TCP on 127.0.0.1, and the
+// next one for TCP: baresip listens on UDP and TCP, and on the next port
+// for SIP over TLS (a port the kernel hands out for UDP may be a TCP
 // listener's, e.g. the test daemon's HTTP server).
 func freeUDPPort() (int, error) {
 	for range 20 {
@@ -200,8 +201,14 @@ func freeUDPPort() (int, error) {
 		port := c.LocalAddr().(*net.UDPAddr).Port
 		l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
 		_ = c.Close()
+		if err != nil {
+			continue
+		}
+		// SIP over TLS: the next port, TCP.
+		l2, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port+1))
+		_ = l.Close()
 		if err == nil {
-			_ = l.Close()
+			_ = l2.Close()
 			return port, nil
 		}
 	}
