@@ -84,12 +84,12 @@ function precompress(): Plugin {
 
 // editorLibraries gives the flow editor's libraries (@xyflow/react and
 // its store, zustand) a "react" without compat's default export and an
-// ES-module useSyncExternalStoreWithSelector (src/editor/react-shim.ts,
+// ES-module useSyncExternalStoreWithSelector (src/editor/react-shim.js,
 // with-selector.ts): with the default object or the CommonJS shim,
 // every compat function would land in the console's entry chunk, where
 // the shared compat module lives, instead of the editor's chunk.
 function editorLibraries(): Plugin {
-  const shim = fileURLToPath(new URL("./src/editor/react-shim.ts", import.meta.url));
+  const shim = fileURLToPath(new URL("./src/editor/react-shim.js", import.meta.url));
   return {
     name: "switchyard-editor-libraries",
     enforce: "pre",

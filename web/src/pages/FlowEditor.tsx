@@ -110,8 +110,7 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
     future.current = [];
     setSaved(JSON.stringify(toDoc(graph)));
     setFlow(fl);
-    window.requestAnimationFrame(() => rf.fitView({ maxZoom: 1.1 }));
-  }, [rf]);
+  }, []);
   useEffect(() => {
     if (!id) {
       open(toDoc(blank(), false), null);
@@ -355,7 +354,8 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
     if (!el) return;
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement;
-      if (t.closest("input, textarea, select, [contenteditable]")) return;
+      // On the editor, or on nothing in particular (the page's body).
+      if (!(el.contains(t) || t === document.body) || t.closest("input, textarea, select, [contenteditable], [role=dialog]")) return;
       const mod = e.ctrlKey || e.metaKey;
       const k = e.key.toLowerCase();
       if (mod && k === "z" && !e.shiftKey) undo();
@@ -365,8 +365,8 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
       else return;
       e.preventDefault();
     };
-    el.addEventListener("keydown", onKey);
-    return () => el.removeEventListener("keydown", onKey);
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
   }, [undo, redo, copy, paste]);
 
   // Saving and publishing.
@@ -479,10 +479,10 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
         <button type="button" className="btn btn-small" onClick={redo} disabled={!future.current.length} title="Redo (Ctrl+Shift+Z)">Redo</button>
         <button type="button" className="btn btn-small" onClick={copy} disabled={!selected.length} title="Copy (Ctrl+C)">Copy</button>
         <button type="button" className="btn btn-small" onClick={paste} title="Paste (Ctrl+V)">Paste</button>
-        <button type="button" className="btn btn-small" onClick={layout}>Auto-layout</button>
+        <button type="button" className="btn btn-small" data-act="layout" onClick={layout}>Auto-layout</button>
         {flow && <button type="button" className="btn btn-small" onClick={() => setVersions(true)}>Versions</button>}
         {admin && flow && <button type="button" className="btn btn-small" onClick={() => setTesting(true)}>Test call</button>}
-        {admin && <button type="button" className="btn btn-small" onClick={() => void save()} disabled={!dirty && !!id}>Save draft</button>}
+        {admin && <button type="button" className="btn btn-small" data-act="save" onClick={() => void save()} disabled={!dirty && !!id}>Save draft</button>}
         {admin && flow && <button type="button" className="btn btn-small btn-primary" onClick={() => void publish()}>{flow.transactional ? "Submit for approval" : "Publish"}</button>}
       </div>
       <aside className="fe-palette" aria-label="Widgets">
@@ -513,7 +513,7 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
             minZoom={0.1}
             maxZoom={2}
             onlyRenderVisibleElements
-            fitView
+            fitView={!!id}
             proOptions={{ hideAttribution: true }}
           >
             <Background />
