@@ -33,13 +33,18 @@ func (b *browserEnv) center(selector string) (float64, float64) {
 // (x1, y1) and releases it there: a person dragging with the mouse.
 func (b *browserEnv) mouseDrag(step string, x0, y0, x1, y1 float64) {
 	b.t.Helper()
+	b.mouseDragSteps(step, x0, y0, x1, y1, 12)
+}
+
+// mouseDragSteps is mouseDrag in n moves.
+func (b *browserEnv) mouseDragSteps(step string, x0, y0, x1, y1 float64, n int) {
+	b.t.Helper()
 	acts := []chromedp.Action[chromedp.Void]{
 		chromedp.MouseEvent(chromedp.MouseMoved, x0, y0),
 		chromedp.MouseEvent(chromedp.MousePressed, x0, y0, chromedp.ButtonLeft, chromedp.ClickCount(1)),
 	}
-	const n = 12
 	for i := 1; i <= n; i++ {
-		x, y := x0+(x1-x0)*float64(i)/n, y0+(y1-y0)*float64(i)/n
+		x, y := x0+(x1-x0)*float64(i)/float64(n), y0+(y1-y0)*float64(i)/float64(n)
 		acts = append(acts, chromedp.MouseEvent(chromedp.MouseMoved, x, y, chromedp.ButtonLeft, func(p *input.DispatchMouseEventParams) { p.Buttons = 1 }))
 	}
 	acts = append(acts, chromedp.MouseEvent(chromedp.MouseReleased, x1, y1, chromedp.ButtonLeft, chromedp.ClickCount(1)))

@@ -168,7 +168,14 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
     setHist((x) => x + 1);
   }, []);
 
-  const doc = useMemo(() => toDoc(g), [g]);
+  // While nodes are dragged only their positions change: the document
+  // (and with it validation, the unsaved mark and the properties panel)
+  // follows when the drag ends, not at every mouse move.
+  const dragging = useRef(false);
+  const settledRef = useRef(g);
+  if (!dragging.current) settledRef.current = g;
+  const settled = settledRef.current;
+  const doc = useMemo(() => toDoc(settled), [settled]);
   const docText = useMemo(() => JSON.stringify(doc), [doc]);
   const dirty = docText !== saved;
 
@@ -197,13 +204,14 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
     return m;
   }, [problems]);
 
-  const selected = g.nodes.filter((n) => n.selected);
+  const selected = useMemo(() => settled.nodes.filter((n) => n.selected), [settled.nodes]);
   const one = selected.length === 1 ? selected[0] : null;
 
   // The canvas.
   const onNodesChange = useCallback((changes: NodeChange<FNode>[]) => {
     const cur = gRef.current;
     const removed = new Set(changes.flatMap((c) => (c.type === "remove" ? [c.id] : [])));
+    dragging.current = changes.some((c) => c.type === "position" && c.dragging);
     const nodes = applyNodeChanges(changes, cur.nodes as FNode[]) as GNode[];
     if (removed.size) {
       const edges = cur.edges.filter((e) => !removed.has(e.source) && !removed.has(e.target));
@@ -296,19 +304,19 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
     commit({ ...cur, nodes: cur.nodes.map((n) => (n.id === nid ? { ...n, data } : n)) }, key);
   }, [commit]);
   const setMeta = useCallback((meta: Graph["meta"], key: string) => commit({ ...gRef.current, meta }, key), [commit]);
-  const setExit = (src: string, line: number, target: string) => {
+  const setExit = useCallback((src: string, line: number, target: string) => {
     const cur = gRef.current;
     const eid = edgeID(src, line);
     const edges = cur.edges.filter((e) => e.id !== eid);
     if (target) edges.push({ id: eid, source: src, sourceHandle: `l${line}`, target, targetHandle: "in" });
     commit({ ...cur, edges });
-  };
-  const rename = (from: string, to: string) => {
+  }, [commit]);
+  const rename = useCallback((from: string, to: string) => {
     to = to.trim();
     if (!to || to === from) return;
     if (gRef.current.nodes.some((n) => n.id === to)) return toast(`A node is already called "${to}".`, "error");
     commit(renameNode(gRef.current, from, to));
-  };
+  }, [commit, toast]);
   const removeSelected = useCallback(() => {
     const cur = gRef.current;
     const gone = new Set(cur.nodes.filter((n) => n.selected).map((n) => n.id));
@@ -461,8 +469,30 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
   }, [g.edges, live]);
   const info = useMemo(() => ({ problems: byNode, start: String(g.meta.start ?? ""), edges: g.edges }), [byNode, g.meta.start, g.edges]);
 
-  const flowProblems = problems.filter((p) => !p.node || !g.nodes.some((n) => n.id === p.node));
+  const selectNode = useCallback((nid: string) => {
+    const cur = gRef.current;
+    setG({ ...cur, nodes: cur.nodes.map((n) => ({ ...n, selected: n.id === nid })) });
+    void rf.fitView({ nodes: [{ id: nid }], maxZoom: 1.2, duration: 200 });
+  }, [rf]);
+  // The properties panel, drawn again only when the document or what it
+  // shows changed (not while the canvas pans, zooms or drags).
+  const panel = useMemo(() => {
+    const ids = new Set(settled.nodes.map((n) => n.id));
+    const flowProblems = problems.filter((p) => !p.node || !ids.has(p.node));
+    return one ? (
+      <NodeForm key={one.id} node={one} g={settled} vars={vars} problems={byNode.get(one.id) ?? []} setNode={setNode} setExit={setExit} rename={rename} setStart={() => setMeta({ ...gRef.current.meta, start: one.id }, "")} remove={removeSelected} />
+    ) : (
+      <FlowForm g={settled} setMeta={setMeta} selected={selected.length} problems={flowProblems} warnings={warnings} select={selectNode} />
+    );
+  }, [settled, one, selected.length, vars, problems, byNode, warnings, setNode, setExit, rename, setMeta, removeSelected, selectNode]);
   const title = String(g.meta.name ?? "");
+  const declared = settled.meta.variables as string[] | undefined;
+  const varList = useMemo(() => (
+    <datalist id="sy-vars">
+      {(declared ?? []).map((v) => <option key={`f${v}`} value={v.startsWith("$flow.key.") ? v : `$flow.key.${v}`} />)}
+      {vars.map((v) => <option key={v} value={v} />)}
+    </datalist>
+  ), [declared, vars]);
   if (loadError) return <ErrorBox text={loadError} />;
   return (
     <div className="fe" ref={wrap}>
@@ -524,20 +554,9 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
         {live && <LivePanel live={live} onClose={() => { es.current?.close(); setLive(null); }} />}
       </div>
       <aside className="fe-panel" aria-label="Properties">
-        {one ? (
-          <NodeForm key={one.id} node={one} g={g} vars={vars} problems={byNode.get(one.id) ?? []} setNode={setNode} setExit={setExit} rename={rename} setStart={() => setMeta({ ...g.meta, start: one.id }, "")} remove={removeSelected} />
-        ) : (
-          <FlowForm g={g} setMeta={setMeta} selected={selected.length} problems={flowProblems} warnings={warnings} select={(nid) => {
-            const cur = gRef.current;
-            setG({ ...cur, nodes: cur.nodes.map((n) => ({ ...n, selected: n.id === nid })) });
-            void rf.fitView({ nodes: [{ id: nid }], maxZoom: 1.2, duration: 200 });
-          }} />
-        )}
+        {panel}
       </aside>
-      <datalist id="sy-vars">
-        {((g.meta.variables as string[] | undefined) ?? []).map((v) => <option key={`f${v}`} value={v.startsWith("$flow.key.") ? v : `$flow.key.${v}`} />)}
-        {vars.map((v) => <option key={v} value={v} />)}
-      </datalist>
+      {varList}
       {ghost && <div className="fe-ghost" ref={(el) => { if (el) { el.style.left = `${ghost.x + 8}px`; el.style.top = `${ghost.y + 8}px`; } }}>{WIDGET[ghost.widget].label}</div>}
       {versions && flow && <VersionsModal flow={flow} current={doc} admin={admin} onClose={() => setVersions(false)} onOpen={(d) => { commit(toGraph(d)); setVersions(false); window.requestAnimationFrame(() => rf.fitView({ maxZoom: 1.1 })); }} onRolledBack={async () => { setVersions(false); const fl = await call<Flow>(api.GET("/api/v1/flows/{id}", { params: { path: { id: flow.id } } })); open(fl.draft as FlowDocument, fl); }} />}
       {testing && <TestCallModal onClose={() => setTesting(false)} onCall={(n) => void testCall(n)} />}
