@@ -304,7 +304,7 @@ func (e *Engine) Run(ctx context.Context, call *ari.Call, fv FlowVersion, vars m
 			e.log().Warn("save journey", "attempt", call.AttemptID, "error", merr)
 		}
 	}
-	e.Live.publish(call.ID, LiveEvent{Kind: "end", Outcome: r.journey.Outcome, Reason: r.journey.Reason, Status: r.status})
+	e.Live.Publish(call.ID, LiveEvent{Kind: "end", Outcome: r.journey.Outcome, Reason: r.journey.Reason, Status: r.status})
 	r.saveReports(ctx)
 	r.callDisconnectWebhooks(ctx)
 	j := r.journey
@@ -364,7 +364,7 @@ func (r *run) loop(ctx context.Context) error {
 			return fmt.Errorf("flows: node %q not found", cur)
 		}
 		st := Step{Node: n.ID, Type: n.Type, Start: r.e.now(), Inputs: map[string]any{}, Outputs: map[string]any{}}
-		r.e.Live.publish(r.call.ID, LiveEvent{Kind: "enter", Node: n.ID, Type: n.Type})
+		r.e.Live.Publish(r.call.ID, LiveEvent{Kind: "enter", Node: n.ID, Type: n.Type})
 		res := r.exec(ctx, n, &st)
 		st.End = r.e.now()
 		next := ""
@@ -399,7 +399,7 @@ func (r *run) loop(ctx context.Context) error {
 		r.mu.Unlock()
 		if r.e.Live != nil {
 			done := st
-			r.e.Live.publish(r.call.ID, LiveEvent{Kind: "step", Node: n.ID, Type: n.Type, Step: &done})
+			r.e.Live.Publish(r.call.ID, LiveEvent{Kind: "step", Node: n.ID, Type: n.Type, Step: &done})
 		}
 		switch {
 		case errors.Is(res.err, ari.ErrHangup):

@@ -62,7 +62,9 @@ func (l *LiveSteps) Open(callID string, accountID, flowID int64) {
 	l.order = append(l.order, callID)
 }
 
-func (l *LiveSteps) publish(callID string, ev LiveEvent) {
+// Publish records an event of the call (the engine's, as the flow runs);
+// nothing happens for a call not opened, or after its "end".
+func (l *LiveSteps) Publish(callID string, ev LiveEvent) {
 	if l == nil {
 		return
 	}
@@ -100,5 +102,5 @@ func (l *LiveSteps) Events(callID string, accountID, flowID int64, from int) (ev
 // Close ends a watched call that never ran its flow (not answered): its
 // watchers get an "end" event with the outcome given.
 func (l *LiveSteps) Close(callID, outcome, reason string) {
-	l.publish(callID, LiveEvent{Kind: "end", Outcome: outcome, Reason: reason})
+	l.Publish(callID, LiveEvent{Kind: "end", Outcome: outcome, Reason: reason})
 }

@@ -7,7 +7,7 @@ import (
 
 func TestLiveSteps(t *testing.T) {
 	var l LiveSteps
-	l.publish("c1", LiveEvent{Kind: "enter", Node: "a"}) // not opened: not recorded
+	l.Publish("c1", LiveEvent{Kind: "enter", Node: "a"}) // not opened: not recorded
 	if _, _, _, ok := l.Events("c1", 1, 2, 0); ok {
 		t.Fatal("a call never opened is watched")
 	}
@@ -16,15 +16,15 @@ func TestLiveSteps(t *testing.T) {
 	if !ok || done {
 		t.Fatalf("opened call: ok %v done %v", ok, done)
 	}
-	l.publish("c1", LiveEvent{Kind: "enter", Node: "a"})
+	l.Publish("c1", LiveEvent{Kind: "enter", Node: "a"})
 	select {
 	case <-wake:
 	default:
 		t.Fatal("an event did not wake the watcher")
 	}
-	l.publish("c1", LiveEvent{Kind: "step", Node: "a", Step: &Step{Node: "a"}})
+	l.Publish("c1", LiveEvent{Kind: "step", Node: "a", Step: &Step{Node: "a"}})
 	l.Open("c1", 1, 2) // idempotent: keeps the events
-	l.publish("c1", LiveEvent{Kind: "end", Outcome: "finished"})
+	l.Publish("c1", LiveEvent{Kind: "end", Outcome: "finished"})
 	l.Close("c1", "not_answered", "") // after the end: ignored
 	evs, _, done, ok := l.Events("c1", 1, 2, 1)
 	if !ok || !done || len(evs) != 2 || evs[0].Kind != "step" || evs[1].Outcome != "finished" {
@@ -43,5 +43,5 @@ func TestLiveSteps(t *testing.T) {
 	}
 	var nilLive *LiveSteps
 	nilLive.Open("c", 1, 2)
-	nilLive.publish("c", LiveEvent{Kind: "end"})
+	nilLive.Publish("c", LiveEvent{Kind: "end"})
 }

@@ -108,6 +108,7 @@ func BenchmarkFlowEditorFrames(b *testing.B) {
 		br.run("open the editor", chromedp.Navigate(fmt.Sprintf("%s/#/flow-editor?id=%d", br.base, created.ID)))
 		br.waitJS("nodes drawn", `document.querySelectorAll('.react-flow__node').length > 20 && document.querySelector('.fe-status')?.dataset.valid === 'true'`, 60*time.Second)
 		opens = append(opens, float64(time.Since(start).Microseconds())/1000)
+		br.settled(`.react-flow__node .fe-node-head`)
 		pane := jsEval[[]float64](br, "empty pane", `(() => {
 			const r = document.querySelector('.fe-canvas').getBoundingClientRect();
 			for (let y = r.top + 20; y < r.bottom - 160; y += 15) for (let x = r.left + 60; x < r.right - 220; x += 15) {
