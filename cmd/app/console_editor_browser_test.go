@@ -142,12 +142,20 @@ func TestFlowEditorInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if code, body := apiCall(t, a, key, http.MethodPut, "/api/v1/variables/office", map[string]string{"value": "Berlin"}); code != http.StatusOK {
+		t.Fatalf("user variable: %d %s", code, body)
+	}
+
 	b := newBrowser(t, a, 1366, 768)
 	b.login("owner@acme.test", "correct horse battery")
 	b.open("/flows")
 	b.click("New flow in the editor")
 	b.waitJS("editor open", `!!document.querySelector('.fe .react-flow__pane')`, 20*time.Second)
 	b.typeInto(`[aria-label="Flow name"]`, "Main line IVR")
+	// Fields that take a variable offer the declared $flow.key.* names,
+	// the account's $user.key.* and the system variables.
+	b.typeInto(`[aria-label="Flow variables"]`, "account_number")
+	b.waitJS("variables offered", `['$flow.key.account_number', '$user.key.office', '$call.cli', '$sys.date'].every(v => [...document.querySelectorAll('#sy-vars option')].some(o => o.value === v))`, 20*time.Second)
 
 	// Drag the widgets onto the canvas.
 	pane := jsEval[[]float64](b, "canvas", `(() => { const r = document.querySelector('.fe-canvas').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`)
