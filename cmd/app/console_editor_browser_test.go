@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -352,12 +353,14 @@ func TestFlowEditorRoundTripInBrowser(t *testing.T) {
 	}
 	b := newBrowser(t, a, 1366, 768)
 	b.login("owner@acme.test", "correct horse battery")
+	ids := map[string]string{}
 	for _, file := range files {
 		orig, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
 		id := createFlow(t, a, key, string(orig))
+		ids[filepath.Base(file)] = id
 		b.open("/flow-editor?id=" + id)
 		parsed, err := flows.Decode(orig)
 		if err != nil {
@@ -387,6 +390,31 @@ func TestFlowEditorRoundTripInBrowser(t *testing.T) {
 		if err != nil || len(saved.Layout) != len(saved.Nodes) {
 			t.Errorf("%s: layout of the saved draft: %v (%d positions, %d nodes)", filepath.Base(file), err, len(saved.Layout), len(saved.Nodes))
 		}
+	}
+
+	// A transactional flow: the editor submits its draft for the
+	// operator's approval, and nothing goes live.
+	id := ids["payment_reminder.json"]
+	fid, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Store().SetAccountTransactional(ctx, created.Account.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Store().SetFlowTransactional(ctx, created.Account.ID, fid, true); err != nil {
+		t.Fatal(err)
+	}
+	b.open("/flow-editor?id=" + id)
+	b.waitJS("opened the transactional flow", `document.querySelector('.fe-status')?.dataset.valid === 'true' && [...document.querySelectorAll('.fe-bar button')].some(x => x.innerText === 'Submit for approval')`, 20*time.Second)
+	b.click("Submit for approval")
+	b.waitText("the version goes live only when our operations team approves it")
+	b.click("Submit for approval")
+	b.waitText("Submitted version 1 for approval: it goes live once approved.")
+	b.waitText("v1 awaiting approval")
+	f, err := a.Store().GetFlow(ctx, created.Account.ID, fid)
+	if err != nil || f.PublishedVersion != 0 {
+		t.Errorf("the transactional flow after the editor submitted it: live version %d, %v", f.PublishedVersion, err)
 	}
 	b.noCSPViolations()
 }
