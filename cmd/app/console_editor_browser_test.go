@@ -218,6 +218,7 @@ func TestFlowEditorInBrowser(t *testing.T) {
 	b.mouseClick(`.fe-bar [data-act=save]`)
 	b.waitText(`Flow "Main line IVR" created.`)
 	b.waitJS("reopened", `location.hash.includes('id=') && document.querySelectorAll('.react-flow__node').length === 5 && document.querySelector('.fe-status')?.dataset.valid === 'true'`, 20*time.Second)
+	b.waitJS("declared variables shown", `document.querySelector('[aria-label="Flow variables"]')?.value === 'account_number'`, 10*time.Second)
 	if after := jsEval[string](b, "positions again", where); after != before {
 		t.Errorf("positions after saving and opening again:\n%s\nbefore:\n%s", after, before)
 	}

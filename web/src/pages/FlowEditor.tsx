@@ -551,9 +551,9 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
             <MiniMap pannable zoomable ariaLabel="Minimap" />
           </ReactFlow>
         </NodeInfo.Provider>
-        {live && <LivePanel live={live} onClose={() => { es.current?.close(); setLive(null); }} />}
       </div>
       <aside className="fe-panel" aria-label="Properties">
+        {live && <LivePanel live={live} onClose={() => { es.current?.close(); setLive(null); }} />}
         {panel}
       </aside>
       {varList}
@@ -750,8 +750,22 @@ function ParamField({ f, value, set, problems, nodes }: { f: FieldSpec; value: u
 }
 
 function JSONField({ label, value, set, bad, example }: { label: string; value: unknown; set: (v: unknown) => void; bad: boolean; example?: string }) {
-  const [text, setText] = useState(value === undefined ? "" : JSON.stringify(value));
+  const shown = value === undefined ? "" : JSON.stringify(value);
+  const [text, setText] = useState(shown);
   const [err, setErr] = useState("");
+  // Undo, redo or a new version change the value from outside: show it
+  // (unless it is what the text already says).
+  useEffect(() => {
+    setText((t) => {
+      try {
+        if (t.trim() !== "" && JSON.stringify(JSON.parse(t)) === shown) return t;
+      } catch {
+        /* not JSON: replaced */
+      }
+      return t.trim() === "" && shown === "" ? t : shown;
+    });
+    setErr("");
+  }, [shown]);
   return (
     <>
       <textarea className="input mono" rows={3} aria-label={label} aria-invalid={bad || !!err} placeholder={example} value={text} onChange={(e) => {
@@ -775,7 +789,12 @@ function JSONField({ label, value, set, bad, example }: { label: string; value: 
 
 function FlowForm({ g, setMeta, selected, problems, warnings, select }: { g: Graph; setMeta: (m: Graph["meta"], key: string) => void; selected: number; problems: Problem[]; warnings: { message: string; node?: string }[]; select: (id: string) => void }) {
   const vars = (g.meta.variables as string[] | undefined) ?? [];
-  const [varText, setVarText] = useState(vars.join(", "));
+  const joined = vars.join(", ");
+  const [varText, setVarText] = useState(joined);
+  // The list changed from outside (opened, undone): show it.
+  useEffect(() => {
+    setVarText((t) => (t.split(",").map((x) => x.trim()).filter(Boolean).join(", ") === joined ? t : joined));
+  }, [joined]);
   return (
     <div className="fe-form">
       <div className="fe-h">Flow</div>
