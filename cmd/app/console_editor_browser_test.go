@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 	"github.com/switchyard/switchyard/cmd/app"
@@ -291,6 +292,13 @@ func TestFlowEditorInBrowser(t *testing.T) {
 	b.waitJS("redone", `document.querySelectorAll('.react-flow__node').length === 6`, 10*time.Second)
 	b.keys("undo again", "z", chromedp.ModifierCtrl)
 	b.waitJS("undone again", `document.querySelectorAll('.react-flow__node').length === 5 && document.querySelector('.fe-status').innerText.includes('saved') && !document.querySelector('.fe-status').innerText.includes('unsaved')`, 10*time.Second)
+
+	// Delete a node (its edges go with it) and undo it in one step.
+	b.mouseClick(fmt.Sprintf(nodeSel+" .fe-node-head", "play_2"))
+	b.keys("delete", kb.Delete)
+	b.waitJS("deleted", `document.querySelectorAll('.react-flow__node').length === 4 && !document.querySelector('.react-flow__edge[data-id="menu_1~1"]')`, 10*time.Second)
+	b.keys("undo the delete", "z", chromedp.ModifierCtrl)
+	b.waitJS("delete undone", `document.querySelectorAll('.react-flow__node').length === 5 && !!document.querySelector('.react-flow__edge[data-id="menu_1~1"]') && !!document.querySelector('.react-flow__edge[data-id="play_2~0"]')`, 10*time.Second)
 
 	// Versions: the diff with the draft, and a roll back.
 	b.click("Versions")

@@ -216,7 +216,8 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
     if (removed.size) {
       const edges = cur.edges.filter((e) => !removed.has(e.source) && !removed.has(e.target));
       const meta = removed.has(String(cur.meta.start)) ? { ...cur.meta, start: "" } : cur.meta;
-      commit({ meta, nodes, edges });
+      // The canvas removes the nodes and then their edges: one undo step.
+      commit({ meta, nodes, edges }, "remove");
       return;
     }
     const next = { ...cur, nodes };
@@ -227,7 +228,7 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
     const cur = gRef.current;
     const edges = applyEdgeChanges(changes, cur.edges as FEdge[]) as GEdge[];
     const next = { ...cur, edges };
-    if (changes.some((c) => c.type === "remove")) commit(next);
+    if (changes.some((c) => c.type === "remove")) commit(next, "remove");
     else {
       gRef.current = next;
       setG(next);
