@@ -122,7 +122,8 @@ const nodeSel = `.react-flow__node[data-id="%s"]`
 // published, then a test call to a whitelisted test line that answers and
 // presses 1: the journey lights up node by node while the call runs
 // (answer, menu, the digit-1 play, hangup) and the call's stored journey
-// says the same. Then copy, paste, undo and redo on the canvas, and a
+// says the same. Then copy, paste, undo and redo on the canvas, a node
+// deleted and brought back by one undo, and a
 // roll back to version 1 from the versions and their diff.
 func TestFlowEditorInBrowser(t *testing.T) {
 	info := asterisktest.Require(t)
