@@ -253,6 +253,7 @@ func TestFlowEditorInBrowser(t *testing.T) {
 	}, 25), true)`)
 	b.click("Test call")
 	b.typeInto(`[role=dialog] [aria-label="Number to call"]`, number)
+	b.waitJS("Call enabled", `[...document.querySelectorAll('[role=dialog] button')].some(x => x.innerText === 'Call' && !x.disabled)`, 10*time.Second)
 	b.click("Call")
 	b.waitJS("the call ended", `!!document.querySelector('.fe-live-end')`, 60*time.Second)
 	steps := jsEval[[]string](b, "live steps", `[...document.querySelectorAll('.fe-live-steps li[data-step]')].map(l => l.dataset.step)`)
