@@ -26,6 +26,7 @@ const more = () => import("./ReportsMore");
 const campaigns = () => import("./Campaigns");
 const recipients = () => import("./Recipients");
 const flows = () => import("./Flows");
+const editor = () => import("./FlowEditor");
 const lists = () => import("./AccessLists");
 const advanced = () => import("./Advanced");
 const contact = () => import("./ContactCenter");
@@ -45,6 +46,7 @@ const screens: Record<string, Screen> = {
   "/ads-statistics": screen(more, (m) => m.AdsStatisticsPage),
   "/ads-detailed": screen(more, (m) => m.AdsDetailedPage),
   "/flows": screen(flows, (m) => m.FlowsPage),
+  "/flow-editor": screen(editor, (m) => m.FlowEditorPage),
   "/dids": screen(advanced, (m) => m.DIDsPage),
   "/whitelist": screen(lists, (m) => m.WhitelistPage),
   "/blacklist": screen(lists, (m) => m.BlacklistPage),
