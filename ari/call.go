@@ -92,7 +92,9 @@ func (c *Call) unrouteAll() {
 func (c *Call) Done() <-chan struct{} { return c.done }
 
 // Released is closed once the call's channels are gone (its line on the
-// trunk is free), before its attempt is recorded; Done follows. It may be
+// trunk is free): when the events that end them reach the call (its
+// handler may still be finishing), or at the latest before its attempt is
+// recorded; Done follows. It may be
 // used from any goroutine.
 func (c *Call) Released() <-chan struct{} { return c.released }
 
@@ -214,6 +216,24 @@ func (c *Call) observe(ev ariv6.Event) {
 			l.gone = true
 		}
 	}
+	c.releaseIfGone()
+}
+
+// releaseIfGone releases the call's line once its channel is gone (as the
+// Manager counts it: hung up, destroyed or out of the application) and
+// none of its legs is still up: a dialer may place its next call while
+// this one's flow finishes (its journey saved) and its attempt is
+// recorded.
+func (c *Call) releaseIfGone() {
+	if !c.hungUp {
+		return
+	}
+	for _, l := range c.legs {
+		if !l.gone {
+			return
+		}
+	}
+	c.release()
 }
 
 // ReasonOriginateLost is the finish reason of an originate whose request
