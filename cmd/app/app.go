@@ -32,6 +32,7 @@ import (
 	"github.com/switchyard/switchyard/dialer/acd/acdstore"
 	"github.com/switchyard/switchyard/dialer/acd/provision"
 	"github.com/switchyard/switchyard/dialer/ariplacer"
+	"github.com/switchyard/switchyard/dialer/calllist"
 	"github.com/switchyard/switchyard/dialer/calllist/intake"
 	"github.com/switchyard/switchyard/dialer/campaigns"
 	"github.com/switchyard/switchyard/dialer/dialerstore"
@@ -105,6 +106,9 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		log = slog.New(slog.DiscardHandler)
 	}
 	a := &App{cfg: cfg, log: log}
+	// The numbering plan's matchers, compiled while the store and ARI
+	// connect rather than at the first list's first number.
+	go calllist.Preload()
 	defer func() {
 		if err != nil {
 			a.Close()
