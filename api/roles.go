@@ -214,6 +214,11 @@ var routeAccess = map[string]string{
 	"GET /api/v1/supervisor/agents":               RoleSupervisor,
 	"GET /api/v1/supervisor/queues":               RoleSupervisor,
 	"GET /api/v1/supervisor/stream":               RoleSupervisor,
+	// Listen / whisper / barge: supervisors; the audit: admins.
+	"POST /api/v1/supervisor/agents/:id/monitor": RoleSupervisor,
+	"GET /api/v1/supervisor/monitors":            RoleSupervisor,
+	"DELETE /api/v1/supervisor/monitors/:id":     RoleSupervisor,
+	"GET /api/v1/supervisor/monitor-audit":       RoleAdmin,
 
 	// Reports: call and ADS reports read by schedulers; recordings and
 	// email reports by supervisors.

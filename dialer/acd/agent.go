@@ -36,6 +36,9 @@ type agent struct {
 type offer struct {
 	ag       *agent
 	bridgeID string // persistent agent's bridge
+	// convBridge / agentChan: the bridge the agent talks to the customer
+	// in and the agent's channel, once connected (supervisor monitors).
+	convBridge, agentChan string
 	cli      string // caller ID shown to the agent
 	queueRec string // queue recording name
 	widgetID string

@@ -105,6 +105,9 @@ type AgentStatus struct {
 	AvgHandle  float64             `json:"avg_handle_time_secs"`   // talk + wrap-up per answered call
 	AvgCall    float64             `json:"avg_call_time_secs"`     // talk per answered call
 	LastCallAt time.Time           `json:"last_call_end,omitzero"` // for longest-idle
+	// Monitored: a supervisor is on the agent's call ("listen", "whisper",
+	// or "barge": a 3-way call).
+	Monitored MonitorMode `json:"monitored,omitempty"`
 }
 
 // QueueStatus is a queue's live state.

@@ -732,6 +732,9 @@ func (a *ACD) offer(ctx context.Context, st *stay, w *waiter, offers []*offer, r
 		}
 		return nil, fmt.Errorf("connect agent %d: %w", won.ag.cfg.ID, err)
 	}
+	a.mu.Lock()
+	won.agentChan = leg.ID
+	a.mu.Unlock()
 	a.bridged(ctx, st, won, b.ID)
 	for !st.call.HungUp() && !leg.Gone() {
 		if _, err = st.call.Next(ctx, 0); err != nil {
@@ -838,6 +841,10 @@ func (a *ACD) bridged(ctx context.Context, st *stay, o *offer, bridgeID string) 
 		a.o.OnBridged(st.call.ID, ids, st.queued, at)
 	}
 	a.mu.Lock()
+	o.convBridge = bridgeID
+	if o.agentChan == "" && o.ag.sess != nil && o.ag.sess.call != nil {
+		o.agentChan = o.ag.sess.call.ID
+	}
 	// The caller no longer waits: out of the queue (positions, max
 	// length, waiting count) for the conversation.
 	o.q.removeLocked(o.w)

@@ -17,7 +17,7 @@ func (a *ACD) statusLocked(ag *agent) AgentStatus {
 		AgentID: ag.cfg.ID, AccountID: ag.cfg.AccountID, Name: ag.cfg.Name, LoginType: ag.cfg.LoginType,
 		State: ag.state, Since: ag.since, Reason: ag.reason, Registered: a.registeredLocked(ag),
 		Offered: ag.offered, Answered: ag.answered, Abandoned: ag.abandoned, Missed: ag.missed,
-		LastCallAt: ag.lastEnd,
+		LastCallAt: ag.lastEnd, Monitored: a.monitoredLocked(ag),
 	}
 	if ag.handleN > 0 {
 		s.AvgHandle = (ag.handleSum / time.Duration(ag.handleN)).Seconds()
