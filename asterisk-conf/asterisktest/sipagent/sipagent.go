@@ -52,6 +52,11 @@ type Options struct {
 	Manual bool
 	// ToneHz is the sine frequency the phone sends (default 440).
 	ToneHz int
+	// RecordDir, if set, makes the phone write what it receives and sends
+	// to WAV files there (baresip's sndfile module: one
+	// dump-<peer>-<time>-dec.wav (received) and -enc.wav (sent) per
+	// call), so a test can check what a party heard.
+	RecordDir string
 	// Timeout bounds registration and unregistration (default 15 s).
 	Timeout time.Duration
 	// NoWait returns from Start without waiting for the endpoint to be
@@ -169,6 +174,9 @@ module			aubridge.so
 module_app		account.so
 module_app		menu.so
 `, o.ListenPort, o.ToneHz)
+	if o.RecordDir != "" {
+		conf += "module\t\t\tsndfile.so\nsnd_path\t\t" + o.RecordDir + "\n"
+	}
 	// auth_pass in the account line; ';' and '>' would break its syntax.
 	if strings.ContainsAny(o.Password, ";>\n") || strings.ContainsAny(o.User, ";>@:\n") {
 		return fmt.Errorf("user/password %q/%q: characters ; > @ : are not supported", o.User, o.Password)
