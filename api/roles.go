@@ -219,6 +219,7 @@ var routeAccess = map[string]string{
 	"GET /api/v1/supervisor/monitors":            RoleSupervisor,
 	"DELETE /api/v1/supervisor/monitors/:id":     RoleSupervisor,
 	"GET /api/v1/supervisor/monitor-audit":       RoleAdmin,
+	"GET /api/v1/supervisor/day":                 RoleSupervisor,
 
 	// Reports: call and ADS reports read by schedulers; recordings and
 	// email reports by supervisors.

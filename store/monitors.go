@@ -101,3 +101,62 @@ func (s *Store) ListSupervisorMonitors(ctx context.Context, f JournalFilter) (ro
 	}
 	return rows, nil
 }
+
+// QueueCallBucket is one interval of an account's queue calls (joined in
+// it) by outcome.
+type QueueCallBucket struct {
+	Start     time.Time `json:"start"`
+	Joined    int       `json:"joined"`
+	Answered  int       `json:"answered"`
+	Abandoned int       `json:"abandoned"`
+	TimedOut  int       `json:"timed_out"`
+	Other     int       `json:"other"`
+}
+
+// QueueCallBuckets counts an account's queue calls joined in [from, to)
+// per interval of width step (the wallboard's charts over the day). It
+// reads only the join time and outcome of each row, with no row limit.
+func (s *Store) QueueCallBuckets(ctx context.Context, accountID int64, from, to time.Time, step time.Duration) (out []QueueCallBucket, err error) {
+	defer s.track("QueueCallBuckets", time.Now(), &err)
+	if step <= 0 || !to.After(from) || to.Sub(from)/step > 10000 {
+		return nil, ErrInvalid.New("", "queue call buckets: bad range or step")
+	}
+	n := int((to.Sub(from) + step - 1) / step)
+	out = make([]QueueCallBucket, n)
+	for i := range out {
+		out[i].Start = from.Add(time.Duration(i) * step).UTC()
+	}
+	rows, err := s.r.WithContext(ctx).Model(&QueueCall{}).Select("joined_at, outcome").
+		Where("account_id = ? AND joined_at >= ? AND joined_at < ?", accountID, norm(from), norm(to)).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("store: queue call buckets: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var at time.Time
+		var outcome string
+		if err := rows.Scan(&at, &outcome); err != nil {
+			return nil, fmt.Errorf("store: queue call buckets: %w", err)
+		}
+		i := int(at.Sub(from) / step)
+		if i < 0 || i >= n {
+			continue
+		}
+		b := &out[i]
+		b.Joined++
+		switch outcome {
+		case "QUEUE_ANSWER":
+			b.Answered++
+		case "QUEUE_JOIN":
+			b.Abandoned++
+		case "QUEUE_TIMEOUT":
+			b.TimedOut++
+		default:
+			b.Other++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: queue call buckets: %w", err)
+	}
+	return out, nil
+}

@@ -35,6 +35,7 @@ func registerMonitors(g *echo.Group, h *handler) {
 	g.GET("/supervisor/monitors", withAccount(h.listMonitors))
 	g.DELETE("/supervisor/monitors/:id", withAccount(h.stopMonitor))
 	g.GET("/supervisor/monitor-audit", withAccount(h.monitorAudit))
+	g.GET("/supervisor/day", withAccount(h.supervisorDay))
 }
 
 func (h *handler) monitorDeps() (MonitorACD, MonitorStore, error) {
