@@ -39,6 +39,7 @@ type offer struct {
 	// convBridge / agentChan: the bridge the agent talks to the customer
 	// in and the agent's channel, once connected (supervisor monitors).
 	convBridge, agentChan string
+	inSL                  bool // answered within ServiceLevelTarget
 	cli      string // caller ID shown to the agent
 	queueRec string // queue recording name
 	widgetID string
@@ -303,6 +304,10 @@ func (a *ACD) answeredLocked(ag *agent, o *offer) {
 	}
 	ag.dayAnswered++
 	o.q.answered++
+	if o.w != nil && now.Sub(o.w.joined) <= ServiceLevelTarget {
+		o.q.answeredInSL++
+		o.inSL = true
+	}
 	a.setStateLocked(ag, StateOnCall, "")
 }
 

@@ -124,7 +124,17 @@ type QueueStatus struct {
 	Answered  int     `json:"answered"`
 	Abandoned int     `json:"abandoned"`
 	TimedOut  int     `json:"timed_out"`
+	// ServiceLevel is the percentage of the queue's finished callers
+	// (answered, abandoned, timed out) answered within
+	// ServiceLevelTarget; absent before the first.
+	ServiceLevel *float64 `json:"service_level_pct,omitempty"`
+	// AnsweredInSL counts the callers answered within ServiceLevelTarget.
+	AnsweredInSL int `json:"answered_in_sl"`
 }
+
+// ServiceLevelTarget is the wait within which an answered caller counts
+// toward a queue's service level (the usual 80/20's 20 seconds).
+const ServiceLevelTarget = 20 * time.Second
 
 // Update is one change pushed to supervisor subscribers (the SSE stream).
 type Update struct {

@@ -25,6 +25,7 @@ type queue struct {
 	removed bool
 
 	joined, answered, abandoned, timedOut int
+	answeredInSL                          int // answered within ServiceLevelTarget
 
 	handles [50]time.Duration // recent handle times (talk + wrap-up)
 	hn, hi  int
@@ -781,6 +782,9 @@ func (a *ACD) connectPersistent(ctx context.Context, st *stay, o *offer) (*offer
 		o.ag.answered--
 		o.ag.dayAnswered--
 		o.q.answered--
+		if o.inSL {
+			o.q.answeredInSL--
+		}
 		a.releaseLocked(o.ag, o, "")
 		a.mu.Unlock()
 		if st.call.HungUp() {

@@ -35,6 +35,11 @@ func (a *ACD) queueStatusLocked(q *queue) QueueStatus {
 	s := QueueStatus{
 		QueueID: q.cfg.ID, AccountID: q.cfg.AccountID, Name: q.cfg.Name, Waiting: len(q.waiting),
 		Joined: q.joined, Answered: q.answered, Abandoned: q.abandoned, TimedOut: q.timedOut,
+		AnsweredInSL: q.answeredInSL,
+	}
+	if n := q.answered + q.abandoned + q.timedOut; n > 0 {
+		sl := 100 * float64(q.answeredInSL) / float64(n)
+		s.ServiceLevel = &sl
 	}
 	for _, id := range q.cfg.Members {
 		ag := a.agents[key{q.cfg.AccountID, id}]
