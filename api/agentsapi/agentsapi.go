@@ -81,8 +81,7 @@ type Provisioner interface {
 // lines, which keep proxies from closing an idle stream.
 const DefaultHeartbeat = 15 * time.Second
 
-// DefaultStreamBatch is the supervisor stream's default batch window.
-const DefaultStreamBatch = 100 * time.Millisecond
+
 
 // Deps configures the handlers.
 type Deps struct {
@@ -96,10 +95,11 @@ type Deps struct {
 	// Heartbeat is the supervisor stream's keep-alive interval
 	// (DefaultHeartbeat if zero).
 	Heartbeat time.Duration
-	// StreamBatch is the supervisor stream's batch window: changes within
-	// it are written together (one flush, the latest row per agent or
-	// queue). 0: DefaultStreamBatch; negative: every change at once. A
-	// client may ask for another with ?batch_ms=.
+	// StreamBatch is the supervisor stream's default batch window: changes
+	// within it are written together (one flush, the latest row per agent
+	// or queue). 0: none, every change is written as it comes (API clients
+	// that follow each transition). A client asks for a window with
+	// ?batch_ms= (the console's Wallboard asks for 100 ms).
 	StreamBatch time.Duration
 	// Done, when closed, ends every supervisor stream (server shutdown:
 	// http.Server.Shutdown waits for handlers, it does not cancel them).
@@ -116,9 +116,6 @@ func Register(g *echo.Group, d Deps) {
 	}
 	if d.Heartbeat <= 0 {
 		d.Heartbeat = DefaultHeartbeat
-	}
-	if d.StreamBatch == 0 {
-		d.StreamBatch = DefaultStreamBatch
 	}
 	if d.NewPassword == nil {
 		d.NewPassword = newPassword

@@ -73,7 +73,8 @@ function useBoard() {
     let es: EventSource | null = null;
     let retry: ReturnType<typeof setTimeout> | undefined;
     const open = () => {
-      es = new EventSource("/api/v1/supervisor/stream");
+      // Batched: the latest row of each agent and queue every 100 ms.
+      es = new EventSource("/api/v1/supervisor/stream?batch_ms=100");
       es.addEventListener("agent", (e) => {
         const a = JSON.parse((e as MessageEvent<string>).data) as Row & { t?: number };
         a.t = performance.now();
