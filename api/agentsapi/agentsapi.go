@@ -81,8 +81,6 @@ type Provisioner interface {
 // lines, which keep proxies from closing an idle stream.
 const DefaultHeartbeat = 15 * time.Second
 
-
-
 // Deps configures the handlers.
 type Deps struct {
 	Store Store
