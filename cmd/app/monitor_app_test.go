@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
@@ -437,7 +438,23 @@ func TestSupervisorMonitorOnRealCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	testkit.Eventually(t, 15*time.Second, func() bool { return e.supervisorAgent(m.alice.ID).State != acd.StateOnCall }, "the call ended")
-	time.Sleep(500 * time.Millisecond) // the phones close their files
+	// The phones close their files: wait until no file grows any more.
+	testkit.Eventually(t, 15*time.Second, func() bool {
+		sizes := func() map[string]int64 {
+			out := map[string]int64{}
+			for _, d := range m.dirs {
+				for _, f := range decFiles(d) {
+					if st, err := os.Stat(f); err == nil {
+						out[f] = st.Size()
+					}
+				}
+			}
+			return out
+		}
+		a := sizes()
+		time.Sleep(700 * time.Millisecond)
+		return maps.Equal(a, sizes())
+	}, "the phones' files complete")
 	type want struct{ hears, notHears []int }
 	cases := []struct {
 		mode                 acd.MonitorMode

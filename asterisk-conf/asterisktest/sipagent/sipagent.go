@@ -191,12 +191,23 @@ module_app		menu.so
 }
 
 func freeUDPPort() (int, error) {
-	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("pick a free UDP port: %w", err)
+	// baresip listens on the port over UDP and TCP: take one free for both
+	// (a port free over UDP only may be a local TCP connection's, and
+	// baresip would exit with "Address already in use").
+	for range 20 {
+		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			return 0, fmt.Errorf("pick a free UDP port: %w", err)
+		}
+		port := c.LocalAddr().(*net.UDPAddr).Port
+		l, terr := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
+		c.Close()
+		if terr == nil {
+			l.Close()
+			return port, nil
+		}
 	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port, nil
+	return 0, errors.New("pick a free UDP and TCP port: none in 20 tries")
 }
 
 // User is the SIP user / endpoint name.
