@@ -191,23 +191,29 @@ module_app		menu.so
 }
 
 func freeUDPPort() (int, error) {
-	// baresip listens on the port over UDP and TCP: take one free for both
-	// (a port free over UDP only may be a local TCP connection's, and
-	// baresip would exit with "Address already in use").
-	for range 20 {
+	// baresip listens on the port over UDP and TCP, and on the next one
+	// over TLS: take a port free for all three (a port free over UDP only
+	// may be a local TCP connection's, and baresip would exit with
+	// "Address already in use").
+	for range 50 {
 		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
 		if err != nil {
 			return 0, fmt.Errorf("pick a free UDP port: %w", err)
 		}
 		port := c.LocalAddr().(*net.UDPAddr).Port
-		l, terr := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
+		l1, err1 := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
+		l2, err2 := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port+1))
 		c.Close()
-		if terr == nil {
-			l.Close()
+		for _, l := range []net.Listener{l1, l2} {
+			if l != nil {
+				l.Close()
+			}
+		}
+		if err1 == nil && err2 == nil {
 			return port, nil
 		}
 	}
-	return 0, errors.New("pick a free UDP and TCP port: none in 20 tries")
+	return 0, errors.New("pick a free SIP port (UDP, TCP and the next over TCP): none in 50 tries")
 }
 
 // User is the SIP user / endpoint name.
