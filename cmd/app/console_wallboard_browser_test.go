@@ -41,6 +41,7 @@ func TestConsoleWallboardInBrowser(t *testing.T) {
 	if n := jsEval[int](b, "cards", `document.querySelectorAll('.wb-agent').length`); n != 3 {
 		t.Errorf("%d agent cards; want 3", n)
 	}
+	b.waitJS("the charts (their own chunk)", `document.querySelectorAll('.wb-chart canvas').length === 2`, 20*time.Second)
 	b.screenshot("wallboard")
 
 	// A real call: Alice's card turns On call live, with the customer.

@@ -243,7 +243,8 @@ export function WallboardPage() {
         const s = a.state as keyof typeof c;
         if (s in c && s !== "t") c[s]++;
       }
-      setSamples((xs) => [...xs.slice(-2000), c]);
+      // The first sample twice (10 s apart): a line from the start.
+      setSamples((xs) => (xs.length ? [...xs.slice(-2000), c] : [{ ...c, t: c.t - 10 }, c]));
     };
     take();
     const id = setInterval(take, 10000);

@@ -87,7 +87,7 @@ export default function WallboardCharts({ day, deltas, version, samples }: { day
       <Plot title="Agents by state (since this board opened)" data={stateData} opts={{
         series: [{}, line("Available", css("--ok")), line("On call", css("--brand")), line("Ringing", css("--info")), line("Wrap-up", css("--warn")), line("Paused", css("--muted"))],
         axes: [{}, { label: "agents" }],
-        scales: { x: { time: true, range: (_u, lo, hi) => (lo === hi ? [lo - 300, hi + 60] : [lo, hi]) } },
+        scales: { x: { time: true } },
       }} />
     </div>
   );
