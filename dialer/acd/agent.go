@@ -39,17 +39,17 @@ type offer struct {
 	// convBridge / agentChan: the bridge the agent talks to the customer
 	// in and the agent's channel, once connected (supervisor monitors).
 	convBridge, agentChan string
-	inSL                  bool // answered within ServiceLevelTarget
-	cli      string // caller ID shown to the agent
-	queueRec string // queue recording name
-	widgetID string
-	rec      AgentCall
-	q        *queue
-	w        *waiter
-	req      reqInfo
-	talk     time.Duration
-	ended    bool
-	disposed bool
+	inSL                  bool   // answered within ServiceLevelTarget
+	cli                   string // caller ID shown to the agent
+	queueRec              string // queue recording name
+	widgetID              string
+	rec                   AgentCall
+	q                     *queue
+	w                     *waiter
+	req                   reqInfo
+	talk                  time.Duration
+	ended                 bool
+	disposed              bool
 	// reserved: an agent-first campaign's reservation (Reserve), not a
 	// queue call: no waiter, no queue statistics, no AgentCall record.
 	reserved bool
