@@ -36,26 +36,27 @@ type agent struct {
 type offer struct {
 	ag       *agent
 	bridgeID string // persistent agent's bridge
-	// convBridge / agentChan: the bridge the agent talks to the customer
-	// in and the agent's channel, once connected (supervisor monitors).
-	convBridge, agentChan string
-	inSL                  bool   // answered within ServiceLevelTarget
-	cli                   string // caller ID shown to the agent
-	queueRec              string // queue recording name
-	widgetID              string
-	rec                   AgentCall
-	q                     *queue
-	w                     *waiter
-	req                   reqInfo
-	talk                  time.Duration
-	ended                 bool
-	disposed              bool
+	cli      string // caller ID shown to the agent
+	queueRec string // queue recording name
+	widgetID string
+	rec      AgentCall
+	q        *queue
+	w        *waiter
+	req      reqInfo
+	talk     time.Duration
+	ended    bool
+	disposed bool
 	// reserved: an agent-first campaign's reservation (Reserve), not a
 	// queue call: no waiter, no queue statistics, no AgentCall record.
 	reserved bool
 	// conv is closed when the agent's side ended (persistent session
 	// gone) so the customer's goroutine stops waiting.
 	conv chan struct{}
+
+	// convBridge / agentChan: the bridge the agent talks to the customer
+	// in and the agent's channel, once connected (supervisor monitors).
+	convBridge, agentChan string
+	inSL                  bool // answered within ServiceLevelTarget
 }
 
 type reqInfo struct {

@@ -184,9 +184,19 @@ func (a *ACD) Monitors(accountID int64) []Monitor {
 // wins over whisper over listen).
 func (a *ACD) monitoredLocked(ag *agent) MonitorMode {
 	var best MonitorMode
-	rank := map[MonitorMode]int{"": 0, MonitorListen: 1, MonitorWhisper: 2, MonitorBarge: 3}
+	rank := func(m MonitorMode) int {
+		switch m {
+		case MonitorListen:
+			return 1
+		case MonitorWhisper:
+			return 2
+		case MonitorBarge:
+			return 3
+		}
+		return 0
+	}
 	for _, m := range a.monitors {
-		if m.m.AccountID == ag.cfg.AccountID && m.m.AgentID == ag.cfg.ID && rank[m.m.Mode] > rank[best] {
+		if m.m.AccountID == ag.cfg.AccountID && m.m.AgentID == ag.cfg.ID && rank(m.m.Mode) > rank(best) {
 			best = m.m.Mode
 		}
 	}
