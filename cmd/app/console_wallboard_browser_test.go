@@ -21,7 +21,8 @@ import (
 // the state filter narrow the grid; the supervisor picks their phone and
 // starts Listen from Alice's card: Switchyard calls the supervisor's phone
 // (baresip answers), Alice's card shows "listen", the audit has it; Stop
-// ends it; the customer hangs up and Alice is available again.
+// ends it; the customer hangs up and Alice is available again; paused
+// after a missed ring, her card says so and the paused filter finds her.
 func TestConsoleWallboardInBrowser(t *testing.T) {
 	m := setupMonitorCall(t)
 	e := m.e
@@ -91,6 +92,13 @@ func TestConsoleWallboardInBrowser(t *testing.T) {
 	b.waitJS("Alice available again", card("Alice")+`?.dataset.state === 'available'`, 20*time.Second)
 	b.waitJS("service level on the queue tile", `[...document.querySelectorAll('.wb-queue')].some(q => q.innerText.includes('100%'))`, 10*time.Second)
 	b.screenshot("wallboard-after-call")
+
+	// Paused with a reason (missed_ring: the agent desk's automatic pause
+	// after a missed ring) shows on the card; the state filter finds it.
+	e.action(m.alice.ID, "pause", map[string]string{"reason": "missed_ring"})
+	b.waitJS("Alice paused with the reason", card("Alice")+`?.dataset.state === 'paused' && `+card("Alice")+`.innerText.includes('missed ring (auto-pause)')`, 10*time.Second)
+	b.fill("State", "paused")
+	b.waitJS("state filter: paused", `document.querySelectorAll('.wb-agent').length === 1 && `+card("Alice")+` !== undefined`, 5*time.Second)
 	b.noCSPViolations()
 }
 

@@ -154,7 +154,7 @@ const AgentCard = memo(function AgentCard({ a, canMonitor, monitor, onMonitor, o
       </div>
       <div className="wb-state">
         {LABEL[s]}
-        {reason && <span className="wb-reason">: {reason === "missed_rings" || reason.startsWith("auto") ? `${reason} (auto)` : reason}</span>}
+        {reason && <span className="wb-reason">: {reason === "missed_ring" ? "missed ring (auto-pause)" : reason}</span>}
         {a.monitored && a.monitored !== "barge" && <span className="wb-mon"> · {a.monitored}</span>}
         {a.registered === false && <span className="wb-unreg"> · phone offline</span>}
       </div>
