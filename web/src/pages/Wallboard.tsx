@@ -23,10 +23,10 @@ const FILTERS = [
   ["", "All states"],
   ["logged_in", "Logged in"],
   ["available", "Available"],
-  ["ringing", "Ringing"],
+  ["ringing", "Ringing (incoming)"],
   ["on_call", "On call"],
   ["three_way", "3-way"],
-  ["wrap_up", "Wrap-up"],
+  ["wrap_up", "Wrap-up (filling disposition)"],
   ["paused", "Paused"],
   ["logged_out", "Logged out"],
 ] as const;
@@ -160,10 +160,11 @@ const AgentCard = memo(function AgentCard({ a, canMonitor, monitor, onMonitor, o
       </div>
       {(a.customer || a.queue) && <div className="wb-call">{a.queue && <span>{a.queue}</span>} {a.customer && <span className="wb-cust">{a.customer}</span>}</div>}
       <dl className="wb-figs">
-        <div><dt>Offered</dt><dd>{a.calls_offered ?? 0}</dd></div>
-        <div><dt>Answered</dt><dd>{a.calls_answered ?? 0}</dd></div>
-        <div><dt>Abandoned</dt><dd>{a.calls_abandoned ?? 0}</dd></div>
-        <div><dt>AHT</dt><dd>{aht(a.avg_handle_time_secs)}</dd></div>
+        <div><dt><abbr title="Calls offered">Off.</abbr></dt><dd>{a.calls_offered ?? 0}</dd></div>
+        <div><dt><abbr title="Calls answered">Ans.</abbr></dt><dd>{a.calls_answered ?? 0}</dd></div>
+        <div><dt><abbr title="Calls abandoned">Aband.</abbr></dt><dd>{a.calls_abandoned ?? 0}</dd></div>
+        <div><dt><abbr title="Average handle time (talk and wrap-up)">AHT</abbr></dt><dd>{aht(a.avg_handle_time_secs)}</dd></div>
+        <div><dt><abbr title="Average call time (talk)">Avg call</abbr></dt><dd>{aht(a.avg_call_time_secs)}</dd></div>
       </dl>
       {canMonitor && (a.state === "on_call" || monitor) && (
         <div className="wb-actions">
