@@ -21,7 +21,7 @@ import (
 // the state filter narrow the grid; the supervisor picks their phone and
 // starts Listen from Alice's card: Switchyard calls the supervisor's phone
 // (baresip answers), Alice's card shows "listen", the audit has it; Stop
-// ends it; the customer hangs up and Alice is available again; paused
+// ends it; Barge makes her card 3-way (the 3-way filter finds it); the customer hangs up and Alice is available again; paused
 // after a missed ring, her card says so and the paused filter finds her.
 func TestConsoleWallboardInBrowser(t *testing.T) {
 	m := setupMonitorCall(t)
@@ -79,6 +79,18 @@ func TestConsoleWallboardInBrowser(t *testing.T) {
 	b.click("Stop listen")
 	testkit.Eventually(t, 10*time.Second, func() bool { return len(m.monitors(t)) == 0 }, "the monitor stopped")
 	b.waitJS("Alice's card no longer shows listen", card("Alice")+`?.innerText.includes('listen') === false`, 10*time.Second)
+
+	// Barge: Alice's call is a 3-way call on the board; the 3-way filter
+	// finds it.
+	b.click("Barge to Alice")
+	b.waitJS("Alice's card shows 3-way", card("Alice")+`?.dataset.state === 'three_way' && `+card("Alice")+`.innerText.includes('3-way')`, 20*time.Second)
+	b.fill("State", "three_way")
+	b.waitJS("state filter: 3-way", `document.querySelectorAll('.wb-agent').length === 1 && `+card("Alice")+` !== undefined`, 5*time.Second)
+	b.screenshot("wallboard-3way")
+	b.fill("State", "")
+	b.click("Stop barge")
+	testkit.Eventually(t, 10*time.Second, func() bool { return len(m.monitors(t)) == 0 }, "the barge stopped")
+	b.waitJS("Alice on call again", card("Alice")+`?.dataset.state === 'on_call'`, 10*time.Second)
 	code, body := e.call(http.MethodGet, "/api/v1/supervisor/monitor-audit", nil)
 	if code != http.StatusOK || !containsAll(string(body), mon.ID, `"by":"sup@acme.test"`, `"mode":"listen"`, `"end_reason":"stopped"`) {
 		t.Errorf("audit: %d %s", code, body)

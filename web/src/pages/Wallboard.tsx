@@ -295,7 +295,7 @@ export function WallboardPage() {
     try {
       const m = await call<Monitor>(api.POST("/api/v1/supervisor/agents/{id}/monitor", { params: { path: { id: a.agent_id! } }, body: { mode, phone_agent_id: id } }));
       setMonitors((ms) => [...ms, m]);
-      toast(`Calling your phone to ${mode} ${a.name}…`, "ok");
+      toast(`Calling your phone to ${mode === "barge" ? "barge in on" : `${mode} to`} ${a.name}…`, "ok");
     } catch (e) {
       toast(e instanceof Error ? e.message : String(e), "error");
     }
