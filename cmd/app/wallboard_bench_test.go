@@ -108,7 +108,8 @@ func cpuTime() time.Duration {
 //     writes);
 //   - without the browser, one client of the stream unbatched (batch_ms=0,
 //     the API's default) and batched as the Wallboard asks (batch_ms=100):
-//     its KB/s, events/s and the process's CPU.
+//     its KB/s, events/s and the process's CPU; then the CPU with twenty
+//     clients each way.
 func BenchmarkWallboardLoad(b *testing.B) {
 	for range b.N {
 		runWallboardLoad(b)
@@ -205,12 +206,16 @@ func runWallboardLoad(b *testing.B) {
 			}
 		}
 	}
-	measure := func(query string, browser bool) (changes int, kbps, evps, cpu float64) {
+	// measure runs the driver for wallboardRunTime with clients readers of
+	// the stream; the rates are per client.
+	measure := func(query string, browser bool, clients int) (changes int, kbps, evps, cpu float64) {
 		var c sseCount
 		sctx, cancel := context.WithCancel(ctx)
 		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() { defer wg.Done(); countStream(sctx, b, a.Addr(), key, query, &c) }()
+		for range clients {
+			wg.Add(1)
+			go func() { defer wg.Done(); countStream(sctx, b, a.Addr(), key, query, &c) }()
+		}
 		time.Sleep(500 * time.Millisecond) // the snapshot
 		c0b, c0e := c.bytes.Load(), c.events.Load()
 		if browser {
@@ -226,14 +231,14 @@ func runWallboardLoad(b *testing.B) {
 			jsEval[bool](br, "stop probe", `(window.__wb.on = false, true)`)
 		}
 		time.Sleep(300 * time.Millisecond)
-		kbps = float64(c.bytes.Load()-c0b) / 1024 / el.Seconds()
-		evps = float64(c.events.Load()-c0e) / el.Seconds()
+		kbps = float64(c.bytes.Load()-c0b) / 1024 / el.Seconds() / float64(clients)
+		evps = float64(c.events.Load()-c0e) / el.Seconds() / float64(clients)
 		cancel()
 		wg.Wait()
 		return changes, kbps, evps, cpu
 	}
 
-	changes, kbps, evps, cpu := measure("?batch_ms=100", true)
+	changes, kbps, evps, cpu := measure("?batch_ms=100", true, 1)
 	type probe struct {
 		Frames []float64 `json:"frames"`
 		Lat    []float64 `json:"lat"`
@@ -267,8 +272,14 @@ func runWallboardLoad(b *testing.B) {
 	}
 	noBrowser()
 	time.Sleep(500 * time.Millisecond)
-	_, kbps0, evps0, cpu0 := measure("?batch_ms=0", false)
-	_, kbps1, evps1, cpu1 := measure("?batch_ms=100", false)
+	_, kbps0, evps0, cpu0 := measure("?batch_ms=0", false, 1)
+	_, kbps1, evps1, cpu1 := measure("?batch_ms=100", false, 1)
+	// Twenty wallboards open at once (in-process readers: the CPU includes
+	// their reading).
+	_, _, _, cpu20u := measure("?batch_ms=0", false, 20)
+	_, _, _, cpu20b := measure("?batch_ms=100", false, 20)
+	b.ReportMetric(cpu20u, "unbatched-20-clients-cpu-%")
+	b.ReportMetric(cpu20b, "batched-20-clients-cpu-%")
 	b.ReportMetric(kbps0, "unbatched-sse-KB/s")
 	b.ReportMetric(evps0, "unbatched-sse-events/s")
 	b.ReportMetric(cpu0, "unbatched-cpu-%")
