@@ -110,3 +110,29 @@ func echoPathOf(p string) string {
 	}
 	return b.String()
 }
+
+// TestAgentDeskRoutes: the agent desk's routes (/api/v1/me/agent…) are
+// the agent role's, so an agent works on their own agent; every route
+// that names an agent by id stays a supervisor's or admin's, so an agent
+// never acts on another.
+func TestAgentDeskRoutes(t *testing.T) {
+	agent := Principal{AccountID: 1, UserID: 2, Role: RoleAgent}
+	n := 0
+	for k, v := range AccessTable() {
+		_, path, _ := strings.Cut(k, " ")
+		switch {
+		case strings.HasPrefix(path, "/api/v1/me/agent"):
+			n++
+			if v != RoleAgent || !Allowed(v, agent) {
+				t.Errorf("%s: %q, want agent", k, v)
+			}
+		case strings.HasPrefix(path, "/api/v1/agents/:id"), strings.HasPrefix(path, "/api/v1/supervisor/"):
+			if Allowed(v, agent) {
+				t.Errorf("%s is open to agents", k)
+			}
+		}
+	}
+	if n != 13 {
+		t.Errorf("%d agent desk routes, want the 13 of /api/v1/me/agent", n)
+	}
+}

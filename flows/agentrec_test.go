@@ -57,9 +57,15 @@ func TestQueueCarriesCustomerID(t *testing.T) {
 	})
 	r, n := oneNode(t, &Engine{Queue: q}, `{"id":"n","type":"queue","params":{"queue":"sales"},"exits":["ok","ok"]}`, nil)
 	r.flowVars["crm_id"] = "0023"
+	r.flowVars["plan"] = strings.Repeat("p", 300)
 	execNode(r, n)
 	if got.CustomerID != "0023" {
 		t.Errorf("QueueRequest.CustomerID = %q, want 0023", got.CustomerID)
+	}
+	// The call's $flow.key.* go with it too (the agent desk shows them),
+	// values cut to 256 bytes.
+	if got.FlowKeys["crm_id"] != "0023" || len(got.FlowKeys["plan"]) != 256 {
+		t.Errorf("QueueRequest.FlowKeys = %v", got.FlowKeys)
 	}
 }
 

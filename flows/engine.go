@@ -66,7 +66,14 @@ type QueueRequest struct {
 	// CustomerID is the customer id a caller-ID (CRM) widget found
 	// ($flow.key.crm_id, "" if none): the agent's index to the customer.
 	CustomerID string
+	// FlowKeys are the call's $flow.key.* values when it joined the queue
+	// (the agent desk shows them with the call); at most MaxQueueFlowKeys.
+	FlowKeys map[string]string
 }
+
+// MaxQueueFlowKeys bounds the $flow.key.* values a queued call carries to
+// its agent (each value at most 256 bytes).
+const MaxQueueFlowKeys = 50
 
 // QueueResult is the outcome. Line 0 = answered by an agent, 1 = not.
 // Status is the ADS QUEUE_* call status; CallVars fill $call.* (agent.*,

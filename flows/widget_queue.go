@@ -6,6 +6,8 @@ package flows
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -31,7 +33,7 @@ func (r *run) queue(ctx context.Context, n *Node, c *queueCfg, st *Step) result 
 	req := QueueRequest{
 		AccountID: r.fv.AccountID, FlowID: r.fv.FlowID, Queue: q, Timeout: c.Timeout, WidgetID: n.ID,
 		CLI: r.callValue("cli"), DNIS: r.callValue("dnis"), Outbound: !r.call.Inbound,
-		CustomerID: r.flowVars["crm_id"],
+		CustomerID: r.flowVars["crm_id"], FlowKeys: queueFlowKeys(r.flowVars),
 	}
 	res, err := r.e.Queue.Enqueue(ctx, r.call, req)
 	for k, v := range res.Outputs {
@@ -55,4 +57,25 @@ func (r *run) queue(ctx context.Context, n *Node, c *queueCfg, st *Step) result 
 		res.Line = 1
 	}
 	return line(res.Line)
+}
+
+// queueFlowKeys copies the call's $flow.key.* for its agent: the first
+// MaxQueueFlowKeys keys in name order, values cut to 256 bytes.
+func queueFlowKeys(vars map[string]string) map[string]string {
+	if len(vars) == 0 {
+		return nil
+	}
+	keys := slices.Sorted(maps.Keys(vars))
+	if len(keys) > MaxQueueFlowKeys {
+		keys = keys[:MaxQueueFlowKeys]
+	}
+	out := make(map[string]string, len(keys))
+	for _, k := range keys {
+		v := vars[k]
+		if len(v) > 256 {
+			v = v[:256]
+		}
+		out[k] = v
+	}
+	return out
 }

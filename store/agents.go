@@ -59,7 +59,45 @@ func (a *Agent) check() error {
 	if a.WrapUp < 0 {
 		return ErrInvalid.New("", "agent wrap-up %d ms is negative", a.WrapUp.Milliseconds())
 	}
+	if a.UserID != nil && *a.UserID <= 0 {
+		return ErrInvalid.New("", "agent user_id %d: a positive user id", *a.UserID)
+	}
 	return nil
+}
+
+// checkAgentUser verifies that the user an agent is linked to belongs to
+// the agent's account.
+func checkAgentUser(ctx context.Context, db *gorm.DB, a Agent) error {
+	if a.UserID == nil {
+		return nil
+	}
+	var n int64
+	if err := db.WithContext(ctx).Model(&User{}).Where("account_id = ? AND id = ?", a.AccountID, *a.UserID).Count(&n).Error; err != nil {
+		return fmt.Errorf("store: agent user: %w", err)
+	}
+	if n == 0 {
+		return ErrInvalid.New("", "agent user_id %d: no such user in the account", *a.UserID)
+	}
+	if err := db.WithContext(ctx).Model(&Agent{}).Where("user_id = ? AND id <> ?", *a.UserID, a.ID).Count(&n).Error; err != nil {
+		return fmt.Errorf("store: agent user: %w", err)
+	}
+	if n > 0 {
+		return ErrConflict.New("", "user %d already works as another agent", *a.UserID)
+	}
+	return nil
+}
+
+// GetAgentByUser returns the agent the console user works as (the agent
+// desk); ErrNotFound when no agent is linked to the user.
+func (s *Store) GetAgentByUser(ctx context.Context, accountID, userID int64) (a Agent, err error) {
+	defer s.track("GetAgentByUser", time.Now(), &err)
+	if err := s.r.WithContext(ctx).Where("account_id = ? AND user_id = ?", accountID, userID).Take(&a).Error; err != nil {
+		if isNotFound(err) {
+			return Agent{}, fmt.Errorf("store: no agent for user %d: %w", userID, ErrNotFound)
+		}
+		return Agent{}, fmt.Errorf("store: agent of user %d: %w", userID, err)
+	}
+	return a, nil
 }
 
 // Queue is a stored ACD queue: the ACD's queue (durations are the *_ms
@@ -154,6 +192,9 @@ func (s *Store) CreateAgent(ctx context.Context, a Agent) (out Agent, err error)
 	if err := a.check(); err != nil {
 		return Agent{}, err
 	}
+	if err := checkAgentUser(ctx, s.w, a); err != nil {
+		return Agent{}, err
+	}
 	a.ID = 0
 	t := now()
 	a.CreatedAt, a.UpdatedAt = t, t
@@ -219,9 +260,13 @@ func (s *Store) UpdateAgent(ctx context.Context, a Agent) (out Agent, err error)
 	if err := a.check(); err != nil {
 		return Agent{}, err
 	}
+	if err := checkAgentUser(ctx, s.w, a); err != nil {
+		return Agent{}, err
+	}
 	upd := map[string]any{
 		"name": a.Name, "login_type": string(a.LoginType), "extension": a.Extension, "number": a.Number, "cli": a.CLI,
 		"wrap_up_ms": a.WrapUp.Milliseconds(), "record": a.Record, "persistent": a.Persistent, "updated_at": now(),
+		"user_id": a.UserID, "auto_pause_missed": a.AutoPauseMissed,
 	}
 	switch {
 	case a.Extension == "":

@@ -46,7 +46,8 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0016_transactional_flows", Migrate: m0016TransactionalFlows},
 		{ID: "0017_login_failures", Migrate: m0017LoginFailures},
 		{ID: "0018_claim_indexes", Migrate: m0018ClaimIndexes},
-		{ID: "0019_supervisor_monitors", Migrate: m0019SupervisorMonitors},
+		{ID: "0019_agent_desk", Migrate: m0019AgentDesk},
+		{ID: "0020_supervisor_monitors", Migrate: m0020SupervisorMonitors},
 	}
 }
 

@@ -117,6 +117,11 @@ func (s *Store) DeleteUser(ctx context.Context, accountID, id int64) (err error)
 				return err
 			}
 		}
+		// The agent desk link explicitly: SQLite connections may run
+		// without foreign_keys enforcement.
+		if err := tx.Model(&Agent{}).Where("account_id = ? AND user_id = ?", accountID, id).Update("user_id", nil).Error; err != nil {
+			return fmt.Errorf("store: delete user %d: unlink agent: %w", id, err)
+		}
 		if err := tx.Where("id = ?", id).Delete(&User{}).Error; err != nil {
 			return fmt.Errorf("store: delete user %d: %w", id, err)
 		}

@@ -23,9 +23,11 @@ import (
 var dist embed.FS
 
 // CSP is the console's Content Security Policy: nothing from another
-// origin, no inline script or style, no framing.
+// origin (but the agent desk's embedded widget, an https web app the
+// account configures, in a frame), no inline script or style, no framing
+// of the console. AllowConnect adds the browser phone's websocket.
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
-	"connect-src 'self'; media-src 'self' blob:; object-src 'none'; base-uri 'none'; " +
+	"connect-src 'self'; media-src 'self' blob:; frame-src https:; object-src 'none'; base-uri 'none'; " +
 	"frame-ancestors 'none'; form-action 'self'"
 
 // notBuilt is served at / when the binary was built without the console.
@@ -37,6 +39,21 @@ type Console struct {
 	files fs.FS
 	index []byte
 	built time.Time
+	csp   string
+}
+
+// AllowConnect lets the console's pages connect to these origins too
+// (connect-src): the agent desk's browser phone registers on Asterisk's
+// websocket (e.g. wss://pbx.example.com:8089). Empty origins are skipped.
+func (c *Console) AllowConnect(origins ...string) *Console {
+	extra := ""
+	for _, o := range origins {
+		if o = strings.TrimSpace(o); o != "" && !strings.ContainsAny(o, ";, '") {
+			extra += " " + o
+		}
+	}
+	c.csp = strings.Replace(CSP, "connect-src 'self'", "connect-src 'self'"+extra, 1)
+	return c
 }
 
 // New reads the embedded build. A build without index.html serves the
@@ -48,7 +65,7 @@ func newConsole(root fs.FS) *Console {
 	if err != nil {
 		panic(err) // the embed pattern guarantees dist
 	}
-	c := &Console{files: sub, built: time.Now()}
+	c := &Console{files: sub, built: time.Now(), csp: CSP}
 	if b, err := fs.ReadFile(sub, "index.html"); err == nil {
 		c.index = b
 	}
@@ -66,8 +83,8 @@ func (c *Console) Register(e *echo.Echo) {
 	}
 }
 
-func securityHeaders(h http.Header) {
-	h.Set("Content-Security-Policy", CSP)
+func securityHeaders(h http.Header, csp string) {
+	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
@@ -76,7 +93,7 @@ func securityHeaders(h http.Header) {
 
 func (c *Console) serveIndex(ctx echo.Context) error {
 	h := ctx.Response().Header()
-	securityHeaders(h)
+	securityHeaders(h, c.csp)
 	h.Set("Cache-Control", "no-cache")
 	if c.index == nil {
 		return ctx.HTMLBlob(http.StatusOK, []byte(notBuilt))
@@ -122,7 +139,7 @@ func (c *Console) serveAsset(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	h := ctx.Response().Header()
-	securityHeaders(h)
+	securityHeaders(h, c.csp)
 	h.Add("Vary", "Accept-Encoding")
 	for _, enc := range acceptedEncodings(ctx.Request().Header.Get("Accept-Encoding")) {
 		if z, err := fs.ReadFile(c.files, path.Join("assets", name+encodings[enc])); err == nil {

@@ -49,6 +49,8 @@ type Store interface {
 	GetHook(ctx context.Context, accountID, id int64) (store.ACDHook, error)
 	ListHooks(ctx context.Context, accountID int64, kind string) ([]store.ACDHook, error)
 	DeleteHook(ctx context.Context, accountID, id int64) error
+	GetAgentByUser(ctx context.Context, accountID, userID int64) (store.Agent, error)
+	ListAgentCalls(ctx context.Context, f store.JournalFilter) ([]store.AgentCall, error)
 	GetAgentUI(ctx context.Context, accountID int64) (store.AgentUI, error)
 	PutAgentUI(ctx context.Context, u store.AgentUI) (store.AgentUI, error)
 }
@@ -64,6 +66,7 @@ type ACD interface {
 	Pause(ctx context.Context, accountID, agentID int64, reason string) error
 	Unpause(ctx context.Context, accountID, agentID int64) error
 	Disposition(ctx context.Context, accountID, agentID int64, code string) error
+	Transfer(ctx context.Context, accountID, agentID int64, queue string) error
 	Agents(accountID int64, state acd.State) []acd.AgentStatus
 	Agent(accountID, agentID int64) (acd.AgentStatus, error)
 	Queues(accountID int64) []acd.QueueStatus
@@ -102,6 +105,11 @@ type Deps struct {
 	// Done, when closed, ends every supervisor stream (server shutdown:
 	// http.Server.Shutdown waits for handlers, it does not cancel them).
 	Done <-chan struct{}
+	// Channels hangs up and holds the desk's calls (nil: the desk's call
+	// controls answer 503).
+	Channels Channels
+	// Phone is how agents' phones reach Asterisk (the desk's phone setup).
+	Phone Phone
 	// NewPassword generates SIP passwords (tests); nil: 32 random hex
 	// characters.
 	NewPassword func() (string, error)
@@ -152,6 +160,8 @@ func Register(g *echo.Group, d Deps) {
 	g.GET("/supervisor/queues", withAccount(h.supervisorQueues))
 	g.GET("/supervisor/stream", withAccount(h.stream))
 	registerMonitors(g, h)
+
+	registerMe(g, h)
 }
 
 type handler struct {
@@ -292,6 +302,13 @@ type AgentInput struct {
 	WrapUpSecs int  `json:"wrap_up_secs"`
 	Record     bool `json:"record"`
 	Persistent bool `json:"persistent"`
+	// UserID links the console user (role agent) who works as this agent
+	// in the agent desk. On update, absent keeps the link and 0 removes
+	// it.
+	UserID *int64 `json:"user_id"`
+	// AutoPauseMissed pauses the agent (reason missed_ring) after a call
+	// rang them unanswered.
+	AutoPauseMissed bool `json:"auto_pause_missed"`
 	// RegeneratePassword (update only) replaces the SIP password; the new
 	// one is returned once.
 	RegeneratePassword bool `json:"regenerate_password"`
@@ -310,6 +327,8 @@ type AgentView struct {
 	WrapUpSecs  int              `json:"wrap_up_secs"`
 	Record      bool             `json:"record"`
 	Persistent  bool             `json:"persistent"`
+	UserID      *int64           `json:"user_id,omitempty"`
+	AutoPause   bool             `json:"auto_pause_missed"`
 	SIPPassword string           `json:"sip_password,omitempty"`
 	CreatedAt   time.Time        `json:"created_at"`
 	UpdatedAt   time.Time        `json:"updated_at"`
@@ -319,16 +338,26 @@ type AgentView struct {
 func agentView(a store.Agent) AgentView {
 	return AgentView{ID: a.ID, AccountID: a.AccountID, Name: a.Name, LoginType: string(a.LoginType), Extension: a.Extension,
 		Number: a.Number, CLI: a.CLI, WrapUpSecs: int(a.WrapUp / time.Second), Record: a.Record, Persistent: a.Persistent,
-		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+		UserID: a.UserID, AutoPause: a.AutoPauseMissed, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
 }
 
 var agentFields = map[string]string{"wrap_up": "wrap_up_secs", "agent name": "name", "extension": "extension",
-	"sip password": "extension", "number": "number", "cli": "cli", "login type": "login_type", "wrap-up": "wrap_up_secs"}
+	"sip password": "extension", "number": "number", "cli": "cli", "login type": "login_type", "wrap-up": "wrap_up_secs",
+	"agent user_id": "user_id", "user": "user_id"}
 
 func (in AgentInput) agent(acct int64) (acdconfig.Agent, error) {
 	a := acdconfig.Agent{AccountID: acct, Name: strings.TrimSpace(in.Name), LoginType: acdconfig.LoginType(in.LoginType),
 		Extension: strings.TrimSpace(in.Extension), Number: strings.TrimSpace(in.Number), CLI: strings.TrimSpace(in.CLI),
-		WrapUp: time.Duration(in.WrapUpSecs) * time.Second, Record: in.Record, Persistent: in.Persistent}
+		WrapUp: time.Duration(in.WrapUpSecs) * time.Second, Record: in.Record, Persistent: in.Persistent,
+		AutoPauseMissed: in.AutoPauseMissed}
+	if in.UserID != nil {
+		if *in.UserID < 0 {
+			return a, api.Invalid("user_id", "a user id, or 0 for none; got %d", *in.UserID)
+		}
+		if *in.UserID > 0 {
+			a.UserID = in.UserID
+		}
+	}
 	if in.WrapUpSecs < 0 || in.WrapUpSecs > 3600 {
 		return a, api.Invalid("wrap_up_secs", "0 to 3600 seconds, got %d", in.WrapUpSecs)
 	}
@@ -459,6 +488,9 @@ func (h *handler) updateAgent(c echo.Context, acct int64) error {
 		return err
 	}
 	a.ID = id
+	if in.UserID == nil {
+		a.UserID = cur.UserID // absent: the link stays
+	}
 	newPW := false
 	if a.LoginType.SIP() && (cur.SIPPassword == "" || in.RegeneratePassword) {
 		if a.SIPPassword, err = h.d.NewPassword(); err != nil {
@@ -573,17 +605,26 @@ func (h *handler) action(name string) func(c echo.Context, acct int64) error {
 		if _, err := h.d.Store.GetAgent(ctx, acct, id); err != nil {
 			return err
 		}
+		return h.act(c, acct, id, name, body.Reason, body.Code)
+	}
+}
+
+// act runs an agent action on the live ACD and answers the agent's status.
+func (h *handler) act(c echo.Context, acct, id int64, name, reason, code string) error {
+	ctx := c.Request().Context()
+	var err error
+	{
 		switch name {
 		case "login":
 			err = h.d.ACD.Login(ctx, acct, id)
 		case "logout":
 			err = h.d.ACD.Logout(ctx, acct, id)
 		case "pause":
-			err = h.d.ACD.Pause(ctx, acct, id, body.Reason)
+			err = h.d.ACD.Pause(ctx, acct, id, reason)
 		case "unpause":
 			err = h.d.ACD.Unpause(ctx, acct, id)
 		case "disposition":
-			err = h.d.ACD.Disposition(ctx, acct, id, body.Code)
+			err = h.d.ACD.Disposition(ctx, acct, id, code)
 		}
 		if err != nil {
 			return acdErr(err)

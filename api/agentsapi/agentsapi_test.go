@@ -99,6 +99,9 @@ func (f *fakeACD) Disposition(_ context.Context, acct, id int64, code string) er
 	return f.do("disposition", acct, id, code)
 }
 
+func (f *fakeACD) Transfer(_ context.Context, acct, id int64, q string) error {
+	return f.do("transfer", acct, id, q)
+}
 func (f *fakeACD) Agents(acct int64, state acd.State) []acd.AgentStatus {
 	if f.statuses != nil {
 		return f.statuses(acct, state)

@@ -25,11 +25,14 @@ import (
 // now) without disturbing the shared instance other tests use.
 type Private struct {
 	Info
-	root string
-	dir  string // inside the root, as seen from outside it
-	conf string // asterisk.conf path inside the chroot
-	cmd  *exec.Cmd
-	done chan struct{}
+	// SIPPort is its PJSIP UDP transport's port on 127.0.0.1 (phones
+	// register at 127.0.0.1:SIPPort).
+	SIPPort int
+	root    string
+	dir     string // inside the root, as seen from outside it
+	conf    string // asterisk.conf path inside the chroot
+	cmd     *exec.Cmd
+	done    chan struct{}
 }
 
 // StartPrivate starts a private Asterisk and waits until its ARI answers;
@@ -83,6 +86,16 @@ func StartPrivate(t testing.TB) *Private {
 				"astvarlibdir => /var/lib/asterisk\nastdatadir => /usr/share/asterisk\nastmoddir => /usr/lib/x86_64-linux-gnu/asterisk/modules\n\n", inside)), data...)
 		case "http.conf":
 			data = regexp.MustCompile(`(?m)^bindport\s*=.*$`).ReplaceAll(data, fmt.Appendf(nil, "bindport = %d", httpPort))
+			// HTTPS (the WebRTC phone's wss://) on a port of its own, or
+			// off when up.sh has not made the certificate yet.
+			tls := "tlsenable = no"
+			if _, err := os.Stat(filepath.Join(root, "var", "lib", "asterisk", "keys", "switchyard-http.pem")); err == nil {
+				if tlsPort, err := freeTCPPort(); err == nil {
+					tls = fmt.Sprintf("tlsenable = yes\ntlsbindaddr = 127.0.0.1:%d", tlsPort)
+				}
+			}
+			data = regexp.MustCompile(`(?m)^tlsbindaddr\s*=.*$`).ReplaceAll(data, nil)
+			data = regexp.MustCompile(`(?m)^tlsenable\s*=.*$`).ReplaceAll(data, []byte(tls))
 		case "pjsip.conf":
 			data = regexp.MustCompile(`(?m)^bind\s*=\s*127\.0\.0\.1:5060\s*$`).ReplaceAll(data, fmt.Appendf(nil, "bind = 127.0.0.1:%d", sipPort))
 		}
@@ -110,6 +123,7 @@ func StartPrivate(t testing.TB) *Private {
 	}
 	base := fmt.Sprintf("http://127.0.0.1:%d/ari", httpPort)
 	p.Info = Info{URL: base, User: shared.User, Password: password, WSURL: wsURL(base)}
+	p.SIPPort = sipPort
 	// Foreground (-f) under this process: ours to stop; `core restart now`
 	// re-executes it in place.
 	p.cmd = exec.Command("chroot", root, "/usr/sbin/asterisk", "-f", "-n", "-C", p.conf)

@@ -6,6 +6,7 @@
 #   $CACHE/asterisk-root   Debian sid root with asterisk 22 (debootstrap, built once)
 #   $CACHE/ari-password    generated ARI password (0600) unless given by env
 #   $CACHE/up.lock         serialises up.sh / down.sh runs
+#   $CACHE/tls             self-signed certificate of Asterisk's HTTPS/WSS (up.sh)
 
 # shellcheck disable=SC2034 # used by the scripts that source this file
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

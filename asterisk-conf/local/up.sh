@@ -249,6 +249,8 @@ install_conf() {
 	rm -rf "$stage"
 	chmod 0600 "$etc/ari.conf"
 
+	ensure_tls
+
 	# Hold music (musiconhold.conf, class default): links to a few longer
 	# prompts of asterisk-core-sounds-en-gsm, since no music package is in
 	# the root.
@@ -257,6 +259,32 @@ install_conf() {
 	for snd in tt-monkeys tt-allbusy tt-weasels; do
 		[ -e "$moh/$snd.gsm" ] || ln -sfn "/usr/share/asterisk/sounds/en/$snd.gsm" "$moh/$snd.gsm"
 	done
+}
+
+# ensure_tls — the certificate of Asterisk's HTTPS / secure websocket
+# (http.conf tlscertfile: the agent desk's WebRTC phone over wss://): made
+# once, self-signed, in $CACHE/tls (never in the repository), and copied
+# into the root where the chrooted Asterisk reads it.
+ensure_tls() {
+	local dir=$CACHE/tls keys=$ROOT/var/lib/asterisk/keys
+	if [ ! -s "$dir/switchyard-http.pem" ] || [ ! -s "$dir/switchyard-http.key" ]; then
+		if ! command -v openssl >/dev/null; then
+			log "installing openssl (apt-get) for the local TLS certificate"
+			{ apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >&2; } ||
+				die "openssl is required to make the local TLS certificate (apt-get install openssl)"
+		fi
+		mkdir -p "$dir"
+		log "making a self-signed TLS certificate for Asterisk's HTTPS/WSS in $dir"
+		(umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=localhost" \
+			-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+			-keyout "$dir/switchyard-http.key.new" -out "$dir/switchyard-http.pem.new" >/dev/null 2>&1) ||
+			die "openssl could not make the certificate"
+		mv -f "$dir/switchyard-http.key.new" "$dir/switchyard-http.key"
+		mv -f "$dir/switchyard-http.pem.new" "$dir/switchyard-http.pem"
+	fi
+	mkdir -p "$keys"
+	cmp -s "$dir/switchyard-http.pem" "$keys/switchyard-http.pem" || cp "$dir/switchyard-http.pem" "$keys/switchyard-http.pem"
+	cmp -s "$dir/switchyard-http.key" "$keys/switchyard-http.key" || (umask 077 && cp "$dir/switchyard-http.key" "$keys/switchyard-http.key")
 }
 
 needs_restart() { # from CHANGED: module set or core options changed

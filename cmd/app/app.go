@@ -285,7 +285,8 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	calllistapi.RegisterKairos(a.http.Echo().Group(""), lists)
 	dialerapi.Register(a.http.API(), dialerapi.Deps{Campaigns: camps})
 	a.httpDone = make(chan struct{})
-	agents := agentsapi.Deps{Store: a.store, ACD: a.acd, Logger: acdLog, Done: a.httpDone}
+	agents := agentsapi.Deps{Store: a.store, ACD: a.acd, Logger: acdLog, Done: a.httpDone, Channels: client,
+		Phone: agentsapi.Phone{WebRTCURL: cfg.webRTCURL(), SIPHost: cfg.sipHost()}}
 	if cfg.ManageEndpoints {
 		agents.Provisioner = provision.New(client, provision.Options{Logger: log.With("component", "provision")})
 	}
@@ -300,7 +301,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	reportsapi.Register(a.http.API(), reportsapi.Deps{Store: a.store, Recordings: a.recordings, Logger: rlog, Links: a.links})
 	reportsapi.RegisterLinks(a.http.Echo(), reportsapi.LinkDeps{Store: a.store, Recordings: a.recordings, Links: a.links, Logger: rlog})
 	// The web console: index.html at /, its assets under /assets/.
-	web.New().Register(a.http.Echo())
+	web.New().AllowConnect(origin(cfg.webRTCURL())).Register(a.http.Echo())
 	a.purger = &recordings.Purger{Store: a.store, Source: a.recordings, Logger: rlog}
 	if a.relay, err = relay.Open(ctx, cfg.SMTPRelay, EnvSMTPRelay, log.With("component", "mail-log")); err != nil {
 		return nil, err

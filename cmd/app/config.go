@@ -49,6 +49,8 @@ const (
 	EnvSMTPRelayTLS    = "SWITCHYARD_SMTP_RELAY_STARTTLS"
 	EnvMailFrom        = "SWITCHYARD_MAIL_FROM"
 	EnvOTPEndpoint     = "SWITCHYARD_OTP_ENDPOINT"
+	EnvWebRTCURL       = "SWITCHYARD_WEBRTC_URL"
+	EnvSIPHost         = "SWITCHYARD_SIP_HOST"
 	EnvAgentEndpoint   = "SWITCHYARD_AGENT_ENDPOINT"
 	EnvRecordingsDir   = "SWITCHYARD_RECORDINGS_DIR"
 	EnvManageEndpoints = "SWITCHYARD_MANAGE_AGENT_ENDPOINTS"
@@ -174,6 +176,14 @@ type Config struct {
 	// AgentEndpoint is the endpoint template that reaches mobile and
 	// landline agents: {number} becomes the agent's number.
 	AgentEndpoint string
+	// WebRTCURL is the websocket the agent desk's browser phone registers
+	// on (Asterisk's /ws, e.g. wss://pbx.example.com:8089/ws); empty: the
+	// ARI URL's host and port with ws(s)://…/ws.
+	WebRTCURL string
+	// SIPHost is the host[:port] agents' softphones and desk phones
+	// register with (shown on the agent desk's phone setup); empty: the ARI
+	// URL's host, port 5060.
+	SIPHost string
 	// ManageEndpoints: Switchyard creates and removes SIP agents' PJSIP
 	// endpoints over ARI dynamic configuration (needs the shipped
 	// sorcery.conf); false: the operator configures them on Asterisk.
@@ -431,6 +441,12 @@ var settings = []setting{
 	stringSetting(EnvOTPEndpoint, "otp-endpoint", DefaultOTPEndpoint,
 		"Endpoint template of the OTP calls that verify whitelisted numbers; {number} becomes the E.164 number (e.g. PJSIP/{number}@trunk).",
 		func(c *Config) *string { return &c.OTPEndpoint }),
+	stringSetting(EnvWebRTCURL, "webrtc-url", "(ws://ARI_HOST:PORT/ws)",
+		"Websocket of Asterisk's SIP over WebSocket that the agent desk's browser phone registers on (wss://host:8089/ws with TLS).",
+		func(c *Config) *string { return &c.WebRTCURL }),
+	stringSetting(EnvSIPHost, "sip-host", "(ARI_HOST:5060)",
+		"host[:port] agents' softphones and desk phones register with, shown on the agent desk's phone setup.",
+		func(c *Config) *string { return &c.SIPHost }),
 	stringSetting(EnvRecordingsDir, "recordings-dir", "(empty)",
 		"Directory shared with Asterisk's recording spool (/var/spool/asterisk/recording) to read and purge recordings from. Empty: over ARI's stored-recordings API (works with a remote Asterisk).",
 		func(c *Config) *string { return &c.RecordingsDir }),
@@ -1174,4 +1190,42 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// webRTCURL is WebRTCURL or, when empty, Asterisk's /ws on the ARI URL's
+// host and port (ws:// for http, wss:// for https).
+func (c *Config) webRTCURL() string {
+	if c.WebRTCURL != "" {
+		return c.WebRTCURL
+	}
+	u, err := url.Parse(c.ARIURL)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	scheme := "ws"
+	if u.Scheme == "https" {
+		scheme = "wss"
+	}
+	return scheme + "://" + u.Host + "/ws"
+}
+
+// sipHost is SIPHost or, when empty, the ARI URL's host with port 5060.
+func (c *Config) sipHost() string {
+	if c.SIPHost != "" {
+		return c.SIPHost
+	}
+	u, err := url.Parse(c.ARIURL)
+	if err != nil || u.Hostname() == "" {
+		return ""
+	}
+	return net.JoinHostPort(u.Hostname(), "5060")
+}
+
+// origin is scheme://host[:port] of a URL ("" if it has none).
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }

@@ -47,7 +47,7 @@ func chromiumPath(t testing.TB) string {
 	return ""
 }
 
-func newBrowser(t testing.TB, a *app.App, width, height int64) *browserEnv {
+func newBrowser(t testing.TB, a *app.App, width, height int64, extra ...chromedp.ExecAllocatorOption) *browserEnv {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test")
@@ -74,6 +74,7 @@ func newBrowser(t testing.TB, a *app.App, width, height int64) *browserEnv {
 		chromedp.WindowSize(int(width), int(height)),
 		chromedp.UserDataDir(t.TempDir()),
 	}
+	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
 	t.Cleanup(func() { cancelC(); cancelA() })

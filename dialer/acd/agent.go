@@ -2,8 +2,12 @@ package acd
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"time"
+
+	"github.com/switchyard/switchyard/ari"
 
 	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 )
@@ -52,6 +56,9 @@ type offer struct {
 	// conv is closed when the agent's side ended (persistent session
 	// gone) so the customer's goroutine stops waiting.
 	conv chan struct{}
+	// legID is the agent's channel once bridged with the caller
+	// (per-call agents).
+	legID string
 
 	// convBridge / agentChan: the bridge the agent talks to the customer
 	// in and the agent's channel, once connected (supervisor monitors).
@@ -69,6 +76,8 @@ type reqInfo struct {
 	// customerID is the id a caller-ID widget found (seed 002: the call
 	// reaches the agent with it).
 	customerID string
+	// flowKeys are the call's $flow.key.* when it joined the queue.
+	flowKeys map[string]string
 }
 
 // customer is the customer's number: the caller of an inbound call, the
@@ -273,6 +282,39 @@ func (a *ACD) Disposition(ctx context.Context, accountID, agentID int64, code st
 	return nil
 }
 
+// Transfer sends the caller of the agent's call in progress to another
+// queue of the account: the agent's line is hung up (the agent goes to
+// wrap-up, as after any call) and the caller joins the queue, keeping the
+// flow's queue widget. Only per-call agents (not persistent sessions) in
+// a queue call can transfer.
+func (a *ACD) Transfer(ctx context.Context, accountID, agentID int64, queueName string) error {
+	a.mu.Lock()
+	ag, err := a.agentLocked(accountID, agentID)
+	if err != nil {
+		a.mu.Unlock()
+		return err
+	}
+	o := ag.cur
+	if ag.state != StateOnCall || o == nil || o.w == nil || o.reserved || o.legID == "" || ag.sess != nil {
+		a.mu.Unlock()
+		return ErrState.New("", "agent %d has no queue call to transfer (%s)", agentID, ag.state)
+	}
+	if a.queueByName[nameKey{accountID, queueName}] == nil {
+		a.mu.Unlock()
+		return ErrNotFound.New("queue", "queue %q not found", queueName)
+	}
+	o.w.transferTo = queueName
+	leg := o.legID
+	a.mu.Unlock()
+	if a.o.Manager == nil {
+		return ErrState.New("", "transfers need the ARI manager")
+	}
+	if err := a.o.Manager.Client().Hangup(ctx, leg, "normal"); err != nil && !errors.Is(err, ari.ErrNotFound) {
+		return fmt.Errorf("transfer: hang up the agent's line: %w", err)
+	}
+	return nil
+}
+
 // reserveLocked offers w's call to ag: ringing (per-call agents) or on
 // call at once (persistent agents, whose line is up).
 func (a *ACD) reserveLocked(ag *agent, w *waiter) *offer {
@@ -323,6 +365,10 @@ func (a *ACD) releaseLocked(ag *agent, o *offer, outcome string) {
 	switch outcome {
 	case "missed":
 		ag.missed++
+		if ag.cfg.AutoPauseMissed && !ag.pendingLogout && ag.pendingPause == "" {
+			// The supervisor sees why: the pause reason.
+			ag.pendingPause = acdconfig.MissedRingReason
+		}
 	case "abandoned":
 		ag.abandoned++
 	}

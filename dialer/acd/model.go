@@ -91,20 +91,23 @@ type AgentStatus struct {
 	Name       string              `json:"name"`
 	LoginType  acdconfig.LoginType `json:"login_type"`
 	State      State               `json:"state"`
-	Since      time.Time           `json:"since"`                  // when State began
-	Reason     string              `json:"reason,omitempty"`       // pause reason
-	Registered *bool               `json:"registered,omitempty"`   // SIP endpoint registration (nil: not SIP)
-	CallID     string              `json:"call_id,omitempty"`      // current call (ringing/on call/wrap-up)
-	Queue      string              `json:"queue,omitempty"`        // queue of the current call
-	Customer   string              `json:"customer,omitempty"`     // customer number of the current call
-	CustomerID string              `json:"customer_id,omitempty"`  // the customer id a caller-ID widget found for it
-	Offered    int                 `json:"calls_offered"`          // calls rung to the agent
-	Answered   int                 `json:"calls_answered"`         // calls the agent answered
-	Abandoned  int                 `json:"calls_abandoned"`        // caller hung up while the agent rang
-	Missed     int                 `json:"calls_missed"`           // agent did not answer / rejected
-	AvgHandle  float64             `json:"avg_handle_time_secs"`   // talk + wrap-up per answered call
-	AvgCall    float64             `json:"avg_call_time_secs"`     // talk per answered call
-	LastCallAt time.Time           `json:"last_call_end,omitzero"` // for longest-idle
+	Since      time.Time           `json:"since"`                 // when State began
+	Reason     string              `json:"reason,omitempty"`      // pause reason
+	Registered *bool               `json:"registered,omitempty"`  // SIP endpoint registration (nil: not SIP)
+	CallID     string              `json:"call_id,omitempty"`     // current call (ringing/on call/wrap-up)
+	Queue      string              `json:"queue,omitempty"`       // queue of the current call
+	Customer   string              `json:"customer,omitempty"`    // customer number of the current call
+	CustomerID string              `json:"customer_id,omitempty"` // the customer id a caller-ID widget found for it
+	// FlowKeys are the current call's $flow.key.* values when it joined
+	// the queue (the agent desk shows them).
+	FlowKeys   map[string]string `json:"flow_keys,omitempty"`
+	Offered    int               `json:"calls_offered"`          // calls rung to the agent
+	Answered   int               `json:"calls_answered"`         // calls the agent answered
+	Abandoned  int               `json:"calls_abandoned"`        // caller hung up while the agent rang
+	Missed     int               `json:"calls_missed"`           // agent did not answer / rejected
+	AvgHandle  float64           `json:"avg_handle_time_secs"`   // talk + wrap-up per answered call
+	AvgCall    float64           `json:"avg_call_time_secs"`     // talk per answered call
+	LastCallAt time.Time         `json:"last_call_end,omitzero"` // for longest-idle
 	// Monitored: a supervisor is on the agent's call ("listen", "whisper",
 	// or "barge": a 3-way call).
 	Monitored MonitorMode `json:"monitored,omitempty"`

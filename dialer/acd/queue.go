@@ -82,6 +82,9 @@ type waiter struct {
 	// retryAt: agents who all missed this caller are rung again no sooner
 	// (busy or broken lines would otherwise be redialed in a loop).
 	retryAt time.Time
+	// transferTo: the agent transferred the caller to this queue (the
+	// caller joins it when the agent's conversation ends).
+	transferTo string
 }
 
 // retryDelay is the least time between two rounds over the same agents
@@ -298,20 +301,41 @@ func (s *stay) close(ctx context.Context) {
 // agent answers, the caller hangs up or the wait limit passes → leave
 // (journal the stay, wake the next caller).
 func (a *ACD) Enqueue(ctx context.Context, call *ari.Call, req flows.QueueRequest) (flows.QueueResult, error) {
+	for hops := 0; ; hops++ {
+		res, next, err := a.enqueueOnce(ctx, call, req)
+		// An agent transferred the caller to another queue: the caller
+		// joins it (the flow sees the last queue's outcome).
+		if next == "" || err != nil || call.HungUp() || hops >= maxTransfers {
+			return res, err
+		}
+		req.Queue = next
+	}
+}
+
+// maxTransfers bounds how many times one caller is transferred between
+// queues within one queue widget.
+const maxTransfers = 10
+
+func (a *ACD) enqueueOnce(ctx context.Context, call *ari.Call, req flows.QueueRequest) (flows.QueueResult, string, error) {
 	e := &enqueued{a: a, call: call, req: req, queued: time.Now(), res: flows.QueueResult{
 		Line: 1, Outputs: map[string]any{"queue": req.Queue},
 		CallVars: map[string]string{"agent.connect": "No"}, Syskeys: map[string]string{},
 	}}
 	if !e.join() {
-		return e.res, nil
+		return e.res, "", nil
 	}
 	defer e.leave(ctx)
 	if call.Channel.State != "Up" && call.AnsweredAt().IsZero() {
 		if err := call.Answer(ctx); err != nil {
-			return e.gone(err)
+			res, err := e.gone(err)
+			return res, "", err
 		}
 	}
-	return e.wait(ctx)
+	res, err := e.wait(ctx)
+	a.mu.Lock()
+	next := e.w.transferTo
+	a.mu.Unlock()
+	return res, next, err
 }
 
 // enqueued is one caller's stay in a queue, from join to leave.
@@ -384,7 +408,7 @@ func (e *enqueued) join() bool {
 	w := &waiter{
 		call: call, callID: call.ID, attemptID: call.AttemptID, q: q, joined: now, wake: make(chan struct{}, 1),
 		req: reqInfo{flowID: req.FlowID, cli: req.CLI, dnis: req.DNIS, outbound: req.Outbound, created: created, queue: req.Queue, widgetID: req.WidgetID,
-			customerID: req.CustomerID},
+			customerID: req.CustomerID, flowKeys: req.FlowKeys},
 	}
 	q.waiting = append(q.waiting, w)
 	q.joined++
@@ -734,6 +758,7 @@ func (a *ACD) offer(ctx context.Context, st *stay, w *waiter, offers []*offer, r
 		return nil, fmt.Errorf("connect agent %d: %w", won.ag.cfg.ID, err)
 	}
 	a.mu.Lock()
+	won.legID = leg.ID
 	won.agentChan = leg.ID
 	a.mu.Unlock()
 	a.bridged(ctx, st, won, b.ID)
@@ -922,7 +947,7 @@ func (a *ACD) fillVars(res *flows.QueueResult, o *offer, tries int) {
 		res.Syskeys["agent.type"] = "dynamic"
 	}
 	res.Syskeys["loginType"] = map[acdconfig.LoginType]string{
-		acdconfig.LoginSoftphone: "softphone", acdconfig.LoginDeskPhone: "desk phone", acdconfig.LoginMobile: "mobile phone", acdconfig.LoginLandline: "landline",
+		acdconfig.LoginSoftphone: "softphone", acdconfig.LoginBrowser: "softphone", acdconfig.LoginDeskPhone: "desk phone", acdconfig.LoginMobile: "mobile phone", acdconfig.LoginLandline: "landline",
 	}[cfg.LoginType]
 }
 

@@ -336,3 +336,33 @@ func TestConcurrentCallersFIFO(t *testing.T) {
 		})
 	}
 }
+
+// TestMissedRingAutoPauses: an agent set to pause on a missed ring is
+// paused with reason missed_ring after a call rang out on them (the
+// supervisor sees the reason); the caller is served by the next agent; an
+// agent without the setting stays available.
+func TestMissedRingAutoPauses(t *testing.T) {
+	h := newHarness(t, nil)
+	h.hangupAfterBridged(300 * time.Millisecond)
+	if err := h.a.PutAgent(acdconfig.Agent{ID: 1, AccountID: 1, Name: "agent-01", LoginType: acdconfig.LoginMobile,
+		Number: "3000001", AutoPauseMissed: true}); err != nil { // never answers
+		t.Fatal(err)
+	}
+	h.agent(2, "1000002", false, 0)
+	h.login(1, 2)
+	h.queue(acdconfig.Queue{ID: 10, Name: "sales", Members: []int64{1, 2}, RingTimeout: 2 * time.Second})
+	if got := h.serve(t, "sales"); got != 2 {
+		t.Fatalf("served by %d, want 2 after agent 1 rang out", got)
+	}
+	st := h.waitState(1, StatePaused, 5*time.Second)
+	if st.Reason != acdconfig.MissedRingReason || st.Missed != 1 {
+		t.Fatalf("agent 1 after the missed ring: %+v", st)
+	}
+	// A paused agent is not rung again; unpausing makes it available.
+	if err := h.a.Unpause(context.Background(), 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.waitState(1, StateAvailable, 5*time.Second); st.Reason != "" {
+		t.Fatalf("agent 1 after unpause: %+v", st)
+	}
+}

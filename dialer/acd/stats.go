@@ -27,6 +27,7 @@ func (a *ACD) statusLocked(ag *agent) AgentStatus {
 	}
 	if o := ag.cur; o != nil {
 		s.CallID, s.Queue, s.Customer, s.CustomerID = o.rec.CallID, o.req.queue, o.req.customer(), o.req.customerID
+		s.FlowKeys = o.req.flowKeys
 	}
 	return s
 }

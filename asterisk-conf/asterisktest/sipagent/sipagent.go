@@ -45,6 +45,9 @@ type Options struct {
 	// Registrar is host:port of Asterisk's SIP transport (default
 	// 127.0.0.1:5060).
 	Registrar string
+	// Asterisk is the ARI the endpoint's state is read from (a private
+	// Asterisk's Info); zero: asterisktest.Require's.
+	Asterisk asterisktest.Info
 	// ListenPort is baresip's SIP port on 127.0.0.1 (0: a free one).
 	ListenPort int
 	// Manual leaves incoming calls ringing (answermode=manual): the test
@@ -95,7 +98,10 @@ func Start(t testing.TB, o Options) *Agent {
 	if o.Timeout <= 0 {
 		o.Timeout = 15 * time.Second
 	}
-	info := asterisktest.Require(t)
+	info := o.Asterisk
+	if info.URL == "" {
+		info = asterisktest.Require(t)
+	}
 	bin, err := exec.LookPath("baresip")
 	if err != nil {
 		unavailable(t, "baresip is not installed: run asterisk-conf/local/ensure-baresip.sh")
@@ -190,6 +196,9 @@ module_app		menu.so
 	return nil
 }
 
+// freeUDPPort picks a port free for UDP and for TCP on 127.0.0.1: baresip
+// listens on both (a port the kernel hands out for UDP may be a TCP
+// listener's, e.g. the test daemon's HTTP server).
 func freeUDPPort() (int, error) {
 	// baresip listens on the port over UDP and TCP, and on the next one
 	// over TLS: take a port free for all three (a port free over UDP only

@@ -29,6 +29,10 @@ var ErrInvalid = switchyard.Sentinel(switchyard.CodeInvalid, 0, "invalid input")
 // LoginType is how an agent is reached.
 type LoginType string
 
+// MissedRingReason is the pause reason of an agent the ACD paused because
+// a call rang them and was not answered (Agent.AutoPauseMissed).
+const MissedRingReason = "missed_ring"
+
 // Login types: softphone and desk phone are PJSIP endpoints on
 // Asterisk; mobile and landline are external numbers dialed through the
 // trunk.
@@ -37,10 +41,15 @@ const (
 	LoginDeskPhone LoginType = "deskphone"
 	LoginMobile    LoginType = "mobile"
 	LoginLandline  LoginType = "landline"
+	// LoginBrowser is the agent desk's WebRTC phone: a PJSIP endpoint
+	// reached over WebSocket with DTLS-SRTP media.
+	LoginBrowser LoginType = "browser"
 )
 
 // SIP reports whether the login type rings a PJSIP endpoint.
-func (t LoginType) SIP() bool { return t == LoginSoftphone || t == LoginDeskPhone }
+func (t LoginType) SIP() bool {
+	return t == LoginSoftphone || t == LoginDeskPhone || t == LoginBrowser
+}
 
 // Strategy picks which free agent gets the next caller.
 type Strategy string
@@ -89,9 +98,15 @@ type Agent struct {
 	// "nailed" session: the agent waits in their own bridge and each
 	// customer is added to it — one ARI round trip per connect). Required
 	// for mobile/landline agents in dialer campaigns; optional for SIP.
-	Persistent bool      `json:"persistent"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	Persistent bool `json:"persistent"`
+	// UserID is the console user (role agent) who works as this agent in
+	// the agent desk (nil: none); one agent per user.
+	UserID *int64 `json:"user_id,omitempty" gorm:"column:user_id"`
+	// AutoPauseMissed pauses the agent (reason MissedRingReason) when a
+	// call rang the agent and was not answered.
+	AutoPauseMissed bool      `json:"auto_pause_missed" gorm:"column:auto_pause_missed"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
 }
 
 // Dialstring returns what Asterisk dials to reach the agent: PJSIP/<ext>
@@ -119,7 +134,7 @@ func (a *Agent) Validate() error {
 		errs = append(errs, "name: required, 1-100 printable characters")
 	}
 	switch a.LoginType {
-	case LoginSoftphone, LoginDeskPhone:
+	case LoginSoftphone, LoginDeskPhone, LoginBrowser:
 		if !extRe.MatchString(a.Extension) {
 			errs = append(errs, "extension: required for "+string(a.LoginType)+" agents: letters, digits, _ . - (max 64)")
 		}
@@ -131,10 +146,10 @@ func (a *Agent) Validate() error {
 			errs = append(errs, "number: required for "+string(a.LoginType)+" agents: digits with optional leading +")
 		}
 		if a.Extension != "" {
-			errs = append(errs, "extension: only for softphone and deskphone agents")
+			errs = append(errs, "extension: only for softphone, deskphone and browser agents")
 		}
 	default:
-		errs = append(errs, fmt.Sprintf("login_type: %q is not one of softphone, deskphone, mobile, landline", a.LoginType))
+		errs = append(errs, fmt.Sprintf("login_type: %q is not one of softphone, deskphone, browser, mobile, landline", a.LoginType))
 	}
 	if a.CLI != "" && !e164Re.MatchString(a.CLI) {
 		errs = append(errs, "cli: digits with optional leading +")

@@ -54,6 +54,44 @@ func DefaultEndpoint() map[string]string {
 		"dtmf_mode":            "rfc4733",
 		"send_rpid":            "yes",
 		"device_state_busy_at": "1",
+		// The WebRTC settings off (pjsip's defaults): an agent who worked
+		// with the browser phone before gets a plain SIP endpoint again
+		// (ARI keeps the attributes a write does not name).
+		"use_avpf":                     "no",
+		"media_encryption":             "no",
+		"ice_support":                  "no",
+		"rtcp_mux":                     "no",
+		"media_use_received_transport": "no",
+	}
+}
+
+// WebRTCEndpoint are the endpoint attributes of agents who log in with the
+// agent desk's browser phone (login type browser), as the
+// [webrtc-endpoint] template of asterisk-conf/pjsip.conf: SIP over
+// WebSocket, ICE, DTLS-SRTP (a certificate Asterisk generates), RTCP
+// multiplexed. The transport is the loopback websocket (transport-ws);
+// a box whose agents connect over wss:// sets Options.WebRTCEndpoint with
+// transport-wss.
+func WebRTCEndpoint() map[string]string {
+	return map[string]string{
+		"transport":                    "transport-ws",
+		"context":                      "from-agent",
+		"allow":                        "!all,ulaw,alaw",
+		"direct_media":                 "no",
+		"rtp_symmetric":                "yes",
+		"force_rport":                  "yes",
+		"rewrite_contact":              "yes",
+		"dtmf_mode":                    "rfc4733",
+		"send_rpid":                    "yes",
+		"device_state_busy_at":         "1",
+		"use_avpf":                     "yes",
+		"media_encryption":             "dtls",
+		"dtls_verify":                  "fingerprint",
+		"dtls_setup":                   "actpass",
+		"dtls_auto_generate_cert":      "yes",
+		"ice_support":                  "yes",
+		"media_use_received_transport": "yes",
+		"rtcp_mux":                     "yes",
 	}
 }
 
@@ -73,8 +111,10 @@ type Options struct {
 	// Endpoint and AOR replace DefaultEndpoint() / DefaultAOR() (e.g. a
 	// different transport or codec list on a real box).
 	Endpoint map[string]string
-	AOR      map[string]string
-	Logger   *slog.Logger
+	// WebRTCEndpoint replaces WebRTCEndpoint() for browser agents.
+	WebRTCEndpoint map[string]string
+	AOR            map[string]string
+	Logger         *slog.Logger
 }
 
 // Provisioner manages agents' PJSIP objects on one Asterisk. Safe for
@@ -82,15 +122,19 @@ type Options struct {
 type Provisioner struct {
 	c        *ari.Client
 	endpoint map[string]string
+	webrtc   map[string]string
 	aor      map[string]string
 	log      *slog.Logger
 }
 
 // New returns a Provisioner talking to Asterisk through c.
 func New(c *ari.Client, o Options) *Provisioner {
-	p := &Provisioner{c: c, endpoint: o.Endpoint, aor: o.AOR, log: o.Logger}
+	p := &Provisioner{c: c, endpoint: o.Endpoint, webrtc: o.WebRTCEndpoint, aor: o.AOR, log: o.Logger}
 	if p.endpoint == nil {
 		p.endpoint = DefaultEndpoint()
+	}
+	if p.webrtc == nil {
+		p.webrtc = WebRTCEndpoint()
 	}
 	if p.aor == nil {
 		p.aor = DefaultAOR()
@@ -109,6 +153,9 @@ type object struct {
 
 func (p *Provisioner) objects(a acdconfig.Agent) []object {
 	ep := maps.Clone(p.endpoint)
+	if a.LoginType == acdconfig.LoginBrowser {
+		ep = maps.Clone(p.webrtc)
+	}
 	ep["auth"] = a.Extension
 	ep["aors"] = a.Extension
 	// auth and aor first: the endpoint names them.
@@ -209,7 +256,7 @@ func differs(want map[string]string, have []ari.ConfigTuple) string {
 }
 
 func equalValue(attr, want, have string) bool {
-	if want == have {
+	if want == have || strings.EqualFold(want, have) { // dtls_verify: fingerprint → "Fingerprint"
 		return true
 	}
 	if attr == "allow" {

@@ -246,3 +246,66 @@ func TestDynamicEndpointRegisters(t *testing.T) {
 		t.Errorf("contact of removed %s still listed:\n%s", ext, out)
 	}
 }
+
+// TestBrowserEndpoint runs on a private Asterisk with this tree's
+// configuration: a browser (WebRTC) agent's endpoint carries the
+// [webrtc-endpoint] settings (websocket transport, DTLS-SRTP, ICE, RTCP
+// mux), a second Ensure writes nothing, and switching the agent to a
+// softphone turns the WebRTC settings off again.
+func TestBrowserEndpoint(t *testing.T) {
+	priv := asterisktest.StartPrivate(t)
+	var writes []string
+	c, err := ari.NewClient(ari.Options{URL: priv.URL, User: priv.User, Password: priv.Password, App: "sytest-provision",
+		OnRequest: func(method, path string, written bool, _ time.Time) {
+			if method == "PUT" && !written {
+				writes = append(writes, path)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	p := provision.New(c, provision.Options{Logger: aritest.Logger(t)})
+	ext := "sybrowser-" + uuid.NewString()[:8]
+	a := sipAgent(ext)
+	a.LoginType = acdconfig.LoginBrowser
+	if err := p.Ensure(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	out := priv.CLI(t, "pjsip show endpoint "+ext)
+	for _, want := range []string{"transport                          : transport-ws", "media_encryption                   : dtls",
+		"dtls_verify                        : Fingerprint", "dtls_setup                         : actpass", "ice_support                        : true",
+		"rtcp_mux                           : true", "use_avpf                           : true", "allow                              : (ulaw|alaw)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("pjsip show endpoint %s: missing %q in:\n%s", ext, want, out)
+		}
+	}
+	writes = nil
+	if err := p.Ensure(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if len(writes) != 0 {
+		t.Errorf("a second Ensure wrote %v", writes)
+	}
+	a.LoginType = acdconfig.LoginSoftphone
+	if err := p.Ensure(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	out = priv.CLI(t, "pjsip show endpoint "+ext)
+	for _, want := range []string{"transport                          : transport-udp", "media_encryption                   : no",
+		"ice_support                        : false", "rtcp_mux                           : false", "use_avpf                           : false"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("after the switch to softphone: missing %q in:\n%s", want, out)
+		}
+	}
+	writes = nil
+	if err := p.Ensure(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if len(writes) != 0 {
+		t.Errorf("a second Ensure of the softphone wrote %v", writes)
+	}
+	if err := p.Remove(ctx, ext); err != nil {
+		t.Fatal(err)
+	}
+}

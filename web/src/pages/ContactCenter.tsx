@@ -130,10 +130,12 @@ export function AgentsPage() {
 }
 
 function AgentForm({ agent, onClose, onSaved }: { agent: Agent | null; onClose: () => void; onSaved: (a: Agent) => void }) {
-  const [v, setV] = useState<AgentInput>({ name: agent?.name ?? "", login_type: (agent?.login_type as AgentInput["login_type"]) ?? "softphone", extension: agent?.extension ?? "", number: agent?.number ?? "", cli: agent?.cli ?? "", wrap_up_secs: agent?.wrap_up_secs ?? 0, record: agent?.record ?? false, persistent: agent?.persistent ?? false });
+  const [v, setV] = useState<AgentInput>({ name: agent?.name ?? "", login_type: (agent?.login_type as AgentInput["login_type"]) ?? "softphone", extension: agent?.extension ?? "", number: agent?.number ?? "", cli: agent?.cli ?? "", wrap_up_secs: agent?.wrap_up_secs ?? 0, record: agent?.record ?? false, persistent: agent?.persistent ?? false, user_id: agent?.user_id ?? 0, auto_pause_missed: agent?.auto_pause_missed ?? false });
+  const { can } = useSession();
+  const users = useLoad(() => (can("admin") ? call<{ users: { id: number; email: string; name: string; role: string }[] }>(api.GET("/api/v1/users")).then((r) => r.users ?? []) : Promise.resolve([])), []);
   const [regen, setRegen] = useState(false);
   const f = useForm();
-  const sip = v.login_type === "softphone" || v.login_type === "deskphone";
+  const sip = v.login_type === "softphone" || v.login_type === "deskphone" || v.login_type === "browser";
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!v.name.trim()) return f.setErrors({ name: "Give the agent a name." });
@@ -142,7 +144,7 @@ function AgentForm({ agent, onClose, onSaved }: { agent: Agent | null; onClose: 
     let saved: Agent | undefined;
     if (await f.run(async () => {
       saved = agent ? await call<Agent>(api.PUT("/api/v1/agents/{id}", { params: { path: { id: agent.id! } }, body })) : await call<Agent>(api.POST("/api/v1/agents", { body }));
-    }, ["name", "login_type", "extension", "number", "cli", "wrap_up_secs"])) onSaved(saved!);
+    }, ["name", "login_type", "extension", "number", "cli", "wrap_up_secs", "user_id"])) onSaved(saved!);
   };
   return (
     <Modal title={agent ? `Edit ${agent.name}` : "Add agent"} onClose={onClose} footer={<><button type="button" className="btn" onClick={onClose}>Cancel</button><button type="submit" form="agent-form" className="btn btn-primary" disabled={f.busy}>Save</button></>}>
@@ -151,7 +153,7 @@ function AgentForm({ agent, onClose, onSaved }: { agent: Agent | null; onClose: 
         <Field label="Name" error={f.errors.name}><input className="input" value={v.name} onChange={(e) => setV({ ...v, name: e.target.value })} /></Field>
         <Field label="Login type" error={f.errors.login_type}>
           <select className="input" value={v.login_type} onChange={(e) => setV({ ...v, login_type: e.target.value as AgentInput["login_type"] })}>
-            <option value="softphone">Softphone</option><option value="deskphone">Desk phone</option><option value="mobile">Mobile phone</option><option value="landline">Landline</option>
+            <option value="softphone">Softphone</option><option value="deskphone">Desk phone</option><option value="browser">Browser phone (WebRTC)</option><option value="mobile">Mobile phone</option><option value="landline">Landline</option>
           </select>
         </Field>
         {sip ? (
@@ -163,6 +165,15 @@ function AgentForm({ agent, onClose, onSaved }: { agent: Agent | null; onClose: 
         <Field label="Wrap-up time (s)" error={f.errors.wrap_up_secs}><input className="input" type="number" min={0} max={3600} value={String(v.wrap_up_secs ?? 0)} onChange={(e) => setV({ ...v, wrap_up_secs: Number(e.target.value) })} /></Field>
         <Check label="Record the agent's calls" checked={!!v.record} onChange={(x) => setV({ ...v, record: x })} />
         <Check label="Keep the line up between calls (persistent)" checked={!!v.persistent} onChange={(x) => setV({ ...v, persistent: x })} />
+        <Check label="Pause the agent after a missed ring" checked={!!v.auto_pause_missed} onChange={(x) => setV({ ...v, auto_pause_missed: x })} />
+        {(users.data?.length ?? 0) > 0 && (
+          <Field label="Console user (agent desk)" error={f.errors.user_id} hint="The user who logs into the agent desk as this agent.">
+            <select className="input" value={String(v.user_id ?? 0)} onChange={(e) => setV({ ...v, user_id: Number(e.target.value) })}>
+              <option value="0">None</option>
+              {users.data!.map((u) => <option key={u.id} value={String(u.id)}>{u.name || u.email} ({u.role})</option>)}
+            </select>
+          </Field>
+        )}
         {agent && sip && <Check label="Generate a new SIP password" checked={regen} onChange={setRegen} />}
       </form>
     </Modal>

@@ -63,18 +63,3 @@ export function MePage() {
     </>
   );
 }
-
-export function DeskPage() {
-  const { session } = useSession();
-  return (
-    <>
-      <PageHead title="Agent desk" />
-      <section className="card">
-        <p>
-          Welcome, {session!.user.name || session!.user.email}. Calls are offered to your phone; your supervisor sees your status on the Supervisor Agent Dashboard.
-        </p>
-        <p className="muted">The agent's own controls (log in, pause, disposition) and the embedded widget come with the agent desk endpoints.</p>
-      </section>
-    </>
-  );
-}

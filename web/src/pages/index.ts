@@ -31,6 +31,7 @@ const advanced = () => import("./Advanced");
 const contact = () => import("./ContactCenter");
 const admin = () => import("./Admin");
 const me = () => import("./Me");
+const desk = () => import("./Desk");
 const operator = () => import("./Operator");
 const approvals = () => import("./Approvals");
 const wallboard = () => import("./Wallboard");
@@ -60,7 +61,7 @@ const screens: Record<string, Screen> = {
   "/api-keys": screen(admin, (m) => m.APIKeysPage),
   "/settings": screen(admin, (m) => m.SettingsPage),
   "/me": screen(me, (m) => m.MePage),
-  "/desk": screen(me, (m) => m.DeskPage),
+  "/desk": screen(desk, (m) => m.DeskPage),
   "/operator/accounts": screen(operator, (m) => m.OperatorAccountsPage),
   "/operator/approvals": screen(approvals, (m) => m.ApprovalsPage),
 };

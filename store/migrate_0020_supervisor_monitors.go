@@ -7,12 +7,12 @@ import (
 	"gorm.io/gorm"
 )
 
-// m0019SupervisorMonitors adds the audit of supervisors listening to,
+// m0020SupervisorMonitors adds the audit of supervisors listening to,
 // whispering to or barging into agents' calls: who (the user or key),
 // whom (the agent, the customer's call), the mode, the phone the
 // supervisor was called on, when it started and ended and why. Frozen:
 // do not edit.
-func m0019SupervisorMonitors(tx *gorm.DB) error {
+func m0020SupervisorMonitors(tx *gorm.DB) error {
 	type supervisorMonitor struct {
 		ID           string     `gorm:"column:id;primaryKey;size:64"`
 		AccountID    int64      `gorm:"column:account_id;not null"`
@@ -28,10 +28,10 @@ func m0019SupervisorMonitors(tx *gorm.DB) error {
 		EndReason    string     `gorm:"column:end_reason;size:32;not null"`
 	}
 	if err := tx.Migrator().CreateTable(&supervisorMonitor{}); err != nil {
-		return fmt.Errorf("0019_supervisor_monitors: create table: %w", err)
+		return fmt.Errorf("0020_supervisor_monitors: create table: %w", err)
 	}
 	if err := tx.Exec(`CREATE INDEX ix_supervisor_monitors_account_started ON supervisor_monitors (account_id, started_at)`).Error; err != nil {
-		return fmt.Errorf("0019_supervisor_monitors: index: %w", err)
+		return fmt.Errorf("0020_supervisor_monitors: index: %w", err)
 	}
 	return nil
 }
