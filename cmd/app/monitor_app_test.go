@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"net/http"
 	"net/url"
@@ -49,6 +48,7 @@ type monitorCall struct {
 	customerChan        string
 	customerNumber      string
 	alicePhone, supTone *sipagent.Agent
+	calls               int // customer calls placed
 	// dirs: where each phone writes what it receives.
 	dirs map[string]string
 }
@@ -117,7 +117,8 @@ func setupMonitorCall(t *testing.T) *monitorCall {
 // customer's number as caller ID.
 func (m *monitorCall) call(t *testing.T) {
 	e := m.e
-	m.customerNumber = e.customer(1)
+	m.calls++
+	m.customerNumber = e.customer(m.calls)
 	m.customerChan = "sytest-moncust-" + uuid.NewString()[:8]
 	if _, err := e.a.Calls().Client().Originate(context.Background(), ari.OriginateRequest{
 		Endpoint: "PJSIP/" + m.cust.Extension, Context: "from-trunk", Extension: e.did, Priority: 1,
@@ -267,6 +268,15 @@ const (
 	absent = -45.0
 )
 
+// hangUp: the customer hangs up; Alice is free again.
+func (m *monitorCall) hangUp(t *testing.T) {
+	t.Helper()
+	if err := m.e.a.Calls().Client().Hangup(context.Background(), m.customerChan, ""); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 15*time.Second, func() bool { return m.e.supervisorAgent(m.alice.ID).State == acd.StateAvailable }, "Alice available after the call")
+}
+
 // startMonitor starts a monitor through the API and waits until the
 // supervisor's phone is connected.
 func (m *monitorCall) startMonitor(t *testing.T, mode acd.MonitorMode) acd.Monitor {
@@ -320,19 +330,22 @@ func (m *monitorCall) stopMonitor(t *testing.T, mon acd.Monitor) {
 	}
 }
 
-// TestSupervisorMonitorOnRealCalls: on a real queue call between two
-// baresip phones, a supervisor listens, then whispers, then barges in
-// from a third baresip phone called by Switchyard; what each phone
-// receives is recorded on Asterisk (snoop spy=out) and checked for each
-// party's tone:
+// TestSupervisorMonitorOnRealCalls: on real queue calls between two
+// baresip phones (a customer's and Alice's), a supervisor listens,
+// whispers and barges in from a third baresip phone that Switchyard calls,
+// one call per mode; each phone sends its own tone and records what it
+// receives (baresip's sndfile module), and the tones each phone heard are
+// checked:
 //   - listen: the supervisor hears the agent and the customer; neither
 //     hears the supervisor;
 //   - whisper: the agent hears the supervisor, the customer does not;
 //   - barge: all three hear each other (Alice's row shows barge, 3-way).
 //
-// Roles and accounts: a scheduler key is refused (403), a supervisor of
-// another account does not find the agent (404); the audit lists the
-// three monitors with who, whom, mode, start and end, for admins only.
+// A monitor ends when stopped (DELETE), when the supervisor hangs up and
+// when the call ends. Roles and accounts: a scheduler key is refused
+// (403), a supervisor of another account does not find the agent (404),
+// the audit (admins only) lists the five monitors with who, whom, mode,
+// start, end and why.
 func TestSupervisorMonitorOnRealCalls(t *testing.T) {
 	m := setupMonitorCall(t)
 	e := m.e
@@ -377,48 +390,10 @@ func TestSupervisorMonitorOnRealCalls(t *testing.T) {
 		t.Errorf("unknown mode: %d %s; want 422", code, body)
 	}
 
-	type window struct{ from, to time.Time }
-	windows := map[acd.MonitorMode]window{}
-	modes := []acd.MonitorMode{acd.MonitorListen, acd.MonitorWhisper, acd.MonitorBarge}
-	for i, mode := range modes {
-		mon := m.startMonitor(t, mode)
-		time.Sleep(700 * time.Millisecond) // the media settles
-		w := window{from: time.Now()}
-		time.Sleep(3 * time.Second)
-		w.to = time.Now()
-		windows[mode] = w
-		m.stopMonitor(t, mon)
-		testkit.Eventually(t, 5*time.Second, func() bool { return len(decFiles(m.dirs["supervisor"])) == i+1 },
-			"%s", fmt.Sprintf("the supervisor's phone's file of the %s call", mode))
-	}
-
-	// The audit: three monitors, who, whom, mode, start and end.
-	var audit struct {
-		Monitors []store.SupervisorMonitor `json:"monitors"`
-	}
-	testkit.Eventually(t, 10*time.Second, func() bool {
-		code, body := e.call(http.MethodGet, "/api/v1/supervisor/monitor-audit?agent_id="+strconv.FormatInt(m.alice.ID, 10), nil)
-		if code != http.StatusOK || json.Unmarshal(body, &audit) != nil || len(audit.Monitors) != 3 {
-			return false
-		}
-		for _, r := range audit.Monitors {
-			if r.EndedAt == nil {
-				return false
-			}
-		}
-		return true
-	}, "three ended monitors in the audit")
-	for i, mode := range []string{"barge", "whisper", "listen"} { // newest first
-		r := audit.Monitors[i]
-		if r.Mode != mode || r.AgentID != m.alice.ID || r.PhoneAgentID != m.sup.ID || r.EndReason != "stopped" || r.ByKeyID == 0 ||
-			r.By == "" || !r.EndedAt.After(r.StartedAt) {
-			t.Errorf("audit %d: %+v", i, r)
-		}
-	}
-
-	// The supervisor hangs up their own phone: the monitor ends
-	// (supervisor_hangup); then the customer's call ends: a monitor then
-	// started is refused.
+	// The supervisor stops a monitor (DELETE): the phone hangs up, Alice
+	// and the customer talk on; the supervisor hangs up their own phone:
+	// the monitor ends (supervisor_hangup).
+	m.stopMonitor(t, m.startMonitor(t, acd.MonitorListen))
 	mon := m.startMonitor(t, acd.MonitorListen)
 	if err := m.supTone.Hangup(); err != nil {
 		t.Fatal(err)
@@ -426,35 +401,16 @@ func TestSupervisorMonitorOnRealCalls(t *testing.T) {
 	testkit.Eventually(t, 10*time.Second, func() bool { return len(m.monitors(t)) == 0 }, "the monitor ended when the supervisor hung up")
 	testkit.Eventually(t, 10*time.Second, func() bool {
 		rows, err := st.ListSupervisorMonitors(ctx, store.JournalFilter{AccountID: e.acct})
-		return err == nil && len(rows) == 4 && rows[0].ID == mon.ID && rows[0].EndReason == "supervisor_hangup"
-	}, "the audit records the supervisor's hang-up")
+		return err == nil && len(rows) == 2 && rows[0].ID == mon.ID && rows[0].EndReason == "supervisor_hangup" &&
+			rows[1].EndReason == "stopped" && rows[1].EndedAt != nil
+	}, "the audit records the stop and the supervisor's hang-up")
+	m.hangUp(t)
 
-	// The customer hangs up; what each phone heard in each mode. A phone
-	// writes only the audio it receives (none while the customer's call
-	// was set up, before any RTP came): the files are aligned on their
-	// end, the hang-up (the conversation's RTP runs without a gap).
-	hungUp := time.Now()
-	if err := e.a.Calls().Client().Hangup(ctx, m.customerChan, ""); err != nil {
-		t.Fatal(err)
-	}
-	testkit.Eventually(t, 15*time.Second, func() bool { return e.supervisorAgent(m.alice.ID).State != acd.StateOnCall }, "the call ended")
-	// The phones close their files: wait until no file grows any more.
-	testkit.Eventually(t, 15*time.Second, func() bool {
-		sizes := func() map[string]int64 {
-			out := map[string]int64{}
-			for _, d := range m.dirs {
-				for _, f := range decFiles(d) {
-					if st, err := os.Stat(f); err == nil {
-						out[f] = st.Size()
-					}
-				}
-			}
-			return out
-		}
-		a := sizes()
-		time.Sleep(700 * time.Millisecond)
-		return maps.Equal(a, sizes())
-	}, "the phones' files complete")
+	// What each phone hears, one call per mode: the monitor runs until
+	// the customer hangs up (it then ends by itself: call_ended), and the
+	// last seconds of each phone's received audio are checked. (A phone
+	// writes only the audio it receives, so its file is not a wall clock:
+	// its end is the hang-up.)
 	type want struct{ hears, notHears []int }
 	cases := []struct {
 		mode                 acd.MonitorMode
@@ -473,33 +429,83 @@ func TestSupervisorMonitorOnRealCalls(t *testing.T) {
 			want{[]int{toneCustomer, toneSupervisor}, nil},
 			want{[]int{toneAgent, toneSupervisor}, nil}},
 	}
-	supFiles := decFiles(m.dirs["supervisor"])
-	agentFile, custFile := decFiles(m.dirs["agent"]), decFiles(m.dirs["customer"])
-	if len(supFiles) < 3 || len(agentFile) != 1 || len(custFile) != 1 {
-		t.Fatalf("received-audio files: supervisor %v, agent %v, customer %v", supFiles, agentFile, custFile)
+	for _, tc := range cases {
+		t.Run(string(tc.mode), func(t *testing.T) {
+			// The phones name their files by a time that calls may share:
+			// the earlier calls' files go out of the way first.
+			for _, d := range m.dirs {
+				old := filepath.Join(d, "old-"+string(tc.mode))
+				if err := os.MkdirAll(old, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				fs, _ := filepath.Glob(filepath.Join(d, "*.wav"))
+				for _, f := range fs {
+					if err := os.Rename(f, filepath.Join(old, filepath.Base(f))); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			m.call(t)
+			m.startMonitor(t, tc.mode)
+			time.Sleep(3500 * time.Millisecond)
+			m.hangUp(t)
+			testkit.Eventually(t, 10*time.Second, func() bool { return len(m.monitors(t)) == 0 }, "the monitor ended with the call")
+			files := map[string]string{}
+			testkit.Eventually(t, 15*time.Second, func() bool {
+				sizes := map[string]int64{}
+				for who, d := range m.dirs {
+					fs := decFiles(d)
+					if len(fs) == 0 {
+						return false
+					}
+					files[who] = fs[len(fs)-1]
+					if st, err := os.Stat(files[who]); err == nil {
+						sizes[who] = st.Size()
+					}
+				}
+				time.Sleep(700 * time.Millisecond)
+				for who, f := range files {
+					if st, err := os.Stat(f); err != nil || st.Size() != sizes[who] {
+						return false
+					}
+				}
+				return true
+			}, "the phones' files of this call complete")
+			got := map[string]map[int]float64{}
+			for who, f := range files {
+				got[who] = tailHeard(t, f, 2500*time.Millisecond, 400*time.Millisecond)
+			}
+			for who, w := range map[string]want{"supervisor": tc.sup, "agent": tc.agent, "customer": tc.customer} {
+				t.Logf("%s: the %s's phone received agent %.1f dB, customer %.1f dB, supervisor %.1f dB", tc.mode, who,
+					got[who][toneAgent], got[who][toneCustomer], got[who][toneSupervisor])
+				for _, f := range w.hears {
+					if got[who][f] < heard {
+						t.Errorf("%s: the %s does not hear the %d Hz tone: %.1f dB", tc.mode, who, f, got[who][f])
+					}
+				}
+				for _, f := range w.notHears {
+					if got[who][f] > absent {
+						t.Errorf("%s: the %s hears the %d Hz tone: %.1f dB", tc.mode, who, f, got[who][f])
+					}
+				}
+			}
+		})
 	}
-	for i, tc := range cases {
-		w := windows[tc.mode]
-		// The supervisor's file is this monitor's call alone, which ended
-		// just after the window: its last seconds but the final half.
-		got := map[string]map[int]float64{
-			"agent":      tailHeard(t, agentFile[0], w.to.Sub(w.from), hungUp.Sub(w.to)),
-			"customer":   tailHeard(t, custFile[0], w.to.Sub(w.from), hungUp.Sub(w.to)),
-			"supervisor": tailHeard(t, supFiles[i], w.to.Sub(w.from), 500*time.Millisecond),
-		}
-		for who, wnt := range map[string]want{"supervisor": tc.sup, "agent": tc.agent, "customer": tc.customer} {
-			t.Logf("%s: the %s's phone received agent %.1f dB, customer %.1f dB, supervisor %.1f dB", tc.mode, who,
-				got[who][toneAgent], got[who][toneCustomer], got[who][toneSupervisor])
-			for _, f := range wnt.hears {
-				if got[who][f] < heard {
-					t.Errorf("%s: the %s does not hear the %d Hz tone: %.1f dB", tc.mode, who, f, got[who][f])
-				}
-			}
-			for _, f := range wnt.notHears {
-				if got[who][f] > absent {
-					t.Errorf("%s: the %s hears the %d Hz tone: %.1f dB", tc.mode, who, f, got[who][f])
-				}
-			}
+
+	// The audit: five monitors, newest first, who, whom, mode, start, end.
+	var audit struct {
+		Monitors []store.SupervisorMonitor `json:"monitors"`
+	}
+	testkit.Eventually(t, 10*time.Second, func() bool {
+		code, body := e.call(http.MethodGet, "/api/v1/supervisor/monitor-audit?agent_id="+strconv.FormatInt(m.alice.ID, 10), nil)
+		return code == http.StatusOK && json.Unmarshal(body, &audit) == nil && len(audit.Monitors) == 5 && audit.Monitors[0].EndedAt != nil
+	}, "five ended monitors in the audit")
+	for i, w := range []struct{ mode, reason string }{{"barge", "call_ended"}, {"whisper", "call_ended"}, {"listen", "call_ended"},
+		{"listen", "supervisor_hangup"}, {"listen", "stopped"}} {
+		r := audit.Monitors[i]
+		if r.Mode != w.mode || r.EndReason != w.reason || r.AgentID != m.alice.ID || r.PhoneAgentID != m.sup.ID || r.ByKeyID == 0 ||
+			r.By == "" || r.CallID == "" || r.EndedAt == nil || !r.EndedAt.After(r.StartedAt) {
+			t.Errorf("audit %d: %+v; want %s ended %s", i, r, w.mode, w.reason)
 		}
 	}
 }

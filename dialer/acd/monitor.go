@@ -115,11 +115,13 @@ func (a *ACD) StartMonitor(ctx context.Context, r MonitorRequest) (Monitor, erro
 		a.mu.Unlock()
 		return Monitor{}, ErrInvalid.New("phone_agent_id", "the supervisor's phone cannot be the monitored agent's")
 	}
-	callID, _, _, ok := ag.cur.conversation()
-	if !ok || ag.state != StateOnCall {
+	// On a call: answered (the bridge may still be joining: runMonitor
+	// waits for it once the supervisor's phone answered).
+	if ag.state != StateOnCall || ag.cur == nil || ag.cur.ended {
 		a.mu.Unlock()
 		return Monitor{}, ErrNotOnCall.New("", "agent %d is not on a call", r.AgentID)
 	}
+	callID := ag.cur.rec.CallID
 	mon := &monitor{m: Monitor{ID: "sy-mon-" + uuid.NewString(), AccountID: r.AccountID, AgentID: r.AgentID,
 		PhoneAgentID: r.PhoneAgentID, Mode: r.Mode, By: r.By, CallID: callID, StartedAt: a.o.Now()},
 		stop: make(chan struct{}), onE: r.OnEnd}
@@ -233,17 +235,28 @@ func (a *ACD) runMonitor(ctx context.Context, mon *monitor, c *ari.Call) (err er
 		_ = c.Hangup(context.WithoutCancel(ctx), "")
 		a.endMonitor(mon, reason)
 	}()
-	a.mu.Lock()
-	ag := a.agents[key{mon.m.AccountID, mon.m.AgentID}]
-	var callID, agentChan, convBridge string
-	ok := false
-	if ag != nil {
-		callID, agentChan, convBridge, ok = ag.cur.conversation()
-	}
-	a.mu.Unlock()
-	if !ok || callID != mon.m.CallID {
-		reason = "call_ended"
-		return nil
+	var (
+		ag                            *agent
+		callID, agentChan, convBridge string
+		ok                            bool
+	)
+	// The conversation's bridge (an agent just answered is joining it).
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		a.mu.Lock()
+		ag = a.agents[key{mon.m.AccountID, mon.m.AgentID}]
+		if ag != nil {
+			callID, agentChan, convBridge, ok = ag.cur.conversation()
+		}
+		stillOn := ag != nil && ag.cur != nil && !ag.cur.ended && ag.cur.rec.CallID == mon.m.CallID
+		a.mu.Unlock()
+		if ok && callID == mon.m.CallID {
+			break
+		}
+		if !stillOn || time.Now().After(deadline) || c.HungUp() {
+			reason = "call_ended"
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	client := c.Client()
 	wctx := context.WithoutCancel(ctx)
