@@ -229,6 +229,12 @@ var routeAccess = map[string]string{
 	"GET /api/v1/me/agent/stream":          RoleAgent,
 	"GET /api/v1/supervisor/queues":        RoleSupervisor,
 	"GET /api/v1/supervisor/stream":        RoleSupervisor,
+	// Listen / whisper / barge: supervisors; the audit: admins.
+	"POST /api/v1/supervisor/agents/:id/monitor": RoleSupervisor,
+	"GET /api/v1/supervisor/monitors":            RoleSupervisor,
+	"DELETE /api/v1/supervisor/monitors/:id":     RoleSupervisor,
+	"GET /api/v1/supervisor/monitor-audit":       RoleAdmin,
+	"GET /api/v1/supervisor/day":                 RoleSupervisor,
 
 	// Reports: call and ADS reports read by schedulers; recordings and
 	// email reports by supervisors.
