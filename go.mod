@@ -69,3 +69,5 @@ require (
 	modernc.org/memory v1.5.0 // indirect
 	modernc.org/sqlite v1.23.1
 )
+
+replace github.com/glebarez/go-sqlite => ./third_party/go-sqlite

@@ -16,3 +16,12 @@ grep -E '^BenchmarkProductPathLoad/[a-z]+/C=[0-9]+: ' /tmp/switchyard-bench.txt 
 echo
 echo "Console report page (cmd/app BenchmarkConsoleReportPageLoad):"
 grep -E '^BenchmarkConsoleReportPageLoad' /tmp/switchyard-bench.txt | tr '\t' '\n' | grep -E 'ms$' | sed 's/^ */  /' || echo "  (not run: no chromium or console build?)"
+# The flow editor in Chromium on a 300-node flow: frame times (ms) while
+# panning, zooming and dragging a node.
+echo
+echo "Flow editor, 300 nodes (cmd/app BenchmarkFlowEditorFrames):"
+grep -E '^BenchmarkFlowEditorFrames' /tmp/switchyard-bench.txt | tr '\t' '\n' | grep -E 'ms$' | sed 's/^ */  /' || echo "  (not run: no chromium or console build?)"
+# The Wallboard in Chromium: 500 agents, 50 queues, 2 changes/s per agent.
+echo
+echo "Wallboard (cmd/app BenchmarkWallboardLoad):"
+grep -E '^BenchmarkWallboardLoad' /tmp/switchyard-bench.txt | tr '\t' '\n' | grep -E '(ms|/s|%|longtasks)$' | sed 's/^ */  /' || echo "  (not run: no chromium or console build?)"

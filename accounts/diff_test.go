@@ -30,3 +30,18 @@ func TestDiffJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestWithoutLayout: the operator's review leaves out the flow editor's
+// node positions: moving nodes is no change to review.
+func TestWithoutLayout(t *testing.T) {
+	old := json.RawMessage(`{"name":"x","nodes":[],"layout":{"a":{"x":1,"y":2}}}`)
+	cur := json.RawMessage(`{"name":"x","nodes":[],"layout":{"a":{"x":90,"y":2}}}`)
+	for _, l := range DiffJSON(withoutLayout(old), withoutLayout(cur)) {
+		if l.Op != " " || strings.Contains(l.Text, "layout") {
+			t.Fatalf("a moved node is a change: %+v", l)
+		}
+	}
+	if plain := json.RawMessage(`{"name":"layout"}`); string(withoutLayout(plain)) != string(plain) {
+		t.Errorf("a document without a layout changed: %s", withoutLayout(plain))
+	}
+}

@@ -126,7 +126,30 @@ func (s *Service) ReviewApproval(ctx context.Context, flowID int64, version int)
 		old = r.Live.Definition
 	}
 	return ApprovalReview{AccountID: a.ID, AccountName: a.Name, FlowID: r.Flow.ID, FlowName: r.Flow.Name, FlowType: r.Flow.Type,
-		Version: r.Version, Live: r.Live, Diff: DiffJSON(old, r.Version.Definition)}, nil
+		Version: r.Version, Live: r.Live, Diff: DiffJSON(withoutLayout(old), withoutLayout(r.Version.Definition))}, nil
+}
+
+// withoutLayout leaves out a flow document's "layout": the flow editor's
+// node positions, which change nothing the flow does, so the operator's
+// review shows only what does. A document without one is returned as it
+// is.
+func withoutLayout(doc json.RawMessage) json.RawMessage {
+	if !bytes.Contains(doc, []byte(`"layout"`)) {
+		return doc
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(doc, &m) != nil {
+		return doc
+	}
+	if _, ok := m["layout"]; !ok {
+		return doc
+	}
+	delete(m, "layout")
+	out, err := json.Marshal(m)
+	if err != nil {
+		return doc
+	}
+	return out
 }
 
 // DecideApproval approves (the version goes live at once) or rejects

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	ariv6 "github.com/CyCoreSystems/ari/v6"
@@ -52,11 +53,13 @@ type Call struct {
 	routes       []routeKey
 	legs         map[string]*Leg
 	done         chan struct{} // closed when the call is finished and recorded
-	uncertain    bool          // originate request failed in transit
+	released     chan struct{} // closed when its channels are gone (before the record)
+	releaseOnce  sync.Once
+	uncertain    bool // originate request failed in transit
 }
 
 func newCall(m *Manager, id string) *Call {
-	c := &Call{ID: id, client: m.client, router: m.router, mb: NewMailbox(), m: m, done: make(chan struct{})}
+	c := &Call{ID: id, client: m.client, router: m.router, mb: NewMailbox(), m: m, done: make(chan struct{}), released: make(chan struct{})}
 	c.route(KindChannel, id)
 	return c
 }
@@ -87,6 +90,15 @@ func (c *Call) unrouteAll() {
 // Done is closed once the call has ended and its attempt is recorded. It
 // may be used from any goroutine.
 func (c *Call) Done() <-chan struct{} { return c.done }
+
+// Released is closed once the call's channels are gone (its line on the
+// trunk is free): when the events that end them reach the call (its
+// handler may still be finishing), or at the latest before its attempt is
+// recorded; Done follows. It may be
+// used from any goroutine.
+func (c *Call) Released() <-chan struct{} { return c.released }
+
+func (c *Call) release() { c.releaseOnce.Do(func() { close(c.released) }) }
 
 // Started reports whether the channel's StasisStart reached the call (it
 // was answered and entered the application). From another goroutine it is
@@ -204,6 +216,24 @@ func (c *Call) observe(ev ariv6.Event) {
 			l.gone = true
 		}
 	}
+	c.releaseIfGone()
+}
+
+// releaseIfGone releases the call's line once its channel is gone (as the
+// Manager counts it: hung up, destroyed or out of the application) and
+// none of its legs is still up: a dialer may place its next call while
+// this one's flow finishes (its journey saved) and its attempt is
+// recorded.
+func (c *Call) releaseIfGone() {
+	if !c.hungUp {
+		return
+	}
+	for _, l := range c.legs {
+		if !l.gone {
+			return
+		}
+	}
+	c.release()
 }
 
 // ReasonOriginateLost is the finish reason of an originate whose request

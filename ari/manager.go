@@ -573,6 +573,7 @@ func (m *Manager) start(c *Call, body func(ctx context.Context) error) {
 		defer cancel()
 		err := m.runBody(ctx, c, body)
 		m.finish(c, err)
+		c.release()
 		close(c.done)
 	}()
 }
@@ -652,6 +653,9 @@ func (m *Manager) finish(c *Call, herr error) {
 			_ = m.client.DestroyBridge(ctx, r.id)
 		}
 	}
+	// The channels are gone: the line is free (a dialer may place its
+	// next call while this one's record is written).
+	c.release()
 	// The record is written while the call is still tracked, so a
 	// concurrent reconciliation never finishes it first.
 	if c.AttemptID != "" {

@@ -86,6 +86,18 @@ type PlaceRequest struct {
 	// OnAnswer, if set, is called once when the customer answers (the
 	// pacer counts calls still ringing); nil-safe: use Answer.
 	OnAnswer func()
+	// OnLineFree, if set, is called when the call's channels are gone,
+	// before Place returns (which may wait for the call's record to be
+	// written): the line is free for the pacer's next call. Nil-safe: use
+	// LineFree.
+	OnLineFree func()
+}
+
+// LineFree reports to the pacer that the call's line is free.
+func (r PlaceRequest) LineFree() {
+	if r.OnLineFree != nil {
+		r.OnLineFree()
+	}
 }
 
 // Answer reports the customer's answer to the pacer.
@@ -660,17 +672,9 @@ func (r *Runner) start(ctx context.Context, rec Record) {
 		defer r.wg.Done()
 		o := r.dial(ctx, rec)
 		o.RecordID, o.RequestID = rec.ID, rec.RequestID
-		// The line is free: the pacer may dial the next record while
-		// this outcome is written.
-		r.mu.Lock()
-		if f := r.active[rec.ID]; f != nil {
-			f.ended = true
-		}
-		r.mu.Unlock()
-		select {
-		case r.ended <- struct{}{}:
-		default:
-		}
+		// The line is free (if the placer did not say so earlier): the
+		// pacer may dial the next record while this outcome is written.
+		r.lineFree(rec.ID)
 		// The outcome is recorded even through a store outage (finish
 		// retries until shutdown; the lease is renewed meanwhile).
 		if err := r.finish(ctx, o); err != nil {
@@ -684,6 +688,24 @@ func (r *Runner) start(ctx context.Context, rec Record) {
 		default:
 		}
 	}()
+}
+
+// lineFree marks a record's call ended (its line free for the pacer) and
+// wakes the pacer, once.
+func (r *Runner) lineFree(id int64) {
+	r.mu.Lock()
+	f := r.active[id]
+	wake := f != nil && !f.ended
+	if wake {
+		f.ended = true
+	}
+	r.mu.Unlock()
+	if wake {
+		select {
+		case r.ended <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // dial places one attempt and decides what follows.
@@ -735,6 +757,7 @@ func (r *Runner) dialWith(ctx context.Context, rec Record, p Placer) Outcome {
 			f.answered, f.answeredAt = true, answeredAt
 		}
 	}
+	req.OnLineFree = func() { r.lineFree(rec.ID) }
 	if r.OnDial != nil {
 		r.OnDial(req)
 	}

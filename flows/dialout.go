@@ -37,24 +37,31 @@ var dialoutE164 = regexp.MustCompile(`^\+[1-9][0-9]{5,14}$`)
 // TestCall places a flow's test call. It returns once Asterisk accepted
 // the call; the flow runs on the call's goroutine.
 func (d Dialout) TestCall(ctx context.Context, fv FlowVersion, number string) (string, error) {
-	c, err := d.place(ctx, fv, number, "")
+	c, err := d.place(ctx, fv, number, "", true)
 	if err != nil {
 		return "", err
 	}
+	// The call is watched from its start (the console's flow editor shows
+	// it ringing, then its journey node by node: Engine.Live).
+	d.Engine.Live.Open(c.ID, fv.AccountID, fv.FlowID)
+	go func() {
+		<-c.Done()
+		d.Engine.Live.Close(c.ID, "not_answered", "the call ended before the flow ran")
+	}()
 	return c.ID, nil
 }
 
 // Connect is the connect-to-a-flow call: from is called with callerID
 // shown and runs the flow once answered.
 func (d Dialout) Connect(ctx context.Context, fv FlowVersion, from, callerID string) (string, string, error) {
-	c, err := d.place(ctx, fv, from, callerID)
+	c, err := d.place(ctx, fv, from, callerID, false)
 	if err != nil {
 		return "", "", err
 	}
 	return c.ID, c.AttemptID, nil
 }
 
-func (d Dialout) place(ctx context.Context, fv FlowVersion, number, callerID string) (*ari.Call, error) {
+func (d Dialout) place(ctx context.Context, fv FlowVersion, number, callerID string, watch bool) (*ari.Call, error) {
 	// The number is checked so the dial string cannot be altered through
 	// it.
 	if !dialoutE164.MatchString(number) {
@@ -73,6 +80,9 @@ func (d Dialout) place(ctx context.Context, fv FlowVersion, number, callerID str
 		Timeout:  dialoutRingTimeout,
 		Attempt:  &ari.Attempt{AccountID: fv.AccountID, Number: 1, CLI: callerID, DNIS: number, FlowID: &flowID},
 		Handler: func(ctx context.Context, c *ari.Call) error {
+			if watch {
+				engine.Live.Open(c.ID, fv.AccountID, fv.FlowID)
+			}
 			_, err := engine.RunOutbound(ctx, c, fv, vars)
 			return err
 		},

@@ -116,7 +116,11 @@ type Engine struct {
 	Now func() time.Time
 	// MaxSteps bounds widgets per call (loops; default 500).
 	MaxSteps int
-	Logger   *slog.Logger
+	// Live, when set, records the steps of the calls opened in it as they
+	// happen (the flow editor's test call lights its journey up node by
+	// node).
+	Live   *LiveSteps
+	Logger *slog.Logger
 
 	disconnects sync.WaitGroup // disconnect webhooks in flight
 }
@@ -307,6 +311,7 @@ func (e *Engine) Run(ctx context.Context, call *ari.Call, fv FlowVersion, vars m
 			e.log().Warn("save journey", "attempt", call.AttemptID, "error", merr)
 		}
 	}
+	e.Live.Publish(call.ID, LiveEvent{Kind: "end", Outcome: r.journey.Outcome, Reason: r.journey.Reason, Status: r.status})
 	r.saveReports(ctx)
 	r.callDisconnectWebhooks(ctx)
 	j := r.journey
@@ -366,6 +371,7 @@ func (r *run) loop(ctx context.Context) error {
 			return fmt.Errorf("flows: node %q not found", cur)
 		}
 		st := Step{Node: n.ID, Type: n.Type, Start: r.e.now(), Inputs: map[string]any{}, Outputs: map[string]any{}}
+		r.e.Live.Publish(r.call.ID, LiveEvent{Kind: "enter", Node: n.ID, Type: n.Type})
 		res := r.exec(ctx, n, &st)
 		st.End = r.e.now()
 		next := ""
@@ -398,6 +404,10 @@ func (r *run) loop(ctx context.Context) error {
 		r.mu.Lock()
 		r.journey.Steps = append(r.journey.Steps, st)
 		r.mu.Unlock()
+		if r.e.Live != nil {
+			done := st
+			r.e.Live.Publish(r.call.ID, LiveEvent{Kind: "step", Node: n.ID, Type: n.Type, Step: &done})
+		}
 		switch {
 		case errors.Is(res.err, ari.ErrHangup):
 			r.journey.Outcome = "caller_hangup"

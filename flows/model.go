@@ -53,9 +53,21 @@ type Flow struct {
 	Nodes     []Node   `json:"nodes"`
 	// Settings are the flow's configurator options outside the graph.
 	Settings *Settings `json:"settings,omitempty"`
+	// Layout is editor-only: where the console's flow editor draws each
+	// node ({"node id": {"x": …, "y": …}}). The validator checks only its
+	// shape (a JSON object of points, by the strict decoding) and the
+	// engine never reads it, so it cannot change what a flow does; the
+	// editor drops the entries of nodes that no longer exist.
+	Layout map[string]Position `json:"layout,omitempty"`
 
 	byID  map[string]*Node
 	valid bool // Validate passed
+}
+
+// Position is a node's place on the flow editor's canvas (Flow.Layout).
+type Position struct {
+	X float64 `json:"x"`
+	Y float64 `json:"y"`
 }
 
 // Node is one widget instance.

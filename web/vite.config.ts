@@ -1,6 +1,7 @@
 /// <reference types="node" />
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { defineConfig, type Plugin } from "vite";
 import react from "@vitejs/plugin-react";
@@ -81,11 +82,29 @@ function precompress(): Plugin {
   };
 }
 
+// editorLibraries gives the flow editor's libraries (@xyflow/react and
+// its store, zustand) a "react" without compat's default export and an
+// ES-module useSyncExternalStoreWithSelector (src/editor/react-shim.js,
+// with-selector.ts): with the default object or the CommonJS shim,
+// every compat function would land in the console's entry chunk, where
+// the shared compat module lives, instead of the editor's chunk.
+function editorLibraries(): Plugin {
+  const shim = fileURLToPath(new URL("./src/editor/react-shim.js", import.meta.url));
+  return {
+    name: "switchyard-editor-libraries",
+    enforce: "pre",
+    resolveId(source, importer) {
+      if (source === "preact/compat" && importer && /[\\/]node_modules[\\/](zustand|@xyflow)[\\/]/.test(importer)) return shim;
+      return null;
+    },
+  };
+}
+
 // The console is served by the switchyard binary: index.html at / and hashed
 // assets under /assets/. Nothing is inlined (the page's CSP allows only
 // 'self' scripts and styles) and nothing is loaded from another origin.
 export default defineConfig({
-  plugins: [react(), earlyScript(), precompress()],
+  plugins: [editorLibraries(), react(), earlyScript(), precompress()],
   base: "/",
   // The components are written against React's API and types, and run on
   // Preact's compat layer: the entry is 52 kB instead of 251 kB (React was
@@ -98,6 +117,7 @@ export default defineConfig({
       { find: /^react-dom\/client$/, replacement: "preact/compat/client" },
       { find: /^react-dom$/, replacement: "preact/compat" },
       { find: /^react$/, replacement: "preact/compat" },
+      { find: /^use-sync-external-store\/shim\/with-selector(\.js)?$/, replacement: fileURLToPath(new URL("./src/editor/with-selector.ts", import.meta.url)) },
     ],
   },
   build: {

@@ -83,6 +83,9 @@ type Deps struct {
 	Resolve webhooks.Resolver
 	// TestCalls places flow test calls; nil: test calls are off (503).
 	TestCalls TestCaller
+	// Live has the test calls' journeys as they happen (the engine's
+	// Live); nil: no test call can be watched (404).
+	Live *flows.LiveSteps
 	// Connect places connect-to-a-flow calls; nil: off (503).
 	Connect Connector
 	// Location formats the connect answer's times (default UTC).
@@ -104,6 +107,7 @@ func Register(g *echo.Group, d Deps) {
 	g.DELETE("/flows/:id", withAccount(h.deleteFlow))
 	g.POST("/flows/:id/publish", withAccount(h.publish))
 	g.POST("/flows/:id/test-call", withAccount(h.testCall))
+	g.GET("/flows/:id/test-call/:call_id/events", withAccount(h.testCallEvents))
 	g.PUT("/flows/:id/transactional", withAccount(h.putTransactional))
 	g.POST("/calls/connect", withAccount(h.connect))
 	g.GET("/flows/:id/versions", withAccount(h.listVersions))

@@ -1,8 +1,12 @@
 package flowsapi
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -78,4 +82,63 @@ func (h *handler) testCall(c echo.Context, acct int64) error {
 		return &api.Error{Code: api.CodeUnavailable, Status: http.StatusServiceUnavailable, Message: "the test call could not be placed", Err: err}
 	}
 	return c.JSON(http.StatusAccepted, TestCallView{CallID: callID, FlowID: id, Number: number, Draft: true})
+}
+
+// liveHeartbeat is the test call feed's keep-alive comment interval.
+const liveHeartbeat = 15 * time.Second
+
+// testCallEvents is the test call's live journey (Server-Sent Events):
+// "event: enter" when a widget starts ({kind, node, type}), "event: step"
+// when it is done ({kind, node, type, step}: the journey's step) and
+// "event: end" once the flow ended ({kind, outcome, reason, status}, or
+// outcome not_answered when the call ended before the flow ran); then the
+// stream closes. Events already past are sent first, so a watcher that
+// connects late misses nothing.
+func (h *handler) testCallEvents(c echo.Context, acct int64) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	callID := c.Param("call_id")
+	_, _, _, ok := h.d.Live.Events(callID, acct, id, 0)
+	if !ok {
+		return &api.Error{Code: api.CodeNotFound, Status: http.StatusNotFound, Message: "no test call of this flow with that id is being watched (test calls are kept for a while after they end)"}
+	}
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, "text/event-stream")
+	w.Header().Set(echo.HeaderCacheControl, "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w.Writer)
+	ctx := c.Request().Context()
+	hb := time.NewTicker(liveHeartbeat)
+	defer hb.Stop()
+	for sent := 0; ; {
+		evs, next, done, _ := h.d.Live.Events(callID, acct, id, sent)
+		for _, ev := range evs {
+			b, err := json.Marshal(ev)
+			if err != nil {
+				return err
+			}
+			if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Kind, b); err != nil {
+				return nil // the client went away
+			}
+		}
+		sent += len(evs)
+		if err := rc.Flush(); err != nil {
+			return nil
+		}
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-next:
+		case <-hb.C:
+			if _, err := io.WriteString(w, ": ping\n\n"); err != nil {
+				return nil
+			}
+		}
+	}
 }

@@ -3,8 +3,10 @@ package flowsapi
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/store"
@@ -47,5 +49,51 @@ func TestFlowTestCall(t *testing.T) {
 	}
 	if code, _ := e.do(e.other, "POST", path, `{"number":"+919876543210"}`); code != 404 {
 		t.Errorf("other account: %d", code)
+	}
+}
+
+// TestTestCallEvents: the test call's live journey is a Server-Sent
+// Events stream of the call's enter, step and end events, the past ones
+// first, closed after the end; another account's or an unknown call is
+// 404.
+func TestTestCallEvents(t *testing.T) {
+	live := &flows.LiveSteps{}
+	e := newEnv(t, func(d *Deps) { d.Live = live })
+	code, out := e.do(e.key, "POST", "/api/v1/flows", `{"format":1,"name":"ivr","type":"inbound","start":"h","nodes":[{"id":"h","type":"hangup"}]}`)
+	if code != 201 {
+		t.Fatalf("create: %d %v", code, out)
+	}
+	flowID := int64(out["id"].(float64))
+	path := fmt.Sprintf("/api/v1/flows/%d/test-call/chan-1/events", flowID)
+	if code, _ := e.do(e.key, "GET", path, ""); code != 404 {
+		t.Fatalf("a call not watched: %d", code)
+	}
+	live.Open("chan-1", e.acct, flowID)
+	live.Publish("chan-1", flows.LiveEvent{Kind: "enter", Node: "h", Type: "hangup"})
+	exit := 0
+	live.Publish("chan-1", flows.LiveEvent{Kind: "step", Node: "h", Type: "hangup", Step: &flows.Step{Node: "h", Type: "hangup", Exit: &exit}})
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		live.Publish("chan-1", flows.LiveEvent{Kind: "end", Outcome: "hangup_widget", Status: "IVR_FINISHED"})
+	}()
+	req := httptest.NewRequest("GET", path, nil)
+	req.Header.Set("Authorization", "Bearer "+e.key)
+	rec := httptest.NewRecorder()
+	e.srv.Handler().ServeHTTP(rec, req) // returns once the flow ended
+	body := rec.Body.String()
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("stream: %d %s %q", rec.Code, rec.Header().Get("Content-Type"), body)
+	}
+	want := []string{"event: enter\ndata: {\"kind\":\"enter\",\"node\":\"h\",\"type\":\"hangup\"}\n\n", "event: step\n", "event: end\ndata: {\"kind\":\"end\",\"outcome\":\"hangup_widget\",\"status\":\"IVR_FINISHED\"}\n\n"}
+	at := 0
+	for _, w := range want {
+		i := strings.Index(body[at:], w)
+		if i < 0 {
+			t.Fatalf("stream lacks %q after byte %d:\n%s", w, at, body)
+		}
+		at += i + len(w)
+	}
+	if code, _ := e.do(e.other, "GET", path, ""); code != 404 {
+		t.Errorf("another account: %d", code)
 	}
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/switchyard/switchyard/dialer/acd/acdstore"
 	"github.com/switchyard/switchyard/dialer/acd/provision"
 	"github.com/switchyard/switchyard/dialer/ariplacer"
+	"github.com/switchyard/switchyard/dialer/calllist"
 	"github.com/switchyard/switchyard/dialer/calllist/intake"
 	"github.com/switchyard/switchyard/dialer/campaigns"
 	"github.com/switchyard/switchyard/dialer/dialerstore"
@@ -105,6 +106,9 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		log = slog.New(slog.DiscardHandler)
 	}
 	a := &App{cfg: cfg, log: log}
+	// The numbering plan's matchers, compiled while the store and ARI
+	// connect rather than at the first list's first number.
+	go calllist.Preload()
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -145,7 +149,9 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	a.flowsDB = &flowstore.Adapter{S: a.store}
 	a.flows = &flows.Engine{UserVars: a.flowsDB, Webhooks: a.flowsDB, Journeys: a.flowsDB,
 		Recordings: a.flowsDB, Reports: a.flowsDB,
-		Policy: a.flowsDB.Policy, Logger: log.With("component", "flows"), RecordingLinks: a.links}
+		Policy: a.flowsDB.Policy, Logger: log.With("component", "flows"), RecordingLinks: a.links,
+		// The flow editor's test calls are watched node by node.
+		Live: &flows.LiveSteps{}}
 	a.onClose(func() error {
 		// Let the disconnect webhooks of ended calls finish (bounded).
 		done := make(chan struct{})
@@ -263,6 +269,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		TestCalls: flows.Dialout{Calls: a.ari, Engine: a.flows, Endpoint: cfg.OTPEndpoint, Logger: log.With("component", "testcall")},
 		// The connect-to-a-flow API calls the agent through the agent endpoint.
 		Connect:  flows.Dialout{Calls: a.ari, Engine: a.flows, Endpoint: cfg.AgentEndpoint, Logger: log.With("component", "connect")},
+		Live:     a.flows.Live,
 		Location: a.store.AccountLocation, RecordingURL: a.links.URL})
 	// One campaign service for the API and the automatic dialing of
 	// imported lists.

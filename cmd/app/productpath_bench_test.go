@@ -200,6 +200,10 @@ func productPathRun(b *testing.B, info asterisktest.Info, astPID int, driver str
 	}
 	sy0, wit0, ast0 := procCPU(b, os.Getpid()), procCPU(b, wit.pid()), procCPU(b, astPID)
 	start := time.Now()
+	stopLive := func() {}
+	if os.Getenv("SWITCHYARD_BENCH_LIVE") != "" {
+		stopLive = sampleLive(a, c)
+	}
 
 	// The product path: the uploaded list is dialed by its flow's
 	// automatic dialing (no campaign made by hand) through the named
@@ -207,6 +211,7 @@ func productPathRun(b *testing.B, info asterisktest.Info, astPID int, driver str
 	reqID := uploadCSV(b, a, key, flowID, list.Bytes(), n)
 	wit.waitCompleted(b, a.Addr(), key, reqID, n, 10*time.Minute)
 	elapsed := time.Since(start)
+	stopLive()
 	syCPU, witCPU, astCPU := procCPU(b, os.Getpid())-sy0, procCPU(b, wit.pid())-wit0, procCPU(b, astPID)-ast0
 	if pg != nil {
 		pgCPU, xacts := pg.since(b)
@@ -541,4 +546,54 @@ func (p *pgServer) since(b *testing.B) (time.Duration, int64) {
 	// Backends report their transaction counts at most every second.
 	time.Sleep(1100 * time.Millisecond)
 	return cpu, p.xacts(b) - p.xact0
+}
+
+// sampleLive samples the daemon's live calls every 50 ms until the
+// returned function is called, which prints how full the C lines were
+// kept (SWITCHYARD_BENCH_LIVE=1): the mean of the samples and the share
+// of samples at C or above, after the first C calls were placed.
+func sampleLive(a *app.App, c int) func() {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var samples []int
+	go func() {
+		defer close(done)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				samples = append(samples, a.Calls().Live())
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		<-done
+		first := slices.IndexFunc(samples, func(n int) bool { return n >= c*9/10 })
+		if first < 0 {
+			fmt.Printf("  live calls: never reached 90%% of C=%d (max %d over %d samples)\n", c, slices.Max(append(samples, 0)), len(samples))
+			return
+		}
+		var sum, full int
+		// Until the list runs out: the samples while calls are still
+		// being started (the last C calls only end).
+		body := samples[first:]
+		for i, n := range body {
+			if n < c*9/10 && i > len(body)*2/3 {
+				body = body[:i]
+				break
+			}
+		}
+		for _, n := range body {
+			sum += n
+			if n >= c*95/100 {
+				full++
+			}
+		}
+		fmt.Printf("  live calls: 90%% of C after %d ms; then mean %.0f of C=%d, >=95%% of C in %d of %d samples\n",
+			first*50, float64(sum)/float64(max(len(body), 1)), c, full, len(body))
+	}
 }

@@ -61,6 +61,11 @@ type offer struct {
 	// legID is the agent's channel once bridged with the caller
 	// (per-call agents).
 	legID string
+
+	// convBridge / agentChan: the bridge the agent talks to the customer
+	// in and the agent's channel, once connected (supervisor monitors).
+	convBridge, agentChan string
+	inSL                  bool // answered within ServiceLevelTarget
 }
 
 type reqInfo struct {
@@ -398,6 +403,10 @@ func (a *ACD) answeredLocked(ag *agent, o *offer) {
 	}
 	ag.dayAnswered++
 	o.q.answered++
+	if o.w != nil && now.Sub(o.w.joined) <= ServiceLevelTarget {
+		o.q.answeredInSL++
+		o.inSL = true
+	}
 	a.setStateLocked(ag, StateOnCall, "")
 }
 

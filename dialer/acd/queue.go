@@ -25,6 +25,7 @@ type queue struct {
 	removed bool
 
 	joined, answered, abandoned, timedOut int
+	answeredInSL                          int // answered within ServiceLevelTarget
 
 	handles [50]time.Duration // recent handle times (talk + wrap-up)
 	hn, hi  int
@@ -807,6 +808,7 @@ func (a *ACD) offer(ctx context.Context, st *stay, w *waiter, offers []*offer, r
 	}
 	a.mu.Lock()
 	won.legID = leg.ID
+	won.agentChan = leg.ID
 	a.mu.Unlock()
 	a.bridged(ctx, st, won, b.ID)
 	for !st.call.HungUp() && !leg.Gone() {
@@ -854,6 +856,9 @@ func (a *ACD) connectPersistent(ctx context.Context, st *stay, o *offer) (*offer
 		o.ag.answered--
 		o.ag.dayAnswered--
 		o.q.answered--
+		if o.inSL {
+			o.q.answeredInSL--
+		}
 		a.releaseLocked(o.ag, o, "")
 		a.mu.Unlock()
 		if st.call.HungUp() {
@@ -922,6 +927,10 @@ func (a *ACD) bridged(ctx context.Context, st *stay, o *offer, bridgeID string) 
 		a.o.OnBridged(st.call.ID, ids, st.queued, at)
 	}
 	a.mu.Lock()
+	o.convBridge = bridgeID
+	if o.agentChan == "" && o.ag.sess != nil && o.ag.sess.call != nil {
+		o.agentChan = o.ag.sess.call.ID
+	}
 	// The caller no longer waits: out of the queue (positions, max
 	// length, waiting count) for the conversation.
 	o.q.removeLocked(o.w)

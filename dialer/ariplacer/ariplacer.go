@@ -141,7 +141,11 @@ func (p *Placer) Place(ctx context.Context, r dialer.PlaceRequest) (dialer.Resul
 		}
 		return dialer.Result{Status: ari.StatusForOriginateError(err)}, err
 	}
-	<-call.Done() // bounded: the Manager ends every call (ring timeout, hangup, shutdown)
+	// The line is free once the channels are gone; the call's record is
+	// written after (Done).
+	<-call.Released() // bounded: the Manager ends every call (ring timeout, hangup, shutdown)
+	r.LineFree()
+	<-call.Done()
 	if p.Connections != nil {
 		defer p.Connections.Forget(call.ID)
 	}

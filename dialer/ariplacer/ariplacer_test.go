@@ -142,6 +142,15 @@ func campaignOnAsterisk(t *testing.T, mode string, mult float64, agents int) {
 			peak = max(peak, len(live))
 			mu.Unlock()
 			defer release(pr.Record.ID)
+			// The line is free for the pacer once the placer says so
+			// (the channel gone), while the attempt is still recorded.
+			inner := pr.OnLineFree
+			pr.OnLineFree = func() {
+				release(pr.Record.ID)
+				if inner != nil {
+					inner()
+				}
+			}
 			return p.Place(ctx, pr)
 		}),
 		// The agents: an answered call holds one.

@@ -75,6 +75,11 @@ func newDesc(d *phonenumbers.PhoneNumberDesc) *descMatcher {
 	return &descMatcher{lengths: d.PossibleLength, re: newDigitDFA("^(?:" + d.GetNationalNumberPattern() + ")$")}
 }
 
+// Preload compiles the numbering plan's matchers now (once per process)
+// instead of at the first number checked: a daemon calls it at start, so
+// the first list uploaded does not wait for it.
+func Preload() { fastOnce.Do(loadFast) }
+
 func loadFast() {
 	fastRegions = map[int][]*regionMatcher{}
 	coll, err := phonenumbers.MetadataCollection()

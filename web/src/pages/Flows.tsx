@@ -108,6 +108,7 @@ export function FlowsPage() {
       sortable: false,
       render: (x) => (
         <div className="row-actions">
+          <a className="btn btn-small" href={`#/flow-editor?id=${x.id}`} aria-label={`Edit ${x.name} in the editor`}>Edit</a>
           <button type="button" className="btn btn-small" onClick={() => setVersions(x)} aria-label={`Versions of ${x.name}`}>Versions</button>
           {x.type !== "inbound" && <button type="button" className="btn btn-small" onClick={() => setDialing(x)} aria-label={`Dialing settings of ${x.name}`}>Dialing</button>}
           {x.type !== "inbound" && <a className="btn btn-small" href={href("/api/v1/calllists/template", { flow_id: x.id })} download aria-label={`CSV template of ${x.name}`}>Template</a>}
@@ -120,7 +121,8 @@ export function FlowsPage() {
   return (
     <>
       <PageHead title="Flows" intro="Call flows of the account: drafts, published versions and draft problems. A transactional flow's versions go live only once our operations team approves them.">
-        {admin && <button type="button" className="btn btn-primary" onClick={() => setCreate(true)}>Add flow</button>}
+        {admin && <a className="btn btn-primary" href="#/flow-editor">New flow in the editor</a>}
+        {admin && <button type="button" className="btn" onClick={() => setCreate(true)}>Add flow from JSON</button>}
       </PageHead>
       <ErrorBox text={flows.error} />
       <DataTable caption="Flows" columns={cols} rows={flows.data ?? []} rowKey={(x) => x.id} loading={flows.loading && !flows.data} search initialSort={{ key: "id", dir: "desc" }} empty="No flows yet." />

@@ -26,6 +26,7 @@ const more = () => import("./ReportsMore");
 const campaigns = () => import("./Campaigns");
 const recipients = () => import("./Recipients");
 const flows = () => import("./Flows");
+const editor = () => import("./FlowEditor");
 const lists = () => import("./AccessLists");
 const advanced = () => import("./Advanced");
 const contact = () => import("./ContactCenter");
@@ -34,6 +35,7 @@ const me = () => import("./Me");
 const desk = () => import("./Desk");
 const operator = () => import("./Operator");
 const approvals = () => import("./Approvals");
+const wallboard = () => import("./Wallboard");
 
 const screens: Record<string, Screen> = {
   "/requests": screen(requests, (m) => m.RequestsPage),
@@ -45,10 +47,12 @@ const screens: Record<string, Screen> = {
   "/ads-statistics": screen(more, (m) => m.AdsStatisticsPage),
   "/ads-detailed": screen(more, (m) => m.AdsDetailedPage),
   "/flows": screen(flows, (m) => m.FlowsPage),
+  "/flow-editor": screen(editor, (m) => m.FlowEditorPage),
   "/dids": screen(advanced, (m) => m.DIDsPage),
   "/whitelist": screen(lists, (m) => m.WhitelistPage),
   "/blacklist": screen(lists, (m) => m.BlacklistPage),
   "/supervisor": screen(contact, (m) => m.SupervisorPage),
+  "/wallboard": screen(wallboard, (m) => m.WallboardPage),
   "/agents": screen(contact, (m) => m.AgentsPage),
   "/queues": screen(contact, (m) => m.QueuesPage),
   "/webhooks": screen(advanced, (m) => m.WebhooksPage),
