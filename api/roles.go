@@ -223,6 +223,7 @@ var routeAccess = map[string]string{
 	"POST /api/v1/me/agent/hangup":         RoleAgent,
 	"POST /api/v1/me/agent/hold":           RoleAgent,
 	"POST /api/v1/me/agent/transfer":       RoleAgent,
+	"GET /api/v1/me/agent/transfer":        RoleAgent,
 	"GET /api/v1/me/agent/calls":           RoleAgent,
 	"GET /api/v1/me/agent/phone":           RoleAgent,
 	"POST /api/v1/me/agent/phone/password": RoleAgent,

@@ -67,6 +67,7 @@ type ACD interface {
 	Unpause(ctx context.Context, accountID, agentID int64) error
 	Disposition(ctx context.Context, accountID, agentID int64, code string) error
 	Transfer(ctx context.Context, accountID, agentID int64, queue string) error
+	TransferToAgent(ctx context.Context, accountID, agentID, targetID int64) error
 	Agents(accountID int64, state acd.State) []acd.AgentStatus
 	Agent(accountID, agentID int64) (acd.AgentStatus, error)
 	Queues(accountID int64) []acd.QueueStatus
