@@ -23,6 +23,9 @@ type SupervisorMonitor struct {
 	StartedAt    time.Time  `gorm:"column:started_at" json:"started_at"`
 	EndedAt      *time.Time `gorm:"column:ended_at" json:"ended_at,omitempty"`
 	EndReason    string     `gorm:"column:end_reason" json:"end_reason,omitempty"`
+	// Node is the Switchyard node that ran the monitor (its restart
+	// closes the row).
+	Node string `gorm:"column:node" json:"node,omitempty"`
 }
 
 // TableName is the audit table.
@@ -47,7 +50,7 @@ func (s *Store) AddSupervisorMonitor(ctx context.Context, m SupervisorMonitor) (
 	for _, f := range []struct {
 		name, v string
 		max     int
-	}{{"monitor id", m.ID, 64}, {"monitor mode", m.Mode, 16}, {"monitor by", m.By, 254}, {"monitor call", m.CallID, 128}, {"monitor end reason", m.EndReason, 32}} {
+	}{{"monitor id", m.ID, 64}, {"monitor mode", m.Mode, 16}, {"monitor by", m.By, 254}, {"monitor call", m.CallID, 128}, {"monitor end reason", m.EndReason, 32}, {"monitor node", m.Node, 64}} {
 		if err := checkLen(f.name, f.v, f.max); err != nil {
 			return err
 		}
@@ -75,6 +78,34 @@ func (s *Store) EndSupervisorMonitor(ctx context.Context, accountID int64, id st
 		return ErrNotFound.New("", "supervisor monitor %s not found", id)
 	}
 	return nil
+}
+
+// MonitorEndRestart is the end reason of the monitors a node had in
+// progress when it stopped: closed when it starts again.
+const MonitorEndRestart = "restart"
+
+// CloseNodeMonitors ends, at the given time with reason "restart", the
+// open monitor audit rows of a node (every account): a monitor lives in
+// its node's memory, so when the node starts none of its rows is still
+// in progress. Rows of other nodes are untouched; rows written before
+// monitors recorded their node (node "") are closed too (their real end,
+// if one is still written, replaces it). It returns how many rows it
+// closed.
+func (s *Store) CloseNodeMonitors(ctx context.Context, node string, at time.Time) (n int64, err error) {
+	defer s.track("CloseNodeMonitors", time.Now(), &err)
+	if err := checkLen("monitor node", node, 64); err != nil {
+		return 0, err
+	}
+	nodes := []string{node}
+	if node != "" {
+		nodes = append(nodes, "")
+	}
+	res := s.w.WithContext(ctx).Model(&SupervisorMonitor{}).Where("ended_at IS NULL AND node IN ?", nodes).
+		Updates(map[string]any{"ended_at": norm(at), "end_reason": MonitorEndRestart})
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: close node monitors: %w", res.Error)
+	}
+	return res.RowsAffected, nil
 }
 
 // ListSupervisorMonitors lists an account's monitor audit records, newest

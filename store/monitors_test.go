@@ -105,3 +105,56 @@ func TestQueueCallBuckets(t *testing.T) {
 		}
 	})
 }
+
+// TestCloseNodeMonitors: a node starting closes its own open monitor rows
+// (and those written before rows had a node), never another node's nor
+// rows already ended.
+func TestCloseNodeMonitors(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a, err := s.CreateAccount(ctx, "mon-node")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+		ended := t0.Add(time.Minute)
+		for i, m := range []SupervisorMonitor{
+			{ID: "mine", Node: "node-a"},
+			{ID: "other", Node: "node-b"},
+			{ID: "legacy"},
+			{ID: "done", Node: "node-a", EndedAt: &ended, EndReason: "stopped"},
+		} {
+			m.AccountID, m.AgentID, m.PhoneAgentID, m.Mode, m.By, m.CallID, m.StartedAt = a.ID, 1, 2, "listen", "sup", "c", t0
+			if err := s.AddSupervisorMonitor(ctx, m); err != nil {
+				t.Fatalf("add %d: %v", i, err)
+			}
+		}
+		at := t0.Add(time.Hour)
+		n, err := s.CloseNodeMonitors(ctx, "node-a", at)
+		if err != nil || n != 2 {
+			t.Fatalf("close: %d %v; want 2 rows", n, err)
+		}
+		rows, err := s.ListSupervisorMonitors(ctx, JournalFilter{AccountID: a.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]SupervisorMonitor{}
+		for _, r := range rows {
+			got[r.ID] = r
+		}
+		for _, id := range []string{"mine", "legacy"} {
+			if r := got[id]; r.EndedAt == nil || !r.EndedAt.Equal(at) || r.EndReason != MonitorEndRestart {
+				t.Errorf("%s: %+v; want ended at %v, reason restart", id, r, at)
+			}
+		}
+		if r := got["other"]; r.EndedAt != nil || r.Node != "node-b" {
+			t.Errorf("another node's open row: %+v; want untouched", r)
+		}
+		if r := got["done"]; r.EndedAt == nil || !r.EndedAt.Equal(ended) || r.EndReason != "stopped" {
+			t.Errorf("ended row: %+v; want untouched", r)
+		}
+		if n, err := s.CloseNodeMonitors(ctx, "node-a", at); err != nil || n != 0 {
+			t.Errorf("again: %d %v; want 0", n, err)
+		}
+	})
+}

@@ -509,3 +509,55 @@ func TestSupervisorMonitorOnRealCalls(t *testing.T) {
 		}
 	}
 }
+
+// TestMonitorAuditClosedOnRestart: a node that starts again closes the
+// monitor audit rows it left open (ended now, reason "restart"); another
+// node's open row sharing the database is untouched.
+func TestMonitorAuditClosedOnRestart(t *testing.T) {
+	dir := t.TempDir()
+	node := "sy-node-" + uuid.NewString()[:8]
+	ctx := context.Background()
+	s, err := store.Open(ctx, store.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	acc, err := s.CreateAccount(ctx, "mon-restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
+	for _, m := range []store.SupervisorMonitor{{ID: "mine", Node: node}, {ID: "theirs", Node: "another-node"}} {
+		m.AccountID, m.AgentID, m.PhoneAgentID, m.Mode, m.By, m.CallID, m.StartedAt = acc.ID, 1, 2, "listen", "sup", "c", started
+		if err := s.AddSupervisorMonitor(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	before := time.Now().Add(-time.Second)
+	a, _ := boot(t, func(c *app.Config) {
+		c.DataDir, c.NodeName = dir, node
+		c.ARIURL, c.ARIUser, c.ARIPassword = "http://127.0.0.1:1/ari", "u", "p"
+	})
+	var rows []store.SupervisorMonitor
+	testkit.Eventually(t, 15*time.Second, func() bool {
+		rows, err = a.Store().ListSupervisorMonitors(ctx, store.JournalFilter{AccountID: acc.ID})
+		return err == nil && len(rows) == 2 && slices.ContainsFunc(rows, func(r store.SupervisorMonitor) bool {
+			return r.ID == "mine" && r.EndedAt != nil
+		})
+	}, "this node's open monitor row closed")
+	for _, r := range rows {
+		switch r.ID {
+		case "mine":
+			if r.EndReason != store.MonitorEndRestart || r.EndedAt.Before(before) {
+				t.Errorf("this node's row: %+v; want ended now, reason restart", r)
+			}
+		case "theirs":
+			if r.EndedAt != nil || r.EndReason != "" {
+				t.Errorf("another node's row: %+v; want still open", r)
+			}
+		}
+	}
+}
