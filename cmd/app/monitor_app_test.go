@@ -561,3 +561,39 @@ func TestMonitorAuditClosedOnRestart(t *testing.T) {
 		}
 	}
 }
+
+// TestSupervisorPhoneBusyWhileMonitoring: the supervisor's phone is an
+// agent line of the queue; while it monitors Alice's real call it is
+// busy in the ACD (not free for the queue, busy in the pacer's staffing,
+// its row names the monitored agent, a second monitor on it is refused),
+// and free again once the monitor ends.
+func TestSupervisorPhoneBusyWhileMonitoring(t *testing.T) {
+	m := setupMonitorCall(t)
+	e := m.e
+	m.call(t)
+	e.mustOK(http.MethodPost, fmt.Sprintf("/api/v1/queues/%d/members/%d", m.queueID, m.sup.ID), nil)
+	if st := e.action(m.sup.ID, "login", nil); st.State != acd.StateAvailable {
+		t.Fatalf("supervisor's line after login: %+v", st)
+	}
+	testkit.Eventually(t, 10*time.Second, func() bool { return e.supervisorQueue(m.queueID).Free == 1 },
+		"the supervisor's line free in the queue before the monitor")
+	mon := m.startMonitor(t, acd.MonitorListen)
+	q := e.supervisorQueue(m.queueID)
+	t.Logf("while monitoring: queue %d logged in, %d free", q.LoggedIn, q.Free)
+	if q.Free != 0 || q.LoggedIn != 2 {
+		t.Errorf("while monitoring, the queue: %+v; want 2 logged in, none free", q)
+	}
+	if row := e.supervisorAgent(m.sup.ID); row.Monitoring != m.alice.ID || row.State != acd.StateAvailable {
+		t.Errorf("the supervisor's line while monitoring: %+v; want monitoring %d", row, m.alice.ID)
+	}
+	code, body := e.call(http.MethodPost, fmt.Sprintf("/api/v1/supervisor/agents/%d/monitor", m.alice.ID),
+		map[string]any{"mode": "barge", "phone_agent_id": m.sup.ID})
+	if code != http.StatusConflict {
+		t.Errorf("a second monitor on the busy phone: %d %s; want 409", code, body)
+	}
+	m.stopMonitor(t, mon)
+	testkit.Eventually(t, 10*time.Second, func() bool {
+		return e.supervisorQueue(m.queueID).Free == 1 && e.supervisorAgent(m.sup.ID).Monitoring == 0
+	}, "the supervisor's line free again after the monitor")
+	m.hangUp(t)
+}
