@@ -43,6 +43,11 @@ func TestConsoleWallboardInBrowser(t *testing.T) {
 		t.Errorf("%d agent cards; want 3", n)
 	}
 	b.waitJS("the charts (their own chunk)", `document.querySelectorAll('.wb-chart canvas').length === 2`, 20*time.Second)
+	// Agents by state over the day: the day's intervals (GET
+	// /supervisor/day's agent_states, one per 15 minutes since midnight)
+	// before the live samples (two at first).
+	dayPoints := jsEval[int](b, "the day's intervals", `Math.ceil((Date.now() - new Date().setHours(0, 0, 0, 0)) / 900000)`)
+	b.waitJS("agents by state seeded with the day", fmt.Sprintf(`[...document.querySelectorAll('.wb-chart')].some(f => f.querySelector('figcaption').innerText === 'Agents by state (today)' && +f.dataset.points >= %d)`, dayPoints+2), 10*time.Second)
 	b.screenshot("wallboard")
 
 	// A real call: Alice's card turns On call live, with the customer.

@@ -4,7 +4,7 @@ import type { Agent, AgentStatus, QueueStatus } from "../api/types";
 import { Field } from "../ui/Field";
 import { useToast } from "../ui/Toast";
 import { ErrorBox, PageHead } from "../util";
-import type { DayBucket, Sample } from "./WallboardCharts";
+import type { DayBucket, Sample, StateBucket } from "./WallboardCharts";
 
 // The charts (uPlot) are their own chunk, fetched once the board is up.
 const Charts = lazy(() => import("./WallboardCharts"));
@@ -224,8 +224,17 @@ export function WallboardPage() {
     call<{ monitors: Monitor[] }>(api.GET("/api/v1/supervisor/monitors")).then((r) => setMonitors(r.monitors ?? [])).catch(() => undefined);
     const midnight = new Date();
     midnight.setHours(0, 0, 0, 0);
-    call<{ buckets: DayBucket[] }>(api.GET("/api/v1/supervisor/day", { params: { query: { from: midnight.toISOString() } } }))
-      .then((r) => setDay(r.buckets ?? []))
+    call<{ buckets: DayBucket[]; agent_states?: StateBucket[] }>(api.GET("/api/v1/supervisor/day", { params: { query: { from: midnight.toISOString() } } }))
+      .then((r) => {
+        setDay(r.buckets ?? []);
+        // Agents by state since midnight (the mean per 15 minutes, from
+        // the journal) before the live samples.
+        const past: Sample[] = (r.agent_states ?? []).map((b) => ({
+          t: Date.parse(b.start ?? "") / 1000, available: b.available ?? 0, on_call: b.on_call ?? 0,
+          ringing: b.ringing ?? 0, wrap_up: b.wrap_up ?? 0, paused: b.paused ?? 0,
+        }));
+        setSamples((xs) => [...past.filter((p) => !xs.length || p.t < xs[0].t), ...xs]);
+      })
       .catch(() => setDay([]));
   }, []);
   // The charts' chunk loads once the grid has painted.
@@ -235,17 +244,18 @@ export function WallboardPage() {
       return () => clearTimeout(id);
     }
   }, [board.ready, showCharts]);
-  // Agents by state, sampled every 10 s from the live rows (no request).
+  // Agents by state, sampled every 10 s from the live rows (no request),
+  // after the day's intervals.
   useEffect(() => {
     if (!board.ready) return;
     const take = () => {
-      const c = { t: Date.now() / 1000, available: 0, on_call: 0, ringing: 0, wrap_up: 0, paused: 0 };
+      const c: Sample = { t: Date.now() / 1000, available: 0, on_call: 0, ringing: 0, wrap_up: 0, paused: 0, live: true };
       for (const a of board.agents.values()) {
-        const s = a.state as keyof typeof c;
-        if (s in c && s !== "t") c[s]++;
+        const s = a.state as "available" | "on_call" | "ringing" | "wrap_up" | "paused";
+        if (typeof c[s] === "number") c[s]++;
       }
-      // The first sample twice (10 s apart): a line from the start.
-      setSamples((xs) => (xs.length ? [...xs.slice(-2000), c] : [{ ...c, t: c.t - 10 }, c]));
+      // The first live sample twice (10 s apart): a line from the start.
+      setSamples((xs) => (xs.some((x) => x.live) ? [...xs.slice(-2000), c] : [...xs, { ...c, t: c.t - 10 }, c]));
     };
     take();
     const id = setInterval(take, 10000);
