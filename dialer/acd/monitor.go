@@ -117,7 +117,7 @@ func (a *ACD) StartMonitor(ctx context.Context, r MonitorRequest) (Monitor, erro
 	}
 	// The supervisor's phone is an agent line: not while it has a call
 	// (offered, on it, in wrap-up) or monitors another.
-	if ph.cur != nil || ph.monitoring != nil || ph.sess != nil {
+	if ph.cur != nil || ph.monitoring != nil {
 		a.mu.Unlock()
 		return Monitor{}, ErrState.New("phone_agent_id", "the supervisor's phone (agent %d) is busy", r.PhoneAgentID)
 	}
