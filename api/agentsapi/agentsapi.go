@@ -114,6 +114,9 @@ type Deps struct {
 	// NewPassword generates SIP passwords (tests); nil: 32 random hex
 	// characters.
 	NewPassword func() (string, error)
+	// Node names this Switchyard node in the monitor audit: the node
+	// closes its own open rows when it starts again.
+	Node string
 }
 
 // Register adds the routes to the authenticated /api/v1 group.

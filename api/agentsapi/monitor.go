@@ -111,7 +111,7 @@ func (h *handler) startMonitor(c echo.Context, acct int64) error {
 		return err
 	}
 	rec := store.SupervisorMonitor{ID: mon.ID, AccountID: acct, AgentID: id, PhoneAgentID: in.PhoneAgentID, Mode: in.Mode,
-		ByUserID: p.UserID, ByKeyID: p.KeyID, By: by, CallID: mon.CallID, StartedAt: mon.StartedAt}
+		ByUserID: p.UserID, ByKeyID: p.KeyID, By: by, CallID: mon.CallID, StartedAt: mon.StartedAt, Node: h.d.Node}
 	if err := st.AddSupervisorMonitor(context.WithoutCancel(ctx), rec); err != nil {
 		// No monitor without its audit record.
 		_ = m.StopMonitor(acct, mon.ID)

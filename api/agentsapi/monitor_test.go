@@ -2,13 +2,16 @@ package agentsapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/switchyard/switchyard/dialer/acd"
+	"github.com/switchyard/switchyard/dialer/acd/acdconfig"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -50,7 +53,7 @@ func (m *monitorACD) Monitors(int64) []acd.Monitor { return []acd.Monitor{} }
 // engine the routes answer 503.
 func TestMonitorAPI(t *testing.T) {
 	m := &monitorACD{fakeACD: newFakeACD()}
-	e := newEnv(t, func(d *Deps) { d.ACD = m })
+	e := newEnv(t, func(d *Deps) { d.ACD, d.Node = m, "node-1" })
 	path := "/api/v1/supervisor/agents/5/monitor"
 	for _, c := range []struct{ body, field string }{
 		{`{"mode":"spy","phone_agent_id":2}`, "mode"},
@@ -81,7 +84,7 @@ func TestMonitorAPI(t *testing.T) {
 		}
 		return rows
 	}
-	if rows := audit(); len(rows) != 1 || rows[0].Mode != "whisper" || rows[0].AgentID != 5 || rows[0].EndedAt != nil || rows[0].CallID != "call-1" {
+	if rows := audit(); len(rows) != 1 || rows[0].Mode != "whisper" || rows[0].AgentID != 5 || rows[0].EndedAt != nil || rows[0].CallID != "call-1" || rows[0].Node != "node-1" {
 		t.Fatalf("audit at the start: %+v", rows)
 	}
 	if code, body := e.raw(e.other, http.MethodDelete, "/api/v1/supervisor/monitors/sy-mon-1", ""); code != http.StatusNotFound {
@@ -116,5 +119,52 @@ func TestMonitorAPI(t *testing.T) {
 	plain := newEnv(t)
 	if code, body := plain.raw(plain.key, http.MethodPost, path, `{"mode":"listen","phone_agent_id":2}`); code != http.StatusServiceUnavailable {
 		t.Errorf("no monitoring engine: %d %s; want 503", code, body)
+	}
+}
+
+// TestSupervisorDayAgentStates: GET /supervisor/day gives, beside the
+// queue calls, the account's agents by state per interval from the agent
+// state journal (the wallboard seeds its chart with them); another
+// account's agents are not counted; step_mins is checked.
+func TestSupervisorDayAgentStates(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ag, err := e.st.CreateAgent(ctx, store.Agent{Agent: acdconfig.Agent{AccountID: e.acct, Name: "Ann", LoginType: "sip", Extension: "day-ann"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := e.st.CreateAgent(ctx, store.Agent{Agent: acdconfig.Agent{AccountID: e.acct2, Name: "Bob", LoginType: "sip", Extension: "day-bob"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Now().UTC().Add(-time.Hour).Truncate(time.Minute)
+	if err := e.st.InsertAgentEvents(ctx, []store.AgentEvent{
+		{AccountID: e.acct, AgentID: ag.ID, At: from.Add(-time.Hour), ToState: "available"},
+		{AccountID: e.acct, AgentID: ag.ID, At: from.Add(30 * time.Minute), ToState: "on_call"},
+		{AccountID: e.acct2, AgentID: other.ID, At: from.Add(-time.Hour), ToState: "paused"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	code, body := e.raw(e.key, http.MethodGet, "/api/v1/supervisor/day?step_mins=30&from="+url.QueryEscape(from.Format(time.RFC3339)), "")
+	var out struct {
+		StepMins    int                      `json:"step_mins"`
+		Buckets     []store.QueueCallBucket  `json:"buckets"`
+		AgentStates []store.AgentStateBucket `json:"agent_states"`
+	}
+	if err := json.Unmarshal([]byte(body), &out); code != http.StatusOK || err != nil {
+		t.Fatalf("day: %d %s", code, body)
+	}
+	// Two half hours, and the one just begun (now is a little past).
+	if out.StepMins != 30 || len(out.AgentStates) < 2 || len(out.AgentStates) > 3 || len(out.Buckets) != len(out.AgentStates) {
+		t.Fatalf("day: %s", body)
+	}
+	if s := out.AgentStates[0]; !s.Start.Equal(from) || s.Available != 1 || s.OnCall != 0 || s.Paused != 0 {
+		t.Errorf("first half hour: %+v; want 1 available", s)
+	}
+	if s := out.AgentStates[1]; s.OnCall != 1 || s.Available != 0 || s.Paused != 0 {
+		t.Errorf("second half hour: %+v; want 1 on a call", s)
+	}
+	if code, body := e.raw(e.key, http.MethodGet, "/api/v1/supervisor/day?step_mins=0", ""); code != http.StatusUnprocessableEntity {
+		t.Errorf("step_mins=0: %d %s; want 422", code, body)
 	}
 }

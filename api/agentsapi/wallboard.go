@@ -12,15 +12,17 @@ import (
 	"github.com/switchyard/switchyard/store"
 )
 
-// DayStore counts the day's queue calls for the wallboard's charts
-// (*store.Store implements it).
+// DayStore counts the day's queue calls and agents by state for the
+// wallboard's charts (*store.Store implements it).
 type DayStore interface {
 	QueueCallBuckets(ctx context.Context, accountID int64, from, to time.Time, step time.Duration) ([]store.QueueCallBucket, error)
+	AgentStateBuckets(ctx context.Context, accountID int64, from, to time.Time, step time.Duration) ([]store.AgentStateBucket, error)
 }
 
 // supervisorDay is the wallboard's charts over the day: the account's
 // queue calls per interval (step_mins, default 15) from `from` (default:
-// 24 hours ago) until now, by outcome.
+// 24 hours ago) until now, by outcome, and the agents by state per
+// interval (the mean number in each state, from the agent state journal).
 func (h *handler) supervisorDay(c echo.Context, acct int64) error {
 	st, ok := h.d.Store.(DayStore)
 	if !ok {
@@ -54,5 +56,9 @@ func (h *handler) supervisorDay(c echo.Context, acct int64) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"step_mins": int(step / time.Minute), "buckets": b})
+	states, err := st.AgentStateBuckets(c.Request().Context(), acct, from, to, step)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"step_mins": int(step / time.Minute), "buckets": b, "agent_states": states})
 }

@@ -292,7 +292,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	calllistapi.RegisterKairos(a.http.Echo().Group(""), lists)
 	dialerapi.Register(a.http.API(), dialerapi.Deps{Campaigns: camps})
 	a.httpDone = make(chan struct{})
-	agents := agentsapi.Deps{Store: a.store, ACD: a.acd, Logger: acdLog, Done: a.httpDone, Channels: client,
+	agents := agentsapi.Deps{Store: a.store, ACD: a.acd, Logger: acdLog, Done: a.httpDone, Channels: client, Node: cfg.NodeName,
 		Phone: agentsapi.Phone{WebRTCURL: cfg.webRTCURL(), SIPHost: cfg.sipHost()}}
 	if cfg.ManageEndpoints {
 		agents.Provisioner = provision.New(client, provision.Options{Logger: log.With("component", "provision")})
@@ -406,6 +406,14 @@ func (a *App) Run(ctx context.Context) error {
 	// Running campaigns resume (after a restart); their calls wait for the
 	// ARI connection like any other originate.
 	dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	// Supervisor monitors live in this node's memory: the ones it had
+	// when it stopped are over (other nodes' rows are theirs).
+	if n, err := a.store.CloseNodeMonitors(dctx, a.cfg.NodeName, time.Now()); err != nil {
+		dcancel()
+		return fmt.Errorf("close this node's monitor audit rows: %w", err)
+	} else if n > 0 {
+		a.log.Info("supervisor monitors of the previous run closed", "rows", n, "reason", store.MonitorEndRestart)
+	}
 	// Agents and queues load before calls arrive; endpoint registration
 	// state is read on every ARI connect (the ACD registers for it here).
 	err := a.acd.Start(dctx)

@@ -43,6 +43,11 @@ func TestConsoleWallboardInBrowser(t *testing.T) {
 		t.Errorf("%d agent cards; want 3", n)
 	}
 	b.waitJS("the charts (their own chunk)", `document.querySelectorAll('.wb-chart canvas').length === 2`, 20*time.Second)
+	// Agents by state over the day: the day's intervals (GET
+	// /supervisor/day's agent_states, one per 15 minutes since midnight)
+	// before the live samples (two at first).
+	dayPoints := jsEval[int](b, "the day's intervals", `Math.ceil((Date.now() - new Date().setHours(0, 0, 0, 0)) / 900000)`)
+	b.waitJS("agents by state seeded with the day", fmt.Sprintf(`[...document.querySelectorAll('.wb-chart')].some(f => f.querySelector('figcaption').innerText === 'Agents by state (today)' && +f.dataset.points >= %d)`, dayPoints+2), 10*time.Second)
 	b.screenshot("wallboard")
 
 	// A real call: Alice's card turns On call live, with the customer.
@@ -111,6 +116,26 @@ func TestConsoleWallboardInBrowser(t *testing.T) {
 	b.waitJS("Alice paused with the reason", card("Alice")+`?.dataset.state === 'paused' && `+card("Alice")+`.innerText.includes('missed ring (auto-pause)')`, 10*time.Second)
 	b.fill("State", "paused")
 	b.waitJS("state filter: paused", `document.querySelectorAll('.wb-agent').length === 1 && `+card("Alice")+` !== undefined`, 5*time.Second)
+	b.noCSPViolations()
+
+	// The Supervisor Agent Dashboard follows the same stream: Alice's
+	// row changes live (no Refresh, no polling of the agent list).
+	b.open("/supervisor")
+	row := func(name string) string {
+		return fmt.Sprintf(`[...document.querySelectorAll('table tbody tr')].find(r => r.cells[0]?.innerText === %q)`, name)
+	}
+	b.waitJS("the dashboard live", `document.querySelector('main')?.innerText.includes('Live')`, 20*time.Second)
+	b.waitJS("Alice paused on the dashboard", row("Alice")+`?.innerText.includes('paused')`, 10*time.Second)
+	e.action(m.alice.ID, "unpause", nil)
+	b.waitJS("Alice available on the dashboard, live", row("Alice")+`?.innerText.includes('available')`, 10*time.Second)
+	b.fill("Global search", "ali")
+	b.click("Search")
+	b.waitJS("search keeps Alice alone", `document.querySelectorAll('table')[0].querySelectorAll('tbody tr').length === 1 && `+row("Alice")+` !== undefined`, 5*time.Second)
+	b.waitJS("the support queue row", `[...document.querySelectorAll('table')[1].querySelectorAll('tbody tr')].some(r => r.innerText.includes('support'))`, 5*time.Second)
+	b.screenshot("supervisor-dashboard-live")
+	if n := jsEval[int](b, "agent list requests", `performance.getEntriesByType('resource').filter(r => /\/api\/v1\/supervisor\/(agents|queues)(\?|$)/.test(r.name)).length`); n != 0 {
+		t.Errorf("the dashboard requested the agent or queue list %d times; want none (the stream)", n)
+	}
 	b.noCSPViolations()
 }
 

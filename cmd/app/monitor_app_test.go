@@ -509,3 +509,91 @@ func TestSupervisorMonitorOnRealCalls(t *testing.T) {
 		}
 	}
 }
+
+// TestMonitorAuditClosedOnRestart: a node that starts again closes the
+// monitor audit rows it left open (ended now, reason "restart"); another
+// node's open row sharing the database is untouched.
+func TestMonitorAuditClosedOnRestart(t *testing.T) {
+	dir := t.TempDir()
+	node := "sy-node-" + uuid.NewString()[:8]
+	ctx := context.Background()
+	s, err := store.Open(ctx, store.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	acc, err := s.CreateAccount(ctx, "mon-restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
+	for _, m := range []store.SupervisorMonitor{{ID: "mine", Node: node}, {ID: "theirs", Node: "another-node"}} {
+		m.AccountID, m.AgentID, m.PhoneAgentID, m.Mode, m.By, m.CallID, m.StartedAt = acc.ID, 1, 2, "listen", "sup", "c", started
+		if err := s.AddSupervisorMonitor(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	before := time.Now().Add(-time.Second)
+	a, _ := boot(t, func(c *app.Config) {
+		c.DataDir, c.NodeName = dir, node
+		c.ARIURL, c.ARIUser, c.ARIPassword = "http://127.0.0.1:1/ari", "u", "p"
+	})
+	var rows []store.SupervisorMonitor
+	testkit.Eventually(t, 15*time.Second, func() bool {
+		rows, err = a.Store().ListSupervisorMonitors(ctx, store.JournalFilter{AccountID: acc.ID})
+		return err == nil && len(rows) == 2 && slices.ContainsFunc(rows, func(r store.SupervisorMonitor) bool {
+			return r.ID == "mine" && r.EndedAt != nil
+		})
+	}, "this node's open monitor row closed")
+	for _, r := range rows {
+		switch r.ID {
+		case "mine":
+			if r.EndReason != store.MonitorEndRestart || r.EndedAt.Before(before) {
+				t.Errorf("this node's row: %+v; want ended now, reason restart", r)
+			}
+		case "theirs":
+			if r.EndedAt != nil || r.EndReason != "" {
+				t.Errorf("another node's row: %+v; want still open", r)
+			}
+		}
+	}
+}
+
+// TestSupervisorPhoneBusyWhileMonitoring: the supervisor's phone is an
+// agent line of the queue; while it monitors Alice's real call it is
+// busy in the ACD (not free for the queue, busy in the pacer's staffing,
+// its row names the monitored agent, a second monitor on it is refused),
+// and free again once the monitor ends.
+func TestSupervisorPhoneBusyWhileMonitoring(t *testing.T) {
+	m := setupMonitorCall(t)
+	e := m.e
+	m.call(t)
+	e.mustOK(http.MethodPost, fmt.Sprintf("/api/v1/queues/%d/members/%d", m.queueID, m.sup.ID), nil)
+	if st := e.action(m.sup.ID, "login", nil); st.State != acd.StateAvailable {
+		t.Fatalf("supervisor's line after login: %+v", st)
+	}
+	testkit.Eventually(t, 10*time.Second, func() bool { return e.supervisorQueue(m.queueID).Free == 1 },
+		"the supervisor's line free in the queue before the monitor")
+	mon := m.startMonitor(t, acd.MonitorListen)
+	q := e.supervisorQueue(m.queueID)
+	t.Logf("while monitoring: queue %d logged in, %d free", q.LoggedIn, q.Free)
+	if q.Free != 0 || q.LoggedIn != 2 {
+		t.Errorf("while monitoring, the queue: %+v; want 2 logged in, none free", q)
+	}
+	if row := e.supervisorAgent(m.sup.ID); row.Monitoring != m.alice.ID || row.State != acd.StateAvailable {
+		t.Errorf("the supervisor's line while monitoring: %+v; want monitoring %d", row, m.alice.ID)
+	}
+	code, body := e.call(http.MethodPost, fmt.Sprintf("/api/v1/supervisor/agents/%d/monitor", m.alice.ID),
+		map[string]any{"mode": "barge", "phone_agent_id": m.sup.ID})
+	if code != http.StatusConflict {
+		t.Errorf("a second monitor on the busy phone: %d %s; want 409", code, body)
+	}
+	m.stopMonitor(t, mon)
+	testkit.Eventually(t, 10*time.Second, func() bool {
+		return e.supervisorQueue(m.queueID).Free == 1 && e.supervisorAgent(m.sup.ID).Monitoring == 0
+	}, "the supervisor's line free again after the monitor")
+	m.hangUp(t)
+}

@@ -34,6 +34,10 @@ type agent struct {
 	wrapSeq   int
 	wrapTimer *time.Timer
 	sess      *session
+
+	// monitoring: the monitor this agent's line is the supervisor's
+	// phone of ("" none): busy, no queue call is offered to it.
+	monitoring *monitor
 }
 
 // offer is one call offered to an agent.
@@ -541,7 +545,7 @@ func (a *ACD) eventLocked(kind acdconfig.EventKind, ag *agent, o *offer, busy bo
 
 // freeLocked reports whether the agent can take a call now.
 func (a *ACD) freeLocked(ag *agent) bool {
-	if ag.state != StateAvailable || ag.pendingLogout || ag.removed || ag.cur != nil {
+	if ag.state != StateAvailable || ag.pendingLogout || ag.removed || ag.cur != nil || ag.monitoring != nil {
 		return false
 	}
 	if ag.cfg.Persistent {

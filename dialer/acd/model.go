@@ -111,6 +111,9 @@ type AgentStatus struct {
 	// Monitored: a supervisor is on the agent's call ("listen", "whisper",
 	// or "barge": a 3-way call).
 	Monitored MonitorMode `json:"monitored,omitempty"`
+	// Monitoring: this agent's line is a supervisor's phone on another
+	// agent's call (that agent's id): busy, no queue call is offered.
+	Monitoring int64 `json:"monitoring,omitempty"`
 }
 
 // QueueStatus is a queue's live state.

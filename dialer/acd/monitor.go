@@ -115,6 +115,12 @@ func (a *ACD) StartMonitor(ctx context.Context, r MonitorRequest) (Monitor, erro
 		a.mu.Unlock()
 		return Monitor{}, ErrInvalid.New("phone_agent_id", "the supervisor's phone cannot be the monitored agent's")
 	}
+	// The supervisor's phone is an agent line: not while it has a call
+	// (offered, on it, in wrap-up) or monitors another.
+	if ph.cur != nil || ph.monitoring != nil {
+		a.mu.Unlock()
+		return Monitor{}, ErrState.New("phone_agent_id", "the supervisor's phone (agent %d) is busy", r.PhoneAgentID)
+	}
 	// On a call: answered (the bridge may still be joining: runMonitor
 	// waits for it once the supervisor's phone answered).
 	if ag.state != StateOnCall || ag.cur == nil || ag.cur.ended {
@@ -129,7 +135,11 @@ func (a *ACD) StartMonitor(ctx context.Context, r MonitorRequest) (Monitor, erro
 		a.monitors = map[string]*monitor{}
 	}
 	a.monitors[mon.m.ID] = mon
+	// The phone is busy for the monitor's duration: no queue call (nor
+	// agent-first reservation) is offered to it.
+	ph.monitoring = mon
 	a.publishAgentLocked(ag)
+	a.publishAgentLocked(ph)
 	phoneCfg := ph.cfg
 	a.mu.Unlock()
 
@@ -216,6 +226,12 @@ func (a *ACD) endMonitor(mon *monitor, reason string) {
 	delete(a.monitors, mon.m.ID)
 	if ag := a.agents[key{mon.m.AccountID, mon.m.AgentID}]; ag != nil {
 		a.publishAgentLocked(ag)
+	}
+	// The supervisor's phone takes queue calls again.
+	if ph := a.agents[key{mon.m.AccountID, mon.m.PhoneAgentID}]; ph != nil && ph.monitoring == mon {
+		ph.monitoring = nil
+		a.publishAgentLocked(ph)
+		a.kickAgentLocked(ph)
 	}
 	m, fn := mon.m, mon.onE
 	a.mu.Unlock()

@@ -19,6 +19,9 @@ func (a *ACD) statusLocked(ag *agent) AgentStatus {
 		Offered: ag.offered, Answered: ag.answered, Abandoned: ag.abandoned, Missed: ag.missed,
 		LastCallAt: ag.lastEnd, Monitored: a.monitoredLocked(ag),
 	}
+	if ag.monitoring != nil {
+		s.Monitoring = ag.monitoring.m.AgentID
+	}
 	if ag.handleN > 0 {
 		s.AvgHandle = (ag.handleSum / time.Duration(ag.handleN)).Seconds()
 	}
@@ -105,7 +108,8 @@ func (a *ACD) Queues(accountID int64) []QueueStatus {
 }
 
 // Staffing reports the named queue's live staffing for the dialer's
-// pacer. Busy counts members ringing, on a call or in wrap-up; AvgHandle
+// pacer. Busy counts members ringing, on a call or in wrap-up, and lines
+// that are a supervisor's phone on a monitor; AvgHandle
 // is the mean talk + wrap-up time of the queue's recent answered calls.
 func (a *ACD) Staffing(accountID int64, queueName string) (dialer.Staffing, error) {
 	a.mu.Lock()
@@ -124,8 +128,8 @@ func (a *ACD) Staffing(accountID int64, queueName string) (dialer.Staffing, erro
 		if a.freeLocked(ag) {
 			s.Free++
 		}
-		switch ag.state {
-		case StateRinging, StateOnCall, StateWrapUp:
+		switch {
+		case ag.state == StateRinging, ag.state == StateOnCall, ag.state == StateWrapUp, ag.monitoring != nil:
 			s.Busy++
 		}
 	}

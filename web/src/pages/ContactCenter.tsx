@@ -1,12 +1,13 @@
-import { useState, type FormEvent } from "react";
+import { useMemo, useState, type FormEvent } from "react";
 import { api, call } from "../api/client";
-import type { Agent, AgentInput, AgentStatus, Queue, QueueInput, QueueStatus } from "../api/types";
+import type { Agent, AgentInput, AgentStatus, Queue, QueueInput } from "../api/types";
 import { DataTable } from "../ui/Table";
 import { Modal } from "../ui/Modal";
 import { Check, Field, FormError, useForm } from "../ui/Field";
 import { useToast } from "../ui/Toast";
 import { useAction } from "../ui/action";
-import { Badge, ErrorBox, PageHead, useInterval, useLoad } from "../util";
+import { Badge, ErrorBox, PageHead, useLoad } from "../util";
+import { useSupervisorStream } from "./supervisorStream";
 import { useSession } from "../session";
 
 const STATES = ["logged_out", "available", "ringing", "on_call", "wrap_up", "paused"] as const;
@@ -14,21 +15,38 @@ const stateLabel = (s?: string) => (s ?? "logged_out").replace(/_/g, " ");
 const stateTone = (s?: string) => (s === "available" ? "ok" : s === "on_call" || s === "ringing" ? "info" : s === "paused" || s === "wrap_up" ? "warn" : "muted");
 const secs = (n?: number) => (n ? `${Math.round(n)} s` : "–");
 
+/**
+ * The Supervisor Agent Dashboard: the agents and queues from the
+ * supervisor stream (live, no polling); the filters apply to the live
+ * rows.
+ */
 export function SupervisorPage() {
   const [state, setState] = useState("");
   const [q, setQ] = useState("");
   const [applied, setApplied] = useState({ state: "", q: "" });
-  const agents = useLoad(
-    () => call<{ agents: (AgentStatus & { extension?: string; number?: string })[] }>(api.GET("/api/v1/supervisor/agents", { params: { query: { ...(applied.state ? { state: applied.state as (typeof STATES)[number] } : {}), ...(applied.q ? { q: applied.q } : {}) } } })).then((r) => r.agents ?? []),
-    [applied],
-  );
-  const queues = useLoad(() => call<{ queues: QueueStatus[] }>(api.GET("/api/v1/supervisor/queues")).then((r) => r.queues ?? []), []);
-  const refresh = () => { agents.reload(); queues.reload(); };
-  useInterval(refresh, 10000);
+  const live = useSupervisorStream();
+  // The lines (extension, number) the search also matches: configuration,
+  // loaded once.
+  const lines = useLoad(() => call<{ agents: Agent[] }>(api.GET("/api/v1/agents")).then((r) => new Map((r.agents ?? []).map((a) => [a.id!, a]))), []);
+  const agents = useMemo(() => {
+    const needle = applied.q.toLowerCase();
+    const out: (AgentStatus & { extension?: string; number?: string })[] = [];
+    for (const a of live.agents.values()) {
+      if (applied.state && (a.state ?? "logged_out") !== applied.state) continue;
+      const cfg = lines.data?.get(a.agent_id!);
+      if (needle && ![a.name?.toLowerCase(), cfg?.extension?.toLowerCase(), cfg?.number].some((v) => v?.includes(needle))) continue;
+      out.push({ ...a, extension: cfg?.extension, number: cfg?.number });
+    }
+    return out.sort((x, y) => ((x.name ?? "") < (y.name ?? "") ? -1 : (x.name ?? "") > (y.name ?? "") ? 1 : (x.agent_id ?? 0) - (y.agent_id ?? 0)));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [live.version, live.agents, applied, lines.data]);
+  const queues = useMemo(() => [...live.queues.values()].sort((x, y) => ((x.name ?? "") < (y.name ?? "") ? -1 : 1)),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [live.version, live.queues]);
   return (
     <>
-      <PageHead title="Supervisor Agent Dashboard" intro="Logged-in agents, their current status and their call figures.">
-        <button type="button" className="btn" onClick={refresh}>Refresh</button>
+      <PageHead title="Supervisor Agent Dashboard" intro="Logged-in agents, their current status and their call figures, live.">
+        <span aria-live="polite"><Badge text={live.ready ? "Live" : "Connecting…"} tone={live.ready ? "ok" : "muted"} /></span>
       </PageHead>
       <form className="filters" aria-label="Filters" onSubmit={(e) => { e.preventDefault(); setApplied({ state, q: q.trim() }); }}>
         <Field label="Global search"><input className="input" type="search" value={q} onChange={(e) => setQ(e.target.value)} /></Field>
@@ -40,8 +58,8 @@ export function SupervisorPage() {
         </Field>
         <div className="filter-actions"><button type="submit" className="btn btn-primary">Search</button></div>
       </form>
-      <ErrorBox text={agents.error} />
-      <DataTable caption="Agents" rows={agents.data ?? []} rowKey={(a) => a.agent_id!} loading={agents.loading && !agents.data} columns={[
+      <ErrorBox text={live.error} />
+      <DataTable caption="Agents" rows={agents} rowKey={(a) => a.agent_id!} loading={!live.ready} columns={[
         { key: "name", label: "Agent" },
         { key: "state", label: "Status", render: (a) => <Badge text={stateLabel(a.state)} tone={stateTone(a.state)} /> },
         { key: "reason", label: "Reason" },
@@ -54,8 +72,7 @@ export function SupervisorPage() {
         { key: "avg_call_time_secs", label: "Av. call time", className: "num", render: (a) => secs(a.avg_call_time_secs) },
       ]} empty="No agents match." />
       <h2 className="section-title">Queues</h2>
-      <ErrorBox text={queues.error} />
-      <DataTable caption="Queues" rows={queues.data ?? []} rowKey={(x) => x.queue_id!} columns={[
+      <DataTable caption="Queues" rows={queues} rowKey={(x) => x.queue_id!} columns={[
         { key: "name", label: "Queue" },
         { key: "waiting", label: "Waiting", className: "num" },
         { key: "logged_in", label: "Logged in", className: "num" },

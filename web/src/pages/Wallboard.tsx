@@ -4,7 +4,8 @@ import type { Agent, AgentStatus, QueueStatus } from "../api/types";
 import { Field } from "../ui/Field";
 import { useToast } from "../ui/Toast";
 import { ErrorBox, PageHead } from "../util";
-import type { DayBucket, Sample } from "./WallboardCharts";
+import type { DayBucket, Sample, StateBucket } from "./WallboardCharts";
+import { useSupervisorStream } from "./supervisorStream";
 
 // The charts (uPlot) are their own chunk, fetched once the board is up.
 const Charts = lazy(() => import("./WallboardCharts"));
@@ -49,67 +50,6 @@ const clock = (secs: number) => {
   return (h ? `${h}:${String(m).padStart(2, "0")}` : `${m}`) + `:${String(r).padStart(2, "0")}`;
 };
 const aht = (n?: number) => (n ? clock(n) : "–");
-
-/**
- * The wallboard's live state: every agent and queue row from the
- * supervisor stream (Server-Sent Events, no polling). Updates are applied
- * to a map and rendered at most once per animation frame, so hundreds of
- * changes a second cost one render each frame.
- */
-function useBoard() {
-  const agents = useRef(new Map<number, Row>());
-  const queues = useRef(new Map<number, QueueStatus>());
-  const [version, setVersion] = useState(0);
-  const [ready, setReady] = useState(false);
-  const [error, setError] = useState("");
-  // Counters of answered / abandoned per queue, to move the day chart's
-  // current interval as calls end.
-  const deltas = useRef({ answered: 0, abandoned: 0, timed_out: 0, joined: 0 });
-  useEffect(() => {
-    let frame = 0;
-    const schedule = () => {
-      if (!frame) frame = requestAnimationFrame(() => { frame = 0; setVersion((v) => v + 1); });
-    };
-    let es: EventSource | null = null;
-    let retry: ReturnType<typeof setTimeout> | undefined;
-    const open = () => {
-      // Batched: the latest row of each agent and queue every 100 ms.
-      es = new EventSource("/api/v1/supervisor/stream?batch_ms=100");
-      es.addEventListener("agent", (e) => {
-        const a = JSON.parse((e as MessageEvent<string>).data) as Row & { t?: number };
-        a.t = performance.now();
-        agents.current.set(a.agent_id!, a);
-        schedule();
-      });
-      es.addEventListener("queue", (e) => {
-        const q = JSON.parse((e as MessageEvent<string>).data) as QueueStatus;
-        const old = queues.current.get(q.queue_id!);
-        if (old) {
-          const d = deltas.current;
-          d.answered += Math.max(0, (q.answered ?? 0) - (old.answered ?? 0));
-          d.abandoned += Math.max(0, (q.abandoned ?? 0) - (old.abandoned ?? 0));
-          d.timed_out += Math.max(0, (q.timed_out ?? 0) - (old.timed_out ?? 0));
-          d.joined += Math.max(0, (q.joined ?? 0) - (old.joined ?? 0));
-        }
-        (q as QueueStatus & { t?: number }).t = performance.now();
-        queues.current.set(q.queue_id!, q);
-        schedule();
-      });
-      es.addEventListener("ready", () => { setReady(true); setError(""); schedule(); });
-      es.onerror = () => {
-        // The browser reconnects by itself unless the stream was refused
-        // (closed): then try again in a few seconds with a new snapshot.
-        if (es && es.readyState === EventSource.CLOSED) {
-          setError("The live stream closed; reconnecting…");
-          retry = setTimeout(() => { agents.current.clear(); queues.current.clear(); open(); }, 3000);
-        }
-      };
-    };
-    open();
-    return () => { es?.close(); if (retry) clearTimeout(retry); if (frame) cancelAnimationFrame(frame); };
-  }, []);
-  return { agents: agents.current, queues: queues.current, version, ready, error, deltas: deltas.current };
-}
 
 /** useNow ticks once a second (the time-in-state clocks; no request). */
 function useNow() {
@@ -206,7 +146,7 @@ const QueueTile = memo(function QueueTile({ q, now }: { q: QueueStatus & { t?: n
 const PHONE_KEY = "switchyard.wallboard.phone";
 
 export function WallboardPage() {
-  const board = useBoard();
+  const board = useSupervisorStream();
   const now = useNow();
   useClocks();
   const toast = useToast();
@@ -224,8 +164,17 @@ export function WallboardPage() {
     call<{ monitors: Monitor[] }>(api.GET("/api/v1/supervisor/monitors")).then((r) => setMonitors(r.monitors ?? [])).catch(() => undefined);
     const midnight = new Date();
     midnight.setHours(0, 0, 0, 0);
-    call<{ buckets: DayBucket[] }>(api.GET("/api/v1/supervisor/day", { params: { query: { from: midnight.toISOString() } } }))
-      .then((r) => setDay(r.buckets ?? []))
+    call<{ buckets: DayBucket[]; agent_states?: StateBucket[] }>(api.GET("/api/v1/supervisor/day", { params: { query: { from: midnight.toISOString() } } }))
+      .then((r) => {
+        setDay(r.buckets ?? []);
+        // Agents by state since midnight (the mean per 15 minutes, from
+        // the journal) before the live samples.
+        const past: Sample[] = (r.agent_states ?? []).map((b) => ({
+          t: Date.parse(b.start ?? "") / 1000, available: b.available ?? 0, on_call: b.on_call ?? 0,
+          ringing: b.ringing ?? 0, wrap_up: b.wrap_up ?? 0, paused: b.paused ?? 0,
+        }));
+        setSamples((xs) => [...past.filter((p) => !xs.length || p.t < xs[0].t), ...xs]);
+      })
       .catch(() => setDay([]));
   }, []);
   // The charts' chunk loads once the grid has painted.
@@ -235,17 +184,18 @@ export function WallboardPage() {
       return () => clearTimeout(id);
     }
   }, [board.ready, showCharts]);
-  // Agents by state, sampled every 10 s from the live rows (no request).
+  // Agents by state, sampled every 10 s from the live rows (no request),
+  // after the day's intervals.
   useEffect(() => {
     if (!board.ready) return;
     const take = () => {
-      const c = { t: Date.now() / 1000, available: 0, on_call: 0, ringing: 0, wrap_up: 0, paused: 0 };
+      const c: Sample = { t: Date.now() / 1000, available: 0, on_call: 0, ringing: 0, wrap_up: 0, paused: 0, live: true };
       for (const a of board.agents.values()) {
-        const s = a.state as keyof typeof c;
-        if (s in c && s !== "t") c[s]++;
+        const s = a.state as "available" | "on_call" | "ringing" | "wrap_up" | "paused";
+        if (typeof c[s] === "number") c[s]++;
       }
-      // The first sample twice (10 s apart): a line from the start.
-      setSamples((xs) => (xs.length ? [...xs.slice(-2000), c] : [{ ...c, t: c.t - 10 }, c]));
+      // The first live sample twice (10 s apart): a line from the start.
+      setSamples((xs) => (xs.some((x) => x.live) ? [...xs.slice(-2000), c] : [...xs, { ...c, t: c.t - 10 }, c]));
     };
     take();
     const id = setInterval(take, 10000);

@@ -18,6 +18,17 @@ export interface Sample {
   ringing: number;
   wrap_up: number;
   paused: number;
+  /** live: sampled from the stream's rows (else an interval of the day). */
+  live?: boolean;
+}
+/** StateBucket is an interval of GET /supervisor/day's agent_states. */
+export interface StateBucket {
+  start?: string;
+  available?: number;
+  on_call?: number;
+  ringing?: number;
+  wrap_up?: number;
+  paused?: number;
 }
 interface Deltas {
   answered: number;
@@ -40,7 +51,7 @@ function Plot({ title, opts, data }: { title: string; opts: Omit<uPlot.Options, 
   }, []);
   useEffect(() => { plot.current?.setData(data); }, [data]);
   return (
-    <figure className="wb-chart">
+    <figure className="wb-chart" data-points={data[0].length}>
       <figcaption>{title}</figcaption>
       <div ref={box} />
     </figure>
@@ -52,7 +63,8 @@ const css = (name: string) => getComputedStyle(document.documentElement).getProp
 /**
  * Charts: queue calls per interval over the day (from GET
  * /supervisor/day, the current interval moved on by the stream's
- * counters) and agents by state since the board opened (sampled from
+ * counters) and agents by state over the day (the mean per interval
+ * from GET /supervisor/day's agent_states, then sampled every 10 s from
  * the stream's rows).
  */
 export default function WallboardCharts({ day, deltas, version, samples }: { day: DayBucket[] | null; deltas: Deltas; version: number; samples: Sample[] }) {
@@ -84,7 +96,7 @@ export default function WallboardCharts({ day, deltas, version, samples }: { day
         axes: [{}, { label: "calls" }],
         scales: { x: { time: true } },
       }} />
-      <Plot title="Agents by state (since this board opened)" data={stateData} opts={{
+      <Plot title="Agents by state (today)" data={stateData} opts={{
         series: [{}, line("Available", css("--ok")), line("On call", css("--brand")), line("Ringing", css("--info")), line("Wrap-up", css("--warn")), line("Paused", css("--muted"))],
         axes: [{}, { label: "agents" }],
         scales: { x: { time: true } },
