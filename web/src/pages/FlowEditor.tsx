@@ -483,9 +483,9 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
     return one ? (
       <NodeForm key={one.id} node={one} g={settled} vars={vars} problems={byNode.get(one.id) ?? []} setNode={setNode} setExit={setExit} rename={rename} setStart={() => setMeta({ ...gRef.current.meta, start: one.id }, "")} remove={removeSelected} />
     ) : (
-      <FlowForm g={settled} setMeta={setMeta} selected={selected.length} problems={flowProblems} warnings={warnings} select={selectNode} />
+      <FlowForm g={settled} isNew={!id} setMeta={setMeta} selected={selected.length} problems={flowProblems} warnings={warnings} select={selectNode} />
     );
-  }, [settled, one, selected.length, vars, problems, byNode, warnings, setNode, setExit, rename, setMeta, removeSelected, selectNode]);
+  }, [id, settled, one, selected.length, vars, problems, byNode, warnings, setNode, setExit, rename, setMeta, removeSelected, selectNode]);
   const title = String(g.meta.name ?? "");
   const declared = settled.meta.variables as string[] | undefined;
   const varList = useMemo(() => (
@@ -499,7 +499,7 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
     <div className="fe" ref={wrap}>
       <div className="fe-bar" role="toolbar" aria-label="Flow editor">
         <a className="btn btn-small" href="#/flows">← Flows</a>
-        <strong className="fe-title">{title || "Untitled flow"}</strong>
+        <h1 className="fe-title">{title || "Untitled flow"}</h1>
         {flow && <span className="muted">#{flow.id} · {flow.published_version ? `live v${flow.published_version}` : flow.transactional ? "none approved" : "draft only"}{flow.awaiting_approval ? ` · v${flow.awaiting_approval} awaiting approval` : ""}</span>}
         <span className="fe-status" role="status" aria-live="polite" data-valid={!checking && problems.length === 0 ? "true" : "false"}>
           {checking ? "Checking…" : problems.length ? <span className="warn-text">{problems.length} problem{problems.length > 1 ? "s" : ""}</span> : <span className="ok-text">✓ valid</span>}
@@ -788,7 +788,7 @@ function JSONField({ label, value, set, bad, example }: { label: string; value: 
   );
 }
 
-function FlowForm({ g, setMeta, selected, problems, warnings, select }: { g: Graph; setMeta: (m: Graph["meta"], key: string) => void; selected: number; problems: Problem[]; warnings: { message: string; node?: string }[]; select: (id: string) => void }) {
+function FlowForm({ g, isNew, setMeta, selected, problems, warnings, select }: { g: Graph; isNew: boolean; setMeta: (m: Graph["meta"], key: string) => void; selected: number; problems: Problem[]; warnings: { message: string; node?: string }[]; select: (id: string) => void }) {
   const vars = (g.meta.variables as string[] | undefined) ?? [];
   const joined = vars.join(", ");
   const [varText, setVarText] = useState(joined);
@@ -799,6 +799,7 @@ function FlowForm({ g, setMeta, selected, problems, warnings, select }: { g: Gra
   return (
     <div className="fe-form">
       <div className="fe-h">Flow</div>
+      {isNew && <p className="muted fe-small fe-new">A new flow: drag widgets from the palette onto the canvas, then Save draft. To change a flow you have, open it from <a href="#/flows">Flows</a> (Edit).</p>}
       {selected > 1 && <p className="muted fe-small">{selected} nodes selected.</p>}
       <label className="fe-field">
         <span>Name</span>
