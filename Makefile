@@ -63,7 +63,7 @@ bench: ## benchmarks, including the real-Asterisk call-rate and product-path ben
 screenshots: console ## run the console browser tests and save their screenshots in docs/screenshots (needs the local Asterisk and chromium)
 	@.ci/ensure-chromium.sh
 	@eval "$$(asterisk-conf/local/up.sh | sed 's/^/export /')"; \
-	SWITCHYARD_SCREENSHOTS=docs/screenshots $(GO) test -count=1 -run '^TestConsole(InBrowser|ResetAndInviteInBrowser|FieldErrorsInBrowser|OperatorInBrowser|AdminScreensInBrowser|TransactionalInBrowser)$$|^TestAgentDeskWebRTCInBrowser$$|^TestFlowEditorInBrowser$$' ./cmd/app/
+	SWITCHYARD_SCREENSHOTS=docs/screenshots $(GO) test -count=1 -run '^TestConsole(InBrowser|ResetAndInviteInBrowser|FieldErrorsInBrowser|OperatorInBrowser|AdminScreensInBrowser|TransactionalInBrowser|WallboardInBrowser)$$|^TestAgentDeskWebRTCInBrowser$$|^TestFlowEditorInBrowser$$' ./cmd/app/
 
 .PHONY: graph
 graph: ## regenerate the README's package graph from the code (TestReadmePackageGraph checks it)

@@ -21,3 +21,7 @@ grep -E '^BenchmarkConsoleReportPageLoad' /tmp/switchyard-bench.txt | tr '\t' '\
 echo
 echo "Flow editor, 300 nodes (cmd/app BenchmarkFlowEditorFrames):"
 grep -E '^BenchmarkFlowEditorFrames' /tmp/switchyard-bench.txt | tr '\t' '\n' | grep -E 'ms$' | sed 's/^ */  /' || echo "  (not run: no chromium or console build?)"
+# The Wallboard in Chromium: 500 agents, 50 queues, 2 changes/s per agent.
+echo
+echo "Wallboard (cmd/app BenchmarkWallboardLoad):"
+grep -E '^BenchmarkWallboardLoad' /tmp/switchyard-bench.txt | tr '\t' '\n' | grep -E '(ms|/s|%|longtasks)$' | sed 's/^ */  /' || echo "  (not run: no chromium or console build?)"

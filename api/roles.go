@@ -223,12 +223,19 @@ var routeAccess = map[string]string{
 	"POST /api/v1/me/agent/hangup":         RoleAgent,
 	"POST /api/v1/me/agent/hold":           RoleAgent,
 	"POST /api/v1/me/agent/transfer":       RoleAgent,
+	"GET /api/v1/me/agent/transfer":        RoleAgent,
 	"GET /api/v1/me/agent/calls":           RoleAgent,
 	"GET /api/v1/me/agent/phone":           RoleAgent,
 	"POST /api/v1/me/agent/phone/password": RoleAgent,
 	"GET /api/v1/me/agent/stream":          RoleAgent,
 	"GET /api/v1/supervisor/queues":        RoleSupervisor,
 	"GET /api/v1/supervisor/stream":        RoleSupervisor,
+	// Listen / whisper / barge: supervisors; the audit: admins.
+	"POST /api/v1/supervisor/agents/:id/monitor": RoleSupervisor,
+	"GET /api/v1/supervisor/monitors":            RoleSupervisor,
+	"DELETE /api/v1/supervisor/monitors/:id":     RoleSupervisor,
+	"GET /api/v1/supervisor/monitor-audit":       RoleAdmin,
+	"GET /api/v1/supervisor/day":                 RoleSupervisor,
 
 	// Reports: call and ADS reports read by schedulers; recordings and
 	// email reports by supervisors.

@@ -132,7 +132,7 @@ func TestAgentDeskRoutes(t *testing.T) {
 			}
 		}
 	}
-	if n != 13 {
-		t.Errorf("%d agent desk routes, want the 13 of /api/v1/me/agent", n)
+	if n != 14 {
+		t.Errorf("%d agent desk routes, want the 14 of /api/v1/me/agent", n)
 	}
 }

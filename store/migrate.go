@@ -47,6 +47,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0017_login_failures", Migrate: m0017LoginFailures},
 		{ID: "0018_claim_indexes", Migrate: m0018ClaimIndexes},
 		{ID: "0019_agent_desk", Migrate: m0019AgentDesk},
+		{ID: "0020_supervisor_monitors", Migrate: m0020SupervisorMonitors},
 	}
 }
 

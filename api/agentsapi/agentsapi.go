@@ -67,6 +67,7 @@ type ACD interface {
 	Unpause(ctx context.Context, accountID, agentID int64) error
 	Disposition(ctx context.Context, accountID, agentID int64, code string) error
 	Transfer(ctx context.Context, accountID, agentID int64, queue string) error
+	TransferToAgent(ctx context.Context, accountID, agentID, targetID int64) error
 	Agents(accountID int64, state acd.State) []acd.AgentStatus
 	Agent(accountID, agentID int64) (acd.AgentStatus, error)
 	Queues(accountID int64) []acd.QueueStatus
@@ -96,6 +97,12 @@ type Deps struct {
 	// Heartbeat is the supervisor stream's keep-alive interval
 	// (DefaultHeartbeat if zero).
 	Heartbeat time.Duration
+	// StreamBatch is the supervisor stream's default batch window: changes
+	// within it are written together (one flush, the latest row per agent
+	// or queue). 0: none, every change is written as it comes (API clients
+	// that follow each transition). A client asks for a window with
+	// ?batch_ms= (the console's Wallboard asks for 100 ms).
+	StreamBatch time.Duration
 	// Done, when closed, ends every supervisor stream (server shutdown:
 	// http.Server.Shutdown waits for handlers, it does not cancel them).
 	Done <-chan struct{}
@@ -153,6 +160,7 @@ func Register(g *echo.Group, d Deps) {
 	g.GET("/supervisor/agents", withAccount(h.supervisorAgents))
 	g.GET("/supervisor/queues", withAccount(h.supervisorQueues))
 	g.GET("/supervisor/stream", withAccount(h.stream))
+	registerMonitors(g, h)
 
 	registerMe(g, h)
 }
@@ -1133,6 +1141,14 @@ func (h *handler) stream(c echo.Context, acct int64) error {
 	if h.d.ACD == nil {
 		return errNoACD
 	}
+	batch := h.d.StreamBatch
+	if v := c.QueryParam("batch_ms"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 5000 {
+			return api.Invalid("batch_ms", "0 to 5000 milliseconds, got %q", v)
+		}
+		batch = time.Duration(n) * time.Millisecond
+	}
 	ctx := c.Request().Context()
 	// Subscribe before the snapshot: no change falls between them.
 	updates, cancel := h.d.ACD.Subscribe(acct)
@@ -1162,7 +1178,13 @@ func (h *handler) stream(c echo.Context, acct int64) error {
 		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
 			return err
 		}
-		return rc.Flush()
+		return nil
+	}
+	write := func(u acd.Update) error {
+		if u.Kind == "agent" {
+			return send("agent", fmt.Sprint("a", u.Agent.AgentID), u.Agent)
+		}
+		return send("queue", fmt.Sprint("q", u.Queue.QueueID), u.Queue)
 	}
 	for _, s := range h.d.ACD.Agents(acct, "") {
 		if err := send("agent", fmt.Sprint("a", s.AgentID), s); err != nil {
@@ -1177,8 +1199,37 @@ func (h *handler) stream(c echo.Context, acct int64) error {
 	if err := send("ready", "", struct{}{}); err != nil {
 		return nil
 	}
+	if err := rc.Flush(); err != nil {
+		return nil
+	}
 	hb := time.NewTicker(h.d.Heartbeat)
 	defer hb.Stop()
+	// Batching: a change is written at most the batch window after it
+	// came; the changes within the window are gathered (the latest row per
+	// agent / queue wins) and written together with one flush.
+	// At 500 agents changing twice a second that is a few writes a
+	// second instead of a thousand, and rows that changed twice within a
+	// window are sent once.
+	pending := map[string]acd.Update{}
+	var order []string
+	var flushC <-chan time.Time
+	var flushT *time.Timer
+	defer func() {
+		if flushT != nil {
+			flushT.Stop()
+		}
+	}()
+	writeBatch := func() error {
+		for _, k := range order {
+			u := pending[k]
+			if err := write(u); err != nil {
+				return err
+			}
+		}
+		clear(pending)
+		order = order[:0]
+		return rc.Flush()
+	}
 	for {
 		var err error
 		select {
@@ -1190,15 +1241,39 @@ func (h *handler) stream(c echo.Context, acct int64) error {
 			if _, err = io.WriteString(w, ": ping\n\n"); err == nil {
 				err = rc.Flush()
 			}
+		case <-flushC:
+			flushC = nil
+			err = writeBatch()
 		case u, ok := <-updates:
 			if !ok {
 				return nil
 			}
+			var k string
 			switch {
 			case u.Kind == "agent" && u.Agent != nil && u.Agent.AccountID == acct:
-				err = send("agent", fmt.Sprint("a", u.Agent.AgentID), u.Agent)
+				k = fmt.Sprint("a", u.Agent.AgentID)
 			case u.Kind == "queue" && u.Queue != nil && u.Queue.AccountID == acct:
-				err = send("queue", fmt.Sprint("q", u.Queue.QueueID), u.Queue)
+				k = fmt.Sprint("q", u.Queue.QueueID)
+			default:
+				continue
+			}
+			if batch <= 0 {
+				if err = write(u); err == nil {
+					err = rc.Flush()
+				}
+				break
+			}
+			if _, ok := pending[k]; !ok {
+				order = append(order, k)
+			}
+			pending[k] = u
+			if flushC == nil {
+				if flushT == nil {
+					flushT = time.NewTimer(batch)
+				} else {
+					flushT.Reset(batch)
+				}
+				flushC = flushT.C
 			}
 		}
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -101,6 +102,9 @@ func (f *fakeACD) Disposition(_ context.Context, acct, id int64, code string) er
 
 func (f *fakeACD) Transfer(_ context.Context, acct, id int64, q string) error {
 	return f.do("transfer", acct, id, q)
+}
+func (f *fakeACD) TransferToAgent(_ context.Context, acct, id, target int64) error {
+	return f.do("transfer", acct, id, strconv.FormatInt(target, 10))
 }
 func (f *fakeACD) Agents(acct int64, state acd.State) []acd.AgentStatus {
 	if f.statuses != nil {

@@ -83,6 +83,7 @@ func registerMe(g *echo.Group, h *handler) {
 	g.POST("/me/agent/hangup", h.me(h.meHangup))
 	g.POST("/me/agent/hold", h.me(h.meHold))
 	g.POST("/me/agent/transfer", h.me(h.meTransfer))
+	g.GET("/me/agent/transfer", h.me(h.meTransferTargets))
 	g.GET("/me/agent/calls", h.me(h.meCalls))
 	g.GET("/me/agent/phone", h.me(h.mePhone))
 	g.POST("/me/agent/phone/password", h.me(h.mePassword))
@@ -259,22 +260,78 @@ func (h *handler) meHold(c echo.Context, a store.Agent) error {
 	return c.JSON(http.StatusOK, map[string]bool{"hold": body.Hold})
 }
 
-// meTransfer sends the caller of the call in progress to another queue
-// (the agent goes to wrap-up).
+// TransferTargets is where the desk can transfer a call now: the
+// account's queues, and its other agents logged in and available.
+type TransferTargets struct {
+	Queues []string         `json:"queues"`
+	Agents []TransferTarget `json:"agents"`
+}
+
+// TransferTarget is an agent a call can be transferred to.
+type TransferTarget struct {
+	AgentID int64  `json:"agent_id"`
+	Name    string `json:"name"`
+}
+
+// meTransferTargets lists the queues and the available agents a call can
+// be transferred to.
+func (h *handler) meTransferTargets(c echo.Context, a store.Agent) error {
+	qs, err := h.d.Store.ListQueues(c.Request().Context(), a.AccountID)
+	if err != nil {
+		return err
+	}
+	out := TransferTargets{Queues: make([]string, 0, len(qs)), Agents: []TransferTarget{}}
+	for _, q := range qs {
+		out.Queues = append(out.Queues, q.Name)
+	}
+	if h.d.ACD != nil {
+		for _, s := range h.d.ACD.Agents(a.AccountID, acd.StateAvailable) {
+			if s.AgentID != a.ID {
+				out.Agents = append(out.Agents, TransferTarget{AgentID: s.AgentID, Name: s.Name})
+			}
+		}
+		slices.SortFunc(out.Agents, func(x, y TransferTarget) int {
+			if x.Name != y.Name {
+				if x.Name < y.Name {
+					return -1
+				}
+				return 1
+			}
+			return int(x.AgentID - y.AgentID)
+		})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// meTransfer sends the caller of the call in progress to another queue or
+// to another available agent of the account (the agent goes to wrap-up).
 func (h *handler) meTransfer(c echo.Context, a store.Agent) error {
 	var body struct {
-		Queue string `json:"queue"`
+		Queue   string `json:"queue"`
+		AgentID int64  `json:"agent_id"`
 	}
 	if err := decode(c, &body); err != nil {
 		return err
 	}
-	if body.Queue == "" {
-		return api.Invalid("queue", "required: the name of a queue of the account")
+	switch {
+	case body.Queue == "" && body.AgentID == 0:
+		return api.Invalid("queue", "required: the name of a queue of the account, or agent_id")
+	case body.Queue != "" && body.AgentID != 0:
+		return api.Invalid("agent_id", "give either queue or agent_id, not both")
+	case body.AgentID < 0:
+		return api.Invalid("agent_id", "an agent id of the account, got %d", body.AgentID)
 	}
 	if h.d.ACD == nil {
 		return errNoACD
 	}
-	if err := h.d.ACD.Transfer(c.Request().Context(), a.AccountID, a.ID, body.Queue); err != nil {
+	ctx := c.Request().Context()
+	var err error
+	if body.AgentID != 0 {
+		err = h.d.ACD.TransferToAgent(ctx, a.AccountID, a.ID, body.AgentID)
+	} else {
+		err = h.d.ACD.Transfer(ctx, a.AccountID, a.ID, body.Queue)
+	}
+	if err != nil {
 		return acdErr(err)
 	}
 	st, err := h.d.ACD.Agent(a.AccountID, a.ID)

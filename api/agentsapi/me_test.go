@@ -160,6 +160,23 @@ func TestMeAgent(t *testing.T) {
 	if last != fmt.Sprintf("transfer %d %d billing", e.acct, id) {
 		t.Fatalf("last action %q", last)
 	}
+	for _, body := range []string{`{}`, `{"queue":"billing","agent_id":7}`, `{"agent_id":-3}`} {
+		if code, _ := e.do(key, http.MethodPost, "/api/v1/me/agent/transfer", body); code != http.StatusUnprocessableEntity {
+			t.Errorf("transfer %s: %d, want 422", body, code)
+		}
+	}
+	if code, body := e.do(key, http.MethodPost, "/api/v1/me/agent/transfer", `{"agent_id":7}`); code != http.StatusOK {
+		t.Fatalf("transfer to agent 7: %d %v", code, body)
+	}
+	e.acd.mu.Lock()
+	last = e.acd.actions[len(e.acd.actions)-1]
+	e.acd.mu.Unlock()
+	if last != fmt.Sprintf("transfer %d %d 7", e.acct, id) {
+		t.Fatalf("last action %q", last)
+	}
+	if code, body := e.do(key, http.MethodGet, "/api/v1/me/agent/transfer", ""); code != http.StatusOK || body["queues"] == nil || body["agents"] == nil {
+		t.Fatalf("transfer targets: %d %v", code, body)
+	}
 	if code, body := e.do(key, http.MethodGet, "/api/v1/me/agent/calls", ""); code != http.StatusOK || body["calls"] == nil {
 		t.Fatalf("calls: %d %v", code, body)
 	}

@@ -69,8 +69,12 @@ type streamFixture struct {
 }
 
 func newStream(t *testing.T, heartbeat time.Duration) *streamFixture {
+	return newStreamWith(t, func(d *Deps) { d.Heartbeat = heartbeat })
+}
+
+func newStreamWith(t *testing.T, mod func(*Deps)) *streamFixture {
 	f := &streamFixture{updates: make(chan acd.Update, 4)}
-	f.e = newEnv(t, func(d *Deps) { d.Heartbeat = heartbeat })
+	f.e = newEnv(t, mod)
 	f.e.acd.statuses = func(acct int64, _ acd.State) []acd.AgentStatus {
 		return []acd.AgentStatus{{AgentID: 1, AccountID: acct, Name: "Alice", State: acd.StateAvailable},
 			{AgentID: 2, AccountID: acct, Name: "Bob", State: acd.StateLoggedOut}}
@@ -202,7 +206,68 @@ func TestRoutesDocumented(t *testing.T) {
 			t.Errorf("route %s %s is not in openapi.yaml", r.Method, p)
 		}
 	}
-	if n != 41 {
-		t.Fatalf("%d routes registered, want 41", n)
+	if n != 47 {
+		t.Fatalf("%d routes registered, want 47", n)
+	}
+}
+
+// TestStreamBatches: changes within the batch window are written together,
+// only the latest row of each agent (one row that changed three times is
+// sent once, in its last state); with batch_ms=0 every change is sent; a
+// bad batch_ms is refused.
+func TestStreamBatches(t *testing.T) {
+	f := newStreamWith(t, func(d *Deps) { d.Heartbeat, d.StreamBatch = time.Hour, 300*time.Millisecond })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	resp, ch := f.open(t, ctx)
+	defer resp.Body.Close()
+	for range 4 {
+		next(t, ch) // snapshot
+	}
+	acct := f.e.acct
+	start := time.Now()
+	for _, s := range []acd.State{acd.StateRinging, acd.StateOnCall, acd.StateWrapUp} {
+		f.updates <- acd.Update{Kind: "agent", Agent: &acd.AgentStatus{AgentID: 1, AccountID: acct, Name: "Alice", State: s}}
+	}
+	f.updates <- acd.Update{Kind: "agent", Agent: &acd.AgentStatus{AgentID: 2, AccountID: acct, Name: "Bob", State: acd.StatePaused}}
+	a, b := next(t, ch), next(t, ch)
+	if !strings.Contains(a.data, `"agent_id":1`) || !strings.Contains(a.data, `"state":"wrap_up"`) || !strings.Contains(b.data, `"agent_id":2`) {
+		t.Fatalf("batch: %+v then %+v", a, b)
+	}
+	if d := time.Since(start); d < 250*time.Millisecond {
+		t.Errorf("the batch came after %v; want about the 300 ms window", d)
+	}
+	select {
+	case ev := <-ch:
+		t.Fatalf("more than the latest rows: %+v", ev)
+	case <-time.After(500 * time.Millisecond):
+	}
+
+	// Unbatched: each change on its own.
+	g := newStream(t, time.Hour)
+	req, _ := http.NewRequestWithContext(ctx, "GET", g.ts.URL+"/api/v1/supervisor/stream?batch_ms=0", nil)
+	req.Header.Set("Authorization", "Bearer "+g.e.key)
+	resp2, err := g.ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp2.Body.Close()
+	ch2 := make(chan sseEvent, 16)
+	go readEvents(bufio.NewReader(resp2.Body), ch2)
+	for range 4 {
+		next(t, ch2)
+	}
+	for _, s := range []acd.State{acd.StateRinging, acd.StateOnCall} {
+		g.updates <- acd.Update{Kind: "agent", Agent: &acd.AgentStatus{AgentID: 1, AccountID: g.e.acct, Name: "Alice", State: s}}
+		if ev := next(t, ch2); !strings.Contains(ev.data, `"state":"`+string(s)+`"`) {
+			t.Fatalf("unbatched %s: %+v", s, ev)
+		}
+	}
+
+	for _, q := range []string{"-1", "5001", "x"} {
+		code, body := g.e.raw(g.e.key, "GET", "/api/v1/supervisor/stream?batch_ms="+q, "")
+		if code != http.StatusUnprocessableEntity || !strings.Contains(body, "batch_ms") {
+			t.Errorf("batch_ms=%s: %d %s", q, code, body)
+		}
 	}
 }

@@ -28,6 +28,10 @@ type Private struct {
 	// SIPPort is its PJSIP UDP transport's port on 127.0.0.1 (phones
 	// register at 127.0.0.1:SIPPort).
 	SIPPort int
+	// TLSPort is its HTTPS port on 127.0.0.1 (the WebRTC phone's
+	// wss://127.0.0.1:TLSPort/ws), 0 when up.sh has not made the
+	// certificate yet.
+	TLSPort int
 	root    string
 	dir     string // inside the root, as seen from outside it
 	conf    string // asterisk.conf path inside the chroot
@@ -92,6 +96,7 @@ func StartPrivate(t testing.TB) *Private {
 			if _, err := os.Stat(filepath.Join(root, "var", "lib", "asterisk", "keys", "switchyard-http.pem")); err == nil {
 				if tlsPort, err := freeTCPPort(); err == nil {
 					tls = fmt.Sprintf("tlsenable = yes\ntlsbindaddr = 127.0.0.1:%d", tlsPort)
+					p.TLSPort = tlsPort
 				}
 			}
 			data = regexp.MustCompile(`(?m)^tlsbindaddr\s*=.*$`).ReplaceAll(data, nil)
@@ -146,6 +151,10 @@ func StartPrivate(t testing.TB) *Private {
 }
 
 // WaitReady waits until ARI answers 200 (after a start or restart).
+// HostPath is where a path inside the chroot (as Asterisk sees it, e.g. a
+// file its dialplan wrote under /tmp) is seen from the test.
+func (p *Private) HostPath(inside string) string { return filepath.Join(p.root, inside) }
+
 func (p *Private) WaitReady(d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for {

@@ -256,11 +256,25 @@ func TestAgentDeskWebRTCInBrowser(t *testing.T) {
 	e.placeCall(second, "answer-echo")
 	deskClick(b, "Answer")
 	b.waitJS("second call on", `document.querySelector('[data-testid=agent-state]')?.innerText === 'On call'`, 45*time.Second)
+	// The picker lists the account's available agents: Other once
+	// logged in (then out again: Other serves billing).
+	if st := e.action(other.ID, "login", nil); st.State != acd.StateAvailable {
+		t.Errorf("Other after login: %+v", st)
+	}
+	b.waitJS("Other in the transfer picker", fmt.Sprintf(`(() => {
+		const el = document.querySelector('select[aria-label="Transfer to"]');
+		if (!el) return false;
+		el.dispatchEvent(new FocusEvent('focusin', { bubbles: true })); // opening the picker reads the targets again
+		return [...el.options].some(o => o.value === 'a:%d' && o.text === 'Other');
+	})()`, other.ID), 10*time.Second)
+	t.Logf("transfer picker: %s", jsEval[string](b, "picker options", `[...document.querySelector('select[aria-label="Transfer to"]').options].map(o => o.value + '=' + o.text).join(', ')`))
+	e.action(other.ID, "logout", nil)
 	b.waitJS("choose billing", `(() => {
-		const el = document.querySelector('select[aria-label="Transfer to queue"]');
-		Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set.call(el, 'billing');
+		const el = document.querySelector('select[aria-label="Transfer to"]');
+		if (!el || ![...el.options].some(o => o.value === 'q:billing')) return false;
+		Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set.call(el, 'q:billing');
 		el.dispatchEvent(new Event('change', { bubbles: true }));
-		return el.value === 'billing';
+		return el.value === 'q:billing';
 	})()`, 10*time.Second)
 	deskClick(b, "Transfer")
 	b.waitJS("wrap-up after the transfer", `document.querySelector('[data-testid=agent-state]')?.innerText === 'Filling disposition'`, 45*time.Second)

@@ -54,11 +54,18 @@ type offer struct {
 	// queue call: no waiter, no queue statistics, no AgentCall record.
 	reserved bool
 	// conv is closed when the agent's side ended (persistent session
-	// gone) so the customer's goroutine stops waiting.
-	conv chan struct{}
+	// gone, or the agent transferred the caller) so the customer's
+	// goroutine stops waiting; convClosed tells (under ACD.mu).
+	conv       chan struct{}
+	convClosed bool
 	// legID is the agent's channel once bridged with the caller
 	// (per-call agents).
 	legID string
+
+	// convBridge / agentChan: the bridge the agent talks to the customer
+	// in and the agent's channel, once connected (supervisor monitors).
+	convBridge, agentChan string
+	inSL                  bool // answered within ServiceLevelTarget
 }
 
 type reqInfo struct {
@@ -277,12 +284,34 @@ func (a *ACD) Disposition(ctx context.Context, accountID, agentID int64, code st
 	return nil
 }
 
+// transfer is where an agent sends the caller of its call in progress:
+// another queue of the account, or one agent (ringing that agent through
+// the caller's current queue; the call is recorded against that agent).
+type transfer struct {
+	queue   string // the queue to join ("": the current one)
+	agentID int64  // the only agent to offer the call to (0: the queue's members)
+}
+
 // Transfer sends the caller of the agent's call in progress to another
-// queue of the account: the agent's line is hung up (the agent goes to
+// queue of the account: the agent's side ends (the agent goes to
 // wrap-up, as after any call) and the caller joins the queue, keeping the
-// flow's queue widget. Only per-call agents (not persistent sessions) in
-// a queue call can transfer.
+// flow's queue widget. Per-call agents' lines are hung up; a persistent
+// agent's line stays up (music on hold again) and only the caller leaves
+// its bridge.
 func (a *ACD) Transfer(ctx context.Context, accountID, agentID int64, queueName string) error {
+	return a.transfer(ctx, accountID, agentID, transfer{queue: queueName})
+}
+
+// TransferToAgent sends the caller of the agent's call in progress to
+// another agent of the account, who must be logged in and available: the
+// caller waits in the current queue (music) offered only to that agent;
+// if the target misses the ring, the caller is offered to the queue's
+// members as usual.
+func (a *ACD) TransferToAgent(ctx context.Context, accountID, agentID, targetID int64) error {
+	return a.transfer(ctx, accountID, agentID, transfer{agentID: targetID})
+}
+
+func (a *ACD) transfer(ctx context.Context, accountID, agentID int64, t transfer) error {
 	a.mu.Lock()
 	ag, err := a.agentLocked(accountID, agentID)
 	if err != nil {
@@ -290,15 +319,38 @@ func (a *ACD) Transfer(ctx context.Context, accountID, agentID int64, queueName 
 		return err
 	}
 	o := ag.cur
-	if ag.state != StateOnCall || o == nil || o.w == nil || o.reserved || o.legID == "" || ag.sess != nil {
+	if ag.state != StateOnCall || o == nil || o.w == nil || o.reserved || o.w.transferTo != nil ||
+		(ag.sess == nil && o.legID == "") || (ag.sess != nil && (ag.sess.conv != o || o.convClosed)) {
 		a.mu.Unlock()
 		return ErrState.New("", "agent %d has no queue call to transfer (%s)", agentID, ag.state)
 	}
-	if a.queueByName[nameKey{accountID, queueName}] == nil {
+	if t.queue != "" && a.queueByName[nameKey{accountID, t.queue}] == nil {
 		a.mu.Unlock()
-		return ErrNotFound.New("queue", "queue %q not found", queueName)
+		return ErrNotFound.New("queue", "queue %q not found", t.queue)
 	}
-	o.w.transferTo = queueName
+	if t.agentID != 0 {
+		if t.agentID == agentID {
+			a.mu.Unlock()
+			return ErrState.New("agent_id", "a call cannot be transferred to the agent who has it")
+		}
+		target, err := a.agentLocked(accountID, t.agentID)
+		if err != nil {
+			a.mu.Unlock()
+			return err
+		}
+		if !a.freeLocked(target) {
+			a.mu.Unlock()
+			return ErrState.New("agent_id", "agent %d (%s) is not available (%s)", t.agentID, target.cfg.Name, target.state)
+		}
+	}
+	o.w.transferTo = &t
+	if ag.sess != nil {
+		// A persistent agent's line stays: the caller's goroutine takes
+		// the caller out of the agent's bridge.
+		o.closeConvLocked()
+		a.mu.Unlock()
+		return nil
+	}
 	leg := o.legID
 	a.mu.Unlock()
 	if a.o.Manager == nil {
@@ -308,6 +360,15 @@ func (a *ACD) Transfer(ctx context.Context, accountID, agentID int64, queueName 
 		return fmt.Errorf("transfer: hang up the agent's line: %w", err)
 	}
 	return nil
+}
+
+// closeConvLocked ends the conversation for the customer's goroutine
+// (once).
+func (o *offer) closeConvLocked() {
+	if !o.convClosed {
+		o.convClosed = true
+		close(o.conv)
+	}
 }
 
 // reserveLocked offers w's call to ag: ringing (per-call agents) or on
@@ -342,6 +403,10 @@ func (a *ACD) answeredLocked(ag *agent, o *offer) {
 	}
 	ag.dayAnswered++
 	o.q.answered++
+	if o.w != nil && now.Sub(o.w.joined) <= ServiceLevelTarget {
+		o.q.answeredInSL++
+		o.inSL = true
+	}
 	a.setStateLocked(ag, StateOnCall, "")
 }
 
@@ -496,9 +561,14 @@ func (a *ACD) freeLocked(ag *agent) bool {
 func (a *ACD) kickAgentLocked(ag *agent) {
 	var names []string
 	for _, q := range a.queues {
-		if q.cfg.AccountID == ag.cfg.AccountID && q.has(ag.cfg.ID) {
+		if q.cfg.AccountID != ag.cfg.AccountID {
+			continue
+		}
+		if q.has(ag.cfg.ID) {
 			names = append(names, q.cfg.Name)
 			a.kickQueueLocked(q)
+		} else if q.targets(ag.cfg.ID) {
+			a.kickQueueLocked(q) // a caller transferred to this agent
 		}
 	}
 	slices.Sort(names)

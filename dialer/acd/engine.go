@@ -76,6 +76,9 @@ type ACD struct {
 	draining    bool // no new offers, logins or callers
 	closed      bool
 
+	// monitors: supervisors listening / whispering / barging (monitor.go).
+	monitors map[string]*monitor
+
 	subMu sync.Mutex
 	subs  map[*subscriber]struct{}
 

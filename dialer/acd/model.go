@@ -108,6 +108,9 @@ type AgentStatus struct {
 	AvgHandle  float64           `json:"avg_handle_time_secs"`   // talk + wrap-up per answered call
 	AvgCall    float64           `json:"avg_call_time_secs"`     // talk per answered call
 	LastCallAt time.Time         `json:"last_call_end,omitzero"` // for longest-idle
+	// Monitored: a supervisor is on the agent's call ("listen", "whisper",
+	// or "barge": a 3-way call).
+	Monitored MonitorMode `json:"monitored,omitempty"`
 }
 
 // QueueStatus is a queue's live state.
@@ -124,7 +127,17 @@ type QueueStatus struct {
 	Answered  int     `json:"answered"`
 	Abandoned int     `json:"abandoned"`
 	TimedOut  int     `json:"timed_out"`
+	// ServiceLevel is the percentage of the queue's finished callers
+	// (answered, abandoned, timed out) answered within
+	// ServiceLevelTarget; absent before the first.
+	ServiceLevel *float64 `json:"service_level_pct,omitempty"`
+	// AnsweredInSL counts the callers answered within ServiceLevelTarget.
+	AnsweredInSL int `json:"answered_in_sl"`
 }
+
+// ServiceLevelTarget is the wait within which an answered caller counts
+// toward a queue's service level (the usual 80/20's 20 seconds).
+const ServiceLevelTarget = 20 * time.Second
 
 // Update is one change pushed to supervisor subscribers (the SSE stream).
 type Update struct {

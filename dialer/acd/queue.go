@@ -25,9 +25,21 @@ type queue struct {
 	removed bool
 
 	joined, answered, abandoned, timedOut int
+	answeredInSL                          int // answered within ServiceLevelTarget
 
 	handles [50]time.Duration // recent handle times (talk + wrap-up)
 	hn, hi  int
+}
+
+// targets reports whether a caller waits for agentID alone (transferred
+// to that agent).
+func (q *queue) targets(agentID int64) bool {
+	for _, w := range q.waiting {
+		if w.target == agentID {
+			return true
+		}
+	}
+	return false
 }
 
 func (q *queue) has(agentID int64) bool {
@@ -81,9 +93,13 @@ type waiter struct {
 	// retryAt: agents who all missed this caller are rung again no sooner
 	// (busy or broken lines would otherwise be redialed in a loop).
 	retryAt time.Time
-	// transferTo: the agent transferred the caller to this queue (the
-	// caller joins it when the agent's conversation ends).
-	transferTo string
+	// transferTo: where the agent transferred the caller (the caller
+	// goes there when the agent's conversation ends).
+	transferTo *transfer
+	// target: the caller was transferred to this agent and is offered to
+	// no one else (0: the queue's members); cleared when the target
+	// misses the ring, logs out or goes away.
+	target int64
 }
 
 // retryDelay is the least time between two rounds over the same agents
@@ -104,6 +120,14 @@ func (a *ACD) kickQueueLocked(q *queue) {
 		if w.dialing {
 			continue
 		}
+		if w.target != 0 {
+			// A transferred caller waits for its agent alone and holds
+			// up no one behind it.
+			if ag := a.agents[key{q.cfg.AccountID, w.target}]; ag == nil || a.freeLocked(ag) || ag.state == StateLoggedOut || ag.removed {
+				w.signal()
+			}
+			continue
+		}
 		for _, id := range q.cfg.Members {
 			if ag := a.agents[key{q.cfg.AccountID, id}]; ag != nil && a.freeLocked(ag) {
 				w.signal()
@@ -122,11 +146,29 @@ func (a *ACD) claimLocked(w *waiter) []*offer {
 	if a.draining {
 		return nil
 	}
+	if w.target != 0 {
+		ag := a.agents[key{q.cfg.AccountID, w.target}]
+		if ag == nil || ag.removed || ag.state == StateLoggedOut || w.tried[w.target] {
+			w.target = 0 // back to the queue's members
+		} else {
+			if !a.freeLocked(ag) {
+				return nil
+			}
+			w.dialing = true
+			o := a.reserveLocked(ag, w)
+			o.ag = ag
+			if ag.sess != nil {
+				o.bridgeID = ag.sess.bridgeID
+			}
+			a.kickQueueLocked(q)
+			return []*offer{o}
+		}
+	}
 	for _, o := range q.waiting {
 		if o == w {
 			break
 		}
-		if !o.dialing {
+		if !o.dialing && o.target == 0 {
 			return nil
 		}
 	}
@@ -300,14 +342,19 @@ func (s *stay) close(ctx context.Context) {
 // agent answers, the caller hangs up or the wait limit passes → leave
 // (journal the stay, wake the next caller).
 func (a *ACD) Enqueue(ctx context.Context, call *ari.Call, req flows.QueueRequest) (flows.QueueResult, error) {
+	var target int64
 	for hops := 0; ; hops++ {
-		res, next, err := a.enqueueOnce(ctx, call, req)
-		// An agent transferred the caller to another queue: the caller
-		// joins it (the flow sees the last queue's outcome).
-		if next == "" || err != nil || call.HungUp() || hops >= maxTransfers {
+		res, next, err := a.enqueueOnce(ctx, call, req, target)
+		// An agent transferred the caller to another queue or agent: the
+		// caller joins that queue, or waits in the same one for that
+		// agent (the flow sees the last queue's outcome).
+		if next == nil || err != nil || call.HungUp() || hops >= maxTransfers {
 			return res, err
 		}
-		req.Queue = next
+		if next.queue != "" {
+			req.Queue = next.queue
+		}
+		target = next.agentID
 	}
 }
 
@@ -315,19 +362,21 @@ func (a *ACD) Enqueue(ctx context.Context, call *ari.Call, req flows.QueueReques
 // queues within one queue widget.
 const maxTransfers = 10
 
-func (a *ACD) enqueueOnce(ctx context.Context, call *ari.Call, req flows.QueueRequest) (flows.QueueResult, string, error) {
+// enqueueOnce is one stay in a queue; target: the caller was transferred
+// to that agent.
+func (a *ACD) enqueueOnce(ctx context.Context, call *ari.Call, req flows.QueueRequest, target int64) (flows.QueueResult, *transfer, error) {
 	e := &enqueued{a: a, call: call, req: req, queued: time.Now(), res: flows.QueueResult{
 		Line: 1, Outputs: map[string]any{"queue": req.Queue},
 		CallVars: map[string]string{"agent.connect": "No"}, Syskeys: map[string]string{},
 	}}
-	if !e.join() {
-		return e.res, "", nil
+	if !e.join(target) {
+		return e.res, nil, nil
 	}
 	defer e.leave(ctx)
 	if call.Channel.State != "Up" && call.AnsweredAt().IsZero() {
 		if err := call.Answer(ctx); err != nil {
 			res, err := e.gone(err)
-			return res, "", err
+			return res, nil, err
 		}
 	}
 	res, err := e.wait(ctx)
@@ -368,7 +417,7 @@ func (e *enqueued) set(status string) {
 // (QUEUE_TIMEOUT: the flow goes on at once), nobody logged in unless the
 // queue takes callers anyway (QUEUE_EMPTY), full (QUEUE_FULL). A refusal
 // is journaled too.
-func (e *enqueued) join() bool {
+func (e *enqueued) join(target int64) bool {
 	a, call, req := e.a, e.call, e.req
 	a.mu.Lock()
 	q := a.queueByName[nameKey{req.AccountID, req.Queue}]
@@ -393,7 +442,7 @@ func (e *enqueued) join() bool {
 		e.set(status)
 		return false
 	}
-	if !q.cfg.JoinWhenEmpty && a.loggedInLocked(q) == 0 {
+	if target == 0 && !q.cfg.JoinWhenEmpty && a.loggedInLocked(q) == 0 {
 		return refuse(QueueEmpty)
 	}
 	if q.cfg.MaxLen > 0 && len(q.waiting) >= q.cfg.MaxLen {
@@ -408,6 +457,7 @@ func (e *enqueued) join() bool {
 		call: call, callID: call.ID, attemptID: call.AttemptID, q: q, joined: now, wake: make(chan struct{}, 1),
 		req: reqInfo{flowID: req.FlowID, cli: req.CLI, dnis: req.DNIS, outbound: req.Outbound, created: created, queue: req.Queue, widgetID: req.WidgetID,
 			customerID: req.CustomerID, flowKeys: req.FlowKeys},
+		target: target,
 	}
 	q.waiting = append(q.waiting, w)
 	q.joined++
@@ -758,6 +808,7 @@ func (a *ACD) offer(ctx context.Context, st *stay, w *waiter, offers []*offer, r
 	}
 	a.mu.Lock()
 	won.legID = leg.ID
+	won.agentChan = leg.ID
 	a.mu.Unlock()
 	a.bridged(ctx, st, won, b.ID)
 	for !st.call.HungUp() && !leg.Gone() {
@@ -805,6 +856,9 @@ func (a *ACD) connectPersistent(ctx context.Context, st *stay, o *offer) (*offer
 		o.ag.answered--
 		o.ag.dayAnswered--
 		o.q.answered--
+		if o.inSL {
+			o.q.answeredInSL--
+		}
 		a.releaseLocked(o.ag, o, "")
 		a.mu.Unlock()
 		if st.call.HungUp() {
@@ -827,27 +881,35 @@ func (a *ACD) connectPersistent(ctx context.Context, st *stay, o *offer) (*offer
 		return left
 	}
 	err = st.call.WaitWakeFunc(ctx, o.conv, 0, func(ev ariv6.Event) bool { leftBridge(ev); return false })
-	agentGone := err == nil
-	if agentGone {
-		// The agent hung up: the caller leaves the (dying) bridge, and
-		// its flow goes on once it is out (media played to a channel
-		// still leaving a bridge can be lost).
+	convEnded := err == nil
+	a.mu.Lock()
+	moved := o.w.transferTo != nil
+	a.mu.Unlock()
+	// The agent hung up, or transferred the caller (the agent's line
+	// stays, music on hold again, wrap-up).
+	agentGone := convEnded && !moved
+	if convEnded {
+		// The caller leaves the agent's bridge (dying, or staying for
+		// the agent), and its flow goes on once it is out (media played
+		// to a channel still leaving a bridge can be lost).
 		if rerr := client.RemoveFromBridge(context.WithoutCancel(ctx), bid, st.call.ID); rerr != nil && !errors.Is(rerr, ari.ErrNotFound) {
 			a.log.Debug("remove caller from agent bridge", "error", rerr)
 		}
 		if !left {
 			if _, werr := st.call.WaitEvent(ctx, 3*time.Second, leftBridge); werr != nil && !errors.Is(werr, ari.ErrTimeout) {
 				err = werr
-				agentGone = false
+				convEnded, agentGone = false, false
 			}
 		}
-	} else {
+	}
+	if !agentGone {
+		// The recordings of the agent's bridge end with the customer.
 		st.stopRecordings(context.WithoutCancel(ctx))
 	}
 	a.mu.Lock()
 	a.endCallLocked(o.ag, o, agentGone)
 	a.mu.Unlock()
-	if agentGone {
+	if convEnded {
 		return o, nil
 	}
 	return o, err
@@ -865,6 +927,10 @@ func (a *ACD) bridged(ctx context.Context, st *stay, o *offer, bridgeID string) 
 		a.o.OnBridged(st.call.ID, ids, st.queued, at)
 	}
 	a.mu.Lock()
+	o.convBridge = bridgeID
+	if o.agentChan == "" && o.ag.sess != nil && o.ag.sess.call != nil {
+		o.agentChan = o.ag.sess.call.ID
+	}
 	// The caller no longer waits: out of the queue (positions, max
 	// length, waiting count) for the conversation.
 	o.q.removeLocked(o.w)

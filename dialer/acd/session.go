@@ -162,7 +162,7 @@ func (a *ACD) sessionGone(ag *agent, s *session) {
 	}
 	if o := s.conv; o != nil {
 		s.conv = nil
-		close(o.conv)
+		o.closeConvLocked()
 		if o.rec.AnsweredAt.IsZero() {
 			a.releaseLocked(ag, o, "missed")
 		} else {

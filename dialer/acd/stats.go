@@ -17,7 +17,7 @@ func (a *ACD) statusLocked(ag *agent) AgentStatus {
 		AgentID: ag.cfg.ID, AccountID: ag.cfg.AccountID, Name: ag.cfg.Name, LoginType: ag.cfg.LoginType,
 		State: ag.state, Since: ag.since, Reason: ag.reason, Registered: a.registeredLocked(ag),
 		Offered: ag.offered, Answered: ag.answered, Abandoned: ag.abandoned, Missed: ag.missed,
-		LastCallAt: ag.lastEnd,
+		LastCallAt: ag.lastEnd, Monitored: a.monitoredLocked(ag),
 	}
 	if ag.handleN > 0 {
 		s.AvgHandle = (ag.handleSum / time.Duration(ag.handleN)).Seconds()
@@ -36,6 +36,11 @@ func (a *ACD) queueStatusLocked(q *queue) QueueStatus {
 	s := QueueStatus{
 		QueueID: q.cfg.ID, AccountID: q.cfg.AccountID, Name: q.cfg.Name, Waiting: len(q.waiting),
 		Joined: q.joined, Answered: q.answered, Abandoned: q.abandoned, TimedOut: q.timedOut,
+		AnsweredInSL: q.answeredInSL,
+	}
+	if n := q.answered + q.abandoned + q.timedOut; n > 0 {
+		sl := 100 * float64(q.answeredInSL) / float64(n)
+		s.ServiceLevel = &sl
 	}
 	for _, id := range q.cfg.Members {
 		ag := a.agents[key{q.cfg.AccountID, id}]

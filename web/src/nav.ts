@@ -54,6 +54,7 @@ export const NAV: NavGroup[] = [
     label: "Contact center",
     items: [
       { path: "/supervisor", label: "Supervisor Agent Dashboard", min: "supervisor" },
+      { path: "/wallboard", label: "Wallboard", min: "supervisor" },
       { path: "/agents", label: "Agents", min: "supervisor" },
       { path: "/queues", label: "Queues", min: "supervisor" },
     ],

@@ -55,6 +55,11 @@ type Options struct {
 	Manual bool
 	// ToneHz is the sine frequency the phone sends (default 440).
 	ToneHz int
+	// RecordDir, if set, makes the phone write what it receives and sends
+	// to WAV files there (baresip's sndfile module: one
+	// dump-<peer>-<time>-dec.wav (received) and -enc.wav (sent) per
+	// call), so a test can check what a party heard.
+	RecordDir string
 	// Timeout bounds registration and unregistration (default 15 s).
 	Timeout time.Duration
 	// NoWait returns from Start without waiting for the endpoint to be
@@ -175,6 +180,9 @@ module			aubridge.so
 module_app		account.so
 module_app		menu.so
 `, o.ListenPort, o.ToneHz)
+	if o.RecordDir != "" {
+		conf += "module\t\t\tsndfile.so\nsnd_path\t\t" + o.RecordDir + "\n"
+	}
 	// auth_pass in the account line; ';' and '>' would break its syntax.
 	if strings.ContainsAny(o.Password, ";>\n") || strings.ContainsAny(o.User, ";>@:\n") {
 		return fmt.Errorf("user/password %q/%q: characters ; > @ : are not supported", o.User, o.Password)
@@ -192,20 +200,29 @@ module_app		menu.so
 // listens on both (a port the kernel hands out for UDP may be a TCP
 // listener's, e.g. the test daemon's HTTP server).
 func freeUDPPort() (int, error) {
-	for range 20 {
+	// baresip listens on the port over UDP and TCP, and on the next one
+	// over TLS: take a port free for all three (a port free over UDP only
+	// may be a local TCP connection's, and baresip would exit with
+	// "Address already in use").
+	for range 50 {
 		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
 		if err != nil {
 			return 0, fmt.Errorf("pick a free UDP port: %w", err)
 		}
 		port := c.LocalAddr().(*net.UDPAddr).Port
-		l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
-		_ = c.Close()
-		if err == nil {
-			_ = l.Close()
+		l1, err1 := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
+		l2, err2 := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port+1))
+		c.Close()
+		for _, l := range []net.Listener{l1, l2} {
+			if l != nil {
+				l.Close()
+			}
+		}
+		if err1 == nil && err2 == nil {
 			return port, nil
 		}
 	}
-	return 0, fmt.Errorf("pick a free UDP port: none free for TCP too after 20 tries")
+	return 0, errors.New("pick a free SIP port (UDP, TCP and the next over TCP): none in 50 tries")
 }
 
 // User is the SIP user / endpoint name.

@@ -18,6 +18,7 @@ type AgentStatus = C["schemas"]["AgentStatus"];
 type PhoneSetup = C["schemas"]["PhoneSetup"];
 type DeskCall = C["schemas"]["DeskCall"];
 type AgentUI = C["schemas"]["AgentUI"];
+type TransferTargets = C["schemas"]["TransferTargets"];
 
 const LOGIN_LABELS: Record<string, string> = { browser: "Browser phone", softphone: "Softphone", deskphone: "Desk phone", mobile: "Mobile phone", landline: "Landline" };
 const STATE_LABELS: Record<string, [string, string]> = {
@@ -71,7 +72,9 @@ export function DeskPage() {
   const [otp, setOtp] = useState<PhoneSetup | null>(null);
   const [phone, setPhone] = useState<PhoneState>({ registration: "off", call: "idle" });
   const [held, setHeld] = useState(false);
+  // The transfer picker's choice: "q:<queue>" or "a:<agent id>".
   const [target, setTarget] = useState("");
+  const [targets, setTargets] = useState<TransferTargets | null>(null);
   const [popups, setPopups] = useState<Popup[]>([]);
   const [, tick] = useState(0);
   const phoneRef = useRef<Phone | null>(null);
@@ -137,6 +140,13 @@ export function DeskPage() {
   useEffect(() => {
     if (state !== "on_call") setHeld(false);
   }, [state]);
+  // Where a call can go: read when a call starts and whenever the picker
+  // is opened (agents come and go).
+  const loadTargets = () => call<TransferTargets>(api.GET("/api/v1/me/agent/transfer")).then(setTargets, () => {});
+  useEffect(() => {
+    if (state === "on_call") void loadTargets();
+    else setTarget("");
+  }, [state]);
 
   const run = async (fn: () => Promise<unknown>, done?: string) => {
     setBusy(true);
@@ -173,9 +183,14 @@ export function DeskPage() {
     await call(api.POST("/api/v1/me/agent/hold", { body: { hold: !held } }));
     setHeld(!held);
   });
+  const targetName = target.startsWith("a:")
+    ? targets?.agents.find((a) => `a:${a.agent_id}` === target)?.name ?? target.slice(2)
+    : target.slice(2);
   const transfer = () => run(async () => {
-    setLatest(await call<AgentStatus>(api.POST("/api/v1/me/agent/transfer", { body: { queue: target } })));
-  }, `Transferred to ${target}.`);
+    const body = target.startsWith("a:") ? { agent_id: Number(target.slice(2)) } : { queue: target.slice(2) };
+    setLatest(await call<AgentStatus>(api.POST("/api/v1/me/agent/transfer", { body })));
+    setTarget("");
+  }, `Transferred to ${targetName}.`);
   const newPassword = () => run(async () => setOtp(await call<PhoneSetup>(api.POST("/api/v1/me/agent/phone/password"))));
   useEffect(() => {
     if (agent && agent.login_type !== "browser") void call<PhoneSetup>(api.GET("/api/v1/me/agent/phone")).then(setSetup, () => {});
@@ -287,9 +302,14 @@ export function DeskPage() {
                   <>
                     <button type="button" className="btn" disabled={busy} onClick={() => void hold()}>{held ? "Resume call" : "Hold"}</button>
                     <button type="button" className="btn btn-danger" disabled={busy} onClick={() => void hangup()}>Hang up</button>
-                    <select className="input" aria-label="Transfer to queue" value={target} onChange={(e) => setTarget(e.target.value)} style={{ width: "auto" }}>
-                      <option value="">Transfer to queue…</option>
-                      {(me.data?.transfer_queues ?? []).map((q) => <option key={q} value={q}>{q}</option>)}
+                    <select className="input" aria-label="Transfer to" value={target} onChange={(e) => setTarget(e.target.value)} onFocus={() => void loadTargets()} style={{ width: "auto" }}>
+                      <option value="">Transfer to…</option>
+                      <optgroup label="Available agents">
+                        {(targets?.agents ?? []).map((a) => <option key={a.agent_id} value={`a:${a.agent_id}`}>{a.name}</option>)}
+                      </optgroup>
+                      <optgroup label="Queues">
+                        {(targets?.queues ?? me.data?.transfer_queues ?? []).map((q) => <option key={q} value={`q:${q}`}>{q}</option>)}
+                      </optgroup>
                     </select>
                     <button type="button" className="btn" disabled={busy || !target} onClick={() => void transfer()}>Transfer</button>
                   </>

@@ -35,6 +35,7 @@ const me = () => import("./Me");
 const desk = () => import("./Desk");
 const operator = () => import("./Operator");
 const approvals = () => import("./Approvals");
+const wallboard = () => import("./Wallboard");
 
 const screens: Record<string, Screen> = {
   "/requests": screen(requests, (m) => m.RequestsPage),
@@ -51,6 +52,7 @@ const screens: Record<string, Screen> = {
   "/whitelist": screen(lists, (m) => m.WhitelistPage),
   "/blacklist": screen(lists, (m) => m.BlacklistPage),
   "/supervisor": screen(contact, (m) => m.SupervisorPage),
+  "/wallboard": screen(wallboard, (m) => m.WallboardPage),
   "/agents": screen(contact, (m) => m.AgentsPage),
   "/queues": screen(contact, (m) => m.QueuesPage),
   "/webhooks": screen(advanced, (m) => m.WebhooksPage),
