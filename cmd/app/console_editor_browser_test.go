@@ -112,17 +112,19 @@ func (b *browserEnv) nodeCount() int {
 
 const nodeSel = `.react-flow__node[data-id="%s"]`
 
-// TestFlowEditorInBrowser builds the README's kind of IVR in the flow
-// editor by mouse in a real Chromium, against the daemon and the real
-// Asterisk: widgets dragged from the palette onto the canvas (answer, a
-// menu, two plays, a hangup), exits connected by dragging from a node's
-// line to the next node, parameters set in the properties panel (a
-// problem the validator names is shown on the node and at its field until
-// fixed), auto-laid out; saved (the positions come back from the server),
-// published, then a test call to a whitelisted test line that answers and
-// presses 1: the journey lights up node by node while the call runs
-// (answer, menu, the digit-1 play, hangup) and the call's stored journey
-// says the same. Then copy, paste, undo and redo on the canvas, a node
+// TestFlowEditorInBrowser builds the README's IVR example in the flow
+// editor in a real Chromium, against the daemon and the real Asterisk,
+// with the mouse (and the keyboard for what is typed): the editor opened
+// from the menu, widgets dragged from the palette onto the canvas (answer,
+// a menu, three plays, a hangup), the README's node ids and the
+// parameters typed in the properties panel (a problem the validator names
+// is shown on the node and at its field until fixed), exits connected by
+// dragging from a node's line to the next node, auto-laid out; saved (the
+// positions come back from the server, and the draft is the README's
+// example once the layout is left out), published, then a test call to a
+// whitelisted test line that answers and presses 1: the journey lights up
+// node by node while the call runs (answer, menu, the digit-1 message,
+// end) and the call's stored journey says the same. Then copy, paste, undo and redo on the canvas, a node
 // deleted and brought back by one undo, and a
 // roll back to version 1 from the versions and their diff.
 func TestFlowEditorInBrowser(t *testing.T) {
@@ -151,51 +153,68 @@ func TestFlowEditorInBrowser(t *testing.T) {
 
 	b := newBrowser(t, a, 1366, 768)
 	b.login("owner@acme.test", "correct horse battery")
-	b.open("/flows")
-	b.click("New flow in the editor")
-	b.waitJS("editor open", `!!document.querySelector('.fe .react-flow__pane')`, 20*time.Second)
-	b.typeInto(`[aria-label="Flow name"]`, "Main line IVR")
+	// A newcomer finds the editor in the menu.
+	b.open("/requests")
+	b.reachMenu("/flow-editor")
+	b.waitJS("editor open", `!!document.querySelector('.fe .react-flow__pane') && document.querySelector('main h1')?.innerText === 'New flow'`, 20*time.Second)
+	b.waitText("A new flow: drag widgets from the palette")
+	b.keyboardInto(`[aria-label="Flow name"]`, "Support line")
 	// Fields that take a variable offer the declared $flow.key.* names,
 	// the account's $user.key.* and the system variables.
-	b.typeInto(`[aria-label="Flow variables"]`, "account_number")
-	b.waitJS("variables offered", `['$flow.key.account_number', '$user.key.office', '$call.cli', '$sys.date'].every(v => [...document.querySelectorAll('#sy-vars option')].some(o => o.value === v))`, 20*time.Second)
+	b.keyboardInto(`[aria-label="Flow variables"]`, "choice")
+	b.waitJS("variables offered", `['$flow.key.choice', '$user.key.office', '$call.cli', '$sys.date'].every(v => [...document.querySelectorAll('#sy-vars option')].some(o => o.value === v))`, 20*time.Second)
 
-	// Drag the widgets onto the canvas.
+	// Drag the widgets of the README's IVR onto the canvas, in its order.
 	pane := jsEval[[]float64](b, "canvas", `(() => { const r = document.querySelector('.fe-canvas').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`)
-	left, top := pane[0], pane[1]
+	left, top, width := pane[0], pane[1], pane[2]
 	for _, w := range []struct {
 		widget string
 		x, y   float64
 	}{
-		{"answer", 300, 40}, {"menu", 300, 170}, {"play", 150, 330}, {"play", 450, 330}, {"hangup", 300, 480},
+		{"answer", 0.5, 40}, {"menu", 0.5, 170}, {"play", 0.2, 330}, {"play", 0.5, 330}, {"play", 0.8, 330}, {"hangup", 0.5, 480},
 	} {
 		sx, sy := b.center(fmt.Sprintf(`.fe-item[data-widget=%q]`, w.widget))
 		before := b.nodeCount()
-		b.mouseDrag("drag "+w.widget, sx, sy, left+w.x, top+w.y)
+		b.mouseDrag("drag "+w.widget, sx, sy, left+w.x*width, top+w.y)
 		b.waitJS("dropped "+w.widget, fmt.Sprintf(`document.querySelectorAll('.react-flow__node').length === %d`, before+1), 10*time.Second)
 	}
 	ids := jsEval[[]string](b, "node ids", `[...document.querySelectorAll('.react-flow__node')].map(n => n.dataset.id)`)
-	if strings.Join(ids, ",") != "answer_1,menu_1,play_1,play_2,hangup_1" {
+	if strings.Join(ids, ",") != "answer_1,menu_1,play_1,play_2,play_3,hangup_1" {
 		t.Fatalf("nodes after the drags: %v", ids)
+	}
+	// The README's node ids, typed in the properties panel.
+	for _, r := range [][2]string{{"answer_1", "answer"}, {"menu_1", "menu"}, {"play_1", "message"}, {"play_2", "readback"}, {"play_3", "goodbye"}, {"hangup_1", "end"}} {
+		b.mouseClick(fmt.Sprintf(nodeSel+" .fe-node-head", r[0]))
+		b.keyboardInto(`.fe-panel [aria-label="Node id"]`, r[1]+"\r")
+		b.waitJS("renamed "+r[0], fmt.Sprintf(`!!document.querySelector('.react-flow__node[data-id="%s"]') && !document.querySelector('.react-flow__node[data-id="%s"]')`, r[1], r[0]), 10*time.Second)
 	}
 
 	// The menu has no options yet: the validator's problem is on the node
 	// and at the field.
-	b.mouseClick(fmt.Sprintf(nodeSel+" .fe-node-head", "menu_1"))
-	b.waitJS("menu problem pinned", `!!document.querySelector('.react-flow__node[data-id="menu_1"] .fe-node-bad') && (document.querySelector('.fe-panel [data-field=options] .field-error')?.innerText || '').includes('required')`, 20*time.Second)
-	b.typeInto(`.fe-panel textarea[aria-label="options"]`, `{"1": 2}`)
+	b.mouseClick(fmt.Sprintf(nodeSel+" .fe-node-head", "menu"))
+	b.waitJS("menu problem pinned", `!!document.querySelector('.react-flow__node[data-id="menu"] .fe-node-bad') && (document.querySelector('.fe-panel [data-field=options] .field-error')?.innerText || '').includes('required')`, 20*time.Second)
 	b.mouseClick(`.fe-panel [aria-label="Add prompt item"]`)
-	b.typeInto(`.fe-panel [aria-label="prompt 1"]`, "sound:vm-enter-num-to-call")
-	b.typeInto(`.fe-panel [aria-label="timeout"]`, "5")
+	b.keyboardInto(`.fe-panel [aria-label="prompt 1"]`, "sound:vm-enter-num-to-call")
+	b.keyboardInto(`.fe-panel textarea[aria-label="options"]`, `{"1": 2, "2": 3}`)
+	b.keyboardInto(`.fe-panel [aria-label="timeout"]`, "5")
+	b.keyboardInto(`.fe-panel [aria-label="variable"]`, "$flow.key.choice")
 	// Now the validator wants digit 1's line connected.
 	b.waitJS("options problem changed", `(document.querySelector('.fe-panel [data-field=options] .field-error')?.innerText || '').includes('exit line 2, which is not connected')`, 20*time.Second)
 
-	b.mouseClick(fmt.Sprintf(nodeSel+" .fe-node-head", "play_1"))
-	b.mouseClick(`.fe-panel [aria-label="Add media item"]`)
-	b.typeInto(`.fe-panel [aria-label="media 1"]`, "sound:vm-num-i-have")
-	b.mouseClick(fmt.Sprintf(nodeSel+" .fe-node-head", "play_2"))
-	b.mouseClick(`.fe-panel [aria-label="Add media item"]`)
-	b.typeInto(`.fe-panel [aria-label="media 1"]`, "sound:goodbye")
+	for _, p := range []struct {
+		node  string
+		media []string
+	}{
+		{"message", []string{"sound:demo-thanks"}},
+		{"readback", []string{"sound:vm-num-i-have", "digits:$call.cli"}},
+		{"goodbye", []string{"sound:goodbye"}},
+	} {
+		b.mouseClick(fmt.Sprintf(nodeSel+" .fe-node-head", p.node))
+		for i, m := range p.media {
+			b.mouseClick(`.fe-panel [aria-label="Add media item"]`)
+			b.keyboardInto(fmt.Sprintf(`.fe-panel [aria-label="media %d"]`, i+1), m)
+		}
+	}
 
 	// Connect the exits by dragging from a line to the next node.
 	connect := func(from string, line int, to string) {
@@ -205,11 +224,13 @@ func TestFlowEditorInBrowser(t *testing.T) {
 		b.mouseDrag(fmt.Sprintf("connect %s line %d to %s", from, line, to), x0, y0, x1, y1)
 		b.waitJS(fmt.Sprintf("edge %s~%d", from, line), fmt.Sprintf(`!!document.querySelector('.react-flow__edge[data-id="%s~%d"]')`, from, line), 10*time.Second)
 	}
-	connect("answer_1", 0, "menu_1")
-	connect("menu_1", 2, "play_1")
-	connect("menu_1", 1, "play_2")
-	connect("play_1", 0, "hangup_1")
-	connect("play_2", 0, "hangup_1")
+	connect("answer", 0, "menu")
+	connect("menu", 2, "message")
+	connect("menu", 3, "readback")
+	connect("menu", 1, "goodbye")
+	connect("message", 0, "end")
+	connect("readback", 0, "end")
+	connect("goodbye", 0, "end")
 	b.mouseClick(`.fe-bar [data-act=layout]`)
 	b.waitJS("valid", `document.querySelector('.fe-status')?.dataset.valid === 'true'`, 20*time.Second)
 
@@ -218,20 +239,33 @@ func TestFlowEditorInBrowser(t *testing.T) {
 	where := `JSON.stringify([...document.querySelectorAll('.react-flow__node')].map(n => [n.dataset.id, n.style.transform]).sort())`
 	before := jsEval[string](b, "positions", where)
 	b.mouseClick(`.fe-bar [data-act=save]`)
-	b.waitText(`Flow "Main line IVR" created.`)
-	b.waitJS("reopened", `location.hash.includes('id=') && document.querySelectorAll('.react-flow__node').length === 5 && document.querySelector('.fe-status')?.dataset.valid === 'true'`, 20*time.Second)
-	b.waitJS("declared variables shown", `document.querySelector('[aria-label="Flow variables"]')?.value === 'account_number'`, 10*time.Second)
+	b.waitText(`Flow "Support line" created.`)
+	b.waitJS("reopened", `location.hash.includes('id=') && document.querySelectorAll('.react-flow__node').length === 6 && document.querySelector('.fe-status')?.dataset.valid === 'true'`, 20*time.Second)
+	b.waitJS("declared variables shown", `document.querySelector('[aria-label="Flow variables"]')?.value === 'choice'`, 10*time.Second)
 	if after := jsEval[string](b, "positions again", where); after != before {
 		t.Errorf("positions after saving and opening again:\n%s\nbefore:\n%s", after, before)
 	}
 	flowID := jsEval[string](b, "flow id", `new URLSearchParams(location.hash.split('?')[1]).get('id')`)
+	// The draft built by mouse is the README's example.
+	code, body := apiCall(t, a, key, http.MethodGet, "/api/v1/flows/"+flowID, nil)
+	var draft struct {
+		Draft json.RawMessage `json:"draft"`
+	}
+	if code != http.StatusOK || json.Unmarshal(body, &draft) != nil {
+		t.Fatalf("the saved flow: %d %s", code, body)
+	}
+	if got, want := meaning(t, draft.Draft), meaning(t, readmeIVR(t)); !reflect.DeepEqual(got, want) {
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(want)
+		t.Fatalf("the flow built by mouse is not the README's IVR:\n%s\nwant:\n%s", g, w)
+	}
 
 	// Publish.
 	b.click("Publish")
 	b.waitText("Publish flow")
 	b.click("Publish")
 	b.waitText("Published version 1.")
-	code, body := apiCall(t, a, key, http.MethodGet, "/api/v1/flows/"+flowID+"/versions/1", nil)
+	code, body = apiCall(t, a, key, http.MethodGet, "/api/v1/flows/"+flowID+"/versions/1", nil)
 	var v1 struct {
 		Definition json.RawMessage `json:"definition"`
 	}
@@ -242,7 +276,7 @@ func TestFlowEditorInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the published version: %v", err)
 	}
-	if f.Start != "answer_1" || len(f.Nodes) != 5 || len(f.Layout) != 5 || f.Node("menu_1").Exit(2) != "play_1" || f.Node("menu_1").Exit(1) != "play_2" {
+	if f.Start != "answer" || len(f.Nodes) != 6 || len(f.Layout) != 6 || f.Node("menu").Exit(2) != "message" || f.Node("menu").Exit(1) != "goodbye" {
 		t.Fatalf("the published version: %s", v1.Definition)
 	}
 
@@ -259,15 +293,15 @@ func TestFlowEditorInBrowser(t *testing.T) {
 	steps := jsEval[[]string](b, "live steps", `[...document.querySelectorAll('.fe-live-steps li[data-step]')].map(l => l.dataset.step)`)
 	lit := jsEval[[]string](b, "lit nodes", `(clearInterval(window.__litT), window.__lit)`)
 	outcome := jsEval[string](b, "outcome", `document.querySelector('.fe-live-end').dataset.outcome`)
-	if strings.Join(steps, ",") != "answer_1,menu_1,play_1,hangup_1" || outcome != "hangup_widget" {
+	if strings.Join(steps, ",") != "answer,menu,message,end" || outcome != "hangup_widget" {
 		t.Fatalf("live journey: steps %v outcome %s", steps, outcome)
 	}
 	// The menu and the play each took seconds: each was lit while it ran.
-	if !strings.Contains(strings.Join(lit, ","), "menu_1,play_1") {
+	if !strings.Contains(strings.Join(lit, ","), "menu,message") {
 		t.Errorf("nodes lit while running: %v", lit)
 	}
 	done := jsEval[[]string](b, "done nodes", `[...document.querySelectorAll('.react-flow__node.live-done')].map(n => n.dataset.id).sort()`)
-	if strings.Join(done, ",") != "answer_1,hangup_1,menu_1,play_1" {
+	if strings.Join(done, ",") != "answer,end,menu,message" {
 		t.Errorf("nodes marked done: %v", done)
 	}
 	b.screenshot("flow-editor")
@@ -276,7 +310,7 @@ func TestFlowEditorInBrowser(t *testing.T) {
 		t.Errorf("the test call's attempt: dtmf %q status %s", at.DTMF, at.Status)
 	}
 	code, body = apiCall(t, a, key, http.MethodGet, "/api/v1/calls/"+at.ID+"/journey", nil)
-	for _, n := range []string{"answer_1", "menu_1", "play_1", "hangup_1"} {
+	for _, n := range []string{"answer", "menu", "message", "end"} {
 		if code != http.StatusOK || !strings.Contains(string(body), `"node":"`+n+`"`) {
 			t.Errorf("stored journey lacks %s: %d %s", n, code, body)
 		}
@@ -284,23 +318,23 @@ func TestFlowEditorInBrowser(t *testing.T) {
 	b.mouseClick(`.fe-live-head button`)
 
 	// Copy, paste, undo, redo.
-	b.mouseClick(fmt.Sprintf(nodeSel+" .fe-node-head", "play_2"))
+	b.mouseClick(fmt.Sprintf(nodeSel+" .fe-node-head", "goodbye"))
 	b.keys("copy", "c", chromedp.ModifierCtrl)
 	b.keys("paste", "v", chromedp.ModifierCtrl)
-	b.waitJS("pasted", `document.querySelectorAll('.react-flow__node').length === 6 && !!document.querySelector('.react-flow__node[data-id="play_3"]')`, 10*time.Second)
+	b.waitJS("pasted", `document.querySelectorAll('.react-flow__node').length === 7 && !!document.querySelector('.react-flow__node[data-id="play_1"]')`, 10*time.Second)
 	b.keys("undo", "z", chromedp.ModifierCtrl)
-	b.waitJS("undone", `document.querySelectorAll('.react-flow__node').length === 5`, 10*time.Second)
+	b.waitJS("undone", `document.querySelectorAll('.react-flow__node').length === 6`, 10*time.Second)
 	b.keys("redo", "z", chromedp.ModifierCtrl, chromedp.ModifierShift)
-	b.waitJS("redone", `document.querySelectorAll('.react-flow__node').length === 6`, 10*time.Second)
+	b.waitJS("redone", `document.querySelectorAll('.react-flow__node').length === 7`, 10*time.Second)
 	b.keys("undo again", "z", chromedp.ModifierCtrl)
-	b.waitJS("undone again", `document.querySelectorAll('.react-flow__node').length === 5 && document.querySelector('.fe-status').innerText.includes('saved') && !document.querySelector('.fe-status').innerText.includes('unsaved')`, 10*time.Second)
+	b.waitJS("undone again", `document.querySelectorAll('.react-flow__node').length === 6 && document.querySelector('.fe-status').innerText.includes('saved') && !document.querySelector('.fe-status').innerText.includes('unsaved')`, 10*time.Second)
 
 	// Delete a node (its edges go with it) and undo it in one step.
-	b.mouseClick(fmt.Sprintf(nodeSel+" .fe-node-head", "play_2"))
+	b.mouseClick(fmt.Sprintf(nodeSel+" .fe-node-head", "goodbye"))
 	b.keys("delete", kb.Delete)
-	b.waitJS("deleted", `document.querySelectorAll('.react-flow__node').length === 4 && !document.querySelector('.react-flow__edge[data-id="menu_1~1"]')`, 10*time.Second)
+	b.waitJS("deleted", `document.querySelectorAll('.react-flow__node').length === 5 && !document.querySelector('.react-flow__edge[data-id="menu~1"]')`, 10*time.Second)
 	b.keys("undo the delete", "z", chromedp.ModifierCtrl)
-	b.waitJS("delete undone", `document.querySelectorAll('.react-flow__node').length === 5 && !!document.querySelector('.react-flow__edge[data-id="menu_1~1"]') && !!document.querySelector('.react-flow__edge[data-id="play_2~0"]')`, 10*time.Second)
+	b.waitJS("delete undone", `document.querySelectorAll('.react-flow__node').length === 6 && !!document.querySelector('.react-flow__edge[data-id="menu~1"]') && !!document.querySelector('.react-flow__edge[data-id="goodbye~0"]')`, 10*time.Second)
 
 	// Versions: the diff with the draft, and a roll back.
 	b.click("Versions")
@@ -428,4 +462,37 @@ func TestFlowEditorRoundTripInBrowser(t *testing.T) {
 		t.Errorf("the transactional flow after the editor submitted it: live version %d, %v", f.PublishedVersion, err)
 	}
 	b.noCSPViolations()
+}
+
+// keyboardInto types text into the control matching selector as a person
+// does: scrolled into view, clicked, everything in it selected (Ctrl+A)
+// and replaced by the keys of text ("\r" is Enter).
+func (b *browserEnv) keyboardInto(selector, text string) {
+	b.t.Helper()
+	q, _ := json.Marshal(selector)
+	b.waitJS("scroll to "+selector, fmt.Sprintf(`(() => { const el = document.querySelector(%s); if (!el) return false; el.scrollIntoView({ block: 'center' }); return true; })()`, q), 20*time.Second)
+	b.mouseClick(selector)
+	b.waitJS("focus on "+selector, fmt.Sprintf(`document.activeElement === document.querySelector(%s)`, q), 5*time.Second)
+	b.keys("select all in "+selector, "a", chromedp.ModifierCtrl)
+	b.run("type into "+selector, chromedp.KeyEvent(text))
+}
+
+// readmeIVR is the README's inbound IVR example (the JSON block after the
+// marker naming testdata/flows/readme_ivr.json).
+func readmeIVR(t *testing.T) []byte {
+	t.Helper()
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const marker = "<!-- testdata/flows/readme_ivr.json -->\n```json\n"
+	_, block, ok := strings.Cut(string(readme), marker)
+	if !ok {
+		t.Fatalf("README.md has no %q", marker)
+	}
+	block, _, ok = strings.Cut(block, "\n```")
+	if !ok {
+		t.Fatal("README.md: the IVR example's block does not end")
+	}
+	return []byte(block)
 }

@@ -12,6 +12,10 @@ import (
 // invitation pages, then every screen of an owner's menu in
 // Chromium at a laptop size (1366×768) and a phone size (390×844), going
 // through the menu as a person does (on the phone: the Menu button first).
+// The flow editor (in the menu as "Flow editor") must also be usable at
+// both sizes: its palette, canvas, properties and Save button on screen
+// and not covered, a widget added from the palette drawn on the canvas,
+// and still no sideways scroll.
 // It fails when the document scrolls sideways on any screen (a wide table
 // may scroll inside its own container, the page may not), when a menu
 // entry cannot be reached (hidden, covered, or off screen once scrolled to),
@@ -63,6 +67,9 @@ func TestConsoleLayoutInBrowser(t *testing.T) {
 				if w := b.overflow(); w != "" {
 					b.screenshot("layout-" + size.name + strings.ReplaceAll(p, "/", "-"))
 					t.Errorf("%s at %dx%d scrolls sideways: %s", p, size.width, size.height, w)
+				}
+				if p == "/flow-editor" {
+					b.editorUsable(size.name)
 				}
 				if !jsEval[bool](b, "log out visible", `(() => {
 					const r = [...document.querySelectorAll('.topbar button')].find(x => x.innerText.trim() === 'Log out').getBoundingClientRect();
@@ -183,4 +190,42 @@ func TestConsoleFieldErrorsInBrowser(t *testing.T) {
 		t.Errorf("the URL shows %q", e)
 	}
 	b.noCSPViolations()
+}
+
+// editorUsable checks the flow editor's controls can be used at this
+// size: each one visible once scrolled to, inside the viewport's width and
+// not covered; the canvas big enough to work on; a widget clicked in the
+// palette appears on the canvas; the page still does not scroll sideways.
+func (b *browserEnv) editorUsable(size string) {
+	b.t.Helper()
+	for _, sel := range []string{`.fe-item[data-widget="answer"]`, `.fe-item[data-widget="hangup"]`, `.fe-bar [data-act=save]`, `.fe-bar [data-act=layout]`, `.fe-panel [aria-label="Flow name"]`, `.react-flow__controls-zoomin`} {
+		q, _ := json.Marshal(sel)
+		why := jsEval[string](b, "reach "+sel, fmt.Sprintf(`(() => {
+			const el = document.querySelector(%s);
+			if (!el) return 'missing';
+			el.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+			const r = el.getBoundingClientRect();
+			if (r.width < 16 || r.height < 16) return 'too small: ' + JSON.stringify(r);
+			if (r.left < 0 || r.right > document.documentElement.clientWidth + 1 || r.top < 0 || r.bottom > innerHeight + 1) return 'off screen at ' + JSON.stringify(r);
+			const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+			if (!hit || !(hit === el || el.contains(hit))) return 'covered by ' + (hit ? hit.outerHTML.slice(0, 160) : 'nothing');
+			return '';
+		})()`, q))
+		if why != "" {
+			b.screenshot("editor-" + size)
+			b.t.Errorf("flow editor at %s: %s: %s", size, sel, why)
+		}
+	}
+	wh := jsEval[[]float64](b, "canvas size", `(() => { const r = document.querySelector('.fe-canvas').getBoundingClientRect(); return [r.width, r.height]; })()`)
+	if wh[0] < 300 || wh[1] < 300 {
+		b.t.Errorf("flow editor at %s: the canvas is %.0f×%.0f", size, wh[0], wh[1])
+	}
+	b.mouseClick(`.fe-item[data-widget="answer"]`)
+	b.waitJS("a node added at "+size, `document.querySelectorAll('.react-flow__node[data-id="answer_1"]').length === 1`, 10*time.Second)
+	if w := b.overflow(); w != "" {
+		b.screenshot("editor-overflow-" + size)
+		b.t.Errorf("flow editor at %s with a node scrolls sideways: %s", size, w)
+	}
+	// Leave the screen without its question about unsaved changes.
+	jsEval[bool](b, "scroll back", `(scrollTo(0, 0), true)`)
 }

@@ -39,6 +39,7 @@ export const NAV: NavGroup[] = [
     label: "Flows",
     items: [
       { path: "/flows", label: "Flows", min: "scheduler" },
+      { path: "/flow-editor", label: "Flow editor", min: "scheduler" },
       { path: "/dids", label: "DIDs", min: "admin" },
     ],
   },

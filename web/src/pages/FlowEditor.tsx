@@ -14,6 +14,8 @@ import {
   applyEdgeChanges,
   applyNodeChanges,
   useReactFlow,
+  useStore,
+  useUpdateNodeInternals,
   type Connection,
   type Edge,
   type EdgeChange,
@@ -60,6 +62,30 @@ interface Live {
 
 const FLOW_TYPES = ["inbound", "outbound_multicast", "outbound_dialer", "emergency_notification"];
 const HISTORY = 200;
+/** A flow of more than BIG nodes opens on its first nodes, readable, not all of it at a tenth of its size. */
+const BIG = 40;
+/** FAR: below this zoom the nodes' small text is not painted (it cannot be read, and painting it slows the canvas). */
+const FAR = 0.45;
+
+/** firstNodes: the start node and the nodes after it, breadth first, up to n. */
+function firstNodes(g: Graph, n: number): { id: string }[] {
+  const start = String(g.meta.start ?? "") || g.nodes[0]?.id;
+  if (!start) return [];
+  const next = new Map<string, string[]>();
+  for (const e of g.edges) next.set(e.source, [...(next.get(e.source) ?? []), e.target]);
+  const seen = new Set([start]);
+  for (const q = [start]; q.length && seen.size < n; ) for (const t of next.get(q.shift()!) ?? []) if (seen.size < n && !seen.has(t)) (seen.add(t), q.push(t));
+  return [...seen].map((id) => ({ id }));
+}
+
+/** FarMark marks the canvas "far" while zoomed out below FAR (the canvas alone re-renders, only when that changes). */
+function FarMark({ target }: { target: { current: HTMLDivElement | null } }) {
+  const far = useStore((s) => s.transform[2] < FAR);
+  useEffect(() => {
+    target.current?.classList.toggle("fe-far", far);
+  }, [far, target]);
+  return null;
+}
 
 /** NodeInfo gives the node renderer what is not the graph: problems, the live call, the start. */
 const NodeInfo = createContext<{ problems: Map<string, Problem[]>; start: string; edges: GEdge[] }>({ problems: new Map(), start: "", edges: [] });
@@ -91,6 +117,11 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
   const future = useRef<Graph[]>([]);
   const lastKey = useRef<{ key: string; at: number }>({ key: "", at: 0 });
   const [, setHist] = useState(0);
+  // ext counts the changes that come from outside the properties panel's
+  // fields (opened, undone, redone, a version opened): the panel starts
+  // again from the graph then, and never while one types (a field that
+  // followed the graph as it caught up with fast typing lost keys).
+  const [ext, setExt] = useState(0);
   const [saved, setSaved] = useState("");
   const [problems, setProblems] = useState<Problem[]>([]);
   const [warnings, setWarnings] = useState<{ message: string; node?: string }[]>([]);
@@ -100,16 +131,20 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
   const [live, setLive] = useState<Live | null>(null);
   const clip = useRef<{ nodes: GNode[]; edges: GEdge[] } | null>(null);
   const wrap = useRef<HTMLDivElement>(null);
+  const canvas = useRef<HTMLDivElement>(null);
   const [vars, setVars] = useState<string[]>([]);
 
   // Open the flow's draft (or a blank flow).
+  const [fit, setFit] = useState<{ nodes?: { id: string }[]; maxZoom: number }>({ maxZoom: 1.1 });
   const open = useCallback((doc: FlowDocument, fl: Flow | null) => {
     const graph = toGraph(doc);
+    setFit(graph.nodes.length > BIG ? { nodes: firstNodes(graph, 12), maxZoom: 1 } : { maxZoom: 1.1 });
     setG(graph);
     past.current = [];
     future.current = [];
     setSaved(JSON.stringify(toDoc(graph)));
     setFlow(fl);
+    setExt((x) => x + 1);
   }, []);
   useEffect(() => {
     if (!id) {
@@ -158,6 +193,7 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
     gRef.current = prev;
     setG(prev);
     setHist((x) => x + 1);
+    setExt((x) => x + 1);
   }, []);
   const redo = useCallback(() => {
     const next = future.current.pop();
@@ -166,6 +202,7 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
     gRef.current = next;
     setG(next);
     setHist((x) => x + 1);
+    setExt((x) => x + 1);
   }, []);
 
   // While nodes are dragged only their positions change: the document
@@ -481,11 +518,22 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
     const ids = new Set(settled.nodes.map((n) => n.id));
     const flowProblems = problems.filter((p) => !p.node || !ids.has(p.node));
     return one ? (
-      <NodeForm key={one.id} node={one} g={settled} vars={vars} problems={byNode.get(one.id) ?? []} setNode={setNode} setExit={setExit} rename={rename} setStart={() => setMeta({ ...gRef.current.meta, start: one.id }, "")} remove={removeSelected} />
+      <NodeForm key={`${one.id}:${ext}`} node={one} g={settled} vars={vars} problems={byNode.get(one.id) ?? []} setNode={setNode} setExit={setExit} rename={rename} setStart={() => setMeta({ ...gRef.current.meta, start: one.id }, "")} remove={removeSelected} />
     ) : (
-      <FlowForm g={settled} setMeta={setMeta} selected={selected.length} problems={flowProblems} warnings={warnings} select={selectNode} />
+      <FlowForm key={ext} g={settled} isNew={!id} setMeta={setMeta} selected={selected.length} problems={flowProblems} warnings={warnings} select={selectNode} />
     );
-  }, [settled, one, selected.length, vars, problems, byNode, warnings, setNode, setExit, rename, setMeta, removeSelected, selectNode]);
+  }, [id, ext, settled, one, selected.length, vars, problems, byNode, warnings, setNode, setExit, rename, setMeta, removeSelected, selectNode]);
+  // The canvas's background, controls and minimap do not change with the
+  // graph: the same elements each render, so a node drag does not draw
+  // them again.
+  const chrome = useMemo(() => (
+    <>
+      <Background />
+      <Controls />
+      <MiniMap pannable zoomable ariaLabel="Minimap" />
+      <FarMark target={canvas} />
+    </>
+  ), []);
   const title = String(g.meta.name ?? "");
   const declared = settled.meta.variables as string[] | undefined;
   const varList = useMemo(() => (
@@ -499,7 +547,7 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
     <div className="fe" ref={wrap}>
       <div className="fe-bar" role="toolbar" aria-label="Flow editor">
         <a className="btn btn-small" href="#/flows">← Flows</a>
-        <strong className="fe-title">{title || "Untitled flow"}</strong>
+        <h1 className="fe-title">{title || "Untitled flow"}</h1>
         {flow && <span className="muted">#{flow.id} · {flow.published_version ? `live v${flow.published_version}` : flow.transactional ? "none approved" : "draft only"}{flow.awaiting_approval ? ` · v${flow.awaiting_approval} awaiting approval` : ""}</span>}
         <span className="fe-status" role="status" aria-live="polite" data-valid={!checking && problems.length === 0 ? "true" : "false"}>
           {checking ? "Checking…" : problems.length ? <span className="warn-text">{problems.length} problem{problems.length > 1 ? "s" : ""}</span> : <span className="ok-text">✓ valid</span>}
@@ -530,7 +578,7 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
           </div>
         ))}
       </aside>
-      <div className="fe-canvas">
+      <div className="fe-canvas" ref={canvas}>
         <NodeInfo.Provider value={info}>
           <ReactFlow<FNode, FEdge>
             nodes={viewNodes}
@@ -545,11 +593,10 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
             maxZoom={2}
             onlyRenderVisibleElements
             fitView={!!id}
+            fitViewOptions={fit}
             proOptions={{ hideAttribution: true }}
           >
-            <Background />
-            <Controls />
-            <MiniMap pannable zoomable ariaLabel="Minimap" />
+            {chrome}
           </ReactFlow>
         </NodeInfo.Provider>
       </div>
@@ -559,7 +606,7 @@ function Editor({ id, admin }: { id: number; admin: boolean }) {
       </aside>
       {varList}
       {ghost && <div className="fe-ghost" ref={(el) => { if (el) { el.style.left = `${ghost.x + 8}px`; el.style.top = `${ghost.y + 8}px`; } }}>{WIDGET[ghost.widget].label}</div>}
-      {versions && flow && <VersionsModal flow={flow} current={doc} admin={admin} onClose={() => setVersions(false)} onOpen={(d) => { commit(toGraph(d)); setVersions(false); window.requestAnimationFrame(() => rf.fitView({ maxZoom: 1.1 })); }} onRolledBack={async () => { setVersions(false); const fl = await call<Flow>(api.GET("/api/v1/flows/{id}", { params: { path: { id: flow.id } } })); open(fl.draft as FlowDocument, fl); }} />}
+      {versions && flow && <VersionsModal flow={flow} current={doc} admin={admin} onClose={() => setVersions(false)} onOpen={(d) => { commit(toGraph(d)); setExt((x) => x + 1); setVersions(false); window.requestAnimationFrame(() => rf.fitView({ maxZoom: 1.1 })); }} onRolledBack={async () => { setVersions(false); const fl = await call<Flow>(api.GET("/api/v1/flows/{id}", { params: { path: { id: flow.id } } })); open(fl.draft as FlowDocument, fl); }} />}
       {testing && <TestCallModal onClose={() => setTesting(false)} onCall={(n) => void testCall(n)} />}
     </div>
   );
@@ -570,6 +617,16 @@ const WidgetNode = memo(function WidgetNode({ id, data, selected }: NodeProps<FN
   const spec = WIDGET[data.widget];
   const lines = nodeLines({ id, type: "widget", position: { x: 0, y: 0 }, data }, info.edges);
   const probs = info.problems.get(id);
+  // A line added or taken away (a menu's digits) does not change the
+  // node's size: the canvas must measure its handles again, or an edge
+  // from a new line is not drawn.
+  const updateInternals = useUpdateNodeInternals();
+  const measured = useRef(lines.length);
+  useEffect(() => {
+    if (measured.current === lines.length) return;
+    measured.current = lines.length;
+    updateInternals(id);
+  }, [id, lines.length, updateInternals]);
   return (
     <div className={`fe-node${selected ? " selected" : ""}`} data-node={id} aria-label={`Node ${id}`}>
       <Handle type="target" position={Position.Top} id="in" />
@@ -754,19 +811,8 @@ function JSONField({ label, value, set, bad, example }: { label: string; value: 
   const shown = value === undefined ? "" : JSON.stringify(value);
   const [text, setText] = useState(shown);
   const [err, setErr] = useState("");
-  // Undo, redo or a new version change the value from outside: show it
-  // (unless it is what the text already says).
-  useEffect(() => {
-    setText((t) => {
-      try {
-        if (t.trim() !== "" && JSON.stringify(JSON.parse(t)) === shown) return t;
-      } catch {
-        /* not JSON: replaced */
-      }
-      return t.trim() === "" && shown === "" ? t : shown;
-    });
-    setErr("");
-  }, [shown]);
+  // Undo, redo or a new version start the panel again (Editor's ext): the
+  // text follows only the typing.
   return (
     <>
       <textarea className="input mono" rows={3} aria-label={label} aria-invalid={bad || !!err} placeholder={example} value={text} onChange={(e) => {
@@ -788,17 +834,16 @@ function JSONField({ label, value, set, bad, example }: { label: string; value: 
   );
 }
 
-function FlowForm({ g, setMeta, selected, problems, warnings, select }: { g: Graph; setMeta: (m: Graph["meta"], key: string) => void; selected: number; problems: Problem[]; warnings: { message: string; node?: string }[]; select: (id: string) => void }) {
+function FlowForm({ g, isNew, setMeta, selected, problems, warnings, select }: { g: Graph; isNew: boolean; setMeta: (m: Graph["meta"], key: string) => void; selected: number; problems: Problem[]; warnings: { message: string; node?: string }[]; select: (id: string) => void }) {
   const vars = (g.meta.variables as string[] | undefined) ?? [];
   const joined = vars.join(", ");
+  // The list changed from outside (opened, undone): the form starts again
+  // (Editor's ext), and the text follows only the typing.
   const [varText, setVarText] = useState(joined);
-  // The list changed from outside (opened, undone): show it.
-  useEffect(() => {
-    setVarText((t) => (t.split(",").map((x) => x.trim()).filter(Boolean).join(", ") === joined ? t : joined));
-  }, [joined]);
   return (
     <div className="fe-form">
       <div className="fe-h">Flow</div>
+      {isNew && <p className="muted fe-small fe-new">A new flow: drag widgets from the palette onto the canvas, then Save draft. To change a flow you have, open it from <a href="#/flows">Flows</a> (Edit).</p>}
       {selected > 1 && <p className="muted fe-small">{selected} nodes selected.</p>}
       <label className="fe-field">
         <span>Name</span>
