@@ -210,6 +210,12 @@ func onOriginateLane(ctx context.Context) context.Context {
 // App is the Stasis application name.
 func (c *Client) App() string { return c.app }
 
+// OriginatesInFlight is how many originate slots are held now, and of
+// how many (benchmarks sample it: are originates waiting for a slot?).
+func (c *Client) OriginatesInFlight() (held, slots int) {
+	return len(c.originating), cap(c.originating)
+}
+
 // URL is the base ARI URL.
 func (c *Client) URL() string { return c.base }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
@@ -107,4 +108,14 @@ func (s *Store) ReportPoolStats() (inUse, waitCount int64) {
 	}
 	st := sqldb.Stats()
 	return int64(st.InUse), st.WaitCount
+}
+
+// PoolStats are the database/sql statistics of the store's writer pool
+// (PostgreSQL: the pool every write and the dialer's reads use).
+func (s *Store) PoolStats() sql.DBStats {
+	sqldb, err := s.w.DB()
+	if err != nil {
+		return sql.DBStats{}
+	}
+	return sqldb.Stats()
 }

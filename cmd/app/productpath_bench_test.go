@@ -110,6 +110,13 @@ func productPathRun(b *testing.B, info asterisktest.Info, astPID int, driver str
 		// The operator's trunk to the benchmark's test customer.
 		cfg.Trunks = "bench=Local/" + benchCustomer + "{number}@customers"
 		cfg.DefaultTrunk = "bench"
+		if v := os.Getenv("SWITCHYARD_BENCH_ARI_MAX_CONNS"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				b.Fatalf("SWITCHYARD_BENCH_ARI_MAX_CONNS: %v", err)
+			}
+			cfg.ARIMaxConns = n
+		}
 		if driver == store.DriverPostgres {
 			dbURL = storetest.Options(b, driver).URL
 			cfg.DatabaseURL = dbURL
@@ -198,6 +205,7 @@ func productPathRun(b *testing.B, info asterisktest.Info, astPID int, driver str
 	if dbURL != "" {
 		pg = openPGServer(b, dbURL)
 	}
+	pool0 := a.Store().PoolStats()
 	sy0, wit0, ast0 := procCPU(b, os.Getpid()), procCPU(b, wit.pid()), procCPU(b, astPID)
 	start := time.Now()
 	stopLive := func() {}
@@ -226,6 +234,10 @@ func productPathRun(b *testing.B, info asterisktest.Info, astPID int, driver str
 
 	if os.Getenv("SWITCHYARD_BENCH_STOREOPS") != "" {
 		printStoreOps(b, a)
+		st := a.Store().PoolStats()
+		fmt.Printf("  store pool: %d connections max, waits %d (%.1f ms mean), in use %d now\n",
+			st.MaxOpenConnections, st.WaitCount-pool0.WaitCount,
+			float64((st.WaitDuration-pool0.WaitDuration).Microseconds())/1000/float64(max(st.WaitCount-pool0.WaitCount, 1)), st.InUse)
 	}
 	// Every outcome is recorded: the per-request report has one line per
 	// record, none left pending.
@@ -556,6 +568,7 @@ func sampleLive(a *app.App, c int) func() {
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	var samples []int
+	var slotSum, slotFull, slotN, slots int
 	go func() {
 		defer close(done)
 		t := time.NewTicker(50 * time.Millisecond)
@@ -566,12 +579,21 @@ func sampleLive(a *app.App, c int) func() {
 				return
 			case <-t.C:
 				samples = append(samples, a.Calls().Live())
+				held, n := a.Calls().Client().OriginatesInFlight()
+				slots = n
+				slotSum += held
+				slotN++
+				if held == n {
+					slotFull++
+				}
 			}
 		}
 	}()
 	return func() {
 		close(stop)
 		<-done
+		fmt.Printf("  originate slots: mean %.1f of %d held, all held in %d of %d samples\n",
+			float64(slotSum)/float64(max(slotN, 1)), slots, slotFull, slotN)
 		first := slices.IndexFunc(samples, func(n int) bool { return n >= c*9/10 })
 		if first < 0 {
 			fmt.Printf("  live calls: never reached 90%% of C=%d (max %d over %d samples)\n", c, slices.Max(append(samples, 0)), len(samples))
