@@ -578,27 +578,38 @@ func (h *handler) pushQueue(ctx context.Context, acct, id int64) {
 	}
 }
 
+// actionBody reads what an agent action carries: a pause's reason or a
+// disposition's code, each required and checked; other actions take no body.
+func actionBody(c echo.Context, name string) (reason, code string, err error) {
+	var body struct {
+		Reason string `json:"reason"`
+		Code   string `json:"code"`
+	}
+	if name != "pause" && name != "disposition" {
+		return "", "", nil
+	}
+	if err := decode(c, &body); err != nil {
+		return "", "", err
+	}
+	field, v := "reason", body.Reason
+	if name == "disposition" {
+		field, v = "code", body.Code
+	}
+	if err := acd.ValidReason(v); err != nil {
+		return "", "", api.Invalid(field, "required: 1-40 letters, digits, _ . -; got %q", v)
+	}
+	return body.Reason, body.Code, nil
+}
+
 func (h *handler) action(name string) func(c echo.Context, acct int64) error {
 	return func(c echo.Context, acct int64) error {
 		id, err := pathID(c, "id")
 		if err != nil {
 			return err
 		}
-		var body struct {
-			Reason string `json:"reason"`
-			Code   string `json:"code"`
-		}
-		if name == "pause" || name == "disposition" {
-			if err := decode(c, &body); err != nil {
-				return err
-			}
-			field, v := "reason", body.Reason
-			if name == "disposition" {
-				field, v = "code", body.Code
-			}
-			if err := acd.ValidReason(v); err != nil {
-				return api.Invalid(field, "required: 1-40 letters, digits, _ . -; got %q", v)
-			}
+		reason, code, err := actionBody(c, name)
+		if err != nil {
+			return err
 		}
 		if h.d.ACD == nil {
 			return errNoACD
@@ -609,7 +620,7 @@ func (h *handler) action(name string) func(c echo.Context, acct int64) error {
 		if _, err := h.d.Store.GetAgent(ctx, acct, id); err != nil {
 			return err
 		}
-		return h.act(c, acct, id, name, body.Reason, body.Code)
+		return h.act(c, acct, id, name, reason, code)
 	}
 }
 

@@ -181,26 +181,14 @@ func (h *handler) meLogin(c echo.Context, a store.Agent) error {
 
 func (h *handler) meAction(name string) func(c echo.Context, a store.Agent) error {
 	return func(c echo.Context, a store.Agent) error {
-		var body struct {
-			Reason string `json:"reason"`
-			Code   string `json:"code"`
-		}
-		if name == "pause" || name == "disposition" {
-			if err := decode(c, &body); err != nil {
-				return err
-			}
-			field, v := "reason", body.Reason
-			if name == "disposition" {
-				field, v = "code", body.Code
-			}
-			if err := acd.ValidReason(v); err != nil {
-				return api.Invalid(field, "required: 1-40 letters, digits, _ . -; got %q", v)
-			}
+		reason, code, err := actionBody(c, name)
+		if err != nil {
+			return err
 		}
 		if h.d.ACD == nil {
 			return errNoACD
 		}
-		return h.act(c, a.AccountID, a.ID, name, body.Reason, body.Code)
+		return h.act(c, a.AccountID, a.ID, name, reason, code)
 	}
 }
 
