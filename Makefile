@@ -70,9 +70,9 @@ graph: ## regenerate the README's package graph from the code (TestReadmePackage
 	$(GO) test -count=1 -run '^TestReadmePackageGraph$$' -update-readme .
 
 .PHONY: lint
-lint: ## go vet + staticcheck + gofmt check
-	$(GO) vet $(PKGS)
-	$(GO) run $(STATICCHECK) $(PKGS)
+lint: ## go vet + staticcheck + gofmt check (the fault tests' build tag included)
+	$(GO) vet -tags faults $(PKGS)
+	$(GO) run $(STATICCHECK) -tags faults $(PKGS)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
 .PHONY: asterisk

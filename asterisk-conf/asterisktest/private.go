@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/switchyard/switchyard/internal/testkit"
 )
 
 // Private is an Asterisk of one test's own: started from the local dev
@@ -208,23 +209,12 @@ func (p *Private) consoleTail() string {
 	return lastLines(string(b), 20)
 }
 
-func freeTCPPort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// freeTCPPort and freeUDPPort pick the private Asterisk's ports outside the
+// ephemeral range: RestartNow brings it back on the same ports, which an
+// outgoing connection could otherwise take while it is down.
+func freeTCPPort() (int, error) { return testkit.StablePort("tcp") }
 
-func freeUDPPort() (int, error) {
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port, nil
-}
+func freeUDPPort() (int, error) { return testkit.StablePort("udp") }
 
 // RestartNow runs `core restart now` (calls in progress are hung up,
 // Asterisk re-executes itself) and returns at once; WaitReady waits for it

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -61,12 +62,14 @@ func TestFaultKill9(t *testing.T) {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	app := "sy-kill9-" + hex.EncodeToString(b[:])
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	// The daemon is restarted on the same address after kill -9: a port
+	// outside the ephemeral range, so no outgoing connection takes it
+	// while the daemon is down.
+	port, err := testkit.StablePort("tcp")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	_ = l.Close()
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	base := "http://" + addr
 	env := append(os.Environ(),
 		"SWITCHYARD_DATA_DIR="+data, "SWITCHYARD_DATABASE_URL=",

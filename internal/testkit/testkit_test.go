@@ -3,6 +3,8 @@ package testkit
 import (
 	"fmt"
 	"io"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -109,5 +111,26 @@ func TestFakeClock(t *testing.T) {
 	c.Add(time.Hour)
 	if !c.Now().Equal(t0.Add(time.Hour + time.Minute)) {
 		t.Errorf("after a second move: %v", c.Now())
+	}
+}
+
+func TestStablePort(t *testing.T) {
+	lo := ephemeralLow()
+	for range 20 {
+		p, err := StablePort("tcp", "udp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p < 10000 || p >= lo {
+			t.Fatalf("port %d outside [10000, %d)", p, lo)
+		}
+		l, err := net.Listen("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			t.Fatalf("port %d not free over TCP: %v", p, err)
+		}
+		_ = l.Close()
+	}
+	if _, err := StablePort("sctp"); err == nil {
+		t.Fatal("unknown network: want an error")
 	}
 }
