@@ -22,7 +22,9 @@ func StablePort(networks ...string) (int, error) {
 		networks = []string{"tcp"}
 	}
 	lo := ephemeralLow()
-	const floor = 10000
+	// Above the RTP ports of asterisk-conf/rtp.conf (10000-10199), which
+	// Asterisk takes as calls need them.
+	const floor = 20000
 	if lo <= floor+1000 {
 		return 0, fmt.Errorf("testkit: ephemeral range starts at %d: no room below it", lo)
 	}

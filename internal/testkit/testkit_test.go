@@ -121,8 +121,8 @@ func TestStablePort(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p < 10000 || p >= lo {
-			t.Fatalf("port %d outside [10000, %d)", p, lo)
+		if p < 20000 || p >= lo {
+			t.Fatalf("port %d outside [20000, %d)", p, lo)
 		}
 		l, err := net.Listen("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
 		if err != nil {
