@@ -31,22 +31,12 @@ import (
 func TestAgentDeskSoftphoneBaresip(t *testing.T) {
 	p := asterisktest.StartPrivate(t)
 	sipHost := "127.0.0.1:" + strconv.Itoa(p.SIPPort)
-	a, _ := boot(t, func(c *app.Config) {
-		c.ARIURL, c.ARIUser, c.ARIPassword = p.URL, p.User, p.Password
-		c.ManageEndpoints = true
+	a := bootOnPrivate(t, p, func(c *app.Config) {
 		c.SIPHost = sipHost
 	})
-	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
 	ctx := context.Background()
 	st := a.Store()
-	acc, err := st.CreateAccount(ctx, "desk-softphone")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key, err := st.CreateAPIKey(ctx, acc.ID, "admin")
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc, key := apiAccount(t, a)
 	user, err := st.CreateUser(ctx, store.NewUser{AccountID: acc.ID, Email: "soft@desk.example", Role: store.RoleAgent})
 	if err != nil {
 		t.Fatal(err)
@@ -131,4 +121,20 @@ func TestAgentDeskSoftphoneBaresip(t *testing.T) {
 		t.Fatalf("resume: %+v %v", in, err)
 	}
 	me.mustOK(http.MethodPost, "/api/v1/me/agent/logout", nil)
+}
+
+// bootOnPrivate boots the daemon on an Asterisk of the test's own, with
+// agent endpoints managed over ARI (mod may set more), and waits until ARI
+// is connected.
+func bootOnPrivate(t *testing.T, p *asterisktest.Private, mod func(*app.Config)) *app.App {
+	t.Helper()
+	a, _ := boot(t, func(c *app.Config) {
+		c.ARIURL, c.ARIUser, c.ARIPassword = p.URL, p.User, p.Password
+		c.ManageEndpoints = true
+		if mod != nil {
+			mod(c)
+		}
+	})
+	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
+	return a
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
-	"github.com/switchyard/switchyard/cmd/app"
 	"github.com/switchyard/switchyard/dialer/acd"
 	"github.com/switchyard/switchyard/internal/testkit"
 	"github.com/switchyard/switchyard/store"
@@ -47,21 +46,10 @@ func TestAgentDeskWebRTCInBrowser(t *testing.T) {
 		t.Skip("browser test")
 	}
 	p := asterisktest.StartPrivate(t)
-	a, _ := boot(t, func(c *app.Config) {
-		c.ARIURL, c.ARIUser, c.ARIPassword = p.URL, p.User, p.Password
-		c.ManageEndpoints = true
-	})
-	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
+	a := bootOnPrivate(t, p, nil)
 	ctx := context.Background()
 	st := a.Store()
-	acc, err := st.CreateAccount(ctx, "desk")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key, err := st.CreateAPIKey(ctx, acc.ID, "admin")
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc, key := apiAccount(t, a)
 	e := &e2e{t: t, a: a, key: key, acct: acc.ID, chans: watchChannels(a)}
 	const password = "desk-agent-pass-1"
 	user, err := st.CreateUser(ctx, store.NewUser{AccountID: acc.ID, Email: "agent@desk.example", Name: "Dana Agent", Role: store.RoleAgent, Password: password})

@@ -47,22 +47,12 @@ type deskAgent struct {
 func TestAgentDeskTransferToAgent(t *testing.T) {
 	p := asterisktest.StartPrivate(t)
 	sipHost := "127.0.0.1:" + strconv.Itoa(p.SIPPort)
-	a, _ := boot(t, func(c *app.Config) {
-		c.ARIURL, c.ARIUser, c.ARIPassword = p.URL, p.User, p.Password
-		c.ManageEndpoints = true
+	a := bootOnPrivate(t, p, func(c *app.Config) {
 		c.SIPHost = sipHost
 	})
-	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
 	ctx := context.Background()
 	st := a.Store()
-	acc, err := st.CreateAccount(ctx, "desk-transfer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key, err := st.CreateAPIKey(ctx, acc.ID, "admin")
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc, key := apiAccount(t, a)
 	e := &e2e{t: t, a: a, key: key, acct: acc.ID, chans: watchChannels(a)}
 	suffix := strconv.FormatInt(time.Now().UnixNano()%1e6, 10)
 	newAgent := func(name string, persistent bool, toneHz int) deskAgent {

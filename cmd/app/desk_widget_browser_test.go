@@ -41,22 +41,12 @@ func TestAgentDeskWidgetAndWSSInBrowser(t *testing.T) {
 		t.Skip("Asterisk's HTTPS certificate is missing: run asterisk-conf/local/up.sh once")
 	}
 	wss := fmt.Sprintf("wss://127.0.0.1:%d/ws", p.TLSPort)
-	a, _ := boot(t, func(c *app.Config) {
-		c.ARIURL, c.ARIUser, c.ARIPassword = p.URL, p.User, p.Password
-		c.ManageEndpoints = true
+	a := bootOnPrivate(t, p, func(c *app.Config) {
 		c.WebRTCURL = wss
 	})
-	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
 	ctx := context.Background()
 	st := a.Store()
-	acc, err := st.CreateAccount(ctx, "desk-widget")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key, err := st.CreateAPIKey(ctx, acc.ID, "admin")
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc, key := apiAccount(t, a)
 	e := &e2e{t: t, a: a, key: key, acct: acc.ID}
 	const password = "desk-widget-pass-1"
 	user, err := st.CreateUser(ctx, store.NewUser{AccountID: acc.ID, Email: "widget@desk.example", Name: "Wendy Agent", Role: store.RoleAgent, Password: password})
