@@ -93,12 +93,12 @@ export default function WallboardCharts({ day, deltas, version, samples }: { day
     <div className="wb-charts">
       <Plot title="Queue calls per 15 minutes (today)" data={dayData} opts={{
         series: [{}, line("Answered", css("--ok")), line("Abandoned", css("--bad")), line("Timed out", css("--warn"))],
-        axes: [{}, { label: "calls" }],
+        axes: [{ space: 80 }, { label: "calls" }], // x: room for "12:30am" between ticks
         scales: { x: { time: true } },
       }} />
       <Plot title="Agents by state (today)" data={stateData} opts={{
         series: [{}, line("Available", css("--ok")), line("On call", css("--brand")), line("Ringing", css("--info")), line("Wrap-up", css("--warn")), line("Paused", css("--muted"))],
-        axes: [{}, { label: "agents" }],
+        axes: [{ space: 80 }, { label: "agents" }],
         scales: { x: { time: true } },
       }} />
     </div>
