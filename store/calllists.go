@@ -396,6 +396,12 @@ func (s *Store) ImportCallList(ctx context.Context, in CallListImport, next func
 		if errors.Is(err, ErrInvalid) || isCtxErr(err) {
 			return CallListRequest{}, err
 		}
+		if ce := ctx.Err(); ce != nil {
+			// A cancelled COPY closes PostgreSQL's connection and the driver
+			// reports the closed socket; the cause the caller needs is the
+			// cancellation.
+			return CallListRequest{}, fmt.Errorf("store: import call list: %w (%v)", ce, err)
+		}
 		return CallListRequest{}, fmt.Errorf("store: import call list: %w", err)
 	}
 	req.fill()
