@@ -231,14 +231,24 @@ type Runner struct {
 	// OnDial, if set, is called right before every originate (pacing
 	// latency measurements).
 	OnDial func(PlaceRequest)
-	Logger *slog.Logger
+	// ClaimAhead, if positive, is how many records the runner keeps
+	// claimed before a line is free for them (see claimahead.go;
+	// ClaimAheadFor gives the usual figure).
+	ClaimAhead int
+	Logger     *slog.Logger
 
-	mu       sync.Mutex
-	active   map[int64]*inflight
-	pred     predictorState
-	wg       sync.WaitGroup
-	tokens   float64
-	lastFill time.Time
+	mu     sync.Mutex
+	active map[int64]*inflight
+	ready  []readyRecord // claimed ahead, oldest first
+	// drainedAt: a claim of a runner that claims ahead got fewer records
+	// than it asked for (the list is drained for now); woken: Wake was
+	// called since the last claim.
+	drainedAt time.Time
+	woken     bool
+	pred      predictorState
+	wg        sync.WaitGroup
+	tokens    float64
+	lastFill  time.Time
 	// renewedAt is when the leases of the calls in progress were last
 	// looked at for renewal.
 	renewedAt time.Time
@@ -367,6 +377,9 @@ func (r *Runner) Active() int {
 // becomes free).
 func (r *Runner) Wake() {
 	r.init()
+	r.mu.Lock()
+	r.woken = true
+	r.mu.Unlock()
 	select {
 	case r.wake <- struct{}{}:
 	default:
@@ -382,6 +395,8 @@ func (r *Runner) Wait() { r.wg.Wait() }
 func (r *Runner) Run(ctx context.Context) error {
 	r.init()
 	defer r.wg.Wait()
+	// Before waiting for the calls: hand back what was claimed ahead.
+	defer r.releaseOnStop(ctx)
 	ended := false
 	for {
 		if err := r.step(ctx, ended); err != nil && ctx.Err() == nil {
@@ -463,16 +478,24 @@ func (r *Runner) step(ctx context.Context, afterEnded bool) error {
 	active := r.linesLocked()
 	ringing := r.ringingLocked()
 	var ids []int64
-	if len(r.active) > 0 && (r.renewedAt.IsZero() || now.Sub(r.renewedAt) >= r.Interval || now.Before(r.renewedAt)) {
+	if len(r.active)+len(r.ready) > 0 && (r.renewedAt.IsZero() || now.Sub(r.renewedAt) >= r.Interval || now.Before(r.renewedAt)) {
 		r.renewedAt = now
 		after := r.RenewAfter
 		if after <= 0 {
 			after = r.Interval
 		}
+		due := func(at time.Time) bool { return at.IsZero() || now.Sub(at) >= after || now.Before(at) }
 		for id, f := range r.active {
-			if f.leasedAt.IsZero() || now.Sub(f.leasedAt) >= after || now.Before(f.leasedAt) {
+			if due(f.leasedAt) {
 				ids = append(ids, id)
 				f.leasedAt = now
+			}
+		}
+		// Records claimed ahead hold leases too.
+		for i := range r.ready {
+			if rr := &r.ready[i]; due(rr.leasedAt) {
+				ids = append(ids, rr.rec.ID)
+				rr.leasedAt = now
 			}
 		}
 	}
@@ -500,6 +523,8 @@ func (r *Runner) step(ctx context.Context, afterEnded bool) error {
 		}
 	}
 	if !Active(status) {
+		// Paused, cancelled or finished: the records claimed ahead go back.
+		r.releaseReady(ctx)
 		if status == StatusFinished || status == StatusCancelled {
 			// Another node finished the campaign, or it was cancelled:
 			// Run returns (after the calls in progress end).
@@ -558,21 +583,59 @@ func (r *Runner) step(ctx context.Context, afterEnded bool) error {
 	}
 	want = r.takeTokens(now, want)
 	r.mu.Unlock()
-	if want == 0 {
+	if want == 0 && r.ClaimAhead <= 0 {
 		return r.maybeFinish(ctx, active)
 	}
 	if !r.placerAvailable() {
 		// Asterisk is restarting or unreachable: wait, do not dial into it.
 		return nil
 	}
-	recs, err := r.Records.Claim(ctx, now, want)
-	if err != nil {
-		return fmt.Errorf("dialer: claim: %w", err)
+	r.mu.Lock()
+	starts := r.takeReadyLocked(want, now)
+	need := want - len(starts)
+	ahead := r.claimAheadLocked(need)
+	if r.drainedLocked(now) {
+		need, ahead = 0, 0
 	}
-	if len(recs) == 0 {
+	r.woken = false
+	r.mu.Unlock()
+	if need > 0 || ahead > 0 {
+		recs, err := r.Records.Claim(ctx, now, need+ahead)
+		if err != nil {
+			r.startAll(ctx, starts)
+			return fmt.Errorf("dialer: claim: %w", err)
+		}
+		if r.ClaimAhead > 0 {
+			r.mu.Lock()
+			r.drainedAt = time.Time{}
+			if len(recs) < need+ahead {
+				r.drainedAt = now
+			}
+			r.mu.Unlock()
+		}
+		r.screenClaimed(ctx, recs)
+		for _, rec := range recs {
+			switch {
+			case need > 0:
+				starts = append(starts, rec)
+				need--
+			default:
+				r.mu.Lock()
+				r.ready = append(r.ready, readyRecord{rec: rec, claimedAt: now, leasedAt: now})
+				r.mu.Unlock()
+			}
+		}
+	}
+	if len(starts) == 0 {
 		return r.maybeFinish(ctx, active)
 	}
-	r.screenClaimed(ctx, recs)
+	r.startAll(ctx, starts)
+	return nil
+}
+
+// startAll starts each record's attempt; a record reclaimed from a node
+// whose lease expired is settled from its call record first (reclaim).
+func (r *Runner) startAll(ctx context.Context, recs []Record) {
 	for _, rec := range recs {
 		if rec.Reclaimed {
 			r.reclaim(ctx, rec)
@@ -580,7 +643,6 @@ func (r *Runner) step(ctx context.Context, afterEnded bool) error {
 		}
 		r.start(ctx, rec)
 	}
-	return nil
 }
 
 // screenClaimed screens the claimed records' numbers with ScreenAll, one
@@ -613,8 +675,9 @@ func (r *Runner) screenClaimed(ctx context.Context, recs []Record) {
 func (r *Runner) maybeFinish(ctx context.Context, active int) error {
 	r.mu.Lock()
 	writing := len(r.active) // calls ended but not yet recorded count too
+	ready := len(r.ready)
 	r.mu.Unlock()
-	if active > 0 || writing > 0 || r.Finished == nil {
+	if active > 0 || writing > 0 || ready > 0 || r.Finished == nil {
 		return nil
 	}
 	n, err := r.Records.Remaining(ctx)

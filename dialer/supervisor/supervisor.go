@@ -414,6 +414,7 @@ func (s *Supervisor) ensure(sc store.Campaign) {
 		Clock:            s.Clock,
 		Interval:         s.Interval,
 		RenewAfter:       dialerstore.DefaultLease / 4,
+		ClaimAhead:       dialer.ClaimAheadFor(c.SimultaneousCalls),
 		GlobalMultiplier: s.GlobalMultiplier,
 		Location:         loc,
 		Reserver:         s.Reserver,
