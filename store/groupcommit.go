@@ -26,8 +26,9 @@ import (
 // the group is rolled back and each of its writes is made again in a
 // transaction of its own, so it fails alone.
 //
-// Batching is natural: a write that finds no group of its lane committing
-// starts one at once (no added wait when the store is idle); writes
+// Batching: a write that finds no group of its lane committing starts one
+// after groupLinger (a millisecond, for the other writes of that moment to
+// join it); writes
 // arriving while it commits wait for the lane's next group, which takes
 // all of them (up to maxGroup). SQLite has one lane (one writer
 // connection). PostgreSQL has pgLanes, each committing on a connection of
@@ -81,6 +82,14 @@ type groupJob struct {
 	err  error
 	done chan struct{}
 }
+
+// groupLinger is how long a write that finds its lane idle waits for
+// others before its group commits. A millisecond, measured on the product
+// path (2 × 4 runs, 0 / 1 / 3 ms): PostgreSQL 2.6–3.3 transactions per call
+// → 1.7 (3 ms: 1.2–1.5), its CPU 0.70–1.00 → 0.52–0.63 ms per call, and the
+// daemon's 1.22–1.53 → 1.02–1.05 ms at C=200; the call rate unchanged
+// within the noise (3 ms made C=800 slower in one run of two).
+const groupLinger = time.Millisecond
 
 // maxGroup caps the writes of one group transaction.
 const maxGroup = 128
@@ -187,6 +196,9 @@ func (s *Store) grouped(ctx context.Context, key uint64, pipe *pipeStep, fn func
 	g.running = true
 	g.mu.Unlock()
 	if lead {
+		// Let the writes of other calls arriving in the same moment join
+		// this group: one commit instead of one each.
+		time.Sleep(groupLinger)
 		s.commitGroups(g)
 	}
 	// Not abandoned on ctx: the write may commit with its group, and the

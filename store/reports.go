@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -582,14 +583,22 @@ func (s *Store) AccountLocation(ctx context.Context, accountID int64) (*time.Loc
 	return LoadLocation(a.Timezone), nil
 }
 
-// LoadLocation loads an IANA zone, UTC when empty or unknown.
+// LoadLocation loads an IANA zone, UTC when empty or unknown. Zones are
+// kept once loaded (time.LoadLocation reads and parses the zone's file on
+// every call, and every API request that shows an account's times asks).
 func LoadLocation(tz string) *time.Location {
 	if tz == "" || tz == "Local" {
 		return time.UTC
 	}
+	if v, ok := zones.Load(tz); ok {
+		return v.(*time.Location)
+	}
 	loc, err := time.LoadLocation(tz)
 	if err != nil {
-		return time.UTC
+		return time.UTC // not kept: the names asked for are not bounded
 	}
+	zones.Store(tz, loc) // at most the database's few hundred zones
 	return loc
 }
+
+var zones sync.Map // IANA name → *time.Location

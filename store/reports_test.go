@@ -639,3 +639,18 @@ func TestReportFieldsRecordingSurvivesFinish(t *testing.T) {
 		}
 	})
 }
+
+// TestLoadLocation: an account's zone by IANA name, UTC for none or an
+// unknown one; a zone is loaded once and kept.
+func TestLoadLocation(t *testing.T) {
+	for _, tc := range []struct{ tz, want string }{
+		{"", "UTC"}, {"Local", "UTC"}, {"Nowhere/Atlantis", "UTC"}, {"Asia/Kolkata", "Asia/Kolkata"}, {"Europe/Berlin", "Europe/Berlin"},
+	} {
+		if got := LoadLocation(tc.tz); got.String() != tc.want {
+			t.Errorf("LoadLocation(%q) = %s, want %s", tc.tz, got, tc.want)
+		}
+	}
+	if a, b := LoadLocation("Asia/Kolkata"), LoadLocation("Asia/Kolkata"); a != b {
+		t.Error("Asia/Kolkata loaded twice, want it kept")
+	}
+}
