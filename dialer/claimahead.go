@@ -70,12 +70,13 @@ func (r *Runner) claimAheadLocked(need int) int {
 }
 
 // drainedLocked: the runner claims ahead, its last claim came back short
-// less than an interval ago and nothing woke it since. Then it does not
+// less than an interval ago and nothing woke it since (Wake clears
+// drainedAt). Then it does not
 // claim: at the end of a list every call's end would make a claim that
 // finds nothing. New records are found at the next interval, or at once
 // when the import wakes the runner.
 func (r *Runner) drainedLocked(now time.Time) bool {
-	if r.ClaimAhead <= 0 || r.woken || r.drainedAt.IsZero() || now.Before(r.drainedAt) {
+	if r.ClaimAhead <= 0 || r.drainedAt.IsZero() || now.Before(r.drainedAt) {
 		return false
 	}
 	return now.Sub(r.drainedAt) < r.Interval

@@ -241,10 +241,8 @@ type Runner struct {
 	active map[int64]*inflight
 	ready  []readyRecord // claimed ahead, oldest first
 	// drainedAt: a claim of a runner that claims ahead got fewer records
-	// than it asked for (the list is drained for now); woken: Wake was
-	// called since the last claim.
+	// than it asked for (the list is drained for now); Wake clears it.
 	drainedAt time.Time
-	woken     bool
 	pred      predictorState
 	wg        sync.WaitGroup
 	tokens    float64
@@ -378,7 +376,7 @@ func (r *Runner) Active() int {
 func (r *Runner) Wake() {
 	r.init()
 	r.mu.Lock()
-	r.woken = true
+	r.drainedAt = time.Time{} // new records may be due: claim at once
 	r.mu.Unlock()
 	select {
 	case r.wake <- struct{}{}:
@@ -597,7 +595,6 @@ func (r *Runner) step(ctx context.Context, afterEnded bool) error {
 	if r.drainedLocked(now) {
 		need, ahead = 0, 0
 	}
-	r.woken = false
 	r.mu.Unlock()
 	if need > 0 || ahead > 0 {
 		recs, err := r.Records.Claim(ctx, now, need+ahead)
@@ -605,26 +602,18 @@ func (r *Runner) step(ctx context.Context, afterEnded bool) error {
 			r.startAll(ctx, starts)
 			return fmt.Errorf("dialer: claim: %w", err)
 		}
-		if r.ClaimAhead > 0 {
-			r.mu.Lock()
-			r.drainedAt = time.Time{}
-			if len(recs) < need+ahead {
-				r.drainedAt = now
-			}
-			r.mu.Unlock()
-		}
 		r.screenClaimed(ctx, recs)
-		for _, rec := range recs {
-			switch {
-			case need > 0:
-				starts = append(starts, rec)
-				need--
-			default:
-				r.mu.Lock()
-				r.ready = append(r.ready, readyRecord{rec: rec, claimedAt: now, leasedAt: now})
-				r.mu.Unlock()
-			}
+		n := min(need, len(recs))
+		starts = append(starts, recs[:n]...)
+		r.mu.Lock()
+		for _, rec := range recs[n:] {
+			r.ready = append(r.ready, readyRecord{rec: rec, claimedAt: now, leasedAt: now})
 		}
+		r.drainedAt = time.Time{}
+		if r.ClaimAhead > 0 && len(recs) < need+ahead {
+			r.drainedAt = now
+		}
+		r.mu.Unlock()
 	}
 	if len(starts) == 0 {
 		return r.maybeFinish(ctx, active)
