@@ -134,6 +134,15 @@ func (s *Store) ListSupervisorMonitors(ctx context.Context, f JournalFilter) (ro
 	return rows, nil
 }
 
+// bucketCount is how many intervals of width step cover [from, to) (the
+// last one may be partial); at most 10,000.
+func bucketCount(what string, from, to time.Time, step time.Duration) (int, error) {
+	if step <= 0 || !to.After(from) || to.Sub(from)/step > 10000 {
+		return 0, ErrInvalid.New("", "%s: bad range or step", what)
+	}
+	return int((to.Sub(from) + step - 1) / step), nil
+}
+
 // QueueCallBucket is one interval of an account's queue calls (joined in
 // it) by outcome.
 type QueueCallBucket struct {
@@ -150,10 +159,10 @@ type QueueCallBucket struct {
 // reads only the join time and outcome of each row, with no row limit.
 func (s *Store) QueueCallBuckets(ctx context.Context, accountID int64, from, to time.Time, step time.Duration) (out []QueueCallBucket, err error) {
 	defer s.track("QueueCallBuckets", time.Now(), &err)
-	if step <= 0 || !to.After(from) || to.Sub(from)/step > 10000 {
-		return nil, ErrInvalid.New("", "queue call buckets: bad range or step")
+	n, err := bucketCount("queue call buckets", from, to, step)
+	if err != nil {
+		return nil, err
 	}
-	n := int((to.Sub(from) + step - 1) / step)
 	out = make([]QueueCallBucket, n)
 	for i := range out {
 		out[i].Start = from.Add(time.Duration(i) * step).UTC()
@@ -214,11 +223,11 @@ type AgentStateBucket struct {
 // change before from were logged out.
 func (s *Store) AgentStateBuckets(ctx context.Context, accountID int64, from, to time.Time, step time.Duration) (out []AgentStateBucket, err error) {
 	defer s.track("AgentStateBuckets", time.Now(), &err)
-	if step <= 0 || !to.After(from) || to.Sub(from)/step > 10000 {
-		return nil, ErrInvalid.New("", "agent state buckets: bad range or step")
-	}
 	from, to = norm(from), norm(to)
-	n := int((to.Sub(from) + step - 1) / step)
+	n, err := bucketCount("agent state buckets", from, to, step)
+	if err != nil {
+		return nil, err
+	}
 	acc := make([][nStates]time.Duration, n)
 	cur := map[int64]string{}
 	var counts [nStates]int
