@@ -1,6 +1,7 @@
 package acd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -76,8 +77,29 @@ type Monitor struct {
 type monitor struct {
 	m    Monitor
 	stop chan struct{}
-	once bool
-	onE  func(Monitor)
+	// changed is signalled when the agent's conversation may have
+	// changed (joined its bridge, ended) and when the monitor is stopped.
+	changed chan struct{}
+	once    bool
+	onE     func(Monitor)
+}
+
+// signal wakes the monitor's goroutine (at most one wake-up pending).
+func (m *monitor) signal() {
+	select {
+	case m.changed <- struct{}{}:
+	default:
+	}
+}
+
+// signalMonitorsLocked wakes the monitors of the agent's calls: its
+// conversation joined its bridge, ended or changed.
+func (a *ACD) signalMonitorsLocked(ag *agent) {
+	for _, m := range a.monitors {
+		if m.m.AccountID == ag.cfg.AccountID && m.m.AgentID == ag.cfg.ID {
+			m.signal()
+		}
+	}
 }
 
 // conversation reports the agent's current conversation: the customer's
@@ -130,7 +152,7 @@ func (a *ACD) StartMonitor(ctx context.Context, r MonitorRequest) (Monitor, erro
 	callID := ag.cur.rec.CallID
 	mon := &monitor{m: Monitor{ID: "sy-mon-" + uuid.NewString(), AccountID: r.AccountID, AgentID: r.AgentID,
 		PhoneAgentID: r.PhoneAgentID, Mode: r.Mode, By: r.By, CallID: callID, StartedAt: a.o.Now()},
-		stop: make(chan struct{}), onE: r.OnEnd}
+		stop: make(chan struct{}), changed: make(chan struct{}, 1), onE: r.OnEnd}
 	if a.monitors == nil {
 		a.monitors = map[string]*monitor{}
 	}
@@ -175,6 +197,7 @@ func (a *ACD) StopMonitor(accountID int64, id string) error {
 	default:
 		close(mon.stop)
 	}
+	mon.signal()
 	a.mu.Unlock()
 	return nil
 }
@@ -256,8 +279,10 @@ func (a *ACD) runMonitor(ctx context.Context, mon *monitor, c *ari.Call) (err er
 		callID, agentChan, convBridge string
 		ok                            bool
 	)
-	// The conversation's bridge (an agent just answered is joining it).
-	for deadline := time.Now().Add(5 * time.Second); ; {
+	// The conversation's bridge (an agent just answered is joining it):
+	// woken by the ACD when the agent's conversation changes.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
 		a.mu.Lock()
 		ag = a.agents[key{mon.m.AccountID, mon.m.AgentID}]
 		if ag != nil {
@@ -268,11 +293,19 @@ func (a *ACD) runMonitor(ctx context.Context, mon *monitor, c *ari.Call) (err er
 		if ok && callID == mon.m.CallID {
 			break
 		}
-		if !stillOn || time.Now().After(deadline) || c.HungUp() {
+		if !stillOn {
 			reason = "call_ended"
 			return nil
 		}
-		time.Sleep(50 * time.Millisecond)
+		left := time.Until(deadline)
+		if left <= 0 {
+			reason = "call_ended"
+			return nil
+		}
+		if done, why, err := mon.wait(ctx, c, left); done {
+			reason = cmp.Or(why, reason)
+			return err
+		}
 	}
 	client := c.Client()
 	wctx := context.WithoutCancel(ctx)
@@ -325,43 +358,10 @@ func (a *ACD) runMonitor(ctx context.Context, mon *monitor, c *ari.Call) (err er
 	a.mu.Unlock()
 	a.log.Info("supervisor monitor connected", "monitor", mon.m.ID, "agent", mon.m.AgentID, "mode", mon.m.Mode, "by", mon.m.By)
 	// Until the supervisor hangs up, is stopped, or the agent's call ends.
-	wake := make(chan struct{}, 1)
-	tickDone := make(chan struct{})
-	defer close(tickDone)
-	go func() {
-		t := time.NewTicker(250 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-tickDone:
-				return
-			case <-mon.stop:
-			case <-t.C:
-			}
-			select {
-			case wake <- struct{}{}:
-			default:
-			}
-			select {
-			case <-tickDone:
-				return
-			case <-t.C:
-			}
-		}
-	}()
 	for {
-		err := c.WaitWake(ctx, wake, 0)
-		switch {
-		case errors.Is(err, ari.ErrHangup):
-			return nil
-		case err != nil:
+		if done, why, err := mon.wait(ctx, c, 0); done {
+			reason = cmp.Or(why, reason)
 			return err
-		}
-		select {
-		case <-mon.stop:
-			reason = "stopped"
-			return nil
-		default:
 		}
 		a.mu.Lock()
 		cur, _, _, ok := ag.cur.conversation()
@@ -371,4 +371,27 @@ func (a *ACD) runMonitor(ctx context.Context, mon *monitor, c *ari.Call) (err er
 			return nil
 		}
 	}
+}
+
+// wait handles the supervisor phone's events until the monitor is
+// signalled (done false: look at the agent's call again), the phone hangs
+// up, the monitor is stopped, timeout passes (0: none; the agent's call is
+// taken as ended) or ctx ends. done reports that the monitor ends, with
+// its reason ("" keeps the caller's) and error.
+func (m *monitor) wait(ctx context.Context, c *ari.Call, timeout time.Duration) (done bool, reason string, err error) {
+	err = c.WaitWake(ctx, m.changed, timeout)
+	select {
+	case <-m.stop:
+		return true, "stopped", nil
+	default:
+	}
+	switch {
+	case err == nil:
+		return false, "", nil
+	case errors.Is(err, ari.ErrHangup):
+		return true, "supervisor_hangup", nil
+	case errors.Is(err, ari.ErrTimeout):
+		return true, "call_ended", nil
+	}
+	return true, "", err
 }

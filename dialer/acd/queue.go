@@ -931,6 +931,7 @@ func (a *ACD) bridged(ctx context.Context, st *stay, o *offer, bridgeID string) 
 	if o.agentChan == "" && o.ag.sess != nil && o.ag.sess.call != nil {
 		o.agentChan = o.ag.sess.call.ID
 	}
+	a.signalMonitorsLocked(o.ag) // a monitor waiting for the bridge joins it
 	// The caller no longer waits: out of the queue (positions, max
 	// length, waiting count) for the conversation.
 	o.q.removeLocked(o.w)

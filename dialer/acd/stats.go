@@ -232,6 +232,8 @@ func agentKey(ag *agent) string { return fmt.Sprintf("a%d/%d", ag.cfg.AccountID,
 func queueKey(q *queue) string  { return fmt.Sprintf("q%d/%d", q.cfg.AccountID, q.cfg.ID) }
 
 func (a *ACD) publishAgentLocked(ag *agent) {
+	// Every change of an agent is a moment its monitors look again.
+	a.signalMonitorsLocked(ag)
 	a.subMu.Lock()
 	defer a.subMu.Unlock()
 	if len(a.subs) == 0 {
