@@ -84,38 +84,30 @@ func (h *handler) startMonitor(c echo.Context, acct int64) error {
 			by = u.Email
 		}
 	}
-	ctx := c.Request().Context()
+	ctx := context.WithoutCancel(c.Request().Context())
 	log := h.log
-	mon, err := m.StartMonitor(context.WithoutCancel(ctx), acd.MonitorRequest{
+	mon, err := m.StartMonitor(ctx, acd.MonitorRequest{
 		AccountID: acct, AgentID: id, Mode: acd.MonitorMode(in.Mode), PhoneAgentID: in.PhoneAgentID, By: by,
+		// No monitor without its audit record: written before the
+		// supervisor's phone is dialed.
+		OnStart: func(x acd.Monitor) error {
+			rec := store.SupervisorMonitor{ID: x.ID, AccountID: acct, AgentID: id, PhoneAgentID: in.PhoneAgentID, Mode: in.Mode,
+				ByUserID: p.UserID, ByKeyID: p.KeyID, By: by, CallID: x.CallID, StartedAt: x.StartedAt, Node: h.d.Node}
+			if err := st.AddSupervisorMonitor(ctx, rec); err != nil {
+				return fmt.Errorf("audit supervisor monitor: %w", err)
+			}
+			return nil
+		},
 		OnEnd: func(x acd.Monitor) {
-			// The start row is written before StartMonitor returns; a
-			// monitor that ends at once may get here first: retry briefly.
 			ectx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			for {
-				err := st.EndSupervisorMonitor(ectx, x.AccountID, x.ID, x.EndedAt, x.EndReason)
-				if err == nil {
-					return
-				}
-				select {
-				case <-ectx.Done():
-					log.Warn("supervisor monitor audit end not written", "monitor", x.ID, "error", err)
-					return
-				case <-time.After(100 * time.Millisecond):
-				}
+			if err := st.EndSupervisorMonitor(ectx, x.AccountID, x.ID, x.EndedAt, x.EndReason); err != nil {
+				log.Warn("supervisor monitor audit end not written", "monitor", x.ID, "error", err)
 			}
 		},
 	})
 	if err != nil {
 		return err
-	}
-	rec := store.SupervisorMonitor{ID: mon.ID, AccountID: acct, AgentID: id, PhoneAgentID: in.PhoneAgentID, Mode: in.Mode,
-		ByUserID: p.UserID, ByKeyID: p.KeyID, By: by, CallID: mon.CallID, StartedAt: mon.StartedAt, Node: h.d.Node}
-	if err := st.AddSupervisorMonitor(context.WithoutCancel(ctx), rec); err != nil {
-		// No monitor without its audit record.
-		_ = m.StopMonitor(acct, mon.ID)
-		return fmt.Errorf("audit supervisor monitor: %w", err)
 	}
 	h.log.Info("supervisor monitor started", "account", acct, "monitor", mon.ID, "agent", id, "mode", in.Mode, "by", by)
 	return c.JSON(http.StatusCreated, mon)

@@ -29,9 +29,15 @@ func (m *monitorACD) StartMonitor(_ context.Context, r acd.MonitorRequest) (acd.
 	if m.err != nil {
 		return acd.Monitor{}, m.err
 	}
+	mon := acd.Monitor{ID: "sy-mon-1", AccountID: r.AccountID, AgentID: r.AgentID, PhoneAgentID: r.PhoneAgentID, Mode: r.Mode,
+		By: r.By, CallID: "call-1", StartedAt: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)}
+	if r.OnStart != nil {
+		if err := r.OnStart(mon); err != nil {
+			return acd.Monitor{}, err
+		}
+	}
 	m.started = append(m.started, r)
-	return acd.Monitor{ID: "sy-mon-1", AccountID: r.AccountID, AgentID: r.AgentID, PhoneAgentID: r.PhoneAgentID, Mode: r.Mode,
-		By: r.By, CallID: "call-1", StartedAt: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)}, nil
+	return mon, nil
 }
 
 func (m *monitorACD) StopMonitor(accountID int64, id string) error {
@@ -104,6 +110,19 @@ func TestMonitorAPI(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// The audit record cannot be written (the fake engine's monitor id is
+	// taken): no monitor is started, the request fails.
+	m.mu.Lock()
+	n := len(m.started)
+	m.mu.Unlock()
+	if code, body := e.raw(e.key, http.MethodPost, path, `{"mode":"listen","phone_agent_id":2}`); code == http.StatusCreated || code < 400 {
+		t.Errorf("start with the audit failing: %d %s; want an error", code, body)
+	}
+	m.mu.Lock()
+	if len(m.started) != n {
+		t.Errorf("a monitor started without its audit record")
+	}
+	m.mu.Unlock()
 	code, body = e.raw(e.key, http.MethodGet, "/api/v1/supervisor/monitor-audit?agent_id=5", "")
 	if code != http.StatusOK || !strings.Contains(body, `"end_reason":"stopped"`) {
 		t.Errorf("audit: %d %s", code, body)

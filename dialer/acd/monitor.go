@@ -49,6 +49,10 @@ type MonitorRequest struct {
 	PhoneAgentID int64
 	// By names the supervisor (for the audit and the agent's row).
 	By string
+	// OnStart, if set, is called with the monitor before the supervisor's
+	// phone is dialed (its audit record); an error abandons the monitor
+	// (OnEnd is not called) and StartMonitor returns it.
+	OnStart func(Monitor) error
 	// OnEnd, if set, is called once the monitor has ended (on its own
 	// goroutine), with EndedAt set.
 	OnEnd func(Monitor)
@@ -163,7 +167,18 @@ func (a *ACD) StartMonitor(ctx context.Context, r MonitorRequest) (Monitor, erro
 	a.publishAgentLocked(ag)
 	a.publishAgentLocked(ph)
 	phoneCfg := ph.cfg
+	started := mon.m
 	a.mu.Unlock()
+
+	if r.OnStart != nil {
+		if err := r.OnStart(started); err != nil {
+			a.mu.Lock()
+			mon.onE = nil // it never started
+			a.mu.Unlock()
+			a.endMonitor(mon, "failed")
+			return Monitor{}, fmt.Errorf("acd: start monitor %s: %w", started.ID, err)
+		}
+	}
 
 	c, err := a.o.Manager.Originate(ctx, ari.OriginateParams{
 		Endpoint: a.dialstring(phoneCfg), CallerID: "Monitor", Timeout: 30 * time.Second,
