@@ -153,3 +153,89 @@ func TestPipelinedGroups(t *testing.T) {
 		t.Error("no group was committed pipelined")
 	}
 }
+
+// TestPipelinedOutcomes: on PostgreSQL the outcomes of a request's calls
+// go out in groups of one round trip (each record and its request's
+// completed count in one statement), and an outcome among them that does
+// not apply as sent (a lease another node holds, a request id that is not
+// the record's) changes nothing in its group and is made on its own: the
+// lease refused with ErrConflict, the record of the other request
+// completed and counted where it belongs. Each request's completed count
+// and status come out exact.
+func TestPipelinedOutcomes(t *testing.T) {
+	s, _ := openTestStore(t, DriverPostgres)
+	ctx := ctxT(t)
+	acc := mustAccount(t, s, "acme")
+	records := func(n int, prefix string) []ImportRecord {
+		rs := make([]ImportRecord, n)
+		for i := range rs {
+			rs[i] = ImportRecord{Row: int64(i + 1), Numbers: []string{fmt.Sprintf("+1%s%06d", prefix, i)}, Status: RecordPending}
+		}
+		return rs
+	}
+	reqA := mustImport(t, s, CallListImport{AccountID: acc.ID, FlowID: "7", FlowType: "outbound", Source: SourceAPI}, records(60, "5550"))
+	reqB := mustImport(t, s, CallListImport{AccountID: acc.ID, FlowID: "8", FlowType: "outbound", Source: SourceAPI}, records(20, "5551"))
+	now := time.Now()
+	recsA, err := s.ClaimCampaignRecords(ctx, claimFor(acc.ID, "n1", now, 100, reqA.ID))
+	if err != nil || len(recsA) != 60 {
+		t.Fatalf("claim A: %d records, %v", len(recsA), err)
+	}
+	recsB, err := s.ClaimCampaignRecords(ctx, claimFor(acc.ID, "n1", now, 100, reqB.ID))
+	if err != nil || len(recsB) != 20 {
+		t.Fatalf("claim B: %d records, %v", len(recsB), err)
+	}
+	before, tripsBefore := s.pipedGroups.Load(), s.tripGroups.Load()
+	type outcome struct {
+		o    AttemptOutcome
+		want error
+	}
+	var outs []outcome
+	for i, r := range recsA {
+		o := AttemptOutcome{AccountID: acc.ID, RecordID: r.ID, RequestID: reqA.ID, Owner: "n1", Status: "IVR_FINISHED"}
+		var want error
+		switch i {
+		case 7:
+			o.Owner, want = "n2", ErrConflict // not this node's lease
+		case 11:
+			o.RequestID = reqB.ID // the caller names the wrong request
+		}
+		outs = append(outs, outcome{o, want})
+	}
+	for _, r := range recsB {
+		outs = append(outs, outcome{AttemptOutcome{AccountID: acc.ID, RecordID: r.ID, RequestID: reqB.ID, Owner: "n1", Status: "BUSY"}, nil})
+	}
+	errs := make([]error, len(outs))
+	var wg sync.WaitGroup
+	for i, o := range outs {
+		wg.Go(func() { errs[i] = s.FinishCampaignAttempt(ctx, o.o) })
+	}
+	wg.Wait()
+	for i, o := range outs {
+		if o.want == nil && errs[i] != nil || o.want != nil && !errors.Is(errs[i], o.want) {
+			t.Errorf("outcome %d (record %d): %v, want %v", i, o.o.RecordID, errs[i], o.want)
+		}
+	}
+	check := func(id string, completed int64, status string) {
+		t.Helper()
+		r, err := s.GetCallListRequest(ctx, acc.ID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Completed != completed || r.Status != status {
+			t.Errorf("request %s: completed %d, status %q; want %d, %q", id, r.Completed, r.Status, completed, status)
+		}
+	}
+	check(reqA.ID, 59, RequestInProcess)
+	check(reqB.ID, 20, RequestCompleted)
+	if got := s.pipedGroups.Load() - before; got == 0 {
+		t.Error("no group was committed pipelined")
+	}
+	if got := s.tripGroups.Load() - tripsBefore; got == 0 {
+		t.Error("no group was committed in one round trip")
+	}
+	// The refused outcome, by the lease's owner: the request completes.
+	if err := s.FinishCampaignAttempt(ctx, AttemptOutcome{AccountID: acc.ID, RecordID: recsA[7].ID, RequestID: reqA.ID, Owner: "n1", Status: "NOANSWER"}); err != nil {
+		t.Fatal(err)
+	}
+	check(reqA.ID, 60, RequestCompleted)
+}
