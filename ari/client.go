@@ -70,9 +70,11 @@ type Options struct {
 }
 
 // DefaultDisallowedEvents are events Switchyard does not use: dialplan
-// steps and variable changes of every channel in the application (five of
-// the fifteen events of a simple Local-channel call).
-var DefaultDisallowedEvents = []string{"ChannelDialplan", "ChannelVarset"}
+// steps, variable changes, caller ID and connected line updates of every
+// channel in the application (seven of the seventeen events of a simple
+// Local-channel call: each one Asterisk sends is a frame the daemon reads
+// and decodes, and a write on Asterisk's side).
+var DefaultDisallowedEvents = []string{"ChannelDialplan", "ChannelVarset", "ChannelCallerId", "ChannelConnectedLine"}
 
 // Client is a context-aware ARI REST client.
 type Client struct {
