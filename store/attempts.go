@@ -304,8 +304,7 @@ func (s *Store) StartAttempt(ctx context.Context, in AttemptStart) (a Attempt, e
 	callArgs := []any{in.CallID, in.AccountID, in.Direction, in.FlowID, reqID, in.ClientIdentifier, in.CLI, in.DNIS, StatusInProgress, max(1, in.Number), t, t}
 	// The attempt's values after its number.
 	attemptArgs := []any{a.ChannelID, a.AsteriskNode, a.Direction, a.CLI, a.DNIS, a.State, a.Status, a.StartedAt, vars}
-	// Its trip form is itself: another account's call is left as it was.
-	pipe := &pipeStep{stmt: startAttemptPG, trip: startAttemptPG, args: slices.Concat(callArgs, []any{a.ID, a.CallID, a.AccountID}, attemptArgs),
+	pipe := &pipeStep{stmt: startAttemptPG, args: slices.Concat(callArgs, []any{a.ID, a.CallID, a.AccountID}, attemptArgs),
 		scan: func(rows rowScanner) error { return rows.Scan(&a.AttemptNumber) },
 		// None: the call is another account's (the full form says so).
 		done: func(n int64, _ *groupTotals) bool { return n == 1 }}
@@ -418,7 +417,7 @@ func (s *Store) AnswerAttempt(ctx context.Context, id string, at time.Time) (err
 			o.mu.Unlock()
 		}
 	}()
-	pipe := &pipeStep{stmt: answerAttempt, trip: answerAttempt, args: []any{at, id, StateOpen},
+	pipe := &pipeStep{stmt: answerAttempt, args: []any{at, id, StateOpen},
 		// None: answered before, finished or missing (the full form
 		// tells which).
 		done: func(n int64, _ *groupTotals) bool { answered = n > 0; return answered }}
@@ -519,7 +518,7 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 			return Attempt{}, err
 		}
 		var updated int64
-		pipe = &pipeStep{stmt: finishCopyPG, trip: finishCopyPG, args: slices.Concat(args, callArgs),
+		pipe = &pipeStep{stmt: finishCopyPG, args: slices.Concat(args, callArgs),
 			scan: func(rows rowScanner) error { return rows.Scan(&updated) },
 			done: func(int64, *groupTotals) bool {
 				if updated == 0 {
@@ -928,7 +927,7 @@ func (s *Store) SaveJourney(ctx context.Context, accountID int64, attemptID stri
 	// One statement (every call saves its journey): the row is inserted
 	// only if the attempt exists in the account.
 	t := now()
-	pipe := &pipeStep{stmt: saveJourney, trip: saveJourney, args: []any{string(steps), t, attemptID, accountID},
+	pipe := &pipeStep{stmt: saveJourney, args: []any{string(steps), t, attemptID, accountID},
 		done: func(n int64, _ *groupTotals) bool { return n > 0 }}
 	return s.grouped(ctx, laneKey(attemptID), pipe, func(tx *gorm.DB, _ *groupTotals) error {
 		n, err := s.rawExec(tx, saveJourney, string(steps), t, attemptID, accountID)

@@ -699,15 +699,6 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 				totals.complete(reqID)
 				return true
 			}}
-		if o.RequestID != "" && !(o.Live && o.CampaignID > 0) {
-			// In a group sent in one round trip: the record and its
-			// request's completed count in one statement. (A campaign's
-			// abandon hour is a row of many requests, written once per
-			// group in key order: not here.)
-			pipe.trip = completeRecordTripPG
-			pipe.tripArgs = []any{o.Status, o.Reason, t, o.RecordID, o.AccountID, RecordInProcess, o.Owner, o.RequestID,
-				RequestCompleted, RequestInProcess, t, t}
-		}
 	}
 	key := uint64(o.RecordID)
 	if o.RequestID != "" {
@@ -774,18 +765,6 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 var completeRecord = raw(`UPDATE call_list_records SET status = '` + RecordComplete + `', last_status = ?, reason = ?, rescheduled = false,
 	lease_owner = '', lease_until = NULL, updated_at = ?
 	WHERE id = ? AND account_id = ? AND status = ? AND lease_owner = ? RETURNING request_id`)
-
-// completeRecordTripPG is completeRecord with the completed count of the
-// record's request (addCompleted's, for one record) in the same statement;
-// it changes nothing unless the record, leased by the owner, is of the
-// given request.
-var completeRecordTripPG = rawPG(`WITH r AS (UPDATE call_list_records SET status = '` + RecordComplete + `', last_status = ?, reason = ?,
-		rescheduled = false, lease_owner = '', lease_until = NULL, updated_at = ?
-		WHERE id = ? AND account_id = ? AND status = ? AND lease_owner = ? AND request_id = ? RETURNING request_id),
-	q AS (UPDATE call_list_requests SET completed = completed + 1,
-		status = CASE WHEN uploaded <= completed + 1 + invalid + scrubbed THEN ? ELSE ? END,
-		started_at = COALESCE(started_at, ?), updated_at = ? WHERE id IN (SELECT request_id FROM r))
-	SELECT request_id FROM r`)
 
 // CampaignRecordCounts summarises a campaign's records.
 type CampaignRecordCounts struct {

@@ -28,15 +28,15 @@ import (
 //
 // Batching: a write that finds no group of its lane committing starts one
 // after groupLinger (a millisecond, for the other writes of that moment to
-// join it); writes arriving while it commits wait for the lane's next
-// group, which takes all of them (up to maxGroup). SQLite has one lane
-// (one writer connection). PostgreSQL has pgLanes, each committing on a
-// connection of its own; a group whose writes all have a one-statement
-// form is sent pipelined, in one round trip or two (grouppipe.go), else
-// its statements run one after another, each a round trip to the server.
-// A write goes to the lane of its key (a call's start to its call's, an
-// attempt's answer, journey and end to its attempt's, an outcome to its
-// request's — or its record's when the caller does not say
+// join it); writes
+// arriving while it commits wait for the lane's next group, which takes
+// all of them (up to maxGroup). SQLite has one lane (one writer
+// connection). PostgreSQL has pgLanes, each committing on a connection of
+// its own; a group whose writes all have a one-statement form is sent as
+// two pipelined batches (grouppipe.go), else its statements run one after
+// another, each a round trip to the server. A write goes to the lane of its key (a call's start to
+// its call's, an attempt's answer, journey and end to its attempt's, an
+// outcome to its request's — or its record's when the caller does not say
 // the request), so an attempt's writes, a call's starts and a record's
 // outcomes are each never in two groups at once. A request's outcomes
 // then share a lane: its completed count, one row every outcome updates,

@@ -122,9 +122,8 @@ type Store struct {
 	webhooks webhookCache
 	// group commits concurrent per-call writes together (groupcommit.go).
 	group groupCommit
-	// pipedGroups counts the groups committed pipelined, tripGroups those
-	// of them in one round trip (grouppipe.go).
-	pipedGroups, tripGroups atomic.Int64
+	// pipedGroups counts the groups committed pipelined (grouppipe.go).
+	pipedGroups atomic.Int64
 	// open holds the attempts this store started and has not finished
 	// (attempt id → openAttempt), so that their end needs no read of
 	// the row (attempts.go).
