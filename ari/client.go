@@ -71,9 +71,10 @@ type Options struct {
 
 // DefaultDisallowedEvents are events Switchyard does not use: dialplan
 // steps, variable changes, caller ID and connected line updates of every
-// channel in the application (seven of the seventeen events of a simple
-// Local-channel call: each one Asterisk sends is a frame the daemon reads
-// and decodes, and a write on Asterisk's side).
+// channel in the application. Each one Asterisk sends is a frame the
+// daemon reads and decodes and a write on Asterisk's side; a dialed Local
+// call still brings twelve frames with the last two filtered, fourteen
+// without.
 var DefaultDisallowedEvents = []string{"ChannelDialplan", "ChannelVarset", "ChannelCallerId", "ChannelConnectedLine"}
 
 // Client is a context-aware ARI REST client.
