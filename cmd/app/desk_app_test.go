@@ -27,7 +27,8 @@ import (
 // and baresip registers with exactly the account line the README shows;
 // the agent logs in as a softphone; a real Local customer's call rings the
 // phone, which does not answer: the agent is paused with reason
-// missed_ring, which the supervisor list shows; the agent resumes.
+// missed_ring, which the supervisor list shows; once the customer has hung
+// up, the agent resumes and is available.
 func TestAgentDeskSoftphoneBaresip(t *testing.T) {
 	p := asterisktest.StartPrivate(t)
 	sipHost := "127.0.0.1:" + strconv.Itoa(p.SIPPort)
@@ -117,6 +118,10 @@ func TestAgentDeskSoftphoneBaresip(t *testing.T) {
 	if out := phone.Output(); out == "" {
 		t.Errorf("baresip printed nothing")
 	}
+	// The customer is still waiting in the queue until they hang up (8 s
+	// after the flow answered); resuming before that offers them to the
+	// agent again, rightly ringing the phone. Resume once they are gone.
+	e.waitAttempt(e.customer(1))
 	if err := json.Unmarshal(me.mustOK(http.MethodPost, "/api/v1/me/agent/unpause", nil), &in); err != nil || in.State != acd.StateAvailable {
 		t.Fatalf("resume: %+v %v", in, err)
 	}
