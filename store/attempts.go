@@ -421,7 +421,7 @@ func (s *Store) AnswerAttempt(ctx context.Context, id string, at time.Time) (err
 		// None: answered before, finished or missing (the full form
 		// tells which).
 		done: func(n int64, _ *groupTotals) bool { answered = n > 0; return answered }}
-	return s.grouped(ctx, laneKey(id), pipe, func(tx *gorm.DB, _ *groupTotals) error {
+	return s.groupedLazy(ctx, laneKey(id), pipe, func(tx *gorm.DB, _ *groupTotals) error {
 		n, err := s.rawExec(tx, answerAttempt, at, id, StateOpen)
 		answered = n > 0
 		if err != nil {
@@ -528,7 +528,7 @@ func (s *Store) FinishAttempt(ctx context.Context, id string, end AttemptEnd) (a
 				return true
 			}}
 	}
-	err = s.grouped(ctx, laneKey(id), pipe, func(tx *gorm.DB, _ *groupTotals) error {
+	err = s.groupedLazy(ctx, laneKey(id), pipe, func(tx *gorm.DB, _ *groupTotals) error {
 		if c, ok := s.openCopy(id); ok {
 			// Started by this store and still open as far as it knows:
 			// written from its copy, unless the row says otherwise.
@@ -929,7 +929,7 @@ func (s *Store) SaveJourney(ctx context.Context, accountID int64, attemptID stri
 	t := now()
 	pipe := &pipeStep{stmt: saveJourney, args: []any{string(steps), t, attemptID, accountID},
 		done: func(n int64, _ *groupTotals) bool { return n > 0 }}
-	return s.grouped(ctx, laneKey(attemptID), pipe, func(tx *gorm.DB, _ *groupTotals) error {
+	return s.groupedLazy(ctx, laneKey(attemptID), pipe, func(tx *gorm.DB, _ *groupTotals) error {
 		n, err := s.rawExec(tx, saveJourney, string(steps), t, attemptID, accountID)
 		if err != nil {
 			return fmt.Errorf("store: save journey %s: %w", attemptID, err)

@@ -704,7 +704,7 @@ func (s *Store) FinishCampaignAttempt(ctx context.Context, o AttemptOutcome) (er
 	if o.RequestID != "" {
 		key = laneKey(o.RequestID)
 	}
-	return s.grouped(ctx, key, pipe, func(tx *gorm.DB, totals *groupTotals) error {
+	return s.groupedLazy(ctx, key, pipe, func(tx *gorm.DB, totals *groupTotals) error {
 		t := now()
 		upd := map[string]any{"lease_owner": "", "lease_until": nil, "updated_at": t}
 		switch {

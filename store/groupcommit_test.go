@@ -153,3 +153,52 @@ func TestPipelinedGroups(t *testing.T) {
 		t.Error("no group was committed pipelined")
 	}
 }
+
+// TestLazyWritesLinger: a lazy write (an answer time) waits in its lane
+// for others, and a write a dial waits on (an attempt start) arriving in
+// the same lane ends the wait: both commit at once, in one group.
+func TestLazyWritesLinger(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *Store) {
+		ctx := ctxT(t)
+		acc := mustAccount(t, s, "acme")
+		s.group.lazyLinger = time.Hour
+		a, err := s.StartAttempt(ctx, AttemptStart{AccountID: acc.ID, Direction: DirectionOutbound, ChannelID: uuid.NewString()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		answered := make(chan error, 1)
+		go func() { answered <- s.AnswerAttempt(ctx, a.ID, time.Time{}) }()
+		select {
+		case err := <-answered:
+			t.Fatalf("a lone lazy write did not wait for others: %v", err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		// A start in the answer's lane (PostgreSQL has several).
+		callID := uuid.NewString()
+		for laneKey(callID)%pgLanes != laneKey(a.ID)%pgLanes {
+			callID = uuid.NewString()
+		}
+		started := make(chan error, 1)
+		go func() {
+			_, err := s.StartAttempt(ctx, AttemptStart{AccountID: acc.ID, CallID: callID, Direction: DirectionOutbound, ChannelID: uuid.NewString()})
+			started <- err
+		}()
+		for _, ch := range []chan error{started, answered} {
+			select {
+			case err := <-ch:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("a start did not end the lazy write's wait")
+			}
+		}
+		got, err := s.GetAttempt(ctx, acc.ID, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.AnsweredAt == nil {
+			t.Errorf("answer time not written: %+v", got)
+		}
+	})
+}
