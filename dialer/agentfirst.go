@@ -372,7 +372,7 @@ func (r *Runner) leadCall(ctx context.Context, s Session, number string, popup f
 		}
 	}
 	now := r.Clock.Now()
-	if loc := RecordLocation(rec, number, r.DefaultRegion, r.Location); !c.CallingWindow.Allows(now, loc) {
+	if loc := r.windowLocation(rec, number); !c.CallingWindow.Allows(now, loc) {
 		log.Info("agent-first session ended: the lead is outside the calling window", "number", number)
 		r.mu.Lock()
 		r.af.backoffUntil = c.CallingWindow.NextOpen(now, loc)

@@ -760,6 +760,15 @@ func (r *Runner) lineFree(id int64) {
 	}
 }
 
+// windowLocation is the time zone the campaign's calling hours apply in
+// for the record (RecordLocation), or nil when the campaign has none.
+func (r *Runner) windowLocation(rec Record, number string) *time.Location {
+	if r.Campaign.CallingWindow.IsZero() {
+		return nil
+	}
+	return RecordLocation(rec, number, r.DefaultRegion, r.Location)
+}
+
 // dial places one attempt and decides what follows.
 func (r *Runner) dial(ctx context.Context, rec Record) Outcome {
 	return r.dialWith(ctx, rec, r.Placer)
@@ -791,7 +800,10 @@ func (r *Runner) dialWith(ctx context.Context, rec Record, p Placer) Outcome {
 		return Outcome{Release: true}
 	}
 	now := r.Clock.Now()
-	if loc := RecordLocation(rec, number, r.DefaultRegion, r.Location); !c.CallingWindow.Allows(now, loc) {
+	// Calling hours apply in the record's time zone; without hours the
+	// zone is not looked up (parsing the number against the numbering
+	// plan was a third of a dial's own CPU in a profile).
+	if loc := r.windowLocation(rec, number); !c.CallingWindow.Allows(now, loc) {
 		// Outside the record's calling hours: not dialed, due again when
 		// its window opens.
 		return Outcome{Release: true, NextAttemptAt: c.CallingWindow.NextOpen(now, loc)}
