@@ -62,11 +62,9 @@ type groupLane struct {
 	mu      sync.Mutex
 	pending []*groupJob
 	running bool
-	// urgent counts the pending writes a caller waits on to go on with a
-	// call (not lazy); wake tells a group lingering for lazy writes that
-	// one arrived.
-	urgent int
-	wake   chan struct{}
+	// wake tells a group lingering for lazy writes that a write a call
+	// waits on arrived, or that the group is full.
+	wake chan struct{}
 }
 
 // pgLanes is how many groups commit at a time on PostgreSQL. Two, not
@@ -232,9 +230,6 @@ func (s *Store) groupedAs(ctx context.Context, lazy bool, key uint64, pipe *pipe
 		g.wake = make(chan struct{}, 1)
 	}
 	g.pending = append(g.pending, j)
-	if !lazy {
-		g.urgent++
-	}
 	if !lazy || len(g.pending) == maxGroup {
 		select {
 		case g.wake <- struct{}{}:
@@ -266,11 +261,6 @@ func (s *Store) commitGroups(g *groupLane) {
 	if len(g.pending) == 0 {
 		g.pending = nil // the array goes with the batch
 	}
-	for _, j := range batch {
-		if !j.lazy {
-			g.urgent--
-		}
-	}
 	g.mu.Unlock()
 	if len(batch) > 0 {
 		s.commitGroup(batch)
@@ -298,10 +288,10 @@ func (s *Store) commitGroups(g *groupLane) {
 func (s *Store) linger(g *groupLane, first bool) {
 	g.mu.Lock()
 	select {
-	case <-g.wake: // stale: its write is counted in urgent
+	case <-g.wake: // stale: the pending writes below say what to do
 	default:
 	}
-	lazyOnly := g.urgent == 0 && len(g.pending) < maxGroup
+	lazyOnly := len(g.pending) < maxGroup && !slices.ContainsFunc(g.pending, func(j *groupJob) bool { return !j.lazy })
 	g.mu.Unlock()
 	if !lazyOnly {
 		if first {
