@@ -30,7 +30,9 @@ func TestParseProblems(t *testing.T) {
 		}
 		return b
 	}
-	seg := func(m map[string]any, k string) map[string]any { return m["segments"].(map[string]any)[k].(map[string]any) }
+	seg := func(m map[string]any, k string) map[string]any {
+		return m["segments"].(map[string]any)[k].(map[string]any)
+	}
 	for _, tc := range []struct {
 		name string
 		doc  []byte
@@ -169,7 +171,9 @@ type fakeStore struct {
 func (f *fakeStore) CreateGrammar(_ context.Context, g store.Grammar) (store.Grammar, error) {
 	return f.create(g)
 }
-func (f *fakeStore) ListGrammars(_ context.Context, a int64) ([]store.Grammar, error) { return f.list(a) }
+func (f *fakeStore) ListGrammars(_ context.Context, a int64) ([]store.Grammar, error) {
+	return f.list(a)
+}
 func (f *fakeStore) GetGrammar(_ context.Context, a int64, n string) (store.Grammar, error) {
 	return f.get(a, n)
 }
