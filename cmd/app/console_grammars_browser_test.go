@@ -16,7 +16,7 @@ import (
 // complaint about a document missing a segment, adds the grammar, which
 // is listed and then deleted after a confirmation.
 func TestConsoleGrammarsInBrowser(t *testing.T) {
-	a, _ := boot(t, nil)
+	a, _ := boot(t, noARI)
 	ctx := context.Background()
 	st := a.Store()
 	acc, err := st.CreateAccount(ctx, "acme")
