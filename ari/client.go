@@ -427,17 +427,37 @@ func (c *Client) Continue(ctx context.Context, id, context_, exten string, prior
 // Play starts a playback with a pre-assigned ID on a channel. media are
 // ARI media URIs (sound:, recording:, number:, digits:, tone:).
 func (c *Client) Play(ctx context.Context, channelID, playbackID string, media ...string) (ariv6.PlaybackData, error) {
-	q := url.Values{"media": media}
+	list, err := mediaList(media)
+	if err != nil {
+		return ariv6.PlaybackData{}, err
+	}
+	q := url.Values{"media": {list}}
 	var pb ariv6.PlaybackData
-	err := c.do(ctx, http.MethodPost, "/channels/"+esc(channelID)+"/play/"+esc(playbackID), q, nil, &pb)
+	err = c.do(ctx, http.MethodPost, "/channels/"+esc(channelID)+"/play/"+esc(playbackID), q, nil, &pb)
 	return pb, err
+}
+
+// mediaList is the media parameter of a playback: Asterisk takes the
+// list comma-separated in one parameter (of repeated media= parameters
+// it plays only the last), so a media URI cannot hold a comma.
+func mediaList(media []string) (string, error) {
+	for _, m := range media {
+		if strings.Contains(m, ",") {
+			return "", fmt.Errorf("ari: media %q has a comma, which Asterisk reads as a list separator", m)
+		}
+	}
+	return strings.Join(media, ","), nil
 }
 
 // PlayOnBridge starts a playback with a pre-assigned ID on a bridge.
 func (c *Client) PlayOnBridge(ctx context.Context, bridgeID, playbackID string, media ...string) (ariv6.PlaybackData, error) {
-	q := url.Values{"media": media}
+	list, err := mediaList(media)
+	if err != nil {
+		return ariv6.PlaybackData{}, err
+	}
+	q := url.Values{"media": {list}}
 	var pb ariv6.PlaybackData
-	err := c.do(ctx, http.MethodPost, "/bridges/"+esc(bridgeID)+"/play/"+esc(playbackID), q, nil, &pb)
+	err = c.do(ctx, http.MethodPost, "/bridges/"+esc(bridgeID)+"/play/"+esc(playbackID), q, nil, &pb)
 	return pb, err
 }
 

@@ -27,6 +27,10 @@
 //
 //	answer           -; 0 ok, 1 failed
 //	play             media (list), barge_in; 0 played, 1 failed (missing media, unset variable, no TTS)
+//	say              type (number|digits|alphabet|date|time), value (variables allowed, e.g.
+//	                 $flow.key.due_date), grammar (a grammar's name; default the sample English
+//	                 grammar) or tts (true: one tts: item), barge_in; 0 said, 1 failed (bad value,
+//	                 unknown grammar, missing segment, unset variable)
 //	record           beep, max_duration, max_silence, terminator (none|any|*|#), format (gsm|wav|ulaw|
 //	                 alaw|sln, default gsm), variable; 0, 1
 //	play_and_record  prompt (required), name (the moduleName in the file name; default the node id)

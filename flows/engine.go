@@ -94,6 +94,8 @@ type Engine struct {
 	Journeys JourneySaver
 	TTS      TTS
 	Queue    QueueRunner
+	// Grammars says values for the say widget (the grammars service).
+	Grammars Sayer
 	// Recordings indexes the call's finished recordings (record,
 	// play_and_record, the whole call) at the end of the journey.
 	Recordings RecordingSaver
@@ -463,6 +465,8 @@ func (r *run) exec(ctx context.Context, n *Node, st *Step) result {
 		}
 	case *playCfg:
 		return r.play(ctx, c, st)
+	case *sayCfg:
+		return r.say(ctx, c, st)
 	case *recordCfg:
 		return r.record(ctx, n, c, st)
 	case *gatherCfg:

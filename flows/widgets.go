@@ -11,7 +11,7 @@ import (
 
 // The widget registry. Each widget lives in one file with its config, the
 // check that reads its params at validation, and its runner:
-// widget_media.go (play, record, play_and_record), widget_input.go (gather,
+// widget_media.go (play, record, play_and_record), widget_say.go (say), widget_input.go (gather,
 // menu), widget_logic.go (decision, time_condition, set_variable, goto,
 // hangup), webhook.go, crm.go (caller_id), widget_transfer.go and
 // widget_queue.go.
@@ -41,6 +41,7 @@ func init() {
 	widgets = map[string]widgetSpec{
 		"answer":          {lines: 2, check: func(p *paramReader) any { return nil }},
 		"play":            {lines: 2, check: checkPlay},
+		"say":             {lines: 2, check: checkSay},
 		"record":          {lines: 2, check: func(p *paramReader) any { return checkRecord(p, false) }},
 		"play_and_record": {lines: 2, check: func(p *paramReader) any { return checkRecord(p, true) }},
 		"gather":          {lines: 2, check: checkGather},

@@ -22,6 +22,7 @@ import (
 	"github.com/switchyard/switchyard/api/calllistapi"
 	"github.com/switchyard/switchyard/api/dialerapi"
 	"github.com/switchyard/switchyard/api/flowsapi"
+	"github.com/switchyard/switchyard/api/grammarsapi"
 	"github.com/switchyard/switchyard/api/reportsapi"
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/ari/aristore"
@@ -41,6 +42,7 @@ import (
 	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/flows/flowstore"
 	"github.com/switchyard/switchyard/flows/webhooks"
+	"github.com/switchyard/switchyard/grammars"
 	"github.com/switchyard/switchyard/mail/relay"
 	"github.com/switchyard/switchyard/mail/smtpin"
 	"github.com/switchyard/switchyard/reports/emailreports"
@@ -271,6 +273,10 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		Connect:  flows.Dialout{Calls: a.ari, Engine: a.flows, Endpoint: cfg.AgentEndpoint, Logger: log.With("component", "connect")},
 		Live:     a.flows.Live,
 		Location: a.store.AccountLocation, RecordingURL: a.links.URL})
+	// Grammars: the say widget and the grammars API use one service.
+	grams := &grammars.Service{Store: a.store, Logger: log.With("component", "grammars")}
+	a.flows.Grammars = grams
+	grammarsapi.Register(a.http.API(), grammarsapi.Deps{Grammars: grams, Users: a.store})
 	// One campaign service for the API and the automatic dialing of
 	// imported lists.
 	camps := campaigns.New(campaigns.Config{Store: a.store, Live: a.dialer, Logger: dlog,

@@ -292,3 +292,15 @@ export interface DID {
   flow_id: number;
   created_at: string;
 }
+
+/** A grammar (GET /api/v1/grammars, …/{name}: document only when one is read). */
+export interface Grammar {
+  name: string;
+  title?: string;
+  language: string;
+  description?: string;
+  sample: boolean;
+  created_by?: string;
+  created_at?: string;
+  document?: Record<string, unknown>;
+}

@@ -31,6 +31,19 @@ export const WIDGETS: WidgetSpec[] = [
   { type: "answer", label: "Answer", group: "Call", lines: ["answered", "failed"], fields: [] },
   { type: "play", label: "Play", group: "Audio", lines: ["played", "failed"], fields: [media("media", true, "sound:, prompt:, recording:, digits:, number:, tts: — variables allowed"), { name: "barge_in", kind: "bool", label: "Barge in (a digit stops it)" }] },
   {
+    type: "say",
+    label: "Say",
+    group: "Audio",
+    lines: ["said", "failed"],
+    fields: [
+      { name: "type", kind: "enum", required: true, options: ["number", "digits", "alphabet", "date", "time"] },
+      { name: "value", kind: "text", required: true, hint: "the value, variables allowed, e.g. $flow.key.due_date (date YYYY-MM-DD, time HH:MM)" },
+      { name: "grammar", kind: "text", hint: "a grammar's name (default: the Sample English Grammar)" },
+      { name: "tts", kind: "bool", label: "Say with text-to-speech instead of a grammar" },
+      { name: "barge_in", kind: "bool", label: "Barge in (a digit stops it)" },
+    ],
+  },
+  {
     type: "record",
     label: "Record",
     group: "Audio",

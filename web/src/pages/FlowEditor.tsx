@@ -660,6 +660,8 @@ function summary(d: WidgetData): string {
     case "menu":
     case "play_and_record":
       return first(p.prompt);
+    case "say":
+      return `${first(p.type)} ${first(p.value)}`.trim();
     case "transfer":
       return first(p.endpoint);
     case "queue":

@@ -29,6 +29,7 @@ const flows = () => import("./Flows");
 const editor = () => import("./FlowEditor");
 const lists = () => import("./AccessLists");
 const advanced = () => import("./Advanced");
+const grammars = () => import("./Grammars");
 const contact = () => import("./ContactCenter");
 const admin = () => import("./Admin");
 const me = () => import("./Me");
@@ -59,6 +60,7 @@ const screens: Record<string, Screen> = {
   "/flow-variables": screen(advanced, (m) => m.FlowVariablesPage),
   "/crm-setup": screen(advanced, (m) => m.CRMSetupPage),
   "/agent-ui": screen(advanced, (m) => m.AgentUIPage),
+  "/grammars": screen(grammars, (m) => m.GrammarsPage),
   "/users": screen(admin, (m) => m.UsersPage),
   "/api-keys": screen(admin, (m) => m.APIKeysPage),
   "/settings": screen(admin, (m) => m.SettingsPage),
