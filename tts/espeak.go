@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -61,6 +62,11 @@ func (e *Espeak) load(ctx context.Context) error {
 		for _, v := range e.voices {
 			e.known[v.ID] = true
 		}
+		// A language's other codes ("fr" for fr-fr, "en" for en-gb) are
+		// voices too.
+		for _, m := range espeakAlias.FindAllSubmatch(out, -1) {
+			e.known[string(m[1])] = true
+		}
 		out, err = exec.CommandContext(ctx, e.bin(), "--voices=variant").Output()
 		if err != nil {
 			e.loadErr = fmt.Errorf("%w: espeak-ng --voices=variant: %v", ErrEngine, err)
@@ -76,6 +82,10 @@ func (e *Espeak) load(ctx context.Context) error {
 	})
 	return e.loadErr
 }
+
+// espeakAlias is an "Other Languages" entry of `espeak-ng --voices`:
+// "(fr 8)".
+var espeakAlias = regexp.MustCompile(`\(([a-z][a-z0-9-]*) [0-9]+\)`)
 
 // parseEspeakVoices reads `espeak-ng --voices` output: one voice per
 // line after the header (Pty, Language, Age/Gender, VoiceName, File,
