@@ -27,11 +27,10 @@ type Espeak struct {
 	// Timeout bounds one synthesis (default 30 s).
 	Timeout time.Duration
 
-	once     sync.Once
+	mu       sync.Mutex // guards the fields below while loading
 	voices   []Voice
 	known    map[string]bool
 	variants map[string]bool
-	loadErr  error
 	slots    chan struct{}
 }
 
@@ -49,38 +48,46 @@ func (e *Espeak) sox() string {
 	return "sox"
 }
 
+// load reads espeak-ng's voices and variants once; a failure (espeak-ng
+// missing, a timeout) is not remembered, so the next call tries again.
 func (e *Espeak) load(ctx context.Context) error {
-	e.once.Do(func() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.known != nil {
+		return nil
+	}
+	if e.slots == nil {
 		e.slots = make(chan struct{}, 2*runtime.NumCPU())
-		out, err := exec.CommandContext(ctx, e.bin(), "--voices").Output()
-		if err != nil {
-			e.loadErr = fmt.Errorf("%w: espeak-ng --voices: %v", ErrEngine, err)
-			return
-		}
-		e.voices = parseEspeakVoices(out)
-		e.known = map[string]bool{}
-		for _, v := range e.voices {
-			e.known[v.ID] = true
-		}
-		// A language's other codes ("fr" for fr-fr, "en" for en-gb) are
-		// voices too.
-		for _, m := range espeakAlias.FindAllSubmatch(out, -1) {
-			e.known[string(m[1])] = true
-		}
-		out, err = exec.CommandContext(ctx, e.bin(), "--voices=variant").Output()
-		if err != nil {
-			e.loadErr = fmt.Errorf("%w: espeak-ng --voices=variant: %v", ErrEngine, err)
-			return
-		}
-		e.variants = map[string]bool{}
-		for _, v := range parseEspeakVoices(out) {
-			e.variants[v.Name] = true
-		}
-		if len(e.voices) == 0 {
-			e.loadErr = fmt.Errorf("%w: espeak-ng lists no voices", ErrEngine)
-		}
-	})
-	return e.loadErr
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, e.bin(), "--voices").Output()
+	if err != nil {
+		return ErrEngine.New("", "espeak-ng does not list its voices: %v", err)
+	}
+	vout, err := exec.CommandContext(ctx, e.bin(), "--voices=variant").Output()
+	if err != nil {
+		return ErrEngine.New("", "espeak-ng does not list its voice variants: %v", err)
+	}
+	voices := parseEspeakVoices(out)
+	if len(voices) == 0 {
+		return ErrEngine.New("", "espeak-ng lists no voices")
+	}
+	known := map[string]bool{}
+	for _, v := range voices {
+		known[v.ID] = true
+	}
+	// A language's other codes ("fr" for fr-fr, "en" for en-gb) are
+	// voices too.
+	for _, m := range espeakAlias.FindAllSubmatch(out, -1) {
+		known[string(m[1])] = true
+	}
+	variants := map[string]bool{}
+	for _, v := range parseEspeakVoices(vout) {
+		variants[v.Name] = true
+	}
+	e.voices, e.known, e.variants = voices, known, variants
+	return nil
 }
 
 // espeakAlias is an "Other Languages" entry of `espeak-ng --voices`:

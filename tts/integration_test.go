@@ -175,6 +175,10 @@ func TestEspeak(t *testing.T) {
 			t.Errorf("voice %q: %v; want ErrUnknownVoice", bad, err)
 		}
 	}
+	missing := &tts.Espeak{Binary: filepath.Join(t.TempDir(), "no-espeak-ng")}
+	if _, err := missing.Synthesize(ctx, "en-us", "Hi", false); !errors.Is(err, tts.ErrEngine) {
+		t.Errorf("espeak-ng missing: %v; want ErrEngine", err)
+	}
 	broken := &tts.Espeak{Binary: "espeak-ng", Sox: filepath.Join(t.TempDir(), "no-sox")}
 	if _, err := broken.Synthesize(ctx, "en-us", "Hi", false); !errors.Is(err, tts.ErrEngine) {
 		t.Errorf("sox missing: %v; want ErrEngine", err)
