@@ -203,6 +203,10 @@ func TestCheckNow(t *testing.T) {
 	if err != nil || len(u) != 1 || pubs.Load() != 1 {
 		t.Fatalf("cloud synthesis: %v %v", u, err)
 	}
+	tokens := g.tokenN
+	if _, err := s.Synthesize(ctx, 1, "Thank you"); err != nil || g.tokenN != tokens {
+		t.Fatalf("a second sentence: %v; %d tokens fetched, want the first one reused (%d)", err, g.tokenN, tokens)
+	}
 	// Another account's sealer context does not open the secret.
 	stolen := checked
 	stolen.AccountID = 2

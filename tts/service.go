@@ -1,6 +1,7 @@
 package tts
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -56,6 +57,7 @@ type Service struct {
 	order    []memKey // insertion order, for eviction
 	maxMem   int
 	settings map[int64]cachedSettings
+	engines  map[int64]cachedEngine // by cloud account ID
 }
 
 type memKey struct {
@@ -87,7 +89,8 @@ func New(c Config) (*Service, error) {
 	}
 	s := &Service{store: c.Store, pub: c.Publisher, local: c.Local, sealer: sealer, cloud: c.Cloud,
 		defVoice: c.DefaultVoice, log: c.Logger, maxMem: c.CacheEntries,
-		mem: map[memKey]string{}, settings: map[int64]cachedSettings{}}
+		mem: map[memKey]string{}, settings: map[int64]cachedSettings{},
+		engines: map[int64]cachedEngine{}}
 	if s.cloud == nil {
 		s.cloud = Clouds{}.Engine
 	}
@@ -234,16 +237,38 @@ func (s *Service) engine(ctx context.Context, acct int64, name string) (Engine, 
 	return s.cloudEngine(a)
 }
 
+// cloudEngine returns the engine of a cloud account, built once per
+// version of the account (an engine keeps its OAuth token between
+// sentences).
 func (s *Service) cloudEngine(a CloudAccount) (Engine, error) {
 	svc := ttsService[a.Provider]
 	if !contains(a.Services, svc) {
 		return nil, ErrInvalid.New("engine", "the cloud account %q does not have the %s service selected", a.Alias, svc)
 	}
+	s.mu.Lock()
+	ce, ok := s.engines[a.ID]
+	s.mu.Unlock()
+	if ok && ce.updated.Equal(a.UpdatedAt) && bytes.Equal(ce.sealed, a.Sealed) {
+		return ce.eng, nil
+	}
 	secret, err := s.sealer.Open(a.AccountID, a.Sealed)
 	if err != nil {
 		return nil, fmt.Errorf("tts: cloud account %q: %w", a.Alias, err)
 	}
-	return s.cloud(a, secret)
+	eng, err := s.cloud(a, secret)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.engines[a.ID] = cachedEngine{updated: a.UpdatedAt, sealed: a.Sealed, eng: eng}
+	s.mu.Unlock()
+	return eng, nil
+}
+
+type cachedEngine struct {
+	updated time.Time
+	sealed  []byte
+	eng     Engine
 }
 
 // choose applies the account's settings to an item.
