@@ -5,7 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
-	"net/http/httptest"
+	"github.com/switchyard/switchyard/tts/ttstest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -25,11 +25,9 @@ func awsAccount(region string) CloudAccount {
 // SigV4, the adapter speaks text and SSML as 8 kHz WAV, lists voices, and
 // turns the service's refusals into coded errors.
 func TestPollyAdapter(t *testing.T) {
-	fp := &fakePolly{region: "eu-west-1", keys: map[string]string{testKeyID: testSecret}}
-	srv := httptest.NewServer(fp)
-	defer srv.Close()
+	fp := ttstest.StartPolly(t, "eu-west-1", map[string]string{testKeyID: testSecret})
 	ctx := context.Background()
-	clouds := Clouds{PollyURL: srv.URL}
+	clouds := Clouds{PollyURL: fp.URL}
 	eng, err := clouds.Engine(awsAccount("eu-west-1"), testSecret)
 	if err != nil {
 		t.Fatal(err)
@@ -39,17 +37,17 @@ func TestPollyAdapter(t *testing.T) {
 		t.Fatal(err)
 	}
 	info, err := ParseWAV(wav)
-	if err != nil || info.Rate != 8000 || info.Channels != 1 || info.Bits != 16 || len(info.Data) != len(sine(440, 0.5)) {
+	if err != nil || info.Rate != 8000 || info.Channels != 1 || info.Bits != 16 || len(info.Data) != len(ttstest.Sine(440, 0.5)) {
 		t.Fatalf("audio %+v %v (%d bytes)", info.Rate, err, len(info.Data))
 	}
-	if fp.last["TextType"] != "text" || fp.last["VoiceId"] != "Joanna" || fp.last["Engine"] != nil {
-		t.Errorf("request %v", fp.last)
+	if fp.Last()["TextType"] != "text" || fp.Last()["VoiceId"] != "Joanna" || fp.Last()["Engine"] != nil {
+		t.Errorf("request %v", fp.Last())
 	}
 	if _, err := eng.Synthesize(ctx, "Joanna:neural", "<speak>Hi <break time=\"1s\"/></speak>", true); err != nil {
 		t.Fatal(err)
 	}
-	if fp.last["TextType"] != "ssml" || fp.last["Engine"] != "neural" {
-		t.Errorf("SSML request %v", fp.last)
+	if fp.Last()["TextType"] != "ssml" || fp.Last()["Engine"] != "neural" {
+		t.Errorf("SSML request %v", fp.Last())
 	}
 	vs, err := eng.Voices(ctx)
 	if err != nil || len(vs) != 3 || vs[0].ID != "Joanna" || vs[0].Language != "en-US" || vs[0].Gender != "female" {
@@ -94,11 +92,11 @@ func TestGoogleAdapter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := newFakeGoogle(t, key)
-	creds := g.credentials(t, key)
-	acct := CloudAccount{AccountID: 1, Provider: ProviderGoogle, Alias: "gcp", Services: []string{"text_to_speech"}, ProjectID: g.project}
+	g := ttstest.StartGoogle(t, key)
+	creds := g.Credentials(t, key)
+	acct := CloudAccount{AccountID: 1, Provider: ProviderGoogle, Alias: "gcp", Services: []string{"text_to_speech"}, ProjectID: g.Project}
 	ctx := context.Background()
-	clouds := Clouds{GoogleURL: g.srv.URL}
+	clouds := Clouds{GoogleURL: g.URL}
 	eng, err := clouds.Engine(acct, creds)
 	if err != nil {
 		t.Fatal(err)
@@ -108,21 +106,21 @@ func TestGoogleAdapter(t *testing.T) {
 		t.Fatal(err)
 	}
 	info, err := ParseWAV(wav)
-	if err != nil || info.Rate != 8000 || len(info.Data) != len(sine(330, 0.5)) {
+	if err != nil || info.Rate != 8000 || len(info.Data) != len(ttstest.Sine(330, 0.5)) {
 		t.Fatalf("audio %+v %v", info.Rate, err)
 	}
-	if g.last["lang"] != "en-US" || g.last["text"] != "Your payment is due tomorrow" {
-		t.Errorf("request %v", g.last)
+	if g.Last()["lang"] != "en-US" || g.Last()["text"] != "Your payment is due tomorrow" {
+		t.Errorf("request %v", g.Last())
 	}
-	if _, err := eng.Synthesize(ctx, "hi-IN-Standard-A", "<speak>Namaste</speak>", true); err != nil || g.last["ssml"] != "<speak>Namaste</speak>" {
-		t.Fatalf("SSML: %v %v", err, g.last)
+	if _, err := eng.Synthesize(ctx, "hi-IN-Standard-A", "<speak>Namaste</speak>", true); err != nil || g.Last()["ssml"] != "<speak>Namaste</speak>" {
+		t.Fatalf("SSML: %v %v", err, g.Last())
 	}
 	vs, err := eng.Voices(ctx)
 	if err != nil || len(vs) != 2 || vs[1].ID != "hi-IN-Standard-A" || vs[1].Language != "hi-IN" {
 		t.Fatalf("voices %+v %v", vs, err)
 	}
-	if g.tokenN != 1 {
-		t.Errorf("%d tokens fetched for three requests; want 1", g.tokenN)
+	if g.Tokens() != 1 {
+		t.Errorf("%d tokens fetched for three requests; want 1", g.Tokens())
 	}
 	if _, err := eng.Synthesize(ctx, "en-US-Nobody-Z", "Hi", false); !errors.Is(err, ErrUnknownVoice) {
 		t.Errorf("unknown voice: %v", err)
@@ -134,7 +132,7 @@ func TestGoogleAdapter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	forged, err := clouds.Engine(acct, g.credentials(t, other))
+	forged, err := clouds.Engine(acct, g.Credentials(t, other))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,18 +154,16 @@ func TestGoogleAdapter(t *testing.T) {
 // provider whether the keys work, says so per service, and keeps the
 // result with a saved account; the secrets are sealed and never returned.
 func TestCheckNow(t *testing.T) {
-	fp := &fakePolly{region: "eu-west-1", keys: map[string]string{testKeyID: testSecret}}
-	psrv := httptest.NewServer(fp)
-	defer psrv.Close()
+	fp := ttstest.StartPolly(t, "eu-west-1", map[string]string{testKeyID: testSecret})
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := newFakeGoogle(t, key)
+	g := ttstest.StartGoogle(t, key)
 	st := newMemStore()
 	var pubs atomic.Int64
 	s, err := New(Config{Store: st, Publisher: hashPublisher(&pubs), Local: countingEngine(new(atomic.Int64)), SecretKey: testKey,
-		Cloud: Clouds{PollyURL: psrv.URL, GoogleURL: g.srv.URL}.Engine})
+		Cloud: Clouds{PollyURL: fp.URL, GoogleURL: g.URL}.Engine})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,12 +179,12 @@ func TestCheckNow(t *testing.T) {
 	if checks, err := s.CheckCloudInput(ctx, 1, bad); err != nil || checks[0].Status != "failed" || !strings.Contains(checks[0].Message, "InvalidSignatureException") {
 		t.Fatalf("wrong secret: %+v %v", checks, err)
 	}
-	gin := CloudInput{Provider: "google", Alias: "gcp", Services: []string{"text_to_speech", "dialogflow"}, Credentials: g.credentials(t, key)}
+	gin := CloudInput{Provider: "google", Alias: "gcp", Services: []string{"text_to_speech", "dialogflow"}, Credentials: g.Credentials(t, key)}
 	saved, err := s.CreateCloudAccount(ctx, 1, gin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if saved.ProjectID != g.project || strings.Contains(string(saved.Sealed), "PRIVATE KEY") {
+	if saved.ProjectID != g.Project || strings.Contains(string(saved.Sealed), "PRIVATE KEY") {
 		t.Fatalf("saved %+v", saved.ProjectID)
 	}
 	checked, err := s.CheckCloudAccount(ctx, 1, saved.ID)
@@ -203,9 +199,9 @@ func TestCheckNow(t *testing.T) {
 	if err != nil || len(u) != 1 || pubs.Load() != 1 {
 		t.Fatalf("cloud synthesis: %v %v", u, err)
 	}
-	tokens := g.tokenN
-	if _, err := s.Synthesize(ctx, 1, "Thank you"); err != nil || g.tokenN != tokens {
-		t.Fatalf("a second sentence: %v; %d tokens fetched, want the first one reused (%d)", err, g.tokenN, tokens)
+	tokens := g.Tokens()
+	if _, err := s.Synthesize(ctx, 1, "Thank you"); err != nil || g.Tokens() != tokens {
+		t.Fatalf("a second sentence: %v; %d tokens fetched, want the first one reused (%d)", err, g.Tokens(), tokens)
 	}
 	// Another account's sealer context does not open the secret.
 	stolen := checked
@@ -222,8 +218,8 @@ func TestCloudInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := newFakeGoogle(t, key)
-	creds := g.credentials(t, key)
+	g := ttstest.StartGoogle(t, key)
+	creds := g.Credentials(t, key)
 	aws := func(f func(*CloudInput)) CloudInput {
 		in := CloudInput{Provider: "aws", Alias: "a_1", Services: []string{"polly"}, Region: "eu-west-1", AccessKeyID: testKeyID, SecretAccessKey: testSecret}
 		f(&in)

@@ -1,12 +1,13 @@
-package tts
-
-// Local servers that speak the HTTP APIs of Amazon Polly and Google Cloud
-// Text-to-Speech as far as Switchyard uses them. There is no internet
-// here, so the adapters are tested against these: like the real services
-// they check the request's authentication (Polly: the AWS Signature
-// Version 4 recomputed from the secret key; Google: the service account's
-// RS256-signed JWT exchanged at token_uri for a bearer token) and its
-// body, and answer with 8 kHz 16-bit audio or the services' error shapes.
+// Package ttstest has local servers that speak the HTTP APIs of Amazon
+// Polly and Google Cloud Text-to-Speech as far as Switchyard uses them.
+// There is no internet here, so the cloud adapters are tested against
+// these: like the real services they check the request's authentication
+// (Polly: the AWS Signature Version 4 recomputed from the secret key;
+// Google: the service account's RS256-signed JWT exchanged at token_uri
+// for a bearer token) and its body, and answer with 8 kHz 16-bit audio or
+// the services' error shapes. They are test doubles, not the services.
+// Imported by tests only.
+package ttstest
 
 import (
 	"crypto"
@@ -15,6 +16,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -24,6 +26,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -31,15 +34,36 @@ import (
 	"time"
 )
 
-// sine is 16-bit little-endian PCM: a tone of hz at 8 kHz for secs.
-func sine(hz float64, secs float64) []byte {
-	n := int(secs * SampleRate)
+// Sine is 16-bit little-endian PCM: a tone of hz at 8 kHz for secs.
+func Sine(hz float64, secs float64) []byte {
+	n := int(secs * 8000)
 	b := make([]byte, 2*n)
 	for i := range n {
-		v := int16(8000 * math.Sin(2*math.Pi*hz*float64(i)/SampleRate))
+		v := int16(8000 * math.Sin(2*math.Pi*hz*float64(i)/8000))
 		b[2*i], b[2*i+1] = byte(v), byte(uint16(v)>>8)
 	}
 	return b
+}
+
+// GoogleScope is the OAuth scope the token must be asked for.
+const GoogleScope = "https://www.googleapis.com/auth/cloud-platform"
+
+// WAV wraps 16-bit little-endian mono PCM at rate in a WAV header.
+func WAV(pcm []byte, rate int) []byte {
+	h := make([]byte, 44, 44+len(pcm))
+	copy(h, "RIFF")
+	binary.LittleEndian.PutUint32(h[4:], uint32(36+len(pcm)))
+	copy(h[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(h[16:], 16)
+	binary.LittleEndian.PutUint16(h[20:], 1)
+	binary.LittleEndian.PutUint16(h[22:], 1)
+	binary.LittleEndian.PutUint32(h[24:], uint32(rate))
+	binary.LittleEndian.PutUint32(h[28:], uint32(rate*2))
+	binary.LittleEndian.PutUint16(h[32:], 2)
+	binary.LittleEndian.PutUint16(h[34:], 16)
+	copy(h[36:], "data")
+	binary.LittleEndian.PutUint32(h[40:], uint32(len(pcm)))
+	return append(h, pcm...)
 }
 
 // ---- AWS Signature Version 4, as the service checks it ----
@@ -68,9 +92,9 @@ func sigv4Encode(s string) string {
 	return b.String()
 }
 
-// sigv4Signature computes the signature of a request from its signed
+// SigV4Signature computes the signature of a request from its signed
 // headers, the secret key, the date, region and service.
-func sigv4Signature(r *http.Request, body []byte, signed []string, secret, amzDate, region, service string) string {
+func SigV4Signature(r *http.Request, body []byte, signed []string, secret, amzDate, region, service string) string {
 	segs := strings.Split(r.URL.EscapedPath(), "/")
 	for i, s := range segs {
 		u, err := url.PathUnescape(s)
@@ -114,9 +138,9 @@ func sigv4Signature(r *http.Request, body []byte, signed []string, secret, amzDa
 	return hex.EncodeToString(hmacSHA256(k, toSign))
 }
 
-// checkSigV4 verifies a request's Authorization header against the
+// CheckSigV4 verifies a request's Authorization header against the
 // secrets of the access key IDs the server knows.
-func checkSigV4(r *http.Request, body []byte, keys map[string]string, region, service string) error {
+func CheckSigV4(r *http.Request, body []byte, keys map[string]string, region, service string) error {
 	auth := r.Header.Get("Authorization")
 	rest, ok := strings.CutPrefix(auth, "AWS4-HMAC-SHA256 ")
 	if !ok {
@@ -147,35 +171,48 @@ func checkSigV4(r *http.Request, body []byte, keys map[string]string, region, se
 		return fmt.Errorf("credential should be scoped to %s/%s, not %s/%s", region, service, cred[2], cred[3])
 	}
 	signed := strings.Split(parts["SignedHeaders"], ";")
-	if !contains(signed, "host") || !contains(signed, "x-amz-date") {
+	if !slices.Contains(signed, "host") || !slices.Contains(signed, "x-amz-date") {
 		return fmt.Errorf("host and x-amz-date must be signed: %v", signed)
 	}
-	if want := sigv4Signature(r, body, signed, secret, amzDate, region, service); !hmac.Equal([]byte(want), []byte(parts["Signature"])) {
+	if want := SigV4Signature(r, body, signed, secret, amzDate, region, service); !hmac.Equal([]byte(want), []byte(parts["Signature"])) {
 		return fmt.Errorf("InvalidSignatureException: the request signature we calculated does not match the signature you provided")
 	}
 	return nil
 }
 
-// TestSigV4Vector: the verifier gives the signature of AWS's published
-// SigV4 test suite example (get-vanilla).
-func TestSigV4Vector(t *testing.T) {
-	r := httptest.NewRequest("GET", "https://example.amazonaws.com/", nil)
-	r.Host = "example.amazonaws.com"
-	r.Header.Set("X-Amz-Date", "20150830T123600Z")
-	got := sigv4Signature(r, nil, []string{"host", "x-amz-date"}, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20150830T123600Z", "us-east-1", "service")
-	if want := "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"; got != want {
-		t.Fatalf("get-vanilla signature %s, want %s", got, want)
-	}
-}
-
-// fakePolly speaks Amazon Polly's REST API (SynthesizeSpeech,
-// DescribeVoices) for one region.
-type fakePolly struct {
+// Polly speaks Amazon Polly's REST API (SynthesizeSpeech, DescribeVoices)
+// for one region: voices Joanna, Matthew (en-US) and Celine (fr-FR).
+type Polly struct {
+	URL    string // the server's base URL (Clouds.PollyURL)
 	region string
 	keys   map[string]string // access key ID → secret
 	mu     sync.Mutex
 	last   map[string]any // the last SynthesizeSpeech body
 	calls  int
+}
+
+// StartPolly starts a Polly server for region knowing the access keys
+// (ID → secret); it stops when the test ends.
+func StartPolly(t testing.TB, region string, keys map[string]string) *Polly {
+	p := &Polly{region: region, keys: keys}
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	p.URL = srv.URL
+	return p
+}
+
+// Last is the body of the last SynthesizeSpeech request.
+func (f *Polly) Last() map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.last
+}
+
+// Calls counts the SynthesizeSpeech requests that passed authentication.
+func (f *Polly) Calls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
 }
 
 var pollyVoices = []map[string]any{
@@ -184,7 +221,8 @@ var pollyVoices = []map[string]any{
 	{"Id": "Celine", "LanguageCode": "fr-FR", "Name": "Céline", "Gender": "Female", "SupportedEngines": []string{"standard"}},
 }
 
-func (f *fakePolly) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP answers like Polly.
+func (f *Polly) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	fail := func(code int, typ, msg string) {
 		w.Header().Set("X-Amzn-ErrorType", typ)
@@ -192,7 +230,7 @@ func (f *fakePolly) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(code)
 		_ = json.NewEncoder(w).Encode(map[string]string{"message": msg})
 	}
-	if err := checkSigV4(r, body, f.keys, f.region, "polly"); err != nil {
+	if err := CheckSigV4(r, body, f.keys, f.region, "polly"); err != nil {
 		typ, msg, _ := strings.Cut(err.Error(), ": ")
 		if msg == "" {
 			typ, msg = "InvalidSignatureException", err.Error()
@@ -230,50 +268,71 @@ func (f *fakePolly) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			w.Header().Set("Content-Type", "audio/pcm")
 			w.Header().Set("x-amzn-RequestCharacters", fmt.Sprint(len(text)))
-			_, _ = w.Write(sine(440, 0.1*float64(len(strings.Fields(text)))))
+			_, _ = w.Write(Sine(440, 0.1*float64(len(strings.Fields(text)))))
 		}
 	default:
 		fail(http.StatusNotFound, "UnknownOperationException", r.Method+" "+r.URL.Path)
 	}
 }
 
-// fakeGoogle speaks Google's OAuth token endpoint (JWT bearer grant) and
-// Cloud Text-to-Speech v1 (text:synthesize, voices).
-type fakeGoogle struct {
-	t       testing.TB
-	srv     *httptest.Server
+// Google speaks Google's OAuth token endpoint (JWT bearer grant, at
+// /token) and Cloud Text-to-Speech v1 (text:synthesize, voices) for one
+// service account of project my-project-1: voices en-US-Standard-C and
+// hi-IN-Standard-A.
+type Google struct {
+	URL     string // the server's base URL (Clouds.GoogleURL)
+	Email   string // the service account
+	Project string
 	key     *rsa.PrivateKey
-	email   string
-	project string
 	mu      sync.Mutex
 	tokens  map[string]bool
 	last    map[string]any
 	tokenN  int
 }
 
-func newFakeGoogle(t testing.TB, key *rsa.PrivateKey) *fakeGoogle {
-	g := &fakeGoogle{t: t, key: key, email: "tts@my-project-1.iam.gserviceaccount.com", project: "my-project-1", tokens: map[string]bool{}}
-	g.srv = httptest.NewServer(g)
-	t.Cleanup(g.srv.Close)
+// StartGoogle starts the server; the service account's key is key (its
+// public half checks the JWTs). It stops when the test ends.
+func StartGoogle(t testing.TB, key *rsa.PrivateKey) *Google {
+	g := &Google{key: key, Email: "tts@my-project-1.iam.gserviceaccount.com", Project: "my-project-1", tokens: map[string]bool{}}
+	srv := httptest.NewServer(g)
+	t.Cleanup(srv.Close)
+	g.URL = srv.URL
 	return g
 }
 
-// credentials is the service account's JSON key, signed with key.
-func (g *fakeGoogle) credentials(t testing.TB, key *rsa.PrivateKey) string {
+// Tokens counts the access tokens issued.
+func (g *Google) Tokens() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.tokenN
+}
+
+// Last is the last text:synthesize request: text, ssml, voice, lang.
+func (g *Google) Last() map[string]any {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.last
+}
+
+// Credentials is the service account's JSON key file with key as its
+// private key (the server's own key, or another to test a forgery) and
+// this server's /token as token_uri.
+func (g *Google) Credentials(t testing.TB, key *rsa.PrivateKey) string {
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := json.Marshal(map[string]string{"type": "service_account", "project_id": g.project, "private_key_id": "kid1",
-		"private_key": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), "client_email": g.email,
-		"client_id": "1", "token_uri": g.srv.URL + "/token"})
+	b, err := json.Marshal(map[string]string{"type": "service_account", "project_id": g.Project, "private_key_id": "kid1",
+		"private_key": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), "client_email": g.Email,
+		"client_id": "1", "token_uri": g.URL + "/token"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return string(b)
 }
 
-func (g *fakeGoogle) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP answers like Google.
+func (g *Google) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fail := func(code int, status, msg string) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)
@@ -308,7 +367,7 @@ func (g *fakeGoogle) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusUnauthorized, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
 		return
 	}
-	if r.Header.Get("x-goog-user-project") != g.project {
+	if r.Header.Get("x-goog-user-project") != g.Project {
 		fail(http.StatusForbidden, "PERMISSION_DENIED", "Cloud Text-to-Speech API has not been used in project "+r.Header.Get("x-goog-user-project"))
 		return
 	}
@@ -352,7 +411,7 @@ func (g *fakeGoogle) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fail(http.StatusBadRequest, "INVALID_ARGUMENT", "Invalid SSML.")
 		default:
 			// LINEAR16 audioContent carries a WAV header.
-			wav := wavPCM16(sine(330, 0.1*float64(len(strings.Fields(text)))), 8000)
+			wav := WAV(Sine(330, 0.1*float64(len(strings.Fields(text)))), 8000)
 			_ = json.NewEncoder(w).Encode(map[string]string{"audioContent": base64.StdEncoding.EncodeToString(wav)})
 		}
 	default:
@@ -361,7 +420,7 @@ func (g *fakeGoogle) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // checkJWT verifies the token request's RS256 assertion.
-func (g *fakeGoogle) checkJWT(assertion string) error {
+func (g *Google) checkJWT(assertion string) error {
 	parts := strings.Split(assertion, ".")
 	if len(parts) != 3 {
 		return fmt.Errorf("assertion is not a JWT")
@@ -392,7 +451,7 @@ func (g *fakeGoogle) checkJWT(assertion string) error {
 		return fmt.Errorf("Invalid JWT Signature.")
 	}
 	now := time.Now().Unix()
-	if claims.Iss != g.email || claims.Aud != g.srv.URL+"/token" || !strings.Contains(claims.Scope, googleScope) || claims.Exp < now || claims.Iat > now+60 {
+	if claims.Iss != g.Email || claims.Aud != g.URL+"/token" || !strings.Contains(claims.Scope, GoogleScope) || claims.Exp < now || claims.Iat > now+60 {
 		return fmt.Errorf("bad claims %+v", claims)
 	}
 	return nil
