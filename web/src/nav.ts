@@ -66,6 +66,7 @@ export const NAV: NavGroup[] = [
       { path: "/flow-variables", label: "Flow Variable", min: "admin" },
       { path: "/crm-setup", label: "CRM Setup", min: "admin" },
       { path: "/agent-ui", label: "Agent UI Setup", min: "admin" },
+      { path: "/cloud", label: "Cloud", min: "admin" },
     ],
   },
   {

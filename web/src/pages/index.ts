@@ -36,6 +36,7 @@ const desk = () => import("./Desk");
 const operator = () => import("./Operator");
 const approvals = () => import("./Approvals");
 const wallboard = () => import("./Wallboard");
+const cloud = () => import("./Cloud");
 
 const screens: Record<string, Screen> = {
   "/requests": screen(requests, (m) => m.RequestsPage),
@@ -59,6 +60,7 @@ const screens: Record<string, Screen> = {
   "/flow-variables": screen(advanced, (m) => m.FlowVariablesPage),
   "/crm-setup": screen(advanced, (m) => m.CRMSetupPage),
   "/agent-ui": screen(advanced, (m) => m.AgentUIPage),
+  "/cloud": screen(cloud, (m) => m.CloudPage),
   "/users": screen(admin, (m) => m.UsersPage),
   "/api-keys": screen(admin, (m) => m.APIKeysPage),
   "/settings": screen(admin, (m) => m.SettingsPage),
