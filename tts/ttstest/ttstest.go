@@ -419,6 +419,11 @@ func (g *Google) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// grantError is an error_description as Google writes it.
+type grantError string
+
+func (e grantError) Error() string { return string(e) }
+
 // checkJWT verifies the token request's RS256 assertion.
 func (g *Google) checkJWT(assertion string) error {
 	parts := strings.Split(assertion, ".")
@@ -448,7 +453,8 @@ func (g *Google) checkJWT(assertion string) error {
 	}
 	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
 	if err := rsa.VerifyPKCS1v15(&g.key.PublicKey, crypto.SHA256, sum[:], sig); err != nil {
-		return fmt.Errorf("Invalid JWT Signature.")
+		return grantError("Invalid JWT Signature.") // Google's words
+
 	}
 	now := time.Now().Unix()
 	if claims.Iss != g.Email || claims.Aud != g.URL+"/token" || !strings.Contains(claims.Scope, GoogleScope) || claims.Exp < now || claims.Iat > now+60 {
