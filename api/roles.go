@@ -260,4 +260,18 @@ var routeAccess = map[string]string{
 	"GET /api/v1/reports/email/:flow":             RoleSupervisor,
 	"PUT /api/v1/reports/email/:flow":             RoleSupervisor,
 	"DELETE /api/v1/reports/email/:flow":          RoleSupervisor,
+
+	// Text-to-speech: the account's engine and voice, a preview, its cloud
+	// speech accounts (keys: admins only).
+	"GET /api/v1/tts/settings":              RoleScheduler,
+	"PUT /api/v1/tts/settings":              RoleAdmin,
+	"GET /api/v1/tts/voices":                RoleScheduler,
+	"POST /api/v1/tts/preview":              RoleAdmin,
+	"GET /api/v1/cloud-accounts":            RoleAdmin,
+	"POST /api/v1/cloud-accounts":           RoleAdmin,
+	"POST /api/v1/cloud-accounts/check":     RoleAdmin,
+	"GET /api/v1/cloud-accounts/:id":        RoleAdmin,
+	"PUT /api/v1/cloud-accounts/:id":        RoleAdmin,
+	"DELETE /api/v1/cloud-accounts/:id":     RoleAdmin,
+	"POST /api/v1/cloud-accounts/:id/check": RoleAdmin,
 }

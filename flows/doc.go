@@ -62,7 +62,12 @@
 //
 // Media items are "sound:<name>", "prompt:<name>" (an uploaded prompt,
 // played as recording:<name>), "recording:<name>", "digits:<digits>",
-// "number:<n>" or "tts:<text>" (through the TTS interface).
+// "number:<n>" or "tts:<text>" (through the TTS interface: the tts
+// package). A tts item may start with a voice choice in brackets —
+// "tts:[en-gb] Hello", "tts:[local/fr] Bonjour" (the local espeak-ng
+// engine), "tts:[polly_main/Joanna] Hi" (a cloud account by alias),
+// "tts:[] [text]" (defaults) — else the account's engine and voice speak
+// it; text starting with "<speak" is SSML. At most 3,000 bytes.
 //
 // # Variables
 //

@@ -42,7 +42,8 @@ type JourneySaver interface {
 	SaveJourney(ctx context.Context, accountID int64, attemptID string, steps json.RawMessage) error
 }
 
-// TTS turns text into playable media URIs; a later issue implements it.
+// TTS turns the text of a "tts:" media item into playable media URIs
+// (*tts.Service implements it: voice choice, SSML, the sentence cache).
 type TTS interface {
 	Synthesize(ctx context.Context, accountID int64, text string) ([]string, error)
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/switchyard/switchyard/api/flowsapi"
 	"github.com/switchyard/switchyard/api/grammarsapi"
 	"github.com/switchyard/switchyard/api/reportsapi"
+	"github.com/switchyard/switchyard/api/ttsapi"
 	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/ari/aristore"
 	"github.com/switchyard/switchyard/ari/fastagi"
@@ -48,6 +49,7 @@ import (
 	"github.com/switchyard/switchyard/reports/emailreports"
 	"github.com/switchyard/switchyard/reports/recordings"
 	"github.com/switchyard/switchyard/store"
+	"github.com/switchyard/switchyard/tts"
 	"github.com/switchyard/switchyard/web"
 )
 
@@ -93,6 +95,9 @@ type App struct {
 
 	// Users, logins, API keys and the operator level.
 	accounts *accounts.Service
+
+	// Text-to-speech: flows' tts: items, settings and cloud accounts.
+	tts *tts.Service
 
 	// cleanup is Close's teardown stack (onClose).
 	cleanup []func() error
@@ -154,6 +159,10 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		Policy: a.flowsDB.Policy, Logger: log.With("component", "flows"), RecordingLinks: a.links,
 		// The flow editor's test calls are watched node by node.
 		Live: &flows.LiveSteps{}}
+	if a.tts, err = a.newTTS(ctx, cfg); err != nil {
+		return nil, err
+	}
+	a.flows.TTS = a.tts
 	a.onClose(func() error {
 		// Let the disconnect webhooks of ended calls finish (bounded).
 		done := make(chan struct{})
@@ -314,6 +323,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	reportsapi.Register(a.http.API(), reportsapi.Deps{Store: a.store, Recordings: a.recordings, Logger: rlog, Links: a.links})
 	reportsapi.RegisterLinks(a.http.Echo(), reportsapi.LinkDeps{Store: a.store, Recordings: a.recordings, Links: a.links, Logger: rlog})
 	// The web console: index.html at /, its assets under /assets/.
+	ttsapi.Register(a.http.API(), ttsapi.Deps{Service: a.tts})
 	web.New().AllowConnect(origin(cfg.webRTCURL())).Register(a.http.Echo())
 	a.purger = &recordings.Purger{Store: a.store, Source: a.recordings, Logger: rlog}
 	if a.relay, err = relay.Open(ctx, cfg.SMTPRelay, EnvSMTPRelay, log.With("component", "mail-log")); err != nil {

@@ -208,6 +208,9 @@ type Config struct {
 	// that set none (calls = free agents × multiplier).
 	DialMultiplier float64
 
+	// Text-to-speech (config_tts.go).
+	TTSSecretKey, TTSVoice, PollyURL, GoogleTTSURL string
+
 	// Limits (config_limits.go).
 	SMTPMaxConns    int
 	SMTPIdleTimeout time.Duration
@@ -259,6 +262,7 @@ func Default() Config {
 		UnassignedDIDAccount: 1,
 	}
 	limitsDefaults(&c)
+	ttsDefaults(&c)
 	return c
 }
 
@@ -715,6 +719,7 @@ func (c *Config) Validate() error {
 		add(settingErr(EnvDialMultiplier, "%v must be greater than 0 and at most %d", c.DialMultiplier, maxDialMultiplier))
 	}
 	add(c.validateLimits())
+	add(c.validateTTS())
 	trunks, err := dialer.ParseTrunks(c.Trunks)
 	switch {
 	case err != nil:
@@ -840,6 +845,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("mail_domain", c.MailDomain),
 		slog.Bool("mail_secret_set", c.MailSecret != "" || c.MailSecretFile != ""),
 		slog.Bool("recording_url_key_set", c.RecordingURLKey != ""),
+		slog.Bool("tts_secret_key_set", c.TTSSecretKey != ""),
 		slog.String("smtp_relay", c.SMTPRelay),
 		slog.String("smtp_relay_user", c.SMTPRelayUser),
 		slog.Bool("smtp_relay_starttls", c.SMTPRelayStartTLS),

@@ -238,6 +238,19 @@ func TestConfigSettings(t *testing.T) {
 		{name: "report conns too many", env: map[string]string{EnvReportConns: "65"}, loadErr: []string{EnvReportConns}},
 		{name: "report timeout too long", env: map[string]string{EnvReportTimeout: "2h"}, valErr: []string{EnvReportTimeout}},
 		{name: "webhook deny bad", env: map[string]string{EnvWebhookDeny: "10.0.0.0/33"}, valErr: []string{EnvWebhookDeny}},
+		// Text-to-speech: the secrets' key, default voice, endpoints.
+		{name: "tts default", env: map[string]string{},
+			check: func(t *testing.T, c Config) { eq(t, c.TTSVoice, DefaultTTSVoice); eq(t, c.TTSSecretKey, "") }},
+		{name: "tts set", env: map[string]string{EnvTTSSecretKey: "0123456789abcdef", EnvTTSVoice: "en-gb-x-rp", EnvPollyURL: "https://polly.example.com", EnvGoogleTTSURL: "http://127.0.0.1:9000"},
+			check: func(t *testing.T, c Config) {
+				eq(t, c.TTSVoice, "en-gb-x-rp")
+				eq(t, c.PollyURL, "https://polly.example.com")
+				eq(t, c.GoogleTTSURL, "http://127.0.0.1:9000")
+			}},
+		{name: "tts key short", env: map[string]string{EnvTTSSecretKey: "short"}, valErr: []string{EnvTTSSecretKey}},
+		{name: "tts voice bad", env: map[string]string{EnvTTSVoice: "en us"}, valErr: []string{EnvTTSVoice}},
+		{name: "polly url bad", env: map[string]string{EnvPollyURL: "polly.example.com"}, valErr: []string{EnvPollyURL}},
+		{name: "google tts url with user", env: map[string]string{EnvGoogleTTSURL: "https://u:p@example.com"}, valErr: []string{EnvGoogleTTSURL}},
 		// SWITCHYARD_SHUTDOWN_TIMEOUT
 		{name: "shutdown 45s", env: map[string]string{EnvShutdownTimeout: "45s"},
 			check: func(t *testing.T, c Config) { eq(t, c.ShutdownTimeout, 45*time.Second) }},

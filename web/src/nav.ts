@@ -67,6 +67,7 @@ export const NAV: NavGroup[] = [
       { path: "/crm-setup", label: "CRM Setup", min: "admin" },
       { path: "/agent-ui", label: "Agent UI Setup", min: "admin" },
       { path: "/grammars", label: "Grammar", min: "scheduler" },
+      { path: "/cloud", label: "Cloud", min: "admin" },
     ],
   },
   {

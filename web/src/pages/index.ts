@@ -37,6 +37,7 @@ const desk = () => import("./Desk");
 const operator = () => import("./Operator");
 const approvals = () => import("./Approvals");
 const wallboard = () => import("./Wallboard");
+const cloud = () => import("./Cloud");
 
 const screens: Record<string, Screen> = {
   "/requests": screen(requests, (m) => m.RequestsPage),
@@ -61,6 +62,7 @@ const screens: Record<string, Screen> = {
   "/crm-setup": screen(advanced, (m) => m.CRMSetupPage),
   "/agent-ui": screen(advanced, (m) => m.AgentUIPage),
   "/grammars": screen(grammars, (m) => m.GrammarsPage),
+  "/cloud": screen(cloud, (m) => m.CloudPage),
   "/users": screen(admin, (m) => m.UsersPage),
   "/api-keys": screen(admin, (m) => m.APIKeysPage),
   "/settings": screen(admin, (m) => m.SettingsPage),
