@@ -56,8 +56,9 @@
 //	goto             node
 //	hangup           cause (Q.850, default 16)
 //
-// Media items are "sound:<name>", "prompt:<name>" (an uploaded prompt,
-// played as recording:<name>), "recording:<name>", "digits:<digits>",
+// Media items are "sound:<name>", "prompt:<name>" (an approved prompt of
+// the account's prompt library, through the PromptResolver; a flow naming
+// an unknown or unapproved one cannot be published), "recording:<name>", "digits:<digits>",
 // "number:<n>" or "tts:<text>" (through the TTS interface).
 //
 // # Variables
