@@ -208,6 +208,11 @@ type Config struct {
 	// that set none (calls = free agents × multiplier).
 	DialMultiplier float64
 
+	// Prompts and the media Asterisk fetches (config_media.go).
+	MediaURL          string
+	PromptMaxMB       int
+	PromptMaxDuration time.Duration
+
 	// Limits (config_limits.go).
 	SMTPMaxConns    int
 	SMTPIdleTimeout time.Duration
@@ -259,6 +264,7 @@ func Default() Config {
 		UnassignedDIDAccount: 1,
 	}
 	limitsDefaults(&c)
+	mediaDefaults(&c)
 	return c
 }
 
@@ -522,7 +528,10 @@ var settings = []setting{
 		func(c *Config) *string { return &c.DefaultTrunk }),
 }
 
-func init() { settings = append(settings, limitSettings...) }
+func init() {
+	settings = append(settings, limitSettings...)
+	settings = append(settings, mediaSettings...)
+}
 
 // ConfigTable describes every setting in order, for the README and `switchyard help`.
 func ConfigTable() SettingsTable {
@@ -715,6 +724,7 @@ func (c *Config) Validate() error {
 		add(settingErr(EnvDialMultiplier, "%v must be greater than 0 and at most %d", c.DialMultiplier, maxDialMultiplier))
 	}
 	add(c.validateLimits())
+	add(c.validateMedia())
 	trunks, err := dialer.ParseTrunks(c.Trunks)
 	switch {
 	case err != nil:
