@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -149,3 +150,91 @@ func json64(t *testing.T, s string) int64 {
 	}
 	return n
 }
+
+// TestPromptRecordByPhone: "call me" rings a test-trunk line that acts as
+// a person (after the beep it says "hello world", presses # to stop, and
+// presses 1 while hearing the take back); the saved take becomes the
+// prompt, pending, with the speech's length and energy, and the call's
+// state says saved. A number that is not E.164 and a name in use are
+// refused before anything is dialed.
+func TestPromptRecordByPhone(t *testing.T) {
+	info := asterisktest.Require(t)
+	a, _ := boot(t, func(c *app.Config) {
+		c.ARIURL, c.ARIUser, c.ARIPassword = info.URL, info.User, info.Password
+		c.AgentEndpoint = "Local/{number}@test-trunk"
+	})
+	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
+	acc, key := apiAccount(t, a)
+	number := testArea() + "5550140"
+	if code, body := apiCall(t, a, key, http.MethodPost, "/api/v1/prompts/record-call",
+		map[string]any{"name": "by_phone", "number": "030 1234"}); code != http.StatusUnprocessableEntity || !strings.Contains(string(body), "E.164") {
+		t.Errorf("a national number: %d %s", code, body)
+	}
+	code, body := apiCall(t, a, key, http.MethodPost, "/api/v1/prompts/record-call",
+		map[string]any{"name": "by_phone", "tags": []string{"Phone"}, "number": number})
+	if code != http.StatusAccepted {
+		t.Fatalf("record call: %d %s", code, body)
+	}
+	var rc struct {
+		ID       string `json:"id"`
+		State    string `json:"state"`
+		PromptID int64  `json:"prompt_id"`
+		Error    string `json:"error"`
+	}
+	if err := jsonUnmarshal(body, &rc); err != nil || rc.ID == "" {
+		t.Fatalf("record call answer %s: %v", body, err)
+	}
+	testkit.Eventually(t, 60*time.Second, func() bool {
+		code, body := apiCall(t, a, key, http.MethodGet, "/api/v1/prompts/record-calls/"+rc.ID, nil)
+		return code == http.StatusOK && jsonUnmarshal(body, &rc) == nil && rc.State != "ringing" && rc.State != "recording" && rc.State != "reviewing"
+	}, "the record-by-phone call ended")
+	if rc.State != "saved" || rc.PromptID == 0 {
+		t.Fatalf("record call ended %+v", rc)
+	}
+	code, body = apiCall(t, a, key, http.MethodGet, fmt.Sprintf("/api/v1/prompts/%d", rc.PromptID), nil)
+	if code != http.StatusOK {
+		t.Fatalf("prompt: %d %s", code, body)
+	}
+	p := decodePrompt(t, body)
+	// "hello world" is 1.3 s (the line sends no audio before it, so the
+	// take holds little more).
+	if p.Name != "by_phone" || p.Source != "phone" || p.Status != "pending" || p.AccountID != acc.ID ||
+		strings.Join(p.Tags, ",") != "phone" || p.DurationMS < 1000 || p.DurationMS > 4000 {
+		t.Errorf("recorded prompt %+v", p)
+	}
+	code, audio := apiCall(t, a, key, http.MethodGet, fmt.Sprintf("/api/v1/prompts/%d/audio", rc.PromptID), nil)
+	if code != http.StatusOK {
+		t.Fatalf("audio: %d", code)
+	}
+	path := filepath.Join(t.TempDir(), "by_phone.wav")
+	if err := os.WriteFile(path, audio, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	line := heardTimeline(audio[44:], 300, 440)
+	t.Logf("the take, 200 ms each (m: sound, .: silence): %s", line)
+	if !strings.Contains(line, "mmmm") {
+		t.Errorf("the take has no 0.8 s of speech: %s", line)
+	}
+	if rms := soxStat(t, path, "RMS     amplitude"); rms < 0.01 {
+		t.Errorf("the take's RMS amplitude is %.4f: no speech", rms)
+	}
+	// The take lives on in the database only.
+	testkit.Eventually(t, 10*time.Second, func() bool {
+		recs, err := a.Calls().Client().StoredRecordings(context.Background())
+		if err != nil {
+			return false
+		}
+		for _, r := range recs {
+			if strings.HasPrefix(r.Name, "sy-prompt-") {
+				return false
+			}
+		}
+		return true
+	}, "the take deleted on Asterisk")
+	if code, body := apiCall(t, a, key, http.MethodPost, "/api/v1/prompts/record-call",
+		map[string]any{"name": "by_phone", "number": number}); code != http.StatusConflict {
+		t.Errorf("a name in use: %d %s", code, body)
+	}
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
