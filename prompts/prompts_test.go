@@ -40,12 +40,17 @@ func (f fakeStore) GetPromptByName(_ context.Context, a int64, n string) (store.
 func (f fakeStore) DecidePrompt(_ context.Context, id int64, approve bool, by, reason string) (store.Prompt, error) {
 	return f.decide(id, approve, by, reason)
 }
-func (f fakeStore) DeletePrompt(context.Context, int64, int64) error { f.t.Fatal("DeletePrompt"); return nil }
+func (f fakeStore) DeletePrompt(context.Context, int64, int64) error {
+	f.t.Fatal("DeletePrompt")
+	return nil
+}
 func (f fakeStore) GetMedia(context.Context, string) ([]byte, error) {
 	f.t.Fatal("GetMedia")
 	return nil, nil
 }
-func (f fakeStore) GetAccount(_ context.Context, id int64) (store.Account, error) { return f.accounts(id) }
+func (f fakeStore) GetAccount(_ context.Context, id int64) (store.Account, error) {
+	return f.accounts(id)
+}
 func (f fakeStore) AccountOwnerEmails(_ context.Context, id int64) ([]string, error) {
 	return f.owners(id)
 }
