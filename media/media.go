@@ -103,12 +103,15 @@ func IsWAV(data []byte) bool {
 	return len(data) > 44 && bytes.Equal(data[:4], []byte("RIFF")) && bytes.Equal(data[8:12], []byte("WAVE"))
 }
 
-// Publish keeps wav (a WAV file Asterisk can play: 8 kHz mono 16-bit)
-// and returns its ARI media URI. Publishing the same bytes again returns
+// Publish keeps wav (a WAV file Asterisk can play: 8 kHz mono 16-bit
+// PCM, else ErrNotWAV) and returns its ARI media URI. Publishing the same bytes again returns
 // the same URI and stores nothing new.
 func (s *Service) Publish(ctx context.Context, accountID int64, wav []byte) (uri string, err error) {
 	if !IsWAV(wav) {
 		return "", ErrNotWAV.New("", "the audio is not a WAV file")
+	}
+	if _, err := WAVDuration(wav); err != nil {
+		return "", ErrNotWAV.New("", "the audio is not a WAV Asterisk plays (8 kHz mono 16-bit PCM): %v", err)
 	}
 	if len(wav) > MaxBytes {
 		return "", ErrNotWAV.New("", "the audio is %d bytes; at most %d can be published", len(wav), MaxBytes)

@@ -106,7 +106,9 @@ func TestPublishAndOpen(t *testing.T) {
 	if _, err := s.Open(ctx, s.sign(missing), missing+".wav"); !errors.Is(err, switchyard.ErrNotFound) {
 		t.Errorf("unknown hash: %v", err)
 	}
-	for _, bad := range [][]byte{nil, []byte("ID3 not a wav at all, an mp3 header and more bytes to pass 44"), audio[:40]} {
+	stereo := wav(800, 1000)
+	stereo[22] = 2 // channels
+	for _, bad := range [][]byte{nil, []byte("ID3 not a wav at all, an mp3 header and more bytes to pass 44"), audio[:40], stereo} {
 		if _, err := s.Publish(ctx, 7, bad); !errors.Is(err, ErrNotWAV) {
 			t.Errorf("publish %q: %v; want ErrNotWAV", bad, err)
 		}

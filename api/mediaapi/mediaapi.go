@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -44,6 +45,11 @@ func serve(c echo.Context, o Opener) error {
 	h.Set("ETag", etag)
 	if c.Request().Header.Get("If-None-Match") == etag {
 		return c.NoContent(http.StatusNotModified)
+	}
+	if c.Request().Method == http.MethodHead {
+		h.Set(echo.HeaderContentType, "audio/wav")
+		h.Set(echo.HeaderContentLength, strconv.Itoa(len(data)))
+		return c.NoContent(http.StatusOK)
 	}
 	return c.Blob(http.StatusOK, "audio/wav", data)
 }
