@@ -11,6 +11,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
+	"github.com/switchyard/switchyard/cmd/app"
+	"github.com/switchyard/switchyard/internal/testkit"
 	"github.com/switchyard/switchyard/prompts"
 	"github.com/switchyard/switchyard/store"
 )
@@ -114,4 +117,37 @@ func TestConsolePromptsInBrowser(t *testing.T) {
 		t.Errorf("approved prompt %+v", p)
 	}
 	_ = os.Remove(mp3)
+}
+
+// TestConsolePromptByPhoneInBrowser: on the Prompts page, "Record by phone
+// (call me)" calls the number through the real Asterisk (a test-trunk line
+// that speaks after the beep, stops with # and saves with 1); the page
+// follows the call and adds the prompt, Pending, recorded by phone.
+func TestConsolePromptByPhoneInBrowser(t *testing.T) {
+	info := asterisktest.Require(t)
+	a, _ := boot(t, func(c *app.Config) {
+		c.ARIURL, c.ARIUser, c.ARIPassword = info.URL, info.User, info.Password
+		c.AgentEndpoint = "Local/{number}@test-trunk"
+	})
+	testkit.Eventually(t, 15*time.Second, func() bool { return a.Calls().Stream().State().Connected }, "ARI connected")
+	ctx := context.Background()
+	created := newAccount(t, a, "acme", "owner@acme.test", "correct horse battery")
+	b := newBrowser(t, a, 1366, 900)
+	b.login("owner@acme.test", "correct horse battery")
+	b.open("/prompts")
+	b.waitText("No prompt yet.")
+	b.click("Add New Prompt")
+	b.fill("Prompt name", "phone_take")
+	b.check("Record by phone (call me)")
+	b.fill("Phone number", testArea()+"5550140")
+	b.click("Call me")
+	b.waitJS("call followed", `document.body.innerText.includes('Speak after the beep') || document.body.innerText.includes('Listening back') || document.body.innerText.includes('Ringing your phone')`, 20*time.Second)
+	b.screenshot("prompt-by-phone")
+	b.waitJS("saved", `document.body.innerText.includes('Prompt "phone_take" saved')`, 60*time.Second)
+	b.waitJS("listed", `[...document.querySelectorAll('tbody tr')].some(tr => tr.innerText.includes('phone_take') && tr.innerText.includes('Pending') && tr.innerText.includes('phone'))`, 10*time.Second)
+	b.noCSPViolations()
+	p, err := a.Store().GetPromptByName(ctx, created.Account.ID, "phone_take")
+	if err != nil || p.Source != "phone" || p.Status != store.PromptPending || p.CreatedBy != "owner@acme.test" {
+		t.Errorf("prompt recorded by phone: %+v %v", p, err)
+	}
 }

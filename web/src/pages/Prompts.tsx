@@ -159,7 +159,7 @@ function AddPrompt({ onClose, onDone }: { onClose: () => void; onDone: () => voi
   const [name, setName] = useState("");
   const [tags, setTags] = useState<string[]>([]);
   const [tagInput, setTagInput] = useState("");
-  const [method, setMethod] = useState<"upload" | "browser">("upload");
+  const [method, setMethod] = useState<"upload" | "browser" | "phone">("upload");
   const [file, setFile] = useState<File | null>(null);
   const [take, setTake] = useState<Blob | null>(null);
   const [recording, setRecording] = useState<Recorder | null>(null);
@@ -207,10 +207,11 @@ function AddPrompt({ onClose, onDone }: { onClose: () => void; onDone: () => voi
     if (recording) errs.file = "Stop the recording first.";
     else if (!audio) errs.file = method === "upload" ? "Choose an mp3, wav or ogg file." : "Record the prompt first.";
     if (Object.keys(errs).length) return f.setErrors(errs);
+    if (method === "phone") return;
     const fd = new FormData();
     fd.append("name", name.trim());
     for (const t of tagInput.trim() ? [...tags, tagInput.trim()] : tags) fd.append("tags", t);
-    fd.append("source", method);
+    fd.append("source", method as string);
     fd.append("file", audio!, method === "upload" ? file!.name : `${name.trim()}.wav`);
     if (await f.run(async () => { await call(api.POST("/api/v1/prompts", { body: {} as never, bodySerializer: () => fd })); }, ["name", "tags", "file", "source"])) {
       toast(`Prompt "${name.trim()}" saved: it is pending the support team's approval (you will get a mail).`);
@@ -218,7 +219,7 @@ function AddPrompt({ onClose, onDone }: { onClose: () => void; onDone: () => voi
     }
   };
   return (
-    <Modal title="Add New Prompt" onClose={onClose} footer={<><button type="button" className="btn" onClick={onClose}>Cancel</button><button type="submit" form="prompt-form" className="btn btn-primary" disabled={f.busy}>Save</button></>}>
+    <Modal title="Add New Prompt" onClose={onClose} footer={<><button type="button" className="btn" onClick={onClose}>Cancel</button>{method !== "phone" && <button type="submit" form="prompt-form" className="btn btn-primary" disabled={f.busy}>Save</button>}</>}>
       <form id="prompt-form" onSubmit={submit} noValidate>
         <FormError text={f.general} />
         <Field label="Prompt name" error={f.errors.name} hint="Unique in your account; letters, digits and underscores. Flows play it as prompt:name.">
@@ -238,8 +239,11 @@ function AddPrompt({ onClose, onDone }: { onClose: () => void; onDone: () => voi
           <legend>Method</legend>
           <label className="check"><input type="radio" name="method" checked={method === "upload"} onChange={() => setMethod("upload")} /> Upload a file</label>
           <label className="check"><input type="radio" name="method" checked={method === "browser"} onChange={() => setMethod("browser")} /> Record using system microphone</label>
+          <label className="check"><input type="radio" name="method" checked={method === "phone"} onChange={() => setMethod("phone")} /> Record by phone (call me)</label>
         </fieldset>
-        {method === "upload" ? (
+        {method === "phone" ? (
+          <PhoneRecord name={name} tags={tagInput.trim() ? [...tags, tagInput.trim()] : tags} onSaved={onDone} />
+        ) : method === "upload" ? (
           <Field label="Audio file" error={f.errors.file} hint="mp3, wav or ogg.">
             <input className="input" type="file" accept=".mp3,.wav,.ogg,audio/mpeg,audio/wav,audio/ogg" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
           </Field>
@@ -258,6 +262,76 @@ function AddPrompt({ onClose, onDone }: { onClose: () => void; onDone: () => voi
         )}
       </form>
     </Modal>
+  );
+}
+
+/** RecordCall is a record-by-phone call (POST /api/v1/prompts/record-call). */
+interface RecordCall {
+  id: string;
+  state: "ringing" | "recording" | "reviewing" | "saved" | "not_saved" | "not_answered" | "failed";
+  prompt_id?: number;
+  error?: string;
+}
+
+const CALL_STATE: Record<string, string> = {
+  ringing: "Ringing your phone…",
+  recording: "Speak after the beep; press any key when you are done.",
+  reviewing: "Listening back: press 1 to save it, 2 to hear it again, 3 to record again.",
+  not_answered: "The call was not answered.",
+  not_saved: "The call ended without saving the recording.",
+  failed: "The recording failed.",
+};
+
+/**
+ * PhoneRecord records the prompt by phone: Switchyard calls the number;
+ * after the beep the person speaks, hears it back and presses 1 to save
+ * it (the prompt is then added, pending approval).
+ */
+function PhoneRecord({ name, tags, onSaved }: { name: string; tags: string[]; onSaved: () => void }) {
+  const [number, setNumber] = useState("");
+  const [rc, setRC] = useState<RecordCall | null>(null);
+  const f = useForm();
+  const toast = useToast();
+  const done = useRef(onSaved);
+  done.current = onSaved;
+  const live = rc !== null && ["ringing", "recording", "reviewing"].includes(rc.state);
+  useEffect(() => {
+    if (!rc || !live) return;
+    const id = setTimeout(async () => {
+      try {
+        const next = await call<RecordCall>(api.GET("/api/v1/prompts/record-calls/{call_id}", { params: { path: { call_id: rc.id } } }));
+        if (next.state === "saved") {
+          toast(`Prompt "${name.trim()}" saved: it is pending the support team's approval (you will get a mail).`);
+          done.current();
+          return;
+        }
+        setRC(next);
+      } catch (e) {
+        setRC({ ...rc, state: "failed", error: (e as Error).message });
+      }
+    }, 1000);
+    return () => clearTimeout(id);
+  }, [rc, live, name, toast]);
+  const start = async () => {
+    const errs: Record<string, string> = {};
+    if (!/^[A-Za-z0-9_]+$/.test(name.trim())) errs.name = "Give the prompt a name first (letters, digits and underscores).";
+    if (!/^\+[1-9][0-9]{5,14}$/.test(number.trim())) errs.number = "Give the number in international form, e.g. +4930123456.";
+    if (Object.keys(errs).length) return f.setErrors(errs);
+    await f.run(async () => {
+      setRC(await call<RecordCall>(api.POST("/api/v1/prompts/record-call", { body: { name: name.trim(), tags, number: number.trim() } })));
+    }, ["number", "name", "tags"]);
+  };
+  return (
+    <>
+      <FormError text={f.general || f.errors.name} />
+      <Field label="Phone number" error={f.errors.number} hint="Switchyard calls this number: speak after the beep, listen back, press 1 to save.">
+        <input className="input" type="tel" value={number} onChange={(e) => setNumber(e.target.value)} placeholder="+4930123456" disabled={live} />
+      </Field>
+      <div className="field">
+        <button type="button" className="btn btn-primary" onClick={start} disabled={live || f.busy}>{rc && !live ? "Call me again" : "Call me"}</button>
+        {rc && <span className="muted" role="status"> {CALL_STATE[rc.state] ?? rc.state}{rc.error ? ` ${rc.error}` : ""}</span>}
+      </div>
+    </>
   );
 }
 
