@@ -274,4 +274,20 @@ var routeAccess = map[string]string{
 	"PUT /api/v1/cloud-accounts/:id":        RoleAdmin,
 	"DELETE /api/v1/cloud-accounts/:id":     RoleAdmin,
 	"POST /api/v1/cloud-accounts/:id/check": RoleAdmin,
+	// Prompts: the library read by schedulers, added to and deleted by
+	// admins; the operator approves or rejects each prompt. Their audio,
+	// served to Asterisk, is signed.
+	"GET /api/v1/prompts":                       RoleScheduler,
+	"GET /api/v1/prompts/:id":                   RoleScheduler,
+	"GET /api/v1/prompts/:id/audio":             RoleScheduler,
+	"POST /api/v1/prompts":                      RoleAdmin,
+	"DELETE /api/v1/prompts/:id":                RoleAdmin,
+	"POST /api/v1/prompts/record-call":          RoleAdmin,
+	"GET /api/v1/prompts/record-calls/:call_id": RoleAdmin,
+	"GET /api/v1/operator/prompts":              AccessOperator,
+	"GET /api/v1/operator/prompts/:id/audio":    AccessOperator,
+	"POST /api/v1/operator/prompts/:id/approve": AccessOperator,
+	"POST /api/v1/operator/prompts/:id/reject":  AccessOperator,
+	"GET /media/:signature/:file":               AccessPublic,
+	"HEAD /media/:signature/:file":              AccessPublic,
 }

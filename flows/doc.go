@@ -60,14 +60,15 @@
 //	goto             node
 //	hangup           cause (Q.850, default 16)
 //
-// Media items are "sound:<name>", "prompt:<name>" (an uploaded prompt,
-// played as recording:<name>), "recording:<name>", "digits:<digits>",
-// "number:<n>" or "tts:<text>" (through the TTS interface: the tts
-// package). A tts item may start with a voice choice in brackets —
-// "tts:[en-gb] Hello", "tts:[local/fr] Bonjour" (the local espeak-ng
-// engine), "tts:[polly_main/Joanna] Hi" (a cloud account by alias),
-// "tts:[] [text]" (defaults) — else the account's engine and voice speak
-// it; text starting with "<speak" is SSML. At most 3,000 bytes.
+// Media items are "sound:<name>", "prompt:<name>" (an approved prompt of
+// the account's prompt library, through the PromptResolver; a flow naming
+// an unknown or unapproved one cannot be published), "recording:<name>",
+// "digits:<digits>", "number:<n>" or "tts:<text>" (through the TTS
+// interface: the tts package). A tts item may start with a voice choice in
+// brackets — "tts:[en-gb] Hello", "tts:[local/fr] Bonjour" (the local
+// espeak-ng engine), "tts:[polly_main/Joanna] Hi" (a cloud account by
+// alias), "tts:[] [text]" (defaults) — else the account's engine and voice
+// speak it; text starting with "<speak" is SSML. At most 3,000 bytes.
 //
 // # Variables
 //

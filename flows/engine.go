@@ -124,8 +124,18 @@ type Engine struct {
 	// node).
 	Live   *LiveSteps
 	Logger *slog.Logger
+	// Prompts gives the audio of prompt:<name> media: the account's
+	// approved prompt (nil: prompt media fail to play).
+	Prompts PromptResolver
 
 	disconnects sync.WaitGroup // disconnect webhooks in flight
+}
+
+// PromptResolver gives the media URI of an account's approved prompt
+// (prompts.Service); an unknown or unapproved prompt is an error, which
+// fails the widget that plays it.
+type PromptResolver interface {
+	PromptURI(ctx context.Context, accountID int64, name string) (string, error)
 }
 
 // RecordingLinks makes and reads recording download URLs (see

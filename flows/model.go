@@ -60,9 +60,22 @@ type Flow struct {
 	// editor drops the entries of nodes that no longer exist.
 	Layout map[string]Position `json:"layout,omitempty"`
 
-	byID  map[string]*Node
-	valid bool // Validate passed
+	byID    map[string]*Node
+	valid   bool        // Validate passed
+	prompts []PromptRef // prompt:<name> media, found by Validate
 }
+
+// PromptRef is a prompt:<name> media item of a node (its name without
+// variables: a name built from variables is resolved when played).
+type PromptRef struct {
+	Node  string // node id
+	Field string // e.g. params.media[0]
+	Name  string
+}
+
+// Prompts lists the flow's prompt:<name> media items (valid after
+// Parse/Validate): publishing checks that each names an approved prompt.
+func (f *Flow) Prompts() []PromptRef { return f.prompts }
 
 // Position is a node's place on the flow editor's canvas (Flow.Layout).
 type Position struct {
@@ -199,7 +212,7 @@ func Decode(data []byte) (*Flow, error) {
 // Validate checks a flow and returns a *ValidationError with every problem.
 func Validate(f *Flow, feat Features) error {
 	v := &validator{f: f, feat: feat, declared: map[string]bool{}}
-	f.valid = false
+	f.valid, f.prompts = false, nil
 	v.run()
 	if len(v.problems) == 0 {
 		f.valid = true

@@ -170,6 +170,9 @@ func (p *paramReader) media(name string, required bool) []string {
 		if strings.TrimSpace(rest) == "" {
 			p.bad(field, "%q names no media", m)
 		}
+		if kind == "prompt" && rest != "" && !variables.HasRefs(rest) {
+			p.v.f.prompts = append(p.v.f.prompts, PromptRef{Node: p.node.ID, Field: "params." + field, Name: rest})
+		}
 		p.checkRefs(field, m)
 	}
 	return list

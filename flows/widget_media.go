@@ -90,7 +90,14 @@ func (r *run) resolveMedia(ctx context.Context, items []string) ([]string, error
 			}
 			out = append(out, uris...)
 		case "prompt":
-			out = append(out, "recording:"+rest)
+			if r.e.Prompts == nil {
+				return nil, errors.New("the prompt library is not configured")
+			}
+			uri, err := r.e.Prompts.PromptURI(ctx, r.fv.AccountID, rest)
+			if err != nil {
+				return nil, fmt.Errorf("prompt %q: %w", rest, err)
+			}
+			out = append(out, uri)
 		default:
 			out = append(out, s)
 		}

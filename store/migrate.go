@@ -49,6 +49,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0019_agent_desk", Migrate: m0019AgentDesk},
 		{ID: "0020_supervisor_monitors", Migrate: m0020SupervisorMonitors},
 		{ID: "0021_monitor_node", Migrate: m0021MonitorNode},
+		{ID: "0022_prompts", Migrate: m0022Prompts},
 		{ID: "0023_tts", Migrate: m0023TTS},
 		{ID: "0024_grammars", Migrate: m0024Grammars},
 	}

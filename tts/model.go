@@ -12,6 +12,14 @@ type Publisher interface {
 	Publish(ctx context.Context, accountID int64, wav []byte) (uri string, err error)
 }
 
+// MediaURIs is a Publisher that can say the URI of audio it already keeps,
+// by the audio's SHA-256 (hex). A sentence found in the database then
+// plays at the URI the daemon gives today (its media address may have
+// moved since the sentence was made), not the one kept with it.
+type MediaURIs interface {
+	URI(hash string) string
+}
+
 // Store keeps the cache, the settings and the cloud accounts
 // (*store.Store implements it).
 type Store interface {

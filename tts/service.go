@@ -184,8 +184,12 @@ func (s *Service) make(ctx context.Context, mk memKey, c choice, it Item) (strin
 		return "", fmt.Errorf("tts: read cache: %w", err)
 	}
 	if ok {
-		s.memPut(mk, e.URI)
-		return e.URI, nil
+		uri := e.URI
+		if m, isM := s.pub.(MediaURIs); isM && e.MediaHash != "" {
+			uri = m.URI(e.MediaHash)
+		}
+		s.memPut(mk, uri)
+		return uri, nil
 	}
 	wav, err := s.synth(ctx, mk.acct, c, it)
 	if err != nil {

@@ -93,6 +93,16 @@ type Deps struct {
 	// RecordingURL turns a recording's name into its download URL (the
 	// journey's recording_uri); nil: recording:<name>.
 	RecordingURL func(name string) string
+	// Prompts checks at publish time that every prompt:<name> a flow
+	// plays is an approved prompt of the account; nil: a flow with prompt
+	// media cannot be published.
+	Prompts PromptChecker
+}
+
+// PromptChecker says which of the named prompts cannot play in a
+// published flow of the account, and why (prompts.Service).
+type PromptChecker interface {
+	UnplayablePrompts(ctx context.Context, accountID int64, names []string) (map[string]string, error)
 }
 
 // Register adds the routes to the authenticated /api/v1 group.
@@ -370,6 +380,11 @@ func (h *handler) publish(c echo.Context, acct int64) error {
 		}
 		return err
 	}
+	if ve, err := h.promptProblems(ctx, acct, parsed); err != nil {
+		return err
+	} else if ve != nil {
+		return invalidFlow(c, ve)
+	}
 	warnings, err := h.policyWarnings(ctx, acct, parsed)
 	if err != nil {
 		return err
@@ -379,6 +394,41 @@ func (h *handler) publish(c echo.Context, acct int64) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, published{FlowVersion: v, Warnings: warnings})
+}
+
+// promptProblems lists the flow's prompt media that name no approved
+// prompt of the account: only approved prompts run in published flows.
+func (h *handler) promptProblems(ctx context.Context, acct int64, f *flows.Flow) (*flows.ValidationError, error) {
+	refs := f.Prompts()
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	names := make([]string, len(refs))
+	for i, r := range refs {
+		names[i] = r.Name
+	}
+	why := map[string]string{}
+	if h.d.Prompts == nil {
+		for _, n := range names {
+			why[n] = "the prompt library is not configured on this server"
+		}
+	} else {
+		var err error
+		if why, err = h.d.Prompts.UnplayablePrompts(ctx, acct, names); err != nil {
+			return nil, err
+		}
+	}
+	var ve flows.ValidationError
+	for _, r := range refs {
+		if msg, bad := why[r.Name]; bad {
+			ve.Problems = append(ve.Problems, flows.Problem{Node: r.Node, Field: r.Field,
+				Message: msg + "; only approved prompts play in published flows"})
+		}
+	}
+	if len(ve.Problems) == 0 {
+		return nil, nil
+	}
+	return &ve, nil
 }
 
 // who names the caller for the operator's approval list: the user's

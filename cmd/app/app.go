@@ -46,6 +46,8 @@ import (
 	"github.com/switchyard/switchyard/grammars"
 	"github.com/switchyard/switchyard/mail/relay"
 	"github.com/switchyard/switchyard/mail/smtpin"
+	"github.com/switchyard/switchyard/media"
+	"github.com/switchyard/switchyard/prompts"
 	"github.com/switchyard/switchyard/reports/emailreports"
 	"github.com/switchyard/switchyard/reports/recordings"
 	"github.com/switchyard/switchyard/store"
@@ -98,6 +100,9 @@ type App struct {
 
 	// Text-to-speech: flows' tts: items, settings and cloud accounts.
 	tts *tts.Service
+	// The media Asterisk fetches from this daemon and the prompt library.
+	media   *media.Service
+	prompts *prompts.Service
 
 	// cleanup is Close's teardown stack (onClose).
 	cleanup []func() error
@@ -269,7 +274,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		// JSON bodies: 1 MiB. Uploads (a 25 MB zip) and DNC lists (50 MB)
 		// have their own limits.
 		BodyLimit:       api.DefaultBodyLimit,
-		RouteBodyLimits: calllistapi.BodyLimits(),
+		RouteBodyLimits: routeBodyLimits(cfg),
 		ErrorMap: append(apistore.ErrorMap(),
 			api.ErrorMapping{Target: ari.ErrDraining, Code: api.CodeUnavailable},
 			api.ErrorMapping{Target: ari.ErrNotConnected, Code: api.CodeUnavailable}),
@@ -281,7 +286,11 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		// The connect-to-a-flow API calls the agent through the agent endpoint.
 		Connect:  flows.Dialout{Calls: a.ari, Engine: a.flows, Endpoint: cfg.AgentEndpoint, Logger: log.With("component", "connect")},
 		Live:     a.flows.Live,
-		Location: a.store.AccountLocation, RecordingURL: a.links.URL})
+		Location: a.store.AccountLocation, RecordingURL: a.links.URL,
+		Prompts: lazyPrompts{a}})
+	if err = a.startMedia(ctx); err != nil {
+		return nil, err
+	}
 	// Grammars: the say widget and the grammars API use one service.
 	grams := &grammars.Service{Store: a.store, Logger: log.With("component", "grammars")}
 	a.flows.Grammars = grams
@@ -351,6 +360,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	}
 	a.onClose(func() error { return closeListener(a.agiLn) })
 	a.links.BaseURL = cfg.RecordingBaseURL(a.httpLn.Addr().String())
+	a.media.BaseURL = cfg.MediaBaseURL(a.httpLn.Addr().String())
 
 	// Users and logins: reset and invitation mails go through the relay
 	// and link to the console at the public URL.
@@ -364,6 +374,9 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	})
 	accountsapi.Register(a.http.API(), accountsapi.Deps{Service: a.accounts,
 		SecureCookie: strings.HasPrefix(strings.ToLower(cfg.PublicURL), "https://")})
+	if err = a.startPrompts(sender); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 

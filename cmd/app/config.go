@@ -210,6 +210,10 @@ type Config struct {
 
 	// Text-to-speech (config_tts.go).
 	TTSSecretKey, TTSVoice, PollyURL, GoogleTTSURL string
+	// Prompts and the media Asterisk fetches (config_media.go).
+	MediaURL          string
+	PromptMaxMB       int
+	PromptMaxDuration time.Duration
 
 	// Limits (config_limits.go).
 	SMTPMaxConns    int
@@ -263,6 +267,7 @@ func Default() Config {
 	}
 	limitsDefaults(&c)
 	ttsDefaults(&c)
+	mediaDefaults(&c)
 	return c
 }
 
@@ -526,7 +531,10 @@ var settings = []setting{
 		func(c *Config) *string { return &c.DefaultTrunk }),
 }
 
-func init() { settings = append(settings, limitSettings...) }
+func init() {
+	settings = append(settings, limitSettings...)
+	settings = append(settings, mediaSettings...)
+}
 
 // ConfigTable describes every setting in order, for the README and `switchyard help`.
 func ConfigTable() SettingsTable {
@@ -720,6 +728,7 @@ func (c *Config) Validate() error {
 	}
 	add(c.validateLimits())
 	add(c.validateTTS())
+	add(c.validateMedia())
 	trunks, err := dialer.ParseTrunks(c.Trunks)
 	switch {
 	case err != nil:

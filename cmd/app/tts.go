@@ -7,22 +7,24 @@ import (
 	"github.com/switchyard/switchyard/tts"
 )
 
-// ttsPublisher is how text-to-speech audio reaches Asterisk: the one spot
-// to change when the media service (which stores the WAV and serves it
-// as sound:http://…/media/<sig>/<hash>.wav to Asterisk's HTTP media
-// cache) is wired in — return it here; it implements tts.Publisher.
-func (a *App) ttsPublisher() tts.Publisher {
-	return noMediaPublisher{}
+// ttsPublisher is how text-to-speech audio reaches Asterisk: the media
+// service keeps the WAV and serves it as sound:http://…/media/<sig>/<hash>.wav
+// to Asterisk's HTTP media cache. It is built later in New than the TTS
+// service, hence the indirection.
+func (a *App) ttsPublisher() tts.Publisher { return lazyMedia{a} }
+
+// lazyMedia is the media service once New has built it.
+type lazyMedia struct{ a *App }
+
+func (l lazyMedia) Publish(ctx context.Context, accountID int64, wav []byte) (string, error) {
+	if l.a.media == nil {
+		return "", switchyard.Unavailable("text-to-speech audio cannot be handed to Asterisk yet: the media service is starting")
+	}
+	return l.a.media.Publish(ctx, accountID, wav)
 }
 
-// noMediaPublisher refuses to publish: without a media service Asterisk
-// cannot fetch the audio, so a tts: item fails its play widget with this
-// message (the API's preview, which returns the WAV itself, works).
-type noMediaPublisher struct{}
-
-func (noMediaPublisher) Publish(context.Context, int64, []byte) (string, error) {
-	return "", switchyard.Unavailable("text-to-speech audio cannot be handed to Asterisk: this daemon has no media publisher")
-}
+// URI is the media URI of audio the media service keeps (tts.MediaURIs).
+func (l lazyMedia) URI(hash string) string { return l.a.media.URI(hash) }
 
 // newTTS builds text-to-speech: espeak-ng locally, the accounts' cloud
 // accounts (secrets sealed with the configured key, else one generated

@@ -40,6 +40,7 @@ export const NAV: NavGroup[] = [
     items: [
       { path: "/flows", label: "Flows", min: "scheduler" },
       { path: "/flow-editor", label: "Flow editor", min: "scheduler" },
+      { path: "/prompts", label: "Prompts", min: "scheduler" },
       { path: "/dids", label: "DIDs", min: "admin" },
     ],
   },
@@ -75,6 +76,7 @@ export const NAV: NavGroup[] = [
     items: [
       { path: "/operator/accounts", label: "Accounts", min: "operator" },
       { path: "/operator/approvals", label: "Flow approvals", min: "operator" },
+      { path: "/operator/prompts", label: "Prompt approvals", min: "operator" },
     ],
   },
   {

@@ -38,6 +38,7 @@ const operator = () => import("./Operator");
 const approvals = () => import("./Approvals");
 const wallboard = () => import("./Wallboard");
 const cloud = () => import("./Cloud");
+const prompts = () => import("./Prompts");
 
 const screens: Record<string, Screen> = {
   "/requests": screen(requests, (m) => m.RequestsPage),
@@ -50,6 +51,7 @@ const screens: Record<string, Screen> = {
   "/ads-detailed": screen(more, (m) => m.AdsDetailedPage),
   "/flows": screen(flows, (m) => m.FlowsPage),
   "/flow-editor": screen(editor, (m) => m.FlowEditorPage),
+  "/prompts": screen(prompts, (m) => m.PromptsPage),
   "/dids": screen(advanced, (m) => m.DIDsPage),
   "/whitelist": screen(lists, (m) => m.WhitelistPage),
   "/blacklist": screen(lists, (m) => m.BlacklistPage),
@@ -70,6 +72,7 @@ const screens: Record<string, Screen> = {
   "/desk": screen(desk, (m) => m.DeskPage),
   "/operator/accounts": screen(operator, (m) => m.OperatorAccountsPage),
   "/operator/approvals": screen(approvals, (m) => m.ApprovalsPage),
+  "/operator/prompts": screen(prompts, (m) => m.PromptApprovalsPage),
 };
 
 /** pages maps a hash path to its screen; nav.ts says who may open it. */
