@@ -37,8 +37,7 @@ func TestSayDateOnAsterisk(t *testing.T) {
 	a, _ := boot(t, nil)
 	ctx := context.Background()
 	st := a.Store()
-	acc, _ := st.CreateAccount(ctx, "acme")
-	_, key, _ := st.CreateAPIKey(ctx, acc.ID, "k")
+	acc, key := apiAccount(t, a)
 	want := []string{"sound:digits/mon-2", "sound:digits/h-15", "sound:digits/20", "sound:digits/20", "sound:digits/6"}
 
 	code, body := apiCall(t, a, key, http.MethodPost, "/api/v1/grammars/sample_english/say", map[string]string{"type": "date", "value": "2026-03-15"})
