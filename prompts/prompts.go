@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -86,8 +87,29 @@ type Config struct {
 	// by phone is off.
 	Calls    Originator
 	Endpoint string
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Flows finds the live flows that play a prompt, so one in use is not
+	// deleted (nil: no check).
+	Flows  FlowUses
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// FlowUses finds the account's flows whose live (published) version plays
+// a prompt, by the flows' names (the flow library implements it).
+type FlowUses interface {
+	FlowsPlaying(ctx context.Context, accountID int64, prompt string) ([]string, error)
+}
+
+// quoteList is `"a"`, `"a" and "b"`, `"a", "b" and "c"`.
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(switchyard.Clip(n))
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
 }
 
 // Service is the prompt library.
@@ -318,9 +340,28 @@ func (s *Service) Decide(ctx context.Context, operator string, id int64, approve
 	return p, nil
 }
 
-// Delete removes the account's prompt. Flows already published that name
-// it fail to play it from then on.
+// Delete removes the account's prompt. A prompt that a live flow plays
+// (its published version names prompt:<name>) is not deleted: that flow
+// would fail at that step on every call. ErrConflict names the flows;
+// publish them without the prompt first.
 func (s *Service) Delete(ctx context.Context, accountID, id int64) error {
+	if s.cfg.Flows != nil {
+		p, err := s.cfg.Store.GetPrompt(ctx, accountID, id)
+		if err != nil {
+			return fmt.Errorf("prompts: delete %d: %w", id, err)
+		}
+		using, err := s.cfg.Flows.FlowsPlaying(ctx, accountID, p.Name)
+		if err != nil {
+			return fmt.Errorf("prompts: delete %q: flows playing it: %w", p.Name, err)
+		}
+		if len(using) > 0 {
+			what := "the published flow " + quoteList(using) + "; publish it"
+			if len(using) > 1 {
+				what = "the published flows " + quoteList(using) + "; publish them"
+			}
+			return store.ErrConflict.New("", "prompt %q plays in %s without the prompt before deleting it", p.Name, what)
+		}
+	}
 	if err := s.cfg.Store.DeletePrompt(ctx, accountID, id); err != nil {
 		return fmt.Errorf("prompts: delete %d: %w", id, err)
 	}

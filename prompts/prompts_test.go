@@ -21,6 +21,8 @@ type fakeStore struct {
 	owners   func(accountID int64) ([]string, error)
 	ops      func() ([]string, error)
 	accounts func(id int64) (store.Account, error)
+	get      func(accountID, id int64) (store.Prompt, error)
+	del      func(accountID, id int64) error
 }
 
 func (f fakeStore) CreatePrompt(_ context.Context, p store.Prompt, audio []byte) (store.Prompt, error) {
@@ -30,9 +32,11 @@ func (f fakeStore) ListPrompts(context.Context, store.PromptFilter) ([]store.Pro
 	f.t.Fatal("ListPrompts")
 	return nil, nil
 }
-func (f fakeStore) GetPrompt(context.Context, int64, int64) (store.Prompt, error) {
-	f.t.Fatal("GetPrompt")
-	return store.Prompt{}, nil
+func (f fakeStore) GetPrompt(_ context.Context, a, id int64) (store.Prompt, error) {
+	if f.get == nil {
+		f.t.Fatal("GetPrompt")
+	}
+	return f.get(a, id)
 }
 func (f fakeStore) GetPromptByName(_ context.Context, a int64, n string) (store.Prompt, error) {
 	return f.byName(a, n)
@@ -40,9 +44,11 @@ func (f fakeStore) GetPromptByName(_ context.Context, a int64, n string) (store.
 func (f fakeStore) DecidePrompt(_ context.Context, id int64, approve bool, by, reason string) (store.Prompt, error) {
 	return f.decide(id, approve, by, reason)
 }
-func (f fakeStore) DeletePrompt(context.Context, int64, int64) error {
-	f.t.Fatal("DeletePrompt")
-	return nil
+func (f fakeStore) DeletePrompt(_ context.Context, a, id int64) error {
+	if f.del == nil {
+		f.t.Fatal("DeletePrompt")
+	}
+	return f.del(a, id)
 }
 func (f fakeStore) GetMedia(context.Context, string) ([]byte, error) {
 	f.t.Fatal("GetMedia")
@@ -179,5 +185,59 @@ func TestCreateAndDecideMails(t *testing.T) {
 	}
 	if !strings.Contains(mb.sent["ann@acme.test"], "Reason: too quiet") || !strings.Contains(mb.sent["Boss@acme.test"], "rejected") {
 		t.Errorf("decision mails: %v", mb.sent)
+	}
+}
+
+// flowUses is a function-field fake of FlowUses.
+type flowUses func(accountID int64, prompt string) ([]string, error)
+
+func (f flowUses) FlowsPlaying(_ context.Context, a int64, p string) ([]string, error) {
+	return f(a, p)
+}
+
+// TestDeleteInUse: a prompt that live flows play is not deleted, with the
+// flows named; when the flows cannot be read nothing is deleted; a prompt
+// no live flow plays is deleted.
+func TestDeleteInUse(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		using   []string
+		err     error
+		want    error
+		msg     string
+		deleted bool
+	}{
+		{name: "one flow", using: []string{"Welcome"}, want: store.ErrConflict, msg: `plays in the published flow "Welcome"; publish it without`},
+		{name: "three flows", using: []string{"A", "B", "C"}, want: store.ErrConflict, msg: `published flows "A", "B" and "C"; publish them`},
+		{name: "flows unreadable", err: errors.New("database down"), msg: "database down"},
+		{name: "unused", deleted: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			deleted := false
+			st := fakeStore{t: t,
+				get: func(a, id int64) (store.Prompt, error) { return store.Prompt{ID: id, AccountID: a, Name: "tone"}, nil },
+				del: func(a, id int64) error { deleted = a == 7 && id == 3; return nil }}
+			s, err := New(Config{Store: st, Media: uris{}, Flows: flowUses(func(a int64, p string) ([]string, error) {
+				if a != 7 || p != "tone" {
+					t.Errorf("flows playing %d/%q", a, p)
+				}
+				return c.using, c.err
+			})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.Delete(context.Background(), 7, 3)
+			switch {
+			case c.deleted && err != nil:
+				t.Fatalf("delete: %v", err)
+			case !c.deleted && (err == nil || !strings.Contains(err.Error(), c.msg)):
+				t.Fatalf("delete: %v; want %q", err, c.msg)
+			case c.want != nil && !errors.Is(err, c.want):
+				t.Fatalf("delete: %v; want %v", err, c.want)
+			}
+			if deleted != c.deleted {
+				t.Errorf("deleted %v, want %v", deleted, c.deleted)
+			}
+		})
 	}
 }

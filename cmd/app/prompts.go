@@ -8,6 +8,7 @@ import (
 	"github.com/switchyard/switchyard/api/calllistapi"
 	"github.com/switchyard/switchyard/api/mediaapi"
 	"github.com/switchyard/switchyard/api/promptsapi"
+	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/media"
 	"github.com/switchyard/switchyard/prompts"
 )
@@ -44,7 +45,7 @@ func (a *App) startPrompts(mailer prompts.Mailer) error {
 	a.prompts, err = prompts.New(prompts.Config{Store: a.store, Media: a.media,
 		MaxBytes: int64(a.cfg.PromptMaxMB) << 20, MaxDuration: a.cfg.PromptMaxDuration,
 		Mailer: mailer, From: a.cfg.MailSender(), PublicURL: a.consoleBase(),
-		Calls: a.ari, Endpoint: a.cfg.AgentEndpoint, Logger: a.log})
+		Calls: a.ari, Endpoint: a.cfg.AgentEndpoint, Flows: livePromptFlows{a}, Logger: a.log})
 	if err != nil {
 		return err
 	}
@@ -57,6 +58,43 @@ func (a *App) startPrompts(mailer prompts.Mailer) error {
 	})
 	promptsapi.Register(a.http.API(), promptsapi.Deps{Service: a.prompts, People: a.store})
 	return nil
+}
+
+// livePromptFlows finds the account's flows whose live (published)
+// version plays a prompt (the prompt library's FlowUses): such a prompt is
+// not deleted.
+type livePromptFlows struct{ a *App }
+
+func (l livePromptFlows) FlowsPlaying(ctx context.Context, accountID int64, prompt string) ([]string, error) {
+	fs, err := l.a.store.ListFlows(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, f := range fs {
+		if f.PublishedVersion == 0 {
+			continue
+		}
+		v, err := l.a.store.GetFlowVersion(ctx, accountID, f.ID, f.PublishedVersion)
+		if err != nil {
+			return nil, err
+		}
+		// Validation lists every node's prompt media even when it finds
+		// problems (a feature turned off since publishing): the flow is
+		// read as far as it goes, and a document that does not decode
+		// plays nothing.
+		fl, _ := flows.Parse(v.Definition, l.a.flows.Features())
+		if fl == nil {
+			continue
+		}
+		for _, r := range fl.Prompts() {
+			if r.Name == prompt {
+				names = append(names, f.Name)
+				break
+			}
+		}
+	}
+	return names, nil
 }
 
 // lazyPrompts checks a flow's prompts at publish time through the prompt

@@ -300,4 +300,25 @@ func TestPromptLibraryAPI(t *testing.T) {
 	if got := listNames(key, ""); got != "welcome_tone" {
 		t.Errorf("after delete: %q", got)
 	}
+	// A prompt a live flow plays is not deleted (every call of that flow
+	// would fail at that step); once the flow is published without it,
+	// it is.
+	welcomeURL := "/api/v1/prompts/" + strconv.FormatInt(welcome.ID, 10)
+	if code, body := apiCall(t, a, key, http.MethodDelete, welcomeURL, nil); code != http.StatusConflict ||
+		!strings.Contains(string(body), `published flow \"Welcome 2\"`) {
+		t.Fatalf("delete a prompt the published flow plays: %d %s", code, body)
+	}
+	if code, body := apiCall(t, a, key, http.MethodPut, "/api/v1/flows/"+flow2, []byte(`{"format":1,"name":"Welcome 2","type":"inbound","start":"hi","nodes":[
+	  {"id":"hi","type":"play","params":{"media":["sound:hello-world"]}}]}`)); code != http.StatusOK {
+		t.Fatalf("edit the flow: %d %s", code, body)
+	}
+	if code, body := apiCall(t, a, key, http.MethodDelete, welcomeURL, nil); code != http.StatusConflict {
+		t.Fatalf("delete while the live version still plays it (only the draft changed): %d %s", code, body)
+	}
+	if code, body := apiCall(t, a, key, http.MethodPost, "/api/v1/flows/"+flow2+"/publish", nil); code != http.StatusCreated {
+		t.Fatalf("publish without the prompt: %d %s", code, body)
+	}
+	if code, body := apiCall(t, a, key, http.MethodDelete, welcomeURL, nil); code != http.StatusNoContent {
+		t.Fatalf("delete once no live flow plays it: %d %s", code, body)
+	}
 }
