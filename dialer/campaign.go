@@ -9,7 +9,7 @@ import (
 	"github.com/switchyard/switchyard"
 )
 
-// Campaign types (seed 003: "whether it's a telephone or sms campaign").
+// Campaign types: a telephone or an SMS campaign.
 const (
 	TypeTelephone = "telephone"
 	TypeSMS       = "sms"
@@ -46,7 +46,7 @@ const DefaultAbandonCapPct = 3.0
 // SourceFlow marks a flow's dialing campaign (see Campaign.Source).
 const SourceFlow = "flow"
 
-// Campaign statuses, exactly the seed's strings.
+// Campaign statuses, the exact strings users see in reports and the API.
 const (
 	StatusCreated   = "Created"
 	StatusRunning   = "Running"
@@ -94,9 +94,8 @@ func Transition(from, action string) (string, error) {
 	return to, nil
 }
 
-// Editable reports whether a campaign in this status may be edited (seed:
-// "While a campaign is in Created or Finished status, you are able to edit
-// it").
+// Editable reports whether a campaign in this status may be edited: only
+// while it is Created or Finished.
 func Editable(status string) bool { return status == StatusCreated || status == StatusFinished }
 
 // Deletable reports whether a campaign may be removed: never while it is
@@ -144,7 +143,8 @@ func (w Window) Allows(t time.Time, loc *time.Location) bool {
 	return m >= w.StartMinute || m < w.EndMinute
 }
 
-// Campaign is a dialing campaign (seed 003 fields).
+// Campaign is a dialing campaign: the settings a user gives it, and its
+// status.
 type Campaign struct {
 	ID        int64  `json:"id"`
 	AccountID int64  `json:"account_id"`
@@ -205,13 +205,13 @@ type Campaign struct {
 	MachineAction string `json:"machine_action,omitempty"`
 	// MachineFlowID is the leave-a-message flow for MachineFlow.
 	MachineFlowID string `json:"machine_flow_id,omitempty"`
-	// Agent-first campaigns (seed 004): LeadWebhook names a configured
-	// webhook of the account asked for each next customer of an agent (a
-	// GET with the seed's Connect parameters, see LeadParams); with it set
+	// Agent-first campaigns: LeadWebhook names a configured webhook of the
+	// account asked for each next customer of an agent (a GET with the
+	// Connect applet's parameters, see LeadParams); with it set
 	// the leads come from the webhook instead of the call list
 	// (Recipients may be empty). The answer is a plain-text number or
 	// JSON read at LeadNumberPath (default "number"). LogWebhook names the
-	// webhook called after each customer call with the seed's Passthru
+	// webhook called after each customer call with the Passthru applet's
 	// parameters (CallLogParams).
 	LeadWebhook    string `json:"lead_webhook,omitempty"`
 	LeadNumberPath string `json:"lead_number_path,omitempty"`
@@ -260,7 +260,7 @@ func (c *Campaign) RetryInterval() time.Duration {
 }
 
 // EffectiveMultiplier is the campaign's multiplier, or the global one (the
-// seed's ads_multiplier, default 1) when the campaign sets none.
+// ADS dialer's ads_multiplier, default 1) when the campaign sets none.
 func (c *Campaign) EffectiveMultiplier(global float64) float64 {
 	if c.Multiplier > 0 {
 		return c.Multiplier

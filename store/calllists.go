@@ -31,7 +31,7 @@ const (
 	SourceEmail  = "email"
 )
 
-// Request summary statuses (seed 001).
+// Request summary statuses, as the request summary shows them.
 const (
 	RequestCompleted = "Completed"
 	RequestInProcess = "In process"
@@ -47,7 +47,7 @@ const (
 	RecordScrubbed  = "SCRUBBED"
 )
 
-// RequestStatus is seed 001's request status:
+// RequestStatus is a request's status as the request summary shows it:
 //
 //   - Completed: UploadedRecords = valid + invalid + ncpr scrubbed records;
 //   - In process: UploadedRecords > valid + invalid + ncpr scrubbed records;
@@ -1098,8 +1098,9 @@ func (s *Store) SetCallListRecordStatus(ctx context.Context, accountID, recordID
 
 // ---- white/blacklists and DNC ----
 
-// Lists and kinds of access-list entries (seed 001: whitelist phone
-// numbers, email ids, IPv4 addresses, domains; blacklist numbers, emails).
+// Lists and kinds of access-list entries: an account whitelists phone
+// numbers, email ids, IPv4 addresses and domains, and blacklists numbers
+// and emails.
 const (
 	ListWhite = "white"
 	ListBlack = "black"
@@ -1109,7 +1110,7 @@ const (
 	KindIPv4   = "ipv4"
 	KindDomain = "domain"
 
-	// MaxWhitelistedPhones is seed 001's "at max 10 numbers".
+	// MaxWhitelistedPhones: an account whitelists at most 10 phone numbers.
 	MaxWhitelistedPhones = 10
 )
 

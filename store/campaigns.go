@@ -639,7 +639,8 @@ type AttemptOutcome struct {
 	// others' commits to update the request's completed count.
 	RequestID string
 	Owner     string
-	// Status is the seed call status of the attempt (BUSY, IVR_FINISHED…).
+	// Status is the attempt's call status as reports show it (BUSY,
+	// IVR_FINISHED…).
 	Status string
 	Reason string
 	// Retry puts the record back to PENDING, due at NextAttemptAt;
@@ -772,7 +773,7 @@ type CampaignRecordCounts struct {
 	InProcess int64            `json:"in_process"`
 	Complete  int64            `json:"complete"`
 	Attempts  int64            `json:"attempts"`
-	ByStatus  map[string]int64 `json:"by_status"` // last seed status of complete records
+	ByStatus  map[string]int64 `json:"by_status"` // last call status of complete records
 }
 
 // Remaining is the number of records not yet final.
@@ -844,9 +845,9 @@ func (s *Store) CampaignAbandonHours(ctx context.Context, campaignID int64, sinc
 
 // CloseRescheduledRecords ends the scheduled records of a campaign's
 // requests whose time has not come yet — reschedules asked for by a flow
-// and *Schedule* callbacks — as COMPLETE with last status status (the
-// seed's RESCHEDULED: "the call was rescheduled but the campaign was
-// canceled before the defined time had been reached"). It returns how
+// and *Schedule* callbacks — as COMPLETE with last status status
+// (RESCHEDULED: "the call was rescheduled but the campaign was canceled
+// before the defined time had been reached"). It returns how
 // many it closed.
 func (s *Store) CloseRescheduledRecords(ctx context.Context, accountID int64, requestIDs []string, at time.Time, status string) (n int64, err error) {
 	defer s.track("CloseRescheduledRecords", time.Now(), &err)

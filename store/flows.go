@@ -55,8 +55,8 @@ type FlowVersion struct {
 
 func (FlowVersion) TableName() string { return "flow_versions" }
 
-// Webhook is an account's configured webhook (seed 001, Advanced →
-// Webhook); Config is the flows/webhooks.Config JSON.
+// Webhook is an account's configured webhook (Advanced → Webhook in the
+// console); Config is the flows/webhooks.Config JSON.
 type Webhook struct {
 	ID        int64           `gorm:"column:id;primaryKey;autoIncrement" json:"id"`
 	AccountID int64           `gorm:"column:account_id" json:"account_id"`
@@ -91,7 +91,7 @@ func (DIDRoute) TableName() string { return "did_routes" }
 
 // HTTPPolicy is an account's outbound HTTP policy for webhooks: plain
 // http:// allowed, and which loopback/private/link-local networks may be
-// called (seed 001: HTTPS only unless support enables HTTP).
+// called (webhooks are HTTPS only unless support enables HTTP).
 //
 // Widening is the operator's: GrantHTTP/GrantCIDRs are what the operator
 // granted (switchyard account http-policy); AllowHTTP/AllowCIDRs are the

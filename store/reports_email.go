@@ -10,7 +10,7 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// EmailReport is a flow's daily email report (seed 001 "Email Report"):
+// EmailReport is a flow's daily email report (the "Email Report"):
 // at 00:05 in the account's time zone the CSV of the previous local day's
 // calls of the flow goes to To, CC and BCC.
 type EmailReport struct {
@@ -153,7 +153,7 @@ func (s *Store) MarkEmailReportSent(ctx context.Context, id int64, prev, day str
 	return res.RowsAffected == 1, nil
 }
 
-// ---- report catalogue switches (seed 001 "Download Reports") ----
+// ---- report catalogue switches ("Download Reports") ----
 
 // Catalogue report names.
 const (
@@ -184,7 +184,7 @@ func validReport(name string) error {
 }
 
 // SetReportEnabled enables or disables a catalogue report for an account
-// (an operator action: seed 001 has them enabled on request).
+// (an operator action: the reports are enabled on request).
 func (s *Store) SetReportEnabled(ctx context.Context, accountID int64, report string, enabled bool) (err error) {
 	defer s.track("SetReportEnabled", time.Now(), &err)
 	if err := validReport(report); err != nil {

@@ -637,8 +637,9 @@ func varName(c echo.Context) string { return strings.TrimPrefix(c.Param("name"),
 
 // systemVars publishes the system variables ($sys.*, $call.*,
 // $flow.syskey.*, the widgets' $flow.key.* and the event webhooks'
-// $event.*), each with when it is set, and the seed names Switchyard
-// refuses (docs/flow-variables.md is the same list).
+// $event.*), each with when it is set, and the $call.* names Switchyard
+// does not support and refuses, each with the reason
+// (docs/flow-variables.md is the same list).
 func (h *handler) systemVars(c echo.Context, _ int64) error {
 	return c.JSON(http.StatusOK, variables.Published())
 }

@@ -1,8 +1,8 @@
 // Package reportsapi serves the reports under /api/v1/reports: the call
-// report (seed 001 "Reports": one row per attempt, JSON pages and a
+// report (the "Reports" screen: one row per attempt, JSON pages and a
 // streamed CSV), the recordings of the attempts (one file, or a streamed
 // zip of every recording matching the report's filters, downloadable for
-// 30 days), the ADS reports (seed 003 Statistics by Campaign and Detailed
+// 30 days), the ADS reports (Statistics by Campaign and Detailed
 // Report), the per-flow daily email reports and the report catalogue
 // (calls, queues, agents, campaigns; enabled per account).
 package reportsapi

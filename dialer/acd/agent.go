@@ -79,8 +79,8 @@ type reqInfo struct {
 	created   time.Time
 	queue     string
 	widgetID  string
-	// customerID is the id a caller-ID widget found (seed 002: the call
-	// reaches the agent with it).
+	// customerID is the id a caller-ID widget found; the call reaches the
+	// agent with it.
 	customerID string
 	// flowKeys are the call's $flow.key.* when it joined the queue.
 	flowKeys map[string]string

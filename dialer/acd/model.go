@@ -47,7 +47,7 @@ func ValidState(s State) bool {
 	return false
 }
 
-// Queue outcomes, exactly seed 003's strings.
+// Queue outcomes, the exact strings users see in the queue reports.
 const (
 	QueueJoin    = "QUEUE_JOIN"    // joined, gave up before being answered
 	QueueAnswer  = "QUEUE_ANSWER"  // answered by an agent
@@ -83,8 +83,8 @@ func ValidReason(code string) error {
 	return nil
 }
 
-// AgentStatus is one agent's live row on the supervisor dashboard (seed
-// 001 "Supervisor Agent Dashboard").
+// AgentStatus is one agent's live row on the supervisor dashboard (the
+// "Supervisor Agent Dashboard").
 type AgentStatus struct {
 	AgentID    int64               `json:"agent_id"`
 	AccountID  int64               `json:"account_id"`
@@ -157,9 +157,11 @@ type Event struct {
 	CallID    string // the customer's call (CallSid)
 	AttemptID string
 	AgentID   int64
-	// AgentNumber is the agent's number or extension (seed 004 "From").
+	// AgentNumber is the agent's number or extension (the "From" field of
+	// the agent-first dialing API).
 	AgentNumber string
-	// Customer is the customer's number (seed 004 "DialWhomNumber").
+	// Customer is the customer's number (the "DialWhomNumber" field of
+	// the agent-first dialing API).
 	Customer string
 	// CustomerID is the customer id a caller-ID (CRM) widget found
 	// before the queue ("" if none).
@@ -254,7 +256,7 @@ type Recording struct {
 	AttemptID string // the customer's attempt ("" if the call is unrecorded)
 	CallID    string // the customer's channel ID (as in AgentCall/QueueCall)
 	Kind      string // RecordingKindQueue or RecordingKindAgent
-	Name      string // seed 001 name without extension
+	Name      string // recording's file name without extension
 	Format    string // "gsm"
 	AgentID   int64
 	QueueID   int64

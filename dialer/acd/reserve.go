@@ -8,10 +8,10 @@ import (
 	"github.com/switchyard/switchyard/dialer"
 )
 
-// The ACD hands out agents to agent-first campaigns (seed 004 progressive
-// dialer): the dialer reserves a free member of the campaign's queue,
-// calls the agent itself (dialer.SessionPlacer) and dials customers from
-// the agent's call, then releases the agent.
+// The ACD hands out agents to agent-first campaigns (the progressive
+// dialer that calls the agent first): the dialer reserves a free member
+// of the campaign's queue, calls the agent itself (dialer.SessionPlacer)
+// and dials customers from the agent's call, then releases the agent.
 var _ dialer.AgentReserver = (*ACD)(nil)
 
 // Reserve picks a free member of the named queue by the queue's strategy

@@ -142,8 +142,8 @@ func (a *Adapter) SaveJourney(ctx context.Context, accountID int64, attemptID st
 }
 
 // AddRecording implements flows.RecordingSaver: the recording is indexed
-// on its attempt (the store fills in the call id) under the seed 001 file
-// name <name>.<format>.
+// on its attempt (the store fills in the call id) under the file name
+// users download it by, <name>.<format>.
 func (a *Adapter) AddRecording(ctx context.Context, r flows.Recording) error {
 	_, err := a.S.AddRecording(ctx, store.Recording{
 		AccountID: r.AccountID, AttemptID: r.AttemptID, Kind: r.Kind, Name: r.Name, Format: r.Format,

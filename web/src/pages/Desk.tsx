@@ -1,4 +1,4 @@
-// The agent desk (seed "Central Agent Interface"): the agent logs in with
+// The agent desk (the "Central Agent Interface"): the agent logs in with
 // a login type, pauses with a reason and resumes, sees their state and its
 // timer, the call offered or in progress (customer number, customer id),
 // disposes it during wrap-up, hangs up or holds it, sees the day's calls,
