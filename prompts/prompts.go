@@ -119,6 +119,7 @@ type Service struct {
 	log   *slog.Logger
 	mails sync.WaitGroup
 	calls recordCalls
+	plays playCache
 }
 
 // New returns the service.
@@ -315,6 +316,7 @@ func (s *Service) store(ctx context.Context, actor Actor, p store.Prompt, wav []
 	if err != nil {
 		return store.Prompt{}, fmt.Errorf("prompts: create %q: %w", p.Name, err)
 	}
+	s.plays.forget()
 	s.log.InfoContext(ctx, "prompt submitted for approval", "account_id", out.AccountID, "prompt_id", out.ID, "name", out.Name,
 		"source", out.Source, "duration_ms", out.DurationMS)
 	s.mailUploaded(ctx, actor, out)
@@ -335,6 +337,7 @@ func (s *Service) Decide(ctx context.Context, operator string, id int64, approve
 	if err != nil {
 		return store.Prompt{}, fmt.Errorf("prompts: decide %d: %w", id, err)
 	}
+	s.plays.forget()
 	s.log.InfoContext(ctx, "prompt decided", "account_id", p.AccountID, "prompt_id", p.ID, "name", p.Name, "status", p.Status, "by", operator)
 	s.mailDecided(ctx, p)
 	return p, nil
@@ -365,13 +368,77 @@ func (s *Service) Delete(ctx context.Context, accountID, id int64) error {
 	if err := s.cfg.Store.DeletePrompt(ctx, accountID, id); err != nil {
 		return fmt.Errorf("prompts: delete %d: %w", id, err)
 	}
+	s.plays.forget()
 	return nil
+}
+
+// promptCheckInterval is how long a call reuses the resolution of
+// prompt:<name> (its media URI, or why it cannot play) before the database
+// is asked again: another node's decision or deletion is seen within it;
+// this node's uploads, decisions and deletions at once.
+const promptCheckInterval = time.Second
+
+// playKey names a prompt of an account.
+type playKey struct {
+	account int64
+	name    string
+}
+
+// played is a cached resolution: the URI or the ErrNotApproved error,
+// looked up at at under gen.
+type played struct {
+	uri string
+	err error
+	at  time.Time
+	gen uint64
+}
+
+// playCache keeps the resolutions calls use, so a campaign's calls do not
+// each read the prompt from the database. gen counts this node's changes
+// to prompts: an entry from an older gen is not served or kept.
+type playCache struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[playKey]played
+}
+
+// forget drops every resolution (this node changed a prompt).
+func (c *playCache) forget() {
+	c.mu.Lock()
+	c.gen++
+	c.m = nil
+	c.mu.Unlock()
 }
 
 // PromptURI is the media URI a flow plays for prompt:<name>: the account's
 // approved prompt of that name, served by Switchyard. An unknown or
-// unapproved prompt is ErrNotApproved with the reason.
+// unapproved prompt is ErrNotApproved with the reason. A call reuses an
+// answer up to promptCheckInterval old.
 func (s *Service) PromptURI(ctx context.Context, accountID int64, name string) (string, error) {
+	k, now := playKey{accountID, name}, s.cfg.Now()
+	s.plays.mu.Lock()
+	e, ok := s.plays.m[k]
+	gen := s.plays.gen
+	s.plays.mu.Unlock()
+	if ok && e.gen == gen && now.Sub(e.at) >= 0 && now.Sub(e.at) < promptCheckInterval {
+		return e.uri, e.err
+	}
+	uri, err := s.lookup(ctx, accountID, name)
+	if err == nil || errors.Is(err, ErrNotApproved) {
+		s.plays.mu.Lock()
+		if s.plays.gen == gen {
+			if s.plays.m == nil {
+				s.plays.m = map[playKey]played{}
+			}
+			s.plays.m[k] = played{uri: uri, err: err, at: now, gen: gen}
+		}
+		s.plays.mu.Unlock()
+	}
+	return uri, err
+}
+
+// lookup resolves prompt:<name> from the database.
+func (s *Service) lookup(ctx context.Context, accountID int64, name string) (string, error) {
 	p, err := s.cfg.Store.GetPromptByName(ctx, accountID, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", ErrNotApproved.New("", "there is no prompt named %q in the account", switchyard.Clip(name))
@@ -394,7 +461,8 @@ func (s *Service) UnplayablePrompts(ctx context.Context, accountID int64, names 
 		if _, done := out[n]; done {
 			continue
 		}
-		_, err := s.PromptURI(ctx, accountID, n)
+		// Publishing reads the library as it is now, not a call's cache.
+		_, err := s.lookup(ctx, accountID, n)
 		var ce *switchyard.Error
 		switch {
 		case err == nil:

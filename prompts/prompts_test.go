@@ -241,3 +241,69 @@ func TestDeleteInUse(t *testing.T) {
 		})
 	}
 }
+
+// TestPromptURICached: a campaign's calls reuse the resolution of
+// prompt:<name> for up to promptCheckInterval (the database is read once,
+// also for a prompt that cannot play); this node's decision is seen at
+// once, another node's after the interval; the publish check reads the
+// database every time.
+func TestPromptURICached(t *testing.T) {
+	var reads int
+	status := store.PromptPending
+	st := fakeStore{t: t,
+		byName: func(acct int64, name string) (store.Prompt, error) {
+			reads++
+			return store.Prompt{ID: 3, AccountID: acct, Name: name, Status: status, MediaHash: "abc"}, nil
+		},
+		decide: func(id int64, approve bool, by, reason string) (store.Prompt, error) {
+			status = store.PromptApproved
+			return store.Prompt{ID: id, AccountID: 7, Name: "tone", Status: status}, nil
+		},
+		accounts: func(id int64) (store.Account, error) { return store.Account{ID: id, Name: "acme"}, nil },
+		owners:   func(int64) ([]string, error) { return []string{"boss@acme.test"}, nil },
+		ops:      func() ([]string, error) { return nil, nil }}
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	s, err := New(Config{Store: st, Media: uris{}, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for range 100 {
+		if _, err := s.PromptURI(ctx, 7, "tone"); !errors.Is(err, ErrNotApproved) {
+			t.Fatalf("pending prompt: %v", err)
+		}
+	}
+	if reads != 1 {
+		t.Fatalf("100 plays of a pending prompt read the database %d times, want 1", reads)
+	}
+	// This node's decision is seen at once.
+	if _, err := s.Decide(ctx, "ops", 3, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		if uri, err := s.PromptURI(ctx, 7, "tone"); err != nil || uri != "sound:http://sy/media/s/abc.wav" {
+			t.Fatalf("approved prompt: %q %v", uri, err)
+		}
+	}
+	if reads != 2 {
+		t.Fatalf("after the decision: %d reads, want 2", reads)
+	}
+	// Another node's change (here: the database says rejected) is seen
+	// once the interval has passed.
+	status = store.PromptRejected
+	if _, err := s.PromptURI(ctx, 7, "tone"); err != nil {
+		t.Fatalf("within the interval the cached answer stands: %v", err)
+	}
+	now = now.Add(promptCheckInterval)
+	if _, err := s.PromptURI(ctx, 7, "tone"); !errors.Is(err, ErrNotApproved) || reads != 3 {
+		t.Fatalf("after the interval: %v, %d reads", err, reads)
+	}
+	// Another account's prompt of the same name is its own entry.
+	if _, err := s.PromptURI(ctx, 8, "tone"); !errors.Is(err, ErrNotApproved) || reads != 4 {
+		t.Fatalf("another account: %v, %d reads", err, reads)
+	}
+	// Publishing always reads.
+	if _, err := s.UnplayablePrompts(ctx, 7, []string{"tone"}); err != nil || reads != 5 {
+		t.Fatalf("publish check: %v, %d reads", err, reads)
+	}
+}
