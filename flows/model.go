@@ -63,7 +63,22 @@ type Flow struct {
 	byID    map[string]*Node
 	valid   bool        // Validate passed
 	prompts []PromptRef // prompt:<name> media, found by Validate
+	says    []SayRef    // say widgets, found by Validate
 }
+
+// SayRef is a say widget's value, kind and grammar (Grammar "" is the
+// Sample English Grammar; TTS: said by text-to-speech), for the check at
+// publishing that the account's grammar says such values.
+type SayRef struct {
+	Node    string
+	Kind    string
+	Value   string // may hold variables
+	Grammar string
+	TTS     bool
+}
+
+// Says lists the flow's say widgets (valid after Parse/Validate).
+func (f *Flow) Says() []SayRef { return f.says }
 
 // PromptRef is a prompt:<name> media item of a node (its name without
 // variables: a name built from variables is resolved when played).
@@ -212,7 +227,7 @@ func Decode(data []byte) (*Flow, error) {
 // Validate checks a flow and returns a *ValidationError with every problem.
 func Validate(f *Flow, feat Features) error {
 	v := &validator{f: f, feat: feat, declared: map[string]bool{}}
-	f.valid, f.prompts = false, nil
+	f.valid, f.prompts, f.says = false, nil, nil
 	v.run()
 	if len(v.problems) == 0 {
 		f.valid = true

@@ -55,6 +55,9 @@ func checkSay(p *paramReader) any {
 	case !grammarNameRE.MatchString(c.Grammar):
 		p.bad("grammar", "%q is not a grammar name (letters, digits and underscores)", c.Grammar)
 	}
+	if c.Kind != "" {
+		p.v.f.says = append(p.v.f.says, SayRef{Node: p.node.ID, Kind: c.Kind, Value: c.Value, Grammar: c.Grammar, TTS: c.TTS})
+	}
 	return c
 }
 

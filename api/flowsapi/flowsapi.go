@@ -97,6 +97,10 @@ type Deps struct {
 	// plays is an approved prompt of the account; nil: a flow with prompt
 	// media cannot be published.
 	Prompts PromptChecker
+	// Sayer checks at publish time that each say widget's grammar says
+	// its value (a fixed one), or values of its kind (one built from
+	// variables); nil: say widgets are checked when they run.
+	Sayer flows.Sayer
 }
 
 // PromptChecker says which of the named prompts cannot play in a
@@ -385,6 +389,11 @@ func (h *handler) publish(c echo.Context, acct int64) error {
 	} else if ve != nil {
 		return invalidFlow(c, ve)
 	}
+	if ve, err := h.sayProblems(ctx, acct, parsed); err != nil {
+		return err
+	} else if ve != nil {
+		return invalidFlow(c, ve)
+	}
 	warnings, err := h.policyWarnings(ctx, acct, parsed)
 	if err != nil {
 		return err
@@ -394,6 +403,54 @@ func (h *handler) publish(c echo.Context, acct int64) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, published{FlowVersion: v, Warnings: warnings})
+}
+
+// sayExamples are values of each kind a grammar must say when a say
+// widget's value comes from variables: every digit and letter, a
+// three-digit number, a date with an ordinal day, an afternoon time.
+var sayExamples = map[string][]string{
+	"number":   {"1234567", "115", "21", "13", "0"},
+	"digits":   {"0123456789"},
+	"alphabet": {"abcdefghijklmnopqrstuvwxyz"},
+	"date":     {"2026-12-31", "2026-03-15", "2026-02-01", "2026-05-02", "2026-07-03", "2026-08-22"},
+	"time":     {"21:30", "09:05", "12:00"},
+}
+
+// sayProblems lists the flow's say widgets that cannot say their value
+// with their grammar: a fixed value that is not of its kind, an unknown
+// grammar, a grammar without the segments for the value (or, for a value
+// from variables, for values of that kind).
+func (h *handler) sayProblems(ctx context.Context, acct int64, f *flows.Flow) (*flows.ValidationError, error) {
+	if h.d.Sayer == nil {
+		return nil, nil
+	}
+	var ve flows.ValidationError
+	for _, r := range f.Says() {
+		values, field := []string{r.Value}, "params.value"
+		if variables.HasRefs(r.Value) {
+			values, field = sayExamples[r.Kind], "params.grammar"
+		}
+		for _, v := range values {
+			_, err := h.d.Sayer.Say(ctx, acct, r.Grammar, r.Kind, v, r.TTS)
+			if err == nil {
+				continue
+			}
+			var ce *switchyard.Error
+			if !errors.As(err, &ce) || (ce.Code != switchyard.CodeInvalid && ce.Code != switchyard.CodeNotFound) {
+				return nil, err
+			}
+			msg := ce.Message
+			if field == "params.grammar" {
+				msg = fmt.Sprintf("cannot say a %s such as %q: %s", r.Kind, v, ce.Message)
+			}
+			ve.Problems = append(ve.Problems, flows.Problem{Node: r.Node, Field: field, Message: msg})
+			break
+		}
+	}
+	if len(ve.Problems) == 0 {
+		return nil, nil
+	}
+	return &ve, nil
 }
 
 // promptProblems lists the flow's prompt media that name no approved

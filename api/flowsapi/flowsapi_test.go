@@ -14,6 +14,7 @@ import (
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/api/apistore/apistoretest"
 	"github.com/switchyard/switchyard/flows"
+	"github.com/switchyard/switchyard/grammars"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -461,5 +462,52 @@ func TestJourneyRecordingLink(t *testing.T) {
 	}
 	if out := journeyLinks(in, nil); string(out) != string(in) {
 		t.Errorf("no links configured: %s", out)
+	}
+}
+
+// TestPublishChecksSay: publishing refuses a say widget whose grammar
+// cannot say its fixed value (not a date) or that names an unknown
+// grammar, with the node and field; a value from variables publishes when
+// the grammar says values of its kind.
+func TestPublishChecksSay(t *testing.T) {
+	e := newEnv(t, func(d *Deps) {
+		d.Sayer = &grammars.Service{Store: d.Store.(*store.Store)}
+	})
+	flow := func(params string) string {
+		return `{"format":1,"name":"say","type":"inbound","start":"s","variables":["due"],"nodes":[
+		  {"id":"s","type":"say","params":` + params + `,"exits":["z","z"]},
+		  {"id":"z","type":"hangup"}]}`
+	}
+	for _, c := range []struct {
+		name, params string
+		code         int
+		field, msg   string
+	}{
+		{"not a date", `{"type":"date","value":"2026-13-45"}`, 422, "params.value", "2026-13-45"},
+		{"unknown grammar", `{"type":"number","value":"$flow.key.due","grammar":"nope"}`, 422, "params.grammar", "unknown grammar"},
+		{"fixed date", `{"type":"date","value":"2026-03-15"}`, 201, "", ""},
+		{"date from a variable", `{"type":"date","value":"$flow.key.due"}`, 201, "", ""},
+		{"text-to-speech", `{"type":"time","value":"21:30","tts":true}`, 201, "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, out := e.do(e.key, "POST", "/api/v1/flows", flow(c.params))
+			if code != 201 {
+				t.Fatalf("create: %d %v", code, out)
+			}
+			code, out = e.do(e.key, "POST", fmt.Sprintf("/api/v1/flows/%v/publish", out["id"]), "")
+			if code != c.code {
+				t.Fatalf("publish: %d %v; want %d", code, out, c.code)
+			}
+			if c.code == 201 {
+				return
+			}
+			b, err := json.Marshal(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := string(b); !strings.Contains(s, `"node":"s"`) || !strings.Contains(s, c.field) || !strings.Contains(s, c.msg) {
+				t.Errorf("problems %s; want node s, %s, %q", s, c.field, c.msg)
+			}
+		})
 	}
 }

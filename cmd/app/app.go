@@ -280,6 +280,10 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 			api.ErrorMapping{Target: ari.ErrNotConnected, Code: api.CodeUnavailable}),
 	}, log)
 
+	// Grammars: the say widget, its check at publishing and the grammars
+	// API use one service.
+	grams := &grammars.Service{Store: a.store, Logger: log.With("component", "grammars")}
+	a.flows.Grammars = grams
 	flowsapi.Register(a.http.API(), flowsapi.Deps{Store: a.store, Features: a.flows.Features(),
 		// Test calls to whitelisted numbers run the draft before it is live.
 		TestCalls: flows.Dialout{Calls: a.ari, Engine: a.flows, Endpoint: cfg.OTPEndpoint, Logger: log.With("component", "testcall")},
@@ -287,13 +291,10 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		Connect:  flows.Dialout{Calls: a.ari, Engine: a.flows, Endpoint: cfg.AgentEndpoint, Logger: log.With("component", "connect")},
 		Live:     a.flows.Live,
 		Location: a.store.AccountLocation, RecordingURL: a.links.URL,
-		Prompts: lazyPrompts{a}})
+		Prompts: lazyPrompts{a}, Sayer: grams})
 	if err = a.startMedia(ctx); err != nil {
 		return nil, err
 	}
-	// Grammars: the say widget and the grammars API use one service.
-	grams := &grammars.Service{Store: a.store, Logger: log.With("component", "grammars")}
-	a.flows.Grammars = grams
 	grammarsapi.Register(a.http.API(), grammarsapi.Deps{Grammars: grams, Users: a.store})
 	// One campaign service for the API and the automatic dialing of
 	// imported lists.
