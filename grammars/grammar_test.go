@@ -284,3 +284,53 @@ func TestService(t *testing.T) {
 		t.Errorf("get deleted: %v", err)
 	}
 }
+
+// TestSayReusesGrammar: a campaign's calls saying values with an
+// account's grammar read it from the database once (an unknown name too),
+// and this node's adding or deleting a grammar is seen at once.
+func TestSayReusesGrammar(t *testing.T) {
+	rows := map[string]store.Grammar{}
+	reads := 0
+	s := &Service{Store: &fakeStore{
+		create: func(g store.Grammar) (store.Grammar, error) { rows[g.Name] = g; return g, nil },
+		get: func(_ int64, n string) (store.Grammar, error) {
+			reads++
+			g, ok := rows[n]
+			if !ok {
+				return store.Grammar{}, store.ErrNotFound.New("", "no %s", n)
+			}
+			return g, nil
+		},
+		del: func(_ int64, n string) error { delete(rows, n); return nil },
+	}}
+	ctx := context.Background()
+	for range 50 {
+		if _, err := s.Say(ctx, 1, "uk", KindNumber, "7", false); !errors.Is(err, switchyard.ErrNotFound) {
+			t.Fatalf("unknown grammar: %v", err)
+		}
+	}
+	if reads != 1 {
+		t.Fatalf("50 calls with an unknown grammar read %d times, want 1", reads)
+	}
+	doc, err := json.Marshal(Sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Create(ctx, 1, "uk", doc, "ann@a"); err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		if items, err := s.Say(ctx, 1, "uk", KindNumber, "7", false); err != nil || !slices.Equal(items, d("7")) {
+			t.Fatalf("say with the new grammar: %v %v", items, err)
+		}
+	}
+	if reads != 2 {
+		t.Fatalf("after adding it: %d reads, want 2", reads)
+	}
+	if err := s.Delete(ctx, 1, "uk"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Say(ctx, 1, "uk", KindNumber, "7", false); !errors.Is(err, switchyard.ErrNotFound) || reads != 3 {
+		t.Fatalf("after deleting it: %v, %d reads", err, reads)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/switchyard/switchyard"
@@ -26,6 +27,68 @@ type Store interface {
 type Service struct {
 	Store  Store
 	Logger *slog.Logger
+
+	calls callCache
+}
+
+// grammarCheckInterval is how long calls reuse an account's grammar read
+// from the database before reading it again: another node's change is
+// seen within it, this node's at once.
+const grammarCheckInterval = time.Second
+
+type grammarKey struct {
+	account int64
+	name    string
+}
+
+// cached is a grammar (or the error of its lookup: unknown) read at at
+// under gen.
+type cached struct {
+	g   *Grammar
+	err error
+	at  time.Time
+	gen uint64
+}
+
+// callCache keeps the grammars calls say values with, so a campaign's
+// calls do not each read the grammar from the database. gen counts this
+// node's changes to grammars.
+type callCache struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[grammarKey]cached
+}
+
+func (c *callCache) forget() {
+	c.mu.Lock()
+	c.gen++
+	c.m = nil
+	c.mu.Unlock()
+}
+
+// grammar is the account's grammar for a call: from the cache when it is
+// fresh, else read (and kept, with a not-found answer too).
+func (s *Service) grammar(ctx context.Context, accountID int64, name string) (*Grammar, error) {
+	k, now := grammarKey{accountID, name}, time.Now()
+	s.calls.mu.Lock()
+	e, ok := s.calls.m[k]
+	gen := s.calls.gen
+	s.calls.mu.Unlock()
+	if ok && e.gen == gen && now.Sub(e.at) < grammarCheckInterval {
+		return e.g, e.err
+	}
+	_, g, err := s.load(ctx, accountID, name)
+	if err == nil || errors.Is(err, switchyard.ErrNotFound) {
+		s.calls.mu.Lock()
+		if s.calls.gen == gen {
+			if s.calls.m == nil {
+				s.calls.m = map[grammarKey]cached{}
+			}
+			s.calls.m[k] = cached{g: g, err: err, at: now, gen: gen}
+		}
+		s.calls.mu.Unlock()
+	}
+	return g, err
 }
 
 // Info is a grammar as listed and read: the sample grammar (Sample true,
@@ -118,6 +181,7 @@ func (s *Service) Create(ctx context.Context, accountID int64, name string, docu
 	if err != nil {
 		return Info{}, fmt.Errorf("grammars: create %q: %w", name, err)
 	}
+	s.calls.forget()
 	s.log().Info("grammar added", "account", accountID, "grammar", name, "language", g.Language, "by", by)
 	return info(r, g), nil
 }
@@ -134,6 +198,7 @@ func (s *Service) Delete(ctx context.Context, accountID int64, name string) erro
 	if err := s.Store.DeleteGrammar(ctx, accountID, name); err != nil {
 		return fmt.Errorf("grammars: delete %q: %w", name, err)
 	}
+	s.calls.forget()
 	s.log().Info("grammar deleted", "account", accountID, "grammar", name)
 	return nil
 }
@@ -161,7 +226,7 @@ func (s *Service) Say(ctx context.Context, accountID int64, grammar, kind, value
 			return nil, err
 		}
 		var err error
-		if _, g, err = s.load(ctx, accountID, grammar); err != nil {
+		if g, err = s.grammar(ctx, accountID, grammar); err != nil {
 			return nil, err
 		}
 	}
