@@ -52,6 +52,23 @@ func heardOnAsterisk(t *testing.T, a *app.App, name, dir string) string {
 	return p
 }
 
+// callListening routes the DID to the published flow and calls it from
+// the answer-listen customer, who keeps what it hears as the stored
+// recording heard (read it with heardOnAsterisk).
+func callListening(t *testing.T, a *app.App, key, flow, did, heard string) {
+	t.Helper()
+	if code, body := apiCall(t, a, key, http.MethodPut, "/api/v1/dids/"+url.PathEscape(did), map[string]any{"flow_id": json64(t, flow)}); code != http.StatusOK {
+		t.Fatalf("route the DID: %d %s", code, body)
+	}
+	if _, err := a.Calls().Client().Originate(context.Background(), ari.OriginateRequest{
+		Endpoint: "Local/" + did + "@from-trunk", Context: "customers", Extension: "answer-listen", Priority: 1,
+		CallerID: "+4930777000111", Timeout: 30,
+		Variables: map[string]string{"SWITCHYARD_APP": a.Config().ARIApp, "HEARD": "/var/spool/asterisk/recording/" + heard},
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestPromptPlaysOnAsterisk: an mp3 made with sox (2 s of 440 Hz) is
 // uploaded; while pending, a flow playing it cannot be published; once
 // the operator approves it the flow publishes, and a caller to its DID
@@ -86,18 +103,8 @@ func TestPromptPlaysOnAsterisk(t *testing.T) {
 	if code, body := apiCall(t, a, key, http.MethodPost, "/api/v1/flows/"+flow+"/publish", nil); code != http.StatusCreated {
 		t.Fatalf("publish with the prompt approved: %d %s", code, body)
 	}
-	did := "+4930559" + fmt.Sprintf("%04d", time.Now().UnixNano()%10000)
-	if code, body := apiCall(t, a, key, http.MethodPut, "/api/v1/dids/"+url.PathEscape(did), map[string]any{"flow_id": json64(t, flow)}); code != http.StatusOK {
-		t.Fatalf("route the DID: %d %s", code, body)
-	}
-	heard := "sy-heard-prompt-" + uuid.NewString()[:8]
-	if _, err := a.Calls().Client().Originate(context.Background(), ari.OriginateRequest{
-		Endpoint: "Local/" + did + "@from-trunk", Context: "customers", Extension: "answer-listen", Priority: 1,
-		CallerID: "+4930777000111", Timeout: 30,
-		Variables: map[string]string{"SWITCHYARD_APP": a.Config().ARIApp, "HEARD": "/var/spool/asterisk/recording/" + heard},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	did, heard := "+4930559"+fmt.Sprintf("%04d", time.Now().UnixNano()%10000), "sy-heard-prompt-"+uuid.NewString()[:8]
+	callListening(t, a, key, flow, did, heard)
 	at := finishedAttempt(t, a.Store(), acc.ID, did)
 	if at.Status == "" {
 		t.Fatalf("attempt %+v", at)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/switchyard/switchyard/ari"
 	"github.com/switchyard/switchyard/asterisk-conf/asterisktest"
 	"github.com/switchyard/switchyard/cmd/app"
 	"github.com/switchyard/switchyard/internal/testkit"
@@ -63,18 +61,8 @@ func TestPromptTTSAndGrammarOnAsterisk(t *testing.T) {
 	if code, body := apiCall(t, a, key, http.MethodPost, "/api/v1/flows/"+flow+"/publish", nil); code != http.StatusCreated {
 		t.Fatalf("publish: %d %s", code, body)
 	}
-	did := "+4930556" + fmt.Sprintf("%04d", time.Now().UnixNano()%10000)
-	if code, body := apiCall(t, a, key, http.MethodPut, "/api/v1/dids/"+url.PathEscape(did), map[string]any{"flow_id": json64(t, flow)}); code != http.StatusOK {
-		t.Fatalf("route the DID: %d %s", code, body)
-	}
-	heard := "sy-heard-speech-" + uuid.NewString()[:8]
-	if _, err := a.Calls().Client().Originate(context.Background(), ari.OriginateRequest{
-		Endpoint: "Local/" + did + "@from-trunk", Context: "customers", Extension: "answer-listen", Priority: 1,
-		CallerID: "+4930777000112", Timeout: 30,
-		Variables: map[string]string{"SWITCHYARD_APP": a.Config().ARIApp, "HEARD": "/var/spool/asterisk/recording/" + heard},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	did, heard := "+4930556"+fmt.Sprintf("%04d", time.Now().UnixNano()%10000), "sy-heard-speech-"+uuid.NewString()[:8]
+	callListening(t, a, key, flow, did, heard)
 	at := finishedAttempt(t, a.Store(), acc.ID, did)
 
 	// What the flow played: the prompt and the sentence from the daemon's
