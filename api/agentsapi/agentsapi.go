@@ -131,38 +131,38 @@ func Register(g *echo.Group, d Deps) {
 		d.NewPassword = newPassword
 	}
 	h := &handler{d: d, log: d.Logger.With("component", "agentsapi")}
-	g.GET("/agents", withAccount(h.listAgents))
-	g.POST("/agents", withAccount(h.createAgent))
-	g.GET("/agents/:id", withAccount(h.getAgent))
-	g.PUT("/agents/:id", withAccount(h.updateAgent))
-	g.DELETE("/agents/:id", withAccount(h.deleteAgent))
-	g.POST("/agents/:id/login", withAccount(h.action("login")))
-	g.POST("/agents/:id/logout", withAccount(h.action("logout")))
-	g.POST("/agents/:id/pause", withAccount(h.action("pause")))
-	g.POST("/agents/:id/unpause", withAccount(h.action("unpause")))
-	g.POST("/agents/:id/disposition", withAccount(h.action("disposition")))
+	g.GET("/agents", api.WithAccount(h.listAgents))
+	g.POST("/agents", api.WithAccount(h.createAgent))
+	g.GET("/agents/:id", api.WithAccount(h.getAgent))
+	g.PUT("/agents/:id", api.WithAccount(h.updateAgent))
+	g.DELETE("/agents/:id", api.WithAccount(h.deleteAgent))
+	g.POST("/agents/:id/login", api.WithAccount(h.action("login")))
+	g.POST("/agents/:id/logout", api.WithAccount(h.action("logout")))
+	g.POST("/agents/:id/pause", api.WithAccount(h.action("pause")))
+	g.POST("/agents/:id/unpause", api.WithAccount(h.action("unpause")))
+	g.POST("/agents/:id/disposition", api.WithAccount(h.action("disposition")))
 
-	g.GET("/queues", withAccount(h.listQueues))
-	g.POST("/queues", withAccount(h.createQueue))
-	g.GET("/queues/:id", withAccount(h.getQueue))
-	g.PUT("/queues/:id", withAccount(h.updateQueue))
-	g.DELETE("/queues/:id", withAccount(h.deleteQueue))
-	g.PUT("/queues/:id/members", withAccount(h.putMembers))
-	g.POST("/queues/:id/members/:agent_id", withAccount(h.addMember))
-	g.DELETE("/queues/:id/members/:agent_id", withAccount(h.removeMember))
+	g.GET("/queues", api.WithAccount(h.listQueues))
+	g.POST("/queues", api.WithAccount(h.createQueue))
+	g.GET("/queues/:id", api.WithAccount(h.getQueue))
+	g.PUT("/queues/:id", api.WithAccount(h.updateQueue))
+	g.DELETE("/queues/:id", api.WithAccount(h.deleteQueue))
+	g.PUT("/queues/:id/members", api.WithAccount(h.putMembers))
+	g.POST("/queues/:id/members/:agent_id", api.WithAccount(h.addMember))
+	g.DELETE("/queues/:id/members/:agent_id", api.WithAccount(h.removeMember))
 
-	g.GET("/hooks", withAccount(h.listHooks))
-	g.POST("/hooks", withAccount(h.createHook))
-	g.GET("/hooks/:id", withAccount(h.getHook))
-	g.PUT("/hooks/:id", withAccount(h.updateHook))
-	g.DELETE("/hooks/:id", withAccount(h.deleteHook))
+	g.GET("/hooks", api.WithAccount(h.listHooks))
+	g.POST("/hooks", api.WithAccount(h.createHook))
+	g.GET("/hooks/:id", api.WithAccount(h.getHook))
+	g.PUT("/hooks/:id", api.WithAccount(h.updateHook))
+	g.DELETE("/hooks/:id", api.WithAccount(h.deleteHook))
 
-	g.GET("/agent-ui", withAccount(h.getUI))
-	g.PUT("/agent-ui", withAccount(h.putUI))
+	g.GET("/agent-ui", api.WithAccount(h.getUI))
+	g.PUT("/agent-ui", api.WithAccount(h.putUI))
 
-	g.GET("/supervisor/agents", withAccount(h.supervisorAgents))
-	g.GET("/supervisor/queues", withAccount(h.supervisorQueues))
-	g.GET("/supervisor/stream", withAccount(h.stream))
+	g.GET("/supervisor/agents", api.WithAccount(h.supervisorAgents))
+	g.GET("/supervisor/queues", api.WithAccount(h.supervisorQueues))
+	g.GET("/supervisor/stream", api.WithAccount(h.stream))
 	registerMonitors(g, h)
 
 	registerMe(g, h)
@@ -171,24 +171,6 @@ func Register(g *echo.Group, d Deps) {
 type handler struct {
 	d   Deps
 	log *slog.Logger
-}
-
-func withAccount(fn func(c echo.Context, acct int64) error) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		p, ok := api.PrincipalFrom(c)
-		if !ok || p.AccountID <= 0 {
-			return api.ErrUnauthorized
-		}
-		return fn(c, p.AccountID)
-	}
-}
-
-func pathID(c echo.Context, name string) (int64, error) {
-	id, err := strconv.ParseInt(c.Param(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, api.Invalid(name, "must be a positive integer, got %q", c.Param(name))
-	}
-	return id, nil
 }
 
 func newPassword() (string, error) {
@@ -402,7 +384,7 @@ func (h *handler) listAgents(c echo.Context, acct int64) error {
 }
 
 func (h *handler) getAgent(c echo.Context, acct int64) error {
-	id, err := pathID(c, "id")
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -474,7 +456,7 @@ func (h *handler) createAgent(c echo.Context, acct int64) error {
 }
 
 func (h *handler) updateAgent(c echo.Context, acct int64) error {
-	id, err := pathID(c, "id")
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -535,7 +517,7 @@ func (h *handler) updateAgent(c echo.Context, acct int64) error {
 }
 
 func (h *handler) deleteAgent(c echo.Context, acct int64) error {
-	id, err := pathID(c, "id")
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -603,7 +585,7 @@ func actionBody(c echo.Context, name string) (reason, code string, err error) {
 
 func (h *handler) action(name string) func(c echo.Context, acct int64) error {
 	return func(c echo.Context, acct int64) error {
-		id, err := pathID(c, "id")
+		id, err := api.PathID(c, "id")
 		if err != nil {
 			return err
 		}
@@ -769,7 +751,7 @@ func (h *handler) listQueues(c echo.Context, acct int64) error {
 }
 
 func (h *handler) getQueue(c echo.Context, acct int64) error {
-	id, err := pathID(c, "id")
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -808,7 +790,7 @@ func (h *handler) createQueue(c echo.Context, acct int64) error {
 }
 
 func (h *handler) updateQueue(c echo.Context, acct int64) error {
-	id, err := pathID(c, "id")
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -834,7 +816,7 @@ func (h *handler) updateQueue(c echo.Context, acct int64) error {
 }
 
 func (h *handler) deleteQueue(c echo.Context, acct int64) error {
-	id, err := pathID(c, "id")
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -852,7 +834,7 @@ func (h *handler) deleteQueue(c echo.Context, acct int64) error {
 // setMembers stores a queue's new member list (computed from the current
 // one) and pushes it to the ACD.
 func (h *handler) setMembers(c echo.Context, acct int64, change func(cur []int64) ([]int64, error)) error {
-	id, err := pathID(c, "id")
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -896,7 +878,7 @@ func (h *handler) putMembers(c echo.Context, acct int64) error {
 }
 
 func (h *handler) addMember(c echo.Context, acct int64) error {
-	agent, err := pathID(c, "agent_id")
+	agent, err := api.PathID(c, "agent_id")
 	if err != nil {
 		return err
 	}
@@ -911,7 +893,7 @@ func (h *handler) addMember(c echo.Context, acct int64) error {
 }
 
 func (h *handler) removeMember(c echo.Context, acct int64) error {
-	agent, err := pathID(c, "agent_id")
+	agent, err := api.PathID(c, "agent_id")
 	if err != nil {
 		return err
 	}
@@ -1005,7 +987,7 @@ func (h *handler) listHooks(c echo.Context, acct int64) error {
 }
 
 func (h *handler) getHook(c echo.Context, acct int64) error {
-	id, err := pathID(c, "id")
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -1040,7 +1022,7 @@ func (h *handler) putHook(c echo.Context, acct, id int64) error {
 func (h *handler) createHook(c echo.Context, acct int64) error { return h.putHook(c, acct, 0) }
 
 func (h *handler) updateHook(c echo.Context, acct int64) error {
-	id, err := pathID(c, "id")
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -1051,7 +1033,7 @@ func (h *handler) updateHook(c echo.Context, acct int64) error {
 }
 
 func (h *handler) deleteHook(c echo.Context, acct int64) error {
-	id, err := pathID(c, "id")
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}

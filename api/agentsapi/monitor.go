@@ -31,11 +31,11 @@ type MonitorStore interface {
 }
 
 func registerMonitors(g *echo.Group, h *handler) {
-	g.POST("/supervisor/agents/:id/monitor", withAccount(h.startMonitor))
-	g.GET("/supervisor/monitors", withAccount(h.listMonitors))
-	g.DELETE("/supervisor/monitors/:id", withAccount(h.stopMonitor))
-	g.GET("/supervisor/monitor-audit", withAccount(h.monitorAudit))
-	g.GET("/supervisor/day", withAccount(h.supervisorDay))
+	g.POST("/supervisor/agents/:id/monitor", api.WithAccount(h.startMonitor))
+	g.GET("/supervisor/monitors", api.WithAccount(h.listMonitors))
+	g.DELETE("/supervisor/monitors/:id", api.WithAccount(h.stopMonitor))
+	g.GET("/supervisor/monitor-audit", api.WithAccount(h.monitorAudit))
+	g.GET("/supervisor/day", api.WithAccount(h.supervisorDay))
 }
 
 func (h *handler) monitorDeps() (MonitorACD, MonitorStore, error) {
@@ -59,7 +59,7 @@ func (h *handler) startMonitor(c echo.Context, acct int64) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(c, "id")
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}

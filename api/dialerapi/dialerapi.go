@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -50,18 +49,18 @@ func Register(g *echo.Group, d Deps) {
 		panic("dialerapi: Deps.Campaigns is required")
 	}
 	h := &handler{s: d.Campaigns}
-	g.GET("/campaigns", withAccount(h.list))
-	g.POST("/campaigns", withAccount(h.create))
-	g.GET("/campaigns/:id", withAccount(h.get))
-	g.PUT("/campaigns/:id", withAccount(h.update))
-	g.DELETE("/campaigns/:id", withAccount(h.remove))
+	g.GET("/campaigns", api.WithAccount(h.list))
+	g.POST("/campaigns", api.WithAccount(h.create))
+	g.GET("/campaigns/:id", api.WithAccount(h.get))
+	g.PUT("/campaigns/:id", api.WithAccount(h.update))
+	g.DELETE("/campaigns/:id", api.WithAccount(h.remove))
 	for _, a := range campaigns.Actions {
-		g.POST("/campaigns/:id/"+a, withAccount(h.action(a)))
+		g.POST("/campaigns/:id/"+a, api.WithAccount(h.action(a)))
 	}
-	g.GET("/campaigns/:id/progress", withAccount(h.progress))
-	g.GET("/flows/:id/dialing", withAccount(h.getDialing))
-	g.PUT("/flows/:id/dialing", withAccount(h.putDialing))
-	g.GET("/trunks", withAccount(h.trunks))
+	g.GET("/campaigns/:id/progress", api.WithAccount(h.progress))
+	g.GET("/flows/:id/dialing", api.WithAccount(h.getDialing))
+	g.PUT("/flows/:id/dialing", api.WithAccount(h.putDialing))
+	g.GET("/trunks", api.WithAccount(h.trunks))
 }
 
 // trunks lists the trunks the account's campaigns and flows may name.
@@ -70,24 +69,6 @@ func (h *handler) trunks(c echo.Context, _ int64) error {
 }
 
 type handler struct{ s Campaigns }
-
-func withAccount(fn func(c echo.Context, acct int64) error) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		p, ok := api.PrincipalFrom(c)
-		if !ok || p.AccountID <= 0 {
-			return api.ErrUnauthorized
-		}
-		return fn(c, p.AccountID)
-	}
-}
-
-func pathID(c echo.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, api.Invalid("id", "must be a positive integer, got %q", c.Param("id"))
-	}
-	return id, nil
-}
 
 // View is a campaign as the API shows it.
 type View struct {
@@ -185,7 +166,7 @@ func (h *handler) create(c echo.Context, acct int64) error {
 }
 
 func (h *handler) get(c echo.Context, acct int64) error {
-	id, err := pathID(c)
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -197,7 +178,7 @@ func (h *handler) get(c echo.Context, acct int64) error {
 }
 
 func (h *handler) update(c echo.Context, acct int64) error {
-	id, err := pathID(c)
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -218,7 +199,7 @@ func (h *handler) update(c echo.Context, acct int64) error {
 }
 
 func (h *handler) remove(c echo.Context, acct int64) error {
-	id, err := pathID(c)
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -230,7 +211,7 @@ func (h *handler) remove(c echo.Context, acct int64) error {
 
 func (h *handler) action(action string) func(c echo.Context, acct int64) error {
 	return func(c echo.Context, acct int64) error {
-		id, err := pathID(c)
+		id, err := api.PathID(c, "id")
 		if err != nil {
 			return err
 		}
@@ -243,7 +224,7 @@ func (h *handler) action(action string) func(c echo.Context, acct int64) error {
 }
 
 func (h *handler) progress(c echo.Context, acct int64) error {
-	id, err := pathID(c)
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -255,7 +236,7 @@ func (h *handler) progress(c echo.Context, acct int64) error {
 }
 
 func (h *handler) getDialing(c echo.Context, acct int64) error {
-	id, err := pathID(c)
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -269,7 +250,7 @@ func (h *handler) getDialing(c echo.Context, acct int64) error {
 // putDialing writes the body over the current settings: a field left out
 // keeps its value.
 func (h *handler) putDialing(c echo.Context, acct int64) error {
-	id, err := pathID(c)
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}

@@ -166,14 +166,6 @@ func account(c echo.Context) (int64, error) {
 	return p.AccountID, nil
 }
 
-func pathID(c echo.Context, name string) (int64, error) {
-	id, err := strconv.ParseInt(c.Param(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, api.Invalid(name, "must be a positive integer, got %q", c.Param(name))
-	}
-	return id, nil
-}
-
 const maxBody = 1 << 20
 
 func readBody(c echo.Context) ([]byte, error) {
@@ -322,7 +314,7 @@ func (h *handler) listFlows(c echo.Context, acct int64) error {
 }
 
 func (h *handler) getFlow(c echo.Context, acct int64) error {
-	id, err := pathID(c, "id")
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -340,7 +332,7 @@ func (h *handler) getFlow(c echo.Context, acct int64) error {
 }
 
 func (h *handler) updateFlow(c echo.Context, acct int64) error {
-	id, err := pathID(c, "id")
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -356,7 +348,7 @@ func (h *handler) updateFlow(c echo.Context, acct int64) error {
 }
 
 func (h *handler) deleteFlow(c echo.Context, acct int64) error {
-	id, err := pathID(c, "id")
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -367,7 +359,7 @@ func (h *handler) deleteFlow(c echo.Context, acct int64) error {
 }
 
 func (h *handler) publish(c echo.Context, acct int64) error {
-	id, err := pathID(c, "id")
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -508,7 +500,7 @@ func (h *handler) who(c echo.Context) string {
 // it goes live, and once approved its call lists are not DNC/NDNC
 // scrubbed. Marking needs transactional messaging on the account.
 func (h *handler) putTransactional(c echo.Context, acct int64) error {
-	id, err := pathID(c, "id")
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -602,7 +594,7 @@ func (h *handler) policyWarnings(ctx context.Context, acct int64, f *flows.Flow)
 }
 
 func (h *handler) listVersions(c echo.Context, acct int64) error {
-	id, err := pathID(c, "id")
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -618,7 +610,7 @@ func (h *handler) listVersions(c echo.Context, acct int64) error {
 }
 
 func (h *handler) getVersion(c echo.Context, acct int64) error {
-	id, err := pathID(c, "id")
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ type TestCallView struct {
 // be used for testing your flows before making them live"). Only numbers
 // on the account's whitelist (verified by OTP) can be called.
 func (h *handler) testCall(c echo.Context, acct int64) error {
-	id, err := pathID(c, "id")
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ const liveHeartbeat = 15 * time.Second
 // stream closes. Events already past are sent first, so a watcher that
 // connects late misses nothing.
 func (h *handler) testCallEvents(c echo.Context, acct int64) error {
-	id, err := pathID(c, "id")
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}

@@ -48,24 +48,14 @@ func Register(g *echo.Group, d Deps) {
 		panic("grammarsapi: Deps.Grammars is required")
 	}
 	h := &handler{d: d}
-	g.GET("/grammars", withAccount(h.list))
-	g.POST("/grammars", withAccount(h.create))
-	g.GET("/grammars/:name", withAccount(h.get))
-	g.DELETE("/grammars/:name", withAccount(h.remove))
-	g.POST("/grammars/:name/say", withAccount(h.say))
+	g.GET("/grammars", api.WithAccount(h.list))
+	g.POST("/grammars", api.WithAccount(h.create))
+	g.GET("/grammars/:name", api.WithAccount(h.get))
+	g.DELETE("/grammars/:name", api.WithAccount(h.remove))
+	g.POST("/grammars/:name/say", api.WithAccount(h.say))
 }
 
 type handler struct{ d Deps }
-
-func withAccount(fn func(c echo.Context, acct int64) error) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		p, ok := api.PrincipalFrom(c)
-		if !ok || p.AccountID <= 0 {
-			return api.ErrUnauthorized
-		}
-		return fn(c, p.AccountID)
-	}
-}
 
 func (h *handler) list(c echo.Context, acct int64) error {
 	list, err := h.d.Grammars.List(c.Request().Context(), acct)

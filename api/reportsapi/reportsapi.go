@@ -77,35 +77,25 @@ func Register(g *echo.Group, d Deps) {
 		d.Window = recordings.Window
 	}
 	h := &handler{d: d}
-	g.GET("/reports/calls", withAccount(h.calls))
-	g.GET("/reports/calls.csv", withAccount(h.callsCSV))
-	g.GET("/reports/attempts/:id/recordings", withAccount(h.attemptRecordings))
-	g.GET("/reports/recordings/:id", withAccount(h.recording))
-	g.GET("/reports/recordings.zip", withAccount(h.recordingsZip))
-	g.GET("/reports/ads/statistics", withAccount(h.adsStatistics))
-	g.GET("/reports/ads/statistics.csv", withAccount(h.adsStatisticsCSV))
-	g.GET("/reports/ads/detailed", withAccount(h.adsDetailed))
-	g.GET("/reports/ads/detailed.csv", withAccount(h.adsDetailedCSV))
-	g.GET("/reports/email", withAccount(h.listEmail))
-	g.GET("/reports/email/:flow", withAccount(h.getEmail))
-	g.PUT("/reports/email/:flow", withAccount(h.putEmail))
-	g.DELETE("/reports/email/:flow", withAccount(h.deleteEmail))
-	g.GET("/reports/catalogue", withAccount(h.catalogue))
-	g.GET("/reports/catalogue/:name", withAccount(h.catalogueReport(false)))
-	g.GET("/reports/catalogue/:name/csv", withAccount(h.catalogueReport(true)))
+	g.GET("/reports/calls", api.WithAccount(h.calls))
+	g.GET("/reports/calls.csv", api.WithAccount(h.callsCSV))
+	g.GET("/reports/attempts/:id/recordings", api.WithAccount(h.attemptRecordings))
+	g.GET("/reports/recordings/:id", api.WithAccount(h.recording))
+	g.GET("/reports/recordings.zip", api.WithAccount(h.recordingsZip))
+	g.GET("/reports/ads/statistics", api.WithAccount(h.adsStatistics))
+	g.GET("/reports/ads/statistics.csv", api.WithAccount(h.adsStatisticsCSV))
+	g.GET("/reports/ads/detailed", api.WithAccount(h.adsDetailed))
+	g.GET("/reports/ads/detailed.csv", api.WithAccount(h.adsDetailedCSV))
+	g.GET("/reports/email", api.WithAccount(h.listEmail))
+	g.GET("/reports/email/:flow", api.WithAccount(h.getEmail))
+	g.PUT("/reports/email/:flow", api.WithAccount(h.putEmail))
+	g.DELETE("/reports/email/:flow", api.WithAccount(h.deleteEmail))
+	g.GET("/reports/catalogue", api.WithAccount(h.catalogue))
+	g.GET("/reports/catalogue/:name", api.WithAccount(h.catalogueReport(false)))
+	g.GET("/reports/catalogue/:name/csv", api.WithAccount(h.catalogueReport(true)))
 }
 
 type handler struct{ d Deps }
-
-func withAccount(fn func(c echo.Context, acct int64) error) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		p, ok := api.PrincipalFrom(c)
-		if !ok || p.AccountID <= 0 {
-			return api.ErrUnauthorized
-		}
-		return fn(c, p.AccountID)
-	}
-}
 
 // location is the account's time zone.
 func (h *handler) location(ctx context.Context, acct int64) (*time.Location, error) {

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -49,38 +48,20 @@ func Register(g *echo.Group, d Deps) {
 		panic("ttsapi: Deps.Service is required")
 	}
 	h := &handler{s: d.Service}
-	g.GET("/tts/settings", withAccount(h.getSettings))
-	g.PUT("/tts/settings", withAccount(h.putSettings))
-	g.GET("/tts/voices", withAccount(h.voices))
-	g.POST("/tts/preview", withAccount(h.preview))
-	g.GET("/cloud-accounts", withAccount(h.list))
-	g.POST("/cloud-accounts", withAccount(h.create))
-	g.POST("/cloud-accounts/check", withAccount(h.checkInput))
-	g.GET("/cloud-accounts/:id", withAccount(h.get))
-	g.PUT("/cloud-accounts/:id", withAccount(h.update))
-	g.DELETE("/cloud-accounts/:id", withAccount(h.remove))
-	g.POST("/cloud-accounts/:id/check", withAccount(h.check))
+	g.GET("/tts/settings", api.WithAccount(h.getSettings))
+	g.PUT("/tts/settings", api.WithAccount(h.putSettings))
+	g.GET("/tts/voices", api.WithAccount(h.voices))
+	g.POST("/tts/preview", api.WithAccount(h.preview))
+	g.GET("/cloud-accounts", api.WithAccount(h.list))
+	g.POST("/cloud-accounts", api.WithAccount(h.create))
+	g.POST("/cloud-accounts/check", api.WithAccount(h.checkInput))
+	g.GET("/cloud-accounts/:id", api.WithAccount(h.get))
+	g.PUT("/cloud-accounts/:id", api.WithAccount(h.update))
+	g.DELETE("/cloud-accounts/:id", api.WithAccount(h.remove))
+	g.POST("/cloud-accounts/:id/check", api.WithAccount(h.check))
 }
 
 type handler struct{ s Service }
-
-func withAccount(fn func(c echo.Context, acct int64) error) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		p, ok := api.PrincipalFrom(c)
-		if !ok || p.AccountID <= 0 {
-			return api.ErrUnauthorized
-		}
-		return fn(c, p.AccountID)
-	}
-}
-
-func pathID(c echo.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, api.Invalid("id", "must be a positive integer, got %q", c.Param("id"))
-	}
-	return id, nil
-}
 
 // maxBody bounds a request (Google JSON credentials are a few KiB).
 const maxBody = 64 << 10
@@ -174,7 +155,7 @@ func (h *handler) list(c echo.Context, acct int64) error {
 }
 
 func (h *handler) get(c echo.Context, acct int64) error {
-	id, err := pathID(c)
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -198,7 +179,7 @@ func (h *handler) create(c echo.Context, acct int64) error {
 }
 
 func (h *handler) update(c echo.Context, acct int64) error {
-	id, err := pathID(c)
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -214,7 +195,7 @@ func (h *handler) update(c echo.Context, acct int64) error {
 }
 
 func (h *handler) remove(c echo.Context, acct int64) error {
-	id, err := pathID(c)
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -239,7 +220,7 @@ func (h *handler) checkInput(c echo.Context, acct int64) error {
 
 // check is "Check now" on a saved account; the result is kept.
 func (h *handler) check(c echo.Context, acct int64) error {
-	id, err := pathID(c)
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
