@@ -61,7 +61,7 @@ func TestPathID(t *testing.T) {
 		{"word", "agent_id", "abc", 0, `must be a positive integer, got "abc"`},
 		{"empty", "id", "", 0, `must be a positive integer, got ""`},
 		{"overflow", "id", "9223372036854775808", 0, `must be a positive integer, got "9223372036854775808"`},
-		{"long, quoted whole", "id", long, 0, `must be a positive integer, got "` + long + `"`},
+		{"long, clipped", "id", long, 0, `must be a positive integer, got "` + long[:512] + `…(600 bytes)"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -458,7 +458,7 @@ func (h *handler) listAccounts(c echo.Context) error {
 }
 
 func (h *handler) getAccount(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -490,7 +490,7 @@ func (h *handler) createAccount(c echo.Context) error {
 }
 
 func (h *handler) updateAccount(c echo.Context) error {
-	id, err := pathID(c)
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -646,16 +646,8 @@ func actorAndID(c echo.Context) (accounts.Actor, int64, error) {
 	if err != nil {
 		return accounts.Actor{}, 0, err
 	}
-	id, err := pathID(c)
+	id, err := api.PathID(c, "id")
 	return a, id, err
-}
-
-func pathID(c echo.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, api.Invalid("id", "must be a positive integer, got %q", api.Clip(c.Param("id")))
-	}
-	return id, nil
 }
 
 const maxBody = 16 << 10

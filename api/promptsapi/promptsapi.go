@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -74,14 +73,6 @@ func Register(g *echo.Group, d Deps) {
 
 type handler struct{ d Deps }
 
-func pathID(c echo.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, api.Invalid("id", "must be a positive integer, got %q", api.Clip(c.Param("id")))
-	}
-	return id, nil
-}
-
 // actor is the calling user or API key of an account.
 func (h *handler) actor(c echo.Context) (prompts.Actor, error) {
 	p, ok := api.PrincipalFrom(c)
@@ -122,7 +113,7 @@ func (h *handler) get(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(c)
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -234,7 +225,7 @@ func (h *handler) audio(c echo.Context) error {
 }
 
 func (h *handler) serveAudio(c echo.Context, accountID int64) error {
-	id, err := pathID(c)
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -252,7 +243,7 @@ func (h *handler) delete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(c)
+	id, err := api.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -302,7 +293,7 @@ func (h *handler) decide(approve bool) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		id, err := pathID(c)
+		id, err := api.PathID(c, "id")
 		if err != nil {
 			return err
 		}
