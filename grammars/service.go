@@ -36,6 +36,10 @@ type Service struct {
 // seen within it, this node's at once.
 const grammarCheckInterval = time.Second
 
+// maxCallEntries bounds the grammars a node keeps; past it they are all
+// dropped and read again.
+const maxCallEntries = 1024
+
 type grammarKey struct {
 	account int64
 	name    string
@@ -81,7 +85,8 @@ func (s *Service) grammar(ctx context.Context, accountID int64, name string) (*G
 	if err == nil || errors.Is(err, switchyard.ErrNotFound) {
 		s.calls.mu.Lock()
 		if s.calls.gen == gen {
-			if s.calls.m == nil {
+			// Bounded: names built from variables could be many.
+			if s.calls.m == nil || len(s.calls.m) >= maxCallEntries {
 				s.calls.m = map[grammarKey]cached{}
 			}
 			s.calls.m[k] = cached{g: g, err: err, at: now, gen: gen}

@@ -130,24 +130,34 @@ func (s *Service) RecordByPhone(ctx context.Context, actor Actor, name string, t
 		return RecordCall{}, fmt.Errorf("prompts: record %q: %w", name, err)
 	}
 	rc := &RecordCall{AccountID: actor.AccountID, Name: name, Number: number, State: CallRinging, StartedAt: s.cfg.Now().UTC(), tags: tags, actor: actor}
-	var id string
+	// The call may be answered or fail before it is registered below: its
+	// script and its failure wait until it is (registered is closed
+	// whether the originate worked or not).
+	registered := make(chan struct{})
 	c, err := s.cfg.Calls.Originate(ctx, ari.OriginateParams{
 		Endpoint: strings.ReplaceAll(s.cfg.Endpoint, "{number}", number),
 		Timeout:  phoneRing,
 		Handler: func(ctx context.Context, c *ari.Call) error {
+			select {
+			case <-registered:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 			return s.recordScript(ctx, c, c.ID)
 		},
 		Failed: func(c *ari.Call) {
+			<-registered
 			s.calls.set(c.ID, func(rc *RecordCall) { rc.State, rc.EndedAt = CallNoAnswer, s.cfg.Now().UTC() })
 		},
 	})
 	if err != nil {
+		close(registered)
 		return RecordCall{}, fmt.Errorf("prompts: call %s to record %q: %w", number, name, err)
 	}
-	id = c.ID
-	rc.ID = id
+	rc.ID = c.ID
 	s.calls.put(rc)
-	s.log.InfoContext(ctx, "record-by-phone call placed", "account_id", actor.AccountID, "name", name, "number", number, "call_id", id)
+	close(registered)
+	s.log.InfoContext(ctx, "record-by-phone call placed", "account_id", actor.AccountID, "name", name, "number", number, "call_id", c.ID)
 	return *rc, nil
 }
 
@@ -163,15 +173,6 @@ func (s *Service) RecordCallStatus(accountID int64, id string) (RecordCall, erro
 
 // recordScript runs on the answered call.
 func (s *Service) recordScript(ctx context.Context, c *ari.Call, id string) (err error) {
-	// The call may be answered before RecordByPhone has registered it.
-	for range 50 {
-		if _, ok := s.calls.get(s.accountOf(id), id); ok {
-			break
-		}
-		if werr := c.Wait(ctx, 20*time.Millisecond); werr != nil {
-			return werr
-		}
-	}
 	var rc RecordCall
 	s.calls.set(id, func(r *RecordCall) { rc = *r })
 	end := func(state, msg string, promptID int64) {
@@ -248,15 +249,6 @@ func (s *Service) recordScript(ctx context.Context, c *ari.Call, id string) (err
 	end(CallNotSaved, fmt.Sprintf("recorded %d times without saving", phoneTakes), 0)
 	_, _ = c.Play(ctx, ari.PlayOptions{}, soundGoodbye)
 	return c.Hangup(ctx, "normal")
-}
-
-func (s *Service) accountOf(id string) int64 {
-	s.calls.mu.Lock()
-	defer s.calls.mu.Unlock()
-	if c, ok := s.calls.m[id]; ok {
-		return c.AccountID
-	}
-	return 0
 }
 
 // review plays the take back with the menu until the person presses 1

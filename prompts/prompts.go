@@ -378,6 +378,10 @@ func (s *Service) Delete(ctx context.Context, accountID, id int64) error {
 // this node's uploads, decisions and deletions at once.
 const promptCheckInterval = time.Second
 
+// maxPlayEntries bounds the resolutions a node keeps; past it they are
+// all dropped and read again.
+const maxPlayEntries = 4096
+
 // playKey names a prompt of an account.
 type playKey struct {
 	account int64
@@ -427,7 +431,8 @@ func (s *Service) PromptURI(ctx context.Context, accountID int64, name string) (
 	if err == nil || errors.Is(err, ErrNotApproved) {
 		s.plays.mu.Lock()
 		if s.plays.gen == gen {
-			if s.plays.m == nil {
+			// Bounded: names built from variables could be many.
+			if s.plays.m == nil || len(s.plays.m) >= maxPlayEntries {
 				s.plays.m = map[playKey]played{}
 			}
 			s.plays.m[k] = played{uri: uri, err: err, at: now, gen: gen}
