@@ -155,10 +155,13 @@ func (s *Service) RecordByPhone(ctx context.Context, actor Actor, name string, t
 		return RecordCall{}, fmt.Errorf("prompts: call %s to record %q: %w", number, name, err)
 	}
 	rc.ID = c.ID
+	// The answer is the call as registered: from then on its script
+	// changes it under the registry's lock.
+	placed := *rc
 	s.calls.put(rc)
 	close(registered)
 	s.log.InfoContext(ctx, "record-by-phone call placed", "account_id", actor.AccountID, "name", name, "number", number, "call_id", c.ID)
-	return *rc, nil
+	return placed, nil
 }
 
 // RecordCallStatus returns the account's record-by-phone call (calls of
