@@ -103,7 +103,10 @@ func TestConsoleCloudInBrowser(t *testing.T) {
 	b.waitText("Text-to-speech speaks with polly_main, voice Joanna.")
 	before := polly.Calls()
 	b.click("Play")
-	b.waitJS("polly preview plays", `(() => { const a = document.querySelector('audio[aria-label="Preview audio"]'); return !!a && a.src.startsWith('blob:') && a.duration > 0.3 && a.duration < 1; })()`, 20*time.Second)
+	b.waitJS("polly preview offered", `(() => { const a = document.querySelector('audio[aria-label="Preview audio"]'); return !!a && a.src.startsWith('blob:'); })()`, 20*time.Second)
+	// The page reads the clip's length from the WAV it was given (a loaded
+	// machine can take longer than any fair wait to decode it for the player).
+	b.waitJS("polly preview length shown", `(() => { const p = document.querySelector('[aria-label="Preview length"]'); const s = p ? parseFloat(p.innerText) : 0; return s > 0.3 && s < 1; })()`, 20*time.Second)
 	if polly.Calls() != before+1 || polly.Last()["VoiceId"] != "Joanna" {
 		t.Errorf("the preview reached Polly %d times (voice %v); want once with Joanna", polly.Calls()-before, polly.Last()["VoiceId"])
 	}

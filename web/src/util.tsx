@@ -132,3 +132,20 @@ export function dayEnd(v: string): string {
 export function pct(n: number | undefined): string {
   return `${(n ?? 0).toFixed(1)}%`;
 }
+
+/** wavSeconds is the length of a WAV clip, read from its header (byte rate
+ * and data size), or undefined when buf is not a WAV. */
+export function wavSeconds(buf: ArrayBuffer): number | undefined {
+  const v = new DataView(buf);
+  const tag = (o: number) => String.fromCharCode(v.getUint8(o), v.getUint8(o + 1), v.getUint8(o + 2), v.getUint8(o + 3));
+  if (buf.byteLength < 12 || tag(0) !== "RIFF" || tag(8) !== "WAVE") return undefined;
+  let byteRate = 0;
+  for (let o = 12; o + 8 <= buf.byteLength; ) {
+    const id = tag(o);
+    const n = v.getUint32(o + 4, true);
+    if (id === "fmt " && o + 20 <= buf.byteLength) byteRate = v.getUint32(o + 16, true);
+    if (id === "data") return byteRate ? Math.min(n, buf.byteLength - o - 8) / byteRate : undefined;
+    o += 8 + n + (n & 1);
+  }
+  return undefined;
+}

@@ -8,7 +8,7 @@ import { Modal } from "../ui/Modal";
 import { Check, Field, FormError, useForm } from "../ui/Field";
 import { useAction } from "../ui/action";
 import { useToast } from "../ui/Toast";
-import { Badge, ErrorBox, PageHead, useLoad, useTime } from "../util";
+import { Badge, ErrorBox, PageHead, useLoad, useTime, wavSeconds } from "../util";
 
 interface ServiceCheck {
   service: string;
@@ -216,6 +216,7 @@ function TTSCard({ accounts }: { accounts: CloudAccount[] }) {
   const [voice, setVoice] = useState("");
   const [text, setText] = useState("Your payment is due tomorrow. Thank you.");
   const [audio, setAudio] = useState("");
+  const [clipSecs, setClipSecs] = useState<number | undefined>();
   const f = useForm();
   const pv = useForm();
   const toast = useToast();
@@ -239,7 +240,9 @@ function TTSCard({ accounts }: { accounts: CloudAccount[] }) {
         await call(Promise.resolve({ error: await r.response.clone().json().catch(() => undefined), response: r.response }));
         return;
       }
-      setAudio(URL.createObjectURL(r.data as Blob));
+      const blob = r.data as Blob;
+      setClipSecs(wavSeconds(await blob.arrayBuffer()));
+      setAudio(URL.createObjectURL(blob));
     }, ["text"]);
   };
   return (
@@ -265,6 +268,7 @@ function TTSCard({ accounts }: { accounts: CloudAccount[] }) {
       </Field>
       <button type="button" className="btn" onClick={() => void preview()} disabled={pv.busy}>Play</button>
       {audio && <audio controls autoPlay src={audio} aria-label="Preview audio" />}
+      {audio && clipSecs !== undefined && <p className="muted" aria-label="Preview length">{clipSecs.toFixed(2)} s of audio</p>}
     </form>
   );
 }
