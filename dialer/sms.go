@@ -103,7 +103,7 @@ func CheckSMSText(text string) error {
 	refs, bad := variables.Scan(text)
 	if len(bad) > 0 {
 		b := bad[0]
-		return fmt.Errorf("%q is not a variable (write $flow.key.<name> or ${flow.key.<name}> with a column name of the recipients list)", text[b.Start:b.End])
+		return fmt.Errorf("%q is not a variable (write $flow.key.<name> or ${flow.key.<name>} with a column name of the recipients list)", text[b.Start:b.End])
 	}
 	for _, r := range refs {
 		switch {
