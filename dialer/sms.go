@@ -70,7 +70,7 @@ func (c *Campaign) validateSMS() error {
 		return bad("sms_text", "sms_text is %d characters long, at most %d", n, MaxSMSText)
 	}
 	if err := CheckSMSText(c.SMSText); err != nil {
-		return bad("sms_text", "sms_text: %v", err)
+		return bad("sms_text", "%v", err)
 	}
 	for _, f := range []struct {
 		name string
