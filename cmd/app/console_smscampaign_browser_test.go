@@ -57,7 +57,7 @@ func TestConsoleSMSCampaignInBrowser(t *testing.T) {
 	b.waitText("Campaign created.")
 	b.waitJS("listed as sms", `[...document.querySelectorAll('tbody tr')].some(tr => tr.innerText.includes('Codes by SMS') && tr.innerText.includes('sms'))`, 10*time.Second)
 	b.click("Start Codes by SMS")
-	b.waitJS("campaign Finished", `[...document.querySelectorAll('tbody tr')].some(tr => tr.innerText.includes('Codes by SMS') && tr.innerText.includes('Finished') && tr.innerText.includes('2/2 complete'))`, time.Minute)
+	b.waitJS("campaign Finished", `[...document.querySelectorAll('tbody tr')].some(tr => tr.innerText.includes('Codes by SMS') && tr.innerText.includes('Finished') && tr.innerText.includes('2/2 complete') && tr.innerText.includes('2 sent · 0 failed'))`, time.Minute)
 	b.noCSPViolations()
 
 	var got []string

@@ -77,7 +77,7 @@ export function CampaignsPage() {
     { key: "type", label: "Campaign type" },
     { key: "mode", label: "Mode" },
     { key: "status", label: "Status", render: (c) => <Badge text={c.status} /> },
-    { key: "progress", label: "Progress", sortable: false, render: (c) => <ProgressCell p={progress[c.id]} /> },
+    { key: "progress", label: "Progress", sortable: false, render: (c) => <ProgressCell p={progress[c.id]} sms={c.type === "sms"} /> },
     { key: "started_at", label: "Started at", render: (c) => fmt(c.started_at) },
     { key: "ended_at", label: "Ended at", render: (c) => fmt(c.ended_at) },
     {
@@ -132,7 +132,7 @@ export function CampaignsPage() {
   );
 }
 
-function ProgressCell({ p }: { p?: CampaignProgress }) {
+function ProgressCell({ p, sms }: { p?: CampaignProgress; sms?: boolean }) {
   if (!p) return <span className="muted">–</span>;
   const total = p.pending + p.in_process + p.complete;
   const done = total ? Math.round((p.complete / total) * 100) : 0;
@@ -142,7 +142,7 @@ function ProgressCell({ p }: { p?: CampaignProgress }) {
         <span style={{ width: `${done}%` }} />
       </div>
       <span className="small">
-        {p.complete}/{total} complete · {p.dialed} dialed · {p.answered} answered{p.live ? ` · ${p.live.active} live` : ""}
+        {p.complete}/{total} complete · {sms ? `${p.by_status?.sent ?? 0} sent · ${p.by_status?.failed ?? 0} failed` : `${p.dialed} dialed · ${p.answered} answered`}{p.live ? ` · ${p.live.active} live` : ""}
       </span>
     </div>
   );
