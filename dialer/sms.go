@@ -280,8 +280,32 @@ func (p *SMSPlacer) Place(ctx context.Context, req PlaceRequest) (Result, error)
 			res = Result{Status: SMSFailed, Reason: fmt.Sprintf("the SMS gateway answered %q", switchyard.Clip(sr.Status))}
 		}
 	}
-	if err := p.Journal.EndSMS(sctx, a, res.Status, res.Reason, msgID); err != nil && p.Logger != nil {
-		p.Logger.Warn("record the end of an sms attempt", "record", rec.ID, "attempt", rec.Attempt, "status", res.Status, "error", err)
-	}
+	p.end(ctx, a, res, msgID, timeout)
 	return res, nil
+}
+
+// end records the attempt's end, retried for a while (the store may be
+// briefly away); the record's own outcome is written by the runner
+// whatever happens here.
+func (p *SMSPlacer) end(ctx context.Context, a SMSAttempt, res Result, msgID int64, timeout time.Duration) {
+	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	wait := 100 * time.Millisecond
+	for {
+		err := p.Journal.EndSMS(ectx, a, res.Status, res.Reason, msgID)
+		if err == nil {
+			return
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ectx.Done():
+			t.Stop()
+			if p.Logger != nil {
+				p.Logger.Warn("record the end of an sms attempt", "record", a.Record.ID, "attempt", a.Record.Attempt, "status", res.Status, "error", err)
+			}
+			return
+		case <-t.C:
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
 }

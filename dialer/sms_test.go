@@ -17,6 +17,7 @@ type memJournal struct {
 	mu     sync.Mutex
 	status map[string]string
 	begin  func(SMSAttempt) error // optional failure
+	end    func(SMSAttempt) error // optional failure
 }
 
 func newMemJournal() *memJournal { return &memJournal{status: map[string]string{}} }
@@ -37,6 +38,11 @@ func (j *memJournal) BeginSMS(_ context.Context, a SMSAttempt) error {
 }
 
 func (j *memJournal) EndSMS(_ context.Context, a SMSAttempt, status, _ string, _ int64) error {
+	if j.end != nil {
+		if err := j.end(a); err != nil {
+			return err
+		}
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.status[a.ID] = status
@@ -396,4 +402,28 @@ func FuzzSMSText(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSMSEndRetried: the end of an sent SMS's attempt is written once the
+// store answers again, not lost.
+func TestSMSEndRetried(t *testing.T) {
+	ctx := ctxT(t)
+	j := newMemJournal()
+	fails := 2
+	j.end = func(SMSAttempt) error {
+		if fails > 0 {
+			fails--
+			return errors.New("store away")
+		}
+		return nil
+	}
+	c := smsCampaign()
+	p := &SMSPlacer{Journal: j, Sender: SMSSenderFunc(func(context.Context, SMS) (SMSResult, error) { return SMSResult{Status: SMSSent}, nil })}
+	res, err := p.Place(ctx, PlaceRequest{Campaign: &c, Record: Record{ID: 4, AccountID: 1, Attempt: 1, Variables: map[string]string{"name": "A", "amount": "1"}}, Number: "+15550004"})
+	if err != nil || res.Status != SMSSent {
+		t.Fatalf("place: %+v %v", res, err)
+	}
+	if st := j.status[AttemptID(1, 4, 1)]; st != SMSSent || fails != 0 {
+		t.Errorf("attempt %q after the store came back (%d failures left)", st, fails)
+	}
 }
