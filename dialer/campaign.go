@@ -216,7 +216,12 @@ type Campaign struct {
 	LeadWebhook    string `json:"lead_webhook,omitempty"`
 	LeadNumberPath string `json:"lead_number_path,omitempty"`
 	LogWebhook     string `json:"log_webhook,omitempty"`
-	Status         string `json:"status"`
+	// SMSText is an sms campaign's message: sent to each record's number
+	// instead of a call, with the record's variables in it ($flow.key.name
+	// or ${flow.key.name}: the recipients list's columns; $call.dnis: the
+	// number it goes to). Empty for a telephone campaign.
+	SMSText string `json:"sms_text,omitempty" gorm:"column:sms_text"`
+	Status  string `json:"status"`
 }
 
 // AbandonCap is the abandon-rate cap as a fraction (0.03 = 3 %).
@@ -367,6 +372,9 @@ func (c *Campaign) Validate() error {
 	default:
 		return bad("mode", "mode %q (want multicast, progressive, multiplied, predictive or agent_first)", c.Mode)
 	}
+	if err := c.validateSMS(); err != nil {
+		return err
+	}
 	if c.Name == "" || len(c.Name) > 255 {
 		return bad("name", "name must be 1…255 bytes")
 	}
@@ -403,6 +411,9 @@ func (c *Campaign) Validate() error {
 	}
 	if c.Trunk != "" && !ValidTrunkName(c.Trunk) {
 		return bad("trunk", "trunk %q must be a trunk name: 1-64 letters, digits, '_', '-' or '.'", c.Trunk)
+	}
+	if c.Type == TypeSMS && c.Trunk != "" {
+		return bad("trunk", "an sms campaign sends through the SMS gateway: it names no trunk")
 	}
 	if c.Type == TypeTelephone && c.EndpointTemplate != "" {
 		if err := CheckTemplate(c.EndpointTemplate); err != nil {

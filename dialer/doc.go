@@ -14,7 +14,10 @@
 // record's time zone, and a restarted node settles its previous life's
 // claims from their call records (deterministic AttemptID) instead of
 // dialing them again. Calls are placed through ari.Manager by
-// dialer/ariplacer, which also runs AMD and the safe-harbor message.
+// dialer/ariplacer, which also runs AMD and the safe-harbor message. An
+// sms campaign runs the same pacer with SMSPlacer in place of the call: one
+// SMS per record through an SMSSender, its attempt written before the send
+// (SMSJournal) so that no record's accepted message is sent twice.
 //
 // This package has no persistence. The campaign service that every
 // transport calls — creating, editing, searching, starting, pausing,

@@ -132,6 +132,14 @@ func MaxAttempts(c *Campaign) int { return c.DialAttempts + MaxReschedules }
 // reschedule syskeys), rescheduleAt its time (zero: after the retry
 // interval).
 func Next(c *Campaign, status string, attempt int, rescheduled bool, rescheduleAt, now time.Time) (retry bool, at time.Time) {
+	if c.IsSMS() {
+		// An SMS is sent again only when it failed: never one the gateway
+		// accepted, nor a blocked number.
+		if status == SMSFailed && attempt < c.DialAttempts {
+			return true, now.Add(c.RetryInterval())
+		}
+		return false, time.Time{}
+	}
 	if rescheduled && attempt < MaxAttempts(c) {
 		if rescheduleAt.IsZero() || rescheduleAt.Before(now) {
 			rescheduleAt = now.Add(c.RetryInterval())

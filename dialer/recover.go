@@ -28,6 +28,10 @@ type Orphan struct {
 	Placed, Ended bool
 	Status        string
 	Answered      bool
+	// Final: the record is not attempted again (an sms attempt that may
+	// have been sent); Reason, if set, says why it ended so.
+	Final  bool
+	Reason string
 }
 
 // Recoverer is implemented by Records sources that can adopt the claims of
@@ -103,7 +107,14 @@ func (r *Runner) reclaim(ctx context.Context, rec Record) {
 	go func() {
 		defer r.wg.Done()
 		out := Outcome{RecordID: rec.ID, RequestID: rec.RequestID, Status: "FAILED", Reason: "lease expired; outcome unknown"}
+		if r.Campaign.IsSMS() {
+			// The message may have been sent: never sent again.
+			out.Status, out.Reason = SMSFailed, SMSUnknownReason
+		}
 		out.Retry, out.NextAttemptAt = Next(&r.Campaign, out.Status, rec.Attempt, false, time.Time{}, r.Clock.Now())
+		if r.Campaign.IsSMS() {
+			out.Retry, out.NextAttemptAt = false, time.Time{}
+		}
 		if err := r.finish(ctx, out); err != nil {
 			r.Logger.Error("record a reclaimed attempt's outcome", "record", rec.ID, "error", err)
 		}
@@ -157,7 +168,14 @@ func (r *Runner) settle(ctx context.Context, rc Recoverer, o Orphan) {
 		}
 		live := AgentPaced(c) && o.Answered
 		retry, at := Next(c, status, o.Record.Attempt, false, time.Time{}, r.Clock.Now())
-		out = Outcome{RecordID: o.Record.ID, RequestID: o.Record.RequestID, Status: status, Reason: "settled after a restart", Retry: retry, NextAttemptAt: at, Live: live}
+		if o.Final {
+			retry, at = false, time.Time{}
+		}
+		reason := "settled after a restart"
+		if o.Reason != "" {
+			reason = o.Reason
+		}
+		out = Outcome{RecordID: o.Record.ID, RequestID: o.Record.RequestID, Status: status, Reason: reason, Retry: retry, NextAttemptAt: at, Live: live}
 		r.mu.Lock()
 		r.stats.Dialed++
 		if o.Answered {

@@ -131,6 +131,12 @@ type Result struct {
 	// Recording names the call's recording (an agent-first conversation
 	// with an agent whose calls are recorded); empty: none.
 	Recording string
+	// Reason says why the attempt ended as it did, when the placer
+	// returns no error (an SMS the gateway refused, a blocked number).
+	Reason string
+	// Final: the record is not attempted again whatever its status (an
+	// SMS whose send may have been accepted, input that fails alike).
+	Final bool
 }
 
 // Abandoned reports whether an attempt's result counts as an abandoned
@@ -865,11 +871,14 @@ func (r *Runner) dialWith(ctx context.Context, rec Record, p Placer) Outcome {
 		}
 		r.pred.mu.Unlock()
 	}
-	reason := ""
+	reason := res.Reason
 	if err != nil {
 		reason = err.Error()
 	}
 	retry, at := Next(c, res.Status, rec.Attempt, res.Rescheduled, res.RescheduleAt, end)
+	if res.Final {
+		retry, at = false, time.Time{}
+	}
 	o := Outcome{Status: res.Status, Reason: reason, Retry: retry, NextAttemptAt: at, Live: live, Abandoned: abandoned}
 	if retry && res.Rescheduled {
 		o.Rescheduled, o.CallbackTo = true, res.RescheduleTo

@@ -41,6 +41,10 @@ func (c *Campaign) AfterFind(*gorm.DB) error {
 // (every request of the flow not reserved for hand-made campaigns).
 const CampaignSourceFlow = "flow"
 
+// maxSMSText bounds an sms campaign's text in bytes (the dialer's limit
+// is in characters).
+const maxSMSText = 4 * dialer.MaxSMSText
+
 // Campaign statuses the store itself relies on (the dialer's strings).
 const (
 	campaignRunning = "Running"
@@ -64,6 +68,7 @@ func (c *Campaign) check() error {
 		{"queue", c.Queue, maxShort}, {"dial-to extension", c.DialToExtension, maxShort}, {"flow id", c.FlowID, 64},
 		{"safe-harbor sound", c.SafeHarborSound, maxShort}, {"machine action", c.MachineAction, 16}, {"machine flow id", c.MachineFlowID, 64},
 		{"lead webhook", c.LeadWebhook, 128}, {"lead number path", c.LeadNumberPath, 128}, {"log webhook", c.LogWebhook, 128},
+		{"sms text", c.SMSText, maxSMSText},
 	} {
 		if err := checkLen(f.name, f.v, f.max); err != nil {
 			return err

@@ -36,6 +36,9 @@ const (
 	ADSFailed      = "failed"
 	ADSAnswMachine = "answmachine"
 	ADSFax         = "fax"
+	// ADSSent: an sms the SMS provider accepted (an sms reads sent or
+	// failed).
+	ADSSent = "sent"
 )
 
 // ADSStatus maps a record's state and the ADS call status of its last
@@ -56,6 +59,8 @@ func ADSStatus(recordStatus, lastStatus string) string {
 		return ADSAnswMachine
 	case "FAX":
 		return ADSFax
+	case "SENT":
+		return ADSSent
 	case "ANSWERED", "ANSWER", "IN_ANSWER", "IVR_STARTED", "IVR_FINISHED", "HUMAN",
 		"QUEUE_ANSWER", "QUEUE_JOIN", "QUEUE_TIMEOUT", "QUEUE_EMPTY", "QUEUE_FULL", "QUEUE_INVALID":
 		return ADSAnswered
@@ -310,7 +315,7 @@ func (s *Store) ADSStatistics(ctx context.Context, f ADSFilter) (out []ADSStatis
 		if err != nil {
 			return nil, err
 		}
-		st.ByStatus = counts(byStatus, st.Records, []string{ADSReady, ADSRunning, ADSTalking, ADSAnswered, ADSBusy, ADSNoAnswer, ADSFailed, ADSAnswMachine, ADSFax})
+		st.ByStatus = counts(byStatus, st.Records, []string{ADSReady, ADSRunning, ADSTalking, ADSAnswered, ADSBusy, ADSNoAnswer, ADSFailed, ADSAnswMachine, ADSFax, ADSSent})
 		st.ByAttempts = counts(byAttempts, st.Records, nil)
 		st.ByTag = counts(byTag, st.Records, nil)
 		out = append(out, st)

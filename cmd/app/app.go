@@ -67,6 +67,8 @@ type App struct {
 	flows   *flows.Engine
 	flowsDB *flowstore.Adapter
 	dialer  *supervisor.Supervisor
+	// smsStatus takes the delivery reports of sms campaigns' messages.
+	smsStatus func(context.Context, campaigns.SMSDelivery)
 
 	// Agents and queues: the ACD, its after-the-fact journal and the
 	// CRM/popup notifier; httpDone ends supervisor streams at shutdown.
@@ -231,6 +233,8 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 			RunFlow: ariplacer.CampaignFlows{Flows: a.flowsDB, Engine: a.flows}.Run, Agents: a.acd.Pacing(),
 			Connections: conns}}),
 		Trunks: cfg.TrunkTable(), DefaultTrunk: cfg.DefaultTrunk,
+		// sms campaigns send instead of dialing.
+		SMS:      smsSender(cfg),
 		Agents:   a.acd.Pacing(),
 		Reserver: a.acd,
 		// Agent-first campaigns with a lead webhook.
@@ -300,6 +304,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	// imported lists.
 	camps := campaigns.New(campaigns.Config{Store: a.store, Live: a.dialer, Logger: dlog,
 		Trunks: cfg.TrunkTable(), DefaultTrunk: cfg.DefaultTrunk})
+	a.smsStatus = campaignSMSStatus(camps, dlog)
 	// Every import wakes its flow's automatic dialing.
 	autodial := &supervisor.AutodialStore{Store: a.store, Dialer: a.dialer, Campaigns: camps, Logger: dlog}
 	a.intake = intake.New(intake.Config{Store: autodial, Flows: a.flowsDB, Logger: log,

@@ -228,6 +228,9 @@ type Config struct {
 	Trunks string
 	// DefaultTrunk names the trunk of campaigns and flows that name none.
 	DefaultTrunk string
+	// SMS, set in code (never from the environment), is the SMS gateway
+	// sms campaigns send through instead of the daemon's own (smsSender).
+	SMS SMSSender
 }
 
 // TrunkTable parses Trunks (Validate has checked it); nil when none is

@@ -47,6 +47,7 @@ type Store interface {
 	GetQueueByName(ctx context.Context, accountID int64, name string) (store.Queue, error)
 	GetFlowCampaign(ctx context.Context, accountID int64, flowID string) (store.Campaign, error)
 	PutFlowCampaign(ctx context.Context, c store.Campaign, ifMissing bool) (store.Campaign, error)
+	UpdateSMSDelivery(ctx context.Context, d store.SMSDelivery) (bool, error)
 }
 
 // Live is the dialer supervisor as the service sees it.

@@ -26,6 +26,14 @@ type fakeStore struct {
 	getQueue   func(acct int64, name string) (store.Queue, error)
 	getFlowC   func(acct int64, flowID string) (store.Campaign, error)
 	putFlowC   func(c store.Campaign, ifMissing bool) (store.Campaign, error)
+	smsDeliv   func(d store.SMSDelivery) (bool, error)
+}
+
+func (f *fakeStore) UpdateSMSDelivery(_ context.Context, d store.SMSDelivery) (bool, error) {
+	if f.smsDeliv == nil {
+		return false, fmt.Errorf("UpdateSMSDelivery: %w", errUnexpected)
+	}
+	return f.smsDeliv(d)
 }
 
 var errUnexpected = fmt.Errorf("fakeStore: unexpected call")

@@ -48,6 +48,8 @@ type Input struct {
 	LeadWebhook         string        `json:"lead_webhook"`
 	LeadNumberPath      string        `json:"lead_number_path"`
 	LogWebhook          string        `json:"log_webhook"`
+	// SMSText is an sms campaign's message (see dialer.Campaign.SMSText).
+	SMSText string `json:"sms_text"`
 }
 
 // campaign turns input into a validated domain campaign of the account.
@@ -55,9 +57,16 @@ func (s *Service) campaign(ctx context.Context, acct int64, in Input) (dialer.Ca
 	if in.EndpointTemplate != "" {
 		return dialer.Campaign{}, errEndpointTemplate(s.c.Trunks)
 	}
-	trunk, err := s.trunk(in.Trunk)
-	if err != nil {
-		return dialer.Campaign{}, err
+	var trunk string
+	if in.Type == dialer.TypeSMS {
+		// Sent through the SMS gateway: a trunk named is refused by
+		// Validate, none is filled in.
+		trunk = strings.TrimSpace(in.Trunk)
+	} else {
+		var err error
+		if trunk, err = s.trunk(in.Trunk); err != nil {
+			return dialer.Campaign{}, err
+		}
 	}
 	c := dialer.Campaign{
 		AccountID: acct, Type: in.Type, Mode: in.Mode, Name: in.Name, Accountcode: in.Accountcode, Recipients: in.Recipients, CallerID: in.CallerID,
@@ -68,7 +77,7 @@ func (s *Service) campaign(ctx context.Context, acct int64, in Input) (dialer.Ca
 		AbandonCapPct: in.AbandonCapPct, SafeHarborSound: strings.TrimSpace(in.SafeHarborSound), AMD: in.AMD,
 		MachineAction: strings.TrimSpace(in.MachineAction), MachineFlowID: strings.TrimSpace(string(in.MachineFlowID)),
 		LeadWebhook: in.LeadWebhook, LeadNumberPath: strings.TrimSpace(in.LeadNumberPath), LogWebhook: in.LogWebhook,
-		Status: dialer.StatusCreated,
+		SMSText: in.SMSText, Status: dialer.StatusCreated,
 	}
 	c.Normalize()
 	if err := c.Validate(); err != nil {

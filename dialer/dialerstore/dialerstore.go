@@ -90,6 +90,28 @@ func (r *Records) Settle(ctx context.Context, o dialer.Orphan) (dialer.Orphan, e
 	o.Ended = a.EndedAt != nil
 	o.Status = a.Status
 	o.Answered = a.AnsweredAt != nil
+	if r.Campaign.IsSMS() {
+		return r.settleSMS(ctx, o, a)
+	}
+	return o, nil
+}
+
+// settleSMS settles an sms attempt recorded by a run that ended: one that
+// ended has its status; one still open may have been sent (the run ended
+// between the send and its answer), so it is ended failed, never sent
+// again (dialer.SMSUnknownReason).
+func (r *Records) settleSMS(ctx context.Context, o dialer.Orphan, a store.Attempt) (dialer.Orphan, error) {
+	if !o.Ended {
+		fa, err := r.Store.FinishAttempt(ctx, a.ID, store.AttemptEnd{Status: dialer.SMSFailed, FinishReason: dialer.SMSUnknownReason})
+		if err != nil {
+			return o, err
+		}
+		a = fa
+		o.Ended, o.Status = true, fa.Status
+	}
+	if a.FinishReason == dialer.SMSUnknownReason {
+		o.Final, o.Reason = true, dialer.SMSUnknownReason
+	}
 	return o, nil
 }
 
@@ -144,6 +166,37 @@ func (r *Records) Finish(ctx context.Context, o dialer.Outcome) error {
 		return fmt.Errorf("%w: %w", dialer.ErrFinal, err)
 	}
 	return err
+}
+
+// SMSJournal writes the attempts of sms campaigns (dialer.SMSJournal):
+// call attempts with their sms_number, which the call report's SMS filter
+// finds.
+type SMSJournal struct {
+	Store *store.Store
+}
+
+var _ dialer.SMSJournal = SMSJournal{}
+
+// BeginSMS records the attempt before its message is sent.
+func (j SMSJournal) BeginSMS(ctx context.Context, a dialer.SMSAttempt) error {
+	vars := make(map[string]string, len(a.Record.Variables)+1)
+	for k, v := range a.Record.Variables {
+		vars[k] = v
+	}
+	vars["sms_text"] = a.Text
+	err := j.Store.StartSMSAttempt(ctx, store.SMSAttemptStart{
+		AccountID: a.Record.AccountID, AttemptID: a.ID, RequestID: a.Record.RequestID, ClientIdentifier: a.Record.ClientIdentifier,
+		CLI: a.CallerID, Number: a.Number, Attempt: a.Record.Attempt, Variables: vars,
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("%w: %w", dialer.ErrSMSRecorded, err)
+	}
+	return err
+}
+
+// EndSMS records the gateway's answer.
+func (j SMSJournal) EndSMS(ctx context.Context, a dialer.SMSAttempt, status, reason string, messageID int64) error {
+	return j.Store.FinishSMSAttempt(ctx, a.ID, status, reason, messageID)
 }
 
 // AbandonHours reads the campaign's persisted hourly abandon tallies.

@@ -32,6 +32,10 @@ type Supervisor struct {
 	Node string
 	// Placer places the calls (ariplacer.Placer in the daemon).
 	Placer dialer.Placer
+	// SMS sends the messages of sms campaigns (the messaging service in
+	// the daemon); without it an sms campaign gets no runner (logged,
+	// tried again at each resync).
+	SMS dialer.SMSSender
 	// Agents reports live staffing for agent-paced campaigns (default
 	// NoQueues).
 	Agents dialer.AgentState
@@ -385,7 +389,15 @@ func (s *Supervisor) ensure(sc store.Campaign) {
 		return
 	}
 	log := s.Logger.With("campaign", c.ID, "account", c.AccountID)
-	if s.Trunks != nil && (c.Trunk != "" || c.EndpointTemplate == "") {
+	placer := s.Placer
+	if c.IsSMS() {
+		// Sent through the SMS gateway: no trunk.
+		if s.SMS == nil {
+			log.Error("sms campaign not sent: no SMS gateway is configured")
+			return
+		}
+		placer = &dialer.SMSPlacer{Sender: s.SMS, Journal: dialerstore.SMSJournal{Store: s.Store}, Logger: log}
+	} else if s.Trunks != nil && (c.Trunk != "" || c.EndpointTemplate == "") {
 		name := c.Trunk
 		if name == "" {
 			name = s.DefaultTrunk
@@ -405,7 +417,7 @@ func (s *Supervisor) ensure(sc store.Campaign) {
 	rn := &dialer.Runner{
 		Campaign:         c,
 		Records:          &dialerstore.Records{Store: s.Store, Campaign: c, Owner: s.owner, NodePrefix: s.Node + "-"},
-		Placer:           s.Placer,
+		Placer:           placer,
 		Agents:           s.Agents,
 		Screen:           dialerstore.CampaignScreen(s.Store, c),
 		ScreenAll:        dialerstore.CampaignScreenAll(s.Store, c),

@@ -195,6 +195,8 @@ export interface Campaign {
   amd: boolean;
   machine_action: string;
   machine_flow_id?: number;
+  /** sms campaigns: the message sent to each record (with its $flow.key.* variables). */
+  sms_text?: string;
   status: "Created" | "Running" | "Paused" | "Finished" | "Cancelled";
   started_at?: string;
   ended_at?: string;

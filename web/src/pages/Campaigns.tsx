@@ -77,7 +77,7 @@ export function CampaignsPage() {
     { key: "type", label: "Campaign type" },
     { key: "mode", label: "Mode" },
     { key: "status", label: "Status", render: (c) => <Badge text={c.status} /> },
-    { key: "progress", label: "Progress", sortable: false, render: (c) => <ProgressCell p={progress[c.id]} /> },
+    { key: "progress", label: "Progress", sortable: false, render: (c) => <ProgressCell p={progress[c.id]} sms={c.type === "sms"} /> },
     { key: "started_at", label: "Started at", render: (c) => fmt(c.started_at) },
     { key: "ended_at", label: "Ended at", render: (c) => fmt(c.ended_at) },
     {
@@ -132,7 +132,7 @@ export function CampaignsPage() {
   );
 }
 
-function ProgressCell({ p }: { p?: CampaignProgress }) {
+function ProgressCell({ p, sms }: { p?: CampaignProgress; sms?: boolean }) {
   if (!p) return <span className="muted">–</span>;
   const total = p.pending + p.in_process + p.complete;
   const done = total ? Math.round((p.complete / total) * 100) : 0;
@@ -142,7 +142,7 @@ function ProgressCell({ p }: { p?: CampaignProgress }) {
         <span style={{ width: `${done}%` }} />
       </div>
       <span className="small">
-        {p.complete}/{total} complete · {p.dialed} dialed · {p.answered} answered{p.live ? ` · ${p.live.active} live` : ""}
+        {p.complete}/{total} complete · {sms ? `${p.by_status?.sent ?? 0} sent · ${p.by_status?.failed ?? 0} failed` : `${p.dialed} dialed · ${p.answered} answered`}{p.live ? ` · ${p.live.active} live` : ""}
       </span>
     </div>
   );
@@ -167,7 +167,11 @@ interface FormValues {
   retry_interval_sec: string;
   calls_per_second: string;
   amd: boolean;
+  sms_text: string;
 }
+
+/** The longest SMS text, in characters (the API's limit). */
+const maxSMSText = 1600;
 
 function toForm(c: Campaign | null): FormValues {
   return {
@@ -189,6 +193,7 @@ function toForm(c: Campaign | null): FormValues {
     retry_interval_sec: c?.retry_interval_sec ? String(c.retry_interval_sec) : "",
     calls_per_second: c?.calls_per_second ? String(c.calls_per_second) : "",
     amd: c?.amd ?? false,
+    sms_text: c?.sms_text ?? "",
   };
 }
 
@@ -209,32 +214,49 @@ function CampaignForm({ campaign, onClose, onSaved }: { campaign: Campaign | nul
     .sort((a, b) => Number(!!code && b.accountcode === code) - Number(!!code && a.accountcode === code));
   const published = (flows.data ?? []).filter((x: Flow) => x.published_version > 0 && x.type !== "inbound");
   const set = <K extends keyof FormValues>(k: K, val: FormValues[K]) => setV((cur) => ({ ...cur, [k]: val }));
+  const sms = v.type === "sms";
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const errs: Record<string, string> = {};
     if (!v.name.trim()) errs.name = "Give the campaign a name.";
     if (v.recipients.length === 0) errs.recipients = "Select at least one recipients list.";
+    if (sms && !v.sms_text.trim()) errs.sms_text = "Write the SMS text sent to each record.";
+    if (sms && [...v.sms_text].length > maxSMSText) errs.sms_text = `At most ${maxSMSText} characters.`;
     if (Object.keys(errs).length) return f.setErrors(errs);
-    const body = clean({
-      type: v.type,
-      mode: v.only_when_free_members && v.mode === "multicast" ? "progressive" : v.mode,
-      name: v.name.trim(),
-      accountcode: code,
-      recipients: v.recipients,
-      caller_id: v.caller_id.trim(),
-      trunk: v.trunk.trim(),
-      simultaneous_calls: num(v.simultaneous_calls),
-      dial_attempts: num(v.dial_attempts),
-      dial_timeout_ms: num(v.dial_timeout_ms),
-      only_when_free_members: v.only_when_free_members,
-      queue: v.queue.trim(),
-      dial_to_extension: v.dial_to_extension.trim(),
-      flow_id: num(v.flow_id),
-      multiplier: num(v.multiplier),
-      retry_interval_sec: num(v.retry_interval_sec),
-      calls_per_second: num(v.calls_per_second),
-      amd: v.amd,
-    }) as { name: string };
+    // An SMS campaign sends instead of dialing: none of the call's fields.
+    const body = sms
+      ? (clean({
+          type: v.type,
+          name: v.name.trim(),
+          accountcode: code,
+          recipients: v.recipients,
+          caller_id: v.caller_id.trim(),
+          simultaneous_calls: num(v.simultaneous_calls),
+          dial_attempts: num(v.dial_attempts),
+          retry_interval_sec: num(v.retry_interval_sec),
+          calls_per_second: num(v.calls_per_second),
+          sms_text: v.sms_text,
+        }) as { name: string })
+      : (clean({
+          type: v.type,
+          mode: v.only_when_free_members && v.mode === "multicast" ? "progressive" : v.mode,
+          name: v.name.trim(),
+          accountcode: code,
+          recipients: v.recipients,
+          caller_id: v.caller_id.trim(),
+          trunk: v.trunk.trim(),
+          simultaneous_calls: num(v.simultaneous_calls),
+          dial_attempts: num(v.dial_attempts),
+          dial_timeout_ms: num(v.dial_timeout_ms),
+          only_when_free_members: v.only_when_free_members,
+          queue: v.queue.trim(),
+          dial_to_extension: v.dial_to_extension.trim(),
+          flow_id: num(v.flow_id),
+          multiplier: num(v.multiplier),
+          retry_interval_sec: num(v.retry_interval_sec),
+          calls_per_second: num(v.calls_per_second),
+          amd: v.amd,
+        }) as { name: string });
     const ok = await f.run(async () => {
       if (campaign) await call(api.PUT("/api/v1/campaigns/{id}", { params: { path: { id: campaign.id } }, body }));
       else await call(api.POST("/api/v1/campaigns", { body }));
@@ -287,70 +309,97 @@ function CampaignForm({ campaign, onClose, onSaved }: { campaign: Campaign | nul
             ))}
           </div>
         </fieldset>
-        <div className="grid2">
-          <Field label="Call id" error={f.errors.caller_id} hint="The caller id shown to the phones being called; may be left blank.">
-            <input className="input" value={v.caller_id} onChange={(e) => set("caller_id", e.target.value)} />
+        {sms && (
+          <Field label="SMS text" error={f.errors.sms_text} hint={`Sent to each record (${[...v.sms_text].length}/${maxSMSText} characters). The recipients list's columns go in as \${flow.key.name} or $flow.key.name; $call.dnis is the number.`}>
+            <textarea className="input" rows={4} value={v.sms_text} onChange={(e) => set("sms_text", e.target.value)} />
           </Field>
-          <Field label="Permission group" error={f.errors.trunk ?? trunks.error} hint="The trunk that routes this campaign's calls, as our support team configured them.">
-            <select className="input" value={v.trunk} onChange={(e) => set("trunk", e.target.value)}>
-              <TrunkOptions trunks={trunks.data ?? []} value={v.trunk} />
-            </select>
-          </Field>
-          <Field label="Simultaneous calls" error={f.errors.simultaneous_calls} hint="Blank = 10. Ignored when dialing only for free queue members.">
-            <input className="input" type="number" min={1} max={1000} value={v.simultaneous_calls} onChange={(e) => set("simultaneous_calls", e.target.value)} />
-          </Field>
-          <Field label="Dial attempts" error={f.errors.dial_attempts}>
-            <input className="input" type="number" min={1} max={10} value={v.dial_attempts} onChange={(e) => set("dial_attempts", e.target.value)} />
-          </Field>
-          <Field label="Dial timeout" error={f.errors.dial_timeout_ms} hint="Milliseconds; blank = 30 s.">
-            <input className="input" type="number" min={0} max={300000} value={v.dial_timeout_ms} onChange={(e) => set("dial_timeout_ms", e.target.value)} />
-          </Field>
-          <Field label="Dial to extension" error={f.errors.dial_to_extension} hint="Where an answered callee is sent; may be left blank.">
-            <input className="input" value={v.dial_to_extension} onChange={(e) => set("dial_to_extension", e.target.value)} />
-          </Field>
-        </div>
-        <Check label="Only dial out when there are free members in the queue" checked={v.only_when_free_members} onChange={(x) => set("only_when_free_members", x)} />
-        <div className="grid2">
-          <Field label="Queue" error={f.errors.queue} hint="Needed for progressive, multiplied, predictive and agent-first dialing.">
-            {queues.data ? (
-              <select className="input" value={v.queue} onChange={(e) => set("queue", e.target.value)}>
+        )}
+        {sms ? (
+          <div className="grid2">
+            <Field label="Call id" error={f.errors.caller_id} hint="The sender shown on the phones; may be left blank.">
+              <input className="input" value={v.caller_id} onChange={(e) => set("caller_id", e.target.value)} />
+            </Field>
+            <Field label="Simultaneous calls" error={f.errors.simultaneous_calls} hint="Messages sent at a time; blank = 10.">
+              <input className="input" type="number" min={1} max={1000} value={v.simultaneous_calls} onChange={(e) => set("simultaneous_calls", e.target.value)} />
+            </Field>
+            <Field label="Dial attempts" error={f.errors.dial_attempts} hint="A failed SMS is sent again up to this many times in all; a sent one never.">
+              <input className="input" type="number" min={1} max={10} value={v.dial_attempts} onChange={(e) => set("dial_attempts", e.target.value)} />
+            </Field>
+            <Field label="Retry interval (s)" error={f.errors.retry_interval_sec}>
+              <input className="input" type="number" min={0} value={v.retry_interval_sec} onChange={(e) => set("retry_interval_sec", e.target.value)} />
+            </Field>
+            <Field label="Calls per second" error={f.errors.calls_per_second} hint="Messages per second; blank = no cap.">
+              <input className="input" type="number" min={0} step="0.1" value={v.calls_per_second} onChange={(e) => set("calls_per_second", e.target.value)} />
+            </Field>
+          </div>
+        ) : (
+          <>
+          <div className="grid2">
+            <Field label="Call id" error={f.errors.caller_id} hint="The caller id shown to the phones being called; may be left blank.">
+              <input className="input" value={v.caller_id} onChange={(e) => set("caller_id", e.target.value)} />
+            </Field>
+            <Field label="Permission group" error={f.errors.trunk ?? trunks.error} hint="The trunk that routes this campaign's calls, as our support team configured them.">
+              <select className="input" value={v.trunk} onChange={(e) => set("trunk", e.target.value)}>
+                <TrunkOptions trunks={trunks.data ?? []} value={v.trunk} />
+              </select>
+            </Field>
+            <Field label="Simultaneous calls" error={f.errors.simultaneous_calls} hint="Blank = 10. Ignored when dialing only for free queue members.">
+              <input className="input" type="number" min={1} max={1000} value={v.simultaneous_calls} onChange={(e) => set("simultaneous_calls", e.target.value)} />
+            </Field>
+            <Field label="Dial attempts" error={f.errors.dial_attempts}>
+              <input className="input" type="number" min={1} max={10} value={v.dial_attempts} onChange={(e) => set("dial_attempts", e.target.value)} />
+            </Field>
+            <Field label="Dial timeout" error={f.errors.dial_timeout_ms} hint="Milliseconds; blank = 30 s.">
+              <input className="input" type="number" min={0} max={300000} value={v.dial_timeout_ms} onChange={(e) => set("dial_timeout_ms", e.target.value)} />
+            </Field>
+            <Field label="Dial to extension" error={f.errors.dial_to_extension} hint="Where an answered callee is sent; may be left blank.">
+              <input className="input" value={v.dial_to_extension} onChange={(e) => set("dial_to_extension", e.target.value)} />
+            </Field>
+          </div>
+          <Check label="Only dial out when there are free members in the queue" checked={v.only_when_free_members} onChange={(x) => set("only_when_free_members", x)} />
+          <div className="grid2">
+            <Field label="Queue" error={f.errors.queue} hint="Needed for progressive, multiplied, predictive and agent-first dialing.">
+              {queues.data ? (
+                <select className="input" value={v.queue} onChange={(e) => set("queue", e.target.value)}>
+                  <option value="">None</option>
+                  {queues.data.map((q) => (
+                    <option key={q.id} value={q.name}>{q.name}</option>
+                  ))}
+                </select>
+              ) : (
+                <input className="input" value={v.queue} onChange={(e) => set("queue", e.target.value)} />
+              )}
+            </Field>
+            <Field label="Mode" error={f.errors.mode}>
+              <select className="input" value={v.mode} onChange={(e) => set("mode", e.target.value)}>
+                <option value="multicast">Multicast</option>
+                <option value="progressive">Progressive</option>
+                <option value="multiplied">Multiplied</option>
+                <option value="predictive">Predictive</option>
+                <option value="agent_first">Agent first</option>
+              </select>
+            </Field>
+            <Field label="Flow" error={f.errors.flow_id} hint="A published flow run when the call is answered.">
+              <select className="input" value={v.flow_id} onChange={(e) => set("flow_id", e.target.value)}>
                 <option value="">None</option>
-                {queues.data.map((q) => (
-                  <option key={q.id} value={q.name}>{q.name}</option>
+                {published.map((x) => (
+                  <option key={x.id} value={String(x.id)}>{x.name} ({x.id})</option>
                 ))}
               </select>
-            ) : (
-              <input className="input" value={v.queue} onChange={(e) => set("queue", e.target.value)} />
-            )}
-          </Field>
-          <Field label="Mode" error={f.errors.mode}>
-            <select className="input" value={v.mode} onChange={(e) => set("mode", e.target.value)}>
-              <option value="multicast">Multicast</option>
-              <option value="progressive">Progressive</option>
-              <option value="multiplied">Multiplied</option>
-              <option value="predictive">Predictive</option>
-              <option value="agent_first">Agent first</option>
-            </select>
-          </Field>
-          <Field label="Flow" error={f.errors.flow_id} hint="A published flow run when the call is answered.">
-            <select className="input" value={v.flow_id} onChange={(e) => set("flow_id", e.target.value)}>
-              <option value="">None</option>
-              {published.map((x) => (
-                <option key={x.id} value={String(x.id)}>{x.name} ({x.id})</option>
-              ))}
-            </select>
-          </Field>
-          <Field label="Multiplier" error={f.errors.multiplier} hint="Calls per free agent; blank = the global multiplier.">
-            <input className="input" type="number" min={0} max={50} step="0.1" value={v.multiplier} onChange={(e) => set("multiplier", e.target.value)} />
-          </Field>
-          <Field label="Retry interval (s)" error={f.errors.retry_interval_sec}>
-            <input className="input" type="number" min={0} value={v.retry_interval_sec} onChange={(e) => set("retry_interval_sec", e.target.value)} />
-          </Field>
-          <Field label="Calls per second" error={f.errors.calls_per_second} hint="Blank = no cap.">
-            <input className="input" type="number" min={0} step="0.1" value={v.calls_per_second} onChange={(e) => set("calls_per_second", e.target.value)} />
-          </Field>
-        </div>
-        <Check label="Answering-machine detection" checked={v.amd} onChange={(x) => set("amd", x)} />
+            </Field>
+            <Field label="Multiplier" error={f.errors.multiplier} hint="Calls per free agent; blank = the global multiplier.">
+              <input className="input" type="number" min={0} max={50} step="0.1" value={v.multiplier} onChange={(e) => set("multiplier", e.target.value)} />
+            </Field>
+            <Field label="Retry interval (s)" error={f.errors.retry_interval_sec}>
+              <input className="input" type="number" min={0} value={v.retry_interval_sec} onChange={(e) => set("retry_interval_sec", e.target.value)} />
+            </Field>
+            <Field label="Calls per second" error={f.errors.calls_per_second} hint="Blank = no cap.">
+              <input className="input" type="number" min={0} step="0.1" value={v.calls_per_second} onChange={(e) => set("calls_per_second", e.target.value)} />
+            </Field>
+          </div>
+          <Check label="Answering-machine detection" checked={v.amd} onChange={(x) => set("amd", x)} />
+          </>
+        )}
       </form>
     </Modal>
   );
