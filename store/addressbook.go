@@ -851,8 +851,10 @@ func (s *Store) CallOutcomeByClient(ctx context.Context, accountID int64, client
 func (s *Store) FinishNotifications(ctx context.Context) (ids []int64, err error) {
 	defer s.track("FinishNotifications", time.Now(), &err)
 	ids = []int64{}
+	// An email the relay took is as far as email goes (no delivery
+	// report); SMS and calls wait for theirs.
 	open := s.w.Model(&Delivery{}).Select("notification_id").
-		Where("status NOT IN ?", []string{DeliveryDelivered, DeliveryFailed, DeliveryBlocked})
+		Where("status IN ? OR (status = ? AND channel <> ?)", []string{DeliveryPending, DeliverySending}, DeliverySent, ChannelEmail)
 	var cand []int64
 	if err := s.w.WithContext(ctx).Model(&Notification{}).Where("status = ? AND id NOT IN (?)", NotificationSending, open).
 		Pluck("id", &cand).Error; err != nil {
