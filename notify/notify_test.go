@@ -421,12 +421,10 @@ func TestFairness(t *testing.T) {
 	if _, err := fx.svc.Send(ctx, fx.acc, SendRequest{FlowID: fx.flow, Labels: []int64{big}, Channels: []string{"sms"}, Params: map[string]string{"site": "A"}}, ""); err != nil {
 		t.Fatal(err)
 	}
-	other := *fx
 	b, err := fx.st.CreateAccount(ctx, "other-tenant")
 	if err != nil {
 		t.Fatal(err)
 	}
-	other.acc = b.ID
 	f, err := fx.st.CreateFlow(ctx, b.ID, store.NewFlow{Name: "Fire drill", Type: "emergency_notification", Draft: []byte(testFlow)})
 	if err != nil {
 		t.Fatal(err)
@@ -434,7 +432,7 @@ func TestFairness(t *testing.T) {
 	if _, err := fx.st.PublishFlow(ctx, b.ID, f.ID); err != nil {
 		t.Fatal(err)
 	}
-	other.flow = f.ID
+	other := &fixture{st: fx.st, svc: fx.svc, acc: b.ID, flow: f.ID}
 	small := other.contacts(t, 3, false)
 	if _, err := fx.svc.Send(ctx, b.ID, SendRequest{FlowID: f.ID, Labels: []int64{small}, Channels: []string{"sms"}, Params: map[string]string{"site": "B"}}, ""); err != nil {
 		t.Fatal(err)
