@@ -106,7 +106,7 @@ function ContactForm({ contact, labels, onClose, onSaved }: { contact?: Contact;
   return (
     <Modal title={contact ? `Edit ${contact.name}` : "Add new person"} onClose={onClose}
       footer={<><button type="button" className="btn" onClick={onClose}>Cancel</button><button type="submit" form="contact-form" className="btn btn-primary" disabled={f.busy}>Save</button></>}>
-      <form id="contact-form" onSubmit={(e) => void save(e)}>
+      <form id="contact-form" noValidate onSubmit={(e) => void save(e)}>
         <FormError text={f.general} />
         <Field label="Name" error={f.errors.name}><input value={name} onChange={(e) => setName(e.target.value)} /></Field>
         <Field label="Phone" error={f.errors.phone} hint="With the country code (+1 202 555 0102), or a national number of the account's country."><input value={phone} onChange={(e) => setPhone(e.target.value)} /></Field>
