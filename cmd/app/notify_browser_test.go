@@ -58,6 +58,10 @@ func TestConsoleNotifyInBrowser(t *testing.T) {
 
 	b := newBrowser(t, a, 1366, 900)
 	b.login("owner@acme.test", "correct horse battery")
+	// The flow editor shows the notification template of the flow.
+	b.open(fmt.Sprintf("/flow-editor?id=%d", f.ID))
+	b.waitJS("template in the editor", `(() => { const t = document.querySelector('[aria-label="Notification SMS text"]'); return !!t && t.value.includes('evacuate ${flow.key.site} now'); })()`, 20*time.Second)
+
 	b.open("/notify/address-book")
 	b.waitText("The address book is empty")
 	b.click("Add new")
