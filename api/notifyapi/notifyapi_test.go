@@ -28,8 +28,12 @@ func newEnv(t *testing.T) *env {
 	fx := apistoretest.NewFixture(t)
 	svc := notify.New(notify.Config{Store: fx.Store, Calls: intake.New(intake.Config{Store: fx.Store, Flows: &flowstore.Adapter{S: fx.Store}}),
 		Messages: notify.FuncMessenger{
-			SMS:   func(context.Context, notify.SMS) (notify.Message, error) { return notify.Message{ID: 1, Status: "sent"}, nil },
-			Email: func(context.Context, notify.Email) (notify.Message, error) { return notify.Message{ID: 2, Status: "sent"}, nil },
+			SMS: func(context.Context, notify.SMS) (notify.Message, error) {
+				return notify.Message{ID: 1, Status: "sent"}, nil
+			},
+			Email: func(context.Context, notify.Email) (notify.Message, error) {
+				return notify.Message{ID: 2, Status: "sent"}, nil
+			},
 		}})
 	Register(fx.Server.API(), Deps{Service: svc, Store: fx.Store})
 	return &env{t: t, fx: fx, svc: svc}
