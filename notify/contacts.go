@@ -50,6 +50,7 @@ type Store interface {
 	StaleDeliveries(ctx context.Context, limit int) ([]store.Delivery, error)
 	UpdateDeliveries(ctx context.Context, us []store.DeliveryUpdate) (int64, error)
 	DeliveryByMessage(ctx context.Context, accountID int64, channel string, messageID int64) (store.Delivery, error)
+	GetDelivery(ctx context.Context, accountID, id int64) (store.Delivery, error)
 	OpenVoiceRequests(ctx context.Context, accountID, notificationID int64) ([]string, error)
 	CallOutcomes(ctx context.Context, accountID int64, requestID string) ([]store.CallOutcome, error)
 	CallOutcomeByClient(ctx context.Context, accountID int64, clientID string) (store.CallOutcome, bool, error)

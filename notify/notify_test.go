@@ -320,15 +320,15 @@ func TestPreviewAndSend(t *testing.T) {
 			}
 			for _, d := range ds {
 				if d.Channel == ChannelSMS {
-					if err := fx.svc.MessageStatus(ctx, fx.acc, ChannelSMS, d.MessageID, "delivered", ""); err != nil {
+					if err := fx.svc.MessageStatus(ctx, fx.acc, ChannelSMS, d.MessageID, "", "delivered", ""); err != nil {
 						t.Fatal(err)
 					}
 				}
 			}
-			if err := fx.svc.MessageStatus(ctx, fx.acc, ChannelSMS, 1<<40, "delivered", ""); err != nil {
+			if err := fx.svc.MessageStatus(ctx, fx.acc, ChannelSMS, 1<<40, "", "delivered", ""); err != nil {
 				t.Fatalf("unknown message: %v", err)
 			}
-			if err := fx.svc.MessageStatus(ctx, fx.acc, ChannelSMS, 1, "read", ""); err == nil {
+			if err := fx.svc.MessageStatus(ctx, fx.acc, ChannelSMS, 1, "", "read", ""); err == nil {
 				t.Fatal("unknown status accepted")
 			}
 			rep, err = fx.svc.Report(ctx, fx.acc, n.ID)
@@ -451,5 +451,43 @@ func TestFairness(t *testing.T) {
 	}
 	if len(fx.sms) != 53 || fromB != 3 {
 		t.Fatalf("first round sent %d messages, %d of the small account; want 53 and 3", len(fx.sms), fromB)
+	}
+}
+
+// TestEarlyDeliveryReport: a delivery report that arrives before the
+// sender has recorded the gateway's answer (a fast SMSC) is kept: the
+// delivery is delivered, not sent, and the notification finishes.
+func TestEarlyDeliveryReport(t *testing.T) {
+	fx := newFixture(t, store.DriverSQLite)
+	ctx := context.Background()
+	label := fx.contacts(t, 3, false)
+	var svc *Service
+	svc = New(Config{Store: fx.st, Node: "early", Messages: FuncMessenger{
+		SMS: func(ctx context.Context, m SMS) (Message, error) {
+			id := 1000 + m.DeliveryID
+			if err := svc.MessageStatus(ctx, m.AccountID, ChannelSMS, id, DeliveryRef(m.DeliveryID), "delivered", ""); err != nil {
+				return Message{}, err
+			}
+			return Message{ID: id, Status: "sent"}, nil
+		},
+		Email: func(context.Context, Email) (Message, error) { return Message{}, errors.New("no email here") },
+	}})
+	n, err := svc.Send(ctx, fx.acc, SendRequest{FlowID: fx.flow, Labels: []int64{label}, Channels: []string{"sms"}, Params: map[string]string{"site": "HQ"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := svc.Report(ctx, fx.acc, n.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Status != store.NotificationDone || len(rep.Counts) != 1 || rep.Counts[0].Status != store.DeliveryDelivered || rep.Counts[0].N != 3 {
+		t.Fatalf("report %+v", rep)
+	}
+	ds, err := svc.Deliveries(ctx, fx.acc, n.ID, 0, 10)
+	if err != nil || ds[0].MessageID != 1000+ds[0].ID {
+		t.Fatalf("deliveries %+v, %v", ds, err)
 	}
 }

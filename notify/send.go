@@ -469,21 +469,33 @@ func (s *Service) EachDelivery(ctx context.Context, acc, id int64, fn func(store
 }
 
 // MessageStatus records a delivery report of the messaging service (its
-// OnStatus): the delivery of that message takes the new status. A
-// message that is not a notification's is ignored.
-func (s *Service) MessageStatus(ctx context.Context, accountID int64, channel string, messageID int64, status, reason string) error {
+// OnStatus): the delivery of that message takes the new status. ref is
+// the message's source reference, the delivery id notify gave it (so a
+// report that arrives before the sender recorded the message id is not
+// lost); "" finds the delivery by the message id. A message that is not a
+// notification's is ignored.
+func (s *Service) MessageStatus(ctx context.Context, accountID int64, channel string, messageID int64, ref, status, reason string) error {
 	st, ok := messageStatus(status)
 	if !ok {
 		return fmt.Errorf("notify: message %d: unknown status %q", messageID, status)
 	}
-	d, err := s.c.Store.DeliveryByMessage(ctx, accountID, channel, messageID)
+	var d store.Delivery
+	var err error
+	if id, perr := strconv.ParseInt(ref, 10, 64); perr == nil && id > 0 {
+		d, err = s.c.Store.GetDelivery(ctx, accountID, id)
+		if err == nil && d.Channel != channel {
+			return nil
+		}
+	} else {
+		d, err = s.c.Store.DeliveryByMessage(ctx, accountID, channel, messageID)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if _, err := s.c.Store.UpdateDeliveries(ctx, []store.DeliveryUpdate{{ID: d.ID, Status: st, Reason: reason}}); err != nil {
+	if _, err := s.c.Store.UpdateDeliveries(ctx, []store.DeliveryUpdate{{ID: d.ID, Status: st, Reason: reason, MessageID: messageID}}); err != nil {
 		return err
 	}
 	if _, err := s.c.Store.FinishNotifications(ctx); err != nil {
@@ -568,3 +580,7 @@ func (s *Service) syncVoice(ctx context.Context, n store.Notification) error {
 
 // idString formats an id.
 func idString(id int64) string { return strconv.FormatInt(id, 10) }
+
+// DeliveryRef is the source reference of a delivery's message (the
+// messaging service's Source.Ref; MessageStatus reads it back).
+func DeliveryRef(deliveryID int64) string { return idString(deliveryID) }

@@ -737,9 +737,11 @@ func (s *Store) StaleDeliveries(ctx context.Context, limit int) (ds []Delivery, 
 	return ds, nil
 }
 
-// DeliveryUpdate is a delivery's new state. Only a non-final delivery
-// changes (a late report never reopens a final one), except that
-// delivered may follow a failed voice attempt that is retried.
+// DeliveryUpdate is a delivery's new state. Delivered and blocked
+// deliveries no longer change; sent and pending replace only pending or
+// sending (a delivery report that arrived before the sender recorded the
+// gateway's answer stays); failed may become delivered (a voice call
+// retried and answered).
 type DeliveryUpdate struct {
 	ID        int64
 	Status    string
@@ -767,7 +769,16 @@ func (s *Store) UpdateDeliveries(ctx context.Context, us []DeliveryUpdate) (n in
 			if u.RequestID != "" {
 				upd["request_id"] = u.RequestID
 			}
-			res := tx.Model(&Delivery{}).Where("id = ? AND status NOT IN ?", u.ID, []string{DeliveryDelivered, DeliveryBlocked}).Updates(upd)
+			q := tx.Model(&Delivery{}).Where("id = ?", u.ID)
+			switch u.Status {
+			case DeliverySent, DeliveryPending:
+				// The sender's own outcome: it never overrides a delivery
+				// report that came first.
+				q = q.Where("status IN ?", []string{DeliveryPending, DeliverySending})
+			default:
+				q = q.Where("status NOT IN ?", []string{DeliveryDelivered, DeliveryBlocked})
+			}
+			res := q.Updates(upd)
 			if res.Error != nil {
 				return res.Error
 			}
@@ -779,6 +790,19 @@ func (s *Store) UpdateDeliveries(ctx context.Context, us []DeliveryUpdate) (n in
 		return 0, fmt.Errorf("store: update deliveries: %w", err)
 	}
 	return n, nil
+}
+
+// GetDelivery returns one delivery of the account.
+func (s *Store) GetDelivery(ctx context.Context, accountID, id int64) (d Delivery, err error) {
+	defer s.track("GetDelivery", time.Now(), &err)
+	err = s.w.WithContext(ctx).Where("account_id = ? AND id = ?", accountID, id).Take(&d).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Delivery{}, ErrNotFound.New("", "delivery %d not found", id)
+	}
+	if err != nil {
+		return Delivery{}, fmt.Errorf("store: get delivery %d: %w", id, err)
+	}
+	return d, nil
 }
 
 // DeliveryByMessage finds the delivery of a messaging message.
