@@ -1,17 +1,15 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"mime"
-	"net/mail"
 	"strings"
 	"time"
 
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/api/notifyapi"
+	"github.com/switchyard/switchyard/mail/compose"
 	"github.com/switchyard/switchyard/notify"
 	"github.com/switchyard/switchyard/reports/emailreports"
 )
@@ -47,23 +45,11 @@ func (a *App) notifyMessages(sender emailreports.SMTPSender) notify.Messenger {
 			return notify.Message{}, switchyard.Unavailable("no SMS gateway is configured on this server")
 		},
 		Email: func(ctx context.Context, m notify.Email) (notify.Message, error) {
-			if err := sender.Send(ctx, from, m.To, plainMail(from, m.To, m.Subject, m.Text, time.Now())); err != nil {
+			env, msg := compose.Plain(from, strings.Join(m.To, ", "), m.Subject, m.Text, time.Now())
+			if err := sender.Send(ctx, env, m.To, msg); err != nil {
 				return notify.Message{}, fmt.Errorf("notification email: %w", err)
 			}
 			return notify.Message{Status: "sent"}, nil
 		},
 	}
-}
-
-// plainMail is a UTF-8 plain text message.
-func plainMail(from string, to []string, subject, text string, at time.Time) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "From: %s\r\n", (&mail.Address{Address: from}).String())
-	fmt.Fprintf(&b, "To: %s\r\n", strings.Join(to, ", "))
-	fmt.Fprintf(&b, "Subject: %s\r\n", mime.QEncoding.Encode("utf-8", subject))
-	fmt.Fprintf(&b, "Date: %s\r\n", at.UTC().Format(time.RFC1123Z))
-	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
-	b.WriteString(strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\n", "\r\n"))
-	b.WriteString("\r\n")
-	return b.Bytes()
 }
