@@ -104,7 +104,7 @@ func TestConsoleNotifyInBrowser(t *testing.T) {
 	b.waitJS("label listed", `[...document.querySelectorAll('tbody tr')].some(tr => tr.innerText.includes('Floor 1') && tr.innerText.includes('3'))`, 10*time.Second)
 
 	b.open("/notify/send")
-	b.fill("Notification flow", "")
+	b.waitJS("the flow offered", `[...document.querySelectorAll('option')].some(o => o.innerText === 'Evacuation')`, 20*time.Second)
 	b.fill("Notification flow", jsEval[string](b, "flow option", `[...document.querySelectorAll('option')].find(o => o.innerText === 'Evacuation').value`))
 	b.check("Floor 1")
 	b.check("Voice")
