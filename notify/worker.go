@@ -213,6 +213,10 @@ func (s *Service) sendMessage(ctx context.Context, n store.Notification, d store
 		u.Status, u.Reason = store.DeliveryFailed, "the contact has no email address"
 		return u
 	}
+	if s.c.Messages == nil {
+		u.Status, u.Reason = store.DeliveryFailed, d.Channel+" notifications are not available on this server (no messaging service)"
+		return u
+	}
 	params := recipientParams(n.Params, keys(n.Params), store.Contact{Name: d.ContactName})
 	at := s.now()
 	var m Message
@@ -258,6 +262,14 @@ func keys(m map[string]string) []string {
 // flow's call list: each call carries the parameters as record
 // variables and the delivery's client identifier.
 func (s *Service) sendVoice(ctx context.Context, n store.Notification, ds []store.Delivery) error {
+	if s.c.Calls == nil {
+		us := make([]store.DeliveryUpdate, len(ds))
+		for i, d := range ds {
+			us[i] = store.DeliveryUpdate{ID: d.ID, Status: store.DeliveryFailed, Reason: "voice notifications are not available on this server"}
+		}
+		_, err := s.c.Store.UpdateDeliveries(ctx, us)
+		return err
+	}
 	t := calllist.Trigger{APIVersion: "1.0", FlowID: idString(n.FlowID), Calls: make([]calllist.TriggerCall, len(ds))}
 	for i, d := range ds {
 		params := recipientParams(n.Params, keys(n.Params), store.Contact{Name: d.ContactName})
