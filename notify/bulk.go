@@ -81,6 +81,10 @@ type BulkRow struct {
 	Input  ContactInput
 	Labels []string
 	Err    string
+	// HasEmails and HasLabels say whether the file has those columns:
+	// Update Existing keeps a contact's emails or labels when the file
+	// has no column for them.
+	HasEmails, HasLabels bool
 }
 
 // columns maps the header's columns.
@@ -181,7 +185,7 @@ func ParseBulk(r io.Reader) ([]BulkRow, error) {
 }
 
 func bulkRow(n int, rec []string, c columns) BulkRow {
-	row := BulkRow{Row: n}
+	row := BulkRow{Row: n, HasEmails: len(c.emails) > 0, HasLabels: c.labels >= 0}
 	if len(rec) != c.width {
 		row.Err = fmt.Sprintf("%d fields; the header has %d", len(rec), c.width)
 		return row
@@ -321,6 +325,12 @@ func (s *Service) bulkOne(ctx context.Context, acc int64, mode, strategy string,
 			return 0, RowRejected, fmt.Sprintf("%d contacts are named %q with phone %s; the Force New Entry Strategy updates the oldest", len(same), c.Name, c.Phone), nil
 		}
 		c.ID = same[0].ID
+		if !row.HasEmails {
+			c.Emails = same[0].Emails
+		}
+		if !row.HasLabels {
+			c.Labels = same[0].Labels
+		}
 		out, err := s.c.Store.UpdateContact(ctx, c)
 		if err != nil {
 			return reject(err)

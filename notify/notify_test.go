@@ -184,6 +184,14 @@ func TestBulkAdd(t *testing.T) {
 	if err != nil || !slices.Equal(bob.Emails, []string{"bob@example.com"}) || len(bob.Labels) != 1 {
 		t.Fatalf("bob %+v, %v", bob, err)
 	}
+	// A file without an email or labels column keeps them.
+	res2, err := fx.svc.BulkAdd(ctx, fx.acc, ModeUpdate, StrategyDefault, strings.NewReader("name,phone\nBob,+12025550103\n"))
+	if err != nil || res2.Updated != 1 {
+		t.Fatalf("update without emails: %+v, %v", res2, err)
+	}
+	if bob, err := fx.st.GetContact(ctx, fx.acc, res2.Rows[0].ContactID); err != nil || !slices.Equal(bob.Emails, []string{"bob@example.com"}) || len(bob.Labels) != 1 {
+		t.Fatalf("bob after an update without those columns: %+v, %v", bob, err)
+	}
 	var report bytes.Buffer
 	if err := WriteBulkReport(&report, res); err != nil {
 		t.Fatal(err)
