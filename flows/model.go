@@ -53,6 +53,9 @@ type Flow struct {
 	Nodes     []Node   `json:"nodes"`
 	// Settings are the flow's configurator options outside the graph.
 	Settings *Settings `json:"settings,omitempty"`
+	// Notification is an emergency notification flow's template script
+	// for the SMS and email channels (the voice channel runs the graph).
+	Notification *NotificationTemplate `json:"notification,omitempty"`
 	// Layout is editor-only: where the console's flow editor draws each
 	// node ({"node id": {"x": …, "y": …}}). The validator checks only its
 	// shape (a JSON object of points, by the strict decoding) and the
@@ -287,6 +290,7 @@ func (v *validator) run() {
 		}
 	}
 	v.settings()
+	v.notification()
 	if len(f.Nodes) == 0 {
 		v.add("", "nodes", "a flow needs at least one node")
 		return
@@ -432,5 +436,64 @@ func (v *validator) settings() {
 	}
 	if len(s.StatusRecipients) > 0 && !s.EmailStatus {
 		v.add("", "settings.email_status", "status_recipients are set but email_status is off: turn it on or remove them")
+	}
+}
+
+// NotificationTemplate is the text an emergency notification sends by SMS
+// and by email. The texts may use the flow's declared variables
+// ($flow.key.x or ${flow.key.x}), filled from the parameters entered when
+// the notification is sent, and $sys.date, $sys.time, $sys.datetime.
+type NotificationTemplate struct {
+	SMSText      string `json:"sms_text,omitempty"`
+	EmailSubject string `json:"email_subject,omitempty"`
+	EmailText    string `json:"email_text,omitempty"`
+}
+
+// Notification template limits.
+const (
+	MaxNotificationSMS     = 1600
+	MaxNotificationSubject = 255
+	MaxNotificationEmail   = 64 << 10
+)
+
+func (v *validator) notification() {
+	t := v.f.Notification
+	if t == nil {
+		return
+	}
+	if v.f.Type != TypeEmergency {
+		v.add("", "notification", "only emergency notification flows have a notification template (this is a %s flow)", v.f.Type)
+		return
+	}
+	if t.EmailSubject != "" && strings.ContainsAny(t.EmailSubject, "\r\n") {
+		v.add("", "notification.email_subject", "must be one line")
+	}
+	if (t.EmailSubject == "") != (t.EmailText == "") {
+		v.add("", "notification", "an email needs both email_subject and email_text")
+	}
+	for _, f := range []struct {
+		field, text string
+		max         int
+	}{{"notification.sms_text", t.SMSText, MaxNotificationSMS},
+		{"notification.email_subject", t.EmailSubject, MaxNotificationSubject},
+		{"notification.email_text", t.EmailText, MaxNotificationEmail}} {
+		if len(f.text) > f.max {
+			v.add("", f.field, "%d bytes; the limit is %d", len(f.text), f.max)
+			continue
+		}
+		refs, bad := variables.Scan(f.text)
+		for _, b := range bad {
+			v.add("", f.field, "unknown variable %s", b.Full())
+		}
+		for _, r := range refs {
+			switch {
+			case r.NS == variables.NSSys:
+			case r.NS == variables.NSFlow && v.declared[r.Name]:
+			case r.NS == variables.NSFlow:
+				v.add("", f.field, "undeclared variable %s (declare %q in the flow's variables)", r.Full(), r.Name)
+			default:
+				v.add("", f.field, "%s has no value in a message (only the flow's variables and $sys.* do)", r.Full())
+			}
+		}
 	}
 }

@@ -47,6 +47,7 @@ import (
 	"github.com/switchyard/switchyard/mail/relay"
 	"github.com/switchyard/switchyard/mail/smtpin"
 	"github.com/switchyard/switchyard/media"
+	"github.com/switchyard/switchyard/notify"
 	"github.com/switchyard/switchyard/prompts"
 	"github.com/switchyard/switchyard/reports/emailreports"
 	"github.com/switchyard/switchyard/reports/recordings"
@@ -105,6 +106,8 @@ type App struct {
 	// The media Asterisk fetches from this daemon and the prompt library.
 	media   *media.Service
 	prompts *prompts.Service
+	// Emergency Notification: address book, labels, sending.
+	notify *notify.Service
 
 	// cleanup is Close's teardown stack (onClose).
 	cleanup []func() error
@@ -383,6 +386,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	if err = a.startPrompts(sender); err != nil {
 		return nil, err
 	}
+	a.startNotify(sender)
 	return a, nil
 }
 
@@ -473,7 +477,8 @@ func (a *App) Run(ctx context.Context) error {
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopJobs()
 	var jobs sync.WaitGroup
-	jobs.Add(2)
+	jobs.Add(3)
+	go func() { defer jobs.Done(); a.runNotify(jobsCtx) }()
 	go func() {
 		defer jobs.Done()
 		if err := a.purger.Run(jobsCtx); err != nil && !errors.Is(err, context.Canceled) {

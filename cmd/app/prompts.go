@@ -7,6 +7,7 @@ import (
 
 	"github.com/switchyard/switchyard/api/calllistapi"
 	"github.com/switchyard/switchyard/api/mediaapi"
+	"github.com/switchyard/switchyard/api/notifyapi"
 	"github.com/switchyard/switchyard/api/promptsapi"
 	"github.com/switchyard/switchyard/flows"
 	"github.com/switchyard/switchyard/media"
@@ -18,6 +19,7 @@ import (
 func routeBodyLimits(cfg Config) map[string]int64 {
 	m := calllistapi.BodyLimits()
 	maps.Copy(m, promptsapi.BodyLimits(int64(cfg.PromptMaxMB)<<20))
+	maps.Copy(m, notifyapi.BodyLimits())
 	return m
 }
 

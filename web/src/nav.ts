@@ -52,6 +52,15 @@ export const NAV: NavGroup[] = [
     ],
   },
   {
+    label: "Notification",
+    items: [
+      { path: "/notify/address-book", label: "Address Book", min: "scheduler" },
+      { path: "/notify/labels", label: "Labels", min: "scheduler" },
+      { path: "/notify/send", label: "Send Notification", min: "scheduler" },
+      { path: "/notify/reports", label: "Notification report", min: "scheduler" },
+    ],
+  },
+  {
     label: "Contact center",
     items: [
       { path: "/supervisor", label: "Supervisor Agent Dashboard", min: "supervisor" },

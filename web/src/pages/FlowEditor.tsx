@@ -873,6 +873,7 @@ function FlowForm({ g, isNew, setMeta, selected, problems, warnings, select }: {
         }} />
         <small className="muted">Declared names are offered in every field that takes a variable.</small>
       </label>
+      {g.meta.type === "emergency_notification" && <NotificationTemplate g={g} setMeta={setMeta} />}
       <div className="fe-h">Problems</div>
       {problems.length === 0 ? <p className="muted fe-small">None outside the nodes: a node with problems shows their number; select it to see them at their fields.</p> : (
         <ul className="fe-problems" aria-label="Flow problems">
@@ -885,6 +886,40 @@ function FlowForm({ g, isNew, setMeta, selected, problems, warnings, select }: {
         </ul>
       )}
     </div>
+  );
+}
+
+type Template = { sms_text?: string; email_subject?: string; email_text?: string };
+
+// NotificationTemplate is an emergency notification flow's template
+// script: the SMS text and the email a notification sends (the flow's
+// variables as ${flow.key.x}); voice runs the graph.
+function NotificationTemplate({ g, setMeta }: { g: Graph; setMeta: (m: Graph["meta"], key: string) => void }) {
+  const t = (g.meta.notification as Template | undefined) ?? {};
+  const set = (k: keyof Template, v: string) => {
+    const next: Template = { ...t, [k]: v };
+    if (!v) delete next[k];
+    const meta = { ...g.meta, notification: next } as Graph["meta"];
+    if (Object.keys(next).length === 0) delete meta.notification;
+    setMeta(meta, "notification");
+  };
+  return (
+    <>
+      <div className="fe-h">Notification template</div>
+      <label className="fe-field">
+        <span>SMS text</span>
+        <textarea className="input" aria-label="Notification SMS text" rows={3} value={t.sms_text ?? ""} placeholder="Evacuate ${flow.key.site} now" onChange={(e) => set("sms_text", e.target.value)} />
+      </label>
+      <label className="fe-field">
+        <span>Email subject</span>
+        <input className="input" aria-label="Notification email subject" value={t.email_subject ?? ""} onChange={(e) => set("email_subject", e.target.value)} />
+      </label>
+      <label className="fe-field">
+        <span>Email text</span>
+        <textarea className="input" aria-label="Notification email text" rows={4} value={t.email_text ?? ""} onChange={(e) => set("email_text", e.target.value)} />
+        <small className="muted">Sent by Send Notification on the SMS and Email channels, with the flow&apos;s variables filled from its parameters.</small>
+      </label>
+    </>
   );
 }
 

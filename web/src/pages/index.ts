@@ -30,6 +30,7 @@ const editor = () => import("./FlowEditor");
 const lists = () => import("./AccessLists");
 const advanced = () => import("./Advanced");
 const grammars = () => import("./Grammars");
+const notify = () => import("./Notify");
 const contact = () => import("./ContactCenter");
 const admin = () => import("./Admin");
 const me = () => import("./Me");
@@ -64,6 +65,10 @@ const screens: Record<string, Screen> = {
   "/crm-setup": screen(advanced, (m) => m.CRMSetupPage),
   "/agent-ui": screen(advanced, (m) => m.AgentUIPage),
   "/grammars": screen(grammars, (m) => m.GrammarsPage),
+  "/notify/address-book": screen(notify, (m) => m.AddressBookPage),
+  "/notify/labels": screen(notify, (m) => m.LabelsPage),
+  "/notify/send": screen(notify, (m) => m.SendNotificationPage),
+  "/notify/reports": screen(notify, (m) => m.NotificationReportsPage),
   "/cloud": screen(cloud, (m) => m.CloudPage),
   "/users": screen(admin, (m) => m.UsersPage),
   "/api-keys": screen(admin, (m) => m.APIKeysPage),
