@@ -47,6 +47,7 @@ import (
 	"github.com/switchyard/switchyard/mail/relay"
 	"github.com/switchyard/switchyard/mail/smtpin"
 	"github.com/switchyard/switchyard/media"
+	"github.com/switchyard/switchyard/messaging"
 	"github.com/switchyard/switchyard/prompts"
 	"github.com/switchyard/switchyard/reports/emailreports"
 	"github.com/switchyard/switchyard/reports/recordings"
@@ -103,6 +104,8 @@ type App struct {
 	// The media Asterisk fetches from this daemon and the prompt library.
 	media   *media.Service
 	prompts *prompts.Service
+	// SMS (Kannel) and email messages.
+	messaging *messaging.Service
 
 	// cleanup is Close's teardown stack (onClose).
 	cleanup []func() error
@@ -378,6 +381,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	if err = a.startPrompts(sender); err != nil {
 		return nil, err
 	}
+	a.startMessaging(sender)
 	return a, nil
 }
 
