@@ -80,9 +80,9 @@ func (r *run) ref() string {
 // an outbound one.
 func (r *run) customerNumber() string {
 	if r.call.Inbound {
-		return r.number("cli")
+		return r.callValue("cli")
 	}
-	return r.number("dnis")
+	return r.callValue("dnis")
 }
 
 func (r *run) sms(ctx context.Context, c *smsCfg, st *Step) result {
