@@ -370,3 +370,63 @@ func FuzzNormalizeNumber(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkSMSThroughKannel sends b.N SMS from 32 goroutines through a
+// real Kannel and waits until the fake SMSC received the last one and
+// every delivery report came back (msgs/s is the whole round trip).
+func BenchmarkSMSThroughKannel(b *testing.B) {
+	st := storetest.Open(b, storetest.Options(b, store.DriverSQLite))
+	ctx := context.Background()
+	a, err := st.CreateAccount(ctx, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	gw := kanneltest.Start(b)
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	svc := messaging.New(messaging.Config{Store: st,
+		SMS:       &kannel.Client{URL: gw.SendSMSURL, Username: gw.Username, Password: gw.Password},
+		ReportURL: srv.URL + messaging.ReportPath})
+	mux.Handle(messaging.ReportPath, svc.ReportHandler())
+	var delivered sync.WaitGroup
+	delivered.Add(b.N)
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	svc.OnStatus(func(m messaging.Message) {
+		if m.Status == messaging.StatusDelivered {
+			mu.Lock()
+			seen[m.ID]++
+			n := seen[m.ID]
+			mu.Unlock()
+			if n > 1 {
+				b.Errorf("message %d delivered %d times (N=%d) %+v", m.ID, n, b.N, m)
+				return
+			}
+			delivered.Done()
+		}
+	})
+	b.ResetTimer()
+	start := time.Now()
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				if _, err := svc.SendSMS(ctx, messaging.SMS{AccountID: a.ID, To: "+1202555" + strconv.Itoa(1000000+i)[1:], Text: "bench " + strconv.Itoa(i)}); err != nil {
+					b.Error(err)
+				}
+			}
+		}()
+	}
+	for i := range b.N {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	gw.Wait(b, b.N)
+	delivered.Wait()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+}

@@ -157,17 +157,28 @@ func (s *Store) UpdateMessageStatus(ctx context.Context, accountID, id int64, u 
 	if u.GatewayID != "" {
 		upd["gateway_id"] = u.GatewayID
 	}
-	res := s.w.WithContext(ctx).Model(&Message{}).Where("id = ? AND account_id = ? AND status IN ?", id, accountID, u.From).Updates(upd)
-	if res.Error != nil {
-		return Message{}, false, fmt.Errorf("store: update message %d: %w", id, res.Error)
-	}
-	if err := s.w.WithContext(ctx).Where("id = ? AND account_id = ?", id, accountID).Take(&m).Error; err != nil {
-		if isNotFound(err) {
-			return Message{}, false, fmt.Errorf("store: message %d in account %d: %w", id, accountID, ErrNotFound)
+	// The change and the read of its result in one transaction: a
+	// concurrent report for the same message waits, so the message read
+	// back is the one this update made (the status hooks see each change
+	// once).
+	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&Message{}).Where("id = ? AND account_id = ? AND status IN ?", id, accountID, u.From).Updates(upd)
+		if res.Error != nil {
+			return fmt.Errorf("store: update message %d: %w", id, res.Error)
 		}
-		return Message{}, false, fmt.Errorf("store: read message %d: %w", id, err)
+		changed = res.RowsAffected > 0
+		if err := tx.Where("id = ? AND account_id = ?", id, accountID).Take(&m).Error; err != nil {
+			if isNotFound(err) {
+				return fmt.Errorf("store: message %d in account %d: %w", id, accountID, ErrNotFound)
+			}
+			return fmt.Errorf("store: read message %d: %w", id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Message{}, false, err
 	}
-	return m, res.RowsAffected > 0, nil
+	return m, changed, nil
 }
 
 // MessageByID returns a message of any account (the SMS gateway's

@@ -40,6 +40,14 @@ type Client struct {
 	Timeout time.Duration
 }
 
+// defaultHTTP keeps connections to Kannel open for many concurrent sends
+// (a notification to thousands), and never goes through an HTTP proxy
+// from the environment.
+var defaultHTTP = &http.Client{Transport: &http.Transport{
+	MaxIdleConns: 128, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second,
+	DialContext: (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+}}
+
 // Request is one SMS.
 type Request struct {
 	To      string // the recipient (E.164)
@@ -127,7 +135,7 @@ func (c *Client) Send(ctx context.Context, r Request) error {
 	}
 	hc := c.HTTP
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = defaultHTTP
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
