@@ -415,7 +415,7 @@ func BenchmarkSMSThroughKannel(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				if _, err := svc.SendSMS(ctx, messaging.SMS{AccountID: a.ID, To: "+1202555" + strconv.Itoa(1000000+i)[1:], Text: "bench " + strconv.Itoa(i)}); err != nil {
+				if _, err := svc.SendSMS(ctx, messaging.SMS{AccountID: a.ID, To: "+1202555" + strconv.Itoa(1000000 + i)[1:], Text: "bench " + strconv.Itoa(i)}); err != nil {
 					b.Error(err)
 				}
 			}
