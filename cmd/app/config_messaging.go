@@ -37,7 +37,7 @@ var messagingSettings = []setting{
 		"Sender of the SMS: a number (+ and up to 15 digits) or up to 11 letters and digits.",
 		func(c *Config) *string { return &c.SMSFrom }),
 	stringSetting(EnvSMSReportURL, "sms-report-url", "(SWITCHYARD_PUBLIC_URL/sms/dlr)",
-		"Where Kannel sends its delivery reports (this service's /sms/dlr as Kannel reaches it); each SMS adds its id and token.",
+		"Where Kannel sends its delivery reports (this service's /sms/dlr as Kannel reaches it); each SMS adds its id and token. Unset: SWITCHYARD_PUBLIC_URL, else the HTTP address (a wildcard address as 127.0.0.1), + /sms/dlr.",
 		func(c *Config) *string { return &c.SMSReportURL }),
 }
 

@@ -20,7 +20,9 @@ func (a *App) startMessaging(mailer messaging.Mailer) {
 		cfg.SMS = &kannel.Client{URL: a.cfg.KannelURL, Username: a.cfg.KannelUser, Password: a.cfg.KannelPassword, From: a.cfg.SMSFrom}
 		cfg.ReportURL = a.cfg.SMSReportURL
 		if cfg.ReportURL == "" {
-			cfg.ReportURL = a.cfg.RecordingBaseURL(a.httpLn.Addr().String()) + messaging.ReportPath
+			// The public URL, else the HTTP address (a wildcard address as
+			// loopback: Kannel on this host).
+			cfg.ReportURL = a.consoleBase() + messaging.ReportPath
 		}
 	}
 	a.messaging = messaging.New(cfg)
