@@ -278,3 +278,20 @@ func (s *Store) ListMessages(ctx context.Context, f MessageFilter) (ms []Message
 	}
 	return ms, nil
 }
+
+// FailInterruptedMessages marks the messages still "sending" since before
+// (the service stopped while asking the gateway or relay) as "failed"
+// with the reason; they are not sent again, as the gateway may have taken
+// them. It returns how many there were.
+func (s *Store) FailInterruptedMessages(ctx context.Context, before time.Time, reason string) (n int64, err error) {
+	defer s.track("FailInterruptedMessages", time.Now(), &err)
+	if err := checkLen("message reason", reason, maxShort); err != nil {
+		return 0, err
+	}
+	res := s.w.WithContext(ctx).Model(&Message{}).Where("status = ? AND updated_at < ?", MessageSending, norm(before)).
+		Updates(map[string]any{"status": MessageFailed, "reason": reason, "updated_at": now()})
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: fail interrupted messages: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}

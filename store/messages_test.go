@@ -124,6 +124,21 @@ func TestMessages(t *testing.T) {
 				t.Errorf("%s: %v; want %v", tc.name, ids, tc.want)
 			}
 		}
+		// A message left "sending" by a stopped service fails, a recent one
+		// (another node may be sending it) stays.
+		stale, err := s.CreateMessage(ctx, Message{AccountID: a.ID, Channel: ChannelSMS, To: "+12025550103", Body: "x", Status: MessageSending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.FailInterruptedMessages(ctx, time.Now().Add(-time.Minute), "interrupted"); err != nil || n != 0 {
+			t.Fatalf("recent: %d %v", n, err)
+		}
+		if n, err := s.FailInterruptedMessages(ctx, time.Now().Add(time.Second), "interrupted"); err != nil || n != 1 {
+			t.Fatalf("stale: %d %v", n, err)
+		}
+		if got, err := s.MessageByID(ctx, stale.ID); err != nil || got.Status != MessageFailed || got.Reason != "interrupted" {
+			t.Fatalf("stale message %+v %v", got, err)
+		}
 		for _, f := range []MessageFilter{{}, {AccountID: a.ID, Channel: "fax"}, {AccountID: a.ID, Status: "x"},
 			{AccountID: a.ID, From: hour, Until: hour}} {
 			if _, err := s.ListMessages(ctx, f); !errors.Is(err, ErrInvalid) {

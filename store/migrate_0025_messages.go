@@ -43,6 +43,9 @@ func m0025Messages(tx *gorm.DB) error {
 		`CREATE INDEX ix_messages_account_created ON messages (account_id, created_at, id)`,
 		`CREATE INDEX ix_messages_account_recipient ON messages (account_id, recipient, created_at)`,
 		`CREATE INDEX ix_messages_account_source ON messages (account_id, source_kind, source_id, created_at)`,
+		// The few messages being sent (failed at start-up when a stopped
+		// service left them so).
+		`CREATE INDEX ix_messages_sending ON messages (updated_at) WHERE status = 'sending'`,
 	} {
 		if err := tx.Exec(ix).Error; err != nil {
 			return fmt.Errorf("0025_messages: index: %w", err)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/switchyard/switchyard/api/messagingapi"
 	"github.com/switchyard/switchyard/flows"
@@ -26,6 +27,17 @@ func (a *App) startMessaging(mailer messaging.Mailer) {
 		}
 	}
 	a.messaging = messaging.New(cfg)
+	// Messages a stopped service left half-sent are failed, not sent
+	// again (the gateway may have taken them); a send takes well under
+	// this, so another node's sends in progress are left alone.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if n, err := a.store.FailInterruptedMessages(ctx, time.Now().Add(-10*time.Minute),
+		"interrupted: the service stopped while sending (not sent again: it may have been taken)"); err != nil {
+		a.log.Warn("messages left sending by a stopped service", "error", err)
+	} else if n > 0 {
+		a.log.Info("messages left sending by a stopped service marked failed", "messages", n)
+	}
+	cancel()
 	a.flows.Messages = flowMessages{a.messaging}
 	d := messagingapi.Deps{Store: a.store, Reports: a.messaging.ReportHandler()}
 	messagingapi.Register(a.http.API(), d)
