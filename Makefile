@@ -36,10 +36,14 @@ build: console ## build bin/switchyard (with the web console)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/switchyard
 
 .PHONY: run
-run: build ## run the service (console at the printed URL, http://127.0.0.1:8080/ by default): embedded SQLite in ./data, local Asterisk 22 brought up unless SWITCHYARD_ARI_URL is set; on a fresh ./data it prints a first owner/operator login with a one-time password
+run: build ## run the service (console at the printed URL, http://127.0.0.1:8080/ by default): embedded SQLite in ./data, local Asterisk 22 brought up unless SWITCHYARD_ARI_URL is set; on a fresh ./data it prints a first owner/operator login with a one-time password; SWITCHYARD_SMS=kannel also starts the project's Kannel (fake SMSC) for SMS
 	@set -e; \
 	if [ -z "$$SWITCHYARD_ARI_URL" ]; then \
 	  eval "$$(asterisk-conf/local/up.sh | sed 's/^/export /')"; \
+	fi; \
+	if [ "$$SWITCHYARD_SMS" = kannel ] && [ -z "$$SWITCHYARD_KANNEL_URL" ]; then \
+	  .ci/ensure-kannel.sh; \
+	  eval "$$(asterisk-conf/kannel/up.sh | sed 's/^/export /')"; \
 	fi; \
 	exec ./$(BIN) serve
 
@@ -82,6 +86,15 @@ asterisk: ## bring up the local Asterisk 22 (Debian sid chroot, cached outside t
 .PHONY: asterisk-down
 asterisk-down: ## stop the local Asterisk
 	@asterisk-conf/local/down.sh
+
+.PHONY: kannel
+kannel: ## bring up the project's Kannel (bearerbox, smsbox, fake SMSC; installs the Debian packages when missing); prints its SWITCHYARD_KANNEL_* settings
+	@.ci/ensure-kannel.sh
+	@asterisk-conf/kannel/up.sh
+
+.PHONY: kannel-down
+kannel-down: ## stop the project's Kannel
+	@asterisk-conf/kannel/down.sh
 
 .PHONY: postgres
 postgres: ## make sure a local PostgreSQL answers on 127.0.0.1:5432 (installs it on a fresh machine)

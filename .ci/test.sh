@@ -8,6 +8,7 @@ command -v go >/dev/null || { echo "Go is required (https://go.dev/dl/)"; exit 1
 .ci/ensure-postgres.sh
 .ci/ensure-chromium.sh
 .ci/ensure-media-tools.sh
+.ci/ensure-kannel.sh
 # The web console: built (npm ci when needed) and embedded before go test,
 # so the served page and the browser tests run the real build.
 command -v npm >/dev/null || { echo "Node.js 20.19+ with npm is required to build the console (web/)"; exit 1; }

@@ -311,4 +311,9 @@ var routeAccess = map[string]string{
 	"POST /api/v1/operator/prompts/:id/reject":  AccessOperator,
 	"GET /media/:signature/:file":               AccessPublic,
 	"HEAD /media/:signature/:file":              AccessPublic,
+	// Messages: the account's SMS and email log; the gateway's delivery
+	// reports carry their message's token instead of a login.
+	"GET /api/v1/messages":     RoleScheduler,
+	"GET /api/v1/messages.csv": RoleScheduler,
+	"GET /sms/dlr":             AccessPublic,
 }

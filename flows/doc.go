@@ -57,6 +57,14 @@
 //	                 2 busy, 3 no answer, 4 congestion/unavailable (1 when the line is not connected);
 //	                 sets IN_ANSWER, IN_BUSY, IN_NOANSWER, IN_CANCEL, IN_CONGESTION, IN_CHANUNAVAIL
 //	queue            queue, timeout; needs the agents-and-queues feature (QueueRunner)
+//	sms              to (default the customer: an inbound call's caller, an outbound call's called
+//	                 number), text (required); variables allowed in both; sent through
+//	                 Engine.Messages (the Kannel gateway); 0 sent, 1 not sent (refused, gateway
+//	                 unreachable, blocked by the blacklist/DNC); outputs message_id, status, reason;
+//	                 a sent SMS sets $flow.key.sms_number (the call report's SMS number)
+//	email            to (one or more addresses, comma-separated), subject, text (all required,
+//	                 variables allowed); through the outbound relay, the email blacklist honoured;
+//	                 0 sent, 1 not sent; a sent mail sets $flow.key.email (the report's email)
 //	goto             node
 //	hangup           cause (Q.850, default 16)
 //

@@ -124,6 +124,9 @@ type Engine struct {
 	// node).
 	Live   *LiveSteps
 	Logger *slog.Logger
+	// Messages sends the sms and email widgets' messages (nil: those
+	// widgets fail).
+	Messages MessageSender
 	// Prompts gives the audio of prompt:<name> media: the account's
 	// approved prompt (nil: prompt media fail to play).
 	Prompts PromptResolver
@@ -501,6 +504,10 @@ func (r *run) exec(ctx context.Context, n *Node, st *Step) result {
 			return stop(errors.New("queue widget needs the agents-and-queues feature"))
 		}
 		return r.queue(ctx, n, c, st)
+	case *smsCfg:
+		return r.sms(ctx, c, st)
+	case *emailCfg:
+		return r.email(ctx, c, st)
 	case *gotoCfg:
 		return result{line: -1, gotoNode: c.Node}
 	case *hangupCfg:

@@ -14,7 +14,7 @@ import (
 // widget_media.go (play, record, play_and_record), widget_say.go (say), widget_input.go (gather,
 // menu), widget_logic.go (decision, time_condition, set_variable, goto,
 // hangup), webhook.go, crm.go (caller_id), widget_transfer.go and
-// widget_queue.go.
+// widget_queue.go, widget_message.go (sms, email).
 
 // widgetSpec describes a widget: its exit lines and how its params are
 // read into a typed config (stored on the node for the interpreter).
@@ -53,6 +53,8 @@ func init() {
 		"caller_id":       {lines: 2, extraLines: true, check: checkCallerID},
 		"transfer":        {lines: 5, check: checkTransfer},
 		"queue":           {lines: 2, feature: "queues", check: checkQueue},
+		"sms":             {lines: 2, check: checkSMS},
+		"email":           {lines: 2, check: checkEmail},
 		"goto":            {lines: 0, check: checkGoto},
 		"hangup":          {lines: 0, check: checkHangup},
 	}

@@ -52,6 +52,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "0022_prompts", Migrate: m0022Prompts},
 		{ID: "0023_tts", Migrate: m0023TTS},
 		{ID: "0024_grammars", Migrate: m0024Grammars},
+		{ID: "0025_messages", Migrate: m0025Messages},
 		{ID: "0026_notify", Migrate: m0026Notify},
 		{ID: "0027_campaign_sms_text", Migrate: m0027CampaignSMSText},
 	}

@@ -47,6 +47,7 @@ import (
 	"github.com/switchyard/switchyard/mail/relay"
 	"github.com/switchyard/switchyard/mail/smtpin"
 	"github.com/switchyard/switchyard/media"
+	"github.com/switchyard/switchyard/messaging"
 	"github.com/switchyard/switchyard/notify"
 	"github.com/switchyard/switchyard/prompts"
 	"github.com/switchyard/switchyard/reports/emailreports"
@@ -108,6 +109,8 @@ type App struct {
 	prompts *prompts.Service
 	// Emergency Notification: address book, labels, sending.
 	notify *notify.Service
+	// SMS (Kannel) and email messages.
+	messaging *messaging.Service
 
 	// cleanup is Close's teardown stack (onClose).
 	cleanup []func() error
@@ -237,7 +240,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 			Connections: conns}}),
 		Trunks: cfg.TrunkTable(), DefaultTrunk: cfg.DefaultTrunk,
 		// sms campaigns send instead of dialing.
-		SMS:      smsSender(cfg),
+		SMS:      a.campaignSMSSender(cfg),
 		Agents:   a.acd.Pacing(),
 		Reserver: a.acd,
 		// Agent-first campaigns with a lead webhook.
@@ -386,7 +389,9 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	if err = a.startPrompts(sender); err != nil {
 		return nil, err
 	}
-	a.startNotify(sender)
+	a.startNotify()
+	a.startMessaging(sender)
+	a.messaging.OnStatus(a.messageStatus)
 	return a, nil
 }
 

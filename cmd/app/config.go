@@ -215,6 +215,9 @@ type Config struct {
 	PromptMaxMB       int
 	PromptMaxDuration time.Duration
 
+	// SMS through Kannel (config_messaging.go).
+	KannelURL, KannelUser, KannelPassword, SMSFrom, SMSReportURL string
+
 	// Limits (config_limits.go).
 	SMTPMaxConns    int
 	SMTPIdleTimeout time.Duration
@@ -731,6 +734,7 @@ func (c *Config) Validate() error {
 	}
 	add(c.validateLimits())
 	add(c.validateTTS())
+	add(c.validateMessaging())
 	add(c.validateMedia())
 	trunks, err := dialer.ParseTrunks(c.Trunks)
 	switch {

@@ -24,6 +24,7 @@ export const NAV: NavGroup[] = [
       { path: "/reports", label: "Reports", min: "scheduler" },
       { path: "/email-reports", label: "Email Report", min: "supervisor" },
       { path: "/download-reports", label: "Download Reports", min: "scheduler" },
+      { path: "/messages", label: "Messages", min: "scheduler" },
     ],
   },
   {

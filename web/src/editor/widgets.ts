@@ -150,6 +150,27 @@ export const WIDGETS: WidgetSpec[] = [
     ],
   },
   {
+    type: "sms",
+    label: "SMS",
+    group: "Integration",
+    lines: ["sent", "failed"],
+    fields: [
+      { name: "to", kind: "var", hint: "the number (+E.164), variables allowed; empty: the customer (the caller, or the called number)" },
+      { name: "text", kind: "text", required: true, hint: "the message, variables allowed, e.g. Hi ${flow.key.customer_name}" },
+    ],
+  },
+  {
+    type: "email",
+    label: "Email",
+    group: "Integration",
+    lines: ["sent", "failed"],
+    fields: [
+      { name: "to", kind: "var", required: true, hint: "one or more addresses, comma-separated; variables allowed" },
+      { name: "subject", kind: "text", required: true },
+      { name: "text", kind: "text", required: true, hint: "the message, variables allowed" },
+    ],
+  },
+  {
     type: "caller_id",
     label: "Caller ID (CRM)",
     group: "Integration",

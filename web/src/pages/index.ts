@@ -40,12 +40,14 @@ const approvals = () => import("./Approvals");
 const wallboard = () => import("./Wallboard");
 const cloud = () => import("./Cloud");
 const prompts = () => import("./Prompts");
+const messages = () => import("./Messages");
 
 const screens: Record<string, Screen> = {
   "/requests": screen(requests, (m) => m.RequestsPage),
   "/reports": screen(reports, (m) => m.ReportsPage),
   "/email-reports": screen(more, (m) => m.EmailReportsPage),
   "/download-reports": screen(more, (m) => m.DownloadReportsPage),
+  "/messages": screen(messages, (m) => m.MessagesPage),
   "/campaigns": screen(campaigns, (m) => m.CampaignsPage),
   "/recipients": screen(recipients, (m) => m.RecipientsPage),
   "/ads-statistics": screen(more, (m) => m.AdsStatisticsPage),
