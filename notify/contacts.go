@@ -39,6 +39,9 @@ type Store interface {
 	GetFlow(ctx context.Context, accountID, id int64) (store.Flow, error)
 	GetFlowVersion(ctx context.Context, accountID, flowID int64, version int) (store.FlowVersion, error)
 	AccountCountry(ctx context.Context, accountID int64) (string, error)
+	// ScreenNumbers is the account's blacklist and DNC screening: a reason
+	// for each number that must not be called or sent to.
+	ScreenNumbers(ctx context.Context, accountID int64, numbers []string) (map[string]string, error)
 
 	CreateNotification(ctx context.Context, n store.Notification, ds []store.Delivery) (store.Notification, error)
 	GetNotification(ctx context.Context, accountID, id int64) (store.Notification, error)

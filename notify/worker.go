@@ -270,6 +270,34 @@ func (s *Service) sendVoice(ctx context.Context, n store.Notification, ds []stor
 		_, err := s.c.Store.UpdateDeliveries(ctx, us)
 		return err
 	}
+	// A number on the blacklist or DNC list is blocked, as on the other
+	// channels, not put on the call list (whose intake would call it an
+	// invalid record).
+	nums := make([]string, len(ds))
+	for i, d := range ds {
+		nums[i] = d.Destination
+	}
+	screened, err := s.c.Store.ScreenNumbers(ctx, n.AccountID, nums)
+	if err != nil {
+		return fmt.Errorf("notify: voice of notification %d: screen: %w", n.ID, err)
+	}
+	if len(screened) > 0 {
+		var blocked []store.DeliveryUpdate
+		rest := ds[:0:0]
+		for _, d := range ds {
+			if why, ok := screened[d.Destination]; ok {
+				blocked = append(blocked, store.DeliveryUpdate{ID: d.ID, Status: store.DeliveryBlocked, Reason: why})
+				continue
+			}
+			rest = append(rest, d)
+		}
+		if _, err := s.c.Store.UpdateDeliveries(ctx, blocked); err != nil {
+			return err
+		}
+		if ds = rest; len(ds) == 0 {
+			return nil
+		}
+	}
 	t := calllist.Trigger{APIVersion: "1.0", FlowID: idString(n.FlowID), Calls: make([]calllist.TriggerCall, len(ds))}
 	for i, d := range ds {
 		params := recipientParams(n.Params, keys(n.Params), store.Contact{Name: d.ContactName})
