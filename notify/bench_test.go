@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,8 +29,11 @@ const (
 // fake answering after 40 ms and 60 ms) while another account sends to 10
 // recipients. Reported: the seconds to the last message of the large one
 // and of the small one (fairness: the small one is not queued behind the
-// large one), and the live heap's peak growth while sending (flat: the
-// worker holds a batch, not the notification).
+// large one), the live heap's peak growth while sending (flat: the
+// worker holds a batch, not the notification), and the store latency of a
+// third account's calls (each call's start, answer and end writes, 8 at a
+// time) while nothing else runs and while the notification goes out: its
+// calls are not held up behind the notification.
 func BenchmarkNotificationLoad(b *testing.B) {
 	// Two sizes: the heap growth of the larger is not four times the
 	// smaller's when the worker's memory is flat.
@@ -99,9 +104,61 @@ func benchNotification(b *testing.B, recipients int) {
 	big := setup("big", recipients)
 	small := setup("small", 10)
 	smallAcc = small.acc
+	caller := setup("caller", 1)
+	// calls runs a third account's calls' store writes until stop closes,
+	// 8 at a time, and returns each call's write time.
+	calls := func(stop <-chan struct{}) func() []time.Duration {
+		var mu sync.Mutex
+		var took []time.Duration
+		var wg sync.WaitGroup
+		for w := range 8 {
+			wg.Go(func() {
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					case <-time.After(20 * time.Millisecond):
+					}
+					t0 := time.Now()
+					a, err := st.StartAttempt(ctx, store.AttemptStart{AccountID: caller.acc, Direction: store.DirectionOutbound,
+						ChannelID: fmt.Sprintf("bench-%d-%d-%d", w, i, t0.UnixNano()), DNIS: "+12025550199", CLI: "+12025550100"})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					if err := st.AnswerAttempt(ctx, a.ID, time.Now()); err != nil {
+						b.Error(err)
+						return
+					}
+					if _, err := st.FinishAttempt(ctx, a.ID, store.AttemptEnd{Status: "IVR_FINISHED", HangupCause: 16, FinishReason: "hangup"}); err != nil {
+						b.Error(err)
+						return
+					}
+					mu.Lock()
+					took = append(took, time.Since(t0))
+					mu.Unlock()
+				}
+			})
+		}
+		return func() []time.Duration { wg.Wait(); return took }
+	}
+	pct := func(d []time.Duration, p float64) float64 {
+		if len(d) == 0 {
+			return 0
+		}
+		slices.Sort(d)
+		return float64(d[min(len(d)-1, int(p*float64(len(d))))].Microseconds()) / 1000
+	}
+	var quietP50, quietP99, busyP50, busyP99 float64
 	all := []string{ChannelVoice, ChannelSMS, ChannelEmail}
 	var bigSecs, smallSecs, heapMB float64
 	for b.Loop() {
+		stopQuiet := make(chan struct{})
+		quiet := calls(stopQuiet)
+		time.Sleep(2 * time.Second)
+		close(stopQuiet)
+		q := quiet()
+		quietP50, quietP99 = pct(q, 0.5), pct(q, 0.99)
 		sent.Store(0)
 		runtime.GC()
 		var ms runtime.MemStats
@@ -130,10 +187,15 @@ func benchNotification(b *testing.B, recipients int) {
 				}
 			}
 		}()
+		stopBusy := make(chan struct{})
+		busy := calls(stopBusy)
 		if err := svc.Tick(ctx); err != nil {
 			b.Fatal(err)
 		}
 		close(done)
+		close(stopBusy)
+		bc := busy()
+		busyP50, busyP99 = pct(bc, 0.5), pct(bc, 0.99)
 		if got := sent.Load(); got != int64(2*(recipients+10)) {
 			b.Fatalf("%d messages sent, want %d", got, 2*(recipients+10))
 		}
@@ -146,5 +208,9 @@ func benchNotification(b *testing.B, recipients int) {
 	b.ReportMetric(bigSecs, "s_to_last_message")
 	b.ReportMetric(smallSecs, "s_to_last_message_other_tenant")
 	b.ReportMetric(heapMB, "peak_heap_growth_MB")
+	b.ReportMetric(quietP50, "other_tenant_call_writes_p50_ms_quiet")
+	b.ReportMetric(quietP99, "other_tenant_call_writes_p99_ms_quiet")
+	b.ReportMetric(busyP50, "other_tenant_call_writes_p50_ms_during")
+	b.ReportMetric(busyP99, "other_tenant_call_writes_p99_ms_during")
 	b.ReportMetric(0, "ns/op")
 }
