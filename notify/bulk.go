@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/switchyard/switchyard"
+	"github.com/switchyard/switchyard/reports/csvout"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -360,41 +361,23 @@ func sameProperties(a, b store.Contact) bool {
 }
 
 // WriteBulkReport writes the per-row status report CSV (row, name,
-// phone, status, reason, contact_id).
+// phone, status, reason, contact_id); cells that a spreadsheet would run
+// as a formula are neutralised.
 func WriteBulkReport(w io.Writer, res BulkResult) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"row", "name", "phone", "status", "reason", "contact_id"}); err != nil {
-		return err
-	}
+	cw := csvout.NewWriter(w)
+	err := cw.WriteStrings("row", "name", "phone", "status", "reason", "contact_id")
 	for _, r := range res.Rows {
+		if err != nil {
+			break
+		}
 		id := ""
 		if r.ContactID > 0 {
 			id = strconv.FormatInt(r.ContactID, 10)
 		}
-		if err := cw.Write([]string{strconv.Itoa(r.Row), csvSafe(r.Name), csvSafe(r.Phone), r.Status, csvSafe(r.Reason), id}); err != nil {
-			return err
-		}
+		err = cw.WriteStrings(strconv.Itoa(r.Row), r.Name, r.Phone, r.Status, r.Reason, id)
 	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// csvSafe keeps a spreadsheet from reading a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) && !isPhoneLike(s) {
-		return "'" + s
+	if cerr := cw.Close(); err == nil {
+		err = cerr
 	}
-	return s
-}
-
-func isPhoneLike(s string) bool {
-	if s[0] != '+' || len(s) < 2 {
-		return false
-	}
-	for _, r := range s[1:] {
-		if (r < '0' || r > '9') && r != ' ' && r != '-' {
-			return false
-		}
-	}
-	return true
+	return err
 }
