@@ -159,6 +159,10 @@ type SMSResult struct {
 	Status    string
 	MessageID int64
 	Reason    string
+	// Unsure: the gateway may have taken the message although it was not
+	// reported sent (no answer came, or it could not be recorded); the
+	// record is not attempted again, so that it never gets two messages.
+	Unsure bool
 }
 
 // SMSSender sends SMS (the messaging service in the daemon). It returns
@@ -269,13 +273,23 @@ func (p *SMSPlacer) Place(ctx context.Context, req PlaceRequest) (Result, error)
 		case err != nil:
 			var se *switchyard.Error
 			// Input the gateway refuses is refused again: final.
-			res = Result{Status: SMSFailed, Reason: err.Error(), Final: errors.As(err, &se) && se.Code == switchyard.CodeInvalid}
+			invalid := errors.As(err, &se) && se.Code == switchyard.CodeInvalid
+			reason := switchyard.ClientMessage(err)
+			if reason == "" {
+				// The record's reason is read by the account: the
+				// internal error goes to the log only.
+				reason = "not sent: the SMS service failed"
+				if p.Logger != nil {
+					p.Logger.Warn("sms not sent", "campaign", c.ID, "record", rec.ID, "attempt", rec.Attempt, "error", err)
+				}
+			}
+			res = Result{Status: SMSFailed, Reason: reason, Final: invalid || sr.Unsure}
 		case sr.Status == SMSSent:
 			res = Result{Status: SMSSent}
 		case sr.Status == SMSBlocked:
 			res = Result{Status: StatusBlocked, Reason: sr.Reason, Final: true}
 		case sr.Status == SMSFailed:
-			res = Result{Status: SMSFailed, Reason: sr.Reason}
+			res = Result{Status: SMSFailed, Reason: sr.Reason, Final: sr.Unsure}
 		default:
 			res = Result{Status: SMSFailed, Reason: fmt.Sprintf("the SMS gateway answered %q", switchyard.Clip(sr.Status))}
 		}
