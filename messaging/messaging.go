@@ -243,9 +243,16 @@ func checkSource(src Source) error {
 	return nil
 }
 
+// clip cuts s to at most n bytes on a rune boundary, marked "…"; invalid
+// UTF-8 and NUL bytes (a gateway's answer may have them) are replaced, so
+// that the text can be stored and shown.
 func clip(s string, n int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }
