@@ -154,7 +154,7 @@ func ParseBulk(r io.Reader) ([]BulkRow, error) {
 	cr.ReuseRecord = false
 	head, err := cr.Read()
 	if err != nil {
-		return nil, switchyard.Invalid("file", "the header line cannot be read: %v", err)
+		return nil, switchyard.Invalid("file", "the header line cannot be read: %s", csvProblem(err))
 	}
 	cols, err := readHeader(head)
 	if err != nil {
@@ -172,7 +172,7 @@ func ParseBulk(r io.Reader) ([]BulkRow, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				rows = append(rows, BulkRow{Row: n, Err: fmt.Sprintf("not valid CSV: %v", pe.Err)})
+				rows = append(rows, BulkRow{Row: n, Err: "not valid CSV: " + csvProblem(pe)})
 				continue
 			}
 			return nil, fmt.Errorf("notify: read bulk file: %w", err)
@@ -183,6 +183,18 @@ func ParseBulk(r io.Reader) ([]BulkRow, error) {
 		return nil, switchyard.Invalid("file", "the file has a header but no rows")
 	}
 	return rows, nil
+}
+
+// csvProblem says what is wrong with a line the CSV reader refused, in
+// the words of someone editing the file.
+func csvProblem(err error) string {
+	switch {
+	case errors.Is(err, csv.ErrBareQuote):
+		return `a field that is not in quotes has a quote (") in it: put the field in quotes and double its quotes`
+	case errors.Is(err, csv.ErrQuote):
+		return `a field in quotes is not closed, or has a quote (") that is not doubled`
+	}
+	return "the line is not comma-separated text"
 }
 
 func bulkRow(n int, rec []string, c columns) BulkRow {

@@ -3,7 +3,11 @@ package notify
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
+	"strings"
 	"testing"
+
+	"github.com/switchyard/switchyard"
 
 	"github.com/switchyard/switchyard/reports/csvout"
 )
@@ -36,5 +40,21 @@ func TestBulkReportNeutralisesFormulas(t *testing.T) {
 				t.Errorf("%q: column %s is %q, want %q", tc.in, recs[0][i], recs[1][i], tc.want)
 			}
 		}
+	}
+}
+
+// TestBulkCSVProblemsInPlainWords: a line the CSV reader refuses is
+// rejected (or the file refused, for the header) with what to fix in the
+// file, not the reader's own error text.
+func TestBulkCSVProblemsInPlainWords(t *testing.T) {
+	rows, err := ParseBulk(strings.NewReader("name,phone\nAnn \"A\",+12025550102\nBob,+12025550103\n"))
+	if err != nil || len(rows) != 2 || !strings.Contains(rows[0].Err, "put the field in quotes and double its quotes") ||
+		strings.Contains(rows[0].Err, "non-quoted") || rows[1].Err != "" {
+		t.Fatalf("rows %+v, %v", rows, err)
+	}
+	_, err = ParseBulk(strings.NewReader("name,\"phone\n"))
+	var ae *switchyard.Error
+	if !errors.As(err, &ae) || ae.Field != "file" || !strings.Contains(ae.Message, "is not closed") || strings.Contains(ae.Message, "parse error") {
+		t.Fatalf("header: %v", err)
 	}
 }
