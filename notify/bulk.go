@@ -257,7 +257,10 @@ func (s *Service) BulkAdd(ctx context.Context, acc int64, mode, strategy string,
 	if err != nil {
 		return BulkResult{}, err
 	}
-	region := s.region(ctx, acc)
+	region, err := s.region(ctx, acc)
+	if err != nil {
+		return BulkResult{}, err
+	}
 	res := BulkResult{Rows: make([]RowResult, 0, len(rows))}
 	for _, row := range rows {
 		if err := ctx.Err(); err != nil {

@@ -100,3 +100,29 @@ func TestInternalErrorNotInReport(t *testing.T) {
 		t.Fatalf("reasons %q", reasons)
 	}
 }
+
+// countryDown is the store with the account's country unreadable.
+type countryDown struct{ Store }
+
+func (countryDown) AccountCountry(context.Context, int64) (string, error) {
+	return "", errors.New("database unavailable")
+}
+
+// TestCountryUnreadableSavesNothing: when the account's country cannot
+// be read, a national number is not read in the server's default country:
+// the single add, the update and the bulk add fail and save nothing.
+func TestCountryUnreadableSavesNothing(t *testing.T) {
+	fx := newFixture(t, store.DriverSQLite)
+	ctx := context.Background()
+	svc := New(Config{Store: countryDown{fx.st}, Region: "GB"})
+	if _, err := svc.CreateContact(ctx, fx.acc, ContactInput{Name: "Ann", Phone: "2025550102"}); err == nil {
+		t.Fatal("single add saved a contact without the account's country")
+	}
+	res, err := svc.BulkAdd(ctx, fx.acc, ModeNew, StrategyDefault, strings.NewReader("name,phone\nAnn,2025550102\n"))
+	if err == nil {
+		t.Fatalf("bulk add without the account's country: %+v", res)
+	}
+	if cs, err := fx.st.ListContacts(ctx, fx.acc, store.ContactFilter{}); err != nil || len(cs) != 0 {
+		t.Fatalf("contacts %+v, %v; want none", cs, err)
+	}
+}
