@@ -183,7 +183,13 @@ func (h *handler) template(c echo.Context, _ int64) error {
 // application/json, the report as JSON.
 func (h *handler) bulk(c echo.Context, acc int64) error {
 	var file io.Reader
-	ct, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	var ct string
+	if h := c.Request().Header.Get(echo.HeaderContentType); h != "" {
+		var err error
+		if ct, _, err = mime.ParseMediaType(h); err != nil {
+			return api.Invalid("Content-Type", "not a media type: send the CSV as multipart/form-data (field \"file\") or as text/csv")
+		}
+	}
 	if ct == "multipart/form-data" {
 		fh, err := c.FormFile("file")
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/switchyard/switchyard/reports/csvout"
@@ -44,5 +45,18 @@ func TestReportCSVNeutralisesFormulas(t *testing.T) {
 	}
 	if rec := e.raw(e.fx.OtherKey, "GET", fmt.Sprintf("/api/v1/notify/notifications/%d/report.csv", n.ID), "", nil); rec.Code != 404 {
 		t.Fatalf("other account downloads the report: %d", rec.Code)
+	}
+}
+
+// TestBulkBadContentType: a bulk add with a Content-Type that is not a
+// media type is refused naming the header, not read as a CSV file.
+func TestBulkBadContentType(t *testing.T) {
+	e := newEnv(t)
+	rec := e.raw(e.fx.Key, "POST", "/api/v1/notify/contacts/bulk?mode=new&strategy=default", "multipart/form-data; boundary=", []byte("name,phone\nAnn,+12025550102\n"))
+	if rec.Code != 422 || !strings.Contains(rec.Body.String(), `"field":"Content-Type"`) {
+		t.Fatalf("bad content type: %d %s", rec.Code, rec.Body.String())
+	}
+	if cs, err := e.fx.Store.ListContacts(context.Background(), e.fx.Account, store.ContactFilter{}); err != nil || len(cs) != 0 {
+		t.Fatalf("contacts %+v, %v; want none", cs, err)
 	}
 }
