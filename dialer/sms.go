@@ -41,11 +41,11 @@ const (
 // concatenated 160-character parts.
 const MaxSMSText = 1600
 
-// SMSUnknownReason is the reason of an sms attempt that was recorded, and
-// so may have been sent, by a run that ended before it learnt the
-// gateway's answer: it is settled failed and never sent again (a later
-// delivery report for it sets it sent).
-const SMSUnknownReason = "send outcome unknown after a restart; not sent again"
+// SMSUnknownReason is the reason of an sms attempt that may have been sent
+// although the gateway's answer never came (a run that ended before it
+// learnt it, or a gateway that did not answer): it is settled failed and
+// never sent again (a later delivery report for it sets it sent).
+const SMSUnknownReason = "send outcome unknown (no answer from the SMS gateway, or the service stopped); not sent again"
 
 // IsSMS reports an sms campaign.
 func (c *Campaign) IsSMS() bool { return c.Type == TypeSMS }
@@ -161,7 +161,9 @@ type SMSResult struct {
 	Reason    string
 	// Unsure: the gateway may have taken the message although it was not
 	// reported sent (no answer came, or it could not be recorded); the
-	// record is not attempted again, so that it never gets two messages.
+	// attempt ends failed with SMSUnknownReason (a later delivery report
+	// sets it sent) and the record is not attempted again, so that it
+	// never gets two messages.
 	Unsure bool
 }
 
@@ -283,13 +285,19 @@ func (p *SMSPlacer) Place(ctx context.Context, req PlaceRequest) (Result, error)
 					p.Logger.Warn("sms not sent", "campaign", c.ID, "record", rec.ID, "attempt", rec.Attempt, "error", err)
 				}
 			}
-			res = Result{Status: SMSFailed, Reason: reason, Final: invalid || sr.Unsure}
+			res = Result{Status: SMSFailed, Reason: reason, Final: invalid}
+			if sr.Unsure {
+				res.Reason, res.Final = SMSUnknownReason, true
+			}
 		case sr.Status == SMSSent:
 			res = Result{Status: SMSSent}
 		case sr.Status == SMSBlocked:
 			res = Result{Status: StatusBlocked, Reason: sr.Reason, Final: true}
 		case sr.Status == SMSFailed:
-			res = Result{Status: SMSFailed, Reason: sr.Reason, Final: sr.Unsure}
+			res = Result{Status: SMSFailed, Reason: sr.Reason}
+			if sr.Unsure {
+				res.Reason, res.Final = SMSUnknownReason, true
+			}
 		default:
 			res = Result{Status: SMSFailed, Reason: fmt.Sprintf("the SMS gateway answered %q", switchyard.Clip(sr.Status))}
 		}

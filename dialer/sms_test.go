@@ -456,3 +456,25 @@ func TestSMSFailureReason(t *testing.T) {
 		}
 	}
 }
+
+// TestSMSUnsureEndsUnknown: a message the gateway may have taken ends its
+// attempt failed with SMSUnknownReason, the reason a later delivery
+// report turns into sent, and is final.
+func TestSMSUnsureEndsUnknown(t *testing.T) {
+	c := smsCampaign()
+	c.SMSText = "hello"
+	for _, answer := range []func() (SMSResult, error){
+		func() (SMSResult, error) {
+			return SMSResult{Status: SMSFailed, MessageID: 5, Reason: "no answer", Unsure: true}, nil
+		},
+		func() (SMSResult, error) {
+			return SMSResult{Status: "sending", MessageID: 5, Unsure: true}, errors.New("record the outcome: database gone")
+		},
+	} {
+		p := &SMSPlacer{Journal: newMemJournal(), Sender: SMSSenderFunc(func(context.Context, SMS) (SMSResult, error) { return answer() })}
+		res, err := p.Place(ctxT(t), PlaceRequest{Campaign: &c, Record: Record{ID: 1, AccountID: 1, Attempt: 1}, Number: "+15550001"})
+		if err != nil || res.Status != SMSFailed || res.Reason != SMSUnknownReason || !res.Final {
+			t.Errorf("%+v, %v; want failed, final, with the unknown-outcome reason", res, err)
+		}
+	}
+}
