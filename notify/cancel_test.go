@@ -126,3 +126,61 @@ func TestCountryUnreadableSavesNothing(t *testing.T) {
 		t.Fatalf("contacts %+v, %v; want none", cs, err)
 	}
 }
+
+// countingStore counts the looks at every sending notification.
+type countingStore struct {
+	Store
+	finish atomic.Int64
+}
+
+func (c *countingStore) FinishNotifications(ctx context.Context) ([]int64, error) {
+	c.finish.Add(1)
+	return c.Store.FinishNotifications(ctx)
+}
+
+// TestDeliveryReportsDoNotScanAll: a delivery report updates its own
+// delivery and wakes the worker; it does not look at every sending
+// notification (thousands of reports would each scan them all). The
+// worker's next round marks the notification done.
+func TestDeliveryReportsDoNotScanAll(t *testing.T) {
+	fx := newFixture(t, store.DriverSQLite)
+	ctx := context.Background()
+	label := fx.contacts(t, 5, false)
+	cs := &countingStore{Store: fx.st}
+	svc := New(Config{Store: cs, Node: "reports", Messages: fx.svc.c.Messages})
+	n, err := svc.Send(ctx, fx.acc, SendRequest{FlowID: fx.flow, Labels: []int64{label}, Channels: []string{"sms"}, Params: map[string]string{"site": "HQ"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := svc.Deliveries(ctx, fx.acc, n.ID, 0, 100)
+	if err != nil || len(ds) != 5 {
+		t.Fatalf("deliveries %+v, %v", ds, err)
+	}
+	select {
+	case <-svc.wake:
+	default:
+	}
+	before := cs.finish.Load()
+	for _, d := range ds {
+		if err := svc.MessageStatus(ctx, fx.acc, ChannelSMS, d.MessageID, DeliveryRef(d.ID), "delivered", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := cs.finish.Load() - before; got != 0 {
+		t.Errorf("5 delivery reports looked at every notification %d times, want 0", got)
+	}
+	select {
+	case <-svc.wake:
+	default:
+		t.Error("the delivery reports did not wake the worker")
+	}
+	if err := svc.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := svc.Report(ctx, fx.acc, n.ID); err != nil || rep.Status != store.NotificationDone {
+		t.Fatalf("report %+v, %v; want done", rep, err)
+	}
+}
