@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/flows/variables"
+	"github.com/switchyard/switchyard/messaging/kannel"
 )
 
 // An sms campaign sends one SMS per record of its recipients lists instead
@@ -37,9 +38,14 @@ const (
 	SMSDelivered = "delivered"
 )
 
-// MaxSMSText is the longest SMS text of a campaign, in characters: ten
-// concatenated 160-character parts.
-const MaxSMSText = 1600
+// MaxSMSText and MaxSMSTextUCS2 are the longest SMS text of a campaign,
+// in characters, as the SMS gateway takes it: ten concatenated parts of
+// 153 characters in the GSM alphabet, or of 67 with any character outside
+// it (the messaging service's limits).
+const (
+	MaxSMSText     = 1530
+	MaxSMSTextUCS2 = 670
+)
 
 // SMSUnknownReason is the reason of an sms attempt that may have been sent
 // although the gateway's answer never came (a run that ended before it
@@ -68,6 +74,8 @@ func (c *Campaign) validateSMS() error {
 	}
 	if n := utf8.RuneCountInString(c.SMSText); n > MaxSMSText {
 		return bad("sms_text", "sms_text is %d characters long, at most %d", n, MaxSMSText)
+	} else if n > MaxSMSTextUCS2 && kannel.Coding(c.SMSText) != 0 {
+		return bad("sms_text", "sms_text is %d characters long; with characters outside the GSM alphabet at most %d fit in ten parts", n, MaxSMSTextUCS2)
 	}
 	if err := CheckSMSText(c.SMSText); err != nil {
 		return bad("sms_text", "%v", err)

@@ -323,8 +323,12 @@ func TestSMSCampaignValidate(t *testing.T) {
 		{"valid", func(*Campaign) {}, ""},
 		{"ads column and number", func(c *Campaign) { c.SMSText = "Dear $flow.key.Name, $call.dnis try $call.attemptnumber" }, ""},
 		{"no text", func(c *Campaign) { c.SMSText = "  " }, "sms_text"},
-		{"too long", func(c *Campaign) { c.SMSText = strings.Repeat("é", MaxSMSText+1) }, "sms_text"},
-		{"longest", func(c *Campaign) { c.SMSText = strings.Repeat("é", MaxSMSText) }, ""},
+		{"too long", func(c *Campaign) { c.SMSText = strings.Repeat("x", MaxSMSText+1) }, "sms_text"},
+		{"longest", func(c *Campaign) { c.SMSText = strings.Repeat("x", MaxSMSText) }, ""},
+		// Outside the GSM alphabet a part holds 67 characters: a text the
+		// gateway would refuse for every record is refused here.
+		{"too long outside the GSM alphabet", func(c *Campaign) { c.SMSText = strings.Repeat("é", MaxSMSTextUCS2+1) }, "sms_text"},
+		{"longest outside the GSM alphabet", func(c *Campaign) { c.SMSText = strings.Repeat("é", MaxSMSTextUCS2) }, ""},
 		{"not utf-8", func(c *Campaign) { c.SMSText = "a\xff" }, "sms_text"},
 		{"unclosed brace", func(c *Campaign) { c.SMSText = "hi ${flow.key.name" }, "sms_text"},
 		{"other namespace", func(c *Campaign) { c.SMSText = "hi $user.key.x" }, "sms_text"},
