@@ -136,3 +136,28 @@ func TestAgentDeskRoutes(t *testing.T) {
 		t.Errorf("%d agent desk routes, want the 14 of /api/v1/me/agent", n)
 	}
 }
+
+// TestAddressBookNotForAgents: the address book, labels, notifications
+// and the message log (contacts' names, phones and emails) are closed to
+// agents; the SMS gateway's delivery reports are public (they carry
+// their message's token).
+func TestAddressBookNotForAgents(t *testing.T) {
+	agent := Principal{AccountID: 1, UserID: 2, Role: RoleAgent}
+	scheduler := Principal{AccountID: 1, UserID: 3, Role: RoleScheduler}
+	n := 0
+	for k, v := range AccessTable() {
+		_, path, _ := strings.Cut(k, " ")
+		if strings.HasPrefix(path, "/api/v1/notify/") || strings.HasPrefix(path, "/api/v1/messages") {
+			n++
+			if Allowed(v, agent) || !Allowed(v, scheduler) {
+				t.Errorf("%s: %q; want schedulers and up, not agents", k, v)
+			}
+		}
+	}
+	if n != 21 {
+		t.Errorf("%d address book, notification and message routes, want 21", n)
+	}
+	if v, ok := RouteAccess("GET", "/sms/dlr"); !ok || v != AccessPublic {
+		t.Errorf("GET /sms/dlr: %q, want public", v)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchyard/switchyard"
 	"github.com/switchyard/switchyard/flows/variables"
+	"github.com/switchyard/switchyard/messaging/kannel"
 )
 
 // An sms campaign sends one SMS per record of its recipients lists instead
@@ -37,15 +38,20 @@ const (
 	SMSDelivered = "delivered"
 )
 
-// MaxSMSText is the longest SMS text of a campaign, in characters: ten
-// concatenated 160-character parts.
-const MaxSMSText = 1600
+// MaxSMSText and MaxSMSTextUCS2 are the longest SMS text of a campaign,
+// in characters, as the SMS gateway takes it: ten concatenated parts of
+// 153 characters in the GSM alphabet, or of 67 with any character outside
+// it (the messaging service's limits).
+const (
+	MaxSMSText     = 1530
+	MaxSMSTextUCS2 = 670
+)
 
-// SMSUnknownReason is the reason of an sms attempt that was recorded, and
-// so may have been sent, by a run that ended before it learnt the
-// gateway's answer: it is settled failed and never sent again (a later
-// delivery report for it sets it sent).
-const SMSUnknownReason = "send outcome unknown after a restart; not sent again"
+// SMSUnknownReason is the reason of an sms attempt that may have been sent
+// although the gateway's answer never came (a run that ended before it
+// learnt it, or a gateway that did not answer): it is settled failed and
+// never sent again (a later delivery report for it sets it sent).
+const SMSUnknownReason = "send outcome unknown (no answer from the SMS gateway, or the service stopped); not sent again"
 
 // IsSMS reports an sms campaign.
 func (c *Campaign) IsSMS() bool { return c.Type == TypeSMS }
@@ -68,6 +74,8 @@ func (c *Campaign) validateSMS() error {
 	}
 	if n := utf8.RuneCountInString(c.SMSText); n > MaxSMSText {
 		return bad("sms_text", "sms_text is %d characters long, at most %d", n, MaxSMSText)
+	} else if n > MaxSMSTextUCS2 && kannel.Coding(c.SMSText) != 0 {
+		return bad("sms_text", "sms_text is %d characters long; with characters outside the GSM alphabet at most %d fit in ten parts", n, MaxSMSTextUCS2)
 	}
 	if err := CheckSMSText(c.SMSText); err != nil {
 		return bad("sms_text", "%v", err)
@@ -159,6 +167,12 @@ type SMSResult struct {
 	Status    string
 	MessageID int64
 	Reason    string
+	// Unsure: the gateway may have taken the message although it was not
+	// reported sent (no answer came, or it could not be recorded); the
+	// attempt ends failed with SMSUnknownReason (a later delivery report
+	// sets it sent) and the record is not attempted again, so that it
+	// never gets two messages.
+	Unsure bool
 }
 
 // SMSSender sends SMS (the messaging service in the daemon). It returns
@@ -269,13 +283,29 @@ func (p *SMSPlacer) Place(ctx context.Context, req PlaceRequest) (Result, error)
 		case err != nil:
 			var se *switchyard.Error
 			// Input the gateway refuses is refused again: final.
-			res = Result{Status: SMSFailed, Reason: err.Error(), Final: errors.As(err, &se) && se.Code == switchyard.CodeInvalid}
+			invalid := errors.As(err, &se) && se.Code == switchyard.CodeInvalid
+			reason := switchyard.ClientMessage(err)
+			if reason == "" {
+				// The record's reason is read by the account: the
+				// internal error goes to the log only.
+				reason = "not sent: the SMS service failed"
+				if p.Logger != nil {
+					p.Logger.Warn("sms not sent", "campaign", c.ID, "record", rec.ID, "attempt", rec.Attempt, "error", err)
+				}
+			}
+			res = Result{Status: SMSFailed, Reason: reason, Final: invalid}
+			if sr.Unsure {
+				res.Reason, res.Final = SMSUnknownReason, true
+			}
 		case sr.Status == SMSSent:
 			res = Result{Status: SMSSent}
 		case sr.Status == SMSBlocked:
 			res = Result{Status: StatusBlocked, Reason: sr.Reason, Final: true}
 		case sr.Status == SMSFailed:
 			res = Result{Status: SMSFailed, Reason: sr.Reason}
+			if sr.Unsure {
+				res.Reason, res.Final = SMSUnknownReason, true
+			}
 		default:
 			res = Result{Status: SMSFailed, Reason: fmt.Sprintf("the SMS gateway answered %q", switchyard.Clip(sr.Status))}
 		}

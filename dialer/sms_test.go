@@ -117,6 +117,12 @@ func TestSMSCampaignRunner(t *testing.T) {
 			}
 			return SMSResult{Status: SMSSent}, nil
 		}, want: SMSSent, sends: 2},
+		{name: "a message the gateway may have taken is not retried", attempts: 3, answer: func(int) (SMSResult, error) {
+			return SMSResult{Status: SMSFailed, MessageID: 5, Reason: "no answer", Unsure: true}, nil
+		}, want: SMSFailed, sends: 1},
+		{name: "a message sent but not recorded is not retried", attempts: 3, answer: func(int) (SMSResult, error) {
+			return SMSResult{Status: "sending", MessageID: 5, Unsure: true}, errors.New("record the outcome: database gone")
+		}, want: SMSFailed, sends: 1},
 		{name: "input the gateway refuses is not retried", attempts: 3, answer: func(int) (SMSResult, error) {
 			return SMSResult{}, switchyard.Invalid("to", "not a number")
 		}, want: SMSFailed, sends: 1},
@@ -317,8 +323,12 @@ func TestSMSCampaignValidate(t *testing.T) {
 		{"valid", func(*Campaign) {}, ""},
 		{"ads column and number", func(c *Campaign) { c.SMSText = "Dear $flow.key.Name, $call.dnis try $call.attemptnumber" }, ""},
 		{"no text", func(c *Campaign) { c.SMSText = "  " }, "sms_text"},
-		{"too long", func(c *Campaign) { c.SMSText = strings.Repeat("é", MaxSMSText+1) }, "sms_text"},
-		{"longest", func(c *Campaign) { c.SMSText = strings.Repeat("é", MaxSMSText) }, ""},
+		{"too long", func(c *Campaign) { c.SMSText = strings.Repeat("x", MaxSMSText+1) }, "sms_text"},
+		{"longest", func(c *Campaign) { c.SMSText = strings.Repeat("x", MaxSMSText) }, ""},
+		// Outside the GSM alphabet a part holds 67 characters: a text the
+		// gateway would refuse for every record is refused here.
+		{"too long outside the GSM alphabet", func(c *Campaign) { c.SMSText = strings.Repeat("é", MaxSMSTextUCS2+1) }, "sms_text"},
+		{"longest outside the GSM alphabet", func(c *Campaign) { c.SMSText = strings.Repeat("é", MaxSMSTextUCS2) }, ""},
 		{"not utf-8", func(c *Campaign) { c.SMSText = "a\xff" }, "sms_text"},
 		{"unclosed brace", func(c *Campaign) { c.SMSText = "hi ${flow.key.name" }, "sms_text"},
 		{"other namespace", func(c *Campaign) { c.SMSText = "hi $user.key.x" }, "sms_text"},
@@ -425,5 +435,50 @@ func TestSMSEndRetried(t *testing.T) {
 	}
 	if st := j.status[AttemptID(1, 4, 1)]; st != SMSSent || fails != 0 {
 		t.Errorf("attempt %q after the store came back (%d failures left)", st, fails)
+	}
+}
+
+// TestSMSFailureReason: a send that failed for an internal reason gives
+// the record a reason written for the account, not the internal error's
+// text; a client error keeps its message.
+func TestSMSFailureReason(t *testing.T) {
+	c := smsCampaign()
+	c.SMSText = "hello"
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{errors.New("messaging: screen +15550001: dial tcp 10.0.0.7:5432: connection refused"), "not sent: the SMS service failed"},
+		{switchyard.Invalid("to", "not a number"), "not a number"},
+	} {
+		p := &SMSPlacer{Journal: newMemJournal(), Sender: SMSSenderFunc(func(context.Context, SMS) (SMSResult, error) {
+			return SMSResult{}, tc.err
+		})}
+		res, err := p.Place(ctxT(t), PlaceRequest{Campaign: &c, Record: Record{ID: 1, AccountID: 1, Attempt: 1}, Number: "+15550001"})
+		if err != nil || res.Status != SMSFailed || res.Reason != tc.want {
+			t.Errorf("%v: %+v, %v; want failed with reason %q", tc.err, res, err, tc.want)
+		}
+	}
+}
+
+// TestSMSUnsureEndsUnknown: a message the gateway may have taken ends its
+// attempt failed with SMSUnknownReason, the reason a later delivery
+// report turns into sent, and is final.
+func TestSMSUnsureEndsUnknown(t *testing.T) {
+	c := smsCampaign()
+	c.SMSText = "hello"
+	for _, answer := range []func() (SMSResult, error){
+		func() (SMSResult, error) {
+			return SMSResult{Status: SMSFailed, MessageID: 5, Reason: "no answer", Unsure: true}, nil
+		},
+		func() (SMSResult, error) {
+			return SMSResult{Status: "sending", MessageID: 5, Unsure: true}, errors.New("record the outcome: database gone")
+		},
+	} {
+		p := &SMSPlacer{Journal: newMemJournal(), Sender: SMSSenderFunc(func(context.Context, SMS) (SMSResult, error) { return answer() })}
+		res, err := p.Place(ctxT(t), PlaceRequest{Campaign: &c, Record: Record{ID: 1, AccountID: 1, Attempt: 1}, Number: "+15550001"})
+		if err != nil || res.Status != SMSFailed || res.Reason != SMSUnknownReason || !res.Final {
+			t.Errorf("%+v, %v; want failed, final, with the unknown-outcome reason", res, err)
+		}
 	}
 }

@@ -243,9 +243,16 @@ func checkSource(src Source) error {
 	return nil
 }
 
+// clip cuts s to at most n bytes on a rune boundary, marked "…"; invalid
+// UTF-8 and NUL bytes (a gateway's answer may have them) are replaced, so
+// that the text can be stored and shown.
 func clip(s string, n int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }
@@ -346,6 +353,18 @@ func (s *Service) retry(ctx context.Context, send func() error, unreachable func
 	}
 }
 
+// reasonNoAnswer is the reason of a message the gateway or relay may have
+// taken without answering: it is failed, and never sent again.
+const reasonNoAnswer = "no answer from the gateway (not sent again: it may have been taken)"
+
+// Unsure reports a message SendSMS or SendEmail did not report sent that
+// may nevertheless have reached the gateway or relay: no answer came, or
+// the answer could not be recorded. Whoever sent it must not send it
+// again (a later delivery report still updates it).
+func Unsure(m Message) bool {
+	return m.ID != 0 && (m.Status == StatusSending || (m.Status == StatusFailed && m.Reason == reasonNoAnswer))
+}
+
 // settle records the outcome of sending m.
 func (s *Service) settle(ctx context.Context, log *slog.Logger, m store.Message, err error, unreachable func(error) bool) (Message, error) {
 	// The outcome is recorded even when the caller has gone.
@@ -364,7 +383,7 @@ func (s *Service) settle(ctx context.Context, log *slog.Logger, m store.Message,
 		ret = fmt.Errorf("%w: %w", ret, err)
 	default:
 		// It may have been taken: never sent again.
-		u.Status, u.Reason = StatusFailed, "no answer from the gateway (not sent again: it may have been taken)"
+		u.Status, u.Reason = StatusFailed, reasonNoAnswer
 	}
 	if err != nil {
 		log.Warn("message not sent", "status", u.Status, "reason", u.Reason, "error", err)

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/switchyard/switchyard"
+	"github.com/switchyard/switchyard/reports/csvout"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -153,7 +154,7 @@ func ParseBulk(r io.Reader) ([]BulkRow, error) {
 	cr.ReuseRecord = false
 	head, err := cr.Read()
 	if err != nil {
-		return nil, switchyard.Invalid("file", "the header line cannot be read: %v", err)
+		return nil, switchyard.Invalid("file", "the header line cannot be read: %s", csvProblem(err))
 	}
 	cols, err := readHeader(head)
 	if err != nil {
@@ -171,7 +172,7 @@ func ParseBulk(r io.Reader) ([]BulkRow, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				rows = append(rows, BulkRow{Row: n, Err: fmt.Sprintf("not valid CSV: %v", pe.Err)})
+				rows = append(rows, BulkRow{Row: n, Err: "not valid CSV: " + csvProblem(pe)})
 				continue
 			}
 			return nil, fmt.Errorf("notify: read bulk file: %w", err)
@@ -182,6 +183,18 @@ func ParseBulk(r io.Reader) ([]BulkRow, error) {
 		return nil, switchyard.Invalid("file", "the file has a header but no rows")
 	}
 	return rows, nil
+}
+
+// csvProblem says what is wrong with a line the CSV reader refused, in
+// the words of someone editing the file.
+func csvProblem(err error) string {
+	switch {
+	case errors.Is(err, csv.ErrBareQuote):
+		return `a field that is not in quotes has a quote (") in it: put the field in quotes and double its quotes`
+	case errors.Is(err, csv.ErrQuote):
+		return `a field in quotes is not closed, or has a quote (") that is not doubled`
+	}
+	return "the line is not comma-separated text"
 }
 
 func bulkRow(n int, rec []string, c columns) BulkRow {
@@ -244,7 +257,10 @@ func (s *Service) BulkAdd(ctx context.Context, acc int64, mode, strategy string,
 	if err != nil {
 		return BulkResult{}, err
 	}
-	region := s.region(ctx, acc)
+	region, err := s.region(ctx, acc)
+	if err != nil {
+		return BulkResult{}, err
+	}
 	res := BulkResult{Rows: make([]RowResult, 0, len(rows))}
 	for _, row := range rows {
 		if err := ctx.Err(); err != nil {
@@ -360,41 +376,23 @@ func sameProperties(a, b store.Contact) bool {
 }
 
 // WriteBulkReport writes the per-row status report CSV (row, name,
-// phone, status, reason, contact_id).
+// phone, status, reason, contact_id); cells that a spreadsheet would run
+// as a formula are neutralised.
 func WriteBulkReport(w io.Writer, res BulkResult) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"row", "name", "phone", "status", "reason", "contact_id"}); err != nil {
-		return err
-	}
+	cw := csvout.NewWriter(w)
+	err := cw.WriteStrings("row", "name", "phone", "status", "reason", "contact_id")
 	for _, r := range res.Rows {
+		if err != nil {
+			break
+		}
 		id := ""
 		if r.ContactID > 0 {
 			id = strconv.FormatInt(r.ContactID, 10)
 		}
-		if err := cw.Write([]string{strconv.Itoa(r.Row), csvSafe(r.Name), csvSafe(r.Phone), r.Status, csvSafe(r.Reason), id}); err != nil {
-			return err
-		}
+		err = cw.WriteStrings(strconv.Itoa(r.Row), r.Name, r.Phone, r.Status, r.Reason, id)
 	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// csvSafe keeps a spreadsheet from reading a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) && !isPhoneLike(s) {
-		return "'" + s
+	if cerr := cw.Close(); err == nil {
+		err = cerr
 	}
-	return s
-}
-
-func isPhoneLike(s string) bool {
-	if s[0] != '+' || len(s) < 2 {
-		return false
-	}
-	for _, r := range s[1:] {
-		if (r < '0' || r > '9') && r != ' ' && r != '-' {
-			return false
-		}
-	}
-	return true
+	return err
 }

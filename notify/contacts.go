@@ -128,12 +128,17 @@ type ContactInput struct {
 }
 
 // region is the account's country for national numbers.
-func (s *Service) region(ctx context.Context, acc int64) string {
+func (s *Service) region(ctx context.Context, acc int64) (string, error) {
 	cc, err := s.c.Store.AccountCountry(ctx, acc)
-	if err != nil || cc == "" {
-		return s.c.Region
+	if err != nil {
+		// A national number read in another country would be a wrong
+		// number: nothing is saved without the account's country.
+		return "", fmt.Errorf("notify: country of account %d: %w", acc, err)
 	}
-	return cc
+	if cc == "" {
+		return s.c.Region, nil
+	}
+	return cc, nil
 }
 
 // checkContact validates and normalises a contact: a name, a valid phone
@@ -181,7 +186,11 @@ func checkContact(in ContactInput, region string) (store.Contact, error) {
 
 // CreateContact adds a contact (Single Add).
 func (s *Service) CreateContact(ctx context.Context, acc int64, in ContactInput) (store.Contact, error) {
-	c, err := checkContact(in, s.region(ctx, acc))
+	region, err := s.region(ctx, acc)
+	if err != nil {
+		return store.Contact{}, err
+	}
+	c, err := checkContact(in, region)
 	if err != nil {
 		return store.Contact{}, err
 	}
@@ -191,7 +200,11 @@ func (s *Service) CreateContact(ctx context.Context, acc int64, in ContactInput)
 
 // UpdateContact replaces a contact's details and labels.
 func (s *Service) UpdateContact(ctx context.Context, acc, id int64, in ContactInput) (store.Contact, error) {
-	c, err := checkContact(in, s.region(ctx, acc))
+	region, err := s.region(ctx, acc)
+	if err != nil {
+		return store.Contact{}, err
+	}
+	c, err := checkContact(in, region)
 	if err != nil {
 		return store.Contact{}, err
 	}

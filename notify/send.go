@@ -495,11 +495,15 @@ func (s *Service) MessageStatus(ctx context.Context, accountID int64, channel st
 	if err != nil {
 		return err
 	}
-	if _, err := s.c.Store.UpdateDeliveries(ctx, []store.DeliveryUpdate{{ID: d.ID, Status: st, Reason: reason, MessageID: messageID}}); err != nil {
+	n, err := s.c.Store.UpdateDeliveries(ctx, []store.DeliveryUpdate{{ID: d.ID, Status: st, Reason: reason, MessageID: messageID}})
+	if err != nil {
 		return err
 	}
-	if _, err := s.c.Store.FinishNotifications(ctx); err != nil {
-		return err
+	if n > 0 && store.DeliveryFinal(st) {
+		// The worker marks the notification done if this was its last
+		// open delivery: one look per round, not a look at every
+		// notification on each of thousands of reports.
+		s.Wake()
 	}
 	return nil
 }

@@ -161,28 +161,45 @@ func (s *Service) accountBatch(ctx context.Context, acc int64, share int, global
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var updates []store.DeliveryUpdate
+	// unsent puts claimed deliveries that were not handed to a sender back
+	// to pending: nothing went out for them, so the next round (on this
+	// node or another) sends them.
+	unsent := func(ds []store.Delivery) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, d := range ds {
+			updates = append(updates, store.DeliveryUpdate{ID: d.ID, Status: store.DeliveryPending})
+		}
+	}
+	var batchErr error
+claim:
 	for _, ch := range []string{ChannelSMS, ChannelEmail} {
 		ds, err := s.c.Store.ClaimDeliveries(ctx, acc, ch, s.c.Batch, s.claimID())
 		if err != nil {
-			return err
+			batchErr = err
+			break
 		}
-		for _, d := range ds {
+		for i, d := range ds {
 			n, err := note(d.NotificationID)
 			if err != nil {
-				return err
+				unsent(ds[i:])
+				batchErr = err
+				break claim
 			}
 			select {
 			case local <- struct{}{}:
 			case <-ctx.Done():
-				wg.Wait()
-				return ctx.Err()
+				unsent(ds[i:])
+				batchErr = ctx.Err()
+				break claim
 			}
 			select {
 			case global <- struct{}{}:
 			case <-ctx.Done():
 				<-local
-				wg.Wait()
-				return ctx.Err()
+				unsent(ds[i:])
+				batchErr = ctx.Err()
+				break claim
 			}
 			wg.Add(1)
 			go func() {
@@ -196,14 +213,15 @@ func (s *Service) accountBatch(ctx context.Context, acc int64, share int, global
 		}
 	}
 	wg.Wait()
-	// The outcomes are recorded even when ctx ended meanwhile: a message
-	// the gateway took must not be left looking unsent.
+	// The outcomes are recorded even when ctx ended meanwhile or the batch
+	// stopped early: a message the gateway took must not be left looking
+	// unsent, nor one never handed over be failed as interrupted.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if _, err := s.c.Store.UpdateDeliveries(wctx, updates); err != nil {
-		return err
+		return errors.Join(batchErr, err)
 	}
-	return nil
+	return batchErr
 }
 
 // sendMessage sends one SMS or email and says what became of it.
@@ -234,9 +252,10 @@ func (s *Service) sendMessage(ctx context.Context, n store.Notification, d store
 	}
 	if err != nil {
 		u.Status, u.Reason = store.DeliveryFailed, switchyard.ClientMessage(err)
-		var ae *switchyard.Error
-		if !errors.As(err, &ae) {
-			u.Reason = err.Error()
+		if u.Reason == "" {
+			// The report is read by the account: the internal error is
+			// in the server log only.
+			u.Reason = "not sent: the message service failed (the server log has the details)"
 		}
 		s.log.Warn("notification message failed", "notification", n.ID, "delivery", d.ID, "channel", d.Channel, "error", err)
 		return u

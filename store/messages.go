@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/switchyard/switchyard"
 )
 
 // Message channels and statuses. A message is "sending" only while the
@@ -77,13 +79,13 @@ func checkMessage(m Message) error {
 		return ErrInvalid.New("account_id", "message: the account is required")
 	}
 	if m.Channel != ChannelSMS && m.Channel != ChannelEmail {
-		return ErrInvalid.New("channel", "message: channel must be sms or email (got %q)", truncateStr(m.Channel, 20))
+		return ErrInvalid.New("channel", "message: channel must be sms or email (got %q)", switchyard.Clip(m.Channel))
 	}
 	if m.To == "" {
 		return ErrInvalid.New("to", "message: the recipient is required")
 	}
 	if !validMessageStatus(m.Status) {
-		return ErrInvalid.New("status", "message: unknown status %q", truncateStr(m.Status, 20))
+		return ErrInvalid.New("status", "message: unknown status %q", switchyard.Clip(m.Status))
 	}
 	for _, f := range []struct {
 		name, v string
@@ -97,13 +99,6 @@ func checkMessage(m Message) error {
 		}
 	}
 	return nil
-}
-
-func truncateStr(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // CreateMessage stores a new message (its id and times are set here).
@@ -235,10 +230,10 @@ func (s *Store) ListMessages(ctx context.Context, f MessageFilter) (ms []Message
 		return nil, ErrInvalid.New("account_id", "messages: the account is required")
 	}
 	if f.Channel != "" && f.Channel != ChannelSMS && f.Channel != ChannelEmail {
-		return nil, ErrInvalid.New("channel", "channel must be sms or email (got %q)", truncateStr(f.Channel, 20))
+		return nil, ErrInvalid.New("channel", "channel must be sms or email (got %q)", switchyard.Clip(f.Channel))
 	}
 	if f.Status != "" && !validMessageStatus(f.Status) {
-		return nil, ErrInvalid.New("status", "unknown status %q (sending, sent, delivered, failed, blocked)", truncateStr(f.Status, 20))
+		return nil, ErrInvalid.New("status", "unknown status %q (sending, sent, delivered, failed, blocked)", switchyard.Clip(f.Status))
 	}
 	if !f.From.IsZero() && !f.Until.IsZero() && !f.Until.After(f.From) {
 		return nil, ErrInvalid.New("to_date", "the end of the period must be after its start")

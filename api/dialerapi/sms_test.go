@@ -38,7 +38,7 @@ func TestSMSCampaignAPI(t *testing.T) {
 		field, msg string
 	}{
 		{"no text", sms(func(m map[string]any) { delete(m, "sms_text") }), "sms_text", "required"},
-		{"too long", sms(func(m map[string]any) { m["sms_text"] = strings.Repeat("x", 1601) }), "sms_text", "at most 1600"},
+		{"too long", sms(func(m map[string]any) { m["sms_text"] = strings.Repeat("x", 1531) }), "sms_text", "at most 1530"},
 		{"unknown variable", sms(func(m map[string]any) { m["sms_text"] = "Hi $call.cli" }), "sms_text", "cannot be used in an SMS"},
 		{"not a variable", sms(func(m map[string]any) { m["sms_text"] = "Hi ${flow.key.name" }), "sms_text", "is not a variable"},
 		{"trunk", sms(func(m map[string]any) { m["trunk"] = "carrier" }), "trunk", "names no trunk"},

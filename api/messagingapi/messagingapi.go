@@ -76,19 +76,12 @@ func parseTime(field, v string, loc *time.Location, end bool) (time.Time, error)
 	}
 	d, err := time.ParseInLocation(time.DateOnly, v, loc)
 	if err != nil {
-		return time.Time{}, api.Invalid(field, "want a date (YYYY-MM-DD) or an RFC 3339 time, got %q", clip(v))
+		return time.Time{}, api.Invalid(field, "want a date (YYYY-MM-DD) or an RFC 3339 time, got %q", api.Clip(v))
 	}
 	if end {
 		d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, loc)
 	}
 	return d, nil
-}
-
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
 }
 
 // filter reads the filters: channel, to, status, from, to_date (the
@@ -111,7 +104,7 @@ func (h *handler) filter(c echo.Context, acct int64) (store.MessageFilter, *time
 	switch f.SourceKind {
 	case "", "flow", "campaign", "notification":
 	default:
-		return f, nil, api.Invalid("source", "want flow, campaign or notification, got %q", clip(f.SourceKind))
+		return f, nil, api.Invalid("source", "want flow, campaign or notification, got %q", api.Clip(f.SourceKind))
 	}
 	for _, p := range []struct {
 		name string
@@ -120,7 +113,7 @@ func (h *handler) filter(c echo.Context, acct int64) (store.MessageFilter, *time
 		if v := q.Get(p.name); v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n <= 0 {
-				return f, nil, api.Invalid(p.name, "want a positive id, got %q", clip(v))
+				return f, nil, api.Invalid(p.name, "want a positive id, got %q", api.Clip(v))
 			}
 			*p.dst = n
 		}
@@ -128,7 +121,7 @@ func (h *handler) filter(c echo.Context, acct int64) (store.MessageFilter, *time
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 || n > store.MaxListLimit {
-			return f, nil, api.Invalid("limit", "want 1 to %d, got %q", store.MaxListLimit, clip(v))
+			return f, nil, api.Invalid("limit", "want 1 to %d, got %q", store.MaxListLimit, api.Clip(v))
 		}
 		f.Limit = n
 	}

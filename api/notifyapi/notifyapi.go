@@ -9,7 +9,6 @@ package notifyapi
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/switchyard/switchyard/api"
 	"github.com/switchyard/switchyard/notify"
+	"github.com/switchyard/switchyard/reports/csvout"
 	"github.com/switchyard/switchyard/store"
 )
 
@@ -183,7 +183,13 @@ func (h *handler) template(c echo.Context, _ int64) error {
 // application/json, the report as JSON.
 func (h *handler) bulk(c echo.Context, acc int64) error {
 	var file io.Reader
-	ct, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	var ct string
+	if h := c.Request().Header.Get(echo.HeaderContentType); h != "" {
+		var err error
+		if ct, _, err = mime.ParseMediaType(h); err != nil {
+			return api.Invalid("Content-Type", "not a media type: send the CSV as multipart/form-data (field \"file\") or as text/csv")
+		}
+	}
 	if ct == "multipart/form-data" {
 		fh, err := c.FormFile("file")
 		if err != nil {
@@ -366,7 +372,9 @@ func (h *handler) deliveries(c echo.Context, acc int64) error {
 }
 
 // reportCSV streams every delivery: recipient, channel, destination,
-// status, reason, time.
+// status, reason, time; cells that a spreadsheet would run as a formula
+// are neutralised. A failure after the first byte aborts the response, so
+// a cut report never looks complete.
 func (h *handler) reportCSV(c echo.Context, acc int64) error {
 	id, err := api.PathID(c, "id")
 	if err != nil {
@@ -379,30 +387,25 @@ func (h *handler) reportCSV(c echo.Context, acc int64) error {
 	resp := c.Response()
 	resp.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	resp.Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="notification-%d-report.csv"`, id))
-	resp.WriteHeader(http.StatusOK)
-	w := csv.NewWriter(resp)
-	if err := w.Write([]string{"recipient", "channel", "destination", "status", "reason", "time"}); err != nil {
+	resp.Header().Set("X-Content-Type-Options", "nosniff")
+	w := csvout.NewWriter(resp)
+	w.Flushed = resp.Flush
+	err = w.WriteStrings("recipient", "channel", "destination", "status", "reason", "time")
+	if err == nil {
+		err = h.d.Service.EachDelivery(ctx, acc, id, func(d store.Delivery) error {
+			return w.WriteStrings(d.ContactName, d.Channel, d.Destination, d.Status, d.Reason, d.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z"))
+		})
+	}
+	if err == nil {
+		return w.Close()
+	}
+	w.Discard()
+	_ = w.Close()
+	if !resp.Committed {
 		return err
 	}
-	err = h.d.Service.EachDelivery(ctx, acc, id, func(d store.Delivery) error {
-		return w.Write([]string{cell(d.ContactName), d.Channel, cell(d.Destination), d.Status, cell(d.Reason), d.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z")})
-	})
-	w.Flush()
-	if err == nil {
-		err = w.Error()
-	}
-	return err
-}
-
-// cell keeps a spreadsheet from reading a cell as a formula.
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		if s[0] == '+' && strings.Trim(s[1:], "0123456789") == "" {
-			return s
-		}
-		return "'" + s
-	}
-	return s
+	api.Logger(c).Error("notification report download failed after the first byte; aborting the response", "error", err)
+	panic(http.ErrAbortHandler)
 }
 
 // who names the caller: the user's email, or the API key.

@@ -40,7 +40,7 @@ type campaignSMS struct{ a *App }
 func (c campaignSMS) SendSMS(ctx context.Context, m dialer.SMS) (dialer.SMSResult, error) {
 	out, err := c.a.messaging.SendSMS(ctx, messaging.SMS{AccountID: m.AccountID, To: m.To, Text: m.Text,
 		Source: messaging.Source{Kind: messaging.SourceCampaign, ID: m.CampaignID, Ref: m.Ref}})
-	return dialer.SMSResult{Status: out.Status, MessageID: out.ID, Reason: out.Reason}, err
+	return dialer.SMSResult{Status: out.Status, MessageID: out.ID, Reason: out.Reason, Unsure: messaging.Unsure(out)}, err
 }
 
 // notifyMessenger sends Emergency Notification's SMS and email through the
