@@ -50,7 +50,7 @@ type Store interface {
 	DeliveryCounts(ctx context.Context, accountID, notificationID int64) ([]store.DeliveryCount, error)
 	PendingDeliveryAccounts(ctx context.Context) ([]int64, error)
 	ClaimDeliveries(ctx context.Context, accountID int64, channel string, limit int, claim string) ([]store.Delivery, error)
-	StaleDeliveries(ctx context.Context, limit int) ([]store.Delivery, error)
+	StaleDeliveries(ctx context.Context, claimPrefix string, before time.Time, limit int) ([]store.Delivery, error)
 	UpdateDeliveries(ctx context.Context, us []store.DeliveryUpdate) (int64, error)
 	DeliveryByMessage(ctx context.Context, accountID int64, channel string, messageID int64) (store.Delivery, error)
 	GetDelivery(ctx context.Context, accountID, id int64) (store.Delivery, error)
@@ -85,6 +85,11 @@ type Config struct {
 	// Interval is how often the worker looks for work and status changes
 	// when nothing wakes it (default 2 s).
 	Interval time.Duration
+	// StaleClaim is how long a delivery may stay claimed (sending) by a
+	// node before the others settle it (default 10 minutes: a handover
+	// takes seconds, so a claim this old is a node's that stopped and has
+	// not come back).
+	StaleClaim time.Duration
 	Logger   *slog.Logger
 }
 
@@ -109,6 +114,9 @@ func New(c Config) *Service {
 	}
 	if c.Batch <= 0 {
 		c.Batch = 100
+	}
+	if c.StaleClaim <= 0 {
+		c.StaleClaim = 10 * time.Minute
 	}
 	if c.Interval <= 0 {
 		c.Interval = 2 * time.Second

@@ -499,3 +499,49 @@ func TestEarlyDeliveryReport(t *testing.T) {
 		t.Fatalf("deliveries %+v, %v", ds, err)
 	}
 }
+
+// TestStaleClaimsOfAnotherNode: deliveries another node claimed and never
+// settled are left alone while the claim is fresh (that node may be
+// sending them) and settled once it is older than StaleClaim: the SMS
+// failed as interrupted (never sent twice), nothing of this node's sent
+// again.
+func TestStaleClaimsOfAnotherNode(t *testing.T) {
+	fx := newFixture(t, store.DriverSQLite)
+	ctx := context.Background()
+	label := fx.contacts(t, 2, false)
+	n, err := fx.svc.Send(ctx, fx.acc, SendRequest{FlowID: fx.flow, Labels: []int64{label}, Channels: []string{"sms"},
+		Params: map[string]string{"site": "HQ"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sms, err := fx.st.ClaimDeliveries(ctx, fx.acc, ChannelSMS, 2, "gone-node/1"); err != nil || len(sms) != 2 {
+		t.Fatalf("claim: %v %v", sms, err)
+	}
+	statuses := func() map[string]int {
+		got := map[string]int{}
+		if err := fx.svc.EachDelivery(ctx, fx.acc, n.ID, func(d store.Delivery) error {
+			got[d.Status]++
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if err := fx.svc.recoverStale(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(); got[store.DeliverySending] != 2 {
+		t.Fatalf("a fresh claim of another node was settled: %v", got)
+	}
+	time.Sleep(50 * time.Millisecond)
+	fx.svc.c.StaleClaim = 10 * time.Millisecond
+	if err := fx.svc.recoverStale(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(); got[store.DeliveryFailed] != 2 {
+		t.Fatalf("an old claim of another node: %v, want both failed as interrupted", got)
+	}
+	if fx.countSent() != 0 {
+		t.Fatalf("%d SMS sent, want none (they may have gone out)", fx.countSent())
+	}
+}

@@ -36,6 +36,10 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	t := time.NewTicker(s.c.Interval)
 	defer t.Stop()
+	// Claims of a node that stopped and has not come back are settled by
+	// the nodes still running.
+	stale := time.NewTicker(s.c.StaleClaim / 2)
+	defer stale.Stop()
 	for {
 		if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("notify: sending", "error", err)
@@ -45,6 +49,10 @@ func (s *Service) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		case <-s.wake:
+		case <-stale.C:
+			if err := s.recoverStale(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("notify: settling deliveries of a stopped node", "error", err)
+			}
 		}
 	}
 }
@@ -378,21 +386,19 @@ func sortedKeys(m map[string]string) []string {
 	return ks
 }
 
-// recoverStale settles the deliveries this node left in sending: a voice
-// delivery found on a call list (by its client identifier) is sent, one
-// not found goes back to pending; an SMS or email that may have gone out
-// is failed with interruptedReason rather than sent twice.
+// recoverStale settles the deliveries this node left in sending, and any
+// node's claimed longer ago than Config.StaleClaim: a voice delivery found on a
+// call list (by its client identifier) is sent, one not found goes back
+// to pending; an SMS or email that may have gone out is failed with
+// interruptedReason rather than sent twice.
 func (s *Service) recoverStale(ctx context.Context) error {
 	for {
-		ds, err := s.c.Store.StaleDeliveries(ctx, 1000)
+		ds, err := s.c.Store.StaleDeliveries(ctx, s.c.Node+"/", time.Now().Add(-s.c.StaleClaim), 1000)
 		if err != nil {
 			return err
 		}
 		var us []store.DeliveryUpdate
 		for _, d := range ds {
-			if !strings.HasPrefix(d.Claim, s.c.Node+"/") {
-				continue
-			}
 			u := store.DeliveryUpdate{ID: d.ID}
 			switch d.Channel {
 			case ChannelVoice:

@@ -727,11 +727,17 @@ func (s *Store) ClaimDeliveries(ctx context.Context, accountID int64, channel st
 }
 
 // StaleDeliveries returns the deliveries left in sending (a sender
-// stopped between claiming and recording the outcome), at most limit.
-func (s *Store) StaleDeliveries(ctx context.Context, limit int) (ds []Delivery, err error) {
+// stopped between claiming and recording the outcome), at most limit:
+// those claimed under claimPrefix (this node's claims) and those of any
+// node claimed before before (a node that never came back).
+func (s *Store) StaleDeliveries(ctx context.Context, claimPrefix string, before time.Time, limit int) (ds []Delivery, err error) {
 	defer s.track("StaleDeliveries", time.Now(), &err)
+	if claimPrefix == "" || limit <= 0 {
+		return nil, ErrInvalid.New("", "stale deliveries: a claim prefix and a positive limit are required")
+	}
 	ds = []Delivery{}
-	if err := s.w.WithContext(ctx).Where("status = ?", DeliverySending).Order("id").Limit(limit).Find(&ds).Error; err != nil {
+	if err := s.w.WithContext(ctx).Where("status = ? AND (substr(claim, 1, ?) = ? OR updated_at < ?)",
+		DeliverySending, len(claimPrefix), claimPrefix, norm(before)).Order("id").Limit(limit).Find(&ds).Error; err != nil {
 		return nil, fmt.Errorf("store: stale deliveries: %w", err)
 	}
 	return ds, nil

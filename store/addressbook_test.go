@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestAddressBookAndLabels(t *testing.T) {
@@ -118,9 +119,15 @@ func TestNotificationDeliveries(t *testing.T) {
 		if c3, err := s.ClaimDeliveries(ctx, a.ID, ChannelSMS, 10, "c3"); err != nil || len(c3) != 0 {
 			t.Fatalf("claim 3: %+v, %v", c3, err)
 		}
-		stale, err := s.StaleDeliveries(ctx, 10)
+		// This node's claims are stale at once; another node's only once
+		// they are older than the cut-off.
+		stale, err := s.StaleDeliveries(ctx, "c1", time.Now().Add(-time.Hour), 10)
+		if err != nil || len(stale) != 1 || stale[0].ID != c1[0].ID {
+			t.Fatalf("stale of c1: %+v, %v", stale, err)
+		}
+		stale, err = s.StaleDeliveries(ctx, "c9", time.Now().Add(time.Minute), 10)
 		if err != nil || len(stale) != 2 {
-			t.Fatalf("stale: %+v, %v", stale, err)
+			t.Fatalf("stale before a later cut-off: %+v, %v", stale, err)
 		}
 		if _, err := s.UpdateDeliveries(ctx, []DeliveryUpdate{{ID: c1[0].ID, Status: DeliverySent, MessageID: 41},
 			{ID: c2[0].ID, Status: DeliveryBlocked, Reason: "blacklisted"}}); err != nil {
