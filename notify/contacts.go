@@ -90,7 +90,7 @@ type Config struct {
 	// takes seconds, so a claim this old is a node's that stopped and has
 	// not come back).
 	StaleClaim time.Duration
-	Logger   *slog.Logger
+	Logger     *slog.Logger
 }
 
 // Service is Emergency Notification.
