@@ -5,12 +5,9 @@
 package accountsapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -660,27 +657,5 @@ func decode(c echo.Context, v any) error {
 	if ct, _, _ := strings.Cut(c.Request().Header.Get(echo.HeaderContentType), ";"); !strings.EqualFold(strings.TrimSpace(ct), echo.MIMEApplicationJSON) {
 		return &api.Error{Code: "unsupported_media_type", Status: http.StatusUnsupportedMediaType, Message: "send the body as Content-Type: application/json"}
 	}
-	b, err := io.ReadAll(io.LimitReader(c.Request().Body, maxBody+1))
-	if err != nil {
-		return fmt.Errorf("read body: %w", err)
-	}
-	if len(b) > maxBody {
-		return api.PayloadTooLarge(maxBody)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return api.Invalid(te.Field, "has the wrong JSON type")
-		}
-		if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
-			return api.Invalid(api.Clip(strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)), "unknown field")
-		}
-		return api.Invalid("body", "not a JSON object")
-	}
-	if dec.More() {
-		return api.Invalid("body", "one JSON object expected")
-	}
-	return nil
+	return api.DecodeJSON(c, v, maxBody)
 }

@@ -9,7 +9,6 @@
 package agentsapi
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -185,46 +184,7 @@ const maxBody = 64 << 10
 
 // decode reads one JSON object into v; unknown fields are refused so a
 // typo does not silently keep a default.
-func decode(c echo.Context, v any) error {
-	b, err := io.ReadAll(io.LimitReader(c.Request().Body, maxBody+1))
-	if err != nil {
-		return fmt.Errorf("read body: %w", err)
-	}
-	if len(b) > maxBody {
-		return &api.Error{Code: "too_large", Status: http.StatusRequestEntityTooLarge, Message: "request body over 64 KiB"}
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return api.Invalid(te.Field, "must be a JSON %s, got %s", jsonType(te.Type.String()), te.Value)
-		}
-		if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
-			f := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
-			return api.Invalid(f, "unknown field")
-		}
-		return api.Invalid("body", "not a JSON object: %v", err)
-	}
-	if dec.More() {
-		return api.Invalid("body", "one JSON object expected")
-	}
-	return nil
-}
-
-func jsonType(goType string) string {
-	switch {
-	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "float"):
-		return "number"
-	case goType == "bool":
-		return "boolean"
-	case goType == "string", strings.HasSuffix(goType, "State"):
-		return "string"
-	case strings.HasPrefix(goType, "[]"):
-		return "array"
-	}
-	return goType
-}
+func decode(c echo.Context, v any) error { return api.DecodeJSON(c, v, maxBody) }
 
 // invalid turns a domain validation error (acd.ErrInvalid, whose message
 // lists every problem for the client) into a 422 naming the first

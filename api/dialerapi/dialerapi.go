@@ -6,9 +6,7 @@
 package dialerapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -106,22 +104,23 @@ func readBody(c echo.Context, what string) ([]byte, error) {
 // so a typo does not silently keep a default. A type error names the
 // field as clients spell it.
 func decodeInto(b []byte, dst any, what string) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		if errors.Is(err, campaigns.ErrFlowRef) {
-			return api.Invalid("flow_id", "flow_id and machine_flow_id are integer flow ids")
-		}
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return api.Invalid(strings.TrimPrefix(te.Field, "FlowDialing."), "must be a JSON %s, got a %s", te.Type.String(), te.Value)
-		}
-		return api.Invalid("body", "not a %s JSON object: %v", what, err)
+	err := api.DecodeJSONBytes(b, dst)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, campaigns.ErrFlowRef):
+		return api.Invalid("flow_id", "flow_id and machine_flow_id are integer flow ids")
 	}
-	if dec.More() {
-		return api.Invalid("body", "one JSON object expected")
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		// The flow dialing settings are embedded: clients spell their
+		// fields without the Go prefix.
+		ae.Field = strings.TrimPrefix(ae.Field, "FlowDialing.")
+		if ae.Field == "body" {
+			ae.Message = "the " + what + ": " + ae.Message
+		}
 	}
-	return nil
+	return err
 }
 
 // decode reads a campaign input.

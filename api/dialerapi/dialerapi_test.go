@@ -200,9 +200,9 @@ func TestCampaignValidation(t *testing.T) {
 		{name: "flow id a boolean", mod: func(m map[string]any) { m["flow_id"] = true }, field: "flow_id", msg: "integer flow ids"},
 		{name: "flow id a fraction", mod: func(m map[string]any) { m["flow_id"] = 1.5 }, field: "flow_id", msg: "integer flow ids"},
 		{name: "unknown flow", mod: func(m map[string]any) { m["flow_id"] = "999999" }, field: "flow_id", msg: "does not exist"},
-		{name: "unknown field", mod: func(m map[string]any) { m["simultaneous"] = 3 }, field: "body", msg: "unknown field"},
+		{name: "unknown field", mod: func(m map[string]any) { m["simultaneous"] = 3 }, field: "simultaneous", msg: "unknown field"},
 		{name: "wrong type", mod: func(m map[string]any) { m["dial_attempts"] = "two" }, field: "dial_attempts", msg: "got a string"},
-		{name: "not json", raw: "{", field: "body", msg: "not a campaign"},
+		{name: "not json", raw: "{", field: "body", msg: "the campaign: the JSON ends too early"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -96,7 +96,7 @@ func TestFlowDialing(t *testing.T) {
 		{"negative retry", e.key, base, `{"retry_interval_sec": -1}`, 422, "retry_interval_sec", "0…604800"},
 		{"empty window", e.key, base, `{"calling_window": {"start_minute": 60, "end_minute": 60}}`, 422, "calling_window", "empty"},
 		{"long caller id", e.key, base, `{"caller_id": "` + strings.Repeat("1", 129) + `"}`, 422, "caller_id", "128"},
-		{"unknown field", e.key, base, `{"simultaneous": 3}`, 422, "body", "unknown field"},
+		{"unknown field", e.key, base, `{"simultaneous": 3}`, 422, "simultaneous", "unknown field"},
 		{"wrong type", e.key, base, `{"dial_attempts": "two"}`, 422, "dial_attempts", "got a string"},
 		{"inbound flow", e.key, fmt.Sprintf("/api/v1/flows/%d/dialing", inbound.ID), `{}`, 409, "", "inbound"},
 		{"no such flow", e.key, "/api/v1/flows/999999/dialing", `{}`, 404, "", ""},

@@ -7,11 +7,9 @@
 package grammarsapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -136,20 +134,5 @@ func (h *handler) who(c echo.Context) string {
 
 // decode reads one JSON object (unknown fields refused).
 func decode(c echo.Context, dst any) error {
-	b, err := io.ReadAll(io.LimitReader(c.Request().Body, grammars.MaxDocumentBytes+4096))
-	if err != nil {
-		return fmt.Errorf("read body: %w", err)
-	}
-	if len(b) > grammars.MaxDocumentBytes+4095 {
-		return &api.Error{Code: "too_large", Status: http.StatusRequestEntityTooLarge, Message: "the request is over 64 KiB"}
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return api.Invalid("body", "not a valid JSON object: %v", err)
-	}
-	if dec.More() {
-		return api.Invalid("body", "data after the JSON object")
-	}
-	return nil
+	return api.DecodeJSON(c, dst, grammars.MaxDocumentBytes+4095)
 }

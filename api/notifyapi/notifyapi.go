@@ -9,7 +9,6 @@ package notifyapi
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
@@ -435,18 +434,4 @@ func int64Param(c echo.Context, name string) (int64, error) {
 }
 
 // decode reads one JSON object (unknown fields refused).
-func decode(c echo.Context, dst any) error {
-	b, err := io.ReadAll(c.Request().Body)
-	if err != nil {
-		return fmt.Errorf("read body: %w", err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return api.Invalid("body", "not a valid JSON object: %v", err)
-	}
-	if dec.More() {
-		return api.Invalid("body", "data after the JSON object")
-	}
-	return nil
-}
+func decode(c echo.Context, dst any) error { return api.DecodeJSON(c, dst, 1<<20) }

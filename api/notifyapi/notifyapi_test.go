@@ -83,7 +83,7 @@ func TestNotifyAPI(t *testing.T) {
 		{`{"name":"","phone":"+12025550102"}`, "name"},
 		{`{"name":"B","phone":"abc"}`, "phone"},
 		{`{"name":"B","phone":"+12025550102","emails":["nope"]}`, "emails"},
-		{`{"name":"B","phone":"+12025550102","fax":"1"}`, "body"},
+		{`{"name":"B","phone":"+12025550102","fax":"1"}`, "fax"},
 		{`{"name":"B","phone":"+12025550102","labels":[12345]}`, "labels"},
 	} {
 		if code, out := e.do(key, "POST", "/api/v1/notify/contacts", tc.body); code != 422 || field(out) != tc.field {

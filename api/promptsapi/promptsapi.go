@@ -173,14 +173,7 @@ func maxBytesErr(err error) (*http.MaxBytesError, bool) {
 	return nil, strings.Contains(err.Error(), "request body too large")
 }
 
-func decodeJSON(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return api.Invalid("", "the body is not the expected JSON object: %v", err)
-	}
-	return nil
-}
+func decodeJSON(c echo.Context, v any) error { return api.DecodeJSON(c, v, 1<<20) }
 
 // recordCall rings the caller's phone to record a prompt:
 // {"name": …, "tags": […], "number": "+E.164"} → 202 with the call.

@@ -6,12 +6,7 @@
 package ttsapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -68,28 +63,7 @@ const maxBody = 64 << 10
 
 // decode reads one JSON object into dst, refusing unknown fields so a
 // typo does not silently keep a default.
-func decode(c echo.Context, dst any, what string) error {
-	b, err := io.ReadAll(io.LimitReader(c.Request().Body, maxBody+1))
-	if err != nil {
-		return fmt.Errorf("read body: %w", err)
-	}
-	if len(b) > maxBody {
-		return &api.Error{Code: "too_large", Status: http.StatusRequestEntityTooLarge, Message: what + " over 64 KiB"}
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return api.Invalid(te.Field, "must be a JSON %s, got a %s", te.Type.String(), te.Value)
-		}
-		return api.Invalid("body", "not a %s JSON object: %v", what, err)
-	}
-	if dec.More() {
-		return api.Invalid("body", "one JSON object expected")
-	}
-	return nil
-}
+func decode(c echo.Context, dst any) error { return api.DecodeJSON(c, dst, maxBody) }
 
 func (h *handler) getSettings(c echo.Context, acct int64) error {
 	st, err := h.s.Settings(c.Request().Context(), acct)
@@ -104,7 +78,7 @@ func (h *handler) putSettings(c echo.Context, acct int64) error {
 		Engine string `json:"engine"`
 		Voice  string `json:"voice"`
 	}
-	if err := decode(c, &in, "text-to-speech settings"); err != nil {
+	if err := decode(c, &in); err != nil {
 		return err
 	}
 	st, err := h.s.SetSettings(c.Request().Context(), acct, tts.Settings{Engine: in.Engine, Voice: in.Voice})
@@ -132,7 +106,7 @@ func (h *handler) preview(c echo.Context, acct int64) error {
 	var in struct {
 		Text string `json:"text"`
 	}
-	if err := decode(c, &in, "preview"); err != nil {
+	if err := decode(c, &in); err != nil {
 		return err
 	}
 	wav, err := h.s.Preview(c.Request().Context(), acct, in.Text)
@@ -168,7 +142,7 @@ func (h *handler) get(c echo.Context, acct int64) error {
 
 func (h *handler) create(c echo.Context, acct int64) error {
 	var in tts.CloudInput
-	if err := decode(c, &in, "cloud account"); err != nil {
+	if err := decode(c, &in); err != nil {
 		return err
 	}
 	a, err := h.s.CreateCloudAccount(c.Request().Context(), acct, in)
@@ -184,7 +158,7 @@ func (h *handler) update(c echo.Context, acct int64) error {
 		return err
 	}
 	var in tts.CloudInput
-	if err := decode(c, &in, "cloud account"); err != nil {
+	if err := decode(c, &in); err != nil {
 		return err
 	}
 	a, err := h.s.UpdateCloudAccount(c.Request().Context(), acct, id, in)
@@ -208,7 +182,7 @@ func (h *handler) remove(c echo.Context, acct int64) error {
 // checkInput is "Check now" before saving.
 func (h *handler) checkInput(c echo.Context, acct int64) error {
 	var in tts.CloudInput
-	if err := decode(c, &in, "cloud account"); err != nil {
+	if err := decode(c, &in); err != nil {
 		return err
 	}
 	checks, err := h.s.CheckCloudInput(c.Request().Context(), acct, in)

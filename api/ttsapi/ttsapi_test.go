@@ -144,7 +144,7 @@ func TestSettingsVoicesPreview(t *testing.T) {
 	for _, tc := range []struct{ body, field string }{
 		{`{"engine":"nosuch","voice":"x"}`, "engine"},
 		{`{"engine":"local","voice":"a b"}`, "voice"},
-		{`{"engine":"local","voice":"en","extra":1}`, "body"},
+		{`{"engine":"local","voice":"en","extra":1}`, "extra"},
 		{`{"engine":7}`, "engine"},
 	} {
 		if code, out := e.do(key, "PUT", "/api/v1/tts/settings", tc.body); code != 422 {
