@@ -653,10 +653,8 @@ func (h *handler) putWebhook(c echo.Context, acct int64) error {
 		return err
 	}
 	var w webhooks.Config
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&w); err != nil {
-		return api.Invalid("body", "not a webhook object (method, url, username, password, headers, query, body_type, body): %v", err)
+	if err := api.DecodeJSONBytes(b, &w); err != nil {
+		return err // names the field (a webhook has method, url, username, password, headers, query, body_type, body)
 	}
 	if ps := webhooks.Validate(w); len(ps) > 0 {
 		msgs := make([]string, 0, len(ps))

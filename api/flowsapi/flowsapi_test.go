@@ -205,7 +205,7 @@ func TestWebhooksVariablesPolicyJourney(t *testing.T) {
 		{`{"url":"https://x","method":"YEET"}`, "method"},
 		{`{"url":"https://x","body_type":"xml"}`, "body_type"},
 		{`{"url":"https://x","headers":{"A":"$sys.weather"}}`, "headers.A"},
-		{`{"url":"https://x","colour":"red"}`, "body"},
+		{`{"url":"https://x","colour":"red"}`, "colour"},
 	} {
 		code, out = e.do(e.key, "PUT", "/api/v1/webhooks/bad", tc.body)
 		if code != 422 || out["error"].(map[string]any)["field"] != tc.field {

@@ -5,7 +5,6 @@ package promptsapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -155,7 +154,7 @@ func (h *handler) create(c echo.Context) error {
 	}
 	form, err := c.MultipartForm()
 	if err != nil {
-		return api.Invalid("", "the form could not be read: %v", err)
+		return api.Invalid("", "send the prompt as a multipart form (fields name, tags and file)")
 	}
 	p, err := h.d.Service.Create(c.Request().Context(), a, prompts.NewPrompt{
 		Name: c.FormValue("name"), Tags: form.Value["tags"], FileName: fh.Filename, Data: data, Source: c.FormValue("source")})
@@ -298,10 +297,8 @@ func (h *handler) decide(approve bool) echo.HandlerFunc {
 			return fmt.Errorf("prompts: read body: %w", err)
 		}
 		if len(strings.TrimSpace(string(b))) > 0 {
-			dec := json.NewDecoder(strings.NewReader(string(b)))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&in); err != nil {
-				return api.Invalid("", "send {\"reason\": \"…\"}: %v", err)
+			if err := api.DecodeJSONBytes(b, &in); err != nil {
+				return err // names the field: the body is {"reason": "…"}
 			}
 		}
 		p, err := h.d.Service.Decide(c.Request().Context(), by, id, approve, in.Reason)

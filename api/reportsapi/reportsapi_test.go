@@ -409,7 +409,7 @@ func TestEmailReportRoutes(t *testing.T) {
 		`{"to":""}`:                          "to",
 		`{"to":"a@example.com","cc":"nope"}`: "cc",
 		`{"to":"a@example.com","bcc":"x@"}`:  "bcc",
-		`{"to":"a@example.com","bogus":1}`:   "body",
+		`{"to":"a@example.com","bogus":1}`:   "bogus",
 	} {
 		if code, b, _ := e.do(e.fx.Key, "PUT", path, body); code != 422 || !strings.Contains(string(b), `"field":"`+field+`"`) {
 			t.Errorf("%s: %d %s", body, code, b)
