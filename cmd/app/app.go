@@ -309,7 +309,7 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 	// One campaign service for the API and the automatic dialing of
 	// imported lists.
 	camps := campaigns.New(campaigns.Config{Store: a.store, Live: a.dialer, Logger: dlog,
-		Trunks: cfg.TrunkTable(), DefaultTrunk: cfg.DefaultTrunk})
+		Trunks: cfg.TrunkTable(), DefaultTrunk: cfg.DefaultTrunk, SMSUnavailable: noSMS(cfg)})
 	a.smsStatus = campaignSMSStatus(camps, dlog)
 	// Every import wakes its flow's automatic dialing.
 	autodial := &supervisor.AutodialStore{Store: a.store, Dialer: a.dialer, Campaigns: camps, Logger: dlog}

@@ -31,6 +31,15 @@ func (a *App) campaignSMSSender(cfg Config) SMSSender {
 	return nil
 }
 
+// noSMS says why sms campaigns cannot be sent when this server has no
+// SMS gateway ("" when it has one).
+func noSMS(cfg Config) string {
+	if cfg.SMS != nil || cfg.KannelURL != "" {
+		return ""
+	}
+	return "this server sends no SMS: the operator sets SWITCHYARD_KANNEL_URL (Kannel's sendsms URL) to turn SMS on"
+}
+
 // campaignSMS sends an sms campaign's messages through the messaging
 // service (built after the dialer, before anything runs), recorded as the
 // campaign's with the record's attempt as their reference, which delivery

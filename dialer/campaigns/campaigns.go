@@ -69,7 +69,11 @@ type Config struct {
 	// accepts any well-formed name (tests).
 	Trunks       dialer.Trunks
 	DefaultTrunk string
-	Logger       *slog.Logger
+	// SMSUnavailable, when set, says why this server sends no SMS (no
+	// gateway configured): creating or starting an sms campaign is then
+	// refused with it, not accepted to sit unsent.
+	SMSUnavailable string
+	Logger         *slog.Logger
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 }

@@ -58,6 +58,9 @@ func (s *Service) campaign(ctx context.Context, acct int64, in Input) (dialer.Ca
 		return dialer.Campaign{}, errEndpointTemplate(s.c.Trunks)
 	}
 	var trunk string
+	if in.Type == dialer.TypeSMS && s.c.SMSUnavailable != "" {
+		return dialer.Campaign{}, switchyard.Invalid("type", "%s", s.c.SMSUnavailable)
+	}
 	if in.Type == dialer.TypeSMS {
 		// Sent through the SMS gateway: a trunk named is refused by
 		// Validate, none is filled in.

@@ -27,8 +27,12 @@ func (s *Service) Transition(ctx context.Context, acct, id int64, action string)
 	if !known {
 		return Campaign{}, switchyard.Invalid("action", "unknown action %q (start, pause, resume or cancel)", switchyard.Clip(action))
 	}
-	if _, err := s.own(ctx, acct, id); err != nil {
+	cur, err := s.own(ctx, acct, id)
+	if err != nil {
 		return Campaign{}, err
+	}
+	if cur.Campaign.IsSMS() && s.c.SMSUnavailable != "" && (action == dialer.ActionStart || action == dialer.ActionResume) {
+		return Campaign{}, switchyard.Conflict("cannot %s sms campaign %d: %s", action, id, s.c.SMSUnavailable)
 	}
 	var from string
 	sc, err := s.c.Store.TransitionCampaign(ctx, acct, id, func(st string) (string, error) {

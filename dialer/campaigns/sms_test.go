@@ -44,6 +44,30 @@ func TestCreateSMSCampaign(t *testing.T) {
 	}
 }
 
+// TestSMSCampaignWithoutGateway: on a server with no SMS gateway an sms
+// campaign is refused when it is created (naming the type) and when one
+// created before is started; telephone campaigns are not affected.
+func TestSMSCampaignWithoutGateway(t *testing.T) {
+	ctx := context.Background()
+	with := New(Config{Store: refStore(), Trunks: testTrunks, DefaultTrunk: "test"})
+	c, err := with.Create(ctx, acct, Input{Type: dialer.TypeSMS, Name: "reminder", Recipients: []string{"r1"}, SMSText: "Hi", DialAttempts: 1})
+	wantErr(t, err, "", 0, "", "")
+	fs := refStore()
+	fs.get = func(a, id int64) (store.Campaign, error) {
+		if a != acct || id != 7 {
+			return store.Campaign{}, store.ErrNotFound
+		}
+		return store.Campaign{Campaign: c.Campaign}, nil
+	}
+	without := New(Config{Store: fs, Trunks: testTrunks, DefaultTrunk: "test", SMSUnavailable: "this server sends no SMS"})
+	_, err = without.Create(ctx, acct, Input{Type: dialer.TypeSMS, Name: "reminder", Recipients: []string{"r1"}, SMSText: "Hi", DialAttempts: 1})
+	wantErr(t, err, switchyard.CodeInvalid, 422, "type", "this server sends no SMS")
+	_, err = without.Transition(ctx, acct, 7, dialer.ActionStart)
+	wantErr(t, err, switchyard.CodeConflict, 409, "", "this server sends no SMS")
+	_, err = without.Create(ctx, acct, Input{Type: dialer.TypeTelephone, Name: "calls", Recipients: []string{"r1"}, DialAttempts: 1})
+	wantErr(t, err, "", 0, "", "")
+}
+
 // TestSMSStatus: a delivery report reaches the store for the record and
 // attempt its reference names; a report on a telephone campaign, another
 // account's campaign or a malformed reference is refused.
