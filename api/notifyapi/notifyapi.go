@@ -77,17 +77,17 @@ func Register(g *echo.Group, d Deps) {
 	}
 	h := &handler{d: d}
 	g.GET("/notify/contacts", api.WithAccount(h.listContacts))
-	g.POST("/notify/contacts", api.WithAccount(h.createContact))
+	g.POST("/notify/contacts", api.WithAccount(api.Create(d.Service.CreateContact)))
 	g.GET("/notify/contacts/template", api.WithAccount(h.template))
 	g.POST("/notify/contacts/bulk", api.WithAccount(h.bulk))
-	g.GET("/notify/contacts/:id", api.WithAccount(h.getContact))
-	g.PUT("/notify/contacts/:id", api.WithAccount(h.updateContact))
-	g.DELETE("/notify/contacts/:id", api.WithAccount(h.deleteContact))
+	g.GET("/notify/contacts/:id", api.WithAccount(api.Read(d.Service.GetContact)))
+	g.PUT("/notify/contacts/:id", api.WithAccount(api.Update(d.Service.UpdateContact)))
+	g.DELETE("/notify/contacts/:id", api.WithAccount(api.Delete(d.Service.DeleteContact)))
 	g.GET("/notify/labels", api.WithAccount(h.listLabels))
-	g.POST("/notify/labels", api.WithAccount(h.createLabel))
-	g.GET("/notify/labels/:id", api.WithAccount(h.getLabel))
-	g.PUT("/notify/labels/:id", api.WithAccount(h.updateLabel))
-	g.DELETE("/notify/labels/:id", api.WithAccount(h.deleteLabel))
+	g.POST("/notify/labels", api.WithAccount(api.Create(d.Service.CreateLabel)))
+	g.GET("/notify/labels/:id", api.WithAccount(api.Read(d.Service.GetLabel)))
+	g.PUT("/notify/labels/:id", api.WithAccount(api.Update(d.Service.UpdateLabel)))
+	g.DELETE("/notify/labels/:id", api.WithAccount(api.Delete(d.Service.DeleteLabel)))
 	g.GET("/notify/flows", api.WithAccount(h.flows))
 	g.POST("/notify/preview", api.WithAccount(h.preview))
 	g.GET("/notify/notifications", api.WithAccount(h.listNotifications))
@@ -116,57 +116,6 @@ func (h *handler) listContacts(c echo.Context, acc int64) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"contacts": cs})
-}
-
-func (h *handler) createContact(c echo.Context, acc int64) error {
-	var in notify.ContactInput
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	out, err := h.d.Service.CreateContact(c.Request().Context(), acc, in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, out)
-}
-
-func (h *handler) getContact(c echo.Context, acc int64) error {
-	id, err := api.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	out, err := h.d.Service.GetContact(c.Request().Context(), acc, id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, out)
-}
-
-func (h *handler) updateContact(c echo.Context, acc int64) error {
-	id, err := api.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var in notify.ContactInput
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	out, err := h.d.Service.UpdateContact(c.Request().Context(), acc, id, in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, out)
-}
-
-func (h *handler) deleteContact(c echo.Context, acc int64) error {
-	id, err := api.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	if err := h.d.Service.DeleteContact(c.Request().Context(), acc, id); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
 }
 
 // template is the bulk add template file.
@@ -235,57 +184,6 @@ func (h *handler) listLabels(c echo.Context, acc int64) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"labels": ls})
-}
-
-func (h *handler) createLabel(c echo.Context, acc int64) error {
-	var in notify.LabelInput
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	out, err := h.d.Service.CreateLabel(c.Request().Context(), acc, in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, out)
-}
-
-func (h *handler) getLabel(c echo.Context, acc int64) error {
-	id, err := api.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	out, err := h.d.Service.GetLabel(c.Request().Context(), acc, id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, out)
-}
-
-func (h *handler) updateLabel(c echo.Context, acc int64) error {
-	id, err := api.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var in notify.LabelInput
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	out, err := h.d.Service.UpdateLabel(c.Request().Context(), acc, id, in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, out)
-}
-
-func (h *handler) deleteLabel(c echo.Context, acc int64) error {
-	id, err := api.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	if err := h.d.Service.DeleteLabel(c.Request().Context(), acc, id); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
 }
 
 func (h *handler) flows(c echo.Context, acc int64) error {
@@ -434,4 +332,4 @@ func int64Param(c echo.Context, name string) (int64, error) {
 }
 
 // decode reads one JSON object (unknown fields refused).
-func decode(c echo.Context, dst any) error { return api.DecodeJSON(c, dst, 1<<20) }
+func decode(c echo.Context, dst any) error { return api.DecodeJSON(c, dst, api.MaxJSONBody) }
