@@ -212,6 +212,11 @@ func TestConfigSettings(t *testing.T) {
 		{name: "max conns zero", env: map[string]string{EnvARIMaxConns: "0"}, loadErr: []string{EnvARIMaxConns}},
 		{name: "max conns word", env: map[string]string{EnvARIMaxConns: "many"}, loadErr: []string{EnvARIMaxConns}},
 		{name: "max conns too many", env: map[string]string{EnvARIMaxConns: "5000"}, loadErr: []string{EnvARIMaxConns}},
+		// SWITCHYARD_CPUS
+		{name: "cpus 3", env: map[string]string{EnvCPUs: "3"}, check: func(t *testing.T, c Config) { eq(t, c.CPUs, 3) }},
+		{name: "cpus auto", env: map[string]string{EnvCPUs: "auto"}, check: func(t *testing.T, c Config) { eq(t, c.CPUs, 0) }},
+		{name: "cpus zero", env: map[string]string{EnvCPUs: "0"}, loadErr: []string{EnvCPUs}},
+		{name: "cpus word", env: map[string]string{EnvCPUs: "half"}, loadErr: []string{EnvCPUs}},
 		// Limits: SMTP connections, report pool, webhook deny list.
 		{name: "limits default", env: map[string]string{},
 			check: func(t *testing.T, c Config) {
@@ -690,5 +695,35 @@ func TestREADMEConfigTable(t *testing.T) {
 	}
 	if md := ConfigTable().Markdown(); !strings.Contains(string(b), md) {
 		t.Errorf("README.md's configuration table differs from ConfigTable(); replace it with:\n%s", md)
+	}
+}
+
+func TestGoMaxProcs(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		ariURL string
+		cpus   int
+		numCPU int
+		env    string
+		want   int
+	}{
+		{name: "local Asterisk, 2 CPUs", ariURL: "http://127.0.0.1:8088/ari", numCPU: 2, want: 1},
+		{name: "local Asterisk, 1 CPU", ariURL: "http://127.0.0.1:8088/ari", numCPU: 1, want: 1},
+		{name: "local Asterisk, 16 CPUs", ariURL: "https://localhost:8089/ari", numCPU: 16, want: 8},
+		{name: "IPv6 loopback", ariURL: "http://[::1]:8088/ari", numCPU: 4, want: 2},
+		{name: "127.0.0.2 is loopback too", ariURL: "http://127.0.0.2:8088/ari", numCPU: 4, want: 2},
+		{name: "remote Asterisk: the runtime's choice", ariURL: "http://10.0.0.5:8088/ari", numCPU: 8, want: 0},
+		{name: "remote by name", ariURL: "http://pbx.example.net:8088/ari", numCPU: 8, want: 0},
+		{name: "GOMAXPROCS set wins over auto", ariURL: "http://127.0.0.1:8088/ari", numCPU: 8, env: "6", want: 0},
+		{name: "setting wins over GOMAXPROCS", ariURL: "http://127.0.0.1:8088/ari", cpus: 3, numCPU: 8, env: "6", want: 3},
+		{name: "setting with remote Asterisk", ariURL: "http://10.0.0.5:8088/ari", cpus: 2, numCPU: 8, want: 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			c.ARIURL, c.CPUs = tc.ariURL, tc.cpus
+			if got := c.GoMaxProcs(tc.numCPU, tc.env); got != tc.want {
+				t.Errorf("GoMaxProcs(%d, %q) = %d, want %d", tc.numCPU, tc.env, got, tc.want)
+			}
+		})
 	}
 }

@@ -106,6 +106,7 @@ func benchConcurrency(b *testing.B) []int {
 func productPathRun(b *testing.B, info asterisktest.Info, astPID int, driver string, c, run int) {
 	n := 3 * c
 	var dbURL string
+	var booted app.Config
 	a, stop := boot(b, func(cfg *app.Config) {
 		cfg.ARIURL, cfg.ARIUser, cfg.ARIPassword = info.URL, info.User, info.Password
 		// The operator's trunk to the benchmark's test customer.
@@ -118,12 +119,27 @@ func productPathRun(b *testing.B, info asterisktest.Info, astPID int, driver str
 			}
 			cfg.ARIMaxConns = n
 		}
+		if v := os.Getenv("SWITCHYARD_BENCH_CPUS"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				b.Fatalf("SWITCHYARD_BENCH_CPUS=%q: not a whole number of CPUs", v)
+			}
+			cfg.CPUs = n
+		}
 		if driver == store.DriverPostgres {
 			dbURL = storetest.Options(b, driver).URL
 			cfg.DatabaseURL = dbURL
 		}
+		booted = *cfg
 	})
 	defer stop()
+	// The daemon's CPUs as the binary sets them (cmd/switchyard: Asterisk
+	// on this host leaves the daemon half the CPUs). The bare loop's
+	// client, in this process too, runs under the same setting.
+	if n := booted.GoMaxProcs(runtime.NumCPU(), os.Getenv("GOMAXPROCS")); n > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
+	}
+	b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "gomaxprocs")
 	// A minute: the shared Asterisk may be reloading another worktree's
 	// configuration.
 	deadline := time.Now().Add(time.Minute)

@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -106,6 +107,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 2
 	}
 	log := cfg.NewLogger(stderr)
+	if n := cfg.GoMaxProcs(runtime.NumCPU(), getenv("GOMAXPROCS")); n > 0 && (cmd == "serve") {
+		runtime.GOMAXPROCS(n)
+		log.Info("CPUs for the daemon", "gomaxprocs", n, "cpus", runtime.NumCPU(), "setting", app.EnvCPUs)
+	}
 
 	switch cmd {
 	case "serve":
