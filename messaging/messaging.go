@@ -19,6 +19,7 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -357,12 +358,21 @@ func (s *Service) retry(ctx context.Context, send func() error, unreachable func
 // taken without answering: it is failed, and never sent again.
 const reasonNoAnswer = "no answer from the gateway (not sent again: it may have been taken)"
 
+// ReasonInterrupted is the reason of a message the service stopped while
+// sending (found "sending" at the next start): failed, never sent again,
+// as the gateway may have taken it.
+const ReasonInterrupted = "interrupted: the service stopped while sending (not sent again: it may have been taken)"
+
+// unsureReasons are the reasons of failed messages the gateway may have
+// taken: a delivery report for one says what became of it.
+var unsureReasons = []string{reasonNoAnswer, ReasonInterrupted}
+
 // Unsure reports a message SendSMS or SendEmail did not report sent that
 // may nevertheless have reached the gateway or relay: no answer came, or
 // the answer could not be recorded. Whoever sent it must not send it
 // again (a later delivery report still updates it).
 func Unsure(m Message) bool {
-	return m.ID != 0 && (m.Status == StatusSending || (m.Status == StatusFailed && m.Reason == reasonNoAnswer))
+	return m.ID != 0 && (m.Status == StatusSending || (m.Status == StatusFailed && slices.Contains(unsureReasons, m.Reason)))
 }
 
 // settle records the outcome of sending m.
@@ -432,8 +442,10 @@ type Report struct {
 // DeliveryReport applies a gateway's delivery report: 1 delivered, 2 and
 // 16 failed, 4 and 8 sent. The token must be the message's (else
 // ErrReport, and nothing changes); a report never undoes a final status
-// ("delivered", "failed"). The OnStatus hooks run when the status
-// changed.
+// ("delivered", "failed"), except the failure of a message the gateway
+// may have taken (no answer came, or the service stopped while sending):
+// the report says what became of it. The OnStatus hooks run when the
+// status changed.
 func (s *Service) DeliveryReport(ctx context.Context, r Report) (Message, error) {
 	if r.ID <= 0 || r.Token == "" {
 		return Message{}, ErrReport
@@ -449,7 +461,7 @@ func (s *Service) DeliveryReport(ctx context.Context, r Report) (Message, error)
 		subtle.ConstantTimeCompare([]byte(hashToken(r.Token)), []byte(m.TokenHash)) != 1 {
 		return Message{}, ErrReport
 	}
-	u := store.MessageUpdate{GatewayID: clip(r.GatewayID, 250)}
+	u := store.MessageUpdate{GatewayID: clip(r.GatewayID, 250), FromFailed: unsureReasons}
 	switch r.Type {
 	case kannel.DLRDelivered:
 		u.Status, u.From = StatusDelivered, []string{StatusSending, StatusSent}

@@ -124,15 +124,21 @@ func (s *Store) CreateMessage(ctx context.Context, m Message) (out Message, err 
 // never moved out of a final status); Reason and GatewayID replace the
 // stored ones when not empty.
 type MessageUpdate struct {
-	From      []string
-	Status    string
-	Reason    string
-	GatewayID string
+	From []string
+	// FromFailed: the reasons of "failed" messages the update may replace
+	// too (failed without knowing whether the gateway took them: a
+	// delivery report then tells what became of them). The message's
+	// reason becomes Reason, empty included.
+	FromFailed []string
+	Status     string
+	Reason     string
+	GatewayID  string
 }
 
 // UpdateMessageStatus applies u to the account's message id; changed is
-// false (and m the message as it is) when its status was not in u.From.
-// ErrNotFound when the account has no such message.
+// false (and m the message as it is) when its status was not in u.From
+// (nor failed with a reason in u.FromFailed). ErrNotFound when the
+// account has no such message.
 func (s *Store) UpdateMessageStatus(ctx context.Context, accountID, id int64, u MessageUpdate) (m Message, changed bool, err error) {
 	defer s.track("UpdateMessageStatus", time.Now(), &err)
 	if !validMessageStatus(u.Status) || len(u.From) == 0 {
@@ -145,18 +151,23 @@ func (s *Store) UpdateMessageStatus(ctx context.Context, accountID, id int64, u 
 		return Message{}, false, err
 	}
 	upd := map[string]any{"status": u.Status, "updated_at": now()}
-	if u.Reason != "" {
+	if u.Reason != "" || len(u.FromFailed) > 0 {
 		upd["reason"] = u.Reason
 	}
 	if u.GatewayID != "" {
 		upd["gateway_id"] = u.GatewayID
+	}
+	where, args := "id = ? AND account_id = ? AND status IN ?", []any{id, accountID, u.From}
+	if len(u.FromFailed) > 0 {
+		where = "id = ? AND account_id = ? AND (status IN ? OR (status = ? AND reason IN ?))"
+		args = append(args, MessageFailed, u.FromFailed)
 	}
 	// The change and the read of its result in one transaction: a
 	// concurrent report for the same message waits, so the message read
 	// back is the one this update made (the status hooks see each change
 	// once).
 	err = s.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&Message{}).Where("id = ? AND account_id = ? AND status IN ?", id, accountID, u.From).Updates(upd)
+		res := tx.Model(&Message{}).Where(where, args...).Updates(upd)
 		if res.Error != nil {
 			return fmt.Errorf("store: update message %d: %w", id, res.Error)
 		}

@@ -70,6 +70,32 @@ func TestMessages(t *testing.T) {
 		if err != nil || changed || m.Status != MessageDelivered {
 			t.Fatalf("late sent: %+v %v %v", m, changed, err)
 		}
+		// A message failed without knowing whether the gateway took it is
+		// replaced by an update naming its reason, and only its reason.
+		c, err := s.CreateAccount(ctx, "msg-c")
+		if err != nil {
+			t.Fatal(err)
+		}
+		unsure, err := s.CreateMessage(ctx, Message{AccountID: c.ID, Channel: ChannelSMS, To: "+12025550103", Body: "u",
+			Status: MessageFailed, Reason: "no answer"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		late := MessageUpdate{From: []string{MessageSending, MessageSent}, FromFailed: []string{"interrupted"}, Status: MessageDelivered}
+		m, changed, err = s.UpdateMessageStatus(ctx, c.ID, unsure.ID, late)
+		if err != nil || changed || m.Status != MessageFailed || m.Reason != "no answer" {
+			t.Fatalf("another failure's reason: %+v %v %v; want failed, unchanged", m, changed, err)
+		}
+		late.FromFailed = []string{"interrupted", "no answer"}
+		m, changed, err = s.UpdateMessageStatus(ctx, c.ID, unsure.ID, late)
+		if err != nil || !changed || m.Status != MessageDelivered || m.Reason != "" {
+			t.Fatalf("failed (no answer) → delivered: %+v %v %v; want delivered, reason cleared", m, changed, err)
+		}
+		m, changed, err = s.UpdateMessageStatus(ctx, c.ID, unsure.ID, MessageUpdate{From: []string{MessageSending, MessageSent},
+			FromFailed: []string{"no answer"}, Status: MessageFailed, Reason: "not delivered"})
+		if err != nil || changed || m.Status != MessageDelivered {
+			t.Fatalf("a late failure after delivered: %+v %v %v; want delivered, unchanged", m, changed, err)
+		}
 		if _, _, err := s.UpdateMessageStatus(ctx, b.ID, sms.ID, MessageUpdate{From: []string{MessageDelivered}, Status: MessageFailed}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("another account's message: %v; want ErrNotFound", err)
 		}

@@ -31,8 +31,7 @@ func (a *App) startMessaging(mailer messaging.Mailer) {
 	// again (the gateway may have taken them); a send takes well under
 	// this, so another node's sends in progress are left alone.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	if n, err := a.store.FailInterruptedMessages(ctx, time.Now().Add(-10*time.Minute),
-		"interrupted: the service stopped while sending (not sent again: it may have been taken)"); err != nil {
+	if n, err := a.store.FailInterruptedMessages(ctx, time.Now().Add(-10*time.Minute), messaging.ReasonInterrupted); err != nil {
 		a.log.Warn("messages left sending by a stopped service", "error", err)
 	} else if n > 0 {
 		a.log.Info("messages left sending by a stopped service marked failed", "messages", n)
