@@ -54,6 +54,8 @@ type Service interface {
 type Store interface {
 	ListFlows(ctx context.Context, accountID int64) ([]store.Flow, error)
 	GetUserByID(ctx context.Context, id int64) (store.User, error)
+	// GetAccount gives the account's time zone (the report's times).
+	GetAccount(ctx context.Context, id int64) (store.Account, error)
 }
 
 // Deps configures the handlers.
@@ -269,7 +271,8 @@ func (h *handler) deliveries(c echo.Context, acc int64) error {
 }
 
 // reportCSV streams every delivery: recipient, channel, destination,
-// status, reason, time; cells that a spreadsheet would run as a formula
+// status, reason, time (of its last change, in the account's time zone,
+// as the other reports); cells that a spreadsheet would run as a formula
 // are neutralised. A failure after the first byte aborts the response, so
 // a cut report never looks complete.
 func (h *handler) reportCSV(c echo.Context, acc int64) error {
@@ -281,6 +284,11 @@ func (h *handler) reportCSV(c echo.Context, acc int64) error {
 	if _, err := h.d.Service.Report(ctx, acc, id); err != nil {
 		return err
 	}
+	a, err := h.d.Store.GetAccount(ctx, acc)
+	if err != nil {
+		return fmt.Errorf("notification report: account %d: %w", acc, err)
+	}
+	loc := store.LoadLocation(a.Timezone)
 	resp := c.Response()
 	resp.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	resp.Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="notification-%d-report.csv"`, id))
@@ -290,7 +298,7 @@ func (h *handler) reportCSV(c echo.Context, acc int64) error {
 	err = w.WriteStrings("recipient", "channel", "destination", "status", "reason", "time")
 	if err == nil {
 		err = h.d.Service.EachDelivery(ctx, acc, id, func(d store.Delivery) error {
-			return w.WriteStrings(d.ContactName, d.Channel, d.Destination, d.Status, d.Reason, d.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z"))
+			return w.WriteStrings(d.ContactName, d.Channel, d.Destination, d.Status, d.Reason, d.UpdatedAt.In(loc).Format(store.ReportTimeLayout))
 		})
 	}
 	if err == nil {

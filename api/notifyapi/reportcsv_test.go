@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchyard/switchyard/reports/csvout"
 	"github.com/switchyard/switchyard/store"
@@ -42,6 +43,27 @@ func TestReportCSVNeutralisesFormulas(t *testing.T) {
 		if r[0] != want || r[4] != want || r[2] != "+12025550102" {
 			t.Errorf("row %d: %q; want recipient and reason %q and the phone number as it is", i+1, r, want)
 		}
+	}
+
+	// The time is in the account's zone, as in the other reports.
+	if err := e.fx.Store.SetAccountTimezone(ctx, e.fx.Account, "Asia/Kolkata"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.fx.Store.ListDeliveries(ctx, e.fx.Account, n.ID, 0, 1)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("deliveries: %+v, %v", got, err)
+	}
+	rec = e.raw(e.fx.Key, "GET", fmt.Sprintf("/api/v1/notify/notifications/%d/report.csv", n.ID), "", nil)
+	rows, err = csv.NewReader(rec.Body).ReadAll()
+	if rec.Code != 200 || err != nil || len(rows) < 2 {
+		t.Fatalf("report csv: %d %v %v", rec.Code, rows, err)
+	}
+	kolkata, err := time.LoadLocation("Asia/Kolkata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := got[0].UpdatedAt.In(kolkata).Format(store.ReportTimeLayout); rows[1][5] != want {
+		t.Errorf("time %q; want %q (the account's zone)", rows[1][5], want)
 	}
 	if rec := e.raw(e.fx.OtherKey, "GET", fmt.Sprintf("/api/v1/notify/notifications/%d/report.csv", n.ID), "", nil); rec.Code != 404 {
 		t.Fatalf("other account downloads the report: %d", rec.Code)
