@@ -21,12 +21,7 @@ func TestStopMidBatch(t *testing.T) {
 	fx := newFixture(t, store.DriverSQLite)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	label := fx.contacts(t, 3, false)
-	n, err := fx.svc.Send(context.Background(), fx.acc, SendRequest{FlowID: fx.flow, Labels: []int64{label}, Channels: []string{"sms"},
-		Params: map[string]string{"site": "HQ"}}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := fx.sendSMS(t, 3)
 	var sent atomic.Int64
 	fx.svc.c.Concurrency, fx.svc.c.Batch = 1, 3
 	fx.svc.c.Messages = FuncMessenger{SMS: func(context.Context, SMS) (Message, error) {
@@ -68,12 +63,7 @@ func TestStopMidBatch(t *testing.T) {
 func TestInternalErrorNotInReport(t *testing.T) {
 	fx := newFixture(t, store.DriverSQLite)
 	ctx := context.Background()
-	label := fx.contacts(t, 2, false)
-	n, err := fx.svc.Send(ctx, fx.acc, SendRequest{FlowID: fx.flow, Labels: []int64{label}, Channels: []string{"sms"},
-		Params: map[string]string{"site": "HQ"}}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := fx.sendSMS(t, 2)
 	var calls atomic.Int64
 	fx.svc.c.Messages = FuncMessenger{SMS: func(context.Context, SMS) (Message, error) {
 		if calls.Add(1) == 1 {

@@ -239,6 +239,19 @@ func (fx *fixture) contacts(t testing.TB, n int, withEmail bool) int64 {
 	return l.ID
 }
 
+// sendSMS sends the fixture's flow by SMS to n new contacts under one
+// label (site HQ) and returns the notification.
+func (fx *fixture) sendSMS(t testing.TB, n int) store.Notification {
+	t.Helper()
+	label := fx.contacts(t, n, false)
+	nt, err := fx.svc.Send(context.Background(), fx.acc, SendRequest{FlowID: fx.flow, Labels: []int64{label}, Channels: []string{"sms"},
+		Params: map[string]string{"site": "HQ"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nt
+}
+
 func TestPreviewAndSend(t *testing.T) {
 	for _, driver := range storetest.Drivers {
 		t.Run(driver, func(t *testing.T) {
@@ -508,12 +521,7 @@ func TestEarlyDeliveryReport(t *testing.T) {
 func TestStaleClaimsOfAnotherNode(t *testing.T) {
 	fx := newFixture(t, store.DriverSQLite)
 	ctx := context.Background()
-	label := fx.contacts(t, 2, false)
-	n, err := fx.svc.Send(ctx, fx.acc, SendRequest{FlowID: fx.flow, Labels: []int64{label}, Channels: []string{"sms"},
-		Params: map[string]string{"site": "HQ"}}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := fx.sendSMS(t, 2)
 	if sms, err := fx.st.ClaimDeliveries(ctx, fx.acc, ChannelSMS, 2, "gone-node/1"); err != nil || len(sms) != 2 {
 		t.Fatalf("claim: %v %v", sms, err)
 	}
