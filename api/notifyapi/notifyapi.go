@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -54,8 +55,8 @@ type Service interface {
 type Store interface {
 	ListFlows(ctx context.Context, accountID int64) ([]store.Flow, error)
 	GetUserByID(ctx context.Context, id int64) (store.User, error)
-	// GetAccount gives the account's time zone (the report's times).
-	GetAccount(ctx context.Context, id int64) (store.Account, error)
+	// AccountLocation is the account's time zone (the report's times).
+	AccountLocation(ctx context.Context, accountID int64) (*time.Location, error)
 }
 
 // Deps configures the handlers.
@@ -284,11 +285,10 @@ func (h *handler) reportCSV(c echo.Context, acc int64) error {
 	if _, err := h.d.Service.Report(ctx, acc, id); err != nil {
 		return err
 	}
-	a, err := h.d.Store.GetAccount(ctx, acc)
+	loc, err := h.d.Store.AccountLocation(ctx, acc)
 	if err != nil {
 		return fmt.Errorf("notification report: account %d: %w", acc, err)
 	}
-	loc := store.LoadLocation(a.Timezone)
 	resp := c.Response()
 	resp.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	resp.Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="notification-%d-report.csv"`, id))

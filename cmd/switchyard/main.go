@@ -107,10 +107,6 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 2
 	}
 	log := cfg.NewLogger(stderr)
-	if n := cfg.GoMaxProcs(runtime.NumCPU(), getenv("GOMAXPROCS")); n > 0 && (cmd == "serve") {
-		runtime.GOMAXPROCS(n)
-		log.Info("CPUs for the daemon", "gomaxprocs", n, "cpus", runtime.NumCPU(), "setting", app.EnvCPUs)
-	}
 
 	switch cmd {
 	case "serve":
@@ -122,6 +118,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			fmt.Fprintln(stderr, "switchyard: invalid configuration:")
 			fmt.Fprintln(stderr, err)
 			return 2
+		}
+		if n := cfg.GoMaxProcs(runtime.NumCPU(), getenv("GOMAXPROCS")); n > 0 {
+			runtime.GOMAXPROCS(n)
+			log.Info("CPUs for the daemon", "gomaxprocs", n, "cpus", runtime.NumCPU(), "setting", app.EnvCPUs)
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 		defer stop()
